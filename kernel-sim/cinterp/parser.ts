@@ -1,0 +1,42 @@
+/**
+ * The C front end's parser: web-tree-sitter with the tree-sitter-c grammar.
+ * Shared by the interpreter (kernel-sim/cinterp) and the lint engine (language-server).
+ *
+ * Loading is asynchronous (WebAssembly); call `loadCParser()` once and reuse the result.
+ * The wasm files are looked up beside the running bundle first (dist/), then in node_modules.
+ */
+import { Parser, Language } from 'web-tree-sitter';
+import type { Tree, Node as SyntaxNode, Edit } from 'web-tree-sitter';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type { Tree, SyntaxNode, Edit };
+export { Parser };
+
+let loading: Promise<Language> | undefined;
+
+function locate(file: string, pkgPath: string): string {
+  const beside = join(__dirname, file);
+  if (existsSync(beside)) return beside;
+  return require.resolve(pkgPath);
+}
+
+/** Loads tree-sitter and the C language once per process. */
+export function loadCLanguage(): Promise<Language> {
+  if (!loading) {
+    loading = (async () => {
+      const runtime = locate('web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm');
+      await Parser.init({ locateFile: () => runtime });
+      return Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
+    })();
+  }
+  return loading;
+}
+
+/** A new parser set to C. Parsers are cheap; keep one per document for incremental parsing. */
+export async function createCParser(): Promise<Parser> {
+  const lang = await loadCLanguage();
+  const p = new Parser();
+  p.setLanguage(lang);
+  return p;
+}
