@@ -53,7 +53,7 @@ else
   log "installing code-server@$CS_VERSION (a few minutes)"
   mkdir -p "$TOOLS/cs"
   export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24"
-  locked npm install --prefix "$TOOLS/cs" --no-save --no-package-lock --unsafe-perm --foreground-scripts=false \
+  locked npm install --prefix "$TOOLS/cs" --no-save --no-package-lock --foreground-scripts=false \
     "code-server@$CS_VERSION" >"$TOOLS/cs-install.log" 2>&1 || { tail -40 "$TOOLS/cs-install.log" >&2; exit 1; }
   if [ ! -d "$CS/lib/vscode/node_modules" ]; then
     # npm may skip install scripts that its allowScripts policy does not cover: run it ourselves.

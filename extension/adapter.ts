@@ -1,0 +1,109 @@
+/**
+ * How VS Code reaches the kctx debug adapter: inline in the extension host (default), as a
+ * separate `kctx dap` process, or over a socket to `kctx dap --server=PORT` (adapter development).
+ * Also the tracker that tells the model about every stop.
+ */
+import * as vscode from 'vscode';
+import type { KctxModel } from './model';
+
+type SessionClass = new () => vscode.DebugAdapter;
+
+let sessionClass: SessionClass | null | undefined;
+/** The debug adapter's session class (debug-adapter/session.ts), or null when it is not built in. */
+export function loadSessionClass(): SessionClass | null {
+  if (sessionClass === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      sessionClass = (require('../debug-adapter/session') as { KctxDebugSession?: SessionClass }).KctxDebugSession ?? null;
+    } catch {
+      sessionClass = null;
+    }
+  }
+  return sessionClass;
+}
+
+/**
+ * Wraps the inline session so that the extension can add events of its own to the stream VS Code
+ * sees: selecting a thread from the Kernel threads view re-announces the stop on that thread,
+ * which is how VS Code moves the call stack's focus.
+ */
+export class InlineAdapter implements vscode.DebugAdapter {
+  private readonly emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
+  readonly onDidSendMessage = this.emitter.event;
+  private readonly sub: vscode.Disposable;
+  private lastStopped: Record<string, unknown> | undefined;
+
+  constructor(private readonly inner: vscode.DebugAdapter) {
+    this.sub = inner.onDidSendMessage((m) => {
+      const msg = m as { type?: string; event?: string; body?: Record<string, unknown> };
+      if (msg.type === 'event' && msg.event === 'stopped') this.lastStopped = msg.body;
+      if (msg.type === 'event' && msg.event === 'continued') this.lastStopped = undefined;
+      this.emitter.fire(m);
+    });
+  }
+
+  handleMessage(message: vscode.DebugProtocolMessage): void {
+    this.inner.handleMessage(message);
+  }
+
+  /** Focus a thread in the CALL STACK view (only while the program is stopped). */
+  focusThread(threadId: number): boolean {
+    if (!this.lastStopped) return false;
+    this.emitter.fire({
+      type: 'event', seq: 0, event: 'stopped',
+      body: { ...this.lastStopped, threadId, allThreadsStopped: true, preserveFocusHint: false },
+    } as vscode.DebugProtocolMessage);
+    return true;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+    (this.inner as Partial<vscode.Disposable>).dispose?.();
+  }
+}
+
+export const inlineAdapters = new WeakMap<vscode.DebugSession, InlineAdapter>();
+
+export class KctxAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.OutputChannel) {}
+
+  createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    const cfg = vscode.workspace.getConfiguration('kctx.debugAdapter');
+    let mode = cfg.get<string>('mode', 'inline');
+    if (mode === 'server') {
+      const port = cfg.get<number>('port', 4711);
+      this.log.appendLine(`debug adapter: connecting to 127.0.0.1:${port}`);
+      return new vscode.DebugAdapterServer(port, '127.0.0.1');
+    }
+    if (mode === 'inline') {
+      const Session = loadSessionClass();
+      if (Session) {
+        const adapter = new InlineAdapter(new Session());
+        inlineAdapters.set(session, adapter);
+        return new vscode.DebugAdapterInlineImplementation(adapter);
+      }
+      this.log.appendLine('debug adapter: no inline session class in this build; running `kctx dap` as a process');
+      mode = 'process';
+    }
+    const cli = this.context.asAbsolutePath('dist/kctx.js');
+    this.log.appendLine(`debug adapter: ${process.execPath} ${cli} dap`);
+    // The extension host's own runtime runs the CLI; in desktop VS Code that is Electron as node.
+    return new vscode.DebugAdapterExecutable(process.execPath, [cli, 'dap'], { env: { ELECTRON_RUN_AS_NODE: '1' } });
+  }
+}
+
+/** Reports `stopped` events to the model (the views refresh at each stop). */
+export class KctxTrackerFactory implements vscode.DebugAdapterTrackerFactory {
+  constructor(private readonly model: KctxModel) {}
+
+  createDebugAdapterTracker(session: vscode.DebugSession): vscode.DebugAdapterTracker {
+    return {
+      onDidSendMessage: (m: { type?: string; event?: string; body?: { reason?: string; threadId?: number; description?: string; text?: string } }) => {
+        if (m.type === 'event' && m.event === 'stopped' && m.body) {
+          this.model.noteStopped(session, { reason: m.body.reason ?? '', threadId: m.body.threadId, description: m.body.description, text: m.body.text });
+        }
+      },
+    };
+  }
+}

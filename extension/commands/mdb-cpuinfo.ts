@@ -1,0 +1,4 @@
+import { dcmdCommand } from './types';
+
+/** kctx: ::cpuinfo */
+export default dcmdCommand('kctx.mdb.cpuinfo', '::cpuinfo');

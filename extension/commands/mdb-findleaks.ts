@@ -1,0 +1,4 @@
+import { dcmdCommand } from './types';
+
+/** kctx: ::findleaks */
+export default dcmdCommand('kctx.mdb.findleaks', '::findleaks');

@@ -1,0 +1,4 @@
+import { dcmdCommand } from './types';
+
+/** kctx: ::threadlist */
+export default dcmdCommand('kctx.mdb.threadlist', '::threadlist');

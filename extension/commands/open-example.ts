@@ -1,0 +1,19 @@
+import * as vscode from 'vscode';
+import type { KctxCommand } from './types';
+
+/** kctx: Open the example driver (the walkthrough's first step). */
+const command: KctxCommand = {
+  id: 'kctx.openExample',
+  async run(ctx) {
+    const inWs = await vscode.workspace.findFiles('**/examples/*.c', '**/node_modules/**', 1);
+    const uri = inWs[0] ?? vscode.Uri.joinPath(ctx.extension.extensionUri, 'examples', 'bhyve-vcpus.c');
+    try {
+      await vscode.window.showTextDocument(uri);
+      return true;
+    } catch {
+      void vscode.window.showWarningMessage('kctx: no example driver found (examples/*.c).');
+      return false;
+    }
+  },
+};
+export default command;

@@ -1,0 +1,47 @@
+/**
+ * Debug configurations of type `kctx`: F5 without a launch.json simulates the open C file;
+ * launch.json gets one entry per scenario file of the workspace; paths are made absolute.
+ */
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { simulateConfig, targetFile } from './simulate';
+
+async function scenarioFiles(): Promise<vscode.Uri[]> {
+  return vscode.workspace.findFiles('**/*.ksim.json', '**/node_modules/**', 20);
+}
+
+export class KctxConfigurationProvider implements vscode.DebugConfigurationProvider {
+  async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
+    const files = await scenarioFiles();
+    const rel = (u: vscode.Uri) => (folder ? '${workspaceFolder}/' + path.relative(folder.uri.fsPath, u.fsPath).split(path.sep).join('/') : u.fsPath);
+    if (!files.length) return [{ type: 'kctx', request: 'launch', name: 'Simulate driver (kctx)', scenario: '${workspaceFolder}/driver.ksim.json', stopOnEntry: true }];
+    return files.map((u) => ({ type: 'kctx', request: 'launch', name: `Simulate ${path.basename(u.fsPath, '.ksim.json')}`, scenario: rel(u), stopOnEntry: true }));
+  }
+
+  async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined | null> {
+    if (!config.type && !config.request && !config.name) {
+      // F5 with no launch.json: simulate the open C file.
+      const file = targetFile();
+      if (!file) {
+        void vscode.window.showInformationMessage('kctx: open a driver C file (or a launch.json with a scenario) to simulate it.');
+        return undefined;
+      }
+      return simulateConfig(file);
+    }
+    if (!config.scenario && !Array.isArray(config.sources)) {
+      void vscode.window.showErrorMessage('kctx: the launch configuration needs "scenario" (a .ksim.json path) or the scenario keys inline ("sources", "threads").');
+      return null; // null: open launch.json
+    }
+    const base = folder?.uri.fsPath ?? (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    if (typeof config.scenario === 'string' && base && !path.isAbsolute(config.scenario)) config.scenario = path.resolve(base, config.scenario);
+    if (Array.isArray(config.sources) && base) config.sources = config.sources.map((s: unknown) => (typeof s === 'string' && !path.isAbsolute(s) ? path.resolve(base, s) : s));
+    return config;
+  }
+}
+
+/** "Dynamic" configurations in the Run and Debug dropdown: one per scenario file. */
+export class KctxDynamicProvider implements vscode.DebugConfigurationProvider {
+  async provideDebugConfigurations(): Promise<vscode.DebugConfiguration[]> {
+    return (await scenarioFiles()).map((u) => ({ type: 'kctx', request: 'launch', name: `kctx: ${path.basename(u.fsPath)}`, scenario: u.fsPath, stopOnEntry: true }));
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The language client: starts the bundled CLI's language server (`kctx lsp --stdio`) with the
+ * extension host's own runtime, for C files. Works in restricted (untrusted) workspaces: the
+ * server only reads and parses the files.
+ */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+
+export class LintClient implements vscode.Disposable {
+  client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.OutputChannel) {}
+
+  /** Starts the client once (called when a C file is open; not awaited by activation). */
+  start(): Promise<LanguageClient | undefined> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<LanguageClient | undefined> {
+    // Loaded here, not at activation: the client library is the bulk of the bundle's start-up work.
+    const { LanguageClient, TransportKind, RevealOutputChannelOn } = await import('vscode-languageclient/node');
+    const module = this.context.asAbsolutePath('dist/kctx.js');
+    const server = { module, args: ['lsp'], transport: TransportKind.stdio }; // the client adds --stdio
+    const settings = () => {
+      const c = vscode.workspace.getConfiguration('kctx');
+      return { kernelEra: c.get('kernelEra'), lint: { rules: c.get('lint.rules'), exclude: c.get('lint.exclude') } };
+    };
+    const client = new LanguageClient('kctx', 'kctx lint', { run: server, debug: server }, {
+      documentSelector: [{ scheme: 'file', language: 'c' }, { scheme: 'untitled', language: 'c' }],
+      synchronize: { configurationSection: 'kctx' },
+      initializationOptions: settings(),
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      connectionOptions: { maxRestartCount: 2 },
+    });
+    this.client = client;
+    try {
+      await client.start();
+      this.log.appendLine('language server: started');
+      return client;
+    } catch (e) {
+      this.log.appendLine(`language server: failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.stop().catch(() => undefined);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The extension's view of the running kctx debug sessions: which one is active, when it stops, and
+ * the simulated kernel's state and schedule fetched at each stop through the adapter's custom
+ * requests (`kctx/state`, `kctx/timeline`). The Kernel threads tree and the Timeline read it.
+ */
+import * as vscode from 'vscode';
+
+export interface KCtxop { addr: string; save?: string; restore?: string; fork?: string; lwpCreate?: string; exit?: string; free?: string; arg?: string }
+export interface KThread { id: number; addr: string; name: string; state: string; cpu: number | null; preempt: number; pri: number; ctxops: KCtxop[] }
+export interface KCpu { id: number; addr: string; thread: number | null; runrun?: boolean | number; kprunrun?: boolean | number }
+export interface KState { cpus: KCpu[]; threads: KThread[]; era: string }
+export interface KSlice { cpu: number; thread: number; name: string; start: number; end: number }
+export interface KMark { cpu: number; tick: number; kind: string; label: string }
+export interface KTimeline { endTick: number; slices: KSlice[]; marks: KMark[] }
+export interface StopInfo { reason: string; threadId?: number; description?: string; text?: string }
+
+export class KctxModel implements vscode.Disposable {
+  readonly sessions = new Set<vscode.DebugSession>();
+  session: vscode.DebugSession | undefined;
+  state: KState | undefined;
+  timeline: KTimeline | undefined;
+  lastStop: StopInfo | undefined;
+  stops = 0;
+  /** Custom requests the adapter answered with an error (not implemented yet, or failed). */
+  readonly unsupported = new Set<string>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly stopped = new vscode.EventEmitter<{ session: vscode.DebugSession; stop: StopInfo }>();
+  readonly onDidStop = this.stopped.event;
+  private readonly subs: vscode.Disposable[] = [this.changed, this.stopped];
+  private refreshing: Promise<void> | undefined;
+
+  constructor() {
+    this.subs.push(
+      vscode.debug.onDidStartDebugSession((s) => {
+        if (s.type !== 'kctx') return;
+        this.sessions.add(s);
+        this.session = s;
+        this.changed.fire();
+      }),
+      vscode.debug.onDidTerminateDebugSession((s) => {
+        if (!this.sessions.delete(s)) return;
+        if (this.session === s) this.session = [...this.sessions].pop();
+        this.changed.fire();
+      }),
+      vscode.debug.onDidChangeActiveDebugSession((s) => {
+        if (s?.type === 'kctx' && s !== this.session) {
+          this.session = s;
+          void this.refresh(s);
+        }
+      }),
+    );
+  }
+
+  /** The kctx session commands should talk to: the active one if it is kctx, else the newest. */
+  activeSession(): vscode.DebugSession | undefined {
+    const a = vscode.debug.activeDebugSession;
+    if (a?.type === 'kctx') return a;
+    return this.session;
+  }
+
+  /** Called by the debug adapter tracker for every `stopped` event. */
+  noteStopped(session: vscode.DebugSession, stop: StopInfo): void {
+    this.session = session;
+    this.lastStop = stop;
+    this.stops++;
+    void this.refresh(session).then(() => this.stopped.fire({ session, stop }));
+  }
+
+  /** Next stop of any kctx session (for commands that started a session and wait for it). */
+  nextStop(timeoutMs = 30000): Promise<vscode.DebugSession | undefined> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { d.dispose(); resolve(undefined); }, timeoutMs);
+      const d = this.onDidStop(({ session }) => { clearTimeout(t); d.dispose(); resolve(session); });
+    });
+  }
+
+  async request<T>(session: vscode.DebugSession, command: string, args?: unknown): Promise<T | undefined> {
+    try {
+      const r = (await session.customRequest(command, args)) as T;
+      this.unsupported.delete(command);
+      return r;
+    } catch {
+      this.unsupported.add(command);
+      return undefined;
+    }
+  }
+
+  refresh(session = this.activeSession()): Promise<void> {
+    if (!session) return Promise.resolve();
+    const run = async () => {
+      const [state, timeline] = await Promise.all([
+        this.request<KState>(session, 'kctx/state'),
+        this.request<KTimeline>(session, 'kctx/timeline'),
+      ]);
+      if (state && Array.isArray(state.threads)) this.state = state;
+      if (timeline && Array.isArray(timeline.slices)) this.timeline = timeline;
+      void vscode.commands.executeCommand('setContext', 'kctx.hasState', !!(this.state || this.timeline));
+      this.changed.fire();
+    };
+    // Serialize refreshes: a stop during a refresh queues one more.
+    this.refreshing = (this.refreshing ?? Promise.resolve()).then(run, run);
+    return this.refreshing;
+  }
+
+  dispose(): void {
+    for (const d of this.subs) d.dispose();
+  }
+}
