@@ -151,5 +151,10 @@ pkg.capabilities = {
   virtualWorkspaces: { supported: false, description: 'The language server and the simulator read files from disk.' },
 };
 pkg.contributes = contributes;
+pkg.scripts ??= {};
+pkg.scripts.package = 'node extension/tools/package.mjs';
+pkg.scripts['test:grammar'] = 'vscode-tmgrammar-test -g test/grammar/c-stub.tmLanguage.json "test/grammar/*.test.*"';
+pkg.scripts['test:e2e'] = 'npm run build && node test/e2e/run.mjs';
+if (process.argv.includes('--wire-test')) pkg.scripts.test = 'npm run build && node test/run.mjs && npm run test:grammar && node test/e2e/run.mjs';
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + '\n');
 console.log('package.json: contributes written');

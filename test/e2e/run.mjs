@@ -147,9 +147,10 @@ async function runModeA() {
     page.on('console', (m) => { if (consoleLines.length < 5000) consoleLines.push(m.text()); });
     let resolveExit;
     const exited = new Promise((r) => { resolveExit = r; });
+    let live = 0;
     await page.exposeFunction('codeAutomationLog', (type, args) => {
       const text = (Array.isArray(args) ? args : [args]).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
-      if (/\[kctx-e2e\]/.test(text)) console.log(text.replace(/^.*?\[kctx-e2e\] ?/, '  '));
+      if (/\[kctx-e2e\]/.test(text)) { live++; console.log(text.replace(/^.*?\[kctx-e2e\] ?/, '')); }
     });
     await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
     const remote = (path) => `vscode-remote://${host}${path}`;
@@ -163,7 +164,7 @@ async function runModeA() {
     const code = await Promise.race([exited, timeout]);
     let res;
     try { res = JSON.parse(readFileSync(resultsFile, 'utf8')); } catch { res = undefined; }
-    if (res) for (const line of res.lines ?? []) console.log(line);
+    if (res && !live) for (const line of res.lines ?? []) console.log(line);
     if (code === 'timeout' || !res) {
       mkdirSync(SHOTS, { recursive: true });
       const shot = join(SHOTS, 'failure-mode-a.png');

@@ -14,7 +14,7 @@ export async function run(): Promise<void> {
   // `vscode` is only loadable inside the extension host, so require it here.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const vscode = require('vscode') as typeof import('vscode');
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, reporter: class { constructor() { /* results are collected below */ } } });
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, reporter: Mocha.reporters.Base });
   for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, f));
   const res: Results = { passed: 0, failed: 0, skipped: 0, lines: [] };
   const say = (line: string) => { res.lines.push(line); console.log(`[kctx-e2e] ${line}`); };
