@@ -11,6 +11,8 @@ export interface CFunction {
   line: number;
   /** True for `void f(void *)`: usable as a thread entry. */
   threadEntry: boolean;
+  /** Named as a ctxop handler (in a `ctxop_template` initializer or an installctx() call). */
+  handler: boolean;
   /** ctxop install/attach calls inside the body. */
   ctxopCalls: { name: string; args: number; line: number }[];
 }
@@ -20,8 +22,30 @@ const INSTALLERS = new Set(['installctx', 'installctx_preallocate', 'ctxop_insta
 let parserPromise: Promise<Parser> | undefined;
 function parser(): Promise<Parser> {
   // Loaded on first use only: the wasm runtime is not part of activation.
-  parserPromise ??= import('../kernel-sim/cinterp/parser').then((m) => m.createCParser());
+  parserPromise ??= Promise.resolve().then(loadParser);
   return parserPromise;
+}
+
+/**
+ * The shared loader (kernel-sim/cinterp/parser.ts) imports web-tree-sitter with `import`, so a CJS
+ * bundle gets its ES-module build, whose `createRequire(import.meta.url)` fails once bundled
+ * (import.meta is empty in CJS). Until the shared build resolves web-tree-sitter to its CommonJS
+ * build, load it here the same way (same wasm files beside the bundle) through `require`, which
+ * esbuild resolves to web-tree-sitter.cjs.
+ */
+async function loadParser(): Promise<Parser> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const ts = require('web-tree-sitter') as typeof import('web-tree-sitter');
+  const { join } = require('node:path') as typeof import('node:path');
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  const locate = (file: string, pkgPath: string) => (existsSync(join(__dirname, file)) ? join(__dirname, file) : require.resolve(pkgPath));
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const runtime = locate('web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm');
+  await ts.Parser.init({ locateFile: () => runtime });
+  const lang = await ts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
+  const p = new ts.Parser();
+  p.setLanguage(lang);
+  return p as unknown as Parser;
 }
 
 function declaratorName(d: SyntaxNode | null): { name?: string; params?: SyntaxNode; pointer: boolean } {
@@ -59,6 +83,19 @@ export async function scanC(text: string): Promise<CFunction[]> {
   if (!tree) return [];
   try {
     const out: CFunction[] = [];
+    const handlers = new Set<string>();
+    // `.ct_save = f` in initializers, and the handler arguments of the positional API.
+    for (const init of tree.rootNode.descendantsOfType('initializer_pair')) {
+      const field = init?.childForFieldName('designator')?.text ?? init?.namedChildren[0]?.text ?? '';
+      const value = init?.childForFieldName('value');
+      if (/^\.ct_/.test(field) && value?.type === 'identifier') handlers.add(value.text);
+    }
+    for (const call of tree.rootNode.descendantsOfType('call_expression')) {
+      const callee = call?.childForFieldName('function')?.text;
+      if (callee !== 'installctx' && callee !== 'removectx' && callee !== 'installctx_preallocate') continue;
+      const args = call!.childForFieldName('arguments')?.namedChildren ?? [];
+      for (const a of args.slice(2)) if (a?.type === 'identifier') handlers.add(a.text);
+    }
     for (const fn of tree.rootNode.descendantsOfType('function_definition')) {
       if (!fn) continue;
       const { name, params, pointer } = declaratorName(fn.childForFieldName('declarator'));
@@ -73,7 +110,7 @@ export async function scanC(text: string): Promise<CFunction[]> {
         const args = call.childForFieldName('arguments')?.namedChildren.filter((n) => n && n.type !== 'comment').length ?? 0;
         ctxopCalls.push({ name: callee.text, args, line: call.startPosition.row });
       }
-      out.push({ name, line: fn.startPosition.row, threadEntry, ctxopCalls });
+      out.push({ name, line: fn.startPosition.row, threadEntry, handler: handlers.has(name), ctxopCalls });
     }
     return out;
   } finally {

@@ -13,6 +13,8 @@ import { TimelineView } from './views/timeline';
 import { CtxopCodeLens } from './codelens';
 import { LintClient } from './lsp';
 import { registerCommands } from './commands/index';
+import { simulateConfig } from './simulate';
+import { scanC } from './cscan';
 
 const moduleLoaded = performance.now();
 
@@ -24,6 +26,8 @@ export interface KctxApi {
   threads: ThreadsTree;
   timeline: TimelineView;
   lint: LintClient;
+  simulateConfig: typeof simulateConfig;
+  scanC: typeof scanC;
 }
 
 let lint: LintClient | undefined;
@@ -58,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): KctxApi {
 
   const activateMs = performance.now() - t0;
   log.appendLine(`activated in ${activateMs.toFixed(1)} ms (bundle evaluated ${(t0 - moduleLoaded).toFixed(1)} ms before activate)`);
-  return { activation: { activateMs }, model, mdb, threads, timeline, lint };
+  return { activation: { activateMs }, model, mdb, threads, timeline, lint, simulateConfig, scanC };
 }
 
 export async function deactivate(): Promise<void> {

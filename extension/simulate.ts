@@ -46,12 +46,14 @@ function kernelFromSetting(): string | undefined {
 /** Writes a two-CPU, two-thread scenario for `entry` beside the file. */
 export async function writeScenario(file: vscode.Uri, text: string, opts: SimulateOptions): Promise<vscode.Uri | undefined> {
   const fns = await scanC(text);
-  const entries = fns.filter((f) => f.threadEntry);
+  // ctxop handlers have the same `void f(void *)` type; they are not thread bodies.
+  const all = fns.filter((f) => f.threadEntry);
+  const entries = all.some((f) => !f.handler) ? all.filter((f) => !f.handler) : all;
   if (!entries.length) {
     void vscode.window.showErrorMessage(`kctx: ${path.basename(file.fsPath)} has no \`void f(void *)\` function to start a thread in.`);
     return undefined;
   }
-  let entry = opts.entry && entries.find((f) => f.name === opts.entry)?.name;
+  let entry = opts.entry && all.find((f) => f.name === opts.entry)?.name;
   if (!entry && entries.length === 1) entry = entries[0].name;
   if (!entry) {
     if (opts.noPrompt) return undefined;

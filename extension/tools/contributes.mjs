@@ -110,7 +110,7 @@ const contributes = {
         markdownDescription: 'How the debug adapter runs. `server` is for adapter development.' },
       'kctx.debugAdapter.port': { type: 'integer', default: 4711, minimum: 1, maximum: 65535,
         markdownDescription: 'Port of `kctx dap --server=PORT` when `kctx.debugAdapter.mode` is `server`.' },
-      'kctx.codeLens.enable': { type: 'boolean', default: true, description: 'Show "Simulate" above functions that install or attach ctxops.' },
+      'kctx.codeLens.enable': { type: 'boolean', default: true, scope: 'resource', description: 'Show "Simulate" above functions that install or attach ctxops.' },
     },
   },
   walkthroughs: [{

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
 import type { KctxApi } from '../../../extension/main';
 
 export const EXT_ID = 'kctx.kctx';
@@ -32,4 +33,50 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ''}`);
     await sleep(everyMs);
   }
+}
+
+/** True when `kctx <cmd>` is a real server (the placeholder prints "not built yet" and exits). */
+export async function cliServes(cmd: 'lsp' | 'dap'): Promise<boolean> {
+  const { spawn } = await import('node:child_process');
+  const ext = vscode.extensions.getExtension(EXT_ID)!;
+  const cli = path.join(ext.extensionPath, 'dist', 'kctx.js');
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cli, cmd, ...(cmd === 'lsp' ? ['--stdio'] : [])], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => { p.kill(); resolve(true); }, 1500);
+    p.on('exit', () => { clearTimeout(t); resolve(!/not built yet|unknown command/.test(err)); });
+  });
+}
+
+/** True when the inline adapter (debug-adapter/session.ts) is part of the build. */
+export function inlineAdapterBuilt(): boolean {
+  const ext = vscode.extensions.getExtension(EXT_ID)!;
+  return fs.existsSync(path.join(ext.extensionPath, 'debug-adapter', 'session.ts'))
+    && fs.readFileSync(path.join(ext.extensionPath, 'dist', 'extension.js'), 'utf8').includes('KctxDebugSession');
+}
+
+export function diagCode(d: vscode.Diagnostic): string | undefined {
+  const c = d.code;
+  if (c === undefined) return undefined;
+  return typeof c === 'object' ? String(c.value) : String(c);
+}
+
+export interface DapMessage { type: string; event?: string; command?: string; body?: Record<string, unknown> & { reason?: string; threadId?: number; description?: string } }
+
+/** Records what every kctx session's adapter sends (a second tracker beside the extension's). */
+export class DapRecorder implements vscode.Disposable {
+  readonly messages: DapMessage[] = [];
+  private readonly reg: vscode.Disposable;
+  constructor() {
+    this.reg = vscode.debug.registerDebugAdapterTrackerFactory('kctx', {
+      createDebugAdapterTracker: () => ({ onDidSendMessage: (m: DapMessage) => { this.messages.push(m); } }),
+    });
+  }
+  stops(): DapMessage[] { return this.messages.filter((m) => m.type === 'event' && m.event === 'stopped'); }
+  /** Waits for a stop after the `after`-th one that satisfies `pred`. */
+  async nextStop(after: number, pred: (m: DapMessage) => boolean = () => true, timeoutMs = 30000): Promise<DapMessage> {
+    return waitFor('a stopped event', () => this.stops().slice(after).find(pred), timeoutMs, 50);
+  }
+  dispose(): void { this.reg.dispose(); }
 }

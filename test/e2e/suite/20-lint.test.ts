@@ -1,0 +1,33 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { getApi, wsFile, waitFor, cliServes, diagCode } from './helpers';
+
+describe('lint (language server)', function () {
+  before(async function () {
+    if (!(await cliServes('lsp'))) {
+      console.log('[kctx-e2e] skip: `kctx lsp --stdio` is not built yet');
+      this.skip();
+    }
+  });
+
+  it('publishes legacy-ctxop-api on a 13917 kernel and the migration quick fix edits the file', async () => {
+    await getApi();
+    const uri = wsFile('legacy.c');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const diags = await waitFor('legacy-ctxop-api diagnostic', () => {
+      const ds = vscode.languages.getDiagnostics(uri).filter((d) => diagCode(d) === 'legacy-ctxop-api');
+      return ds.length ? ds : undefined;
+    }, 30000, 200);
+    const d = diags[0];
+    assert.equal(doc.getText(d.range).startsWith('installctx'), true, `range covers the call: ${doc.getText(d.range)}`);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value, 10);
+    const fix = actions.find((a) => a.edit && a.diagnostics?.some((x) => diagCode(x) === 'legacy-ctxop-api'));
+    assert.ok(fix, `a quick fix for the diagnostic; got: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!), 'edit applied');
+    const text = doc.getText();
+    assert.doesNotMatch(text, /\binstallctx\s*\(/);
+    assert.match(text, /ctxop_(allocate|install|attach)\s*\(/);
+    await waitFor('the diagnostic to go away', () => !vscode.languages.getDiagnostics(uri).some((x) => diagCode(x) === 'legacy-ctxop-api'), 30000, 200);
+  });
+});
