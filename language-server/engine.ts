@@ -1,0 +1,268 @@
+/**
+ * The lint engine: parse (incrementally when a document changes), run the enabled rules, apply
+ * suppression comments and severity settings, and return LSP-shaped diagnostics whose `data`
+ * carries the quick fixes. No editor or protocol code here: the CLI, the language server, the
+ * extension and the tests all call this.
+ */
+import type { Parser, Tree } from '../kernel-sim/cinterp/parser';
+import { createCParser } from '../kernel-sim/cinterp/parser';
+import type { Era } from './ctxapi';
+import { Deadline, TimeBudgetExceeded } from './flow';
+import { FileModel } from './model';
+import { RULES, RULES_BY_ID, SKIPPED_ID } from './rules/index';
+import type { Fix, Rule, Severity, TextEdit } from './rules/types';
+import type { Range } from './syntax';
+import { ruleDocUri } from './docs';
+import { mergeEdits } from './fixes/edits';
+import { planMigration } from './fixes/migrate';
+import { suppressionFixes } from './fixes/suppress';
+
+export type EraSetting = Era | 'auto';
+export type RuleSetting = Severity | 'off';
+
+export interface LintOptions {
+  /** Kernel era, or 'auto' (default): inferred from the file, else 13917. */
+  era?: EraSetting;
+  /** Per-rule severity or 'off'. */
+  rules?: Record<string, RuleSetting>;
+  /** Files larger than this (UTF-16 units) are skipped with one information diagnostic. Default 2 MiB. */
+  maxSize?: number;
+  /** Time budget per file in ms (parse + rules). Default 2000. */
+  timeBudgetMs?: number;
+  /** Polled during the work; true stops it (the result is then partial). */
+  isCancelled?: () => boolean;
+  /** Include suppression quick fixes (the server does; the CLI does not need them). Default true. */
+  suppressionFixes?: boolean;
+}
+
+export interface DiagnosticData {
+  rule: string;
+  severity: Severity;
+  fixes: Fix[];
+  version?: number;
+}
+
+/** An LSP Diagnostic (0-based positions, UTF-16 columns). */
+export interface KctxDiagnostic {
+  range: Range;
+  severity: 1 | 2 | 3 | 4;
+  code: string;
+  codeDescription: { href: string };
+  source: 'kctx';
+  message: string;
+  data: DiagnosticData;
+}
+
+export const SEVERITY_NUMBER: Record<Severity, 1 | 2 | 3 | 4> = { error: 1, warning: 2, information: 3, hint: 4 };
+export const SEVERITY_NAME: Record<number, Severity> = { 1: 'error', 2: 'warning', 3: 'information', 4: 'hint' };
+
+export const DEFAULT_MAX_SIZE = 2 * 1024 * 1024;
+export const DEFAULT_BUDGET_MS = 2000;
+
+export class LintCancelled extends Error {}
+
+function diag(rule: string, severity: Severity, range: Range, message: string, fixes: Fix[] = []): KctxDiagnostic {
+  return { range, severity: SEVERITY_NUMBER[severity], code: rule, codeDescription: { href: ruleDocUri(rule) }, source: 'kctx', message, data: { rule, severity, fixes } };
+}
+
+function at0(): Range {
+  return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+}
+
+/** Why a text is not linted at all, or null. */
+export function skipReason(text: string, maxSize = DEFAULT_MAX_SIZE): string | null {
+  if (text.length > maxSize) return `file not linted: ${(text.length / 1048576).toFixed(1)} MB is over the ${(maxSize / 1048576).toFixed(1)} MB limit`;
+  const head = text.length > 8192 ? text.slice(0, 8192) : text;
+  if (head.includes('\u0000')) return 'file not linted: it looks binary (NUL bytes)';
+  return null;
+}
+
+export function skippedDiagnostic(reason: string): KctxDiagnostic {
+  return diag(SKIPPED_ID, 'information', at0(), reason);
+}
+
+function enabledRules(opts: LintOptions): { rule: Rule; severity: Severity }[] {
+  const out: { rule: Rule; severity: Severity }[] = [];
+  for (const r of RULES) {
+    const s = opts.rules?.[r.id];
+    if (s === 'off') continue;
+    out.push({ rule: r, severity: s && s in SEVERITY_NUMBER ? s : r.severity });
+  }
+  return out;
+}
+
+/** Parses with a time budget; null when the budget or a cancellation stopped it. */
+export function parseWithBudget(parser: Parser, text: string, old: Tree | null, deadline: Deadline): Tree | null {
+  const progressCallback = (() => deadline.expiredNow()) as unknown as (s: unknown) => void;
+  const t = parser.parse(text, old, { progressCallback });
+  if (!t) parser.reset();
+  return t;
+}
+
+/** Runs the rules on a parsed file. */
+export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, deadline?: Deadline): KctxDiagnostic[] {
+  const dl = deadline ?? new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
+  const m = new FileModel(text, tree, file, opts.era ?? 'auto', dl);
+  return lintModel(m, opts);
+}
+
+export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[] {
+  const out: KctxDiagnostic[] = [];
+  const withSuppress = opts.suppressionFixes !== false;
+  for (const { rule, severity } of enabledRules(opts)) {
+    if (!rule.trigger.test(m.text)) continue;
+    try {
+      rule.check(m, (f) => {
+        if (m.isSuppressed(rule.id, f.range.start.line, f.node ?? null)) return;
+        const fixes = [...(f.fixes ?? [])];
+        if (withSuppress) fixes.push(...suppressionFixes(m, rule.id, f.range.start.line, f.node ?? null));
+        out.push(diag(rule.id, severity, f.range, f.message, fixes));
+      });
+    } catch (e) {
+      if (e instanceof TimeBudgetExceeded || m.deadline.expiredNow()) {
+        if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
+        out.push(diag(SKIPPED_ID, 'information', at0(), `lint stopped at rule ${rule.id}: over the time budget for this file; results are partial`));
+        break;
+      }
+      out.push(diag(SKIPPED_ID, 'information', at0(), `internal error in rule ${rule.id}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+  if (m.preempt && (m as unknown as { _preempt?: { timedOut: boolean } })._preempt?.timedOut) {
+    if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
+  }
+  out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
+  return out;
+}
+
+let sharedParser: Promise<Parser> | undefined;
+
+function parserOnce(): Promise<Parser> {
+  sharedParser ??= createCParser();
+  return sharedParser;
+}
+
+/**
+ * Lints one C file's text. The pure entry point for the extension, the CLI and tests.
+ * `file` is only used for messages and era hints; nothing is read from disk.
+ */
+export async function lintText(text: string, file: string, opts: LintOptions = {}): Promise<KctxDiagnostic[]> {
+  const skip = skipReason(text, opts.maxSize);
+  if (skip) return [skippedDiagnostic(skip)];
+  const parser = await parserOnce();
+  const dl = new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
+  const tree = parseWithBudget(parser, text, null, dl);
+  if (!tree) {
+    if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
+    return [skippedDiagnostic(`file not linted: parsing took longer than the ${opts.timeBudgetMs ?? DEFAULT_BUDGET_MS} ms budget`)];
+  }
+  try {
+    return lintTree(text, tree, file, opts, dl);
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Edits for `source.fixAll.kctx`: the whole-file 13917 migration plus every preferred fix, non-overlapping. */
+export function fixAllEdits(m: FileModel, diags: KctxDiagnostic[]): TextEdit[] {
+  const sets: TextEdit[][] = [];
+  const legacy = diags.filter((d) => d.code === 'legacy-ctxop-api');
+  if (legacy.length) {
+    const calls = m.calls.filter((c) => legacy.some((d) => d.range.start.line === c.startPosition.row && d.range.start.character === c.startPosition.column));
+    const plan = planMigration(m, calls);
+    if (typeof plan !== 'string') sets.push(plan.edits);
+  }
+  for (const d of diags) {
+    if (d.code === 'legacy-ctxop-api') continue;
+    const f = d.data.fixes.find((x) => x.preferred);
+    if (f) sets.push(f.edits);
+  }
+  return mergeEdits(sets, m.text);
+}
+
+/** A document kept parsed across edits (tree.edit + incremental reparse). */
+export class LintDocument {
+  private tree: Tree | null = null;
+  private stale = true;
+
+  private constructor(private parser: Parser, public text: string) {}
+
+  static async create(text: string): Promise<LintDocument> {
+    return new LintDocument(await createCParser(), text);
+  }
+
+  /** Applies LSP content changes (ranges in the text before each change), keeping the old tree for reuse. */
+  applyChanges(changes: { range?: Range; text: string }[]): void {
+    for (const ch of changes) {
+      if (!ch.range) {
+        this.text = ch.text;
+        this.tree?.delete();
+        this.tree = null;
+        continue;
+      }
+      const starts = lineStarts(this.text);
+      const off = (p: { line: number; character: number }) => Math.min(this.text.length, (p.line < starts.length ? starts[p.line]! : this.text.length) + p.character);
+      const startIndex = off(ch.range.start);
+      const oldEndIndex = off(ch.range.end);
+      const newText = this.text.slice(0, startIndex) + ch.text + this.text.slice(oldEndIndex);
+      if (this.tree) {
+        const newEndIndex = startIndex + ch.text.length;
+        const nl = ch.text.split('\n');
+        const newEndRow = ch.range.start.line + nl.length - 1;
+        const newEndCol = nl.length === 1 ? ch.range.start.character + ch.text.length : nl[nl.length - 1]!.length;
+        // web-tree-sitter counts UTF-16 units; its byte offsets are twice those.
+        this.tree.edit({
+          startIndex, oldEndIndex, newEndIndex,
+          startPosition: { row: ch.range.start.line, column: ch.range.start.character },
+          oldEndPosition: { row: ch.range.end.line, column: ch.range.end.character },
+          newEndPosition: { row: newEndRow, column: newEndCol },
+        } as never);
+      }
+      this.text = newText;
+    }
+    this.stale = true;
+  }
+
+  /** Reparses if needed (incrementally from the edited tree); null when over budget. */
+  parse(deadline: Deadline = Deadline.none()): Tree | null {
+    if (!this.stale && this.tree) return this.tree;
+    const t = parseWithBudget(this.parser, this.text, this.tree, deadline);
+    if (!t) return null;
+    this.tree?.delete();
+    this.tree = t;
+    this.stale = false;
+    return t;
+  }
+
+  lint(file: string, opts: LintOptions = {}): KctxDiagnostic[] {
+    const skip = skipReason(this.text, opts.maxSize);
+    if (skip) return [skippedDiagnostic(skip)];
+    const dl = new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
+    const t = this.parse(dl);
+    if (!t) {
+      if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
+      return [skippedDiagnostic(`file not linted: parsing took longer than the ${opts.timeBudgetMs ?? DEFAULT_BUDGET_MS} ms budget`)];
+    }
+    return lintTree(this.text, t, file, opts, dl);
+  }
+
+  /** A model of the current text (for code actions). */
+  model(file: string, opts: LintOptions = {}): FileModel | null {
+    const t = this.parse();
+    return t ? new FileModel(this.text, t, file, opts.era ?? 'auto') : null;
+  }
+
+  dispose(): void {
+    this.tree?.delete();
+    this.tree = null;
+    this.parser.delete();
+  }
+}
+
+function lineStarts(text: string): number[] {
+  const s = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) s.push(i + 1);
+  return s;
+}
+
+export { RULES, RULES_BY_ID, SKIPPED_ID };
+export type { Fix, Severity, TextEdit, Rule };

@@ -1,0 +1,536 @@
+/**
+ * A path-sensitive walk over one function body, on the syntax tree (no hand-written parser):
+ * a set of path states flows through statements; branches split it, joins merge equal states,
+ * loops run to a fixed point (bounded), `goto` forward edges reach their label, `return`,
+ * `break`, `continue` and noreturn calls end paths. Each path remembers which branch conditions
+ * it assumed (so `if (x) A; ...; if (x) B;` never pairs A with not-B) and a trail of steps
+ * for messages. Preprocessor conditionals are branches too, correlated by their condition.
+ *
+ * A rule supplies a FlowDomain: its facts per path and what each effect node does to them.
+ */
+import type { SyntaxNode } from './syntax';
+import { callArgs, callName, identifiersIn, lineOf, lvalueRoot, unwrap, walk } from './syntax';
+
+export interface Step {
+  line: number;
+  text: string;
+}
+
+export interface Cond {
+  value: boolean;
+  ids: string[];
+}
+
+export interface PathState<F> {
+  facts: F;
+  conds: ReadonlyMap<string, Cond>;
+  trail: readonly Step[];
+}
+
+export interface FlowDomain<F> {
+  /** Equal keys mean equal facts (states with equal facts and conditions merge). */
+  key(f: F): string;
+  /** An effect node in evaluation order: call_expression, update_expression, assignment_expression, init_declarator. */
+  effect(node: SyntaxNode, s: PathState<F>): PathState<F>;
+  /** A path leaves the function (`return` or the closing brace). */
+  exit?(s: PathState<F>, at: SyntaxNode, how: 'return' | 'end'): void;
+  /** A path leaves a compound statement through its closing brace. */
+  leaveBlock?(block: SyntaxNode, s: PathState<F>): PathState<F>;
+  /** A branch condition is assumed true or false on this path; null when that is impossible. */
+  assume?(cond: SyntaxNode, truth: boolean, s: PathState<F>): PathState<F> | null;
+  /** A statement or an expression is about to run (for rules that look at statements). */
+  statement?(stmt: SyntaxNode, s: PathState<F>): PathState<F>;
+}
+
+export const NORETURN = new Set(['panic', 'vpanic', 'abort', '__builtin_unreachable', 'assfail', 'assfail3', 'kassert_panic', 'exit', '_exit', 'longjmp', 'siglongjmp']);
+
+const MAX_STATES = 48;
+const MAX_LOOP_ROUNDS = 4;
+
+export class Deadline {
+  constructor(private readonly at: number, private readonly cancelled: () => boolean = () => false) {}
+  static none(): Deadline { return new Deadline(Number.POSITIVE_INFINITY); }
+  private ticks = 0;
+  expired(): boolean {
+    if ((++this.ticks & 63) !== 0) return false;
+    return performance.now() > this.at || this.cancelled();
+  }
+  expiredNow(): boolean { return performance.now() > this.at || this.cancelled(); }
+}
+
+export class TimeBudgetExceeded extends Error {}
+
+/** Is this call one that never returns? */
+export function isNoreturnCall(call: SyntaxNode): boolean {
+  const name = callName(call);
+  if (NORETURN.has(name)) return true;
+  const args = callArgs(call);
+  if (name === 'cmn_err' && args[0] && args[0].text === 'CE_PANIC') return true;
+  if ((name === 'VERIFY' || name === 'VERIFY0') && args[0]) {
+    const a = unwrap(args[0]);
+    if (name === 'VERIFY' && a && (a.text === '0' || a.text === 'B_FALSE')) return true;
+  }
+  return false;
+}
+
+function condsKey(c: ReadonlyMap<string, Cond>): string {
+  if (c.size === 0) return '';
+  const parts: string[] = [];
+  for (const [k, v] of c) parts.push(k + (v.value ? '=1' : '=0'));
+  return parts.sort().join(';');
+}
+
+/** Condition of a branch as a correlation key: `x`, `!x`, `x != NULL` -> (x, polarity). */
+export function condition(expr: SyntaxNode | null): { key: string; positive: boolean; ids: string[]; constant?: boolean } | null {
+  let e = unwrap(expr);
+  if (!e) return null;
+  let positive = true;
+  for (;;) {
+    if (e.type === 'unary_expression' && e.child(0)?.text === '!') {
+      positive = !positive;
+      e = unwrap(e.childForFieldName('argument'));
+      if (!e) return null;
+      continue;
+    }
+    if (e.type === 'binary_expression') {
+      const op = e.childForFieldName('operator')?.text;
+      const l = unwrap(e.childForFieldName('left'));
+      const r = unwrap(e.childForFieldName('right'));
+      const isZero = (n: SyntaxNode | null) => !!n && (n.type === 'null' || n.text === 'NULL' || n.text === '0' || n.text === 'B_FALSE');
+      if ((op === '!=' || op === '==') && l && r && (isZero(r) || isZero(l))) {
+        if (op === '==') positive = !positive;
+        e = isZero(r) ? l : r;
+        continue;
+      }
+    }
+    break;
+  }
+  if (e.type === 'number_literal') return { key: '', positive: positive === (Number(e.text.replace(/[uUlL]+$/, '')) !== 0), ids: [], constant: true };
+  if (e.type === 'true' || e.text === 'B_TRUE') return { key: '', positive, ids: [], constant: true };
+  if (e.type === 'false' || e.text === 'B_FALSE') return { key: '', positive: !positive, ids: [], constant: true };
+  // A condition with a call or a side effect is not a stable fact.
+  let unstable = false;
+  walk(e, (n) => {
+    if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression') unstable = true;
+    return !unstable;
+  });
+  if (unstable) return null;
+  return { key: e.text.replace(/\s+/g, ''), positive, ids: [...identifiersIn(e)] };
+}
+
+export interface WalkOptions {
+  deadline?: Deadline;
+}
+
+interface Frame<F> {
+  breaks: PathState<F>[];
+  continues: PathState<F>[];
+  kind: 'loop' | 'switch';
+}
+
+export class FlowWalker<F> {
+  private frames: Frame<F>[] = [];
+  private pending = new Map<string, PathState<F>[]>();
+  private seenLabels = new Set<string>();
+  private readonly deadline: Deadline;
+
+  constructor(private readonly d: FlowDomain<F>, opts: WalkOptions = {}) {
+    this.deadline = opts.deadline ?? Deadline.none();
+  }
+
+  /** Runs the function body from the given entry states. */
+  run(fn: SyntaxNode, entry: PathState<F>[]): void {
+    const body = fn.childForFieldName('body');
+    if (!body) return;
+    const out = this.block(body, entry);
+    for (const s of out) this.d.exit?.(s, body, 'end');
+  }
+
+  private dedup(states: PathState<F>[]): PathState<F>[] {
+    if (states.length <= 1) return states;
+    const seen = new Map<string, PathState<F>>();
+    for (const s of states) {
+      const k = this.d.key(s.facts) + '#' + condsKey(s.conds);
+      if (!seen.has(k)) seen.set(k, s);
+    }
+    let out = [...seen.values()];
+    if (out.length > MAX_STATES) {
+      // Forget branch correlations, then keep a bounded sample (fewer paths: fewer reports, never more).
+      const byFacts = new Map<string, PathState<F>>();
+      for (const s of out) {
+        const k = this.d.key(s.facts);
+        if (!byFacts.has(k)) byFacts.set(k, { ...s, conds: new Map() });
+      }
+      out = [...byFacts.values()].slice(0, MAX_STATES);
+    }
+    return out;
+  }
+
+  private check(): void {
+    if (this.deadline.expired()) throw new TimeBudgetExceeded();
+  }
+
+  private block(b: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    let cur = states;
+    for (const c of b.namedChildren) {
+      if (!c) continue;
+      cur = this.stmt(c, cur);
+    }
+    if (b.type === 'compound_statement' && this.d.leaveBlock) cur = cur.map((s) => this.d.leaveBlock!(b, s));
+    return cur;
+  }
+
+  /** Runs a statement; returns the states that fall through it. */
+  stmt(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    this.check();
+    if (n.type === 'labeled_statement') {
+      const label = n.childForFieldName('label')?.text ?? '';
+      const p = this.pending.get(label) ?? [];
+      this.pending.delete(label);
+      this.seenLabels.add(label);
+      const merged = this.dedup([...states, ...p]);
+      const inner = n.namedChildren.filter((c) => c && c.type !== 'statement_identifier' && c.type !== 'comment');
+      let cur = merged;
+      for (const c of inner) cur = this.stmt(c!, cur);
+      return cur;
+    }
+    if (states.length === 0 && !this.containsLabel(n)) return states;
+    if (this.d.statement) states = states.map((s) => this.d.statement!(n, s));
+    switch (n.type) {
+      case 'comment':
+        return states;
+      case 'compound_statement':
+        return this.block(n, states);
+      case 'expression_statement':
+      case 'declaration':
+        return this.expr(n, states);
+      case 'if_statement':
+        return this.ifStmt(n, states);
+      case 'else_clause':
+        return this.blockLike(n, states);
+      case 'while_statement':
+      case 'for_statement':
+      case 'do_statement':
+        return this.loop(n, states);
+      case 'function_definition':
+        // A macro loop: `FOREACH(x) { ... }` parses as a nested function definition.
+        return this.macroLoop(n, states);
+      case 'switch_statement':
+        return this.switchStmt(n, states);
+      case 'return_statement': {
+        const out = this.expr(n, states);
+        for (const s of out) this.d.exit?.(s, n, 'return');
+        return [];
+      }
+      case 'break_statement': {
+        const f = this.frames[this.frames.length - 1];
+        if (f) f.breaks.push(...states);
+        return [];
+      }
+      case 'continue_statement': {
+        const f = [...this.frames].reverse().find((x) => x.kind === 'loop');
+        if (f) f.continues.push(...states);
+        return [];
+      }
+      case 'goto_statement': {
+        const label = n.childForFieldName('label')?.text ?? '';
+        if (this.seenLabels.has(label)) return []; // backward goto: not followed (under-approximation)
+        const p = this.pending.get(label) ?? [];
+        const trailed = states.map((s) => ({ ...s, trail: [...s.trail, { line: lineOf(n), text: `goto ${label}` }] }));
+        this.pending.set(label, [...p, ...trailed]);
+        return [];
+      }
+      case 'preproc_if':
+      case 'preproc_ifdef':
+        return this.preproc(n, states);
+      case 'preproc_call':
+      case 'preproc_def':
+      case 'preproc_function_def':
+      case 'preproc_include':
+      case 'type_definition':
+        return states;
+      default:
+        return this.expr(n, states);
+    }
+  }
+
+  private containsLabel(n: SyntaxNode): boolean {
+    if (this.pending.size === 0) return false;
+    let found = false;
+    walk(n, (x) => {
+      if (found) return false;
+      if (x.type === 'labeled_statement' && this.pending.has(x.childForFieldName('label')?.text ?? '')) found = true;
+      return !found;
+    });
+    return found;
+  }
+
+  private blockLike(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    let cur = states;
+    for (const c of n.namedChildren) if (c) cur = this.stmt(c, cur);
+    return cur;
+  }
+
+  /** Evaluates the effects inside an expression or declaration, in evaluation order (operands first). */
+  expr(n: SyntaxNode | null, states: PathState<F>[]): PathState<F>[] {
+    if (!n || states.length === 0) return states;
+    const effects: SyntaxNode[] = [];
+    const visit = (x: SyntaxNode) => {
+      if (x.type === 'compound_statement' || x.type === 'comment') return;
+      for (const c of x.namedChildren) if (c) visit(c);
+      if (x.type === 'call_expression' || x.type === 'update_expression' || x.type === 'assignment_expression' || x.type === 'init_declarator') effects.push(x);
+    };
+    visit(n);
+    let cur = states;
+    for (const e of effects) {
+      if (e.type === 'call_expression' && isNoreturnCall(e)) return [];
+      const next: PathState<F>[] = [];
+      for (const s of cur) next.push(this.d.effect(e, invalidate(e, s)));
+      cur = next;
+    }
+    return this.dedup(cur);
+  }
+
+  private branchStep(states: PathState<F>[], before: PathState<F>, step: Step, mark: number): PathState<F>[] {
+    const k0 = this.d.key(before.facts);
+    return states.map((s) => (this.d.key(s.facts) !== k0 ? { ...s, trail: [...s.trail.slice(0, mark), step, ...s.trail.slice(mark)] } : s));
+  }
+
+  private ifStmt(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    const condNode = n.childForFieldName('condition');
+    const cons = n.childForFieldName('consequence');
+    const alt = n.childForFieldName('alternative');
+    const after = this.expr(condNode, states);
+    const c = condition(condNode);
+    const out: PathState<F>[] = [];
+    const condText = (condNode?.text ?? '').replace(/\s+/g, ' ');
+    for (const s of after) {
+      let takeThen = true;
+      let takeElse = true;
+      if (c?.constant) { takeThen = c.positive; takeElse = !c.positive; }
+      else if (c) {
+        const known = s.conds.get(c.key);
+        if (known) { takeThen = known.value === c.positive; takeElse = !takeThen; }
+      }
+      const withCond = (v: boolean): PathState<F> => {
+        if (!c || c.constant) return s;
+        const m = new Map(s.conds);
+        m.set(c.key, { value: v === c.positive, ids: c.ids });
+        return { ...s, conds: m };
+      };
+      const assumed = (v: boolean): PathState<F> | null => {
+        const st = withCond(v);
+        return this.d.assume && condNode ? this.d.assume(condNode, v, st) : st;
+      };
+      if (takeThen && cons) {
+        const st = assumed(true);
+        if (st) {
+        const r = this.stmt(cons, [st]);
+        out.push(...this.branchStep(r, st, { line: lineOf(n), text: `'if ${condText}' is true` }, st.trail.length));
+        }
+      }
+      if (takeElse) {
+        const st = assumed(false);
+        if (!st) continue;
+        if (alt) {
+          const r = this.stmt(alt, [st]);
+          out.push(...this.branchStep(r, st, { line: lineOf(n), text: `'if ${condText}' is false` }, st.trail.length));
+        } else out.push(st);
+      }
+    }
+    // A label inside an unreachable branch may still receive gotos.
+    if (after.length === 0) {
+      if (cons) this.stmt(cons, []);
+      if (alt) this.stmt(alt, []);
+    }
+    return this.dedup(out);
+  }
+
+  private loop(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    const body = n.childForFieldName('body');
+    const condNode = n.childForFieldName('condition');
+    let entry = states;
+    if (n.type === 'for_statement') {
+      const init = n.childForFieldName('initializer');
+      entry = this.expr(init, entry);
+    }
+    const c = condition(condNode);
+    const infinite = (n.type === 'for_statement' && !condNode) || (c?.constant === true && c.positive);
+    const never = c?.constant === true && !c.positive;
+    const frame: Frame<F> = { breaks: [], continues: [], kind: 'loop' };
+    this.frames.push(frame);
+    const exits: PathState<F>[] = [];
+    const seen = new Set<string>();
+    const keyOf = (s: PathState<F>) => this.d.key(s.facts) + '#' + condsKey(s.conds);
+    let head = entry;
+    try {
+      for (let round = 0; round < MAX_LOOP_ROUNDS && head.length; round++) {
+        const fresh = head.filter((s) => { const k = keyOf(s); if (seen.has(k)) return false; seen.add(k); return true; });
+        if (!fresh.length) break;
+        let inBody: PathState<F>[];
+        if (n.type === 'do_statement') inBody = fresh;
+        else {
+          const evald = this.expr(condNode, fresh);
+          if (!infinite) exits.push(...evald);
+          inBody = never ? [] : evald;
+        }
+        frame.continues = [];
+        let out = body ? this.stmt(body, inBody) : inBody;
+        out = [...out, ...frame.continues];
+        if (n.type === 'for_statement') out = this.expr(n.childForFieldName('update'), out);
+        if (n.type === 'do_statement') {
+          const evald = this.expr(condNode, out);
+          if (!infinite) exits.push(...evald);
+          out = never ? [] : evald;
+        }
+        head = this.dedup(out);
+      }
+    } finally {
+      this.frames.pop();
+    }
+    return this.dedup([...exits, ...frame.breaks]);
+  }
+
+  private macroLoop(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    const body = n.childForFieldName('body');
+    if (!body) return states;
+    const frame: Frame<F> = { breaks: [], continues: [], kind: 'loop' };
+    this.frames.push(frame);
+    const exits: PathState<F>[] = [...states];
+    try {
+      let head = states;
+      for (let round = 0; round < 2 && head.length; round++) {
+        frame.continues = [];
+        const out = this.dedup([...this.stmt(body, head), ...frame.continues]);
+        exits.push(...out);
+        head = out;
+      }
+    } finally {
+      this.frames.pop();
+    }
+    return this.dedup([...exits, ...frame.breaks]);
+  }
+
+  private switchStmt(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    const entry = this.expr(n.childForFieldName('condition'), states);
+    const body = n.childForFieldName('body');
+    if (!body) return entry;
+    const frame: Frame<F> = { breaks: [], continues: [], kind: 'switch' };
+    this.frames.push(frame);
+    let cur: PathState<F>[] = [];
+    let hasDefault = false;
+    try {
+      for (const c of body.namedChildren) {
+        if (!c) continue;
+        if (c.type === 'case_statement') {
+          if (c.child(0)?.type === 'default') hasDefault = true;
+          cur = this.dedup([...cur, ...entry]);
+          for (const s of c.namedChildren) {
+            if (!s || s === c.childForFieldName('value')) continue;
+            cur = this.stmt(s, cur);
+          }
+        } else cur = this.stmt(c, cur);
+      }
+    } finally {
+      this.frames.pop();
+    }
+    return this.dedup([...cur, ...frame.breaks, ...(hasDefault ? [] : entry)]);
+  }
+
+  private preproc(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    // Branch of a #if/#ifdef/#elif/#else chain, correlated by its condition text.
+    let key: string;
+    let positive = true;
+    if (n.type === 'preproc_ifdef') {
+      key = 'defined(' + (n.childForFieldName('name')?.text ?? '') + ')';
+      positive = n.child(0)?.text === '#ifdef';
+    } else if (n.type === 'preproc_else') {
+      return this.preprocBody(n, states);
+    } else {
+      const cn = n.childForFieldName('condition');
+      key = (cn?.text ?? '').replace(/\s+/g, '');
+      if (key === '0') return this.preprocAlt(n, states);
+      if (key === '1') return this.preprocBody(n, states);
+    }
+    const label = n.type === 'preproc_ifdef' ? `${n.child(0)?.text} ${n.childForFieldName('name')?.text ?? ''}` : `#if ${n.childForFieldName('condition')?.text ?? ''}`;
+    const out: PathState<F>[] = [];
+    for (const s of states) {
+      const known = s.conds.get('#' + key);
+      const takeThen = known ? known.value === positive : true;
+      const takeElse = known ? !takeThen : true;
+      const withCond = (v: boolean): PathState<F> => {
+        const m = new Map(s.conds);
+        m.set('#' + key, { value: v === positive, ids: [] });
+        return { ...s, conds: m };
+      };
+      if (takeThen) {
+        const st = withCond(true);
+        out.push(...this.branchStep(this.preprocBody(n, [st]), st, { line: lineOf(n), text: `'${label}' is taken` }, st.trail.length));
+      }
+      if (takeElse) {
+        const st = withCond(false);
+        out.push(...this.preprocAlt(n, [st]));
+      }
+    }
+    return this.dedup(out);
+  }
+
+  private preprocBody(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    let cur = states;
+    const alt = n.childForFieldName('alternative');
+    const cond = n.childForFieldName('condition');
+    const name = n.childForFieldName('name');
+    for (const c of n.namedChildren) {
+      if (!c || c === alt || c.id === cond?.id || c.id === name?.id) continue;
+      if (alt && c.id === alt.id) continue;
+      cur = this.stmt(c, cur);
+    }
+    return cur;
+  }
+
+  private preprocAlt(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
+    const alt = n.childForFieldName('alternative');
+    if (!alt) return states;
+    if (alt.type === 'preproc_else') return this.preprocBody(alt, states);
+    return this.preproc(alt, states); // preproc_elif / preproc_elifdef
+  }
+}
+
+/** Forgets assumed branch conditions that mention a variable this effect writes. */
+function invalidate<F>(e: SyntaxNode, s: PathState<F>): PathState<F> {
+  if (s.conds.size === 0) return s;
+  let written = '';
+  if (e.type === 'assignment_expression') written = lvalueRoot(e.childForFieldName('left'));
+  else if (e.type === 'update_expression') written = lvalueRoot(e.childForFieldName('argument'));
+  else if (e.type === 'init_declarator') {
+    const d = e.childForFieldName('declarator');
+    written = d ? d.text.replace(/[^A-Za-z0-9_]/g, '') : '';
+  } else if (e.type === 'call_expression') {
+    // &x passed to a call may write x.
+    const hit: string[] = [];
+    for (const a of callArgs(e)) {
+      const u = unwrap(a);
+      if (u && u.type === 'pointer_expression' && u.child(0)?.text === '&') hit.push(lvalueRoot(u.childForFieldName('argument')));
+    }
+    if (!hit.length) return s;
+    const m = new Map([...s.conds].filter(([, c]) => !c.ids.some((i) => hit.includes(i))));
+    return m.size === s.conds.size ? s : { ...s, conds: m };
+  }
+  if (!written) return s;
+  let touched = false;
+  for (const c of s.conds.values()) if (c.ids.includes(written)) { touched = true; break; }
+  if (!touched) return s;
+  const m = new Map([...s.conds].filter(([, c]) => !c.ids.includes(written)));
+  return { ...s, conds: m };
+}
+
+export function initialState<F>(facts: F): PathState<F> {
+  return { facts, conds: new Map(), trail: [] };
+}
+
+/** Renders a trail for a message: "line 7: 'if (thisthread)' is true -> line 8: kpreempt_disable()". */
+export function renderTrail(trail: readonly Step[], last?: Step): string {
+  const steps = last ? [...trail, last] : [...trail];
+  const shown = steps.length > 6 ? [...steps.slice(0, 2), { line: 0, text: '...' }, ...steps.slice(-3)] : steps;
+  return shown.map((s) => (s.line ? `line ${s.line}: ${s.text}` : s.text)).join(' -> ');
+}

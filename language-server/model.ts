@@ -1,0 +1,375 @@
+/**
+ * One parsed C file and the facts the rules share: functions, calls, ctxop templates, the kernel
+ * era (file-wide and per preprocessor branch), suppression comments, the preemption analysis.
+ * Everything is computed at most once, on first use.
+ */
+import type { Tree } from '../kernel-sim/cinterp/parser';
+import type { Era } from './ctxapi';
+import { CTXOP_API, SLOTS, handlerText, lockKey } from './ctxapi';
+import { Deadline } from './flow';
+import type { SyntaxNode } from './syntax';
+import { callArgs, callName, computeLineStarts, declaratorName, functionName, hasStorageClass, walk } from './syntax';
+import { PreemptAnalysis } from './preempt';
+
+export interface Template {
+  name: string;
+  decl: SyntaxNode; // the declaration
+  init: SyntaxNode | null; // initializer_list
+  handlers: Map<string, string>; // slot -> handler text (non-NULL only)
+  handlerNodes: Map<string, SyntaxNode>;
+  rev: SyntaxNode | null; // value node given to ct_rev, if any
+  positional: boolean;
+  fn: SyntaxNode | null; // enclosing function for a local template
+}
+
+export interface Suppression {
+  kind: 'line' | 'function' | 'file';
+  rules: Set<string>; // 'all' for every rule
+  line: number; // 0-based line it applies to (kind line)
+  fn?: SyntaxNode;
+}
+
+const PREPROC_BRANCH = new Set(['preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else']);
+
+export class FileModel {
+  readonly lineStarts: number[];
+  readonly root: SyntaxNode;
+  private _functions?: SyntaxNode[];
+  private _fnByName?: Map<string, SyntaxNode>;
+  private _calls?: SyntaxNode[];
+  private _callsByName?: Map<string, SyntaxNode[]>;
+  private _idents?: Map<string, SyntaxNode[]>;
+  private _templates?: Map<string, Template>;
+  private _preempt?: PreemptAnalysis;
+  private _suppressions?: Suppression[];
+  private _adaptive?: Set<string>;
+  private _fileEra?: Era;
+  private _prototypes?: Map<string, SyntaxNode>;
+
+  constructor(
+    readonly text: string,
+    readonly tree: Tree,
+    readonly file: string,
+    readonly eraSetting: Era | 'auto',
+    readonly deadline: Deadline = Deadline.none(),
+  ) {
+    this.lineStarts = computeLineStarts(text);
+    this.root = tree.rootNode;
+  }
+
+  /** Top-level function definitions (also those inside top-level #if blocks). */
+  get functions(): SyntaxNode[] {
+    if (!this._functions) {
+      const out: SyntaxNode[] = [];
+      const visit = (n: SyntaxNode) => {
+        for (const c of n.namedChildren) {
+          if (!c) continue;
+          if (c.type === 'function_definition') out.push(c);
+          else if (PREPROC_BRANCH.has(c.type) || c.type === 'linkage_specification' || c.type === 'declaration_list') visit(c);
+        }
+      };
+      visit(this.root);
+      this._functions = out;
+    }
+    return this._functions;
+  }
+
+  get fnByName(): Map<string, SyntaxNode> {
+    if (!this._fnByName) {
+      this._fnByName = new Map();
+      for (const f of this.functions) {
+        const n = functionName(f);
+        if (n && !this._fnByName.has(n)) this._fnByName.set(n, f);
+      }
+    }
+    return this._fnByName;
+  }
+
+  /** Prototypes (`static void f(void *);`) by name. */
+  get prototypes(): Map<string, SyntaxNode> {
+    if (!this._prototypes) {
+      this._prototypes = new Map();
+      for (const c of this.root.namedChildren) {
+        if (!c || c.type !== 'declaration') continue;
+        for (const d of c.childrenForFieldName('declarator')) {
+          if (d && d.type === 'function_declarator') {
+            const id = declaratorName(d.childForFieldName('declarator'));
+            if (id && !this._prototypes.has(id.text)) this._prototypes.set(id.text, d);
+          }
+        }
+      }
+    }
+    return this._prototypes;
+  }
+
+  private scan(): void {
+    const calls: SyntaxNode[] = [];
+    const byName = new Map<string, SyntaxNode[]>();
+    const idents = new Map<string, SyntaxNode[]>();
+    const fnNames = this.fnByName;
+    walk(this.root, (n) => {
+      if (n.type === 'call_expression') {
+        calls.push(n);
+        const name = callName(n);
+        if (name) {
+          let l = byName.get(name);
+          if (!l) byName.set(name, (l = []));
+          l.push(n);
+        }
+      } else if (n.type === 'identifier' && fnNames.has(n.text)) {
+        let l = idents.get(n.text);
+        if (!l) idents.set(n.text, (l = []));
+        l.push(n);
+      } else if (n.type === 'comment' || n.type === 'string_literal' || n.type === 'preproc_include') return false;
+      return true;
+    });
+    this._calls = calls;
+    this._callsByName = byName;
+    this._idents = idents;
+  }
+
+  get calls(): SyntaxNode[] {
+    if (!this._calls) this.scan();
+    return this._calls!;
+  }
+
+  callsTo(name: string): SyntaxNode[] {
+    if (!this._callsByName) this.scan();
+    return this._callsByName!.get(name) ?? [];
+  }
+
+  /** Uses of a same-file function's name (calls and address-taken uses). */
+  identUses(name: string): SyntaxNode[] {
+    if (!this._idents) this.scan();
+    return this._idents!.get(name) ?? [];
+  }
+
+  /** The top-level function definition that contains n. */
+  enclosingFunction(n: SyntaxNode): SyntaxNode | null {
+    let fn: SyntaxNode | null = null;
+    for (let cur: SyntaxNode | null = n.parent; cur; cur = cur.parent) if (cur.type === 'function_definition') fn = cur;
+    return fn;
+  }
+
+  /** `struct ctxop_template` objects defined or declared in this file. */
+  get templates(): Map<string, Template> {
+    if (!this._templates) {
+      this._templates = new Map();
+      if (this.text.includes('ctxop_template')) {
+        walk(this.root, (n) => {
+          if (n.type !== 'declaration') return n.type !== 'comment';
+          const type = n.childForFieldName('type');
+          if (!type || type.type !== 'struct_specifier' || type.childForFieldName('name')?.text !== 'ctxop_template') return false;
+          if (hasStorageClass(n, 'extern')) return false;
+          for (const d of n.childrenForFieldName('declarator')) {
+            if (!d) continue;
+            const idNode = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
+            if (!idNode || idNode.type !== 'identifier') continue; // pointers and arrays are not templates
+            const init = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
+            const t: Template = {
+              name: idNode.text, decl: n, init: init && init.type === 'initializer_list' ? init : null,
+              handlers: new Map(), handlerNodes: new Map(), rev: null, positional: false, fn: this.enclosingFunction(n),
+            };
+            if (t.init) {
+              const items = t.init.namedChildren.filter((c) => c && c.type !== 'comment') as SyntaxNode[];
+              let pos = 0;
+              for (const it of items) {
+                if (it.type === 'initializer_pair') {
+                  const field = it.childForFieldName('designator')?.text.replace(/^\./, '').trim() ?? '';
+                  const v = it.childForFieldName('value');
+                  if (field === 'ct_rev') t.rev = v;
+                  else if ((SLOTS as readonly string[]).includes(field) && v) {
+                    const h = handlerText(v);
+                    if (h !== 'NULL') { t.handlers.set(field, h); t.handlerNodes.set(field, v); }
+                  }
+                } else {
+                  t.positional = true;
+                  const field = ['ct_rev', 'ct_pad', ...SLOTS][pos] ?? '';
+                  if (field === 'ct_rev') t.rev = it;
+                  else if ((SLOTS as readonly string[]).includes(field)) {
+                    const h = handlerText(it);
+                    if (h !== 'NULL') { t.handlers.set(field, h); t.handlerNodes.set(field, it); }
+                  }
+                  pos++;
+                }
+              }
+            }
+            this._templates!.set(t.name, t);
+          }
+          return false;
+        });
+      }
+    }
+    return this._templates;
+  }
+
+  /** The handler tuple of a template argument `&tpl` (null if unknown). */
+  templateOf(arg: SyntaxNode | undefined): Template | null {
+    if (!arg) return null;
+    const t = arg.text.replace(/\s+/g, '').replace(/^\(+|\)+$/g, '');
+    const name = t.startsWith('&') ? t.slice(1) : '';
+    return name ? this.templates.get(name) ?? null : null;
+  }
+
+  get preempt(): PreemptAnalysis {
+    if (!this._preempt) this._preempt = new PreemptAnalysis(this);
+    return this._preempt;
+  }
+
+  /** Locks this file initializes as adaptive mutexes (mutex_init with MUTEX_DEFAULT/MUTEX_DRIVER and no interrupt priority). */
+  get adaptiveLocks(): Set<string> {
+    if (!this._adaptive) {
+      this._adaptive = new Set();
+      for (const c of this.callsTo('mutex_init')) {
+        const a = callArgs(c);
+        const type = a[2]?.text ?? '';
+        const ipl = a[3];
+        const iplNull = !ipl || /^(NULL|0|\(void\s*\*\)\s*0)$/.test(ipl.text.trim());
+        if ((type === 'MUTEX_DEFAULT' || type === 'MUTEX_DRIVER' || type === 'MUTEX_ADAPTIVE') && iplNull) {
+          const k = lockKey(a[0]);
+          if (k) this._adaptive.add(k);
+        }
+      }
+    }
+    return this._adaptive;
+  }
+
+  /** The era the file is written against: the setting, or inferred from its API use. */
+  get era(): Era {
+    if (this._fileEra) return this._fileEra;
+    if (this.eraSetting !== 'auto') return (this._fileEra = this.eraSetting);
+    return (this._fileEra = inferEra(this));
+  }
+
+  /**
+   * True when n sits in a #if/#ifdef branch whose sibling branches use a newer ctxop interface than
+   * this branch does: that branch is for an older kernel, so era rules do not apply to it.
+   */
+  inOlderKernelBranch(n: SyntaxNode): boolean {
+    let child: SyntaxNode = n;
+    for (let a = n.parent; a; child = a, a = a.parent) {
+      if (!PREPROC_BRANCH.has(a.type)) continue;
+      const alt = a.childForFieldName('alternative');
+      if (alt && alt.id === child.id) continue; // n is in a later branch; handled when we reach it
+      // a is the branch containing n; find the chain root
+      let root = a;
+      while (root.parent && PREPROC_BRANCH.has(root.parent.type) && root.parent.childForFieldName('alternative')?.id === root.id) root = root.parent;
+      const branches: SyntaxNode[] = [];
+      for (let b: SyntaxNode | null = root; b; b = b.childForFieldName('alternative')) branches.push(b);
+      const mine = apiLevel(a);
+      let others = 0;
+      for (const b of branches) if (b.id !== a.id) others = Math.max(others, apiLevel(b));
+      if (mine > 0 && others > mine) return true;
+    }
+    return false;
+  }
+
+  get suppressions(): Suppression[] {
+    if (!this._suppressions) this._suppressions = parseSuppressions(this);
+    return this._suppressions;
+  }
+
+  isSuppressed(rule: string, line: number, node: SyntaxNode | null): boolean {
+    for (const s of this.suppressions) {
+      if (!s.rules.has(rule) && !s.rules.has('all')) continue;
+      if (s.kind === 'file') return true;
+      if (s.kind === 'line' && s.line === line) return true;
+      if (s.kind === 'function' && s.fn && (node ? (node.startIndex >= s.fn.startIndex && node.endIndex <= s.fn.endIndex) : (line >= s.fn.startPosition.row && line <= s.fn.endPosition.row))) return true;
+    }
+    return false;
+  }
+
+  offsetAt(line: number, character: number): number {
+    return (this.lineStarts[line] ?? this.text.length) + character;
+  }
+
+  lineText(row: number): string {
+    const s = this.lineStarts[row] ?? this.text.length;
+    const e = this.lineStarts[row + 1] ?? this.text.length;
+    return this.text.slice(s, e).replace(/\r?\n$/, '');
+  }
+}
+
+/** 3: ctxop_* interface; 2: 13915 installctx (9 args / preallocate); 1: 8-arg installctx/removectx; 0: none. */
+function apiLevel(branch: SyntaxNode): number {
+  let level = 0;
+  const alt = branch.childForFieldName('alternative');
+  for (const c of branch.namedChildren) {
+    if (!c || (alt && c.id === alt.id)) continue;
+    walk(c, (n) => {
+      if (n.type === 'call_expression') {
+        const name = callName(n);
+        if (CTXOP_API.has(name)) level = Math.max(level, 3);
+        else if (name === 'installctx_preallocate' || (name === 'installctx' && callArgs(n).length === 9)) level = Math.max(level, 2);
+        else if (name === 'installctx' || name === 'removectx') level = Math.max(level, 1);
+      } else if (n.type === 'struct_specifier' && n.childForFieldName('name')?.text === 'ctxop_template') level = Math.max(level, 3);
+      return level < 3;
+    });
+  }
+  return level;
+}
+
+export function inferEra(m: FileModel): Era {
+  for (const name of CTXOP_API) if (m.callsTo(name).length) return '13917';
+  if (/\bstruct\s+ctxop_template\b/.test(m.text)) return '13917';
+  if (m.callsTo('installctx_preallocate').length) return '13915';
+  if (m.callsTo('installctx').some((c) => callArgs(c).length === 9)) return '13915';
+  return '13917';
+}
+
+const SUPPRESS_RE = /kctx-lint:\s*(disable|disable-line|disable-next-line|disable-function|disable-file)\s*=\s*([A-Za-z0-9_*,\- ]+)/g;
+
+function parseSuppressions(m: FileModel): Suppression[] {
+  const out: Suppression[] = [];
+  if (!m.text.includes('kctx-lint:')) return out;
+  SUPPRESS_RE.lastIndex = 0;
+  for (let r = SUPPRESS_RE.exec(m.text); r; r = SUPPRESS_RE.exec(m.text)) {
+    const kind = r[1]!;
+    const rules = new Set(r[2]!.split(/[\s,]+/).filter(Boolean).map((x) => (x === '*' ? 'all' : x)));
+    const line = lineAt(m.lineStarts, r.index);
+    if (kind === 'disable-file') { out.push({ kind: 'file', rules, line }); continue; }
+    if (kind === 'disable-function') {
+      const fn = functionForComment(m, r.index);
+      if (fn) out.push({ kind: 'function', rules, line, fn });
+      continue;
+    }
+    // Line forms: trailing comment -> this line; a comment alone on its line -> the next code line.
+    const lineText = m.lineText(line);
+    const col = r.index - (m.lineStarts[line] ?? 0);
+    const before = lineText.slice(0, col).replace(/\/\*\s*$|\/\/\s*$/, '').trim();
+    if (kind === 'disable-next-line' || (kind === 'disable' && before === '')) {
+      let target = line + 1;
+      // skip the rest of a multi-line comment and blank lines
+      const closeAt = m.text.indexOf('*/', r.index);
+      if (closeAt >= 0 && m.text.lastIndexOf('/*', r.index) > m.text.lastIndexOf('*/', r.index - 1)) target = lineAt(m.lineStarts, closeAt) + 1;
+      while (target < m.lineStarts.length && m.lineText(target).trim() === '') target++;
+      out.push({ kind: 'line', rules, line: target });
+    } else out.push({ kind: 'line', rules, line });
+  }
+  return out;
+}
+
+function lineAt(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The function a disable-function comment belongs to: the one containing it, or the next one after it. */
+function functionForComment(m: FileModel, offset: number): SyntaxNode | null {
+  for (const f of m.functions) {
+    if (f.startIndex <= offset && offset < f.endIndex) return f;
+  }
+  for (const f of m.functions) if (f.startIndex > offset) {
+    // only comments and whitespace between the comment and the function
+    const between = m.text.slice(offset, f.startIndex).replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
+    const rest = between.replace(/^[^\n]*\*\//, '');
+    return rest.trim() === '' ? f : null;
+  }
+  return null;
+}

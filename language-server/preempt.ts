@@ -1,0 +1,237 @@
+/**
+ * Kernel preemption analysis: curthread->t_preempt as a counter along every path of a function
+ * (kpreempt_disable/kpreempt_enable, t_preempt++/--, and facts the code states with
+ * ASSERT(curthread->t_preempt >= 1)), plus same-file summaries:
+ *  - a function that (transitively) does a sleeping allocation on a path where it has not itself
+ *    re-enabled preemption is a sleeping function;
+ *  - a static function whose address is never taken and whose every call in this file is made
+ *    with preemption disabled runs with preemption disabled.
+ * Unlike smatch (which takes the lower count where branches disagree) every feasible path counts.
+ */
+import type { SyntaxNode } from './syntax';
+import { callArgs, callName, functionName, hasStorageClass, lineOf, unwrap } from './syntax';
+import type { PathState, Step } from './flow';
+import { FlowWalker, TimeBudgetExceeded, initialState } from './flow';
+import { sleepingAllocation } from './ctxapi';
+import type { FileModel } from './model';
+
+export interface PreemptFacts {
+  count: number; // relative to the function's entry
+  guards: readonly SyntaxNode[]; // active kpreempt_disable() calls (innermost last)
+}
+
+export interface SiteState {
+  delta: number;
+  trail: readonly Step[];
+  guards: readonly SyntaxNode[];
+}
+
+export interface FnSummary {
+  fn: SyntaxNode;
+  name: string;
+  analyzed: boolean;
+  isStatic: boolean;
+  sites: Map<number, { call: SyntaxNode; states: SiteState[] }>;
+  sleeps: { call: SyntaxNode; what: string } | null;
+  entry: number;
+  entryWhy: Step | null;
+}
+
+const CAP = 3;
+
+function isPreemptField(n: SyntaxNode | null): boolean {
+  const u = unwrap(n);
+  return !!u && u.type === 'field_expression' && u.childForFieldName('field')?.text === 't_preempt';
+}
+
+/** ASSERT(curthread->t_preempt >= 1) and its spellings: returns the count the assertion establishes. */
+function assertedCount(call: SyntaxNode): number | null {
+  const name = callName(call);
+  const args = callArgs(call);
+  if (name === 'ASSERT' || name === 'VERIFY') {
+    const e = unwrap(args[0]);
+    if (!e) return null;
+    if (isPreemptField(e)) return 1;
+    if (e.type === 'binary_expression') {
+      const op = e.childForFieldName('operator')?.text;
+      const l = e.childForFieldName('left');
+      const r = unwrap(e.childForFieldName('right'));
+      if (!isPreemptField(l) || !r) return null;
+      return relation(op, r.text);
+    }
+    return null;
+  }
+  if (/^(ASSERT|VERIFY)3[SU]$/.test(name) && args.length === 3) {
+    if (!isPreemptField(args[0]!)) return null;
+    return relation(args[1]!.text.trim(), unwrap(args[2])?.text ?? '');
+  }
+  return null;
+}
+
+function relation(op: string | undefined, rhs: string): number | null {
+  if ((op === '>=' && rhs === '1') || ((op === '>' || op === '!=') && rhs === '0')) return 1;
+  if (op === '==' && rhs === '0') return 0;
+  return null;
+}
+
+export class PreemptAnalysis {
+  readonly fns = new Map<string, FnSummary>();
+  /** Per call node id: its function summary (calls inside analyzed functions). */
+  private readonly siteOwner = new Map<number, FnSummary>();
+  timedOut = false;
+
+  constructor(private readonly m: FileModel) {
+    const relevant = /\bkpreempt_(disable|enable)\b|\bt_preempt\b/.test(m.text);
+    for (const fn of m.functions) {
+      const name = functionName(fn);
+      if (!name || this.fns.has(name)) continue;
+      const s: FnSummary = { fn, name, analyzed: false, isStatic: hasStorageClass(fn, 'static'), sites: new Map(), sleeps: null, entry: 0, entryWhy: null };
+      this.fns.set(name, s);
+      if (!relevant) continue;
+      if (fn.hasError) continue; // precision: no path claims on a body the parser could not read
+      try {
+        this.analyze(s);
+        s.analyzed = true;
+      } catch (e) {
+        if (e instanceof TimeBudgetExceeded) { this.timedOut = true; break; }
+        throw e;
+      }
+    }
+    if (relevant) {
+      this.computeSleeps();
+      this.computeEntries();
+    }
+  }
+
+  private analyze(s: FnSummary): void {
+    const sites = s.sites;
+    const siteOwner = this.siteOwner;
+    const walker = new FlowWalker<PreemptFacts>({
+      key: (f) => String(f.count),
+      effect(node, st: PathState<PreemptFacts>) {
+        let f = st.facts;
+        if (node.type === 'call_expression') {
+          let rec = sites.get(node.id);
+          if (!rec) { rec = { call: node, states: [] }; sites.set(node.id, rec); siteOwner.set(node.id, s); }
+          if (rec.states.length < 16) rec.states.push({ delta: f.count, trail: st.trail, guards: f.guards });
+          const name = callName(node);
+          if (name === 'kpreempt_disable') {
+            return { ...st, facts: { count: Math.min(CAP, f.count + 1), guards: [...f.guards, node] }, trail: [...st.trail, { line: lineOf(node), text: 'kpreempt_disable()' }] };
+          }
+          if (name === 'kpreempt_enable') {
+            return { ...st, facts: { count: Math.max(-CAP, f.count - 1), guards: f.guards.slice(0, -1) }, trail: dropLastGuard(st.trail) };
+          }
+          const a = assertedCount(node);
+          if (a !== null) {
+            if (a === 1 && f.count < 1) return { ...st, facts: { count: 1, guards: f.guards }, trail: [...st.trail, { line: lineOf(node), text: node.text.replace(/\s+/g, ' ') + ' (the caller disabled preemption)' }] };
+            if (a === 0 && f.count > 0) return { ...st, facts: { count: 0, guards: [] } };
+          }
+          return st;
+        }
+        if (node.type === 'update_expression' && isPreemptField(node.childForFieldName('argument'))) {
+          const op = node.childForFieldName('operator')?.text;
+          if (op === '++') return { ...st, facts: { count: Math.min(CAP, f.count + 1), guards: [...f.guards, node] }, trail: [...st.trail, { line: lineOf(node), text: node.text.replace(/\s+/g, '') }] };
+          if (op === '--') return { ...st, facts: { count: Math.max(-CAP, f.count - 1), guards: f.guards.slice(0, -1) }, trail: dropLastGuard(st.trail) };
+        }
+        return st;
+      },
+    }, { deadline: this.m.deadline });
+    walker.run(s.fn, [initialState<PreemptFacts>({ count: 0, guards: [] })]);
+  }
+
+  /** Does the call itself (or a same-file callee) sleep? Returns what sleeps and how. */
+  sleepingWhat(call: SyntaxNode): string | null {
+    const prim = sleepingAllocation(call);
+    if (prim) return prim;
+    const callee = this.fns.get(callName(call));
+    if (callee && callee.sleeps && callee.fn.id !== this.siteOwner.get(call.id)?.fn.id) {
+      return `${callee.name}() sleeps: ${callee.sleeps.what.replace(/ sleeps:.*$/, '')} at line ${lineOf(callee.sleeps.call)}${callee.sleeps.what.includes(' sleeps:') ? ' (' + callee.sleeps.what + ')' : ''}`;
+    }
+    return null;
+  }
+
+  private computeSleeps(): void {
+    let changed = true;
+    for (let round = 0; changed && round < 20; round++) {
+      changed = false;
+      for (const s of this.fns.values()) {
+        if (s.sleeps || !s.analyzed) continue;
+        for (const rec of s.sites.values()) {
+          if (!rec.states.some((x) => x.delta >= 0)) continue;
+          const what = this.sleepingWhat(rec.call);
+          if (what) { s.sleeps = { call: rec.call, what: sleepingAllocation(rec.call) ?? what }; changed = true; break; }
+        }
+      }
+    }
+  }
+
+  private computeEntries(): void {
+    let changed = true;
+    for (let round = 0; changed && round < 20; round++) {
+      changed = false;
+      for (const s of this.fns.values()) {
+        if (s.entry > 0 || !s.isStatic) continue;
+        const uses = this.m.identUses(s.name);
+        let calls = 0;
+        let ok = true;
+        let why: Step | null = null;
+        for (const u of uses) {
+          const p = u.parent;
+          if (u.id === nameNodeId(s.fn)) continue;
+          if (p && p.type === 'function_declarator') continue; // a prototype
+          if (!p || p.type !== 'call_expression' || p.childForFieldName('function')?.id !== u.id) { ok = false; break; } // address taken
+          const owner = this.siteOwner.get(p.id);
+          const rec = owner?.sites.get(p.id);
+          if (!owner || !owner.analyzed || !rec || rec.states.length === 0) { ok = false; break; }
+          if (owner.fn.id === s.fn.id) continue; // recursion adds nothing
+          if (!rec.states.every((x) => owner.entry + x.delta >= 1)) { ok = false; break; }
+          calls++;
+          why ??= { line: lineOf(p), text: `${s.name}() is only called with preemption disabled (e.g. from ${owner.name}())` };
+        }
+        if (ok && calls > 0) { s.entry = 1; s.entryWhy = why; changed = true; }
+      }
+    }
+  }
+
+  /** States reaching a call in an analyzed function, with the absolute preemption count. */
+  statesAt(call: SyntaxNode): { count: number; trail: Step[]; guards: readonly SyntaxNode[] }[] {
+    const owner = this.siteOwner.get(call.id);
+    if (!owner || !owner.analyzed) return [];
+    const rec = owner.sites.get(call.id);
+    if (!rec) return [];
+    return rec.states.map((x) => ({
+      count: owner.entry + x.delta,
+      trail: owner.entry > 0 && owner.entryWhy ? [owner.entryWhy, ...x.trail] : [...x.trail],
+      guards: x.guards,
+    }));
+  }
+
+  /** The first path on which the call runs with preemption disabled, or null. */
+  disabledAt(call: SyntaxNode): { count: number; trail: Step[]; guards: readonly SyntaxNode[] } | null {
+    return this.statesAt(call).find((x) => x.count > 0) ?? null;
+  }
+
+  /** True when every path reaching the call (at least one) runs with preemption enabled. */
+  enabledOnAllPaths(call: SyntaxNode): boolean {
+    const st = this.statesAt(call);
+    return st.length > 0 && st.every((x) => x.count <= 0);
+  }
+
+  ownerOf(call: SyntaxNode): FnSummary | undefined {
+    return this.siteOwner.get(call.id);
+  }
+}
+
+function nameNodeId(fn: SyntaxNode): number {
+  let d: SyntaxNode | null = fn.childForFieldName('declarator');
+  while (d && d.type !== 'identifier') d = d.childForFieldName('declarator');
+  return d ? d.id : -1;
+}
+
+function dropLastGuard(trail: readonly Step[]): Step[] {
+  for (let i = trail.length - 1; i >= 0; i--) {
+    const t = trail[i]!.text;
+    if (t === 'kpreempt_disable()' || t.endsWith('t_preempt++') || t.includes('(the caller disabled preemption)')) return trail.slice(0, i);
+  }
+  return [...trail];
+}

@@ -1,0 +1,100 @@
+/** assert-side-effect: ASSERT()/assert() whose expression has side effects (compiled out on non-DEBUG). */
+import type { Rule, Fix } from './types';
+import type { FileModel } from '../model';
+import type { SyntaxNode } from '../syntax';
+import { callArgs, callName, lvalueRoot, rangeOf, walk } from '../syntax';
+import { replaceNode } from '../fixes/edits';
+
+/** Macros compiled out on non-DEBUG illumos, NDEBUG userland and !INVARIANTS FreeBSD. VERIFY* is always evaluated. */
+const ASSERTS = new Map<string, string | null>([
+  ['ASSERT', 'VERIFY'], ['ASSERT0', 'VERIFY0'], ['ASSERT3U', 'VERIFY3U'], ['ASSERT3S', 'VERIFY3S'], ['ASSERT3P', 'VERIFY3P'], ['ASSERT64', null],
+  ['IMPLY', null], ['EQUIV', null], ['assert', null], ['KASSERT', null], ['MPASS', null],
+]);
+
+const MUTATORS = new Set([
+  'ctxop_remove', 'removectx', 'ctxop_install', 'installctx', 'ctxop_attach', 'ctxop_detach', 'ctxop_free', 'ctxop_allocate', 'installctx_preallocate',
+  'kmem_free', 'kmem_alloc', 'kmem_zalloc', 'kmem_cache_alloc', 'kmem_cache_free', 'mutex_enter', 'mutex_exit', 'mutex_tryenter', 'rw_enter', 'rw_exit', 'rw_tryenter', 'rw_tryupgrade', 'rw_downgrade',
+  'cv_signal', 'cv_broadcast', 'cv_wait', 'timeout', 'untimeout', 'taskq_dispatch', 'ddi_taskq_dispatch', 'kpreempt_disable', 'kpreempt_enable', 'membar_enter', 'membar_exit', 'membar_producer', 'membar_consumer',
+  'free', 'malloc', 'realloc', 'close', 'write', 'read', 'unlink', 'printf', 'fprintf', 'cmn_err',
+]);
+const MUTATOR_RE = /^atomic_(?!load)|_(trylock|tryenter|lock|unlock|free|destroy|remove|insert|delete|alloc|push|pop|release|acquire|hold|rele|enqueue|dequeue)$/;
+
+function localNames(fn: SyntaxNode): Set<string> {
+  const out = new Set<string>();
+  walk(fn, (n) => {
+    if (n.type === 'parameter_declaration' || n.type === 'declaration') {
+      for (const d of n.childrenForFieldName('declarator')) {
+        let cur: SyntaxNode | null = d;
+        while (cur && cur.type !== 'identifier') cur = cur.childForFieldName('declarator');
+        if (cur) out.add(cur.text);
+      }
+    }
+    return true;
+  });
+  return out;
+}
+
+/** Does a same-file function write anything outside its own locals, or call a known mutator? */
+function impure(m: FileModel, name: string, depth: number, seen: Set<string>): boolean {
+  if (seen.has(name) || depth > 3) return false;
+  seen.add(name);
+  const fn = m.fnByName.get(name);
+  if (!fn) return false;
+  const mine = localNames(fn);
+  let hit = false;
+  walk(fn.childForFieldName('body') ?? fn, (n) => {
+    if (hit) return false;
+    if (n.type === 'assignment_expression' || n.type === 'update_expression') {
+      const l = n.childForFieldName(n.type === 'assignment_expression' ? 'left' : 'argument');
+      const root = lvalueRoot(l);
+      if (!root || !mine.has(root) || /->|\*/.test(l?.text ?? '')) hit = true;
+    } else if (n.type === 'call_expression') {
+      const c = callName(n);
+      if (MUTATORS.has(c) || MUTATOR_RE.test(c) || impure(m, c, depth + 1, seen)) hit = true;
+    }
+    return !hit;
+  });
+  return hit;
+}
+
+function sideEffect(m: FileModel, e: SyntaxNode): { node: SyntaxNode; what: string } | null {
+  let found: { node: SyntaxNode; what: string } | null = null;
+  walk(e, (n) => {
+    if (found) return false;
+    if (n.type === 'assignment_expression') found = { node: n, what: `the assignment '${n.text.replace(/\s+/g, ' ')}'` };
+    else if (n.type === 'update_expression') found = { node: n, what: `'${n.text}'` };
+    else if (n.type === 'call_expression') {
+      const c = callName(n);
+      if (MUTATORS.has(c) || MUTATOR_RE.test(c)) found = { node: n, what: c === 'ctxop_remove' || c === 'removectx' ? `${c}() (it removes and frees a matching ctxop)` : `${c}()` };
+      else if (c && m.fnByName.has(c) && impure(m, c, 0, new Set())) found = { node: n, what: `${c}() (it writes state outside itself)` };
+    } else if (n.type === 'sizeof_expression') return false;
+    return !found;
+  });
+  return found;
+}
+
+export const rule: Rule = {
+  id: 'assert-side-effect',
+  title: 'Side effect inside ASSERT()',
+  severity: 'warning',
+  confidence: 'high',
+  rationale:
+    'ASSERT, ASSERT0, ASSERT3* (and assert() under NDEBUG, KASSERT/MPASS without INVARIANTS) are compiled out of non-DEBUG kernels, so any side effect in their expression happens only on DEBUG builds. illumos itself does this on purpose in lwp_installctx(): ASSERT0(ctxop_remove(...)) removes and frees a duplicate ctxop on DEBUG kernels only, so the two builds behave differently. VERIFY() is always evaluated and is never reported.',
+  trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS)\s*\(/,
+  check(m, report) {
+    for (const [macro, verify] of ASSERTS) {
+      for (const call of m.callsTo(macro)) {
+        const args = callArgs(call);
+        const checked = macro === 'KASSERT' ? args.slice(0, 1) : macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P' ? [args[0], args[2]] : args;
+        for (const a of checked) {
+          if (!a) continue;
+          const se = sideEffect(m, a);
+          if (!se) continue;
+          const fixes: Fix[] = verify ? [{ title: `Use ${verify}() (always evaluated)`, edits: [replaceNode(call.childForFieldName('function')!, verify)] }] : [];
+          report({ range: rangeOf(se.node), node: call, message: `${macro}() has a side effect, ${se.what}: it is compiled out on non-DEBUG builds, so the effect happens only on DEBUG kernels`, fixes });
+          break;
+        }
+      }
+    }
+  },
+};

@@ -1,0 +1,26 @@
+/** The registry: every rule the engine runs, in a stable order. */
+import type { Rule } from './types';
+import { rule as installctxArity } from './installctx-arity';
+import { rule as sleepingAlloc } from './sleeping-alloc-preempt-disabled';
+import { rule as legacyApi } from './legacy-ctxop-api';
+import { rule as templateRev } from './ctxop-template-rev';
+import { rule as removeMismatch } from './ctxop-remove-mismatch';
+import { rule as leak } from './ctxop-leak';
+import { rule as doubleFree } from './ctxop-double-free';
+import { rule as handlerSignature } from './ctxop-handler-signature';
+import { rule as blockingHook } from './blocking-in-ctxop-hook';
+import { rule as ringWalk } from './ctx-ring-walk';
+import { rule as assertSideEffect } from './assert-side-effect';
+import { rule as curvnet } from './curvnet-unbalanced';
+
+export type { Rule, Severity, Confidence, Finding, Fix, TextEdit } from './types';
+
+export const RULES: readonly Rule[] = [
+  installctxArity, sleepingAlloc, legacyApi, templateRev, removeMismatch, leak,
+  doubleFree, handlerSignature, blockingHook, ringWalk, assertSideEffect, curvnet,
+];
+
+export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
+
+/** Not a rule: the information diagnostic for a file that was not linted (too big, binary, over budget). */
+export const SKIPPED_ID = 'file-skipped';
