@@ -32,7 +32,7 @@ const bundles = [
 mkdirSync('dist', { recursive: true });
 for (const b of bundles) {
   try { statSync(Object.values(b.entryPoints)[0]); } catch { continue; }
-  await esbuild.build({ ...common, bundle: true, outdir: 'dist', minifyWhitespace: true, minifySyntax: true, keepNames: true, ...b });
+  await esbuild.build({ ...common, bundle: true, outdir: 'dist', mainFields: ['module', 'main'], minifyWhitespace: true, minifySyntax: true, keepNames: true, ...b });
 }
 // tree-sitter runtime and the C grammar are loaded at run time from beside the bundle.
 copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');

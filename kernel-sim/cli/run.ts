@@ -1,2 +1,271 @@
-export async function runCommand(_argv: string[]): Promise<number> { process.stderr.write('kctx: not built yet\n'); return 2; }
-export async function mdbCommand(_argv: string[]): Promise<number> { process.stderr.write('kctx: not built yet\n'); return 2; }
+/**
+ * `kctx run SCENARIO` and `kctx mdb SCENARIO`: run a scenario headless.
+ *
+ * Exit codes: 0 the scenario ended cleanly; 2 a bad scenario, unsupported C or a module that
+ * does not load (with file:line); 3 the simulated kernel panicked (the panic message in illumos
+ * form, then the stack); 4 it did not end: every thread blocked (deadlock) or --max-steps hit.
+ */
+import { createInterface } from 'node:readline';
+import { loadScenarioFile, ScenarioError, type Scenario } from '../scenario';
+import { createKernel } from '../kernel';
+import { FlowFormatter } from '../trace/flow';
+import { ChromeTraceWriter } from '../trace/chrome';
+import { EventRing, TeeSink, type EventSink } from '../trace/events';
+import { formatAddr } from '../machine/memory';
+import type { Machine, RunOutcome } from '../machine/machine';
+import { nsPerCycle } from '../abi/kapi';
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 2;
+export const EXIT_PANIC = 3;
+export const EXIT_HUNG = 4;
+
+interface RunArgs {
+  scenario: string;
+  seed?: number;
+  trace: 'flow' | 'none';
+  mdb: string[];
+  maxSteps: number;
+  stats: boolean;
+  exportTrace?: string;
+  quiet: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[], cmd: string): RunArgs {
+  const a: RunArgs = { scenario: '', trace: cmd === 'run' ? 'flow' : 'none', mdb: [], maxSteps: 50_000_000, stats: false, quiet: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  const int = (s: string, flag: string): number => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`${flag} expects a non-negative integer, got '${s}'`);
+    return Number(s);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let inline: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      inline = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const take = () => (inline !== undefined ? inline : value(i++, arg));
+    switch (arg) {
+      case '--seed': a.seed = int(take(), arg); break;
+      case '--trace': {
+        const v = take();
+        if (v !== 'flow' && v !== 'none') throw new UsageError(`--trace expects flow or none, got '${v}'`);
+        a.trace = v;
+        break;
+      }
+      case '--mdb': a.mdb.push(take()); break;
+      case '--max-steps': a.maxSteps = int(take(), arg); break;
+      case '--stats': a.stats = true; break;
+      case '--export-trace': a.exportTrace = take(); break;
+      case '-q': case '--quiet': a.quiet = true; break;
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
+        if (a.scenario) throw new UsageError(`more than one scenario given ('${a.scenario}', '${arg}')`);
+        a.scenario = arg;
+    }
+  }
+  if (!a.scenario) throw new UsageError('missing SCENARIO (a .ksim.json file)');
+  return a;
+}
+
+/** Buffered stdout: a flow trace can be millions of lines. */
+class Out {
+  private parts: string[] = [];
+  private size = 0;
+  line(s: string): void {
+    this.parts.push(s, '\n');
+    this.size += s.length + 1;
+    if (this.size > 1 << 16) this.flush();
+  }
+  flush(): void {
+    if (!this.parts.length) return;
+    const data = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    writeAllSync(1, data);
+  }
+}
+
+function writeAllSync(fd: number, data: string): void {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const buf = Buffer.from(data);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
+      throw e;
+    }
+  }
+}
+
+export function threadNamer(m: Machine): (addr: number) => string {
+  const names = new Map<number, string>();
+  return (addr) => {
+    const t = m.byAddr.get(addr);
+    if (t) {
+      names.set(addr, t.name);
+      return t.name;
+    }
+    return names.get(addr) ?? formatAddr(addr);
+  };
+}
+
+/** The illumos console form of a panic: `panic[cpuN]/thread=ADDR: message`, then the stack. */
+export function formatPanic(m: Machine): string[] {
+  const p = m.panicInfo!;
+  const lines = [`panic[cpu${p.cpu}]/thread=${formatAddr(p.thread)}: ${p.message}`, ''];
+  for (const f of p.stack) lines.push(`${formatAddr(p.thread)} ${f}`);
+  return lines;
+}
+
+async function prepare(a: RunArgs, extraSinks: EventSink[] = []): Promise<{ m: Machine; s: Scenario; out: Out; close: () => void }> {
+  const s = loadScenarioFile(a.scenario);
+  const m = await createKernel(s, { seed: a.seed });
+  const out = new Out();
+  const sinks: EventSink[] = [...extraSinks];
+  const namer = threadNamer(m);
+  if (a.trace === 'flow') sinks.push(new FlowFormatter((l) => out.line(l), { threadName: namer }));
+  let chrome: ChromeTraceWriter | undefined;
+  if (a.exportTrace) {
+    chrome = new ChromeTraceWriter(a.exportTrace, namer, nsPerCycle(m) / 1000, m.cpus.length);
+    sinks.push(chrome);
+  }
+  if (sinks.length === 1) m.sink = sinks[0]!;
+  else if (sinks.length > 1) m.sink = new TeeSink(sinks);
+  m.onConsole = (text) => out.line(text);
+  return { m, s, out, close: () => chrome?.close() };
+}
+
+/** Runs to the end in chunks, showing progress on a terminal. */
+function runToEnd(m: Machine, maxSteps: number): RunOutcome {
+  const tty = process.stderr.isTTY === true;
+  const chunk = 2_000_000;
+  const t0 = Date.now();
+  let shown = false;
+  for (;;) {
+    const limit = Math.min(maxSteps, m.stats.steps + chunk);
+    const r = m.run(limit);
+    if (r.kind !== 'step-limit' || m.stats.steps >= maxSteps) {
+      if (shown) process.stderr.write('\r\x1b[K');
+      return r;
+    }
+    if (tty && Date.now() - t0 > 500) {
+      shown = true;
+      process.stderr.write(`\r\x1b[Kkctx: ${m.stats.steps} steps, ${m.stats.switches} switches, tick ${m.lbolt}`);
+    }
+  }
+}
+
+function report(m: Machine, r: RunOutcome, out: Out, a: RunArgs): number {
+  let code = EXIT_OK;
+  if (r.kind === 'panic') {
+    for (const l of formatPanic(m)) out.line(l);
+    code = EXIT_PANIC;
+  } else if (r.kind === 'deadlock') {
+    out.line(`kctx: the kernel hung: ${r.message}`);
+    code = EXIT_HUNG;
+  } else if (r.kind === 'step-limit') {
+    out.line(`kctx: stopped at the step limit (${a.maxSteps} steps) before the scenario ended: an infinite loop, or raise --max-steps`);
+    code = EXIT_HUNG;
+  }
+  return code;
+}
+
+async function runMdbCommands(m: Machine, cmds: string[], out: Out): Promise<void> {
+  if (!cmds.length) return;
+  const { createMdb } = await import('../mdb/index');
+  const mdb = createMdb(m);
+  for (const c of cmds) {
+    out.line(`> ${c}`);
+    const text = mdb.execute(c);
+    if (text) for (const l of text.replace(/\n$/, '').split('\n')) out.line(l);
+  }
+}
+
+function statsLine(m: Machine): string {
+  const s = m.stats;
+  return JSON.stringify({ switches: s.switches, hooks: s.hooks, steps: s.steps, ticks: s.ticks, allocs: s.allocs, frees: s.frees });
+}
+
+async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promise<number>): Promise<number> {
+  let a: RunArgs;
+  try {
+    a = parseArgs(argv, cmd);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json]\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  try {
+    return await body(a);
+  } catch (e) {
+    if (e instanceof ScenarioError || (e as { kctxLoadError?: boolean }).kctxLoadError) {
+      process.stderr.write(`kctx: ${(e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+export function runCommand(argv: string[]): Promise<number> {
+  return guarded('run', argv, async (a) => {
+    const { m, out, close } = await prepare(a);
+    const r = runToEnd(m, a.maxSteps);
+    close();
+    const code = report(m, r, out, a);
+    await runMdbCommands(m, a.mdb, out);
+    if (a.stats) out.line(statsLine(m));
+    out.flush();
+    return code;
+  });
+}
+
+export function mdbCommand(argv: string[]): Promise<number> {
+  return guarded('mdb', argv, async (a) => {
+    const ring = new EventRing();
+    const { m, out, close } = await prepare(a, [ring]);
+    (m as unknown as { eventRing: EventRing }).eventRing = ring;
+    const r = runToEnd(m, a.maxSteps);
+    close();
+    const code = report(m, r, out, a);
+    await runMdbCommands(m, a.mdb, out);
+    out.flush();
+    const { createMdb, DCMD_NAMES } = await import('../mdb/index');
+    const mdb = createMdb(m);
+    const tty = process.stdin.isTTY === true;
+    const rl = createInterface({
+      input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty, prompt: '> ',
+      completer: (line: string) => {
+        const mt = /::(\w*)$/.exec(line);
+        if (!mt) return [[], line];
+        const hits = DCMD_NAMES().filter((n: string) => n.startsWith(mt[1]!)).map((n: string) => line.slice(0, mt.index) + '::' + n);
+        return [hits, line];
+      },
+    });
+    if (tty) rl.prompt();
+    for await (const line of rl) {
+      const cmd = line.trim();
+      if (cmd === '$q' || cmd === '::quit' || cmd === '$Q') break;
+      if (cmd) {
+        const text = mdb.execute(cmd);
+        if (text) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+      }
+      if (tty) rl.prompt();
+    }
+    rl.close();
+    return code;
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The t_ctx list: a doubly linked ring from illumos#12477 on (head = newest, head->prev =
+ * oldest), a NULL-terminated singly linked list before. Insertion and unlinking follow
+ * thread.c of each era.
+ */
+import type { Machine } from '../machine/machine';
+import type { KThread } from '../machine/thread';
+import { CTXOP } from '../machine/layout';
+import { T } from '../machine/thread';
+
+const O = CTXOP.offsets;
+/** A ring longer than this is corrupt (a cycle that misses the head). */
+const MAX_RING = 4096;
+
+/** The thread's ctxops, newest first (the save order). */
+export function ringNewestFirst(m: Machine, t: KThread): number[] {
+  return ctxList(m, m.tCtx(t), m.era.ring);
+}
+
+export function ctxList(m: Machine, head: number, ring: boolean): number[] {
+  const out: number[] = [];
+  let c = head;
+  while (c && out.length < MAX_RING) {
+    out.push(c);
+    c = m.mem.readPtr(c + O.next);
+    if (ring && c === head) break;
+  }
+  return out;
+}
+
+/** Inserts `ctx` as the newest entry (installctx / ctxop_attach). */
+export function ringInsert(m: Machine, t: KThread, ctx: number): void {
+  const mem = m.mem;
+  const head = m.tCtx(t);
+  if (!m.era.ring) {
+    mem.writePtr(ctx + O.next, head);
+  } else if (head === 0) {
+    mem.writePtr(ctx + O.next, ctx);
+    mem.writePtr(ctx + O.prev, ctx);
+  } else {
+    const tail = mem.readPtr(head + O.prev);
+    mem.writePtr(ctx + O.next, head);
+    mem.writePtr(ctx + O.prev, tail);
+    mem.writePtr(head + O.prev, ctx);
+    mem.writePtr(tail + O.next, ctx);
+  }
+  mem.writePtr(t.addr + T.t_ctx, ctx);
+}
+
+/** Unlinks `ctx` from the thread's list (ctxop_detach_chain); `ctx` must be on it. */
+export function ringUnlink(m: Machine, t: KThread, ctx: number): void {
+  const mem = m.mem;
+  if (!m.era.ring) {
+    const head = m.tCtx(t);
+    if (head === ctx) mem.writePtr(t.addr + T.t_ctx, mem.readPtr(ctx + O.next));
+    else {
+      let p = head;
+      while (p && mem.readPtr(p + O.next) !== ctx) p = mem.readPtr(p + O.next);
+      if (p) mem.writePtr(p + O.next, mem.readPtr(ctx + O.next));
+    }
+    mem.writePtr(ctx + O.next, 0);
+    return;
+  }
+  const next = mem.readPtr(ctx + O.next);
+  const prev = mem.readPtr(ctx + O.prev);
+  mem.writePtr(prev + O.next, next);
+  mem.writePtr(next + O.prev, prev);
+  if (next === ctx) mem.writePtr(t.addr + T.t_ctx, 0);
+  else if (ctx === m.tCtx(t)) mem.writePtr(t.addr + T.t_ctx, next);
+  mem.writePtr(ctx + O.next, 0);
+  mem.writePtr(ctx + O.prev, 0);
+}
+
+export interface CtxHandlers {
+  save: number;
+  restore: number;
+  fork: number;
+  lwpCreate: number;
+  exit: number;
+  free: number;
+}
+
+export function readHandlers(m: Machine, ctx: number): CtxHandlers {
+  const r = (o: number) => m.mem.readPtr(ctx + o);
+  return { save: r(O.save_op), restore: r(O.restore_op), fork: r(O.fork_op), lwpCreate: r(O.lwp_create_op), exit: r(O.exit_op), free: r(O.free_op) };
+}
+
+export function writeCtxop(m: Machine, ctx: number, h: CtxHandlers, arg: number): void {
+  const w = (o: number, v: number) => m.mem.writePtr(ctx + o, v);
+  w(O.save_op, h.save);
+  w(O.restore_op, h.restore);
+  w(O.fork_op, h.fork);
+  w(O.lwp_create_op, h.lwpCreate);
+  w(O.exit_op, h.exit);
+  w(O.free_op, h.free);
+  w(O.arg, arg);
+  w(O.next, 0);
+  if (m.era.ring) {
+    w(O.prev, 0);
+    m.mem.writeU64n(ctx + O.save_ts, 0);
+    m.mem.writeU64n(ctx + O.restore_ts, 0);
+  }
+}
+
+/** Finds the newest ctxop with exactly these handlers and arg (removectx / ctxop_find_by_tmpl). */
+export function findByHandlers(m: Machine, t: KThread, h: CtxHandlers, arg: number): number {
+  for (const c of ringNewestFirst(m, t)) {
+    const x = readHandlers(m, c);
+    if (x.save === h.save && x.restore === h.restore && x.fork === h.fork && x.lwpCreate === h.lwpCreate &&
+      x.exit === h.exit && x.free === h.free && m.mem.readPtr(c + O.arg) === arg) return c;
+  }
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * Builds a running kernel from a scenario: the machine, the era's kernel functions, the
+ * kernel's own ctxops, the driver's C code (through the interpreter), and the threads.
+ * This is the simulator's front door for the CLI, mdb and the debug adapter.
+ */
+import { Machine, type MachineConfig } from './machine/machine';
+import './machine/dispatcher';
+import { KAPI } from './abi/kapi';
+import { installCtxopInterface } from './abi/ctxops';
+import { installKernelCtxops, attachLwpCtxops, attachSchedctl } from './abi/kernel-ctxops';
+import { installBuiltinHandlers, builtinFrame } from './workloads/builtins';
+import { ScenarioError, type Scenario } from './scenario';
+import type { KThread } from './machine/thread';
+
+/** What the C interpreter gives back after loading the driver (kernel-sim/cinterp). */
+export interface DriverProgram {
+  /** Address of the driver's C function `name`, if it defines one. */
+  functionAddr(name: string): number | undefined;
+  /** Why `name` cannot be a thread entry (`void f(void *)`), or null when it can. */
+  checkEntry(name: string): string | null;
+}
+
+/** Loads the scenario's C sources into the machine (implemented by kernel-sim/cinterp). */
+export type DriverLoader = (m: Machine, s: Scenario) => Promise<DriverProgram>;
+
+export interface KernelOptions {
+  seed?: number;
+  /** Overrides for tests and benchmarks. */
+  config?: Partial<MachineConfig>;
+  loadDriver?: DriverLoader;
+}
+
+/** The machine for a scenario, booted, with its threads created and runnable. */
+export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promise<Machine> {
+  const m = new Machine(
+    {
+      era: s.kernel, cpus: s.cpus, seed: opts.seed ?? s.seed, tickCycles: s.tickCycles, quantum: s.quantum, slice: s.slice,
+      memoryPressure: s.memoryPressure, debug: s.kernelDebug, ...opts.config,
+    },
+    { attachLwpCtxops },
+  );
+  for (const k of KAPI) m.native(k.name, k.impl);
+  installCtxopInterface(m);
+  installKernelCtxops(m);
+  installBuiltinHandlers(m);
+  let driver: DriverProgram | null = null;
+  if (s.sources.length) {
+    const load = opts.loadDriver ?? (await import('./cinterp/index')).loadDriver;
+    driver = await load(m, s);
+  }
+  m.boot();
+  s.threads.forEach((st, i) => {
+    let entry: Parameters<Machine['createThread']>[0]['entry'];
+    let startpc = 0;
+    if (st.entry.startsWith('builtin:')) {
+      try {
+        entry = builtinFrame(m, st.entry.slice(8), st.arg);
+      } catch (e) {
+        throw new ScenarioError(s.file, 1, 1, `threads[${i}].entry: ${(e as Error).message}`);
+      }
+    } else {
+      const why = driver!.checkEntry(st.entry);
+      if (why) throw new ScenarioError(s.file, 1, 1, `threads[${i}].entry: ${why}`);
+      const sym = m.sym.atAddr(driver!.functionAddr(st.entry)!)!;
+      startpc = sym.addr;
+      entry = (t: KThread) => m.hooks.callC!(m, t, sym, [st.arg >>> 0]);
+    }
+    const t = m.createThread({ name: st.name, role: 'scenario', pri: st.pri, lwp: st.lwp, entry, startpc });
+    if (st.schedctl) attachSchedctl(m, t);
+    m.setrun(t);
+  });
+  return m;
+}

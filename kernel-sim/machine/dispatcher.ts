@@ -1,0 +1,389 @@
+/**
+ * The dispatcher's frames: swtch() -> disp() -> resume() -> savectx(old) ... restorectx(new),
+ * preempt(), the idle loop, the reaper, thread exit, and blocking allocations.
+ *
+ * The outgoing thread's swtch frame stops at SW_RESUMED when the CPU switches away. When some
+ * CPU later switches back to the thread, the same frame continues: restorectx runs on the
+ * thread's own stack, exactly as _resume_from_idle does in illumos. A new thread starts with a
+ * swtch frame already at SW_RESUMED.
+ */
+import {
+  registerFrameKind, KernelPanic, StopSignal, PUSHED, SW_START, SW_SAVE, SW_SWITCH, SW_RESUMED, SW_RESTORE, SW_DONE,
+  type Machine, type StackEntry, type Frame, type KResult,
+} from './machine';
+import { KThread, T, C } from './thread';
+import { CTXOP, TS_ONPROC, TS_RUN, TS_ZOMB, TS_SLEEP, T_KFPU } from './layout';
+
+const O = CTXOP.offsets;
+import { formatAddr } from './memory';
+import { ringNewestFirst } from '../abi/ring';
+
+const PIL_HIGH = 10;
+
+function k(name: string, offset: number, frameIndex: number, args: number[] = []): StackEntry {
+  return { name, offset, args, kind: 'kernel', frameIndex };
+}
+
+interface SwtchFrame extends Frame {
+  why: string;
+  nosave: boolean;
+  head: number;
+  cur: number;
+  next: number;
+}
+
+/** Calls one ctxop handler (save/restore/...): emits the hook event; C handlers get a frame. */
+export function callHook(m: Machine, t: KThread, op: 'save' | 'restore' | 'fork' | 'lwp_create' | 'exit' | 'free', ctx: number, fn: number, args: number[]): KResult {
+  const s = m.sym.atAddr(fn);
+  const name = s?.name ?? formatAddr(fn);
+  if (m.policy && m.checkStop({ kind: 'hook', op, handler: name, ctx, thread: t, cpu: t.cpu })) throw new StopSignal();
+  m.stats.hooks++;
+  if (m.sink) {
+    m.probe(t, 'ctxop:hook', `${op} ${name}`, { op, ctx, handler: name, arg: args[0] });
+    m.entry(t, name, `${op} ${formatAddr(ctx)}`);
+  }
+  if (s && s.kind === 'native') {
+    const r = s.impl!(m, t, args);
+    if (r !== PUSHED) {
+      m.exit(t, name);
+      return r;
+    }
+    return r;
+  }
+  // C handler (or a wild pointer, which callFunction turns into a BAD TRAP): return via callret.
+  t.stack.push({ kind: 'callret', pc: 0, fn: name });
+  const r = m.callFunction(t, fn, args);
+  if (r !== PUSHED) {
+    t.stack.pop();
+    m.exit(t, name);
+  }
+  return r;
+}
+
+registerFrameKind('callret', {
+  preemptible: false,
+  step(m, t, f) {
+    m.exit(t, f.fn as string);
+    m.ret(t, t.retval);
+    return 1;
+  },
+  describe() {
+    return [];
+  },
+});
+
+registerFrameKind('swtch', {
+  preemptible: false,
+  step(m, t, f0) {
+    const f = f0 as SwtchFrame;
+    const mem = m.mem;
+    const era = m.era;
+    switch (f.pc) {
+      case SW_START: {
+        const cpu = m.cpus[t.cpu]!;
+        const next = m.disp(cpu);
+        if (next === t) {
+          m.setState(t, TS_ONPROC);
+          m.ret(t, 0);
+          return 1;
+        }
+        if (next === cpu.idle && t.isIdle) {
+          m.ret(t, 0);
+          return 1;
+        }
+        if (m.policy && m.checkStop({ kind: 'swtch', from: t, to: next, thread: t, cpu: t.cpu, name: f.why })) {
+          // Undo the pick: the thread goes back to the head of its queue, nothing happened yet.
+          if (!next.isIdle) cpu.runq.unshift(next);
+          return 0;
+        }
+        f.next = next.addr;
+        t.pil = PIL_HIGH;
+        m.entry(t, 'swtch', f.why);
+        m.entry(t, 'resume', `-> ${next.name}`);
+        const head = m.tCtx(t);
+        if (head && !f.nosave) {
+          m.entry(t, 'savectx');
+          f.head = head;
+          f.cur = head;
+          f.pc = SW_SAVE;
+        } else f.pc = SW_SWITCH;
+        return 1;
+      }
+      case SW_SAVE: {
+        // Newest first: t_ctx, then next, until back at the head (or NULL before 12477).
+        const ctx = f.cur;
+        if (ctx === 0) {
+          m.exit(t, 'savectx');
+          f.pc = SW_SWITCH;
+          return 1;
+        }
+        const op = mem.readPtr(ctx + O.save_op);
+        if (op) {
+          if (era.ring) mem.writeU64n(ctx + O.save_ts, m.now);
+          callHook(m, t, 'save', ctx, op, [mem.readPtr(ctx + O.arg)]);
+        }
+        const nxt = mem.readPtr(ctx + O.next);
+        f.cur = nxt === f.head ? 0 : nxt;
+        return 1;
+      }
+      case SW_SWITCH: {
+        if (m.tFlag(t) & T_KFPU) {
+          throw new KernelPanic('curthread swtch-ing while the kernel is using the FPU', 'kernel_fpu_no_swtch');
+        }
+        const cpu = m.cpus[t.cpu]!;
+        const next = m.byAddr.get(f.next)!;
+        f.pc = SW_RESUMED;
+        m.stats.switches++;
+        m.probe(t, 'sched:off-cpu', `-> ${next.name}`, { other: next.addr });
+        t.dispTick = m.lbolt;
+        if (m.tState(t) === TS_ZOMB) {
+          m.deathrow.push(t);
+          if (m.reaper) m.wakeup(m.reaper);
+        }
+        cpu.thread = next;
+        mem.writePtr(cpu.addr + C.cpu_thread, next.addr);
+        mem.writePtr(cpu.addr + C.cpu_dispthread, next.addr);
+        mem.writeU64n(cpu.addr + C.cpu_last_swtch, m.lbolt);
+        next.cpu = cpu.id;
+        next.quantumLeft = m.cfg.quantum;
+        next.dispTick = m.lbolt;
+        mem.writePtr(next.addr + T.t_cpu, cpu.addr);
+        m.setState(next, TS_ONPROC);
+        m.probe(next, 'sched:on-cpu', `<- ${t.name}`, { other: t.addr });
+        return 1;
+      }
+      case SW_RESUMED: {
+        const head = m.tCtx(t);
+        t.pil = PIL_HIGH;
+        if (head) {
+          m.entry(t, 'restorectx');
+          f.head = head;
+          // 12477 on: oldest first (t_ctx->prev, then prev); before: newest first, like save.
+          f.cur = era.restoreOldestFirst ? mem.readPtr(head + O.prev) : head;
+          f.pc = SW_RESTORE;
+        } else f.pc = SW_DONE;
+        return 1;
+      }
+      case SW_RESTORE: {
+        const ctx = f.cur;
+        if (ctx === 0) {
+          m.exit(t, 'restorectx');
+          f.pc = SW_DONE;
+          return 1;
+        }
+        const op = mem.readPtr(ctx + O.restore_op);
+        if (op) {
+          if (era.ring) mem.writeU64n(ctx + O.restore_ts, m.now);
+          callHook(m, t, 'restore', ctx, op, [mem.readPtr(ctx + O.arg)]);
+        }
+        if (era.restoreOldestFirst) f.cur = ctx === f.head ? 0 : mem.readPtr(ctx + O.prev);
+        else f.cur = mem.readPtr(ctx + O.next);
+        return 1;
+      }
+      case SW_DONE: {
+        if (f.why !== 'new') {
+          m.exit(t, 'resume');
+          m.exit(t, 'swtch');
+        }
+        t.pil = 0;
+        m.ret(t, 0);
+        return 1;
+      }
+    }
+    throw new Error(`swtch: bad pc ${f.pc}`);
+  },
+  describe(m, t, f0, i) {
+    const f = f0 as SwtchFrame;
+    const out: StackEntry[] = [];
+    if (f.why === 'new') {
+      if (f.pc === SW_RESTORE) out.push(k('restorectx', 0x48, i, [t.addr]));
+      out.push(k('_resume_from_idle', 0x12b, i));
+      return out;
+    }
+    if (f.pc === SW_SAVE) out.push(k('savectx', 0x3f, i, [t.addr]));
+    if (f.pc === SW_RESTORE) out.push(k('restorectx', 0x48, i, [t.addr]));
+    if (f.pc === SW_RESUMED || f.pc === SW_RESTORE || f.pc === SW_DONE) out.push(k('_resume_from_idle', 0x12b, i));
+    else if (f.pc !== SW_START) out.push(k('resume', 0x75, i, [f.next]));
+    out.push(k('swtch', f.pc === SW_START ? 0 : 0x133, i));
+    return out;
+  },
+  roots: (f) => [f.next as number],
+});
+
+registerFrameKind('preempt', {
+  preemptible: false,
+  step(m, t, f) {
+    if (f.pc === 0) {
+      // kpreempt(): t_preempt++ around preempt(), which requeues the thread and swtch()es.
+      m.setPreempt(t, m.tPreempt(t) + 1);
+      m.entry(t, 'preempt');
+      m.probe(t, 'sched:preempt', f.sync ? 'deferred, at kpreempt_enable' : 'quantum expired');
+      m.setState(t, TS_RUN);
+      const cpu = m.cpus[t.cpu]!;
+      f.pc = 1;
+      m.setrun(t);
+      // setrun queued t; swtch will pick the best thread (maybe t itself again).
+      void cpu;
+      m.pushSwtch(t, f.sync ? 'kpreempt_enable' : 'preempt');
+      return 1;
+    }
+    m.setPreempt(t, m.tPreempt(t) - 1);
+    m.exit(t, 'preempt');
+    if (!f.sync) m.exit(t, 'kpreempt');
+    m.ret(t, 0);
+    return 1;
+  },
+  describe(_m, _t, f, i) {
+    return f.sync ? [k('preempt', 0x9f, i), k('kpreempt', 0x8c, i, [0xffffffff])] : [k('preempt', 0x9f, i), k('kpreempt', 0x8c, i, [1]), k('sys_rtt_common', 0x1c5, i)];
+  },
+});
+
+registerFrameKind('idle', {
+  preemptible: false,
+  step(_m, _t, _f, budget) {
+    return budget;
+  },
+  describe(_m, _t, _f, i) {
+    return [k('idle', 0x114, i), k('thread_start', 0x8, i)];
+  },
+});
+
+/** A KM_SLEEP allocation that has to wait for memory (memory pressure). */
+registerFrameKind('kmem_sleep', {
+  preemptible: false,
+  step(m, t, f) {
+    if (f.pc === 0) {
+      f.pc = 1;
+      m.block(t, { kind: 'kmem', until: m.lbolt + Math.max(1, f.ticks as number) }, 0, `${f.caller as string}: KM_SLEEP allocation`);
+      return 1;
+    }
+    const a = m.kmemAlloc(t, f.size as number, f.flags as number, f.zero as boolean, f.caller as string);
+    m.ret(t, a);
+    return 1;
+  },
+  describe(_m, _t, f, i) {
+    return [k('kmem_cache_alloc', 0x1f0, i), k('kmem_alloc', 0x4b, i, [f.size as number, f.flags as number])];
+  },
+});
+
+/** thread_exit(): exitctx (exit ops get the thread pointer), then off the CPU as a zombie. */
+registerFrameKind('thread_exit', {
+  preemptible: false,
+  step(m, t, f) {
+    if (f.pc === 0) {
+      m.setPreempt(t, m.tPreempt(t) + 1);
+      m.entry(t, 'thread_exit');
+      m.probe(t, 'proc:exit', t.name);
+      const list = ringNewestFirst(m, t);
+      f.list = list;
+      f.i = 0;
+      if (list.length) m.entry(t, 'exitctx');
+      f.pc = 1;
+      return 1;
+    }
+    if (f.pc === 1) {
+      const list = f.list as number[];
+      const i = f.i as number;
+      if (i < list.length) {
+        const ctx = list[i]!;
+        const op = m.mem.readPtr(ctx + O.exit_op);
+        if (op) callHook(m, t, 'exit', ctx, op, [t.addr]);
+        f.i = i + 1;
+        return 1;
+      }
+      if (list.length) m.exit(t, 'exitctx');
+      f.pc = 2;
+      return 1;
+    }
+    m.setState(t, TS_ZOMB);
+    if (t.role === 'scenario' || t.role === 'created') m.liveScenarioThreads--;
+    f.pc = 3;
+    // swtch_from_zombie -> resume_from_zombie: no savectx for a zombie.
+    m.pushSwtch(t, 'zombie', true);
+    return 1;
+  },
+  describe(_m, _t, _f, i) {
+    return [k('thread_exit', 0x6e, i)];
+  },
+  clone: (f) => ({ ...f, list: (f.list as number[] | undefined)?.slice() }),
+});
+
+/** The reaper: frees zombies (freectx(t, 0): free ops run here, not in the dead thread). */
+registerFrameKind('reaper', {
+  preemptible: true,
+  step(m, t, f) {
+    if (f.pc === 0) {
+      const z = m.deathrow.shift();
+      if (!z) {
+        m.setState(t, TS_SLEEP);
+        t.blockedOn = { kind: 'reaper' };
+        m.pushSwtch(t, 'reaper');
+        return 1;
+      }
+      f.zombie = z.addr;
+      const list = ringNewestFirst(m, z);
+      f.list = list;
+      f.i = 0;
+      if (list.length) {
+        m.entry(t, 'freectx', `${z.name} isexec=0`);
+        // freectx: t_ctx = NULL first, then free newest first, under kpreempt_disable.
+        m.mem.writePtr(z.addr + T.t_ctx, 0);
+        m.setPreempt(t, m.tPreempt(t) + 1);
+      }
+      f.pc = 1;
+      return 1;
+    }
+    if (f.pc === 1) {
+      const list = f.list as number[];
+      const i = f.i as number;
+      if (i < list.length) {
+        const ctx = list[i]!;
+        if (f.called !== ctx) {
+          const op = m.mem.readPtr(ctx + O.free_op);
+          if (op) {
+            const r = callHook(m, t, 'free', ctx, op, [m.mem.readPtr(ctx + O.arg), 0]);
+            f.called = ctx;
+            if (r === PUSHED) return 1;
+          }
+          f.called = ctx;
+        }
+        f.i = i + 1;
+        m.kmemFree(t, ctx, m.era.ctxopLayout.size, 'freectx');
+        m.probe(t, 'ctxop:free', formatAddr(ctx), { ctx });
+        return 1;
+      }
+      if (list.length) {
+        m.setPreempt(t, m.tPreempt(t) - 1);
+        m.exit(t, 'freectx');
+      }
+      const z = m.byAddr.get(f.zombie as number)!;
+      if (z.lwp) m.kmemFree(t, z.lwp, undefined, 'lwp_freeregs');
+      m.forgetThread(z);
+      m.kmemFree(t, z.addr, undefined, 'thread_free');
+      f.pc = 0;
+      f.called = 0;
+      return 1;
+    }
+    throw new Error('reaper: bad pc');
+  },
+  describe(_m, _t, f, i) {
+    return f.pc === 1 ? [k('freectx', 0x5a, i, [f.zombie as number, 0]), k('thread_free', 0x1c6, i), k('thread_reaper', 0x83, i)] : [k('thread_reaper', 0x83, i)];
+  },
+  roots: (f) => ((f.list as number[] | undefined) ?? []).slice(f.i as number),
+  clone: (f) => ({ ...f, list: (f.list as number[] | undefined)?.slice() }),
+});
+
+/** The bottom of every thread's stack: when the entry returns, the thread exits. */
+registerFrameKind('thread_start', {
+  preemptible: false,
+  step(_m, t, f) {
+    f.pc = 1;
+    t.stack.push({ kind: 'thread_exit', pc: 0 });
+    return 1;
+  },
+  describe(_m, _t, _f, i) {
+    return [k('thread_start', 0x8, i)];
+  },
+});
+
+export { TS_SLEEP };

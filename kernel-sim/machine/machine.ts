@@ -1,0 +1,865 @@
+/**
+ * The machine: CPUs stepping kernel threads in a deterministic interleaving.
+ *
+ * Time is counted in cycles. Each round every CPU (in an order the seeded PRNG draws) runs
+ * its current thread for `slice` cycles; a clock tick fires every `tickCycles` cycles. A
+ * thread's work is a stack of frames; the top frame's kind executes it (native kernel code
+ * such as swtch, interpreted C, built-in workloads). A frame that calls something that may
+ * block pushes a frame instead of waiting, so any thread can leave the CPU at any point and
+ * the whole state stays plain data: snapshots and replay (reverse stepping) need nothing else.
+ */
+import { Memory, MemoryFault, formatAddr } from './memory';
+import { Symbols, PUSHED, type KResult, type NativeImpl } from './symbols';
+import { Kmem, KmemError, KM_NOSLEEP } from './kmem';
+import { Prng } from './prng';
+import { KThread, Cpu, T, C, type Frame, type BlockReason } from './thread';
+import { CPU as CPU_LAYOUT, KTHREAD, KLWP, THREAD_NAME_LEN, TS_ONPROC, TS_RUN, TS_SLEEP, TS_ZOMB, TS_FREE, T_KFPU } from './layout';
+import { ERAS, type Era, type EraId } from '../abi/eras';
+import type { EventSink, ProbeName, ProbeData } from '../trace/events';
+
+export { PUSHED };
+export type { KResult, Frame };
+
+export class KernelPanic extends Error {
+  constructor(message: string, readonly fn?: string) {
+    super(message);
+  }
+}
+
+export interface MachineConfig {
+  era: EraId;
+  cpus: number;
+  seed: number;
+  /** Cycles per clock tick. */
+  tickCycles: number;
+  /** Ticks a thread runs before its quantum expires. */
+  quantum: number;
+  /** Cycles each CPU runs per round before the next CPU gets its turn. */
+  slice: number;
+  /** Every `every`th KM_SLEEP allocation sleeps `ticks` ticks (memory pressure). */
+  memoryPressure?: { every: number; ticks: number };
+  /** DEBUG kernel: ASSERTs are live. */
+  debug: boolean;
+}
+
+export const DEFAULT_CONFIG: MachineConfig = {
+  era: 'illumos-13917', cpus: 1, seed: 1, tickCycles: 100, quantum: 2, slice: 10, debug: true,
+};
+
+export interface StopPoint {
+  kind: 'swtch' | 'hook' | 'function' | 'hazard' | 'statement' | 'step' | 'pause' | 'data';
+  thread: KThread;
+  cpu: number;
+  /** For 'swtch': the outgoing and incoming threads. */
+  from?: KThread;
+  to?: KThread;
+  /** For 'hook': which op and handler. */
+  op?: string;
+  handler?: string;
+  ctx?: number;
+  /** For 'function': the function entered. For 'hazard': the filter id. */
+  name?: string;
+  message?: string;
+  /** Anything the stopping code wants the debugger to see (statement position, ...). */
+  detail?: unknown;
+}
+
+/** Decides whether execution stops at a point; installed by the debug adapter. */
+export interface StopPolicy {
+  shouldStop(m: Machine, p: StopPoint): boolean;
+}
+
+export type RunOutcome =
+  | { kind: 'end' }
+  | { kind: 'stopped'; point: StopPoint }
+  | { kind: 'panic'; info: PanicInfo }
+  | { kind: 'step-limit' }
+  | { kind: 'deadlock'; message: string };
+
+export interface PanicInfo {
+  cpu: number;
+  thread: number;
+  message: string;
+  tick: number;
+  /** Stack at the panic, innermost first, mdb `$c` form. */
+  stack: string[];
+}
+
+export interface StackEntry {
+  name: string;
+  offset: number;
+  args: number[];
+  kind: 'kernel' | 'c' | 'builtin';
+  /** Source position for C frames. */
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Index of the frame in the thread's stack (kernel sub-frames share one). */
+  frameIndex: number;
+}
+
+export interface FrameKind {
+  /** Runs the frame for at most `budget` cycles; returns cycles used (0 only when stopping). */
+  step(m: Machine, t: KThread, f: Frame, budget: number): number;
+  /** Stack entries for this frame, innermost first. */
+  describe(m: Machine, t: KThread, f: Frame, index: number): StackEntry[];
+  /** Whether an involuntary preemption may happen while this frame is on top. */
+  preemptible: boolean;
+  /** Pointers held only in the frame (leak detection roots). */
+  roots?(f: Frame): number[];
+  /** Deep copy for snapshots (default: shallow copy). */
+  clone?(f: Frame): Frame;
+}
+
+export interface Stats {
+  switches: number;
+  hooks: number;
+  steps: number;
+  ticks: number;
+  allocs: number;
+  frees: number;
+}
+
+export interface CreateThreadOptions {
+  name: string;
+  role: KThread['role'];
+  pri: number;
+  lwp: boolean;
+  /** The entry frame, or a function that builds it for the new thread (C frames need its stack). */
+  entry: Frame | ((t: KThread) => Frame);
+  stackSize?: number;
+  startpc?: number;
+  /** With lwp: attach the FPU ctxop too (false when fp_new_lwp will give it, at lwp_create/fork). */
+  lwpFpu?: boolean;
+}
+
+const FRAME_KINDS = new Map<string, FrameKind>();
+
+/** Registers a frame kind (native kernel code, the interpreter, built-in workloads). */
+export function registerFrameKind(name: string, kind: FrameKind): void {
+  FRAME_KINDS.set(name, kind);
+}
+export function frameKind(name: string): FrameKind {
+  const k = FRAME_KINDS.get(name);
+  if (!k) throw new Error(`no frame kind '${name}'`);
+  return k;
+}
+
+/** Per-machine hooks filled in by the ABI layer (kernel ctxops for new LWPs, ...). */
+export interface KernelHooks {
+  /** Attaches the kernel's own ctxops to a new LWP thread (segregs, then FPU). */
+  attachLwpCtxops(m: Machine, t: KThread, fpu: boolean): void;
+  /** Builds the frame that calls a C function (installed by the interpreter). */
+  callC?(m: Machine, t: KThread, sym: import('./symbols').TextSymbol, args: number[]): Frame;
+}
+
+export class Machine {
+  readonly cfg: MachineConfig;
+  readonly era: Era;
+  mem = new Memory();
+  sym: Symbols;
+  kmem: Kmem;
+  rng: Prng;
+  cpus: Cpu[] = [];
+  /** Every thread not yet freed, in creation order (allthreads). */
+  threads: KThread[] = [];
+  byAddr = new Map<number, KThread>();
+  nextTid = 1;
+  now = 0;
+  lbolt = 0;
+  nextTickAt: number;
+  stats: Stats = { switches: 0, hooks: 0, steps: 0, ticks: 0, allocs: 0, frees: 0 };
+  /** Preemption counters, after illumos's kpreempt_cnts. */
+  kpc = { blocked: 0, sync: 0, async: 0 };
+  /** Round state: which CPUs still run in this round, and the current CPU's budget. */
+  roundOrder: number[] = [];
+  roundPos = 0;
+  budget = 0;
+  /** Timed sleepers (delay, memory pressure). */
+  sleepers: KThread[] = [];
+  /** Threads waiting on mutexes and condition variables, by object address. */
+  waiters = new Map<number, KThread[]>();
+  deathrow: KThread[] = [];
+  reaper: KThread | null = null;
+  kmSleepCount = 0;
+  sink: EventSink | null = null;
+  policy: StopPolicy | null = null;
+  skipStopOnce = false;
+  stopPoint: StopPoint | null = null;
+  panicInfo: PanicInfo | null = null;
+  deadlock: string | null = null;
+  /** Console messages (cmn_err), for ::msgbuf. */
+  msgbuf: Array<{ tick: number; text: string }> = [];
+  /** Listeners for console output (the CLI prints, the adapter sends output events). */
+  onConsole: ((text: string) => void) | null = null;
+  hooks: KernelHooks;
+  /** Scenario threads still alive: the run ends when none is left and the reaper is done. */
+  liveScenarioThreads = 0;
+  /** Root ranges for leak detection (C globals): [addr, size]. */
+  dataRoots: Array<[number, number]> = [];
+  /** Kernel global `allthreads` head address (a kernel variable holding a pointer). */
+  allthreadsVar: number;
+  /** Lazily built loaded driver (interpreter program), opaque here. */
+  program: unknown = null;
+
+  constructor(cfg: Partial<MachineConfig>, hooks: KernelHooks) {
+    this.cfg = { ...DEFAULT_CONFIG, ...cfg };
+    this.era = ERAS[this.cfg.era];
+    this.hooks = hooks;
+    this.sym = new Symbols(this.mem);
+    this.kmem = new Kmem(this.mem);
+    this.kmem.createCache('thread_cache', KTHREAD.size);
+    this.kmem.createCache('lwp_cache', KLWP.size);
+    this.rng = new Prng(this.cfg.seed);
+    this.nextTickAt = this.cfg.tickCycles;
+    this.allthreadsVar = this.mem.map(8, 8);
+    this.sym.defineData('allthreads', this.allthreadsVar, 8, 'genunix');
+    for (let i = 0; i < this.cfg.cpus; i++) {
+      const addr = this.mem.map(CPU_LAYOUT.size, 64);
+      const cpu = new Cpu(i, addr);
+      this.mem.writeI32(addr + C.cpu_id, i);
+      this.mem.writeI32(addr + C.cpu_seqid, i);
+      this.mem.writeU32(addr + C.cpu_flags, 0x1b);
+      this.cpus.push(cpu);
+    }
+    for (let i = 0; i < this.cpus.length; i++) {
+      this.mem.writePtr(this.cpus[i]!.addr + C.cpu_next, this.cpus[(i + 1) % this.cpus.length]!.addr);
+    }
+    this.sym.defineData('cpu', this.cpus[0]!.addr, CPU_LAYOUT.size, 'unix');
+  }
+
+  // ---------------------------------------------------------------- memory-backed fields
+
+  tPreempt(t: KThread): number { return this.mem.i8[t.addr + T.t_preempt]!; }
+  setPreempt(t: KThread, v: number): void { this.mem.i8[t.addr + T.t_preempt] = v; }
+  tState(t: KThread): number { return this.mem.dv.getUint32(t.addr + T.t_state, true); }
+  setState(t: KThread, s: number): void { this.mem.dv.setUint32(t.addr + T.t_state, s, true); }
+  tCtx(t: KThread): number { return this.mem.readPtr(t.addr + T.t_ctx); }
+  tPri(t: KThread): number { return this.mem.dv.getInt16(t.addr + T.t_pri, true); }
+  tFlag(t: KThread): number { return this.mem.dv.getUint32(t.addr + T.t_flag, true); }
+  setFlag(t: KThread, v: number): void { this.mem.dv.setUint32(t.addr + T.t_flag, v >>> 0, true); }
+  runrun(cpu: Cpu): number { return this.mem.u8[cpu.addr + C.cpu_runrun]!; }
+  kprunrun(cpu: Cpu): number { return this.mem.u8[cpu.addr + C.cpu_kprunrun]!; }
+  setRunrun(cpu: Cpu, rr: number, krr: number): void {
+    this.mem.u8[cpu.addr + C.cpu_runrun] = rr;
+    this.mem.u8[cpu.addr + C.cpu_kprunrun] = krr;
+  }
+
+  /** The thread running on the CPU that is executing now (curthread). */
+  curthread(t: KThread): KThread {
+    return t;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** The current cycle of the CPU that is running (finer than `now`, which moves per round). */
+  at(): number {
+    return this.now + (this.cfg.slice - this.budget);
+  }
+  entry(t: KThread, fn: string, detail?: string): void {
+    this.sink?.event({ type: 'entry', cpu: t.cpu, thread: t.addr, fn, detail, tick: this.lbolt, at: this.at() });
+  }
+  exit(t: KThread, fn: string, detail?: string): void {
+    this.sink?.event({ type: 'return', cpu: t.cpu, thread: t.addr, fn, detail, tick: this.lbolt, at: this.at() });
+  }
+  probe(t: KThread, probe: ProbeName, detail: string, data?: ProbeData): void {
+    this.sink?.event({ type: 'probe', cpu: t.cpu, thread: t.addr, probe, detail, tick: this.lbolt, at: this.at(), data });
+  }
+
+  /** True when execution must stop at this point (the caller returns without doing it). */
+  checkStop(p: StopPoint): boolean {
+    if (!this.policy) return false;
+    if (this.skipStopOnce) {
+      this.skipStopOnce = false;
+      return false;
+    }
+    if (this.policy.shouldStop(this, p)) {
+      this.stopPoint = p;
+      return true;
+    }
+    return false;
+  }
+
+  console(text: string): void {
+    this.msgbuf.push({ tick: this.lbolt, text });
+    if (this.msgbuf.length > 4096) this.msgbuf.shift();
+    this.onConsole?.(text);
+  }
+
+  // ---------------------------------------------------------------- threads
+
+  createThread(o: CreateThreadOptions): KThread {
+    const creator = this.threads.find((x) => x.cpu >= 0) ?? null;
+    const addr = this.kmem.cacheAlloc(this.kmem.caches.get('thread_cache')!, KTHREAD.size, true, creator?.addr ?? 0, this.lbolt, ['thread_create']);
+    this.stats.allocs++;
+    const t = new KThread(addr, o.role === 'idle' ? 0 : this.nextTid++, o.name, o.role);
+    const m = this.mem;
+    m.writeI32(addr + T.t_tid, t.tid);
+    m.writeU64n(addr + T.t_did, t.tid);
+    m.dv.setInt16(addr + T.t_pri, o.pri, true);
+    m.dv.setInt16(addr + T.t_epri, 0, true);
+    m.writePtr(addr + T.t_startpc, o.startpc ?? 0);
+    const name = o.name.slice(0, THREAD_NAME_LEN - 1);
+    for (let i = 0; i < name.length; i++) m.u8[addr + T.t_name + i] = name.charCodeAt(i) & 0x7f;
+    this.setState(t, TS_RUN);
+    t.stackSize = o.stackSize ?? 0x4000;
+    t.stackBase = this.mem.map(t.stackSize, 64);
+    t.sp = t.stackBase + t.stackSize;
+    m.writePtr(addr + T.t_stk, t.sp);
+    // allthreads: a ring through t_next/t_prev.
+    const head = this.mem.readPtr(this.allthreadsVar);
+    if (head === 0) {
+      m.writePtr(addr + T.t_next, addr);
+      m.writePtr(addr + T.t_prev, addr);
+      m.writePtr(this.allthreadsVar, addr);
+    } else {
+      const tail = m.readPtr(head + T.t_prev);
+      m.writePtr(addr + T.t_next, head);
+      m.writePtr(addr + T.t_prev, tail);
+      m.writePtr(tail + T.t_next, addr);
+      m.writePtr(head + T.t_prev, addr);
+    }
+    this.threads.push(t);
+    this.byAddr.set(addr, t);
+    if (o.lwp) {
+      t.lwp = this.kmem.cacheAlloc(this.kmem.caches.get('lwp_cache')!, KLWP.size, true, creator?.addr ?? 0, this.lbolt, ['lwp_create']);
+      this.stats.allocs++;
+      m.writePtr(t.lwp + KLWP.offsets.lwp_thread, addr);
+      m.writePtr(addr + T.t_lwp, t.lwp);
+      this.hooks.attachLwpCtxops(this, t, o.lwpFpu !== false);
+    }
+    if (o.role !== 'idle') t.stack.push({ kind: 'thread_start', pc: 0 });
+    t.stack.push(typeof o.entry === 'function' ? o.entry(t) : o.entry);
+    if (o.role !== 'idle') {
+      // A new thread first runs from _resume_from_idle: its restore ops run before its entry.
+      t.stack.push({ kind: 'swtch', pc: SW_RESUMED, why: 'new', nosave: false, head: 0, cur: 0, next: 0 });
+      if (o.role === 'scenario' || o.role === 'created') this.liveScenarioThreads++;
+      this.probe(creator ?? t, 'proc:create', `${o.name} ${formatAddr(addr)}`);
+    }
+    return t;
+  }
+
+  /** Idle threads and the reaper: made by boot(). */
+  boot(): void {
+    for (const cpu of this.cpus) {
+      const idle = this.createThread({ name: `idle/${cpu.id}`, role: 'idle', pri: -1, lwp: false, entry: { kind: 'idle', pc: 0 } });
+      cpu.idle = idle;
+      cpu.thread = idle;
+      idle.cpu = cpu.id;
+      this.setState(idle, TS_ONPROC);
+      this.mem.writePtr(idle.addr + T.t_cpu, cpu.addr);
+      this.mem.writePtr(cpu.addr + C.cpu_idle_thread, idle.addr);
+      this.mem.writePtr(cpu.addr + C.cpu_thread, idle.addr);
+      this.mem.writePtr(cpu.addr + C.cpu_dispthread, idle.addr);
+      this.mem.dv.setInt32(cpu.addr + C.cpu_base_spl, 0, true);
+    }
+    const reaper = this.createThread({ name: 'thread_reaper', role: 'reaper', pri: 60, lwp: false, entry: { kind: 'reaper', pc: 0 } });
+    this.reaper = reaper;
+    this.setrun(reaper);
+  }
+
+  // ---------------------------------------------------------------- dispatcher
+
+  /** Makes a thread runnable and queues it (setbackdq); pokes a CPU that should switch to it. */
+  setrun(t: KThread): void {
+    this.setState(t, TS_RUN);
+    t.blockedOn = null;
+    this.mem.writePtr(t.addr + T.t_wchan, 0);
+    let target: Cpu | undefined;
+    // Prefer an idle CPU (the last one first), else the thread's last CPU, else the emptiest queue.
+    const last = t.cpu >= 0 ? this.cpus[t.cpu] : undefined;
+    if (last && last.thread.isIdle && last.runq.length === 0) target = last;
+    if (!target) target = this.cpus.find((c) => c.thread.isIdle && c.runq.length === 0);
+    if (!target) target = last;
+    if (!target) {
+      target = this.cpus[0]!;
+      for (const c of this.cpus) if (c.runq.length < target.runq.length) target = c;
+    }
+    t.seq = this.stats.switches * 4096 + this.seqCounter++;
+    target.runq.push(t);
+    const cur = target.thread;
+    if (cur.isIdle || this.tPri(t) > this.tPri(cur)) this.setRunrun(target, 1, cur.isIdle ? 0 : 1);
+  }
+  private seqCounter = 0;
+
+  /** Picks the next thread for a CPU (disp): highest priority, FIFO; steals when empty. */
+  disp(cpu: Cpu): KThread {
+    this.setRunrun(cpu, 0, 0);
+    cpu.thread.deferredNoted = false;
+    const pick = (q: KThread[], steal: boolean): KThread | undefined => {
+      let best = -1;
+      let bestPri = -Infinity;
+      for (let i = 0; i < q.length; i++) {
+        const x = q[i]!;
+        // A thread still on its CPU (woken or requeued before it finished switching away)
+        // cannot be taken by another CPU until resume() has left it (its t_lock).
+        if (x.cpu >= 0 && this.cpus[x.cpu]!.thread === x && x.cpu !== cpu.id) continue;
+        if (steal && x.cpu === cpu.id) continue;
+        const p = this.tPri(x);
+        if (p > bestPri) {
+          best = i;
+          bestPri = p;
+        }
+      }
+      if (best < 0) return undefined;
+      return q.splice(best, 1)[0];
+    };
+    let t = pick(cpu.runq, false);
+    if (!t) {
+      let victim: Cpu | undefined;
+      for (const c of this.cpus) if (c !== cpu && c.runq.length > 0 && (!victim || c.runq.length > victim.runq.length)) victim = c;
+      if (victim) t = pick(victim.runq, false);
+    }
+    return t ?? cpu.idle;
+  }
+
+  hasRunnable(cpu: Cpu): boolean {
+    if (cpu.runq.length > 0) return true;
+    for (const c of this.cpus) if (c.runq.length > 0) return true;
+    return false;
+  }
+
+  /** Pushes a swtch frame: the thread gives up the CPU (its state was set by the caller). */
+  pushSwtch(t: KThread, why: string, nosave = false): typeof PUSHED {
+    t.stack.push({ kind: 'swtch', pc: SW_START, why, nosave, head: 0, cur: 0, next: 0 });
+    return PUSHED;
+  }
+
+  /**
+   * Blocks the current thread (a voluntary swtch). Reports the illumos#13915 hazard when
+   * preemption is disabled: the save ops run anyway and the thread may resume elsewhere.
+   */
+  block(t: KThread, reason: BlockReason, wchan: number, what: string): typeof PUSHED {
+    if (t.pil > 0) {
+      throw new KernelPanic(`${what}: blocking in a ctxop handler: resume() holds the thread lock at high PIL (thread ${formatAddr(t.addr)})`);
+    }
+    this.mightSleep(t, what, true);
+    this.setState(t, TS_SLEEP);
+    t.blockedOn = reason;
+    this.mem.writePtr(t.addr + T.t_wchan, wchan);
+    if (reason.kind === 'delay' || reason.kind === 'kmem') {
+      this.sleepers.push(t);
+    }
+    this.probe(t, 'sched:sleep', what);
+    return this.pushSwtch(t, what);
+  }
+
+  /**
+   * A sleeping operation entered with preemption disabled: what illumos#13915 was about.
+   * Reported whether or not it actually blocks this time (like CONFIG_DEBUG_ATOMIC_SLEEP).
+   */
+  mightSleep(t: KThread, what: string, blocked: boolean): void {
+    const p = this.tPreempt(t);
+    if (p <= 0) return;
+    if (blocked && this.lastMightSleep === t.addr) {
+      this.lastMightSleep = 0;
+      return;
+    }
+    this.lastMightSleep = blocked ? 0 : t.addr;
+    const msg = `${what} with preemption disabled (t_preempt=${p}) on thread ${formatAddr(t.addr)} (${t.name})` +
+      (blocked ? ': it blocks, so a voluntary swtch() runs the save ops anyway' : ': it may block (a voluntary swtch() would run the save ops anyway)');
+    this.probe(t, 'hazard:sleep-preempt-disabled', msg);
+    this.hazards.push({ id: 'sleep-preempt-disabled', thread: t.addr, tick: this.lbolt, message: msg });
+    if (this.checkStop({ kind: 'hazard', name: 'sleep-preempt-disabled', thread: t, cpu: t.cpu, message: msg })) {
+      throw new StopSignal();
+    }
+  }
+  private lastMightSleep = 0;
+  hazards: Array<{ id: string; thread: number; tick: number; message: string }> = [];
+
+  wakeup(t: KThread): void {
+    if (this.tState(t) !== TS_SLEEP) return;
+    const i = this.sleepers.indexOf(t);
+    if (i >= 0) this.sleepers.splice(i, 1);
+    this.probe(t, 'sched:wakeup', t.name);
+    this.setrun(t);
+  }
+
+  /** kpreempt(): an involuntary switch of the current thread, unless preemption is disabled. */
+  kpreempt(t: KThread, sync: boolean): KResult {
+    const cpu = this.cpus[t.cpu]!;
+    if (!this.kprunrun(cpu)) return 0;
+    if (this.tPreempt(t) > 0) {
+      this.kpc.blocked++;
+      if (!t.deferredNoted) {
+        t.deferredNoted = true;
+        this.probe(t, 'sched:preempt-deferred', `t_preempt=${this.tPreempt(t)}`);
+      }
+      return 0;
+    }
+    if (sync) this.kpc.sync++;
+    else this.kpc.async++;
+    t.stack.push({ kind: 'preempt', pc: 0, sync });
+    return PUSHED;
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  /**
+   * Calls the function at `addr` (a function pointer) on thread t. Native functions run now;
+   * C functions get a frame. A pointer to no function is a BAD TRAP.
+   */
+  callFunction(t: KThread, addr: number, args: number[]): KResult {
+    const s = this.sym.atAddr(addr);
+    if (!s) {
+      throw new KernelPanic(`BAD TRAP: type=e (#pf Page fault) rp=${formatAddr(t.sp)} addr=${formatAddr(addr)}: call through a pointer to no function`);
+    }
+    if (this.policy && this.checkStop({ kind: 'function', name: s.name, thread: t, cpu: t.cpu })) throw new StopSignal();
+    if (s.kind === 'native') return s.impl!(this, t, args);
+    if (!this.hooks.callC) throw new Error('no C interpreter loaded');
+    t.stack.push(this.hooks.callC(this, t, s, args));
+    return PUSHED;
+  }
+
+  /** Pops the top frame and delivers its value to the frame below. */
+  ret(t: KThread, value: number): void {
+    t.stack.pop();
+    t.retval = value;
+    if (t.stack.length === 0) throw new Error(`thread ${t.name} returned off its stack`);
+  }
+
+  /** Registers a native kernel function (also callable from C by name). */
+  native(name: string, impl: NativeImpl, module = 'genunix'): number {
+    return this.sym.define(name, 'native', module, impl).addr;
+  }
+
+  /** The caller of the current kernel call, for bufctl audit stacks: `func+0xoff` strings. */
+  auditStack(t: KThread, top: string): string[] {
+    const st = this.stackOf(t).map((e) => (e.offset ? `${e.name}+0x${e.offset.toString(16)}` : e.name));
+    return [top, ...st].slice(0, 16);
+  }
+
+  kmemAlloc(t: KThread, size: number, flags: number, zero: boolean, caller: string): number {
+    this.stats.allocs++;
+    const a = this.kmem.alloc(size, zero, t.addr, this.lbolt, this.auditStack(t, caller));
+    this.probe(t, 'kmem:alloc', `${caller} ${size} ${formatAddr(a)}`, { addr: a, size });
+    void flags;
+    return a;
+  }
+
+  /**
+   * kmem_alloc that honours memory pressure: a KM_SLEEP allocation may block (returns PUSHED;
+   * the buffer arrives as t.retval). Under kpreempt_disable() that is the 13915 hazard.
+   */
+  kmemAllocMaySleep(t: KThread, size: number, flags: number, zero: boolean, caller: string): KResult {
+    if ((flags & KM_NOSLEEP) === 0) {
+      const mp = this.cfg.memoryPressure;
+      if (mp && mp.every > 0 && ++this.kmSleepCount % mp.every === 0) {
+        t.stack.push({ kind: 'kmem_sleep', pc: 0, size, flags, zero, caller, ticks: mp.ticks });
+        return PUSHED;
+      }
+      this.mightSleep(t, `${caller}: KM_SLEEP allocation`, false);
+    }
+    return this.kmemAlloc(t, size, flags, zero, caller);
+  }
+
+  kmemFree(t: KThread, buf: number, size: number | undefined, caller: string): void {
+    if (buf === 0) return;
+    this.stats.frees++;
+    this.kmem.free(buf, size, t.addr, this.lbolt, this.auditStack(t, caller));
+    this.probe(t, 'kmem:free', `${caller} ${formatAddr(buf)}`, { addr: buf, size });
+  }
+
+  // ---------------------------------------------------------------- the run loop
+
+  /** Runs until the scenario ends, a stop, a panic, or `maxSteps` total cycles. */
+  run(maxSteps = Infinity): RunOutcome {
+    if (this.panicInfo) return { kind: 'panic', info: this.panicInfo };
+    this.stopPoint = null;
+    const ncpu = this.cpus.length;
+    for (;;) {
+      if (this.roundPos >= this.roundOrder.length) {
+        // Start a round: advance time for the last one, fire ticks, draw the CPU order.
+        if (this.roundOrder.length) {
+          this.now += this.cfg.slice;
+          while (this.now >= this.nextTickAt) {
+            this.nextTickAt += this.cfg.tickCycles;
+            this.clock();
+          }
+          const end = this.checkEnd();
+          if (end) return end;
+        }
+        if (ncpu === 1) this.roundOrder = [0];
+        else {
+          const order = this.cpus.map((c) => c.id);
+          for (let i = order.length - 1; i > 0; i--) {
+            const j = this.rng.below(i + 1);
+            const x = order[i]!;
+            order[i] = order[j]!;
+            order[j] = x;
+          }
+          this.roundOrder = order;
+        }
+        this.roundPos = 0;
+        this.budget = this.cfg.slice;
+      }
+      const cpu = this.cpus[this.roundOrder[this.roundPos]!]!;
+      while (this.budget > 0) {
+        if (this.stats.steps >= maxSteps) return { kind: 'step-limit' };
+        let used: number;
+        try {
+          used = this.stepCpu(cpu, this.budget);
+        } catch (e) {
+          if (e instanceof StopSignal) used = 0;
+          else {
+            this.recordPanic(cpu, e);
+            return { kind: 'panic', info: this.panicInfo! };
+          }
+        }
+        this.budget -= used;
+        this.stats.steps += used;
+        if (this.stopPoint) return { kind: 'stopped', point: this.stopPoint };
+      }
+      this.roundPos++;
+      this.budget = this.cfg.slice;
+    }
+  }
+
+  private recordPanic(cpu: Cpu, e: unknown): void {
+    const t = cpu.thread;
+    let message: string;
+    if (e instanceof KernelPanic) message = e.message;
+    else if (e instanceof KmemError) message = e.message;
+    else if (e instanceof MemoryFault) {
+      message = `BAD TRAP: type=e (#pf Page fault) rp=${formatAddr(t.sp)} addr=${formatAddr(e.addr)}`;
+    } else throw e;
+    const stack = this.stackOf(t).map((s) => `${s.offset ? `${s.name}+0x${s.offset.toString(16)}` : s.name}(${s.args.map((a) => formatAddr(a)).join(', ')})`);
+    this.panicInfo = { cpu: cpu.id, thread: t.addr, message, tick: this.lbolt, stack };
+    this.probe(t, 'kernel:panic', message);
+    if (this.policy) this.policy.shouldStop(this, { kind: 'hazard', name: 'panic', thread: t, cpu: cpu.id, message });
+  }
+
+  /** One step of a CPU: the interrupt-return preemption check, then the top frame. */
+  private stepCpu(cpu: Cpu, budget: number): number {
+    const t = cpu.thread;
+    if (t.isIdle) {
+      if (this.hasRunnable(cpu)) {
+        if (t.stack.length === 1) return this.runFrame(t, this.pushIdleSwitch(t), budget);
+      } else if (t.stack.length === 1) {
+        return budget;
+      }
+    } else if (this.mem.u8[cpu.addr + C.cpu_kprunrun] && t.pil === 0) {
+      const top = t.stack[t.stack.length - 1]!;
+      if (FRAME_KINDS.get(top.kind)!.preemptible) {
+        if (this.kpreempt(t, false) === PUSHED) {
+          this.entry(t, 'kpreempt', 'async');
+        }
+      }
+    }
+    return this.runFrame(t, t.stack[t.stack.length - 1]!, budget);
+  }
+
+  private pushIdleSwitch(t: KThread): Frame {
+    const f = { kind: 'swtch', pc: SW_START, why: 'idle', nosave: false, head: 0, cur: 0, next: 0 };
+    t.stack.push(f);
+    return f;
+  }
+
+  private runFrame(t: KThread, f: Frame, budget: number): number {
+    return FRAME_KINDS.get(f.kind)!.step(this, t, f, budget);
+  }
+
+  /** The clock interrupt: wake timed sleepers, expire quanta, request preemption. */
+  clock(): void {
+    this.lbolt++;
+    this.stats.ticks++;
+    if (this.sleepers.length) {
+      const due = this.sleepers.filter((s) => {
+        const b = s.blockedOn;
+        return b && (b.kind === 'delay' || b.kind === 'kmem') && b.until <= this.lbolt;
+      });
+      for (const s of due) this.wakeup(s);
+    }
+    for (const cpu of this.cpus) {
+      const t = cpu.thread;
+      if (t.isIdle) continue;
+      if (--t.quantumLeft <= 0) {
+        if (this.hasRunnable(cpu)) this.setRunrun(cpu, 1, 1);
+        else t.quantumLeft = this.cfg.quantum;
+      }
+    }
+  }
+
+  /** The end of the scenario, or a hang (nothing can ever run again). */
+  private checkEnd(): RunOutcome | null {
+    for (const c of this.cpus) if (!c.thread.isIdle || c.runq.length) return null;
+    if (this.liveScenarioThreads === 0 && this.deathrow.length === 0) return { kind: 'end' };
+    if (this.sleepers.length) {
+      // Fast-forward an idle machine to the next timed wakeup.
+      let next = Infinity;
+      for (const s of this.sleepers) {
+        const b = s.blockedOn;
+        if (b && (b.kind === 'delay' || b.kind === 'kmem')) next = Math.min(next, b.until);
+      }
+      while (this.lbolt < next - 1) {
+        this.lbolt++;
+        this.stats.ticks++;
+      }
+      this.now = this.lbolt * this.cfg.tickCycles;
+      this.nextTickAt = this.now + this.cfg.tickCycles;
+      return null;
+    }
+    const stuck = this.threads.filter((t) => t.blockedOn && t.role !== 'reaper' && this.tState(t) === TS_SLEEP);
+    const msg = `every thread is blocked: ${stuck.map((t) => `${t.name} on ${describeBlock(t.blockedOn!)}`).join(', ')}`;
+    this.deadlock = msg;
+    return { kind: 'deadlock', message: msg };
+  }
+
+  // ---------------------------------------------------------------- introspection
+
+  /** Stack of a thread, innermost first, with kernel frames expanded (swtch, resume, savectx). */
+  stackOf(t: KThread): StackEntry[] {
+    const out: StackEntry[] = [];
+    for (let i = t.stack.length - 1; i >= 0; i--) {
+      const f = t.stack[i]!;
+      out.push(...FRAME_KINDS.get(f.kind)!.describe(this, t, f, i));
+    }
+    return out;
+  }
+
+  threadByName(name: string): KThread | undefined {
+    return this.threads.find((t) => t.name === name);
+  }
+
+  /** Marks a thread gone from the kernel (after the reaper freed it). */
+  forgetThread(t: KThread): void {
+    const m = this.mem;
+    const next = m.readPtr(t.addr + T.t_next);
+    const prev = m.readPtr(t.addr + T.t_prev);
+    if (next === t.addr) m.writePtr(this.allthreadsVar, 0);
+    else {
+      m.writePtr(prev + T.t_next, next);
+      m.writePtr(next + T.t_prev, prev);
+      if (m.readPtr(this.allthreadsVar) === t.addr) m.writePtr(this.allthreadsVar, next);
+    }
+    this.setState(t, TS_FREE);
+    t.freed = true;
+    this.threads.splice(this.threads.indexOf(t), 1);
+    this.byAddr.delete(t.addr);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  snapshot(): MachineSnapshot {
+    const threads = this.threads.map((t) => cloneThread(t));
+    return {
+      mem: this.mem.snapshot(),
+      kmem: this.kmem.snapshot(),
+      threads,
+      cpus: this.cpus.map((c) => ({ thread: c.thread.addr, runq: c.runq.map((x) => x.addr) })),
+      scalars: {
+        nextTid: this.nextTid, now: this.now, lbolt: this.lbolt, nextTickAt: this.nextTickAt,
+        stats: { ...this.stats }, kpc: { ...this.kpc }, roundOrder: this.roundOrder.slice(), roundPos: this.roundPos,
+        budget: this.budget, kmSleepCount: this.kmSleepCount, rng: this.rng.state, liveScenarioThreads: this.liveScenarioThreads,
+        seqCounter: this.seqCounter, lastMightSleep: this.lastMightSleep, deadlock: this.deadlock,
+        msgbufLen: this.msgbuf.length, hazards: this.hazards.length,
+      },
+      sleepers: this.sleepers.map((t) => t.addr),
+      waiters: [...this.waiters].map(([k, v]) => [k, v.map((t) => t.addr)] as [number, number[]]),
+      deathrow: this.deathrow.map((t) => t.addr),
+      allThreads: threads.map((t) => t.addr),
+      msgbuf: this.msgbuf.slice(),
+      hazardsList: this.hazards.slice(),
+    };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.mem.restore(s.mem);
+    this.kmem.restore(s.kmem);
+    const byAddr = new Map<number, KThread>();
+    const threads: KThread[] = [];
+    for (const snap of s.threads) {
+      const t = cloneThread(snap);
+      byAddr.set(t.addr, t);
+      threads.push(t);
+    }
+    // Zombies on deathrow that are not in `threads` do not exist: deathrow threads stay in threads until freed.
+    this.threads = threads;
+    this.byAddr = byAddr;
+    const get = (a: number) => byAddr.get(a)!;
+    this.cpus.forEach((c, i) => {
+      c.thread = get(s.cpus[i]!.thread);
+      c.runq = s.cpus[i]!.runq.map(get);
+      c.idle = get(this.mem.readPtr(c.addr + C.cpu_idle_thread));
+    });
+    this.reaper = threads.find((t) => t.role === 'reaper') ?? null;
+    const sc = s.scalars;
+    this.nextTid = sc.nextTid;
+    this.now = sc.now;
+    this.lbolt = sc.lbolt;
+    this.nextTickAt = sc.nextTickAt;
+    this.stats = { ...sc.stats };
+    this.kpc = { ...sc.kpc };
+    this.roundOrder = sc.roundOrder.slice();
+    this.roundPos = sc.roundPos;
+    this.budget = sc.budget;
+    this.kmSleepCount = sc.kmSleepCount;
+    this.rng.state = sc.rng;
+    this.liveScenarioThreads = sc.liveScenarioThreads;
+    this.seqCounter = sc.seqCounter;
+    this.lastMightSleep = sc.lastMightSleep;
+    this.deadlock = sc.deadlock;
+    this.sleepers = s.sleepers.map(get);
+    this.waiters = new Map(s.waiters.map(([k, v]) => [k, v.map(get)]));
+    this.deathrow = s.deathrow.map(get);
+    this.msgbuf = s.msgbuf.slice();
+    this.hazards = s.hazardsList.slice();
+    this.panicInfo = null;
+    this.stopPoint = null;
+    this.skipStopOnce = false;
+  }
+}
+
+export interface MachineSnapshot {
+  mem: ReturnType<Memory['snapshot']>;
+  kmem: unknown;
+  threads: KThread[];
+  cpus: Array<{ thread: number; runq: number[] }>;
+  scalars: {
+    nextTid: number; now: number; lbolt: number; nextTickAt: number; stats: Stats; kpc: Machine['kpc'];
+    roundOrder: number[]; roundPos: number; budget: number; kmSleepCount: number; rng: number;
+    liveScenarioThreads: number; seqCounter: number; lastMightSleep: number; deadlock: string | null;
+    msgbufLen: number; hazards: number;
+  };
+  sleepers: number[];
+  waiters: Array<[number, number[]]>;
+  deathrow: number[];
+  allThreads: number[];
+  msgbuf: Machine['msgbuf'];
+  hazardsList: Machine['hazards'];
+}
+
+function cloneThread(t: KThread): KThread {
+  const c = new KThread(t.addr, t.tid, t.name, t.role);
+  Object.assign(c, t);
+  c.stack = t.stack.map((f) => {
+    const k = FRAME_KINDS.get(f.kind);
+    return k?.clone ? k.clone(f) : { ...f };
+  });
+  c.blockedOn = t.blockedOn ? { ...t.blockedOn } : null;
+  return c;
+}
+
+/** Thrown to unwind out of native code when a stop point was hit (nothing was done yet). */
+export class StopSignal extends Error {}
+
+export function describeBlock(b: BlockReason): string {
+  switch (b.kind) {
+    case 'mutex': return `mutex ${formatAddr(b.addr)}`;
+    case 'cv': return `condition variable ${formatAddr(b.addr)}`;
+    case 'delay': return `delay until tick ${b.until}`;
+    case 'kmem': return `kmem (memory pressure) until tick ${b.until}`;
+    case 'reaper': return 'the reaper queue';
+    case 'join': return `thread ${formatAddr(b.addr)}`;
+  }
+}
+
+// swtch frame program counters.
+export const SW_START = 0;
+export const SW_SAVE = 1;
+export const SW_SWITCH = 2;
+export const SW_RESUMED = 3;
+export const SW_RESTORE = 4;
+export const SW_DONE = 5;
+
+export { TS_ONPROC, TS_RUN, TS_SLEEP, TS_ZOMB, T_KFPU };

@@ -1,0 +1,230 @@
+/**
+ * The simulated kernel address space.
+ *
+ * One flat, growable arena of bytes. Internal addresses are plain JS numbers: offsets into the
+ * arena. The kernel sees them as 64-bit kernel virtual addresses: `KBASE + internal`, printed
+ * as `fffffe00xxxxxxxx`. Offset 0 is NULL and the first page range below `NULL_GUARD` is never
+ * mapped, so a NULL (or small-offset) dereference faults, as on a real kernel.
+ *
+ * Everything the kernel and the driver share lives here: kthread_t, cpu_t, struct ctxop,
+ * kmem buffers, C globals, C stack frames. A snapshot is a copy of the used bytes.
+ *
+ * Pointers are stored little-endian as 8 bytes holding the kernel form (`KBASE + addr`).
+ * A stored value that is not a kernel address reads back as a "wild" pointer: a number at or
+ * above `WILD_BASE`, which faults on any access and prints as the original bits where possible.
+ */
+
+/** High 24 bits of every kernel address: 0xfffffe. Internal addresses stay below 2^40. */
+export const KBASE_HI = 0xfffffe00;
+/** Added to internal addresses when they are shown or stored, so they look like kernel heap (fffffe00f...). */
+export const DISPLAY_OFFSET = 0xf0000000;
+export const ADDR_LIMIT = 2 ** 40 - 2 ** 32;
+export const NULL_GUARD = 0x10000;
+/** Wild (non-kernel) pointer values read from memory are mapped at or above this. */
+export const WILD_BASE = 2 ** 48;
+
+export class MemoryFault extends Error {
+  constructor(readonly addr: number, readonly size: number, readonly write: boolean) {
+    super(`${write ? 'write' : 'read'} of ${size} bytes at ${formatAddr(addr)}`);
+  }
+}
+
+/** Formats an internal address as a kernel virtual address (16 hex digits, no 0x). */
+export function formatAddr(addr: number): string {
+  if (addr === 0) return '0';
+  if (addr >= WILD_BASE) return wildBits(addr);
+  return 'fffffe' + (addr + DISPLAY_OFFSET).toString(16).padStart(10, '0');
+}
+
+/** Like formatAddr but with a zero-padded 16-digit NULL, as mdb's %0?p prints. */
+export function formatAddrPadded(addr: number): string {
+  return addr === 0 ? '0000000000000000' : formatAddr(addr);
+}
+
+/** Parses a kernel address as typed by a user (`fffffe00...`, `0x...`); returns the internal address. */
+export function parseAddr(text: string): number | undefined {
+  const t = text.trim().toLowerCase().replace(/^0x/, '');
+  if (!/^[0-9a-f]+$/.test(t)) return undefined;
+  if (t.length === 16 && t.startsWith('fffffe')) {
+    const v = parseInt(t.slice(6), 16) - DISPLAY_OFFSET;
+    return v >= 0 ? v : undefined;
+  }
+  const n = parseInt(t, 16);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const wildTable = new Map<number, string>();
+function wildBits(addr: number): string {
+  return wildTable.get(addr) ?? (addr - WILD_BASE).toString(16);
+}
+
+/** Makes a wild pointer value from raw 64-bit halves (used when garbage is read as a pointer). */
+export function wildPointer(hi: number, lo: number): number {
+  // Keep the low 32 bits plus 4 bits of the high word: enough to stay unique in practice.
+  const v = WILD_BASE + (hi >>> 0) * 0x10000 + (lo >>> 16) + (lo & 0xffff) / 0x10000;
+  const key = Math.floor(v);
+  if (!wildTable.has(key)) wildTable.set(key, (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0'));
+  return key;
+}
+
+export interface MemorySnapshot {
+  bytes: Uint8Array;
+  top: number;
+}
+
+export class Memory {
+  u8: Uint8Array;
+  i8: Int8Array;
+  dv: DataView;
+  /** First unallocated address: everything at or above is unmapped. */
+  top = NULL_GUARD;
+
+  constructor(initial = 1 << 20) {
+    this.u8 = new Uint8Array(initial);
+    this.i8 = new Int8Array(this.u8.buffer);
+    this.dv = new DataView(this.u8.buffer);
+  }
+
+  /** Maps `size` fresh zeroed bytes aligned to `align`; returns the internal address. */
+  map(size: number, align = 16): number {
+    const base = Math.ceil(this.top / align) * align;
+    const end = base + size;
+    if (end >= ADDR_LIMIT) throw new Error('simulated address space exhausted');
+    if (end > this.u8.length) {
+      let n = this.u8.length;
+      while (n < end) n *= 2;
+      const next = new Uint8Array(n);
+      next.set(this.u8);
+      this.u8 = next;
+      this.i8 = new Int8Array(next.buffer);
+      this.dv = new DataView(next.buffer);
+    }
+    this.top = end;
+    return base;
+  }
+
+  /** Throws MemoryFault unless [addr, addr+size) is mapped. */
+  check(addr: number, size: number, write: boolean): void {
+    if (!(addr >= NULL_GUARD && addr + size <= this.top)) throw new MemoryFault(addr, size, write);
+  }
+
+  isMapped(addr: number, size = 1): boolean {
+    return addr >= NULL_GUARD && addr + size <= this.top;
+  }
+
+  readU8(a: number): number { this.check(a, 1, false); return this.u8[a]!; }
+  readI8(a: number): number { this.check(a, 1, false); return this.i8[a]!; }
+  readU16(a: number): number { this.check(a, 2, false); return this.dv.getUint16(a, true); }
+  readI16(a: number): number { this.check(a, 2, false); return this.dv.getInt16(a, true); }
+  readU32(a: number): number { this.check(a, 4, false); return this.dv.getUint32(a, true); }
+  readI32(a: number): number { this.check(a, 4, false); return this.dv.getInt32(a, true); }
+  readU64(a: number): bigint { this.check(a, 8, false); return this.dv.getBigUint64(a, true); }
+  readI64(a: number): bigint { this.check(a, 8, false); return this.dv.getBigInt64(a, true); }
+  /** A 64-bit integer as a JS number (exact below 2^53: timestamps, counters). */
+  readU64n(a: number): number {
+    this.check(a, 8, false);
+    return this.dv.getUint32(a + 4, true) * 0x100000000 + this.dv.getUint32(a, true);
+  }
+  readF32(a: number): number { this.check(a, 4, false); return this.dv.getFloat32(a, true); }
+  readF64(a: number): number { this.check(a, 8, false); return this.dv.getFloat64(a, true); }
+
+  writeU8(a: number, v: number): void { this.check(a, 1, true); this.u8[a] = v; }
+  writeU16(a: number, v: number): void { this.check(a, 2, true); this.dv.setUint16(a, v, true); }
+  writeU32(a: number, v: number): void { this.check(a, 4, true); this.dv.setUint32(a, v >>> 0, true); }
+  writeI32(a: number, v: number): void { this.check(a, 4, true); this.dv.setInt32(a, v | 0, true); }
+  writeU64(a: number, v: bigint): void { this.check(a, 8, true); this.dv.setBigUint64(a, BigInt.asUintN(64, v), true); }
+  writeU64n(a: number, v: number): void {
+    this.check(a, 8, true);
+    this.dv.setUint32(a, v % 0x100000000 >>> 0, true);
+    this.dv.setUint32(a + 4, Math.floor(v / 0x100000000) >>> 0, true);
+  }
+  writeF32(a: number, v: number): void { this.check(a, 4, true); this.dv.setFloat32(a, v, true); }
+  writeF64(a: number, v: number): void { this.check(a, 8, true); this.dv.setFloat64(a, v, true); }
+
+  /** Reads a pointer: 0 for NULL, an internal address for a kernel address, else a wild value. */
+  readPtr(a: number): number {
+    this.check(a, 8, false);
+    const lo = this.dv.getUint32(a, true);
+    const hi = this.dv.getUint32(a + 4, true);
+    if (hi === 0 && lo === 0) return 0;
+    if ((hi >>> 8) === 0xfffffe) {
+      const v = (hi & 0xff) * 0x100000000 + lo - DISPLAY_OFFSET;
+      if (v >= 0) return v;
+    }
+    return wildPointer(hi, lo);
+  }
+
+  writePtr(a: number, p: number): void {
+    this.check(a, 8, true);
+    if (p === 0) {
+      this.dv.setUint32(a, 0, true);
+      this.dv.setUint32(a + 4, 0, true);
+    } else if (p < ADDR_LIMIT) {
+      const v = p + DISPLAY_OFFSET;
+      this.dv.setUint32(a, v % 0x100000000, true);
+      this.dv.setUint32(a + 4, (KBASE_HI | Math.floor(v / 0x100000000)) >>> 0, true);
+    } else {
+      const bits = BigInt('0x' + formatAddr(p));
+      this.dv.setBigUint64(a, BigInt.asUintN(64, bits), true);
+    }
+  }
+
+  /** Converts a pointer to its 64-bit integer value (for casts to uintptr_t). */
+  static ptrToBig(p: number): bigint {
+    if (p === 0) return 0n;
+    return BigInt('0x' + formatAddr(p));
+  }
+
+  /** Converts a 64-bit integer to a pointer value (for casts from integers). */
+  static bigToPtr(v: bigint): number {
+    const u = BigInt.asUintN(64, v);
+    if (u === 0n) return 0;
+    const hi = Number(u >> 32n);
+    const lo = Number(u & 0xffffffffn);
+    if ((hi >>> 8) === 0xfffffe) {
+      const v = (hi & 0xff) * 0x100000000 + lo - DISPLAY_OFFSET;
+      if (v >= 0) return v;
+    }
+    // Small integers used as pointers fall in the unmapped guard page and fault there.
+    if (u < BigInt(NULL_GUARD)) return Number(u);
+    return wildPointer(hi, lo);
+  }
+
+  readCString(a: number, max = 4096): string {
+    let s = '';
+    for (let i = 0; i < max; i++) {
+      const c = this.readU8(a + i);
+      if (c === 0) return s;
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+
+  fill(a: number, size: number, byte: number): void {
+    this.check(a, size, true);
+    this.u8.fill(byte, a, a + size);
+  }
+
+  /** Fills with a repeating 32-bit pattern (kmem's 0xdeadbeef / 0xbaddcafe). */
+  fillPattern32(a: number, size: number, pattern: number): void {
+    this.check(a, size, true);
+    for (let i = 0; i + 4 <= size; i += 4) this.dv.setUint32(a + i, pattern, true);
+  }
+
+  copy(dst: number, src: number, size: number): void {
+    this.check(src, size, false);
+    this.check(dst, size, true);
+    this.u8.copyWithin(dst, src, src + size);
+  }
+
+  snapshot(): MemorySnapshot {
+    return { bytes: this.u8.slice(0, this.top), top: this.top };
+  }
+
+  restore(s: MemorySnapshot): void {
+    if (this.u8.length < s.top) this.map(s.top - this.top, 1);
+    this.u8.set(s.bytes);
+    this.u8.fill(0, s.top, this.top);
+    this.top = s.top;
+  }
+}

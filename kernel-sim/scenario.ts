@@ -1,0 +1,207 @@
+/**
+ * The scenario format (`*.ksim.json`): which kernel era, how many CPUs, which driver sources,
+ * which threads. Validated with errors that name the file, the line, the key and what was
+ * expected. JSON with comments is accepted (jsonc-parser keeps the positions).
+ */
+import { parseTree, findNodeAtLocation, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ERA_IDS, type EraId } from './abi/eras';
+
+export interface ScenarioThread {
+  name: string;
+  /** `builtin:NAME` or a `void f(void *)` function of the sources. */
+  entry: string;
+  arg: number;
+  lwp: boolean;
+  pri: number;
+  schedctl: boolean;
+}
+
+export interface Scenario {
+  kernel: EraId;
+  /** The era whose headers the driver was compiled against (default: the running kernel). */
+  builtFor: EraId;
+  cpus: number;
+  seed: number;
+  sources: string[];
+  defines: Record<string, string | number | boolean>;
+  threads: ScenarioThread[];
+  quantum: number;
+  tickCycles: number;
+  slice: number;
+  memoryPressure?: { every: number; ticks: number };
+  /** A DEBUG kernel (ASSERTs in the kernel are live). Default true. */
+  kernelDebug: boolean;
+  description?: string;
+  /** Directory the sources are relative to. */
+  baseDir: string;
+  /** The file it came from (for messages), or '<inline>'. */
+  file: string;
+}
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}:${column}: ${reason}`);
+  }
+}
+
+const KNOWN_KEYS = new Set([
+  'kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice',
+  'memoryPressure', 'kernelDebug', 'description', '$schema',
+]);
+const THREAD_KEYS = new Set(['name', 'entry', 'arg', 'lwp', 'pri', 'schedctl']);
+
+function lineCol(text: string, offset: number): [number, number] {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return [line, offset - last];
+}
+
+/** Reads and validates a scenario file. */
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ScenarioError(path, 1, 1, `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseScenario(text, path, dirname(resolve(path)));
+}
+
+/** Validates a scenario given as JSON text. */
+export function parseScenario(text: string, file: string, baseDir: string): Scenario {
+  if (text.length > 1_000_000) throw new ScenarioError(file, 1, 1, `scenario is ${text.length} bytes: not a scenario (limit 1 MB)`);
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length || !root) {
+    const e = errors[0];
+    const [l, c] = lineCol(text, e?.offset ?? 0);
+    throw new ScenarioError(file, l, c, `invalid JSON: ${e ? printParseErrorCode(e.error) : 'empty document'}`);
+  }
+  return validate(root, text, file, baseDir);
+}
+
+/** Validates a scenario given as an object (an inline launch configuration). */
+export function scenarioFromObject(obj: unknown, file: string, baseDir: string): Scenario {
+  const text = JSON.stringify(obj, null, 2) ?? 'null';
+  return parseScenario(text, file, baseDir);
+}
+
+function validate(root: JsonNode, text: string, file: string, baseDir: string): Scenario {
+  const fail = (node: JsonNode | undefined, reason: string): never => {
+    const [l, c] = lineCol(text, node?.offset ?? 0);
+    throw new ScenarioError(file, l, c, reason);
+  };
+  if (root.type !== 'object') fail(root, `expected an object with "kernel" and "threads", got ${root.type}`);
+  const at = (path: (string | number)[]) => findNodeAtLocation(root, path);
+  for (const p of root.children ?? []) {
+    const key = p.children?.[0]?.value as string;
+    if (!KNOWN_KEYS.has(key)) fail(p, `unknown key "${key}" (known: ${[...KNOWN_KEYS].filter((k) => k !== '$schema').join(', ')})`);
+  }
+  const str = (path: (string | number)[], name: string, required: boolean): string | undefined => {
+    const n = at(path);
+    if (!n) return required ? fail(root, `missing key "${name}"`) : undefined;
+    if (n.type !== 'string') fail(n, `"${name}": expected a string, got ${n.type === 'number' ? n.value : n.type}`);
+    return n.value as string;
+  };
+  const int = (path: (string | number)[], name: string, dflt: number, min: number, max: number): number => {
+    const n = at(path);
+    if (!n) return dflt;
+    if (n.type !== 'number' || !Number.isInteger(n.value) || n.value < min || n.value > max) {
+      fail(n, `"${name}": expected an integer from ${min} to ${max}, got ${JSON.stringify(n.value ?? n.type)}`);
+    }
+    return n.value as number;
+  };
+  const bool = (path: (string | number)[], name: string, dflt: boolean): boolean => {
+    const n = at(path);
+    if (!n) return dflt;
+    if (n.type !== 'boolean') fail(n, `"${name}": expected true or false, got ${JSON.stringify(n.value ?? n.type)}`);
+    return n.value as boolean;
+  };
+  const era = (path: string, dflt?: EraId): EraId => {
+    const v = str([path], path, dflt === undefined);
+    if (v === undefined) return dflt!;
+    if (!ERA_IDS.includes(v as EraId)) fail(at([path]), `"${path}": unknown kernel "${v}" (one of ${ERA_IDS.join(', ')})`);
+    return v as EraId;
+  };
+  const kernel = era('kernel');
+  const builtFor = era('builtFor', kernel);
+  const cpus = int(['cpus'], 'cpus', 1, 1, 64);
+  const seed = int(['seed'], 'seed', 1, 0, 2 ** 32 - 1);
+  const quantum = int(['quantum'], 'quantum', 2, 1, 1000);
+  const tickCycles = int(['tickCycles'], 'tickCycles', 100, 1, 100000);
+  const slice = int(['slice'], 'slice', Math.min(10, tickCycles), 1, 100000);
+  const kernelDebug = bool(['kernelDebug'], 'kernelDebug', true);
+  const description = str(['description'], 'description', false);
+
+  const sources: string[] = [];
+  const sn = at(['sources']);
+  if (sn) {
+    if (sn.type !== 'array') fail(sn, `"sources": expected an array of C file paths, got ${sn.type}`);
+    sn.children!.forEach((c, i) => {
+      if (c.type !== 'string' || !/\.[ch]$/.test(c.value as string)) fail(c, `"sources[${i}]": expected a path to a .c or .h file, got ${JSON.stringify(c.value ?? c.type)}`);
+      sources.push(c.value as string);
+    });
+  }
+  const defines: Scenario['defines'] = {};
+  const dn = at(['defines']);
+  if (dn) {
+    if (dn.type !== 'object') fail(dn, `"defines": expected an object like {"DEBUG": 1}, got ${dn.type}`);
+    for (const p of dn.children ?? []) {
+      const k = p.children![0]!.value as string;
+      const v = p.children![1]!;
+      if (!/^[A-Za-z_]\w*$/.test(k)) fail(p, `"defines": "${k}" is not a C macro name`);
+      if (!['string', 'number', 'boolean'].includes(v.type)) fail(v, `"defines.${k}": expected a number, string or boolean`);
+      defines[k] = v.value as string | number | boolean;
+    }
+  }
+  let memoryPressure: Scenario['memoryPressure'];
+  const mp = at(['memoryPressure']);
+  if (mp) {
+    if (mp.type !== 'object') fail(mp, `"memoryPressure": expected {"every": N, "ticks": M}`);
+    memoryPressure = {
+      every: int(['memoryPressure', 'every'], 'memoryPressure.every', 1, 1, 1_000_000),
+      ticks: int(['memoryPressure', 'ticks'], 'memoryPressure.ticks', 1, 1, 100_000),
+    };
+  }
+
+  const tn = at(['threads']);
+  if (!tn) fail(root, 'missing key "threads": an array of {"name", "entry", "arg", "lwp"}');
+  if (tn!.type !== 'array' || !tn!.children!.length) fail(tn, '"threads": expected a non-empty array of threads');
+  const names = new Set<string>();
+  const threads: ScenarioThread[] = tn!.children!.map((c, i) => {
+    const p = `threads[${i}]`;
+    if (c.type !== 'object') fail(c, `"${p}": expected an object with "name" and "entry"`);
+    for (const kv of c.children ?? []) {
+      const key = kv.children?.[0]?.value as string;
+      if (!THREAD_KEYS.has(key)) fail(kv, `"${p}": unknown key "${key}" (known: ${[...THREAD_KEYS].join(', ')})`);
+    }
+    const name = str(['threads', i, 'name'], `${p}.name`, true)!;
+    if (!/^[\w./-]{1,31}$/.test(name)) fail(at(['threads', i, 'name']), `"${p}.name": "${name}" must be 1-31 characters of letters, digits, _ . / -`);
+    if (names.has(name)) fail(at(['threads', i, 'name']), `"${p}.name": duplicate thread name "${name}"`);
+    names.add(name);
+    const entry = str(['threads', i, 'entry'], `${p}.entry`, true)!;
+    if (!/^(builtin:[a-z-]+|[A-Za-z_]\w*)$/.test(entry)) fail(at(['threads', i, 'entry']), `"${p}.entry": expected "builtin:NAME" or a C function name, got "${entry}"`);
+    if (!entry.startsWith('builtin:') && sources.length === 0) fail(at(['threads', i, 'entry']), `"${p}.entry": "${entry}" is a C function but the scenario has no "sources"`);
+    return {
+      name, entry,
+      arg: int(['threads', i, 'arg'], `${p}.arg`, 0, -(2 ** 31), 2 ** 32 - 1),
+      lwp: bool(['threads', i, 'lwp'], `${p}.lwp`, false),
+      pri: int(['threads', i, 'pri'], `${p}.pri`, 60, 0, 169),
+      schedctl: bool(['threads', i, 'schedctl'], `${p}.schedctl`, false),
+    };
+  });
+  return { kernel, builtFor, cpus, seed, sources, defines, threads, quantum, tickCycles, slice, memoryPressure, kernelDebug, description, baseDir, file };
+}

@@ -1,0 +1,84 @@
+/**
+ * The simulator's event stream. Emission sites check `m.sink` first, so a run with nobody
+ * listening allocates nothing per event.
+ *
+ * `entry`/`return` pairs are what `dtrace -F` would show for fbt probes (swtch, resume,
+ * savectx, restorectx, every ctxop handler, the ctxop_* interface); `probe` events are the
+ * other probes (sched:::off-cpu, sched:::on-cpu, sched:::preempt, kmem, ...).
+ */
+export type KEvent =
+  | { type: 'entry' | 'return'; cpu: number; thread: number; fn: string; detail?: string; tick: number; at: number }
+  | { type: 'probe'; cpu: number; thread: number; probe: ProbeName; detail: string; tick: number; at: number; data?: ProbeData };
+
+export type ProbeName =
+  | 'sched:off-cpu'
+  | 'sched:on-cpu'
+  | 'sched:preempt'
+  | 'sched:preempt-deferred'
+  | 'sched:kpreempt-disable'
+  | 'sched:kpreempt-enable'
+  | 'sched:sleep'
+  | 'sched:wakeup'
+  | 'ctxop:hook'
+  | 'ctxop:attach'
+  | 'ctxop:detach'
+  | 'ctxop:alloc'
+  | 'ctxop:free'
+  | 'kmem:alloc'
+  | 'kmem:free'
+  | 'proc:create'
+  | 'proc:exit'
+  | 'hazard:sleep-preempt-disabled'
+  | 'hazard:deadlock'
+  | 'kernel:panic'
+  | 'kernel:cmn_err';
+
+export interface ProbeData {
+  /** For ctxop:hook: which op and where in the ring. */
+  op?: 'save' | 'restore' | 'fork' | 'lwp_create' | 'exit' | 'free';
+  ctx?: number;
+  handler?: string;
+  arg?: number;
+  /** For sched events: the other thread. */
+  other?: number;
+  addr?: number;
+  size?: number;
+}
+
+export interface EventSink {
+  event(e: KEvent): void;
+}
+
+/** Keeps the last `capacity` events (memory stays flat however long the run). */
+export class EventRing implements EventSink {
+  private buf: KEvent[] = [];
+  private next = 0;
+  total = 0;
+  constructor(readonly capacity = 65536) {}
+  event(e: KEvent): void {
+    if (this.buf.length < this.capacity) this.buf.push(e);
+    else this.buf[this.next] = e;
+    this.next = (this.next + 1) % this.capacity;
+    this.total++;
+  }
+  /** Events oldest first. */
+  events(): KEvent[] {
+    if (this.buf.length < this.capacity) return this.buf.slice();
+    return this.buf.slice(this.next).concat(this.buf.slice(0, this.next));
+  }
+  clone(): EventRing {
+    const r = new EventRing(this.capacity);
+    r.buf = this.buf.slice();
+    r.next = this.next;
+    r.total = this.total;
+    return r;
+  }
+}
+
+/** Fans one stream out to several sinks. */
+export class TeeSink implements EventSink {
+  constructor(readonly sinks: EventSink[]) {}
+  event(e: KEvent): void {
+    for (const s of this.sinks) s.event(e);
+  }
+}
