@@ -199,8 +199,13 @@ export class Machine {
   dataRoots: Array<[number, number]> = [];
   /** Kernel global `allthreads` head address (a kernel variable holding a pointer). */
   allthreadsVar: number;
-  /** Lazily built loaded driver (interpreter program), opaque here. */
-  program: unknown = null;
+  /** The loaded driver's debug view (set by the C interpreter; see cinterp/debug-api.ts). */
+  program: import('../cinterp/debug-api').CDebug | null = null;
+  /**
+   * Data breakpoints: after a C store that overlaps one of these, the interpreter calls
+   * checkStop({ kind: 'data', detail: { id, addr } }) (the stop comes after the write).
+   */
+  watchpoints: Array<{ id: number; addr: number; size: number }> = [];
 
   constructor(cfg: Partial<MachineConfig>, hooks: KernelHooks) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
