@@ -317,7 +317,7 @@ export function inferEra(m: FileModel): Era {
   return '13917';
 }
 
-const SUPPRESS_RE = /kctx-lint:\s*(disable|disable-line|disable-next-line|disable-function|disable-file)\s*=\s*([A-Za-z0-9_*,\- ]+)/g;
+const SUPPRESS_RE = /kctx-lint:\s*(disable|disable-line|disable-next-line|disable-function|disable-file)\s*=\s*(\*|[A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)/g;
 
 function parseSuppressions(m: FileModel): Suppression[] {
   const out: Suppression[] = [];

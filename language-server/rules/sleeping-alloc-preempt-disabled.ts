@@ -22,6 +22,9 @@ export const rule: Rule = {
       if (!what) continue;
       const st = pa.disabledAt(call);
       if (!st) continue;
+      // A same-file callee that runs with preemption disabled reports its own allocation: say it once.
+      const callee = pa.fns.get(callName(call));
+      if (callee && callee.entry > 0 && callee.sleeps && pa.disabledAt(callee.sleeps.call)) continue;
       const path = renderTrail(st.trail, { line: lineOf(call), text: `${callName(call)}()` });
       const { fixes, why } = fixFor(m, call);
       const tail = fixes.length ? '' : ` No automatic fix: ${why}.`;
