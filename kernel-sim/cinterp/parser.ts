@@ -5,13 +5,19 @@
  * Loading is asynchronous (WebAssembly); call `loadCParser()` once and reuse the result.
  * The wasm files are looked up beside the running bundle first (dist/), then in node_modules.
  */
-import { Parser, Language } from 'web-tree-sitter';
-import type { Tree, Node as SyntaxNode, Edit } from 'web-tree-sitter';
+import type * as WebTreeSitter from 'web-tree-sitter';
+import type { Tree, Node as SyntaxNode, Edit, Language } from 'web-tree-sitter';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Loaded through `require` so that bundles (CJS) get web-tree-sitter's CommonJS build: its ES-module
+// build calls createRequire(import.meta.url), and import.meta is empty once bundled as CJS.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const wts = require('web-tree-sitter') as typeof WebTreeSitter;
+
 export type { Tree, SyntaxNode, Edit };
-export { Parser };
+export const Parser = wts.Parser;
+export type Parser = WebTreeSitter.Parser;
 
 let loading: Promise<Language> | undefined;
 
@@ -26,8 +32,8 @@ export function loadCLanguage(): Promise<Language> {
   if (!loading) {
     loading = (async () => {
       const runtime = locate('web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm');
-      await Parser.init({ locateFile: () => runtime });
-      return Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
+      await wts.Parser.init({ locateFile: () => runtime });
+      return wts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
     })();
   }
   return loading;
