@@ -1,1 +1,191 @@
-export async function lintCommand(_argv: string[]): Promise<number> { process.stderr.write('kctx: not built yet\n'); return 2; }
+/**
+ * `kctx lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...`
+ * Files or folders (recursive over *.c and *.h). Exit 0: no error-severity finding; 1: some; 2: usage
+ * error (unknown option, missing or unreadable path). Big trees are linted on every core with
+ * worker threads. A progress line goes to stderr when it is a terminal; a summary always does.
+ */
+import { accessSync, constants, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker, isMainThread, workerData } from 'node:worker_threads';
+import type { EraSetting, KctxDiagnostic, LintOptions } from './engine';
+import { lintText, SEVERITY_NUMBER } from './engine';
+import { formatJson, formatSarif, formatText } from './format';
+import type { FileResult } from './format';
+import { packageRoot } from './docs';
+
+const USAGE = 'usage: kctx lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...\n';
+const ERAS = new Set(['auto', '13915', '13917', '12477']);
+const FORMATS = new Set(['text', 'json', 'sarif']);
+
+class UsageError extends Error {}
+
+interface Args {
+  format: 'text' | 'json' | 'sarif';
+  era: EraSetting;
+  paths: string[];
+  jobs?: number;
+}
+
+function parseArgs(argv: string[]): Args | 'help' {
+  const a: Args = { format: 'text', era: 'auto', paths: [] };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let val: string | undefined;
+    if (arg === '--') { a.paths.push(...argv.slice(i + 1)); break; }
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg.startsWith('--') && arg.includes('=')) { val = arg.slice(arg.indexOf('=') + 1); arg = arg.slice(0, arg.indexOf('=')); }
+    const value = () => {
+      if (val !== undefined) return val;
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`option ${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--format' || arg === '-f') {
+      const v = value();
+      if (!FORMATS.has(v)) throw new UsageError(`unknown format '${v}' (text, json or sarif)`);
+      a.format = v as Args['format'];
+    } else if (arg === '--era') {
+      const v = value();
+      if (!ERAS.has(v)) throw new UsageError(`unknown era '${v}' (13915, 13917 or auto)`);
+      a.era = v as EraSetting;
+    } else if (arg === '--jobs' || arg === '-j') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new UsageError('--jobs needs a positive integer');
+      a.jobs = n;
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw new UsageError(`unknown option '${arg}'`);
+    } else a.paths.push(arg);
+  }
+  if (!a.paths.length) throw new UsageError('no PATH given');
+  return a;
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn']);
+
+/** Expands the paths to the files to lint; throws a UsageError for a missing or unreadable one. */
+export function collectFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  const walkDir = (d: string) => {
+    let entries: string[];
+    try { entries = readdirSync(d).sort(); } catch (e) { throw new UsageError(`cannot read directory '${d}': ${(e as NodeJS.ErrnoException).code ?? e}`); }
+    for (const e of entries) {
+      if (SKIP_DIRS.has(e) || e.startsWith('.')) continue;
+      const p = join(d, e);
+      let st;
+      try { st = statSync(p); } catch { continue; } // dangling symlink
+      if (st.isDirectory()) walkDir(p);
+      else if (st.isFile() && (e.endsWith('.c') || e.endsWith('.h'))) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    try { st = statSync(p); } catch (e) { throw new UsageError(`cannot read '${p}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
+    if (st.isDirectory()) walkDir(p);
+    else {
+      try { accessSync(p, constants.R_OK); } catch { throw new UsageError(`cannot read '${p}': permission denied`); }
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/** Lints one file from disk (used by the main thread and by workers). */
+export async function lintFile(file: string, opts: LintOptions): Promise<{ diagnostics: KctxDiagnostic[]; lines: number; error?: string }> {
+  let buf: Buffer;
+  try { buf = readFileSync(file); } catch (e) { return { diagnostics: [], lines: 0, error: `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}` }; }
+  const text = buf.toString('utf8');
+  let lines = 1;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
+  const diagnostics = await lintText(text, file, { ...opts, suppressionFixes: false });
+  return { diagnostics, lines };
+}
+
+function workerEntry(): { file: string; argv?: string[] } {
+  const beside = join(__dirname, 'lint-worker.js');
+  if (existsSync(beside)) return { file: beside };
+  return { file: process.argv[1]!, argv: ['lint', '--kctx-worker'] }; // the bundle: kctx.js lint --kctx-worker
+}
+
+interface Totals { files: number; lines: number; errors: string[] }
+
+async function runPool(files: string[], opts: LintOptions, jobs: number, onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void): Promise<void> {
+  const entry = workerEntry();
+  let next = 0;
+  await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
+    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts }, argv: entry.argv });
+    let current = -1;
+    const feed = () => {
+      if (next >= files.length) { w.postMessage(null); return; }
+      current = next++;
+      w.postMessage({ id: current, file: files[current] });
+    };
+    w.on('message', (m: { ready?: boolean; id?: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string }) => {
+      if (m.ready) { feed(); return; }
+      onDone(m.id!, { diagnostics: m.diagnostics ?? [], lines: m.lines ?? 0, error: m.error });
+      feed();
+    });
+    w.on('error', reject);
+    w.on('exit', () => {
+      if (current >= 0 && next <= files.length && current === next - 1 && next < files.length) reject(new Error('lint worker exited early'));
+      else resolve();
+    });
+  })));
+}
+
+export async function lintCommand(argv: string[]): Promise<number> {
+  if (argv[0] === '--kctx-worker' && !isMainThread && (workerData as { kctxLintWorker?: boolean })?.kctxLintWorker) {
+    (await import('./lint-worker')).startLintWorker();
+    return -1;
+  }
+  let args: Args | 'help';
+  let files: string[];
+  try {
+    args = parseArgs(argv);
+    if (args === 'help') { process.stdout.write(USAGE); return 0; }
+    files = collectFiles(args.paths);
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
+    throw e;
+  }
+  const opts: LintOptions = { era: args.era };
+  const t0 = performance.now();
+  const results: FileResult[] = files.map((file) => ({ file, diagnostics: [] }));
+  const totals: Totals = { files: files.length, lines: 0, errors: [] };
+  const tty = !!process.stderr.isTTY;
+  let done = 0;
+  const progress = (file: string) => {
+    done++;
+    if (tty && (done % 16 === 0 || done === files.length)) process.stderr.write(`\r\x1b[Kkctx lint: [${done}/${files.length}] ${file.length > 60 ? '...' + file.slice(-57) : file}`);
+  };
+  const onDone = (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => {
+    results[i]!.diagnostics = r.diagnostics;
+    totals.lines += r.lines;
+    if (r.error) totals.errors.push(r.error);
+    progress(files[i]!);
+  };
+  const size = files.reduce((s, f) => { try { return s + statSync(f).size; } catch { return s; } }, 0);
+  const jobs = Math.min(args.jobs ?? availableParallelism(), files.length);
+  if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) await runPool(files, opts, jobs, onDone);
+  else for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, opts));
+  if (tty) process.stderr.write('\r\x1b[K');
+  if (totals.errors.length) {
+    for (const e of totals.errors) process.stderr.write(`kctx lint: ${e}\n`);
+    return 2;
+  }
+  const version = (() => { try { return JSON.parse(readFileSync(join(packageRoot() ?? '.', 'package.json'), 'utf8')).version as string; } catch { return '0.0.0'; } })();
+  const out = args.format === 'json' ? formatJson(results) : args.format === 'sarif' ? formatSarif(results, version) : formatText(results);
+  process.stdout.write(out);
+  const byRule = new Map<string, number>();
+  let errors = 0;
+  let findings = 0;
+  for (const r of results) for (const d of r.diagnostics) {
+    findings++;
+    byRule.set(d.code, (byRule.get(d.code) ?? 0) + 1);
+    if (d.severity === SEVERITY_NUMBER.error) errors++;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const rules = [...byRule].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k} ${v}`).join(', ');
+  process.stderr.write(`kctx lint: ${totals.files} file${totals.files === 1 ? '' : 's'}, ${totals.lines} lines, ${findings} finding${findings === 1 ? '' : 's'}${rules ? ` (${rules})` : ''}, ${errors} error${errors === 1 ? '' : 's'}, ${secs.toFixed(2)} s${jobs > 1 && files.length >= 8 && size >= 256 * 1024 ? `, ${jobs} workers` : ''}\n`);
+  return errors > 0 ? 1 : 0;
+}

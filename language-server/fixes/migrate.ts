@@ -37,8 +37,9 @@ function handlersOfCall(call: SyntaxNode): (string | null)[] {
   return out;
 }
 
-function templateMatches(t: Template, h: (string | null)[]): boolean {
+function templateMatches(t: Template, h: (string | null)[], fn: SyntaxNode): boolean {
   if (!t.init || t.fn) return false; // only file-scope templates are visible everywhere
+  if (t.decl.startIndex > fn.startIndex) return false; // defined below its user
   for (let i = 0; i < SLOTS.length; i++) {
     if ((t.handlers.get(SLOTS[i]!) ?? null) !== h[i]) return false;
   }
@@ -91,7 +92,7 @@ export class MigrationPlanner {
   constructor(private readonly m: FileModel) {}
 
   private templateFor(h: (string | null)[], fn: SyntaxNode): string {
-    for (const t of this.m.templates.values()) if (templateMatches(t, h)) return t.name;
+    for (const t of this.m.templates.values()) if (templateMatches(t, h, fn)) return t.name;
     const key = tupleKey(h);
     const g = this.gen.get(key);
     if (g) {
