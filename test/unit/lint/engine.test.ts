@@ -1,0 +1,89 @@
+/** Engine details: exact ranges per rule, the path named in messages, incremental parsing, budgets. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lintText, LintDocument } from '../../../language-server/engine';
+import { createCParser } from '../../../kernel-sim/cinterp/parser';
+import { globToRegExp } from '../../../language-server/glob';
+
+const r = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
+
+test('sleeping-alloc: exact range and the lwp_installctx path named in the message', async () => {
+  const src = [
+    'void',
+    'seg(kthread_t *t, void *lwp, int thisthread)',
+    '{',
+    '\tif (thisthread)',
+    '\t\tkpreempt_disable();',
+    '\tctxop_install(t, &segreg_tpl, lwp);',
+    '\tif (thisthread)',
+    '\t\tkpreempt_enable();',
+    '}',
+  ].join('\n');
+  const [d, ...rest] = await lintText(src, 'x.c');
+  assert.equal(rest.length, 0);
+  assert.equal(d!.code, 'sleeping-alloc-preempt-disabled');
+  assert.deepEqual(d!.range, r(5, 1, 5, 35));
+  assert.match(d!.message, /Path: line 4: 'if \(thisthread\)' is true -> line 5: kpreempt_disable\(\) -> line 6: ctxop_install\(\)/);
+});
+
+test('template-rev and ring-walk and assert ranges', async () => {
+  const src = [
+    'static const struct ctxop_template t = {',
+    '\t.ct_save = s,',
+    '};',
+    'int f(kthread_t *t) { struct ctxop *c; int n = 0;',
+    '\tfor (c = t->t_ctx; c != NULL; c = c->next) n++;',
+    '\tASSERT3U(x++, ==, 1);',
+    '\treturn (n); }',
+  ].join('\n');
+  const ds = await lintText(src, 'x.c');
+  const by = (id: string) => ds.filter((d) => d.code === id).map((d) => d.range);
+  assert.deepEqual(by('ctxop-template-rev'), [r(0, 35, 2, 1)]);
+  assert.deepEqual(by('ctx-ring-walk'), [r(4, 20, 4, 29)]);
+  assert.deepEqual(by('assert-side-effect'), [r(5, 10, 5, 13)]);
+});
+
+test('per-rule severity and off', async () => {
+  const src = 'void f(void) { ASSERT(x++); }\n';
+  assert.equal((await lintText(src, 'x.c'))[0]!.severity, 2);
+  assert.equal((await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'error' } }))[0]!.severity, 1);
+  assert.deepEqual(await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'off' } }), []);
+});
+
+test('incremental reparse after an edit gives the same tree and findings as a fresh parse', async () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) lines.push(`static void\nf${i}(void *a)\n{\n\tkpreempt_disable();\n\tg${i}(a);\n\tkpreempt_enable();\n}\n`);
+  const text = lines.join('\n');
+  const doc = await LintDocument.create(text);
+  assert.deepEqual(doc.lint('x.c'), []);
+  // Replace `g7(a);` with an allocation (a one-line edit), then a multi-line insert with non-ASCII text.
+  const line = text.split('\n').findIndex((l) => l === '\tg7(a);');
+  doc.applyChanges([{ range: r(line, 1, line, 7), text: 'a = kmem_alloc(8, KM_SLEEP);' }]);
+  doc.applyChanges([{ range: r(0, 0, 0, 0), text: '/* é漢 note */\n/* two */\n' }]);
+  const inc = doc.lint('x.c');
+  const fresh = await lintText(doc.text, 'x.c');
+  assert.deepEqual(inc, fresh);
+  assert.equal(inc.length, 1);
+  assert.equal(inc[0]!.range.start.line, line + 2);
+  const p = await createCParser();
+  const t = p.parse(doc.text)!;
+  assert.equal(doc.parse()!.rootNode.toString(), t.rootNode.toString());
+  doc.dispose();
+});
+
+test('binary and oversized text are skipped with one information diagnostic; a tiny budget stops cleanly', async () => {
+  const bin = await lintText('int x;\u0000junk', 'b.c');
+  assert.deepEqual(bin.map((d) => [d.code, d.severity]), [['file-skipped', 3]]);
+  const big = await lintText('int x;\n'.repeat(10), 'b.c', { maxSize: 20 });
+  assert.match(big[0]!.message, /over the 0\.0 MB limit|over the/);
+  const src = 'void f(void) { kpreempt_disable(); x = kmem_alloc(1, KM_SLEEP); kpreempt_enable(); }\n'.repeat(3000);
+  const ds = await lintText(src, 'b.c', { timeBudgetMs: 1 });
+  assert.ok(ds.some((d) => d.code === 'file-skipped'));
+});
+
+test('exclude globs', () => {
+  assert.ok(globToRegExp('**/gen/*.c').test('a/b/gen/x.c'));
+  assert.ok(globToRegExp('*.h').test('deep/dir/x.h'));
+  assert.ok(!globToRegExp('src/*.c').test('src/sub/x.c'));
+  assert.ok(globToRegExp('{a,b}/**').test('b/x/y.c'));
+});
