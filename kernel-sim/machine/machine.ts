@@ -206,6 +206,11 @@ export class Machine {
    * checkStop({ kind: 'data', detail: { id, addr } }) (the stop comes after the write).
    */
   watchpoints: Array<{ id: number; addr: number; size: number }> = [];
+  /**
+   * Called after every step of a CPU with the thread that ran (the debugger's stepping and
+   * pause). Returning true ends the run with a 'step' stop; the step itself is complete.
+   */
+  afterStep: ((t: KThread, cpu: number) => boolean) | null = null;
 
   constructor(cfg: Partial<MachineConfig>, hooks: KernelHooks) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
@@ -460,14 +465,15 @@ export class Machine {
       this.lastMightSleep = 0;
       return;
     }
-    this.lastMightSleep = blocked ? 0 : t.addr;
     const msg = `${what} with preemption disabled (t_preempt=${p}) on thread ${formatAddr(t.addr)} (${t.name})` +
       (blocked ? ': it blocks, so a voluntary swtch() runs the save ops anyway' : ': it may block (a voluntary swtch() would run the save ops anyway)');
-    this.probe(t, 'hazard:sleep-preempt-disabled', msg);
-    this.hazards.push({ id: 'sleep-preempt-disabled', thread: t.addr, tick: this.lbolt, message: msg });
+    // The stop comes before anything is recorded, so resuming reports the hazard once.
     if (this.checkStop({ kind: 'hazard', name: 'sleep-preempt-disabled', thread: t, cpu: t.cpu, message: msg })) {
       throw new StopSignal();
     }
+    this.lastMightSleep = blocked ? 0 : t.addr;
+    this.probe(t, 'hazard:sleep-preempt-disabled', msg);
+    this.hazards.push({ id: 'sleep-preempt-disabled', thread: t.addr, tick: this.lbolt, message: msg });
   }
   private lastMightSleep = 0;
   hazards: Array<{ id: string; thread: number; tick: number; message: string }> = [];
@@ -601,6 +607,7 @@ export class Machine {
       const cpu = this.cpus[this.roundOrder[this.roundPos]!]!;
       while (this.budget > 0) {
         if (this.stats.steps >= maxSteps) return { kind: 'step-limit' };
+        const stepped = cpu.thread;
         let used: number;
         try {
           used = this.stepCpu(cpu, this.budget);
@@ -614,6 +621,9 @@ export class Machine {
         this.budget -= used;
         this.stats.steps += used;
         if (this.stopPoint) return { kind: 'stopped', point: this.stopPoint };
+        if (this.afterStep !== null && this.afterStep(stepped, cpu.id)) {
+          return { kind: 'stopped', point: { kind: 'step', thread: stepped, cpu: cpu.id } };
+        }
       }
       this.roundPos++;
       this.budget = this.cfg.slice;
@@ -770,6 +780,9 @@ export class Machine {
 
   restore(s: MachineSnapshot): void {
     this.mem.restore(s.mem);
+    // Data symbols defined after the snapshot (built lazily during the run) point at memory
+    // the restore just unmapped: forget them so the run defines them again at the same place.
+    for (const [name, d] of this.sym.data) if (d.addr >= s.mem.top) this.sym.data.delete(name);
     this.kmem.restore(s.kmem);
     const byAddr = new Map<number, KThread>();
     const threads: KThread[] = [];
