@@ -20,11 +20,14 @@ export class LintClient implements vscode.Disposable {
 
   private async doStart(): Promise<LanguageClient | undefined> {
     // Loaded here, not at activation: the client library is the bulk of the bundle's start-up work.
-    const { LanguageClient, TransportKind, RevealOutputChannelOn } = await import('vscode-languageclient/node');
-    const module = this.context.asAbsolutePath('dist/kctx.js');
-    const server = { module, args: ['lsp'], transport: TransportKind.stdio }; // the client adds --stdio
+    const { LanguageClient, RevealOutputChannelOn } = await import('vscode-languageclient/node');
+    const cli = this.context.asAbsolutePath('dist/kctx.js');
+    // Exactly `kctx lsp --stdio`, run by the extension host's own runtime (Electron as node in
+    // desktop VS Code). The Executable form passes the arguments as given (the NodeModule form would
+    // add --clientProcessId).
+    const server = { command: process.execPath, args: [cli, 'lsp', '--stdio'], options: { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } } };
     const settings = () => {
-      const c = vscode.workspace.getConfiguration('kctx');
+      const c = vscode.workspace.getConfiguration('kctx', null);
       return { kernelEra: c.get('kernelEra'), lint: { rules: c.get('lint.rules'), exclude: c.get('lint.exclude') } };
     };
     const client = new LanguageClient('kctx', 'kctx lint', { run: server, debug: server }, {

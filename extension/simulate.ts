@@ -38,8 +38,8 @@ export async function findScenario(file: vscode.Uri): Promise<vscode.Uri | undef
   return undefined;
 }
 
-function kernelFromSetting(): string | undefined {
-  const era = vscode.workspace.getConfiguration('kctx').get<string>('kernelEra', 'auto');
+function kernelFromSetting(file: vscode.Uri): string | undefined {
+  const era = vscode.workspace.getConfiguration('kctx', file).get<string>('kernelEra', 'auto');
   return era === '13915' ? 'illumos-13915' : era === '13917' ? 'illumos-13917' : undefined;
 }
 
@@ -65,7 +65,7 @@ export async function writeScenario(file: vscode.Uri, text: string, opts: Simula
     if (!pick) return undefined;
     entry = pick.label;
   }
-  const kernel = kernelFromSetting() ?? eraOfCalls(fns.flatMap((f) => f.ctxopCalls)) ?? 'illumos-13917';
+  const kernel = kernelFromSetting(file) ?? eraOfCalls(fns.flatMap((f) => f.ctxopCalls)) ?? 'illumos-13917';
   const base = path.basename(file.fsPath).replace(/\.[ch]$/, '');
   const scenario = {
     kernel, cpus: 2, seed: 1,

@@ -1,2 +1,197 @@
-// Mode B placeholder (filled in below in later steps).
-export async function runModeB() { return { passed: 0, failed: 0, skipped: 0 }; }
+// Mode B: what a person sees. Packs the .vsix, installs it into a fresh code-server with
+// --install-extension, and drives the workbench with the keyboard (F1 palette, F5, Ctrl+G,
+// Ctrl+Shift+M, Ctrl+Shift+D, Ctrl+Shift+Y), saving screenshots under test/e2e/screenshots/.
+// Each step counts as one test; steps that need the language server or the debug adapter are
+// skipped while those are not built.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+
+export async function runModeB(h) {
+  const { ROOT, SHOTS, TIMEOUT, prepare, startCodeServer, launchBrowser, exthostLogTail, N24, CS, killTree } = h;
+  const r = { passed: 0, failed: 0, skipped: 0 };
+  const t0 = Date.now();
+  const p = prepare('b');
+  const vsix = join(p.dir, 'kctx.vsix');
+  let page;
+  let browser;
+  let server;
+  const step = async (name, fn) => {
+    const s = Date.now();
+    try {
+      const out = await fn();
+      if (out === 'skip') { r.skipped++; console.log(`  skip ui: ${name}`); return; }
+      r.passed++;
+      console.log(`  ok   ui: ${name} (${Date.now() - s} ms)${typeof out === 'string' ? ` — ${out}` : ''}`);
+    } catch (e) {
+      r.failed++;
+      console.log(`  FAIL ui: ${name}\n         ${String(e instanceof Error ? e.message : e).split('\n').slice(0, 6).join('\n         ')}`);
+      if (page) await page.screenshot({ path: join(SHOTS, `failure-${name.replace(/\W+/g, '-').replace(/-+$/, '')}.png`) }).catch(() => undefined);
+    }
+  };
+  const built = (f, marker) => existsSync(join(ROOT, f)) && !readFileSync(join(ROOT, f), 'utf8').includes(marker);
+  const lspBuilt = built('language-server/main.ts', 'not built yet');
+  const dapBuilt = existsSync(join(ROOT, 'debug-adapter/session.ts'));
+
+  await step('package the .vsix (npm run package)', () => {
+    const res = spawnSync(process.execPath, [join(ROOT, 'extension/tools/package.mjs'), '--no-build'], { cwd: ROOT, env: { ...process.env, KCTX_VSIX: vsix }, encoding: 'utf8' });
+    if (res.status !== 0 || !existsSync(vsix)) throw new Error(`vsce failed:\n${(res.stdout + res.stderr).slice(-1500)}`);
+    return (/Packaged: .*\((.*)\)/.exec(res.stdout) ?? [])[1];
+  });
+  await step('install the .vsix with --install-extension', () => {
+    const cli = (args) => spawnSync(join(N24, 'bin/node'), [join(CS, 'out/node/entry.js'), '--extensions-dir', p.exts, '--user-data-dir', p.ud, ...args], { encoding: 'utf8', env: { ...process.env, VSCODE_IPC_HOOK_CLI: '' } });
+    const res = cli(['--install-extension', vsix]);
+    const out = res.stdout + res.stderr;
+    if (res.status !== 0 || !/successfully installed/i.test(out)) throw new Error(out.slice(-1500));
+    const list = cli(['--list-extensions', '--show-versions']);
+    if (!/kctx\.kctx@/.test(list.stdout)) throw new Error(`not listed: ${list.stdout}`);
+    return list.stdout.trim();
+  });
+  if (r.failed) return r;
+
+  const deadline = Date.now() + TIMEOUT;
+  const left = (ms) => Math.max(1000, Math.min(ms, deadline - Date.now()));
+  try {
+    server = startCodeServer(p);
+    const addr = await server.addr;
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const key = (k) => page.keyboard.press(k);
+    const type = (s) => page.keyboard.type(s, { delay: 15 });
+    const text = (re, timeout = 20000) => page.getByText(re).first().waitFor({ state: 'visible', timeout: left(timeout) });
+    // F1, type, Enter on the matching row; retried while the workbench is still registering
+    // contributions (right after load a command may not be in the palette yet).
+    const palette = async (cmd, pick = cmd, tries = 8) => {
+      for (let i = 1; ; i++) {
+        await key('Escape');
+        await key('F1');
+        await page.locator('.quick-input-widget').waitFor({ state: 'visible', timeout: left(10000) });
+        await type(cmd);
+        try {
+          await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: pick }).first().waitFor({ timeout: left(3000) });
+          await key('Enter');
+          return;
+        } catch (e) {
+          if (i >= tries) throw e;
+          await page.waitForTimeout(1000);
+        }
+      }
+    };
+    const shot = async (name) => {
+      await palette('Notifications: Clear All Notifications', 'Clear All Notifications', 2).catch(() => undefined);
+      await page.waitForTimeout(600);
+      await page.screenshot({ path: join(SHOTS, name) });
+    };
+    const openFile = async (name) => {
+      await palette('Go to File', 'Go to File');
+      await type(name);
+      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: left(10000) });
+      await key('Enter');
+      await page.locator(`.tab[aria-label*="${name}"]`).first().waitFor({ timeout: left(10000) });
+    };
+
+    await step('workbench loads with the extension', async () => {
+      await page.goto(`${addr}/?folder=${encodeURIComponent(p.ws)}`);
+      await page.locator('.monaco-workbench').waitFor({ timeout: left(60000) });
+      // Let start-up activations settle, then activate kctx through one of its commands, so that
+      // Running Extensions reports kctx's own activation time rather than start-up contention.
+      await page.waitForTimeout(3000);
+      await palette('kctx: Show Timeline', 'kctx: Show Timeline', 20);
+      await page.waitForTimeout(500);
+      await key('Escape');
+    });
+
+    await step('editor: code lens and ctxop highlighting on a driver (editor.png)', async () => {
+      await openFile('vmm_demo.c');
+      await key('Control+G');
+      await type('45');
+      await key('Enter');
+      await text(/Simulate/, 20000);
+      await text(/ctxop_template API/, 10000);
+      await shot('editor.png');
+    });
+
+    await step('Problems panel shows the lint finding (problems.png)', async () => {
+      await openFile('legacy.c');
+      await key('Control+Shift+M');
+      if (!lspBuilt) { await shot('problems.png'); return 'skip'; }
+      await page.locator('.markers-panel').getByText(/installctx/).first().waitFor({ timeout: left(30000) });
+      await shot('problems.png');
+    });
+
+    await step('F5 stops on entry with the simulated threads in CALL STACK', async () => {
+      if (!dapBuilt) return 'skip';
+      await openFile('vmm_demo.c');
+      await key('F5');
+      await text(/paused on entry/i, 30000);
+      await text(/vcpu0/, 10000);
+    });
+
+    await step('a function breakpoint on swtch stops at a context switch (callstack.png)', async () => {
+      if (!dapBuilt) return 'skip';
+      await palette('Debug: New Function Breakpoint', 'Function Breakpoint');
+      await type('swtch');
+      await key('Enter');
+      await page.waitForTimeout(500);
+      await key('F5');
+      await text(/paused on (function )?breakpoint|paused on (exception|context switch)/i, 30000);
+      await key('Control+Shift+D');
+      await shot('callstack.png');
+    });
+
+    await step('Timeline view draws the schedule (timeline.png)', async () => {
+      await palette('kctx: Show Timeline');
+      if (!dapBuilt) { await page.waitForTimeout(1000); await shot('timeline.png'); return 'skip'; }
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await frame.locator('svg rect.slice').first().waitFor({ timeout: left(20000) });
+      await shot('timeline.png');
+    });
+
+    await step('::threadlist in the Debug Console (console.png)', async () => {
+      if (!dapBuilt) return 'skip';
+      await key('Control+Shift+Y');
+      await page.waitForTimeout(500);
+      await type('::threadlist');
+      await key('Enter');
+      await page.locator('.repl').getByText(/vcpu0/).first().waitFor({ timeout: left(15000) });
+      await shot('console.png');
+    });
+
+    await step('palette: kctx: ::findleaks writes to the kctx mdb channel', async () => {
+      if (!dapBuilt) return 'skip';
+      await palette('kctx: ::findleaks');
+      await text(/> ::findleaks/, 15000);
+    });
+
+    await step('Running Extensions lists kctx with its activation time (activation.png)', async () => {
+      await palette('Developer: Show Running Extensions');
+      await page.getByText('Activation:').first().waitFor({ timeout: left(15000) });
+      const row = page.locator('.monaco-list-row').filter({ hasText: 'kctx: kernel context debugger' }).first();
+      // The list is virtual and sorted slowest first: scroll until kctx's row is rendered.
+      const box = await page.getByText('Activation:').first().boundingBox();
+      for (let i = 0; i < 40 && !(await row.isVisible()); i++) {
+        await page.mouse.move(Math.max(10, (box?.x ?? 700) - 300), (box?.y ?? 300) + 100);
+        await page.mouse.wheel(0, 300);
+        await page.waitForTimeout(150);
+      }
+      await row.waitFor({ timeout: left(5000) });
+      const t = (await row.innerText()).replace(/\s+/g, ' ');
+      await page.screenshot({ path: join(SHOTS, 'activation.png') });
+      const m = /Activation: ?(\d+) ?ms/.exec(t);
+      // A regression guard only: VS Code's figure is wall time in a shared extension host (the
+      // 50 ms target is asserted in Mode A on code loading + activate()).
+      if (m && Number(m[1]) >= 150) throw new Error(`activation ${m[1]} ms: ${t}`);
+      return m ? `VS Code reports activation ${m[1]} ms` : t.slice(0, 160);
+    });
+  } catch (e) {
+    r.failed++;
+    console.log(`  FAIL ui: ${e instanceof Error ? e.message : e}`);
+    if (page) await page.screenshot({ path: join(SHOTS, 'failure-mode-b.png') }).catch(() => undefined);
+  } finally {
+    if (r.failed) console.log(exthostLogTail(p.ud, 30));
+    await browser?.close().catch(() => undefined);
+    killTree(server?.cs);
+  }
+  console.log(`[e2e] mode B: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return r;
+}

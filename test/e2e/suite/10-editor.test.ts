@@ -22,6 +22,7 @@ describe('editor features', () => {
     assert.deepEqual(sim.command!.arguments?.[1], { entry: 'vcpu_thread' });
     assert.ok(lenses.some((x) => /ctxop_template API.*13917/.test(x.command?.title ?? '')), lenses.map((l) => l.command?.title).join(' | '));
     const legacy = wsFile('legacy.c');
+    await vscode.workspace.openTextDocument(legacy);
     const l2 = await waitFor('legacy lenses', async () => {
       const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', legacy, 10);
       return l?.length ? l : undefined;

@@ -22,11 +22,12 @@ describe('lint (language server)', function () {
     const d = diags[0];
     assert.equal(doc.getText(d.range).startsWith('installctx'), true, `range covers the call: ${doc.getText(d.range)}`);
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value, 10);
-    const fix = actions.find((a) => a.edit && a.diagnostics?.some((x) => diagCode(x) === 'legacy-ctxop-api'));
-    assert.ok(fix, `a quick fix for the diagnostic; got: ${actions.map((a) => a.title).join(' | ')}`);
+    const describe = actions.map((a) => `${a.title} [edit=${!!a.edit} command=${a.command?.command ?? '-'} diags=${(a.diagnostics ?? []).map(diagCode).join(',')}]`).join(' | ');
+    const fix = actions.find((a) => a.edit && /migrat/i.test(a.title) && (!a.diagnostics?.length || a.diagnostics.some((x) => diagCode(x) === 'legacy-ctxop-api')));
+    assert.ok(fix, `the migration quick fix; got: ${describe}`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit!), 'edit applied');
     const text = doc.getText();
-    assert.doesNotMatch(text, /\binstallctx\s*\(/);
+    assert.doesNotMatch(text, /^\s+installctx\s*\(/m, 'the call is gone');
     assert.match(text, /ctxop_(allocate|install|attach)\s*\(/);
     await waitFor('the diagnostic to go away', () => !vscode.languages.getDiagnostics(uri).some((x) => diagCode(x) === 'legacy-ctxop-api'), 30000, 200);
   });
