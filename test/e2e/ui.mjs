@@ -83,11 +83,19 @@ export async function runModeB(h) {
       await page.screenshot({ path: join(SHOTS, name) });
     };
     const openFile = async (name) => {
-      await palette('Go to File', 'Go to File');
-      await type(name);
-      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: left(10000) });
-      await key('Enter');
-      await page.locator(`.tab[aria-label*="${name}"]`).first().waitFor({ timeout: left(10000) });
+      for (let i = 1; ; i++) {
+        try {
+          await palette('Go to File', 'Go to File');
+          await type(name);
+          await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: left(5000) });
+          await key('Enter');
+          await page.locator(`.tab[aria-label*="${name}"]`).first().waitFor({ timeout: left(5000) });
+          return;
+        } catch (e) {
+          if (i >= 4) throw e;
+          await page.waitForTimeout(1000);
+        }
+      }
     };
 
     await step('workbench loads with the extension', async () => {
