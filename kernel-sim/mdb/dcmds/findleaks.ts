@@ -1,0 +1,93 @@
+/**
+ * `::findleaks [-dfv]`: kmem buffers no root reaches (leaky.ts), coalesced by allocation stack,
+ * in leaky_subr.c's table: `CACHE LEAKED BUFCTL CALLER`, 72 dashes, the Total line. -d details
+ * each representative leak with its bufctl, -v reports statistics of the run, -f recomputes
+ * (the result is cached between calls as in mdb, but recomputed when the machine moved on).
+ * With an address (a function), only leaks whose stack contains it.
+ */
+import { getopts, DcmdUsage, type Dcmd } from '../types';
+import { findLeaks, type LeakReport } from '../leaky';
+import { p0, rpad, lpad, sym } from '../format';
+import { bufctlLines } from './bufctl';
+
+export const findleaksDcmd: Dcmd = {
+  name: 'findleaks',
+  usage: '?[-dfv]',
+  description: 'search for potential kernel memory leaks',
+  help:
+    'Does a conservative garbage collection of the heap in order to find\n' +
+    'potentially leaked buffers.  Similar leaks are coalesced by stack\n' +
+    'trace, with the oldest leak picked as representative.  The leak\n' +
+    'table is cached between invocations.\n\n' +
+    'addr, if provided, should be a function or PC location.  Reported\n' +
+    'leaks will then be limited to those with that function or PC in\n' +
+    'their stack trace.\n\n' +
+    'The \'leak\' walker can be used to retrieve coalesced leaks.\n\n' +
+    'Roots: the driver\'s globals, kernel data, cpu_t, every live thread\'s\n' +
+    'kthread_t and stack, and the pointers the threads\' frames hold.\n\n' +
+    'OPTIONS\n' +
+    '  -d    detail each representative leak (long)\n' +
+    '  -f    throw away cached state, and do a full run\n' +
+    '  -v    report verbose information about the findleaks run',
+  run(c) {
+    const o = getopts(c.args, 'dfv');
+    if (o.rest.length) throw new DcmdUsage();
+    const m = c.m;
+    const stamp = `${m.stats.steps}/${m.stats.allocs}/${m.stats.frees}/${m.lbolt}`;
+    let r = c.mdb.cache.get('findleaks') as LeakReport | undefined;
+    const cached = r && c.mdb.cache.get('findleaks.stamp') === stamp && !o.set.has('f');
+    if (!cached) {
+      r = findLeaks(m);
+      c.mdb.cache.set('findleaks', r);
+      c.mdb.cache.set('findleaks.stamp', stamp);
+      if (o.set.has('v')) {
+        const s = r.stats;
+        const v = (label: string, n: number) => c.out(`findleaks: ${lpad(label, 30)} => ${n}`);
+        const perc = (label: string, n: number) => {
+          const tot = Math.max(1, s.potentialPointers);
+          const pc = Math.floor((n * 100) / tot);
+          const tenths = Math.floor((n * 1000) / tot) % 10;
+          c.out(`findleaks: ${lpad(label, 30)} => ${rpad(n, 13)} (${lpad(pc, 2)}.${tenths}%)`);
+        };
+        v('maximum buffers', s.buffers);
+        v('actual buffers', s.buffers);
+        c.out('findleaks: ');
+        v('potential pointers', s.potentialPointers);
+        perc('dismissals', s.dismissals);
+        perc('misses', s.misses);
+        perc('dups', s.dups);
+        perc('follows', s.follows);
+        c.out('findleaks: ');
+        c.out(`findleaks: ${lpad('peak memory usage', 30)} => ${Math.ceil((s.buffers * 24 + 1023) / 1024)} kB`);
+        c.out('findleaks: ');
+      }
+    } else if (o.set.has('v')) c.out("findleaks: using cached results (use '-f' to force a full run)");
+    const report = r!;
+    let leaks = report.leaks;
+    if (c.flags.addrspec) {
+      const name = sym(m, c.addr);
+      const fn = name.replace(/\+.*$/, '');
+      leaks = leaks.filter((l) => l.stack.some((s) => s === name || s.replace(/\+.*$/, '') === fn));
+    }
+    if (!leaks.length) {
+      c.out(c.flags.addrspec ? `findleaks: no memory leaks matching ${sym(m, c.addr)} found` : 'findleaks: no memory leaks detected');
+      return;
+    }
+    c.out(`${rpad('CACHE', 16)} ${lpad('LEAKED', 7)} ${lpad('BUFCTL', 16)} CALLER`);
+    let n = 0;
+    let bytes = 0;
+    for (const l of leaks) {
+      c.out(`${p0(l.cacheAddr)} ${lpad(l.count, 7)} ${p0(l.bufctl)} ${l.caller}`);
+      n += l.count;
+      bytes += l.bytes;
+    }
+    c.out('-'.repeat(72));
+    c.out(`${lpad('Total', 16)} ${lpad(n, 7)} buffer${n === 1 ? '' : 's'}, ${bytes} byte${bytes === 1 ? '' : 's'}`);
+    if (!o.set.has('d')) return;
+    c.out('');
+    for (const l of leaks) {
+      c.out(l.count === 1 ? `${l.cache} leak: 1 buffer, ${l.bytes} bytes` : `${l.cache} leak: ${l.count} buffers, ${l.bufsize} bytes each, ${l.bytes} bytes total`);
+      for (const line of bufctlLines(m, l.buf, true)) c.out(line);
+    }
+  },
+};

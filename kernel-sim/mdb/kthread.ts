@@ -1,0 +1,185 @@
+/**
+ * What several dcmds need to know about a thread: its fields read from simulated memory (as mdb
+ * reads a kthread_t), its description (`vcpu0/3`, `thread_reaper`), its stack with frame
+ * pointers, the synchronization object it sleeps on, and which thread `curthread` is.
+ */
+import type { Machine, StackEntry } from '../machine/machine';
+import type { KThread } from '../machine/thread';
+import { KTHREAD, THREAD_NAME_LEN, TS_FREE, stateName } from '../machine/layout';
+import { MdbError } from './types';
+import { p } from './format';
+
+const T = KTHREAD.offsets;
+
+/** A kthread_t as read from memory (mdb_vread of the whole structure). */
+export interface KthreadView {
+  addr: number;
+  t_stk: number;
+  t_startpc: number;
+  t_bound_cpu: number;
+  t_flag: number;
+  t_proc_flag: number;
+  t_schedflag: number;
+  t_preempt: number;
+  t_pri: number;
+  t_epri: number;
+  t_pil: number;
+  t_state: number;
+  t_ctx: number;
+  t_cpu: number;
+  t_next: number;
+  t_lwp: number;
+  t_procp: number;
+  t_wchan: number;
+  t_tid: number;
+  t_disp_time: number;
+  t_name: string;
+  /** The simulator's thread object, when the address is a live thread. */
+  kt?: KThread;
+}
+
+export function readKthread(m: Machine, addr: number, what = 'kthread_t', verb = 'failed to read'): KthreadView {
+  if (!m.mem.isMapped(addr, KTHREAD.size)) throw new MdbError(`${verb} ${what} at ${p(addr)}: no mapping for address`);
+  const mem = m.mem;
+  const dv = mem.dv;
+  let name = '';
+  for (let i = 0; i < THREAD_NAME_LEN; i++) {
+    const c = mem.u8[addr + T.t_name + i]!;
+    if (c === 0) break;
+    name += String.fromCharCode(c);
+  }
+  return {
+    addr,
+    t_stk: mem.readPtr(addr + T.t_stk),
+    t_startpc: mem.readPtr(addr + T.t_startpc),
+    t_bound_cpu: mem.readPtr(addr + T.t_bound_cpu),
+    t_flag: dv.getUint32(addr + T.t_flag, true),
+    t_proc_flag: dv.getUint16(addr + T.t_proc_flag, true),
+    t_schedflag: dv.getUint16(addr + T.t_schedflag, true),
+    t_preempt: mem.i8[addr + T.t_preempt]!,
+    t_pri: dv.getInt16(addr + T.t_pri, true),
+    t_epri: dv.getInt16(addr + T.t_epri, true),
+    t_pil: mem.i8[addr + T.t_pil]!,
+    t_state: dv.getUint32(addr + T.t_state, true),
+    t_ctx: mem.readPtr(addr + T.t_ctx),
+    t_cpu: mem.readPtr(addr + T.t_cpu),
+    t_next: mem.readPtr(addr + T.t_next),
+    t_lwp: mem.readPtr(addr + T.t_lwp),
+    t_procp: mem.readPtr(addr + T.t_procp),
+    t_wchan: mem.readPtr(addr + T.t_wchan),
+    t_tid: dv.getInt32(addr + T.t_tid, true),
+    t_disp_time: Number(dv.getBigInt64(addr + T.t_disp_time, true)),
+    t_name: name,
+    kt: m.byAddr.get(addr),
+  };
+}
+
+export { stateName, TS_FREE };
+
+/**
+ * The simulator has no proc_t: a thread with an LWP stands for a user process of its own (its
+ * name is the command), every other thread belongs to p0, `sched`.
+ */
+export function ucomm(t: KthreadView): string {
+  return t.t_lwp ? t.t_name || '?' : 'sched';
+}
+
+/** thread_getdesc(): `cmd/lwpid` for an LWP, else the thread's name or `startpc()`. */
+export function threadDesc(m: Machine, t: KthreadView): string {
+  if (t.t_lwp) return `${ucomm(t)}/${t.t_tid}`;
+  if (t.t_name) return t.t_name;
+  if (t.t_startpc) return `${m.sym.format(t.t_startpc)}()`;
+  return '?';
+}
+
+export interface MdbFrame {
+  /** Synthetic frame pointer (a stack address of the thread). */
+  fp: number;
+  name: string;
+  offset: number;
+  args: number[];
+  kind: StackEntry['kind'];
+  file?: string;
+  line?: number;
+}
+
+const FRAME_SIZE = 0x30;
+
+/**
+ * The thread's stack, innermost first, with a frame pointer per frame inside the thread's stack
+ * region (the outermost frame near the top). C frames that know their own frame address
+ * (`fp`/`bp` in the frame) keep it.
+ */
+export function threadFrames(m: Machine, t: KThread): MdbFrame[] {
+  const entries = m.stackOf(t);
+  const top = t.stackBase + t.stackSize;
+  const n = entries.length;
+  const out: MdbFrame[] = [];
+  for (let k = 0; k < n; k++) {
+    const e = entries[k]!;
+    const f = t.stack[e.frameIndex] as Record<string, unknown> | undefined;
+    let fp = top - 0x10 - (n - 1 - k) * FRAME_SIZE;
+    const own = f && (typeof f.fp === 'number' ? f.fp : typeof f.bp === 'number' ? f.bp : undefined);
+    if (e.kind === 'c' && typeof own === 'number' && own > t.stackBase && own < top) fp = own;
+    out.push({ fp, name: e.name, offset: e.offset, args: e.args, kind: e.kind, file: e.file, line: e.line });
+  }
+  return out;
+}
+
+/** The stack pointer saved at the last switch: just below the innermost frame. */
+export function threadSp(frames: MdbFrame[], t: KThread): number {
+  if (!frames.length) return t.sp;
+  return frames[0]!.fp - FRAME_SIZE;
+}
+
+/** A thread switched off its CPU shows its saved PC at _resume_from_idle. */
+export function savedPc(frames: MdbFrame[]): MdbFrame | undefined {
+  const f = frames[0];
+  return f && f.name === '_resume_from_idle' ? f : undefined;
+}
+
+/** The thread `$c` and `curthread` mean: the panicking one, the stopped one, else CPU 0's. */
+export function curthread(m: Machine): KThread {
+  if (m.panicInfo) {
+    const t = m.byAddr.get(m.panicInfo.thread);
+    if (t) return t;
+  }
+  if (m.stopPoint?.thread && !m.stopPoint.thread.freed) return m.stopPoint.thread;
+  return m.cpus[0]!.thread;
+}
+
+/** Finds the thread whose synthetic frame pointers include `fp` (for `fp$c`). */
+export function threadOfFrame(m: Machine, fp: number): { t: KThread; index: number } | undefined {
+  for (const t of m.threads) {
+    if (fp < t.stackBase || fp >= t.stackBase + t.stackSize) continue;
+    const fr = threadFrames(m, t);
+    const i = fr.findIndex((f) => f.fp === fp);
+    if (i >= 0) return { t, index: i };
+    if (fp === threadSp(fr, t)) return { t, index: 0 };
+  }
+  return undefined;
+}
+
+/** The synchronization object type a thread sleeps on (::stacks SOBJ, ::thread -b). */
+export function sobjName(t: KThread | undefined): string {
+  const b = t?.blockedOn;
+  if (!b) return '<none>';
+  switch (b.kind) {
+    case 'mutex': return 'mutex';
+    default: return 'cv';
+  }
+}
+
+/** Threads in allthreads order, following t_next in memory from the `allthreads` head. */
+export function allThreadAddrs(m: Machine): number[] {
+  const out: number[] = [];
+  const head = m.mem.readPtr(m.allthreadsVar);
+  let a = head;
+  while (a && out.length < 100000) {
+    out.push(a);
+    if (!m.mem.isMapped(a, KTHREAD.size)) break;
+    a = m.mem.readPtr(a + T.t_next);
+    if (a === head) break;
+  }
+  return out;
+}
