@@ -21,31 +21,10 @@ const INSTALLERS = new Set(['installctx', 'installctx_preallocate', 'ctxop_insta
 
 let parserPromise: Promise<Parser> | undefined;
 function parser(): Promise<Parser> {
-  // Loaded on first use only: the wasm runtime is not part of activation.
-  parserPromise ??= Promise.resolve().then(loadParser);
+  // Loaded on first use only (a lazy require): the wasm runtime is not part of activation.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  parserPromise ??= Promise.resolve().then(() => (require('../kernel-sim/cinterp/parser') as typeof import('../kernel-sim/cinterp/parser')).createCParser());
   return parserPromise;
-}
-
-/**
- * The shared loader (kernel-sim/cinterp/parser.ts) imports web-tree-sitter with `import`, so a CJS
- * bundle gets its ES-module build, whose `createRequire(import.meta.url)` fails once bundled
- * (import.meta is empty in CJS). Until the shared build resolves web-tree-sitter to its CommonJS
- * build, load it here the same way (same wasm files beside the bundle) through `require`, which
- * esbuild resolves to web-tree-sitter.cjs.
- */
-async function loadParser(): Promise<Parser> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const ts = require('web-tree-sitter') as typeof import('web-tree-sitter');
-  const { join } = require('node:path') as typeof import('node:path');
-  const { existsSync } = require('node:fs') as typeof import('node:fs');
-  const locate = (file: string, pkgPath: string) => (existsSync(join(__dirname, file)) ? join(__dirname, file) : require.resolve(pkgPath));
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const runtime = locate('web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm');
-  await ts.Parser.init({ locateFile: () => runtime });
-  const lang = await ts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
-  const p = new ts.Parser();
-  p.setLanguage(lang);
-  return p as unknown as Parser;
 }
 
 function declaratorName(d: SyntaxNode | null): { name?: string; params?: SyntaxNode; pointer: boolean } {
