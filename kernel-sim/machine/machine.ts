@@ -201,6 +201,8 @@ export class Machine {
   allthreadsVar: number;
   /** The loaded driver's debug view (set by the C interpreter; see cinterp/debug-api.ts). */
   program: import('../cinterp/debug-api').CDebug | null = null;
+  /** The recent-events ring kept by `kctx mdb` and the debugger (for ::ctxtrace); null when none. */
+  eventRing: import('../trace/events').EventRing | null = null;
   /**
    * Data breakpoints: after a C store that overlaps one of these, the interpreter calls
   /** The recent-events ring kept by `kctx mdb` and the debugger (for ::ctxtrace); null when none. */
