@@ -205,8 +205,6 @@ export class Machine {
   eventRing: import('../trace/events').EventRing | null = null;
   /**
    * Data breakpoints: after a C store that overlaps one of these, the interpreter calls
-  /** The recent-events ring kept by `kctx mdb` and the debugger (for ::ctxtrace); null when none. */
-  eventRing: import('../trace/events').EventRing | null = null;
    * checkStop({ kind: 'data', detail: { id, addr } }) (the stop comes after the write).
    */
   watchpoints: Array<{ id: number; addr: number; size: number }> = [];
