@@ -222,7 +222,10 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
 
 export function runCommand(argv: string[]): Promise<number> {
   return guarded('run', argv, async (a) => {
-    const { m, out, close } = await prepare(a);
+    // --mdb commands get the recent-events ring too (::ctxtrace).
+    const ring = a.mdb.length ? new EventRing() : undefined;
+    const { m, out, close } = await prepare(a, ring ? [ring] : []);
+    if (ring) m.eventRing = ring;
     const r = runToEnd(m, a.maxSteps);
     close();
     const code = report(m, r, out, a);
@@ -237,23 +240,18 @@ export function mdbCommand(argv: string[]): Promise<number> {
   return guarded('mdb', argv, async (a) => {
     const ring = new EventRing();
     const { m, out, close } = await prepare(a, [ring]);
-    (m as unknown as { eventRing: EventRing }).eventRing = ring;
+    m.eventRing = ring;
     const r = runToEnd(m, a.maxSteps);
     close();
     const code = report(m, r, out, a);
     await runMdbCommands(m, a.mdb, out);
     out.flush();
-    const { createMdb, DCMD_NAMES } = await import('../mdb/index');
+    const { createMdb, complete } = await import('../mdb/index');
     const mdb = createMdb(m);
     const tty = process.stdin.isTTY === true;
     const rl = createInterface({
-      input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty, prompt: '> ',
-      completer: (line: string) => {
-        const mt = /::(\w*)$/.exec(line);
-        if (!mt) return [[], line];
-        const hits = DCMD_NAMES().filter((n: string) => n.startsWith(mt[1]!)).map((n: string) => line.slice(0, mt.index) + '::' + n);
-        return [hits, line];
-      },
+      input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty, prompt: '> ', historySize: 1000,
+      completer: (line: string) => [complete(line), line],
     });
     if (tty) rl.prompt();
     for await (const line of rl) {
