@@ -1,0 +1,763 @@
+/**
+ * The C preprocessor of the interpreter: a token-level pass over the driver's sources.
+ *
+ * Object-like and function-like macros (with `#` and `##`), `#undef`, conditionals with
+ * `defined()` and integer expressions, `#include "..."` of the driver's own headers (never
+ * outside the scenario's folder), `<sys/...>` kernel headers from kctx's generated header,
+ * `#error`, `#pragma` (ignored). The output is C text for tree-sitter plus a position map:
+ * every output token remembers where it came from (its own file, line and column; a token
+ * produced by a macro expansion remembers the invocation), so positions of statements and
+ * errors are the user's, exactly.
+ */
+import { readFileSync, statSync, realpathSync } from 'node:fs';
+import { dirname, resolve, relative, sep, isAbsolute } from 'node:path';
+import { ScenarioError } from '../scenario';
+
+/** Largest driver source file accepted (a real driver file is far smaller). */
+export const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
+/** Largest preprocessed translation unit. */
+const MAX_OUTPUT_TOKENS = 2_000_000;
+
+export interface SrcFile {
+  /** Absolute path, or `<kctx>/...` for generated headers. */
+  path: string;
+  /** Name used in __FILE__ and messages (relative to the scenario folder). */
+  display: string;
+  text: string;
+}
+
+export interface Origin {
+  file: number;
+  line: number;
+  col: number;
+}
+
+type Kind = 'id' | 'num' | 'str' | 'chr' | 'punct' | 'other';
+
+interface Tok {
+  k: Kind;
+  v: string;
+  file: number;
+  line: number;
+  col: number;
+  /** First token on its line. */
+  bol: boolean;
+  /** Preceded by white space. */
+  ws: boolean;
+  /** Macro names this token may not expand (the hide set). */
+  hs?: Set<string>;
+}
+
+interface Macro {
+  name: string;
+  fn: boolean;
+  params: string[];
+  variadic: boolean;
+  body: Tok[];
+  builtin?: boolean;
+}
+
+export interface PreprocessResult {
+  text: string;
+  files: SrcFile[];
+  /** Output position (row * 2^20 + column) -> origin of the token starting there. */
+  posMap: Map<number, Origin>;
+  /** Origin of each output row's first token (for positions inside tokens). */
+  rowOrigin: Origin[];
+  macros: Map<string, Macro>;
+}
+
+const PUNCTS = [
+  '%:%:', '...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=',
+  '&=', '^=', '|=', '##', '<:', ':>', '<%', '%>', '%:',
+];
+
+function isIdStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+}
+function isIdChar(c: number): boolean {
+  return isIdStart(c) || (c >= 48 && c <= 57);
+}
+
+export class Preprocessor {
+  files: SrcFile[] = [];
+  macros = new Map<string, Macro>();
+  private out: Tok[] = [];
+  private onceGuard = new Set<string>();
+  private includeDepth = 0;
+  private baseReal: string;
+
+  constructor(
+    private baseDir: string,
+    private scenarioFile: string,
+    private systemHeader: (name: string) => { path: string; text: string } | string,
+    defines: Record<string, string | number | boolean>,
+  ) {
+    this.baseReal = safeReal(baseDir);
+    for (const b of ['__FILE__', '__LINE__']) this.macros.set(b, { name: b, fn: false, params: [], variadic: false, body: [], builtin: true });
+    const pre = ['#define _KERNEL 1', '#define __illumos__ 1', '#define __sun 1', '#define _LP64 1', '#define __amd64 1', '#define __x86_64__ 1', '#define __STDC__ 1', '#define __kctx__ 1'];
+    for (const [k, v] of Object.entries(defines)) {
+      if (v === false) continue;
+      pre.push(`#define ${k} ${v === true ? 1 : String(v)}`);
+    }
+    const f = this.addFile({ path: '<command line>', display: '<command line>', text: pre.join('\n') + '\n' });
+    this.run(this.lex(f), f);
+  }
+
+  private fail(t: { file: number; line: number; col: number } | undefined, msg: string): never {
+    if (!t) throw new ScenarioError(this.scenarioFile, 1, 1, msg);
+    const f = this.files[t.file]!;
+    throw new ScenarioError(f.path.startsWith('<') ? f.display : f.path, t.line, t.col, msg);
+  }
+
+  private addFile(f: SrcFile): number {
+    this.files.push(f);
+    return this.files.length - 1;
+  }
+
+  /** Reads a driver source with the size and content checks; returns its file index. */
+  addSource(path: string, display: string, from?: Tok): number {
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      if (from) this.fail(from, `cannot read '${display}': ${code}`);
+      throw new ScenarioError(this.scenarioFile, 1, 1, `cannot read the source '${display}': ${code}`);
+    }
+    if (size > MAX_SOURCE_BYTES) {
+      const where = from ?? undefined;
+      const msg = `'${display}' is ${size} bytes: too large for a driver source (limit ${MAX_SOURCE_BYTES} bytes)`;
+      if (where) this.fail(where, msg);
+      throw new ScenarioError(path, 1, 1, msg);
+    }
+    const text = readFileSync(path, 'latin1');
+    const nul = text.indexOf('\0');
+    if (nul >= 0) {
+      const before = text.slice(0, nul);
+      const line = before.split('\n').length;
+      throw new ScenarioError(path, line, nul - before.lastIndexOf('\n'), `'${display}' is a binary file (NUL byte), not C source`);
+    }
+    return this.addFile({ path, display, text });
+  }
+
+  /** Preprocesses one translation unit (a source file). */
+  processFile(idx: number): void {
+    this.run(this.lex(idx), idx);
+  }
+
+  // ------------------------------------------------------------------ lexer
+
+  private lex(fileIdx: number): Tok[] {
+    const text = this.files[fileIdx]!.text;
+    const toks: Tok[] = [];
+    const n = text.length;
+    let i = 0;
+    let line = 1;
+    let lineStart = 0;
+    let bol = true;
+    let ws = false;
+    const skipSplice = () => {
+      while (text.charCodeAt(i) === 92 && (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10))) {
+        i += text.charCodeAt(i + 1) === 13 ? 3 : 2;
+        line++;
+        lineStart = i;
+      }
+    };
+    while (i < n) {
+      skipSplice();
+      if (i >= n) break;
+      const c = text.charCodeAt(i);
+      if (c === 10) {
+        i++;
+        line++;
+        lineStart = i;
+        bol = true;
+        ws = false;
+        continue;
+      }
+      if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+        i++;
+        ws = true;
+        continue;
+      }
+      if (c === 47 && text.charCodeAt(i + 1) === 42) {
+        const end = text.indexOf('*/', i + 2);
+        const stop = end < 0 ? n : end + 2;
+        for (let j = i; j < stop; j++) {
+          if (text.charCodeAt(j) === 10) {
+            line++;
+            lineStart = j + 1;
+          }
+        }
+        if (end < 0) this.fail({ file: fileIdx, line, col: i - lineStart + 1 }, 'unterminated comment');
+        i = stop;
+        ws = true;
+        continue;
+      }
+      if (c === 47 && text.charCodeAt(i + 1) === 47) {
+        while (i < n && text.charCodeAt(i) !== 10) {
+          if (text.charCodeAt(i) === 92 && text.charCodeAt(i + 1) === 10) {
+            i += 2;
+            line++;
+            lineStart = i;
+          } else i++;
+        }
+        ws = true;
+        continue;
+      }
+      const col = i - lineStart + 1;
+      const startLine = line;
+      let k: Kind;
+      let v: string;
+      if (isIdStart(c)) {
+        let j = i + 1;
+        while (j < n && isIdChar(text.charCodeAt(j))) j++;
+        v = text.slice(i, j);
+        // L"..." / L'x'
+        if ((v === 'L' || v === 'u8' || v === 'u' || v === 'U') && (text[j] === '"' || text[j] === "'")) {
+          this.fail({ file: fileIdx, line, col }, 'wide or Unicode character and string literals are not supported in kernel code');
+        }
+        k = 'id';
+        i = j;
+      } else if ((c >= 48 && c <= 57) || (c === 46 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
+        let j = i + 1;
+        for (;;) {
+          const d = text.charCodeAt(j);
+          if ((d === 43 || d === 45) && /[eEpP]/.test(text[j - 1]!)) j++;
+          else if (isIdChar(d) || d === 46) j++;
+          else break;
+        }
+        v = text.slice(i, j);
+        k = 'num';
+        i = j;
+      } else if (c === 34 || c === 39) {
+        let j = i + 1;
+        while (j < n && text.charCodeAt(j) !== c) {
+          if (text.charCodeAt(j) === 92) j++;
+          if (text.charCodeAt(j) === 10) break;
+          j++;
+        }
+        if (j >= n || text.charCodeAt(j) !== c) this.fail({ file: fileIdx, line, col }, c === 34 ? 'missing terminating " character' : "missing terminating ' character");
+        v = text.slice(i, j + 1);
+        k = c === 34 ? 'str' : 'chr';
+        i = j + 1;
+      } else {
+        k = 'punct';
+        v = text[i]!;
+        for (const p of PUNCTS) {
+          if (text.startsWith(p, i)) {
+            v = p;
+            break;
+          }
+        }
+        if (!'+-*/%<>=!&|^~?:;,.()[]{}#'.includes(v[0]!)) {
+          if (c === 92 || c === 64 || c === 96) k = 'other';
+          else if (c > 127) this.fail({ file: fileIdx, line, col }, `stray '\\x${c.toString(16)}' in program (non-ASCII character)`);
+          else k = 'other';
+        }
+        i += v.length;
+      }
+      toks.push({ k, v, file: fileIdx, line: startLine, col, bol, ws });
+      bol = false;
+      ws = false;
+    }
+    return toks;
+  }
+
+  // ------------------------------------------------------------------ directives
+
+  private run(toks: Tok[], fileIdx: number): void {
+    if (++this.includeDepth > 64) this.fail(toks[0], '#include nested too deeply (64 levels)');
+    // cond stack: active = this group is being emitted; taken = some branch was taken; parentActive
+    const conds: Array<{ active: boolean; taken: boolean; parent: boolean; sawElse: boolean; tok: Tok }> = [];
+    const active = () => (conds.length ? conds[conds.length - 1]!.active : true);
+    let i = 0;
+    const pending: Tok[] = [];
+    const flushText = () => {
+      if (pending.length) {
+        this.expandInto(pending.splice(0), this.out);
+        if (this.out.length > MAX_OUTPUT_TOKENS) this.fail(toks[0], `translation unit too large after preprocessing (over ${MAX_OUTPUT_TOKENS} tokens)`);
+      }
+    };
+    while (i < toks.length) {
+      const t = toks[i]!;
+      if (t.bol && t.v === '#' && t.k === 'punct') {
+        let j = i + 1;
+        while (j < toks.length && !toks[j]!.bol) j++;
+        const line = toks.slice(i + 1, j);
+        i = j;
+        const d = line[0];
+        if (!d) continue; // null directive
+        const name = d.v;
+        const rest = line.slice(1);
+        if (name === 'if' || name === 'ifdef' || name === 'ifndef') {
+          const parent = active();
+          let v = false;
+          if (parent) {
+            if (name === 'if') v = this.evalIf(rest, d);
+            else {
+              if (!rest[0] || rest[0].k !== 'id') this.fail(d, `#${name} needs a macro name`);
+              v = this.macros.has(rest[0].v) === (name === 'ifdef');
+            }
+          }
+          conds.push({ active: parent && v, taken: v, parent, sawElse: false, tok: d });
+          continue;
+        }
+        if (name === 'elif' || name === 'else' || name === 'endif') {
+          const c = conds[conds.length - 1];
+          if (!c) this.fail(d, `#${name} without #if`);
+          if (name === 'endif') {
+            conds.pop();
+            continue;
+          }
+          if (c.sawElse) this.fail(d, `#${name} after #else`);
+          if (name === 'else') {
+            c.sawElse = true;
+            c.active = c.parent && !c.taken;
+            c.taken = true;
+          } else {
+            if (c.parent && !c.taken) {
+              const v = this.evalIf(rest, d);
+              c.active = v;
+              c.taken = v;
+            } else c.active = false;
+          }
+          continue;
+        }
+        if (!active()) continue;
+        flushText();
+        switch (name) {
+          case 'define':
+            this.define(rest, d);
+            break;
+          case 'undef':
+            if (!rest[0] || rest[0].k !== 'id') this.fail(d, '#undef needs a macro name');
+            this.macros.delete(rest[0].v);
+            break;
+          case 'include':
+            this.include(rest, d, fileIdx);
+            break;
+          case 'error':
+            this.fail(d, `#error ${rest.map((x) => x.v).join(' ')}`);
+            break;
+          case 'warning':
+          case 'pragma':
+          case 'ident':
+          case 'line':
+            break;
+          default:
+            if (d.k === 'num') break; // # 12 "file" line markers
+            this.fail(d, `invalid preprocessing directive #${name}`);
+        }
+        continue;
+      }
+      i++;
+      if (!active()) continue;
+      pending.push(t);
+      // Flush at statement-ish boundaries so function-like macro calls spanning lines still work.
+      if ((t.v === ';' || t.v === '}') && t.k === 'punct' && !this.pendingOpenCall(pending)) flushText();
+    }
+    flushText();
+    if (conds.length) this.fail(conds[conds.length - 1]!.tok, 'unterminated #if (missing #endif)');
+    this.includeDepth--;
+  }
+
+  /** True when `pending` ends inside the argument list of a function-like macro call. */
+  private pendingOpenCall(p: Tok[]): boolean {
+    let depth = 0;
+    for (const t of p) {
+      if (t.k !== 'punct') continue;
+      if (t.v === '(') depth++;
+      else if (t.v === ')') depth--;
+    }
+    return depth > 0;
+  }
+
+  private define(rest: Tok[], d: Tok): void {
+    const nameTok = rest[0];
+    if (!nameTok || nameTok.k !== 'id') this.fail(d, 'macro names must be identifiers');
+    const name = nameTok.v;
+    if (name === 'defined') this.fail(nameTok, '"defined" cannot be used as a macro name');
+    const m: Macro = { name, fn: false, params: [], variadic: false, body: [] };
+    let i = 1;
+    const lp = rest[1];
+    if (lp && lp.v === '(' && !lp.ws) {
+      m.fn = true;
+      i = 2;
+      for (;;) {
+        const p = rest[i];
+        if (!p) this.fail(lp, `missing ')' in the parameter list of macro '${name}'`);
+        if (p.v === ')') {
+          i++;
+          break;
+        }
+        if (p.v === '...') {
+          m.variadic = true;
+          m.params.push('__VA_ARGS__');
+          i++;
+          if (rest[i]?.v !== ')') this.fail(p, `'...' must be the last parameter of macro '${name}'`);
+          i++;
+          break;
+        }
+        if (p.k !== 'id') this.fail(p, `expected a parameter name in macro '${name}', found '${p.v}'`);
+        m.params.push(p.v);
+        i++;
+        if (rest[i]?.v === ',') i++;
+        else if (rest[i]?.v === '...') {
+          this.fail(rest[i], 'named variadic macro parameters are not supported');
+        }
+      }
+    }
+    m.body = rest.slice(i).map((t) => ({ ...t, bol: false }));
+    this.macros.set(name, m);
+  }
+
+  private include(rest: Tok[], d: Tok, fromFile: number): void {
+    let toks = rest;
+    if (toks[0] && toks[0].k === 'id') toks = this.expandList(toks);
+    const first = toks[0];
+    if (!first) this.fail(d, '#include expects "FILENAME" or <FILENAME>');
+    if (first.k === 'str') {
+      const name = first.v.slice(1, -1);
+      const from = this.files[fromFile]!;
+      const dir = from.path.startsWith('<') ? this.baseDir : dirname(from.path);
+      const target = resolve(dir, name);
+      const real = safeReal(target);
+      if (isAbsolute(name) || !(real === this.baseReal || real.startsWith(this.baseReal + sep))) {
+        this.fail(first, `#include "${name}": outside the scenario's folder (${this.baseDir}); driver code may only include its own headers and kernel headers`);
+      }
+      if (this.onceGuard.has(real)) return;
+      const idx = this.addSource(target, relative(this.baseDir, target) || name, first);
+      if (/^\s*#\s*pragma\s+once\b/m.test(this.files[idx]!.text)) this.onceGuard.add(real);
+      this.run(this.lex(idx), idx);
+      return;
+    }
+    if (first.v === '<') {
+      let j = 1;
+      let name = '';
+      while (toks[j] && toks[j]!.v !== '>') name += toks[j++]!.v;
+      if (!toks[j]) this.fail(first, '#include <...> is missing the closing >');
+      const h = this.systemHeader(name);
+      if (typeof h === 'string') this.fail(first, h);
+      if (this.onceGuard.has(h.path)) return;
+      this.onceGuard.add(h.path);
+      const idx = this.addFile({ path: h.path, display: h.path, text: h.text });
+      this.run(this.lex(idx), idx);
+      return;
+    }
+    this.fail(first, '#include expects "FILENAME" or <FILENAME>');
+  }
+
+  // ------------------------------------------------------------------ #if expressions
+
+  private evalIf(rest: Tok[], d: Tok): boolean {
+    if (!rest.length) this.fail(d, `#${d.v} with no expression`);
+    const toks: Tok[] = [];
+    for (let i = 0; i < rest.length; i++) {
+      const t = rest[i]!;
+      if (t.k === 'id' && t.v === 'defined') {
+        let n = rest[i + 1];
+        let paren = false;
+        if (n && n.v === '(') {
+          paren = true;
+          n = rest[i + 2];
+        }
+        if (!n || n.k !== 'id') this.fail(t, 'operator "defined" requires an identifier');
+        if (paren && rest[i + 3]?.v !== ')') this.fail(t, "missing ')' after \"defined\"");
+        toks.push({ ...t, k: 'num', v: this.macros.has(n.v) ? '1' : '0' });
+        i += paren ? 3 : 1;
+      } else toks.push(t);
+    }
+    const ex = this.expandList(toks);
+    let p = 0;
+    const peek = () => ex[p];
+    const fail = (msg: string): never => this.fail(ex[p] ?? d, msg);
+    const num = (t: Tok): bigint => {
+      if (t.k === 'chr') return BigInt(charValue(t.v));
+      if (t.k === 'id') return 0n; // unknown identifiers are 0
+      if (t.k !== 'num') return fail(`token "${t.v}" is not valid in preprocessor expressions`);
+      const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(t.v);
+      if (!m) return fail(`invalid integer constant "${t.v}" in #if`);
+      const s = m[1]!;
+      if (/^0[0-7]+$/.test(s)) return BigInt('0o' + s.slice(1));
+      return BigInt(s);
+    };
+    const prim = (): bigint => {
+      const t = peek();
+      if (!t) return fail(`#${d.v}: expression ends too early`);
+      p++;
+      if (t.v === '(') {
+        const v = cond();
+        if (peek()?.v !== ')') fail("missing ')' in expression");
+        p++;
+        return v;
+      }
+      if (t.v === '!') return prim() === 0n ? 1n : 0n;
+      if (t.v === '-') return BigInt.asIntN(64, -prim());
+      if (t.v === '+') return prim();
+      if (t.v === '~') return BigInt.asIntN(64, ~prim());
+      return num(t);
+    };
+    const BIN: Array<[string[], (a: bigint, b: bigint) => bigint]> = [
+      [['*', '/', '%'], (a, b) => a],
+    ];
+    void BIN;
+    const levels: string[][] = [['*', '/', '%'], ['+', '-'], ['<<', '>>'], ['<', '>', '<=', '>='], ['==', '!='], ['&'], ['^'], ['|'], ['&&'], ['||']];
+    const bin = (lvl: number): bigint => {
+      if (lvl < 0) return prim();
+      let a = bin(lvl - 1);
+      for (;;) {
+        const t = peek();
+        if (!t || t.k !== 'punct' || !levels[lvl]!.includes(t.v)) return a;
+        p++;
+        const b = bin(lvl - 1);
+        switch (t.v) {
+          case '*': a = a * b; break;
+          case '/': if (b === 0n) fail('division by zero in #if'); a = a / b; break;
+          case '%': if (b === 0n) fail('division by zero in #if'); a = a % b; break;
+          case '+': a = a + b; break;
+          case '-': a = a - b; break;
+          case '<<': a = a << b; break;
+          case '>>': a = a >> b; break;
+          case '<': a = a < b ? 1n : 0n; break;
+          case '>': a = a > b ? 1n : 0n; break;
+          case '<=': a = a <= b ? 1n : 0n; break;
+          case '>=': a = a >= b ? 1n : 0n; break;
+          case '==': a = a === b ? 1n : 0n; break;
+          case '!=': a = a !== b ? 1n : 0n; break;
+          case '&': a = a & b; break;
+          case '^': a = a ^ b; break;
+          case '|': a = a | b; break;
+          case '&&': a = a !== 0n && b !== 0n ? 1n : 0n; break;
+          case '||': a = a !== 0n || b !== 0n ? 1n : 0n; break;
+        }
+        a = BigInt.asIntN(64, a);
+      }
+    };
+    const cond = (): bigint => {
+      const c = bin(levels.length - 1);
+      if (peek()?.v === '?') {
+        p++;
+        const a = cond();
+        if (peek()?.v !== ':') fail("expected ':' in conditional expression");
+        p++;
+        const b = cond();
+        return c !== 0n ? a : b;
+      }
+      return c;
+    };
+    const v = cond();
+    if (p < ex.length) fail(`missing binary operator before token "${ex[p]!.v}"`);
+    return v !== 0n;
+  }
+
+  // ------------------------------------------------------------------ macro expansion
+
+  private expandList(toks: Tok[]): Tok[] {
+    const out: Tok[] = [];
+    this.expandInto(toks, out);
+    return out;
+  }
+
+  /** Expands `input` (consumed front to back) into `out`. */
+  private expandInto(input: Tok[], out: Tok[]): void {
+    // Work stack: reversed so pop() gives the next token.
+    const stack = input.slice().reverse();
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (t.k !== 'id') {
+        out.push(t);
+        continue;
+      }
+      const m = this.macros.get(t.v);
+      if (!m || t.hs?.has(t.v)) {
+        out.push(t);
+        continue;
+      }
+      if (m.builtin) {
+        const f = this.files[t.file]!;
+        if (m.name === '__LINE__') out.push({ ...t, k: 'num', v: String(t.line) });
+        else out.push({ ...t, k: 'str', v: JSON.stringify(f.display) });
+        continue;
+      }
+      if (!m.fn) {
+        const hs = new Set(t.hs ?? []);
+        hs.add(m.name);
+        const body = m.body.map((b, i) => ({ ...b, file: t.file, line: t.line, col: t.col, bol: false, ws: i === 0 ? t.ws : b.ws, hs }));
+        const pasted = this.paste(body, t);
+        for (let i = pasted.length - 1; i >= 0; i--) stack.push(pasted[i]!);
+        continue;
+      }
+      // Function-like: needs '(' next.
+      const next = stack[stack.length - 1];
+      if (!next || next.v !== '(') {
+        out.push(t);
+        continue;
+      }
+      stack.pop();
+      const args: Tok[][] = [[]];
+      let depth = 0;
+      let rparen: Tok | undefined;
+      while (stack.length) {
+        const a = stack.pop()!;
+        if (a.v === '(' && a.k === 'punct') depth++;
+        else if (a.v === ')' && a.k === 'punct') {
+          if (depth === 0) {
+            rparen = a;
+            break;
+          }
+          depth--;
+        } else if (a.v === ',' && a.k === 'punct' && depth === 0 && !(m.variadic && args.length === m.params.length)) {
+          args.push([]);
+          continue;
+        }
+        args[args.length - 1]!.push(a);
+      }
+      if (!rparen) this.fail(t, `unterminated argument list invoking macro "${m.name}"`);
+      if (m.params.length === 0 && args.length === 1 && args[0]!.length === 0) args.pop();
+      if (m.variadic && args.length === m.params.length - 1) args.push([]);
+      if (args.length !== m.params.length) {
+        this.fail(t, `macro "${m.name}" ${args.length > m.params.length ? 'passed' : 'requires'} ${m.params.length > args.length ? m.params.length : args.length} arguments, but ${args.length > m.params.length ? `takes just ${m.params.length}` : `only ${args.length} given`}`);
+      }
+      const hs = new Set(t.hs ?? []);
+      hs.add(m.name);
+      const body: Tok[] = [];
+      const mb = m.body;
+      for (let i = 0; i < mb.length; i++) {
+        const b = mb[i]!;
+        const stamp = (x: Tok, ws: boolean): Tok => ({ ...x, file: t.file, line: t.line, col: t.col, bol: false, ws, hs });
+        if (b.v === '#' && b.k === 'punct' && mb[i + 1] && m.params.includes(mb[i + 1]!.v)) {
+          const arg = args[m.params.indexOf(mb[i + 1]!.v)]!;
+          body.push({ ...stamp(b, b.ws), k: 'str', v: stringify(arg) });
+          i++;
+          continue;
+        }
+        const pi = b.k === 'id' ? m.params.indexOf(b.v) : -1;
+        if (pi >= 0) {
+          const arg = args[pi]!;
+          const nextPaste = mb[i + 1]?.v === '##';
+          const prevPaste = mb[i - 1]?.v === '##';
+          const use = nextPaste || prevPaste ? arg : this.expandList(arg);
+          // Argument tokens keep their own positions; they get the macro's hide set added.
+          if (use.length === 0 && (nextPaste || prevPaste)) body.push({ ...stamp(b, b.ws), k: 'other', v: '' });
+          use.forEach((x, j) => body.push({ ...x, bol: false, ws: j === 0 ? b.ws : x.ws, hs: union(x.hs, hs) }));
+          continue;
+        }
+        body.push(stamp(b, b.ws));
+      }
+      const pasted = this.paste(body, t);
+      for (let i = pasted.length - 1; i >= 0; i--) stack.push(pasted[i]!);
+    }
+  }
+
+  /** Applies `##` in a substituted body. */
+  private paste(body: Tok[], at: Tok): Tok[] {
+    if (!body.some((b) => b.v === '##' && b.k === 'punct')) return body.filter((b) => !(b.k === 'other' && b.v === ''));
+    const out: Tok[] = [];
+    for (let i = 0; i < body.length; i++) {
+      const b = body[i]!;
+      if (b.v === '##' && b.k === 'punct' && out.length && body[i + 1]) {
+        const l = out.pop()!;
+        const r = body[++i]!;
+        const v = l.v + r.v;
+        const lexed = this.lexString(v, at);
+        if (lexed.length > 1) this.fail(at, `pasting "${l.v}" and "${r.v}" does not give a valid preprocessing token`);
+        if (lexed.length === 0) continue;
+        out.push({ ...l, k: lexed[0]!.k, v, hs: l.hs });
+        continue;
+      }
+      out.push(b);
+    }
+    return out.filter((b) => !(b.k === 'other' && b.v === ''));
+  }
+
+  private lexString(s: string, at: Tok): Tok[] {
+    const idx = this.addFile({ path: '<paste>', display: '<paste>', text: s });
+    try {
+      return this.lex(idx);
+    } catch {
+      this.fail(at, `pasting gives an invalid token "${s}"`);
+    } finally {
+      this.files.pop();
+    }
+  }
+
+  // ------------------------------------------------------------------ output
+
+  /** The preprocessed text and its position map. */
+  result(): PreprocessResult {
+    const parts: string[] = [];
+    const posMap = new Map<number, Origin>();
+    const rowOrigin: Origin[] = [];
+    let row = 0;
+    let col = 0;
+    let lastFile = -1;
+    let lastLine = -1;
+    for (const t of this.out) {
+      if (t.file !== lastFile || t.line !== lastLine) {
+        if (lastFile !== -1) {
+          parts.push('\n');
+          row++;
+          col = 0;
+        }
+        lastFile = t.file;
+        lastLine = t.line;
+        rowOrigin[row] = { file: t.file, line: t.line, col: t.col };
+      } else {
+        parts.push(' ');
+        col++;
+      }
+      posMap.set(row * 1048576 + col, { file: t.file, line: t.line, col: t.col });
+      parts.push(t.v);
+      col += t.v.length;
+    }
+    parts.push('\n');
+    return { text: parts.join(''), files: this.files, posMap, rowOrigin, macros: this.macros };
+  }
+
+  /** Expands macros in a debugger expression (after loading). */
+  expandText(text: string): string {
+    const idx = this.addFile({ path: '<expr>', display: '<expr>', text });
+    try {
+      const toks = this.expandList(this.lex(idx));
+      return toks.map((t) => t.v).join(' ');
+    } finally {
+      this.files.pop();
+    }
+  }
+}
+
+function union(a: Set<string> | undefined, b: Set<string>): Set<string> {
+  if (!a || a.size === 0) return b;
+  const s = new Set(a);
+  for (const x of b) s.add(x);
+  return s;
+}
+
+function stringify(toks: Tok[]): string {
+  let s = '';
+  toks.forEach((t, i) => {
+    if (i > 0 && t.ws) s += ' ';
+    s += t.k === 'str' || t.k === 'chr' ? t.v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : t.v;
+  });
+  return '"' + s + '"';
+}
+
+export function charValue(lit: string): number {
+  const body = lit.slice(1, -1);
+  if (body[0] !== '\\') return body.charCodeAt(0);
+  const e = body[1]!;
+  const simple: Record<string, number> = { n: 10, t: 9, r: 13, '0': 0, a: 7, b: 8, f: 12, v: 11, '\\': 92, "'": 39, '"': 34, '?': 63, e: 27 };
+  if (e === 'x') return parseInt(body.slice(2), 16) & 0xff;
+  if (/[0-7]/.test(e)) return parseInt(body.slice(1), 8) & 0xff;
+  return simple[e] ?? e.charCodeAt(0);
+}
+
+function safeReal(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
