@@ -9,7 +9,7 @@
  * live in the thread's simulated stack at fixed offsets from the frame pointer.
  */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
-import { KernelPanic, PUSHED, type Machine, type Frame } from '../machine/machine';
+import { KernelPanic, PUSHED, StopSignal, type Machine, type Frame } from '../machine/machine';
 import { MemoryFault, NULL_GUARD, type Memory } from '../machine/memory';
 import type { KThread } from '../machine/thread';
 import type { TextSymbol } from '../machine/symbols';
@@ -74,6 +74,8 @@ export interface CFrame extends Frame {
   args: number[];
   /** Temp slot awaiting a C callee's return value, or -1. */
   wait: number;
+  /** Entered through a traced C-to-C call (emit the return event). */
+  traced: boolean;
 }
 
 /** A compiled expression. */
@@ -1349,6 +1351,7 @@ export class Compiler {
       const v = rv(fr);
       const value = isVoid ? 0 : v;
       t.sp = fr.sp0;
+      if (fr.traced) m.exit(t, fr.fn.name);
       const st = t.stack;
       const below = st[st.length - 2] as CFrame | undefined;
       if (below && below.kind === 'c' && below.wait >= 0) {
@@ -1575,7 +1578,10 @@ export class Compiler {
       case 'sizeof_expression': {
         const tn = n.childForFieldName('type');
         let t: CType;
+        const vn = n.childForFieldName('value');
+        const td = this.typedefInParens(vn);
         if (tn) t = this.typeOfDescriptor(tn, this.scope);
+        else if (td) t = td;
         else {
           const saved = this.code.length;
           const savedTemps = this.ntemps;
@@ -1738,10 +1744,46 @@ export class Compiler {
     return 0;
   }
 
+  /** `(name)` where name is a typedef: tree-sitter cannot tell a cast from an expression. */
+  private typedefInParens(n: SyntaxNode | null): CType | undefined {
+    if (!n || n.type !== 'parenthesized_expression') return undefined;
+    const inner = n.namedChildren.filter((c) => c && c.type !== 'comment');
+    if (inner.length !== 1 || inner[0]!.type !== 'identifier') return undefined;
+    const e = this.scope.find(inner[0]!.text);
+    return e && e.k === 'typedef' ? e.type : undefined;
+  }
+
   private binary(n: SyntaxNode): E {
     const op = n.childForFieldName('operator')!.text;
     const ln = n.childForFieldName('left')!;
     const rn = n.childForFieldName('right')!;
+    const castTo = ['*', '-', '+', '&'].includes(op) ? this.typedefInParens(ln) : undefined;
+    if (castTo) {
+      // (type_t)*p, (type_t)-1, (type_t)&x parsed as binary expressions.
+      const r = this.rvalue(this.expr(rn));
+      let v: E;
+      if (op === '*') {
+        if (r.t.k !== 'ptr') this.fail(n, `invalid type argument of unary '*' (have '${typeName(r.t)}')`);
+        v = this.deref(r, r.t.to, n);
+      } else if (op === '&') {
+        const a = this.expr(rn);
+        if (!a.addr) this.fail(n, 'lvalue required as unary \'&\' operand');
+        const ad = a.addr;
+        v = { t: ptr(a.t), rv: (fr) => ad(fr), se: a.se };
+      } else {
+        if (r.t.k !== 'int') this.fail(n, `wrong type argument to unary ${op}`);
+        const t = promote(r.t);
+        const x = this.convertE(r, t, n).rv;
+        const neg = op === '-';
+        const s = t.signed;
+        v = { t, rv: neg ? (t.size === 4 ? (s ? (fr) => (0 - (x(fr) as number)) | 0 : (fr) => (0 - (x(fr) as number)) >>> 0) : (fr) => Op64.neg(x(fr), s)) : x, se: r.se };
+        if (r.cst !== undefined) {
+          const c = v.rv(null as unknown as CFrame);
+          v = { t, rv: () => c, cst: c };
+        }
+      }
+      return this.convertE(v, castTo, n, true);
+    }
     if (op === '&&' || op === '||') return this.logical(n, op, ln, rn);
     const l = this.rvalue(this.expr(ln));
     const r = this.rvalue(this.expr(rn));
@@ -2233,6 +2275,13 @@ export class Compiler {
   private call(n: SyntaxNode): E {
     const fnNode = n.childForFieldName('function')!;
     const argNodes = n.childForFieldName('arguments')!.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
+    const castTo = this.typedefInParens(fnNode);
+    if (castTo) {
+      // (type_t)(expr) parsed as a call.
+      if (argNodes.length !== 1) this.fail(n, `expected an expression after the cast to '${typeName(castTo)}'`);
+      if (castTo.k === 'struct' || castTo.k === 'array') this.fail(n, `cast to '${typeName(castTo)}' is not a scalar type`);
+      return this.convertE(this.expr(argNodes[0]!), castTo, n, true);
+    }
     if (fnNode.type === 'identifier') {
       const name = fnNode.text;
       if (name === '__builtin_expect') return this.expr(argNodes[0]!);
@@ -2303,11 +2352,27 @@ export class Compiler {
         if (s && s.kind === 'native') for (let k = 0; k < nargs; k++) args[k] = toWord(args[k]!);
       }
       const base = t.stack.length;
-      const r = m.callFunction(t, f, args);
-      if (r === PUSHED) {
-        if (!isVoid) {
+      let r: ReturnType<Machine['callFunction']>;
+      try {
+        r = m.callFunction(t, f, args);
+      } catch (e) {
+        // A kernel function that panicked inline: show it on the panic stack, as illumos does.
+        if (!(e instanceof StopSignal) && t.stack.length === base) {
           const s = m.sym.atAddr(f);
-          if (s && s.kind === 'c' && t.stack[base] && (t.stack[base] as CFrame).kind === 'c') fr.wait = slot;
+          if (s && s.kind === 'native') t.stack.push({ kind: 'cnative', pc: 0, name: s.name, args: args.slice(0, 6) });
+        }
+        throw e;
+      }
+      if (r === PUSHED) {
+        const s = m.sym.atAddr(f)!;
+        const direct = s.kind === 'c' && t.stack[base] !== undefined && (t.stack[base] as CFrame).kind === 'c';
+        if (direct && m.sink) {
+          // fbt-style entry/return probes for the driver's own functions.
+          (t.stack[base] as CFrame).traced = true;
+          m.entry(t, s.name);
+        }
+        if (!isVoid) {
+          if (direct) fr.wait = slot;
           else t.stack.splice(base, 0, { kind: 'cret', pc: 0, slot, conv: convName });
         }
         return YIELD;

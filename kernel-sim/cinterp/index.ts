@@ -106,6 +106,17 @@ registerFrameKind('cret', {
   },
 });
 
+/** A kernel function that panicked while called from C (only ever on a dead machine's stack). */
+registerFrameKind('cnative', {
+  preemptible: false,
+  step() {
+    throw new KernelPanic('cnative frame stepped');
+  },
+  describe(_m, _t, f, i): StackEntry[] {
+    return [{ name: f.name as string, offset: 0x4a, args: f.args as number[], kind: 'kernel', frameIndex: i }];
+  },
+});
+
 /** The machine's hook: a frame that runs C function `sym` with `args` on thread t. */
 export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): Frame {
   const fn = sym.cfunc as CFunc | undefined;
@@ -124,6 +135,7 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
     tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
     args: args.slice(0, 6).map((a) => toWord(a as Val)),
     wait: -1,
+    traced: false,
   };
   return fr;
 }
