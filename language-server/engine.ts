@@ -93,7 +93,8 @@ function enabledRules(opts: LintOptions): { rule: Rule; severity: Severity }[] {
 
 /** Parses with a time budget; null when the budget or a cancellation stopped it. */
 export function parseWithBudget(parser: Parser, text: string, old: Tree | null, deadline: Deadline): Tree | null {
-  const progressCallback = (() => deadline.expiredNow()) as unknown as (s: unknown) => void;
+  let calls = 0;
+  const progressCallback = (() => (++calls & 255) === 0 && deadline.expiredNow()) as unknown as (s: unknown) => void;
   const t = parser.parse(text, old, { progressCallback });
   if (!t) parser.reset();
   return t;
@@ -148,6 +149,8 @@ function parserOnce(): Promise<Parser> {
 export async function lintText(text: string, file: string, opts: LintOptions = {}): Promise<KctxDiagnostic[]> {
   const skip = skipReason(text, opts.maxSize);
   if (skip) return [skippedDiagnostic(skip)];
+  // Like spatch, do not parse a file that none of the enabled rules could report on.
+  if (!enabledRules(opts).some(({ rule }) => rule.trigger.test(text))) return [];
   const parser = await parserOnce();
   const dl = new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
   const tree = parseWithBudget(parser, text, null, dl);
@@ -167,7 +170,7 @@ export function fixAllEdits(m: FileModel, diags: KctxDiagnostic[]): TextEdit[] {
   const sets: TextEdit[][] = [];
   const legacy = diags.filter((d) => d.code === 'legacy-ctxop-api');
   if (legacy.length) {
-    const calls = m.calls.filter((c) => legacy.some((d) => d.range.start.line === c.startPosition.row && d.range.start.character === c.startPosition.column));
+    const calls = ['installctx', 'removectx', 'installctx_preallocate'].flatMap((n) => m.callsTo(n)).sort((a, b) => a.startIndex - b.startIndex).filter((c) => legacy.some((d) => d.range.start.line === c.startPosition.row && d.range.start.character === c.startPosition.column));
     const plan = planMigration(m, calls);
     if (typeof plan !== 'string') sets.push(plan.edits);
   }

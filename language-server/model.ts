@@ -38,13 +38,13 @@ export class FileModel {
   private _fnByName?: Map<string, SyntaxNode>;
   private _calls?: SyntaxNode[];
   private _callsByName?: Map<string, SyntaxNode[]>;
-  private _idents?: Map<string, SyntaxNode[]>;
   private _templates?: Map<string, Template>;
   private _preempt?: PreemptAnalysis;
   private _suppressions?: Suppression[];
   private _adaptive?: Set<string>;
   private _fileEra?: Era;
   private _prototypes?: Map<string, SyntaxNode>;
+  private _protoCount?: Map<string, number>;
 
   constructor(
     readonly text: string,
@@ -86,15 +86,23 @@ export class FileModel {
   }
 
   /** Prototypes (`static void f(void *);`) by name. */
+  /** How many top-level prototypes name each function. */
+  get prototypeCount(): Map<string, number> {
+    void this.prototypes;
+    return this._protoCount!;
+  }
+
   get prototypes(): Map<string, SyntaxNode> {
     if (!this._prototypes) {
       this._prototypes = new Map();
+      this._protoCount = new Map();
       for (const c of this.root.namedChildren) {
         if (!c || c.type !== 'declaration') continue;
         for (const d of c.childrenForFieldName('declarator')) {
           if (d && d.type === 'function_declarator') {
             const id = declaratorName(d.childForFieldName('declarator'));
             if (id && !this._prototypes.has(id.text)) this._prototypes.set(id.text, d);
+            if (id) this._protoCount!.set(id.text, (this._protoCount!.get(id.text) ?? 0) + 1);
           }
         }
       }
@@ -102,47 +110,51 @@ export class FileModel {
     return this._prototypes;
   }
 
-  private scan(): void {
-    const calls: SyntaxNode[] = [];
-    const byName = new Map<string, SyntaxNode[]>();
-    const idents = new Map<string, SyntaxNode[]>();
-    const fnNames = this.fnByName;
-    walk(this.root, (n) => {
-      if (n.type === 'call_expression') {
-        calls.push(n);
-        const name = callName(n);
-        if (name) {
-          let l = byName.get(name);
-          if (!l) byName.set(name, (l = []));
-          l.push(n);
-        }
-      } else if (n.type === 'identifier' && fnNames.has(n.text)) {
-        let l = idents.get(n.text);
-        if (!l) idents.set(n.text, (l = []));
-        l.push(n);
-      } else if (n.type === 'comment' || n.type === 'string_literal' || n.type === 'preproc_include') return false;
-      return true;
-    });
-    this._calls = calls;
-    this._callsByName = byName;
-    this._idents = idents;
-  }
-
-  get calls(): SyntaxNode[] {
-    if (!this._calls) this.scan();
-    return this._calls!;
-  }
-
+  /**
+   * Calls to `name`, found from the text (a regex for `name (`), each mapped to its node: the cost
+   * is proportional to the matches, not to the size of the tree.
+   */
   callsTo(name: string): SyntaxNode[] {
-    if (!this._callsByName) this.scan();
-    return this._callsByName!.get(name) ?? [];
+    let l = this._callsByName?.get(name);
+    if (l) return l;
+    l = [];
+    const re = new RegExp(`\\b${name}\\s*\\(`, 'g');
+    for (let r = re.exec(this.text); r; r = re.exec(this.text)) {
+      const id = this.root.namedDescendantForIndex(r.index, r.index + name.length);
+      if (!id || id.type !== 'identifier' || id.text !== name) continue; // in a comment, a string, a macro body
+      const call = id.parent;
+      if (call && call.type === 'call_expression' && call.childForFieldName('function')?.id === id.id) l.push(call);
+    }
+    (this._callsByName ??= new Map()).set(name, l);
+    return l;
   }
 
-  /** Uses of a same-file function's name (calls and address-taken uses). */
-  identUses(name: string): SyntaxNode[] {
-    if (!this._idents) this.scan();
-    return this._idents!.get(name) ?? [];
+  /** Every call in one function (for the functions the analyses look at). */
+  callsIn(fn: SyntaxNode): SyntaxNode[] {
+    const out: SyntaxNode[] = [];
+    walk(fn, (n) => {
+      if (n.type === 'call_expression') out.push(n);
+      return n.type !== 'comment' && n.type !== 'string_literal';
+    });
+    return out;
   }
+
+  /** Every call in the file (walks the whole tree: tests and tools only). */
+  get calls(): SyntaxNode[] {
+    if (!this._calls) this._calls = this.callsIn(this.root);
+    return this._calls;
+  }
+
+  /** Occurrences of a same-file function's name as a word in the text (comments included). */
+  nameCount(name: string): number {
+    if (!this._words) {
+      this._words = new Map();
+      const re = /[A-Za-z_]\w*/g;
+      for (let r = re.exec(this.text); r; r = re.exec(this.text)) this._words.set(r[0], (this._words.get(r[0]) ?? 0) + 1);
+    }
+    return this._words.get(name) ?? 0;
+  }
+  private _words?: Map<string, number>;
 
   /** The top-level function definition that contains n. */
   enclosingFunction(n: SyntaxNode): SyntaxNode | null {
@@ -155,12 +167,18 @@ export class FileModel {
   get templates(): Map<string, Template> {
     if (!this._templates) {
       this._templates = new Map();
-      if (this.text.includes('ctxop_template')) {
-        walk(this.root, (n) => {
-          if (n.type !== 'declaration') return n.type !== 'comment';
-          const type = n.childForFieldName('type');
-          if (!type || type.type !== 'struct_specifier' || type.childForFieldName('name')?.text !== 'ctxop_template') return false;
-          if (hasStorageClass(n, 'extern')) return false;
+      const re = /\bstruct\s+ctxop_template\b/g;
+      const decls = new Map<number, SyntaxNode>();
+      for (let r = re.exec(this.text); r; r = re.exec(this.text)) {
+        let n: SyntaxNode | null = this.root.namedDescendantForIndex(r.index, r.index + 6);
+        while (n && n.type !== 'declaration' && n.type !== 'translation_unit' && n.type !== 'function_definition') n = n.parent;
+        if (n && n.type === 'declaration') decls.set(n.id, n);
+      }
+      for (const n of decls.values()) {
+        const type = n.childForFieldName('type');
+        if (!type || type.type !== 'struct_specifier' || type.childForFieldName('name')?.text !== 'ctxop_template') continue;
+        if (hasStorageClass(n, 'extern')) continue;
+        {
           for (const d of n.childrenForFieldName('declarator')) {
             if (!d) continue;
             const idNode = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
@@ -196,8 +214,7 @@ export class FileModel {
             }
             this._templates!.set(t.name, t);
           }
-          return false;
-        });
+        }
       }
     }
     return this._templates;

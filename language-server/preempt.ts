@@ -82,19 +82,37 @@ export class PreemptAnalysis {
 
   constructor(private readonly m: FileModel) {
     const relevant = /\bkpreempt_(disable|enable)\b|\bt_preempt\b/.test(m.text);
+    // Which functions to walk: those that touch preemption or allocate, and (transitively) those
+    // that mention one of them. Others cannot change any verdict, so a big file costs little.
+    const TOKENS = /\bkpreempt_(disable|enable)\b|\bt_preempt\b|\bKM_SLEEP\b|\bVM_SLEEP\b|\bctxop_(allocate|install)\b|\binstallctx/;
+    const all: FnSummary[] = [];
     for (const fn of m.functions) {
       const name = functionName(fn);
       if (!name || this.fns.has(name)) continue;
       const s: FnSummary = { fn, name, analyzed: false, isStatic: hasStorageClass(fn, 'static'), sites: new Map(), sleeps: null, entry: 0, entryWhy: null };
       this.fns.set(name, s);
-      if (!relevant) continue;
-      if (fn.hasError) continue; // precision: no path claims on a body the parser could not read
-      try {
-        this.analyze(s);
-        s.analyzed = true;
-      } catch (e) {
-        if (e instanceof TimeBudgetExceeded) { this.timedOut = true; break; }
-        throw e;
+      all.push(s);
+    }
+    if (relevant) {
+      const texts = new Map(all.map((s) => [s, m.text.slice(s.fn.startIndex, s.fn.endIndex)]));
+      const chosen = new Set(all.filter((s) => TOKENS.test(texts.get(s)!)));
+      let frontier = [...chosen];
+      while (frontier.length && chosen.size < 2000) {
+        const names = frontier.map((s) => s.name).filter((n) => /^\w+$/.test(n));
+        frontier = [];
+        if (!names.length) break;
+        const re = new RegExp(`\\b(${names.join('|')})\\b`);
+        for (const s of all) if (!chosen.has(s) && re.test(texts.get(s)!)) { chosen.add(s); frontier.push(s); }
+      }
+      for (const s of all) {
+        if (!chosen.has(s) || s.fn.hasError) continue; // precision: no path claims on a body the parser could not read
+        try {
+          this.analyze(s);
+          s.analyzed = true;
+        } catch (e) {
+          if (e instanceof TimeBudgetExceeded) { this.timedOut = true; break; }
+          throw e;
+        }
       }
     }
     if (relevant) {
@@ -166,23 +184,30 @@ export class PreemptAnalysis {
   }
 
   private computeEntries(): void {
+    const byCallee = new Map<string, { call: SyntaxNode; owner: FnSummary; rec: { states: SiteState[] } }[]>();
+    for (const owner of this.fns.values()) {
+      for (const rec of owner.sites.values()) {
+        const n = callName(rec.call);
+        if (!this.fns.has(n)) continue;
+        let l = byCallee.get(n);
+        if (!l) byCallee.set(n, (l = []));
+        l.push({ call: rec.call, owner, rec });
+      }
+    }
     let changed = true;
     for (let round = 0; changed && round < 20; round++) {
       changed = false;
       for (const s of this.fns.values()) {
         if (s.entry > 0 || !s.isStatic) continue;
-        const uses = this.m.identUses(s.name);
+        // Every textual use of the name must be the definition, a prototype, or a call we analyzed.
         let calls = 0;
         let ok = true;
         let why: Step | null = null;
-        for (const u of uses) {
-          const p = u.parent;
-          if (u.id === nameNodeId(s.fn)) continue;
-          if (p && p.type === 'function_declarator') continue; // a prototype
-          if (!p || p.type !== 'call_expression' || p.childForFieldName('function')?.id !== u.id) { ok = false; break; } // address taken
-          const owner = this.siteOwner.get(p.id);
-          const rec = owner?.sites.get(p.id);
-          if (!owner || !owner.analyzed || !rec || rec.states.length === 0) { ok = false; break; }
+        const callSites = byCallee.get(s.name) ?? [];
+        const known = 1 + (this.m.prototypeCount.get(s.name) ?? 0) + callSites.length;
+        if (this.m.nameCount(s.name) !== known) ok = false;
+        for (const { call: p, owner, rec } of ok ? callSites : []) {
+          if (!owner.analyzed || rec.states.length === 0) { ok = false; break; }
           if (owner.fn.id === s.fn.id) continue; // recursion adds nothing
           if (!rec.states.every((x) => owner.entry + x.delta >= 1)) { ok = false; break; }
           calls++;

@@ -17,7 +17,8 @@ export const rule: Rule = {
   trigger: /\bkpreempt_disable\b|\bt_preempt\b/,
   check(m, report) {
     const pa = m.preempt;
-    for (const call of m.calls) {
+    const calls = [...pa.fns.values()].flatMap((f) => [...f.sites.values()].map((r) => r.call)).sort((a, b) => a.startIndex - b.startIndex);
+    for (const call of calls) {
       const what = pa.sleepingWhat(call);
       if (!what) continue;
       const st = pa.disabledAt(call);
