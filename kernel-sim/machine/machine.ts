@@ -699,7 +699,8 @@ export class Machine {
 
   /** The end of the scenario, or a hang (nothing can ever run again). */
   private checkEnd(): RunOutcome | null {
-    for (const c of this.cpus) if (!c.thread.isIdle || c.runq.length) return null;
+    // An idle thread still switching to a thread it took off a run queue is not idle.
+    for (const c of this.cpus) if (!c.thread.isIdle || c.runq.length || c.thread.stack.length > 1) return null;
     if (this.liveScenarioThreads === 0 && this.deathrow.length === 0) return { kind: 'end' };
     if (this.sleepers.length) {
       // Fast-forward an idle machine to the next timed wakeup.
