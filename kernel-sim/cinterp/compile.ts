@@ -1302,7 +1302,7 @@ export class Compiler {
           sw.dflt = { pc: this.code.length };
         }
         for (const c of n.namedChildren) {
-          if (!c || c === v || c.type === 'comment') continue;
+          if (!c || (v && c.id === v.id) || c.type === 'comment') continue;
           this.stmt(c, scope);
         }
         return;

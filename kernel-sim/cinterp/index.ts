@@ -76,7 +76,7 @@ registerFrameKind('c', {
     const fn = fr.fn;
     const pc = Math.min(fr.pc, fn.loc.length - 1);
     const p = fn.loc[pc] ?? { file: fn.file, line: fn.line, col: fn.col };
-    return [{ name: fn.name, offset: Math.min(0xfc, pc * 4), args: fr.args, kind: 'c', file: p.file, line: p.line, column: p.col, frameIndex: i }];
+    return [{ name: fn.name, offset: Math.min(0xfc, 8 + pc * 4), args: fr.args, kind: 'c', file: p.file, line: p.line, column: p.col, frameIndex: i }];
   },
   roots(f0) {
     const fr = f0 as CFrame;

@@ -110,15 +110,7 @@ function writeAllSync(fd: number, data: string): void {
 }
 
 export function threadNamer(m: Machine): (addr: number) => string {
-  const names = new Map<number, string>();
-  return (addr) => {
-    const t = m.byAddr.get(addr);
-    if (t) {
-      names.set(addr, t.name);
-      return t.name;
-    }
-    return names.get(addr) ?? formatAddr(addr);
-  };
+  return (addr) => m.names.get(addr) ?? formatAddr(addr);
 }
 
 /** The illumos console form of a panic: `panic[cpuN]/thread=ADDR: message`, then the stack. */

@@ -74,8 +74,37 @@ registerFrameKind('callret', {
 
 registerFrameKind('swtch', {
   preemptible: false,
-  step(m, t, f0) {
+  /**
+   * Runs phases back to back while the budget lasts (one cycle each: the same accounting as
+   * one phase per step, so batching never changes the schedule); stops at a switch, a pushed
+   * C handler, a return, or a stop point.
+   */
+  step(m, t, f0, budget) {
     const f = f0 as SwtchFrame;
+    let used = 0;
+    while (used < budget) {
+      const depth = t.stack.length;
+      const pc = f.pc;
+      let r: number;
+      try {
+        r = swtchPhase(m, t, f, budget - used);
+      } catch (e) {
+        // A stop point inside a later phase: keep the cycles the earlier phases used.
+        if (e instanceof StopSignal && used > 0) return used;
+        throw e;
+      }
+      used += r;
+      if (r === 0 || f.pc === SW_RESUMED || t.stack.length !== depth || pc === SW_SWITCH) break;
+    }
+    return used;
+  },
+  describe(m, t, f0, i) {
+    return describeSwtch(m, t, f0, i);
+  },
+  roots: (f) => [f.next as number],
+});
+
+function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): number {
     const mem = m.mem;
     const era = m.era;
     switch (f.pc) {
@@ -111,20 +140,27 @@ registerFrameKind('swtch', {
       }
       case SW_SAVE: {
         // Newest first: t_ctx, then next, until back at the head (or NULL before 12477).
-        const ctx = f.cur;
-        if (ctx === 0) {
-          m.exit(t, 'savectx');
-          f.pc = SW_SWITCH;
-          return 1;
+        // One cycle per op; native ops run back to back within the budget.
+        let used = 0;
+        const depth = t.stack.length;
+        while (used < budget) {
+          const ctx = f.cur;
+          if (ctx === 0) {
+            m.exit(t, 'savectx');
+            f.pc = SW_SWITCH;
+            return used + 1;
+          }
+          const op = mem.readPtr(ctx + O.save_op);
+          if (op) {
+            if (era.ring) mem.writeU64n(ctx + O.save_ts, m.now);
+            callHook(m, t, 'save', ctx, op, [mem.readPtr(ctx + O.arg)]);
+          }
+          const nxt = mem.readPtr(ctx + O.next);
+          f.cur = nxt === f.head ? 0 : nxt;
+          used++;
+          if (t.stack.length !== depth) break;
         }
-        const op = mem.readPtr(ctx + O.save_op);
-        if (op) {
-          if (era.ring) mem.writeU64n(ctx + O.save_ts, m.now);
-          callHook(m, t, 'save', ctx, op, [mem.readPtr(ctx + O.arg)]);
-        }
-        const nxt = mem.readPtr(ctx + O.next);
-        f.cur = nxt === f.head ? 0 : nxt;
-        return 1;
+        return used;
       }
       case SW_SWITCH: {
         if (m.tFlag(t) & T_KFPU) {
@@ -165,20 +201,26 @@ registerFrameKind('swtch', {
         return 1;
       }
       case SW_RESTORE: {
-        const ctx = f.cur;
-        if (ctx === 0) {
-          m.exit(t, 'restorectx');
-          f.pc = SW_DONE;
-          return 1;
+        let used = 0;
+        const depth = t.stack.length;
+        while (used < budget) {
+          const ctx = f.cur;
+          if (ctx === 0) {
+            m.exit(t, 'restorectx');
+            f.pc = SW_DONE;
+            return used + 1;
+          }
+          const op = mem.readPtr(ctx + O.restore_op);
+          if (op) {
+            if (era.ring) mem.writeU64n(ctx + O.restore_ts, m.now);
+            callHook(m, t, 'restore', ctx, op, [mem.readPtr(ctx + O.arg)]);
+          }
+          if (era.restoreOldestFirst) f.cur = ctx === f.head ? 0 : mem.readPtr(ctx + O.prev);
+          else f.cur = mem.readPtr(ctx + O.next);
+          used++;
+          if (t.stack.length !== depth) break;
         }
-        const op = mem.readPtr(ctx + O.restore_op);
-        if (op) {
-          if (era.ring) mem.writeU64n(ctx + O.restore_ts, m.now);
-          callHook(m, t, 'restore', ctx, op, [mem.readPtr(ctx + O.arg)]);
-        }
-        if (era.restoreOldestFirst) f.cur = ctx === f.head ? 0 : mem.readPtr(ctx + O.prev);
-        else f.cur = mem.readPtr(ctx + O.next);
-        return 1;
+        return used;
       }
       case SW_DONE: {
         if (f.why !== 'new') {
@@ -191,8 +233,9 @@ registerFrameKind('swtch', {
       }
     }
     throw new Error(`swtch: bad pc ${f.pc}`);
-  },
-  describe(m, t, f0, i) {
+}
+
+function describeSwtch(_m: Machine, t: KThread, f0: Frame, i: number): StackEntry[] {
     const f = f0 as SwtchFrame;
     const out: StackEntry[] = [];
     if (f.why === 'new') {
@@ -206,9 +249,7 @@ registerFrameKind('swtch', {
     else if (f.pc !== SW_START) out.push(k('resume', 0x75, i, [f.next]));
     out.push(k('swtch', f.pc === SW_START ? 0 : 0x133, i));
     return out;
-  },
-  roots: (f) => [f.next as number],
-});
+}
 
 registerFrameKind('preempt', {
   preemptible: false,

@@ -164,6 +164,8 @@ export class Machine {
   /** Every thread not yet freed, in creation order (allthreads). */
   threads: KThread[] = [];
   byAddr = new Map<number, KThread>();
+  /** Every thread name by kthread_t address, kept after the thread is freed (traces name the dead). */
+  names = new Map<number, string>();
   nextTid = 1;
   now = 0;
   lbolt = 0;
@@ -333,6 +335,7 @@ export class Machine {
     }
     this.threads.push(t);
     this.byAddr.set(addr, t);
+    this.names.set(addr, o.name);
     if (o.lwp) {
       t.lwp = this.kmem.cacheAlloc(this.kmem.caches.get('lwp_cache')!, KLWP.size, true, creator?.addr ?? 0, this.lbolt, ['lwp_create']);
       this.stats.allocs++;
@@ -388,7 +391,7 @@ export class Machine {
       for (const c of this.cpus) if (c.runq.length < target.runq.length) target = c;
     }
     t.seq = this.stats.switches * 4096 + this.seqCounter++;
-    target.runq.push(t);
+    this.enqueue(target.runq, t);
     const cur = target.thread;
     if (cur.isIdle || this.tPri(t) > this.tPri(cur)) this.setRunrun(target, 1, cur.isIdle ? 0 : 1);
   }
@@ -398,31 +401,36 @@ export class Machine {
   disp(cpu: Cpu): KThread {
     this.setRunrun(cpu, 0, 0);
     cpu.thread.deferredNoted = false;
-    const pick = (q: KThread[], steal: boolean): KThread | undefined => {
-      let best = -1;
-      let bestPri = -Infinity;
-      for (let i = 0; i < q.length; i++) {
-        const x = q[i]!;
-        // A thread still on its CPU (woken or requeued before it finished switching away)
-        // cannot be taken by another CPU until resume() has left it (its t_lock).
-        if (x.cpu >= 0 && this.cpus[x.cpu]!.thread === x && x.cpu !== cpu.id) continue;
-        if (steal && x.cpu === cpu.id) continue;
-        const p = this.tPri(x);
-        if (p > bestPri) {
-          best = i;
-          bestPri = p;
-        }
-      }
-      if (best < 0) return undefined;
-      return q.splice(best, 1)[0];
-    };
-    let t = pick(cpu.runq, false);
+    // Run queues are kept in dispatch order (priority, then FIFO): take the first eligible.
+    let t = this.pickFrom(cpu, cpu.runq);
     if (!t) {
       let victim: Cpu | undefined;
       for (const c of this.cpus) if (c !== cpu && c.runq.length > 0 && (!victim || c.runq.length > victim.runq.length)) victim = c;
-      if (victim) t = pick(victim.runq, false);
+      if (victim) t = this.pickFrom(cpu, victim.runq);
     }
     return t ?? cpu.idle;
+  }
+
+  private pickFrom(cpu: Cpu, q: KThread[]): KThread | undefined {
+    for (let i = 0; i < q.length; i++) {
+      const x = q[i]!;
+      // A thread still on its CPU (woken or requeued before it finished switching away)
+      // cannot be taken by another CPU until resume() has left it (its t_lock).
+      if (x.cpu >= 0 && x.cpu !== cpu.id && this.cpus[x.cpu]!.thread === x) continue;
+      if (i === 0) q.shift();
+      else q.splice(i, 1);
+      return x;
+    }
+    return undefined;
+  }
+
+  /** Inserts in dispatch order: after every thread of higher or equal priority. */
+  private enqueue(q: KThread[], t: KThread): void {
+    const p = this.tPri(t);
+    let i = q.length;
+    while (i > 0 && this.tPri(q[i - 1]!) < p) i--;
+    if (i === q.length) q.push(t);
+    else q.splice(i, 0, t);
   }
 
   hasRunnable(cpu: Cpu): boolean {
@@ -709,12 +717,13 @@ export class Machine {
         const b = s.blockedOn;
         if (b && (b.kind === 'delay' || b.kind === 'kmem')) next = Math.min(next, b.until);
       }
-      while (this.lbolt < next - 1) {
-        this.lbolt++;
-        this.stats.ticks++;
+      const skip = next - 1 - this.lbolt;
+      if (skip > 0) {
+        this.lbolt += skip;
+        this.stats.ticks += skip;
+        this.now += skip * this.cfg.tickCycles;
+        this.nextTickAt += skip * this.cfg.tickCycles;
       }
-      this.now = this.lbolt * this.cfg.tickCycles;
-      this.nextTickAt = this.now + this.cfg.tickCycles;
       return null;
     }
     const stuck = this.threads.filter((t) => t.blockedOn && t.role !== 'reaper' && this.tState(t) === TS_SLEEP);
