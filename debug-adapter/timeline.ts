@@ -1,0 +1,211 @@
+/**
+ * What the Timeline view draws, recorded from the simulator's event stream: who was on each
+ * CPU when (slices), and marks for ctxop hook calls, attach/detach, preemption disabled and
+ * enabled, and hazards. Memory is bounded (the oldest entries go first).
+ *
+ * Every entry remembers the step count at which it was recorded, so after a reverse step the
+ * recorder forgets what lies in the future (`truncate`) and records it again when the run
+ * goes forward.
+ */
+import type { EventSink, KEvent } from '../kernel-sim/trace/events';
+import type { Machine } from '../kernel-sim/machine/machine';
+
+export interface Slice {
+  cpu: number;
+  thread: number;
+  name: string;
+  start: number;
+  end: number;
+}
+export interface Mark {
+  cpu: number;
+  tick: number;
+  kind: string;
+  label: string;
+}
+export interface Span {
+  cpu: number;
+  thread: number;
+  name: string;
+  kind: 'preempt-disabled';
+  start: number;
+  end: number;
+}
+export interface TimelineBody {
+  endTick: number;
+  slices: Slice[];
+  marks: Mark[];
+  /** Preemption-disabled spans (an addition to the contract: clients may ignore it). */
+  spans: Span[];
+}
+
+interface RSlice { cpu: number; thread: number; name: string; start: number; end: number; s0: number; s1: number }
+interface RMark { cpu: number; tick: number; kind: string; label: string; s: number }
+interface RSpan { cpu: number; thread: number; name: string; start: number; end: number; s0: number; s1: number }
+
+const OPEN = -1;
+
+export class TimelineRecorder implements EventSink {
+  private slices: RSlice[] = [];
+  private marks: RMark[] = [];
+  private spans: RSpan[] = [];
+  /** Open slice per CPU, open preemption-disabled span per thread. */
+  private onCpu = new Map<number, RSlice>();
+  private noPreempt = new Map<number, RSpan>();
+
+  constructor(
+    private readonly m: Machine,
+    /** Maps a kthread_t address to the thread id the debugger shows. */
+    private readonly threadId: (addr: number) => number,
+    readonly maxSlices = 20000,
+    readonly maxMarks = 20000,
+  ) {}
+
+  private tick(e: KEvent): number {
+    return Math.round((e.at / this.m.cfg.tickCycles) * 1000) / 1000;
+  }
+
+  private names = new Map<number, string>();
+  private name(addr: number): string {
+    const t = this.m.byAddr.get(addr);
+    if (t) {
+      this.names.set(addr, t.name);
+      return t.name;
+    }
+    return this.names.get(addr) ?? addr.toString(16);
+  }
+
+  event(e: KEvent): void {
+    if (e.type !== 'probe') return;
+    const s = this.m.stats.steps;
+    const at = this.tick(e);
+    switch (e.probe) {
+      case 'sched:on-cpu': {
+        this.close(e.cpu, at, s);
+        const t = this.m.byAddr.get(e.thread);
+        if (t?.isIdle) return;
+        const sl: RSlice = { cpu: e.cpu, thread: this.threadId(e.thread), name: this.name(e.thread), start: at, end: OPEN, s0: s, s1: OPEN };
+        this.slices.push(sl);
+        this.onCpu.set(e.cpu, sl);
+        if (this.slices.length > this.maxSlices * 1.25) this.slices.splice(0, this.slices.length - this.maxSlices);
+        return;
+      }
+      case 'sched:off-cpu':
+        this.close(e.cpu, at, s);
+        return;
+      case 'ctxop:hook':
+        this.mark(e.cpu, at, e.data?.op ?? 'hook', `${e.data?.handler ?? ''} (${this.name(e.thread)})`, s);
+        return;
+      case 'ctxop:attach':
+      case 'ctxop:detach':
+      case 'ctxop:alloc':
+      case 'ctxop:free':
+        this.mark(e.cpu, at, e.probe.slice(6), `${e.detail} (${this.name(e.thread)})`, s);
+        return;
+      case 'sched:kpreempt-disable': {
+        this.mark(e.cpu, at, 'preempt-disable', this.name(e.thread), s);
+        if (!this.noPreempt.has(e.thread)) {
+          const sp: RSpan = { cpu: e.cpu, thread: this.threadId(e.thread), name: this.name(e.thread), start: at, end: OPEN, s0: s, s1: OPEN };
+          this.spans.push(sp);
+          this.noPreempt.set(e.thread, sp);
+          if (this.spans.length > this.maxMarks * 1.25) this.spans.splice(0, this.spans.length - this.maxMarks);
+        }
+        return;
+      }
+      case 'sched:kpreempt-enable': {
+        this.mark(e.cpu, at, 'preempt-enable', this.name(e.thread), s);
+        const t = this.m.byAddr.get(e.thread);
+        if (t && this.m.tPreempt(t) <= 0) {
+          const sp = this.noPreempt.get(e.thread);
+          if (sp) {
+            sp.end = at;
+            sp.s1 = s;
+            this.noPreempt.delete(e.thread);
+          }
+        }
+        return;
+      }
+      case 'sched:preempt':
+        this.mark(e.cpu, at, 'preempt', `${this.name(e.thread)}: ${e.detail}`, s);
+        return;
+      case 'hazard:sleep-preempt-disabled':
+      case 'hazard:deadlock':
+      case 'kernel:panic':
+        this.mark(e.cpu, at, e.probe, e.detail, s);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A mark the debugger adds itself (a leak found at the end of the run). */
+  addMark(cpu: number, kind: string, label: string): void {
+    this.mark(cpu, this.m.lbolt, kind, label, this.m.stats.steps);
+  }
+
+  private mark(cpu: number, tick: number, kind: string, label: string, s: number): void {
+    this.marks.push({ cpu, tick, kind, label, s });
+    if (this.marks.length > this.maxMarks * 1.25) this.marks.splice(0, this.marks.length - this.maxMarks);
+  }
+
+  private close(cpu: number, at: number, s: number): void {
+    const sl = this.onCpu.get(cpu);
+    if (sl) {
+      sl.end = at;
+      sl.s1 = s;
+      this.onCpu.delete(cpu);
+    }
+  }
+
+  /** Forgets everything recorded after step count `steps` (a reverse step went there). */
+  truncate(steps: number): void {
+    const keep = <T extends { s0?: number; s?: number }>(a: T[]) => {
+      let n = a.length;
+      while (n > 0 && ((a[n - 1]!.s0 ?? a[n - 1]!.s!) > steps)) n--;
+      a.length = n;
+    };
+    keep(this.slices);
+    keep(this.marks);
+    keep(this.spans);
+    this.onCpu.clear();
+    this.noPreempt.clear();
+    for (const sl of this.slices) {
+      if (sl.s1 > steps) {
+        sl.s1 = OPEN;
+        sl.end = OPEN;
+      }
+      if (sl.end === OPEN) this.onCpu.set(sl.cpu, sl);
+    }
+    for (const sp of this.spans) {
+      if (sp.s1 > steps) {
+        sp.s1 = OPEN;
+        sp.end = OPEN;
+      }
+    }
+    // Threads whose span is open, by id: rebuild the address map from the live threads.
+    for (const t of this.m.threads) {
+      const id = this.threadId(t.addr);
+      const sp = [...this.spans].reverse().find((x) => x.thread === id && x.end === OPEN);
+      if (sp) this.noPreempt.set(t.addr, sp);
+    }
+  }
+
+  clear(): void {
+    this.slices = [];
+    this.marks = [];
+    this.spans = [];
+    this.onCpu.clear();
+    this.noPreempt.clear();
+  }
+
+  body(): TimelineBody {
+    const now = Math.round((this.m.at() / this.m.cfg.tickCycles) * 1000) / 1000;
+    const endTick = Math.max(this.m.lbolt, now);
+    return {
+      endTick,
+      slices: this.slices.slice(-this.maxSlices).map((x) => ({ cpu: x.cpu, thread: x.thread, name: x.name, start: x.start, end: x.end === OPEN ? endTick : x.end })),
+      marks: this.marks.slice(-this.maxMarks).map((x) => ({ cpu: x.cpu, tick: x.tick, kind: x.kind, label: x.label })),
+      spans: this.spans.slice(-this.maxMarks).map((x) => ({ cpu: x.cpu, thread: x.thread, name: x.name, kind: 'preempt-disabled' as const, start: x.start, end: x.end === OPEN ? endTick : x.end })),
+    };
+  }
+}
