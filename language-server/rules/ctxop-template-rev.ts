@@ -18,6 +18,11 @@ export const rule: Rule = {
         if (rev) {
           const v = rev.text.trim();
           if (v === 'CTXOP_TPL_REV' || v === '1') continue;
+          // A macro: judge only what this file defines it as (a header may define it correctly).
+          if (/^[A-Za-z_]\w*$/.test(v)) {
+            const def = new RegExp(`^\\s*#\\s*define\\s+${v}\\s+(\\S+)`, 'm').exec(m.text)?.[1];
+            if (!def || def === 'CTXOP_TPL_REV' || def === '1' || !/^\d+$/.test(def)) continue;
+          }
           report({ range: rangeOf(rev), node: rev, message: `ct_rev of ctxop template '${t.name}' is ${v}, not CTXOP_TPL_REV: ctxop_allocate() VERIFYs it and panics`, fixes: [{ title: 'Set ct_rev to CTXOP_TPL_REV', edits: [replaceNode(rev, 'CTXOP_TPL_REV')], preferred: true }] });
           continue;
         }
