@@ -1161,7 +1161,7 @@ export class Compiler {
               e.rv(fr);
               return -2;
             });
-            this.markStmt(is, n);
+            this.markStmt(is, init);
           }
         }
         const top = this.label();

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kernelFor, HEADERS } from './helpers';
+import { ScenarioError, scenarioFromObject } from '../../../kernel-sim/scenario';
+import { loadDriver } from '../../../kernel-sim/cinterp/index';
+import { createKernel } from '../../../kernel-sim/kernel';
+
+async function loadErr(src: string, o: Parameters<typeof kernelFor>[1] = {}): Promise<ScenarioError> {
+  try {
+    await kernelFor({ 'drv.c': src }, o);
+  } catch (e) {
+    if (e instanceof ScenarioError) return e;
+    throw e;
+  }
+  throw new Error('loaded');
+}
+
+const H = HEADERS; // 7 lines
+
+test('unsupported constructs are load-time errors with file, line, column and the construct', async () => {
+  let e = await loadErr(`${H}void entry(void *a) {\n\t__asm__ volatile ("cli");\n}\n`);
+  assert.equal(e.line, 9);
+  assert.equal(e.column, 2);
+  assert.match(e.reason, /inline assembly/);
+  assert.ok(e.file.endsWith('drv.c'));
+  e = await loadErr(`${H}static int sum(int n, ...) { return n; }\nvoid entry(void *a) { }\n`);
+  assert.equal(e.line, 8);
+  assert.match(e.reason, /variable arguments/);
+  e = await loadErr(`${H}void entry(void *a) {\n\tint n = 3;\n\tint v[n];\n}\n`);
+  assert.equal(e.line, 10);
+  assert.match(e.reason, /variable-length array/);
+  e = await loadErr(`${H}void entry(void *a) {\n\tsetjmp(a);\n}\n`);
+  assert.equal(e.line, 9);
+  assert.match(e.reason, /setjmp\(\) is not supported/);
+  e = await loadErr(`${H}void entry(void *a) {\n\tdouble d = 1.5;\n}\n`);
+  assert.match(e.reason, /floating-point/);
+  e = await loadErr(`${H}void entry(void *a) {\n\tfrobnicate(1);\n}\n`);
+  assert.equal(e.reason, "implicit declaration of function 'frobnicate'");
+  e = await loadErr(`${H}void entry(void *a) {\n\tint x = ;\n}\n`);
+  assert.equal(e.line, 9);
+  assert.match(e.reason, /^syntax error/);
+});
+
+test('an 8-argument installctx against 13915 headers is a compile error; macros keep positions', async () => {
+  const e = await loadErr(`${H}#include <sys/proc.h>\nstatic void s(void *a) { }\nvoid entry(void *a) {\n\tinstallctx(curthread, a, s, s, NULL, NULL, NULL, NULL);\n}\n`, { kernel: 'illumos-13915' });
+  assert.equal(e.line, 11);
+  assert.equal(e.column, 2);
+  assert.equal(e.reason, "too few arguments to function 'installctx' (expected 9, have 8)");
+});
+
+test('#include outside the scenario folder and #error are refused', async () => {
+  let e = await loadErr(`#include "../../../../etc/passwd"\nvoid entry(void *a) { }\n`);
+  assert.match(e.reason, /outside the scenario's folder/);
+  e = await loadErr(`#include <stdio.h>\nvoid entry(void *a) { }\n`);
+  assert.match(e.reason, /<stdio.h> is not a kernel header/);
+  e = await loadErr(`#if !defined(_KERNEL)\n#error not kernel\n#elif 1 + 1 == 2\n#error two is two\n#endif\n`);
+  assert.equal(e.line, 4);
+  assert.equal(e.reason, '#error two is two');
+});
+
+test('a 5 MB source is rejected quickly with a clear message', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kctx-big-'));
+  const big = join(dir, 'big.c');
+  writeFileSync(big, 'int x;\n'.repeat(750_000));
+  const t0 = Date.now();
+  const s = scenarioFromObject({ kernel: 'illumos-13917', sources: ['big.c'], threads: [{ name: 't', entry: 'entry' }] }, join(dir, 's.ksim.json'), dir);
+  await assert.rejects(createKernel(s, { loadDriver }), (e: Error) => {
+    assert.ok(e instanceof ScenarioError);
+    assert.equal(e.reason, "'big.c' is 5250000 bytes: too large for a driver source (limit 2097152 bytes)");
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+});

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kernelFor, HEADERS } from './helpers';
+import type { StopPoint, Machine } from '../../../kernel-sim/machine/machine';
+
+const SRC = `${HEADERS}
+static int
+square(int x)
+{
+	int y = x * x;
+	return (y);
+}
+
+void
+entry(void *arg)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < 2; i++)
+		sum += square(i + 1);
+	if (sum == 5)
+		sum = -sum;
+}
+`;
+
+function collect(m: Machine, limit: number): Array<{ p: StopPoint; pos: string }> {
+  const stops: Array<{ p: StopPoint; pos: string }> = [];
+  m.policy = { shouldStop: (_m, p) => p.kind === 'statement' };
+  for (let i = 0; i < limit; i++) {
+    const r = m.run(1_000_000);
+    if (r.kind !== 'stopped') break;
+    const d = r.point.detail as { file: string; line: number; column: number };
+    stops.push({ p: r.point, pos: `${d.line}:${d.column}` });
+    m.skipStopOnce = true;
+  }
+  return stops;
+}
+
+test('a policy that stops at every statement sees each statement position (line:column) in order', async () => {
+  const { m, dir } = await kernelFor({ 'drv.c': SRC });
+  const stops = collect(m, 100);
+  assert.ok(stops.every((s) => (s.p.detail as { file: string }).file === `${dir}/drv.c`));
+  assert.deepEqual(stops.map((s) => s.pos), [
+    '19:2', '21:7', '21:14', '22:3', '12:2', '13:2', '21:14', '22:3', '12:2', '13:2', '21:14', '23:2', '24:3', '25:1',
+  ]);
+});
+
+test('parameters and locals are read from the simulated stack through CDebug', async () => {
+  const { m } = await kernelFor({ 'drv.c': SRC });
+  const stops = collect(m, 100);
+  // The second stop inside square(): `return (y);` with x = 2.
+  const at = stops.filter((s) => s.pos === '13:2')[1]!;
+  void at;
+  const { m: m2 } = await kernelFor({ 'drv.c': SRC });
+  m2.policy = { shouldStop: (_m, p) => p.kind === 'statement' && (p.detail as { line: number }).line === 13 };
+  let r = m2.run(1_000_000);
+  m2.skipStopOnce = true;
+  r = m2.run(1_000_000);
+  assert.equal(r.kind, 'stopped');
+  const t = (r as { point: StopPoint }).point.thread;
+  const top = t.stack[t.stack.length - 1]!;
+  const info = m2.program!.frameInfo(m2, t, top);
+  assert.equal(info.fn, 'square');
+  assert.equal(info.line, 13);
+  assert.deepEqual(info.params.map((p) => [p.name, p.type, p.value]), [['x', 'int', '2']]);
+  assert.deepEqual(info.locals.map((p) => [p.name, p.type, p.value]), [['y', 'int', '4']]);
+  const callerIndex = t.stack.length - 2;
+  const caller = m2.program!.frameInfo(m2, t, t.stack[callerIndex]!);
+  assert.equal(caller.fn, 'entry');
+  assert.deepEqual(caller.locals.map((p) => [p.name, p.value]), [['i', '1'], ['sum', '1']]);
+  assert.equal(m2.program!.evaluate(m2, t, callerIndex, 'sum + i * 10').value, '11');
+  assert.equal(m2.program!.evaluate(m2, t, t.stack.length - 1, 'y').value, '4');
+  assert.throws(() => m2.program!.evaluate(m2, t, callerIndex, 'sum = 3'), /side effects/);
+  // The stack shows the C frames with their positions.
+  const st = m2.stackOf(t).filter((e) => e.kind === 'c').map((e) => `${e.name}:${e.line}`);
+  assert.deepEqual(st, ['square:13', 'entry:22']);
+  assert.deepEqual(m2.program!.statementLines(info.file), [12, 13, 14, 19, 21, 22, 23, 24, 25]);
+});
+
+test('a data breakpoint stops right after the store', async () => {
+  const { m } = await kernelFor({ 'drv.c': `${HEADERS}\nint watched;\nvoid\nentry(void *arg)\n{\n\tint k = 1;\n\twatched = 7;\n\tk = 2;\n}\n` });
+  const addr = m.sym.data.get('watched')!.addr;
+  m.watchpoints = [{ id: 1, addr, size: 4 }];
+  m.policy = { shouldStop: (_m, p) => p.kind === 'data' };
+  const r = m.run(1_000_000);
+  assert.equal(r.kind, 'stopped');
+  assert.deepEqual((r as { point: StopPoint }).point.detail, { id: 1, addr });
+  assert.equal(m.mem.readI32(addr), 7);
+  const t = (r as { point: StopPoint }).point.thread;
+  // Stopped after the store: the next statement (k = 2) is where execution resumes.
+  assert.equal(m.stackOf(t)[0]!.line, 15);
+});
