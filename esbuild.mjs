@@ -34,6 +34,12 @@ for (const b of bundles) {
   try { statSync(Object.values(b.entryPoints)[0]); } catch { continue; }
   await esbuild.build({ ...common, bundle: true, outdir: 'dist', mainFields: ['module', 'main'], minifyWhitespace: true, minifySyntax: true, keepNames: true, ...b });
 }
+// 3. Benchmarks of hot paths run from bundles (cross-module calls as in dist/).
+for (const b of ['sim', 'interp', 'dap']) {
+  const src = `test/bench/${b}.ts`;
+  try { statSync(src); } catch { continue; }
+  await esbuild.build({ ...common, bundle: true, entryPoints: [src], outfile: `out/test/bench/${b}.bundle.js`, mainFields: ['module', 'main'], external: ['vscode'] });
+}
 // tree-sitter runtime and the C grammar are loaded at run time from beside the bundle.
 copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), 'dist/tree-sitter-c.wasm');

@@ -135,6 +135,11 @@ export class Memory {
   writeU64(a: number, v: bigint): void { this.check(a, 8, true); this.dv.setBigUint64(a, BigInt.asUintN(64, v), true); }
   writeU64n(a: number, v: number): void {
     this.check(a, 8, true);
+    if (v >= 0 && v < 0x100000000) {
+      this.dv.setUint32(a, v, true);
+      this.dv.setUint32(a + 4, 0, true);
+      return;
+    }
     this.dv.setUint32(a, v % 0x100000000 >>> 0, true);
     this.dv.setUint32(a + 4, Math.floor(v / 0x100000000) >>> 0, true);
   }
