@@ -1,0 +1,24 @@
+/**
+ * Leaks at the end of a run, for the `leak` exception filter: mdb's ::findleaks (kernel-sim/mdb)
+ * summarised as a count, a byte total and one line per leak group.
+ */
+import type { Machine } from '../kernel-sim/machine/machine';
+import { formatAddr } from '../kernel-sim/machine/memory';
+import { findLeaks as mdbFindLeaks } from '../kernel-sim/mdb/index';
+
+export interface LeakSummary {
+  count: number;
+  bytes: number;
+  lines: string[];
+}
+
+export function findLeaks(m: Machine): LeakSummary {
+  let r;
+  try {
+    r = mdbFindLeaks(m);
+  } catch (e) {
+    return { count: 0, bytes: 0, lines: [`::findleaks failed: ${(e as Error).message}`] };
+  }
+  const lines = r.leaks.map((l) => `${l.count} buffer(s) of ${l.bufsize} bytes (${l.cache}) leaked, allocated by ${l.caller}, first at ${formatAddr(l.buf)}`);
+  return { count: r.totalBuffers, bytes: r.totalBytes, lines };
+}

@@ -1,0 +1,1198 @@
+/**
+ * The kctx debug adapter: a DAP session over the simulated kernel (engine.ts).
+ *
+ * Transport-agnostic: `kctx dap` runs it over stdio or a loopback socket (main.ts), and the
+ * VS Code extension runs it inline (`new DebugAdapterInlineImplementation(new KctxDebugSession())`).
+ * Debug type `kctx`; threads are the simulated kthreads; every stop is `allThreadsStopped`.
+ */
+import { basename, resolve, isAbsolute } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  LoggingDebugSession, InitializedEvent, StoppedEvent, TerminatedEvent, ExitedEvent, OutputEvent, ThreadEvent,
+  BreakpointEvent, ProgressStartEvent, ProgressUpdateEvent, ProgressEndEvent, InvalidatedEvent, Thread, StackFrame, Scope, Source,
+  Handles,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { createKernel } from '../kernel-sim/kernel';
+import { loadScenarioFile, scenarioFromObject, ScenarioError, type Scenario } from '../kernel-sim/scenario';
+import { loadDriver } from '../kernel-sim/cinterp/index';
+import { createMdb, DCMD_NAMES } from '../kernel-sim/mdb/index';
+import type { Machine, PanicInfo } from '../kernel-sim/machine/machine';
+import type { KThread } from '../kernel-sim/machine/thread';
+import type { CValueView } from '../kernel-sim/cinterp/debug-api';
+import { formatAddr, parseAddr } from '../kernel-sim/machine/memory';
+import { CTXOP, stateName } from '../kernel-sim/machine/layout';
+import { ringNewestFirst } from '../kernel-sim/abi/ring';
+import { FlowFormatter } from '../kernel-sim/trace/flow';
+import { formatPanic } from '../kernel-sim/cli/run';
+import { Engine, type Outcome } from './engine';
+import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
+import { parseHitCondition } from './cond';
+import { TimelineRecorder } from './timeline';
+import {
+  threadId, findThread, visibleThreads, threadLabel, viewFrames, enteringAt, builtinListing, threadFields, cpuFields,
+  structFields, ctxopLayout, ctxopsOf, kctxState, stackText, fnName, ThreadIds, type ViewFrame, type FieldView,
+} from './view';
+import { findLeaks } from './leaks';
+
+/** Launch configuration: a scenario path or the scenario's keys inline, plus debugger options. */
+export interface KctxLaunchArgs extends DebugProtocol.LaunchRequestArguments {
+  scenario?: string;
+  cwd?: string;
+  stopOnEntry?: boolean;
+  seed?: number;
+  maxSteps?: number;
+  trace?: boolean | 'flow' | 'none';
+  showIdleThreads?: boolean;
+  [key: string]: unknown;
+}
+
+const SCENARIO_KEYS = ['kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice', 'memoryPressure', 'kernelDebug', 'description'];
+
+const FILTER_LABELS: Record<FilterId, { label: string; description: string; default?: boolean; cond: string }> = {
+  swtch: { label: 'swtch', description: 'Every context switch (before resume() runs)', cond: 'e.g. to == "vcpu1" (names: from, to, cpu, why)' },
+  ctxop: { label: 'ctxop', description: 'Every ctxop hook the kernel calls (save, restore, fork, lwp_create, exit, free)', cond: 'e.g. op == "save" && handler =~ "^vmm_" (names: op, handler, thread, cpu, ctx, arg)' },
+  panic: { label: 'panic', description: 'A kernel panic (BAD TRAP, VERIFY, a fault in the driver)', default: true, cond: 'e.g. message =~ "BAD TRAP"' },
+  assert: { label: 'assert', description: 'A failed ASSERT/VERIFY', cond: 'e.g. message =~ "vmm.c"' },
+  'sleep-preempt-disabled': { label: 'sleep-preempt-disabled', description: 'A sleeping operation with preemption disabled (the illumos#13915 hazard)', default: true, cond: 'e.g. thread == "vcpu0"' },
+  deadlock: { label: 'deadlock', description: 'A lock cycle, or every thread blocked', default: true, cond: 'e.g. thread == "vcpu0"' },
+  leak: { label: 'leak', description: 'Leaked kmem buffers when the scenario ends (::findleaks)', cond: 'e.g. count > 1' },
+};
+
+type VarRef =
+  | { k: 'cvals'; list: () => CValueView[]; thread?: number; frameIndex?: number }
+  | { k: 'thread'; addr: number }
+  | { k: 'cpu'; id: number }
+  | { k: 'ctxops'; addr: number }
+  | { k: 'ctxop'; ctx: number }
+  | { k: 'bvars'; addr: number; frameIndex: number }
+  | { k: 'runq'; id: number };
+
+interface FrameRef {
+  thread: number;
+  frame: ViewFrame;
+}
+
+const ERR = {
+  notLaunched: 3001,
+  running: 3002,
+  launch: 3003,
+  bad: 3004,
+  noThread: 3005,
+  eval: 3006,
+  ended: 3007,
+  internal: 3099,
+};
+
+export class KctxDebugSession extends LoggingDebugSession {
+  private engine: Engine | null = null;
+  private scenario: Scenario | null = null;
+  private launchArgs: KctxLaunchArgs | null = null;
+  private bps = new Breakpoints();
+  private configDone!: Promise<void>;
+  private resolveConfigDone!: () => void;
+  private vars = new Handles<VarRef>();
+  private frames = new Handles<FrameRef>();
+  private sourceRefs = new Map<string, number>();
+  private sourceTexts = new Map<number, string>();
+  private reportedThreads = new Set<number>();
+  private client: DebugProtocol.InitializeRequestArguments = { adapterID: 'kctx' };
+  private showIdle = false;
+  private timeline: TimelineRecorder | null = null;
+  private flowLines: string[] = [];
+  private flowDropped = 0;
+  private mdb: { m: Machine; engine: { execute(line: string): string } } | null = null;
+  private tids: ThreadIds = new ThreadIds(() => this.engine!.m);
+  /** The run ended (end, panic, hang, step limit): continuing ends the session. */
+  private terminal: { code: number } | null = null;
+  private terminatedSent = false;
+  private progressSeq = 0;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.newConfigDone();
+    // A malformed message must not end the session: the base class shuts down on 'error'.
+    this.removeAllListeners('error');
+    this.on('error', (event: DebugProtocol.Event) => {
+      this.sendEvent(new OutputEvent(`kctx: ignored a malformed message: ${String(event?.body ?? '')}\n`, 'stderr'));
+    });
+    this.bps.onLog = (text) => this.sendEvent(new OutputEvent(text, 'console'));
+  }
+
+  private newConfigDone(): void {
+    this.configDone = new Promise((r) => (this.resolveConfigDone = r));
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (!request || typeof request !== 'object' || typeof request.command !== 'string') {
+      const bad = { seq: 0, type: 'response', request_seq: typeof request?.seq === 'number' ? request.seq : 0, command: String(request?.command ?? ''), success: false } as DebugProtocol.Response;
+      this.sendErrorResponse(bad, ERR.bad, 'malformed request');
+      return;
+    }
+    if (request.arguments !== undefined && (request.arguments === null || typeof request.arguments !== 'object')) {
+      const r = { seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: false } as DebugProtocol.Response;
+      this.sendErrorResponse(r, ERR.bad, `${request.command}: arguments must be an object`);
+      return;
+    }
+    if (request.arguments === undefined && request.command !== 'initialize') request.arguments = {};
+    super.dispatchRequest(request);
+  }
+
+  /** Runs a handler; an exception becomes an error response (the session keeps serving). */
+  private guard(response: DebugProtocol.Response, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(response, ERR.bad, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private fail(response: DebugProtocol.Response, id: number, message: string, showUser = true): void {
+    this.sendErrorResponse(response, { id, format: '{_msg}', variables: { _msg: message }, showUser });
+  }
+
+  private need(response: DebugProtocol.Response, opts: { stopped?: boolean } = {}): Engine | null {
+    if (!this.engine) {
+      this.fail(response, ERR.notLaunched, `${response.command}: no program is running (launch first)`, false);
+      return null;
+    }
+    if (opts.stopped && this.engine.running) {
+      this.fail(response, ERR.running, `${response.command}: the kernel is running (pause first)`, false);
+      return null;
+    }
+    return this.engine;
+  }
+
+  private m(): Machine {
+    return this.engine!.m;
+  }
+
+  // ------------------------------------------------------------------ initialize / launch
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.client = args ?? { adapterID: 'kctx' };
+    response.body = {
+      ...response.body,
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsDataBreakpoints: true,
+      supportsBreakpointLocationsRequest: true,
+      exceptionBreakpointFilters: FILTER_IDS.map((id) => ({
+        filter: id, label: FILTER_LABELS[id].label, description: FILTER_LABELS[id].description, default: FILTER_LABELS[id].default ?? false,
+        supportsCondition: true, conditionDescription: FILTER_LABELS[id].cond,
+      })),
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: true,
+      supportsStepBack: true,
+      supportsRestartRequest: true,
+      supportsTerminateRequest: true,
+      supportsDelayedStackTraceLoading: true,
+      supportsEvaluateForHovers: true,
+      supportsSetVariable: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: [':', '$', '>', '.'],
+      supportsReadMemoryRequest: true,
+      supportsSteppingGranularity: false,
+      supportsSingleThreadExecutionRequests: false,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.resolveConfigDone();
+    this.sendResponse(response);
+  }
+
+  private async loadScenario(args: KctxLaunchArgs): Promise<Scenario> {
+    const cwd = typeof args.cwd === 'string' ? args.cwd : process.cwd();
+    if (typeof args.scenario === 'string' && args.scenario) {
+      const p = isAbsolute(args.scenario) ? args.scenario : resolve(cwd, args.scenario);
+      return loadScenarioFile(p);
+    }
+    if (args.scenario !== undefined && typeof args.scenario !== 'string') throw new ScenarioError('launch configuration', 1, 1, '"scenario": expected the path of a .ksim.json file');
+    const obj: Record<string, unknown> = {};
+    for (const k of SCENARIO_KEYS) if (args[k] !== undefined) obj[k] = args[k];
+    if (!Object.keys(obj).length) throw new ScenarioError('launch configuration', 1, 1, 'give "scenario" (a .ksim.json path) or the scenario keys inline ("kernel", "threads", ...)');
+    return scenarioFromObject(obj, 'launch configuration', cwd);
+  }
+
+  private async build(args: KctxLaunchArgs): Promise<Engine> {
+    const s = await this.loadScenario(args);
+    if (args.seed !== undefined && (!Number.isInteger(args.seed) || (args.seed as number) < 0)) throw new ScenarioError(s.file, 1, 1, `"seed": expected a non-negative integer, got ${JSON.stringify(args.seed)}`);
+    if (args.maxSteps !== undefined && (!Number.isInteger(args.maxSteps) || (args.maxSteps as number) < 1)) throw new ScenarioError(s.file, 1, 1, `"maxSteps": expected a positive integer, got ${JSON.stringify(args.maxSteps)}`);
+    const m = await createKernel(s, { seed: args.seed, loadDriver });
+    this.scenario = s;
+    this.showIdle = args.showIdleThreads === true;
+    this.timeline = new TimelineRecorder(m, (a) => this.tids.of(a));
+    const traceOn = args.trace === true || args.trace === 'flow';
+    const flow = traceOn ? new FlowFormatter((l) => this.flowLine(l), { threadName: (a) => m.byAddr.get(a)?.name ?? formatAddr(a) }) : undefined;
+    const engine = new Engine(m, {
+      console: (text) => this.sendEvent(new OutputEvent(text, 'stdout')),
+      flow,
+      timeline: this.timeline,
+    }, { maxSteps: args.maxSteps, bps: this.bps });
+    return engine;
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: KctxLaunchArgs): Promise<void> {
+    if (this.engine) return this.fail(response, ERR.launch, 'launch: already launched');
+    this.launchArgs = { ...args };
+    let engine: Engine;
+    try {
+      engine = await this.build(args);
+    } catch (e) {
+      return this.launchError(response, e);
+    }
+    this.engine = engine;
+    this.mdb = null;
+    this.reverifyBreakpoints();
+    this.sendEvent(new InitializedEvent());
+    // Breakpoints and filters arrive now; start once the client says configuration is done.
+    await Promise.race([this.configDone, new Promise((r) => setTimeout(r, 5000))]);
+    this.sendResponse(response);
+    if (args.noDebug) return void this.runNoDebug();
+    this.announceThreads();
+    if (args.stopOnEntry) this.reportStop('entry');
+    else void this.resume('continue');
+  }
+
+  private launchError(response: DebugProtocol.Response, e: unknown): void {
+    if (e instanceof ScenarioError) {
+      this.sendErrorResponse(response, { id: ERR.launch, format: '{_file}:{_line}:{_column}: {_reason}', variables: { _file: e.file, _line: String(e.line), _column: String(e.column), _reason: e.reason }, showUser: true });
+      return;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    this.fail(response, ERR.launch, msg);
+  }
+
+  protected override attachRequest(response: DebugProtocol.AttachResponse): void {
+    this.fail(response, ERR.bad, 'attach: the kctx simulator has nothing to attach to; use "request": "launch"');
+  }
+
+  /** Run without debugging: to the end, streaming the console and the trace. */
+  private async runNoDebug(): Promise<void> {
+    const e = this.engine!;
+    e.bps.filters.clear();
+    e.bps.lines.clear();
+    e.bps.fns = [];
+    const o = await e.continue((ms) => this.progress('Running the scenario', ms));
+    this.progressDone();
+    this.flushFlow();
+    this.finish(o);
+  }
+
+  protected override restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
+    void (async () => {
+      const old = this.engine;
+      if (!old || !this.launchArgs) return this.fail(response, ERR.notLaunched, 'restart: not launched');
+      if (old.running) old.cancel();
+      const next = { ...this.launchArgs, ...((args?.arguments as KctxLaunchArgs | undefined) ?? {}) };
+      let engine: Engine;
+      try {
+        engine = await this.build(next);
+      } catch (e) {
+        return this.launchError(response, e);
+      }
+      this.launchArgs = next;
+      this.engine = engine;
+      this.mdb = null;
+      this.terminal = null;
+      this.reverifyBreakpoints();
+      this.sendResponse(response);
+      this.sendEvent(new OutputEvent('kctx: restarted the scenario\n', 'console'));
+      this.announceThreads();
+      if (next.stopOnEntry) this.reportStop('entry');
+      else void this.resume('continue');
+    })();
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.engine?.cancel();
+    this.sendResponse(response);
+    this.sendTerminated();
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments, request?: DebugProtocol.Request): void {
+    this.engine?.cancel();
+    super.disconnectRequest(response, args, request);
+  }
+
+  private sendTerminated(exitCode?: number): void {
+    if (this.terminatedSent) return;
+    this.terminatedSent = true;
+    if (exitCode !== undefined) this.sendEvent(new ExitedEvent(exitCode));
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  // ------------------------------------------------------------------ breakpoints
+
+  private static bpOut(bp: LineBp, source: DebugProtocol.Source): DebugProtocol.Breakpoint {
+    const b: DebugProtocol.Breakpoint = { id: bp.id, verified: bp.verified, line: bp.line, source };
+    if (bp.message) b.message = bp.message;
+    if (!bp.verified) (b as { reason?: string }).reason = 'failed';
+    return b;
+  }
+
+  /** Places a line breakpoint on the first statement at or after the line (or the last before). */
+  private placeLine(bp: LineBp): void {
+    const m = this.engine?.m;
+    if (!m) {
+      bp.verified = false;
+      bp.message = 'pending: the scenario is not loaded yet';
+      return;
+    }
+    if (!m.program) {
+      bp.verified = false;
+      bp.message = 'the scenario runs no driver C code (built-in workloads only)';
+      return;
+    }
+    const known = m.program.sources().map((p) => Breakpoints.normPath(p));
+    if (!known.includes(bp.file)) {
+      bp.verified = false;
+      bp.message = `${basename(bp.file)} is not one of the scenario's sources`;
+      return;
+    }
+    const lines = m.program.statementLines(bp.file);
+    const at = lines.find((l) => l >= bp.requested) ?? lines[lines.length - 1];
+    if (at === undefined) {
+      bp.verified = false;
+      bp.message = 'no statement in this file';
+      return;
+    }
+    bp.line = at;
+    bp.verified = true;
+    bp.message = undefined;
+  }
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    this.guard(response, () => {
+      const path = args.source?.path;
+      if (typeof path !== 'string' || !path) {
+        // Listings of built-in workloads (sourceReference) and unknown sources: nothing to set.
+        response.body = { breakpoints: (args.breakpoints ?? []).map((b) => ({ verified: false, line: b.line, message: 'breakpoints need a C source file of the scenario' })) };
+        this.sendResponse(response);
+        return;
+      }
+      const file = Breakpoints.normPath(path);
+      const list: LineBp[] = [];
+      const given: DebugProtocol.SourceBreakpoint[] = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+      for (const b of given) {
+        if (!Number.isInteger(b.line)) throw new Error('setBreakpoints: each breakpoint needs an integer line');
+        const bp: LineBp = { id: this.bps.id(), file, line: b.line, requested: b.line, verified: false, hits: 0 };
+        if (b.condition && b.condition.trim()) bp.condition = b.condition;
+        if (b.logMessage !== undefined) bp.log = b.logMessage;
+        if (b.hitCondition && b.hitCondition.trim()) {
+          try {
+            bp.hit = parseHitCondition(b.hitCondition);
+          } catch (e) {
+            bp.message = (e as Error).message;
+          }
+        }
+        const badHit = bp.message;
+        this.placeLine(bp);
+        if (badHit) {
+          bp.verified = false;
+          bp.message = badHit;
+        }
+        if (bp.verified && bp.condition && this.engine?.m.program) {
+          // Check that the condition parses in the breakpoint's file (globals scope).
+          try {
+            this.engine.m.program.evaluate(this.engine.m, undefined, undefined, bp.condition, false);
+          } catch (e) {
+            const msg = (e as Error).message;
+            if (/parse|syntax|undeclared|unknown/i.test(msg) && !/not in scope|undeclared identifier/i.test(msg)) {
+              bp.verified = false;
+              bp.message = `condition: ${msg}`;
+            }
+          }
+        }
+        list.push(bp);
+      }
+      if (list.length) this.bps.lines.set(file, list);
+      else this.bps.lines.delete(file);
+      response.body = { breakpoints: list.map((bp) => KctxDebugSession.bpOut(bp, { path, name: basename(path) })) };
+      this.sendResponse(response);
+    });
+  }
+
+  /** After the scenario loads: verify breakpoints set before, and tell the client. */
+  private reverifyBreakpoints(): void {
+    for (const [file, list] of this.bps.lines) {
+      for (const bp of list) {
+        const before = `${bp.verified}:${bp.line}`;
+        this.placeLine(bp);
+        if (`${bp.verified}:${bp.line}` !== before) this.sendEvent(new BreakpointEvent('changed', KctxDebugSession.bpOut(bp, { path: file, name: basename(file) })));
+      }
+    }
+    if (this.bps.fns.length) {
+      const m = this.m();
+      const again = this.bps.setFunctions(m, this.bps.fns.map((f) => ({ name: f.name, condition: f.cond?.source ?? f.cText })));
+      for (const f of again) this.sendEvent(new BreakpointEvent('changed', { id: f.id, verified: f.verified, message: f.message }));
+    }
+  }
+
+  protected override breakpointLocationsRequest(response: DebugProtocol.BreakpointLocationsResponse, args: DebugProtocol.BreakpointLocationsArguments): void {
+    this.guard(response, () => {
+      const m = this.engine?.m;
+      const path = args.source?.path;
+      const end = args.endLine ?? args.line;
+      let lines: number[] = [];
+      if (m?.program && path) lines = m.program.statementLines(Breakpoints.normPath(path)).filter((l) => l >= args.line && l <= end);
+      response.body = { breakpoints: lines.map((line) => ({ line })) };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.guard(response, () => {
+      const list = (args.breakpoints ?? []).map((b) => ({ name: String(b?.name ?? ''), condition: b?.condition, hitCondition: b?.hitCondition }));
+      const fns = this.bps.setFunctions(this.engine?.m ?? null, list);
+      response.body = { breakpoints: fns.map((f) => ({ id: f.id, verified: f.verified, message: f.message, ...(f.verified ? {} : { reason: 'failed' }) }) as DebugProtocol.Breakpoint) };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    this.guard(response, () => {
+      const list: Array<{ id: string; condition?: string }> = [];
+      for (const f of args.filters ?? []) if (typeof f === 'string') list.push({ id: f });
+      for (const o of args.filterOptions ?? []) if (o && typeof o.filterId === 'string') list.push({ id: o.filterId, condition: o.condition });
+      const res = this.bps.setFilters(list);
+      response.body = { breakpoints: res.map((r) => ({ verified: r.verified, message: r.message })) };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    this.guard(response, () => {
+      const none = (why: string) => {
+        response.body = { dataId: null, description: why };
+        this.sendResponse(response);
+      };
+      if (!this.engine) return none('not launched');
+      let view: { name: string; addr?: number; size?: number } | undefined;
+      if (args.variablesReference) {
+        const ref = this.vars.get(args.variablesReference);
+        if (ref?.k === 'cvals') view = ref.list().find((v) => v.name === args.name);
+      } else if (args.name && this.m().program) {
+        try {
+          view = this.m().program!.evaluate(this.m(), undefined, undefined, args.name, false);
+          view = { ...view, name: args.name };
+        } catch {
+          view = undefined;
+        }
+      }
+      if (!view || view.addr === undefined || !view.size) return none(`${args.name}: only driver variables (globals, locals, struct members) can be watched`);
+      const size = Math.min(view.size, 64);
+      response.body = { dataId: `${view.addr}:${size}:${view.name}`, description: `${view.name} (${size} bytes at ${formatAddr(view.addr)})`, accessTypes: ['write'], canPersist: false };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.guard(response, () => {
+      this.bps.data = [];
+      const out: DebugProtocol.Breakpoint[] = [];
+      for (const b of args.breakpoints ?? []) {
+        const mt = /^(\d+):(\d+):(.*)$/.exec(String(b?.dataId ?? ''));
+        if (!mt || (b.accessType && b.accessType !== 'write')) {
+          out.push({ verified: false, message: mt ? 'only writes can be watched' : `bad dataId '${String(b?.dataId)}'` });
+          continue;
+        }
+        const id = this.bps.id();
+        const db = { id, dataId: b.dataId, addr: Number(mt[1]), size: Number(mt[2]), description: mt[3]!, condition: b.condition, hits: 0, hit: b.hitCondition ? parseHitCondition(b.hitCondition) : undefined };
+        this.bps.data.push(db);
+        out.push({ id, verified: true, message: `${db.description} (break on write)` });
+      }
+      if (this.engine) this.m().watchpoints = this.bps.data.map((d) => ({ id: d.id, addr: d.addr, size: d.size }));
+      response.body = { breakpoints: out };
+      this.sendResponse(response);
+    });
+  }
+
+  // ------------------------------------------------------------------ execution
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    if (!this.need(response, { stopped: true })) return;
+    response.body = { allThreadsContinued: true };
+    this.sendResponse(response);
+    void this.resume('continue');
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.stepCommon(response, 'next', args.threadId);
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.stepCommon(response, 'in', args.threadId);
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.stepCommon(response, 'out', args.threadId);
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.stepCommon(response, 'back', args.threadId);
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    if (!this.need(response, { stopped: true })) return;
+    this.sendResponse(response);
+    void this.resume('reverse');
+  }
+
+  private stepCommon(response: DebugProtocol.Response, kind: 'next' | 'in' | 'out' | 'back', threadIdArg: unknown): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    const m = e.m;
+    let addr = e.cur.thread;
+    if (threadIdArg !== undefined) {
+      if (typeof threadIdArg !== 'number') return this.fail(response, ERR.noThread, `${response.command}: threadId must be a number`, false);
+      const t = findThread(m, threadIdArg);
+      // A thread that is gone (it exited) steps as the current thread.
+      if (t) addr = t.addr;
+      else if (!this.reportedThreads.has(threadIdArg)) return this.fail(response, ERR.noThread, `${response.command}: no thread ${threadIdArg}`, false);
+    }
+    this.sendResponse(response);
+    void this.resume(kind, addr);
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    const e = this.need(response);
+    if (!e) return;
+    this.sendResponse(response);
+    if (e.running) e.pause();
+    else this.reportStop('pause');
+  }
+
+  private running = false;
+
+  private async resume(kind: 'continue' | 'next' | 'in' | 'out' | 'back' | 'reverse', thread?: number): Promise<void> {
+    const e = this.engine!;
+    if (this.running) return;
+    this.vars.reset();
+    this.frames.reset();
+    if (this.terminal && kind !== 'back' && kind !== 'reverse') {
+      // The run is over (end, panic, hang): going on ends the session.
+      this.sendTerminated(this.terminal.code);
+      return;
+    }
+    this.running = true;
+    let o: Outcome;
+    const slow = (ms: number) => this.progress(kind === 'back' || kind === 'reverse' ? 'Replaying the run backwards' : 'Running', ms);
+    try {
+      switch (kind) {
+        case 'continue': o = await e.continue(slow); break;
+        case 'next': case 'in': case 'out': o = await e.step(kind, thread ?? e.cur.thread, slow); break;
+        case 'back': o = await e.reverse('step', thread ?? e.cur.thread, slow); break;
+        case 'reverse': o = await e.reverse('continue', thread ?? e.cur.thread, slow); break;
+      }
+    } catch (err) {
+      this.running = false;
+      this.progressDone();
+      this.sendEvent(new OutputEvent(`kctx: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`, 'stderr'));
+      this.reportStop('pause', 'internal error (see the console)');
+      return;
+    }
+    this.running = false;
+    this.progressDone();
+    this.flushFlow();
+    if (this.engine !== e || o.kind === 'cancelled') return;
+    if (kind === 'back' || kind === 'reverse') this.terminal = null;
+    this.finish(o);
+  }
+
+  /** Reports an outcome: a stop, or the end of the run (which may stop first on a filter). */
+  private finish(o: Outcome): void {
+    const e = this.engine!;
+    const noDebug = this.launchArgs?.noDebug === true;
+    switch (o.kind) {
+      case 'stopped':
+        this.reportStop(e.cur.reason);
+        return;
+      case 'end': {
+        const leaks = findLeaks(e.m);
+        const summary = `kctx: the scenario ended at tick ${e.m.lbolt}: ${e.m.stats.switches} context switches, ${e.m.stats.hooks} ctxop hook calls, ${e.m.stats.steps} steps${leaks.count ? `; ${leaks.count} leaked buffer(s), ${leaks.bytes} bytes` : ''}\n`;
+        this.sendEvent(new OutputEvent(summary, 'console'));
+        const f = e.bps.filters.get('leak');
+        if (!noDebug && leaks.count && f && (!f.cond || f.cond.test({ count: leaks.count, bytes: leaks.bytes }))) {
+          this.terminal = { code: 0 };
+          this.timeline?.addMark(0, 'leak', `${leaks.count} buffer(s)`);
+          e.cur.reason = 'exception';
+          e.cur.decision = { reason: 'exception', filter: 'leak', description: `Paused: ${leaks.count} leaked buffer(s) at the end of the run`, text: leaks.lines[0], message: leaks.lines.join('\n') };
+          e.cur.thread = (e.m.threads.find((t) => t.role === 'reaper') ?? e.m.threads[0])!.addr;
+          this.reportStop('exception');
+          return;
+        }
+        this.sendTerminated(0);
+        return;
+      }
+      case 'panic': {
+        const lines = formatPanic(e.m);
+        this.sendEvent(new OutputEvent(lines.join('\n') + '\n', 'stderr'));
+        const info = o.info;
+        const isAssert = /^assertion failed|VERIFY|ASSERT/.test(info.message);
+        const env = { thread: e.m.byAddr.get(info.thread)?.name ?? formatAddr(info.thread), cpu: info.cpu, message: info.message };
+        const pick = (['assert', 'panic'] as FilterId[]).find((id) => {
+          if (id === 'assert' && !isAssert) return false;
+          const f = e.bps.filters.get(id);
+          return f && (!f.cond || f.cond.test(env));
+        });
+        if (!noDebug && pick) {
+          this.terminal = { code: 3 };
+          e.cur.reason = 'exception';
+          e.cur.thread = info.thread;
+          e.cur.decision = { reason: 'exception', filter: pick, description: `Paused on ${pick === 'assert' ? 'a failed assertion' : 'a kernel panic'}`, text: `panic[cpu${info.cpu}]: ${info.message}`, message: info.message };
+          this.panicStack = info;
+          this.reportStop('exception');
+          return;
+        }
+        this.sendTerminated(3);
+        return;
+      }
+      case 'deadlock': {
+        this.sendEvent(new OutputEvent(`kctx: the kernel hung: ${o.message}\n`, 'stderr'));
+        const f = e.bps.filters.get('deadlock');
+        if (!noDebug && f && (!f.cond || f.cond.test({ message: o.message, thread: '', cpu: 0 }))) {
+          this.terminal = { code: 4 };
+          const stuck = e.m.threads.find((t) => t.blockedOn && t.role !== 'reaper');
+          e.cur.reason = 'exception';
+          if (stuck) e.cur.thread = stuck.addr;
+          e.cur.decision = { reason: 'exception', filter: 'deadlock', description: 'Paused: every thread is blocked', text: o.message, message: o.message };
+          this.reportStop('exception');
+          return;
+        }
+        this.sendTerminated(4);
+        return;
+      }
+      case 'limit': {
+        const msg = `the run reached maxSteps (${e.maxSteps} steps) before the scenario ended: an endless loop in the driver, or raise "maxSteps"`;
+        this.sendEvent(new OutputEvent(`kctx: ${msg}\n`, 'stderr'));
+        if (noDebug) return this.sendTerminated(4);
+        this.terminal = { code: 4 };
+        e.cur.reason = 'exception';
+        e.cur.decision = { reason: 'exception', description: 'Paused: step limit reached', text: msg, message: msg };
+        this.reportStop('exception');
+        return;
+      }
+      case 'cancelled':
+        return;
+    }
+  }
+
+  private panicStack: PanicInfo | null = null;
+
+  /** Thread started/exited events for changes in the visible thread list. */
+  private announceThreads(): void {
+    const m = this.m();
+    const now = new Set(visibleThreads(m, this.showIdle).map((t) => threadId(t)));
+    for (const id of now) if (!this.reportedThreads.has(id)) this.sendEvent(new ThreadEvent('started', id));
+    for (const id of this.reportedThreads) if (!now.has(id)) this.sendEvent(new ThreadEvent('exited', id));
+    this.reportedThreads = now;
+  }
+
+  private reportStop(reason: string, note?: string): void {
+    const e = this.engine!;
+    this.vars.reset();
+    this.frames.reset();
+    this.announceThreads();
+    const d = e.cur.decision;
+    let t = e.m.byAddr.get(e.cur.thread);
+    if (!t || (t.isIdle && !this.showIdle)) t = visibleThreads(e.m, this.showIdle).find((x) => x.cpu >= 0 && e.m.cpus[x.cpu]?.thread === x) ?? visibleThreads(e.m, this.showIdle)[0];
+    if (reason === 'pause' || reason === 'entry') e.cur.reason = reason;
+    const ev = new StoppedEvent(reason, t ? threadId(t) : undefined) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    const point = e.cur.point;
+    let description = d?.description;
+    let text = d?.text;
+    if (!description) {
+      if (reason === 'entry') description = 'Paused on entry (before the first thread runs)';
+      else if (reason === 'pause') description = note ? `Paused: ${note}` : 'Paused';
+      else if (reason === 'step') description = 'Paused after a step';
+    }
+    if (!text && point && (reason === 'step' || reason === 'pause')) {
+      if (point.kind === 'swtch') text = `at swtch: ${point.from?.name} -> ${point.to?.name}`;
+      else if (point.kind === 'hook') text = `at the ctxop ${point.op} hook ${point.handler}`;
+      else if (point.kind === 'function') text = `calling ${point.name}`;
+    }
+    if (description) ev.body.description = description;
+    if (text) ev.body.text = text;
+    if (d?.hitIds?.length) ev.body.hitBreakpointIds = d.hitIds;
+    ev.body.preserveFocusHint = false;
+    this.sendEvent(ev);
+  }
+
+  // ------------------------------------------------------------------ output
+
+  private flowLine(l: string): void {
+    if (this.flowLines.length < 5000) this.flowLines.push(l);
+    else this.flowDropped++;
+  }
+
+  private flushFlow(): void {
+    if (!this.flowLines.length) return;
+    const n = this.flowLines.length + this.flowDropped;
+    const head = new OutputEvent(`flow trace (${n} lines)\n`, 'console') as DebugProtocol.OutputEvent;
+    head.body.group = 'startCollapsed';
+    this.sendEvent(head);
+    let text = this.flowLines.join('\n') + '\n';
+    if (this.flowDropped) text += `... ${this.flowDropped} more lines (kctx run SCENARIO --trace flow prints them all)\n`;
+    this.sendEvent(new OutputEvent(text, 'console'));
+    const end = new OutputEvent('', 'console') as DebugProtocol.OutputEvent;
+    end.body.group = 'end';
+    this.sendEvent(end);
+    this.flowLines = [];
+    this.flowDropped = 0;
+  }
+
+  private progressId: string | null = null;
+  private progressAt = 0;
+
+  private progress(title: string, ms: number): void {
+    if (!this.client.supportsProgressReporting || ms < 300) return;
+    const m = this.m();
+    const msg = `tick ${m.lbolt}, ${m.stats.switches} switches, ${m.stats.steps} steps`;
+    if (!this.progressId) {
+      this.progressId = `kctx-${++this.progressSeq}`;
+      this.progressAt = performance.now();
+      this.sendEvent(new ProgressStartEvent(this.progressId, title, msg));
+    } else if (performance.now() - this.progressAt > 250) {
+      this.progressAt = performance.now();
+      this.sendEvent(new ProgressUpdateEvent(this.progressId, msg));
+    }
+  }
+
+  private progressDone(): void {
+    if (!this.progressId) return;
+    this.sendEvent(new ProgressEndEvent(this.progressId));
+    this.progressId = null;
+  }
+
+  // ------------------------------------------------------------------ threads, stacks
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    if (!this.engine) {
+      response.body = { threads: [] };
+      this.sendResponse(response);
+      return;
+    }
+    const m = this.m();
+    response.body = { threads: visibleThreads(m, this.showIdle).map((t) => new Thread(threadId(t), threadLabel(m, t))) };
+    this.sendResponse(response);
+  }
+
+  private sourceFor(f: ViewFrame): DebugProtocol.Source | undefined {
+    if (f.kind === 'c' && f.file) return new Source(basename(f.file), f.file);
+    if (f.kind === 'builtin' && f.program) {
+      const name = `builtin:${f.program}`;
+      let ref = this.sourceRefs.get(name);
+      if (!ref) {
+        ref = this.sourceRefs.size + 1000;
+        this.sourceRefs.set(name, ref);
+        this.sourceTexts.set(ref, builtinListing(this.m(), f.program).join('\n') + '\n');
+      }
+      const s = new Source(name, undefined, ref, 'kctx', 'builtin') as DebugProtocol.Source;
+      s.presentationHint = 'deemphasize';
+      return s;
+    }
+    return undefined;
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    this.guard(response, () => {
+      const m = e.m;
+      const t = typeof args.threadId === 'number' ? findThread(m, args.threadId) : undefined;
+      if (!t) {
+        response.body = { stackFrames: [], totalFrames: 0 };
+        this.sendResponse(response);
+        return;
+      }
+      const all = viewFrames(m, t, enteringAt(m, e.cur.point, e.cur.decision, t));
+      const start = Math.max(0, Number(args.startFrame ?? 0) || 0);
+      const levels = Number(args.levels ?? 0) || all.length;
+      const page = all.slice(start, start + levels);
+      response.body = {
+        totalFrames: all.length,
+        stackFrames: page.map((f) => {
+          const id = this.frames.create({ thread: t.addr, frame: f });
+          const args2 = f.args.length ? `(${f.args.map((a) => formatAddr(a)).join(', ')})` : '';
+          const name = f.kind === 'c' ? f.name : `${f.name}${args2}`;
+          const sf = new StackFrame(id, name, undefined, f.line ?? 0, f.column ?? 0) as DebugProtocol.StackFrame;
+          const src = this.sourceFor(f);
+          if (src) sf.source = src;
+          if (f.kind === 'kernel') sf.presentationHint = 'subtle';
+          if (f.kind === 'entering') sf.presentationHint = 'normal';
+          return sf;
+        }),
+      };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    const ref = args.source?.sourceReference ?? args.sourceReference;
+    const text = ref ? this.sourceTexts.get(ref) : undefined;
+    if (text === undefined) return this.fail(response, ERR.bad, `source: no source with reference ${String(ref)}`, false);
+    response.body = { content: text, mimeType: 'text/plain' };
+    this.sendResponse(response);
+  }
+
+  // ------------------------------------------------------------------ scopes, variables
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    this.guard(response, () => {
+      const fr = this.frames.get(args.frameId);
+      if (!fr) throw new Error(`scopes: no frame ${args.frameId}`);
+      const m = e.m;
+      const t = m.byAddr.get(fr.thread);
+      if (!t) throw new Error('scopes: the thread is gone');
+      const scopes: DebugProtocol.Scope[] = [];
+      const f = fr.frame;
+      if (f.kind === 'c' && m.program) {
+        const cf = t.stack[f.frameIndex]!;
+        const info = m.program.frameInfo(m, t, cf);
+        const s = new Scope('Locals', this.vars.create({ k: 'cvals', list: () => [...info.params, ...info.locals], thread: t.addr, frameIndex: f.frameIndex }), false) as DebugProtocol.Scope;
+        s.presentationHint = 'locals';
+        s.namedVariables = info.params.length + info.locals.length;
+        scopes.push(s);
+      } else if (f.kind === 'builtin') {
+        const s = new Scope('Locals', this.vars.create({ k: 'bvars', addr: t.addr, frameIndex: f.frameIndex }), false) as DebugProtocol.Scope;
+        s.presentationHint = 'locals';
+        scopes.push(s);
+      }
+      if (m.program) scopes.push(new Scope('Globals', this.vars.create({ k: 'cvals', list: () => m.program!.globals(m) }), true));
+      scopes.push(new Scope(`Thread ${t.name} (kthread_t)`, this.vars.create({ k: 'thread', addr: t.addr }), false));
+      const cpuId = t.cpu >= 0 ? t.cpu : 0;
+      scopes.push(new Scope(`CPU ${cpuId} (cpu_t)`, this.vars.create({ k: 'cpu', id: cpuId }), true));
+      response.body = { scopes };
+      this.sendResponse(response);
+    });
+  }
+
+  private cvar(v: CValueView, ref?: VarRef): DebugProtocol.Variable {
+    const out: DebugProtocol.Variable = { name: v.name, value: v.value, type: v.type, variablesReference: 0 };
+    if (v.children) out.variablesReference = this.vars.create({ k: 'cvals', list: v.children, thread: ref && ref.k === 'cvals' ? ref.thread : undefined, frameIndex: ref && ref.k === 'cvals' ? ref.frameIndex : undefined });
+    if (v.addr !== undefined) out.memoryReference = formatAddr(v.addr);
+    return out;
+  }
+
+  private fieldVar(f: FieldView): DebugProtocol.Variable {
+    return { name: f.name, value: f.value, type: f.type, variablesReference: 0, memoryReference: formatAddr(f.addr) };
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    this.guard(response, () => {
+      const ref = this.vars.get(args.variablesReference);
+      if (!ref) throw new Error(`variables: no variables with reference ${args.variablesReference} (they expire at each step)`);
+      const m = e.m;
+      let out: DebugProtocol.Variable[] = [];
+      switch (ref.k) {
+        case 'cvals':
+          out = ref.list().map((v) => this.cvar(v, ref));
+          break;
+        case 'thread': {
+          const t = m.byAddr.get(ref.addr);
+          if (!t) throw new Error('variables: the thread is gone');
+          const fields = threadFields(m, t);
+          const ctx = fields.findIndex((f) => f.name === 't_ctx');
+          const ring = ringNewestFirst(m, t);
+          out = fields.map((f) => this.fieldVar(f));
+          out.splice(ctx + 1, 0, {
+            name: 'ctxops (save order)', value: ring.length ? `${ring.length} ctxop(s): ${ctxopsOf(m, t).map((c) => c.save ?? c.restore ?? c.free ?? '?').join(', ')}` : 'none',
+            variablesReference: ring.length ? this.vars.create({ k: 'ctxops', addr: t.addr }) : 0, indexedVariables: ring.length,
+          });
+          out.unshift({ name: 'state', value: `${stateName(m.tState(t))}${t.blockedOn ? ` (blocked on ${t.blockedOn.kind})` : ''}`, variablesReference: 0 });
+          out.unshift({ name: 'address', value: formatAddr(t.addr), variablesReference: 0, memoryReference: formatAddr(t.addr) });
+          break;
+        }
+        case 'ctxops': {
+          const t = m.byAddr.get(ref.addr);
+          const ring = t ? ringNewestFirst(m, t) : [];
+          const views = t ? ctxopsOf(m, t) : [];
+          out = ring.map((c, i) => ({
+            name: `[${i}]`, value: `${formatAddr(c)}: ${views[i]?.save ?? '-'} / ${views[i]?.restore ?? '-'} arg=${views[i]?.arg ?? '0'}`,
+            variablesReference: this.vars.create({ k: 'ctxop', ctx: c }), memoryReference: formatAddr(c), type: 'struct ctxop *',
+          }));
+          break;
+        }
+        case 'ctxop':
+          out = structFields(m, ctxopLayout(m), ref.ctx).map((f) => this.fieldVar(f));
+          break;
+        case 'cpu': {
+          const cpu = m.cpus[ref.id];
+          if (!cpu) throw new Error(`variables: no cpu ${ref.id}`);
+          out = cpuFields(m, ref.id).map((f) => this.fieldVar(f));
+          out.push({ name: 'run queue', value: cpu.runq.length ? cpu.runq.map((t) => t.name).join(', ') : 'empty', variablesReference: cpu.runq.length ? this.vars.create({ k: 'runq', id: ref.id }) : 0, indexedVariables: cpu.runq.length });
+          break;
+        }
+        case 'runq': {
+          const cpu = m.cpus[ref.id];
+          out = (cpu?.runq ?? []).map((t, i) => ({ name: `[${i}]`, value: `${t.name} ${formatAddr(t.addr)} pri ${m.tPri(t)}`, variablesReference: this.vars.create({ k: 'thread', addr: t.addr }) }));
+          break;
+        }
+        case 'bvars': {
+          const t = m.byAddr.get(ref.addr);
+          const f = t?.stack[ref.frameIndex];
+          const vars = (f?.vars ?? {}) as Record<string, number>;
+          out = Object.entries(vars).map(([k, v]) => ({ name: k, value: v > 0xffff ? formatAddr(v) : String(v), variablesReference: 0, ...(v > 0xffff && m.mem.isMapped(v) ? { memoryReference: formatAddr(v) } : {}) }));
+          if (f) out.push({ name: 'iteration', value: String(f.iter ?? 0), variablesReference: 0 }, { name: 'iterations', value: String(f.arg ?? 0), variablesReference: 0 });
+          break;
+        }
+      }
+      const start = Number(args.start ?? 0) || 0;
+      if (args.count) out = out.slice(start, start + args.count);
+      else if (start) out = out.slice(start);
+      response.body = { variables: out };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    this.guard(response, () => {
+      const ref = this.vars.get(args.variablesReference);
+      if (!ref || ref.k !== 'cvals') throw new Error(`setVariable: only driver C variables can be changed (not kernel state)`);
+      const v = ref.list().find((x) => x.name === args.name);
+      if (!v) throw new Error(`setVariable: no variable '${args.name}'`);
+      if (!v.set) throw new Error(`setVariable: '${args.name}' cannot be assigned`);
+      const nv = v.set(String(args.value));
+      e.historyChanged();
+      response.body = { value: nv.value, type: nv.type, variablesReference: 0 };
+      if (nv.children) response.body.variablesReference = this.vars.create({ k: 'cvals', list: nv.children });
+      if (nv.addr !== undefined) response.body.memoryReference = formatAddr(nv.addr);
+      this.sendResponse(response);
+      if (this.client.supportsInvalidatedEvent) this.sendEvent(new InvalidatedEvent(['variables']));
+    });
+  }
+
+  // ------------------------------------------------------------------ evaluate, completions
+
+  /** mdb syntax: `::dcmd`, `addr::dcmd`, `$c`, `addr/fmt`, pipelines. */
+  static isMdb(expr: string): boolean {
+    const s = expr.trim();
+    if (s.startsWith('::') || s.startsWith('$') || s.startsWith('>')) return true;
+    if (/::\s*\w/.test(s)) return true;
+    if (/^(0x)?[0-9a-fA-F]{6,}\s*(,\s*\w+)?\s*[/=?]\s*[A-Za-z]*$/.test(s)) return true;
+    return /^\w+`\w+/.test(s);
+  }
+
+  private mdbEngine(): { execute(line: string): string } {
+    const m = this.m();
+    if (!this.mdb || this.mdb.m !== m) this.mdb = { m, engine: createMdb(m) };
+    return this.mdb.engine;
+  }
+
+  private runMdb(cmd: string): string {
+    const e = this.engine!;
+    const before = e.m.mem.u8.slice(0, e.m.mem.top);
+    const out = this.mdbEngine().execute(cmd);
+    if (changed(before, e.m.mem.u8, e.m.mem.top)) e.historyChanged();
+    return out;
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    const expr = String(args.expression ?? '');
+    try {
+      if (args.context === 'repl' && KctxDebugSession.isMdb(expr)) {
+        const out = this.runMdb(expr);
+        response.body = { result: out.replace(/\n$/, ''), variablesReference: 0 };
+        this.sendResponse(response);
+        if (this.client.supportsInvalidatedEvent) this.sendEvent(new InvalidatedEvent(['variables']));
+        return;
+      }
+      const m = e.m;
+      if (!m.program) {
+        const k = this.kernelValue(expr);
+        if (k !== undefined) {
+          response.body = { result: k, variablesReference: 0 };
+          this.sendResponse(response);
+          return;
+        }
+        throw new Error(`no driver C code in this scenario: use mdb (::threadlist, ::ctxops, $c) or curthread, lbolt`);
+      }
+      let t: KThread | undefined;
+      let frameIndex: number | undefined;
+      const fr = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
+      if (fr) {
+        t = m.byAddr.get(fr.thread);
+        if (fr.frame.kind === 'c') frameIndex = fr.frame.frameIndex;
+      } else {
+        t = m.byAddr.get(e.cur.thread);
+        const top = t ? viewFrames(m, t, null).find((f) => f.kind === 'c') : undefined;
+        if (top) frameIndex = top.frameIndex;
+      }
+      const sideEffects = args.context === 'repl';
+      const before = sideEffects ? m.mem.u8.slice(0, m.mem.top) : null;
+      let v: CValueView;
+      try {
+        v = m.program.evaluate(m, t, frameIndex, expr, sideEffects);
+      } catch (err) {
+        const k = this.kernelValue(expr);
+        if (k === undefined) throw err;
+        response.body = { result: k, variablesReference: 0 };
+        this.sendResponse(response);
+        return;
+      }
+      if (before && changed(before, m.mem.u8, m.mem.top)) {
+        e.historyChanged();
+        if (this.client.supportsInvalidatedEvent) this.sendEvent(new InvalidatedEvent(['variables']));
+      }
+      const out = this.cvar(v);
+      response.body = { result: v.value, type: v.type, variablesReference: out.variablesReference, memoryReference: out.memoryReference };
+      this.sendResponse(response);
+    } catch (err) {
+      this.fail(response, ERR.eval, (err as Error).message, false);
+    }
+  }
+
+  /** A few kernel names usable without C: curthread, lbolt, a thread name. */
+  private kernelValue(expr: string): string | undefined {
+    const e = this.engine!;
+    const m = e.m;
+    const s = expr.trim();
+    const t = m.byAddr.get(e.cur.thread);
+    if (s === 'curthread' && t) return `${formatAddr(t.addr)} (${t.name})`;
+    if (s === 'lbolt' || s === 'ddi_get_lbolt()') return String(m.lbolt);
+    if (s === 'curthread->t_preempt' && t) return String(m.tPreempt(t));
+    if (s === 'curthread->t_pri' && t) return String(m.tPri(t));
+    const byName = m.threadByName(s);
+    if (byName) return `${formatAddr(byName.addr)} (${stateName(m.tState(byName))})`;
+    const sym = m.sym.lookup(s);
+    if (sym) return `${formatAddr(sym.addr)} <${sym.name}> (${sym.kind === 'c' ? 'driver C function' : `${sym.module} function`})`;
+    return undefined;
+  }
+
+  protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
+    this.guard(response, () => {
+      const text = String(args.text ?? '');
+      const col = Math.max(0, Math.min(text.length, (args.column ?? text.length + 1) - 1));
+      const before = text.slice(0, col);
+      const targets: DebugProtocol.CompletionItem[] = [];
+      const dm = /::(\w*)$/.exec(before);
+      if (dm) {
+        for (const n of DCMD_NAMES()) if (n.startsWith(dm[1]!)) targets.push({ label: n, text: n, type: 'function', start: col - dm[1]!.length, length: dm[1]!.length });
+      } else {
+        const im = /([A-Za-z_]\w*)$/.exec(before);
+        const prefix = im ? im[1]! : '';
+        const seen = new Set<string>();
+        const add = (n: string, type: DebugProtocol.CompletionItemType) => {
+          if (seen.has(n) || !n.startsWith(prefix)) return;
+          seen.add(n);
+          targets.push({ label: n, text: n, type, start: col - prefix.length, length: prefix.length });
+        };
+        const m = this.engine?.m;
+        if (m?.program) for (const n of m.program.symbols()) add(n, 'variable');
+        if (m) for (const s of m.sym.all()) if (s.kind === 'c') add(s.name, 'function');
+        for (const n of ['curthread', 'lbolt']) add(n, 'keyword');
+        if (!before.trim()) for (const n of DCMD_NAMES().slice(0, 200)) add('::' + n, 'function');
+      }
+      response.body = { targets: targets.slice(0, 500) };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    const d = e.cur.decision;
+    if (!d || e.cur.reason !== 'exception') return this.fail(response, ERR.bad, 'exceptionInfo: the last stop was not an exception', false);
+    const m = e.m;
+    const t = findThread(m, args.threadId) ?? m.byAddr.get(e.cur.thread);
+    const p = e.cur.point;
+    let stack = t ? stackText(m, t) : '';
+    if (d.filter === 'panic' || d.filter === 'assert') stack = (this.panicStack?.stack ?? []).join('\n');
+    let detail = d.message ?? d.text ?? '';
+    if (p?.kind === 'hook' && p.ctx) {
+      const ring = p.thread ? ctxopsOf(m, p.thread) : [];
+      detail += `\nctxop ring of ${p.thread?.name} (save order): ${ring.map((c) => `${c.addr} ${c.save ?? '-'}/${c.restore ?? '-'}`).join(', ')}`;
+    }
+    const arg = p?.ctx ? fnName(m, m.mem.readPtr(p.ctx + CTXOP.offsets.arg)) : undefined;
+    void arg;
+    response.body = {
+      exceptionId: d.filter ?? 'step-limit',
+      description: d.description.replace(/^Paused on |^Paused: /, ''),
+      breakMode: d.filter && FILTER_LABELS[d.filter]?.default ? 'always' : 'always',
+      details: { message: detail, typeName: d.filter ?? 'kctx', stackTrace: stack, evaluateName: t?.name },
+    };
+    this.sendResponse(response);
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    const e = this.need(response, { stopped: true });
+    if (!e) return;
+    this.guard(response, () => {
+      const base = parseAddr(String(args.memoryReference ?? ''));
+      if (base === undefined) throw new Error(`readMemory: '${String(args.memoryReference)}' is not an address`);
+      const start = base + (Number(args.offset ?? 0) || 0);
+      const count = Math.max(0, Math.min(Number(args.count) || 0, 1 << 20));
+      const m = e.m;
+      let n = 0;
+      while (n < count && m.mem.isMapped(start + n)) n++;
+      const bytes = n ? m.mem.u8.slice(start, start + n) : new Uint8Array(0);
+      response.body = { address: formatAddr(start) || '0', data: Buffer.from(bytes).toString('base64'), unreadableBytes: count - n };
+      this.sendResponse(response);
+    });
+  }
+
+  // ------------------------------------------------------------------ custom requests
+
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    switch (command) {
+      case 'kctx/mdb': {
+        const e = this.need(response, { stopped: true });
+        if (!e) return;
+        const cmd = (args as { command?: unknown } | undefined)?.command;
+        if (typeof cmd !== 'string') return this.fail(response, ERR.bad, 'kctx/mdb: give {"command": "::threadlist"}', false);
+        this.guard(response, () => {
+          response.body = { output: this.runMdb(cmd) };
+          this.sendResponse(response);
+        });
+        return;
+      }
+      case 'kctx/state': {
+        const e = this.need(response, { stopped: true });
+        if (!e) return;
+        this.guard(response, () => {
+          response.body = kctxState(e.m, this.showIdle);
+          this.sendResponse(response);
+        });
+        return;
+      }
+      case 'kctx/timeline': {
+        const e = this.need(response, { stopped: true });
+        if (!e) return;
+        this.guard(response, () => {
+          response.body = this.timeline!.body();
+          this.sendResponse(response);
+        });
+        return;
+      }
+      default:
+        this.fail(response, 1014, `unrecognized request '${command}'`, false);
+    }
+  }
+}
+
+function changed(before: Uint8Array, now: Uint8Array, top: number): boolean {
+  if (top !== before.length) return true;
+  for (let i = 0; i < top; i++) if (before[i] !== now[i]) return true;
+  return false;
+}
