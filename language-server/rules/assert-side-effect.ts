@@ -17,7 +17,9 @@ const MUTATORS = new Set([
   'cv_signal', 'cv_broadcast', 'cv_wait', 'timeout', 'untimeout', 'taskq_dispatch', 'ddi_taskq_dispatch', 'kpreempt_disable', 'kpreempt_enable', 'membar_enter', 'membar_exit', 'membar_producer', 'membar_consumer',
   'free', 'malloc', 'realloc', 'close', 'write', 'read', 'unlink', 'printf', 'fprintf', 'cmn_err',
 ]);
-const MUTATOR_RE = /^atomic_(?!load)|_(trylock|tryenter|lock|unlock|free|destroy|remove|insert|delete|alloc|push|pop|release|acquire|hold|rele|enqueue|dequeue)$/;
+const MUTATOR_RE = /^atomic(?!\w*_(read|load)(_\w+)?$)\w*$|_(trylock|tryenter|lock|unlock|free|destroy|remove|insert|delete|alloc|push|pop|release|acquire|hold|rele|enqueue|dequeue)$/;
+/** Calls that change state for good (not a balanced lock/unlock pair inside a predicate). */
+const LASTING = /^(ctxop_\w+|installctx\w*|removectx|kmem_(cache_)?free|free|atomic(?!\w*_(read|load)(_\w+)?$)\w*)$/;
 
 function localNames(fn: SyntaxNode): Set<string> {
   const out = new Set<string>();
@@ -34,7 +36,11 @@ function localNames(fn: SyntaxNode): Set<string> {
   return out;
 }
 
-/** Does a same-file function write anything outside its own locals, or call a known mutator? */
+/**
+ * Does a same-file function change lasting state: assign a file-scope variable, or call an API that
+ * frees, removes or atomically updates? Writes through its parameters (out-parameters, usually the
+ * caller's locals) and balanced locking do not count: precision first.
+ */
 function impure(m: FileModel, name: string, depth: number, seen: Set<string>): boolean {
   if (seen.has(name) || depth > 3) return false;
   seen.add(name);
@@ -47,10 +53,10 @@ function impure(m: FileModel, name: string, depth: number, seen: Set<string>): b
     if (n.type === 'assignment_expression' || n.type === 'update_expression') {
       const l = n.childForFieldName(n.type === 'assignment_expression' ? 'left' : 'argument');
       const root = lvalueRoot(l);
-      if (!root || !mine.has(root) || /->|\*/.test(l?.text ?? '')) hit = true;
+      if (root && !mine.has(root) && !/->|\*|\[/.test(l?.text ?? '')) hit = true;
     } else if (n.type === 'call_expression') {
       const c = callName(n);
-      if (MUTATORS.has(c) || MUTATOR_RE.test(c) || impure(m, c, depth + 1, seen)) hit = true;
+      if (LASTING.test(c) || impure(m, c, depth + 1, seen)) hit = true;
     }
     return !hit;
   });
