@@ -32,6 +32,9 @@ interface SwtchFrame extends Frame {
   next: number;
 }
 
+/** One-element argument array reused for save/restore ops (native handlers never keep it). */
+const HOOK_ARG: number[] = [0];
+
 /** Calls one ctxop handler (save/restore/...): emits the hook event; C handlers get a frame. */
 export function callHook(m: Machine, t: KThread, op: 'save' | 'restore' | 'fork' | 'lwp_create' | 'exit' | 'free', ctx: number, fn: number, args: number[]): KResult {
   const s = m.sym.atAddr(fn);
@@ -51,8 +54,9 @@ export function callHook(m: Machine, t: KThread, op: 'save' | 'restore' | 'fork'
     return r;
   }
   // C handler (or a wild pointer, which callFunction turns into a BAD TRAP): return via callret.
+  // (The args array may be the caller's scratch: give the callee its own copy.)
   t.stack.push({ kind: 'callret', pc: 0, fn: name });
-  const r = m.callFunction(t, fn, args);
+  const r = m.callFunction(t, fn, args.slice());
   if (r !== PUSHED) {
     t.stack.pop();
     m.exit(t, name);
@@ -127,8 +131,10 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         }
         f.next = next.addr;
         t.pil = PIL_HIGH;
-        m.entry(t, 'swtch', f.why);
-        m.entry(t, 'resume', `-> ${next.name}`);
+        if (m.sink) {
+          m.entry(t, 'swtch', f.why);
+          m.entry(t, 'resume', `-> ${next.name}`);
+        }
         const head = m.tCtx(t);
         if (head && !f.nosave) {
           m.entry(t, 'savectx');
@@ -153,7 +159,8 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
           const op = mem.readPtr(ctx + O.save_op);
           if (op) {
             if (era.ring) mem.writeU64n(ctx + O.save_ts, m.now);
-            callHook(m, t, 'save', ctx, op, [mem.readPtr(ctx + O.arg)]);
+          HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
+          callHook(m, t, 'save', ctx, op, HOOK_ARG);
           }
           const nxt = mem.readPtr(ctx + O.next);
           f.cur = nxt === f.head ? 0 : nxt;
@@ -170,7 +177,7 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         const next = m.byAddr.get(f.next)!;
         f.pc = SW_RESUMED;
         m.stats.switches++;
-        m.probe(t, 'sched:off-cpu', `-> ${next.name}`, { other: next.addr });
+        if (m.sink) m.probe(t, 'sched:off-cpu', `-> ${next.name}`, { other: next.addr });
         t.dispTick = m.lbolt;
         if (m.tState(t) === TS_ZOMB) {
           m.deathrow.push(t);
@@ -185,7 +192,7 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         next.dispTick = m.lbolt;
         mem.writePtr(next.addr + T.t_cpu, cpu.addr);
         m.setState(next, TS_ONPROC);
-        m.probe(next, 'sched:on-cpu', `<- ${t.name}`, { other: t.addr });
+        if (m.sink) m.probe(next, 'sched:on-cpu', `<- ${t.name}`, { other: t.addr });
         return 1;
       }
       case SW_RESUMED: {
@@ -213,7 +220,8 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
           const op = mem.readPtr(ctx + O.restore_op);
           if (op) {
             if (era.ring) mem.writeU64n(ctx + O.restore_ts, m.now);
-            callHook(m, t, 'restore', ctx, op, [mem.readPtr(ctx + O.arg)]);
+          HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
+          callHook(m, t, 'restore', ctx, op, HOOK_ARG);
           }
           if (era.restoreOldestFirst) f.cur = ctx === f.head ? 0 : mem.readPtr(ctx + O.prev);
           else f.cur = mem.readPtr(ctx + O.next);

@@ -600,16 +600,17 @@ export class Machine {
           const end = this.checkEnd();
           if (end) return end;
         }
-        if (ncpu === 1) this.roundOrder = [0];
-        else {
-          const order = this.cpus.map((c) => c.id);
-          for (let i = order.length - 1; i > 0; i--) {
-            const j = this.rng.below(i + 1);
-            const x = order[i]!;
-            order[i] = order[j]!;
-            order[j] = x;
-          }
-          this.roundOrder = order;
+        // The CPU order of this round: a Fisher-Yates shuffle drawn from the seeded PRNG.
+        const order = this.roundOrder;
+        if (order.length !== ncpu) {
+          order.length = 0;
+          for (let i = 0; i < ncpu; i++) order.push(i);
+        } else for (let i = 0; i < ncpu; i++) order[i] = i;
+        for (let i = ncpu - 1; i > 0; i--) {
+          const j = this.rng.below(i + 1);
+          const x = order[i]!;
+          order[i] = order[j]!;
+          order[j] = x;
         }
         this.roundPos = 0;
         this.budget = this.cfg.slice;

@@ -1,0 +1,186 @@
+/**
+ * Interpreter benchmarks: a tight C loop interpreted by kctx next to the same C compiled by
+ * `gcc -O0` (timed inside the program, both in this run), and context switches per second
+ * when every switch runs ctxop save/restore handlers written in C.
+ * Run alone: `node out/test/bench/interp.js`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKernel } from '../../kernel-sim/kernel';
+import { scenarioFromObject } from '../../kernel-sim/scenario';
+import { loadDriver } from '../../kernel-sim/cinterp/index';
+
+const LOOP_N = 5_000_000;
+
+const LOOP_BODY = `
+uint64_t bench_result;
+
+static uint64_t
+loop(uint32_t n)
+{
+	uint32_t i;
+	uint64_t sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += (i * 7) & 0xffff;
+	return (sum);
+}
+`;
+
+const GCC_MAIN = `
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+${LOOP_BODY}
+int
+main(int argc, char **argv)
+{
+	struct timespec a, b;
+	uint32_t n = (uint32_t)strtoul(argv[1], NULL, 10);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	bench_result = loop(n);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	printf("%llu %lld\\n", (unsigned long long)bench_result, (long long)((b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec)));
+	return (0);
+}
+`;
+
+const KCTX_LOOP = `#include <sys/types.h>
+${LOOP_BODY}
+void
+entry(void *arg)
+{
+	bench_result = loop((uint32_t)(uintptr_t)arg);
+}
+`;
+
+const HANDLERS = `#include <sys/types.h>
+#include <sys/thread.h>
+#include <sys/proc.h>
+#include <sys/kmem.h>
+#include <sys/ddi.h>
+
+typedef struct bstate {
+	uint64_t saves;
+	uint64_t restores;
+	int id;
+} bstate_t;
+
+static void
+b_save(void *arg)
+{
+	bstate_t *b = arg;
+	b->saves++;
+}
+
+static void
+b_restore(void *arg)
+{
+	bstate_t *b = arg;
+	if (b->id >= 0)
+		b->restores++;
+}
+
+static const struct ctxop_template b_tpl = {
+	.ct_rev = CTXOP_TPL_REV,
+	.ct_save = b_save,
+	.ct_restore = b_restore,
+};
+
+void
+spin(void *arg)
+{
+	bstate_t *b = kmem_zalloc(sizeof (*b), KM_SLEEP);
+	struct ctxop *c;
+
+	b->id = (int)(uintptr_t)arg;
+	c = ctxop_allocate(&b_tpl, b);
+	ctxop_attach(curthread, c);
+	for (;;)
+		drv_usecwait(1000000);
+}
+`;
+
+export interface BenchRow {
+  name: string;
+  value: string;
+  target?: string;
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'kctx-bench-interp-'));
+}
+
+async function interpLoop(n: number): Promise<{ ns: number; result: string }> {
+  const dir = tmp();
+  writeFileSync(join(dir, 'loop.c'), KCTX_LOOP);
+  const s = scenarioFromObject({
+    kernel: 'illumos-13917', cpus: 1, sources: ['loop.c'], tickCycles: 100000, quantum: 1000, slice: 100000,
+    threads: [{ name: 'loop', entry: 'entry', arg: n }],
+  }, join(dir, 'loop.ksim.json'), dir);
+  const m = await createKernel(s, { loadDriver });
+  const t0 = process.hrtime.bigint();
+  const r = m.run(Number.MAX_SAFE_INTEGER);
+  const ns = Number(process.hrtime.bigint() - t0);
+  if (r.kind !== 'end') throw new Error(`loop did not end: ${r.kind}`);
+  return { ns, result: m.program!.evaluate(m, undefined, undefined, 'bench_result').value };
+}
+
+function gccLoop(n: number): { ns: number; result: string } {
+  const dir = tmp();
+  writeFileSync(join(dir, 'loop.c'), GCC_MAIN);
+  execFileSync('gcc', ['-O0', '-o', join(dir, 'loop'), join(dir, 'loop.c')]);
+  let best = Infinity;
+  let result = '';
+  for (let i = 0; i < 3; i++) {
+    const [res, ns] = execFileSync(join(dir, 'loop'), [String(n)], { encoding: 'utf8' }).trim().split(' ');
+    best = Math.min(best, Number(ns));
+    result = res!;
+  }
+  return { ns: best, result };
+}
+
+async function cSwitches(switches: number): Promise<{ perSec: number; hooks: number; secs: number }> {
+  const dir = tmp();
+  writeFileSync(join(dir, 'spin.c'), HANDLERS);
+  const s = scenarioFromObject({
+    kernel: 'illumos-13917', cpus: 2, seed: 3, sources: ['spin.c'], tickCycles: 20, quantum: 1, slice: 10,
+    threads: Array.from({ length: 16 }, (_, i) => ({ name: `spin${i}`, entry: 'spin', arg: i })),
+  }, join(dir, 'spin.ksim.json'), dir);
+  const m = await createKernel(s, { loadDriver });
+  m.run(200_000); // warm up: every thread has attached its ctxop
+  const s0 = m.stats.switches;
+  const h0 = m.stats.hooks;
+  const t0 = process.hrtime.bigint();
+  while (m.stats.switches - s0 < switches) m.run(m.stats.steps + 200_000);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { perSec: (m.stats.switches - s0) / secs, hooks: m.stats.hooks - h0, secs };
+}
+
+export async function benchInterp(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  await interpLoop(200_000); // warm-up (JIT)
+  const ip = await interpLoop(LOOP_N);
+  const gc = gccLoop(LOOP_N);
+  if (ip.result !== gc.result) throw new Error(`interpreted result ${ip.result} != gcc result ${gc.result}`);
+  const ratio = ip.ns / gc.ns;
+  rows.push({ name: `tight C loop, ${LOOP_N} iterations, interpreted`, value: `${(ip.ns / 1e6).toFixed(1)} ms (${(ip.ns / LOOP_N).toFixed(1)} ns/iteration)` });
+  rows.push({ name: 'same loop, gcc -O0', value: `${(gc.ns / 1e6).toFixed(1)} ms (${(gc.ns / LOOP_N).toFixed(2)} ns/iteration)` });
+  rows.push({ name: 'interpreted / gcc -O0', value: `${ratio.toFixed(1)}x`, target: '<= 30x' });
+  const sw = await cSwitches(300_000);
+  rows.push({ name: 'context switches/s, C save/restore handlers (16 threads, 2 CPUs)', value: `${Math.round(sw.perSec).toLocaleString('en-US')}/s (${sw.hooks} C hook calls)`, target: '> 200,000/s' });
+  return rows;
+}
+
+if (require.main === module) {
+  benchInterp().then((rows) => {
+    const w = Math.max(...rows.map((r) => r.name.length));
+    for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.value}${r.target ? `  (target ${r.target})` : ''}`);
+  }, (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
