@@ -15,20 +15,17 @@ export const findleaksDcmd: Dcmd = {
   usage: '?[-dfv]',
   description: 'search for potential kernel memory leaks',
   help:
-    'Does a conservative garbage collection of the heap in order to find\n' +
-    'potentially leaked buffers.  Similar leaks are coalesced by stack\n' +
-    'trace, with the oldest leak picked as representative.  The leak\n' +
-    'table is cached between invocations.\n\n' +
-    'addr, if provided, should be a function or PC location.  Reported\n' +
-    'leaks will then be limited to those with that function or PC in\n' +
-    'their stack trace.\n\n' +
-    'The \'leak\' walker can be used to retrieve coalesced leaks.\n\n' +
-    'Roots: the driver\'s globals, kernel data, cpu_t, every live thread\'s\n' +
-    'kthread_t and stack, and the pointers the threads\' frames hold.\n\n' +
-    'OPTIONS\n' +
-    '  -d    detail each representative leak (long)\n' +
-    '  -f    throw away cached state, and do a full run\n' +
-    '  -v    report verbose information about the findleaks run',
+    'Find kmem buffers that nothing points to any more.  The scan starts from the\n' +
+    'roots (the driver\'s globals, kernel data, cpu_t, every live thread\'s kthread_t\n' +
+    'and stack, and the pointers the threads\' frames hold) and follows every word\n' +
+    'that points into an allocated buffer.  Unreached buffers are grouped by cache\n' +
+    'and allocation stack; the oldest of a group is shown with the group\'s size.\n' +
+    'The result is kept until the simulated kernel runs again.\n\n' +
+    'With an address (a function), only leaks allocated through it are shown.\n' +
+    'The leak walker visits the bufctls of the leaks.\n\n' +
+    '  -d    print each group\'s representative bufctl with its stack\n' +
+    '  -f    recompute even if nothing changed\n' +
+    '  -v    print statistics of the scan',
   run(c) {
     const o = getopts(c.args, 'dfv');
     if (o.rest.length) throw new DcmdUsage();

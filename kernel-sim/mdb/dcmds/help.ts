@@ -21,26 +21,21 @@ export const helpDcmd: Dcmd = {
     if (!c.args.length) {
       for (const l of [
         '',
-        'Each debugger command in mdb is structured as follows:',
+        'A command is:  [address][,count] verb [arguments ...]',
         '',
-        '      [ address [, count]] verb [ arguments ... ]',
-        '             ^       ^      ^      ^',
-        ' the start --+       |      |      +-- arguments are strings which can be',
-        ' address can be an   |      |          quoted using "" or \'\' or',
-        ' expression          |      |          expressions enclosed in $[ ]',
-        '                     |      |',
-        ' the repeat count ---+      +--------- the verb is a name which begins',
-        ' is also an expression                 with either $, :, or ::.  it can also',
-        '                                       be a format specifier (/ \\ ? or =)',
+        '  address   an expression: hex numbers (0t for decimal), symbols, curthread,',
+        '            . (dot), + - * % (divide) # (modulo) & | ^ << >>, *addr reads a pointer',
+        '  count     repeats the command',
+        '  verb      ::dcmd, $c / $C (stack), or =FMT to print a value',
         '',
-        'For information on debugger commands (dcmds) and walkers, type:',
+        'Commands can be piped: A | B runs B once per address A prints.',
         '',
-        '      ::help cmdname ... for more detailed information on a command',
-        '      ::dcmds        ... for a list of dcmds and their descriptions',
-        '      ::walkers      ... for a list of walkers and their descriptions',
+        '  ::help NAME   details of a dcmd',
+        '  ::dcmds       every dcmd',
+        '  ::walkers     every walker',
         '',
         'The target is the kctx simulated kernel; $q leaves kctx mdb.',
-      ]) c.out(l);
+]) c.out(l);
       return;
     }
     const name = c.args[0]!.replace(/^::/, '');

@@ -43,25 +43,20 @@ export const stacksDcmd: Dcmd = {
   usage: '?[-afiv] [-c func] [-C func] [-m module] [-M module] [-s sobj | -S sobj] [-t tstate | -T tstate]',
   description: 'print unique kernel thread stacks',
   help:
-    '::stacks processes all of the thread stacks on the system, grouping\n' +
-    'together threads which have the same:\n\n' +
-    '  * Thread state,\n  * Sync object type, and\n  * PCs in their stack trace.\n\n' +
-    'The default output (no address or options) is just a dump of the thread\n' +
-    'groups in the system.  For a view of active threads, use "::stacks -i",\n' +
-    'which filters out FREE threads (interrupt threads which are currently\n' +
-    'inactive) and threads sleeping on a CV.\n\n' +
-    '  -a    Print all of the grouped threads, instead of just a count.\n' +
-    '  -f    Force a re-run of the thread stack gathering.\n' +
-    '  -v    Be verbose about thread stack gathering.\n' +
-    '  -i    Show active threads; equivalent to \'-S CV -T FREE\'.\n' +
-    '  -c func[+offset]  Only print threads whose stacks contain func/func+offset.\n' +
-    '  -C func[+offset]  Only print threads whose stacks do not contain func/func+offset.\n' +
-    '  -m module  Only print threads whose stacks contain functions from module.\n' +
-    '  -M module  Only print threads whose stacks do not contain functions from module.\n' +
-    '  -s {type | ALL}  Only print threads which are on a \'type\' synchronization object.\n' +
-    '  -S {type | NONE}  Only print threads which are not on a \'type\' synchronization object.\n' +
-    '  -t tstate  Only print threads which are in thread state \'tstate\'.\n' +
-    '  -T tstate  Only print threads which are not in thread state \'tstate\'.',
+    'Group the threads whose state, synchronization object and stack frames are the\n' +
+    'same, and print each group once with its thread count.  Filters:\n\n' +
+    '  -a            list every thread of a group, not only the first\n' +
+    '  -i            only threads doing something: no CV sleepers, no free threads\n' +
+    '  -c fn[+off]   only stacks through fn (or that exact return address)\n' +
+    '  -C fn[+off]   only stacks not through fn\n' +
+    '  -m module     only stacks with a function of module\n' +
+    '  -M module     only stacks without a function of module\n' +
+    '  -s sobj|ALL   only threads blocked on that kind of object (CV, MUTEX)\n' +
+    '  -S sobj|NONE  leave out threads blocked on that kind of object\n' +
+    '  -t state      only threads in that state (SLEEP, RUN, ONPROC, PANIC, ...)\n' +
+    '  -T state      leave out threads in that state\n' +
+    '  -f, -v        accepted; the simulator recomputes every time\n\n' +
+    'Piped thread addresses restrict the groups to those threads.',
   run(c) {
     const o = getopts(c.args, 'afiv', 'cCmMsStT');
     if (o.rest.length) throw new DcmdUsage();

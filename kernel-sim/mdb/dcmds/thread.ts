@@ -9,16 +9,17 @@ export const threadDcmd: Dcmd = {
   usage: '?[-bdfimps]',
   description: 'display a summarized kthread_t',
   help:
-    'The flags -ipbsd control which information is displayed.  When\n' +
-    'combined, the fields are displayed on separate lines unless the\n' +
-    '-m option is given.\n\n' +
-    '\t-b\tprint blocked thread state\n' +
-    '\t-d\tprint dispatcher state (PR is t_preempt, SWITCH the ticks since\n\t\tthe thread last went on or off a CPU)\n' +
-    '\t-f\tignore freed threads\n' +
-    '\t-i\tprint basic thread state (default)\n' +
-    '\t-m\tdisplay results on a single line\n' +
-    '\t-p\tprint process and lwp state\n' +
-    '\t-s\tprint signal state',
+    'Summarize kthread_t structures.  Each option selects a group of columns;\n' +
+    'several groups go on separate lines under one ADDR column, or on one line\n' +
+    'with -m.  Without an option the -i group is shown.\n\n' +
+    '  -i    state, flags, priorities, PIL, interrupted thread\n' +
+    '  -p    process, LWP and credentials pointers\n' +
+    '  -b    wait channel, turnstile and synchronization object\n' +
+    '  -s    signal queue, pending and held signals\n' +
+    '  -d    dispatch time, bound CPU, PR (t_preempt: kpreempt_disable() depth)\n' +
+    '        and SWITCH (ticks since the thread last went on or off a CPU)\n' +
+    '  -f    leave out threads in the free state\n' +
+    '  -m    all groups on one line',
   run(c) {
     const o = getopts(c.args, 'bdfimps');
     if (o.rest.length) throw new DcmdUsage();

@@ -13,9 +13,11 @@ export const threadlistDcmd: Dcmd = {
   usage: '?[-t] [-v [count]]',
   description: 'display threads and associated C stack traces',
   help:
-    '   -v         print verbose output including C stack trace\n' +
-    '   -t         skip threads belonging to a taskq\n' +
-    '   count      print no more than count arguments (default 0)',
+    'List kernel threads with their process, LWP and command.\n\n' +
+    '  -v       add scheduling class, priority, wait channel, PC and the stack\n' +
+    '           (as ::findstack prints it)\n' +
+    '  -t       leave out taskq threads (the simulator has none)\n' +
+    '  count    with -v, show up to count arguments per frame (default 0)',
   run(c) {
     const o = getopts(c.args, 'tv');
     let count = 0;
