@@ -8,19 +8,20 @@ import { formatAddr, NULL_GUARD, WILD_BASE } from '../machine/memory';
 
 /** `%p`: the pointer in hex, no padding (`0` for NULL). */
 export function p(addr: number): string {
+  if (addr >= WILD_BASE) return BigInt('0x' + formatAddr(addr)).toString(16);
   return formatAddr(addr);
 }
 /** `%0?p`: 16 hex digits, zero-filled. */
 export function p0(addr: number): string {
-  return formatAddr(addr).padStart(16, '0');
+  return p(addr).padStart(16, '0');
 }
 /** `%?p`: right-aligned in 16 columns. */
 export function pR(addr: number): string {
-  return formatAddr(addr).padStart(16);
+  return p(addr).padStart(16);
 }
 /** `%-?p`: left-aligned in 16 columns. */
 export function pL(addr: number): string {
-  return formatAddr(addr).padEnd(16);
+  return p(addr).padEnd(16);
 }
 
 /** numtostr(.., 16, NTOS_SHOWBASE): `0x` only when the value is above 9. */
@@ -34,7 +35,7 @@ export function hexBase(n: number): string {
  * form, small values as plain hex.
  */
 export function word(m: Machine, v: number): string {
-  if (v >= WILD_BASE) return formatAddr(v);
+  if (v >= WILD_BASE) return p(v);
   if (v >= NULL_GUARD && v < m.mem.top) return formatAddr(v);
   if (v < 0) return (BigInt.asUintN(64, BigInt(v))).toString(16);
   return v.toString(16);

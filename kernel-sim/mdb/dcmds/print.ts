@@ -185,6 +185,12 @@ export const printDcmd: Dcmd = {
     }
     for (const w of words) {
       const f = type.fields.find((x) => x.name === w);
+      if (f && c.flags.pipeOut && (f.kind === 'ptr' || f.kind === 'fn' || f.kind === 'int' || f.kind === 'uint' || f.kind === 'char')) {
+        // In a pipeline ::print passes the member's value on, as mdb does.
+        const v = f.kind === 'ptr' || f.kind === 'fn' ? m.mem.readPtr(a + f.offset) : Number(f.size === 8 ? m.mem.dv.getBigUint64(a + f.offset, true) : f.size === 4 ? m.mem.dv.getUint32(a + f.offset, true) : f.size === 2 ? m.mem.dv.getUint16(a + f.offset, true) : m.mem.u8[a + f.offset]!);
+        c.out(f.kind === 'ptr' || f.kind === 'fn' ? p(v) : v.toString(16));
+        continue;
+      }
       if (!f) {
         c.warn(`failed to find member ${w} of ${type.name}: no such member of structure or union`);
         continue;

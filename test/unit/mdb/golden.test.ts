@@ -100,6 +100,29 @@ const CASES: Case[] = [
     cmds: ['::panicinfo', '::status', '$c', '$C', '::stack', '::stacks', '::cpuinfo', '::threadlist -v', '::thread', '{spin}::findstack -v', '::msgbuf'],
   },
   {
+    // The C driver of examples/vmm, mid-run: C frames in stacks, the driver's structs and globals.
+    name: 'c-vmm-13917',
+    fixture: 'examples/vmm/vmm.ksim.json',
+    steps: 300,
+    cmds: [
+      '::stacks', '$c', '$C', '::threadlist -v 2', '::ctxops', '{vcpu0}::walk ctxop | ::print ctxop_t arg | ::print vm_thread_ctx_t',
+      'vmm_ctxop_tpl::print -t struct ctxop_template', 'vmm_vcpus_done::whatis', '::findleaks', '::ctxtrace -n 3',
+    ],
+  },
+  {
+    // Post-panic with a C driver: ctxop_allocate's template revision VERIFY.
+    name: 'c-vmm-badrev-panic',
+    fixture: 'examples/vmm/vmm-badrev.ksim.json',
+    steps: 1000000,
+    cmds: ['::panicinfo', '$c', '$C', '::stacks', '::threadlist -v', '::msgbuf'],
+  },
+  {
+    name: 'c-leaky-end',
+    fixture: 'examples/leaky/leaky.ksim.json',
+    steps: 10000000,
+    cmds: ['::findleaks', '::findleaks -d', '::walk leak', '::msgbuf', '::ctxops'],
+  },
+  {
     name: 'bhyve-13917-end',
     fixture: 'bhyve-13917',
     steps: Infinity,

@@ -6,14 +6,17 @@ import { createKernel } from '../../../kernel-sim/kernel';
 import type { Machine } from '../../../kernel-sim/machine/machine';
 import { EventRing } from '../../../kernel-sim/trace/events';
 import { createMdb } from '../../../kernel-sim/mdb/index';
+import { loadDriver } from '../../../kernel-sim/cinterp/index';
 
 export const ROOT = resolve(__dirname, '../../../..');
 export const FIXTURES = resolve(ROOT, 'test/fixtures/mdb');
 
 /** Builds the fixture's machine (with an event ring) and runs it for `steps` (Infinity: to the end). */
 export async function machine(fixture: string, steps: number, ring = true): Promise<Machine> {
-  const s = loadScenarioFile(resolve(FIXTURES, `${fixture}.ksim.json`));
-  const m = await createKernel(s);
+  // A fixture name, or a path from the repository root (the examples with C drivers).
+  const file = fixture.includes('/') ? resolve(ROOT, fixture) : resolve(FIXTURES, `${fixture}.ksim.json`);
+  const s = loadScenarioFile(file);
+  const m = await createKernel(s, { loadDriver });
   if (ring) {
     const r = new EventRing(4096);
     m.sink = r;
