@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { machine, scriptThread, kcall, capture, switches } from './helpers';
-import { registerFrameKind, PUSHED, type Machine } from '../../../kernel-sim/machine/machine';
+import { registerFrameKind, PUSHED, type Machine, type KResult } from '../../../kernel-sim/machine/machine';
 import type { KThread } from '../../../kernel-sim/machine/thread';
 
 /** Spins `n` cycles in kernel context (preemptible frame). */
@@ -21,7 +21,7 @@ registerFrameKind('test-busy', {
   },
   describe: () => [],
 });
-const busy = (n: number) => (_m: Machine, t: KThread) => {
+const busy = (n: number) => (_m: Machine, t: KThread): KResult => {
   t.stack.push({ kind: 'test-busy', pc: 0, left: n });
   return PUSHED;
 };
