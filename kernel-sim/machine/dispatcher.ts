@@ -144,31 +144,9 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         } else f.pc = SW_SWITCH;
         return 1;
       }
-      case SW_SAVE: {
+      case SW_SAVE:
         // Newest first: t_ctx, then next, until back at the head (or NULL before 12477).
-        // One cycle per op; native ops run back to back within the budget.
-        let used = 0;
-        const depth = t.stack.length;
-        while (used < budget) {
-          const ctx = f.cur;
-          if (ctx === 0) {
-            m.exit(t, 'savectx');
-            f.pc = SW_SWITCH;
-            return used + 1;
-          }
-          const op = mem.readPtr(ctx + O.save_op);
-          if (op) {
-            if (era.ring) mem.writeU64n(ctx + O.save_ts, m.now);
-          HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
-          callHook(m, t, 'save', ctx, op, HOOK_ARG);
-          }
-          const nxt = mem.readPtr(ctx + O.next);
-          f.cur = nxt === f.head ? 0 : nxt;
-          used++;
-          if (t.stack.length !== depth) break;
-        }
-        return used;
-      }
+        return walkOps(m, t, f, budget, 'save');
       case SW_SWITCH: {
         if (m.tFlag(t) & T_KFPU) {
           throw new KernelPanic('curthread swtch-ing while the kernel is using the FPU', 'kernel_fpu_no_swtch');
@@ -207,29 +185,9 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         } else f.pc = SW_DONE;
         return 1;
       }
-      case SW_RESTORE: {
-        let used = 0;
-        const depth = t.stack.length;
-        while (used < budget) {
-          const ctx = f.cur;
-          if (ctx === 0) {
-            m.exit(t, 'restorectx');
-            f.pc = SW_DONE;
-            return used + 1;
-          }
-          const op = mem.readPtr(ctx + O.restore_op);
-          if (op) {
-            if (era.ring) mem.writeU64n(ctx + O.restore_ts, m.now);
-          HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
-          callHook(m, t, 'restore', ctx, op, HOOK_ARG);
-          }
-          if (era.restoreOldestFirst) f.cur = ctx === f.head ? 0 : mem.readPtr(ctx + O.prev);
-          else f.cur = mem.readPtr(ctx + O.next);
-          used++;
-          if (t.stack.length !== depth) break;
-        }
-        return used;
-      }
+      case SW_RESTORE:
+        // 12477 on: oldest first (from t_ctx->prev, following prev); before: newest first.
+        return walkOps(m, t, f, budget, 'restore');
       case SW_DONE: {
         if (f.why !== 'new') {
           m.exit(t, 'resume');
@@ -241,6 +199,43 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
       }
     }
     throw new Error(`swtch: bad pc ${f.pc}`);
+}
+
+/**
+ * savectx / restorectx: one op per cycle, native ops back to back within the budget; stops
+ * early when a C handler got a frame. Timestamps (12477 on) are set just before each op.
+ */
+function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: 'save' | 'restore'): number {
+  const mem = m.mem;
+  const era = m.era;
+  const save = which === 'save';
+  const opOff = save ? O.save_op : O.restore_op;
+  const tsOff = save ? O.save_ts : O.restore_ts;
+  const backward = !save && era.restoreOldestFirst;
+  const depth = t.stack.length;
+  let used = 0;
+  while (used < budget) {
+    const ctx = f.cur;
+    if (ctx === 0) {
+      m.exit(t, save ? 'savectx' : 'restorectx');
+      f.pc = save ? SW_SWITCH : SW_DONE;
+      return used + 1;
+    }
+    const op = mem.readPtr(ctx + opOff);
+    if (op) {
+      if (era.ring) mem.writeU64n(ctx + tsOff, m.now);
+      HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
+      callHook(m, t, which, ctx, op, HOOK_ARG);
+    }
+    if (backward) f.cur = ctx === f.head ? 0 : mem.readPtr(ctx + O.prev);
+    else {
+      const nxt = mem.readPtr(ctx + O.next);
+      f.cur = nxt === f.head ? 0 : nxt;
+    }
+    used++;
+    if (t.stack.length !== depth) break;
+  }
+  return used;
 }
 
 function describeSwtch(_m: Machine, t: KThread, f0: Frame, i: number): StackEntry[] {
