@@ -77,6 +77,11 @@ export interface Decision {
   message?: string;
   /** A function being entered that is not on the stack yet (native handler, resume). */
   entering?: { name: string; args: number[] };
+  /**
+   * Breakpoints whose C condition or log message must be evaluated once the machine has
+   * stopped (the interpreter's frame is up to date only then): see Breakpoints.resolve.
+   */
+  deferred?: { lines: LineBp[]; fn: FnBp | null; data: DataBp | null; frameIndex: number | undefined };
 }
 
 /** Kernel functions a function breakpoint may name besides the driver's and the kernel's symbols. */
@@ -261,34 +266,55 @@ export class Breakpoints {
   private atStatement(m: Machine, p: StopPoint, forward: boolean): Decision | null {
     const pos = p.detail as StatementPos;
     const pe = this.pendingEntry;
+    let fn: FnBp | null = null;
     if (pe && pe.thread === p.thread.addr) {
       this.pendingEntry = null;
-      const bp = pe.bp;
-      let ok = true;
-      if (bp.cText && m.program) {
-        try {
-          ok = truthyText(m.program.evaluate(m, p.thread, pos.frameIndex, bp.cText, false).value);
-        } catch {
-          ok = true;
-        }
+      fn = pe.bp;
+    }
+    let lines: LineBp[] = [];
+    if (this.lines.size) {
+      const list = this.lines.get(Breakpoints.normPath(pos.file));
+      if (list) lines = list.filter((bp) => bp.verified && bp.line === pos.line);
+    }
+    if (!fn && !lines.length) return null;
+    const d: Decision = { reason: 'breakpoint', description: '', deferred: { lines, fn, data: null, frameIndex: pos.frameIndex } };
+    // Without C to evaluate, decide now; with a condition or a log message, once stopped.
+    if ((fn && fn.cText) || lines.some((b) => b.condition || b.log !== undefined)) return d;
+    return this.resolve(m, p, d, forward);
+  }
+
+  /** The final decision for a deferred one, evaluated with the machine stopped at the point. */
+  resolve(m: Machine, p: StopPoint, d: Decision, forward: boolean): Decision | null {
+    const def = d.deferred;
+    if (!def) return d;
+    const fi = def.frameIndex;
+    const evalTrue = (text: string): boolean => {
+      if (!m.program) return true;
+      try {
+        return truthyText(m.program.evaluate(m, p.thread, fi, text, false).value);
+      } catch (e) {
+        // A condition that does not evaluate stops, with the reason (as gdb does).
+        if (forward) this.onLog?.(`kctx: breakpoint condition '${text}': ${(e as Error).message}\n`);
+        return true;
       }
+    };
+    if (def.data) {
+      const bp = def.data;
+      if (bp.condition && !evalTrue(bp.condition)) return null;
+      if (forward) bp.hits++;
+      if (bp.hit && (!forward || !bp.hit(bp.hits))) return null;
+      return { reason: 'data breakpoint', hitIds: [bp.id], description: `Paused on data breakpoint: ${bp.description} changed`, text: `${bp.description} written (thread ${p.thread.name})` };
+    }
+    const pos = p.detail as StatementPos;
+    if (def.fn) {
+      const bp = def.fn;
+      const ok = !bp.cText || evalTrue(bp.cText);
       if (ok && forward) bp.hits++;
       if (ok && (!bp.hit || !forward || bp.hit(bp.hits))) return this.fnDecision(bp, p, `entered at line ${pos.line}`);
     }
-    if (!this.lines.size) return null;
-    const list = this.lines.get(Breakpoints.normPath(pos.file));
-    if (!list) return null;
     const ids: number[] = [];
-    for (const bp of list) {
-      if (!bp.verified || bp.line !== pos.line) continue;
-      if (bp.condition && m.program) {
-        try {
-          if (!truthyText(m.program.evaluate(m, p.thread, pos.frameIndex, bp.condition, false).value)) continue;
-        } catch (e) {
-          // A condition that does not evaluate stops, with the reason (as gdb does).
-          if (forward) this.onLog?.(`kctx: breakpoint condition '${bp.condition}' at ${pos.file}:${pos.line}: ${(e as Error).message}\n`);
-        }
-      }
+    for (const bp of def.lines) {
+      if (bp.condition && !evalTrue(bp.condition)) continue;
       if (forward) bp.hits++;
       if (bp.hit && (!forward || !bp.hit(bp.hits))) continue;
       if (bp.log !== undefined) {
@@ -298,23 +324,16 @@ export class Breakpoints {
       ids.push(bp.id);
     }
     if (!ids.length) return null;
-    return { reason: 'breakpoint', hitIds: ids, description: `Paused on breakpoint`, text: `${pos.file}:${pos.line}` };
+    return { reason: 'breakpoint', hitIds: ids, description: 'Paused on breakpoint', text: `${pos.file}:${pos.line}` };
   }
 
   private atData(m: Machine, p: StopPoint, forward: boolean): Decision | null {
-    const d = p.detail as { id: number; addr: number };
-    const bp = this.data.find((b) => b.id === d.id);
+    const det = p.detail as { id: number; addr: number };
+    const bp = this.data.find((b) => b.id === det.id);
     if (!bp) return null;
-    if (bp.condition && m.program) {
-      try {
-        if (!truthyText(m.program.evaluate(m, p.thread, undefined, bp.condition, false).value)) return null;
-      } catch {
-        /* stop */
-      }
-    }
-    if (forward) bp.hits++;
-    if (bp.hit && (!forward || !bp.hit(bp.hits))) return null;
-    return { reason: 'data breakpoint', hitIds: [bp.id], description: `Paused on data breakpoint: ${bp.description} changed`, text: `${bp.description} written (thread ${p.thread.name})` };
+    const d: Decision = { reason: 'data breakpoint', description: '', deferred: { lines: [], fn: null, data: bp, frameIndex: undefined } };
+    if (bp.condition) return d;
+    return this.resolve(m, p, d, forward);
   }
 
   private atHazard(p: StopPoint): Decision | null {

@@ -111,7 +111,7 @@ class DebugPolicy implements StopPolicy {
   /** Checks made in the step now running (for the re-check list of a stop). */
   batch: StopPoint[] = [];
   batchS = -1;
-  hit: { pos: Pos; point: StopPoint; decision: Decision | null } | null = null;
+  hit: { pos: Pos; point: StopPoint; decision: Decision | null; scanEval?: boolean; stepToo?: boolean } | null = null;
   /** Counts idle after-steps during a pause. */
   idleSteps = 0;
 
@@ -144,17 +144,24 @@ class DebugPolicy implements StopPolicy {
     if (p.kind === 'hazard' && p.name === 'panic') return false;
     if (spec.target) {
       const tg = spec.target;
-      if (spec.scan && (e < tg.e || (e === tg.e && tg.k !== CHECK))) this.e_.scanPoint(spec.scan, p, { e, s, k: CHECK });
       if (tg.k === CHECK && e === tg.e) {
         this.hit = { pos: { e, s, k: CHECK }, point: p, decision: null };
         return true;
+      }
+      if (spec.scan && (e < tg.e || (e === tg.e && tg.k !== CHECK))) {
+        const d = this.e_.scanPoint(spec.scan, p, { e, s, k: CHECK });
+        if (d) {
+          // A condition to evaluate: stop here for a moment (the slice loop goes on).
+          this.hit = { pos: { e, s, k: CHECK }, point: p, decision: d, scanEval: true };
+          return true;
+        }
       }
       return false;
     }
     if (spec.user) {
       const d = this.e_.bps.decide(m, p, spec.forward);
       if (d) {
-        this.hit = { pos: { e, s, k: CHECK }, point: p, decision: d };
+        this.hit = { pos: { e, s, k: CHECK }, point: p, decision: d, stepToo: !!spec.step && this.e_.stepAtPoint(spec.step, p) };
         return true;
       }
     }
@@ -376,6 +383,20 @@ export class Engine {
         const hit = this.policy.hit as DebugPolicy['hit'];
         if (!hit) throw new Error(`stopped at a ${r.point.kind} point the debugger did not choose`);
         this.lastRe = this.recheckFor(hit.pos, hit.point);
+        if (hit.decision?.deferred) {
+          // Conditions and log messages are evaluated now that the frame is up to date.
+          const d = this.bps.resolve(m, hit.point, hit.decision, spec.forward && !hit.scanEval);
+          if (hit.scanEval) {
+            if (d && spec.scan) spec.scan.last = { pos: hit.pos, decision: d };
+            this.policy.re = this.lastRe ? { ...this.lastRe, cursor: 0 } : null;
+            continue;
+          }
+          if (!d && !hit.stepToo) {
+            this.policy.re = this.lastRe ? { ...this.lastRe, cursor: 0 } : null;
+            continue;
+          }
+          hit.decision = d;
+        }
         return { kind: 'stopped', pos: hit.pos, point: hit.point, decision: hit.decision, stepped: r.point.thread };
       }
       // A replay to the end of the run (the position of an end, panic or hang) arrives there.
@@ -549,10 +570,12 @@ export class Engine {
   // ------------------------------------------------------------------ reverse
 
   /** Called by the policy for every check during a scan. */
-  scanPoint(scan: ScanState, p: StopPoint, pos: Pos): void {
+  scanPoint(scan: ScanState, p: StopPoint, pos: Pos): Decision | null {
     const d = this.bps.decide(this.m, p, false);
+    if (scan.step && this.stepAtPoint(scan.step, p)) scan.last = { pos, decision: null };
+    if (d?.deferred) return d;
     if (d) scan.last = { pos, decision: d };
-    else if (scan.step && this.stepAtPoint(scan.step, p)) scan.last = { pos, decision: null };
+    return null;
   }
 
   /**

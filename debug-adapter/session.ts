@@ -401,18 +401,6 @@ export class KctxDebugSession extends LoggingDebugSession {
           bp.verified = false;
           bp.message = badHit;
         }
-        if (bp.verified && bp.condition && this.engine?.m.program) {
-          // Check that the condition parses in the breakpoint's file (globals scope).
-          try {
-            this.engine.m.program.evaluate(this.engine.m, undefined, undefined, bp.condition, false);
-          } catch (e) {
-            const msg = (e as Error).message;
-            if (/parse|syntax|undeclared|unknown/i.test(msg) && !/not in scope|undeclared identifier/i.test(msg)) {
-              bp.verified = false;
-              bp.message = `condition: ${msg}`;
-            }
-          }
-        }
         list.push(bp);
       }
       if (list.length) this.bps.lines.set(file, list);
