@@ -52,7 +52,7 @@ test('sarif format: 2.1.0 with rules, levels, regions and fixes', () => {
   const ids = run.tool.driver.rules.map((x: { id: string }) => x.id);
   for (const id of ['installctx-arity', 'ctxop-template-rev', 'curvnet-unbalanced']) assert.ok(ids.includes(id));
   const res = run.results.filter((x: { ruleId: string }) => x.ruleId === 'ctxop-template-rev');
-  assert.equal(res.length, 4);
+  assert.equal(res.length, 5);
   assert.equal(res[0].level, 'error');
   assert.equal(ids[res[0].ruleIndex], 'ctxop-template-rev');
   assert.deepEqual(res[0].locations[0].physicalLocation.artifactLocation, { uri: 'test/fixtures/lint/template-rev.c', uriBaseId: '%SRCROOT%' });
