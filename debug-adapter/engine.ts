@@ -542,6 +542,8 @@ export class Engine {
       return st.kind === 'in' || (st.kind === 'next' ? depth <= st.depth : depth < st.depth);
     }
     if (p.kind === 'hook' || p.kind === 'function' || p.kind === 'swtch') {
+      // Stepping into a C function stops at its first statement, not at the call.
+      if (p.kind === 'function' && p.name && this.m.sym.lookup(p.name)?.kind === 'c') return false;
       if (st.kind === 'in') return t.addr === st.thread || p.kind !== 'swtch';
       if (!st.kernel || t.addr !== st.thread) return false;
       const depth = t.stack.length;

@@ -1,0 +1,208 @@
+/**
+ * Execution: next/stepIn/stepOut in C and in built-in workloads, stepIn into a hook the kernel
+ * calls at a switch, pause, stepBack and reverseContinue (exact positions), exact event orders.
+ */
+import { describe, it, afterEach } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { inProc, fixture, Client, strip } from './helpers';
+
+let dc: Client | null = null;
+afterEach(async () => {
+  await dc?.close();
+  dc = null;
+});
+
+const DRV = fixture('drv.c');
+
+/** Where a thread is: top frame name and line. */
+async function where(c: Client, threadId: number): Promise<string> {
+  const f = (await c.frames(threadId, 1))[0]!;
+  return `${strip(f.name)}:${f.line}`;
+}
+
+describe('stepping', () => {
+  it('next / stepIn / stepOut through the driver C code of one thread', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 68 }] }));
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    assert.equal(await where(dc, tid), 'drv_thread:68');
+    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    let s = await dc.stepIn(tid);
+    assert.equal(s.body.reason, 'step');
+    assert.equal(s.body.threadId, tid);
+    assert.equal(s.body.allThreadsStopped, true);
+    assert.equal(await where(dc, tid), 'drv_work:49');
+    s = await dc.next(tid);
+    assert.equal(await where(dc, tid), 'drv_work:52');
+    s = await dc.stepOut(tid);
+    assert.equal(s.body.reason, 'step');
+    assert.equal(await where(dc, tid), 'drv_thread:69');
+    // stepIn on a kernel function stops at the call, the function shown as the top frame.
+    s = await dc.stepIn(tid);
+    assert.deepEqual((await dc.frameNames(tid)).slice(0, 2), ['drv_usecwait', 'drv_thread']);
+    s = await dc.next(tid);
+    assert.equal(await where(dc, tid), 'drv_thread:70');
+  });
+
+  it('next steps over a context switch: the thread comes back at its next line, other threads ran meanwhile', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 69 }] }));
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    const before = ((await dc.customRequest('kctx/state')).body as { tick: number }).tick;
+    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    await dc.next(tid);
+    assert.equal(await where(dc, tid), 'drv_thread:70');
+    const after = ((await dc.customRequest('kctx/state')).body as { tick: number }).tick;
+    assert.ok(after > before, `time passed: ${before} -> ${after}`);
+  });
+
+  it('built-in workloads step op by op with a generated listing as the source', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('bhyve.ksim.json'), stopOnEntry: true });
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    await dc.next(tid);
+    let f = (await dc.frames(tid, 1))[0]!;
+    assert.equal(f.source?.name, 'builtin:bhyve-vcpu');
+    assert.equal(f.line, 1);
+    const ref = f.source!.sourceReference!;
+    const src = await dc.sourceRequest({ sourceReference: ref, source: { sourceReference: ref } });
+    const listing = src.body.content.split('\n');
+    assert.match(listing[0]!, /^vcpu_init: vcpu = kmem_zalloc/);
+    await dc.next(tid);
+    f = (await dc.frames(tid, 1))[0]!;
+    assert.match(listing[f.line - 1]!, /ctxop_allocate/);
+    await dc.next(tid);
+    f = (await dc.frames(tid, 1))[0]!;
+    assert.match(listing[f.line - 1]!, /store vcpu->ctxop/);
+  });
+
+  it('stepIn at a context switch goes into the first ctxop hook the kernel calls', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('bhyve.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'swtch', condition: 'from == "vcpu0" && to == "vcpu1"' }] }));
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    assert.deepEqual((await dc.frameNames(tid)).slice(0, 1), ['swtch']);
+    const s = await dc.stepIn(tid);
+    assert.equal(s.body.reason, 'step');
+    assert.equal(s.body.threadId, tid);
+    assert.match(s.body.text!, /at the ctxop save hook vmm_savectx/);
+    assert.deepEqual((await dc.frameNames(tid)).slice(0, 4), ['vmm_savectx', 'savectx', 'resume', 'swtch']);
+    // next from a hook: the next hook of the same switch, in save order (newest first).
+    await dc.next(tid);
+    assert.deepEqual((await dc.frameNames(tid)).slice(0, 2), ['fpsave_ctxt', 'savectx']);
+    await dc.next(tid);
+    assert.deepEqual((await dc.frameNames(tid)).slice(0, 2), ['lwp_segregs_save', 'savectx']);
+  });
+
+  it('pause stops a running kernel with reason pause', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    const many = { kernel: 'illumos-13917', cpus: 2, tickCycles: 20, threads: Array.from({ length: 8 }, (_, i) => ({ name: `s${i}`, entry: 'builtin:spin', arg: 1000000 })) };
+    await dc.launchWith(many, (c) => c.setExceptionBreakpointsRequest({ filters: [] }));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.ok(!dc.names(m).includes('stopped'));
+    await dc.pauseRequest({ threadId: 1 });
+    const st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'pause');
+    assert.equal(st.body.allThreadsStopped, true);
+    assert.ok(st.body.threadId! > 0);
+  });
+});
+
+describe('reverse', () => {
+  it('stepBack returns to the exact previous position, step after step (C)', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 65 }] }));
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    const seen: string[] = [];
+    const state = async () => `${await where(dc!, tid)} ${JSON.stringify((await dc!.customRequest('kctx/state')).body)}`;
+    seen.push(await state());
+    for (let i = 0; i < 8; i++) {
+      await dc.next(tid);
+      seen.push(await state());
+    }
+    for (let i = seen.length - 2; i >= 0; i--) {
+      const s: { body: { reason: string } } = await dc.back(tid);
+      assert.equal(s.body.reason, 'step');
+      assert.equal(await state(), seen[i], `step back to #${i}`);
+    }
+  });
+
+  it('stepBack over a context switch and back forward again gives the same positions (built-in)', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('bhyve.ksim.json'), stopOnEntry: true });
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    const fwd: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await dc.next(tid);
+      fwd.push(`${await where(dc, tid)} ${JSON.stringify((await dc.customRequest('kctx/state')).body)}`);
+    }
+    for (let i = 0; i < 6; i++) await dc.back(tid);
+    assert.equal(`${await where(dc, tid)} ${JSON.stringify((await dc.customRequest('kctx/state')).body)}`, fwd[5]);
+    for (let i = 6; i < 12; i++) {
+      await dc.next(tid);
+      assert.equal(`${await where(dc, tid)} ${JSON.stringify((await dc.customRequest('kctx/state')).body)}`, fwd[i]);
+    }
+  });
+
+  it('reverseContinue runs back to the previous breakpoint hit (swtch filter), then to the start', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('bhyve.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['swtch'] }));
+    const first = await dc.stopAfter(m);
+    const second = await dc.cont();
+    const third = await dc.cont();
+    assert.notEqual(second.body.description, third.body.description);
+    let mk = dc.mark();
+    await dc.reverseContinueRequest({ threadId: third.body.threadId! });
+    const back = await dc.stopAfter(mk);
+    assert.equal(back.body.reason, 'exception');
+    assert.equal(back.body.description, second.body.description);
+    assert.equal(back.body.threadId, second.body.threadId);
+    mk = dc.mark();
+    await dc.reverseContinueRequest({ threadId: 1 });
+    assert.equal((await dc.stopAfter(mk)).body.description, first.body.description);
+    mk = dc.mark();
+    await dc.reverseContinueRequest({ threadId: 1 });
+    assert.equal((await dc.stopAfter(mk)).body.reason, 'entry');
+  });
+
+  it('reverse from a panic: stepBack leaves the panic and shows the line before', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('panic.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['panic', 'assert'] }));
+    const st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'exception');
+    const s = await dc.back(st.body.threadId!);
+    assert.equal(s.body.reason, 'step');
+    assert.equal(await where(dc, st.body.threadId!), 'hz_thread:30');
+  });
+});
+
+describe('event order', () => {
+  it('a continue to a function breakpoint: exactly one stopped event, after the continue response', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('bhyve.ksim.json'), stopOnEntry: true }, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'ctxop_attach' }] }));
+    await dc.stopAfter(m);
+    const mk = dc.mark();
+    const r = await dc.continueRequest({ threadId: 1 });
+    assert.equal(r.body.allThreadsContinued, true);
+    const st = await dc.stopAfter(mk);
+    assert.deepEqual(dc.names(mk), ['stopped']);
+    assert.equal(st.body.reason, 'function breakpoint');
+    assert.deepEqual((await dc.frameNames(st.body.threadId!)).slice(0, 2), ['ctxop_attach', 'vm_run']);
+  });
+});
