@@ -28,6 +28,9 @@ await esbuild.build({ ...common, entryPoints: files, outdir: 'out', outbase: '.'
 const bundles = [
   { entryPoints: { kctx: 'kctx.ts' }, banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: { extension: 'extension/main.ts' }, external: ['vscode'] },
+  // Loaded by the extension on first use (extension/lazy.ts), so that activation stays small.
+  { entryPoints: { 'extension-sim': 'extension/bundles/sim.ts' }, external: ['vscode'] },
+  { entryPoints: { 'extension-lsp': 'extension/bundles/lsp.ts' }, external: ['vscode'] },
 ];
 mkdirSync('dist', { recursive: true });
 for (const b of bundles) {

@@ -5,21 +5,13 @@
  */
 import * as vscode from 'vscode';
 import type { KctxModel } from './model';
+import { loadSim } from './lazy';
 
 type SessionClass = new () => vscode.DebugAdapter;
 
-let sessionClass: SessionClass | null | undefined;
-/** The debug adapter's session class (debug-adapter/session.ts), or null when it is not built in. */
-export function loadSessionClass(): SessionClass | null {
-  if (sessionClass === undefined) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      sessionClass = (require('../debug-adapter/session') as { KctxDebugSession?: SessionClass }).KctxDebugSession ?? null;
-    } catch {
-      sessionClass = null;
-    }
-  }
-  return sessionClass;
+/** The debug adapter's session class (debug-adapter/session.ts), from dist/extension-sim.js. */
+export function loadSessionClass(): SessionClass {
+  return loadSim().KctxDebugSession as unknown as SessionClass;
 }
 
 /**
@@ -66,30 +58,39 @@ export class InlineAdapter implements vscode.DebugAdapter {
 export const inlineAdapters = new WeakMap<vscode.DebugSession, InlineAdapter>();
 
 export class KctxAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  /** How each session's adapter runs (session id → inline | process | server). */
+  readonly modes = new Map<string, string>();
+
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.OutputChannel) {}
 
   createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
     const cfg = vscode.workspace.getConfiguration('kctx.debugAdapter');
-    let mode = cfg.get<string>('mode', 'inline');
+    // A launch configuration may pick the mode for itself ("adapterMode"); else the setting.
+    const own = (session.configuration as { adapterMode?: unknown }).adapterMode;
+    const mode = typeof own === 'string' ? own : cfg.get<string>('mode', 'inline');
     if (mode === 'server') {
-      const port = cfg.get<number>('port', 4711);
-      this.log.appendLine(`debug adapter: connecting to 127.0.0.1:${port}`);
+      const port = Number((session.configuration as { adapterPort?: unknown }).adapterPort ?? cfg.get<number>('port', 4711));
+      this.log.appendLine(`debug adapter: connecting to kctx dap --server=${port} on 127.0.0.1`);
+      this.modes.set(session.id, 'server');
       return new vscode.DebugAdapterServer(port, '127.0.0.1');
     }
-    if (mode === 'inline') {
-      const Session = loadSessionClass();
-      if (Session) {
+    if (mode !== 'process') {
+      try {
+        const Session = loadSessionClass();
         const adapter = new InlineAdapter(new Session());
         inlineAdapters.set(session, adapter);
+        this.log.appendLine('debug adapter: inline (in the extension host)');
+        this.modes.set(session.id, 'inline');
         return new vscode.DebugAdapterInlineImplementation(adapter);
+      } catch (e) {
+        this.log.appendLine(`debug adapter: the inline adapter did not load (${e instanceof Error ? e.message : String(e)}); running \`kctx dap\` as a process`);
       }
-      this.log.appendLine('debug adapter: no inline session class in this build; running `kctx dap` as a process');
-      mode = 'process';
     }
     const cli = this.context.asAbsolutePath('dist/kctx.js');
     this.log.appendLine(`debug adapter: ${process.execPath} ${cli} dap`);
+    this.modes.set(session.id, 'process');
     // The extension host's own runtime runs the CLI; in desktop VS Code that is Electron as node.
-    return new vscode.DebugAdapterExecutable(process.execPath, [cli, 'dap'], { env: { ELECTRON_RUN_AS_NODE: '1' } });
+    return new vscode.DebugAdapterExecutable(process.execPath, [cli, 'dap'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } as Record<string, string> });
   }
 }
 

@@ -4,6 +4,7 @@
  * functions that install or attach ctxops (with the kernel era their calls belong to).
  */
 import type { SyntaxNode, Parser } from '../kernel-sim/cinterp/parser';
+import { loadSim } from './lazy';
 
 export interface CFunction {
   name: string;
@@ -21,9 +22,8 @@ const INSTALLERS = new Set(['installctx', 'installctx_preallocate', 'ctxop_insta
 
 let parserPromise: Promise<Parser> | undefined;
 function parser(): Promise<Parser> {
-  // Loaded on first use only (a lazy require): the wasm runtime is not part of activation.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  parserPromise ??= Promise.resolve().then(() => (require('../kernel-sim/cinterp/parser') as typeof import('../kernel-sim/cinterp/parser')).createCParser());
+  // Loaded on first use only, from the simulator bundle: the wasm runtime is not part of activation.
+  parserPromise ??= Promise.resolve().then(() => loadSim().createCParser());
   return parserPromise;
 }
 

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { loadLsp } from './lazy';
 
 export class LintClient implements vscode.Disposable {
   client: LanguageClient | undefined;
@@ -19,8 +20,15 @@ export class LintClient implements vscode.Disposable {
   }
 
   private async doStart(): Promise<LanguageClient | undefined> {
-    // Loaded here, not at activation: the client library is the bulk of the bundle's start-up work.
-    const { LanguageClient, RevealOutputChannelOn } = await import('vscode-languageclient/node');
+    // Loaded here, not at activation: the client library is a bundle of its own (dist/extension-lsp.js).
+    let lib: ReturnType<typeof loadLsp>;
+    try {
+      lib = loadLsp();
+    } catch (e) {
+      this.log.appendLine(`language server: the client bundle did not load: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+    const { LanguageClient, RevealOutputChannelOn } = lib;
     const cli = this.context.asAbsolutePath('dist/kctx.js');
     // Exactly `kctx lsp --stdio`, run by the extension host's own runtime (Electron as node in
     // desktop VS Code). The Executable form passes the arguments as given (the NodeModule form would

@@ -26,6 +26,8 @@ export interface KctxApi {
   threads: ThreadsTree;
   timeline: TimelineView;
   lint: LintClient;
+  /** How each debug session's adapter runs (session id → inline | process | server). */
+  adapterModes: ReadonlyMap<string, string>;
   simulateConfig: typeof simulateConfig;
   scanC: typeof scanC;
 }
@@ -42,12 +44,13 @@ export function activate(context: vscode.ExtensionContext): KctxApi {
   const lens = new CtxopCodeLens();
   lint = new LintClient(context, log);
   const C = [{ language: 'c', scheme: 'file' }];
+  const adapters = new KctxAdapterFactory(context, log);
 
   context.subscriptions.push(
     log, model, mdb, threads, timeline, lens,
     vscode.debug.registerDebugConfigurationProvider('kctx', new KctxConfigurationProvider()),
     vscode.debug.registerDebugConfigurationProvider('kctx', new KctxDynamicProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
-    vscode.debug.registerDebugAdapterDescriptorFactory('kctx', new KctxAdapterFactory(context, log)),
+    vscode.debug.registerDebugAdapterDescriptorFactory('kctx', adapters),
     vscode.debug.registerDebugAdapterTrackerFactory('kctx', new KctxTrackerFactory(model)),
     vscode.window.registerTreeDataProvider('kctx.threads', threads),
     vscode.window.registerWebviewViewProvider(TimelineView.id, timeline),
@@ -62,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): KctxApi {
 
   const activateMs = performance.now() - t0;
   log.appendLine(`activated in ${activateMs.toFixed(1)} ms (bundle evaluated ${(t0 - moduleLoaded).toFixed(1)} ms before activate)`);
-  return { activation: { activateMs }, model, mdb, threads, timeline, lint, simulateConfig, scanC };
+  return { activation: { activateMs }, model, mdb, threads, timeline, lint, adapterModes: adapters.modes, simulateConfig, scanC };
 }
 
 export async function deactivate(): Promise<void> {

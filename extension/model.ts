@@ -6,12 +6,15 @@
 import * as vscode from 'vscode';
 
 export interface KCtxop { addr: string; save?: string; restore?: string; fork?: string; lwpCreate?: string; exit?: string; free?: string; arg?: string }
-export interface KThread { id: number; addr: string; name: string; state: string; cpu: number | null; preempt: number; pri: number; ctxops: KCtxop[] }
-export interface KCpu { id: number; addr: string; thread: number | null; runrun?: boolean | number; kprunrun?: boolean | number }
-export interface KState { cpus: KCpu[]; threads: KThread[]; era: string }
+/** `kctx/state`: the simulated kernel at a stop (debug-adapter/view.ts kctxState). */
+export interface KThread { id: number; addr: string; name: string; state: string; cpu: number | null; lastCpu?: number | null; preempt: number; pri: number; ctxops: KCtxop[] }
+export interface KCpu { id: number; addr: string; thread: number | null; threadName?: string | null; runrun?: boolean | number; kprunrun?: boolean | number; runq?: number[] }
+export interface KState { cpus: KCpu[]; threads: KThread[]; era: string; tick?: number }
+/** `kctx/timeline` (debug-adapter/timeline.ts): slices per CPU, marks, preemption-disabled spans. */
 export interface KSlice { cpu: number; thread: number; name: string; start: number; end: number }
 export interface KMark { cpu: number; tick: number; kind: string; label: string }
-export interface KTimeline { endTick: number; slices: KSlice[]; marks: KMark[] }
+export interface KSpan { cpu: number; thread: number; name: string; kind: string; start: number; end: number }
+export interface KTimeline { endTick: number; slices: KSlice[]; marks: KMark[]; spans?: KSpan[] }
 export interface StopInfo { reason: string; threadId?: number; description?: string; text?: string }
 
 export class KctxModel implements vscode.Disposable {
@@ -80,8 +83,9 @@ export class KctxModel implements vscode.Disposable {
       const r = (await session.customRequest(command, args)) as T;
       this.unsupported.delete(command);
       return r;
-    } catch {
-      this.unsupported.add(command);
+    } catch (e) {
+      // "The kernel is running" and the like are transient; only an unknown request is remembered.
+      if (/unrecognized request|not supported|unknown request/i.test(e instanceof Error ? e.message : String(e))) this.unsupported.add(command);
       return undefined;
     }
   }

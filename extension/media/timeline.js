@@ -1,18 +1,25 @@
-// Timeline webview: draws lanes per CPU, slices per thread and event marks as SVG.
-// Receives {type:'timeline', timeline:{endTick, slices, marks}, cpus, stop} from the extension and
-// answers {type:'rendered', lanes, slices, marks, endTick} after drawing.
+// Timeline webview: the schedule of the simulated kernel, drawn as SVG at each stop.
+//   one lane per CPU; a bar per thread slice (colour per thread); a band under the bar where the
+//   running thread had preemption disabled; ticks above the bar for ctxop hook calls; flags for
+//   ctxop attach/detach (and alloc/free); red marks for hazards (sleep with preemption disabled,
+//   deadlock, panic, leak); a dashed line at the stop.
+// Receives {type:'timeline', timeline:{endTick, slices, marks, spans?}, cpus, stop, running} from
+// the extension and answers {type:'rendered', lanes, slices, marks, spans, endTick} after drawing.
 (function () {
   const vscode = acquireVsCodeApi();
   const NS = 'http://www.w3.org/2000/svg';
   const chart = document.getElementById('chart');
   const header = document.getElementById('header');
   const legend = document.getElementById('legend');
+  const events = document.getElementById('events');
   let last = vscode.getState() || null;
 
+  const HOOK_OPS = new Set(['save', 'restore', 'fork', 'lwp_create', 'exit', 'free']);
+
   function hue(name) {
-    let h = 0;
+    let h = 7;
     for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
-    return h % 360;
+    return (h * 137) % 360;
   }
   function el(tag, attrs, text) {
     const e = document.createElementNS(NS, tag);
@@ -20,86 +27,151 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function markClass(kind) {
-    const k = String(kind || '').toLowerCase();
-    if (/save|restore|fork|lwp|exit|free|hook|ctxop/.test(k)) return 'hook';
-    if (/attach|install/.test(k)) return 'attach';
-    if (/detach|remove/.test(k)) return 'detach';
+  function html(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  /** hook | attach | detach | preempt | hazard | other */
+  function markClass(m) {
+    const k = String(m.kind || '').toLowerCase();
+    if (/hazard|panic|assert|leak|deadlock/.test(k)) return 'hazard';
+    if (k === 'attach' || k === 'alloc' || k === 'install') return 'attach';
+    if (k === 'detach' || k === 'remove') return 'detach';
+    // ctxop:free (the ctxop itself freed) carries an address; the free hook carries a handler.
+    if (k === 'free' && /^[0-9a-f]{8,}/i.test(m.label || '')) return 'detach';
+    if (HOOK_OPS.has(k) || k === 'hook') return 'hook';
     if (/preempt/.test(k)) return 'preempt';
-    if (/panic|assert|leak|deadlock|hazard|sleep/.test(k)) return 'hazard';
     return 'other';
+  }
+  const fmt = (t) => (Math.round(t * 1000) / 1000).toString();
+
+  function empty(text) {
+    header.textContent = '';
+    legend.textContent = '';
+    events.textContent = '';
+    chart.textContent = '';
+    chart.appendChild(html('p', 'empty', text));
+    vscode.postMessage({ type: 'rendered', lanes: 0, slices: 0, marks: 0, spans: 0, endTick: 0 });
   }
 
   function draw(msg) {
-    chart.textContent = '';
-    legend.textContent = '';
     const tl = msg && msg.timeline;
     if (!tl) {
-      header.textContent = '';
-      const p = document.createElement('p');
-      p.className = 'empty';
-      p.textContent = msg && msg.unsupported ? 'The debug adapter does not answer kctx/timeline.'
-        : msg && msg.running ? 'The schedule appears at the next stop.' : 'Start a kctx simulation to see its schedule.';
-      chart.appendChild(p);
-      vscode.postMessage({ type: 'rendered', lanes: 0, slices: 0, marks: 0, endTick: 0 });
+      empty(msg && msg.unsupported ? 'The debug adapter does not answer kctx/timeline.'
+        : msg && msg.running ? 'The schedule appears at the next stop.' : 'Start a kctx simulation to see its schedule.');
       return;
     }
-    const cpuIds = Array.from(new Set([...(msg.cpus || []), ...tl.slices.map((s) => s.cpu), ...tl.marks.map((m) => m.cpu)]))
+    chart.textContent = '';
+    legend.textContent = '';
+    events.textContent = '';
+    const spans = tl.spans || [];
+    const cpuIds = Array.from(new Set([...(msg.cpus || []), ...tl.slices.map((s) => s.cpu)]))
       .filter((c) => typeof c === 'number').sort((a, b) => a - b);
-    const end = Math.max(1, tl.endTick, ...tl.slices.map((s) => s.end));
-    const width = Math.max(200, chart.clientWidth || document.body.clientWidth - 16);
-    const left = 40, laneH = 26, gap = 8, top = 4, axisH = 16;
-    const x = (t) => left + ((width - left - 4) * t) / end;
+    const end = Math.max(1e-3, tl.endTick, ...tl.slices.map((s) => s.end));
+    const width = Math.max(220, (chart.clientWidth || document.body.clientWidth) - 2);
+    const left = 38, right = 6, laneH = 40, gap = 10, top = 12, axisH = 18;
+    const plotW = width - left - right;
+    const x = (t) => left + (plotW * Math.max(0, Math.min(t, end))) / end;
     const height = top + cpuIds.length * (laneH + gap) + axisH;
-    const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, height, preserveAspectRatio: 'none' });
+    const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}` });
     const laneY = new Map();
     cpuIds.forEach((c, i) => {
       const y = top + i * (laneH + gap);
       laneY.set(c, y);
-      svg.appendChild(el('rect', { class: 'lane-bg', x: left, y, width: width - left - 4, height: laneH, rx: 2 }));
+      svg.appendChild(el('rect', { class: 'lane-bg', x: left, y, width: plotW, height: laneH, rx: 3 }));
       svg.appendChild(el('text', { class: 'lane-label', x: 2, y: y + laneH / 2 + 4 }, `cpu${c}`));
     });
+    // Slices (bar from y+8 to y+30), labels inside when they fit.
     const names = new Map();
     for (const s of tl.slices) {
       const y = laneY.get(s.cpu);
       if (y === undefined) continue;
       names.set(s.name, hue(s.name));
-      const w = Math.max(1, x(s.end) - x(s.start));
-      const r = el('rect', { class: 'slice', x: x(s.start), y: y + 3, width: w, height: laneH - 6, rx: 2, fill: `hsl(${hue(s.name)},55%,45%)` });
-      r.appendChild(el('title', {}, `${s.name} on cpu${s.cpu}: ticks ${s.start}–${s.end}`));
+      const x0 = x(s.start);
+      const w = Math.max(1.5, x(s.end) - x0);
+      const r = el('rect', { class: 'slice', x: x0, y: y + 8, width: w, height: 22, rx: 2, fill: `hsl(${hue(s.name)},55%,42%)` });
+      r.appendChild(el('title', {}, `${s.name} on cpu${s.cpu}: tick ${fmt(s.start)} to ${fmt(s.end)}`));
       svg.appendChild(r);
-      if (w > s.name.length * 6 + 6) svg.appendChild(el('text', { class: 'slice-label', x: x(s.start) + 4, y: y + laneH / 2 + 3 }, s.name));
+      if (w > s.name.length * 6.2 + 6) svg.appendChild(el('text', { class: 'slice-label', x: x0 + 4, y: y + 23 }, s.name));
     }
+    // Preemption disabled: a hatched band under the bar.
+    for (const sp of spans) {
+      const y = laneY.get(sp.cpu);
+      if (y === undefined) continue;
+      const x0 = x(sp.start);
+      const r = el('rect', { class: 'span', x: x0, y: y + 31, width: Math.max(2, x(sp.end) - x0), height: 6 });
+      r.appendChild(el('title', {}, `${sp.name}: preemption disabled, tick ${fmt(sp.start)} to ${fmt(sp.end)}`));
+      svg.appendChild(r);
+    }
+    // Marks.
+    const counts = { hook: 0, attach: 0, detach: 0, hazard: 0, preempt: 0, other: 0 };
+    const notable = [];
     for (const m of tl.marks) {
       const y = laneY.get(m.cpu);
       if (y === undefined) continue;
+      const cls = markClass(m);
+      counts[cls]++;
+      if (cls === 'preempt' || cls === 'other') continue; // spans and slices already show these
       const cx = x(m.tick);
-      const g = el('g', { class: `mark ${markClass(m.kind)}` });
-      g.appendChild(el('line', { x1: cx, x2: cx, y1: y - 2, y2: y + laneH + 2 }));
-      g.appendChild(el('path', { d: `M${cx - 3.5},${y - 4} L${cx + 3.5},${y - 4} L${cx},${y + 1} Z` }));
-      g.appendChild(el('title', {}, `tick ${m.tick} cpu${m.cpu}: ${m.kind}${m.label ? ' — ' + m.label : ''}`));
+      const g = el('g', { class: `mark ${cls}` });
+      if (cls === 'hook') {
+        g.appendChild(el('line', { x1: cx, x2: cx, y1: y + 1, y2: y + 7 }));
+      } else if (cls === 'hazard') {
+        g.appendChild(el('line', { x1: cx, x2: cx, y1: y - 4, y2: y + laneH }));
+        g.appendChild(el('path', { d: `M${cx},${y - 10} L${cx + 5},${y - 5} L${cx},${y} L${cx - 5},${y - 5} Z` }));
+        notable.push({ m, cls });
+      } else {
+        g.appendChild(el('line', { x1: cx, x2: cx, y1: y - 2, y2: y + 30 }));
+        g.appendChild(el('path', { d: cls === 'attach' ? `M${cx},${y - 8} L${cx + 7},${y - 5} L${cx},${y - 2} Z` : `M${cx},${y - 8} L${cx - 7},${y - 5} L${cx},${y - 2} Z` }));
+        notable.push({ m, cls });
+      }
+      g.appendChild(el('title', {}, `tick ${fmt(m.tick)} cpu${m.cpu}: ${m.kind}${m.label ? ': ' + m.label : ''}`));
       svg.appendChild(g);
     }
-    svg.appendChild(el('line', { class: 'now', x1: x(tl.endTick), x2: x(tl.endTick), y1: 0, y2: height - axisH }));
-    const axisY = height - axisH + 4;
-    svg.appendChild(el('line', { class: 'axis', x1: left, x2: width - 4, y1: axisY, y2: axisY }));
-    for (let i = 0; i <= 4; i++) {
-      const t = Math.round((end * i) / 4);
-      svg.appendChild(el('text', { class: 'axis-label', x: Math.min(x(t), width - 30), y: axisY + 11 }, String(t)));
+    // The stop, and the tick axis.
+    svg.appendChild(el('line', { class: 'now', x1: x(tl.endTick), x2: x(tl.endTick), y1: 2, y2: height - axisH }));
+    const axisY = height - axisH + 2;
+    svg.appendChild(el('line', { class: 'axis', x1: left, x2: width - right, y1: axisY, y2: axisY }));
+    const n = Math.max(2, Math.min(6, Math.floor(plotW / 70)));
+    for (let i = 0; i <= n; i++) {
+      const t = (end * i) / n;
+      const tx = x(t);
+      svg.appendChild(el('line', { class: 'axis', x1: tx, x2: tx, y1: axisY, y2: axisY + 3 }));
+      const label = el('text', { class: 'axis-label', x: tx, y: axisY + 13, 'text-anchor': i === 0 ? 'start' : i === n ? 'end' : 'middle' }, fmt(Math.round(t * 100) / 100));
+      svg.appendChild(label);
     }
     chart.appendChild(svg);
-    const stop = msg.stop ? ` · stopped: ${msg.stop.description || msg.stop.reason}` : '';
-    header.textContent = `tick ${tl.endTick} · ${tl.slices.length} slices · ${tl.marks.length} marks${stop}`;
+
+    const stop = msg.stop ? (msg.stop.description || msg.stop.reason) + (msg.stop.text ? `: ${msg.stop.text}` : '') : '';
+    header.textContent = '';
+    header.appendChild(html('span', 'tick', `tick ${fmt(tl.endTick)}`));
+    header.appendChild(document.createTextNode(` · ${cpuIds.length} CPUs · ${tl.slices.length} slices · ${counts.hook} hook calls`));
+    if (stop) header.appendChild(html('div', 'stop', stop));
+
     for (const [name, h] of names) {
-      const item = document.createElement('span');
-      const sw = document.createElement('span');
-      sw.className = 'sw';
-      sw.style.background = `hsl(${h},55%,45%)`;
+      const item = html('span', 'item');
+      const sw = html('span', 'sw');
+      sw.style.background = `hsl(${h},55%,42%)`;
       item.appendChild(sw);
       item.appendChild(document.createTextNode(name));
       legend.appendChild(item);
     }
-    vscode.postMessage({ type: 'rendered', lanes: cpuIds.length, slices: tl.slices.length, marks: tl.marks.length, endTick: tl.endTick });
+    for (const [cls, label] of [['hook', 'ctxop hook'], ['attach', 'attach/alloc'], ['detach', 'detach/free'], ['span', 'preemption disabled'], ['hazard', 'hazard']]) {
+      const item = html('span', 'item');
+      item.appendChild(html('span', `key ${cls}`));
+      item.appendChild(document.createTextNode(label));
+      legend.appendChild(item);
+    }
+    // The latest attach/detach/hazard events, newest first.
+    for (const { m, cls } of notable.slice(-8).reverse()) {
+      const row = html('div', `ev ${cls}`);
+      row.appendChild(html('span', 'at', `${fmt(m.tick)} cpu${m.cpu}`));
+      row.appendChild(document.createTextNode(` ${m.kind} ${m.label || ''}`));
+      events.appendChild(row);
+    }
+    vscode.postMessage({ type: 'rendered', lanes: cpuIds.length, slices: tl.slices.length, marks: tl.marks.length, spans: spans.length, endTick: tl.endTick });
   }
 
   window.addEventListener('message', (e) => {
@@ -109,7 +181,11 @@
       draw(last);
     }
   });
-  window.addEventListener('resize', () => last && draw(last));
+  let pending = 0;
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(() => last && draw(last));
+  });
   if (last) draw(last);
   vscode.postMessage({ type: 'ready' });
 })();

@@ -34,6 +34,10 @@ const launchProps = {
   stopOnEntry: { type: 'boolean', default: true, description: 'Stop before the first thread runs.' },
   maxSteps: { type: 'integer', minimum: 1, description: 'Stop the run after this many interpreter steps.' },
   trace: { type: 'boolean', default: false, description: 'Print the dtrace -F style flow trace to the debug console.' },
+  showIdleThreads: { type: 'boolean', default: false, description: 'Show the CPUs\' idle threads in the call stack.' },
+  adapterMode: { type: 'string', enum: ['inline', 'process', 'server'],
+    description: 'How this session\'s debug adapter runs (overrides the kctx.debugAdapter.mode setting).' },
+  adapterPort: { type: 'integer', minimum: 1, maximum: 65535, description: 'Port of `kctx dap --server=PORT` when adapterMode is "server".' },
 };
 
 const mdbCommands = [
@@ -150,7 +154,8 @@ pkg.capabilities = {
   },
   virtualWorkspaces: { supported: false, description: 'The language server and the simulator read files from disk.' },
 };
-pkg.contributes = contributes;
+// Keys of contributes that other issues own (e.g. problemMatchers of the linter) are kept.
+pkg.contributes = { ...(pkg.contributes ?? {}), ...contributes };
 pkg.scripts ??= {};
 pkg.scripts.package = 'node extension/tools/package.mjs';
 pkg.scripts['test:grammar'] = 'vscode-tmgrammar-test -g test/grammar/c-stub.tmLanguage.json "test/grammar/*.test.*"';

@@ -36,8 +36,10 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       if (this.model.activeSession() && this.model.unsupported.has('kctx/state')) return [{ kind: 'message', text: 'The debug adapter does not answer kctx/state.' }];
       return [{ kind: 'message', text: this.model.activeSession() ? 'Waiting for the simulation to stop...' : 'No kctx simulation is running.' }];
     }
-    const nodes: Node[] = st.cpus.map((cpu) => ({ kind: 'cpu' as const, cpu, threads: st.threads.filter((t) => t.cpu === cpu.id) }));
-    const off = st.threads.filter((t) => t.cpu === null || t.cpu === undefined || !st.cpus.some((c) => c.id === t.cpu));
+    // A thread sits under the CPU it runs on, or else the one it last ran on.
+    const home = (t: KThread) => t.cpu ?? t.lastCpu ?? null;
+    const nodes: Node[] = st.cpus.map((cpu) => ({ kind: 'cpu' as const, cpu, threads: st.threads.filter((t) => home(t) === cpu.id) }));
+    const off = st.threads.filter((t) => !st.cpus.some((c) => c.id === home(t)));
     if (off.length) nodes.push({ kind: 'cpu', cpu: undefined, threads: off });
     return nodes;
   }
@@ -61,15 +63,17 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         return new vscode.TreeItem(n.text, C.None);
       case 'cpu': {
         if (!n.cpu) {
-          const it = new vscode.TreeItem('off CPU', n.threads.length ? C.Expanded : C.None);
+          const it = new vscode.TreeItem('not run yet', n.threads.length ? C.Expanded : C.None);
           it.description = `${n.threads.length} thread${n.threads.length === 1 ? '' : 's'}`;
           it.iconPath = new vscode.ThemeIcon('debug-pause');
           return it;
         }
         const cur = this.model.state?.threads.find((t) => t.id === n.cpu!.thread);
+        const idle = n.cpu.threadName ? `idle (${n.cpu.threadName})` : 'idle';
         const it = new vscode.TreeItem(`cpu${n.cpu.id}`, n.threads.length ? C.Expanded : C.None);
         const flags = [n.cpu.runrun ? 'runrun' : '', n.cpu.kprunrun ? 'kprunrun' : ''].filter(Boolean).join(' ');
-        it.description = `${cur ? cur.name : 'idle'}${flags ? ` · ${flags}` : ''}`;
+        const queued = n.cpu.runq?.length ? ` · ${n.cpu.runq.length} queued` : '';
+        it.description = `${cur ? `running ${cur.name}` : idle}${queued}${flags ? ` · ${flags}` : ''}`;
         it.tooltip = `cpu_t ${n.cpu.addr}`;
         it.iconPath = new vscode.ThemeIcon('chip');
         it.contextValue = 'kctx.cpu';
@@ -79,7 +83,7 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         const t = n.thread;
         const it = new vscode.TreeItem(t.name, t.ctxops.length ? C.Collapsed : C.None);
         it.description = `${t.state} · t_preempt=${t.preempt} · pri ${t.pri}${t.ctxops.length ? ` · ${t.ctxops.length} ctxop${t.ctxops.length === 1 ? '' : 's'}` : ''}`;
-        it.tooltip = new vscode.MarkdownString(`**${t.name}** \`kthread_t ${t.addr}\`\n\nstate ${t.state}, t_preempt ${t.preempt}, pri ${t.pri}${t.cpu !== null ? `, cpu ${t.cpu}` : ''}`);
+        it.tooltip = new vscode.MarkdownString(`**${t.name}** \`kthread_t ${t.addr}\`\n\nstate ${t.state}, t_preempt ${t.preempt}, pri ${t.pri}${t.cpu !== null ? `, on cpu ${t.cpu}` : t.lastCpu != null ? `, last ran on cpu ${t.lastCpu}` : ''}\n\nClick to select it in the call stack.`);
         it.iconPath = new vscode.ThemeIcon(n.onCpu ? 'debug-stackframe-active' : t.preempt > 0 ? 'lock' : 'debug-stackframe-dot');
         it.contextValue = 'kctx.thread';
         it.id = `thread:${t.id}`;

@@ -1,11 +1,12 @@
 /**
  * "Timeline" (Run and Debug container): a webview that draws the schedule fetched at each stop —
- * one lane per CPU, a bar per thread slice, marks for ctxop hook calls and other events.
+ * one lane per CPU, a bar per thread slice, marks for ctxop hook calls, attach/detach and hazards,
+ * and the spans where preemption was disabled (extension/media/timeline.js).
  */
 import * as vscode from 'vscode';
 import type { KctxModel } from '../model';
 
-export interface RenderReport { lanes: number; slices: number; marks: number; endTick: number }
+export interface RenderReport { lanes: number; slices: number; marks: number; spans: number; endTick: number }
 
 export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly id = 'kctx.timeline';
@@ -30,13 +31,13 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     view.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${view.webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0"><link rel="stylesheet" href="${css}"><title>Timeline</title></head>
-<body><div id="header"></div><div id="chart" role="img" aria-label="Schedule of the simulated CPUs"></div><div id="legend"></div>
+<body><div id="header"></div><div id="chart" role="img" aria-label="Schedule of the simulated CPUs"></div><div id="legend"></div><div id="events"></div>
 <script nonce="${nonce}" src="${script}"></script></body></html>`;
     this.subs.push(
       view.webview.onDidReceiveMessage((m: { type?: string } & Partial<RenderReport>) => {
         if (m.type === 'ready') this.post();
         if (m.type === 'rendered') {
-          this.lastRender = { lanes: m.lanes ?? 0, slices: m.slices ?? 0, marks: m.marks ?? 0, endTick: m.endTick ?? 0 };
+          this.lastRender = { lanes: m.lanes ?? 0, slices: m.slices ?? 0, marks: m.marks ?? 0, spans: m.spans ?? 0, endTick: m.endTick ?? 0 };
           this.rendered.fire(this.lastRender);
         }
       }),

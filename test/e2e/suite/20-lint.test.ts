@@ -1,15 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { getApi, wsFile, waitFor, cliServes, diagCode } from './helpers';
+import { getApi, wsFile, waitFor, diagCode } from './helpers';
 
 describe('lint (language server)', function () {
-  before(async function () {
-    if (!(await cliServes('lsp'))) {
-      console.log('[kctx-e2e] skip: `kctx lsp --stdio` is not built yet');
-      this.skip();
-    }
-  });
-
   it('publishes legacy-ctxop-api on a 13917 kernel and the migration quick fix edits the file', async () => {
     await getApi();
     const uri = wsFile('legacy.c');

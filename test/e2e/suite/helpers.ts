@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import * as fs from 'node:fs';
 import type { KctxApi } from '../../../extension/main';
 
 export const EXT_ID = 'kctx.kctx';
@@ -35,25 +34,23 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
   }
 }
 
-/** True when `kctx <cmd>` is a real server (the placeholder prints "not built yet" and exits). */
-export async function cliServes(cmd: 'lsp' | 'dap'): Promise<boolean> {
+/** Starts `kctx dap --server=0` with this extension host's runtime; resolves with its port. */
+export async function startDapServer(): Promise<{ port: number; stop(): void }> {
   const { spawn } = await import('node:child_process');
   const ext = vscode.extensions.getExtension(EXT_ID)!;
   const cli = path.join(ext.extensionPath, 'dist', 'kctx.js');
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, cmd, ...(cmd === 'lsp' ? ['--stdio'] : [])], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-    let err = '';
-    p.stderr.on('data', (d) => { err += d; });
-    const t = setTimeout(() => { p.kill(); resolve(true); }, 1500);
-    p.on('exit', () => { clearTimeout(t); resolve(!/not built yet|unknown command/.test(err)); });
+  const p = spawn(process.execPath, [cli, 'dap', '--server=0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  let err = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => { p.kill(); reject(new Error(`kctx dap --server=0 did not listen: ${err}`)); }, 15000);
+    p.stderr!.on('data', (d) => {
+      err += d;
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
+    p.on('exit', (c) => { clearTimeout(t); reject(new Error(`kctx dap exited (${c}): ${err}`)); });
   });
-}
-
-/** True when the inline adapter (debug-adapter/session.ts) is part of the build. */
-export function inlineAdapterBuilt(): boolean {
-  const ext = vscode.extensions.getExtension(EXT_ID)!;
-  return fs.existsSync(path.join(ext.extensionPath, 'debug-adapter', 'session.ts'))
-    && fs.readFileSync(path.join(ext.extensionPath, 'dist', 'extension.js'), 'utf8').includes('KctxDebugSession');
+  return { port, stop: () => { p.kill(); } };
 }
 
 export function diagCode(d: vscode.Diagnostic): string | undefined {

@@ -4,7 +4,7 @@
  */
 #include <sys/types.h>
 #include <sys/thread.h>
-#include <sys/ctxop.h>
+#include <sys/proc.h>
 #include <sys/kmem.h>
 #include <sys/disp.h>
 
@@ -61,7 +61,7 @@ vcpu_thread(void *arg)
 	kpreempt_enable();
 
 	for (i = 0; i < 3; i++)
-		preempt();
+		delay(1);
 
 	ctxop_detach(curthread, ctx);
 	ctxop_free(ctx);
