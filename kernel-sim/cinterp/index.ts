@@ -19,7 +19,7 @@ import { createCParser } from './parser';
 import { Preprocessor } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
 import { Compiler, RT, YIELD, type CFrame, type CFunc, type TU, type Scope } from './compile';
-import { intConverter, toWord, typeName, type IntType, type Val } from './types';
+import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 
 const EMPTY: Val[] = [];
@@ -129,11 +129,14 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
   // A new frame holds whatever was on the stack: the uninitialized pattern, like kmem's.
   if (fn.frameSize) m.mem.fillPattern32(fp, fn.frameSize, KMEM_UNINITIALIZED_PATTERN);
   t.sp = fp;
+  // A scenario thread's entry gets the scenario's "arg", an integer: (void *)(uintptr_t)arg.
+  const scenarioEntry = t.role === 'scenario' && t.stack.length === 1 && t.stack[0]!.kind === 'thread_start';
+  if (scenarioEntry && fn.type.params?.[0]?.k === 'ptr') args = [intToPtr(args[0] ?? 0)];
   fn.bind(fp, args as Val[]);
   const fr: CFrame = {
     kind: 'c', pc: 0, fn, fp, sp0,
     tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
-    args: args.slice(0, 6).map((a) => toWord(a as Val)),
+    args: args.length <= 6 && !args.some((a) => typeof a === 'bigint') ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
     wait: -1,
     traced: false,
   };
