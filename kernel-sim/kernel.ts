@@ -45,7 +45,8 @@ export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promi
   installBuiltinHandlers(m);
   let driver: DriverProgram | null = null;
   if (s.sources.length) {
-    const load = opts.loadDriver ?? (await import('./cinterp/index')).loadDriver;
+    // require, not import(): the transpiled test tree (out/) is CommonJS without extensions.
+    const load = opts.loadDriver ?? (require('./cinterp/index') as typeof import('./cinterp/index')).loadDriver;
     driver = await load(m, s);
   }
   m.boot();

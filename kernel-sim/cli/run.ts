@@ -176,7 +176,7 @@ function report(m: Machine, r: RunOutcome, out: Out, a: RunArgs): number {
 
 async function runMdbCommands(m: Machine, cmds: string[], out: Out): Promise<void> {
   if (!cmds.length) return;
-  const { createMdb } = await import('../mdb/index');
+  const { createMdb } = require('../mdb/index') as typeof import('../mdb/index');
   const mdb = createMdb(m);
   for (const c of cmds) {
     out.line(`> ${c}`);
@@ -238,7 +238,7 @@ export function mdbCommand(argv: string[]): Promise<number> {
     const code = report(m, r, out, a);
     await runMdbCommands(m, a.mdb, out);
     out.flush();
-    const { createMdb, complete } = await import('../mdb/index');
+    const { createMdb, complete } = require('../mdb/index') as typeof import('../mdb/index');
     const mdb = createMdb(m);
     const tty = process.stdin.isTTY === true;
     const rl = createInterface({

@@ -274,7 +274,7 @@ registerFrameKind('preempt', {
     m.setPreempt(t, m.tPreempt(t) - 1);
     m.exit(t, 'preempt');
     if (!f.sync) m.exit(t, 'kpreempt');
-    m.ret(t, 0);
+    m.ret(t, f.sync ? 0 : (f.retval as number));
     return 1;
   },
   describe(_m, _t, f, i) {

@@ -510,7 +510,9 @@ export class Machine {
     }
     if (sync) this.kpc.sync++;
     else this.kpc.async++;
-    t.stack.push({ kind: 'preempt', pc: 0, sync });
+    // An async preemption can land between a callee's return and its caller reading
+    // t.retval: the preempt frame gives the value back when it returns.
+    t.stack.push({ kind: 'preempt', pc: 0, sync, retval: t.retval });
     return PUSHED;
   }
 
