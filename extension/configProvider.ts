@@ -32,9 +32,16 @@ export class KctxConfigurationProvider implements vscode.DebugConfigurationProvi
       void vscode.window.showErrorMessage('kctx: the launch configuration needs "scenario" (a .ksim.json path) or the scenario keys inline ("sources", "threads").');
       return null; // null: open launch.json
     }
+    return config;
+  }
+
+  /** After ${workspaceFolder} and friends are substituted: relative paths are the workspace's. */
+  resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration {
     const base = folder?.uri.fsPath ?? (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
-    if (typeof config.scenario === 'string' && base && !path.isAbsolute(config.scenario)) config.scenario = path.resolve(base, config.scenario);
-    if (Array.isArray(config.sources) && base) config.sources = config.sources.map((s: unknown) => (typeof s === 'string' && !path.isAbsolute(s) ? path.resolve(base, s) : s));
+    if (!base) return config;
+    if (typeof config.scenario === 'string' && !path.isAbsolute(config.scenario)) config.scenario = path.resolve(base, config.scenario);
+    if (Array.isArray(config.sources)) config.sources = config.sources.map((s: unknown) => (typeof s === 'string' && !path.isAbsolute(s) ? path.resolve(base, s) : s));
+    if (typeof config.cwd !== 'string') config.cwd = base;
     return config;
   }
 }

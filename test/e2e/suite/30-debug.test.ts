@@ -181,6 +181,26 @@ describe('debugging in the simulator (inline adapter)', function () {
   });
 });
 
+describe('launch.json', function () {
+  it('starts the workspace\'s "Simulate vmm_demo" configuration (${workspaceFolder} paths) and stops on entry', async () => {
+    const rec = new DapRecorder();
+    let s: vscode.DebugSession | undefined;
+    try {
+      const started = new Promise<vscode.DebugSession>((r) => {
+        const d = vscode.debug.onDidStartDebugSession((x) => { if (x.name === 'Simulate vmm_demo') { d.dispose(); r(x); } });
+      });
+      assert.ok(await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], 'Simulate vmm_demo'), 'startDebugging by name');
+      s = await started;
+      assert.equal(s.configuration.scenario, wsFile('vmm_demo.ksim.json').fsPath);
+      const st = await rec.nextStop(0);
+      assert.equal(st.body?.reason, 'entry');
+    } finally {
+      await stop(s);
+      rec.dispose();
+    }
+  });
+});
+
 describe('debug adapter hosting modes', function () {
   let rec: DapRecorder;
   before(() => { rec = new DapRecorder(); });
