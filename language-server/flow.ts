@@ -1,7 +1,8 @@
 /**
  * A path-sensitive walk over one function body, on the syntax tree (no hand-written parser):
  * a set of path states flows through statements; branches split it, joins merge equal states,
- * loops run to a fixed point (bounded), `goto` forward edges reach their label, `return`,
+ * loops run to a fixed point (bounded), `goto` forward edges reach their label, backward `goto`
+ * edges re-run the statements from their label (new states only, bounded), `return`,
  * `break`, `continue` and noreturn calls end paths. Each path remembers which branch conditions
  * it assumed (so `if (x) A; ...; if (x) B;` never pairs A with not-B) and a trail of steps
  * for messages. Preprocessor conditionals are branches too, correlated by their condition.
@@ -40,6 +41,12 @@ export interface FlowDomain<F> {
   assume?(cond: SyntaxNode, truth: boolean, s: PathState<F>): PathState<F> | null;
   /** A statement or an expression is about to run (for rules that look at statements). */
   statement?(stmt: SyntaxNode, s: PathState<F>): PathState<F>;
+  /**
+   * A path jumps: `goto` (target: the labeled statement, null when the label is not in the function),
+   * `break` (target: the loop or switch it leaves) or `continue` (target: the loop). Called before the
+   * jump; blocks that contain the jump but not the target are left without their closing brace.
+   */
+  jump?(stmt: SyntaxNode, target: SyntaxNode | null, s: PathState<F>): PathState<F>;
 }
 
 export const NORETURN = new Set(['panic', 'vpanic', 'abort', '__builtin_unreachable', 'assfail', 'assfail3', 'kassert_panic', 'exit', '_exit', 'longjmp', 'siglongjmp']);
@@ -126,12 +133,21 @@ interface Frame<F> {
   breaks: PathState<F>[];
   continues: PathState<F>[];
   kind: 'loop' | 'switch';
+  node: SyntaxNode;
 }
+
+/** How often a backward goto may send new states back to its label (a loop made of labels). */
+const MAX_BACK_ROUNDS = 6;
 
 export class FlowWalker<F> {
   private frames: Frame<F>[] = [];
   private pending = new Map<string, PathState<F>[]>();
   private seenLabels = new Set<string>();
+  /** States sent back by a backward goto, waiting for the block that holds the label. */
+  private back = new Map<string, PathState<F>[]>();
+  /** Keys of the states that already ran through each label (a backward goto re-runs only new ones). */
+  private labelKeys = new Map<string, Set<string>>();
+  private labels = new Map<string, SyntaxNode>();
   private readonly deadline: Deadline;
 
   constructor(private readonly d: FlowDomain<F>, opts: WalkOptions = {}) {
@@ -142,6 +158,13 @@ export class FlowWalker<F> {
   run(fn: SyntaxNode, entry: PathState<F>[]): void {
     const body = fn.childForFieldName('body');
     if (!body) return;
+    walk(body, (n) => {
+      if (n.type === 'labeled_statement') {
+        const l = n.childForFieldName('label')?.text ?? '';
+        if (!this.labels.has(l)) this.labels.set(l, n);
+      }
+      return n.type !== 'comment';
+    });
     const out = this.block(body, entry);
     for (const s of out) this.d.exit?.(s, body, 'end');
   }
@@ -172,12 +195,46 @@ export class FlowWalker<F> {
 
   private block(b: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
     let cur = states;
-    for (const c of b.namedChildren) {
-      if (!c) continue;
-      cur = this.stmt(c, cur);
+    const kids = b.namedChildren.filter((c): c is SyntaxNode => !!c);
+    for (let i = 0; i < kids.length; i++) {
+      cur = this.stmt(kids[i]!, cur);
+      if (this.back.size) cur = this.backEdges(kids, i, cur);
     }
     if (b.type === 'compound_statement' && this.d.leaveBlock) cur = cur.map((s) => this.d.leaveBlock!(b, s));
     return cur;
+  }
+
+  /**
+   * Backward gotos to a label that is one of kids[0..i]: the states that jumped run again from the
+   * label through kids[i] (only states not seen at that label before, a bounded number of rounds),
+   * and what falls out of kids[i] joins the states that went on normally.
+   */
+  private backEdges(kids: SyntaxNode[], i: number, cur: PathState<F>[]): PathState<F>[] {
+    for (let round = 0; round < MAX_BACK_ROUNDS && this.back.size; round++) {
+      let j = -1;
+      let label = '';
+      for (let k = 0; k <= i; k++) {
+        const kid = kids[k]!;
+        if (kid.type !== 'labeled_statement') continue;
+        const l = kid.childForFieldName('label')?.text ?? '';
+        if (this.back.has(l)) { j = k; label = l; break; }
+      }
+      if (j < 0) return cur;
+      const sent = this.back.get(label)!;
+      this.back.delete(label);
+      const seen = this.labelKeys.get(label) ?? new Set<string>();
+      const fresh = sent.filter((s) => !seen.has(this.stateKey(s)));
+      if (!fresh.length) continue;
+      let again = fresh;
+      for (let k = j; k <= i; k++) again = this.stmt(kids[k]!, again);
+      cur = this.dedup([...cur, ...again]);
+    }
+    // Still more after the last round: dropped (fewer paths: fewer reports, never more).
+    return cur;
+  }
+
+  private stateKey(s: PathState<F>): string {
+    return this.d.key(s.facts) + '#' + condsKey(s.conds);
   }
 
   /** Runs a statement; returns the states that fall through it. */
@@ -189,6 +246,9 @@ export class FlowWalker<F> {
       this.pending.delete(label);
       this.seenLabels.add(label);
       const merged = this.dedup([...states, ...p]);
+      const keys = this.labelKeys.get(label) ?? new Set<string>();
+      for (const s of merged) keys.add(this.stateKey(s));
+      this.labelKeys.set(label, keys);
       const inner = n.namedChildren.filter((c) => c && c.type !== 'statement_identifier' && c.type !== 'comment');
       let cur = merged;
       for (const c of inner) cur = this.stmt(c!, cur);
@@ -224,20 +284,20 @@ export class FlowWalker<F> {
       }
       case 'break_statement': {
         const f = this.frames[this.frames.length - 1];
-        if (f) f.breaks.push(...states);
+        if (f) f.breaks.push(...this.jumping(n, f.node, states));
         return [];
       }
       case 'continue_statement': {
         const f = [...this.frames].reverse().find((x) => x.kind === 'loop');
-        if (f) f.continues.push(...states);
+        if (f) f.continues.push(...this.jumping(n, f.node, states));
         return [];
       }
       case 'goto_statement': {
         const label = n.childForFieldName('label')?.text ?? '';
-        if (this.seenLabels.has(label)) return []; // backward goto: not followed (under-approximation)
-        const p = this.pending.get(label) ?? [];
-        const trailed = states.map((s) => ({ ...s, trail: [...s.trail, { line: lineOf(n), text: `goto ${label}` }] }));
-        this.pending.set(label, [...p, ...trailed]);
+        const trailed = this.jumping(n, this.labels.get(label) ?? null, states).map((s) => ({ ...s, trail: [...s.trail, { line: lineOf(n), text: `goto ${label}` }] }));
+        // A label already passed: a backward goto, re-run by the block that holds the label.
+        const into = this.seenLabels.has(label) ? this.back : this.pending;
+        into.set(label, [...(into.get(label) ?? []), ...trailed]);
         return [];
       }
       case 'preproc_if':
@@ -252,6 +312,10 @@ export class FlowWalker<F> {
       default:
         return this.expr(n, states);
     }
+  }
+
+  private jumping(n: SyntaxNode, target: SyntaxNode | null, states: PathState<F>[]): PathState<F>[] {
+    return this.d.jump ? states.map((s) => this.d.jump!(n, target, s)) : states;
   }
 
   private containsLabel(n: SyntaxNode): boolean {
@@ -357,7 +421,7 @@ export class FlowWalker<F> {
     const c = condition(condNode);
     const infinite = (n.type === 'for_statement' && !condNode) || (c?.constant === true && c.positive);
     const never = c?.constant === true && !c.positive;
-    const frame: Frame<F> = { breaks: [], continues: [], kind: 'loop' };
+    const frame: Frame<F> = { breaks: [], continues: [], kind: 'loop', node: n };
     this.frames.push(frame);
     const exits: PathState<F>[] = [];
     const seen = new Set<string>();
@@ -394,7 +458,7 @@ export class FlowWalker<F> {
   private macroLoop(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
     const body = n.childForFieldName('body');
     if (!body) return states;
-    const frame: Frame<F> = { breaks: [], continues: [], kind: 'loop' };
+    const frame: Frame<F> = { breaks: [], continues: [], kind: 'loop', node: n };
     this.frames.push(frame);
     const exits: PathState<F>[] = [...states];
     try {
@@ -415,7 +479,7 @@ export class FlowWalker<F> {
     const entry = this.expr(n.childForFieldName('condition'), states);
     const body = n.childForFieldName('body');
     if (!body) return entry;
-    const frame: Frame<F> = { breaks: [], continues: [], kind: 'switch' };
+    const frame: Frame<F> = { breaks: [], continues: [], kind: 'switch', node: n };
     this.frames.push(frame);
     let cur: PathState<F>[] = [];
     let hasDefault = false;

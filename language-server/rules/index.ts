@@ -12,12 +12,14 @@ import { rule as blockingHook } from './blocking-in-ctxop-hook';
 import { rule as ringWalk } from './ctx-ring-walk';
 import { rule as assertSideEffect } from './assert-side-effect';
 import { rule as curvnet } from './curvnet-unbalanced';
+import { rule as curvnetScope } from './curvnet-set-scope';
 
 export type { Rule, Severity, Confidence, Finding, Fix, TextEdit } from './types';
 
 export const RULES: readonly Rule[] = [
   installctxArity, sleepingAlloc, legacyApi, templateRev, removeMismatch, leak,
   doubleFree, handlerSignature, blockingHook, ringWalk, assertSideEffect, curvnet,
+  curvnetScope,
 ];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
