@@ -13,13 +13,16 @@ import { rule as ringWalk } from './ctx-ring-walk';
 import { rule as assertSideEffect } from './assert-side-effect';
 import { rule as curvnet } from './curvnet-unbalanced';
 import { rule as curvnetScope } from './curvnet-set-scope';
+import { rule as vnetAccess } from './vnet-access-without-curvnet';
+import { rule as vnetMaster } from './vnet-master-copy-address';
+import { rule as vnetSysinit } from './vnet-sysinit-without-sysuninit';
 
 export type { Rule, Severity, Confidence, Finding, Fix, TextEdit } from './types';
 
 export const RULES: readonly Rule[] = [
   installctxArity, sleepingAlloc, legacyApi, templateRev, removeMismatch, leak,
   doubleFree, handlerSignature, blockingHook, ringWalk, assertSideEffect, curvnet,
-  curvnetScope,
+  curvnetScope, vnetAccess, vnetMaster, vnetSysinit,
 ];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
