@@ -9,7 +9,20 @@ import { replaceNode } from '../fixes/edits';
 const ASSERTS = new Map<string, string | null>([
   ['ASSERT', 'VERIFY'], ['ASSERT0', 'VERIFY0'], ['ASSERT3U', 'VERIFY3U'], ['ASSERT3S', 'VERIFY3S'], ['ASSERT3P', 'VERIFY3P'], ['ASSERT64', null],
   ['IMPLY', null], ['EQUIV', null], ['assert', null], ['KASSERT', null], ['MPASS', null],
+  ['MPASS2', null], ['MPASS3', null], ['MPASS4', null], ['VNET_ASSERT', null],
 ]);
+
+/** Macros whose first argument only is the checked expression (the rest is a message). */
+export const FIRST_ARG_ONLY = new Set(['KASSERT', 'MPASS2', 'MPASS3', 'MPASS4', 'VNET_ASSERT']);
+export const ASSERT_NAMES: ReadonlySet<string> = new Set(ASSERTS.keys());
+
+/** Assert macros the file defines itself: what they expand to is unknown (maybe always evaluated). */
+export function locallyDefined(text: string): Set<string> {
+  const out = new Set<string>();
+  const re = /^[ \t]*#[ \t]*define[ \t]+(\w+)/gm;
+  for (let r = re.exec(text); r; r = re.exec(text)) if (ASSERTS.has(r[1]!)) out.add(r[1]!);
+  return out;
+}
 
 const MUTATORS = new Set([
   'ctxop_remove', 'removectx', 'ctxop_install', 'installctx', 'ctxop_attach', 'ctxop_detach', 'ctxop_free', 'ctxop_allocate', 'installctx_preallocate',
@@ -86,12 +99,14 @@ export const rule: Rule = {
   confidence: 'high',
   rationale:
     'ASSERT, ASSERT0, ASSERT3* (and assert() under NDEBUG, KASSERT/MPASS without INVARIANTS) are compiled out of non-DEBUG kernels, so any side effect in their expression happens only on DEBUG builds. illumos itself does this on purpose in lwp_installctx(): ASSERT0(ctxop_remove(...)) removes and frees a duplicate ctxop on DEBUG kernels only, so the two builds behave differently. VERIFY() is always evaluated and is never reported.',
-  trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS)\s*\(/,
+  trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/,
   check(m, report) {
+    const local = locallyDefined(m.text);
     for (const [macro, verify] of ASSERTS) {
+      if (local.has(macro)) continue;
       for (const call of m.callsTo(macro)) {
         const args = callArgs(call);
-        const checked = macro === 'KASSERT' ? args.slice(0, 1) : macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P' ? [args[0], args[2]] : args;
+        const checked = FIRST_ARG_ONLY.has(macro) ? args.slice(0, 1) : macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P' ? [args[0], args[2]] : args;
         for (const a of checked) {
           if (!a) continue;
           const se = sideEffect(m, a);
@@ -102,5 +117,55 @@ export const rule: Rule = {
         }
       }
     }
+    macroBodies(m, local, report);
   },
 };
+
+/**
+ * Asserts inside #define bodies (not parsed as C): Minix's
+ * `#define check_bsf_lock() do { assert(mutex_trylock(&bsf_lock) == 0); unlock_bsf(); } while (0)`.
+ * Text-level: assignments, ++/--, and calls to known state-changing functions.
+ */
+function macroBodies(m: FileModel, local: Set<string>, report: Parameters<Rule['check']>[1]): void {
+  const re = /^[ \t]*#[ \t]*define[ \t]+\w+(?:\([^)]*\))?((?:[^\n]*\\\n)*[^\n]*)/gm;
+  const names = [...ASSERTS.keys()].filter((n) => !local.has(n)).join('|');
+  const inner = new RegExp(`\\b(${names})\\s*\\(`, 'g');
+  for (let r = re.exec(m.text); r; r = re.exec(m.text)) {
+    const body = r[1]!;
+    const base = r.index + r[0].length - body.length;
+    inner.lastIndex = 0;
+    for (let a = inner.exec(body); a; a = inner.exec(body)) {
+      const macro = a[1]!;
+      const open = a.index + a[0].length - 1;
+      let depth = 0;
+      let end = -1;
+      const cuts: number[] = [];
+      for (let k = open; k < body.length; k++) {
+        const ch = body[k];
+        if (ch === '(') depth++;
+        else if (ch === ')' && --depth === 0) { end = k; break; }
+        else if (ch === ',' && depth === 1) cuts.push(k);
+      }
+      if (end < 0) continue;
+      const argEnd = FIRST_ARG_ONLY.has(macro) && cuts.length ? cuts[0]! : end;
+      const expr = body.slice(open + 1, argEnd).replace(/\\\n/g, ' ');
+      let what = '';
+      let at = -1;
+      const call = /\b([A-Za-z_]\w*)\s*\(/g;
+      for (let c = call.exec(expr); c; c = call.exec(expr)) {
+        if (MUTATORS.has(c[1]!) || MUTATOR_RE.test(c[1]!)) { what = `${c[1]}()`; at = c.index; break; }
+      }
+      if (!what) {
+        const asg = /(?:\+\+|--|[^=!<>+\-*/%&|^]=(?!=)|[+\-*/%&|^]=)/.exec(expr);
+        if (asg) { what = `'${asg[0].trim()}'`; at = asg.index; }
+      }
+      if (!what) continue;
+      const off = base + open + 1 + at + (/^\s/.test(expr.slice(at)) ? expr.slice(at).search(/\S/) : 0);
+      const line = m.text.slice(0, off).split('\n').length - 1;
+      const col = off - (m.lineStarts[line] ?? 0);
+      const len = what.endsWith('()') ? what.length - 2 : 1;
+      const node = m.root.namedDescendantForIndex(r.index, r.index + 1);
+      report({ range: { start: { line, character: col }, end: { line, character: col + len } }, node: node ?? undefined, message: `${macro}() in this macro has a side effect, ${what}: it is compiled out under NDEBUG/NOASSERTS, non-DEBUG illumos or !INVARIANTS, so the effect happens only in debug builds (Minix check_bsf_lock: assert(mutex_trylock()) vanished and the unlock that followed released a lock nobody held)` });
+    }
+  }
+}

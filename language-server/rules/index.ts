@@ -16,13 +16,14 @@ import { rule as curvnetScope } from './curvnet-set-scope';
 import { rule as vnetAccess } from './vnet-access-without-curvnet';
 import { rule as vnetMaster } from './vnet-master-copy-address';
 import { rule as vnetSysinit } from './vnet-sysinit-without-sysuninit';
+import { rule as assertOnly } from './assert-only-variable';
 
 export type { Rule, Severity, Confidence, Finding, Fix, TextEdit } from './types';
 
 export const RULES: readonly Rule[] = [
   installctxArity, sleepingAlloc, legacyApi, templateRev, removeMismatch, leak,
   doubleFree, handlerSignature, blockingHook, ringWalk, assertSideEffect, curvnet,
-  curvnetScope, vnetAccess, vnetMaster, vnetSysinit,
+  curvnetScope, vnetAccess, vnetMaster, vnetSysinit, assertOnly,
 ];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));

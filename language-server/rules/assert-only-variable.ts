@@ -1,0 +1,105 @@
+/**
+ * assert-only-variable: a local variable or parameter that is read only inside assert macros. With
+ * asserts compiled out (NDEBUG/NOASSERTS, non-DEBUG illumos, !INVARIANTS) it is set but never used
+ * (or an unused parameter), which -Werror builds reject: Minix 7e107473 (ctty_opcl's `op`).
+ */
+import type { Rule } from './types';
+import type { SyntaxNode } from '../syntax';
+import { callName, functionDeclaratorOf, rangeOf, walk } from '../syntax';
+import { ASSERT_NAMES, locallyDefined } from './assert-side-effect';
+
+const DEBUG_GUARD = /\b(DEBUG|INVARIANTS|NDEBUG|DIAGNOSTIC|WITNESS|ZFS_DEBUG|NOASSERTS)\b/;
+const UNUSED_MARK = /\b(__unused|__maybe_unused|__attribute__\s*\(\(\s*(__)?unused(__)?\s*\)\)|ASSERTV|__diagused|__assert_used)\b/;
+
+interface Var { name: string; decl: SyntaxNode; param: boolean }
+
+function declared(fn: SyntaxNode): Var[] {
+  const out: Var[] = [];
+  const fd = functionDeclaratorOf(fn);
+  const params = fd?.childForFieldName('parameters');
+  const add = (d: SyntaxNode | null, param: boolean, holder: SyntaxNode) => {
+    let cur = d;
+    while (cur && cur.type !== 'identifier') cur = cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] ?? null : null);
+    if (cur && !UNUSED_MARK.test(holder.text)) out.push({ name: cur.text, decl: cur, param });
+  };
+  for (const p of params?.namedChildren ?? []) if (p && p.type === 'parameter_declaration') add(p.childForFieldName('declarator'), true, p);
+  const body = fn.childForFieldName('body');
+  if (body) walk(body, (n) => {
+    if (n.type === 'declaration') {
+      if (n.namedChildren.some((c) => c?.type === 'storage_class_specifier' && (c.text === 'static' || c.text === 'extern'))) return false;
+      for (const d of n.childrenForFieldName('declarator')) if (d) add(d, false, n);
+      return true;
+    }
+    return n.type !== 'comment';
+  });
+  return out;
+}
+
+/** The assert call whose checked arguments contain n, or null. */
+function inAssert(n: SyntaxNode, names: ReadonlySet<string>): boolean {
+  for (let a = n.parent; a; a = a.parent) {
+    if (a.type === 'call_expression' && names.has(callName(a))) return true;
+    if (a.type === 'function_definition' || a.type === 'compound_statement') return false;
+  }
+  return false;
+}
+
+function guarded(n: SyntaxNode): boolean {
+  for (let a = n.parent; a; a = a.parent) {
+    if (/^preproc_(if|ifdef|elif|else|elifdef)$/.test(a.type)) {
+      let root: SyntaxNode = a;
+      while (root.parent && /^preproc_(if|ifdef|elif|else|elifdef)$/.test(root.parent.type)) root = root.parent;
+      const head = root.text.slice(0, root.text.indexOf('\n'));
+      if (DEBUG_GUARD.test(head)) return true;
+    }
+  }
+  return false;
+}
+
+export const rule: Rule = {
+  id: 'assert-only-variable',
+  title: 'Variable used only inside assertions',
+  severity: 'warning',
+  confidence: 'medium',
+  rationale:
+    'assert() vanishes under NDEBUG (Minix builds release images with NOASSERTS, which sets NDEBUG), illumos ASSERT under non-DEBUG kernels, KASSERT/MPASS without INVARIANTS. A variable whose every read sits in such a macro becomes set-but-unused (or an unused parameter) in those builds, and -Werror turns the release build red: Minix 7e107473 replaced `assert(!IS_BDEV_RQ(op))` in ctty_opcl() with a real check for that reason. Either check it for real (VERIFY, or an if with panic) or mark it (ASSERTV, __diagused, (void)x).',
+  trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/,
+  check(m, report) {
+    const local = locallyDefined(m.text);
+    const names = new Set([...ASSERT_NAMES].filter((n) => !local.has(n)));
+    for (const fn of m.functions) {
+      if (fn.hasError) continue;
+      const body = fn.childForFieldName('body');
+      if (!body || !/\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/.test(body.text)) continue;
+      // illumos lint's ARGSUSED: the function's parameters may go unused on purpose
+      const before = m.text.slice(Math.max(0, fn.startIndex - 200), fn.startIndex);
+      const argsUsed = /ARGSUSED\s*\*\/\s*$/.test(before) || /ARGSUSED/.test(before.slice(before.lastIndexOf('}') + 1));
+      // a function made only of assertions is a debug check: its parameters exist for them
+      const stmts = body.namedChildren.filter((c) => c && c.type !== 'comment') as SyntaxNode[];
+      if (stmts.every((st) => st.type === 'expression_statement' && /^\s*(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/.test(st.text))) continue;
+      const vars = declared(fn);
+      if (!vars.length) continue;
+      const byName = new Map<string, { v: Var; asserted: number; other: number }>();
+      for (const v of vars) if (!(v.param && argsUsed) && !guarded(v.decl)) byName.set(v.name, { v, asserted: 0, other: 0 });
+      walk(body, (n) => {
+        if (n.type === 'comment' || n.type === 'string_literal') return false;
+        if (n.type !== 'identifier') return true;
+        const e = byName.get(n.text);
+        if (!e || n.id === e.v.decl.id) return true;
+        const p = n.parent;
+        // plain writes are not uses
+        if (p && p.type === 'assignment_expression' && p.childForFieldName('left')?.id === n.id) return true;
+        if (p && p.type === 'init_declarator' && p.childForFieldName('declarator')?.id === n.id) return true;
+        if (p && p.type === 'field_expression' && p.childForFieldName('field')?.id === n.id) return true;
+        if (inAssert(n, names)) e.asserted++;
+        else e.other++;
+        return true;
+      });
+      for (const { v, asserted, other } of byName.values()) {
+        if (!asserted || other) continue;
+        const what = v.param ? `parameter '${v.name}'` : `'${v.name}'`;
+        report({ range: rangeOf(v.decl), node: v.decl, message: `${what} is used only inside assertions: with asserts compiled out (NDEBUG/NOASSERTS, non-DEBUG, !INVARIANTS) it is ${v.param ? 'an unused parameter' : 'set but never used'}, which -Werror builds reject (Minix 7e107473); check it for real (VERIFY, or if/panic) or mark it (__diagused, ASSERTV, (void)${v.name})` });
+      }
+    }
+  },
+};
