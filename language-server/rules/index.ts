@@ -17,13 +17,15 @@ import { rule as vnetAccess } from './vnet-access-without-curvnet';
 import { rule as vnetMaster } from './vnet-master-copy-address';
 import { rule as vnetSysinit } from './vnet-sysinit-without-sysuninit';
 import { rule as assertOnly } from './assert-only-variable';
+import { rule as lockNotReleased } from './lock-not-released';
+import { rule as unlockNotHeld } from './unlock-not-held';
 
 export type { Rule, Severity, Confidence, Finding, Fix, TextEdit } from './types';
 
 export const RULES: readonly Rule[] = [
   installctxArity, sleepingAlloc, legacyApi, templateRev, removeMismatch, leak,
   doubleFree, handlerSignature, blockingHook, ringWalk, assertSideEffect, curvnet,
-  curvnetScope, vnetAccess, vnetMaster, vnetSysinit, assertOnly,
+  curvnetScope, vnetAccess, vnetMaster, vnetSysinit, assertOnly, lockNotReleased, unlockNotHeld,
 ];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));

@@ -1,0 +1,27 @@
+/** unlock-not-held: a release of a lock that this path already released (here or in a same-file callee). */
+import type { Rule } from './types';
+import { callName, lineOf, rangeOf } from '../syntax';
+import { LOCK_TRIGGER, lockResult, renderTrail } from '../locks';
+
+export const rule: Rule = {
+  id: 'unlock-not-held',
+  title: 'Unlock of a lock that is not held on some path',
+  severity: 'error',
+  confidence: 'high',
+  rationale:
+    'Releasing a lock the thread no longer holds panics a checking kernel (illumos mutex_exit on a mutex not owned, FreeBSD mtx_unlock under WITNESS/INVARIANTS, Minix "failed to unlock") or silently releases another thread\'s hold. Minix common_open() unlocked a vnode that clone_opcl() had already unlocked before get_free_vnode() failed (66dbf730); check_bsf_lock() unlocked bsf_lock after the assert(mutex_trylock()) that took it vanished under NOASSERTS. Reported only when this function (or a same-file function it calls, which releases it on every path) released the lock earlier on the same path: locks the caller holds on entry are not guessed at.',
+  trigger: LOCK_TRIGGER,
+  check(m, report) {
+    for (const fn of m.functions) {
+      if (fn.hasError || !LOCK_TRIGGER.test(fn.text)) continue;
+      const r = lockResult(m, fn);
+      const done = new Set<number>();
+      for (const d of r.doubles) {
+        if (done.has(d.node.id)) continue;
+        done.add(d.node.id);
+        const first = d.via ? `${d.via}() at line ${lineOf(d.first)} (it releases it on every path)` : `${callName(d.first)}() at line ${lineOf(d.first)}`;
+        report({ range: rangeOf(d.node), node: d.node, message: `${d.key} is released here, but this path already released it in ${first}: a double unlock. Path: ${renderTrail(d.trail)}` });
+      }
+    }
+  },
+};
