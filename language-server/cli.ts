@@ -13,8 +13,24 @@ import { lintText, SEVERITY_NUMBER } from './engine';
 import { formatJson, formatSarif, formatText } from './format';
 import type { FileResult } from './format';
 import { packageRoot } from './docs';
+import { formatAbiJson, formatAbiText, vnetAbiReport } from './vnet-abi';
 
-const USAGE = 'usage: kctx lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...\n';
+/** `kctx lint --vnet-abi`: the VIMAGE/non-VIMAGE symbol report of each file. Exit 0, or 2 on an unreadable file. */
+function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
+  const reports = [];
+  for (const f of files) {
+    let text: string;
+    try { text = readFileSync(f, 'utf8'); } catch (e) { process.stderr.write(`kctx lint: cannot read '${f}': ${(e as NodeJS.ErrnoException).code ?? e}\n`); return 2; }
+    reports.push(vnetAbiReport(text, f));
+  }
+  process.stdout.write(format === 'json' ? formatAbiJson(reports) : formatAbiText(reports));
+  const n = reports.filter((r) => r.items.length).length;
+  const miss = reports.reduce((s, r) => s + r.onNonVimageKernel.length + r.onVimageKernel.length, 0);
+  process.stderr.write(`kctx lint --vnet-abi: ${files.length} file${files.length === 1 ? '' : 's'}, ${n} with VNET constructs, ${miss} undefined-symbol load failure${miss === 1 ? '' : 's'} across the two mismatches\n`);
+  return 0;
+}
+
+const USAGE = 'usage: kctx lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...\n       kctx lint --vnet-abi [--format text|json] PATH...   (FreeBSD: what differs with and without VIMAGE)\n';
 const ERAS = new Set(['auto', '13915', '13917', '12477']);
 const FORMATS = new Set(['text', 'json', 'sarif']);
 
@@ -25,6 +41,7 @@ interface Args {
   era: EraSetting;
   paths: string[];
   jobs?: number;
+  vnetAbi?: boolean;
 }
 
 function parseArgs(argv: string[]): Args | 'help' {
@@ -49,6 +66,8 @@ function parseArgs(argv: string[]): Args | 'help' {
       const v = value();
       if (!ERAS.has(v)) throw new UsageError(`unknown era '${v}' (13915, 13917 or auto)`);
       a.era = v as EraSetting;
+    } else if (arg === '--vnet-abi') {
+      a.vnetAbi = true;
     } else if (arg === '--jobs' || arg === '-j') {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 1) throw new UsageError('--jobs needs a positive integer');
@@ -58,6 +77,7 @@ function parseArgs(argv: string[]): Args | 'help' {
     } else a.paths.push(arg);
   }
   if (!a.paths.length) throw new UsageError('no PATH given');
+  if (a.vnetAbi && a.format === 'sarif') throw new UsageError('--vnet-abi prints text or json');
   return a;
 }
 
@@ -148,6 +168,7 @@ export async function lintCommand(argv: string[]): Promise<number> {
     if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
     throw e;
   }
+  if (args.vnetAbi) return vnetAbiCommand(args.format === 'json' ? 'json' : 'text', files);
   const opts: LintOptions = { era: args.era };
   const t0 = performance.now();
   const results: FileResult[] = files.map((file) => ({ file, diagnostics: [] }));

@@ -272,7 +272,7 @@ export function startServer(connection: Connection): void {
     const node = m.root.descendantForPosition({ row: p.position.line, column: p.position.character });
     if (!node || !/identifier$/.test(node.type)) return null;
     const name = node.text;
-    const md = hoverMarkdown(name, m.era);
+    const md = hoverMarkdown(name, m.era) ?? ((await import('./vnet-abi')).vnetHover(m, name));
     if (!md) return null;
     const rule = RULES_BY_ID.get(name === 'installctx' || name === 'removectx' || name === 'installctx_preallocate' ? 'legacy-ctxop-api' : '');
     return {
