@@ -103,6 +103,28 @@ test('hover on installctx shows the era signature, the history and the illumos i
   assert.equal(h2, null);
 });
 
+test('FreeBSD: VNET diagnostics are pushed, and hover on V_ names and VNET_SYSINIT shows both VIMAGE expansions', async () => {
+  const path = join(FIX, 'freebsd-vnet-abi.c');
+  const uri = pathToFileURL(path).href;
+  const text = readFileSync(path, 'utf8');
+  const modPath = join(FIX, 'freebsd-vnet-module.c');
+  const modUri = pathToFileURL(modPath).href;
+  const got = nextDiagnostics(modUri);
+  await open(modUri, readFileSync(modPath, 'utf8'));
+  const p = await got;
+  assert.ok(p.diagnostics.some((d) => d.code === 'vnet-access-without-curvnet' && d.range.start.line === 36));
+  await open(uri, text);
+  const line = text.split('\n').findIndex((l) => l.includes('&V_ifnet'));
+  const col = text.split('\n')[line]!.indexOf('V_ifnet') + 2;
+  const h = await conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: col } }) as { contents: { kind: string; value: string } };
+  assert.equal(h.contents.kind, 'markdown');
+  assert.match(h.contents.value, /with VIMAGE: .*vnet_entry_ifnet/);
+  assert.match(h.contents.value, /link_elf_obj: symbol ifnet undefined/);
+  const sl = text.split('\n').findIndex((l) => l.startsWith('VNET_SYSINIT('));
+  const h2 = await conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: sl, character: 3 } }) as { contents: { value: string } };
+  assert.match(h2.contents.value, /link_elf_obj: symbol vnet_register_sysinit undefined/);
+});
+
 test('quick fix migrates one call; applied and re-linted, that call is clean', async () => {
   const diags = published.get(legacyUri)!.at(-1)!.diagnostics;
   const d = diags.find((x) => x.code === 'legacy-ctxop-api' && x.range.start.line === 15)!;
