@@ -37,22 +37,26 @@ export interface LockResult { exits: ExitInfo[]; doubles: DoubleRelease[]; acqui
 
 interface Summary { releases: string[] } // keys (in the callee's words) released on every exit
 
-function summaries(m: FileModel): Map<string, Summary> {
-  const c = m as unknown as { _lockSummaries?: Map<string, Summary> };
-  if (c._lockSummaries) return c._lockSummaries;
-  const out = new Map<string, Summary>();
-  c._lockSummaries = out;
-  for (const [name, fn] of m.fnByName) {
-    if (fn.hasError || ![...RELEASES.keys()].some((r) => fn.text.includes(r))) continue;
-    const res = analyze(m, fn, 1);
-    if (!res.exits.length) continue;
-    const released = new Map<string, number>();
-    const rel = (res as unknown as { releasedAtExit: Map<string, number> }).releasedAtExit;
-    for (const [k, n] of rel) if (n === res.exits.length) released.set(k, n);
-    out.set(name, { releases: [...released.keys()] });
+/** The summary of one same-file function (computed on first use): lock keys it releases on every exit. */
+function summaryOf(m: FileModel, name: string): Summary | null {
+  const c = m as unknown as { _lockSummaries?: Map<string, Summary | null> };
+  c._lockSummaries ??= new Map();
+  if (c._lockSummaries.has(name)) return c._lockSummaries.get(name)!;
+  c._lockSummaries.set(name, null); // recursion guard
+  const fn = m.fnByName.get(name);
+  let out: Summary | null = null;
+  if (fn && !fn.hasError && RELEASE_RE.test(fn.text)) {
+    const res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> };
+    if (res.exits.length) {
+      const releases = [...res.releasedAtExit].filter(([, n]) => n === res.exits.length).map(([k]) => k);
+      if (releases.length) out = { releases };
+    }
   }
+  c._lockSummaries.set(name, out);
   return out;
 }
+
+const RELEASE_RE = new RegExp(`\\b(${[...PAIRS.values()].join('|')})\\s*\\(`);
 
 /** Runs the lock walk over one function. depth > 0: a summary pass (no callee summaries). */
 export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
@@ -61,18 +65,13 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   const acquires = new Map<string, SyntaxNode[]>();
   const untracked = new Set<string>();
   const releasedAtExit = new Map<string, number>();
-  walk(fn, (n) => {
-    if (n.type === 'call_expression') {
-      const c = callName(n);
-      if (TRY.test(c)) untracked.add(lockKeyText(callArgs(n)[0]));
-      if (PAIRS.has(c)) { const k = lockKeyText(callArgs(n)[0]); acquires.set(k, [...(acquires.get(k) ?? []), n]); }
-    }
+  const params = new Set<string>();
+  const fd = functionDeclaratorOf(fn);
+  for (const p of fd ? parameters(fd) ?? [] : []) { const n = paramShape(p).name; if (n) params.add(n); }
+  if (/try/.test(fn.text)) walk(fn, (n) => {
+    if (n.type === 'call_expression' && TRY.test(callName(n))) untracked.add(lockKeyText(callArgs(n)[0]));
     return n.type !== 'comment';
   });
-  const params = new Map<string, number>();
-  const fd = functionDeclaratorOf(fn);
-  (fd ? parameters(fd) ?? [] : []).forEach((p, i) => { const s = paramShape(p); if (s.name) params.set(s.name, i); });
-  const sums = depth === 0 ? summaries(m) : new Map<string, Summary>();
   const set = (s: PathState<Facts>, k: string, st: St | null, step?: Step): PathState<Facts> => {
     const f = new Map(s.facts);
     if (st) f.set(k, st); else f.delete(k);
@@ -94,11 +93,20 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       if (PAIRS.has(c)) {
         const k = lockKeyText(a[0]);
         if (!k || untracked.has(k)) return s;
+        const l = acquires.get(k) ?? [];
+        if (!l.some((x) => x.id === node.id)) { l.push(node); acquires.set(k, l); }
         return set(s, k, { held: true, at: node }, { line: lineOf(node), text: `${c}(${k})` });
       }
       if (RELEASES.has(c)) return release(s, lockKeyText(a[0]), node);
-      const sum = sums.get(c);
       const callee = m.fnByName.get(c);
+      // a callee summary matters only for a lock held here whose object the call is given (or a global one)
+      let argIds: Set<string> | null = null;
+      const argIdsOf = () => {
+        if (!argIds) { argIds = new Set(); for (const x of a) walk(x, (n) => { if (n.type === 'identifier') argIds!.add(n.text); return true; }); }
+        return argIds;
+      };
+      const relevant = depth === 0 && callee && [...s.facts].some(([k, v]) => v.held && (argIdsOf().has(rootOf(k)) || !params.has(rootOf(k))));
+      const sum = relevant ? summaryOf(m, c) : null;
       if (sum && callee) {
         let out = s;
         const cfd = functionDeclaratorOf(callee);
@@ -136,7 +144,6 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       exits.push({ node: at, how, value, held });
     },
   }, { deadline: m.deadline });
-  void params;
   w.run(fn, [initialState<Facts>(new Map())]);
   const res: LockResult & { releasedAtExit?: Map<string, number> } = { exits, doubles, acquires, untracked };
   res.releasedAtExit = releasedAtExit;
