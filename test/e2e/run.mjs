@@ -75,6 +75,7 @@ export function prepare(name) {
     'git.enabled': false,
     'window.zoomLevel': 0,
     'editor.minimap.enabled': false,
+    'debug.toolBarLocation': 'docked',
   }, null, 2));
   writeFileSync(join(dir, 'cs.yaml'), 'auth: none\ncert: false\n');
   return { dir, ws, ud, exts: join(dir, 'exts'), config: join(dir, 'cs.yaml') };

@@ -60,8 +60,16 @@ vcpu_thread(void *arg)
 	vc->vc_loaded = 1;
 	kpreempt_enable();
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
+		/* Enter the guest with its state loaded: no preemption here. */
+		kpreempt_disable();
+		vc->vc_loaded = 1;
+		drv_usecwait(500);
+		kpreempt_enable();
+		/* The guest runs (preemptible), then the vCPU waits for work. */
+		drv_usecwait(3000);
 		delay(1);
+	}
 
 	ctxop_detach(curthread, ctx);
 	ctxop_free(ctx);
