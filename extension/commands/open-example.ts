@@ -5,8 +5,9 @@ import type { KctxCommand } from './types';
 const command: KctxCommand = {
   id: 'kctx.openExample',
   async run(ctx) {
-    const inWs = await vscode.workspace.findFiles('**/examples/*.c', '**/node_modules/**', 1);
-    const uri = inWs[0] ?? vscode.Uri.joinPath(ctx.extension.extensionUri, 'examples', 'bhyve-vcpus.c');
+    const inWs = await vscode.workspace.findFiles('**/examples/vmm/vmm.c', '**/node_modules/**', 1);
+    const any = inWs.length ? inWs : await vscode.workspace.findFiles('**/examples/**/*.c', '**/node_modules/**', 1);
+    const uri = any[0] ?? vscode.Uri.joinPath(ctx.extension.extensionUri, 'examples', 'vmm', 'vmm.c');
     try {
       await vscode.window.showTextDocument(uri);
       return true;
