@@ -32,6 +32,7 @@ export interface KernelOptions {
 
 /** The machine for a scenario, booted, with its threads created and runnable. */
 export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promise<Machine> {
+  if (s.freebsd) return (require('./freebsd/kernel') as typeof import('./freebsd/kernel')).createFreebsdKernel(s, s.freebsd, opts);
   const m = new Machine(
     {
       era: s.kernel, cpus: s.cpus, seed: opts.seed ?? s.seed, tickCycles: s.tickCycles, quantum: s.quantum, slice: s.slice,

@@ -7,6 +7,7 @@ import { parseTree, findNodeAtLocation, printParseErrorCode, type Node as JsonNo
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ERA_IDS, type EraId } from './abi/eras';
+import type { FreebsdScenario, FreebsdModuleSpec } from './freebsd/state';
 
 export interface ScenarioThread {
   name: string;
@@ -38,6 +39,8 @@ export interface Scenario {
   baseDir: string;
   /** The file it came from (for messages), or '<inline>'. */
   file: string;
+  /** `"kernel": "freebsd-14"`: the FreeBSD personality (then `kernel` is the machine's base era). */
+  freebsd?: FreebsdScenario;
 }
 
 export class ScenarioError extends Error {
@@ -54,8 +57,13 @@ export class ScenarioError extends Error {
 const KNOWN_KEYS = new Set([
   'kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice',
   'memoryPressure', 'kernelDebug', 'description', '$schema',
+  // freebsd-14 only:
+  'options', 'built', 'modules', 'jails', 'matrix', 'teardown',
 ]);
-const THREAD_KEYS = new Set(['name', 'entry', 'arg', 'lwp', 'pri', 'schedctl']);
+const THREAD_KEYS = new Set(['name', 'entry', 'arg', 'lwp', 'pri', 'schedctl', 'vnet']);
+const FREEBSD_KEYS = ['options', 'built', 'modules', 'jails', 'matrix', 'teardown'];
+const KERNEL_OPTIONS = ['VIMAGE', 'INVARIANTS', 'VNET_DEBUG'];
+const BUILD_OPTIONS = ['VIMAGE', 'INVARIANTS', 'VNET_DEBUG', 'DEBUG'];
 
 function lineCol(text: string, offset: number): [number, number] {
   let line = 1;
@@ -136,8 +144,12 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string): 
     if (!ERA_IDS.includes(v as EraId)) fail(at([path]), `"${path}": unknown kernel "${v}" (one of ${ERA_IDS.join(', ')})`);
     return v as EraId;
   };
-  const kernel = era('kernel');
-  const builtFor = era('builtFor', kernel);
+  const isFreebsd = at(['kernel'])?.value === 'freebsd-14';
+  if (!isFreebsd) {
+    for (const k of FREEBSD_KEYS) if (at([k])) fail(at([k])!.parent, `"${k}" is a key of "kernel": "freebsd-14" scenarios`);
+  }
+  const kernel = isFreebsd ? 'illumos-13917' : era('kernel');
+  const builtFor = isFreebsd ? kernel : era('builtFor', kernel);
   const cpus = int(['cpus'], 'cpus', 1, 1, 64);
   const seed = int(['seed'], 'seed', 1, 0, 2 ** 32 - 1);
   const quantum = int(['quantum'], 'quantum', 2, 1, 1000);
@@ -194,7 +206,9 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string): 
     names.add(name);
     const entry = str(['threads', i, 'entry'], `${p}.entry`, true)!;
     if (!/^(builtin:[a-z-]+|[A-Za-z_]\w*)$/.test(entry)) fail(at(['threads', i, 'entry']), `"${p}.entry": expected "builtin:NAME" or a C function name, got "${entry}"`);
-    if (!entry.startsWith('builtin:') && sources.length === 0) fail(at(['threads', i, 'entry']), `"${p}.entry": "${entry}" is a C function but the scenario has no "sources"`);
+    if (isFreebsd && entry.startsWith('builtin:')) fail(at(['threads', i, 'entry']), `"${p}.entry": built-in workloads are illumos threads; a freebsd-14 thread runs a module's C function`);
+    if (at(['threads', i, 'vnet']) && !isFreebsd) fail(at(['threads', i, 'vnet'])!.parent, `"${p}.vnet" is a key of "kernel": "freebsd-14" scenarios`);
+    if (!entry.startsWith('builtin:') && sources.length === 0 && !(isFreebsd && at(['modules']))) fail(at(['threads', i, 'entry']), `"${p}.entry": "${entry}" is a C function but the scenario has no "sources"`);
     return {
       name, entry,
       arg: int(['threads', i, 'arg'], `${p}.arg`, 0, -(2 ** 31), 2 ** 32 - 1),
@@ -203,5 +217,91 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string): 
       schedctl: bool(['threads', i, 'schedctl'], `${p}.schedctl`, false),
     };
   });
-  return { kernel, builtFor, cpus, seed, sources, defines, threads, quantum, tickCycles, slice, memoryPressure, kernelDebug, description, baseDir, file };
+  const freebsd = isFreebsd ? freebsdPart(at, fail, sources, threads.length) : undefined;
+  return { kernel, builtFor, cpus, seed, sources: freebsd ? [] : sources, defines, threads, quantum, tickCycles, slice, memoryPressure, kernelDebug, description, baseDir, file, ...(freebsd ? { freebsd } : {}) };
+}
+
+/** The freebsd-14 keys: kernel options, modules and how they were built, jails, thread vnets. */
+function freebsdPart(
+  at: (path: (string | number)[]) => JsonNode | undefined,
+  fail: (node: JsonNode | undefined, reason: string) => never,
+  sources: string[],
+  nthreads: number,
+): FreebsdScenario {
+  const words = (path: (string | number)[], name: string, allowed: string[]): string[] => {
+    const n = at(path);
+    if (!n) return [];
+    if (n.type !== 'array') fail(n, `"${name}": expected an array such as ["VIMAGE"], got ${n.type}`);
+    return n.children!.map((c) => {
+      if (c.type !== 'string' || !allowed.includes(c.value as string)) fail(c, `"${name}": unknown option ${JSON.stringify(c.value ?? c.type)} (known: ${allowed.join(', ')})`);
+      return c.value as string;
+    });
+  };
+  const flag = (key: string, dflt: boolean): boolean => {
+    const n = at([key]);
+    if (!n) return dflt;
+    if (n.type !== 'boolean') fail(n, `"${key}": expected true or false, got ${JSON.stringify(n.value ?? n.type)}`);
+    return n.value as boolean;
+  };
+  const options = words(['options'], 'options', KERNEL_OPTIONS);
+  const modules: FreebsdModuleSpec[] = [];
+  const mn = at(['modules']);
+  if (mn && sources.length) fail(mn, '"modules": give the module sources either in "modules" or in "sources", not both');
+  if (at(['built']) && mn) fail(at(['built'])!.parent, '"built": with "modules", say how each module was built in its own "built"');
+  if (mn) {
+    if (mn.type !== 'array' || !mn.children!.length) fail(mn, '"modules": expected a non-empty array of {"name", "sources", "built"}');
+    mn.children!.forEach((c, i) => {
+      const p = `modules[${i}]`;
+      if (c.type !== 'object') fail(c, `"${p}": expected an object with "sources"`);
+      for (const kv of c.children ?? []) {
+        const key = kv.children?.[0]?.value as string;
+        if (!['name', 'sources', 'built', 'defines'].includes(key)) fail(kv, `"${p}": unknown key "${key}" (known: name, sources, built, defines)`);
+      }
+      const sn = at(['modules', i, 'sources']);
+      if (!sn || sn.type !== 'array' || !sn.children!.length) fail(sn ?? c, `"${p}.sources": expected a non-empty array of C file paths`);
+      const srcs = sn!.children!.map((x, k) => {
+        if (x.type !== 'string' || !/\.[ch]$/.test(x.value as string)) fail(x, `"${p}.sources[${k}]": expected a path to a .c or .h file`);
+        return x.value as string;
+      });
+      const nn = at(['modules', i, 'name']);
+      if (nn && (nn.type !== 'string' || !/^[\w-]{1,31}$/.test(nn.value as string))) fail(nn, `"${p}.name": expected a module name (letters, digits, _ and -)`);
+      const defines: Record<string, string | number | boolean> = {};
+      const dn = at(['modules', i, 'defines']);
+      if (dn) {
+        if (dn.type !== 'object') fail(dn, `"${p}.defines": expected an object like {"DEBUG": 1}`);
+        for (const kv of dn.children ?? []) defines[kv.children![0]!.value as string] = kv.children![1]!.value as string | number | boolean;
+      }
+      modules.push({
+        name: (nn?.value as string | undefined) ?? srcs[0]!.replace(/^.*\//, '').replace(/\.[ch]$/, ''),
+        sources: srcs, built: words(['modules', i, 'built'], `${p}.built`, BUILD_OPTIONS), defines,
+      });
+    });
+  } else if (sources.length) {
+    modules.push({ name: sources[0]!.replace(/^.*\//, '').replace(/\.[ch]$/, ''), sources, built: words(['built'], 'built', BUILD_OPTIONS), defines: {} });
+  }
+  const jails: FreebsdScenario['jails'] = [];
+  const jn = at(['jails']);
+  if (jn) {
+    if (jn.type !== 'array') fail(jn, '"jails": expected an array of {"name", "vnet"}');
+    jn.children!.forEach((c, i) => {
+      const nn = at(['jails', i, 'name']);
+      if (c.type !== 'object' || !nn || nn.type !== 'string' || !/^[\w-]{1,31}$/.test(nn.value as string) || nn.value === 'vnet0') {
+        fail(nn ?? c, `"jails[${i}].name": expected a jail name (letters, digits, _ and -; not vnet0)`);
+      }
+      if (jails.some((j) => j.name === nn!.value)) fail(nn, `"jails[${i}].name": duplicate jail "${nn!.value}"`);
+      const vn = at(['jails', i, 'vnet']);
+      if (vn && vn.type !== 'boolean') fail(vn, `"jails[${i}].vnet": expected true or false`);
+      jails.push({ name: nn!.value as string, vnet: vn ? (vn.value as boolean) : true });
+    });
+  }
+  const threadVnets: Array<string | null> = [];
+  for (let i = 0; i < nthreads; i++) {
+    const n = at(['threads', i, 'vnet']);
+    if (!n) { threadVnets.push(null); continue; }
+    if (n.type !== 'string' || (n.value !== 'vnet0' && !jails.some((j) => j.name === n.value))) {
+      fail(n, `"threads[${i}].vnet": expected "vnet0" or the name of a jail (${['vnet0', ...jails.map((j) => j.name)].join(', ')})`);
+    }
+    threadVnets.push(n.value as string);
+  }
+  return { options, modules, jails, threadVnets, teardown: flag('teardown', true), matrix: flag('matrix', false) };
 }

@@ -12,6 +12,7 @@ import { KM_NOSLEEP } from '../machine/kmem';
 import { defineKcall, startKcall, park } from './kcall';
 import { ringNewestFirst } from './ring';
 import { callHook } from '../machine/dispatcher';
+import type { ProbeName } from '../trace/events';
 
 const O = CTXOP.offsets;
 
@@ -84,10 +85,109 @@ function deadlockCycle(m: Machine, t: KThread, mp: number): string | null {
   return null;
 }
 
+// ---------------------------------------------------------------- lock checks (Minix lessons)
+//
+// Two checks shared by every personality's mutexes: a lock-order graph across threads that
+// reports a potential deadlock the first time two locks are taken in opposite orders (before
+// anything hangs), and an unlock of a lock the thread does not hold. Both are hazards with stop
+// points (`kind: 'hazard'`, names 'lock-order' and 'unlock-unheld').
+//
+// The locks a thread holds are an immutable array on the thread (a snapshot copies it). The
+// graph's edges carry the step count at which they were first seen: after a restore to an
+// earlier snapshot, edges from the abandoned future are ignored until the replay records them
+// again, so a replay reports exactly what the first run reported.
+
+declare module '../machine/thread' {
+  interface KThread {
+    /** Mutexes held, oldest first (never mutated in place). */
+    heldLocks?: readonly number[];
+  }
+}
+
+interface LockEdge { step: number; thread: string }
+const lockGraphs = new WeakMap<Machine, Map<string, LockEdge>>();
+
+function lockGraph(m: Machine): Map<string, LockEdge> {
+  let g = lockGraphs.get(m);
+  if (!g) lockGraphs.set(m, (g = new Map()));
+  return g;
+}
+
+/** Reports a lock hazard; true when the debugger wants to stop there (the C caller yields after the call). */
+function lockHazard(m: Machine, t: KThread, id: 'lock-order' | 'unlock-unheld', msg: string): void {
+  m.hazards.push({ id, thread: t.addr, tick: m.lbolt, message: msg });
+  m.probe(t, `hazard:${id}` as ProbeName, msg);
+  if (m.checkStop({ kind: 'hazard', name: id, thread: t, cpu: t.cpu, message: msg })) {
+    // Stop right after this call, without changing what runs or when (as a watchpoint does).
+    (require('../cinterp/compile') as typeof import('../cinterp/compile')).RT.dataStop = true;
+  }
+}
+
+/** Called before a blocking acquire of mp: records held -> mp edges, reports a reversed pair once. */
+export function lockOrderCheck(m: Machine, t: KThread, mp: number): void {
+  const held = t.heldLocks;
+  if (!held || held.length === 0) return;
+  const g = lockGraph(m);
+  const now = m.stats.steps;
+  for (const h of held) {
+    if (h === mp) continue;
+    const key = `${h}>${mp}`;
+    const had = g.get(key);
+    const fresh = !had || had.step > now;
+    if (fresh) {
+      const rev = g.get(`${mp}>${h}`);
+      g.set(key, { step: now, thread: t.name });
+      if (rev && rev.step <= now) {
+        const A = m.sym.format(h);
+        const B = m.sym.format(mp);
+        lockHazard(m, t, 'lock-order', `lock order reversal: ${t.name} takes ${B} while holding ${A}, but ${rev.thread} took ${A} while holding ${B}: potential deadlock`);
+      }
+    }
+  }
+}
+
+/** mp is now held by t. */
+export function lockAcquired(t: KThread, mp: number): void {
+  t.heldLocks = t.heldLocks ? [...t.heldLocks, mp] : [mp];
+}
+
+function lockReleased(t: KThread, mp: number): void {
+  const held = t.heldLocks;
+  if (!held) return;
+  const i = held.lastIndexOf(mp);
+  if (i >= 0) t.heldLocks = held.slice(0, i).concat(held.slice(i + 1));
+}
+
+/**
+ * Releases mp for t. Returns 'ok', or (after reporting the hazard when nobody holds it)
+ * 'unheld' / 'not-owner' without touching the lock: each API decides what follows.
+ */
+export function mutexRelease(m: Machine, t: KThread, mp: number): 'ok' | 'unheld' | 'not-owner' {
+  const owner = mutexOwner(m, mp);
+  if (owner !== t.addr) {
+    if (owner === 0) lockHazard(m, t, 'unlock-unheld', `unlock of unheld mutex ${m.sym.format(mp)} by ${t.name}`);
+    return owner === 0 ? 'unheld' : 'not-owner';
+  }
+  m.mem.writePtr(mp, 0);
+  lockReleased(t, mp);
+  wakeOne(m, mp);
+  return 'ok';
+}
+
+/** A non-blocking acquire (mutex_tryenter, mtx_trylock): no order check, it cannot deadlock. */
+export function mutexTryEnter(m: Machine, t: KThread, mp: number): boolean {
+  if (mutexOwner(m, mp) !== 0) return false;
+  m.mem.writePtr(mp, t.addr);
+  lockAcquired(t, mp);
+  return true;
+}
+
 export function mutexEnter(m: Machine, t: KThread, mp: number): KResult {
   const owner = mutexOwner(m, mp);
+  if (owner !== t.addr) lockOrderCheck(m, t, mp);
   if (owner === 0) {
     m.mem.writePtr(mp, t.addr);
+    lockAcquired(t, mp);
     return 0;
   }
   if (owner === t.addr) throw new KernelPanic(`recursive mutex_enter: lp=${formatAddr(mp)} owner=${formatAddr(owner)} thread=${formatAddr(t.addr)}`);
@@ -96,12 +196,10 @@ export function mutexEnter(m: Machine, t: KThread, mp: number): KResult {
 }
 
 export function mutexExit(m: Machine, t: KThread, mp: number): void {
-  const owner = mutexOwner(m, mp);
-  if (owner !== t.addr) {
+  if (mutexRelease(m, t, mp) !== 'ok') {
+    const owner = mutexOwner(m, mp);
     throw new KernelPanic(`mutex_exit: not owner, lp=${formatAddr(mp)} owner=${formatAddr(owner)} thread=${formatAddr(t.addr)}`);
   }
-  m.mem.writePtr(mp, 0);
-  wakeOne(m, mp);
 }
 
 registerFrameKind('mutex_wait', {
@@ -110,6 +208,7 @@ registerFrameKind('mutex_wait', {
     const mp = f.mp as number;
     if (mutexOwner(m, mp) === 0) {
       m.mem.writePtr(mp, t.addr);
+      lockAcquired(t, mp);
       m.ret(t, 0);
       return 1;
     }
@@ -261,11 +360,7 @@ export const KAPI: KapiEntry[] = [
   } },
   { name: 'mutex_enter', proto: 'void mutex_enter(kmutex_t *);', impl: (m, t, a) => mutexEnter(m, t, a[0]!) },
   { name: 'mutex_exit', proto: 'void mutex_exit(kmutex_t *);', impl: (m, t, a) => { mutexExit(m, t, a[0]!); return 0; } },
-  { name: 'mutex_tryenter', proto: 'int mutex_tryenter(kmutex_t *);', impl: (m, t, a) => {
-    if (mutexOwner(m, a[0]!) !== 0) return 0;
-    m.mem.writePtr(a[0]!, t.addr);
-    return 1;
-  } },
+  { name: 'mutex_tryenter', proto: 'int mutex_tryenter(kmutex_t *);', impl: (m, t, a) => (mutexTryEnter(m, t, a[0]!) ? 1 : 0) },
   { name: 'mutex_owned', proto: 'int mutex_owned(kmutex_t *);', impl: (m, t, a) => (mutexOwner(m, a[0]!) === t.addr ? 1 : 0) },
   { name: 'cv_init', proto: 'void cv_init(kcondvar_t *, char *, kcv_type_t, void *);', impl: (m, _t, a) => { m.mem.writeU16(a[0]!, 0); return 0; } },
   { name: 'cv_destroy', proto: 'void cv_destroy(kcondvar_t *);', impl: () => 0 },

@@ -175,14 +175,28 @@ function firstSyntaxError(n: SyntaxNode): SyntaxNode | null {
   return n;
 }
 
-export async function loadDriver(m: Machine, s: Scenario): Promise<LoadedProgram> {
+/**
+ * Optional steps of a load for another kernel personality (kernel-sim/freebsd): its own headers,
+ * a relocation pass after the globals are laid out (before their initializers and the function
+ * bodies, which fold global addresses into constants), and its own wording for undefined symbols
+ * (`names` in relocation order: text references first, then data).
+ */
+export interface LoadHooks {
+  resolveHeader?: (name: string) => { path: string; text: string } | string;
+  relocate?: (c: Compiler) => void;
+  undefinedSymbols?: (module: string, names: string[]) => Error;
+  /** Module name (default: the first source's base name). */
+  module?: string;
+}
+
+export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {}): Promise<LoadedProgram> {
   const parser = await createCParser();
-  const module = basename(s.sources[0] ?? 'driver').replace(/\.[ch]$/, '');
+  const module = hooks.module ?? basename(s.sources[0] ?? 'driver').replace(/\.[ch]$/, '');
   const tus: TU[] = [];
   let lastPre: Preprocessor | null = null;
   for (const src of s.sources) {
     const path = resolve(s.baseDir, src);
-    const pre = new Preprocessor(s.baseDir, s.file, (name) => resolveSystemHeader(name, s.builtFor), s.defines);
+    const pre = new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines);
     const idx = pre.addSource(path, relative(s.baseDir, path) || src);
     pre.processFile(idx);
     const pp = pre.result();
@@ -239,12 +253,18 @@ export async function loadDriver(m: Machine, s: Scenario): Promise<LoadedProgram
   const bodies: Array<{ tu: TU; node: SyntaxNode; scope: Scope }> = [];
   const inits: Array<() => void> = [];
   for (const tu of tus) c.declareTU(tu, bodies, inits);
+  hooks.relocate?.(c);
   c.resolveExterns();
   for (const f of inits) f();
+  const dataRefs = [...c.unresolved];
   for (const b of bodies) {
     const fn = c.compileFunction(b.node, b.scope, b.tu);
     fn.sym.cfunc = fn;
     c.funcs.set(fn.name, fn);
+  }
+  if (c.unresolved.size && hooks.undefinedSymbols) {
+    const text = [...c.unresolved].filter((n) => !dataRefs.includes(n));
+    throw hooks.undefinedSymbols(module, [...text, ...dataRefs]);
   }
   if (c.unresolved.size) {
     const names = [...c.unresolved].sort();
