@@ -8,6 +8,8 @@ commands:
   run SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats]
                [--export-trace FILE.json]
   mdb SCENARIO [--seed N]          run, then read mdb commands from standard input
+  diff A[@K/M] B[@K/M] [--no-asserts] [--seed N]
+                                   run two configurations, show where their traces part
   lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...
   dap [--server=PORT]              the debug adapter over stdio or 127.0.0.1:PORT
   lsp --stdio                      the language server
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./kernel-sim/cli/run')).runCommand(rest);
     case 'mdb':
       return (await import('./kernel-sim/cli/run')).mdbCommand(rest);
+    case 'diff':
+      return (await import('./kernel-sim/freebsd/diff')).diffCommand(rest);
     case 'lint':
       return (await import('./language-server/cli')).lintCommand(rest);
     case 'dap':

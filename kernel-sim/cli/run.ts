@@ -29,12 +29,14 @@ interface RunArgs {
   stats: boolean;
   exportTrace?: string;
   quiet: boolean;
+  /** Compile the driver's asserts out (no DEBUG/INVARIANTS, NDEBUG defined). */
+  noAsserts: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[], cmd: string): RunArgs {
-  const a: RunArgs = { scenario: '', trace: cmd === 'run' ? 'flow' : 'none', mdb: [], maxSteps: 50_000_000, stats: false, quiet: false };
+  const a: RunArgs = { scenario: '', trace: cmd === 'run' ? 'flow' : 'none', mdb: [], maxSteps: 50_000_000, stats: false, quiet: false, noAsserts: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -66,6 +68,7 @@ function parseArgs(argv: string[], cmd: string): RunArgs {
       case '--stats': a.stats = true; break;
       case '--export-trace': a.exportTrace = take(); break;
       case '-q': case '--quiet': a.quiet = true; break;
+      case '--no-asserts': a.noAsserts = true; break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
         if (a.scenario) throw new UsageError(`more than one scenario given ('${a.scenario}', '${arg}')`);
@@ -115,14 +118,21 @@ export function threadNamer(m: Machine): (addr: number) => string {
 
 /** The illumos console form of a panic: `panic[cpuN]/thread=ADDR: message`, then the stack. */
 export function formatPanic(m: Machine): string[] {
+  const fb = require('../freebsd/panic') as typeof import('../freebsd/panic');
+  if (fb.isFreebsd(m)) return fb.formatFreebsdPanic(m);
   const p = m.panicInfo!;
   const lines = [`panic[cpu${p.cpu}]/thread=${formatAddr(p.thread)}: ${p.message}`, ''];
   for (const f of p.stack) lines.push(`${formatAddr(p.thread)} ${f}`);
   return lines;
 }
 
-async function prepare(a: RunArgs, extraSinks: EventSink[] = []): Promise<{ m: Machine; s: Scenario; out: Out; close: () => void }> {
+function loadForRun(a: RunArgs): Scenario {
   const s = loadScenarioFile(a.scenario);
+  return a.noAsserts ? (require('../freebsd/cells') as typeof import('../freebsd/cells')).noAssertsScenario(s) : s;
+}
+
+async function prepare(a: RunArgs, extraSinks: EventSink[] = [], scenario?: Scenario): Promise<{ m: Machine; s: Scenario; out: Out; close: () => void }> {
+  const s = scenario ?? loadForRun(a);
   const m = await createKernel(s, { seed: a.seed });
   const out = new Out();
   const sinks: EventSink[] = [...extraSinks];
@@ -171,6 +181,8 @@ function report(m: Machine, r: RunOutcome, out: Out, a: RunArgs): number {
     out.line(`kctx: stopped at the step limit (${a.maxSteps} steps) before the scenario ended: an infinite loop, or raise --max-steps`);
     code = EXIT_HUNG;
   }
+  // FreeBSD: a module that failed kldload (its messages are on the console) is a load failure.
+  if (code === EXIT_OK && (require('../freebsd/cells') as typeof import('../freebsd/cells')).failedModules(m).length) code = EXIT_USAGE;
   return code;
 }
 
@@ -196,7 +208,7 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
     a = parseArgs(argv, cmd);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json]\n`);
+      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts]\n`);
       return EXIT_USAGE;
     }
     throw e;
@@ -212,11 +224,52 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
   }
 }
 
+/** `"matrix": true`: the four cells one after the other, then a table of what each did. */
+async function runMatrix(a: RunArgs, s: Scenario): Promise<number> {
+  const cells = require('../freebsd/cells') as typeof import('../freebsd/cells');
+  const rows: Array<{ label: string; result: string }> = [];
+  let worst = EXIT_OK;
+  for (const c of cells.CELLS) {
+    const cs = cells.cellScenario(s, c);
+    const ring = a.mdb.length ? new EventRing() : undefined;
+    const { m, out, close } = await prepare(a, ring ? [ring] : [], cs);
+    if (ring) m.eventRing = ring;
+    out.line(`=== ${cells.cellLabel(c)} ===`);
+    const consoleLines: string[] = [];
+    const prev = m.onConsole;
+    m.onConsole = (text) => { consoleLines.push(text); prev?.(text); };
+    const r = runToEnd(m, a.maxSteps);
+    close();
+    const code = report(m, r, out, a);
+    await runMdbCommands(m, a.mdb, out);
+    out.line('');
+    out.flush();
+    const failed = cells.failedModules(m);
+    let result: string;
+    if (failed.length) result = `kldload fails: ${failed.join('; ')}`;
+    else if (r.kind === 'panic') result = `panic: ${m.panicInfo!.message.startsWith('BAD TRAP') ? 'page fault' : m.panicInfo!.message}`;
+    else if (code === EXIT_HUNG) result = 'hangs';
+    else result = 'runs to the end';
+    const notes = consoleLines.filter((l) => !l.startsWith('kctx:') && !l.startsWith('link_elf') && !l.startsWith('kldload:'));
+    if (notes.length) result += ` (${notes.join(' | ')})`;
+    rows.push({ label: cells.cellLabel(c), result });
+    worst = Math.max(worst, code);
+  }
+  const out = new Out();
+  out.line('=== matrix ===');
+  const w = Math.max(...rows.map((r) => r.label.length));
+  for (const r of rows) out.line(`${r.label.padEnd(w)}  ${r.result}`);
+  out.flush();
+  return worst;
+}
+
 export function runCommand(argv: string[]): Promise<number> {
   return guarded('run', argv, async (a) => {
+    const s0 = loadForRun(a);
+    if (s0.freebsd?.matrix) return runMatrix(a, s0);
     // --mdb commands get the recent-events ring too (::ctxtrace).
     const ring = a.mdb.length ? new EventRing() : undefined;
-    const { m, out, close } = await prepare(a, ring ? [ring] : []);
+    const { m, out, close } = await prepare(a, ring ? [ring] : [], s0);
     if (ring) m.eventRing = ring;
     const r = runToEnd(m, a.maxSteps);
     close();

@@ -75,6 +75,7 @@ export async function createFreebsdKernel(s: Scenario, fs: FreebsdScenario, opts
     if (program) m.hooks.callC = (require('../cinterp/index') as typeof import('../cinterp/index')).callC;
   }
   installFreebsdPanic(m);
+  (require('../mdb/registry') as typeof import('../mdb/registry')).loadFreebsdDcmds();
   m.boot();
   const specs: RcThreadSpec[] = s.threads.map((st, i) => {
     const sym = m.sym.lookup(st.entry);

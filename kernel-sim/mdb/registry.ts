@@ -25,6 +25,8 @@ import { dcmdsDcmd } from './dcmds/dcmds';
 import { walkersDcmd } from './dcmds/walkers';
 import { helpDcmd } from './dcmds/help';
 import { quitDcmd, quitDcmd2 } from './dcmds/quit';
+import { vnetsDcmd } from './dcmds/vnets';
+import { vnetSysinitDcmd } from './dcmds/vnet_sysinit';
 import { threadWalker } from './walkers/thread';
 import { ctxopWalker } from './walkers/ctxop';
 import { cpuWalker } from './walkers/cpu';
@@ -41,6 +43,14 @@ if (!DCMDS.length) {
     dcmdsDcmd, walkersDcmd, helpDcmd, quitDcmd, quitDcmd2,
   );
   WALKERS.push(threadWalker, ctxopWalker, cpuWalker, kmemCacheWalker, kmemWalker, freememWalker, leakWalker);
+}
+
+/**
+ * The FreeBSD target's dcmds (::vnets, ::vnet_sysinit), loaded like a dmod once a freebsd-14
+ * kernel exists in the process, so an illumos session's ::dcmds list stays as it was.
+ */
+export function loadFreebsdDcmds(): void {
+  for (const d of [vnetsDcmd, vnetSysinitDcmd]) if (!DCMDS.includes(d)) DCMDS.push(d);
 }
 
 export { DCMDS, WALKERS, findDcmd, findWalker };

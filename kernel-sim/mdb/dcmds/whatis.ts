@@ -6,6 +6,7 @@ import { getopts, DcmdUsage, type Dcmd } from '../types';
 import { CPU } from '../../machine/layout';
 import { p, sym } from '../format';
 import { bufctlLines } from './bufctl';
+import { freebsdWhatis } from '../../freebsd/whatis';
 
 export const whatisDcmd: Dcmd = {
   name: 'whatis',
@@ -21,6 +22,12 @@ export const whatisDcmd: Dcmd = {
     const m = c.m;
     const a = c.addr;
     let found = false;
+    // FreeBSD VIMAGE: a vnet's instance of a virtualized variable, its master copy, or an ordinary global.
+    const fb = freebsdWhatis(m, a);
+    if (fb) {
+      c.out(fb);
+      return;
+    }
     const b = m.kmem.findBuffer(a);
     if (b) {
       found = true;
