@@ -144,3 +144,12 @@ test('scenario errors name the key', () => {
   writeFileSync(bad, JSON.stringify({ kernel: 'illumos-13917', jails: [], threads: [{ name: 'a', entry: 'builtin:spin' }] }));
   assert.match(kctx('run', bad).err, /"jails" is a key of "kernel": "freebsd-14" scenarios/);
 });
+
+test('the classic mistakes on the right configuration: vnet0-only SYSINIT, goto past CURVNET_RESTORE, callout without CURVNET_SET', () => {
+  const r = kctx('run', join(EX, 'vnstat_bad.ksim.json'));
+  assert.equal(r.code, 3);
+  assert.match(r.out, /\| kernel:cmn_err\s+jailed vnstat: 0 packets, ttl 0\n/);
+  assert.match(r.out, /\| vnet:curvnet-set\s+rx vnet 0 \(was NULL\) in vnstat_rx\(\)\n/);
+  assert.doesNotMatch(r.out, /vnet:curvnet-restore\s+rx/);
+  assert.match(r.out, /\nfault virtual address\t= 0x28\n[^]*\n#0 0x\w+ at vnstat_tick\+0xc\n/);
+});
