@@ -134,10 +134,16 @@ export interface CreateThreadOptions {
 }
 
 const FRAME_KINDS = new Map<string, FrameKind>();
+/**
+ * The same registry as a plain object with named properties: the run loop's per-step lookup
+ * (`KINDS[f.kind]`) is a keyed property load instead of a Map hash lookup.
+ */
+const KINDS: Record<string, FrameKind> = {};
 
 /** Registers a frame kind (native kernel code, the interpreter, built-in workloads). */
 export function registerFrameKind(name: string, kind: FrameKind): void {
   FRAME_KINDS.set(name, kind);
+  KINDS[name] = kind;
 }
 export function frameKind(name: string): FrameKind {
   const k = FRAME_KINDS.get(name);
@@ -384,7 +390,14 @@ export class Machine {
     // Prefer an idle CPU (the last one first), else the thread's last CPU, else the emptiest queue.
     const last = t.cpu >= 0 ? this.cpus[t.cpu] : undefined;
     if (last && last.thread.isIdle && last.runq.length === 0) target = last;
-    if (!target) target = this.cpus.find((c) => c.thread.isIdle && c.runq.length === 0);
+    if (!target) {
+      for (const c of this.cpus) {
+        if (c.thread.isIdle && c.runq.length === 0) {
+          target = c;
+          break;
+        }
+      }
+    }
     if (!target) target = last;
     if (!target) {
       target = this.cpus[0]!;
@@ -668,7 +681,7 @@ export class Machine {
       }
     } else if (this.mem.u8[cpu.addr + C.cpu_kprunrun] && t.pil === 0) {
       const top = t.stack[t.stack.length - 1]!;
-      if (FRAME_KINDS.get(top.kind)!.preemptible) {
+      if (KINDS[top.kind]!.preemptible) {
         if (this.kpreempt(t, false) === PUSHED) {
           this.entry(t, 'kpreempt', 'async');
         }
@@ -684,7 +697,7 @@ export class Machine {
   }
 
   private runFrame(t: KThread, f: Frame, budget: number): number {
-    return FRAME_KINDS.get(f.kind)!.step(this, t, f, budget);
+    return KINDS[f.kind]!.step(this, t, f, budget);
   }
 
   /** The clock interrupt: wake timed sleepers, expire quanta, request preemption. */

@@ -67,6 +67,9 @@ export function wildPointer(hi: number, lo: number): number {
   return key;
 }
 
+/** Word views (u32) are host-endian: use them only on little-endian hosts (every one Node runs on in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export interface MemorySnapshot {
   bytes: Uint8Array;
   top: number;
@@ -76,6 +79,8 @@ export class Memory {
   u8: Uint8Array;
   i8: Int8Array;
   dv: DataView;
+  /** The same bytes as 32-bit words (aligned pointer and word accesses: a plain element load). */
+  u32: Uint32Array;
   /** First unallocated address: everything at or above is unmapped. */
   top = NULL_GUARD;
 
@@ -83,6 +88,7 @@ export class Memory {
     this.u8 = new Uint8Array(initial);
     this.i8 = new Int8Array(this.u8.buffer);
     this.dv = new DataView(this.u8.buffer);
+    this.u32 = new Uint32Array(this.u8.buffer);
   }
 
   /** Maps `size` fresh zeroed bytes aligned to `align`; returns the internal address. */
@@ -98,6 +104,7 @@ export class Memory {
       this.u8 = next;
       this.i8 = new Int8Array(next.buffer);
       this.dv = new DataView(next.buffer);
+      this.u32 = new Uint32Array(next.buffer);
     }
     this.top = end;
     return base;
@@ -122,8 +129,9 @@ export class Memory {
   readI64(a: number): bigint { this.check(a, 8, false); return this.dv.getBigInt64(a, true); }
   /** A 64-bit integer as a JS number (exact below 2^53: timestamps, counters). */
   readU64n(a: number): number {
-    this.check(a, 8, false);
-    return this.dv.getUint32(a + 4, true) * 0x100000000 + this.dv.getUint32(a, true);
+    if (!(a >= NULL_GUARD && a + 8 <= this.top)) throw new MemoryFault(a, 8, false);
+    const dv = this.dv;
+    return dv.getUint32(a + 4, true) * 0x100000000 + dv.getUint32(a, true);
   }
   readF32(a: number): number { this.check(a, 4, false); return this.dv.getFloat32(a, true); }
   readF64(a: number): number { this.check(a, 8, false); return this.dv.getFloat64(a, true); }
@@ -134,40 +142,56 @@ export class Memory {
   writeI32(a: number, v: number): void { this.check(a, 4, true); this.dv.setInt32(a, v | 0, true); }
   writeU64(a: number, v: bigint): void { this.check(a, 8, true); this.dv.setBigUint64(a, BigInt.asUintN(64, v), true); }
   writeU64n(a: number, v: number): void {
-    this.check(a, 8, true);
+    if (!(a >= NULL_GUARD && a + 8 <= this.top)) throw new MemoryFault(a, 8, true);
+    const dv = this.dv;
     if (v >= 0 && v < 0x100000000) {
-      this.dv.setUint32(a, v, true);
-      this.dv.setUint32(a + 4, 0, true);
+      dv.setUint32(a, v, true);
+      dv.setUint32(a + 4, 0, true);
       return;
     }
-    this.dv.setUint32(a, v % 0x100000000 >>> 0, true);
-    this.dv.setUint32(a + 4, Math.floor(v / 0x100000000) >>> 0, true);
+    dv.setUint32(a, v % 0x100000000 >>> 0, true);
+    dv.setUint32(a + 4, Math.floor(v / 0x100000000) >>> 0, true);
   }
   writeF32(a: number, v: number): void { this.check(a, 4, true); this.dv.setFloat32(a, v, true); }
   writeF64(a: number, v: number): void { this.check(a, 8, true); this.dv.setFloat64(a, v, true); }
 
   /** Reads a pointer: 0 for NULL, an internal address for a kernel address, else a wild value. */
   readPtr(a: number): number {
-    this.check(a, 8, false);
-    const lo = this.dv.getUint32(a, true);
-    const hi = this.dv.getUint32(a + 4, true);
-    if (hi === 0 && lo === 0) return 0;
+    if (!(a >= NULL_GUARD && a + 8 <= this.top)) throw new MemoryFault(a, 8, false);
+    let hi: number, lo: number;
+    if (LITTLE_ENDIAN && (a & 3) === 0) {
+      const w = a >>> 2;
+      hi = this.u32[w + 1]!;
+      lo = this.u32[w]!;
+    } else {
+      hi = this.dv.getUint32(a + 4, true);
+      lo = this.dv.getUint32(a, true);
+    }
     if ((hi >>> 8) === 0xfffffe) {
+      // Kernel addresses (the common case): no wild-pointer table.
       const v = (hi & 0xff) * 0x100000000 + lo - DISPLAY_OFFSET;
       if (v >= 0) return v;
-    }
+    } else if (hi === 0 && lo === 0) return 0;
     return wildPointer(hi, lo);
   }
 
   writePtr(a: number, p: number): void {
-    this.check(a, 8, true);
+    if (!(a >= NULL_GUARD && a + 8 <= this.top)) throw new MemoryFault(a, 8, true);
+    const dv = this.dv;
     if (p === 0) {
-      this.dv.setUint32(a, 0, true);
-      this.dv.setUint32(a + 4, 0, true);
+      dv.setUint32(a, 0, true);
+      dv.setUint32(a + 4, 0, true);
     } else if (p < ADDR_LIMIT) {
       const v = p + DISPLAY_OFFSET;
-      this.dv.setUint32(a, v % 0x100000000, true);
-      this.dv.setUint32(a + 4, (KBASE_HI | Math.floor(v / 0x100000000)) >>> 0, true);
+      const hi = Math.floor(v / 0x100000000);
+      if (LITTLE_ENDIAN && (a & 3) === 0) {
+        const w = a >>> 2;
+        this.u32[w] = v - hi * 0x100000000;
+        this.u32[w + 1] = KBASE_HI | hi;
+      } else {
+        dv.setUint32(a, v - hi * 0x100000000, true);
+        dv.setUint32(a + 4, (KBASE_HI | hi) >>> 0, true);
+      }
     } else {
       const bits = BigInt('0x' + formatAddr(p));
       this.dv.setBigUint64(a, BigInt.asUintN(64, bits), true);
