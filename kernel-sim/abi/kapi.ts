@@ -12,7 +12,6 @@ import { KM_NOSLEEP } from '../machine/kmem';
 import { defineKcall, startKcall, park } from './kcall';
 import { ringNewestFirst } from './ring';
 import { callHook } from '../machine/dispatcher';
-import type { ProbeName } from '../trace/events';
 
 const O = CTXOP.offsets;
 
@@ -116,7 +115,7 @@ function lockGraph(m: Machine): Map<string, LockEdge> {
 /** Reports a lock hazard; true when the debugger wants to stop there (the C caller yields after the call). */
 function lockHazard(m: Machine, t: KThread, id: 'lock-order' | 'unlock-unheld', msg: string): void {
   m.hazards.push({ id, thread: t.addr, tick: m.lbolt, message: msg });
-  m.probe(t, `hazard:${id}` as ProbeName, msg);
+  m.probe(t, `hazard:${id}` as 'hazard:lock-order' | 'hazard:unlock-unheld', msg);
   if (m.checkStop({ kind: 'hazard', name: id, thread: t, cpu: t.cpu, message: msg })) {
     // Stop right after this call, without changing what runs or when (as a watchpoint does).
     (require('../cinterp/compile') as typeof import('../cinterp/compile')).RT.dataStop = true;

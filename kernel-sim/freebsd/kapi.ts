@@ -9,7 +9,6 @@ import type { KThread } from '../machine/thread';
 import { MemoryFault } from '../machine/memory';
 import { kformat, mutexEnter, mutexRelease, mutexTryEnter } from '../abi/kapi';
 import { defineKcall, startKcall } from '../abi/kcall';
-import type { ProbeName } from '../trace/events';
 import { VNET, MTX, VNET_SYSINIT, SI, TD } from './layout';
 import { freebsdOf, type Freebsd } from './state';
 import {
@@ -49,7 +48,7 @@ function mtxName(m: Machine, mp: number): string {
 }
 
 function lockProbe(m: Machine, t: KThread, what: string, mp: number, extra = ''): void {
-  if (m.sink) m.probe(t, `lock:${what}` as ProbeName, `${m.sym.format(mp)}${extra}`);
+  if (m.sink) m.probe(t, `lock:${what}` as 'lock:acquire' | 'lock:try' | 'lock:release', `${m.sym.format(mp)}${extra}`);
 }
 
 /** C calls the kernel makes on a thread: each entry [function, arg, vnet or -1 to leave td_vnet]. */
@@ -169,7 +168,7 @@ function curvnetSet(m: Machine, t: KThread, a: number[]): KResult {
   }
   setTdVnet(m, f, t, arg);
   m.mem.writePtr(tdAddr(f, t) + TD.offsets.td_vnet_lpush, f.strings.get(me.fn) ?? 0);
-  if (m.sink) m.probe(t, 'vnet:curvnet-set' as ProbeName, `${vnetWord(m, arg)} (was ${vnetWord(m, cur)}) in ${me.fn}()`);
+  if (m.sink) m.probe(t, 'vnet:curvnet-set', `${vnetWord(m, arg)} (was ${vnetWord(m, cur)}) in ${me.fn}()`);
   return cur;
 }
 
@@ -181,7 +180,7 @@ function curvnetRestore(m: Machine, t: KThread, a: number[]): KResult {
     throw new KernelPanic(`CURVNET_RESTORE at ${str(m, file)}:${line} ${caller(m, t).fn}() curvnet=${pfmt(cur)} saved_vnet=${pfmt(saved)}`);
   }
   setTdVnet(m, f, t, saved);
-  if (m.sink) m.probe(t, 'vnet:curvnet-restore' as ProbeName, `${vnetWord(m, saved)} in ${caller(m, t).fn}()`);
+  if (m.sink) m.probe(t, 'vnet:curvnet-restore', `${vnetWord(m, saved)} in ${caller(m, t).fn}()`);
   return 0;
 }
 
@@ -193,7 +192,7 @@ function vnetRef(m: Machine, t: KThread, a: number[]): KResult {
     const p = provenance(m, f, addr);
     const cur = tdVnet(m, f, t);
     const what = p ? describeProvenance(p) : `unknown address ${pfmt(addr)}`;
-    m.probe(t, 'vnet:access' as ProbeName, `V_${str(m, a[1]!)} -> ${what}`, { addr, arg: cur ? vnetId(m, cur) : -1 });
+    m.probe(t, 'vnet:access', `V_${str(m, a[1]!)} -> ${what}`, { addr, arg: cur ? vnetId(m, cur) : -1 });
   }
   return addr;
 }

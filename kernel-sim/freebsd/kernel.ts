@@ -16,7 +16,6 @@ import { setFreebsd, REGISTRY_SLOTS, type Freebsd, type FreebsdScenario } from '
 import { vnetAlloc, internString } from './vnet';
 import { kldLoad } from './kld';
 import { rcFrame, setRcThreads, type RcThreadSpec } from './rc';
-import { installFreebsdPanic } from './panic';
 
 const TD_MAX = 512;
 /** Kernel virtualized variables: name, size, initial value (ip_defttl is 64). */
@@ -74,7 +73,6 @@ export async function createFreebsdKernel(s: Scenario, fs: FreebsdScenario, opts
     f.modules.push(mod);
     if (program) m.hooks.callC = (require('../cinterp/index') as typeof import('../cinterp/index')).callC;
   }
-  installFreebsdPanic(m);
   (require('../mdb/registry') as typeof import('../mdb/registry')).loadFreebsdDcmds();
   m.boot();
   const specs: RcThreadSpec[] = s.threads.map((st, i) => {

@@ -53,12 +53,7 @@ function mark(m: Machine): Undo {
 function rollback(m: Machine, u: Undo): void {
   m.mem.restore(u.mem);
   for (const k of [...m.sym.data.keys()]) if (!u.data.has(k)) m.sym.data.delete(k);
-  // The symbol table has no removal API: drop the module's text symbols from its private maps.
-  const st = m.sym as unknown as { byName: Map<string, unknown>; byAddr: Map<number, unknown>; sorted: Array<{ name: string; addr: number }> };
-  for (const s of st.sorted.splice(u.text)) {
-    st.byName.delete(s.name);
-    st.byAddr.delete(s.addr);
-  }
+  m.sym.truncate(u.text);
   m.dataRoots.length = u.roots;
 }
 

@@ -4,22 +4,8 @@
  * `panic: page fault`; any other panic prints `panic: MESSAGE`; both end with a KDB backtrace.
  */
 import type { Machine } from '../machine/machine';
-import { MemoryFault, formatAddr } from '../machine/memory';
+import { formatAddr } from '../machine/memory';
 import { freebsdOf } from './state';
-
-interface Fault { addr: number; write: boolean }
-const faults = new WeakMap<Machine, Fault>();
-
-/** Keeps the faulting access of a page-fault panic (the machine keeps only its message). */
-export function installFreebsdPanic(m: Machine): void {
-  const inst = m as unknown as { recordPanic: (cpu: unknown, e: unknown) => void };
-  const orig = inst.recordPanic.bind(m);
-  inst.recordPanic = (cpu, e) => {
-    if (e instanceof MemoryFault) faults.set(m, { addr: e.addr, write: e.write });
-    else faults.delete(m);
-    orig(cpu, e);
-  };
-}
 
 export function isFreebsd(m: Machine): boolean {
   return freebsdOf(m) !== undefined;
@@ -30,7 +16,7 @@ export function formatFreebsdPanic(m: Machine): string[] {
   const p = m.panicInfo!;
   const t = m.byAddr.get(p.thread);
   const lines: string[] = [];
-  const fault = faults.get(m);
+  const fault = p.fault;
   let message = p.message;
   if (fault && p.message.startsWith('BAD TRAP')) {
     lines.push(

@@ -83,6 +83,8 @@ export interface PanicInfo {
   tick: number;
   /** Stack at the panic, innermost first, mdb `$c` form. */
   stack: string[];
+  /** For a page fault (BAD TRAP): the address and whether it was a write. */
+  fault?: { addr: number; write: boolean };
 }
 
 export interface StackEntry {
@@ -665,7 +667,8 @@ export class Machine {
       message = `BAD TRAP: type=e (#pf Page fault) rp=${formatAddr(t.sp)} addr=${formatAddr(e.addr)}`;
     } else throw e;
     const stack = this.stackOf(t).map((s) => `${s.offset ? `${s.name}+0x${s.offset.toString(16)}` : s.name}(${s.args.map((a) => formatAddr(a)).join(', ')})`);
-    this.panicInfo = { cpu: cpu.id, thread: t.addr, message, tick: this.lbolt, stack };
+    const fault = e instanceof MemoryFault ? { addr: e.addr, write: e.write } : undefined;
+    this.panicInfo = { cpu: cpu.id, thread: t.addr, message, tick: this.lbolt, stack, fault };
     this.probe(t, 'kernel:panic', message);
     if (this.policy) this.policy.shouldStop(this, { kind: 'hazard', name: 'panic', thread: t, cpu: cpu.id, message });
   }

@@ -57,6 +57,19 @@ export class Symbols {
     this.data.set(name, { addr, size, module });
   }
 
+  /** How many text symbols exist (a mark to roll back to with `truncate`). */
+  get count(): number {
+    return this.sorted.length;
+  }
+
+  /** Removes every text symbol defined after the mark `count` (a module that failed to load). */
+  truncate(count: number): void {
+    for (const s of this.sorted.splice(count)) {
+      this.byName.delete(s.name);
+      this.byAddr.delete(s.addr);
+    }
+  }
+
   lookup(name: string): TextSymbol | undefined {
     return this.byName.get(name);
   }

@@ -30,6 +30,14 @@ export type ProbeName =
   | 'proc:exit'
   | 'hazard:sleep-preempt-disabled'
   | 'hazard:deadlock'
+  | 'hazard:lock-order'
+  | 'hazard:unlock-unheld'
+  | 'lock:acquire'
+  | 'lock:try'
+  | 'lock:release'
+  | 'vnet:curvnet-set'
+  | 'vnet:curvnet-restore'
+  | 'vnet:access'
   | 'kernel:panic'
   | 'kernel:cmn_err';
 
