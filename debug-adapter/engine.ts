@@ -78,6 +78,9 @@ export interface Checkpoint {
   /** Checks counted at the checkpoint, and re-checks pending there (a checkpoint at a stop). */
   e: number;
   re: Recheck | null;
+  /** For a checkpoint at a stop (the user changed the state there): the stop point. */
+  point?: StopPoint | null;
+  decision?: Decision | null;
 }
 
 export type Outcome =
@@ -320,7 +323,10 @@ export class Engine {
   historyChanged(): void {
     const p = this.cur.pos;
     this.checkpoints = this.checkpoints.filter((c) => cmpPos(c.pos, p) < 0);
-    this.checkpoints.push(this.makeCheckpoint(p, this.cur.re));
+    const cp = this.makeCheckpoint(p, this.cur.re);
+    cp.point = this.cur.point;
+    cp.decision = this.cur.decision;
+    this.checkpoints.push(cp);
     this.out.timeline?.truncate(p.s);
     this.tlMark = p.s;
     this.outMark = this.m.stats.steps;
@@ -629,6 +635,15 @@ export class Engine {
         if (t) step.last.set(thread, topSig(t));
       }
       const scan: ScanState = { step, last: null };
+      // A checkpoint at a stop (where the user changed the state) is itself a place to go back to.
+      const atCp = cp.pos.k === CHECK && cp.point ? this.rebind(cp.point) : null;
+      if (atCp) {
+        const d = this.bps.decide(this.m, atCp, false);
+        const dd = d?.deferred ? this.bps.resolve(this.m, atCp, d, false) : d;
+        if (dd) scan.last = { pos: cp.pos, decision: dd };
+        else if (step && this.stepAtPoint(step, atCp)) scan.last = { pos: cp.pos, decision: null };
+        this.policy.batch.length = 0;
+      }
       const spec: Spec = { user: false, forward: false, target: end, scan };
       this.policy.spec = spec;
       this.applySpec(spec, false);
@@ -644,6 +659,11 @@ export class Engine {
       if (scan.last) {
         const found = scan.last;
         this.restoreCheckpoint(cp);
+        if (atCp && cmpPos(found.pos, cp.pos) === 0) {
+          this.lastRe = cp.re ? { ...cp.re, cursor: 0 } : null;
+          this.afterReverse();
+          return this.settle({ kind: 'stopped', pos: cp.pos, point: this.rebind(cp.point!), decision: found.decision }, 'step');
+        }
         const seek: Spec = { user: false, forward: false, target: found.pos };
         this.policy.spec = seek;
         this.applySpec(seek, false);
@@ -667,6 +687,12 @@ export class Engine {
     this.cur.thread = this.firstThread()?.addr ?? this.cur.thread;
     this.cur.reason = 'entry';
     return { kind: 'stopped', pos: this.cur.pos, point: null, decision: null };
+  }
+
+  /** A stop point recorded earlier, with its threads looked up again in the (restored) machine. */
+  private rebind(p: StopPoint): StopPoint {
+    const get = (t: KThread | undefined) => (t ? this.m.byAddr.get(t.addr) ?? t : undefined);
+    return { ...p, thread: get(p.thread)!, from: get(p.from), to: get(p.to) };
   }
 
   private afterReverse(): void {

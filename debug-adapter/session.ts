@@ -507,8 +507,19 @@ export class KctxDebugSession extends LoggingDebugSession {
 
   // ------------------------------------------------------------------ execution
 
+  /** Execution requests need a live session that is stopped. */
+  private canRun(response: DebugProtocol.Response): Engine | null {
+    const e = this.need(response, { stopped: true });
+    if (!e) return null;
+    if (this.terminatedSent) {
+      this.fail(response, ERR.ended, `${response.command}: the run is over (terminated)`, false);
+      return null;
+    }
+    return e;
+  }
+
   protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
-    if (!this.need(response, { stopped: true })) return;
+    if (!this.canRun(response)) return;
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
     void this.resume('continue');
@@ -531,13 +542,13 @@ export class KctxDebugSession extends LoggingDebugSession {
   }
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
-    if (!this.need(response, { stopped: true })) return;
+    if (!this.canRun(response)) return;
     this.sendResponse(response);
     void this.resume('reverse');
   }
 
   private stepCommon(response: DebugProtocol.Response, kind: 'next' | 'in' | 'out' | 'back', threadIdArg: unknown): void {
-    const e = this.need(response, { stopped: true });
+    const e = this.canRun(response);
     if (!e) return;
     const m = e.m;
     let addr = e.cur.thread;
@@ -1139,6 +1150,23 @@ export class KctxDebugSession extends LoggingDebugSession {
       this.sendResponse(response);
     });
   }
+
+  // ------------------------------------------------------------------ not supported
+
+  private unsupported(response: DebugProtocol.Response): void {
+    this.fail(response, 1014, `${response.command}: not supported by the kctx debug adapter`, false);
+  }
+  protected override restartFrameRequest(r: DebugProtocol.RestartFrameResponse): void { this.unsupported(r); }
+  protected override gotoRequest(r: DebugProtocol.GotoResponse): void { this.unsupported(r); }
+  protected override gotoTargetsRequest(r: DebugProtocol.GotoTargetsResponse): void { this.unsupported(r); }
+  protected override terminateThreadsRequest(r: DebugProtocol.TerminateThreadsResponse): void { this.unsupported(r); }
+  protected override setExpressionRequest(r: DebugProtocol.SetExpressionResponse): void { this.unsupported(r); }
+  protected override stepInTargetsRequest(r: DebugProtocol.StepInTargetsResponse): void { this.unsupported(r); }
+  protected override loadedSourcesRequest(r: DebugProtocol.LoadedSourcesResponse): void { this.unsupported(r); }
+  protected override writeMemoryRequest(r: DebugProtocol.WriteMemoryResponse): void { this.unsupported(r); }
+  protected override disassembleRequest(r: DebugProtocol.DisassembleResponse): void { this.unsupported(r); }
+  protected override cancelRequest(r: DebugProtocol.CancelResponse): void { this.unsupported(r); }
+  protected override setInstructionBreakpointsRequest(r: DebugProtocol.SetInstructionBreakpointsResponse): void { this.unsupported(r); }
 
   // ------------------------------------------------------------------ custom requests
 

@@ -71,7 +71,7 @@ export class Client extends DebugClient {
 
   /** Raw bytes to the adapter (fuzzing). */
   writeRaw(data: string | Buffer): void {
-    (this as unknown as { _writableStream: NodeJS.WritableStream })._writableStream.write(data);
+    (this as unknown as { outputStream: NodeJS.WritableStream }).outputStream.write(data);
   }
 
   names(from = 0): string[] {
