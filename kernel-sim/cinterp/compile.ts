@@ -10,7 +10,8 @@
  */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { KernelPanic, PUSHED, StopSignal, type Machine, type Frame } from '../machine/machine';
-import { MemoryFault, NULL_GUARD, type Memory } from '../machine/memory';
+import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
+import { Gen, lit, buildStep, codegenEnabled, type InsJs, type StepFn } from './codegen';
 import type { KThread } from '../machine/thread';
 import type { TextSymbol } from '../machine/symbols';
 import { ScenarioError } from '../scenario';
@@ -62,6 +63,8 @@ export interface CFunc {
   col: number;
   /** The file scope the function was compiled in (for the debugger's expressions). */
   scope: Scope;
+  /** The generated step function (codegen.ts); absent: the closure loop runs `code`. */
+  run?: StepFn;
 }
 
 export interface CFrame extends Frame {
@@ -168,6 +171,10 @@ export class Compiler {
   private code: Ins[] = [];
   private pos: Array<Pos | undefined> = [];
   private loc: Pos[] = [];
+  /** JavaScript forms of the instructions (codegen.ts), parallel to `code`. */
+  private insJs: Array<InsJs | undefined> = [];
+  /** The current function's generation context. */
+  private g = new Gen();
   private cur: Pos = { file: '', line: 0, col: 0 };
   private frameSize = 0;
   private ntemps = 0;
@@ -496,6 +503,7 @@ export class Compiler {
       if (this.code.length !== savedCode) {
         this.code.length = savedCode;
         this.loc.length = savedCode;
+        this.insJs.length = savedCode;
         this.pos.length = Math.min(this.pos.length, savedCode);
         this.ntemps = savedTemps;
         return undefined;
@@ -747,6 +755,7 @@ export class Compiler {
     if (this.code.length !== before) {
       this.code.length = before;
       this.loc.length = before;
+      this.insJs.length = before;
       this.pos.length = Math.min(this.pos.length, before);
       this.fail(init, 'initializer element is not constant (it calls a function)');
     }
@@ -914,12 +923,14 @@ export class Compiler {
 
   /** Compiles a debugger expression in `scope`; calls are refused (they would need frames). */
   evaluateNode(tu: TU, node: SyntaxNode, scope: Scope): { t: CType; rv: (fr: CFrame) => Val; addr?: (fr: CFrame) => number; se: boolean } {
-    const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize };
+    const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, insJs: this.insJs, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize };
+    this.g = new Gen();
     this.tu = tu;
     this.scope = scope;
     this.code = [];
     this.pos = [];
     this.loc = [];
+    this.insJs = [];
     this.fnType = null;
     try {
       const e = this.expr(node);
@@ -943,10 +954,12 @@ export class Compiler {
     this.code = [];
     this.pos = [];
     this.loc = [];
+    this.insJs = [];
     this.frameSize = 0;
     this.ntemps = 0;
     this.fnName = r.name;
     this.fnType = type;
+    this.g = new Gen();
     this.labels = new Map();
     this.gotos = [];
     this.loops = [];
@@ -1002,15 +1015,95 @@ export class Compiler {
     };
     // Fill missing positions.
     for (let k = 0; k < fn.loc.length; k++) if (!fn.loc[k]) fn.loc[k] = fn.loc[k - 1] ?? { file: p.file, line: p.line, col: p.col };
+    if (codegenEnabled()) fn.run = this.generate(fn);
+    this.g = new Gen();
     return fn;
   }
 
-  private emit(ins: Ins): number {
+  /** The generated step function of `fn` (see codegen.ts). */
+  private generate(fn: CFunc): StepFn {
+    const pos = fn.pos;
+    const stop = (m: Machine, t: KThread, pc: number): boolean => {
+      const p = pos[pc]!;
+      return m.checkStop({ kind: 'statement', thread: t, cpu: t.cpu, detail: { file: p.file, line: p.line, column: p.col, frameIndex: t.stack.length - 1 } });
+    };
+    return buildStep(this.g, {
+      name: fn.name, ncode: fn.code.length, isStmt: (pc) => pos[pc] !== undefined, ins: this.insJs, stop,
+      closures: fn.code, rt: RT, stopSignal: StopSignal, mem: this.mem, littleEndian: LITTLE_ENDIAN,
+    });
+  }
+
+  private emit(ins: Ins, js?: InsJs): number {
     const pc = this.code.length;
     // Plain instructions return -2 to mean "next".
     this.code.push(ins);
     this.loc.push(this.cur);
+    this.insJs[pc] = js;
     return pc;
+  }
+
+  // ------------------------------------------------------------------ JavaScript forms (codegen.ts)
+
+  /** Records the JavaScript form of a closure made for the current function; returns the closure. */
+  private J<F extends object>(f: F, js: string): F {
+    this.g.js.set(f, js);
+    return f;
+  }
+  /** JavaScript for a value closure `(fr) => ...`: its recorded form, or a call of it. */
+  private jsf(f: (fr: CFrame) => unknown): string {
+    return this.g.js.get(f) ?? `${this.g.ref(f)}(fr)`;
+  }
+  /** JavaScript for an expression's value. */
+  private jsv(e: E): string {
+    if (e.cst !== undefined && !e.se && (typeof e.cst === 'bigint' || Number.isFinite(e.cst))) return lit(e.cst);
+    return this.jsf(e.rv);
+  }
+  /** JavaScript for a load of scalar type t from the address `a` (same semantics as loadFrom). */
+  private ldJs(t: CType, checked: boolean, a: string, aligned = false): string {
+    const g = this.g;
+    const MEM = g.ref(this.mem);
+    if (t.k === 'ptr') return `${MEM}.readPtr(${a})`;
+    if (t.k !== 'int') return a;
+    const size = t.bool ? 1 : t.size;
+    let x = a;
+    let pre = '';
+    if (checked || size === 8 || !/^[\w$]+$|^\(fp \+ \d+\)$/.test(a)) {
+      x = g.tmp();
+      pre = checked ? `(${x} = ${a}) < ${NULL_GUARD} || ${x} + ${size} > ${MEM}.top ? ${g.ref(fault)}(${x}, ${size}, false) : ` : `(${x} = ${a}), `;
+    }
+    let load: string;
+    if (t.bool) load = `(U8[${x}] ? 1 : 0)`;
+    else if (size === 1) load = t.signed ? `I8[${x}]` : `U8[${x}]`;
+    else if (size === 2) load = t.signed ? `D.getInt16(${x}, true)` : `D.getUint16(${x}, true)`;
+    else if (size === 4) load = aligned && LITTLE_ENDIAN ? (t.signed ? `I32[${x} >>> 2]` : `U32[${x} >>> 2]`) : (t.signed ? `D.getInt32(${x}, true)` : `D.getUint32(${x}, true)`);
+    else {
+      const h = g.tmp();
+      load = t.signed
+        ? `((${h} = D.getInt32(${x} + 4, true)) > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + D.getUint32(${x}, true) : ${g.ref(rd64s)}(D, ${x}))`
+        : `((${h} = D.getUint32(${x} + 4, true)) < 2097152 ? ${h} * 4294967296 + D.getUint32(${x}, true) : ${g.ref(rd64u)}(D, ${x}))`;
+    }
+    return pre ? `(${pre}${load})` : load;
+  }
+  /** JavaScript that stores `v` (a value already of type t) at `a` (same semantics as storeTo). */
+  private stJs(t: CType, checked: boolean, a: string, v: string, aligned = false): string {
+    const g = this.g;
+    const MEM = g.ref(this.mem);
+    const size = sizeOf(t);
+    const watch = `(m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${a}, ${size}))`;
+    if (t.k === 'ptr') return `(${MEM}.writePtr(${a}, ${v}), ${watch})`;
+    if (t.k !== 'int') return `(${MEM}.copy(${a}, ${v}, ${size}), ${watch})`;
+    const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + ${size} > ${MEM}.top) && ${g.ref(fault)}(${a}, ${size}, true)), ` : '';
+    let st: string;
+    switch (t.size) {
+      case 1: st = `U8[${a}] = ${v}`; break;
+      case 2: st = `D.setUint16(${a}, ${v} & 0xffff, true)`; break;
+      case 4: st = aligned && LITTLE_ENDIAN ? `U32[${a} >>> 2] = ${v}` : `D.setUint32(${a}, ${v} >>> 0, true)`; break;
+      default: {
+        const h = g.tmp();
+        st = `(typeof ${v} === 'number' ? (${h} = Math.floor(${v} / 4294967296), D.setUint32(${a}, (${v} - ${h} * 4294967296) >>> 0, true), D.setInt32(${a} + 4, ${h} | 0, true)) : ${g.ref(wr64big)}(D, ${a}, ${v}))`;
+      }
+    }
+    return `(${chk}${st}, ${watch})`;
   }
 
   private stmtStart(n: SyntaxNode): void {
@@ -1030,7 +1123,7 @@ export class Compiler {
   }
 
   private jump(l: Label): void {
-    this.emit(() => l.pc);
+    this.emit(() => l.pc, { k: 'jmp', to: l });
   }
 
   private block(n: SyntaxNode, scope: Scope, isFnBody = false): void {
@@ -1080,7 +1173,7 @@ export class Compiler {
         this.emit((fr) => {
           rv(fr);
           return -2;
-        });
+        }, { k: 'stmt', code: this.jsf(rv) });
         this.markStmt(start, n);
         return;
       }
@@ -1089,7 +1182,7 @@ export class Compiler {
         const cond = this.condOf(n.childForFieldName('condition')!);
         const elseL = this.label();
         const end = this.label();
-        this.emit((fr) => (cond(fr) ? -2 : elseL.pc));
+        this.emit((fr) => (cond(fr) ? -2 : elseL.pc), { k: 'br', cond: this.jsf(cond), t: null, f: elseL });
         this.markStmt(start, n);
         this.stmt(n.childForFieldName('consequence')!, scope);
         const alt = n.childForFieldName('alternative');
@@ -1112,7 +1205,7 @@ export class Compiler {
         const cond = this.condOf(condNode);
         const simple = this.code.length === cs;
         const body = this.label();
-        this.emit((fr) => (cond(fr) ? body.pc : end.pc));
+        this.emit((fr) => (cond(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(cond), t: body, f: end });
         this.markStmt(cs, n);
         this.place(body);
         this.loops.push({ brk: end, cont: top });
@@ -1121,7 +1214,7 @@ export class Compiler {
         if (simple) {
           // Loop back with the condition fused in (one instruction per iteration).
           this.stmtStart(n);
-          const p = this.emit((fr) => (cond(fr) ? body.pc : end.pc));
+          const p = this.emit((fr) => (cond(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(cond), t: body, f: end });
           this.pos[p] = this.posOf(n);
         } else this.jump(top);
         this.place(end);
@@ -1140,7 +1233,7 @@ export class Compiler {
         this.stmtStart(condNode);
         const cs = this.code.length;
         const cond = this.condOf(condNode);
-        this.emit((fr) => (cond(fr) ? top.pc : -2));
+        this.emit((fr) => (cond(fr) ? top.pc : -2), { k: 'br', cond: this.jsf(cond), t: top, f: null });
         this.markStmt(cs, condNode);
         this.place(end);
         return;
@@ -1160,7 +1253,7 @@ export class Compiler {
             this.emit((fr) => {
               e.rv(fr);
               return -2;
-            });
+            }, { k: 'stmt', code: this.jsf(e.rv) });
             this.markStmt(is, init);
           }
         }
@@ -1178,7 +1271,7 @@ export class Compiler {
           cond = this.condOf(condNode);
           condSimple = this.code.length === cs;
           const c = cond;
-          this.emit((fr) => (c(fr) ? body.pc : end.pc));
+          this.emit((fr) => (c(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(c), t: body, f: end });
           this.markStmt(cs, condPos);
         }
         this.place(body);
@@ -1199,7 +1292,7 @@ export class Compiler {
             } : (fr) => {
               urv(fr);
               return body.pc;
-            });
+            }, c ? { k: 'br', code: this.jsf(urv), cond: this.jsf(c), t: body, f: end } : { k: 'br', code: this.jsf(urv), cond: 'true', t: body, f: body });
             this.pos[p] = this.posOf(condPos);
             this.place(end);
             this.scope = scope;
@@ -1208,11 +1301,11 @@ export class Compiler {
           this.emit((fr) => {
             urv(fr);
             return -2;
-          });
+          }, { k: 'stmt', code: this.jsf(urv) });
           this.markStmt(us, upd);
         }
         if (!condNode) {
-          const p = this.emit(() => body.pc);
+          const p = this.emit(() => body.pc, { k: 'jmp', to: body });
           this.pos[p] = this.posOf(n);
         } else this.jump(top);
         this.place(end);
@@ -1249,7 +1342,7 @@ export class Compiler {
         if (!l) this.labels.set(name, (l = this.label()));
         this.gotos.push({ name, node: n });
         const L = l;
-        this.emit(() => L.pc);
+        this.emit(() => L.pc, { k: 'jmp', to: L });
         this.markStmt(start, n);
         return;
       }
@@ -1379,10 +1472,10 @@ export class Compiler {
     if (e.t.k !== 'int' && e.t.k !== 'ptr') this.fail(n, `used ${typeName(e.t)} value where a scalar is required`);
     if (e.cst !== undefined) {
       const b = e.cst !== 0;
-      return () => b;
+      return this.J(() => b, String(b));
     }
     const rv = e.rv;
-    return (fr) => rv(fr) !== 0;
+    return this.J((fr: CFrame) => rv(fr) !== 0, `(${this.jsv(e)} !== 0)`);
   }
 
   // ------------------------------------------------------------------ memory access
@@ -1484,12 +1577,23 @@ export class Compiler {
         if (from.size === to.size && from.signed === to.signed && !to.bool) return { ...e, t: to, addr: undefined };
         if (to.bool && e.cond) {
           const c = e.cond;
-          out = (fr) => (c(fr) ? 1 : 0);
+          out = this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${this.jsf(c)} ? 1 : 0)`);
         } else {
           const cv = intConverter(to);
           // Widening without sign change needs no work.
           if (!to.bool && to.size > from.size && (from.signed === to.signed || !from.signed)) return { ...e, t: to, addr: undefined };
           out = (fr) => cv(rv(fr));
+          const x = this.jsv(e);
+          let js: string;
+          if (to.bool) js = `(${x} !== 0 ? 1 : 0)`;
+          else if (from.size <= 4 && to.size === 4) js = to.signed ? `(${x} | 0)` : `(${x} >>> 0)`;
+          else if (from.size <= 4 && to.size === 2) js = to.signed ? `((${x} << 16) >> 16)` : `(${x} & 0xffff)`;
+          else if (from.size <= 4 && to.size === 1) js = to.signed ? `((${x} << 24) >> 24)` : `(${x} & 0xff)`;
+          else if (from.size <= 4 && to.size === 8 && from.signed && !to.signed) {
+            const v = this.g.tmp();
+            js = `((${v} = ${x}) >= 0 ? ${v} : ${this.g.ref(cv)}(${v}))`;
+          } else js = `${this.g.ref(cv)}(${x})`;
+          this.J(out, js);
         }
       } else if (from.k === 'ptr') {
         if (!explicit && !to.bool) this.warnOrFail(n, `making integer from pointer without a cast`);
@@ -1588,6 +1692,7 @@ export class Compiler {
           const v = this.expr(n.childForFieldName('value')!);
           this.code.length = saved;
           this.loc.length = saved;
+          this.insJs.length = saved;
           this.pos.length = Math.min(this.pos.length, saved);
           this.ntemps = savedTemps;
           t = v.t;
@@ -1715,12 +1820,14 @@ export class Compiler {
             }
           }
           const ent = e;
-          if (t.k === 'array' || t.k === 'struct') return { t, rv: () => ent.addr, addr: () => ent.addr, ca: true };
+          const ga = `${this.g.ref(ent)}.addr`;
+          if (t.k === 'array' || t.k === 'struct') return { t, rv: this.J(() => ent.addr, ga), addr: this.J(() => ent.addr, ga), ca: true };
           const ld = this.loadFrom(t, false);
-          return { t, rv: (_fr: CFrame) => ld(ent.addr), addr: () => ent.addr, ca: true };
+          return { t, rv: this.J((_fr: CFrame) => ld(ent.addr), this.ldJs(t, false, ga)), addr: this.J(() => ent.addr, ga), ca: true };
         }
         const off = e.off;
-        if (t.k === 'array' || t.k === 'struct') return { t, rv: (fr) => fr.fp + off, addr: (fr) => fr.fp + off, local: off };
+        const la = `(fp + ${off})`;
+        if (t.k === 'array' || t.k === 'struct') return { t, rv: this.J((fr: CFrame) => fr.fp + off, la), addr: this.J((fr: CFrame) => fr.fp + off, la), local: off };
         const mem = this.mem;
         let rv: (fr: CFrame) => Val;
         if (t.k === 'int' && !t.bool && t.size === 4) rv = t.signed ? (fr) => mem.dv.getInt32(fr.fp + off, true) : (fr) => mem.dv.getUint32(fr.fp + off, true);
@@ -1729,7 +1836,8 @@ export class Compiler {
           const ld = this.loadFrom(t, false);
           rv = (fr) => ld(fr.fp + off);
         }
-        return { t, rv, addr: (fr) => fr.fp + off, local: off };
+        this.J(rv, this.ldJs(t, false, la, off % sizeOf(t) === 0));
+        return { t, rv, addr: this.J((fr: CFrame) => fr.fp + off, la), local: off };
       }
     }
   }
@@ -1826,7 +1934,8 @@ export class Compiler {
         if (lt.k === 'ptr' && rt.k === 'int') {
           const sz = this.elemSize(lt, n);
           const sign = op === '+' ? 1 : -1;
-          return { t: lt, rv: (fr) => (lrv(fr) as number) + sign * Number(rrv(fr)) * sz };
+          const ri = rt.size <= 4 ? this.jsv(r) : `Number(${this.jsv(r)})`;
+          return { t: lt, rv: this.J((fr: CFrame) => (lrv(fr) as number) + sign * Number(rrv(fr)) * sz, `(${this.jsv(l)} + ${sign} * ${ri} * ${sz})`) };
         }
         if (rt.k === 'ptr' && lt.k === 'int' && op === '+') {
           const sz = this.elemSize(rt, n);
@@ -1844,6 +1953,8 @@ export class Compiler {
         }
         const a = lt.k === 'ptr' ? lrv : (fr: CFrame) => intToPtr(lrv(fr));
         const b = rt.k === 'ptr' ? rrv : (fr: CFrame) => intToPtr(rrv(fr));
+        if (lt.k === 'ptr' && l.cst !== undefined && !l.se) this.J(a, this.jsv(l));
+        if (rt.k === 'ptr' && r.cst !== undefined && !r.se) this.J(b, this.jsv(r));
         return this.compare(op, a, b, true);
       }
       return this.fail(n, `invalid operands to binary ${op} ('${typeName(lt)}' and '${typeName(rt)}')`);
@@ -1854,8 +1965,10 @@ export class Compiler {
       const a = this.convertE(l, t, n).rv;
       const s = t.signed;
       if (t.size === 4) {
-        if (op === '<<') return { t, rv: s ? (fr) => (a(fr) as number) << (Number(rrv(fr)) & 31) : (fr) => ((a(fr) as number) << (Number(rrv(fr)) & 31)) >>> 0 };
-        return { t, rv: s ? (fr) => (a(fr) as number) >> (Number(rrv(fr)) & 31) : (fr) => (a(fr) as number) >>> (Number(rrv(fr)) & 31) };
+        const ja = this.jsf(a);
+        const jb = rt.size <= 4 ? `(${this.jsv(r)} & 31)` : `(Number(${this.jsv(r)}) & 31)`;
+        if (op === '<<') return { t, rv: this.J(s ? (fr: CFrame) => (a(fr) as number) << (Number(rrv(fr)) & 31) : (fr: CFrame) => ((a(fr) as number) << (Number(rrv(fr)) & 31)) >>> 0, s ? `(${ja} << ${jb})` : `((${ja} << ${jb}) >>> 0)`) };
+        return { t, rv: this.J(s ? (fr: CFrame) => (a(fr) as number) >> (Number(rrv(fr)) & 31) : (fr: CFrame) => (a(fr) as number) >>> (Number(rrv(fr)) & 31), s ? `(${ja} >> ${jb})` : `(${ja} >>> ${jb})`) };
       }
       if (op === '<<') return { t, rv: (fr) => Op64.shl(a(fr), rrv(fr), s) };
       return { t, rv: (fr) => Op64.shr(a(fr), rrv(fr), s) };
@@ -1865,6 +1978,14 @@ export class Compiler {
     const b = this.convertE(r, t, n).rv;
     if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return this.compare(op, a, b, false);
     const s = t.signed;
+    const e32 = this.bin32(op, s, this.jsf(a), this.jsf(b));
+    if (t.size === 4 && e32 !== null) {
+      const e = this.binopInner32(op, s, a, b, t);
+      if (e) {
+        this.J(e.rv, e32);
+        return e;
+      }
+    }
     if (t.size === 4) {
       switch (op) {
         case '+': return { t, rv: s ? (fr) => ((a(fr) as number) + (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) + (b(fr) as number)) >>> 0 };
@@ -1879,11 +2000,54 @@ export class Compiler {
     } else {
       const f = { '+': Op64.add, '-': Op64.sub, '*': Op64.mul, '/': Op64.div, '%': Op64.mod, '&': Op64.and, '|': Op64.or, '^': Op64.xor }[op];
       if (f) {
+        const ja = this.jsf(a);
+        const jb = this.jsf(b);
+        const g = this.g;
+        if (op === '+' || op === '-') {
+          const x = g.tmp(), y = g.tmp(), z = g.tmp();
+          const F = g.ref(f);
+          const js = `((${x} = ${ja}, ${y} = ${jb}, typeof ${x} === 'number' && typeof ${y} === 'number' && (${z} = ${x} ${op} ${y}) <= 9007199254740991 && ${z} >= ${s ? '-9007199254740991' : '0'}) ? ${z} : ${F}(${x}, ${y}, ${s}))`;
+          const e = this.binop64(op, s, a, b, t, f);
+          this.J(e.rv, js);
+          return e;
+        }
         if (op === '+') return { t, rv: s ? (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= -9007199254740991) return z; } return Op64.add(x, y, true); } : (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= 0) return z; } return Op64.add(x, y, false); } };
-        return { t, rv: (fr) => f(a(fr), b(fr), s) };
+        return { t, rv: this.J((fr: CFrame) => f(a(fr), b(fr), s), `${g.ref(f)}(${ja}, ${jb}, ${s})`) };
       }
     }
     return this.fail(n, `unsupported operator '${op}'`);
+  }
+
+  /** 64-bit + and - (the closure binopInner has always used: number fast path, then Op64). */
+  private binop64(op: string, s: boolean, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, t: IntType, f: (x: Val, y: Val, s: boolean) => Val): E {
+    if (op === '+') return { t, rv: s ? (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= -9007199254740991) return z; } return Op64.add(x, y, true); } : (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= 0) return z; } return Op64.add(x, y, false); } };
+    return { t, rv: (fr) => f(a(fr), b(fr), s) };
+  }
+
+  /** JavaScript for a 32-bit integer operator (operands are numbers in the type's range), or null. */
+  private bin32(op: string, s: boolean, a: string, b: string): string | null {
+    switch (op) {
+      case '+': return s ? `((${a} + ${b}) | 0)` : `((${a} + ${b}) >>> 0)`;
+      case '-': return s ? `((${a} - ${b}) | 0)` : `((${a} - ${b}) >>> 0)`;
+      case '*': return s ? `Math.imul(${a}, ${b})` : `(Math.imul(${a}, ${b}) >>> 0)`;
+      case '&': return s ? `(${a} & ${b})` : `((${a} & ${b}) >>> 0)`;
+      case '|': return s ? `(${a} | ${b})` : `((${a} | ${b}) >>> 0)`;
+      case '^': return s ? `(${a} ^ ${b})` : `((${a} ^ ${b}) >>> 0)`;
+      default: return null;
+    }
+  }
+
+  /** The closures of the 32-bit operators bin32 expresses (the same as binopInner's). */
+  private binopInner32(op: string, s: boolean, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, t: IntType): E | null {
+    switch (op) {
+      case '+': return { t, rv: s ? (fr) => ((a(fr) as number) + (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) + (b(fr) as number)) >>> 0 };
+      case '-': return { t, rv: s ? (fr) => ((a(fr) as number) - (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) - (b(fr) as number)) >>> 0 };
+      case '*': return { t, rv: s ? (fr) => Math.imul(a(fr) as number, b(fr) as number) : (fr) => Math.imul(a(fr) as number, b(fr) as number) >>> 0 };
+      case '&': return { t, rv: s ? (fr) => (a(fr) as number) & (b(fr) as number) : (fr) => ((a(fr) as number) & (b(fr) as number)) >>> 0 };
+      case '|': return { t, rv: s ? (fr) => (a(fr) as number) | (b(fr) as number) : (fr) => ((a(fr) as number) | (b(fr) as number)) >>> 0 };
+      case '^': return { t, rv: s ? (fr) => (a(fr) as number) ^ (b(fr) as number) : (fr) => ((a(fr) as number) ^ (b(fr) as number)) >>> 0 };
+      default: return null;
+    }
   }
 
   private compare(op: string, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, _p: boolean): E {
@@ -1896,7 +2060,10 @@ export class Compiler {
       case '<=': c = (fr) => a(fr) <= b(fr); break;
       default: c = (fr) => a(fr) >= b(fr); break;
     }
-    return { t: INT, rv: (fr) => (c(fr) ? 1 : 0), cond: c };
+    const jop = op === '==' ? '===' : op === '!=' ? '!==' : op;
+    const jc = `(${this.jsf(a)} ${jop} ${this.jsf(b)})`;
+    this.J(c, jc);
+    return { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${jc} ? 1 : 0)`), cond: c };
   }
 
   private elemSize(t: CType, n: SyntaxNode): number {
@@ -1918,7 +2085,9 @@ export class Compiler {
     if (this.code.length === before) {
       const rc = this.truth(r, rn);
       const c: (fr: CFrame) => boolean = op === '&&' ? (fr) => lc(fr) && rc(fr) : (fr) => lc(fr) || rc(fr);
-      const e: E = { t: INT, rv: (fr) => (c(fr) ? 1 : 0), cond: c, se: l.se || r.se };
+      const jc = `(${this.jsf(lc)} ${op} ${this.jsf(rc)})`;
+      this.J(c, jc);
+      const e: E = { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${jc} ? 1 : 0)`), cond: c, se: l.se || r.se };
       if (l.cst !== undefined && r.cst !== undefined) {
         const v = c(null as unknown as CFrame) ? 1 : 0;
         return { t: INT, rv: () => v, cst: v, cond: () => v === 1 };
@@ -1928,6 +2097,7 @@ export class Compiler {
     // The right side emitted instructions (calls): rebuild with control flow.
     this.code.length = before;
     this.loc.length = before;
+    this.insJs.length = before;
     this.pos.length = Math.min(this.pos.length, before);
     this.ntemps = temps;
     const slot = this.temp();
@@ -1963,7 +2133,7 @@ export class Compiler {
     if (this.code.length === before) {
       const ca = this.convertE(a, rt, an).rv;
       const cb = this.convertE(b, rt, bn).rv;
-      const e: E = { t: rt, rv: (fr) => (c(fr) ? ca(fr) : cb(fr)), se: a.se || b.se };
+      const e: E = { t: rt, rv: this.J((fr: CFrame) => (c(fr) ? ca(fr) : cb(fr)), `(${this.jsf(c)} ? ${this.jsf(ca)} : ${this.jsf(cb)})`), se: a.se || b.se };
       if (a.cst !== undefined && b.cst !== undefined) {
         try {
           const cv = c(null as unknown as CFrame);
@@ -1978,6 +2148,7 @@ export class Compiler {
     void mid;
     this.code.length = before;
     this.loc.length = before;
+    this.insJs.length = before;
     this.pos.length = Math.min(this.pos.length, before);
     this.ntemps = temps;
     const slot = this.temp();
@@ -2018,7 +2189,8 @@ export class Compiler {
     switch (op) {
       case '!': {
         const c = this.truth(a, an);
-        e = { t: INT, rv: (fr) => (c(fr) ? 0 : 1), cond: (fr) => !c(fr) };
+        const jc = this.jsf(c);
+        e = { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 0 : 1), `(${jc} ? 0 : 1)`), cond: this.J((fr: CFrame) => !c(fr), `(!${jc})`) };
         break;
       }
       case '-':
@@ -2030,8 +2202,9 @@ export class Compiler {
         const s = t.signed;
         if (op === '+') e = { t, rv: x };
         else if (t.size === 4) {
-          if (op === '-') e = { t, rv: s ? (fr) => (0 - (x(fr) as number)) | 0 : (fr) => (0 - (x(fr) as number)) >>> 0 };
-          else e = { t, rv: s ? (fr) => ~(x(fr) as number) : (fr) => ~(x(fr) as number) >>> 0 };
+          const jx = this.jsf(x);
+          if (op === '-') e = { t, rv: this.J(s ? (fr: CFrame) => (0 - (x(fr) as number)) | 0 : (fr: CFrame) => (0 - (x(fr) as number)) >>> 0, s ? `((0 - ${jx}) | 0)` : `((0 - ${jx}) >>> 0)`) };
+          else e = { t, rv: this.J(s ? (fr: CFrame) => ~(x(fr) as number) : (fr: CFrame) => ~(x(fr) as number) >>> 0, s ? `(~${jx})` : `(~${jx} >>> 0)`) };
         } else if (op === '-') e = { t, rv: (fr) => Op64.neg(x(fr), s) };
         else e = { t, rv: (fr) => Op64.not(x(fr), s) };
         break;
@@ -2056,7 +2229,7 @@ export class Compiler {
       if (a.t.k === 'func') return { t: ptr(a.t), rv: a.rv, cst: a.cst, fname: a.fname };
       if (!a.addr) this.fail(n, `lvalue required as unary '&' operand ('${this.text(an)}')`);
       const ad = a.addr;
-      const r: E = { t: ptr(a.t), rv: (fr) => ad(fr), se: a.se };
+      const r: E = { t: ptr(a.t), rv: this.J((fr: CFrame) => ad(fr), this.jsf(ad)), se: a.se };
       if (a.cst !== undefined && (a.t.k === 'array' || a.t.k === 'struct')) r.cst = a.cst;
       // Address of a global is a load-time constant.
       if (a.ca && !a.se && a.cst === undefined) {
@@ -2086,7 +2259,8 @@ export class Compiler {
       return { t, rv: prv, addr: (fr) => prv(fr) as number, se: p.se };
     }
     const ld = this.loadFrom(t, true);
-    return { t, rv: (fr) => ld(prv(fr) as number), addr: (fr) => prv(fr) as number, se: p.se };
+    const jp = this.jsv(p);
+    return { t, rv: this.J((fr: CFrame) => ld(prv(fr) as number), this.ldJs(t, true, jp)), addr: this.J((fr: CFrame) => prv(fr) as number, jp), se: p.se };
   }
 
   private field(n: SyntaxNode): E {
@@ -2101,7 +2275,7 @@ export class Compiler {
       if (p.t.k !== 'ptr') this.fail(n, `invalid type argument of '->' (have '${typeName(p.t)}')`);
       st = p.t.to;
       const prv = p.rv;
-      base = (fr) => prv(fr) as number;
+      base = this.J((fr: CFrame) => prv(fr) as number, this.jsv(p));
     } else {
       st = a.t;
       if (!a.addr) {
@@ -2115,15 +2289,19 @@ export class Compiler {
     if (!f) this.fail(n.childForFieldName('field')!, `'${typeName(st)}' has no member named '${fname}'`);
     const off = f.offset;
     const b = base!;
-    const addr = off === 0 ? b : (fr: CFrame) => b(fr) + off;
+    const addr = off === 0 ? b : this.J((fr: CFrame) => b(fr) + off, `(${this.jsf(b)} + ${off})`);
     const t = f.type;
     const checked = op === '->' || a.local === undefined;
     if (f.bits) return this.bitfield(addr, t as IntType, f.bits, a.se);
     const ca = op === '.' && !!a.ca;
     if (t.k === 'array' || t.k === 'struct' || t.k === 'func') return { t, rv: addr, addr, se: a.se, ca };
     const ld = this.loadFrom(t, checked);
-    const e: E = { t, rv: (fr) => ld(addr(fr)), addr, se: a.se, ca };
-    if (a.local !== undefined && op === '.') e.local = a.local + off;
+    const local = a.local !== undefined && op === '.' ? a.local + off : undefined;
+    const e: E = { t, rv: this.J((fr: CFrame) => ld(addr(fr)), local !== undefined ? this.ldJs(t, checked, `(fp + ${local})`, local % sizeOf(t) === 0) : this.ldJs(t, checked, this.jsf(addr))), addr, se: a.se, ca };
+    if (local !== undefined) {
+      e.local = local;
+      this.J(addr, `(fp + ${local})`);
+    }
     return e;
   }
 
@@ -2159,7 +2337,8 @@ export class Compiler {
     const sz = this.elemSize(a.t, n);
     const arv = a.rv;
     const irv = i.rv;
-    const p: E = { t: a.t, rv: (fr) => (arv(fr) as number) + Number(irv(fr)) * sz, se: a.se || i.se };
+    const ji = i.t.k === 'int' && i.t.size <= 4 ? this.jsv(i) : `Number(${this.jsv(i)})`;
+    const p: E = { t: a.t, rv: this.J((fr: CFrame) => (arv(fr) as number) + Number(irv(fr)) * sz, `(${this.jsv(a)} + ${ji} * ${sz})`), se: a.se || i.se };
     const d = this.deref(p, a.t.to, n);
     if (a.cst !== undefined && i.cst !== undefined) d.ca = true;
     return d;
@@ -2197,14 +2376,20 @@ export class Compiler {
     const d = op === '++' ? 1 : -1;
     const bf = (a as E & { bf?: { set(fr: CFrame, v: Val): Val } }).bf;
     let next: (v: Val) => Val;
+    let nextJs: (v: string) => string;
     if (t.k === 'ptr') {
       const sz = this.elemSize(t, n) * d;
       next = (v) => (v as number) + sz;
+      nextJs = (v) => `(${v} + ${lit(sz)})`;
     } else if (t.k === 'int') {
-      if (t.size === 4 && !t.bool) next = t.signed ? (v) => ((v as number) + d) | 0 : (v) => ((v as number) + d) >>> 0;
-      else {
+      if (t.size === 4 && !t.bool) {
+        next = t.signed ? (v) => ((v as number) + d) | 0 : (v) => ((v as number) + d) >>> 0;
+        nextJs = t.signed ? (v) => `((${v} + ${lit(d)}) | 0)` : (v) => `((${v} + ${lit(d)}) >>> 0)`;
+      } else {
         const cv = intConverter(t);
         next = t.size === 8 ? (v) => Op64.add(v, d, t.signed) : (v) => cv((v as number) + d);
+        const NX = this.g.ref(next);
+        nextJs = (v) => `${NX}(${v})`;
       }
     } else return this.fail(n, `wrong type argument to ${op === '++' ? 'increment' : 'decrement'}`);
     const rv = a.rv;
@@ -2214,11 +2399,21 @@ export class Compiler {
     const ad = a.addr;
     const ld = this.loadFrom(t, a.local === undefined);
     const st = this.storeTo(t, a.local === undefined);
+    const checked = a.local === undefined;
+    const g = this.g;
+    const pa = checked ? g.tmp() : `(fp + ${a.local})`;
+    const aligned = !checked && a.local! % sizeOf(t) === 0;
+    const v = g.tmp();
+    const w = g.tmp();
+    const setP = checked ? `${pa} = ${this.jsf(ad)}, ` : '';
+    const js = prefix
+      ? `(${setP}${v} = ${nextJs(this.ldJs(t, checked, pa, aligned))}, ${this.stJs(t, checked, pa, v, aligned)}, ${v})`
+      : `(${setP}${v} = ${this.ldJs(t, checked, pa, aligned)}, ${w} = ${nextJs(v)}, ${this.stJs(t, checked, pa, w, aligned)}, ${v})`;
     if (a.local !== undefined) {
       const off = a.local;
-      return { t, rv: prefix ? (fr) => { const p = fr.fp + off; const v = next(ld(p)); st(p, v); return v; } : (fr) => { const p = fr.fp + off; const v = ld(p); st(p, next(v)); return v; }, se: true };
+      return { t, rv: this.J(prefix ? (fr: CFrame) => { const p = fr.fp + off; const v = next(ld(p)); st(p, v); return v; } : (fr: CFrame) => { const p = fr.fp + off; const v = ld(p); st(p, next(v)); return v; }, js), se: true };
     }
-    return { t, rv: prefix ? (fr) => { const p = ad(fr); const v = next(ld(p)); st(p, v); return v; } : (fr) => { const p = ad(fr); const v = ld(p); st(p, next(v)); return v; }, se: true };
+    return { t, rv: this.J(prefix ? (fr: CFrame) => { const p = ad(fr); const v = next(ld(p)); st(p, v); return v; } : (fr: CFrame) => { const p = ad(fr); const v = ld(p); st(p, next(v)); return v; }, js), se: true };
   }
 
   private assign(n: SyntaxNode): E {
@@ -2245,11 +2440,15 @@ export class Compiler {
       const v = this.convertE(r, t, rn).rv;
       if (bf) return { t, rv: (fr) => bf.set(fr, v(fr)), se: true };
       const st = this.storeTo(t, checked);
+      const g = this.g;
+      const x = g.tmp();
       if (l.local !== undefined) {
         const off = l.local;
-        return { t, rv: (fr) => { const x = v(fr); st(fr.fp + off, x); return x; }, se: true };
+        const pa = `(fp + ${off})`;
+        return { t, rv: this.J((fr: CFrame) => { const x = v(fr); st(fr.fp + off, x); return x; }, `(${x} = ${this.jsf(v)}, ${this.stJs(t, false, pa, x, off % sizeOf(t) === 0)}, ${x})`), se: true };
       }
-      return { t, rv: (fr) => { const x = v(fr); st(ad(fr), x); return x; }, se: true };
+      const pa = g.tmp();
+      return { t, rv: this.J((fr: CFrame) => { const x = v(fr); st(ad(fr), x); return x; }, `(${x} = ${this.jsf(v)}, ${pa} = ${this.jsf(ad)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
     }
     // Compound assignment: lhs op= rhs, computing the address once.
     const bop = op.slice(0, -1);
@@ -2257,17 +2456,24 @@ export class Compiler {
     const slotE: E & { _cur?: Val } = { t, rv: () => 0 };
     let curVal: Val = 0;
     slotE.rv = () => curVal;
+    const k = this.g.tmp();
+    this.J(slotE.rv, k);
     const res = this.binopInner(bop, slotE, this.rvalue(r), n);
     const back = this.convertE(res, t, n).rv;
     if (bf) {
       return { t, rv: (fr) => { curVal = l.rv(fr); return bf.set(fr, back(fr)); }, se: true };
     }
     const st = this.storeTo(t, checked);
+    const g = this.g;
+    const x = g.tmp();
     if (l.local !== undefined) {
       const off = l.local;
-      return { t, rv: (fr) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, se: true };
+      const pa = `(fp + ${off})`;
+      const al = off % sizeOf(t) === 0;
+      return { t, rv: this.J((fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${k} = ${this.ldJs(t, false, pa, al)}, ${x} = ${this.jsf(back)}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
     }
-    return { t, rv: (fr) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, se: true };
+    const pa = g.tmp();
+    return { t, rv: this.J((fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${pa} = ${this.jsf(ad)}, ${k} = ${this.ldJs(t, checked, pa)}, ${x} = ${this.jsf(back)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
   }
 
   // ------------------------------------------------------------------ calls
@@ -2384,6 +2590,26 @@ export class Compiler {
   }
 }
 
+
+/** Helpers the generated code calls (codegen.ts). */
+function fault(a: number, n: number, w: boolean): never {
+  throw new MemoryFault(a, n, w);
+}
+function rd64u(dv: DataView, a: number): Val {
+  const lo = dv.getUint32(a, true);
+  const hi = dv.getUint32(a + 4, true);
+  if (hi < 2097152) return hi * 4294967296 + lo;
+  return (BigInt(hi) << 32n) + BigInt(lo);
+}
+function rd64s(dv: DataView, a: number): Val {
+  const lo = dv.getUint32(a, true);
+  const hi = dv.getInt32(a + 4, true);
+  if (hi > -2097152 && hi < 2097152) return hi * 4294967296 + lo;
+  return (BigInt(hi) << 32n) + BigInt(lo);
+}
+function wr64big(dv: DataView, a: number, v: Val): void {
+  dv.setBigUint64(a, BigInt.asUintN(64, BigInt(v)), true);
+}
 
 /** A store overlapped a watchpoint: ask the debugger (the stop comes after the write). */
 export function watchHit(m: Machine, a: number, size: number): void {

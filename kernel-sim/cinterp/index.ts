@@ -31,6 +31,8 @@ registerFrameKind('c', {
   step(m, t, f0, budget) {
     const fr = f0 as CFrame;
     const fn = fr.fn;
+    // The generated step function (codegen.ts): the same protocol as the loop below.
+    if (fn.run !== undefined) return fn.run(m, t, fr, budget);
     const code = fn.code;
     const pos = fn.pos;
     let pc = fr.pc;

@@ -68,7 +68,7 @@ export function wildPointer(hi: number, lo: number): number {
 }
 
 /** Word views (u32) are host-endian: use them only on little-endian hosts (every one Node runs on in practice). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export interface MemorySnapshot {
   bytes: Uint8Array;
@@ -81,6 +81,7 @@ export class Memory {
   dv: DataView;
   /** The same bytes as 32-bit words (aligned pointer and word accesses: a plain element load). */
   u32: Uint32Array;
+  i32: Int32Array;
   /** First unallocated address: everything at or above is unmapped. */
   top = NULL_GUARD;
 
@@ -89,6 +90,7 @@ export class Memory {
     this.i8 = new Int8Array(this.u8.buffer);
     this.dv = new DataView(this.u8.buffer);
     this.u32 = new Uint32Array(this.u8.buffer);
+    this.i32 = new Int32Array(this.u8.buffer);
   }
 
   /** Maps `size` fresh zeroed bytes aligned to `align`; returns the internal address. */
@@ -105,6 +107,7 @@ export class Memory {
       this.i8 = new Int8Array(next.buffer);
       this.dv = new DataView(next.buffer);
       this.u32 = new Uint32Array(next.buffer);
+      this.i32 = new Int32Array(next.buffer);
     }
     this.top = end;
     return base;
