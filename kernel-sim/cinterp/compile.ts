@@ -2458,6 +2458,10 @@ export class Compiler {
     slotE.rv = () => curVal;
     const k = this.g.tmp();
     this.J(slotE.rv, k);
+    // The generated code keeps the current value in a temp; closures it calls (operators without
+    // a JavaScript form) read it from curVal, so it sets both.
+    const setCur = (v: Val): Val => (curVal = v);
+    const SETCUR = this.g.ref(setCur);
     const res = this.binopInner(bop, slotE, this.rvalue(r), n);
     const back = this.convertE(res, t, n).rv;
     if (bf) {
@@ -2470,10 +2474,10 @@ export class Compiler {
       const off = l.local;
       const pa = `(fp + ${off})`;
       const al = off % sizeOf(t) === 0;
-      return { t, rv: this.J((fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${k} = ${this.ldJs(t, false, pa, al)}, ${x} = ${this.jsf(back)}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
+      return { t, rv: this.J((fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${k} = ${SETCUR}(${this.ldJs(t, false, pa, al)}), ${x} = ${this.jsf(back)}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
     }
     const pa = g.tmp();
-    return { t, rv: this.J((fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${pa} = ${this.jsf(ad)}, ${k} = ${this.ldJs(t, checked, pa)}, ${x} = ${this.jsf(back)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
+    return { t, rv: this.J((fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${pa} = ${this.jsf(ad)}, ${k} = ${SETCUR}(${this.ldJs(t, checked, pa)}), ${x} = ${this.jsf(back)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
   }
 
   // ------------------------------------------------------------------ calls
