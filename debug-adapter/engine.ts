@@ -22,9 +22,9 @@ import type { EventSink, KEvent } from '../kernel-sim/trace/events';
 import { Breakpoints, type Decision } from './breakpoints';
 import { type Pos, CHECK, AFTER_STEP, LOOP_TOP, cmpPos, posText, pointKey, stopsAfterEffect } from './position';
 
-export const CHECKPOINT_EVERY = 16384;
-const MAX_CHECKPOINTS = 96;
-const DENSE_TAIL = 24;
+export const CHECKPOINT_EVERY = 8192;
+const MAX_CHECKPOINTS = 128;
+const DENSE_TAIL = 48;
 const SLICE_MS = 12;
 const CHUNK = 50_000;
 

@@ -169,23 +169,29 @@ export class TimelineRecorder implements EventSink {
     keep(this.spans);
     this.onCpu.clear();
     this.noPreempt.clear();
-    for (const sl of this.slices) {
+    // Only the newest entries can straddle the cut: walk back until one ended before it.
+    for (let i = this.slices.length - 1; i >= 0; i--) {
+      const sl = this.slices[i]!;
       if (sl.s1 > steps) {
         sl.s1 = OPEN;
         sl.end = OPEN;
       }
-      if (sl.end === OPEN) this.onCpu.set(sl.cpu, sl);
+      if (sl.end === OPEN) {
+        if (!this.onCpu.has(sl.cpu)) this.onCpu.set(sl.cpu, sl);
+      } else if (sl.s1 <= steps && this.onCpu.size >= this.m.cpus.length) break;
     }
-    for (const sp of this.spans) {
+    const openById = new Map<number, RSpan>();
+    for (let i = this.spans.length - 1; i >= 0; i--) {
+      const sp = this.spans[i]!;
       if (sp.s1 > steps) {
         sp.s1 = OPEN;
         sp.end = OPEN;
       }
+      if (sp.end === OPEN && !openById.has(sp.thread)) openById.set(sp.thread, sp);
+      if (sp.end !== OPEN && sp.s1 <= steps && i < this.spans.length - 4096) break;
     }
-    // Threads whose span is open, by id: rebuild the address map from the live threads.
     for (const t of this.m.threads) {
-      const id = this.threadId(t.addr);
-      const sp = [...this.spans].reverse().find((x) => x.thread === id && x.end === OPEN);
+      const sp = openById.get(this.threadId(t.addr));
       if (sp) this.noPreempt.set(t.addr, sp);
     }
   }

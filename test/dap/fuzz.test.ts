@@ -123,12 +123,12 @@ describe('malformed and out-of-order requests', () => {
       const cmd = COMMANDS[Math.floor(r() * COMMANDS.length)]!;
       if (cmd === 'restart' || cmd === 'launch') continue;
       const args = garbage(r);
+      const mk = dc.mark();
       const resp: { command: string; success: boolean } = await dc.raw(cmd, args);
       assert.equal(resp.command, cmd);
       answered++;
       // A request that started the kernel: wait until it stops again (or the run is over).
       if (resp.success && ['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue'].includes(cmd)) {
-        const mk = dc.mark();
         const deadline = Date.now() + 20000;
         while (Date.now() < deadline && !dc.names(mk).some((n) => n === 'stopped' || n === 'terminated')) {
           await new Promise((res) => setTimeout(res, 5));
