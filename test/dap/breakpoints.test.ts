@@ -221,6 +221,28 @@ describe('line breakpoints', () => {
     assert.deepEqual((locs.body as { breakpoints: Array<{ line: number }> }).breakpoints.map((b) => b.line), [49, 52, 53, 54, 55, 56]);
   });
 
+  it('breakpoints set before launch are pending, then verified by a breakpoint changed event', async () => {
+    dc = inProc();
+    await dc.init();
+    const r = await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 51 }] });
+    assert.equal(r.body.breakpoints[0]!.verified, false);
+    assert.match(r.body.breakpoints[0]!.message!, /pending/);
+    const id = r.body.breakpoints[0]!.id;
+    const m = dc.mark();
+    const launched = dc.launchRequest({ scenario: fixture('drv.ksim.json') } as never);
+    const changed = await dc.waitFor('breakpoint', m);
+    assert.equal(changed.body.reason, 'changed');
+    assert.equal(changed.body.breakpoint.id, id);
+    assert.equal(changed.body.breakpoint.verified, true);
+    assert.equal(changed.body.breakpoint.line, 52);
+    await dc.waitFor('initialized', m);
+    await dc.configurationDoneRequest();
+    await launched;
+    const st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'breakpoint');
+    assert.deepEqual(st.body.hitBreakpointIds, [id]);
+  });
+
   it('a breakpoint in a file that is not a source of the scenario is unverified with a reason', async () => {
     dc = inProc();
     await dc.launchWith({ scenario: fixture('drv.ksim.json'), stopOnEntry: true }, async (c) => {

@@ -141,6 +141,19 @@ describe('scopes and variables', () => {
     assert.equal((await dc.evaluateRequest({ expression: 'sum', frameId: f2.id, context: 'watch' })).body.result, '100');
     await assert.rejects(dc.setVariableRequest({ variablesReference: locals.variablesReference, name: 'nonesuch', value: '1' }));
   });
+
+  it('setVariable sends invalidated(variables) to clients that support it', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 54 }] }), { supportsInvalidatedEvent: true });
+    const st = await dc.stopAfter(m);
+    const f = (await dc.frames(st.body.threadId!))[0]!;
+    const locals = (await dc.scopesRequest({ frameId: f.id })).body.scopes.find((s) => s.name === 'Locals')!;
+    const mk = dc.mark();
+    await dc.setVariableRequest({ variablesReference: locals.variablesReference, name: 'n', value: '7' });
+    const inv = await dc.waitFor('invalidated', mk);
+    assert.deepEqual(inv.body.areas, ['variables']);
+  });
 });
 
 describe('evaluate and the debug console', () => {

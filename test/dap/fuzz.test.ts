@@ -62,6 +62,9 @@ describe('malformed and out-of-order requests', () => {
       assert.ok(r.message && r.message.length > 0, `${cmd}: a message`);
     }
     assert.deepEqual((await dc.threadsRequest()).body.threads, []);
+    const at = await dc.raw('attach', {});
+    assert.equal(at.success, false);
+    assert.match(at.message ?? '', /use "request": "launch"/);
     const m = dc.mark();
     await dc.launchWith({ scenario: fixture('bhyve.ksim.json'), stopOnEntry: true });
     assert.equal((await dc.stopAfter(m)).body.reason, 'entry');
