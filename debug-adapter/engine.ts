@@ -207,6 +207,10 @@ export interface EngineOutput {
   flow?: EventSink;
   /** Timeline recorder. */
   timeline?: EventSink & { truncate(steps: number): void };
+  /** Called after a reverse step (recorded history beyond the new position is void). */
+  reversed?: () => void;
+  /** More recorders (mdb's event ring for ::ctxtrace), fed like the timeline. */
+  extra?: () => EventSink | null;
 }
 
 export class Engine {
@@ -238,7 +242,10 @@ export class Engine {
     this.forwardSink = {
       event(e: KEvent) {
         const s = self.m.stats.steps;
-        if (self.out.timeline && s >= self.tlMark) self.out.timeline.event(e);
+        if (s >= self.tlMark) {
+          self.out.timeline?.event(e);
+          self.out.extra?.()?.event(e);
+        }
         if (self.out.flow && s >= self.outMark) self.out.flow.event(e);
       },
     };
@@ -698,6 +705,7 @@ export class Engine {
   private afterReverse(): void {
     const s = this.m.stats.steps;
     this.out.timeline?.truncate(s - 1);
+    this.out.reversed?.();
     this.tlMark = s;
   }
 

@@ -24,6 +24,7 @@ import { formatAddr, parseAddr } from '../kernel-sim/machine/memory';
 import { CTXOP, stateName } from '../kernel-sim/machine/layout';
 import { ringNewestFirst } from '../kernel-sim/abi/ring';
 import { FlowFormatter } from '../kernel-sim/trace/flow';
+import { EventRing } from '../kernel-sim/trace/events';
 import { formatPanic } from '../kernel-sim/cli/run';
 import { Engine, type Outcome } from './engine';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
@@ -233,10 +234,16 @@ export class KctxDebugSession extends LoggingDebugSession {
     this.timeline = new TimelineRecorder(m, (a) => this.tids.of(a));
     const traceOn = args.trace === true || args.trace === 'flow';
     const flow = traceOn ? new FlowFormatter((l) => this.flowLine(l), { threadName: (a) => m.byAddr.get(a)?.name ?? formatAddr(a) }) : undefined;
+    // mdb's ::ctxtrace reads the machine's event ring; history past a reverse step is dropped.
+    m.eventRing = new EventRing(65536);
     const engine = new Engine(m, {
       console: (text) => this.sendEvent(new OutputEvent(text, 'stdout')),
       flow,
       timeline: this.timeline,
+      extra: () => m.eventRing,
+      reversed: () => {
+        m.eventRing = new EventRing(65536);
+      },
     }, { maxSteps: args.maxSteps, bps: this.bps });
     return engine;
   }

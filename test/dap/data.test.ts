@@ -120,6 +120,8 @@ describe('scopes and variables', () => {
     assert.match(entries[0]!.value, /vmm_savectx \/ vmm_restorectx/);
     const fields = (await dc.variablesRequest({ variablesReference: entries[0]!.variablesReference })).body.variables;
     assert.deepEqual(fields.slice(0, 2).map((v) => `${v.name}=${v.value}`), ['save_op=vmm_savectx', 'restore_op=vmm_restorectx']);
+    const trace = (await dc.customRequest('kctx/mdb', { command: '::ctxtrace -n 4' })).body as { output: string };
+    assert.match(trace.output, /CPU FUNCTION[\s\S]*-> restorectx[\s\S]*-> (fprestore_ctxt|lwp_segregs_restore)/);
     const state = (await dc.customRequest('kctx/state')).body as { threads: Array<{ name: string; ctxops: Array<{ save?: string }> }> };
     const me = state.threads.find((t) => t.ctxops.length === 3)!;
     assert.deepEqual(me.ctxops.map((c) => c.save), ['vmm_savectx', 'fpsave_ctxt', 'lwp_segregs_save']);
@@ -181,8 +183,8 @@ describe('evaluate and the debug console', () => {
     assert.match(await dc.repl(`${w1.addr}::findstack`, frameId), /stack pointer for thread/);
     const pipe = await dc.repl('::walk thread | ::thread', frameId);
     assert.ok(pipe.split('\n').length >= 3, pipe);
-    const mdb = (await dc.customRequest('kctx/mdb', { command: '::ctxops' })).body as { output: string };
-    assert.equal(typeof mdb.output, 'string');
+    const mdb = (await dc.customRequest('kctx/mdb', { command: '::ctxtrace' })).body as { output: string };
+    assert.equal(mdb.output, 'no ctxop hook calls recorded\n');
   });
 
   it('completions: dcmd names after ::, driver symbols otherwise', async () => {
