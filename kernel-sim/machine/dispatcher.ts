@@ -98,7 +98,7 @@ registerFrameKind('swtch', {
         throw e;
       }
       used += r;
-      if (r === 0 || f.pc === SW_RESUMED || t.stack.length !== depth || pc === SW_SWITCH) break;
+      if (r === 0 || m.stopPoint || f.pc === SW_RESUMED || t.stack.length !== depth || pc === SW_SWITCH) break;
     }
     return used;
   },
@@ -225,7 +225,14 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
     if (op) {
       if (era.ring) mem.writeU64n(ctx + tsOff, m.now);
       HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
-      callHook(m, t, which, ctx, op, HOOK_ARG);
+      try {
+        callHook(m, t, which, ctx, op, HOOK_ARG);
+      } catch (e) {
+        // A stop point at this op: the ops before it keep their cycles (the schedule must not
+        // depend on where a debugger stops); the op runs when the step is taken again.
+        if (e instanceof StopSignal && used > 0) return used;
+        throw e;
+      }
     }
     if (backward) f.cur = ctx === f.head ? 0 : mem.readPtr(ctx + O.prev);
     else {
