@@ -86,19 +86,18 @@ registerFrameKind('swtch', {
   step(m, t, f0, budget) {
     const f = f0 as SwtchFrame;
     let used = 0;
-    while (used < budget) {
-      const depth = t.stack.length;
-      const pc = f.pc;
-      let r: number;
-      try {
-        r = swtchPhase(m, t, f, budget - used);
-      } catch (e) {
-        // A stop point inside a later phase: keep the cycles the earlier phases used.
-        if (e instanceof StopSignal && used > 0) return used;
-        throw e;
+    try {
+      while (used < budget) {
+        const depth = t.stack.length;
+        const pc = f.pc;
+        const r = swtchPhase(m, t, f, budget - used);
+        used += r;
+        if (r === 0 || m.stopPoint || f.pc === SW_RESUMED || t.stack.length !== depth || pc === SW_SWITCH) break;
       }
-      used += r;
-      if (r === 0 || m.stopPoint || f.pc === SW_RESUMED || t.stack.length !== depth || pc === SW_SWITCH) break;
+    } catch (e) {
+      // A stop point inside a later phase: keep the cycles the earlier phases used.
+      if (e instanceof StopSignal && used > 0) return used;
+      throw e;
     }
     return used;
   },
@@ -112,7 +111,7 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
     const mem = m.mem;
     const era = m.era;
     switch (f.pc) {
-      case SW_START: {
+      case 0: { // SW_START
         const cpu = m.cpus[t.cpu]!;
         const next = m.disp(cpu);
         if (next === t) {
@@ -144,10 +143,10 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         } else f.pc = SW_SWITCH;
         return 1;
       }
-      case SW_SAVE:
+      case 1: // SW_SAVE
         // Newest first: t_ctx, then next, until back at the head (or NULL before 12477).
         return walkOps(m, t, f, budget, 'save');
-      case SW_SWITCH: {
+      case 2: { // SW_SWITCH
         if (m.tFlag(t) & T_KFPU) {
           throw new KernelPanic('curthread swtch-ing while the kernel is using the FPU', 'kernel_fpu_no_swtch');
         }
@@ -173,7 +172,7 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         if (m.sink) m.probe(next, 'sched:on-cpu', `<- ${t.name}`, { other: t.addr });
         return 1;
       }
-      case SW_RESUMED: {
+      case 3: { // SW_RESUMED
         const head = m.tCtx(t);
         t.pil = PIL_HIGH;
         if (head) {
@@ -185,10 +184,10 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         } else f.pc = SW_DONE;
         return 1;
       }
-      case SW_RESTORE:
+      case 4: // SW_RESTORE
         // 12477 on: oldest first (from t_ctx->prev, following prev); before: newest first.
         return walkOps(m, t, f, budget, 'restore');
-      case SW_DONE: {
+      case 5: { // SW_DONE
         if (f.why !== 'new') {
           m.exit(t, 'resume');
           m.exit(t, 'swtch');
@@ -225,7 +224,12 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
     if (op) {
       if (era.ring) mem.writeU64n(ctx + tsOff, m.now);
       HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
-      try {
+      const s = m.policy === null && m.sink === null ? m.sym.atAddr(op) : undefined;
+      if (s !== undefined && s.kind === 'native') {
+        // callHook with no debugger and no trace: nothing to report, the native handler runs now.
+        m.stats.hooks++;
+        s.impl!(m, t, HOOK_ARG);
+      } else try {
         callHook(m, t, which, ctx, op, HOOK_ARG);
       } catch (e) {
         // A stop point at this op: the ops before it keep their cycles (the schedule must not

@@ -170,8 +170,10 @@ export class Memory {
       hi = this.dv.getUint32(a + 4, true);
       lo = this.dv.getUint32(a, true);
     }
+    // Kernel addresses below 4 GB of the arena (every one in practice): integer arithmetic only.
+    if (hi === KBASE_HI && lo >= DISPLAY_OFFSET) return lo - DISPLAY_OFFSET;
     if ((hi >>> 8) === 0xfffffe) {
-      // Kernel addresses (the common case): no wild-pointer table.
+      // Other kernel addresses: no wild-pointer table.
       const v = (hi & 0xff) * 0x100000000 + lo - DISPLAY_OFFSET;
       if (v >= 0) return v;
     } else if (hi === 0 && lo === 0) return 0;
