@@ -8,7 +8,7 @@
  * block pushes a frame instead of waiting, so any thread can leave the CPU at any point and
  * the whole state stays plain data: snapshots and replay (reverse stepping) need nothing else.
  */
-import { Memory, MemoryFault, formatAddr } from './memory';
+import { Memory, MemoryFault, formatAddr, LITTLE_ENDIAN } from './memory';
 import { Symbols, PUSHED, type KResult, type NativeImpl } from './symbols';
 import { Kmem, KmemError, KM_NOSLEEP } from './kmem';
 import { Prng } from './prng';
@@ -254,11 +254,21 @@ export class Machine {
 
   tPreempt(t: KThread): number { return this.mem.i8[t.addr + T.t_preempt]!; }
   setPreempt(t: KThread, v: number): void { this.mem.i8[t.addr + T.t_preempt] = v; }
-  tState(t: KThread): number { return this.mem.dv.getUint32(t.addr + T.t_state, true); }
-  setState(t: KThread, s: number): void { this.mem.dv.setUint32(t.addr + T.t_state, s, true); }
+  tState(t: KThread): number {
+    const a = t.addr + T.t_state;
+    return LITTLE_ENDIAN && (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
+  }
+  setState(t: KThread, s: number): void {
+    const a = t.addr + T.t_state;
+    if (LITTLE_ENDIAN && (a & 3) === 0) this.mem.u32[a >>> 2] = s;
+    else this.mem.dv.setUint32(a, s, true);
+  }
   tCtx(t: KThread): number { return this.mem.readPtr(t.addr + T.t_ctx); }
   tPri(t: KThread): number { return this.mem.dv.getInt16(t.addr + T.t_pri, true); }
-  tFlag(t: KThread): number { return this.mem.dv.getUint32(t.addr + T.t_flag, true); }
+  tFlag(t: KThread): number {
+    const a = t.addr + T.t_flag;
+    return LITTLE_ENDIAN && (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
+  }
   setFlag(t: KThread, v: number): void { this.mem.dv.setUint32(t.addr + T.t_flag, v >>> 0, true); }
   runrun(cpu: Cpu): number { return this.mem.u8[cpu.addr + C.cpu_runrun]!; }
   kprunrun(cpu: Cpu): number { return this.mem.u8[cpu.addr + C.cpu_kprunrun]!; }

@@ -133,6 +133,10 @@ export class Memory {
   /** A 64-bit integer as a JS number (exact below 2^53: timestamps, counters). */
   readU64n(a: number): number {
     if (!(a >= NULL_GUARD && a + 8 <= this.top)) throw new MemoryFault(a, 8, false);
+    if (LITTLE_ENDIAN && (a & 3) === 0) {
+      const w = a >>> 2;
+      return this.u32[w + 1]! * 0x100000000 + this.u32[w]!;
+    }
     const dv = this.dv;
     return dv.getUint32(a + 4, true) * 0x100000000 + dv.getUint32(a, true);
   }
@@ -146,12 +150,18 @@ export class Memory {
   writeU64(a: number, v: bigint): void { this.check(a, 8, true); this.dv.setBigUint64(a, BigInt.asUintN(64, v), true); }
   writeU64n(a: number, v: number): void {
     if (!(a >= NULL_GUARD && a + 8 <= this.top)) throw new MemoryFault(a, 8, true);
-    const dv = this.dv;
     if (v >= 0 && v < 0x100000000) {
-      dv.setUint32(a, v, true);
-      dv.setUint32(a + 4, 0, true);
+      if (LITTLE_ENDIAN && (a & 3) === 0) {
+        const w = a >>> 2;
+        this.u32[w] = v;
+        this.u32[w + 1] = 0;
+        return;
+      }
+      this.dv.setUint32(a, v, true);
+      this.dv.setUint32(a + 4, 0, true);
       return;
     }
+    const dv = this.dv;
     dv.setUint32(a, v % 0x100000000 >>> 0, true);
     dv.setUint32(a + 4, Math.floor(v / 0x100000000) >>> 0, true);
   }
