@@ -158,6 +158,7 @@ ${body.join('\n')}
   }
 };`;
   void s.littleEndian;
+  if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('K', src)(g.env) as StepFn;
 }

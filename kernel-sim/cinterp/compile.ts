@@ -835,7 +835,7 @@ export class Compiler {
         const n = t.n ?? s.length + 1;
         for (let i = 0; i < n && i < s.length + 1; i++) {
           const v = i < s.length ? s.charCodeAt(i) : 0;
-          out.push({ off: off + i, t: t.of, e: { t: INT, rv: () => v, cst: v }, node: init });
+          out.push({ off: off + i, t: t.of, e: { t: INT, rv: this.J(() => v, lit(v)), cst: v }, node: init });
         }
         return;
       }
@@ -1076,7 +1076,13 @@ export class Compiler {
     else if (size === 1) load = t.signed ? `I8[${x}]` : `U8[${x}]`;
     else if (size === 2) load = t.signed ? `D.getInt16(${x}, true)` : `D.getUint16(${x}, true)`;
     else if (size === 4) load = aligned && LITTLE_ENDIAN ? (t.signed ? `I32[${x} >>> 2]` : `U32[${x} >>> 2]`) : (t.signed ? `D.getInt32(${x}, true)` : `D.getUint32(${x}, true)`);
-    else {
+    else if (aligned && LITTLE_ENDIAN) {
+      // A 4-byte-aligned local: word loads (x >>> 2 is the low word).
+      const h = g.tmp();
+      load = t.signed
+        ? `((${h} = I32[(${x} >>> 2) + 1]) > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + U32[${x} >>> 2] : ${g.ref(rd64s)}(D, ${x}))`
+        : `((${h} = U32[(${x} >>> 2) + 1]) < 2097152 ? ${h} * 4294967296 + U32[${x} >>> 2] : ${g.ref(rd64u)}(D, ${x}))`;
+    } else {
       const h = g.tmp();
       load = t.signed
         ? `((${h} = D.getInt32(${x} + 4, true)) > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + D.getUint32(${x}, true) : ${g.ref(rd64s)}(D, ${x}))`
@@ -1100,7 +1106,9 @@ export class Compiler {
       case 4: st = aligned && LITTLE_ENDIAN ? `U32[${a} >>> 2] = ${v}` : `D.setUint32(${a}, ${v} >>> 0, true)`; break;
       default: {
         const h = g.tmp();
-        st = `(typeof ${v} === 'number' ? (${h} = Math.floor(${v} / 4294967296), D.setUint32(${a}, (${v} - ${h} * 4294967296) >>> 0, true), D.setInt32(${a} + 4, ${h} | 0, true)) : ${g.ref(wr64big)}(D, ${a}, ${v}))`;
+        st = aligned && LITTLE_ENDIAN
+          ? `(typeof ${v} === 'number' ? (${h} = Math.floor(${v} / 4294967296), U32[${a} >>> 2] = ${v} - ${h} * 4294967296, I32[(${a} >>> 2) + 1] = ${h}) : ${g.ref(wr64big)}(D, ${a}, ${v}))`
+          : `(typeof ${v} === 'number' ? (${h} = Math.floor(${v} / 4294967296), D.setUint32(${a}, (${v} - ${h} * 4294967296) >>> 0, true), D.setInt32(${a} + 4, ${h} | 0, true)) : ${g.ref(wr64big)}(D, ${a}, ${v}))`;
       }
     }
     return `(${chk}${st}, ${watch})`;
@@ -1606,7 +1614,7 @@ export class Compiler {
     } else if (to.k === 'ptr') {
       if (from.k === 'ptr') return { ...e, t: to, addr: undefined };
       if (from.k === 'int') {
-        if (e.cst === 0) return { t: to, rv: () => 0, cst: 0 };
+        if (e.cst === 0) return { t: to, rv: this.J(() => 0, lit(0)), cst: 0 };
         if (!explicit) this.warnOrFail(n, `making pointer from integer without a cast`);
         out = (fr) => intToPtr(rv(fr));
       } else return this.fail(n, `cannot convert '${typeName(from)}' to '${typeName(to)}'`);
@@ -1618,7 +1626,7 @@ export class Compiler {
     if (e.cst !== undefined) r.cst = out(null as unknown as CFrame);
     if (r.cst !== undefined) {
       const c = r.cst;
-      r.rv = () => c;
+      r.rv = this.J(() => c, lit(c));
     }
     return r;
   }
@@ -1640,20 +1648,20 @@ export class Compiler {
       case 'char_literal': {
         const v = charValue(n.text);
         const s = v > 127 ? v - 256 : v;
-        return { t: INT, rv: () => s, cst: s };
+        return { t: INT, rv: this.J(() => s, lit(s)), cst: s };
       }
       case 'true':
-        return { t: INT, rv: () => 1, cst: 1 };
+        return { t: INT, rv: this.J(() => 1, lit(1)), cst: 1 };
       case 'false':
-        return { t: INT, rv: () => 0, cst: 0 };
+        return { t: INT, rv: this.J(() => 0, lit(0)), cst: 0 };
       case 'null':
-        return { t: VOIDP, rv: () => 0, cst: 0 };
+        return { t: VOIDP, rv: this.J(() => 0, lit(0)), cst: 0 };
       case 'string_literal':
       case 'concatenated_string': {
         const s = this.stringLit(n)!;
         const a = this.internString(s);
         const t: CType = { k: 'array', of: CHAR, n: s.length + 1 };
-        return { t, rv: () => a, cst: a };
+        return { t, rv: this.J(() => a, lit(a)), cst: a };
       }
       case 'identifier':
         return this.ident(n);
@@ -1700,12 +1708,12 @@ export class Compiler {
         if (t.k === 'struct' && !t.complete) this.fail(n, `invalid application of 'sizeof' to incomplete type '${typeName(t)}'`);
         if (t.k === 'func') this.fail(n, "invalid application of 'sizeof' to a function type");
         const s = sizeOf(t);
-        return { t: ULONG, rv: () => s, cst: s };
+        return { t: ULONG, rv: this.J(() => s, lit(s)), cst: s };
       }
       case 'alignof_expression': {
         const t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
         const a = alignOf(t);
-        return { t: ULONG, rv: () => a, cst: a };
+        return { t: ULONG, rv: this.J(() => a, lit(a)), cst: a };
       }
       case 'offsetof_expression': {
         let t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
@@ -1718,7 +1726,7 @@ export class Compiler {
           off += f.offset;
           t = f.type;
         }
-        return { t: ULONG, rv: () => off, cst: off };
+        return { t: ULONG, rv: this.J(() => off, lit(off)), cst: off };
       }
       case 'conditional_expression':
         return this.conditional(n);
@@ -1773,7 +1781,7 @@ export class Compiler {
     else if (fits(ULONG)) t = ULONG;
     else return this.fail(n, `integer constant '${txt}' is too large for its type`);
     const val = convInt(v, t);
-    return { t, rv: () => val, cst: val };
+    return { t, rv: this.J(() => val, lit(val)), cst: val };
   }
 
   private internString(s: string): number {
@@ -1798,13 +1806,13 @@ export class Compiler {
     switch (e.k) {
       case 'enum': {
         const v = e.value;
-        return { t: INT, rv: () => v, cst: v };
+        return { t: INT, rv: this.J(() => v, lit(v)), cst: v };
       }
       case 'typedef':
         return this.fail(n, `'${name}' is a type name, not a value`);
       case 'func': {
         const addr = this.funcAddr(name, n);
-        return { t: e.type, rv: () => addr, cst: addr, fname: name };
+        return { t: e.type, rv: this.J(() => addr, lit(addr)), cst: addr, fname: name };
       }
       case 'var': {
         const t = e.type;
@@ -1887,7 +1895,7 @@ export class Compiler {
         v = { t, rv: neg ? (t.size === 4 ? (s ? (fr) => (0 - (x(fr) as number)) | 0 : (fr) => (0 - (x(fr) as number)) >>> 0) : (fr) => Op64.neg(x(fr), s)) : x, se: r.se };
         if (r.cst !== undefined) {
           const c = v.rv(null as unknown as CFrame);
-          v = { t, rv: () => c, cst: c };
+          v = { t, rv: this.J(() => c, lit(c)), cst: c };
         }
       }
       return this.convertE(v, castTo, n, true);
@@ -1911,7 +1919,7 @@ export class Compiler {
         return res;
       }
       res.cst = v;
-      res.rv = () => v;
+      res.rv = this.J(() => v, lit(v));
       if (res.cond) {
         const b = v !== 0;
         res.cond = () => b;
@@ -2090,7 +2098,7 @@ export class Compiler {
       const e: E = { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${jc} ? 1 : 0)`), cond: c, se: l.se || r.se };
       if (l.cst !== undefined && r.cst !== undefined) {
         const v = c(null as unknown as CFrame) ? 1 : 0;
-        return { t: INT, rv: () => v, cst: v, cond: () => v === 1 };
+        return { t: INT, rv: this.J(() => v, lit(v)), cst: v, cond: () => v === 1 };
       }
       return e;
     }
@@ -2138,7 +2146,7 @@ export class Compiler {
         try {
           const cv = c(null as unknown as CFrame);
           const v = cv ? ca(null as unknown as CFrame) : cb(null as unknown as CFrame);
-          return { t: rt, rv: () => v, cst: v };
+          return { t: rt, rv: this.J(() => v, lit(v)), cst: v };
         } catch {
           return e;
         }
@@ -2215,7 +2223,7 @@ export class Compiler {
     e.se = a.se;
     if (a.cst !== undefined) {
       const v = e.rv(null as unknown as CFrame);
-      return { t: e.t, rv: () => v, cst: v, cond: () => v !== 0 };
+      return { t: e.t, rv: this.J(() => v, lit(v)), cst: v, cond: () => v !== 0 };
     }
     void rv;
     return e;
@@ -2237,7 +2245,7 @@ export class Compiler {
           const v = ad(null as unknown as CFrame);
           if (v !== 0) {
             r.cst = v;
-            r.rv = () => v;
+            r.rv = this.J(() => v, lit(v));
           }
         } catch { /* not constant */ }
       }
@@ -2470,14 +2478,17 @@ export class Compiler {
     const st = this.storeTo(t, checked);
     const g = this.g;
     const x = g.tmp();
+    const backJs = this.jsf(back);
+    // Only a closure call in the operator's code can read curVal.
+    const cur = (load: string) => (backJs.includes('(fr)') ? `${SETCUR}(${load})` : load);
     if (l.local !== undefined) {
       const off = l.local;
       const pa = `(fp + ${off})`;
       const al = off % sizeOf(t) === 0;
-      return { t, rv: this.J((fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${k} = ${SETCUR}(${this.ldJs(t, false, pa, al)}), ${x} = ${this.jsf(back)}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
+      return { t, rv: this.J((fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${k} = ${cur(this.ldJs(t, false, pa, al))}, ${x} = ${backJs}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
     }
     const pa = g.tmp();
-    return { t, rv: this.J((fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${pa} = ${this.jsf(ad)}, ${k} = ${SETCUR}(${this.ldJs(t, checked, pa)}), ${x} = ${this.jsf(back)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
+    return { t, rv: this.J((fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${pa} = ${this.jsf(ad)}, ${k} = ${cur(this.ldJs(t, checked, pa))}, ${x} = ${backJs}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
   }
 
   // ------------------------------------------------------------------ calls
@@ -2496,7 +2507,7 @@ export class Compiler {
       const name = fnNode.text;
       if (name === '__builtin_expect') return this.expr(argNodes[0]!);
       if (name === '__builtin_unreachable') return { t: VOID, rv: () => { throw new KernelPanic('__builtin_unreachable() reached'); } };
-      if (name === '__builtin_constant_p') return { t: INT, rv: () => 0, cst: 0 };
+      if (name === '__builtin_constant_p') return { t: INT, rv: this.J(() => 0, lit(0)), cst: 0 };
       if (['setjmp', 'longjmp', '_setjmp', '_longjmp', 'sigsetjmp', 'siglongjmp', '__builtin_setjmp', '__builtin_longjmp'].includes(name)) {
         this.fail(fnNode, `${name}() is not supported: non-local jumps cannot be simulated`);
       }
