@@ -100,7 +100,8 @@ export class TimelineRecorder implements EventSink {
       case 'ctxop:detach':
       case 'ctxop:alloc':
       case 'ctxop:free':
-        this.mark(e.cpu, at, e.probe.slice(6), `${e.detail} (${this.name(e.thread)})`, s);
+        // 'ctxop-free' (the ctxop itself freed) is not the 'free' hook call.
+        this.mark(e.cpu, at, e.probe === 'ctxop:free' ? 'ctxop-free' : e.probe.slice(6), `${e.detail} (${this.name(e.thread)})`, s);
         return;
       case 'sched:kpreempt-disable': {
         this.mark(e.cpu, at, 'preempt-disable', this.name(e.thread), s);

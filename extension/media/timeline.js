@@ -38,9 +38,7 @@
     const k = String(m.kind || '').toLowerCase();
     if (/hazard|panic|assert|leak|deadlock/.test(k)) return 'hazard';
     if (k === 'attach' || k === 'alloc' || k === 'install') return 'attach';
-    if (k === 'detach' || k === 'remove') return 'detach';
-    // ctxop:free (the ctxop itself freed) carries an address; the free hook carries a handler.
-    if (k === 'free' && /^[0-9a-f]{8,}/i.test(m.label || '')) return 'detach';
+    if (k === 'detach' || k === 'remove' || k === 'ctxop-free') return 'detach';
     if (HOOK_OPS.has(k) || k === 'hook') return 'hook';
     if (/preempt/.test(k)) return 'preempt';
     return 'other';
