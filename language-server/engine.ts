@@ -16,6 +16,7 @@ import { ruleDocUri } from './docs';
 import { mergeEdits } from './fixes/edits';
 import { planMigration } from './fixes/migrate';
 import { suppressionFixes } from './fixes/suppress';
+import { AnalysisCache } from './fncache';
 
 export type EraSetting = Era | 'auto';
 export type RuleSetting = Severity | 'off';
@@ -101,10 +102,21 @@ export function parseWithBudget(parser: Parser, text: string, old: Tree | null, 
 }
 
 /** Runs the rules on a parsed file. */
-export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, deadline?: Deadline): KctxDiagnostic[] {
+export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, deadline?: Deadline, cache?: AnalysisCache): KctxDiagnostic[] {
   const dl = deadline ?? new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
   const m = new FileModel(text, tree, file, opts.era ?? 'auto', dl);
-  return lintModel(m, opts);
+  if (!cache) return lintModel(m, opts);
+  m.cache = cache;
+  cache.begin();
+  let ok = false;
+  try {
+    const out = lintModel(m, opts);
+    ok = true;
+    return out;
+  } finally {
+    // A lint cut short (cancelled, over budget) keeps everything: the next one may reuse it.
+    if (ok) cache.end();
+  }
 }
 
 export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[] {
@@ -114,9 +126,9 @@ export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[
     if (!rule.trigger.test(m.text)) continue;
     try {
       rule.check(m, (f) => {
-        if (m.isSuppressed(rule.id, f.range.start.line, f.node ?? null)) return;
+        if (m.isSuppressed(rule.id, f.range.start.line, f.node ?? f.span ?? null)) return;
         const fixes = [...(f.fixes ?? [])];
-        if (withSuppress) fixes.push(...suppressionFixes(m, rule.id, f.range.start.line, f.node ?? null));
+        if (withSuppress) fixes.push(...suppressionFixes(m, rule.id, f.range.start.line, f.node ?? null, f.span ? f.fn : undefined));
         out.push(diag(rule.id, severity, f.range, f.message, fixes));
       });
     } catch (e) {
@@ -128,7 +140,7 @@ export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[
       out.push(diag(SKIPPED_ID, 'information', at0(), `internal error in rule ${rule.id}: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
-  if (m.preempt && (m as unknown as { _preempt?: { timedOut: boolean } })._preempt?.timedOut) {
+  if ((m as unknown as { _preempt?: { timedOut: boolean } })._preempt?.timedOut) {
     if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
   }
   out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
@@ -186,6 +198,10 @@ export function fixAllEdits(m: FileModel, diags: KctxDiagnostic[]): TextEdit[] {
 export class LintDocument {
   private tree: Tree | null = null;
   private stale = true;
+  /** Per-function results of the previous lints (fncache.ts); only functions an edit changed re-run. */
+  readonly cache = new AnalysisCache();
+  /** Set false to lint without the cache (tests compare both). */
+  useCache = true;
 
   private constructor(private parser: Parser, public text: string) {}
 
@@ -245,7 +261,7 @@ export class LintDocument {
       if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
       return [skippedDiagnostic(`file not linted: parsing took longer than the ${opts.timeBudgetMs ?? DEFAULT_BUDGET_MS} ms budget`)];
     }
-    return lintTree(this.text, t, file, opts, dl);
+    return lintTree(this.text, t, file, opts, dl, this.useCache ? this.cache : undefined);
   }
 
   /** A model of the current text (for code actions). */
@@ -257,6 +273,7 @@ export class LintDocument {
   dispose(): void {
     this.tree?.delete();
     this.tree = null;
+    this.cache.clear();
     this.parser.delete();
   }
 }

@@ -10,6 +10,9 @@ import { Deadline } from './flow';
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, computeLineStarts, declaratorName, functionName, hasStorageClass, walk } from './syntax';
 import { PreemptAnalysis } from './preempt';
+import type { AnalysisCache } from './fncache';
+import { hash53 } from './fncache';
+import type { Finding } from './rules/types';
 
 export interface Template {
   name: string;
@@ -45,6 +48,10 @@ export class FileModel {
   private _fileEra?: Era;
   private _prototypes?: Map<string, SyntaxNode>;
   private _protoCount?: Map<string, number>;
+  private _fnNamesKey?: string;
+  private _textHash?: Map<number, number>;
+  /** Per-function analysis cache (set by LintDocument; undefined for one-shot lints). */
+  cache?: AnalysisCache;
 
   constructor(
     readonly text: string,
@@ -78,11 +85,108 @@ export class FileModel {
     if (!this._fnByName) {
       this._fnByName = new Map();
       for (const f of this.functions) {
-        const n = functionName(f);
+        const n = this.nameOf(f);
         if (n && !this._fnByName.has(n)) this._fnByName.set(n, f);
       }
     }
     return this._fnByName;
+  }
+
+  /** The text of a node, sliced from the file's text (no call into the parser; memoized per start and end). */
+  textOf(n: SyntaxNode): string {
+    this._texts ??= new Map();
+    const k = n.startIndex * 4294967296 + n.endIndex;
+    let t = this._texts.get(k);
+    if (t === undefined) { t = this.text.slice(n.startIndex, n.endIndex); this._texts.set(k, t); }
+    return t;
+  }
+  private _texts?: Map<number, string>;
+
+  /**
+   * Matches of a global regex in the text, grouped by the top-level function they fall in (in
+   * document order), and those outside every function.
+   */
+  matchesByFunction(re: RegExp): { inFn: Map<SyntaxNode, RegExpExecArray[]>; outside: RegExpExecArray[] } {
+    const fns = this.functions;
+    const inFn = new Map<SyntaxNode, RegExpExecArray[]>();
+    const outside: RegExpExecArray[] = [];
+    let k = 0;
+    re.lastIndex = 0;
+    for (let r = re.exec(this.text); r; r = re.exec(this.text)) {
+      while (k < fns.length && fns[k]!.endIndex <= r.index) k++;
+      const fn = fns[k];
+      if (fn && fn.startIndex <= r.index) {
+        let l = inFn.get(fn);
+        if (!l) inFn.set(fn, (l = []));
+        l.push(r);
+      } else outside.push(r);
+    }
+    return { inFn, outside };
+  }
+
+  /** The call of `name` whose name starts at index (how callsTo() maps a text match to a node), or null. */
+  callAt(name: string, index: number): SyntaxNode | null {
+    const id = this.root.namedDescendantForIndex(index, index + name.length);
+    if (!id || id.type !== 'identifier' || id.text !== name) return null; // in a comment, a string, a macro body
+    const call = id.parent;
+    return call && call.type === 'call_expression' && call.childForFieldName('function')?.id === id.id ? call : null;
+  }
+
+  /** A top-level function's name (memoized by its text when a cache is attached). */
+  nameOf(fn: SyntaxNode): string {
+    return this.fnFacts(fn, 'name', () => functionName(fn));
+  }
+
+  /** A fact about a top-level function that its text alone determines, memoized by that text when a cache is attached. */
+  fnFacts<T>(fn: SyntaxNode, what: string, compute: () => T): T {
+    if (!this.cache) return compute();
+    const facts = this.cache.facts(this.textOf(fn));
+    if (what in facts) return facts[what] as T;
+    const v = compute();
+    facts[what] = v;
+    return v;
+  }
+
+  /** A key that changes when the list of same-file function names changes. */
+  get fnNamesKey(): string {
+    if (this._fnNamesKey === undefined) this._fnNamesKey = String(hash53(this.functions.map((f) => this.nameOf(f)).join(',')));
+    return this._fnNamesKey;
+  }
+
+  /** A hash of a function's text. */
+  textHash(fn: SyntaxNode): number {
+    this._textHash ??= new Map();
+    let h = this._textHash.get(fn.startIndex);
+    if (h === undefined) { h = hash53(this.textOf(fn)); this._textHash.set(fn.startIndex, h); }
+    return h;
+  }
+
+  /**
+   * Hashes of the same-file functions named (as a word followed by '(') in text: what a verdict that
+   * reads callee bodies depends on. Includes the list of function names.
+   */
+  calleesKey(text: string): string {
+    const parts: string[] = [this.fnNamesKey];
+    const seen = new Set<string>();
+    const re = /\b([A-Za-z_]\w*)\s*\(/g;
+    for (let r = re.exec(text); r; r = re.exec(text)) {
+      const n = r[1]!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const f = this.fnByName.get(n);
+      if (f) parts.push(n + '=' + this.textHash(f));
+    }
+    return parts.join(';');
+  }
+
+  /**
+   * Runs one rule's check of one top-level function, through the cache when one is attached:
+   * `dep` must describe everything outside the function's text that the check reads.
+   */
+  perFunction(ruleId: string, fn: SyntaxNode, dep: string, compute: (report: (f: Finding) => void) => boolean | void, report: (f: Finding) => void): void {
+    if (!this.cache) { compute(report); return; }
+    const p = fn.startPosition;
+    this.cache.run(this.textOf(fn), `${ruleId}\0${p.row}:${p.column}\0${dep}`, fn, compute, report);
   }
 
   /** Prototypes (`static void f(void *);`) by name. */
@@ -120,10 +224,8 @@ export class FileModel {
     l = [];
     const re = new RegExp(`\\b${name}\\s*\\(`, 'g');
     for (let r = re.exec(this.text); r; r = re.exec(this.text)) {
-      const id = this.root.namedDescendantForIndex(r.index, r.index + name.length);
-      if (!id || id.type !== 'identifier' || id.text !== name) continue; // in a comment, a string, a macro body
-      const call = id.parent;
-      if (call && call.type === 'call_expression' && call.childForFieldName('function')?.id === id.id) l.push(call);
+      const call = this.callAt(name, r.index);
+      if (call) l.push(call);
     }
     (this._callsByName ??= new Map()).set(name, l);
     return l;
@@ -286,7 +388,7 @@ export class FileModel {
     return this._suppressions;
   }
 
-  isSuppressed(rule: string, line: number, node: SyntaxNode | null): boolean {
+  isSuppressed(rule: string, line: number, node: { startIndex: number; endIndex: number } | null): boolean {
     for (const s of this.suppressions) {
       if (!s.rules.has(rule) && !s.rules.has('all')) continue;
       if (s.kind === 'file') return true;

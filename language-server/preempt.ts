@@ -26,13 +26,52 @@ export interface SiteState {
   guards: readonly SyntaxNode[];
 }
 
+/** A call site in an analyzed function: what the walk found there (the node is resolved on demand). */
+export class SiteRec {
+  private _call: SyntaxNode | undefined;
+  constructor(
+    private readonly m: FileModel,
+    readonly owner: FnSummary,
+    readonly start: number,
+    readonly end: number,
+    readonly name: string,
+    /** sleepingAllocation() of the call. */
+    readonly prim: string | null,
+    /** 1-based line of the call. */
+    readonly line: number,
+    /** The states that reached it (guards as offsets relative to the function). */
+    readonly states: readonly StoredState[],
+    call?: SyntaxNode,
+  ) { this._call = call; }
+
+  get call(): SyntaxNode {
+    this._call ??= nodeAt(this.m, this.start, this.end, 'call_expression');
+    return this._call;
+  }
+}
+
+/** What the walk of one function leaves, with offsets relative to its start (kept by the cache). */
+interface StoredState { delta: number; trail: readonly Step[]; g: [number, number][] }
+interface StoredSite { s: number; e: number; name: string; prim: string | null; line: number; states: StoredState[] }
+
+/** The node with exactly this span (a call or a t_preempt update). */
+function nodeAt(m: FileModel, start: number, end: number, type?: string): SyntaxNode {
+  let n: SyntaxNode | null = m.root.descendantForIndex(start, end);
+  while (n && (n.startIndex > start || n.endIndex < end)) n = n.parent;
+  while (n && type && n.type !== type && n.parent && n.parent.startIndex === start && n.parent.endIndex === end) n = n.parent;
+  if (!n) throw new Error(`no node at ${start}-${end}`);
+  return n;
+}
+
+const siteKey = (start: number, end: number) => `${start}:${end}`;
+
 export interface FnSummary {
   fn: SyntaxNode;
   name: string;
   analyzed: boolean;
   isStatic: boolean;
-  sites: Map<number, { call: SyntaxNode; states: SiteState[] }>;
-  sleeps: { call: SyntaxNode; what: string } | null;
+  sites: SiteRec[];
+  sleeps: { rec: SiteRec; what: string } | null;
   entry: number;
   entryWhy: Step | null;
 }
@@ -76,8 +115,15 @@ function relation(op: string | undefined, rhs: string): number | null {
 
 export class PreemptAnalysis {
   readonly fns = new Map<string, FnSummary>();
-  /** Per call node id: its function summary (calls inside analyzed functions). */
-  private readonly siteOwner = new Map<number, FnSummary>();
+  /** Per call span: its site (calls inside analyzed functions); built on first use. */
+  private _siteOf?: Map<string, SiteRec>;
+  private get siteOf(): Map<string, SiteRec> {
+    if (!this._siteOf) {
+      this._siteOf = new Map();
+      for (const f of this.fns.values()) for (const r of f.sites) this._siteOf.set(siteKey(r.start, r.end), r);
+    }
+    return this._siteOf;
+  }
   timedOut = false;
 
   constructor(private readonly m: FileModel) {
@@ -87,9 +133,9 @@ export class PreemptAnalysis {
     const TOKENS = /\bkpreempt_(disable|enable)\b|\bt_preempt\b|\bKM_SLEEP\b|\bVM_SLEEP\b|\bctxop_(allocate|install)\b|\binstallctx/;
     const all: FnSummary[] = [];
     for (const fn of m.functions) {
-      const name = functionName(fn);
+      const name = m.nameOf(fn);
       if (!name || this.fns.has(name)) continue;
-      const s: FnSummary = { fn, name, analyzed: false, isStatic: hasStorageClass(fn, 'static'), sites: new Map(), sleeps: null, entry: 0, entryWhy: null };
+      const s: FnSummary = { fn, name, analyzed: false, isStatic: m.fnFacts(fn, 'static', () => hasStorageClass(fn, 'static')), sites: [], sleeps: null, entry: 0, entryWhy: null };
       this.fns.set(name, s);
       all.push(s);
     }
@@ -105,7 +151,7 @@ export class PreemptAnalysis {
         for (const s of all) if (!chosen.has(s) && re.test(texts.get(s)!)) { chosen.add(s); frontier.push(s); }
       }
       for (const s of all) {
-        if (!chosen.has(s) || s.fn.hasError) continue; // precision: no path claims on a body the parser could not read
+        if (!chosen.has(s) || m.fnFacts(s.fn, 'hasError', () => s.fn.hasError)) continue; // precision: no path claims on a body the parser could not read
         try {
           this.analyze(s);
           s.analyzed = true;
@@ -121,16 +167,43 @@ export class PreemptAnalysis {
     }
   }
 
+  /** Walks one function (or takes the walk from the cache: it reads nothing outside the function). */
   private analyze(s: FnSummary): void {
-    const sites = s.sites;
-    const siteOwner = this.siteOwner;
+    const m = this.m;
+    const fresh = new Map<number, SyntaxNode>();
+    const walkIt = (): StoredSite[] => {
+      const raw = this.walkFunction(s);
+      const base = s.fn.startIndex;
+      const out: StoredSite[] = [];
+      for (const rec of raw.values()) {
+        const c = rec.call;
+        fresh.set(c.startIndex - base, c);
+        out.push({
+          s: c.startIndex - base, e: c.endIndex - base, name: callName(c), prim: sleepingAllocation(c), line: lineOf(c),
+          states: rec.states.map((x) => ({ delta: x.delta, trail: x.trail, g: x.guards.map((g): [number, number] => [g.startIndex - base, g.endIndex - base]) })),
+        });
+      }
+      return out;
+    };
+    const p = s.fn.startPosition;
+    const stored = m.cache ? m.cache.value(m.textOf(s.fn), `preempt\0${p.row}:${p.column}`, walkIt) : walkIt();
+    const base = s.fn.startIndex;
+    for (const st of stored) {
+      const node = fresh.get(st.s);
+      s.sites.push(new SiteRec(m, s, base + st.s, base + st.e, st.name, st.prim, st.line, st.states, node && node.endIndex === base + st.e ? node : undefined));
+    }
+    this._siteOf = undefined;
+  }
+
+  private walkFunction(s: FnSummary): Map<number, { call: SyntaxNode; states: SiteState[] }> {
+    const sites = new Map<number, { call: SyntaxNode; states: SiteState[] }>();
     const walker = new FlowWalker<PreemptFacts>({
       key: (f) => String(f.count),
       effect(node, st: PathState<PreemptFacts>) {
         let f = st.facts;
         if (node.type === 'call_expression') {
           let rec = sites.get(node.id);
-          if (!rec) { rec = { call: node, states: [] }; sites.set(node.id, rec); siteOwner.set(node.id, s); }
+          if (!rec) { rec = { call: node, states: [] }; sites.set(node.id, rec); }
           if (rec.states.length < 16) rec.states.push({ delta: f.count, trail: st.trail, guards: f.guards });
           const name = callName(node);
           if (name === 'kpreempt_disable') {
@@ -155,15 +228,27 @@ export class PreemptAnalysis {
       },
     }, { deadline: this.m.deadline });
     walker.run(s.fn, [initialState<PreemptFacts>({ count: 0, guards: [] })]);
+    return sites;
   }
 
   /** Does the call itself (or a same-file callee) sleep? Returns what sleeps and how. */
   sleepingWhat(call: SyntaxNode): string | null {
+    const rec = this.siteOf.get(siteKey(call.startIndex, call.endIndex));
+    if (rec) return this.siteWhat(rec);
     const prim = sleepingAllocation(call);
     if (prim) return prim;
-    const callee = this.fns.get(callName(call));
-    if (callee && callee.sleeps && callee.fn.id !== this.siteOwner.get(call.id)?.fn.id) {
-      return `${callee.name}() sleeps: ${callee.sleeps.what.replace(/ sleeps:.*$/, '')} at line ${lineOf(callee.sleeps.call)}${callee.sleeps.what.includes(' sleeps:') ? ' (' + callee.sleeps.what + ')' : ''}`;
+    return this.calleeSleeps(callName(call), null);
+  }
+
+  /** sleepingWhat() of an analyzed call site. */
+  siteWhat(rec: SiteRec): string | null {
+    return rec.prim ?? this.calleeSleeps(rec.name, rec.owner);
+  }
+
+  private calleeSleeps(name: string, owner: FnSummary | null): string | null {
+    const callee = this.fns.get(name);
+    if (callee && callee.sleeps && callee.fn.id !== owner?.fn.id) {
+      return `${callee.name}() sleeps: ${callee.sleeps.what.replace(/ sleeps:.*$/, '')} at line ${callee.sleeps.rec.line}${callee.sleeps.what.includes(' sleeps:') ? ' (' + callee.sleeps.what + ')' : ''}`;
     }
     return null;
   }
@@ -176,22 +261,22 @@ export class PreemptAnalysis {
         if (s.sleeps || !s.analyzed) continue;
         for (const rec of s.sites.values()) {
           if (!rec.states.some((x) => x.delta >= 0)) continue;
-          const what = this.sleepingWhat(rec.call);
-          if (what) { s.sleeps = { call: rec.call, what: sleepingAllocation(rec.call) ?? what }; changed = true; break; }
+          const what = this.siteWhat(rec);
+          if (what) { s.sleeps = { rec, what: rec.prim ?? what }; changed = true; break; }
         }
       }
     }
   }
 
   private computeEntries(): void {
-    const byCallee = new Map<string, { call: SyntaxNode; owner: FnSummary; rec: { states: SiteState[] } }[]>();
+    const byCallee = new Map<string, { owner: FnSummary; rec: SiteRec }[]>();
     for (const owner of this.fns.values()) {
       for (const rec of owner.sites.values()) {
-        const n = callName(rec.call);
+        const n = rec.name;
         if (!this.fns.has(n)) continue;
         let l = byCallee.get(n);
         if (!l) byCallee.set(n, (l = []));
-        l.push({ call: rec.call, owner, rec });
+        l.push({ owner, rec });
       }
     }
     let changed = true;
@@ -204,14 +289,17 @@ export class PreemptAnalysis {
         let ok = true;
         let why: Step | null = null;
         const callSites = byCallee.get(s.name) ?? [];
-        const known = 1 + (this.m.prototypeCount.get(s.name) ?? 0) + callSites.length;
-        if (this.m.nameCount(s.name) !== known) ok = false;
-        for (const { call: p, owner, rec } of ok ? callSites : []) {
+        for (const { owner, rec } of callSites) {
           if (!owner.analyzed || rec.states.length === 0) { ok = false; break; }
           if (owner.fn.id === s.fn.id) continue; // recursion adds nothing
           if (!rec.states.every((x) => owner.entry + x.delta >= 1)) { ok = false; break; }
           calls++;
-          why ??= { line: lineOf(p), text: `${s.name}() is only called with preemption disabled (e.g. from ${owner.name}())` };
+          why ??= { line: rec.line, text: `${s.name}() is only called with preemption disabled (e.g. from ${owner.name}())` };
+        }
+        // (checked last: it counts words over the whole file)
+        if (ok && calls > 0) {
+          const known = 1 + (this.m.prototypeCount.get(s.name) ?? 0) + callSites.length;
+          if (this.m.nameCount(s.name) !== known) ok = false;
         }
         if (ok && calls > 0) { s.entry = 1; s.entryWhy = why; changed = true; }
       }
@@ -220,20 +308,32 @@ export class PreemptAnalysis {
 
   /** States reaching a call in an analyzed function, with the absolute preemption count. */
   statesAt(call: SyntaxNode): { count: number; trail: Step[]; guards: readonly SyntaxNode[] }[] {
-    const owner = this.siteOwner.get(call.id);
-    if (!owner || !owner.analyzed) return [];
-    const rec = owner.sites.get(call.id);
-    if (!rec) return [];
-    return rec.states.map((x) => ({
-      count: owner.entry + x.delta,
-      trail: owner.entry > 0 && owner.entryWhy ? [owner.entryWhy, ...x.trail] : [...x.trail],
-      guards: x.guards,
-    }));
+    const rec = this.siteOf.get(siteKey(call.startIndex, call.endIndex));
+    return rec ? this.statesAtRec(rec) : [];
+  }
+
+  statesAtRec(rec: SiteRec): { count: number; trail: Step[]; guards: readonly SyntaxNode[] }[] {
+    const owner = rec.owner;
+    if (!owner.analyzed) return [];
+    const m = this.m;
+    const base = owner.fn.startIndex;
+    return rec.states.map((x) => {
+      let guards: readonly SyntaxNode[] | undefined;
+      return {
+        count: owner.entry + x.delta,
+        trail: owner.entry > 0 && owner.entryWhy ? [owner.entryWhy, ...x.trail] : [...x.trail],
+        get guards() { guards ??= x.g.map(([a, b]) => nodeAt(m, base + a, base + b)); return guards; },
+      };
+    });
   }
 
   /** The first path on which the call runs with preemption disabled, or null. */
   disabledAt(call: SyntaxNode): { count: number; trail: Step[]; guards: readonly SyntaxNode[] } | null {
     return this.statesAt(call).find((x) => x.count > 0) ?? null;
+  }
+
+  disabledAtRec(rec: SiteRec): { count: number; trail: Step[]; guards: readonly SyntaxNode[] } | null {
+    return this.statesAtRec(rec).find((x) => x.count > 0) ?? null;
   }
 
   /** True when every path reaching the call (at least one) runs with preemption enabled. */
@@ -243,7 +343,7 @@ export class PreemptAnalysis {
   }
 
   ownerOf(call: SyntaxNode): FnSummary | undefined {
-    return this.siteOwner.get(call.id);
+    return this.siteOf.get(siteKey(call.startIndex, call.endIndex))?.owner;
   }
 }
 

@@ -11,13 +11,13 @@ import type { Fix } from '../rules/types';
 import type { SyntaxNode } from '../syntax';
 import { insertAt } from './edits';
 
-export function suppressionFixes(m: FileModel, rule: string, line: number, node: SyntaxNode | null): Fix[] {
+export function suppressionFixes(m: FileModel, rule: string, line: number, node: SyntaxNode | null, fnHint?: SyntaxNode): Fix[] {
   const out: Fix[] = [];
   const text = m.lineText(line);
   const indent = /^[ \t]*/.exec(text)![0];
   if (/\/\*|\/\/|\*\/|\\$/.test(text)) out.push({ title: `Suppress ${rule} on this line`, edits: [insertAt(line, 0, `${indent}/* kctx-lint: disable=${rule} */\n`)] });
   else out.push({ title: `Suppress ${rule} on this line`, edits: [insertAt(line, text.length, `\t/* kctx-lint: disable=${rule} */`)] });
-  const fn = node ? m.enclosingFunction(node) ?? (node.type === 'function_definition' ? node : null) : m.functions.find((f) => f.startPosition.row <= line && line <= f.endPosition.row) ?? null;
+  const fn = fnHint ? fnHint : node ? m.enclosingFunction(node) ?? (node.type === 'function_definition' ? node : null) : m.functions.find((f) => f.startPosition.row <= line && line <= f.endPosition.row) ?? null;
   if (fn) {
     let anchor: SyntaxNode = fn;
     for (let p = fn.previousSibling; p && p.type === 'comment' && p.endPosition.row >= anchor.startPosition.row - 1; p = p.previousSibling) anchor = p;

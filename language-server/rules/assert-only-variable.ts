@@ -56,6 +56,23 @@ function guarded(n: SyntaxNode): boolean {
   return false;
 }
 
+const ASSERT_CALL = /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/;
+
+/** The heads of the #if chains around a top-level function (what guarded() reads outside it). */
+function outerGuards(fn: SyntaxNode): string {
+  const p = fn.parent;
+  if (!p || p.type === 'translation_unit') return '';
+  const heads: string[] = [];
+  for (let a: SyntaxNode | null = p; a; a = a.parent) {
+    if (/^preproc_(if|ifdef|elif|else|elifdef)$/.test(a.type)) {
+      let root: SyntaxNode = a;
+      while (root.parent && /^preproc_(if|ifdef|elif|else|elifdef)$/.test(root.parent.type)) root = root.parent;
+      heads.push(root.text.slice(0, root.text.indexOf('\n')));
+    } else heads.push(a.type);
+  }
+  return heads.join('\n');
+}
+
 export const rule: Rule = {
   id: 'assert-only-variable',
   title: 'Variable used only inside assertions',
@@ -67,18 +84,24 @@ export const rule: Rule = {
   check(m, report) {
     const local = locallyDefined(m.text);
     const names = new Set([...ASSERT_NAMES].filter((n) => !local.has(n)));
+    const localKey = [...local].sort().join(',');
     for (const fn of m.functions) {
-      if (fn.hasError) continue;
-      const body = fn.childForFieldName('body');
-      if (!body || !/\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/.test(body.text)) continue;
+      // cheap prefilter on the function's text (the body is part of it)
+      if (!ASSERT_CALL.test(m.textOf(fn))) continue;
       // illumos lint's ARGSUSED: the function's parameters may go unused on purpose
       const before = m.text.slice(Math.max(0, fn.startIndex - 200), fn.startIndex);
+      // outside the function, the verdict reads the macros the file defines, the comment before it and
+      // the #if branches around it
+      m.perFunction(rule.id, fn, `${localKey}\0${before}\0${outerGuards(fn)}`, (report) => {
+      if (fn.hasError) return;
+      const body = fn.childForFieldName('body');
+      if (!body || !ASSERT_CALL.test(body.text)) return;
       const argsUsed = /ARGSUSED\s*\*\/\s*$/.test(before) || /ARGSUSED/.test(before.slice(before.lastIndexOf('}') + 1));
       // a function made only of assertions is a debug check: its parameters exist for them
       const stmts = body.namedChildren.filter((c) => c && c.type !== 'comment') as SyntaxNode[];
-      if (stmts.every((st) => st.type === 'expression_statement' && /^\s*(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/.test(st.text))) continue;
+      if (stmts.every((st) => st.type === 'expression_statement' && /^\s*(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/.test(st.text))) return;
       const vars = declared(fn);
-      if (!vars.length) continue;
+      if (!vars.length) return;
       const byName = new Map<string, { v: Var; asserted: number; other: number }>();
       for (const v of vars) if (!(v.param && argsUsed) && !guarded(v.decl)) byName.set(v.name, { v, asserted: 0, other: 0 });
       walk(body, (n) => {
@@ -100,6 +123,7 @@ export const rule: Rule = {
         const what = v.param ? `parameter '${v.name}'` : `'${v.name}'`;
         report({ range: rangeOf(v.decl), node: v.decl, message: `${what} is used only inside assertions: with asserts compiled out (NDEBUG/NOASSERTS, non-DEBUG, !INVARIANTS) it is ${v.param ? 'an unused parameter' : 'set but never used'}, which -Werror builds reject (Minix 7e107473); check it for real (VERIFY, or if/panic) or mark it (__diagused, ASSERTV, (void)${v.name})` });
       }
+      }, report);
     }
   },
 };

@@ -76,7 +76,7 @@ function impure(m: FileModel, name: string, depth: number, seen: Set<string>): b
   return hit;
 }
 
-function sideEffect(m: FileModel, e: SyntaxNode): { node: SyntaxNode; what: string } | null {
+function sideEffect(m: FileModel, e: SyntaxNode, looked: { sameFile: boolean }): { node: SyntaxNode; what: string } | null {
   let found: { node: SyntaxNode; what: string } | null = null;
   walk(e, (n) => {
     if (found) return false;
@@ -85,7 +85,7 @@ function sideEffect(m: FileModel, e: SyntaxNode): { node: SyntaxNode; what: stri
     else if (n.type === 'call_expression') {
       const c = callName(n);
       if (MUTATORS.has(c) || MUTATOR_RE.test(c)) found = { node: n, what: c === 'ctxop_remove' || c === 'removectx' ? `${c}() (it removes and frees a matching ctxop)` : `${c}()` };
-      else if (c && m.fnByName.has(c) && impure(m, c, 0, new Set())) found = { node: n, what: `${c}() (it writes state outside itself)` };
+      else if (c && m.fnByName.has(c) && ((looked.sameFile = true), impure(m, c, 0, new Set()))) found = { node: n, what: `${c}() (it writes state outside itself)` };
     } else if (n.type === 'sizeof_expression') return false;
     return !found;
   });
@@ -102,24 +102,49 @@ export const rule: Rule = {
   trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/,
   check(m, report) {
     const local = locallyDefined(m.text);
-    for (const [macro, verify] of ASSERTS) {
-      if (local.has(macro)) continue;
-      for (const call of m.callsTo(macro)) {
-        const args = callArgs(call);
-        const checked = FIRST_ARG_ONLY.has(macro) ? args.slice(0, 1) : macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P' ? [args[0], args[2]] : args;
-        for (const a of checked) {
-          if (!a) continue;
-          const se = sideEffect(m, a);
-          if (!se) continue;
-          const fixes: Fix[] = verify ? [{ title: `Use ${verify}() (always evaluated)`, edits: [replaceNode(call.childForFieldName('function')!, verify)] }] : [];
-          report({ range: rangeOf(se.node), node: call, message: `${macro}() has a side effect, ${se.what}: it is compiled out on non-DEBUG builds, so the effect happens only on DEBUG kernels`, fixes });
-          break;
+    const names = [...ASSERTS.keys()].filter((n) => !local.has(n));
+    // The assert calls, found from the text and grouped by top-level function: a function whose
+    // text (and the file's function names) did not change since the last lint is not looked at again.
+    const { inFn, outside } = names.length ? m.matchesByFunction(new RegExp(`\\b(${names.join('|')})\\s*\\(`, 'g')) : { inFn: new Map<SyntaxNode, RegExpExecArray[]>(), outside: [] };
+    const check = (hits: RegExpExecArray[], rep: Parameters<Rule['check']>[1]): boolean => {
+      let cacheable = true;
+      for (const macro of names) {
+        for (const h of hits) {
+          if (h[1] !== macro) continue;
+          const call = m.callAt(macro, h.index);
+          if (!call) continue;
+          const r = checkCall(m, macro, call, rep);
+          if (r) cacheable = false;
         }
       }
+      return cacheable;
+    };
+    const localKey = [...local].sort().join(',');
+    for (const [fn, hits] of inFn) {
+      // a verdict that looked into a same-file function is not kept (it depends on that function)
+      m.perFunction(rule.id, fn, `${localKey}\0${m.fnNamesKey}`, (rep) => check(hits, rep), report);
     }
+    check(outside, report);
     macroBodies(m, local, report);
   },
 };
+
+/** Checks one assert call; true when the verdict read a same-file function's body. */
+function checkCall(m: FileModel, macro: string, call: SyntaxNode, report: Parameters<Rule['check']>[1]): boolean {
+  const verify = ASSERTS.get(macro) ?? null;
+  const args = callArgs(call);
+  const checked = FIRST_ARG_ONLY.has(macro) ? args.slice(0, 1) : macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P' ? [args[0], args[2]] : args;
+  const looked = { sameFile: false };
+  for (const a of checked) {
+    if (!a) continue;
+    const se = sideEffect(m, a, looked);
+    if (!se) continue;
+    const fixes: Fix[] = verify ? [{ title: `Use ${verify}() (always evaluated)`, edits: [replaceNode(call.childForFieldName('function')!, verify)] }] : [];
+    report({ range: rangeOf(se.node), node: call, message: `${macro}() has a side effect, ${se.what}: it is compiled out on non-DEBUG builds, so the effect happens only on DEBUG kernels`, fixes });
+    break;
+  }
+  return looked.sameFile;
+}
 
 /**
  * Asserts inside #define bodies (not parsed as C): Minix's

@@ -50,18 +50,24 @@ export const rule: Rule = {
   trigger: /\bctxop_(allocate|detach)\s*\(/,
   check(m, report) {
     const reported = new Set<number>();
-    for (const c of m.callsTo('ctxop_allocate')) {
-      // The result thrown away.
+    // The result thrown away.
+    const discarded = (c: SyntaxNode, rep: Parameters<Rule['check']>[1]) => {
       if (c.parent?.type === 'expression_statement') {
         reported.add(c.id);
-        report({ range: rangeOf(c), node: c, message: 'the ctxop returned by ctxop_allocate() is discarded: it can never be attached or freed' });
+        rep({ range: rangeOf(c), node: c, message: 'the ctxop returned by ctxop_allocate() is discarded: it can never be attached or freed' });
       }
-    }
+    };
+    const { inFn, outside } = m.matchesByFunction(/\bctxop_allocate\s*\(/g);
+    for (const r of outside) { const c = m.callAt('ctxop_allocate', r.index); if (c) discarded(c, report); }
     for (const fn of m.functions) {
-      if (fn.hasError) continue;
-      const t = fn.text;
-      if (!/\bctxop_(allocate|detach)\b/.test(t)) continue;
-      try { checkFunction(m, fn, report, reported); } catch (e) { if (!(e instanceof TimeBudgetExceeded)) throw e; return; }
+      // the verdict reads only the function
+      if (!/\bctxop_(allocate|detach)\b/.test(m.textOf(fn))) continue;
+      try {
+        m.perFunction(rule.id, fn, '', (rep) => {
+          for (const r of inFn.get(fn) ?? []) { const c = m.callAt('ctxop_allocate', r.index); if (c) discarded(c, rep); }
+          if (!fn.hasError) checkFunction(m, fn, rep, reported);
+        }, report);
+      } catch (e) { if (!(e instanceof TimeBudgetExceeded)) throw e; return; }
     }
   },
 };

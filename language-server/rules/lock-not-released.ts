@@ -13,9 +13,12 @@ export const rule: Rule = {
   trigger: LOCK_TRIGGER,
   check(m, report) {
     for (const fn of m.functions) {
-      if (fn.hasError || !LOCK_TRIGGER.test(fn.text)) continue;
+      const text = m.textOf(fn);
+      if (!LOCK_TRIGGER.test(text)) continue;
+      m.perFunction(rule.id, fn, m.calleesKey(text), (report) => {
+      if (fn.hasError) return;
       const r = lockResult(m, fn);
-      const voidFn = /^\s*(static\s+)?(inline\s+)?void\b/.test(fn.text) && !/^\s*(static\s+)?(inline\s+)?void\s*\*/.test(fn.text);
+      const voidFn = /^\s*(static\s+)?(inline\s+)?void\b/.test(text) && !/^\s*(static\s+)?(inline\s+)?void\s*\*/.test(text);
       const done = new Set<number>();
       for (const [key, sites] of r.acquires) {
         if (r.untracked.has(key)) continue;
@@ -33,6 +36,7 @@ export const rule: Rule = {
           report({ range: rangeOf(h.at), node: h.at, message: `${callName(h.at)}(${key}) at line ${lineOf(h.at)} is still held at ${where}, while the path to ${other.how === 'return' ? `the return at line ${lineOf(other.node)}` : 'the end'} releases it: release it before leaving. Path: ${renderTrail(h.trail, { line: e.how === 'return' ? lineOf(e.node) : e.node.endPosition.row + 1, text: e.how === 'return' ? 'return' : 'end of function' })}` });
         }
       }
+      }, report);
     }
   },
 };

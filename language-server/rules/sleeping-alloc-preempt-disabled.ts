@@ -17,15 +17,17 @@ export const rule: Rule = {
   trigger: /\bkpreempt_disable\b|\bt_preempt\b/,
   check(m, report) {
     const pa = m.preempt;
-    const calls = [...pa.fns.values()].flatMap((f) => [...f.sites.values()].map((r) => r.call)).sort((a, b) => a.startIndex - b.startIndex);
-    for (const call of calls) {
-      const what = pa.sleepingWhat(call);
+    // call sites as the walk left them (nodes resolved only for what is reported)
+    const sites = [...pa.fns.values()].flatMap((f) => [...f.sites.values()]).sort((a, b) => a.start - b.start);
+    for (const rec of sites) {
+      const what = pa.siteWhat(rec);
       if (!what) continue;
-      const st = pa.disabledAt(call);
+      const st = pa.disabledAtRec(rec);
       if (!st) continue;
       // A same-file callee that runs with preemption disabled reports its own allocation: say it once.
-      const callee = pa.fns.get(callName(call));
-      if (callee && callee.entry > 0 && callee.sleeps && pa.disabledAt(callee.sleeps.call)) continue;
+      const callee = pa.fns.get(rec.name);
+      if (callee && callee.entry > 0 && callee.sleeps && pa.disabledAtRec(callee.sleeps.rec)) continue;
+      const call = rec.call;
       const path = renderTrail(st.trail, { line: lineOf(call), text: `${callName(call)}()` });
       const { fixes, why } = fixFor(m, call);
       const tail = fixes.length ? '' : ` No automatic fix: ${why}.`;

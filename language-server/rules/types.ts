@@ -23,6 +23,10 @@ export interface Finding {
   fixes?: Fix[];
   /** Node the finding is about (for function-level suppression). */
   node?: import('../syntax').SyntaxNode;
+  /** Set for findings replayed from the per-function cache (fncache.ts) instead of node: its offsets. */
+  span?: { startIndex: number; endIndex: number };
+  /** With span: the top-level function the finding is in. */
+  fn?: import('../syntax').SyntaxNode;
 }
 
 export interface Rule {

@@ -13,7 +13,10 @@ export const rule: Rule = {
   trigger: LOCK_TRIGGER,
   check(m, report) {
     for (const fn of m.functions) {
-      if (fn.hasError || !LOCK_TRIGGER.test(fn.text)) continue;
+      const text = m.textOf(fn);
+      if (!LOCK_TRIGGER.test(text)) continue;
+      m.perFunction(rule.id, fn, m.calleesKey(text), (report) => {
+      if (fn.hasError) return;
       const r = lockResult(m, fn);
       const done = new Set<number>();
       for (const d of r.doubles) {
@@ -22,6 +25,7 @@ export const rule: Rule = {
         const first = d.via ? `${d.via}() at line ${lineOf(d.first)} (it releases it on every path)` : `${callName(d.first)}() at line ${lineOf(d.first)}`;
         report({ range: rangeOf(d.node), node: d.node, message: `${d.key} is released here, but this path already released it in ${first}: a double unlock. Path: ${renderTrail(d.trail)}` });
       }
+      }, report);
     }
   },
 };
