@@ -14,7 +14,9 @@
  * - an instruction without a JavaScript form calls its closure (calls, returns, switch tables,
  *   bit-fields, ...) and is dispatched exactly as the closure loop does;
  * - watchpoint stops (RT.dataStop) and exceptions (fr.pc is the faulting instruction) are
- *   handled as in the closure loop.
+ *   handled as in the closure loop; a stop point inside a statement gives back the statement's
+ *   cycle (`fr.owed`), and the resumed step enters at `case -(pc + 1)`, past the statement's
+ *   budget and stop checks, when the stop was at the statement's first instruction.
  *
  * Locals stay in simulated memory; values keep the interpreter's representation (numbers,
  * BigInt beyond 2^53), and every operator without an exact inline form calls the same helper
@@ -83,6 +85,8 @@ export interface StepSpec {
   closures: unknown[];
   rt: { dataStop: boolean; thread: KThread | null };
   stopSignal: unknown;
+  /** A StopSignal inside a statement: gives back the statement's cycle (index.ts). */
+  stoppedInStatement: (fr: never, used: number, e: unknown) => number;
   mem: unknown;
   littleEndian: boolean;
 }
@@ -94,6 +98,8 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const STOP = g.ref(s.stop);
   const SS = g.ref(s.stopSignal);
   const MEM = g.ref(s.mem);
+  const ISSTMT = g.ref(s.isStmt);
+  const STOPPED = g.ref(s.stoppedInStatement);
   const reload = `D = ${MEM}.dv; U8 = ${MEM}.u8; I8 = ${MEM}.i8; U32 = ${MEM}.u32; I32 = ${MEM}.i32;`;
   const body: string[] = [];
   const tgt = (n: number, x: Target | null): number => (x === null ? n + 1 : x.pc);
@@ -104,6 +110,8 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       body.push(`if (used >= budget) { fr.pc = ${n}; return used; }`);
       body.push(`if (m.policy !== null) { if (${STOP}(m, t, ${n})) { fr.pc = ${n}; return used; } ${reload} }`);
       body.push('used++;');
+      // Entry after a stop at this statement's first instruction (fr.owed: see index.ts).
+      body.push(`case ${-n - 1}: pc = ${n};`);
     }
     const ins = s.ins[n];
     if (!ins) {
@@ -141,6 +149,11 @@ return function cstep_${s.name.replace(/[^A-Za-z0-9_]/g, '_')}(m, t, fr, budget)
   let D = ${MEM}.dv, U8 = ${MEM}.u8, I8 = ${MEM}.i8, U32 = ${MEM}.u32, I32 = ${MEM}.i32;
   const fp = fr.fp;
   let pc = fr.pc, used = 0, r = 0, c = false;
+  if (fr.owed === true) {
+    fr.owed = false;
+    used = 1;
+    if (${ISSTMT}(pc)) pc = -pc - 1;
+  }
   ${temps}
   ${RT}.thread = t;
   try {
@@ -153,7 +166,7 @@ ${body.join('\n')}
   } catch (e) {
     fr.pc = pc;
     ${RT}.dataStop = false;
-    if (e instanceof ${SS} && used > 0) return used;
+    if (e instanceof ${SS}) return ${STOPPED}(fr, used, e);
     throw e;
   }
 };`;

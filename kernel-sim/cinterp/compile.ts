@@ -79,6 +79,11 @@ export interface CFrame extends Frame {
   wait: number;
   /** Entered through a traced C-to-C call (emit the return event). */
   traced: boolean;
+  /**
+   * The current statement's cycle was given back at a stop inside it: the next step counts it
+   * first, and makes no statement check if it starts at the statement's first instruction.
+   */
+  owed: boolean;
 }
 
 /** A compiled expression. */
@@ -922,7 +927,7 @@ export class Compiler {
   }
 
   /** Compiles a debugger expression in `scope`; calls are refused (they would need frames). */
-  evaluateNode(tu: TU, node: SyntaxNode, scope: Scope): { t: CType; rv: (fr: CFrame) => Val; addr?: (fr: CFrame) => number; se: boolean } {
+  evaluateNode(tu: TU, node: SyntaxNode, scope: Scope): { t: CType; rv: (fr: CFrame) => Val; addr?: (fr: CFrame) => number; se: boolean; bits?: BitField } {
     const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, insJs: this.insJs, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize };
     this.g = new Gen();
     this.tu = tu;
@@ -936,7 +941,7 @@ export class Compiler {
       const e = this.expr(node);
       if (this.code.length) this.fail(node, 'function calls and && / || / ?: around calls cannot be evaluated in the debugger');
       const r = this.rvalue(e);
-      return { t: e.t.k === 'array' || e.t.k === 'struct' ? e.t : r.t, rv: e.t.k === 'array' || e.t.k === 'struct' ? e.rv : r.rv, addr: e.addr, se: !!e.se };
+      return { t: e.t.k === 'array' || e.t.k === 'struct' ? e.t : r.t, rv: e.t.k === 'array' || e.t.k === 'struct' ? e.rv : r.rv, addr: e.addr, se: !!e.se, bits: (e as E & { bits?: BitField }).bits };
     } finally {
       Object.assign(this, saved);
     }
@@ -1029,7 +1034,7 @@ export class Compiler {
     };
     return buildStep(this.g, {
       name: fn.name, ncode: fn.code.length, isStmt: (pc) => pos[pc] !== undefined, ins: this.insJs, stop,
-      closures: fn.code, rt: RT, stopSignal: StopSignal, mem: this.mem, littleEndian: LITTLE_ENDIAN,
+      closures: fn.code, rt: RT, stopSignal: StopSignal, stoppedInStatement, mem: this.mem, littleEndian: LITTLE_ENDIAN,
     });
   }
 
@@ -2313,24 +2318,17 @@ export class Compiler {
     return e;
   }
 
-  private bitfield(addr: (fr: CFrame) => number, t: IntType, bits: { width: number; shift: number }, se?: boolean): E {
-    const ld = this.loadFrom({ ...t, signed: false, bool: false }, true);
-    const st = this.storeTo(t, true);
-    const { width, shift } = bits;
-    const mask = (1n << BigInt(width)) - 1n;
-    const get = (unit: Val): Val => {
-      const v = (BigInt(unit) >> BigInt(shift)) & mask;
-      if (t.signed && width > 0 && (v >> BigInt(width - 1)) & 1n) return convInt(v - (1n << BigInt(width)), t);
-      return convInt(v, t);
-    };
-    const e: E = { t, rv: (fr) => get(ld(addr(fr))), addr, se };
+  private bitfield(addr: (fr: CFrame) => number, t: IntType, bits: BitField, se?: boolean): E {
+    const ld = this.loadFrom(bitUnitType(t), true);
+    const st = this.storeTo(bitUnitType(t), true);
+    const e: E & { bits?: BitField } = { t, rv: (fr) => bitGet(ld(addr(fr)), t, bits), addr, se };
+    e.bits = bits;
     (e as E & { bf?: unknown }).bf = {
       set: (fr: CFrame, v: Val) => {
         const a = addr(fr);
-        const unit = BigInt(ld(a));
-        const nv = (unit & ~(mask << BigInt(shift))) | ((BigInt(v) & mask) << BigInt(shift));
-        st(a, convInt(nv, { ...t, signed: false }));
-        return get(convInt(nv, { ...t, signed: false }));
+        const unit = bitPut(ld(a), v, t, bits);
+        st(a, unit);
+        return bitGet(unit, t, bits);
       },
     };
     return e;
@@ -2605,6 +2603,51 @@ export class Compiler {
   }
 }
 
+
+/**
+ * A stop point raised by an instruction (a call's 'function' point, a hazard in a kernel
+ * function it called) unwinds to the frame with nothing done at that instruction. When the
+ * current statement began in this step, its cycle was already counted: the step gives it back
+ * (the run before the stop uses exactly the cycles an unstopped run used before the statement,
+ * so the budget, the slice and the schedule stay the same) and the frame owes it; the resumed
+ * step counts it without checking the statement again, so the first check it makes is the one
+ * that stopped (which `skipStopOnce` or the debugger's re-check skips). A step that gives back
+ * its only cycle used none: the signal goes on to the run loop.
+ */
+export function stoppedInStatement(fr: CFrame, used: number, e: unknown): number {
+  if (used === 0) throw e;
+  fr.owed = true;
+  if (used === 1) throw e;
+  return used - 1;
+}
+
+/** A bit-field's position in its storage unit (a unit of its declared type). */
+export type BitField = { width: number; shift: number };
+
+/** The type a bit-field's storage unit is loaded and stored as: unsigned, of the declared size. */
+export function bitUnitType(t: IntType): IntType {
+  return { ...t, signed: false, bool: false };
+}
+
+/**
+ * A bit-field's value from its storage unit: the field's bits, sign-extended when the declared
+ * type is signed (`int bf : 5` holding 11100 is -4), as the value of the declared type.
+ */
+export function bitGet(unit: Val, t: IntType, bits: BitField): Val {
+  const { width, shift } = bits;
+  if (width === 0) return 0;
+  let v = (BigInt(unit) >> BigInt(shift)) & ((1n << BigInt(width)) - 1n);
+  if (t.bool) return v !== 0n ? 1 : 0;
+  if (t.signed && (v >> BigInt(width - 1)) & 1n) v -= 1n << BigInt(width);
+  return convInt(v, t);
+}
+
+/** The storage unit with the bit-field set to (the low `width` bits of) v. */
+export function bitPut(unit: Val, v: Val, t: IntType, bits: BitField): Val {
+  const mask = ((1n << BigInt(bits.width)) - 1n) << BigInt(bits.shift);
+  const x = t.bool ? (v !== 0 && v !== 0n ? 1n : 0n) : BigInt(v);
+  return convInt((BigInt(unit) & ~mask) | ((x << BigInt(bits.shift)) & mask), bitUnitType(t));
+}
 
 /** Helpers the generated code calls (codegen.ts). */
 function fault(a: number, n: number, w: boolean): never {

@@ -9,7 +9,7 @@ import type { KThread } from '../machine/thread';
 import { formatAddr, MemoryFault } from '../machine/memory';
 import { ScenarioError, type Scenario } from '../scenario';
 import type { CDebug, CValueView, CFrameInfo, CTypeLayout } from './debug-api';
-import { Scope, type Compiler, type CFrame, type CFunc, type TU } from './compile';
+import { Scope, bitGet, bitPut, bitUnitType, type BitField, type Compiler, type CFrame, type CFunc, type TU } from './compile';
 import type { Preprocessor } from './preprocess';
 import { sizeOf, typeName, intConverter, type CType, type Val } from './types';
 
@@ -17,7 +17,7 @@ const MAX_CHILDREN = 256;
 
 export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preprocessor | null, parser?: Parser): CDebug {
   const funcs = (): CFunc[] => [...c.funcs.values()];
-  const view = (name: string, t: CType, addr: number | undefined, value?: Val): CValueView => valueView(m, c, name, t, addr, value, evalIn);
+  const view = (name: string, t: CType, addr: number | undefined, value?: Val, bits?: BitField): CValueView => valueView(m, c, name, t, addr, value, evalIn, bits);
 
   function scopeFor(fn: CFunc | undefined, fr: CFrame | undefined): Scope {
     const base = fn ? fn.scope : (c.tus[0] ? c.fileScopeOf(c.tus[0]) : c.globalScope);
@@ -31,7 +31,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
     return sc;
   }
 
-  function evalIn(t: KThread | undefined, frameIndex: number | undefined, text: string, allowSideEffects: boolean): { t: CType; v: Val; addr?: number } {
+  function evalIn(t: KThread | undefined, frameIndex: number | undefined, text: string, allowSideEffects: boolean): { t: CType; v: Val; addr?: number; bits?: BitField } {
     if (!parser) throw new Error('expressions are not available (no parser)');
     if (text.length > 4096) throw new Error('expression too long');
     let expanded = text;
@@ -66,7 +66,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
     try {
       const v = r.rv(frame);
       const addr = r.addr ? r.addr(frame) : undefined;
-      return { t: r.t, v, addr };
+      return { t: r.t, v, addr, bits: addr !== undefined ? r.bits : undefined };
     } catch (e) {
       if (e instanceof MemoryFault) throw new Error(`cannot read memory at ${formatAddr(e.addr)}`);
       throw e;
@@ -99,7 +99,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
     evaluate(_m, t, frameIndex, expr, allowSideEffects = false) {
       try {
         const r = evalIn(t, frameIndex, expr, allowSideEffects);
-        return view(expr, r.t, r.addr, r.addr !== undefined && (r.t.k === 'int' || r.t.k === 'ptr') ? undefined : r.v);
+        return view(expr, r.t, r.addr, r.addr !== undefined && (r.t.k === 'int' || r.t.k === 'ptr') ? undefined : r.v, r.bits);
       } catch (e) {
         if (e instanceof ScenarioError) throw new Error(e.reason);
         throw e;
@@ -117,16 +117,24 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
   void s;
 }
 
+/**
+ * The view of a value of type t at addr (or the value itself). A bit-field (`bits`) lives in a
+ * storage unit of its declared type at addr: reads extract its bits (sign-extended when the
+ * type is signed), assignments change only its bits.
+ */
 function valueView(
   m: Machine, c: Compiler, name: string, t: CType, addr: number | undefined, value: Val | undefined,
   evalIn: (t: KThread | undefined, fi: number | undefined, text: string, se: boolean) => { t: CType; v: Val },
+  bits?: BitField,
 ): CValueView {
   const type = typeName(t);
   const size = sizeOf(t);
+  const bf = bits !== undefined && t.k === 'int' ? bits : undefined;
   const read = (): Val | undefined => {
     if (value !== undefined) return value;
     if (addr === undefined) return undefined;
     try {
+      if (bf && t.k === 'int') return bitGet(c.loadFrom(bitUnitType(t), true)(addr), t, bf);
       return c.loadFrom(t, true)(addr);
     } catch {
       return undefined;
@@ -149,13 +157,13 @@ function valueView(
         } catch { /* unreadable */ }
       } else if (t.to.k === 'struct' && t.to.complete && x) {
         const st = t.to;
-        v.children = () => st.fields.map((f) => valueView(m, c, f.name, f.type, x + f.offset, undefined, evalIn));
+        v.children = () => st.fields.map((f) => valueView(m, c, f.name, f.type, x + f.offset, undefined, evalIn, f.bits));
       }
     }
   } else if (t.k === 'struct') {
     v.value = '{...}';
     const base = (value as number | undefined) ?? addr;
-    if (base !== undefined) v.children = () => t.fields.map((f) => valueView(m, c, f.name, f.type, base + f.offset, undefined, evalIn));
+    if (base !== undefined) v.children = () => t.fields.map((f) => valueView(m, c, f.name, f.type, base + f.offset, undefined, evalIn, f.bits));
   } else if (t.k === 'array') {
     const base = (value as number | undefined) ?? addr;
     const n = t.n ?? 0;
@@ -182,8 +190,11 @@ function valueView(
       } else if (r.t.k === 'int') {
         if (nv !== 0) throw new Error(`cannot assign an integer to '${type}'`);
       } else if (r.t.k !== 'ptr' && r.t.k !== 'array' && r.t.k !== 'func') throw new Error(`cannot assign '${typeName(r.t)}' to '${type}'`);
-      c.storeTo(t, true)(addr, nv);
-      return valueView(m, c, name, t, addr, undefined, evalIn);
+      if (bf && t.k === 'int') {
+        const ut = bitUnitType(t);
+        c.storeTo(ut, true)(addr, bitPut(c.loadFrom(ut, true)(addr), nv, t, bf));
+      } else c.storeTo(t, true)(addr, nv);
+      return valueView(m, c, name, t, addr, undefined, evalIn, bf);
     };
   }
   return v;

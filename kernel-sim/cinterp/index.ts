@@ -18,7 +18,7 @@ import type { DriverProgram } from '../kernel';
 import { createCParser } from './parser';
 import { Preprocessor } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
-import { Compiler, RT, YIELD, type CFrame, type CFunc, type TU, type Scope } from './compile';
+import { Compiler, RT, YIELD, stoppedInStatement, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 
@@ -37,10 +37,18 @@ registerFrameKind('c', {
     const pos = fn.pos;
     let pc = fr.pc;
     let used = 0;
+    let p = pos[pc];
+    if (fr.owed) {
+      // Resuming after a stop inside the current statement (see the catch below): its cycle
+      // is counted now, and when the stop was at its first instruction, its budget and stop
+      // checks, made before the stop, are not made again.
+      fr.owed = false;
+      used = 1;
+      p = undefined;
+    }
     RT.thread = t;
     try {
       for (;;) {
-        const p = pos[pc];
         if (p !== undefined) {
           if (used >= budget) {
             fr.pc = pc;
@@ -65,11 +73,12 @@ registerFrameKind('c', {
           fr.pc = pc;
           return used;
         }
+        p = pos[pc];
       }
     } catch (e) {
       fr.pc = pc;
       RT.dataStop = false;
-      if (e instanceof StopSignal && used > 0) return used;
+      if (e instanceof StopSignal) return stoppedInStatement(fr, used, e);
       throw e;
     }
   },
@@ -141,6 +150,7 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
     args: args.length <= 6 && !args.some((a) => typeof a === 'bigint') ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
     wait: -1,
     traced: false,
+    owed: false,
   };
   return fr;
 }

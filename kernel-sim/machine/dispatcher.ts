@@ -35,11 +35,34 @@ interface SwtchFrame extends Frame {
 /** One-element argument array reused for save/restore ops (native handlers never keep it). */
 const HOOK_ARG: number[] = [0];
 
-/** Calls one ctxop handler (save/restore/...): emits the hook event; C handlers get a frame. */
+/**
+ * Calls one ctxop handler (save/restore/...): emits the hook event; C handlers get a frame.
+ *
+ * Two stop points come before the handler does anything: the hook, then (for a C handler) the
+ * function, both checked before any effect (hook count, events, the callret frame). A stop at
+ * the function point leaves a mark on the caller's frame (the swtch, thread_exit or reaper
+ * frame, which calls this again for the same op when the thread runs on): the hook check, made
+ * before the stop, is not made again, so the first check after resuming is the one that
+ * stopped (the one `skipStopOnce` or the debugger's re-check skips). The mark is frame data, so
+ * snapshots keep it and a replay from an earlier checkpoint never sees it.
+ */
 export function callHook(m: Machine, t: KThread, op: 'save' | 'restore' | 'fork' | 'lwp_create' | 'exit' | 'free', ctx: number, fn: number, args: number[]): KResult {
   const s = m.sym.atAddr(fn);
   const name = s?.name ?? formatAddr(fn);
-  if (m.policy && m.checkStop({ kind: 'hook', op, handler: name, ctx, thread: t, cpu: t.cpu })) throw new StopSignal();
+  const caller = t.stack[t.stack.length - 1]!;
+  let resumed = false;
+  if (caller.hookStop !== undefined) {
+    resumed = caller.hookStop === `${op} ${ctx} ${fn}`;
+    delete caller.hookStop;
+  }
+  const c = s !== undefined && s.kind !== 'native';
+  if (m.policy) {
+    if (!resumed && m.checkStop({ kind: 'hook', op, handler: name, ctx, thread: t, cpu: t.cpu })) throw new StopSignal();
+    if (c && m.checkStop({ kind: 'function', name, thread: t, cpu: t.cpu })) {
+      caller.hookStop = `${op} ${ctx} ${fn}`;
+      throw new StopSignal();
+    }
+  }
   m.stats.hooks++;
   if (m.sink) {
     m.probe(t, 'ctxop:hook', `${op} ${name}`, { op, ctx, handler: name, arg: args[0] });
@@ -53,9 +76,16 @@ export function callHook(m: Machine, t: KThread, op: 'save' | 'restore' | 'fork'
     }
     return r;
   }
-  // C handler (or a wild pointer, which callFunction turns into a BAD TRAP): return via callret.
-  // (The args array may be the caller's scratch: give the callee its own copy.)
+  // C handler: return via callret. (The args array may be the caller's scratch: give the callee
+  // its own copy.) Its function point was checked above, so the frame is pushed here rather
+  // than through m.callFunction, which would check it again. A wild pointer goes through
+  // callFunction, which turns it into a BAD TRAP.
   t.stack.push({ kind: 'callret', pc: 0, fn: name });
+  if (c) {
+    if (!m.hooks.callC) throw new Error('no C interpreter loaded');
+    t.stack.push(m.hooks.callC(m, t, s, args.slice()));
+    return PUSHED;
+  }
   const r = m.callFunction(t, fn, args.slice());
   if (r !== PUSHED) {
     t.stack.pop();

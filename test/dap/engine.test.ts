@@ -34,10 +34,12 @@ describe('engine determinism', () => {
       assert.equal(a.continueSync().kind, 'end');
       const b = await engine(file);
       b.bps.setFilters([{ id: 'swtch' }, { id: 'ctxop' }]);
-      // Natives called from the built-in workloads, and from C where the call is not the first
-      // instruction of its statement (see the report: a stop at a call that starts a C statement
-      // makes the interpreter count that statement's cycle twice when it resumes).
-      const fns = b.m.program ? ['ctxop_attach', 'ctxop_detach'] : ['kmem_zalloc', 'kmem_free', 'ctxop_attach', 'ctxop_detach', 'kpreempt_enable'];
+      // Natives called from the built-in workloads, and from C: calls that begin their statement
+      // (kmem_zalloc, kmem_free), calls later in one (ctxop_attach), the C ctxop handlers the
+      // kernel calls (drv_save, drv_restore: the function point inside callHook), and C to C.
+      const fns = b.m.program
+        ? ['kmem_zalloc', 'kmem_free', 'ctxop_allocate', 'ctxop_attach', 'ctxop_detach', 'kpreempt_enable', 'drv_save', 'drv_restore', 'drv_work']
+        : ['kmem_zalloc', 'kmem_free', 'ctxop_attach', 'ctxop_detach', 'kpreempt_enable'];
       b.bps.setFunctions(b.m, fns.map((name) => ({ name })));
       if (b.m.program) {
         const src = Breakpoints.normPath(fixture('drv.c'));
@@ -53,6 +55,63 @@ describe('engine determinism', () => {
       assert.equal(digest(b.m), digest(a.m));
     });
   }
+
+  it('reverse continue over stops at calls that begin a C statement and at C ctxop handlers reaches every forward stop', async () => {
+    const e = await engine('drv.ksim.json');
+    e.bps.setFunctions(e.m, ['kmem_zalloc', 'drv_save', 'drv_restore', 'ctxop_detach', 'kmem_free'].map((name) => ({ name })));
+    const seen: string[] = [];
+    const at = () => `${posText(e.cur.pos)} ${e.cur.point?.name ?? ''} ${digest(e.m)}`;
+    for (;;) {
+      const o = e.continueSync();
+      if (o.kind !== 'stopped') {
+        assert.equal(o.kind, 'end');
+        break;
+      }
+      seen.push(at());
+    }
+    assert.ok(seen.filter((s) => s.includes(' kmem_zalloc ')).length === 2, seen.join('\n'));
+    // drv_save / drv_restore stop at their first statement (through their 'function' point).
+    assert.ok(seen.length > 12, seen.join('\n'));
+    // The state at the end is that of a run that never stopped.
+    const plain = await engine('drv.ksim.json');
+    assert.equal(plain.continueSync().kind, 'end');
+    assert.equal(digest(e.m), digest(plain.m));
+    for (let i = seen.length - 1; i >= 0; i--) {
+      const o = e.reverseSync('continue', e.cur.thread);
+      assert.equal(o.kind, 'stopped');
+      assert.equal(at(), seen[i], `back to #${i}`);
+    }
+    // And forward again from the first stop, through the others, to the same end.
+    for (let i = 1; i < seen.length; i++) {
+      assert.equal(e.continueSync().kind, 'stopped');
+      assert.equal(at(), seen[i], `forward again to #${i}`);
+    }
+    assert.equal(e.continueSync().kind, 'end');
+    assert.equal(digest(e.m), digest(plain.m));
+  });
+
+  it('stepping back from a later stop over a stop at kmem_zalloc (a call that begins its statement)', async () => {
+    const e = await engine('drv.ksim.json');
+    const t = e.m.threadByName('w0')!;
+    e.bps.setFunctions(e.m, [{ name: 'kmem_zalloc' }]);
+    assert.equal(e.continueSync().kind, 'stopped');
+    assert.equal(e.cur.point?.name, 'kmem_zalloc');
+    const stop = `${posText(e.cur.pos)} ${digest(e.m)}`;
+    const nexts: string[] = [stop];
+    for (let i = 0; i < 6; i++) {
+      assert.equal(e.stepSync('next', t.addr).kind, 'stopped');
+      nexts.push(`${posText(e.cur.pos)} ${digest(e.m)}`);
+    }
+    for (let i = nexts.length - 2; i >= 0; i--) {
+      assert.equal(e.reverseSync('step', t.addr).kind, 'stopped');
+      assert.equal(`${posText(e.cur.pos)} ${digest(e.m)}`, nexts[i], `back to #${i}`);
+    }
+    e.bps.setFunctions(e.m, []);
+    assert.equal(e.continueSync().kind, 'end');
+    const plain = await engine('drv.ksim.json');
+    assert.equal(plain.continueSync().kind, 'end');
+    assert.equal(digest(e.m), digest(plain.m));
+  });
 
   it('every position a forward step reached is reached again by stepping back', async () => {
     const e = await engine('drv.ksim.json');
