@@ -115,14 +115,16 @@ export function condition(expr: SyntaxNode | null): { key: string; positive: boo
   if (e.type === 'number_literal') return { key: '', positive: positive === (Number(e.text.replace(/[uUlL]+$/, '')) !== 0), ids: [], constant: true };
   if (e.type === 'true' || e.text === 'B_TRUE') return { key: '', positive, ids: [], constant: true };
   if (e.type === 'false' || e.text === 'B_FALSE') return { key: '', positive: !positive, ids: [], constant: true };
-  // A condition with a call or a side effect is not a stable fact.
+  // A condition with a call or a side effect is not a stable fact. (One walk: the identifiers too.)
   let unstable = false;
+  const ids = new Set<string>();
   walk(e, (n) => {
     if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression') unstable = true;
+    else if (n.type === 'identifier') ids.add(n.text);
     return !unstable;
   });
   if (unstable) return null;
-  return { key: e.text.replace(/\s+/g, ''), positive, ids: [...identifiersIn(e)] };
+  return { key: e.text.replace(/\s+/g, ''), positive, ids: [...ids] };
 }
 
 export interface WalkOptions {
@@ -135,6 +137,17 @@ interface Frame<F> {
   kind: 'loop' | 'switch';
   node: SyntaxNode;
 }
+
+/**
+ * Text that may hold an effect node: a call (a name, `]` or `)` before `(`), `++`/`--`, an assignment
+ * (`=` that is not part of `==`, `!=`, `<=`, `>=`; or `<<=`/`>>=`), or a comment (which could sit
+ * between a callee and its `(`). Text without any of these has no effect node: expr() skips it.
+ * Sound only on a tree without errors (error recovery inserts tokens that are not in the text).
+ */
+const EFFECT_TEXT = /[\w\])]\s*\(|\+\+|--|(?:^|[^=!<>])=(?!=)|<<=|>>=|\/[*/]/;
+
+/** Ends a memoized effect list at a noreturn call. */
+const NORETURN_MARK = { type: 'noreturn' } as unknown as SyntaxNode;
 
 /** How often a backward goto may send new states back to its label (a loop made of labels). */
 const MAX_BACK_ROUNDS = 6;
@@ -149,6 +162,18 @@ export class FlowWalker<F> {
   private labelKeys = new Map<string, Set<string>>();
   private labels = new Map<string, SyntaxNode>();
   private readonly deadline: Deadline;
+  /** Skip expressions whose text cannot hold an effect (set by run() for a function parsed without errors). */
+  private prefilter = false;
+  private effectsOf = new Map<number, SyntaxNode[]>();
+  private conditions = new Map<number, ReturnType<typeof condition>>();
+
+  /** condition() of a node, once per walk. */
+  private cond(n: SyntaxNode | null): ReturnType<typeof condition> {
+    if (!n) return condition(n);
+    let c = this.conditions.get(n.id);
+    if (c === undefined) { c = condition(n); this.conditions.set(n.id, c); }
+    return c;
+  }
 
   constructor(private readonly d: FlowDomain<F>, opts: WalkOptions = {}) {
     this.deadline = opts.deadline ?? Deadline.none();
@@ -158,12 +183,14 @@ export class FlowWalker<F> {
   run(fn: SyntaxNode, entry: PathState<F>[]): void {
     const body = fn.childForFieldName('body');
     if (!body) return;
+    this.prefilter = !fn.hasError;
+    // (a labeled statement's text holds its ':', and so does every node around it; on a tree without errors)
     walk(body, (n) => {
       if (n.type === 'labeled_statement') {
         const l = n.childForFieldName('label')?.text ?? '';
         if (!this.labels.has(l)) this.labels.set(l, n);
       }
-      return n.type !== 'comment';
+      return n.type !== 'comment' && (!this.prefilter || n.text.includes(':'));
     });
     const out = this.block(body, entry);
     for (const s of out) this.d.exit?.(s, body, 'end');
@@ -324,7 +351,7 @@ export class FlowWalker<F> {
     walk(n, (x) => {
       if (found) return false;
       if (x.type === 'labeled_statement' && this.pending.has(x.childForFieldName('label')?.text ?? '')) found = true;
-      return !found;
+      return !found && (!this.prefilter || x.text.includes(':'));
     });
     return found;
   }
@@ -338,16 +365,25 @@ export class FlowWalker<F> {
   /** Evaluates the effects inside an expression or declaration, in evaluation order (operands first). */
   expr(n: SyntaxNode | null, states: PathState<F>[]): PathState<F>[] {
     if (!n || states.length === 0) return states;
-    const effects: SyntaxNode[] = [];
-    const visit = (x: SyntaxNode) => {
-      if (x.type === 'compound_statement' || x.type === 'comment') return;
-      for (const c of x.namedChildren) if (c) visit(c);
-      if (x.type === 'call_expression' || x.type === 'update_expression' || x.type === 'assignment_expression' || x.type === 'init_declarator') effects.push(x);
-    };
-    visit(n);
+    // the effect nodes of an expression, found once per walk (loops and backward gotos run it again)
+    let effects = this.effectsOf.get(n.id);
+    if (!effects) {
+      const pf = this.prefilter;
+      const found: SyntaxNode[] = [];
+      const visit = (x: SyntaxNode) => {
+        if (x.type === 'compound_statement' || x.type === 'comment') return;
+        for (const c of x.namedChildren) if (c && (!pf || EFFECT_TEXT.test(c.text))) visit(c);
+        if (x.type === 'call_expression' || x.type === 'update_expression' || x.type === 'assignment_expression' || x.type === 'init_declarator') found.push(x);
+      };
+      if (!pf || EFFECT_TEXT.test(n.text)) visit(n);
+      // a noreturn call ends the list (what follows it never runs)
+      const stop = found.findIndex((e) => e.type === 'call_expression' && isNoreturnCall(e));
+      effects = stop >= 0 ? [...found.slice(0, stop), NORETURN_MARK] : found;
+      this.effectsOf.set(n.id, effects);
+    }
     let cur = states;
     for (const e of effects) {
-      if (e.type === 'call_expression' && isNoreturnCall(e)) return [];
+      if (e === NORETURN_MARK) return [];
       const next: PathState<F>[] = [];
       for (const s of cur) next.push(this.d.effect(e, invalidate(e, s)));
       cur = next;
@@ -365,7 +401,7 @@ export class FlowWalker<F> {
     const cons = n.childForFieldName('consequence');
     const alt = n.childForFieldName('alternative');
     const after = this.expr(condNode, states);
-    const c = condition(condNode);
+    const c = this.cond(condNode);
     const out: PathState<F>[] = [];
     const condText = (condNode?.text ?? '').replace(/\s+/g, ' ');
     for (const s of after) {
@@ -418,7 +454,7 @@ export class FlowWalker<F> {
       const init = n.childForFieldName('initializer');
       entry = this.expr(init, entry);
     }
-    const c = condition(condNode);
+    const c = this.cond(condNode);
     const infinite = (n.type === 'for_statement' && !condNode) || (c?.constant === true && c.positive);
     const never = c?.constant === true && !c.positive;
     const frame: Frame<F> = { breaks: [], continues: [], kind: 'loop', node: n };

@@ -183,10 +183,10 @@ export class FileModel {
    * Runs one rule's check of one top-level function, through the cache when one is attached:
    * `dep` must describe everything outside the function's text that the check reads.
    */
-  perFunction(ruleId: string, fn: SyntaxNode, dep: string, compute: (report: (f: Finding) => void) => boolean | void, report: (f: Finding) => void): void {
+  perFunction(ruleId: string, fn: SyntaxNode, dep: string | (() => string), compute: (report: (f: Finding) => void) => boolean | void, report: (f: Finding) => void): void {
     if (!this.cache) { compute(report); return; }
     const p = fn.startPosition;
-    this.cache.run(this.textOf(fn), `${ruleId}\0${p.row}:${p.column}\0${dep}`, fn, compute, report);
+    this.cache.run(this.textOf(fn), `${ruleId}\0${p.row}:${p.column}\0${typeof dep === 'string' ? dep : dep()}`, fn, compute, report);
   }
 
   /** Prototypes (`static void f(void *);`) by name. */

@@ -4,6 +4,7 @@
  * (or an unused parameter), which -Werror builds reject: Minix 7e107473 (ctty_opcl's `op`).
  */
 import type { Rule } from './types';
+import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callName, functionDeclaratorOf, rangeOf, walk } from '../syntax';
 import { ASSERT_NAMES, locallyDefined } from './assert-side-effect';
@@ -13,14 +14,74 @@ const UNUSED_MARK = /\b(__unused|__maybe_unused|__attribute__\s*\(\(\s*(__)?unus
 
 interface Var { name: string; decl: SyntaxNode; param: boolean }
 
-function declared(fn: SyntaxNode): Var[] {
+/**
+ * Words in the arguments of the assert calls in a function's text: only a variable named by one of
+ * them can be reported. null when the text is too irregular to tell (a string, a character or a
+ * comment inside the arguments, or between a macro name and its parenthesis; unbalanced parentheses).
+ */
+function assertWords(text: string, names: ReadonlySet<string>): Set<string> | null {
+  const out = new Set<string>();
+  const re = /\b([A-Za-z_]\w*)(\s*)(\(|\/[*/])/g;
+  for (let r = re.exec(text); r; r = re.exec(text)) {
+    if (!names.has(r[1]!)) continue;
+    if (r[3] !== '(') return null;
+    let depth = 0;
+    let end = -1;
+    const open = r.index + r[1]!.length + r[2]!.length;
+    for (let k = open; k < text.length; k++) {
+      const ch = text.charCodeAt(k);
+      if (ch === 40) depth++;
+      else if (ch === 41) { if (--depth === 0) { end = k; break; } }
+      else if (ch === 34 || ch === 39 || (ch === 47 && (text.charCodeAt(k + 1) === 42 || text.charCodeAt(k + 1) === 47))) return null;
+    }
+    if (end < 0) return null;
+    const w = /[A-Za-z_]\w*/g;
+    const region = text.slice(r.index, end + 1);
+    for (let x = w.exec(region); x; x = w.exec(region)) out.add(x[0]);
+  }
+  return out;
+}
+
+/** A regex for any of the words, or null (no word, or one that is not plain \w+). */
+function wordsRe(words: Iterable<string>): RegExp | null {
+  const l = [...words];
+  if (!l.length || !l.every((w) => /^[A-Za-z_]\w*$/.test(w))) return null;
+  return new RegExp(`\\b(${l.join('|')})\\b`);
+}
+
+/**
+ * Is `w` certainly read outside the asserts of the body (so a variable of that name cannot be
+ * reported)? Looks only at its occurrences in the text, each mapped to its node; occurrences that
+ * could be a declaration, a plain write, a field name or inside an assert do not count.
+ */
+function usedOutsideAsserts(m: FileModel, body: SyntaxNode, w: string, names: ReadonlySet<string>): boolean {
+  if (!/^[A-Za-z_]\w*$/.test(w)) return false;
+  const re = new RegExp(`\\b${w}\\b`, 'g');
+  re.lastIndex = body.startIndex;
+  for (let r = re.exec(m.text); r && r.index + w.length <= body.endIndex; r = re.exec(m.text)) {
+    const n = m.root.namedDescendantForIndex(r.index, r.index + w.length);
+    if (!n || n.type !== 'identifier' || n.startIndex !== r.index || n.endIndex !== r.index + w.length) continue;
+    const p = n.parent;
+    if (!p || /declarator$|^declaration$|^parameter_declaration$/.test(p.type)) continue;
+    if (p.type === 'assignment_expression' && p.childForFieldName('left')?.id === n.id) continue;
+    if (p.type === 'field_expression' && p.childForFieldName('field')?.id === n.id) continue;
+    if (inAssert(n, names)) continue;
+    return true;
+  }
+  return false;
+}
+
+/** declared(), keeping only names in `only` (the walk skips subtrees whose text names none of them). */
+function declared(fn: SyntaxNode, only?: Set<string> | null): Var[] {
+  const keep = only ? wordsRe(only) : null;
+  if (only && !only.size) return [];
   const out: Var[] = [];
   const fd = functionDeclaratorOf(fn);
   const params = fd?.childForFieldName('parameters');
   const add = (d: SyntaxNode | null, param: boolean, holder: SyntaxNode) => {
     let cur = d;
     while (cur && cur.type !== 'identifier') cur = cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] ?? null : null);
-    if (cur && !UNUSED_MARK.test(holder.text)) out.push({ name: cur.text, decl: cur, param });
+    if (cur && (!only || only.has(cur.text)) && !UNUSED_MARK.test(holder.text)) out.push({ name: cur.text, decl: cur, param });
   };
   for (const p of params?.namedChildren ?? []) if (p && p.type === 'parameter_declaration') add(p.childForFieldName('declarator'), true, p);
   const body = fn.childForFieldName('body');
@@ -30,7 +91,7 @@ function declared(fn: SyntaxNode): Var[] {
       for (const d of n.childrenForFieldName('declarator')) if (d) add(d, false, n);
       return true;
     }
-    return n.type !== 'comment';
+    return n.type !== 'comment' && (!keep || keep.test(n.text));
   });
   return out;
 }
@@ -92,7 +153,7 @@ export const rule: Rule = {
       const before = m.text.slice(Math.max(0, fn.startIndex - 200), fn.startIndex);
       // outside the function, the verdict reads the macros the file defines, the comment before it and
       // the #if branches around it
-      m.perFunction(rule.id, fn, `${localKey}\0${before}\0${outerGuards(fn)}`, (report) => {
+      m.perFunction(rule.id, fn, () => `${localKey}\0${before}\0${outerGuards(fn)}`, (report) => {
       if (fn.hasError) return;
       const body = fn.childForFieldName('body');
       if (!body || !ASSERT_CALL.test(body.text)) return;
@@ -100,13 +161,20 @@ export const rule: Rule = {
       // a function made only of assertions is a debug check: its parameters exist for them
       const stmts = body.namedChildren.filter((c) => c && c.type !== 'comment') as SyntaxNode[];
       if (stmts.every((st) => st.type === 'expression_statement' && /^\s*(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/.test(st.text))) return;
-      const vars = declared(fn);
+      // only variables named inside an assert can be reported: look for those alone
+      const text = m.textOf(fn);
+      let words = assertWords(text, names);
+      if (words) words = new Set([...words].filter((w) => !usedOutsideAsserts(m, body, w, names)));
+      const vars = declared(fn, words);
       if (!vars.length) return;
+      const mayBeGuarded = text.includes('#') || outerGuards(fn) !== '';
       const byName = new Map<string, { v: Var; asserted: number; other: number }>();
-      for (const v of vars) if (!(v.param && argsUsed) && !guarded(v.decl)) byName.set(v.name, { v, asserted: 0, other: 0 });
+      for (const v of vars) if (!(v.param && argsUsed) && !(mayBeGuarded && guarded(v.decl))) byName.set(v.name, { v, asserted: 0, other: 0 });
+      if (!byName.size) return;
+      const wanted = wordsRe(byName.keys());
       walk(body, (n) => {
         if (n.type === 'comment' || n.type === 'string_literal') return false;
-        if (n.type !== 'identifier') return true;
+        if (n.type !== 'identifier') return !wanted || wanted.test(n.text);
         const e = byName.get(n.text);
         if (!e || n.id === e.v.decl.id) return true;
         const p = n.parent;

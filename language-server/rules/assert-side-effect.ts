@@ -122,7 +122,7 @@ export const rule: Rule = {
     const localKey = [...local].sort().join(',');
     for (const [fn, hits] of inFn) {
       // a verdict that looked into a same-file function is not kept (it depends on that function)
-      m.perFunction(rule.id, fn, `${localKey}\0${m.fnNamesKey}`, (rep) => check(hits, rep), report);
+      m.perFunction(rule.id, fn, () => `${localKey}\0${m.fnNamesKey}`, (rep) => check(hits, rep), report);
     }
     check(outside, report);
     macroBodies(m, local, report);

@@ -15,7 +15,7 @@ export const rule: Rule = {
     for (const fn of m.functions) {
       const text = m.textOf(fn);
       if (!LOCK_TRIGGER.test(text)) continue;
-      m.perFunction(rule.id, fn, m.calleesKey(text), (report) => {
+      m.perFunction(rule.id, fn, () => m.calleesKey(text), (report) => {
       if (fn.hasError) return;
       const r = lockResult(m, fn);
       const voidFn = /^\s*(static\s+)?(inline\s+)?void\b/.test(text) && !/^\s*(static\s+)?(inline\s+)?void\s*\*/.test(text);
