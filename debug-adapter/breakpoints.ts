@@ -9,7 +9,7 @@ import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
 import { formatAddr } from '../kernel-sim/machine/memory';
 import { CTXOP } from '../kernel-sim/machine/layout';
 
-export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak'] as const;
+export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld'] as const;
 export type FilterId = (typeof FILTER_IDS)[number];
 
 /** Names each filter's condition may use. */
@@ -21,6 +21,8 @@ export const FILTER_NAMES: Record<FilterId, readonly string[]> = {
   'sleep-preempt-disabled': ['thread', 'cpu', 'message', 'preempt'],
   deadlock: ['thread', 'cpu', 'message'],
   leak: ['count', 'bytes'],
+  'lock-order': ['thread', 'cpu', 'message'],
+  'unlock-unheld': ['thread', 'cpu', 'message'],
 };
 export const FN_COND_NAMES = ['thread', 'cpu', 'op', 'handler', 'from', 'to', 'name'] as const;
 
@@ -338,14 +340,17 @@ export class Breakpoints {
 
   private atHazard(p: StopPoint): Decision | null {
     const name = p.name as FilterId;
-    if (name !== 'sleep-preempt-disabled' && name !== 'deadlock') return null;
+    const descriptions: Partial<Record<FilterId, string>> = {
+      'sleep-preempt-disabled': 'Paused: sleeping with preemption disabled',
+      deadlock: 'Paused on deadlock',
+      'lock-order': 'Paused: two locks taken in opposite orders (a potential deadlock)',
+      'unlock-unheld': 'Paused: unlock of a lock this thread does not hold',
+    };
+    const description = descriptions[name];
+    if (!description) return null;
     const env: CondEnv = { thread: p.thread.name, cpu: p.cpu, message: p.message ?? '' };
     if (!this.filter(name, env)) return null;
-    return {
-      reason: 'exception', filter: name,
-      description: name === 'deadlock' ? 'Paused on deadlock' : 'Paused: sleeping with preemption disabled',
-      text: p.message, message: p.message,
-    };
+    return { reason: 'exception', filter: name, description, text: p.message, message: p.message };
   }
 }
 

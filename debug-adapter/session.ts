@@ -58,6 +58,8 @@ const FILTER_LABELS: Record<FilterId, { label: string; description: string; defa
   'sleep-preempt-disabled': { label: 'sleep-preempt-disabled', description: 'A sleeping operation with preemption disabled (the illumos#13915 hazard)', default: true, cond: 'e.g. thread == "vcpu0"' },
   deadlock: { label: 'deadlock', description: 'A lock cycle, or every thread blocked', default: true, cond: 'e.g. thread == "vcpu0"' },
   leak: { label: 'leak', description: 'Leaked kmem buffers when the scenario ends (::findleaks)', cond: 'e.g. count > 1' },
+  'lock-order': { label: 'lock-order', description: 'Two locks taken in opposite orders by different threads: a deadlock waiting to happen', cond: 'e.g. message =~ "lock_a"' },
+  'unlock-unheld': { label: 'unlock-unheld', description: 'A mutex released by a thread that does not hold it', cond: 'e.g. thread == "vcpu0"' },
 };
 
 type VarRef =

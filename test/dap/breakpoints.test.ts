@@ -130,6 +130,19 @@ describe('exception filters', () => {
     const info = await dc.exceptionInfoRequest({ threadId: st.body.threadId! });
     assert.equal(info.body.exceptionId, 'deadlock');
   });
+
+  it('lock-order: the first opposite-order acquisition stops before anything hangs', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('deadlock.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['lock-order'] }));
+    const st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'exception');
+    assert.match(st.body.description!, /opposite orders/);
+    assert.match(st.body.text!, /lock_a/);
+    assert.match(st.body.text!, /lock_b/);
+    const info = await dc.exceptionInfoRequest({ threadId: st.body.threadId! });
+    assert.equal(info.body.exceptionId, 'lock-order');
+  });
 });
 
 describe('function breakpoints', () => {
