@@ -1,10 +1,10 @@
 /**
  * Per-function analysis cache for a document kept open across edits (LintDocument). A rule's
- * findings for one top-level function are stored under a key made of the rule id, the function's
- * start position (messages quote absolute line numbers), its text, and a dependency string the rule
+ * findings for one top-level function are stored under a key made of the rule id, its text, and a
+ * dependency string the rule
  * gives for everything outside the function that its verdict reads (callee texts, the set of
  * same-file function names, file-level macros, ...). The next lint after an edit re-runs only the
- * functions whose key changed. Entries not used by a lint are dropped at its end, so the cache
+ * functions whose key changed, and those with findings that moved (messages quote absolute lines). Entries not used by a lint are dropped at its end, so the cache
  * holds about one entry per function and rule.
  *
  * Findings are kept without their syntax node (nodes belong to one tree): suppression checks use
@@ -82,9 +82,13 @@ export class AnalysisCache {
   run(text: string, key: string, fn: SyntaxNode, compute: (report: Report) => boolean | void, report: (f: Finding & { span?: Span; fn?: SyntaxNode }) => void): void {
     const e = this.perText(text);
     const r = e.runs.get(key);
-    let findings: Stored[];
     const base = fn.startIndex;
-    if (r) { r.gen = this.gen; this.hits++; findings = r.v as Stored[]; }
+    const at = fn.startPosition;
+    const prev = r?.v as { findings: Stored[]; row: number; column: number } | undefined;
+    let findings: Stored[];
+    // A verdict does not depend on where the function sits, only its messages and ranges do: no
+    // findings are reused anywhere; findings only at the same start (else they are recomputed).
+    if (r && prev && (prev.findings.length === 0 || (prev.row === at.row && prev.column === at.column))) { r.gen = this.gen; this.hits++; findings = prev.findings; }
     else {
       this.misses++;
       findings = [];
@@ -92,7 +96,7 @@ export class AnalysisCache {
         const { node, ...rest } = f;
         findings.push({ f: rest, span: node ? [node.startIndex - base, node.endIndex - base] : null });
       });
-      if (keep !== false) e.runs.set(key, { v: findings, gen: this.gen });
+      if (keep !== false) e.runs.set(key, { v: { findings, row: at.row, column: at.column }, gen: this.gen });
     }
     for (const s of findings) report({ ...s.f, span: s.span ? { startIndex: base + s.span[0], endIndex: base + s.span[1] } : undefined, fn: s.span ? fn : undefined });
   }

@@ -185,8 +185,7 @@ export class FileModel {
    */
   perFunction(ruleId: string, fn: SyntaxNode, dep: string | (() => string), compute: (report: (f: Finding) => void) => boolean | void, report: (f: Finding) => void): void {
     if (!this.cache) { compute(report); return; }
-    const p = fn.startPosition;
-    this.cache.run(this.textOf(fn), `${ruleId}\0${p.row}:${p.column}\0${typeof dep === 'string' ? dep : dep()}`, fn, compute, report);
+    this.cache.run(this.textOf(fn), `${ruleId}\0${typeof dep === 'string' ? dep : dep()}`, fn, compute, report);
   }
 
   /** Prototypes (`static void f(void *);`) by name. */

@@ -185,8 +185,14 @@ export class PreemptAnalysis {
       }
       return out;
     };
-    const p = s.fn.startPosition;
-    const stored = m.cache ? m.cache.value(m.textOf(s.fn), `preempt\0${p.row}:${p.column}`, walkIt) : walkIt();
+    // kept by text alone: the lines in it move with the function
+    const row = s.fn.startPosition.row;
+    const kept = m.cache ? m.cache.value(m.textOf(s.fn), 'preempt', () => ({ row, sites: walkIt() })) : { row, sites: walkIt() };
+    const d = row - kept.row;
+    const stored = d === 0 ? kept.sites : kept.sites.map((st) => ({
+      ...st, line: st.line + d,
+      states: st.states.map((x) => ({ ...x, trail: x.trail.map((step) => ({ ...step, line: step.line + d })) })),
+    }));
     const base = s.fn.startIndex;
     for (const st of stored) {
       const node = fresh.get(st.s);
