@@ -14,7 +14,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { createKernel } from '../kernel-sim/kernel';
-import { loadScenarioFile, scenarioFromObject, ScenarioError, type Scenario } from '../kernel-sim/scenario';
+import { loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, type Scenario } from '../kernel-sim/scenario';
 import { loadDriver } from '../kernel-sim/cinterp/index';
 import { createMdb, DCMD_NAMES } from '../kernel-sim/mdb/index';
 import type { Machine, PanicInfo } from '../kernel-sim/machine/machine';
@@ -48,7 +48,6 @@ export interface KctxLaunchArgs extends DebugProtocol.LaunchRequestArguments {
   [key: string]: unknown;
 }
 
-const SCENARIO_KEYS = ['kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice', 'memoryPressure', 'kernelDebug', 'description'];
 
 const FILTER_LABELS: Record<FilterId, { label: string; description: string; default?: boolean; cond: string }> = {
   swtch: { label: 'swtch', description: 'Every context switch (before resume() runs)', cond: 'e.g. to == "vcpu1" (names: from, to, cpu, why)' },

@@ -54,7 +54,8 @@ export class ScenarioError extends Error {
   }
 }
 
-const KNOWN_KEYS = new Set([
+/** Every top-level scenario key (an inline launch configuration passes exactly these through). */
+export const SCENARIO_KEYS: ReadonlySet<string> = new Set([
   'kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice',
   'memoryPressure', 'kernelDebug', 'description', '$schema',
   // freebsd-14 only:
@@ -116,7 +117,7 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string): 
   const at = (path: (string | number)[]) => findNodeAtLocation(root, path);
   for (const p of root.children ?? []) {
     const key = p.children?.[0]?.value as string;
-    if (!KNOWN_KEYS.has(key)) fail(p, `unknown key "${key}" (known: ${[...KNOWN_KEYS].filter((k) => k !== '$schema').join(', ')})`);
+    if (!SCENARIO_KEYS.has(key)) fail(p, `unknown key "${key}" (known: ${[...SCENARIO_KEYS].filter((k) => k !== '$schema').join(', ')})`);
   }
   const str = (path: (string | number)[], name: string, required: boolean): string | undefined => {
     const n = at(path);
