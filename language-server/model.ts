@@ -162,13 +162,13 @@ export class FileModel {
   }
 
   /**
-   * Hashes of the same-file functions named (as a word followed by '(') in text: what a verdict that
+   * Hashes of the same-file functions named (as a word followed by '(' or a comment) in text: what a verdict that
    * reads callee bodies depends on. Includes the list of function names.
    */
   calleesKey(text: string): string {
     const parts: string[] = [this.fnNamesKey];
     const seen = new Set<string>();
-    const re = /\b([A-Za-z_]\w*)\s*\(/g;
+    const re = /\b([A-Za-z_]\w*)\s*(?:\(|\/[*/])/g; // a call, or a name with a comment before its '('
     for (let r = re.exec(text); r; r = re.exec(text)) {
       const n = r[1]!;
       if (seen.has(n)) continue;

@@ -58,3 +58,45 @@ for (const f of loadFixtures()) {
     }
   });
 }
+
+/** Edits of one function that change another function's verdict: the dependent must be re-run. */
+const DEPENDENTS: { name: string; text: string; edits: { from: string; to: string }[] }[] = [
+  {
+    name: 'a callee that stops releasing the lock (unlock-not-held in the caller)',
+    text: 'static void\ndrv_rele(struct drv *sc)\n{\n\tmutex_exit(&sc->sc_lock);\n}\n\nstatic void\ndrv_op(struct drv *sc)\n{\n\tmutex_enter(&sc->sc_lock);\n\tdrv_rele(sc);\n\tmutex_exit(&sc->sc_lock);\n}\n',
+    edits: [{ from: '\tmutex_exit(&sc->sc_lock);\n}\n\nstatic void\ndrv_op', to: '\tsc->sc_n++;\n}\n\nstatic void\ndrv_op' }, { from: '\tsc->sc_n++;\n}', to: '\tmutex_exit(&sc->sc_lock);\n}' }],
+  },
+  {
+    name: 'a callee that becomes impure (assert-side-effect in the caller)',
+    text: 'static int\ndrv_ok(struct drv *sc)\n{\n\treturn (sc->sc_n > 0);\n}\n\nstatic void\ndrv_op(struct drv *sc)\n{\n\tASSERT(drv_ok(sc));\n\tsc->sc_m = 1;\n}\n',
+    edits: [{ from: '\treturn (sc->sc_n > 0);', to: '\tdrv_count++;\n\treturn (sc->sc_n > 0);' }, { from: '\tdrv_count++;\n', to: '' }],
+  },
+  {
+    name: 'a callee that starts to sleep (sleeping-alloc-preempt-disabled in the caller)',
+    text: 'static void\ndrv_get(struct drv *sc)\n{\n\tsc->sc_buf = NULL;\n}\n\nstatic void\ndrv_op(struct drv *sc)\n{\n\tkpreempt_disable();\n\tdrv_get(sc);\n\tkpreempt_enable();\n}\n',
+    edits: [{ from: '\tsc->sc_buf = NULL;', to: '\tsc->sc_buf = kmem_alloc(64, KM_SLEEP);' }, { from: 'kmem_alloc(64, KM_SLEEP)', to: 'NULL' }],
+  },
+];
+
+for (const c of DEPENDENTS) {
+  test(`incremental lint re-runs dependents: ${c.name}`, async () => {
+    const doc = await LintDocument.create(c.text);
+    try {
+      const counts: number[] = [doc.lint('dep.c').length];
+      assert.deepEqual(doc.lint('dep.c'), await lintText(doc.text, 'dep.c'));
+      for (const e of c.edits) {
+        const at = doc.text.indexOf(e.from);
+        assert.ok(at >= 0, e.from);
+        const pos = (off: number) => { const before = doc.text.slice(0, off).split('\n'); return { line: before.length - 1, character: before[before.length - 1]!.length }; };
+        doc.applyChanges([{ range: { start: pos(at), end: pos(at + e.from.length) }, text: e.to }]);
+        const inc = doc.lint('dep.c');
+        assert.deepEqual(inc, await lintText(doc.text, 'dep.c'));
+        counts.push(inc.length);
+      }
+      assert.notEqual(counts[0], counts[1], `the edit changes the caller's findings (${counts.join(', ')})`);
+      assert.equal(counts[0], counts[2]);
+    } finally {
+      doc.dispose();
+    }
+  });
+}
