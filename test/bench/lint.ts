@@ -262,7 +262,7 @@ export async function benchLint(): Promise<Row[]> {
         for (const d of chosen) {
           const left = BUDGET_S * 1000 - (performance.now() - t1);
           if (left <= 0) { timedOut = true; break; }
-          const s = sh('spatch', ['--sp-file', cocci, '--dir', d, '--very-quiet', '--no-includes', '--include-headers', '-j', String(cores)], left);
+          const s = sh('spatch', ['--sp-file', cocci, '--dir', d, '--very-quiet', '--no-includes', '--include-headers', '-j', String(cores)], left, { cwd: WORK });
           if (s.error || s.status === null) { timedOut = true; break; }
           found.push(...s.stdout.split('\n').filter((l) => l.includes('sleeping allocation')));
           done++;
