@@ -174,9 +174,18 @@ export async function runModeB(h) {
     });
 
     await step('a function breakpoint on swtch stops at a context switch (callstack.png)', async () => {
-      await palette('Debug: New Function Breakpoint', 'Function Breakpoint');
+      // Room for the new breakpoint's input row below the nine exception filters.
+      await sections(['Breakpoints']);
       const input = page.locator('.pane-body .monaco-inputbox input').first();
-      await input.waitFor({ timeout: left(5000) });
+      for (let attempt = 0; ; attempt++) {
+        await palette('Debug: New Function Breakpoint', 'Function Breakpoint');
+        try {
+          await input.waitFor({ timeout: left(8000) });
+          break;
+        } catch (e) {
+          if (attempt >= 1) throw e;
+        }
+      }
       await input.fill('swtch');
       await key('Enter');
       await page.waitForTimeout(500);
