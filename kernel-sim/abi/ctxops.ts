@@ -5,7 +5,7 @@
  * a driver that calls another era's function fails to load (an unresolved symbol).
  */
 import { KernelPanic, PUSHED, type Machine, type KResult } from '../machine/machine';
-import { KThread, T } from '../machine/thread';
+import type { KThread } from '../machine/thread';
 import { CTXOP, CTXOP_TEMPLATE, TS_STOPPED } from '../machine/layout';
 import { formatAddr, wildPointer } from '../machine/memory';
 import { defineKcall, startKcall, park } from './kcall';
@@ -313,4 +313,3 @@ export function kernelAttach(m: Machine, t: KThread, target: KThread, h: CtxHand
   return ctx;
 }
 
-export { T };

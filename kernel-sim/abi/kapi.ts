@@ -6,9 +6,8 @@
  */
 import { KernelPanic, PUSHED, registerFrameKind, type Machine, type KResult, type StackEntry } from '../machine/machine';
 import { KThread, T } from '../machine/thread';
-import { CTXOP, TS_SLEEP, TS_ONPROC } from '../machine/layout';
+import { CTXOP } from '../machine/layout';
 import { formatAddr } from '../machine/memory';
-import { KM_NOSLEEP } from '../machine/kmem';
 import { defineKcall, startKcall, park } from './kcall';
 import { ringNewestFirst } from './ring';
 import { callHook } from '../machine/dispatcher';
@@ -242,9 +241,11 @@ registerFrameKind('cv_wait', {
       m.block(t, { kind: 'cv', addr: cv }, cv, 'cv_wait');
       return 1;
     }
-    const r = mutexEnter(m, t, mp);
-    f.pc = 2;
-    if (r === PUSHED) return 1;
+    if (f.pc === 1) {
+      // Woken: take the mutex back (a mutex_wait frame when someone else holds it).
+      f.pc = 2;
+      if (mutexEnter(m, t, mp) === PUSHED) return 1;
+    }
     m.ret(t, 0);
     return 1;
   },
@@ -252,7 +253,7 @@ registerFrameKind('cv_wait', {
     return [k('cv_wait', 0x70, i, [f.cv as number, f.mp as number])];
   },
 });
-// After cv_wait re-acquires via a pushed mutex_wait frame, pc 2 just returns.
+/** The entry of a thread created on a native function: returns at once. */
 defineKcall('noop', () => 0);
 
 function k(name: string, offset: number, frameIndex: number, args: number[] = []): StackEntry {
@@ -344,13 +345,13 @@ export const KAPI: KapiEntry[] = [
   { name: 'kpreempt', proto: 'void kpreempt(int);', impl: (m, t) => m.kpreempt(t, true) },
   {
     name: 'kmem_alloc', proto: 'void *kmem_alloc(size_t, int);',
-    impl: (m, t, a) => m.kmemAllocMaySleep(t, a[0]!, a[1]!, false, callerName(m, t, 'kmem_alloc')),
+    impl: (m, t, a) => m.kmemAllocMaySleep(t, a[0]!, a[1]!, false, 'kmem_alloc'),
   },
   {
     name: 'kmem_zalloc', proto: 'void *kmem_zalloc(size_t, int);',
-    impl: (m, t, a) => m.kmemAllocMaySleep(t, a[0]!, a[1]!, true, callerName(m, t, 'kmem_zalloc')),
+    impl: (m, t, a) => m.kmemAllocMaySleep(t, a[0]!, a[1]!, true, 'kmem_zalloc'),
   },
-  { name: 'kmem_free', proto: 'void kmem_free(void *, size_t);', impl: (m, t, a) => { m.kmemFree(t, a[0]!, a[1]!, callerName(m, t, 'kmem_free')); return 0; } },
+  { name: 'kmem_free', proto: 'void kmem_free(void *, size_t);', impl: (m, t, a) => { m.kmemFree(t, a[0]!, a[1]!, 'kmem_free'); return 0; } },
   { name: 'mutex_init', proto: 'void mutex_init(kmutex_t *, char *, kmutex_type_t, void *);', impl: (m, _t, a) => { m.mem.writePtr(a[0]!, 0); return 0; } },
   { name: 'mutex_destroy', proto: 'void mutex_destroy(kmutex_t *);', impl: (m, t, a) => {
     const o = mutexOwner(m, a[0]!);
@@ -417,13 +418,6 @@ export const KAPI: KapiEntry[] = [
 
 function toHex(v: number): string {
   return (v < 0 ? BigInt.asUintN(64, BigInt(v)) : BigInt(Math.floor(v))).toString(16);
-}
-
-/** The driver function calling into the kernel (for bufctl audit and trace detail). */
-function callerName(m: Machine, t: KThread, fallback: string): string {
-  void m;
-  void t;
-  return fallback;
 }
 
 /**
@@ -503,4 +497,3 @@ defineKcall('kctx_exec', (m, t, f) => {
   return 0;
 });
 
-export { TS_SLEEP, TS_ONPROC, KM_NOSLEEP };

@@ -7,8 +7,6 @@ import { KernelPanic, type Machine } from '../machine/machine';
 import type { KThread } from '../machine/thread';
 import { KLWP, SC_SHARED, T_KFPU, FPU_EN, FPU_VALID } from '../machine/layout';
 import { kernelAttach } from './ctxops';
-import { startKcall, park, defineKcall } from './kcall';
-import { PUSHED } from '../machine/machine';
 
 const L = KLWP.offsets;
 const SC = SC_SHARED.offsets;
@@ -77,4 +75,3 @@ export function attachSchedctl(m: Machine, t: KThread): void {
   kernelAttach(m, t, t, { save: handler(m, 'schedctl_save'), restore: handler(m, 'schedctl_restore'), fork: handler(m, 'schedctl_fork'), lwpCreate: 0, exit: 0, free: 0 }, sc, 'schedctl');
 }
 
-export { startKcall, park, defineKcall, PUSHED };

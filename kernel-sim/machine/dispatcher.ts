@@ -471,4 +471,3 @@ registerFrameKind('thread_start', {
   },
 });
 
-export { TS_SLEEP };

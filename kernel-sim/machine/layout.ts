@@ -61,7 +61,6 @@ export function cDeclaration(l: StructLayout): string {
 }
 
 const MUTEX = { size: 8, align: 8 };
-const CONDVAR = { size: 2, align: 2 };
 
 /** `struct ctxop` from illumos#12477 on (next/prev ring, timestamps): 88 bytes, kmem_alloc_96. */
 export const CTXOP = defineStruct('ctxop', 'ctxop_t', [

@@ -277,11 +277,6 @@ export class Machine {
     this.mem.u8[cpu.addr + C.cpu_kprunrun] = krr;
   }
 
-  /** The thread running on the CPU that is executing now (curthread). */
-  curthread(t: KThread): KThread {
-    return t;
-  }
-
   // ---------------------------------------------------------------- events
 
   /** The current cycle of the CPU that is running (finer than `now`, which moves per round). */
@@ -415,12 +410,10 @@ export class Machine {
       target = this.cpus[0]!;
       for (const c of this.cpus) if (c.runq.length < target.runq.length) target = c;
     }
-    t.seq = this.stats.switches * 4096 + this.seqCounter++;
     this.enqueue(target.runq, t);
     const cur = target.thread;
     if (cur.isIdle || this.tPri(t) > this.tPri(cur)) this.setRunrun(target, 1, cur.isIdle ? 0 : 1);
   }
-  private seqCounter = 0;
 
   /** Picks the next thread for a CPU (disp): highest priority, FIFO; steals when empty. */
   disp(cpu: Cpu): KThread {
@@ -807,7 +800,7 @@ export class Machine {
         nextTid: this.nextTid, now: this.now, lbolt: this.lbolt, nextTickAt: this.nextTickAt,
         stats: { ...this.stats }, kpc: { ...this.kpc }, roundOrder: this.roundOrder.slice(), roundPos: this.roundPos,
         budget: this.budget, kmSleepCount: this.kmSleepCount, rng: this.rng.state, liveScenarioThreads: this.liveScenarioThreads,
-        seqCounter: this.seqCounter, lastMightSleep: this.lastMightSleep, deadlock: this.deadlock,
+        lastMightSleep: this.lastMightSleep, deadlock: this.deadlock,
         msgbufLen: this.msgbuf.length, hazards: this.hazards.length,
       },
       sleepers: this.sleepers.map((t) => t.addr),
@@ -855,7 +848,6 @@ export class Machine {
     this.kmSleepCount = sc.kmSleepCount;
     this.rng.state = sc.rng;
     this.liveScenarioThreads = sc.liveScenarioThreads;
-    this.seqCounter = sc.seqCounter;
     this.lastMightSleep = sc.lastMightSleep;
     this.deadlock = sc.deadlock;
     this.sleepers = s.sleepers.map(get);
@@ -877,7 +869,7 @@ export interface MachineSnapshot {
   scalars: {
     nextTid: number; now: number; lbolt: number; nextTickAt: number; stats: Stats; kpc: Machine['kpc'];
     roundOrder: number[]; roundPos: number; budget: number; kmSleepCount: number; rng: number;
-    liveScenarioThreads: number; seqCounter: number; lastMightSleep: number; deadlock: string | null;
+    liveScenarioThreads: number; lastMightSleep: number; deadlock: string | null;
     msgbufLen: number; hazards: number;
   };
   sleepers: number[];

@@ -33,8 +33,6 @@ export class KThread {
   pil = 0;
   /** Set once the thread's exit has been reaped and its kthread_t freed. */
   freed = false;
-  /** Run-queue insertion sequence (FIFO within a priority). */
-  seq = 0;
   /** The scenario thread this came from, or a kernel role ('idle', 'reaper', 'created'). */
   role: 'scenario' | 'idle' | 'reaper' | 'created';
   /** klwp_t address for threads with an LWP (0 for pure kernel threads). */

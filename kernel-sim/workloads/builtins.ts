@@ -11,7 +11,6 @@
 import { registerFrameKind, KernelPanic, PUSHED, type Machine, type Frame, type StackEntry } from '../machine/machine';
 import type { KThread } from '../machine/thread';
 import { CTXOP_TEMPLATE, T_KFPU } from '../machine/layout';
-import { formatAddr } from '../machine/memory';
 import { CTXOP_TPL_REV } from '../abi/ctxops';
 
 type Vars = Record<string, number>;
@@ -57,7 +56,6 @@ function template(m: Machine, name: string, h: { save?: string; restore?: string
   return a;
 }
 
-const cur = (_m: Machine, t: KThread) => t.addr;
 
 function bhyve(m: Machine): Program {
   const ops: Op[] = [];
@@ -300,4 +298,3 @@ export function builtinLine(m: Machine, f: Frame): string {
   return p.ops[Math.min(f.pc as number, p.ops.length - 1)]?.line ?? '';
 }
 
-export { formatAddr };

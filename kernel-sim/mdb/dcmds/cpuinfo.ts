@@ -72,8 +72,8 @@ export const cpuinfoDcmd: Dcmd = {
       if (cpu.runq.length) {
         c.out(indent() + '|');
         c.out(indent() + `+-->  ${lpad('PRI', 3)} ${rpad('THREAD', TW)} PROC`);
-        const q = cpu.runq.slice().sort((x, y) => m.tPri(y) - m.tPri(x) || x.seq - y.seq);
-        for (const t of q) {
+        // The run queue is kept in dispatch order (priority, then FIFO).
+        for (const t of cpu.runq) {
           const rv = readKthread(m, t.addr);
           c.out(indent() + `      ${lpad(rv.t_pri, 3)} ${p0(t.addr)} ${ucomm(rv)}`);
         }

@@ -72,3 +72,17 @@ test('cv_wait releases the mutex and reacquires it after cv_signal', async () =>
   assert.equal(m.run(1_000_000).kind, 'end');
   assert.deepEqual(order, ['signal', 'woke owner=true']);
 });
+
+test('cv_wait woken while the signaller still holds the mutex waits for it, then owns it', async () => {
+  const m = await machine({ cpus: 2, threads: [{ name: 'x', entry: 'builtin:spin', arg: 0 }] });
+  const mp = m.mem.map(8, 8);
+  const cv = m.mem.map(8, 8);
+  const order: string[] = [];
+  scriptThread(m, 'waiter', [kcall('mutex_enter', () => [mp]), kcall('cv_wait', () => [cv, mp]), (mm, t) => { order.push(`woke owner=${mm.mem.readPtr(mp) === t.addr}`); return 0; }, kcall('mutex_exit', () => [mp])]);
+  scriptThread(m, 'signaller', [
+    kcall('delay', () => [1]), kcall('mutex_enter', () => [mp]), kcall('cv_signal', () => [cv]),
+    kcall('delay', () => [3]), () => { order.push('signaller releases'); return 0; }, kcall('mutex_exit', () => [mp]),
+  ]);
+  assert.equal(m.run(1_000_000).kind, 'end', m.panicInfo?.message);
+  assert.deepEqual(order, ['signaller releases', 'woke owner=true']);
+});
