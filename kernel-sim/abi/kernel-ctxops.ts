@@ -14,19 +14,21 @@ const SC_ONPROC = 0x01;
 
 export function installKernelCtxops(m: Machine): void {
   const mem = m.mem;
-  const bump = (a: number) => mem.writeU64n(a, mem.readU64n(a) + 1);
-  m.native('lwp_segregs_save', (mm, _t, [lwp]) => { bump(lwp! + L.lwp_segregs_saved); void mm; return 0; }, 'unix');
-  m.native('lwp_segregs_restore', (mm, _t, [lwp]) => { bump(lwp! + L.lwp_segregs_restored); void mm; return 0; }, 'unix');
+  const bump = (a: number): void => { mem.writeU64n(a, mem.readU64n(a) + 1); };
+  m.native('lwp_segregs_save', (_mm, _t, a) => { bump(a[0]! + L.lwp_segregs_saved); return 0; }, 'unix');
+  m.native('lwp_segregs_restore', (_mm, _t, a) => { bump(a[0]! + L.lwp_segregs_restored); return 0; }, 'unix');
   // The FPU ctxop's arg is the lwp's FPU context (here: &lwp->lwp_fpu_flags).
-  m.native('fpsave_ctxt', (_mm, _t, [fp]) => {
-    const flags = mem.readU32(fp!);
-    if (flags & FPU_EN) mem.writeU32(fp!, flags | FPU_VALID);
-    bump(fp! + (L.lwp_fpu_saves - L.lwp_fpu_flags));
+  m.native('fpsave_ctxt', (_mm, _t, a) => {
+    const fp = a[0]!;
+    const flags = mem.readU32(fp);
+    if (flags & FPU_EN) mem.writeU32(fp, flags | FPU_VALID);
+    bump(fp + (L.lwp_fpu_saves - L.lwp_fpu_flags));
     return 0;
   }, 'unix');
-  m.native('fprestore_ctxt', (_mm, _t, [fp]) => {
-    mem.writeU32(fp!, mem.readU32(fp!) & ~FPU_VALID);
-    bump(fp! + (L.lwp_fpu_restores - L.lwp_fpu_flags));
+  m.native('fprestore_ctxt', (_mm, _t, a) => {
+    const fp = a[0]!;
+    mem.writeU32(fp, mem.readU32(fp) & ~FPU_VALID);
+    bump(fp + (L.lwp_fpu_restores - L.lwp_fpu_flags));
     return 0;
   }, 'unix');
   // fp_new_lwp(parent, child): the fork and lwp_create op; gives the child its own FPU ctxop.
@@ -38,10 +40,11 @@ export function installKernelCtxops(m: Machine): void {
   }, 'unix');
   m.native(m.era.fpFreeHandler, () => 0, 'unix');
   // schedctl: save records the thread state, restore marks the lwp on CPU (user-visible).
-  m.native('schedctl_save', (mm, t, [sc]) => { mem.writeU16(sc! + SC.sc_state, mm.tState(t)); return 0; });
-  m.native('schedctl_restore', (mm, t, [sc]) => {
-    mem.writeU16(sc! + SC.sc_state, SC_ONPROC);
-    mem.writeI32(sc! + SC.sc_cpu, t.cpu);
+  m.native('schedctl_save', (mm, t, a) => { mem.writeU16(a[0]! + SC.sc_state, mm.tState(t)); return 0; });
+  m.native('schedctl_restore', (mm, t, a) => {
+    const sc = a[0]!;
+    mem.writeU16(sc + SC.sc_state, SC_ONPROC);
+    mem.writeI32(sc + SC.sc_cpu, t.cpu);
     void mm;
     return 0;
   });

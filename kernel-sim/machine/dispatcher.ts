@@ -241,6 +241,10 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
   const opOff = save ? O.save_op : O.restore_op;
   const tsOff = save ? O.save_ts : O.restore_ts;
   const backward = !save && era.restoreOldestFirst;
+  const ring = era.ring;
+  // No debugger and no trace: a native handler runs straight away (nothing to check or report).
+  const direct = m.policy === null && m.sink === null;
+  const sym = m.sym;
   const depth = t.stack.length;
   let used = 0;
   while (used < budget) {
@@ -252,11 +256,10 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
     }
     const op = mem.readPtr(ctx + opOff);
     if (op) {
-      if (era.ring) mem.writeU64n(ctx + tsOff, m.now);
+      if (ring) mem.writeU64n(ctx + tsOff, m.now);
       HOOK_ARG[0] = mem.readPtr(ctx + O.arg);
-      const s = m.policy === null && m.sink === null ? m.sym.atAddr(op) : undefined;
+      const s = direct ? sym.atAddr(op) : undefined;
       if (s !== undefined && s.kind === 'native') {
-        // callHook with no debugger and no trace: nothing to report, the native handler runs now.
         m.stats.hooks++;
         s.impl!(m, t, HOOK_ARG);
       } else try {

@@ -8,7 +8,7 @@
  * block pushes a frame instead of waiting, so any thread can leave the CPU at any point and
  * the whole state stays plain data: snapshots and replay (reverse stepping) need nothing else.
  */
-import { Memory, MemoryFault, formatAddr, LITTLE_ENDIAN } from './memory';
+import { Memory, MemoryFault, formatAddr } from './memory';
 import { Symbols, PUSHED, type KResult, type NativeImpl } from './symbols';
 import { Kmem, KmemError, KM_NOSLEEP } from './kmem';
 import { Prng } from './prng';
@@ -142,10 +142,24 @@ const FRAME_KINDS = new Map<string, FrameKind>();
  */
 const KINDS: Record<string, FrameKind> = {};
 
+/**
+ * The kinds on top of a stack at almost every step (a context switch, a preemption, a built-in
+ * workload, a C function), which the run loop picks by comparing names rather than through a
+ * keyed (megamorphic) lookup: a few percent of the switch rate.
+ */
+let SWTCH_KIND: FrameKind | undefined;
+let PREEMPT_KIND: FrameKind | undefined;
+let BUILTIN_KIND: FrameKind | undefined;
+let C_KIND: FrameKind | undefined;
+
 /** Registers a frame kind (native kernel code, the interpreter, built-in workloads). */
 export function registerFrameKind(name: string, kind: FrameKind): void {
   FRAME_KINDS.set(name, kind);
   KINDS[name] = kind;
+  if (name === 'swtch') SWTCH_KIND = kind;
+  else if (name === 'preempt') PREEMPT_KIND = kind;
+  else if (name === 'builtin') BUILTIN_KIND = kind;
+  else if (name === 'c') C_KIND = kind;
 }
 export function frameKind(name: string): FrameKind {
   const k = FRAME_KINDS.get(name);
@@ -256,18 +270,21 @@ export class Machine {
   setPreempt(t: KThread, v: number): void { this.mem.i8[t.addr + T.t_preempt] = v; }
   tState(t: KThread): number {
     const a = t.addr + T.t_state;
-    return LITTLE_ENDIAN && (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
+    return (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
   }
   setState(t: KThread, s: number): void {
     const a = t.addr + T.t_state;
-    if (LITTLE_ENDIAN && (a & 3) === 0) this.mem.u32[a >>> 2] = s;
+    if ((a & 3) === 0) this.mem.u32[a >>> 2] = s;
     else this.mem.dv.setUint32(a, s, true);
   }
   tCtx(t: KThread): number { return this.mem.readPtr(t.addr + T.t_ctx); }
-  tPri(t: KThread): number { return this.mem.dv.getInt16(t.addr + T.t_pri, true); }
+  tPri(t: KThread): number {
+    const a = t.addr + T.t_pri;
+    return (a & 1) === 0 ? this.mem.i16[a >>> 1]! : this.mem.dv.getInt16(a, true);
+  }
   tFlag(t: KThread): number {
     const a = t.addr + T.t_flag;
-    return LITTLE_ENDIAN && (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
+    return (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
   }
   setFlag(t: KThread, v: number): void { this.mem.dv.setUint32(t.addr + T.t_flag, v >>> 0, true); }
   runrun(cpu: Cpu): number { return this.mem.u8[cpu.addr + C.cpu_runrun]!; }
@@ -703,7 +720,12 @@ export class Machine {
   }
 
   private runFrame(t: KThread, f: Frame, budget: number): number {
-    return KINDS[f.kind]!.step(this, t, f, budget);
+    const kind = f.kind;
+    if (kind === 'swtch') return SWTCH_KIND!.step(this, t, f, budget);
+    if (kind === 'c') return C_KIND!.step(this, t, f, budget);
+    if (kind === 'builtin') return BUILTIN_KIND!.step(this, t, f, budget);
+    if (kind === 'preempt') return PREEMPT_KIND!.step(this, t, f, budget);
+    return KINDS[kind]!.step(this, t, f, budget);
   }
 
   /** The clock interrupt: wake timed sleepers, expire quanta, request preemption. */

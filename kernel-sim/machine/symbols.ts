@@ -29,10 +29,16 @@ export interface TextSymbol {
 }
 
 const FUNC_SIZE = 0x100;
+const SLOTS = 256;
 
 export class Symbols {
   private byName = new Map<string, TextSymbol>();
   private byAddr = new Map<number, TextSymbol>();
+  /**
+   * A direct-mapped cache in front of byAddr for atAddr (every ctxop handler call on the
+   * context-switch path looks its function pointer up): slot = function number mod SLOTS.
+   */
+  private recent: Array<TextSymbol | null> = new Array<TextSymbol | null>(SLOTS).fill(null);
   private sorted: TextSymbol[] = [];
   /** Data symbols (C globals and kernel variables): name -> address and size. */
   readonly data = new Map<string, { addr: number; size: number; module: string }>();
@@ -67,6 +73,8 @@ export class Symbols {
     for (const s of this.sorted.splice(count)) {
       this.byName.delete(s.name);
       this.byAddr.delete(s.addr);
+      const slot = (s.addr >>> 8) & (SLOTS - 1);
+      if (this.recent[slot] === s) this.recent[slot] = null;
     }
   }
 
@@ -76,7 +84,12 @@ export class Symbols {
 
   /** The function whose first byte is at `addr` (a callable function pointer). */
   atAddr(addr: number): TextSymbol | undefined {
-    return this.byAddr.get(addr);
+    const slot = (addr >>> 8) & (SLOTS - 1);
+    const c = this.recent[slot]!;
+    if (c !== null && c.addr === addr) return c;
+    const s = this.byAddr.get(addr);
+    if (s !== undefined) this.recent[slot] = s;
+    return s;
   }
 
   /** The function containing `addr` (for `func+0xoff`). */

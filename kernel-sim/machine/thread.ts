@@ -34,7 +34,9 @@ export class KThread {
   /** Set once the thread's exit has been reaped and its kthread_t freed. */
   freed = false;
   /** The scenario thread this came from, or a kernel role ('idle', 'reaper', 'created'). */
-  role: 'scenario' | 'idle' | 'reaper' | 'created';
+  readonly role: 'scenario' | 'idle' | 'reaper' | 'created';
+  /** A CPU's idle thread (role 'idle'): a plain field, read on every dispatcher decision. */
+  readonly isIdle: boolean;
   /** klwp_t address for threads with an LWP (0 for pure kernel threads). */
   lwp = 0;
   /** Simulated stack region for C frames: [stackBase, stackBase + stackSize). */
@@ -53,10 +55,7 @@ export class KThread {
     role: KThread['role'],
   ) {
     this.role = role;
-  }
-
-  get isIdle(): boolean {
-    return this.role === 'idle';
+    this.isIdle = role === 'idle';
   }
 
   top(): Frame | undefined {

@@ -188,33 +188,42 @@ export const BUILTIN_NAMES = Object.keys(BUILDERS);
 /** Native handlers of the built-in consumers (registered once per machine). */
 export function installBuiltinHandlers(m: Machine): void {
   const mem = m.mem;
-  const bump = (a: number) => mem.writeU64n(a, mem.readU64n(a) + 1);
+  const bump = (a: number): void => { mem.writeU64n(a, mem.readU64n(a) + 1); };
   // vmm_savectx: saves the guest FPU when it is loaded; vmm_restorectx: VERIFY that it was saved.
-  m.native('vmm_savectx', (_mm, _t, [vtc]) => {
-    const st = mem.readU32(vtc!);
-    mem.writeU32(vtc!, st & ~VTCS_FPU_RESTORED);
-    bump(vtc! + 8);
+  m.native('vmm_savectx', (_mm, _t, a) => {
+    const vtc = a[0]!;
+    const st = mem.readU32(vtc);
+    mem.writeU32(vtc, st & ~VTCS_FPU_RESTORED);
+    bump(vtc + 8);
     return 0;
   }, 'vmm');
-  m.native('vmm_restorectx', (_mm, _t, [vtc]) => {
-    if (mem.readU32(vtc!) & VTCS_FPU_RESTORED) {
+  m.native('vmm_restorectx', (_mm, _t, a) => {
+    const vtc = a[0]!;
+    if (mem.readU32(vtc) & VTCS_FPU_RESTORED) {
       throw new KernelPanic(`assertion failed: (vtc->vtc_status & VTCS_FPU_RESTORED) == 0, file: ../../intel/io/vmm/vmm.c, line: 2545`);
     }
-    bump(vtc! + 16);
+    bump(vtc + 16);
     return 0;
   }, 'vmm');
-  m.native('vmm_freectx', (mm, t, [vtc]) => mm.callFunction(t, fn(mm, 'vmm_savectx'), [vtc!]), 'vmm');
-  m.native('kvm_ctx_save', (_mm, _t, [vcpu]) => { bump(vcpu! + 8); return 0; }, 'kvm');
-  m.native('kvm_ctx_restore', (_mm, _t, [vcpu]) => { bump(vcpu! + 16); return 0; }, 'kvm');
+  m.native('vmm_freectx', (mm, t, a) => mm.callFunction(t, fn(mm, 'vmm_savectx'), [a[0]!]), 'vmm');
+  m.native('kvm_ctx_save', (_mm, _t, a) => { bump(a[0]! + 8); return 0; }, 'kvm');
+  m.native('kvm_ctx_restore', (_mm, _t, a) => { bump(a[0]! + 16); return 0; }, 'kvm');
 }
 
 const programs = new WeakMap<Machine, Map<string, Program>>();
 
+/** The last program looked up: a step of a spinning thread must not cost two hash lookups. */
+let lastMachine: Machine | null = null;
+let lastProgram: Program | null = null;
+
 function programFor(m: Machine, name: string): Program {
+  if (lastMachine === m && lastProgram!.name === name) return lastProgram!;
   let cache = programs.get(m);
   if (!cache) programs.set(m, (cache = new Map()));
   let p = cache.get(name);
   if (!p) cache.set(name, (p = BUILDERS[name]!(m)));
+  lastMachine = m;
+  lastProgram = p;
   return p;
 }
 
