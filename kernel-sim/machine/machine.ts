@@ -152,6 +152,15 @@ let PREEMPT_KIND: FrameKind | undefined;
 let BUILTIN_KIND: FrameKind | undefined;
 let C_KIND: FrameKind | undefined;
 
+/** The kind that runs a frame: the hot ones by name, the rest by keyed lookup. */
+function kindOf(kind: string): FrameKind {
+  if (kind === 'swtch') return SWTCH_KIND!;
+  if (kind === 'c') return C_KIND!;
+  if (kind === 'builtin') return BUILTIN_KIND!;
+  if (kind === 'preempt') return PREEMPT_KIND!;
+  return KINDS[kind]!;
+}
+
 /** Registers a frame kind (native kernel code, the interpreter, built-in workloads). */
 export function registerFrameKind(name: string, kind: FrameKind): void {
   FRAME_KINDS.set(name, kind);
@@ -704,7 +713,7 @@ export class Machine {
       }
     } else if (this.mem.u8[cpu.addr + C.cpu_kprunrun] && t.pil === 0) {
       const top = t.stack[t.stack.length - 1]!;
-      if (KINDS[top.kind]!.preemptible) {
+      if (kindOf(top.kind).preemptible) {
         if (this.kpreempt(t, false) === PUSHED) {
           this.entry(t, 'kpreempt', 'async');
         }
@@ -720,12 +729,7 @@ export class Machine {
   }
 
   private runFrame(t: KThread, f: Frame, budget: number): number {
-    const kind = f.kind;
-    if (kind === 'swtch') return SWTCH_KIND!.step(this, t, f, budget);
-    if (kind === 'c') return C_KIND!.step(this, t, f, budget);
-    if (kind === 'builtin') return BUILTIN_KIND!.step(this, t, f, budget);
-    if (kind === 'preempt') return PREEMPT_KIND!.step(this, t, f, budget);
-    return KINDS[kind]!.step(this, t, f, budget);
+    return kindOf(f.kind).step(this, t, f, budget);
   }
 
   /** The clock interrupt: wake timed sleepers, expire quanta, request preemption. */

@@ -10,7 +10,8 @@ export class Prng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   }
+  /** Uniform in [0, n) for 0 < n < 2^32 (both sides unsigned 32-bit: an integer division, not fmod). */
   below(n: number): number {
-    return this.next() % n;
+    return (this.next() % (n >>> 0)) >>> 0;
   }
 }
