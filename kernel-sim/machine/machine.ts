@@ -9,7 +9,7 @@
  * the whole state stays plain data: snapshots and replay (reverse stepping) need nothing else.
  */
 import { Memory, MemoryFault, formatAddr } from './memory';
-import { Symbols, PUSHED, type KResult, type NativeImpl } from './symbols';
+import { Symbols, PUSHED, type KResult, type NativeImpl, type TextSymbol } from './symbols';
 import { Kmem, KmemError, KM_NOSLEEP } from './kmem';
 import { Prng } from './prng';
 import { KThread, Cpu, T, C, type Frame, type BlockReason } from './thread';
@@ -571,8 +571,37 @@ export class Machine {
     if (!s) {
       throw new KernelPanic(`BAD TRAP: type=e (#pf Page fault) rp=${formatAddr(t.sp)} addr=${formatAddr(addr)}: call through a pointer to no function`);
     }
-    if (this.policy && this.checkStop({ kind: 'function', name: s.name, thread: t, cpu: t.cpu })) throw new StopSignal();
+    if (this.policy) return this.callFunctionChecked(t, s, args);
     if (s.kind === 'native') return s.impl!(this, t, args);
+    if (!this.hooks.callC) throw new Error('no C interpreter loaded');
+    t.stack.push(this.hooks.callC(this, t, s, args));
+    return PUSHED;
+  }
+
+  /**
+   * callFunction under a debugger: the function's stop point first. A stop raised inside a
+   * native function after that check (the sleep-preempt-disabled hazard in kmem_alloc) leaves
+   * a mark on the caller's frame, which calls the function again when it runs on: that call
+   * does not check the function point again, so the first check after resuming is the one that
+   * stopped, and the run stops once per event. The mark is frame data (snapshots keep it), as
+   * callHook's is.
+   */
+  private callFunctionChecked(t: KThread, s: TextSymbol, args: number[]): KResult {
+    const caller = t.stack[t.stack.length - 1]!;
+    let resumed = false;
+    if (caller.fnStop !== undefined) {
+      resumed = caller.fnStop === s.addr;
+      delete caller.fnStop;
+    }
+    if (!resumed && this.checkStop({ kind: 'function', name: s.name, thread: t, cpu: t.cpu })) throw new StopSignal();
+    if (s.kind === 'native') {
+      try {
+        return s.impl!(this, t, args);
+      } catch (e) {
+        if (e instanceof StopSignal) caller.fnStop = s.addr;
+        throw e;
+      }
+    }
     if (!this.hooks.callC) throw new Error('no C interpreter loaded');
     t.stack.push(this.hooks.callC(this, t, s, args));
     return PUSHED;

@@ -74,6 +74,43 @@ describe('exception filters', () => {
     assert.equal(info.body.exceptionId, 'sleep-preempt-disabled');
   });
 
+  it('continuing from a sleep-preempt-disabled stop inside kmem_alloc runs on: no second stop at the same call', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('hazards.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['sleep-preempt-disabled'] }));
+    const st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'exception');
+    const m2 = dc.mark();
+    await dc.continueRequest({ threadId: st.body.threadId! });
+    await dc.waitFor('terminated', m2);
+    assert.deepEqual(dc.names(m2).filter((n) => n === 'stopped'), [], 'the one hazard in the fixture is reported once');
+    // The allocation really happened once: the run ends with the same single leak as an undebugged run.
+    assert.equal(dc.names(m2).includes('exited'), true);
+  });
+
+  it('a function breakpoint on kmem_alloc and the hazard inside it: each stops once, in that order', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('hazards.ksim.json') }, async (c) => {
+      await c.setExceptionBreakpointsRequest({ filters: ['sleep-preempt-disabled'] });
+      await c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kmem_alloc' }] });
+    });
+    const first = await dc.stopAfter(m);
+    assert.equal(first.body.reason, 'function breakpoint');
+    const m2 = dc.mark();
+    await dc.continueRequest({ threadId: first.body.threadId! });
+    const second = await dc.stopAfter(m2);
+    assert.equal(second.body.reason, 'exception');
+    const cLine = async (id: number) => (await dc!.frames(id)).find((f) => f.source?.path)?.line;
+    assert.equal(await cLine(second.body.threadId!), 22);
+    const m3 = dc.mark();
+    await dc.continueRequest({ threadId: second.body.threadId! });
+    const third = await dc.stopAfter(m3);
+    // The next stop is the next kmem_alloc call (line 25), not kmem_alloc on line 22 again.
+    assert.equal(third.body.reason, 'function breakpoint');
+    assert.equal(await cLine(third.body.threadId!), 25);
+  });
+
   it('leak stops at the end of the run with the leaked buffers; continuing ends the session', async () => {
     dc = inProc();
     const m = dc.mark();
