@@ -2321,7 +2321,9 @@ export class Compiler {
   private bitfield(addr: (fr: CFrame) => number, t: IntType, bits: BitField, se?: boolean): E {
     const ld = this.loadFrom(bitUnitType(t), true);
     const st = this.storeTo(bitUnitType(t), true);
-    const e: E & { bits?: BitField } = { t, rv: (fr) => bitGet(ld(addr(fr)), t, bits), addr, se };
+    // The expression's type carries the width when it decides the promotion (promote()).
+    const et: IntType = bits.width <= 32 && !t.bool ? { ...t, bitWidth: bits.width } : t;
+    const e: E & { bits?: BitField } = { t: et, rv: (fr) => bitGet(ld(addr(fr)), t, bits), addr, se };
     e.bits = bits;
     (e as E & { bf?: unknown }).bf = {
       set: (fr: CFrame, v: Val) => {

@@ -10,7 +10,11 @@
 import { Memory, NULL_GUARD } from '../machine/memory';
 import { KernelPanic } from '../machine/machine';
 
-export type IntType = { k: 'int'; size: 1 | 2 | 4 | 8; signed: boolean; name: string; bool?: boolean };
+export type IntType = {
+  k: 'int'; size: 1 | 2 | 4 | 8; signed: boolean; name: string; bool?: boolean;
+  /** The value of a bit-field of this declared type, 32 bits wide or less: its width (it promotes by width). */
+  bitWidth?: number;
+};
 export type StructField = { name: string; type: CType; offset: number; bits?: { width: number; shift: number } };
 export type StructType = {
   k: 'struct';
@@ -79,8 +83,13 @@ export const isPtr = (t: CType): boolean => t.k === 'ptr';
 export const isScalar = (t: CType): boolean => t.k === 'int' || t.k === 'ptr';
 export const isAggregate = (t: CType): boolean => t.k === 'struct' || t.k === 'array';
 
-/** Integer promotion: narrower than int becomes int. */
+/**
+ * Integer promotion: narrower than int becomes int. A bit-field promotes by its width, as GCC
+ * does: narrower than 32 bits is int (an `unsigned u3 : 3` holding 2 gives `u3 - 5 < 0`), exactly
+ * 32 bits is int or unsigned int by signedness, wider keeps its declared type.
+ */
 export function promote(t: IntType): IntType {
+  if (t.bitWidth !== undefined) return t.bitWidth < 32 || t.signed ? INT : UINT;
   if (t.size < 4) return INT;
   return t;
 }

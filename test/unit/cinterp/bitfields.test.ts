@@ -161,3 +161,67 @@ for (const codegen of [true, false]) {
     });
   });
 }
+
+/*
+ * Integer promotion of bit-fields, as GCC does it (the expected values are what gcc -O0 prints
+ * for the same expressions on amd64): narrower than 32 bits promotes to int whatever the declared
+ * type, exactly 32 unsigned bits to unsigned int, wider keeps the declared type.
+ */
+const PROMO = `${HEADERS}
+struct prom {
+	unsigned		a3 : 3;
+	unsigned		b32 : 32;
+	unsigned long		d40 : 40;
+	_Bool			e : 1;
+	unsigned short		f12 : 12;
+	unsigned		g31 : 31;
+	unsigned long		x20 : 20;
+	unsigned long		z32 : 32;
+};
+struct prom gp;
+int p_a3, p_b32, p_d40, p_neg, p_e, p_cmp, p_f12, p_g31, p_div, p_x20, p_z32, p_sz, p_szz, p_cdiv;
+
+void
+entry(void *arg)
+{
+	gp.a3 = 2; gp.b32 = 2; gp.d40 = 2; gp.e = 1; gp.f12 = 3; gp.g31 = 5; gp.x20 = 1; gp.z32 = 1;
+	p_a3 = gp.a3 - 5 < 0;
+	p_b32 = gp.b32 - 5 < 0;
+	p_d40 = gp.d40 - 5 < 0;
+	p_neg = -gp.a3 < 0;
+	p_e = gp.e - 2 < 0;
+	p_cmp = gp.a3 > -1;
+	p_f12 = gp.f12 - 4 < 0;
+	p_g31 = gp.g31 - 6 < 0;
+	p_div = (gp.a3 - 7) / 2;
+	p_x20 = gp.x20 - 2 < 0;
+	p_z32 = gp.z32 - 2 < 0;
+	p_sz = sizeof (gp.x20 + 0);
+	p_szz = sizeof (gp.z32 + 0);
+	gp.a3 = 5;
+	gp.a3 /= -1;
+	p_cdiv = gp.a3;
+}
+`;
+
+for (const codegen of [true, false]) {
+  test(`bit-fields promote by width as GCC does (${codegen ? 'generated code' : 'closures'})`, async () => {
+    setCodegen(codegen);
+    let m: Machine;
+    try {
+      m = (await kernelFor({ 'drv.c': PROMO })).m;
+    } finally {
+      setCodegen(true);
+    }
+    assert.equal(m.run(1_000_000).kind, 'end');
+    const names = ['p_a3', 'p_b32', 'p_d40', 'p_neg', 'p_e', 'p_cmp', 'p_f12', 'p_g31', 'p_div', 'p_x20', 'p_z32', 'p_sz', 'p_szz', 'p_cdiv'];
+    assert.deepEqual(Object.fromEntries(names.map((n) => [n, g(m, n)])), {
+      // gcc: 1 0 0 1 1 1 1 1 -2 1 0 4 4, and 5 / -1 = -5 stored in 3 bits is 3
+      p_a3: '1', p_b32: '0', p_d40: '0', p_neg: '1', p_e: '1', p_cmp: '1', p_f12: '1', p_g31: '1', p_div: '-2',
+      p_x20: '1', p_z32: '0', p_sz: '4', p_szz: '4', p_cdiv: '3',
+    });
+    // The debugger's expressions promote the same way.
+    assert.equal(g(m, 'gp.x20 - 2 < 0'), '1');
+    assert.equal(g(m, 'gp.b32 - 5 < 0'), '0');
+  });
+}
