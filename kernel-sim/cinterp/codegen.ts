@@ -115,7 +115,9 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
     }
     const ins = s.ins[n];
     if (!ins) {
-      body.push(`r = ${C}[${n}](fr, t); ${reload}`);
+      // fr.pc first: a call into the kernel reads this frame's position (kmem's bufctl audit
+      // stack, a panic stack, a stop inside the callee).
+      body.push(`fr.pc = ${n}; r = ${C}[${n}](fr, t); ${reload}`);
       body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (${RT}.dataStop) ${RT}.dataStop = false; return used || 1; }`);
       body.push(dataStop(String(n + 1)));
       continue;

@@ -60,6 +60,9 @@ registerFrameKind('c', {
           }
           used++;
         }
+        // fr.pc first: a call into the kernel reads this frame's position (kmem's bufctl
+        // audit stack, a panic stack).
+        fr.pc = pc;
         const r = code[pc]!(fr, t);
         if (r === -2) pc++;
         else if (r >= 0) pc = r;

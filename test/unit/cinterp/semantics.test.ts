@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runC, g, HEADERS } from './helpers';
+import { setCodegen } from '../../../kernel-sim/cinterp/codegen';
 import { CTXOP, CTXOP_TEMPLATE, KTHREAD, CPU, KLWP } from '../../../kernel-sim/machine/layout';
 
 async function evalAll(body: string, globals: string, names: string[], o = {}): Promise<Record<string, string>> {
@@ -162,4 +163,44 @@ test('an infinite C loop is stopped by the step limit', async () => {
   const r = await runC(`${HEADERS} void entry(void *arg) { for (;;) ; }`, {}, 200_000);
   assert.equal(r.outcome.kind, 'step-limit');
   assert.equal(r.m.stats.steps, 200_000);
+});
+
+/*
+ * The caller recorded in a bufctl (what ::findleaks groups by and ::bufctl -v prints) is the
+ * allocating instruction, however the statements fall into steps: with a slice of one cycle
+ * every statement starts a step, with a long slice many run in one; both paths (generated code
+ * and closures) record the same callers.
+ */
+test('kmem audit stacks name the allocating call whatever the step boundaries', async () => {
+  const src = `${HEADERS}
+void *k1, *k2;
+void
+entry(void *arg)
+{
+	int x = 1;
+
+	x++;
+	k1 = kmem_alloc(16, KM_SLEEP);
+	x++;
+	x *= 3;
+	k2 = kmem_alloc(32, KM_SLEEP);
+}
+`;
+  const callers: string[][] = [];
+  for (const codegen of [true, false]) {
+    for (const slice of [1, 10_000]) {
+      setCodegen(codegen);
+      try {
+        const r = await runC(src, { extra: { slice, tickCycles: Math.max(slice, 100) } });
+        assert.equal(r.outcome.kind, 'end');
+        const bc = (name: string) => r.m.kmem.bufctls.get(Number(BigInt(g(r.m, `(unsigned long)${name}`)) - 0xfffffe00f0000000n))!;
+        callers.push([bc('k1').stack[1]!, bc('k2').stack[1]!]);
+      } finally {
+        setCodegen(true);
+      }
+    }
+  }
+  assert.notEqual(callers[0]![0], callers[0]![1], 'two call sites, two callers');
+  assert.match(callers[0]![0]!, /^entry\+0x[0-9a-f]+$/);
+  for (const c of callers) assert.deepEqual(c, callers[0], 'the same callers with any slice, in both code paths');
 });
