@@ -5,9 +5,10 @@ import type { KctxCommand } from './types';
 const command: KctxCommand = {
   id: 'kctx.openExample',
   async run(ctx) {
-    const inWs = await vscode.workspace.findFiles('**/examples/vmm/vmm.c', '**/node_modules/**', 1);
+    // The walkthrough's driver: legacy installctx() calls to port to a 13917 kernel, and a leak.
+    const inWs = await vscode.workspace.findFiles('**/examples/walkthrough/vcpu.c', '**/node_modules/**', 1);
     const any = inWs.length ? inWs : await vscode.workspace.findFiles('**/examples/**/*.c', '**/node_modules/**', 1);
-    const uri = any[0] ?? vscode.Uri.joinPath(ctx.extension.extensionUri, 'examples', 'vmm', 'vmm.c');
+    const uri = any[0] ?? vscode.Uri.joinPath(ctx.extension.extensionUri, 'examples', 'walkthrough', 'vcpu.c');
     try {
       await vscode.window.showTextDocument(uri);
       return true;

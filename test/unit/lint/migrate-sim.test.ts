@@ -56,3 +56,34 @@ for (const era of ['pre13915', '13915']) {
     assert.notEqual(bad.status, 0, 'the unmigrated module must not run on 13917');
   });
 }
+
+/*
+ * The extension walkthrough's driver (examples/walkthrough): flagged, does not build for the
+ * 13917 kernel as it is, runs once migrated by fix-all, and ::findleaks then finds its one bug.
+ */
+test('examples/walkthrough: lint, the flag-day failure, fix-all, and the leak ::findleaks finds', async () => {
+  const WT = join(REPO, 'examples', 'walkthrough');
+  const src = readFileSync(join(WT, 'vcpu.c'), 'utf8');
+  const before = await lintText(src, 'vcpu.c', { era: '13917' });
+  assert.deepEqual(before.map((d) => `${d.range.start.line + 1}:${d.code}`), ['76:legacy-ctxop-api', '85:legacy-ctxop-api']);
+  const kctx = (scenario: string) => spawnSync(process.execPath, [join(REPO, 'dist', 'kctx.js'), 'run', scenario, '--trace', 'none', '--mdb', '::findleaks'], { encoding: 'utf8', timeout: 60_000 });
+  const orig = kctx(join(WT, 'vcpu.ksim.json'));
+  assert.equal(orig.status, 2, orig.stdout + orig.stderr);
+  assert.match(orig.stderr, /vcpu\.c:76:2: implicit declaration of function 'installctx'/);
+
+  const out = await migrate(src);
+  assert.deepEqual(await lintText(out, 'vcpu.c', { era: '13917' }), []);
+  assert.match(out, /\tctxop_install\(curthread, &vmm_ctxop_tpl, vtc\);/);
+  assert.match(out, /\t\(void\) ctxop_remove\(curthread, &vmm_ctxop_tpl, vtc\);/);
+  const dir = mkdtempSync(join(tmpdir(), 'kctx-wt-'));
+  writeFileSync(join(dir, 'vcpu.c'), out);
+  copyFileSync(join(WT, 'vcpu.ksim.json'), join(dir, 'vcpu.ksim.json'));
+  const mig = kctx(join(dir, 'vcpu.ksim.json'));
+  assert.equal(mig.status, 0, mig.stdout + mig.stderr);
+  // Three vCPUs on two CPUs switch: the ctxop's restore handler runs.
+  const restores = [...mig.stdout.matchAll(/NOTICE: vcpu\d: 3 runs, (\d+) saves, (\d+) restores/g)];
+  assert.equal(restores.length, 3);
+  assert.ok(restores.some((r) => Number(r[2]) > 0), mig.stdout);
+  // One row: the three exit-statistics arrays, all from the same call in vcpu_init.
+  assert.match(mig.stdout, /\n[0-9a-f]{16}       3 [0-9a-f]{16} vcpu_init\+0x[0-9a-f]+\n-{72}\n\s+Total       3 buffers, 192 bytes\n/);
+});
