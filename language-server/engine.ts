@@ -137,7 +137,11 @@ export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[
         out.push(diag(SKIPPED_ID, 'information', at0(), `lint stopped at rule ${rule.id}: over the time budget for this file; results are partial`));
         break;
       }
-      out.push(diag(SKIPPED_ID, 'information', at0(), `internal error in rule ${rule.id}: ${e instanceof Error ? e.message : String(e)}`));
+      // A stack overflow comes from the file's shape (thousands of nested blocks or operands), not a bug.
+      const why = e instanceof RangeError && /call stack/i.test(e.message)
+        ? `rule ${rule.id} skipped this file: its code is nested too deeply for the analysis`
+        : `internal error in rule ${rule.id}: ${e instanceof Error ? e.message : String(e)}`;
+      out.push(diag(SKIPPED_ID, 'information', at0(), why));
     }
   }
   if ((m as unknown as { _preempt?: { timedOut: boolean } })._preempt?.timedOut) {

@@ -29,6 +29,12 @@ export interface Pos {
 }
 
 export type Ins = (fr: CFrame, t: KThread) => number;
+
+/**
+ * Deepest nesting of statements and expressions compiled (C requires 127 block levels and 63
+ * parenthesized ones; GCC takes more, and so does this, within the JavaScript stack).
+ */
+const MAX_NESTING = 1000;
 /** Returned by an instruction that pushed a frame (it set fr.pc) or returned. */
 export const YIELD = -1;
 
@@ -1155,10 +1161,12 @@ export class Compiler {
   private stmt(n: SyntaxNode, scope: Scope): void {
     const saved = this.scope;
     this.scope = scope;
+    if (++this.depth > MAX_NESTING) this.fail(n, `statements nested too deeply (more than ${MAX_NESTING} levels)`);
     try {
       this.stmtInner(n, scope);
     } finally {
       this.scope = saved;
+      this.depth--;
     }
   }
 
@@ -1640,7 +1648,19 @@ export class Compiler {
     // gcc warns; the kernel build uses -Werror only for some warnings. Accept.
   }
 
+  /** Nesting of the statement or expression being compiled (bounded: MAX_NESTING). */
+  private depth = 0;
+
   expr(n: SyntaxNode): E {
+    if (++this.depth > MAX_NESTING) this.fail(n, `expression nested too deeply (more than ${MAX_NESTING} levels)`);
+    try {
+      return this.exprInner(n);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private exprInner(n: SyntaxNode): E {
     switch (n.type) {
       case 'parenthesized_expression': {
         const inner = n.namedChildren.find((c) => c && c.type !== 'comment');

@@ -17,6 +17,11 @@ import { ScenarioError } from '../scenario';
 export const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
 /** Largest preprocessed translation unit. */
 const MAX_OUTPUT_TOKENS = 2_000_000;
+/**
+ * Most tokens macro expansion may handle for one translation unit (rescans included): a
+ * macro that doubles its argument ten times, used three deep, would otherwise run for ever.
+ */
+const MAX_EXPANSION_TOKENS = 8_000_000;
 
 export interface SrcFile {
   /** Absolute path, or `<kctx>/...` for generated headers. */
@@ -554,6 +559,9 @@ export class Preprocessor {
 
   // ------------------------------------------------------------------ macro expansion
 
+  /** Tokens handled by macro expansion so far (bounded by MAX_EXPANSION_TOKENS). */
+  private expansionWork = 0;
+
   private expandList(toks: Tok[]): Tok[] {
     const out: Tok[] = [];
     this.expandInto(toks, out);
@@ -566,6 +574,9 @@ export class Preprocessor {
     const stack = input.slice().reverse();
     while (stack.length) {
       const t = stack.pop()!;
+      if (++this.expansionWork > MAX_EXPANSION_TOKENS || out.length > MAX_OUTPUT_TOKENS) {
+        this.fail(t, `macro expansion too large (over ${(out.length > MAX_OUTPUT_TOKENS ? MAX_OUTPUT_TOKENS : MAX_EXPANSION_TOKENS).toLocaleString('en-US')} tokens)${t.hs?.size ? `, in the expansion of ${[...t.hs].map((h) => `'${h}'`).join(', ')}` : ''}`);
+      }
       if (t.k !== 'id') {
         out.push(t);
         continue;
@@ -582,9 +593,8 @@ export class Preprocessor {
         continue;
       }
       if (!m.fn) {
-        const hs = new Set(t.hs ?? []);
-        hs.add(m.name);
-        const body = m.body.map((b, i) => ({ ...b, file: t.file, line: t.line, col: t.col, bol: false, ws: i === 0 ? t.ws : b.ws, hs }));
+        const hs = withHidden(t.hs, m.name);
+        const body = m.body.map((b, i) => tok(b.k, b.v, t.file, t.line, t.col, i === 0 ? t.ws : b.ws, hs));
         const pasted = this.paste(body, t);
         for (let i = pasted.length - 1; i >= 0; i--) stack.push(pasted[i]!);
         continue;
@@ -620,13 +630,12 @@ export class Preprocessor {
       if (args.length !== m.params.length) {
         this.fail(t, `macro "${m.name}" ${args.length > m.params.length ? 'passed' : 'requires'} ${m.params.length > args.length ? m.params.length : args.length} arguments, but ${args.length > m.params.length ? `takes just ${m.params.length}` : `only ${args.length} given`}`);
       }
-      const hs = new Set(t.hs ?? []);
-      hs.add(m.name);
+      const hs = withHidden(t.hs, m.name);
       const body: Tok[] = [];
       const mb = m.body;
       for (let i = 0; i < mb.length; i++) {
         const b = mb[i]!;
-        const stamp = (x: Tok, ws: boolean): Tok => ({ ...x, file: t.file, line: t.line, col: t.col, bol: false, ws, hs });
+        const stamp = (x: Tok, ws: boolean): Tok => tok(x.k, x.v, t.file, t.line, t.col, ws, hs);
         if (b.v === '#' && b.k === 'punct' && mb[i + 1] && m.params.includes(mb[i + 1]!.v)) {
           const arg = args[m.params.indexOf(mb[i + 1]!.v)]!;
           body.push({ ...stamp(b, b.ws), k: 'str', v: stringify(arg) });
@@ -641,7 +650,7 @@ export class Preprocessor {
           const use = nextPaste || prevPaste ? arg : this.expandList(arg);
           // Argument tokens keep their own positions; they get the macro's hide set added.
           if (use.length === 0 && (nextPaste || prevPaste)) body.push({ ...stamp(b, b.ws), k: 'other', v: '' });
-          use.forEach((x, j) => body.push({ ...x, bol: false, ws: j === 0 ? b.ws : x.ws, hs: union(x.hs, hs) }));
+          use.forEach((x, j) => body.push(tok(x.k, x.v, x.file, x.line, x.col, j === 0 ? b.ws : x.ws, union(x.hs, hs))));
           continue;
         }
         body.push(stamp(b, b.ws));
@@ -653,7 +662,15 @@ export class Preprocessor {
 
   /** Applies `##` in a substituted body. */
   private paste(body: Tok[], at: Tok): Tok[] {
-    if (!body.some((b) => b.v === '##' && b.k === 'punct')) return body.filter((b) => !(b.k === 'other' && b.v === ''));
+    let special = false;
+    for (let i = 0; i < body.length; i++) {
+      const b = body[i]!;
+      if ((b.v === '##' && b.k === 'punct') || (b.k === 'other' && b.v === '')) {
+        special = true;
+        break;
+      }
+    }
+    if (!special) return body;
     const out: Tok[] = [];
     for (let i = 0; i < body.length; i++) {
       const b = body[i]!;
@@ -728,10 +745,41 @@ export class Preprocessor {
   }
 }
 
+/** A token made by macro substitution (never first on its line; one object shape for all). */
+function tok(k: Kind, v: string, file: number, line: number, col: number, ws: boolean, hs: Set<string> | undefined): Tok {
+  return { k, v, file, line, col, bol: false, ws, hs };
+}
+
+/** Hide sets are never changed once made: `hs ∪ {name}` is made once per (hs, name) and shared. */
+const EMPTY_HIDE = new Set<string>();
+const added = new WeakMap<Set<string>, Map<string, Set<string>>>();
+
+function withHidden(hs: Set<string> | undefined, name: string): Set<string> {
+  const base = hs ?? EMPTY_HIDE;
+  let byName = added.get(base);
+  if (!byName) added.set(base, (byName = new Map()));
+  let s = byName.get(name);
+  if (!s) {
+    s = new Set(base);
+    s.add(name);
+    byName.set(name, s);
+  }
+  return s;
+}
+
+/** Hide-set unions already made: the tokens of one argument share their sets, so they share the union. */
+const unions = new WeakMap<Set<string>, WeakMap<Set<string>, Set<string>>>();
+
 function union(a: Set<string> | undefined, b: Set<string>): Set<string> {
-  if (!a || a.size === 0) return b;
-  const s = new Set(a);
-  for (const x of b) s.add(x);
+  if (!a || a.size === 0 || a === b) return b;
+  let byB = unions.get(a);
+  if (!byB) unions.set(a, (byB = new WeakMap()));
+  let s = byB.get(b);
+  if (!s) {
+    s = new Set(a);
+    for (const x of b) s.add(x);
+    byB.set(b, s);
+  }
   return s;
 }
 

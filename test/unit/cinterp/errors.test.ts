@@ -74,3 +74,28 @@ test('a 5 MB source is rejected quickly with a clear message', async () => {
   });
   assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
 });
+
+test('nesting beyond the compiler\'s limit is an error at the construct, not a stack overflow', async () => {
+  const deep = 5000;
+  let e = await loadErr(`${H}int g;\nvoid entry(void *a) {\n\tg = ${'('.repeat(deep)}1${')'.repeat(deep)};\n}\n`);
+  assert.equal(e.line, 10);
+  assert.match(e.reason, /^expression nested too deeply \(more than 1000 levels\)$/);
+  e = await loadErr(`${H}int g;\nvoid entry(void *a) {\n\tg = 1${' + 1'.repeat(50_000)};\n}\n`);
+  assert.equal(e.line, 10);
+  assert.match(e.reason, /^expression nested too deeply/);
+  e = await loadErr(`${H}int g;\nvoid entry(void *a) ${'{'.repeat(deep)}g++;${'}'.repeat(deep)}\n`);
+  assert.equal(e.line, 9);
+  assert.match(e.reason, /^statements nested too deeply \(more than 1000 levels\)$/);
+  // Within the limit, deep nesting compiles and runs.
+  const r = await kernelFor({ 'drv.c': `${H}int g, h;\nvoid entry(void *a) {\n\tg = ${'('.repeat(900)}7${')'.repeat(900)};\n\th = 0${' + 1'.repeat(900)};\n}\n` });
+  assert.equal(r.m.run(1_000_000).kind, 'end');
+  assert.equal(r.m.program!.evaluate(r.m, undefined, undefined, 'g').value, '7');
+  assert.equal(r.m.program!.evaluate(r.m, undefined, undefined, 'h').value, '900');
+});
+
+test('a macro that expands without end is stopped, naming the macros involved', async () => {
+  const e = await loadErr(`${H}#define A0 g++;\n${Array.from({ length: 23 }, (_, i) => `#define A${i + 1} A${i} A${i}`).join('\n')}\nint g;\nvoid entry(void *a) {\n\tA23\n}\n`);
+  assert.equal(e.line, 34);
+  assert.equal(e.column, 2);
+  assert.match(e.reason, /^macro expansion too large \(over 2,000,000 tokens\), in the expansion of 'A23', 'A22'/);
+});

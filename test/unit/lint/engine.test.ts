@@ -87,3 +87,17 @@ test('exclude globs', () => {
   assert.ok(!globToRegExp('src/*.c').test('src/sub/x.c'));
   assert.ok(globToRegExp('{a,b}/**').test('b/x/y.c'));
 });
+
+test('a file nested thousands deep: each rule that cannot walk it says so, and lint goes on', async () => {
+  const n = 5000;
+  const src = `void\nf(void)\n{\n\tkpreempt_disable();\n\t${'{'.repeat(n)}g++; if (g) mutex_enter(&x);${'}'.repeat(n)}\n\tkpreempt_enable();\n\tinstallctx(curthread, 0, 0, 0, 0, 0, 0, 0);\n}\n`;
+  const ds = await lintText(src, 'deep.c', { era: '13917' });
+  const skipped = ds.filter((d) => d.code === 'file-skipped');
+  assert.ok(skipped.length > 0);
+  for (const d of skipped) assert.match(d.message, /^rule [a-z-]+ skipped this file: its code is nested too deeply for the analysis$/);
+  assert.ok(skipped.some((d) => d.message.startsWith('rule legacy-ctxop-api ')), ds.map((d) => d.message).join('\n'));
+  // The same file nested 50 deep is analysed.
+  const ok = await lintText(src.replace('{'.repeat(n), '{'.repeat(50)).replace('}'.repeat(n), '}'.repeat(50)), 'deep.c', { era: '13917' });
+  assert.deepEqual(ok.filter((d) => d.code === 'file-skipped'), []);
+  assert.ok(ok.some((d) => d.code === 'legacy-ctxop-api' && d.range.start.line === 6));
+});
