@@ -220,6 +220,13 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
       process.stderr.write(`kctx: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
+    // A file we were asked to write (--export-trace) or read that the system refuses.
+    const code = (e as NodeJS.ErrnoException).code;
+    const path = (e as NodeJS.ErrnoException).path;
+    if (typeof code === 'string' && typeof path === 'string' && /^E[A-Z]+$/.test(code)) {
+      process.stderr.write(`kctx: ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}\n`);
+      return EXIT_USAGE;
+    }
     throw e;
   }
 }

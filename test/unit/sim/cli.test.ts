@@ -83,3 +83,10 @@ test('--export-trace writes Chrome trace events: one track per CPU, slices, hook
   const ts = ev.filter((e) => e.ts !== undefined).map((e) => e.ts!);
   assert.deepEqual(ts, [...ts].sort((a, b) => a - b), 'timestamps never go back');
 });
+
+test('--export-trace into a folder that does not exist is a usage error naming the file', () => {
+  const out = join(dir, 'no-such-folder', 'trace.json');
+  const r = kctx('run', 'examples/bhyve-vcpus.ksim.json', '--trace', 'none', '--export-trace', out);
+  assert.equal(r.code, 2, r.out + r.err);
+  assert.equal(r.err, `kctx: ${out}: no such file or directory\n`);
+});
