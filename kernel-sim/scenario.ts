@@ -84,9 +84,23 @@ export function loadScenarioFile(path: string): Scenario {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ScenarioError(path, 1, 1, `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a scenario file' : code === 'EACCES' ? 'permission denied' : code ?? String(e);
+    throw new ScenarioError(path, 1, 1, `cannot read the scenario: ${why}`);
   }
   return parseScenario(text, path, dirname(resolve(path)));
+}
+
+/** jsonc-parser's error code (`ValueExpected`) in words. */
+const JSON_PROBLEMS: Record<string, string> = {
+  ValueExpected: 'expected a value', ColonExpected: "expected ':'", CommaExpected: "expected ','",
+  CloseBraceExpected: "expected '}'", CloseBracketExpected: "expected ']'", PropertyNameExpected: 'expected a quoted key',
+  EndOfFileExpected: 'text after the end of the scenario', InvalidSymbol: 'not JSON here', InvalidNumberFormat: 'malformed number',
+  UnexpectedEndOfString: 'unterminated string', UnexpectedEndOfComment: 'unterminated comment', InvalidEscapeCharacter: 'invalid escape in a string',
+  InvalidCharacter: 'invalid character in a string', InvalidUnicode: 'invalid \\u escape',
+};
+function jsonProblem(code: string): string {
+  return JSON_PROBLEMS[code] ?? code;
 }
 
 /** Validates a scenario given as JSON text. */
@@ -97,7 +111,7 @@ export function parseScenario(text: string, file: string, baseDir: string): Scen
   if (errors.length || !root) {
     const e = errors[0];
     const [l, c] = lineCol(text, e?.offset ?? 0);
-    throw new ScenarioError(file, l, c, `invalid JSON: ${e ? printParseErrorCode(e.error) : 'empty document'}`);
+    throw new ScenarioError(file, l, c, `invalid JSON: ${e ? jsonProblem(printParseErrorCode(e.error)) : 'empty document'}`);
   }
   return validate(root, text, file, baseDir);
 }

@@ -66,7 +66,7 @@ describe('initialize and launch', () => {
     const resp = (await dc2.raw('launch', { scenario: fixture('missing.ksim.json') })) as DebugProtocol.ErrorResponse;
     assert.equal(resp.success, false);
     assert.equal(resp.body?.error?.showUser, true);
-    assert.match(resp.message ?? '', /missing\.ksim\.json:1:1: cannot read the scenario: ENOENT/);
+    assert.match(resp.message ?? '', /missing\.ksim\.json:1:1: cannot read the scenario: no such file/);
     await dc2.close();
   });
 

@@ -50,7 +50,7 @@ test('a bad scenario exits 2 with file:line:col and the reason', () => {
   assert.match(r.err, /bad\.ksim\.json:1:1: threads\[0\]\.entry: unknown built-in workload 'builtin:nope' \(known: builtin:bhyve-vcpu, builtin:kvm-vcpu, builtin:kfpu, builtin:spin\)/);
   const missing = kctx('run', join(dir, 'nope.ksim.json'));
   assert.equal(missing.code, 2);
-  assert.match(missing.err, /nope\.ksim\.json:1:1: cannot read the scenario: ENOENT/);
+  assert.match(missing.err, /nope\.ksim\.json:1:1: cannot read the scenario: no such file/);
 });
 
 test('usage errors exit 2', () => {

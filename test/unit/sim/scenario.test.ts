@@ -22,7 +22,7 @@ test('a valid scenario gets its defaults', () => {
 
 test('JSON syntax errors have line and column', () => {
   const e = err('{\n  "kernel": "illumos-13917",\n  "threads": [ }\n');
-  assert.equal(e.message, 'bad.ksim.json:3:16: invalid JSON: ValueExpected');
+  assert.equal(e.message, 'bad.ksim.json:3:16: invalid JSON: expected a value');
 });
 
 test('unknown kernel names the choices', () => {
