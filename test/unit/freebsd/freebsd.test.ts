@@ -126,7 +126,9 @@ test('asserts compiled out: the trylock vanishes, the unlock finds the mutex unh
 });
 
 test('mdb: ::vnets, ::vnet_sysinit and ::whatis (instance, master copy, ordinary global) mid-run', () => {
-  const live = join(FIX, 'vnstat-live.ksim.json');
+  // The live scenario runs the example's vnstat.c (copied beside it in the work folder).
+  const live = join(dir, 'vnstat-live.ksim.json');
+  copyFileSync(join(FIX, 'vnstat-live.ksim.json'), live);
   const r = kctx('run', live, '--trace', 'none', '--mdb', '::vnets', '--mdb', '::vnet_sysinit', '--mdb', '::vnet_sysinit -u',
     '--mdb', 'vnet_entry_vnstat_packets::whatis', '--mdb', 'fffffe00f002dcc8::whatis', '--mdb', 'fffffe00f001b490::whatis', '--mdb', 'vnet_entry_ip_defttl::whatis');
   assert.equal(r.code, 0, r.err);
