@@ -1,22 +1,25 @@
 /**
  * The mdb command language over a simulated kernel: `[addr][,count]::dcmd [args]`, `$c`-style
- * built-ins, `::walk`, pipelines (each line the left side prints becomes dot for the right
- * side; only the rightmost prints), `;`-separated commands, and mdb's error messages.
+ * built-ins, the formatting dcmds `addr[,count]/FMT` and `value=FMT`, `::walk`, pipelines
+ * (each line the left side prints becomes dot for the right side; only the rightmost prints),
+ * `;`-separated commands, and mdb's error messages.
  */
 import type { Machine } from '../machine/machine';
 import { MdbError, DcmdUsage, type Dcmd, type DcmdCall, type DcmdFlags, type MdbHost } from './types';
-import { evaluate } from './expr';
+import { evaluate, evaluateValue } from './expr';
 import { DCMDS, WALKERS, findDcmd } from './registry';
 import { parseAddr } from '../machine/memory';
-import { word } from './format';
+import { Iob } from './iob';
 
 interface Stage {
   /** Leading expression (first stage only). */
   addr?: string;
   count?: string;
-  /** `::name`, `$c`, `=K`, or '' for a bare expression. */
+  /** `::name`, `$c`, `/` or `=` (formatting), or '' for a bare expression. */
   verb: string;
   args: string[];
+  /** The text after the verb, as typed (a format list). */
+  raw: string;
   text: string;
 }
 
@@ -61,7 +64,8 @@ function parseStage(text: string, first: boolean): Stage {
   const iColon = s.indexOf('::');
   const iDollar = s.indexOf('$');
   const iEq = s.indexOf('=');
-  const cands = [iColon, iDollar, iEq].filter((i) => i >= 0);
+  const iSlash = s.indexOf('/');
+  const cands = [iColon, iDollar, iEq, iSlash].filter((i) => i >= 0);
   const at = cands.length ? Math.min(...cands) : -1;
   const lead = (at < 0 ? s : s.slice(0, at)).trim();
   let rest = at < 0 ? '' : s.slice(at);
@@ -84,11 +88,11 @@ function parseStage(text: string, first: boolean): Stage {
     const mt = /^\$(<<|<|[A-Za-z?])/.exec(rest);
     verb = mt ? '$' + mt[1] : '$';
     rest = rest.slice(verb.length);
-  } else if (rest.startsWith('=')) {
-    verb = '=';
+  } else if (rest.startsWith('=') || rest.startsWith('/')) {
+    verb = rest[0]!;
     rest = rest.slice(1);
   }
-  return { addr, count, verb, args: words(rest), text: s };
+  return { addr, count, verb, args: words(rest), raw: rest, text: s };
 }
 
 export interface DcmdInfo {
@@ -101,9 +105,11 @@ export interface DcmdInfo {
 
 export function synopsis(d: Dcmd): string {
   const u = d.usage;
-  const sep = d.name.startsWith('$') ? '' : '::';
-  if (u.startsWith(':')) return `addr ${sep}${d.name}${u.length > 1 ? ' ' + u.slice(1) : ''}`;
-  if (u.startsWith('?')) return `[ addr ] ${sep}${d.name}${u.length > 1 ? ' ' + u.slice(1) : ''}`;
+  const sep = /^\w/.test(d.name) ? '::' : '';
+  // `/` and `=` take their format list glued on.
+  const gap = /^[\w$]/.test(d.name) ? ' ' : '';
+  if (u.startsWith(':')) return `addr ${sep}${d.name}${u.length > 1 ? gap + u.slice(1) : ''}`;
+  if (u.startsWith('?')) return `[ addr ] ${sep}${d.name}${u.length > 1 ? gap + u.slice(1) : ''}`;
   return `${sep}${d.name}${u ? ' ' + u : ''}`;
 }
 
@@ -111,7 +117,7 @@ export function synopsis(d: Dcmd): string {
 export function usageLines(d: Dcmd): string[] {
   let prefix = '';
   let usage = d.usage;
-  const dollar = d.name.startsWith('$');
+  const dollar = !/^\w/.test(d.name);
   if (usage.startsWith(':')) {
     prefix = dollar ? 'address' : 'address::';
     usage = usage.slice(1);
@@ -127,10 +133,21 @@ export function usageLines(d: Dcmd): string[] {
 export class MdbEngine implements MdbHost {
   readonly cache = new Map<string, unknown>();
   dot = 0;
+  incr = 0;
   constructor(readonly m: Machine) {}
 
   evaluate(expr: string): number {
-    return evaluate({ m: this.m, dot: this.dot }, expr);
+    return evaluate({ m: this.m, dot: this.dot, incr: this.incr }, expr);
+  }
+
+  evaluateValue(expr: string): bigint {
+    return evaluateValue({ m: this.m, dot: this.dot, incr: this.incr }, expr);
+  }
+
+  /** A repeat count: the expression's value, at most 100000 calls. */
+  private count(expr: string): number {
+    const v = this.evaluateValue(expr);
+    return Number(v > 100000n ? 100000n : v);
   }
 
   /** Runs one line (possibly several `;`-separated commands); returns everything printed. */
@@ -158,18 +175,18 @@ export class MdbEngine implements MdbHost {
     const s0 = stages[0]!;
     if (s0.addr !== undefined) {
       const a = this.evaluate(s0.addr);
-      const n = s0.count !== undefined ? this.evaluate(s0.count) : 1;
+      const n = s0.count !== undefined ? this.count(s0.count) : 1;
       this.dot = a;
-      dots = new Array<number>(Math.max(0, Math.min(n, 100000))).fill(a);
+      dots = new Array<number>(n).fill(a);
     } else if (s0.count !== undefined) {
-      const n = this.evaluate(s0.count);
-      dots = new Array<number>(Math.max(0, Math.min(n, 100000))).fill(this.dot);
+      const n = this.count(s0.count);
+      dots = new Array<number>(n).fill(this.dot);
     }
     for (let i = 0; i < stages.length; i++) {
       const st = stages[i]!;
       const last = i === stages.length - 1;
       const lines: string[] = [];
-      this.runStage(st, dots, i > 0, !last, lines);
+      this.runStage(st, dots, i > 0, !last, lines, i === 0 && s0.count !== undefined);
       if (last) {
         out.push(...lines);
         return;
@@ -194,50 +211,71 @@ export class MdbEngine implements MdbHost {
     }
   }
 
-  private runStage(st: Stage, dots: number[] | null, pipeIn: boolean, pipeOut: boolean, out: string[]): void {
+  private runStage(st: Stage, dots: number[] | null, pipeIn: boolean, pipeOut: boolean, out: string[], countLoop: boolean): void {
     if (st.verb === '') {
       // A bare expression sets dot.
       if (dots?.length) this.dot = dots[dots.length - 1]!;
-      return;
-    }
-    if (st.verb === '=') {
-      for (const d of dots ?? [this.dot]) out.push(formatEquals(this.m, d, st.args[0] ?? 'X'));
       return;
     }
     if (st.verb === '$<' || st.verb === '$<<') throw new MdbError('macro files are not available in the simulator');
     const name = st.verb.startsWith('::') ? st.verb.slice(2) : st.verb;
     const d = findDcmd(name);
     if (!d) throw new MdbError(`invalid command '${st.verb}': unknown dcmd name`);
-    const calls = dots ?? [null];
-    calls.forEach((dot, idx) => {
-      const flags: DcmdFlags = {
-        addrspec: dot !== null,
-        loop: calls.length > 1,
-        loopFirst: calls.length > 1 && idx === 0,
-        pipeOut,
-        pipeIn,
-      };
-      if (dot !== null) this.dot = dot;
-      const call: DcmdCall = {
-        m: this.m,
-        mdb: this,
-        addr: dot ?? 0,
-        flags,
-        args: st.args,
-        pipe: dots ?? [],
-        out: (l) => out.push(l),
-        warn: (msg) => out.push(`mdb: ${msg}`),
-      };
-      try {
-        d.run(call);
-      } catch (e) {
-        if (e instanceof DcmdUsage) {
-          if (e.warning) out.push(`mdb: ${e.warning}`);
-          out.push(...usageLines(d));
-        } else if (e instanceof MdbError) out.push(`mdb: ${e.message}`);
-        else throw e;
-      }
+    // mdb's stdout for this stage: into a pipe it does not wrap, and each word is a value.
+    const iob = new Iob((l) => {
+      if (!pipeOut) out.push(l);
+      else if (l.startsWith('mdb: ')) out.push(l);
+      else out.push(...l.trim().split(/\s+/).filter(Boolean));
     });
+    if (pipeOut) iob.autowrap = false;
+    const calls = dots ?? [null];
+    let stopped = false;
+    try {
+      for (let idx = 0; idx < calls.length && !stopped; idx++) {
+        let dot = calls[idx]!;
+        // `addr,count/FMT`: each call reads where the previous one stopped (mdb_dot_incr).
+        if (d.format && countLoop && idx > 0) dot = this.dot + this.incr;
+        const flags: DcmdFlags = {
+          addrspec: dot !== null,
+          loop: calls.length > 1,
+          loopFirst: calls.length > 1 && idx === 0,
+          pipeOut,
+          pipeIn,
+        };
+        if (dot !== null) this.dot = dot;
+        const call: DcmdCall = {
+          m: this.m,
+          mdb: this,
+          addr: dot ?? 0,
+          flags,
+          args: st.args,
+          raw: st.raw,
+          iob,
+          pipe: dots ?? [],
+          out: (l) => {
+            iob.nlflush();
+            out.push(l);
+          },
+          warn: (msg) => out.push(`mdb: ${msg}`),
+          stop: () => {
+            stopped = true;
+          },
+        };
+        try {
+          d.run(call);
+        } catch (e) {
+          if (e instanceof DcmdUsage) {
+            iob.nlflush();
+            if (e.warning) out.push(`mdb: ${e.warning}`);
+            out.push(...usageLines(d));
+          } else if (e instanceof MdbError) {
+            out.push(`mdb: ${e.message}`);
+          } else throw e;
+        }
+      }
+    } finally {
+      iob.nlflush();
+    }
   }
 
   /** Names, usage and descriptions of every dcmd (completion, palette). */
@@ -246,23 +284,6 @@ export class MdbEngine implements MdbHost {
   }
   static walkerNames(): string[] {
     return WALKERS.map((w) => w.name);
-  }
-}
-
-/** `expr=FMT`: a value in one of mdb's `=` formats. */
-function formatEquals(m: Machine, v: number, fmt: string): string {
-  switch (fmt[0]) {
-    case 'K': case 'J': case 'p': case 'P':
-      return word(m, v).padStart(16);
-    case 'D': case 'd': case 'E': case 'e':
-      return String(v);
-    case 'U': case 'u':
-      return String(v < 0 ? BigInt.asUintN(64, BigInt(v)) : v);
-    case 'a':
-      return `${word(m, v)}`;
-    case 'X': case 'x': case 'Q': case 'q':
-    default:
-      return word(m, v);
   }
 }
 

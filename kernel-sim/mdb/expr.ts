@@ -1,21 +1,56 @@
 /**
  * mdb arithmetic expressions (mdb(1) "Arithmetic Expansion"): numbers in the output radix 16
- * (`0t` decimal, `0x` hex, `0o` octal, `0i` binary), symbols (their address), `.` (dot),
- * unary `-` `~` `#` (logical not) `*` (read a pointer), binary `*` `%` (divide) `#` (modulo)
- * `+` `-` `<<` `>>` `==` `!=` `&` `^` `|`, and parentheses.
+ * (`0t` decimal, `0x` hex, `0o` octal, `0i` binary), symbols (their address), `.` (dot), `+`
+ * alone (dot plus the increment of the last formatting dcmd), unary `-` `~` `#` (logical not)
+ * `*` (read a pointer), binary `*` `%` (divide) `#` (modulo) `+` `-` `<<` `>>` `==` `!=` `&`
+ * `^` `|`, and parentheses.
+ *
+ * As in mdb, every value is an unsigned 64-bit integer: the arithmetic is done on bigints. The
+ * engine hands dcmds plain numbers, so a result is encoded back (`encodeValue`): a kernel
+ * address becomes the simulator's internal address, a small number stays itself, any other
+ * value below 2^52 becomes `PLAIN_BASE + value` (an address that is never mapped), and larger
+ * ones become the memory model's wild pointers. `decodeValue` is the inverse.
  */
 import type { Machine } from '../machine/machine';
-import { parseAddr, Memory, NULL_GUARD } from '../machine/memory';
+import { Memory, NULL_GUARD, WILD_BASE, ADDR_LIMIT } from '../machine/memory';
 import { MdbError } from './types';
 import { curthread } from './kthread';
-import { p } from './format';
+import { p, PLAIN_BASE, wildBits } from './format';
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** The 64-bit value an engine number stands for. */
+export function decodeValue(v: number): bigint {
+  if (!Number.isFinite(v)) return 0n;
+  v = Math.trunc(v);
+  if (v < 0) return BigInt.asUintN(64, BigInt(v));
+  if (v < NULL_GUARD) return BigInt(v);
+  if (v < ADDR_LIMIT) return Memory.ptrToBig(v);
+  if (v >= PLAIN_BASE) return BigInt(v - PLAIN_BASE);
+  if (v >= WILD_BASE) return BigInt('0x' + wildBits(v));
+  return BigInt(v);
+}
+
+/** The engine number for a 64-bit value (see the file comment). */
+export function encodeValue(x: bigint): number {
+  const v = x & MASK64;
+  if (v < BigInt(NULL_GUARD)) return Number(v);
+  if (((v >> 40n) & 0xffffffn) === 0xfffffen) {
+    const a = Memory.bigToPtr(v);
+    if (a < ADDR_LIMIT) return a;
+  }
+  if (v < 1n << 52n) return PLAIN_BASE + Number(v);
+  return Memory.bigToPtr(v);
+}
 
 export interface ExprEnv {
   m: Machine;
   dot: number;
+  /** The increment of the last formatting dcmd (`+` alone is dot plus it). */
+  incr?: number;
 }
 
-type Tok = { k: 'num'; v: number } | { k: 'id'; v: string } | { k: 'op'; v: string };
+type Tok = { k: 'num'; v: bigint } | { k: 'id'; v: string } | { k: 'op'; v: string };
 
 function tokenize(s: string): Tok[] {
   const out: Tok[] = [];
@@ -45,19 +80,23 @@ function tokenize(s: string): Tok[] {
   return out;
 }
 
-function number(w: string): number | undefined {
+function number(w: string): bigint | undefined {
   const lw = w.toLowerCase();
-  if (lw.startsWith('0t')) return /^\d+$/.test(lw.slice(2)) ? parseInt(lw.slice(2), 10) : undefined;
-  if (lw.startsWith('0o')) return /^[0-7]+$/.test(lw.slice(2)) ? parseInt(lw.slice(2), 8) : undefined;
-  if (lw.startsWith('0i')) return /^[01]+$/.test(lw.slice(2)) ? parseInt(lw.slice(2), 2) : undefined;
-  if (!/^(0x)?[0-9a-f]+$/.test(lw)) return undefined;
-  const hex = lw.replace(/^0x/, '');
-  if (hex.length === 16 && hex.startsWith('fffffe')) return parseAddr(hex);
-  // Any other value is a kernel VA outside the simulated heap (or a small number): it must not
-  // alias the simulator's internal offsets.
-  const v = parseInt(hex, 16);
-  if (v < NULL_GUARD || hex.length > 16) return v;
-  return Memory.bigToPtr(BigInt('0x' + hex));
+  let v: bigint;
+  if (lw.startsWith('0t')) {
+    if (!/^\d+$/.test(lw.slice(2))) return undefined;
+    v = BigInt(lw.slice(2));
+  } else if (lw.startsWith('0o')) {
+    if (!/^[0-7]+$/.test(lw.slice(2))) return undefined;
+    v = BigInt('0o' + lw.slice(2));
+  } else if (lw.startsWith('0i')) {
+    if (!/^[01]+$/.test(lw.slice(2))) return undefined;
+    v = BigInt('0b' + lw.slice(2));
+  } else {
+    if (!/^(0x)?[0-9a-f]+$/.test(lw)) return undefined;
+    v = BigInt('0x' + lw.replace(/^0x/, ''));
+  }
+  return v & MASK64;
 }
 
 /** A symbol's value in an expression: its address (or the thread for `curthread`). */
@@ -80,7 +119,8 @@ export function lookupSymbol(m: Machine, name: string): number | undefined {
   return undefined;
 }
 
-export function evaluate(env: ExprEnv, text: string): number {
+/** Evaluates to the 64-bit value. */
+export function evaluateValue(env: ExprEnv, text: string): bigint {
   const toks = tokenize(text);
   let pos = 0;
   const peek = () => toks[pos];
@@ -88,27 +128,32 @@ export function evaluate(env: ExprEnv, text: string): number {
     const t = toks[pos];
     return t && t.k === 'op' && t.v === v;
   };
-  const binary = (ops: string[], next: () => number, f: (op: string, a: number, b: number) => number) => (): number => {
+  const binary = (ops: string[], next: () => bigint, f: (op: string, a: bigint, b: bigint) => bigint) => (): bigint => {
     let a = next();
     for (;;) {
       const t = peek();
       if (!t || t.k !== 'op' || !ops.includes(t.v)) return a;
       pos++;
-      a = f(t.v, a, next());
+      a = f(t.v, a, next()) & MASK64;
     }
   };
-  const unary = (): number => {
+  const unary = (): bigint => {
     const t = peek();
     if (!t) throw new MdbError('syntax error');
     if (t.k === 'op') {
-      if (t.v === '-') { pos++; return -unary(); }
-      if (t.v === '~') { pos++; return Number(~BigInt(unary()) & 0xffffffffffffffffn); }
-      if (t.v === '#') { pos++; return unary() === 0 ? 1 : 0; }
+      if (t.v === '-') { pos++; return -unary() & MASK64; }
+      if (t.v === '~') { pos++; return ~unary() & MASK64; }
+      if (t.v === '#') { pos++; return unary() === 0n ? 1n : 0n; }
+      if (t.v === '+') {
+        // `+` where an operand belongs: dot plus the increment.
+        pos++;
+        return (decodeValue(env.dot) + BigInt(env.incr ?? 0)) & MASK64;
+      }
       if (t.v === '*') {
         pos++;
-        const a = unary();
+        const a = encodeValue(unary());
         if (!env.m.mem.isMapped(a, 8)) throw new MdbError(`failed to read pointer at ${p(a)}: no mapping for address`);
-        return env.m.mem.readPtr(a);
+        return env.m.mem.dv.getBigUint64(a, true);
       }
       if (t.v === '(') {
         pos++;
@@ -117,29 +162,33 @@ export function evaluate(env: ExprEnv, text: string): number {
         pos++;
         return v;
       }
-      if (t.v === '.') { pos++; return env.dot; }
+      if (t.v === '.') { pos++; return decodeValue(env.dot); }
       throw new MdbError(`syntax error near "${t.v}"`);
     }
     pos++;
     if (t.k === 'num') return t.v;
     const v = lookupSymbol(env.m, t.v);
-    if (v !== undefined) return v;
+    if (v !== undefined) return decodeValue(v);
     const n = number(t.v);
     if (n !== undefined) return n;
     throw new MdbError(`failed to dereference symbol: unknown symbol name`);
   };
   const mul = binary(['*', '%', '#'], unary, (op, a, b) => {
-    if ((op === '%' || op === '#') && b === 0) throw new MdbError('attempted to divide by zero');
-    return op === '*' ? a * b : op === '%' ? Math.trunc(a / b) : a % b;
+    if ((op === '%' || op === '#') && b === 0n) throw new MdbError('attempted to divide by zero');
+    return op === '*' ? a * b : op === '%' ? a / b : a % b;
   });
   const add = binary(['+', '-'], mul, (op, a, b) => (op === '+' ? a + b : a - b));
-  const shift = binary(['<<', '>>'], add, (op, a, b) => (op === '<<' ? a * 2 ** b : Math.floor(a / 2 ** b)));
-  const eq = binary(['==', '!='], shift, (op, a, b) => ((op === '==') === (a === b) ? 1 : 0));
-  const bits = (f: (x: bigint, y: bigint) => bigint) => (_op: string, a: number, b: number) => Number(f(BigInt(a), BigInt(b)));
-  const and = binary(['&'], eq, bits((x, y) => x & y));
-  const xor = binary(['^'], and, bits((x, y) => x ^ y));
-  const or = binary(['|'], xor, bits((x, y) => x | y));
+  const shift = binary(['<<', '>>'], add, (op, a, b) => (b > 63n ? 0n : op === '<<' ? a << b : a >> b));
+  const eq = binary(['==', '!='], shift, (op, a, b) => ((op === '==') === (a === b) ? 1n : 0n));
+  const and = binary(['&'], eq, (_op, a, b) => a & b);
+  const xor = binary(['^'], and, (_op, a, b) => a ^ b);
+  const or = binary(['|'], xor, (_op, a, b) => a | b);
   const v = or();
   if (pos < toks.length) throw new MdbError(`syntax error near "${text}"`);
   return v;
+}
+
+/** Evaluates to an engine number (an internal address for a kernel address). */
+export function evaluate(env: ExprEnv, text: string): number {
+  return encodeValue(evaluateValue(env, text));
 }

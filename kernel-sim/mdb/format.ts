@@ -6,8 +6,21 @@
 import type { Machine } from '../machine/machine';
 import { formatAddr, NULL_GUARD, WILD_BASE } from '../machine/memory';
 
+/**
+ * Values of mdb expressions that are neither small nor kernel addresses are kept as
+ * `PLAIN_BASE + value` (expr.ts): above every wild pointer, never mapped, exact below 2^52.
+ */
+export const PLAIN_BASE = 2 ** 52;
+
+/** The bits of a wild pointer (or a plain value) in hex. */
+export function wildBits(v: number): string {
+  if (v >= PLAIN_BASE) return (v - PLAIN_BASE).toString(16);
+  return formatAddr(v);
+}
+
 /** `%p`: the pointer in hex, no padding (`0` for NULL). */
 export function p(addr: number): string {
+  if (addr >= PLAIN_BASE) return (addr - PLAIN_BASE).toString(16);
   if (addr >= WILD_BASE) return BigInt('0x' + formatAddr(addr)).toString(16);
   return formatAddr(addr);
 }
@@ -46,10 +59,29 @@ export function sym(m: Machine, addr: number): string {
   if (addr === 0) return '0';
   const s = m.sym.containing(addr);
   if (s) return addr === s.addr ? s.name : `${s.name}+${hexBase(addr - s.addr)}`;
+  const d = symbolOf(m, addr);
+  if (d) return d;
+  return addr < NULL_GUARD ? hexBase(addr) : '0x' + p(addr);
+}
+
+/** The symbol (function or data) containing an internal address, as `name` or `name+off`. */
+export function symbolOf(m: Machine, addr: number): string | undefined {
+  if (!(addr >= NULL_GUARD && addr < m.mem.top)) return undefined;
+  const s = m.sym.containing(addr);
+  if (s) return addr === s.addr ? s.name : `${s.name}+${hexBase(addr - s.addr)}`;
   for (const [name, d] of m.sym.data) {
     if (addr >= d.addr && addr < d.addr + Math.max(1, d.size)) return addr === d.addr ? name : `${name}+${hexBase(addr - d.addr)}`;
   }
-  return '0x' + formatAddr(addr);
+  return undefined;
+}
+
+/** The symbol that starts exactly at an internal address (MDB_TGT_SYM_EXACT). */
+export function exactSymbol(m: Machine, addr: number): string | undefined {
+  if (!(addr >= NULL_GUARD && addr < m.mem.top)) return undefined;
+  const s = m.sym.atAddr(addr);
+  if (s) return s.name;
+  for (const [name, d] of m.sym.data) if (d.addr === addr) return name;
+  return undefined;
 }
 
 /** A stack entry's function position as `%a` would print the return address. */

@@ -21,7 +21,8 @@ export function createMdb(m: Machine): Mdb {
 
 /** Every dcmd name (`threadlist`, `$c`, ...), sorted: for completion. */
 export function DCMD_NAMES(): string[] {
-  return DCMDS.map((d) => d.name).sort();
+  // `/` and `=` are typed as `addr/FMT`, never after `::`.
+  return DCMDS.map((d) => d.name).filter((n) => /^[\w$]/.test(n)).sort();
 }
 
 /** Every walker name, sorted. */

@@ -27,6 +27,11 @@ import { helpDcmd } from './dcmds/help';
 import { quitDcmd, quitDcmd2 } from './dcmds/quit';
 import { vnetsDcmd } from './dcmds/vnets';
 import { vnetSysinitDcmd } from './dcmds/vnet_sysinit';
+import { slashDcmd } from './dcmds/slash';
+import { equalsDcmd } from './dcmds/equals';
+import { formatsDcmd } from './dcmds/formats';
+import { sizeofDcmd } from './dcmds/sizeof';
+import { offsetofDcmd } from './dcmds/offsetof';
 import { threadWalker } from './walkers/thread';
 import { ctxopWalker } from './walkers/ctxop';
 import { cpuWalker } from './walkers/cpu';
@@ -40,7 +45,8 @@ if (!DCMDS.length) {
     threadDcmd, threadlistDcmd, findstackDcmd, stackCDcmd, stackVDcmd, stackDcmd, stacksDcmd,
     cpuinfoDcmd, psDcmd, walkDcmd, printDcmd, findleaksDcmd, bufctlDcmd, kmemVerifyDcmd,
     whatisDcmd, kmemCacheDcmd, msgbufDcmd, panicinfoDcmd, statusDcmd, ctxopsDcmd, ctxtraceDcmd,
-    dcmdsDcmd, walkersDcmd, helpDcmd, quitDcmd, quitDcmd2,
+    dcmdsDcmd, walkersDcmd, helpDcmd, quitDcmd, quitDcmd2, slashDcmd, equalsDcmd, formatsDcmd,
+    sizeofDcmd, offsetofDcmd,
   );
   WALKERS.push(threadWalker, ctxopWalker, cpuWalker, kmemCacheWalker, kmemWalker, freememWalker, leakWalker);
 }

@@ -3,6 +3,7 @@
  * prints, and the errors that become mdb's messages.
  */
 import type { Machine } from '../machine/machine';
+import type { Iob } from './iob';
 
 /** An error mdb prints as `mdb: MESSAGE` (the dcmd failed). */
 export class MdbError extends Error {}
@@ -29,8 +30,14 @@ export interface DcmdFlags {
 
 export interface MdbHost {
   readonly m: Machine;
+  /** Dot. */
+  dot: number;
+  /** The increment: bytes the last formatting dcmd read (`+` in an expression adds it to dot). */
+  incr: number;
   /** Evaluates an mdb expression (symbols, `.`, arithmetic). */
   evaluate(expr: string): number;
+  /** Evaluates an mdb expression to its unsigned 64-bit value. */
+  evaluateValue(expr: string): bigint;
   /** Runs a command line and returns its output (nested calls such as ::findstack from ::threadlist). */
   run(line: string): string;
   /** State kept between calls (cached ::findleaks results, ...). */
@@ -45,6 +52,15 @@ export interface DcmdCall {
   readonly flags: DcmdFlags;
   /** Argument words after the dcmd name. */
   readonly args: string[];
+  /** The argument text as typed (the format list of `/` and `=`). */
+  readonly raw: string;
+  /**
+   * mdb's output buffer for this pipeline stage (auto-wrap at 80 columns, the margin): output
+   * that continues a line across calls of a loop, as `addr,4/X` does. Ended after the stage.
+   */
+  readonly iob: Iob;
+  /** Ends the loop of calls after this one (DCMD_ABORT). */
+  stop(): void;
   /** Every dot of this pipeline stage (for dcmds that look at the whole pipe, as ::stacks). */
   readonly pipe: number[];
   /** Appends one output line. */
@@ -67,6 +83,8 @@ export interface Dcmd {
   help?: string;
   module?: string;
   stability?: 'Evolving' | 'Unstable';
+  /** A formatting dcmd (`/`, `=`): with a count, each call starts at dot plus the increment. */
+  format?: boolean;
   run(c: DcmdCall): void;
 }
 

@@ -7,9 +7,11 @@ import { findDcmd } from '../table';
 
 export function synopsisOf(d: Dcmd): string {
   const u = d.usage;
-  const sep = d.name.startsWith('$') ? '' : '::';
-  if (u.startsWith(':')) return `addr ${sep}${d.name}${u.length > 1 ? ' ' + u.slice(1) : ''}`;
-  if (u.startsWith('?')) return `[ addr ] ${sep}${d.name}${u.length > 1 ? ' ' + u.slice(1) : ''}`;
+  const sep = /^\w/.test(d.name) ? '::' : '';
+  // `/` and `=` take their format list glued on.
+  const gap = /^[\w$]/.test(d.name) ? ' ' : '';
+  if (u.startsWith(':')) return `addr ${sep}${d.name}${u.length > 1 ? gap + u.slice(1) : ''}`;
+  if (u.startsWith('?')) return `[ addr ] ${sep}${d.name}${u.length > 1 ? gap + u.slice(1) : ''}`;
   return `${sep}${d.name}${u ? ' ' + u : ''}`;
 }
 
@@ -26,7 +28,8 @@ export const helpDcmd: Dcmd = {
         '  address   an expression: hex numbers (0t for decimal), symbols, curthread,',
         '            . (dot), + - * % (divide) # (modulo) & | ^ << >>, *addr reads a pointer',
         '  count     repeats the command',
-        '  verb      ::dcmd, $c / $C (stack), or =FMT to print a value',
+        '  verb      ::dcmd, $c / $C (stack), /FMT to read memory (addr/X, sym/D, str/s),',
+        '            or =FMT to print a value (::formats lists the format characters)',
         '',
         'Commands can be piped: A | B runs B once per address A prints.',
         '',

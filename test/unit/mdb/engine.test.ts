@@ -77,16 +77,19 @@ test('expressions, dot, counts and pipelines', async () => {
   const m = await machine('bhyve-13917', 400, false);
   const mdb = createMdb(m);
   const v0 = formatAddr(m.threadByName('vcpu0')!.addr);
-  assert.equal(mdb.execute('0t16=X'), '10\n');
-  assert.equal(mdb.execute('10%4=D'), '4\n');
-  assert.equal(mdb.execute('0x11#0t5=D'), '2\n');
-  assert.equal(mdb.execute('(1<<4|1)=X'), '11\n');
-  assert.equal(mdb.execute(`${v0}+0x10-0x10=K`), `${v0}\n`);
+  // `=` prints on mdb's 16-column margin, each value in its printf field (%-16x, %-16d, ...);
+  // K is 17 wide when the top nibble is set.
+  const eq = (v: string, w: number) => `${' '.repeat(16)}${v.padEnd(w)}\n`;
+  assert.equal(mdb.execute('0t16=X'), eq('10', 16));
+  assert.equal(mdb.execute('10%4=D'), eq('4', 16));
+  assert.equal(mdb.execute('0x11#0t5=D'), eq('2', 16));
+  assert.equal(mdb.execute('(1<<4|1)=X'), eq('11', 16));
+  assert.equal(mdb.execute(`${v0}+0x10-0x10=K`), eq(v0, 17));
   // Dot: a bare address sets it, `.` reads it.
   mdb.execute(v0);
-  assert.equal(mdb.execute('.=K'), `${v0}\n`);
+  assert.equal(mdb.execute('.=K'), eq(v0, 17));
   // curthread is the thread on CPU 0.
-  assert.equal(mdb.execute('curthread=K'), `${formatAddr(m.cpus[0]!.thread.addr)}\n`);
+  assert.equal(mdb.execute('curthread=K'), eq(formatAddr(m.cpus[0]!.thread.addr), 17));
   // addr,count runs the dcmd count times (one header).
   const rows = mdb.execute(`${v0},3::thread`).trim().split('\n');
   assert.equal(rows.length, 4);
@@ -97,7 +100,7 @@ test('expressions, dot, counts and pipelines', async () => {
   // An empty left side runs nothing on the right.
   assert.equal(mdb.execute(`${formatAddr(m.threadByName('spin')!.addr)}::walk ctxop | ::print ctxop_t`), '');
   // Several commands on a line.
-  assert.equal(mdb.execute('1=D; 2=D'), '1\n2\n');
+  assert.equal(mdb.execute('1=D; 2=D'), eq('1', 16) + eq('2', 16));
   // Unmapped addresses read as mdb says.
   assert.equal(mdb.execute('*0=K'), 'mdb: failed to read pointer at 0: no mapping for address\n');
 });
