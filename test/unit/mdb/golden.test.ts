@@ -72,6 +72,8 @@ const CASES: Case[] = [
       'ffffffffdeadbeef::thread', 'ffffffffdeadbeef::findstack', '0::print kthread_t', 'nosuchsym::thread',
       '::print no_such_t', '::panicinfo', '$q', '::quit', '$<foo', '::help', '::help findstack', '::help ctxops', '::help nosuch',
       '::dcmds', '::walkers', '::dcmds thread', '::walk thread | ::foo', '1+2=D', '(1+2)*3=D', '0t10=X', 'ls ! sh',
+      '0/X', 'allthreads/j', 'allthreads/Z', '::sizeof nosuch_t', '::offsetof kthread_t t_nope', '::print -t kthread_t', '::formats',
+      '::help /', '::help print',
     ],
   },
   {
@@ -107,6 +109,11 @@ const CASES: Case[] = [
     cmds: [
       '::stacks', '$c', '$C', '::threadlist -v 2', '::ctxops', '{vcpu0}::walk ctxop | ::print ctxop_t arg | ::print vm_thread_ctx_t',
       'vmm_ctxop_tpl::print -t struct ctxop_template', 'vmm_vcpus_done::whatis', '::findleaks', '::ctxtrace -n 3',
+      // Formatting dcmds and typed ::print of the driver's globals and types.
+      'vmm_vcpus_done/D', 'vmm_vcpus_done::print -t', 'vmm_ctxop_tpl::print', 'vmm_ctxop_tpl,2/K', 'vmm_ctxop_tpl/XXpp',
+      '::sizeof vm_thread_ctx_t', '::offsetof struct vcpu vtc.vtc_status', '{vcpu0}::print -t kthread_t t_ctx t_name t_cpu',
+      '{vcpu0}::print kthread_t t_ctx | ::print -t ctxop_t save_op arg', '{vcpu0}::print kthread_t t_ctx->arg | ::print -a vm_thread_ctx_t',
+      '{vcpu0},4/K', 'allthreads::print t_name',
     ],
   },
   {

@@ -1,7 +1,8 @@
 /** Shared setup of the mdb tests: fixture scenarios, a machine run to a fixed point, goldens. */
-import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { resolve, dirname } from 'node:path';
-import { loadScenarioFile } from '../../../kernel-sim/scenario';
+import { readFileSync, writeFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve, dirname, join } from 'node:path';
+import { loadScenarioFile, scenarioFromObject } from '../../../kernel-sim/scenario';
 import { createKernel } from '../../../kernel-sim/kernel';
 import type { Machine } from '../../../kernel-sim/machine/machine';
 import { EventRing } from '../../../kernel-sim/trace/events';
@@ -22,6 +23,19 @@ export async function machine(fixture: string, steps: number, ring = true): Prom
     m.sink = r;
     m.eventRing = r;
   }
+  m.run(steps);
+  return m;
+}
+
+/**
+ * A machine running a small C driver given inline (`drv.c` with the entry `entry`, one thread
+ * on one CPU), run for `steps` (Infinity: to the end).
+ */
+export async function cMachine(src: string, steps = Infinity, kernel = 'illumos-13917'): Promise<Machine> {
+  const dir = mkdtempSync(join(tmpdir(), 'kctx-mdb-'));
+  writeFileSync(join(dir, 'drv.c'), src);
+  const s = scenarioFromObject({ kernel, cpus: 1, seed: 1, sources: ['drv.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(dir, 'drv.ksim.json'), dir);
+  const m = await createKernel(s, { loadDriver });
   m.run(steps);
   return m;
 }
