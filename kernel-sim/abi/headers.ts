@@ -6,9 +6,12 @@
  * context-op prototypes (8-argument installctx/removectx before 13915, the 9-argument
  * installctx and installctx_preallocate in 13915, the ctxop_* family and struct ctxop_template
  * in 13917) and the usual macros (curthread, CPU, ASSERT/VERIFY family, KM_*, CE_*, ...).
+ * `<sys/varargs.h>` and `<stdarg.h>` resolve to a second, era-independent header: `va_list` and
+ * the va_* macros (cinterp/varargs.ts); the kernel header has `__va_list` and the v* functions
+ * of sys/cmn_err.h (vcmn_err, vpanic, vsnprintf, vsprintf), as illumos's does.
  */
 import { ERAS, type EraId } from './eras';
-import { KAPI } from './kapi';
+import { KAPI, KAPI_VARARGS } from './kapi';
 import { KTHREAD, CPU, KLWP, CTXOP_TEMPLATE, MUTEX_LAYOUT, CONDVAR_LAYOUT, SC_SHARED, cDeclaration, TS_FREE, TS_SLEEP, TS_RUN, TS_ONPROC, TS_ZOMB, TS_STOPPED, TS_WAIT, T_KFPU } from '../machine/layout';
 import { CTXOP_TPL_REV } from './ctxops';
 
@@ -19,18 +22,44 @@ export const KERNEL_HEADERS = [
   'sys/condvar.h', 'sys/time.h', 'sys/conf.h', 'sys/modctl.h', 'sys/errno.h', 'sys/sysmacros.h', 'sys/inttypes.h',
   'sys/int_types.h', 'sys/stdbool.h', 'sys/stddef.h', 'sys/sdt.h', 'sys/atomic.h', 'sys/cpu.h', 'sys/lwp.h',
   'sys/schedctl.h', 'sys/fp.h', 'sys/archsystm.h', 'sys/stat.h', 'sys/file.h', 'sys/open.h', 'sys/cred.h',
-  'sys/note.h', 'sys/ccompile.h', 'sys/kstat.h', 'sys/policy.h',
+  'sys/note.h', 'sys/ccompile.h', 'sys/kstat.h', 'sys/policy.h', 'sys/va_list.h',
 ];
 
+/** Headers that give `va_list` and the va_* macros (illumos drivers use <sys/varargs.h>). */
+export const VARARGS_HEADERS = ['sys/varargs.h', 'stdarg.h'];
+
 const HEADER_PATH = '<kctx>/sys/kctx_kernel.h';
+const VARARGS_PATH = '<kctx>/sys/varargs.h';
+
+/**
+ * <sys/varargs.h> as illumos has it (through <sys/va_impl.h>), over the interpreter's builtins
+ * (cinterp/varargs.ts). va_arg's type goes into a cast so that every type name parses as C.
+ */
+export const VARARGS_HEADER = [
+  '/* kctx <sys/varargs.h> (generated) */',
+  '#ifndef _SYS_VARARGS_H',
+  '#define _SYS_VARARGS_H',
+  'typedef __builtin_va_list va_list;',
+  '#define __va_start(list, name) __builtin_va_start(list, name)',
+  '#define __va_arg(list, type) __builtin_va_arg(list, (type *)0)',
+  '#define __va_copy(to, from) __builtin_va_copy(to, from)',
+  '#define __va_end(list) __builtin_va_end(list)',
+  '#define va_start(list, name) __va_start(list, name)',
+  '#define va_arg(list, type) __va_arg(list, type)',
+  '#define va_copy(to, from) __va_copy(to, from)',
+  '#define va_end(list) __va_end(list)',
+  '#endif',
+  '',
+].join('\n');
 
 /** Resolves `<name>`: the generated header for the era, or why not. */
 export function resolveSystemHeader(name: string, builtFor: EraId): { path: string; text: string } | string {
   if (KERNEL_HEADERS.includes(name)) return { path: HEADER_PATH, text: kernelHeader(builtFor) };
+  if (VARARGS_HEADERS.includes(name)) return { path: VARARGS_PATH, text: VARARGS_HEADER };
   if (name.startsWith('sys/')) {
-    return `kernel header <${name}> is not shipped by kctx (known: ${KERNEL_HEADERS.map((h) => `<${h}>`).join(', ')})`;
+    return `kernel header <${name}> is not shipped by kctx (known: ${[...KERNEL_HEADERS, 'sys/varargs.h'].map((h) => `<${h}>`).join(', ')})`;
   }
-  return `<${name}> is not a kernel header: driver code runs in the kernel and may include only <sys/...> headers and its own`;
+  return `<${name}> is not a kernel header: driver code runs in the kernel and may include only <sys/...> headers, <stdarg.h> and its own`;
 }
 
 const cache = new Map<EraId, string>();
@@ -54,6 +83,8 @@ export function kernelHeader(eraId: EraId): string {
     'typedef int processorid_t;', 'typedef short pri_t;', 'typedef char *caddr_t;', 'typedef unsigned long dev_t;',
     'typedef unsigned int major_t;', 'typedef unsigned int minor_t;', 'typedef unsigned int uid_t;', 'typedef unsigned int gid_t;',
     'typedef int ddi_attach_cmd_t;', 'typedef void *dev_info_t_ptr;', 'typedef unsigned char bool;',
+    // sys/va_list.h: the type of the v* functions' last argument (va_list itself: sys/varargs.h).
+    'typedef __builtin_va_list __va_list;',
     'typedef enum { B_FALSE = 0, B_TRUE = 1 } boolean_t;',
     'typedef enum { MUTEX_ADAPTIVE = 0, MUTEX_SPIN = 1, MUTEX_DRIVER = 4, MUTEX_DEFAULT = 6 } kmutex_type_t;',
     'typedef enum { CV_DEFAULT = 0, CV_DRIVER = 1 } kcv_type_t;',
@@ -67,6 +98,7 @@ export function kernelHeader(eraId: EraId): string {
   if (era.hasTemplates) L.push(`#define CTXOP_TPL_REV ${CTXOP_TPL_REV}`, cDeclaration(CTXOP_TEMPLATE));
   L.push('extern proc_t p0;', 'extern int hz;');
   for (const k of KAPI) L.push(`extern ${k.proto}`);
+  for (const k of KAPI_VARARGS) L.push(`extern ${k.proto}`);
   // The era's context-op interface (reference §3; Era A/B/C use unprototyped handler pointers).
   if (era.installctxArity === 8) {
     L.push('extern void installctx(kthread_t *, void *, void (*)(), void (*)(), void (*)(), void (*)(), void (*)(), void (*)());');
@@ -110,6 +142,7 @@ export function kernelHeader(eraId: EraId): string {
     '#define ARRAY_SIZE(x) (sizeof (x) / sizeof ((x)[0]))',
     '#define P2ROUNDUP(x, align) (-(-(x) & -(align)))', '#define IS_P2ALIGNED(v, a) ((((uintptr_t)(v)) & ((uintptr_t)(a) - 1)) == 0)',
     '#define __unused', '#define __NORETURN', '#define __GNU_INLINE inline', '#define _NOTE(x)', '#define NOTE(x)',
+    '#define __KPRINTFLIKE(n)', '#define __KVPRINTFLIKE(n)', '#define __PRINTFLIKE(n)', '#define __VPRINTFLIKE(n)',
     '#define DTRACE_PROBE(n)', '#define DTRACE_PROBE1(n, t1, a1)', '#define DTRACE_PROBE2(n, t1, a1, t2, a2)',
     '#define DTRACE_PROBE3(n, t1, a1, t2, a2, t3, a3)',
     '#define EPERM 1', '#define ENOENT 2', '#define EINTR 4', '#define EIO 5', '#define ENXIO 6', '#define EAGAIN 11',

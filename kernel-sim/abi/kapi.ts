@@ -11,6 +11,8 @@ import { formatAddr } from '../machine/memory';
 import { defineKcall, startKcall, park } from './kcall';
 import { ringNewestFirst } from './ring';
 import { callHook } from '../machine/dispatcher';
+import { vaCheck } from '../cinterp/varargs';
+import { toWord } from '../cinterp/types';
 
 const O = CTXOP.offsets;
 
@@ -286,9 +288,31 @@ export const CE_IGNORE = 4;
 /** printf-style formatting over argument words (the kernel's own subset). */
 export function kformat(m: Machine, fmt: string, args: number[]): string {
   let ai = 0;
-  return fmt.replace(/%([-0 #+]*)(\d*)(?:\.(\d+))?(hh|h|ll|l|z|j)?([diouxXpsc%])/g, (_all, flags: string, width: string, _prec, _len, conv: string) => {
+  return formatWith(m, fmt, () => args[ai++] ?? 0);
+}
+
+/**
+ * The same formatting over a va_list (vcmn_err, vsnprintf, vsprintf, vpanic): each conversion
+ * reads the next variable-argument word as its type (a pointer for %s and %p, 64 bits with l, ll,
+ * z or j, else an int), so it prints what cmn_err prints for the same arguments. A conversion past
+ * the arguments passed panics (cinterp/varargs.ts).
+ */
+export function vkformat(m: Machine, t: KThread, who: string, fmt: string, ap: number): string {
+  let p = ap;
+  return formatWith(m, fmt, (conv, len) => {
+    vaCheck(m.mem, t, p, `${who}("${fmt.length > 40 ? fmt.slice(0, 37) + '...' : fmt}")`);
+    const a = p;
+    p += 8;
+    if (conv === 's' || conv === 'p') return m.mem.readPtr(a);
+    if (len === 'l' || len === 'll' || len === 'z' || len === 'j') return toWord(m.mem.readI64(a));
+    return m.mem.readI32(a);
+  });
+}
+
+function formatWith(m: Machine, fmt: string, next: (conv: string, len: string) => number): string {
+  return fmt.replace(/%([-0 #+]*)(\d*)(?:\.(\d+))?(hh|h|ll|l|z|j)?([diouxXpsc%])/g, (_all, flags: string, width: string, _prec, len: string | undefined, conv: string) => {
     if (conv === '%') return '%';
-    const v = args[ai++] ?? 0;
+    const v = next(conv, len ?? '');
     let s: string;
     switch (conv) {
       case 'd': case 'i': s = String(v); break;
@@ -308,7 +332,12 @@ export function kformat(m: Machine, fmt: string, args: number[]): string {
 }
 
 function cmnErr(m: Machine, t: KThread, level: number, fmt: string, args: number[]): void {
-  let text = kformat(m, fmt, args);
+  cmnErrText(m, t, level, kformat(m, fmt, args));
+}
+
+/** cmn_err's output of a formatted message: the level's prefix, '!' (log only), '^' (console only). */
+function cmnErrText(m: Machine, t: KThread, level: number, formatted: string): void {
+  let text = formatted;
   let consoleOnly = false;
   let logOnly = false;
   if (text.startsWith('!')) { logOnly = true; text = text.slice(1); }
@@ -415,6 +444,41 @@ export const KAPI: KapiEntry[] = [
   },
   { name: 'kctx_exec', proto: 'void kctx_exec(void);', impl: (m, t) => startKcall(m, t, 'kctx_exec', []) },
 ];
+
+/**
+ * sys/cmn_err.h's va_list forms (a va_list is a pointer to the caller's variable-argument words:
+ * cinterp/varargs.ts). Their kernel text is mapped when a module first links against one (the
+ * C loader's lazy natives), so that kernels whose drivers do not use them keep every address
+ * they had before these existed.
+ */
+export const KAPI_VARARGS: KapiEntry[] = [
+  { name: 'vcmn_err', proto: 'void vcmn_err(int, const char *, __va_list);', impl: (m, t, a) => { cmnErrText(m, t, a[0]!, vkformat(m, t, 'vcmn_err', m.mem.readCString(a[1]!), a[2]!)); return 0; } },
+  { name: 'vpanic', proto: 'void vpanic(const char *, __va_list);', impl: (m, t, a) => { throw new KernelPanic(vkformat(m, t, 'vpanic', m.mem.readCString(a[0]!), a[1]!)); } },
+  {
+    name: 'vsnprintf', proto: 'size_t vsnprintf(char *, size_t, const char *, __va_list);',
+    impl: (m, t, a) => {
+      const s = vkformat(m, t, 'vsnprintf', m.mem.readCString(a[2]!), a[3]!);
+      const size = a[1]!;
+      // At most size - 1 characters and the NUL; the length it would have written either way.
+      if (size !== 0) putCString(m, a[0]!, size < 0 || size > s.length ? s : s.slice(0, size - 1));
+      return s.length;
+    },
+  },
+  {
+    name: 'vsprintf', proto: 'char *vsprintf(char *, const char *, __va_list);',
+    impl: (m, t, a) => {
+      putCString(m, a[0]!, vkformat(m, t, 'vsprintf', m.mem.readCString(a[1]!), a[2]!));
+      return a[0]!;
+    },
+  },
+];
+
+/** Writes s and its NUL at a (a fault past the buffer's mapping panics as a store there would). */
+function putCString(m: Machine, a: number, s: string): void {
+  m.mem.check(a, s.length + 1, true);
+  for (let i = 0; i < s.length; i++) m.mem.u8[a + i] = s.charCodeAt(i) & 0xff;
+  m.mem.u8[a + s.length] = 0;
+}
 
 function toHex(v: number): string {
   return (v < 0 ? BigInt.asUintN(64, BigInt(v)) : BigInt(Math.floor(v))).toString(16);

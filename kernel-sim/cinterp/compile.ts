@@ -13,14 +13,15 @@ import { KernelPanic, PUSHED, StopSignal, type Machine, type Frame } from '../ma
 import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
 import { Gen, lit, buildStep, codegenEnabled, type InsJs, type StepFn } from './codegen';
 import type { KThread } from '../machine/thread';
-import type { TextSymbol } from '../machine/symbols';
+import type { TextSymbol, NativeImpl } from '../machine/symbols';
 import { ScenarioError } from '../scenario';
 import {
   type CType, type IntType, type StructType, type FuncType, type Val, type StructField,
-  VOID, CHAR, SCHAR, UCHAR, SHORT, USHORT, INT, UINT, LONG, ULONG, LLONG, ULLONG, BOOL, VOIDP,
+  VOID, CHAR, SCHAR, UCHAR, SHORT, USHORT, INT, UINT, LONG, ULONG, LLONG, ULLONG, BOOL, VOIDP, VA_LIST,
   ptr, sizeOf, alignOf, promote, arith, typeName, withName, intConverter, convInt, ptrToInt, intToPtr, Op64, divideError, toWord,
 } from './types';
 import { charValue, type PreprocessResult, type Origin } from './preprocess';
+import { vaCheck, type VaArgs } from './varargs';
 
 export interface Pos {
   file: string;
@@ -71,6 +72,11 @@ export interface CFunc {
   scope: Scope;
   /** The generated step function (codegen.ts); absent: the closure loop runs `code`. */
   run?: StepFn;
+  /**
+   * Variadic (`...`): the number of named parameters; its frames have a variable-argument area
+   * at fp + frameSize (varargs.ts). -1: not variadic.
+   */
+  va: number;
 }
 
 export interface CFrame extends Frame {
@@ -197,6 +203,14 @@ export class Compiler {
   private switches: Array<{ table: Map<Val, number>; dflt: Label | null; conv: (v: Val) => Val; seen: Set<Val> }> = [];
   private locals: LocalInfo[] = [];
   private pendingInits: Array<() => void> = [];
+
+  /**
+   * Kernel functions defined on first reference (abi/kapi.ts KAPI_VARARGS on illumos): adding
+   * them to the kernel moves no address of a driver that does not use them.
+   */
+  lazyNatives: Map<string, NativeImpl> | null = null;
+  /** Compiling a debugger expression (evaluateNode): nothing may be linked or mapped. */
+  private evaluating = false;
 
   constructor(
     readonly m: Machine,
@@ -560,7 +574,6 @@ export class Compiler {
         const base = this.baseType(tn, scope);
         const r = this.declarator(n.childForFieldName('declarator'), base, scope);
         if (r.type.k !== 'func') this.fail(n, 'function definition without a function declarator');
-        if (r.type.variadic) this.fail(r.params ?? n, `defining a function with variable arguments ('${r.name}(..., ...)') is not supported`);
         if (r.type.params === null) r.type = { ...r.type, params: [] };
         this.declareFunc(r.name, r.type, scope, n);
         bodies.push({ tu: this.tu, node: n, scope });
@@ -943,12 +956,14 @@ export class Compiler {
     this.loc = [];
     this.insJs = [];
     this.fnType = null;
+    this.evaluating = true;
     try {
       const e = this.expr(node);
       if (this.code.length) this.fail(node, 'function calls and && / || / ?: around calls cannot be evaluated in the debugger');
       const r = this.rvalue(e);
       return { t: e.t.k === 'array' || e.t.k === 'struct' ? e.t : r.t, rv: e.t.k === 'array' || e.t.k === 'struct' ? e.rv : r.rv, addr: e.addr, se: !!e.se, bits: (e as E & { bits?: BitField }).bits };
     } finally {
+      this.evaluating = false;
       Object.assign(this, saved);
     }
   }
@@ -1023,6 +1038,7 @@ export class Compiler {
         for (let k = 0; k < binds.length; k++) binds[k]!(fp, args[k] ?? 0);
       },
       file: p.file, line: p.line, col: p.col, scope,
+      va: type.variadic ? type.params!.length : -1,
     };
     // Fill missing positions.
     for (let k = 0; k < fn.loc.length; k++) if (!fn.loc[k]) fn.loc[k] = fn.loc[k - 1] ?? { file: p.file, line: p.line, col: p.col };
@@ -1825,7 +1841,8 @@ export class Compiler {
     const e = this.scope.find(name);
     if (!e) {
       if (name === 'setjmp' || name === 'longjmp' || name === '_setjmp' || name === '__builtin_setjmp') this.fail(n, `${name}() is not supported (non-local jumps)`);
-      if (name === '__builtin_va_start' || name === 'va_start' || name === 'va_arg') this.fail(n, 'variable arguments (va_list) are not supported');
+      if (VA_MACROS.has(name)) this.fail(n, `'${name}' is a macro of <sys/varargs.h> (or <stdarg.h>): include it`);
+      if (name.startsWith('__builtin_va_')) this.fail(n, `'${name}' can only be called`);
       return this.fail(n, `'${name}' undeclared`);
     }
     switch (e.k) {
@@ -1880,6 +1897,9 @@ export class Compiler {
     if (c) return c.addr;
     const s = this.m.sym.lookup(name);
     if (s) return s.addr;
+    // A kernel function whose text is mapped when a module first links against it.
+    const lazy = this.lazyNatives?.get(name);
+    if (lazy && !this.evaluating) return this.m.native(name, lazy);
     void n;
     this.unresolved.add(name);
     return 0;
@@ -2531,7 +2551,8 @@ export class Compiler {
       if (['setjmp', 'longjmp', '_setjmp', '_longjmp', 'sigsetjmp', 'siglongjmp', '__builtin_setjmp', '__builtin_longjmp'].includes(name)) {
         this.fail(fnNode, `${name}() is not supported: non-local jumps cannot be simulated`);
       }
-      if (name === 'va_start' || name === '__builtin_va_start' || name === 'va_arg' || name === '__builtin_va_arg') this.fail(fnNode, 'variable arguments (va_list) are not supported');
+      if (name.startsWith('__builtin_va_') && !this.scope.find(name)) return this.vaBuiltin(name, n, argNodes);
+      if (VA_MACROS.has(name) && !this.scope.find(name)) this.fail(fnNode, `'${name}' is a macro of <sys/varargs.h> (or <stdarg.h>): include it`);
       if (!this.scope.find(name)) this.fail(fnNode, `implicit declaration of function '${name}'`);
     }
     const callee = this.rvalue(this.expr(fnNode));
@@ -2546,6 +2567,8 @@ export class Compiler {
     // Arguments: pure ones are computed in the call instruction, others into temps first.
     const argFns: Array<(fr: CFrame) => Val> = [];
     let has64 = false;
+    // Through a variadic prototype: which argument words are pointers (varargs.ts).
+    const vaPtr: boolean[] | null = ft.variadic ? [] : null;
     for (let i = 0; i < argNodes.length; i++) {
       const an = argNodes[i]!;
       let e = this.rvalue(this.expr(an));
@@ -2556,6 +2579,7 @@ export class Compiler {
       } else if (e.t.k === 'int') e = this.convertE(e, promote(e.t), an);
       else if (e.t.k === 'struct') this.fail(an, 'passing a struct by value is not supported');
       if ((e.t.k === 'int' && e.t.size === 8)) has64 = true;
+      if (vaPtr !== null) vaPtr.push(e.t.k === 'ptr');
       if (e.se) {
         const slot = this.temp();
         const rv = e.rv;
@@ -2588,6 +2612,7 @@ export class Compiler {
       const f = calleeFn(fr) as number;
       const args: number[] = new Array(nargs);
       for (let k = 0; k < nargs; k++) args[k] = argFns[k]!(fr) as number;
+      if (vaPtr !== null) (args as VaArgs).vaPtr = vaPtr;
       if (has64) {
         const s = m.sym.atAddr(f);
         if (s && s.kind === 'native') for (let k = 0; k < nargs; k++) args[k] = toWord(args[k]!);
@@ -2623,7 +2648,98 @@ export class Compiler {
     });
     return { t: isVoid ? VOID : ret, rv: (fr) => fr.tmp[slot]!, se: true };
   }
+
+  // ------------------------------------------------------------------ variable arguments
+
+  /**
+   * `__builtin_va_start`, `__builtin_va_arg`, `__builtin_va_copy`, `__builtin_va_end`: what the
+   * macros of <sys/varargs.h> and <stdarg.h> expand to (`va_arg(ap, T)` becomes
+   * `__builtin_va_arg(ap, (T *)0)`, so that any type name parses). The model is in varargs.ts.
+   */
+  private vaBuiltin(name: string, n: SyntaxNode, argNodes: SyntaxNode[]): E {
+    const what = name.slice('__builtin_'.length);
+    const want = VA_BUILTINS.get(name);
+    if (want === undefined) return this.fail(n, `unknown builtin '${name}'`);
+    if (argNodes.length !== want) this.fail(n, `${what} takes ${want} argument${want === 1 ? '' : 's'}, not ${argNodes.length}`);
+    const ft = this.fnType;
+    if (!ft) return this.fail(n, `${what} cannot be evaluated in the debugger`);
+    const vaLvalue = (an: SyntaxNode): { addr: (fr: CFrame) => number } => {
+      const e = this.expr(an);
+      if (!(e.t.k === 'ptr' && e.t.va)) this.fail(an, `${what}: '${this.text(an)}' is not a va_list (it is '${typeName(this.rvalue(e).t)}')`);
+      if (!e.addr) this.fail(an, `${what}: '${this.text(an)}' is not an lvalue`);
+      return { addr: e.addr };
+    };
+    const mem = this.mem;
+    const st = this.storeTo(VA_LIST, true);
+    switch (what) {
+      case 'va_start': {
+        const ap = vaLvalue(argNodes[0]!);
+        if (!ft.variadic) this.fail(n, `va_start used in '${this.fnName}', a function with fixed arguments (no '...')`);
+        const np = ft.params!.length;
+        if (np === 0) this.fail(n, `va_start in '${this.fnName}', which has no named parameter before '...'`);
+        const last = ft.names[np - 1] ?? '';
+        const ln = argNodes[1]!;
+        if (ln.type !== 'identifier' || ln.text !== last) {
+          this.fail(ln, `va_start's second argument must be the last named parameter of '${this.fnName}' ('${last}'), not '${this.text(ln)}'`);
+        }
+        const ad = ap.addr;
+        // The first variable argument: past the count word of the frame's area (varargs.ts).
+        return { t: VOID, rv: (fr) => { st(ad(fr), fr.fp + fr.fn.frameSize + 8); return 0; }, se: true };
+      }
+      case 'va_arg': {
+        const ap = vaLvalue(argNodes[0]!);
+        const tn = argNodes[1]!;
+        const desc = tn.type === 'cast_expression' ? tn.childForFieldName('type') : null;
+        if (!desc) return this.fail(tn, `va_arg: expected a type name, found '${this.text(tn)}'`);
+        const base = desc.childForFieldName('type');
+        if (base && (base.type === 'primitive_type' || base.type === 'sized_type_specifier') && /\b(double|float)\b/.test(base.text)) {
+          this.fail(tn, `va_arg of floating type '${base.text}' is not supported: kernel code does not use the FPU`);
+        }
+        const pt = this.typeOfDescriptor(desc, this.scope);
+        if (pt.k !== 'ptr') return this.fail(tn, `va_arg: expected a type name, found '${this.text(tn)}'`);
+        const T = pt.to;
+        const tname = typeName(T);
+        if (T.k === 'struct') this.fail(n, `va_arg of ${T.union ? 'a union' : 'a struct'} ('${tname}') is not supported: pass a pointer to it`);
+        if (T.k !== 'int' && T.k !== 'ptr') this.fail(n, `va_arg of type '${tname}' is not valid`);
+        if (T.k === 'int' && (T.size < 4 || T.bool)) this.fail(n, `va_arg of type '${tname}': '${tname}' is promoted to 'int' when passed through '...' (use va_arg(ap, int))`);
+        const o = this.origin(n);
+        const where = `va_arg at ${this.tu.pp.files[o.file]!.display}:${o.line}`;
+        const ad = ap.addr;
+        const ld = this.loadFrom(T, true);
+        return {
+          t: T, se: true,
+          rv: (fr) => {
+            const a = ad(fr);
+            const w = mem.readPtr(a);
+            vaCheck(mem, RT.thread, w, where);
+            const v = ld(w);
+            st(a, w + 8);
+            return v;
+          },
+        };
+      }
+      case 'va_copy': {
+        const d = vaLvalue(argNodes[0]!);
+        const sn = argNodes[1]!;
+        const src = this.rvalue(this.expr(sn));
+        if (!(src.t.k === 'ptr' && src.t.va)) this.fail(sn, `va_copy: '${this.text(sn)}' is not a va_list (it is '${typeName(src.t)}')`);
+        const ad = d.addr;
+        const srv = src.rv;
+        return { t: VOID, rv: (fr) => { const v = srv(fr) as number; st(ad(fr), v); return 0; }, se: true };
+      }
+      default: {
+        // va_end: nothing to undo.
+        vaLvalue(argNodes[0]!);
+        return { t: VOID, rv: this.J(() => 0, '0'), se: true };
+      }
+    }
+  }
 }
+
+/** The macros of <sys/varargs.h> / <stdarg.h> (a use without the header gets a hint). */
+const VA_MACROS = new Set(['va_start', 'va_arg', 'va_copy', 'va_end', '__va_copy', '__va_start', '__va_arg', '__va_end']);
+/** The builtins they expand to, with their argument counts. */
+const VA_BUILTINS = new Map([['__builtin_va_start', 2], ['__builtin_va_arg', 2], ['__builtin_va_copy', 2], ['__builtin_va_end', 1]]);
 
 
 /**
@@ -2714,6 +2830,7 @@ function primitive(name: string): CType | undefined {
     case 'unsigned': return UINT;
     case 'signed': return INT;
     case '_Bool': return BOOL;
+    case '__builtin_va_list': return VA_LIST;
     default: return undefined;
   }
 }

@@ -6,12 +6,13 @@
 import type { Parser } from 'web-tree-sitter';
 import type { Machine, Frame } from '../machine/machine';
 import type { KThread } from '../machine/thread';
-import { formatAddr, MemoryFault } from '../machine/memory';
+import { formatAddr, MemoryFault, WILD_BASE } from '../machine/memory';
 import { ScenarioError, type Scenario } from '../scenario';
 import type { CDebug, CValueView, CFrameInfo, CTypeLayout } from './debug-api';
 import { Scope, bitGet, bitPut, bitUnitType, type BitField, type Compiler, type CFrame, type CFunc, type TU } from './compile';
 import type { Preprocessor } from './preprocess';
-import { sizeOf, typeName, intConverter, type CType, type Val } from './types';
+import { sizeOf, typeName, intConverter, LONG, type CType, type Val } from './types';
+import { findVaArea, frameVaArea, type VaArea } from './varargs';
 
 const MAX_CHILDREN = 256;
 
@@ -90,6 +91,9 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
       const fn = fr.fn;
       const p = fn.loc[Math.min(fr.pc, fn.loc.length - 1)] ?? { file: fn.file, line: fn.line, col: fn.col };
       const params = fn.params.map((x) => view(x.name, x.type, fr.fp + x.off));
+      // A variadic function's variable arguments, after its named parameters, as `...`.
+      const va = frameVaArea(m.mem, fr);
+      if (va) params.push(varargsView(m, c, va, evalIn));
       const locals = fn.locals.filter((l) => fr.pc >= l.from && fr.pc < l.to).map((l) => view(l.name, l.type, fr.fp + l.off));
       return { fn: fn.name, file: p.file, line: p.line, column: p.col, params, locals };
     },
@@ -150,7 +154,8 @@ function valueView(
     else {
       v.value = x === 0 ? '0x0' : `0x${formatAddr(x)}`;
       const fnSym = x ? m.sym.containing(x) : undefined;
-      if (t.to.k === 'func' && fnSym) v.value += ` <${m.sym.format(x)}>`;
+      if (t.va) v.value += vaListNote(m, x);
+      else if (t.to.k === 'func' && fnSym) v.value += ` <${m.sym.format(x)}>`;
       else if (t.to.k === 'int' && t.to.size === 1 && x) {
         try {
           v.value += ` "${escape(m.mem.readCString(x, 128))}"`;
@@ -198,6 +203,42 @@ function valueView(
     };
   }
   return v;
+}
+
+/** Where a va_list points: ` <next: variable argument 2 of 3 of f()>` (any thread's running call). */
+function vaListNote(m: Machine, p: number): string {
+  for (const t of m.threads) {
+    const a = findVaArea(m.mem, t, p);
+    if (!a) continue;
+    const k = (p - a.first) / 8;
+    if (!Number.isInteger(k)) return '';
+    return k < a.n ? ` <next: variable argument ${k + 1} of ${a.n} of ${a.fn}()>` : ` <past the ${a.n} variable argument${a.n === 1 ? '' : 's'} of ${a.fn}()>`;
+  }
+  return '';
+}
+
+/**
+ * A variadic frame's variable arguments (`...`): one word each, shown as a kernel address when
+ * it holds one, else as a long (the debugger does not know the types va_arg will read).
+ */
+function varargsView(
+  m: Machine, c: Compiler, a: VaArea,
+  evalIn: (t: KThread | undefined, fi: number | undefined, text: string, se: boolean) => { t: CType; v: Val },
+): CValueView {
+  const word = (k: number): CValueView => {
+    const addr = a.first + 8 * k;
+    const v = valueView(m, c, `[${k}]`, LONG, addr, undefined, evalIn);
+    let p = 0;
+    try {
+      p = m.mem.readPtr(addr);
+    } catch { /* unreadable: the long view says so */ }
+    if (p !== 0 && p < WILD_BASE) v.value = `0x${formatAddr(p)}`;
+    return v;
+  };
+  return {
+    name: '...', type: `long [${a.n}]`, value: a.n === 0 ? '(none)' : `[${a.n}]`, addr: a.first, size: 8 * a.n,
+    children: () => Array.from({ length: Math.min(a.n, MAX_CHILDREN) }, (_, k) => word(k)),
+  };
 }
 
 function escape(s: string): string {

@@ -18,9 +18,11 @@ import type { DriverProgram } from '../kernel';
 import { createCParser } from './parser';
 import { Preprocessor } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
+import { KAPI_VARARGS } from '../abi/kapi';
 import { Compiler, RT, YIELD, stoppedInStatement, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
+import { vaAreaBytes, writeVaArea } from './varargs';
 
 const EMPTY: Val[] = [];
 
@@ -136,7 +138,9 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
   const fn = sym.cfunc as CFunc | undefined;
   if (!fn) throw new KernelPanic(`BAD TRAP: call to ${sym.name}, which has no code`);
   const sp0 = t.sp;
-  const fp = Math.floor((sp0 - fn.frameSize - 16) / 16) * 16;
+  // A variadic function's frame also holds its variable arguments, above its locals (varargs.ts).
+  const va = fn.va;
+  const fp = Math.floor((sp0 - fn.frameSize - (va < 0 ? 0 : vaAreaBytes(Math.max(0, args.length - va))) - 16) / 16) * 16;
   if (fp < t.stackBase) {
     throw new KernelPanic(`stack overflow: thread ${m.sym.format(t.addr)} (${t.name}) overflowed its ${t.stackSize}-byte stack calling ${fn.name}()`);
   }
@@ -147,6 +151,7 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
   const scenarioEntry = t.role === 'scenario' && t.stack.length === 1 && t.stack[0]!.kind === 'thread_start';
   if (scenarioEntry && fn.type.params?.[0]?.k === 'ptr') args = [intToPtr(args[0] ?? 0)];
   fn.bind(fp, args as Val[]);
+  if (va >= 0) writeVaArea(m.mem, fp + fn.frameSize, args, va);
   const fr: CFrame = {
     kind: 'c', pc: 0, fn, fp, sp0,
     tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
@@ -228,6 +233,8 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     }
     tus.push(tu);
   }
+  // illumos kernel functions mapped on first use (not the other personalities' kernels).
+  const lazyNatives = hooks.resolveHeader ? null : new Map(KAPI_VARARGS.map((k) => [k.name, k.impl]));
   // Pass 0: the driver's functions get kernel text addresses.
   const defined = new Map<string, TextSymbol>();
   for (const tu of tus) {
@@ -241,10 +248,10 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
         c.fail(n, `redefinition of '${name}'`);
       }
       const existing = m.sym.lookup(name);
-      if (existing && existing.kind === 'native' && (existing.module === 'genunix' || existing.module === 'unix')) {
+      if ((existing && existing.kind === 'native' && (existing.module === 'genunix' || existing.module === 'unix')) || (!existing && lazyNatives?.has(name))) {
         const c = new Compiler(m, module, defined);
         c.tu = tu;
-        c.fail(n, `'${name}' is already defined by the kernel (${existing.module}); a module cannot redefine it`);
+        c.fail(n, `'${name}' is already defined by the kernel (${existing?.module ?? 'genunix'}); a module cannot redefine it`);
       }
       let sym: TextSymbol;
       if (existing) {
@@ -265,6 +272,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     m.sym.defineData('hz', a, 4, 'genunix');
   }
   const c = new Compiler(m, module, defined);
+  c.lazyNatives = lazyNatives;
   const bodies: Array<{ tu: TU; node: SyntaxNode; scope: Scope }> = [];
   const inits: Array<() => void> = [];
   for (const tu of tus) c.declareTU(tu, bodies, inits);

@@ -30,7 +30,8 @@ export type FuncType = { k: 'func'; ret: CType; params: CType[] | null; names: s
 export type CType =
   | { k: 'void'; name?: string }
   | IntType
-  | { k: 'ptr'; to: CType; name?: string }
+  /** `va: true`: the va_list type (a pointer to the next variable-argument word; see varargs.ts). */
+  | { k: 'ptr'; to: CType; name?: string; va?: true }
   | { k: 'array'; of: CType; n: number | null; name?: string }
   | StructType
   | FuncType;
@@ -52,6 +53,8 @@ export const ULLONG: IntType = { k: 'int', size: 8, signed: false, name: 'unsign
 export const BOOL: IntType = { k: 'int', size: 1, signed: false, name: '_Bool', bool: true };
 export const VOIDP: CType = { k: 'ptr', to: VOID };
 export const CHARP: CType = { k: 'ptr', to: CHAR };
+/** `__builtin_va_list`, the type under `va_list` and `__va_list` (varargs.ts). */
+export const VA_LIST: CType = { k: 'ptr', to: VOID, name: '__builtin_va_list', va: true };
 
 export function ptr(to: CType): CType {
   return { k: 'ptr', to };
