@@ -32,6 +32,7 @@ import { equalsDcmd } from './dcmds/equals';
 import { formatsDcmd } from './dcmds/formats';
 import { sizeofDcmd } from './dcmds/sizeof';
 import { offsetofDcmd } from './dcmds/offsetof';
+import { nmDcmd } from './dcmds/nm';
 import { threadWalker } from './walkers/thread';
 import { ctxopWalker } from './walkers/ctxop';
 import { cpuWalker } from './walkers/cpu';
@@ -46,7 +47,7 @@ if (!DCMDS.length) {
     cpuinfoDcmd, psDcmd, walkDcmd, printDcmd, findleaksDcmd, bufctlDcmd, kmemVerifyDcmd,
     whatisDcmd, kmemCacheDcmd, msgbufDcmd, panicinfoDcmd, statusDcmd, ctxopsDcmd, ctxtraceDcmd,
     dcmdsDcmd, walkersDcmd, helpDcmd, quitDcmd, quitDcmd2, slashDcmd, equalsDcmd, formatsDcmd,
-    sizeofDcmd, offsetofDcmd,
+    sizeofDcmd, offsetofDcmd, nmDcmd,
   );
   WALKERS.push(threadWalker, ctxopWalker, cpuWalker, kmemCacheWalker, kmemWalker, freememWalker, leakWalker);
 }

@@ -264,3 +264,18 @@ test('the vmm example: a driver global read with / and ::print, a kernel-typed s
   const b = await machine('bhyve-13917', 400, false);
   assert.equal(createMdb(b).execute('vmm_ctxop_tpl::print -t ct_save'), 'void (*)() ct_save = vmm_savectx\n');
 });
+
+test('::nm: the symbol table as mdb prints it, one symbol by address, one object, sorted', async () => {
+  const m = await drv();
+  const mdb = createMdb(m);
+  const hdr = 'Value              Size               Type  Bind  Other Shndx    Name';
+  const cb = formatAddr(m.sym.lookup('sample_cb')!.addr);
+  const first = formatAddr(addrOf(m, 'first'));
+  assert.equal(mdb.execute('sample_cb+0x10::nm'), `${hdr}\n0x${cb}|0x0000000000000100|FUNC |GLOB |0x0  |1       |sample_cb\n`);
+  assert.equal(mdb.execute('first+4::nm -h'), `0x${first}|0x0000000000000028|OBJT |GLOB |0x0  |3       |first\n`);
+  const objs = mdb.execute('::nm -h -n -t objt drv').trimEnd().split('\n').map((l) => l.split('|').pop());
+  assert.deepEqual(objs, ['banner', 'big', 'bytes', 'counts', 'first', 'fl', 'head', 'hook', 'msg', 'neg', 'nullp', 'second', 'shorty']);
+  assert.equal(mdb.execute('::nm -h -d -t func drv').split('\n')[0], `${BigInt('0x' + cb).toString(10)}|256                 |FUNC |GLOB |0    |1       |sample_cb`);
+  assert.equal(mdb.execute('0::nm'), 'mdb: 0: no symbol corresponds to address\n');
+  assert.match(mdb.execute('::nm -d -x'), /^mdb: -d\/-o\/-x options are mutually exclusive\nUsage: \[address\]::nm/);
+});
