@@ -158,6 +158,7 @@ export class Types {
       return l ?? { k: 'fwd', name: s };
     }
     if (/^enum /.test(q)) return { k: 'enum', name: s, size: 4 };
+    if (q === 'void') return { k: 'opaque', name: s, size: 0 };
     const int = INTS[q];
     if (int) return { k: 'int', name: s, size: int[0], signed: int[1], char: int[0] === 1 && int[1] };
     if (POINTER_TYPEDEFS[q]) return { k: 'ptr', name: s, fn: false, char: false, to: () => this.lookup(POINTER_TYPEDEFS[q]!) };
