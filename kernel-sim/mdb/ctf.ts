@@ -71,9 +71,20 @@ function ctfName(s: string): string {
   return s.replace(/\(\*\)\s*\(.*\)$/, '(*)()').replace(/\s+/g, ' ').trim();
 }
 
+const cache = new WeakMap<Machine, { prog: CDebug | null; types: Types }>();
+
 export class Types {
   private readonly memo = new Map<string, MType | null>();
   constructor(readonly m: Machine) {}
+
+  /** The machine's types, kept while its program stays the same (the probes of typedefs cost a parse). */
+  static of(m: Machine): Types {
+    const c = cache.get(m);
+    if (c && c.prog === m.program) return c.types;
+    const types = new Types(m);
+    cache.set(m, { prog: m.program, types });
+    return types;
+  }
 
   private get prog(): CDebug | undefined {
     return this.m.program ?? undefined;

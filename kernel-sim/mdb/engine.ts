@@ -8,7 +8,8 @@ import type { Machine } from '../machine/machine';
 import { MdbError, DcmdUsage, type Dcmd, type DcmdCall, type DcmdFlags, type MdbHost } from './types';
 import { evaluate, evaluateValue } from './expr';
 import { DCMDS, WALKERS, findDcmd } from './registry';
-import { parseAddr } from '../machine/memory';
+import { parseAddr, MemoryFault } from '../machine/memory';
+import { p } from './format';
 import { Iob } from './iob';
 
 interface Stage {
@@ -228,11 +229,11 @@ export class MdbEngine implements MdbHost {
       else out.push(...l.trim().split(/\s+/).filter(Boolean));
     });
     if (pipeOut) iob.autowrap = false;
-    const calls = dots ?? [null];
+    const calls: Array<number | null> = dots ?? [null];
     let stopped = false;
     try {
       for (let idx = 0; idx < calls.length && !stopped; idx++) {
-        let dot = calls[idx]!;
+        let dot = calls[idx] ?? null;
         // `addr,count/FMT`: each call reads where the previous one stopped (mdb_dot_incr).
         if (d.format && countLoop && idx > 0) dot = this.dot + this.incr;
         const flags: DcmdFlags = {
@@ -270,6 +271,10 @@ export class MdbEngine implements MdbHost {
             out.push(...usageLines(d));
           } else if (e instanceof MdbError) {
             out.push(`mdb: ${e.message}`);
+          } else if (e instanceof MemoryFault) {
+            // A dcmd read memory without checking it first: mdb's message, not a crash.
+            iob.nlflush();
+            out.push(`mdb: failed to read ${e.size} bytes at ${p(e.addr)}: no mapping for address`);
           } else throw e;
         }
       }

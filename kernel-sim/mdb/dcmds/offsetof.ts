@@ -19,7 +19,7 @@ export const offsetofDcmd: Dcmd = {
     const ta = typeArg(c.args);
     if (!ta || c.args.length !== ta.used + 1) throw new DcmdUsage();
     const member = c.args[ta.used]!;
-    const t = new Types(c.m).lookup(ta.name);
+    const t = Types.of(c.m).lookup(ta.name);
     if (!t || t.k === 'fwd') throw new MdbError(`failed to look up type ${ta.name}: unknown type name`);
     let off = 0;
     let cur: MType = t;

@@ -49,7 +49,7 @@ export const printDcmd: Dcmd = {
     const o = getopts(c.args, 'aCdhiLnptTx', 'cls');
     if (o.set.has('i')) throw new MdbError('-i (interpret the address as a value) is not available in the simulator');
     const m = c.m;
-    const types = new Types(m);
+    const types = Types.of(m);
     const num = (k: string, dflt: number): number => {
       const v = o.values.get(k);
       return v === undefined ? dflt : Number(c.mdb.evaluateValue(v));

@@ -17,7 +17,7 @@ export const sizeofDcmd: Dcmd = {
     if (c.flags.addrspec) throw new DcmdUsage();
     const ta = typeArg(c.args);
     if (!ta || c.args.length !== ta.used) throw new DcmdUsage();
-    const t = new Types(c.m).lookup(ta.name);
+    const t = Types.of(c.m).lookup(ta.name);
     if (!t || t.k === 'fwd') throw new MdbError(`failed to look up type ${ta.name}: unknown type name`);
     const size = showBase(BigInt(sizeOf(t)));
     c.out(c.flags.pipeOut ? size : `sizeof (${ta.name}) = ${size}`);
