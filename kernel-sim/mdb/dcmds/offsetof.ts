@@ -6,7 +6,7 @@
 import { DcmdUsage, MdbError, type Dcmd } from '../types';
 import { Types, sizeOf, type MType, type MField } from '../ctf';
 import { showBase } from '../fmt';
-import { typeArg } from './print';
+import { typeArg, NOTYPE } from './print';
 
 export const offsetofDcmd: Dcmd = {
   name: 'offsetof',
@@ -20,7 +20,7 @@ export const offsetofDcmd: Dcmd = {
     if (!ta || c.args.length !== ta.used + 1) throw new DcmdUsage();
     const member = c.args[ta.used]!;
     const t = Types.of(c.m).lookup(ta.name);
-    if (!t || t.k === 'fwd') throw new MdbError(`failed to look up type ${ta.name}: unknown type name`);
+    if (!t || t.k === 'fwd') throw new MdbError(`failed to look up type ${ta.name}: ${NOTYPE}`);
     let off = 0;
     let cur: MType = t;
     for (const part of member.split('.')) {

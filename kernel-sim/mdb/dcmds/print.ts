@@ -23,7 +23,10 @@ export function typeArg(words: string[]): { name: string; used: number } | undef
   return { name: w, used: 1 };
 }
 
-const NOTYPE = 'unknown type name';
+/** libctf's messages (ECTF_NOTYPE, ECTF_NOTDATA, ECTF_NOTYPEDAT), as mdb_strerror gives them. */
+export const NOTYPE = 'No type information available for that name';
+const NOTDATA = 'Symbol table entry is not a data object';
+const NOTYPEDAT = 'No type information available for symbol';
 
 export const printDcmd: Dcmd = {
   name: 'print',
@@ -82,7 +85,7 @@ export const printDcmd: Dcmd = {
       if (!c.flags.addrspec) throw new DcmdUsage();
       const st = types.symbolType(addr);
       if (st === 'nosym') throw new MdbError(`no symbol information for ${addrString(m, decodeValue(addr))}: no symbol corresponds to address`);
-      if ('notype' in st) throw new MdbError(`no type data available for ${st.name} [${symbolIndex(m, st.name)}]: no type information available for symbol`);
+      if ('notype' in st) throw new MdbError(`no type data available for ${st.name} [${symbolIndex(m, st.name)}]: ${m.sym.lookup(st.name) ? NOTDATA : NOTYPEDAT}`);
       type = st.type;
     }
     const pr = new TypePrinter(m, c.iob, opts);

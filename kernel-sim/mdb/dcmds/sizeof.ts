@@ -5,7 +5,7 @@
 import { DcmdUsage, MdbError, type Dcmd } from '../types';
 import { Types, sizeOf } from '../ctf';
 import { showBase } from '../fmt';
-import { typeArg } from './print';
+import { typeArg, NOTYPE } from './print';
 
 export const sizeofDcmd: Dcmd = {
   name: 'sizeof',
@@ -18,7 +18,7 @@ export const sizeofDcmd: Dcmd = {
     const ta = typeArg(c.args);
     if (!ta || c.args.length !== ta.used) throw new DcmdUsage();
     const t = Types.of(c.m).lookup(ta.name);
-    if (!t || t.k === 'fwd') throw new MdbError(`failed to look up type ${ta.name}: unknown type name`);
+    if (!t || t.k === 'fwd') throw new MdbError(`failed to look up type ${ta.name}: ${NOTYPE}`);
     const size = showBase(BigInt(sizeOf(t)));
     c.out(c.flags.pipeOut ? size : `sizeof (${ta.name}) = ${size}`);
   },

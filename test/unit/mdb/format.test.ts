@@ -208,7 +208,7 @@ test('::print of C globals: inferred types, structs, arrays, pointers as symbols
   // Errors.
   assert.equal(mdb.execute('first::print nope'), 'mdb: failed to find member nope of struct sample: no such member of structure or union\n');
   assert.equal(mdb.execute('first+4::print'), 'mdb: no symbol information for first+4: no symbol corresponds to address\n');
-  assert.match(mdb.execute('sample_cb::print'), /^mdb: no type data available for sample_cb \[\d+\]: /);
+  assert.match(mdb.execute('sample_cb::print'), /^mdb: no type data available for sample_cb \[\d+\]: Symbol table entry is not a data object\n$/);
   assert.equal(mdb.execute('first::print nosuch_t s_id'), 'mdb: failed to find member nosuch_t of struct sample: no such member of structure or union\n');
   assert.equal(mdb.execute('0::print sample_t'), '{\nmdb: failed to read 4 bytes at 0: no mapping for address\nmdb: failed to print type: no mapping for address\n');
 });
@@ -232,7 +232,7 @@ test('::sizeof and ::offsetof of kernel and driver types', async () => {
   // Into a pipe only the number.
   assert.equal(mdb.execute('::sizeof sample_t | =D'), `${' '.repeat(16)}40              \n`);
   // Errors.
-  assert.equal(mdb.execute('::sizeof nosuch_t'), 'mdb: failed to look up type nosuch_t: unknown type name\n');
+  assert.equal(mdb.execute('::sizeof nosuch_t'), 'mdb: failed to look up type nosuch_t: No type information available for that name\n');
   assert.equal(mdb.execute('::offsetof sample_t s_nope'), 'mdb: failed to find member s_nope of type sample_t: no such member of structure or union\n');
   assert.match(mdb.execute('::sizeof'), /^Usage: ::sizeof type\n/);
   assert.match(mdb.execute('first::sizeof sample_t'), /^Usage: ::sizeof type/);
