@@ -17,6 +17,7 @@ import { createKernel } from '../kernel-sim/kernel';
 import { loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, type Scenario } from '../kernel-sim/scenario';
 import { loadDriver } from '../kernel-sim/cinterp/index';
 import { createMdb, DCMD_NAMES } from '../kernel-sim/mdb/index';
+import { FORMATS } from '../kernel-sim/mdb/fmt';
 import type { Machine, PanicInfo } from '../kernel-sim/machine/machine';
 import type { KThread } from '../kernel-sim/machine/thread';
 import type { CValueView } from '../kernel-sim/cinterp/debug-api';
@@ -994,6 +995,11 @@ export class KctxDebugSession extends LoggingDebugSession {
     if (s.startsWith('::') || s.startsWith('$') || s.startsWith('>')) return true;
     if (/::\s*\w/.test(s)) return true;
     if (/^(0x)?[0-9a-fA-F]{6,}\s*(,\s*\w+)?\s*[/=?]\s*[A-Za-z]*$/.test(s)) return true;
+    // symbol/FMT, symbol,count/FMT, symbol+off/FMT, dot/FMT: written without spaces around the
+    // slash and with only mdb format characters after it (`vmm_vcpus_done/D`, `gs,4/X`).
+    // `a / b`, with spaces, stays C division.
+    const f = /^[A-Za-z_.][\w.`]*(?:[+-](?:0x)?[0-9a-fA-F]+)?(?:,\w+)?\/((?:\d*[A-Za-z+^-])+)$/.exec(s);
+    if (f && [...f[1]!.replace(/\d+/g, '')].every((c) => c in FORMATS)) return true;
     return /^\w+`\w+/.test(s);
   }
 

@@ -187,6 +187,19 @@ describe('evaluate and the debug console', () => {
     assert.equal(mdb.output, 'no ctxop hook calls recorded\n');
   });
 
+  it('the console reads memory with mdb formats (symbol/FMT, symbol,count/FMT); a / b with spaces is C', async () => {
+    dc = inProc();
+    const { frameId } = await atLine(dc, 54);
+    const c = await dc.evaluateRequest({ expression: 'drv_rounds', frameId, context: 'repl' });
+    assert.equal(c.body.result, '2');
+    assert.match(await dc.repl('drv_rounds/D', frameId), /^drv_rounds:\ndrv_rounds:\s+2\s*$/);
+    assert.match(await dc.repl('drv_tpl/X', frameId), /^drv_tpl:\ndrv_tpl:\s+1\s*$/, 'ct_rev is 1');
+    assert.match(await dc.repl('drv_tpl+8/p', frameId), /drv_save/);
+    assert.equal((await dc.evaluateRequest({ expression: 'sum / 2', frameId, context: 'repl' })).body.result,
+      (await dc.evaluateRequest({ expression: '(sum)/2', frameId, context: 'repl' })).body.result);
+    assert.ok(!/^drv_rounds:/.test((await dc.evaluateRequest({ expression: 'drv_rounds / 2', frameId, context: 'repl' })).body.result), 'C division');
+  });
+
   it('completions: dcmd names after ::, driver symbols otherwise', async () => {
     dc = inProc();
     const { frameId } = await atLine(dc, 54);

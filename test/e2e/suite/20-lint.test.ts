@@ -24,4 +24,20 @@ describe('lint (language server)', function () {
     assert.match(text, /ctxop_(allocate|install|attach)\s*\(/);
     await waitFor('the diagnostic to go away', () => !vscode.languages.getDiagnostics(uri).some((x) => diagCode(x) === 'legacy-ctxop-api'), 30000, 200);
   });
+
+  it('the walkthrough opens its driver, and both legacy calls are flagged where they are', async () => {
+    await getApi();
+    assert.equal(await vscode.commands.executeCommand('kctx.openExample'), true);
+    const ed = await waitFor('the example in the editor', () => {
+      const e = vscode.window.activeTextEditor;
+      return e && e.document.uri.fsPath.endsWith('/examples/walkthrough/vcpu.c') ? e : undefined;
+    });
+    const uri = ed.document.uri;
+    const lines = await waitFor('legacy-ctxop-api on both calls', () => {
+      const ds = vscode.languages.getDiagnostics(uri).filter((d) => diagCode(d) === 'legacy-ctxop-api');
+      return ds.length === 2 ? ds.map((d) => `${d.range.start.line + 1}:${ed.document.getText(d.range).split('(')[0]}`) : undefined;
+    }, 30000, 200);
+    assert.deepEqual(lines.sort(), ['76:installctx', '85:removectx']);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
 });
