@@ -6,7 +6,8 @@
  * expressions (also out of `&&`, `||`, `?:`, conditions and loop headers): their arguments
  * with side effects are evaluated into frame temporaries by earlier instructions, so the call
  * instruction itself can be restarted when a debugger stop unwinds it. Locals and parameters
- * live in the thread's simulated stack at fixed offsets from the frame pointer.
+ * live in the thread's simulated stack at fixed offsets from the frame pointer. Variadic
+ * functions keep their variable arguments in their frame too, read through `va_list` (varargs.ts).
  */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { KernelPanic, PUSHED, StopSignal, type Machine, type Frame } from '../machine/machine';
