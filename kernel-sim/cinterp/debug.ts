@@ -6,7 +6,7 @@
 import type { Parser } from 'web-tree-sitter';
 import type { Machine, Frame } from '../machine/machine';
 import type { KThread } from '../machine/thread';
-import { formatAddr, MemoryFault, WILD_BASE } from '../machine/memory';
+import { formatAddr, MemoryFault, NULL_GUARD, WILD_BASE } from '../machine/memory';
 import { ScenarioError, type Scenario } from '../scenario';
 import type { CDebug, CValueView, CFrameInfo, CTypeLayout } from './debug-api';
 import { Scope, bitGet, bitPut, bitUnitType, type BitField, type Compiler, type CFrame, type CFunc, type TU } from './compile';
@@ -232,7 +232,8 @@ function varargsView(
     try {
       p = m.mem.readPtr(addr);
     } catch { /* unreadable: the long view says so */ }
-    if (p !== 0 && p < WILD_BASE) v.value = `0x${formatAddr(p)}`;
+    // A kernel address (a small integer reads back as itself: the long view shows it).
+    if (p >= NULL_GUARD && p < WILD_BASE) v.value = `0x${formatAddr(p)}`;
     return v;
   };
   return {

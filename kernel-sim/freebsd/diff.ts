@@ -13,7 +13,7 @@ import { loadScenarioFile, ScenarioError, type Scenario } from '../scenario';
 import { createKernel } from '../kernel';
 import type { Machine, RunOutcome } from '../machine/machine';
 import type { EventSink, KEvent } from '../trace/events';
-import { formatAddr } from '../machine/memory';
+import { formatAddr, parseAddr } from '../machine/memory';
 import { cellScenario, cellLabel, parseCell, noAssertsScenario, failedModules } from './cells';
 
 const NOISE = new Set(['swtch', 'resume', 'idle']);
@@ -90,8 +90,9 @@ function ending(r: DiffRun): string {
       const who = r.m.names.get(p.thread) ?? formatAddr(p.thread);
       const fault = /addr=(\S+)/.exec(p.message);
       if (p.message.startsWith('BAD TRAP') && fault) {
-        const a = parseInt(fault[1]!.slice(6), 16) - 0xf0000000;
-        return `panic: page fault (fault virtual address = 0x${a.toString(16)}) in ${who}`;
+        // formatAddr's text: a small value as itself, an arena address as fffffe00 + offset.
+        const a = parseAddr(fault[1]!);
+        return `panic: page fault (fault virtual address = 0x${(a ?? 0).toString(16)}) in ${who}`;
       }
       return `panic: ${p.message} (in ${who})`;
     }

@@ -31,7 +31,8 @@ export class MemoryFault extends Error {
 
 /** Formats an internal address as a kernel virtual address (16 hex digits, no 0x). */
 export function formatAddr(addr: number): string {
-  if (addr === 0) return '0';
+  // A small integer used as a pointer (a thread's arg of 1, (void *)7) is that number.
+  if (addr < NULL_GUARD) return addr.toString(16);
   if (addr >= WILD_BASE) return wildBits(addr);
   return 'fffffe' + (addr + DISPLAY_OFFSET).toString(16).padStart(10, '0');
 }
@@ -206,17 +207,18 @@ export class Memory {
       // Other kernel addresses: no wild-pointer table.
       const v = (hi & 0xff) * 0x100000000 + lo - DISPLAY_OFFSET;
       if (v >= 0) return v;
-    } else if (hi === 0 && lo === 0) return 0;
+    } else if (hi === 0 && lo < 0x10000) return lo; // NULL, or a small integer used as a pointer
     return wildPointer(hi, lo);
   }
 
   writePtr(a: number, p: number): void {
     if (!(a >= 0x10000 && a + 8 <= this.top)) throw new MemoryFault(a, 8, true);
     if (p < 0x10000000 && (a & 3) === 0) {
-      // NULL, or an arena address below 256 MB (KBASE_HI:DISPLAY_OFFSET+p): two word stores.
+      // NULL or a small integer (below NULL_GUARD: stored as itself), or an arena address below
+      // 256 MB (KBASE_HI:DISPLAY_OFFSET+p): two word stores.
       const w = a >>> 2;
-      if (p === 0) {
-        this.u32[w] = 0;
+      if (p < 0x10000) {
+        this.u32[w] = p;
         this.u32[w + 1] = 0;
       } else {
         this.u32[w] = p + 0xf0000000;
@@ -225,8 +227,8 @@ export class Memory {
       return;
     }
     const dv = this.dv;
-    if (p === 0) {
-      dv.setUint32(a, 0, true);
+    if (p < NULL_GUARD) {
+      dv.setUint32(a, p, true);
       dv.setUint32(a + 4, 0, true);
     } else if (p < ADDR_LIMIT) {
       const v = p + DISPLAY_OFFSET;
@@ -241,7 +243,7 @@ export class Memory {
 
   /** Converts a pointer to its 64-bit integer value (for casts to uintptr_t). */
   static ptrToBig(p: number): bigint {
-    if (p === 0) return 0n;
+    if (p < NULL_GUARD) return BigInt(p);
     return BigInt('0x' + formatAddr(p));
   }
 

@@ -302,7 +302,7 @@ void entry(void *arg) { r = take(3, 1, 2); }
     const past = panicOf(await withCodegen(codegen, () => runC(src)));
     assert.equal(past.message, `va_arg at drv.c:${lineOf(src, '/* PAST */')}: reads a 3rd variable argument, but take() was passed only 2`);
     // The frame's argument words, named and variable ($C's form).
-    assert.match(past.stack[0]!, /^take\+0x[0-9a-f]+\([0-9a-f]+3, [0-9a-f]+1, [0-9a-f]+2\)$/);
+    assert.match(past.stack[0]!, /^take\+0x[0-9a-f]+\(3, 1, 2\)$/);
     assert.match(past.stack[1]!, /^entry\+0x[0-9a-f]+\(0\)$/);
 
     const src2 = `${HEADERS}#include <sys/varargs.h>

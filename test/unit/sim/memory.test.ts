@@ -68,3 +68,20 @@ test('memory: 32- and 64-bit accessors agree aligned and unaligned, and fault be
     assert.throws(() => fn(8), MemoryFault, `${what} near NULL`);
   }
 });
+
+test('memory: a small integer used as a pointer is stored, read and shown as itself', () => {
+  const mem = new Memory();
+  const base = mem.map(32, 16);
+  mem.writePtr(base, 7); // aligned
+  mem.writePtr(base + 9, 0x1234); // unaligned
+  assert.deepEqual(bytes(mem, base, 8), [7, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(bytes(mem, base + 9, 8), [0x34, 0x12, 0, 0, 0, 0, 0, 0]);
+  assert.equal(mem.readPtr(base), 7);
+  assert.equal(mem.readPtr(base + 9), 0x1234);
+  assert.equal(formatAddr(7), '7');
+  assert.equal(formatAddr(NULL_GUARD - 1), 'ffff');
+  assert.equal(formatAddr(NULL_GUARD), 'fffffe00f0010000');
+  assert.equal(Memory.ptrToBig(7), 7n);
+  assert.equal(Memory.bigToPtr(7n), 7);
+  assert.throws(() => mem.readU32(mem.readPtr(base)), MemoryFault, 'and it faults when dereferenced');
+});
