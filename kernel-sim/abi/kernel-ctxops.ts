@@ -41,11 +41,10 @@ export function installKernelCtxops(m: Machine): void {
   m.native(m.era.fpFreeHandler, () => 0, 'unix');
   // schedctl: save records the thread state, restore marks the lwp on CPU (user-visible).
   m.native('schedctl_save', (mm, t, a) => { mem.writeU16(a[0]! + SC.sc_state, mm.tState(t)); return 0; });
-  m.native('schedctl_restore', (mm, t, a) => {
+  m.native('schedctl_restore', (_mm, t, a) => {
     const sc = a[0]!;
     mem.writeU16(sc + SC.sc_state, SC_ONPROC);
     mem.writeI32(sc + SC.sc_cpu, t.cpu);
-    void mm;
     return 0;
   });
   m.native('schedctl_fork', () => 0);

@@ -29,7 +29,7 @@ export class MemoryFault extends Error {
   }
 }
 
-/** Formats an internal address as a kernel virtual address (16 hex digits, no 0x). */
+/** Formats an internal address as a kernel virtual address (16 hex digits, no 0x); a value below NULL_GUARD as itself. */
 export function formatAddr(addr: number): string {
   // A small integer used as a pointer (a thread's arg of 1, (void *)7) is that number.
   if (addr < NULL_GUARD) return addr.toString(16);
@@ -189,7 +189,7 @@ export class Memory {
   writeF32(a: number, v: number): void { this.check(a, 4, true); this.dv.setFloat32(a, v, true); }
   writeF64(a: number, v: number): void { this.check(a, 8, true); this.dv.setFloat64(a, v, true); }
 
-  /** Reads a pointer: 0 for NULL, an internal address for a kernel address, else a wild value. */
+  /** Reads a pointer: NULL or a small integer as itself, an internal address for a kernel address, else a wild value. */
   readPtr(a: number): number {
     if (!(a >= 0x10000 && a + 8 <= this.top)) throw new MemoryFault(a, 8, false);
     let hi: number, lo: number;

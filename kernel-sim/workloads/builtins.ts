@@ -212,17 +212,20 @@ export function installBuiltinHandlers(m: Machine): void {
 
 const programs = new WeakMap<Machine, Map<string, Program>>();
 
-/** The last program looked up: a step of a spinning thread must not cost two hash lookups. */
-let lastMachine: Machine | null = null;
+/**
+ * The last program looked up: a step of a spinning thread must not cost two hash lookups. The
+ * machine is held weakly, so a finished session's machine is not kept alive by this cache.
+ */
+let lastMachine: WeakRef<Machine> | null = null;
 let lastProgram: Program | null = null;
 
 function programFor(m: Machine, name: string): Program {
-  if (lastMachine === m && lastProgram!.name === name) return lastProgram!;
+  if (lastProgram !== null && lastProgram.name === name && lastMachine!.deref() === m) return lastProgram;
   let cache = programs.get(m);
   if (!cache) programs.set(m, (cache = new Map()));
   let p = cache.get(name);
   if (!p) cache.set(name, (p = BUILDERS[name]!(m)));
-  lastMachine = m;
+  lastMachine = new WeakRef(m);
   lastProgram = p;
   return p;
 }
