@@ -16,6 +16,7 @@ import { KThread, Cpu, T, C, type Frame, type BlockReason } from './thread';
 import { CPU as CPU_LAYOUT, KTHREAD, KLWP, THREAD_NAME_LEN, TS_ONPROC, TS_RUN, TS_SLEEP, TS_ZOMB, TS_FREE, T_KFPU } from './layout';
 import { ERAS, type Era, type EraId } from '../abi/eras';
 import type { EventSink, ProbeName, ProbeData } from '../trace/events';
+import { copyState, putState } from './state';
 
 export { PUSHED };
 export type { KResult, Frame };
@@ -845,25 +846,13 @@ export class Machine {
   // ---------------------------------------------------------------- snapshots
 
   snapshot(): MachineSnapshot {
-    const threads = this.threads.map((t) => cloneThread(t));
     return {
       mem: this.mem.snapshot(),
       kmem: this.kmem.snapshot(),
-      threads,
+      rng: this.rng.state,
+      threads: this.threads.map((t) => cloneThread(t)),
       cpus: this.cpus.map((c) => ({ thread: c.thread.addr, runq: c.runq.map((x) => x.addr) })),
-      scalars: {
-        nextTid: this.nextTid, now: this.now, lbolt: this.lbolt, nextTickAt: this.nextTickAt,
-        stats: { ...this.stats }, kpc: { ...this.kpc }, roundOrder: this.roundOrder.slice(), roundPos: this.roundPos,
-        budget: this.budget, kmSleepCount: this.kmSleepCount, rng: this.rng.state, liveScenarioThreads: this.liveScenarioThreads,
-        lastMightSleep: this.lastMightSleep, deadlock: this.deadlock,
-        msgbufLen: this.msgbuf.length, hazards: this.hazards.length,
-      },
-      sleepers: this.sleepers.map((t) => t.addr),
-      waiters: [...this.waiters].map(([k, v]) => [k, v.map((t) => t.addr)] as [number, number[]]),
-      deathrow: this.deathrow.map((t) => t.addr),
-      allThreads: threads.map((t) => t.addr),
-      msgbuf: this.msgbuf.slice(),
-      hazardsList: this.hazards.slice(),
+      state: copyState(this),
     };
   }
 
@@ -873,6 +862,7 @@ export class Machine {
     // the restore just unmapped: forget them so the run defines them again at the same place.
     for (const [name, d] of this.sym.data) if (d.addr >= s.mem.top) this.sym.data.delete(name);
     this.kmem.restore(s.kmem);
+    this.rng.state = s.rng;
     const byAddr = new Map<number, KThread>();
     const threads: KThread[] = [];
     for (const snap of s.threads) {
@@ -890,49 +880,21 @@ export class Machine {
       c.idle = get(this.mem.readPtr(c.addr + C.cpu_idle_thread));
     });
     this.reaper = threads.find((t) => t.role === 'reaper') ?? null;
-    const sc = s.scalars;
-    this.nextTid = sc.nextTid;
-    this.now = sc.now;
-    this.lbolt = sc.lbolt;
-    this.nextTickAt = sc.nextTickAt;
-    this.stats = { ...sc.stats };
-    this.kpc = { ...sc.kpc };
-    this.roundOrder = sc.roundOrder.slice();
-    this.roundPos = sc.roundPos;
-    this.budget = sc.budget;
-    this.kmSleepCount = sc.kmSleepCount;
-    this.rng.state = sc.rng;
-    this.liveScenarioThreads = sc.liveScenarioThreads;
-    this.lastMightSleep = sc.lastMightSleep;
-    this.deadlock = sc.deadlock;
-    this.sleepers = s.sleepers.map(get);
-    this.waiters = new Map(s.waiters.map(([k, v]) => [k, v.map(get)]));
-    this.deathrow = s.deathrow.map(get);
-    this.msgbuf = s.msgbuf.slice();
-    this.hazards = s.hazardsList.slice();
-    this.panicInfo = null;
+    putState(this, s.state, get);
     this.stopPoint = null;
     this.skipStopOnce = false;
   }
 }
 
+/** A copy of the machine's state (see state.ts for what it holds). */
 export interface MachineSnapshot {
   mem: ReturnType<Memory['snapshot']>;
   kmem: unknown;
+  rng: number;
   threads: KThread[];
   cpus: Array<{ thread: number; runq: number[] }>;
-  scalars: {
-    nextTid: number; now: number; lbolt: number; nextTickAt: number; stats: Stats; kpc: Machine['kpc'];
-    roundOrder: number[]; roundPos: number; budget: number; kmSleepCount: number; rng: number;
-    liveScenarioThreads: number; lastMightSleep: number; deadlock: string | null;
-    msgbufLen: number; hazards: number;
-  };
-  sleepers: number[];
-  waiters: Array<[number, number[]]>;
-  deathrow: number[];
-  allThreads: number[];
-  msgbuf: Machine['msgbuf'];
-  hazardsList: Machine['hazards'];
+  /** The fields MACHINE_STATE declares. */
+  state: Record<string, unknown>;
 }
 
 function cloneThread(t: KThread): KThread {
