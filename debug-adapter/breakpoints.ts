@@ -3,7 +3,7 @@
  * Transport-free: the DAP session fills these tables, the engine's stop policy asks `decide`.
  */
 import { resolve } from 'node:path';
-import type { Machine, StopPoint } from '../kernel-sim/machine/machine';
+import type { Machine, StopPoint, PanicInfo } from '../kernel-sim/machine/machine';
 import type { StatementPos } from '../kernel-sim/cinterp/debug-api';
 import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
 import { formatAddr } from '../kernel-sim/machine/memory';
@@ -351,6 +351,37 @@ export class Breakpoints {
     const env: CondEnv = { thread: p.thread.name, cpu: p.cpu, message: p.message ?? '' };
     if (!this.filter(name, env)) return null;
     return { reason: 'exception', filter: name, description, text: p.message, message: p.message };
+  }
+  // ---------------------------------------------------------------- the end of a run
+  // A run that ends (a panic, a hang, leaks at the end, the step limit) has no stop point to
+  // check: the engine asks these once the run's outcome is known (Engine.settle).
+
+  /** A panic: the `assert` filter for a failed assertion (when on), else `panic`. */
+  atPanic(m: Machine, info: PanicInfo): Decision | null {
+    const isAssert = /^assertion failed|VERIFY|ASSERT/.test(info.message);
+    const env: CondEnv = { thread: m.byAddr.get(info.thread)?.name ?? formatAddr(info.thread), cpu: info.cpu, message: info.message };
+    const pick = (['assert', 'panic'] as FilterId[]).find((id) => (id !== 'assert' || isAssert) && this.filter(id, env));
+    if (!pick) return null;
+    const what = pick === 'assert' ? 'a failed assertion' : 'a kernel panic';
+    return { reason: 'exception', filter: pick, description: `Paused on ${what}`, text: `panic[cpu${info.cpu}]: ${info.message}`, message: info.message };
+  }
+
+  /** Every thread blocked (or a lock cycle found when nothing can run). */
+  atHang(message: string): Decision | null {
+    if (!this.filter('deadlock', { message, thread: '', cpu: 0 })) return null;
+    return { reason: 'exception', filter: 'deadlock', description: 'Paused: every thread is blocked', text: message, message };
+  }
+
+  /** Leaked buffers when the scenario ended. */
+  atLeaks(leaks: { count: number; bytes: number; lines: string[] }): Decision | null {
+    if (!leaks.count || !this.filter('leak', { count: leaks.count, bytes: leaks.bytes })) return null;
+    return { reason: 'exception', filter: 'leak', description: `Paused: ${leaks.count} leaked buffer(s) at the end of the run`, text: leaks.lines[0], message: leaks.lines.join('\n') };
+  }
+
+  /** The step limit: always a stop when debugging (the run cannot go on). */
+  atLimit(maxSteps: number): Decision {
+    const msg = `the run reached maxSteps (${maxSteps} steps) before the scenario ended: an endless loop in the driver, or raise "maxSteps"`;
+    return { reason: 'exception', description: 'Paused: step limit reached', text: msg, message: msg };
   }
 }
 

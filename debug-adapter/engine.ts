@@ -20,7 +20,11 @@ import type { KThread } from '../kernel-sim/machine/thread';
 import { TS_ZOMB } from '../kernel-sim/machine/layout';
 import type { EventSink, KEvent } from '../kernel-sim/trace/events';
 import { Breakpoints, type Decision } from './breakpoints';
-import { type Pos, CHECK, AFTER_STEP, LOOP_TOP, cmpPos, posText, pointKey, stopsAfterEffect } from './position';
+import { findLeaks, type LeakSummary } from './leaks';
+import { type Pos, CHECK, AFTER_STEP, LOOP_TOP, cmpPos, posText } from './position';
+import { type Recheck, recheckAfterStop, rewound, skipRecheck } from './resume';
+
+export type { Recheck } from './resume';
 
 export const CHECKPOINT_EVERY = 8192;
 const MAX_CHECKPOINTS = 128;
@@ -63,15 +67,6 @@ interface Spec {
   pause?: boolean;
 }
 
-/** Checks a resumed step will make again (they are neither counted nor stopped at). */
-export interface Recheck {
-  /** The stop point itself. */
-  stop: string;
-  /** Checks of the same step before it, in order (when the step is run from its start again). */
-  prefix: string[];
-  cursor: number;
-}
-
 export interface Checkpoint {
   pos: Pos;
   snap: MachineSnapshot;
@@ -83,13 +78,23 @@ export interface Checkpoint {
   decision?: Decision | null;
 }
 
+/**
+ * How a run (or a step) ended. The outcomes that end the run carry `stop`: the engine stopped
+ * there for an exception filter (a panic, a hang, leaks, the step limit; `cur` is that stop),
+ * set by `settle` from the breakpoints' end-of-run decisions. `code` is the exit code.
+ */
 export type Outcome =
   | { kind: 'stopped'; pos: Pos; point: StopPoint | null; decision: Decision | null; stepped?: KThread }
-  | { kind: 'end' }
-  | { kind: 'panic'; info: PanicInfo }
-  | { kind: 'deadlock'; message: string }
-  | { kind: 'limit' }
+  | { kind: 'end'; stop?: boolean; leaks?: LeakSummary }
+  | { kind: 'panic'; info: PanicInfo; stop?: boolean }
+  | { kind: 'deadlock'; message: string; stop?: boolean }
+  | { kind: 'limit'; stop?: boolean }
   | { kind: 'cancelled' };
+
+/** The exit code of a run that ended this way. */
+export function exitCode(o: Outcome): number {
+  return o.kind === 'panic' ? 3 : o.kind === 'deadlock' || o.kind === 'limit' ? 4 : 0;
+}
 
 /** The current stop. */
 export interface Current {
@@ -102,6 +107,8 @@ export interface Current {
   re: Recheck | null;
   /** kthread_t address of the thread the stop is reported on. */
   thread: number;
+  /** A stop on a panic: the panic (its stack for exceptionInfo). */
+  panic?: PanicInfo;
 }
 
 /** The stop policy installed in the machine: counts checks and applies the current spec. */
@@ -127,18 +134,12 @@ class DebugPolicy implements StopPolicy {
       this.batch.length = 0;
     }
     this.batch.push(p);
-    const re = this.re;
-    if (re !== null) {
-      const key = pointKey(p);
-      if (key === re.stop) {
-        this.re = null;
-        return false;
-      }
-      if (re.cursor < re.prefix.length && key === re.prefix[re.cursor]) {
-        re.cursor++;
-        return false;
-      }
+    // A repeat of a check made before the last stop (resume.ts): neither counted nor stopped at.
+    if (this.re !== null) {
+      const r = skipRecheck(this.re, p);
+      if (r === 'skip') return false;
       this.re = null;
+      if (r === 'last') return false;
     }
     const e = ++this.e;
     const spec = this.spec;
@@ -223,6 +224,8 @@ export class Engine {
   /** Steps from which the timeline records again (after a reverse step). */
   private tlMark = 0;
   maxSteps: number;
+  /** Run without debugging: the end of the run never stops (no filters, no step-limit stop). */
+  noDebug = false;
   /** Set by pause(): the running slice loop stops at the next step. */
   private pauseRequested = false;
   private cancelled = false;
@@ -263,13 +266,13 @@ export class Engine {
   // ------------------------------------------------------------------ checkpoints
 
   private makeCheckpoint(pos: Pos, re: Recheck | null): Checkpoint {
-    return { pos, snap: this.m.snapshot(), e: pos.e, re: re ? { ...re, cursor: 0 } : null };
+    return { pos, snap: this.m.snapshot(), e: pos.e, re: rewound(re) };
   }
 
   private restoreCheckpoint(cp: Checkpoint): void {
     this.m.restore(cp.snap);
     this.policy.e = cp.e;
-    this.policy.re = cp.re ? { ...cp.re, cursor: 0 } : null;
+    this.policy.re = rewound(cp.re);
     this.policy.batchS = -1;
     this.policy.batch.length = 0;
   }
@@ -343,7 +346,7 @@ export class Engine {
 
   private prepare(spec: Spec, forward: boolean): void {
     this.policy.e = this.cur.pos.e;
-    this.policy.re = this.cur.re ? { ...this.cur.re, cursor: 0 } : null;
+    this.policy.re = rewound(this.cur.re);
     this.policy.spec = spec;
     this.policy.idleSteps = 0;
     this.bps.pendingEntry = null;
@@ -401,11 +404,11 @@ export class Engine {
           const d = this.bps.resolve(m, hit.point, hit.decision, spec.forward && !hit.scanEval);
           if (hit.scanEval) {
             if (d && spec.scan) spec.scan.last = { pos: hit.pos, decision: d };
-            this.policy.re = this.lastRe ? { ...this.lastRe, cursor: 0 } : null;
+            this.policy.re = rewound(this.lastRe);
             continue;
           }
           if (!d && !hit.stepToo) {
-            this.policy.re = this.lastRe ? { ...this.lastRe, cursor: 0 } : null;
+            this.policy.re = rewound(this.lastRe);
             continue;
           }
           hit.decision = d;
@@ -427,27 +430,9 @@ export class Engine {
   /** Re-checks of the last stop, computed when the run returned to us. */
   private lastRe: Recheck | null = null;
 
-  /** What resuming from a stop at `pos` will check again before going on. */
+  /** What resuming from a stop at `pos` will check again before going on (resume.ts). */
   private recheckFor(pos: Pos, p: StopPoint): Recheck | null {
-    if (pos.k !== CHECK || stopsAfterEffect(p)) return null;
-    // A step cut short before using any cycle runs again from its start: its earlier checks
-    // repeat. A step that used cycles resumes at the interrupted operation: when that is the
-    // start of a C statement, the statement's check repeats first.
-    const batch = this.policy.batch;
-    const before = batch.slice(0, Math.max(0, batch.lastIndexOf(p)));
-    let prefix: StopPoint[];
-    if (this.m.stats.steps === pos.s) prefix = before;
-    else {
-      let last: StopPoint | undefined;
-      for (let i = before.length - 1; i >= 0; i--) {
-        if (before[i]!.kind === 'statement' && before[i]!.thread === p.thread) {
-          last = before[i];
-          break;
-        }
-      }
-      prefix = last ? [last] : [];
-    }
-    return { stop: pointKey(p), prefix: prefix.map(pointKey), cursor: 0 };
+    return recheckAfterStop(pos, p, this.policy.batch, this.m.stats.steps);
   }
 
   /** Runs slices until an outcome, yielding to the event loop between them. */
@@ -492,11 +477,48 @@ export class Engine {
     } else if (o.kind !== 'cancelled') {
       this.cur = { pos: { e: this.policy.e, s: this.m.stats.steps, k: LOOP_TOP }, point: null, decision: null, reason: o.kind, thread: this.cur.thread, re: null };
       this.outMark = Math.max(this.outMark, this.m.stats.steps);
+      o = this.atEnd(o);
     }
     this.policy.spec = null;
     this.m.afterStep = null;
     this.m.sink = null;
     return o;
+  }
+
+  /**
+   * The run ended: whether an exception filter stops there (the stop policy for outcomes that
+   * have no stop point). A stop makes `cur` an exception stop on the thread it concerns.
+   */
+  private atEnd(o: Exclude<Outcome, { kind: 'stopped' | 'cancelled' }>): Outcome {
+    const m = this.m;
+    let d: Decision | null = null;
+    let thread = this.cur.thread;
+    switch (o.kind) {
+      case 'end':
+        o.leaks = findLeaks(m);
+        d = this.noDebug ? null : this.bps.atLeaks(o.leaks);
+        if (d) thread = (m.threads.find((t) => t.role === 'reaper') ?? m.threads[0])!.addr;
+        break;
+      case 'panic':
+        d = this.noDebug ? null : this.bps.atPanic(m, o.info);
+        if (d) {
+          thread = o.info.thread;
+          this.cur.panic = o.info;
+        }
+        break;
+      case 'deadlock':
+        d = this.noDebug ? null : this.bps.atHang(o.message);
+        if (d) thread = m.threads.find((t) => t.blockedOn && t.role !== 'reaper')?.addr ?? thread;
+        break;
+      case 'limit':
+        d = this.noDebug ? null : this.bps.atLimit(this.maxSteps);
+        break;
+    }
+    if (!d) return o;
+    this.cur.reason = 'exception';
+    this.cur.decision = d;
+    this.cur.thread = thread;
+    return { ...o, stop: true };
   }
 
   /** Continue: run until a breakpoint, a filter, the end, or a pause. */
@@ -667,7 +689,7 @@ export class Engine {
         const found = scan.last;
         this.restoreCheckpoint(cp);
         if (atCp && cmpPos(found.pos, cp.pos) === 0) {
-          this.lastRe = cp.re ? { ...cp.re, cursor: 0 } : null;
+          this.lastRe = rewound(cp.re);
           this.afterReverse();
           return this.settle({ kind: 'stopped', pos: cp.pos, point: this.rebind(cp.point!), decision: found.decision }, 'step');
         }

@@ -18,7 +18,7 @@ import { loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, typ
 import { loadDriver } from '../kernel-sim/cinterp/index';
 import { createMdb, DCMD_NAMES } from '../kernel-sim/mdb/index';
 import { FORMATS } from '../kernel-sim/mdb/fmt';
-import type { Machine, PanicInfo } from '../kernel-sim/machine/machine';
+import type { Machine } from '../kernel-sim/machine/machine';
 import type { KThread } from '../kernel-sim/machine/thread';
 import type { CValueView } from '../kernel-sim/cinterp/debug-api';
 import { formatAddr, parseAddr } from '../kernel-sim/machine/memory';
@@ -27,7 +27,7 @@ import { ringNewestFirst } from '../kernel-sim/abi/ring';
 import { FlowFormatter } from '../kernel-sim/trace/flow';
 import { EventRing } from '../kernel-sim/trace/events';
 import { formatPanic } from '../kernel-sim/cli/run';
-import { Engine, type Outcome } from './engine';
+import { Engine, exitCode, type Outcome } from './engine';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
 import { parseHitCondition } from './cond';
 import { TimelineRecorder } from './timeline';
@@ -35,7 +35,6 @@ import {
   threadId, findThread, visibleThreads, threadLabel, viewFrames, enteringAt, builtinListing, threadFields, cpuFields,
   structFields, ctxopLayout, ctxopsOf, kctxState, stackText, fnName, ThreadIds, type ViewFrame, type FieldView,
 } from './view';
-import { findLeaks } from './leaks';
 
 /** Launch configuration: a scenario path or the scenario's keys inline, plus debugger options. */
 export interface KctxLaunchArgs extends DebugProtocol.LaunchRequestArguments {
@@ -288,6 +287,7 @@ export class KctxDebugSession extends LoggingDebugSession {
   /** Run without debugging: to the end, streaming the console and the trace. */
   private async runNoDebug(): Promise<void> {
     const e = this.engine!;
+    e.noDebug = true;
     e.bps.filters.clear();
     e.bps.lines.clear();
     e.bps.fns = [];
@@ -617,85 +617,39 @@ export class KctxDebugSession extends LoggingDebugSession {
     this.finish(o);
   }
 
-  /** Reports an outcome: a stop, or the end of the run (which may stop first on a filter). */
+  /**
+   * Reports an outcome: a stop, or the end of the run. Where to stop is the engine's and the
+   * breakpoints' decision (Engine.atEnd); here it is only said: the console text, then a
+   * stopped event (`o.stop`: the run is over, continuing ends the session) or the end.
+   */
   private finish(o: Outcome): void {
     const e = this.engine!;
-    const noDebug = this.launchArgs?.noDebug === true;
+    if (o.kind === 'stopped') return this.reportStop(e.cur.reason);
+    if (o.kind === 'cancelled') return;
+    const m = e.m;
     switch (o.kind) {
-      case 'stopped':
-        this.reportStop(e.cur.reason);
-        return;
       case 'end': {
-        const leaks = findLeaks(e.m);
-        const summary = `kctx: the scenario ended at tick ${e.m.lbolt}: ${e.m.stats.switches} context switches, ${e.m.stats.hooks} ctxop hook calls, ${e.m.stats.steps} steps${leaks.count ? `; ${leaks.count} leaked buffer(s), ${leaks.bytes} bytes` : ''}\n`;
+        const leaks = o.leaks;
+        const summary = `kctx: the scenario ended at tick ${m.lbolt}: ${m.stats.switches} context switches, ${m.stats.hooks} ctxop hook calls, ${m.stats.steps} steps${leaks?.count ? `; ${leaks.count} leaked buffer(s), ${leaks.bytes} bytes` : ''}\n`;
         this.sendEvent(new OutputEvent(summary, 'console'));
-        const f = e.bps.filters.get('leak');
-        if (!noDebug && leaks.count && f && (!f.cond || f.cond.test({ count: leaks.count, bytes: leaks.bytes }))) {
-          this.terminal = { code: 0 };
-          this.timeline?.addMark(0, 'leak', `${leaks.count} buffer(s)`);
-          e.cur.reason = 'exception';
-          e.cur.decision = { reason: 'exception', filter: 'leak', description: `Paused: ${leaks.count} leaked buffer(s) at the end of the run`, text: leaks.lines[0], message: leaks.lines.join('\n') };
-          e.cur.thread = (e.m.threads.find((t) => t.role === 'reaper') ?? e.m.threads[0])!.addr;
-          this.reportStop('exception');
-          return;
-        }
-        this.sendTerminated(0);
-        return;
+        if (o.stop && leaks) this.timeline?.addMark(0, 'leak', `${leaks.count} buffer(s)`);
+        break;
       }
-      case 'panic': {
-        const lines = formatPanic(e.m);
-        this.sendEvent(new OutputEvent(lines.join('\n') + '\n', 'stderr'));
-        const info = o.info;
-        const isAssert = /^assertion failed|VERIFY|ASSERT/.test(info.message);
-        const env = { thread: e.m.byAddr.get(info.thread)?.name ?? formatAddr(info.thread), cpu: info.cpu, message: info.message };
-        const pick = (['assert', 'panic'] as FilterId[]).find((id) => {
-          if (id === 'assert' && !isAssert) return false;
-          const f = e.bps.filters.get(id);
-          return f && (!f.cond || f.cond.test(env));
-        });
-        if (!noDebug && pick) {
-          this.terminal = { code: 3 };
-          e.cur.reason = 'exception';
-          e.cur.thread = info.thread;
-          e.cur.decision = { reason: 'exception', filter: pick, description: `Paused on ${pick === 'assert' ? 'a failed assertion' : 'a kernel panic'}`, text: `panic[cpu${info.cpu}]: ${info.message}`, message: info.message };
-          this.panicStack = info;
-          this.reportStop('exception');
-          return;
-        }
-        this.sendTerminated(3);
-        return;
-      }
-      case 'deadlock': {
+      case 'panic':
+        this.sendEvent(new OutputEvent(formatPanic(m).join('\n') + '\n', 'stderr'));
+        break;
+      case 'deadlock':
         this.sendEvent(new OutputEvent(`kctx: the kernel hung: ${o.message}\n`, 'stderr'));
-        const f = e.bps.filters.get('deadlock');
-        if (!noDebug && f && (!f.cond || f.cond.test({ message: o.message, thread: '', cpu: 0 }))) {
-          this.terminal = { code: 4 };
-          const stuck = e.m.threads.find((t) => t.blockedOn && t.role !== 'reaper');
-          e.cur.reason = 'exception';
-          if (stuck) e.cur.thread = stuck.addr;
-          e.cur.decision = { reason: 'exception', filter: 'deadlock', description: 'Paused: every thread is blocked', text: o.message, message: o.message };
-          this.reportStop('exception');
-          return;
-        }
-        this.sendTerminated(4);
-        return;
-      }
-      case 'limit': {
-        const msg = `the run reached maxSteps (${e.maxSteps} steps) before the scenario ended: an endless loop in the driver, or raise "maxSteps"`;
-        this.sendEvent(new OutputEvent(`kctx: ${msg}\n`, 'stderr'));
-        if (noDebug) return this.sendTerminated(4);
-        this.terminal = { code: 4 };
-        e.cur.reason = 'exception';
-        e.cur.decision = { reason: 'exception', description: 'Paused: step limit reached', text: msg, message: msg };
-        this.reportStop('exception');
-        return;
-      }
-      case 'cancelled':
-        return;
+        break;
+      case 'limit':
+        this.sendEvent(new OutputEvent(`kctx: ${e.cur.decision?.message ?? e.bps.atLimit(e.maxSteps).message}\n`, 'stderr'));
+        break;
     }
+    if (!o.stop) return this.sendTerminated(exitCode(o));
+    this.terminal = { code: exitCode(o) };
+    this.reportStop('exception');
   }
 
-  private panicStack: PanicInfo | null = null;
 
   /** Thread started/exited events for changes in the visible thread list. */
   private announceThreads(): void {
@@ -1129,7 +1083,7 @@ export class KctxDebugSession extends LoggingDebugSession {
     const t = findThread(m, args.threadId) ?? m.byAddr.get(e.cur.thread);
     const p = e.cur.point;
     let stack = t ? stackText(m, t) : '';
-    if (d.filter === 'panic' || d.filter === 'assert') stack = (this.panicStack?.stack ?? []).join('\n');
+    if (d.filter === 'panic' || d.filter === 'assert') stack = (e.cur.panic?.stack ?? []).join('\n');
     let detail = d.message ?? d.text ?? '';
     if (p?.kind === 'hook' && p.ctx) {
       const ring = p.thread ? ctxopsOf(m, p.thread) : [];
