@@ -216,13 +216,18 @@ export class KctxDebugSession extends LoggingDebugSession {
     const cwd = typeof args.cwd === 'string' ? args.cwd : process.cwd();
     if (typeof args.scenario === 'string' && args.scenario) {
       const p = isAbsolute(args.scenario) ? args.scenario : resolve(cwd, args.scenario);
-      return loadScenarioFile(p);
+      // The launch attributes "gate" and "stubs" take the place of the scenario file's own.
+      return loadScenarioFile(p, {
+        ...(typeof args.gate === 'string' && args.gate ? { gate: resolve(cwd, args.gate) } : {}),
+        ...(args.stubs === 'auto' ? { stubs: 'auto' as const } : {}),
+        ...(typeof args.defaultGate === 'string' && args.defaultGate ? { defaultGate: resolve(cwd, args.defaultGate) } : {}),
+      });
     }
     if (args.scenario !== undefined && typeof args.scenario !== 'string') throw new ScenarioError('launch configuration', 1, 1, '"scenario": expected the path of a .ksim.json file');
     const obj: Record<string, unknown> = {};
     for (const k of SCENARIO_KEYS) if (args[k] !== undefined) obj[k] = args[k];
     if (!Object.keys(obj).length) throw new ScenarioError('launch configuration', 1, 1, 'give "scenario" (a .ksim.json path) or the scenario keys inline ("kernel", "threads", ...)');
-    return scenarioFromObject(obj, 'launch configuration', cwd);
+    return scenarioFromObject(obj, 'launch configuration', cwd, typeof args.defaultGate === 'string' && args.defaultGate ? { defaultGate: resolve(cwd, args.defaultGate) } : {});
   }
 
   private async build(args: KctxLaunchArgs): Promise<Engine> {

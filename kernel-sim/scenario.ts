@@ -4,9 +4,10 @@
  * expected. JSON with comments is accepted (jsonc-parser keeps the positions).
  */
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ERA_IDS, type EraId } from './abi/eras';
+import { notAGate, gateRoot, gateEra } from './gate/tree';
 import type { FreebsdScenario, FreebsdModuleSpec } from './freebsd/state';
 
 export interface ScenarioThread {
@@ -39,6 +40,14 @@ export interface Scenario {
   baseDir: string;
   /** The file it came from (for messages), or '<inline>'. */
   file: string;
+  /** An illumos-gate checkout (absolute): its headers, include path, macros and layouts. */
+  gate?: string;
+  /** Folders searched for `#include` before the gate's (absolute, `${env:NAME}`/`${gate}` expanded). */
+  includePaths: string[];
+  /** Undefined symbols: `auto` stubs, and the user's own C stubs (absolute paths). */
+  stubs: { auto: boolean; files: string[] };
+  /** Kernel functions the sources may replace with their own definitions. */
+  replaces: string[];
   /** `"kernel": "freebsd-14"`: the FreeBSD personality (then `kernel` is the machine's base era). */
   freebsd?: FreebsdScenario;
 }
@@ -57,7 +66,7 @@ export class ScenarioError extends Error {
 /** Every top-level scenario key (an inline launch configuration passes exactly these through). */
 export const SCENARIO_KEYS: ReadonlySet<string> = new Set([
   'kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice',
-  'memoryPressure', 'kernelDebug', 'description', '$schema',
+  'memoryPressure', 'kernelDebug', 'description', '$schema', 'gate', 'includePaths', 'stubs', 'replaces',
   // freebsd-14 only:
   'options', 'built', 'modules', 'jails', 'matrix', 'teardown',
 ]);
@@ -79,7 +88,15 @@ function lineCol(text: string, offset: number): [number, number] {
 }
 
 /** Reads and validates a scenario file. */
-export function loadScenarioFile(path: string): Scenario {
+/** Command-line settings that take the place of the scenario's own (`--gate`, `--stubs auto`). */
+export interface ScenarioOverrides {
+  gate?: string;
+  /** A gate for scenarios that name none (the `kctx.gate` setting). */
+  defaultGate?: string;
+  stubs?: 'auto';
+}
+
+export function loadScenarioFile(path: string, overrides: ScenarioOverrides = {}): Scenario {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -88,7 +105,7 @@ export function loadScenarioFile(path: string): Scenario {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a scenario file' : code === 'EACCES' ? 'permission denied' : code ?? String(e);
     throw new ScenarioError(path, 1, 1, `cannot read the scenario: ${why}`);
   }
-  return parseScenario(text, path, dirname(resolve(path)));
+  return parseScenario(text, path, dirname(resolve(path)), overrides);
 }
 
 /** jsonc-parser's error code (`ValueExpected`) in words. */
@@ -104,7 +121,7 @@ function jsonProblem(code: string): string {
 }
 
 /** Validates a scenario given as JSON text. */
-export function parseScenario(text: string, file: string, baseDir: string): Scenario {
+export function parseScenario(text: string, file: string, baseDir: string, overrides: ScenarioOverrides = {}): Scenario {
   if (text.length > 1_000_000) throw new ScenarioError(file, 1, 1, `scenario is ${text.length} bytes: not a scenario (limit 1 MB)`);
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
@@ -113,16 +130,16 @@ export function parseScenario(text: string, file: string, baseDir: string): Scen
     const [l, c] = lineCol(text, e?.offset ?? 0);
     throw new ScenarioError(file, l, c, `invalid JSON: ${e ? jsonProblem(printParseErrorCode(e.error)) : 'empty document'}`);
   }
-  return validate(root, text, file, baseDir);
+  return validate(root, text, file, baseDir, overrides);
 }
 
 /** Validates a scenario given as an object (an inline launch configuration). */
-export function scenarioFromObject(obj: unknown, file: string, baseDir: string): Scenario {
+export function scenarioFromObject(obj: unknown, file: string, baseDir: string, overrides: ScenarioOverrides = {}): Scenario {
   const text = JSON.stringify(obj, null, 2) ?? 'null';
-  return parseScenario(text, file, baseDir);
+  return parseScenario(text, file, baseDir, overrides);
 }
 
-function validate(root: JsonNode, text: string, file: string, baseDir: string): Scenario {
+function validate(root: JsonNode, text: string, file: string, baseDir: string, overrides: ScenarioOverrides): Scenario {
   const fail = (node: JsonNode | undefined, reason: string): never => {
     const [l, c] = lineCol(text, node?.offset ?? 0);
     throw new ScenarioError(file, l, c, reason);
@@ -164,7 +181,7 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string): 
     for (const k of FREEBSD_KEYS) if (at([k])) fail(at([k])!.parent, `"${k}" is a key of "kernel": "freebsd-14" scenarios`);
   }
   const kernel = isFreebsd ? 'illumos-13917' : era('kernel');
-  const builtFor = isFreebsd ? kernel : era('builtFor', kernel);
+  let builtFor = isFreebsd ? kernel : era('builtFor', kernel);
   const cpus = int(['cpus'], 'cpus', 1, 1, 64);
   const seed = int(['seed'], 'seed', 1, 0, 2 ** 32 - 1);
   const quantum = int(['quantum'], 'quantum', 2, 1, 1000);
@@ -233,7 +250,107 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string): 
     };
   });
   const freebsd = isFreebsd ? freebsdPart(at, fail, sources, threads.length) : undefined;
-  return { kernel, builtFor, cpus, seed, sources: freebsd ? [] : sources, defines, threads, quantum, tickCycles, slice, memoryPressure, kernelDebug, description, baseDir, file, ...(freebsd ? { freebsd } : {}) };
+  const tree = kernelTree(at, fail, root, baseDir, overrides, isFreebsd);
+  if (tree.gate && !isFreebsd) {
+    const g = gateEra(tree.gate);
+    if (at(['builtFor']) && builtFor !== g.era) {
+      fail(at(['builtFor']), `"builtFor": "${builtFor}" contradicts the gate's headers: ${g.evidence} (${g.era}); a driver built against this tree was built for ${g.era}`);
+    }
+    builtFor = g.era;
+  }
+  return { ...tree, kernel, builtFor, cpus, seed, sources: freebsd ? [] : sources, defines, threads, quantum, tickCycles, slice, memoryPressure, kernelDebug, description, baseDir, file, ...(freebsd ? { freebsd } : {}) };
+}
+
+/** `${env:NAME}` and `${gate}` in a path; what is wrong, or the expanded path. */
+function expandVars(v: string, gate: string | undefined): { path: string } | { why: string } {
+  let why: string | null = null;
+  const path = v.replace(/\$\{([^}]*)\}/g, (all, name: string) => {
+    if (name === 'gate') {
+      if (gate === undefined) why ??= '${gate} is used but the scenario has no "gate"';
+      return gate ?? '';
+    }
+    const m = /^env:([A-Za-z_]\w*)$/.exec(name);
+    if (!m) {
+      why ??= `unknown variable ${all} (known: \${env:NAME}, \${gate})`;
+      return '';
+    }
+    const e = process.env[m[1]!];
+    if (e === undefined || e === '') why ??= `environment variable ${m[1]} is not set`;
+    return e ?? '';
+  });
+  return why ? { why } : { path };
+}
+
+/** `gate`, `includePaths`, `stubs`, `replaces`. */
+function kernelTree(
+  at: (path: (string | number)[]) => JsonNode | undefined,
+  fail: (node: JsonNode | undefined, reason: string) => never,
+  root: JsonNode,
+  baseDir: string,
+  overrides: ScenarioOverrides,
+  isFreebsd: boolean,
+): Pick<Scenario, 'gate' | 'includePaths' | 'stubs' | 'replaces'> {
+  let gate: string | undefined;
+  const gn = at(['gate']);
+  if (isFreebsd && gn) fail(gn.parent, '"gate" is an illumos-gate checkout; a freebsd-14 scenario cannot use one');
+  const gateFrom = (v: string, node: JsonNode | undefined, what: string): string => {
+    const x = expandVars(v, undefined);
+    if ('why' in x) return fail(node, `${what}: ${x.why}`);
+    const dir = gateRoot(resolve(baseDir, x.path));
+    const bad = notAGate(dir);
+    if (bad) fail(node, `${what}: ${dir}: ${bad}`);
+    return dir;
+  };
+  if (overrides.gate !== undefined) gate = gateFrom(overrides.gate, root, '--gate');
+  else if (gn) {
+    if (gn.type !== 'string' || !gn.value) fail(gn, `"gate": expected the path of an illumos-gate checkout, got ${JSON.stringify(gn.value ?? gn.type)}`);
+    gate = gateFrom(gn.value as string, gn, '"gate"');
+  } else if (overrides.defaultGate && !isFreebsd) gate = gateFrom(overrides.defaultGate, root, 'the kctx.gate setting');
+  const paths = (key: string, check: (p: string, node: JsonNode, name: string) => void): string[] => {
+    const n = at([key]);
+    if (!n) return [];
+    if (n.type !== 'array') fail(n, `"${key}": expected an array of paths, got ${n.type}`);
+    return n.children!.map((c, i) => {
+      if (c.type !== 'string' || !c.value) fail(c, `"${key}[${i}]": expected a path, got ${JSON.stringify(c.value ?? c.type)}`);
+      const x = expandVars(c.value as string, gate);
+      if ('why' in x) return fail(c, `"${key}[${i}]": ${x.why}`);
+      const p = resolve(baseDir, x.path);
+      check(p, c, `${key}[${i}]`);
+      return p;
+    });
+  };
+  const includePaths = paths('includePaths', (p, node, name) => {
+    let dir = false;
+    try {
+      dir = statSync(p).isDirectory();
+    } catch {
+      fail(node, `"${name}": ${p}: no such folder`);
+    }
+    if (!dir) fail(node, `"${name}": ${p}: not a folder`);
+  });
+  const stubs = { auto: false, files: [] as string[] };
+  const sn = at(['stubs']);
+  if (sn) {
+    if (sn.type === 'string') {
+      if (sn.value !== 'auto') fail(sn, `"stubs": expected "auto" or an array of C files, got ${JSON.stringify(sn.value)}`);
+      stubs.auto = true;
+    } else if (sn.type === 'array') {
+      stubs.files = paths('stubs', (p, node, name) => {
+        if (!/\.c$/.test(p)) fail(node, `"${name}": expected a C file (.c), got ${JSON.stringify(node.value)}`);
+      });
+    } else fail(sn, `"stubs": expected "auto" or an array of C files, got ${sn.type}`);
+  }
+  if (overrides.stubs === 'auto') stubs.auto = true;
+  const replaces: string[] = [];
+  const rn = at(['replaces']);
+  if (rn) {
+    if (rn.type !== 'array') fail(rn, `"replaces": expected an array of kernel function names, got ${rn.type}`);
+    rn.children!.forEach((c, i) => {
+      if (c.type !== 'string' || !/^[A-Za-z_]\w*$/.test(c.value as string)) fail(c, `"replaces[${i}]": expected a C function name, got ${JSON.stringify(c.value ?? c.type)}`);
+      replaces.push(c.value as string);
+    });
+  }
+  return { ...(gate ? { gate } : {}), includePaths, stubs, replaces };
 }
 
 /** The freebsd-14 keys: kernel options, modules and how they were built, jails, thread vnets. */

@@ -57,7 +57,7 @@ export function resolveSystemHeader(name: string, builtFor: EraId): { path: stri
   if (KERNEL_HEADERS.includes(name)) return { path: HEADER_PATH, text: kernelHeader(builtFor) };
   if (VARARGS_HEADERS.includes(name)) return { path: VARARGS_PATH, text: VARARGS_HEADER };
   if (name.startsWith('sys/')) {
-    return `kernel header <${name}> is not shipped by kctx (known: ${[...KERNEL_HEADERS, 'sys/varargs.h'].map((h) => `<${h}>`).join(', ')})`;
+    return `kernel header <${name}> is not shipped by kctx (known: ${[...KERNEL_HEADERS, 'sys/varargs.h'].map((h) => `<${h}>`).join(', ')}); set "gate" to an illumos-gate checkout to build with its real headers`;
   }
   return `<${name}> is not a kernel header: driver code runs in the kernel and may include only <sys/...> headers, <stdarg.h> and its own`;
 }

@@ -18,6 +18,7 @@ import type { DriverProgram } from '../kernel';
 import { createCParser } from './parser';
 import { Preprocessor } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
+import { searchRoots } from '../gate/tree';
 import { KAPI_VARARGS } from '../abi/kapi';
 import { Compiler, RT, YIELD, stoppedInStatement, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
@@ -214,9 +215,11 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   const module = hooks.module ?? basename(s.sources[0] ?? 'driver').replace(/\.[ch]$/, '');
   const tus: TU[] = [];
   let lastPre: Preprocessor | null = null;
+  const roots = searchRoots(s);
+  const inc = { includeDirs: roots.includeDirs, roots: roots.roots, ...(s.gate ? { gate: { defines: roots.defines, undefs: roots.undefs } } : {}) };
   for (const src of s.sources) {
     const path = resolve(s.baseDir, src);
-    const pre = new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines);
+    const pre = new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
     const idx = pre.addSource(path, relative(s.baseDir, path) || src);
     pre.processFile(idx);
     const pp = pre.result();

@@ -12,6 +12,17 @@
 import { readFileSync, statSync, realpathSync } from 'node:fs';
 import { dirname, resolve, relative, sep, isAbsolute } from 'node:path';
 import { ScenarioError } from '../scenario';
+import { GCC_PREDEFINED } from '../gate/build';
+
+/** Where `#include` looks besides the including file's folder (a gate, `includePaths`). */
+export interface IncludeOptions {
+  /** Folders searched in order for `<...>` (and for `"..."` after the including file's folder). */
+  includeDirs: string[];
+  /** Folders a file may be read from (the scenario's, the include folders, the gate). */
+  roots: string[];
+  /** Building against a real tree: gcc's predefined macros and these (the tree's makefiles). */
+  gate?: { defines: Array<[string, string]>; undefs: string[] };
+}
 
 /** Largest driver source file accepted (a real driver file is far smaller). */
 export const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
@@ -91,16 +102,29 @@ export class Preprocessor {
   private onceGuard = new Set<string>();
   private includeDepth = 0;
   private baseReal: string;
+  private rootsReal: string[];
+  private includeDirs: string[];
+  /** The index in includeDirs where each file was found (for #include_next), by file index. */
+  private foundIn = new Map<number, number>();
 
   constructor(
     private baseDir: string,
     private scenarioFile: string,
     private systemHeader: (name: string) => { path: string; text: string } | string,
     defines: Record<string, string | number | boolean>,
+    private inc: IncludeOptions = { includeDirs: [], roots: [] },
   ) {
     this.baseReal = safeReal(baseDir);
+    this.rootsReal = [this.baseReal, ...inc.roots.map(safeReal)];
+    this.includeDirs = inc.includeDirs;
     for (const b of ['__FILE__', '__LINE__']) this.macros.set(b, { name: b, fn: false, params: [], variadic: false, body: [], builtin: true });
-    const pre = ['#define _KERNEL 1', '#define __illumos__ 1', '#define __sun 1', '#define _LP64 1', '#define __amd64 1', '#define __x86_64__ 1', '#define __STDC__ 1', '#define __kctx__ 1'];
+    let pre = ['#define _KERNEL 1', '#define __illumos__ 1', '#define __sun 1', '#define _LP64 1', '#define __amd64 1', '#define __x86_64__ 1', '#define __STDC__ 1', '#define __kctx__ 1'];
+    if (inc.gate) {
+      // A real module build: gcc's own macros, then the makefiles' -D and -U, as cc1 sees them.
+      pre = [...GCC_PREDEFINED.map(([k, v]) => `#define ${k} ${v}`), '#define __kctx__ 1'];
+      for (const [k, v] of inc.gate.defines) pre.push(`#define ${k} ${v}`);
+      for (const k of inc.gate.undefs) pre.push(`#undef ${k}`);
+    }
     for (const [k, v] of Object.entries(defines)) {
       if (v === false) continue;
       pre.push(`#define ${k} ${v === true ? 1 : String(v)}`);
@@ -343,6 +367,9 @@ export class Preprocessor {
           case 'include':
             this.include(rest, d, fileIdx);
             break;
+          case 'include_next':
+            this.include(rest, d, fileIdx, true);
+            break;
           case 'error':
             this.fail(d, `#error ${rest.map((x) => x.v).join(' ')}`);
             break;
@@ -418,22 +445,62 @@ export class Preprocessor {
     this.macros.set(name, m);
   }
 
-  private include(rest: Tok[], d: Tok, fromFile: number): void {
+  /** True when `real` (a real path) is inside one of the folders a load may read. */
+  private inRoots(real: string): boolean {
+    return this.rootsReal.some((r) => real === r || real.startsWith(r + sep));
+  }
+
+  /** The first include folder (from index `from`) that has `name`, as [path, index]. */
+  private searchDirs(name: string, from: number): [string, number] | null {
+    for (let i = from; i < this.includeDirs.length; i++) {
+      const p = resolve(this.includeDirs[i]!, name);
+      if (isFile(p)) return [p, i];
+    }
+    return null;
+  }
+
+  /** Reads and preprocesses an included file found at `path` (checked against the roots). */
+  private includeFile(path: string, name: string, first: Tok, dirIdx: number, display: string): void {
+    const real = safeReal(path);
+    if (!this.inRoots(real)) {
+      this.fail(first, `#include "${name}": ${path} is outside the scenario's folder, its "includePaths" and its "gate"`);
+    }
+    if (this.onceGuard.has(real)) return;
+    const idx = this.addSource(path, display, first);
+    if (dirIdx >= 0) this.foundIn.set(idx, dirIdx);
+    if (/^\s*#\s*pragma\s+once\b/m.test(this.files[idx]!.text)) this.onceGuard.add(real);
+    this.run(this.lex(idx), idx);
+  }
+
+  private include(rest: Tok[], d: Tok, fromFile: number, next = false): void {
     let toks = rest;
     if (toks[0] && toks[0].k === 'id') toks = this.expandList(toks);
     const first = toks[0];
-    if (!first) this.fail(d, '#include expects "FILENAME" or <FILENAME>');
+    if (!first) this.fail(d, `#${d.v} expects "FILENAME" or <FILENAME>`);
+    // #include_next: the search goes on after the folder the current file was found in.
+    const nextFrom = next ? (this.foundIn.get(fromFile) ?? -1) + 1 : 0;
     if (first.k === 'str') {
       const name = first.v.slice(1, -1);
       const from = this.files[fromFile]!;
       const dir = from.path.startsWith('<') ? this.baseDir : dirname(from.path);
       const target = resolve(dir, name);
+      if (!next && this.includeDirs.length && !isAbsolute(name) && !isFile(target)) {
+        const hit = this.searchDirs(name, 0);
+        if (hit) return this.includeFile(hit[0], name, first, hit[1], hit[0]);
+      }
+      if (next) {
+        const hit = this.searchDirs(name, nextFrom);
+        if (!hit) this.fail(first, `#include_next "${name}": no such file in the include folders after this one`);
+        return this.includeFile(hit[0], name, first, hit[1], hit[0]);
+      }
       const real = safeReal(target);
-      if (isAbsolute(name) || !(real === this.baseReal || real.startsWith(this.baseReal + sep))) {
+      if (isAbsolute(name) || !this.inRoots(real)) {
         this.fail(first, `#include "${name}": outside the scenario's folder (${this.baseDir}); driver code may only include its own headers and kernel headers`);
       }
       if (this.onceGuard.has(real)) return;
       const idx = this.addSource(target, relative(this.baseDir, target) || name, first);
+      const fromDir = this.foundIn.get(fromFile);
+      if (fromDir !== undefined && dirname(target) === dirname(from.path)) this.foundIn.set(idx, fromDir);
       if (/^\s*#\s*pragma\s+once\b/m.test(this.files[idx]!.text)) this.onceGuard.add(real);
       this.run(this.lex(idx), idx);
       return;
@@ -443,6 +510,11 @@ export class Preprocessor {
       let name = '';
       while (toks[j] && toks[j]!.v !== '>') name += toks[j++]!.v;
       if (!toks[j]) this.fail(first, '#include <...> is missing the closing >');
+      if (this.includeDirs.length) {
+        const hit = this.searchDirs(name, nextFrom);
+        if (hit) return this.includeFile(hit[0], name, first, hit[1], hit[0]);
+        if (this.inc.gate) this.fail(first, `#${d.v} <${name}>: no such header in the include path (${this.includeDirs.join(', ')})`);
+      }
       const h = this.systemHeader(name);
       if (typeof h === 'string') this.fail(first, h);
       if (this.onceGuard.has(h.path)) return;
@@ -451,7 +523,7 @@ export class Preprocessor {
       this.run(this.lex(idx), idx);
       return;
     }
-    this.fail(first, '#include expects "FILENAME" or <FILENAME>');
+    this.fail(first, `#${d.v} expects "FILENAME" or <FILENAME>`);
   }
 
   // ------------------------------------------------------------------ #if expressions
@@ -800,6 +872,14 @@ export function charValue(lit: string): number {
   if (e === 'x') return parseInt(body.slice(2), 16) & 0xff;
   if (/[0-7]/.test(e)) return parseInt(body.slice(1), 8) & 0xff;
   return simple[e] ?? e.charCodeAt(0);
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function safeReal(p: string): string {

@@ -6,6 +6,7 @@
  * form, then the stack); 4 it did not end: every thread blocked (deadlock) or --max-steps hit.
  */
 import { createInterface } from 'node:readline';
+import { resolve as resolvePath } from 'node:path';
 import { loadScenarioFile, ScenarioError, type Scenario } from '../scenario';
 import { createKernel } from '../kernel';
 import { FlowFormatter } from '../trace/flow';
@@ -31,6 +32,10 @@ interface RunArgs {
   quiet: boolean;
   /** Compile the driver's asserts out (no DEBUG/INVARIANTS, NDEBUG defined). */
   noAsserts: boolean;
+  /** --gate PATH: build against this illumos-gate checkout (takes the place of the scenario's "gate"). */
+  gate?: string;
+  /** --stubs auto: undefined functions become stubs. */
+  stubs?: 'auto';
 }
 
 class UsageError extends Error {}
@@ -69,6 +74,13 @@ function parseArgs(argv: string[], cmd: string): RunArgs {
       case '--export-trace': a.exportTrace = take(); break;
       case '-q': case '--quiet': a.quiet = true; break;
       case '--no-asserts': a.noAsserts = true; break;
+      case '--gate': a.gate = take(); break;
+      case '--stubs': {
+        const v = take();
+        if (v !== 'auto') throw new UsageError(`--stubs expects auto, got '${v}' (C stubs go in the scenario's "stubs")`);
+        a.stubs = v;
+        break;
+      }
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
         if (a.scenario) throw new UsageError(`more than one scenario given ('${a.scenario}', '${arg}')`);
@@ -127,7 +139,7 @@ export function formatPanic(m: Machine): string[] {
 }
 
 function loadForRun(a: RunArgs): Scenario {
-  const s = loadScenarioFile(a.scenario);
+  const s = loadScenarioFile(a.scenario, { ...(a.gate !== undefined ? { gate: resolvePath(a.gate) } : {}), ...(a.stubs ? { stubs: a.stubs } : {}) });
   return a.noAsserts ? (require('../freebsd/cells') as typeof import('../freebsd/cells')).noAssertsScenario(s) : s;
 }
 
@@ -208,7 +220,7 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
     a = parseArgs(argv, cmd);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts]\n`);
+      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts] [--gate PATH] [--stubs auto]\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -1,0 +1,168 @@
+/**
+ * How a real `uts` module of an illumos-gate tree is compiled for amd64 on i86pc: the include
+ * path and the predefined macros, read from the tree's own makefiles (i86pc/Makefile.i86pc and
+ * what it includes: {i86pc,intel,common}/Makefile.files, Makefile.uts, Makefile.workarounds), plus
+ * the macros gcc itself predefines for that target. Only plain `VAR = value` / `VAR += value`
+ * assignments and `include` lines are read; target-specific ones (`x.o := ...`) and
+ * conditionals' own lines are skipped, `$(VAR)` references are expanded (unknown ones are empty), and the uts build's fixed
+ * variables are set as its makefiles set them for a 64-bit i86pc debug build.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface GateBuild {
+  /** `-I` folders in order (absolute). */
+  includeDirs: string[];
+  /** `-D` in order: [name, value] ("1" when the flag has no value). */
+  defines: Array<[string, string]>;
+  /** `-U` names. */
+  undefs: string[];
+  /** The makefiles read (absolute), for messages. */
+  makefiles: string[];
+}
+
+/** The platform makefile an i86pc module's Makefile includes; it includes the others. */
+const PLATFORM_MAKEFILE = 'usr/src/uts/i86pc/Makefile.i86pc';
+
+/** Largest makefile read. */
+const MAX_MAKEFILE_BYTES = 4 * 1024 * 1024;
+
+type Vars = Map<string, string>;
+
+function expand(v: string, vars: Vars, depth = 0): string {
+  // Innermost references first, so that $(A_$(CLASS)) names A_64.
+  for (let round = 0; round < 20 && depth < 20; round++) {
+    const next = v.replace(/\$\(([A-Za-z0-9_]+)\)|\$\{([A-Za-z0-9_]+)\}/g, (_, a: string | undefined, b: string | undefined) =>
+      expand(vars.get((a ?? b)!) ?? '', vars, depth + 1),
+    );
+    if (next === v) break;
+    v = next;
+  }
+  return v;
+}
+
+/**
+ * The assignments of one makefile and those it includes, in order (recursive variables kept
+ * unexpanded, as make does). `include` lines are followed inside the tree only.
+ */
+function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string, string>, read: string[]): void {
+  if (read.includes(path) || read.length > 64 || !path.startsWith(gate + '/')) return;
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_MAKEFILE_BYTES) return;
+    text = readFileSync(path, 'latin1');
+  } catch {
+    return;
+  }
+  read.push(path);
+  const lines = text.replace(/\\\r?\n/g, ' ').split('\n');
+  for (const raw of lines) {
+    const line = raw.replace(/(^|[^\\])#.*$/, '$1');
+    const inc = /^\s*-?include\s+(\S+)\s*$/.exec(line);
+    if (inc) {
+      readMakefile(expand(inc[1]!, vars), gate, vars, fixed, read);
+      continue;
+    }
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\$\([A-Za-z0-9_]+\)[A-Za-z0-9_]*)*)\s*(\+=|:=|\?=|=)\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const name = expand(m[1]!, vars);
+    const op = m[2]!;
+    const value = m[3]!.trim();
+    if (op === '+=') vars.set(name, `${vars.get(name) ?? ''} ${value}`.trim());
+    else if (op === '?=') { if (!vars.has(name)) vars.set(name, value); }
+    else if (op === ':=') vars.set(name, expand(value, vars));
+    else vars.set(name, value);
+    // The build's own choices (class, platform, build type) are not the makefiles' defaults.
+    const keep = fixed.get(name);
+    if (keep !== undefined) vars.set(name, keep);
+  }
+}
+
+const cache = new Map<string, GateBuild>();
+
+/**
+ * The flags of a 64-bit i86pc module build of the gate at `gate` (the checkout's root).
+ * `debug`: a DEBUG build (`-DDEBUG`, as `BUILD_TYPE=DBG64`).
+ */
+export function gateBuild(gate: string, debug: boolean): GateBuild {
+  const key = `${gate}\0${debug}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const src = join(gate, 'usr/src');
+  const uts = join(src, 'uts');
+  const vars: Vars = new Map([
+    ['SRC', src], ['UTSBASE', uts], ['CLASS', '64'], ['MACH', 'i386'], ['MACH64', 'amd64'], ['PLATFORM', 'i86pc'],
+    ['BUILD_TYPE', debug ? 'DBG64' : 'OBJ64'], ['OBJS_DIR', debug ? 'debug64' : 'obj64'], ['CCYFLAG', '-I'],
+  ]);
+  const fixed = new Map(vars);
+  const makefiles: string[] = [];
+  readMakefile(join(gate, PLATFORM_MAKEFILE), gate, vars, fixed, makefiles);
+  const words = (name: string): string[] => expand(vars.get(name) ?? '', vars).split(/\s+/).filter(Boolean);
+  // CPPFLAGS = ALWAYS_DEFS ALL_DEFS CONFIG_DEFS INCLUDE_PATH; CFLAGS adds -D_ASM_INLINES; the
+  // include path is PRE_INC_PATH INC_PATH then uts/common (common/Makefile.files).
+  const flags = [...words('ALWAYS_DEFS'), ...words('ALL_DEFS'), ...words('CONFIG_DEFS'), ...words('CFLAGS').filter((w) => /^-[DU]/.test(w))];
+  const incFlags = [...words('PRE_INC_PATH'), ...words('INC_PATH')];
+  const includeDirs: string[] = [];
+  for (let i = 0; i < incFlags.length; i++) {
+    const w = incFlags[i]!;
+    const dir = w === '-I' ? incFlags[++i] : w.startsWith('-I') ? w.slice(2) : undefined;
+    if (dir && !includeDirs.includes(dir)) includeDirs.push(dir);
+  }
+  const common = join(uts, 'common');
+  if (!includeDirs.includes(common)) includeDirs.push(common);
+  const defines: Array<[string, string]> = [];
+  const undefs: string[] = [];
+  for (const w of flags) {
+    const d = /^-D([A-Za-z_]\w*)(?:=(.*))?$/.exec(w);
+    if (d) {
+      const i = defines.findIndex(([n]) => n === d[1]);
+      if (i >= 0) defines.splice(i, 1);
+      defines.push([d[1]!, d[2] ?? '1']);
+      continue;
+    }
+    const u = /^-U([A-Za-z_]\w*)$/.exec(w);
+    if (u) undefs.push(u[1]!);
+  }
+  const r: GateBuild = { includeDirs, defines, undefs, makefiles };
+  cache.set(key, r);
+  return r;
+}
+
+/**
+ * The macros gcc predefines when it compiles an illumos amd64 kernel module (gcc 10 for
+ * x86_64-pc-solaris2.11, `-m64 -std=gnu99 -O2 -mcmodel=kernel -mno-mmx -mno-sse`): the compiler
+ * and target facts headers test (`__GNUC__`, `__x86_64__`, `_LP64`, type sizes and limits), the
+ * Solaris target's own (`__sun`, `__SVR4`, `__unix`), no SSE/MMX.
+ */
+export const GCC_PREDEFINED: ReadonlyArray<readonly [string, string]> = [
+  ['__GNUC__', '10'], ['__GNUC_MINOR__', '4'], ['__GNUC_PATCHLEVEL__', '0'], ['__VERSION__', '"10.4.0"'],
+  ['__GNUC_STDC_INLINE__', '1'], ['__STDC__', '1'], ['__STDC_VERSION__', '199901L'], ['__STDC_HOSTED__', '1'],
+  ['__OPTIMIZE__', '1'], ['__ELF__', '1'], ['__CHAR_BIT__', '8'],
+  ['__x86_64__', '1'], ['__x86_64', '1'], ['__amd64__', '1'], ['__amd64', '1'], ['_LP64', '1'], ['__LP64__', '1'],
+  ['__k8', '1'], ['__k8__', '1'], ['__code_model_kernel__', '1'],
+  ['__sun', '1'], ['__sun__', '1'], ['sun', '1'], ['__svr4__', '1'], ['__SVR4', '1'], ['__unix', '1'], ['__unix__', '1'], ['unix', '1'],
+  ['__PRAGMA_REDEFINE_EXTNAME', '1'],
+  ['__SIZEOF_INT__', '4'], ['__SIZEOF_LONG__', '8'], ['__SIZEOF_LONG_LONG__', '8'], ['__SIZEOF_SHORT__', '2'],
+  ['__SIZEOF_POINTER__', '8'], ['__SIZEOF_FLOAT__', '4'], ['__SIZEOF_DOUBLE__', '8'], ['__SIZEOF_LONG_DOUBLE__', '16'],
+  ['__SIZEOF_SIZE_T__', '8'], ['__SIZEOF_WCHAR_T__', '4'], ['__SIZEOF_WINT_T__', '4'], ['__SIZEOF_PTRDIFF_T__', '8'],
+  ['__SIZEOF_INT128__', '16'], ['__BIGGEST_ALIGNMENT__', '16'],
+  ['__ORDER_LITTLE_ENDIAN__', '1234'], ['__ORDER_BIG_ENDIAN__', '4321'], ['__ORDER_PDP_ENDIAN__', '3412'],
+  ['__BYTE_ORDER__', '__ORDER_LITTLE_ENDIAN__'], ['__FLOAT_WORD_ORDER__', '__ORDER_LITTLE_ENDIAN__'],
+  ['__SCHAR_MAX__', '0x7f'], ['__SHRT_MAX__', '0x7fff'], ['__INT_MAX__', '0x7fffffff'],
+  ['__LONG_MAX__', '0x7fffffffffffffffL'], ['__LONG_LONG_MAX__', '0x7fffffffffffffffLL'],
+  ['__WCHAR_MAX__', '0x7fffffff'], ['__WCHAR_MIN__', '(-__WCHAR_MAX__ - 1)'],
+  ['__SIZE_MAX__', '0xffffffffffffffffUL'], ['__PTRDIFF_MAX__', '0x7fffffffffffffffL'],
+  ['__INTMAX_MAX__', '0x7fffffffffffffffL'], ['__UINTMAX_MAX__', '0xffffffffffffffffUL'],
+  ['__INTPTR_MAX__', '0x7fffffffffffffffL'], ['__UINTPTR_MAX__', '0xffffffffffffffffUL'],
+  ['__SIZE_TYPE__', 'long unsigned int'], ['__PTRDIFF_TYPE__', 'long int'], ['__WCHAR_TYPE__', 'int'],
+  ['__WINT_TYPE__', 'int'], ['__INTMAX_TYPE__', 'long int'], ['__UINTMAX_TYPE__', 'long unsigned int'],
+  ['__INTPTR_TYPE__', 'long int'], ['__UINTPTR_TYPE__', 'long unsigned int'],
+  ['__INT8_TYPE__', 'signed char'], ['__INT16_TYPE__', 'short int'], ['__INT32_TYPE__', 'int'], ['__INT64_TYPE__', 'long int'],
+  ['__UINT8_TYPE__', 'unsigned char'], ['__UINT16_TYPE__', 'short unsigned int'], ['__UINT32_TYPE__', 'unsigned int'],
+  ['__UINT64_TYPE__', 'long unsigned int'],
+  ['__GCC_HAVE_SYNC_COMPARE_AND_SWAP_1', '1'], ['__GCC_HAVE_SYNC_COMPARE_AND_SWAP_2', '1'],
+  ['__GCC_HAVE_SYNC_COMPARE_AND_SWAP_4', '1'], ['__GCC_HAVE_SYNC_COMPARE_AND_SWAP_8', '1'],
+  ['__GCC_ATOMIC_INT_LOCK_FREE', '2'], ['__GCC_ATOMIC_LONG_LOCK_FREE', '2'], ['__GCC_ATOMIC_POINTER_LOCK_FREE', '2'],
+  ['__ATOMIC_RELAXED', '0'], ['__ATOMIC_CONSUME', '1'], ['__ATOMIC_ACQUIRE', '2'], ['__ATOMIC_RELEASE', '3'],
+  ['__ATOMIC_ACQ_REL', '4'], ['__ATOMIC_SEQ_CST', '5'],
+];

@@ -1,0 +1,93 @@
+/**
+ * A kernel tree given by a scenario's `"gate"` (or `kctx run --gate`): where it is, the folders
+ * searched for `#include`, the folders sources may read from, and the era its headers declare.
+ *
+ * `searchRoots` is the one place that resolves `gate` and `includePaths` into folders; the
+ * confinement of sources, includes and stubs uses the same answer.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EraId } from '../abi/eras';
+import { gateBuild } from './build';
+
+/** Why `dir` is not an illumos-gate checkout, or null when it is one. */
+export function notAGate(dir: string): string | null {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return 'no such folder';
+  }
+  if (!st.isDirectory()) return 'not a folder';
+  if (!existsSync(join(dir, 'usr/src/uts/common/sys/thread.h'))) return 'not an illumos-gate checkout (no usr/src/uts/common/sys/thread.h)';
+  return null;
+}
+
+/** The checkout's root for a path given as the root, `usr/src` or `usr/src/uts`. */
+export function gateRoot(dir: string): string {
+  const d = resolve(dir);
+  for (const tail of ['/usr/src/uts', '/usr/src']) if (d.endsWith(tail) && !notAGate(d.slice(0, -tail.length))) return d.slice(0, -tail.length);
+  return d;
+}
+
+export interface SearchRoots {
+  /** `#include` folders in search order: the scenario's includePaths, then the gate's build path. */
+  includeDirs: string[];
+  /** Folders whose files a load may read: the scenario's folder, the include folders, the gate. */
+  roots: string[];
+  /** The gate's predefined macros (makefiles), when there is a gate. */
+  defines: Array<[string, string]>;
+  undefs: string[];
+}
+
+/** Resolves a scenario's `gate` and `includePaths` (already absolute) into search folders. */
+export function searchRoots(s: { baseDir: string; gate?: string; includePaths: string[]; defines: Record<string, unknown> }): SearchRoots {
+  const includeDirs = [...(s.includePaths ?? [])];
+  const roots = [s.baseDir, ...(s.includePaths ?? [])];
+  let defines: Array<[string, string]> = [];
+  let undefs: string[] = [];
+  if (s.gate) {
+    const b = gateBuild(s.gate, 'DEBUG' in s.defines && s.defines.DEBUG !== false);
+    for (const d of b.includeDirs) if (!includeDirs.includes(d)) includeDirs.push(d);
+    roots.push(s.gate);
+    defines = b.defines;
+    undefs = b.undefs;
+  }
+  return { includeDirs, roots, defines, undefs };
+}
+
+export interface GateEra {
+  era: EraId;
+  /** What in which header says so. */
+  evidence: string;
+}
+
+function readHeader(path: string): string {
+  try {
+    if (statSync(path).size > 4 * 1024 * 1024) return '';
+    return readFileSync(path, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The ctxop interface era the tree's headers declare: `struct ctxop_template` (13917), a
+ * 9-parameter `installctx` (13915), a `prev` link in `struct ctxop` (12477), else before 12477.
+ */
+export function gateEra(gate: string): GateEra {
+  const proc = join(gate, 'usr/src/uts/common/sys/proc.h');
+  const thread = join(gate, 'usr/src/uts/common/sys/thread.h');
+  const p = readHeader(proc).replace(/\/\*[\s\S]*?\*\//g, ' ');
+  const t = readHeader(thread).replace(/\/\*[\s\S]*?\*\//g, ' ');
+  if (/\bstruct\s+ctxop_template\s*\{/.test(p)) return { era: 'illumos-13917', evidence: `${proc} declares struct ctxop_template` };
+  const inst = /\binstallctx\s*\(([^;]*)\)\s*;/.exec(p);
+  if (inst) {
+    const args = inst[1]!.replace(/\([^()]*\)/g, '').split(',').length;
+    if (args >= 9) return { era: 'illumos-13915', evidence: `${proc} declares installctx() with ${args} parameters` };
+    const ring = /\bstruct\s+ctxop\s*\*\s*prev\s*;/.test(t);
+    if (ring) return { era: 'illumos-12477', evidence: `${proc} declares installctx() with ${args} parameters and ${thread} gives struct ctxop a prev link` };
+    return { era: 'illumos-pre12477', evidence: `${proc} declares installctx() with ${args} parameters and ${thread} gives struct ctxop no prev link` };
+  }
+  return { era: 'illumos-13917', evidence: `${proc} declares neither installctx() nor struct ctxop_template` };
+}
