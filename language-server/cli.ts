@@ -121,7 +121,7 @@ export async function lintFile(file: string, opts: LintOptions): Promise<{ diagn
   return { diagnostics, lines };
 }
 
-function workerEntry(): { file: string; argv?: string[] } {
+export function workerEntry(): { file: string; argv?: string[] } {
   const beside = join(__dirname, 'lint-worker.js');
   if (existsSync(beside)) return { file: beside };
   return { file: process.argv[1]!, argv: ['lint', '--kctx-worker'] }; // the bundle: kctx.js lint --kctx-worker

@@ -7,7 +7,7 @@
 import type { Parser, Tree } from '../kernel-sim/cinterp/parser';
 import { createCParser } from '../kernel-sim/cinterp/parser';
 import type { Era } from './ctxapi';
-import { Deadline, TimeBudgetExceeded } from './flow';
+import { DEFAULT_WORK_BUDGET, WalkCancelled, WorkBudget, WorkBudgetExceeded } from './flow';
 import { FileModel } from './model';
 import { RULES, RULES_BY_ID, SKIPPED_ID } from './rules/index';
 import type { Fix, Rule, Severity, TextEdit } from './rules/types';
@@ -28,8 +28,12 @@ export interface LintOptions {
   rules?: Record<string, RuleSetting>;
   /** Files larger than this (UTF-16 units) are skipped with one information diagnostic. Default 2 MiB. */
   maxSize?: number;
-  /** Time budget per file in ms (parse + rules). Default 2000. */
-  timeBudgetMs?: number;
+  /**
+   * Work budget: path steps per function walk (statements and effects visited over all its paths).
+   * A function over it gets no findings from that analysis and one information note, the same on
+   * every run: work is counted, never time. Default DEFAULT_WORK_BUDGET.
+   */
+  workBudget?: number;
   /** Polled during the work; true stops it (the result is then partial). */
   isCancelled?: () => boolean;
   /** Include suppression quick fixes (the server does; the CLI does not need them). Default true. */
@@ -58,7 +62,7 @@ export const SEVERITY_NUMBER: Record<Severity, 1 | 2 | 3 | 4> = { error: 1, warn
 export const SEVERITY_NAME: Record<number, Severity> = { 1: 'error', 2: 'warning', 3: 'information', 4: 'hint' };
 
 export const DEFAULT_MAX_SIZE = 2 * 1024 * 1024;
-export const DEFAULT_BUDGET_MS = 2000;
+export { DEFAULT_WORK_BUDGET };
 
 export class LintCancelled extends Error {}
 
@@ -92,19 +96,18 @@ function enabledRules(opts: LintOptions): { rule: Rule; severity: Severity }[] {
   return out;
 }
 
-/** Parses with a time budget; null when the budget or a cancellation stopped it. */
-export function parseWithBudget(parser: Parser, text: string, old: Tree | null, deadline: Deadline): Tree | null {
+/** Parses (bounded by the size limit, not by time); null when a cancellation stopped it. */
+export function parseCancellable(parser: Parser, text: string, old: Tree | null, isCancelled?: () => boolean): Tree | null {
   let calls = 0;
-  const progressCallback = (() => (++calls & 255) === 0 && deadline.expiredNow()) as unknown as (s: unknown) => void;
+  const progressCallback = (() => !!isCancelled && (++calls & 255) === 0 && isCancelled()) as unknown as (s: unknown) => void;
   const t = parser.parse(text, old, { progressCallback });
   if (!t) parser.reset();
   return t;
 }
 
 /** Runs the rules on a parsed file. */
-export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, deadline?: Deadline, cache?: AnalysisCache): KctxDiagnostic[] {
-  const dl = deadline ?? new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
-  const m = new FileModel(text, tree, file, opts.era ?? 'auto', dl);
+export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache): KctxDiagnostic[] {
+  const m = new FileModel(text, tree, file, opts.era ?? 'auto', budgetOf(opts));
   if (!cache) return lintModel(m, opts);
   m.cache = cache;
   cache.begin();
@@ -132,10 +135,10 @@ export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[
         out.push(diag(rule.id, severity, f.range, f.message, fixes));
       });
     } catch (e) {
-      if (e instanceof TimeBudgetExceeded || m.deadline.expiredNow()) {
-        if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
-        out.push(diag(SKIPPED_ID, 'information', at0(), `lint stopped at rule ${rule.id}: over the time budget for this file; results are partial`));
-        break;
+      if (e instanceof WalkCancelled || opts.isCancelled?.()) throw new LintCancelled('cancelled');
+      if (e instanceof WorkBudgetExceeded) {
+        out.push(diag(SKIPPED_ID, 'information', at0(), `rule ${rule.id} stopped: over the work budget (${e.steps} path steps); its findings in this file are partial`));
+        continue;
       }
       // A stack overflow comes from the file's shape (thousands of nested blocks or operands), not a bug.
       const why = e instanceof RangeError && /call stack/i.test(e.message)
@@ -144,11 +147,18 @@ export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[
       out.push(diag(SKIPPED_ID, 'information', at0(), why));
     }
   }
-  if ((m as unknown as { _preempt?: { timedOut: boolean } })._preempt?.timedOut) {
-    if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
+  for (const { what, fn } of m.overBudget) {
+    const name = m.nameOf(fn) || 'a function';
+    const at = fn.startPosition;
+    out.push(diag(SKIPPED_ID, 'information', { start: { line: at.row, character: at.column }, end: { line: at.row, character: at.column } },
+      `${what.includes(' ') ? what : `rule ${what}`}: ${name}() is over the work budget (${m.budget.steps} path steps); no findings from it for this function`));
   }
   out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
   return out;
+}
+
+function budgetOf(opts: LintOptions): WorkBudget {
+  return new WorkBudget(opts.workBudget ?? DEFAULT_WORK_BUDGET, opts.isCancelled);
 }
 
 let sharedParser: Promise<Parser> | undefined;
@@ -168,14 +178,10 @@ export async function lintText(text: string, file: string, opts: LintOptions = {
   // Like spatch, do not parse a file that none of the enabled rules could report on.
   if (!enabledRules(opts).some(({ rule }) => rule.trigger.test(text))) return [];
   const parser = await parserOnce();
-  const dl = new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
-  const tree = parseWithBudget(parser, text, null, dl);
-  if (!tree) {
-    if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
-    return [skippedDiagnostic(`file not linted: parsing took longer than the ${opts.timeBudgetMs ?? DEFAULT_BUDGET_MS} ms budget`)];
-  }
+  const tree = parseCancellable(parser, text, null, opts.isCancelled);
+  if (!tree) throw new LintCancelled('cancelled');
   try {
-    return lintTree(text, tree, file, opts, dl);
+    return lintTree(text, tree, file, opts);
   } finally {
     tree.delete();
   }
@@ -246,9 +252,9 @@ export class LintDocument {
   }
 
   /** Reparses if needed (incrementally from the edited tree); null when over budget. */
-  parse(deadline: Deadline = Deadline.none()): Tree | null {
+  parse(isCancelled?: () => boolean): Tree | null {
     if (!this.stale && this.tree) return this.tree;
-    const t = parseWithBudget(this.parser, this.text, this.tree, deadline);
+    const t = parseCancellable(this.parser, this.text, this.tree, isCancelled);
     if (!t) return null;
     this.tree?.delete();
     this.tree = t;
@@ -259,13 +265,9 @@ export class LintDocument {
   lint(file: string, opts: LintOptions = {}): KctxDiagnostic[] {
     const skip = skipReason(this.text, opts.maxSize);
     if (skip) return [skippedDiagnostic(skip)];
-    const dl = new Deadline(performance.now() + (opts.timeBudgetMs ?? DEFAULT_BUDGET_MS), opts.isCancelled);
-    const t = this.parse(dl);
-    if (!t) {
-      if (opts.isCancelled?.()) throw new LintCancelled('cancelled');
-      return [skippedDiagnostic(`file not linted: parsing took longer than the ${opts.timeBudgetMs ?? DEFAULT_BUDGET_MS} ms budget`)];
-    }
-    return lintTree(this.text, t, file, opts, dl, this.useCache ? this.cache : undefined);
+    const t = this.parse(opts.isCancelled);
+    if (!t) throw new LintCancelled('cancelled');
+    return lintTree(this.text, t, file, opts, this.useCache ? this.cache : undefined);
   }
 
   /** A model of the current text (for code actions). */

@@ -54,18 +54,26 @@ export const NORETURN = new Set(['panic', 'vpanic', 'abort', '__builtin_unreacha
 const MAX_STATES = 48;
 const MAX_LOOP_ROUNDS = 4;
 
-export class Deadline {
-  constructor(private readonly at: number, private readonly cancelled: () => boolean = () => false) {}
-  static none(): Deadline { return new Deadline(Number.POSITIVE_INFINITY); }
-  private ticks = 0;
-  expired(): boolean {
-    if ((++this.ticks & 63) !== 0) return false;
-    return performance.now() > this.at || this.cancelled();
-  }
-  expiredNow(): boolean { return performance.now() > this.at || this.cancelled(); }
+/** Path steps one function walk may take by default (statements and effects visited, over all paths). */
+export const DEFAULT_WORK_BUDGET = 250_000;
+
+/**
+ * The work budget of the analyses: a number of path steps per function walk, never wall time, so a
+ * result does not depend on the machine or its load. A walk over it stops with WorkBudgetExceeded at
+ * the same step every time; cancellation (a user action whose result is thrown away) is polled.
+ */
+export class WorkBudget {
+  constructor(readonly steps: number = DEFAULT_WORK_BUDGET, readonly cancelled: () => boolean = () => false) {}
+  static none(): WorkBudget { return new WorkBudget(Number.POSITIVE_INFINITY); }
 }
 
-export class TimeBudgetExceeded extends Error {}
+/** A function walk went over its work budget: its findings are partial. */
+export class WorkBudgetExceeded extends Error {
+  constructor(readonly steps: number) { super(`over the work budget of ${steps} path steps`); }
+}
+
+/** The lint was cancelled (by the editor): its result is discarded. */
+export class WalkCancelled extends Error {}
 
 /** Is this call one that never returns? */
 export function isNoreturnCall(call: SyntaxNode): boolean {
@@ -128,7 +136,7 @@ export function condition(expr: SyntaxNode | null): { key: string; positive: boo
 }
 
 export interface WalkOptions {
-  deadline?: Deadline;
+  budget?: WorkBudget;
 }
 
 interface Frame<F> {
@@ -161,7 +169,8 @@ export class FlowWalker<F> {
   /** Keys of the states that already ran through each label (a backward goto re-runs only new ones). */
   private labelKeys = new Map<string, Set<string>>();
   private labels = new Map<string, SyntaxNode>();
-  private readonly deadline: Deadline;
+  private readonly budget: WorkBudget;
+  private spent = 0;
   /** Skip expressions whose text cannot hold an effect (set by run() for a function parsed without errors). */
   private prefilter = false;
   private effectsOf = new Map<number, SyntaxNode[]>();
@@ -176,7 +185,7 @@ export class FlowWalker<F> {
   }
 
   constructor(private readonly d: FlowDomain<F>, opts: WalkOptions = {}) {
-    this.deadline = opts.deadline ?? Deadline.none();
+    this.budget = opts.budget ?? WorkBudget.none();
   }
 
   /** Runs the function body from the given entry states. */
@@ -217,7 +226,8 @@ export class FlowWalker<F> {
   }
 
   private check(): void {
-    if (this.deadline.expired()) throw new TimeBudgetExceeded();
+    if (++this.spent > this.budget.steps) throw new WorkBudgetExceeded(this.budget.steps);
+    if ((this.spent & 255) === 0 && this.budget.cancelled()) throw new WalkCancelled('cancelled');
   }
 
   private block(b: SyntaxNode, states: PathState<F>[]): PathState<F>[] {

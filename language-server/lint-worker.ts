@@ -1,6 +1,7 @@
-/** Worker thread of `kctx lint`: lints the files the main thread sends, one at a time. */
+/** Worker thread of `kctx lint` (files the main thread sends) and of the language server (big documents' texts), one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { lintFile } from './cli';
+import { lintText } from './engine';
 
 let started = false;
 
@@ -9,10 +10,11 @@ export function startLintWorker(): void {
   if (!port || started) return;
   started = true;
   const opts = (workerData as { opts?: Parameters<typeof lintFile>[1] })?.opts ?? {};
-  port.on('message', async (msg: { id: number; file: string } | null) => {
+  port.on('message', async (msg: { id: number; file: string; text?: string; opts?: Parameters<typeof lintFile>[1] } | null) => {
     if (msg === null) { port.close(); return; }
     try {
-      const r = await lintFile(msg.file, opts);
+      // a text (the language server's big documents) or a file from disk (kctx lint)
+      const r = msg.text !== undefined ? { diagnostics: await lintText(msg.text, msg.file, msg.opts ?? {}) } : await lintFile(msg.file, opts);
       port.postMessage({ id: msg.id, ...r });
     } catch (e) {
       port.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e), diagnostics: [] });

@@ -7,7 +7,7 @@ import type { FileModel } from './model';
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, functionDeclaratorOf, lineOf, paramShape, parameters, unwrap, walk } from './syntax';
 import type { PathState, Step } from './flow';
-import { FlowWalker, initialState, renderTrail } from './flow';
+import { FlowWalker, WorkBudgetExceeded, initialState, renderTrail } from './flow';
 
 export const PAIRS: ReadonlyMap<string, string> = new Map([
   ['mutex_enter', 'mutex_exit'], ['mutex_lock', 'mutex_unlock'], ['mtx_lock', 'mtx_unlock'], ['mtx_lock_spin', 'mtx_unlock_spin'],
@@ -46,8 +46,9 @@ function summaryOf(m: FileModel, name: string): Summary | null {
   const fn = m.fnByName.get(name);
   let out: Summary | null = null;
   if (fn && !fn.hasError && RELEASE_RE.test(fn.text)) {
-    const res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> };
-    if (res.exits.length) {
+    let res: (LockResult & { releasedAtExit: Map<string, number> }) | null = null;
+    try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
+    if (res && res.exits.length) {
       const releases = [...res.releasedAtExit].filter(([, n]) => n === res.exits.length).map(([k]) => k);
       if (releases.length) out = { releases };
     }
@@ -143,7 +144,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const value = how === 'return' ? (at.namedChildren.find((x) => x && x.type !== 'comment')?.text ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1') : '';
       exits.push({ node: at, how, value, held });
     },
-  }, { deadline: m.deadline });
+  }, { budget: m.budget });
   w.run(fn, [initialState<Facts>(new Map())]);
   const res: LockResult & { releasedAtExit?: Map<string, number> } = { exits, doubles, acquires, untracked };
   res.releasedAtExit = releasedAtExit;

@@ -6,7 +6,7 @@
 import type { Tree } from '../kernel-sim/cinterp/parser';
 import type { Era } from './ctxapi';
 import { CTXOP_API, SLOTS, handlerText, lockKey } from './ctxapi';
-import { Deadline } from './flow';
+import { WorkBudget, WorkBudgetExceeded } from './flow';
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, computeLineStarts, declaratorName, functionName, hasStorageClass, walk } from './syntax';
 import { PreemptAnalysis } from './preempt';
@@ -58,7 +58,7 @@ export class FileModel {
     readonly tree: Tree,
     readonly file: string,
     readonly eraSetting: Era | 'auto',
-    readonly deadline: Deadline = Deadline.none(),
+    readonly budget: WorkBudget = WorkBudget.none(),
   ) {
     this.lineStarts = computeLineStarts(text);
     this.root = tree.rootNode;
@@ -184,8 +184,36 @@ export class FileModel {
    * `dep` must describe everything outside the function's text that the check reads.
    */
   perFunction(ruleId: string, fn: SyntaxNode, dep: string | (() => string), compute: (report: (f: Finding) => void) => boolean | void, report: (f: Finding) => void): void {
-    if (!this.cache) { compute(report); return; }
-    this.cache.run(this.textOf(fn), `${ruleId}\0${typeof dep === 'string' ? dep : dep()}`, fn, compute, report);
+    if (!this.cache) { this.guarded(ruleId, fn, compute, report); return; }
+    try {
+      this.cache.run(this.textOf(fn), `${ruleId}\0${typeof dep === 'string' ? dep : dep()}`, fn, compute, report);
+    } catch (e) {
+      if (!(e instanceof WorkBudgetExceeded)) throw e;
+      this.noteOverBudget(ruleId, fn);
+    }
+  }
+
+  /** Functions whose analysis went over the work budget, by what analysed them (in the order met). */
+  readonly overBudget: { what: string; fn: SyntaxNode }[] = [];
+
+  noteOverBudget(what: string, fn: SyntaxNode): void {
+    if (!this.overBudget.some((o) => o.what === what && o.fn.id === fn.id)) this.overBudget.push({ what, fn });
+  }
+
+  /**
+   * Runs one rule's check of one function; a check over the work budget reports nothing for that
+   * function (the same with and without the cache), and the lint says so.
+   */
+  guarded(ruleId: string, fn: SyntaxNode, compute: (report: (f: Finding) => void) => boolean | void, report: (f: Finding) => void): void {
+    const found: Finding[] = [];
+    try {
+      compute((f) => found.push(f));
+    } catch (e) {
+      if (!(e instanceof WorkBudgetExceeded)) throw e;
+      this.noteOverBudget(ruleId, fn);
+      return;
+    }
+    for (const f of found) report(f);
   }
 
   /** Prototypes (`static void f(void *);`) by name. */

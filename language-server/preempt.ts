@@ -11,7 +11,7 @@
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, functionName, hasStorageClass, lineOf, unwrap } from './syntax';
 import type { PathState, Step } from './flow';
-import { FlowWalker, TimeBudgetExceeded, initialState } from './flow';
+import { FlowWalker, WorkBudgetExceeded, initialState } from './flow';
 import { sleepingAllocation } from './ctxapi';
 import type { FileModel } from './model';
 
@@ -124,7 +124,6 @@ export class PreemptAnalysis {
     }
     return this._siteOf;
   }
-  timedOut = false;
 
   constructor(private readonly m: FileModel) {
     const relevant = /\bkpreempt_(disable|enable)\b|\bt_preempt\b/.test(m.text);
@@ -156,7 +155,7 @@ export class PreemptAnalysis {
           this.analyze(s);
           s.analyzed = true;
         } catch (e) {
-          if (e instanceof TimeBudgetExceeded) { this.timedOut = true; break; }
+          if (e instanceof WorkBudgetExceeded) { m.noteOverBudget('preemption analysis', s.fn); s.sites = []; continue; }
           throw e;
         }
       }
@@ -232,7 +231,7 @@ export class PreemptAnalysis {
         }
         return st;
       },
-    }, { deadline: this.m.deadline });
+    }, { budget: this.m.budget });
     walker.run(s.fn, [initialState<PreemptFacts>({ count: 0, guards: [] })]);
     return sites;
   }

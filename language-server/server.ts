@@ -10,7 +10,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import type { EraSetting, KctxDiagnostic, LintOptions, RuleSetting } from './engine';
-import { LintCancelled, LintDocument, fixAllEdits, lintText, DEFAULT_MAX_SIZE } from './engine';
+import { LintCancelled, LintDocument, fixAllEdits, lintText, skipReason, DEFAULT_MAX_SIZE, DEFAULT_WORK_BUDGET } from './engine';
+import { OFF_THREAD_SIZE, OffThreadLinter } from './offthread';
 import { RULES_BY_ID } from './rules/index';
 import type { Fix } from './rules/types';
 import { hoverMarkdown } from './ctxapi';
@@ -19,10 +20,10 @@ import { globToRegExp } from './glob';
 
 export interface Settings {
   kernelEra: EraSetting;
-  lint: { rules: Record<string, RuleSetting>; exclude: string[]; timeBudgetMs: number; maxFileSize: number };
+  lint: { rules: Record<string, RuleSetting>; exclude: string[]; workBudget: number; maxFileSize: number };
 }
 
-const DEFAULTS: Settings = { kernelEra: 'auto', lint: { rules: {}, exclude: [], timeBudgetMs: 1500, maxFileSize: DEFAULT_MAX_SIZE } };
+const DEFAULTS: Settings = { kernelEra: 'auto', lint: { rules: {}, exclude: [], workBudget: DEFAULT_WORK_BUDGET, maxFileSize: DEFAULT_MAX_SIZE } };
 const ERAS = new Set(['auto', '12477', '13915', '13917']);
 const SEVERITIES = new Set(['error', 'warning', 'information', 'hint', 'off']);
 
@@ -37,13 +38,18 @@ export function normalizeSettings(raw: unknown): Settings {
   const era = typeof r.kernelEra === 'string' && ERAS.has(r.kernelEra) ? (r.kernelEra as EraSetting) : DEFAULTS.kernelEra;
   const exclude = Array.isArray(lint.exclude) ? lint.exclude.filter((x): x is string => typeof x === 'string') : [];
   const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
-  return { kernelEra: era, lint: { rules, exclude, timeBudgetMs: num(lint.timeBudgetMs, DEFAULTS.lint.timeBudgetMs), maxFileSize: num(lint.maxFileSize, DEFAULTS.lint.maxFileSize) } };
+  return { kernelEra: era, lint: { rules, exclude, workBudget: num(lint.workBudget, DEFAULTS.lint.workBudget), maxFileSize: num(lint.maxFileSize, DEFAULTS.lint.maxFileSize) } };
 }
 
 interface Entry {
   uri: string;
   version: number;
-  doc: LintDocument;
+  /**
+   * The parsed document. Opening one is asynchronous (the parser loads), and a pulling client sends
+   * its first textDocument/diagnostic right after didOpen: every use awaits this promise, and edits
+   * chain onto it, so a request never falls back to the file on disk (version 0) for an open document.
+   */
+  doc: Promise<LintDocument>;
   timer?: NodeJS.Timeout;
   last?: { version: number; diags: KctxDiagnostic[] };
   seq: number;
@@ -64,6 +70,7 @@ export function startServer(connection: Connection): void {
   let debounceMs = 200;
   let roots: string[] = [];
   let resultSeq = 0;
+  const offThread = new OffThreadLinter();
 
   const fileOf = (uri: string) => { try { return uri.startsWith('file:') ? fileURLToPath(uri) : uri; } catch { return uri; } };
   const excluded = (uri: string) => {
@@ -72,7 +79,7 @@ export function startServer(connection: Connection): void {
     const rels = roots.map((r) => relative(r, abs)).filter((p) => !p.startsWith('..'));
     return settings.lint.exclude.some((g) => { const re = globToRegExp(g); return re.test(abs) || rels.some((p) => re.test(p)); });
   };
-  const options = (isCancelled?: () => boolean): LintOptions => ({ era: settings.kernelEra, rules: settings.lint.rules, timeBudgetMs: settings.lint.timeBudgetMs, maxSize: settings.lint.maxFileSize, isCancelled });
+  const options = (isCancelled?: () => boolean): LintOptions => ({ era: settings.kernelEra, rules: settings.lint.rules, workBudget: settings.lint.workBudget, maxSize: settings.lint.maxFileSize, isCancelled });
 
   async function refreshSettings(fromNotification?: unknown): Promise<void> {
     if (canConfig) {
@@ -92,7 +99,13 @@ export function startServer(connection: Connection): void {
     const version = e.version;
     await yieldNow();
     if (isCancelled?.()) throw new LintCancelled('cancelled');
-    const diags = e.doc.lint(fileOf(e.uri), options(isCancelled));
+    const doc = await e.doc;
+    if (e.version !== version) return lintEntry(e, isCancelled); // an edit arrived meanwhile
+    // A big document is linted on a worker thread (seconds of work must not hold up other requests).
+    const diags = doc.text.length > OFF_THREAD_SIZE && !skipReason(doc.text, settings.lint.maxFileSize)
+      ? await offThread.lint(doc.text, fileOf(e.uri), { ...options(), suppressionFixes: true }, isCancelled)
+      : doc.lint(fileOf(e.uri), options(isCancelled));
+    if (e.version !== version) return lintEntry(e, isCancelled);
     for (const d of diags) d.data.version = version;
     if (e.version === version) e.last = { version, diags };
     return diags;
@@ -149,12 +162,12 @@ export function startServer(connection: Connection): void {
     relintAll();
   });
 
-  connection.onDidOpenTextDocument(async (p) => {
+  connection.onDidOpenTextDocument((p) => {
     const td = p?.textDocument;
     if (!td || typeof td.uri !== 'string' || typeof td.text !== 'string') return;
     const old = docs.get(td.uri);
-    old?.doc.dispose();
-    const e: Entry = { uri: td.uri, version: td.version ?? 0, doc: await LintDocument.create(td.text), seq: 0 };
+    void old?.doc.then((d) => d.dispose());
+    const e: Entry = { uri: td.uri, version: td.version ?? 0, doc: LintDocument.create(td.text), seq: 0 };
     docs.set(td.uri, e);
     schedulePush(e);
   });
@@ -162,7 +175,8 @@ export function startServer(connection: Connection): void {
   connection.onDidChangeTextDocument((p) => {
     const e = docs.get(p?.textDocument?.uri);
     if (!e || !Array.isArray(p.contentChanges)) return;
-    e.doc.applyChanges(p.contentChanges as (TextDocumentContentChangeEvent & { range?: KctxDiagnostic['range'] })[]);
+    const changes = p.contentChanges as (TextDocumentContentChangeEvent & { range?: KctxDiagnostic['range'] })[];
+    e.doc = e.doc.then((d) => { d.applyChanges(changes); return d; });
     e.version = p.textDocument.version ?? e.version + 1;
     e.last = undefined;
     schedulePush(e);
@@ -173,7 +187,7 @@ export function startServer(connection: Connection): void {
     if (!e) return;
     clearTimeout(e.timer);
     e.seq++;
-    e.doc.dispose();
+    void e.doc.then((d) => d.dispose());
     docs.delete(e.uri);
     if (!canPull || pushAlways) void connection.sendDiagnostics({ uri: e.uri, diagnostics: [] });
   });
@@ -254,8 +268,8 @@ export function startServer(connection: Connection): void {
     }
     const fixAllKind = CodeActionKind.SourceFixAll + '.kctx';
     if (only && wants(fixAllKind)) {
-      const m = e.doc.model(fileOf(e.uri), options());
-      if (m) {
+      const m = (await e.doc).model(fileOf(e.uri), options());
+      if (m && e.version === version) {
         const edits = fixAllEdits(m, diags);
         if (edits.length) actions.push({ title: 'Fix all kctx findings (13917 migration and preferred fixes)', kind: fixAllKind, edit: { documentChanges: [{ textDocument: { uri: e.uri, version }, edits }] } });
       }
@@ -267,7 +281,7 @@ export function startServer(connection: Connection): void {
     need(p?.textDocument && p.position && typeof p.position.line === 'number', 'textDocument and position are required');
     const e = docs.get(p.textDocument.uri);
     if (!e) return null;
-    const m = e.doc.model(fileOf(e.uri), options());
+    const m = (await e.doc).model(fileOf(e.uri), options());
     if (!m) return null;
     const node = m.root.descendantForPosition({ row: p.position.line, column: p.position.character });
     if (!node || !/identifier$/.test(node.type)) return null;
@@ -282,7 +296,8 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onShutdown(() => {
-    for (const e of docs.values()) { clearTimeout(e.timer); e.doc.dispose(); }
+    for (const e of docs.values()) { clearTimeout(e.timer); void e.doc.then((d) => d.dispose()); }
+    offThread.dispose();
     docs.clear();
   });
 

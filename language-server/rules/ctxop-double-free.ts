@@ -4,7 +4,7 @@ import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callArgs, callName, lineOf, lvalueRoot, normText, rangeOf, unwrap } from '../syntax';
 import type { PathState } from '../flow';
-import { FlowWalker, TimeBudgetExceeded, initialState, renderTrail } from '../flow';
+import { FlowWalker, initialState, renderTrail } from '../flow';
 
 type St = { state: 'detached' | 'attached' | 'freed' | 'removed'; at: SyntaxNode; tpl?: string };
 type Facts = ReadonlyMap<string, St>;
@@ -21,7 +21,7 @@ export const rule: Rule = {
     const done = new Set<number>();
     for (const fn of m.functions) {
       if (fn.hasError || !/\bctxop_(free|detach)\b/.test(fn.text)) continue;
-      try { checkFunction(m, fn, report, done); } catch (e) { if (!(e instanceof TimeBudgetExceeded)) throw e; return; }
+      m.guarded(rule.id, fn, (rep) => checkFunction(m, fn, rep, done), report);
     }
   },
 };
@@ -88,6 +88,6 @@ function checkFunction(m: FileModel, fn: SyntaxNode, report: Parameters<Rule['ch
       }
       return s;
     },
-  }, { deadline: m.deadline });
+  }, { budget: m.budget });
   w.run(fn, [initialState<Facts>(new Map())]);
 }

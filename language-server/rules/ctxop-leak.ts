@@ -4,7 +4,7 @@ import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callArgs, callName, lineOf, rangeOf, unwrap, walk } from '../syntax';
 import type { PathState } from '../flow';
-import { FlowWalker, TimeBudgetExceeded, condition, initialState, renderTrail } from '../flow';
+import { FlowWalker, condition, initialState, renderTrail } from '../flow';
 
 type Own = { state: 'owned' | 'gone'; since: SyntaxNode };
 type Facts = ReadonlyMap<string, Own>;
@@ -62,12 +62,10 @@ export const rule: Rule = {
     for (const fn of m.functions) {
       // the verdict reads only the function
       if (!/\bctxop_(allocate|detach)\b/.test(m.textOf(fn))) continue;
-      try {
-        m.perFunction(rule.id, fn, '', (rep) => {
-          for (const r of inFn.get(fn) ?? []) { const c = m.callAt('ctxop_allocate', r.index); if (c) discarded(c, rep); }
-          if (!fn.hasError) checkFunction(m, fn, rep, reported);
-        }, report);
-      } catch (e) { if (!(e instanceof TimeBudgetExceeded)) throw e; return; }
+      m.perFunction(rule.id, fn, '', (rep) => {
+        for (const r of inFn.get(fn) ?? []) { const c = m.callAt('ctxop_allocate', r.index); if (c) discarded(c, rep); }
+        if (!fn.hasError) checkFunction(m, fn, rep, reported);
+      }, report);
     }
   },
 };
@@ -146,6 +144,6 @@ function checkFunction(m: FileModel, fn: SyntaxNode, report: Parameters<Rule['ch
         leak({ ...st, trail: [...st.trail, { line: lineOf(at), text: 'return' }] }, `returns at line ${lineOf(at)}`);
       } else leak({ ...st, trail: [...st.trail, { line: at.endPosition.row + 1, text: 'end of function' }] }, `reaches the end of ${fn.childForFieldName('declarator')?.text.replace(/\(.*$/s, '') ?? 'the function'}()`);
     },
-  }, { deadline: m.deadline });
+  }, { budget: m.budget });
   w.run(fn, [initialState<Facts>(new Map())]);
 }

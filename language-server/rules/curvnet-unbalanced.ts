@@ -11,7 +11,7 @@ import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callName, identifiersIn, isAncestor, lineOf, rangeOf, walk } from '../syntax';
 import type { PathState, Step } from '../flow';
-import { FlowWalker, TimeBudgetExceeded, initialState, renderTrail } from '../flow';
+import { FlowWalker, initialState, renderTrail } from '../flow';
 import { CURVNET_SETS, definesMacro, inNoVimageBranch, scopeBlock, unbracedHolder, vnetNames } from '../vnet';
 import { insertLinesBefore, lineIndent } from '../fixes/edits';
 
@@ -34,7 +34,7 @@ export const rule: Rule = {
     if (definesMacro(m.text, 'CURVNET_SET') || definesMacro(m.text, 'CURVNET_RESTORE')) return; // not the kernel macros
     for (const fn of m.functions) {
       if (fn.hasError || !/\bCURVNET_SET/.test(fn.text) || inNoVimageBranch(fn)) continue;
-      try { checkFunction(m, fn, report); } catch (e) { if (!(e instanceof TimeBudgetExceeded)) throw e; return; }
+      m.guarded(rule.id, fn, (rep) => checkFunction(m, fn, rep), report);
     }
   },
 };
@@ -140,7 +140,7 @@ function checkFunction(m: FileModel, fn: SyntaxNode, report: Parameters<Rule['ch
         else leak(s, e, 'reaches the end of the function', { line: at.endPosition.row + 1, text: 'end of function' });
       }
     },
-  }, { deadline: m.deadline });
+  }, { budget: m.budget });
   w.run(fn, [initialState<Facts>([])]);
   for (const l of leaks.values()) {
     const fixes = l.other ? [] : restoreFix(m, l, atReturn);

@@ -92,11 +92,11 @@ async function lockRules(lines: number, runs: number): Promise<Record<string, nu
       // one rule alone (the lock rules share their walk: the second one alone pays for it too)
       const rules = Object.fromEntries(RULES.map((r) => [r.id, r.id === id ? r.severity : 'off'])) as LintOptions['rules'];
       const t = performance.now();
-      await lintText(text, 'locks.c', { rules, timeBudgetMs: 60_000 });
+      await lintText(text, 'locks.c', { rules, workBudget: Infinity });
       (times[id] ??= []).push(performance.now() - t);
     }
     const t = performance.now();
-    await lintText(text, 'locks.c', { timeBudgetMs: 60_000 });
+    await lintText(text, 'locks.c', { workBudget: Infinity });
     all.push(performance.now() - t);
   }
   const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1]!;

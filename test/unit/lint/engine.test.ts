@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lintText, LintDocument } from '../../../language-server/engine';
+import type { KctxDiagnostic } from '../../../language-server/engine';
 import { createCParser } from '../../../kernel-sim/cinterp/parser';
 import { globToRegExp } from '../../../language-server/glob';
 
@@ -71,14 +72,50 @@ test('incremental reparse after an edit gives the same tree and findings as a fr
   doc.dispose();
 });
 
-test('binary and oversized text are skipped with one information diagnostic; a tiny budget stops cleanly', async () => {
+test('binary and oversized text are skipped with one information diagnostic', async () => {
   const bin = await lintText('int x;\u0000junk', 'b.c');
   assert.deepEqual(bin.map((d) => [d.code, d.severity]), [['file-skipped', 3]]);
   const big = await lintText('int x;\n'.repeat(10), 'b.c', { maxSize: 20 });
   assert.match(big[0]!.message, /over the 0\.0 MB limit|over the/);
-  const src = 'void f(void) { kpreempt_disable(); x = kmem_alloc(1, KM_SLEEP); kpreempt_enable(); }\n'.repeat(3000);
-  const ds = await lintText(src, 'b.c', { timeBudgetMs: 1 });
-  assert.ok(ds.some((d) => d.code === 'file-skipped'));
+});
+
+test('a work budget, not a clock: a function over it gets the same partial result every time, and the lint says so', async () => {
+  // g() has many paths (16 independent ifs); f() and h() are small. Each has a sleeping allocation
+  // with preemption disabled and an unreleased lock.
+  const ifs = Array.from({ length: 16 }, (_, i) => `\tif (a & ${1 << i}) n += ${i};\n`).join('');
+  const src = `void\nf(void)\n{\n\tkpreempt_disable();\n\tp = kmem_alloc(8, KM_SLEEP);\n\tkpreempt_enable();\n}\n\n`
+    + `int\ng(int a)\n{\n\tint n = 0;\n\tkpreempt_disable();\n${ifs}\tp = kmem_alloc(8, KM_SLEEP);\n\tkpreempt_enable();\n\tmutex_enter(&lk);\n\tif (n)\n\t\treturn (EIO);\n\tmutex_exit(&lk);\n\treturn (0);\n}\n\n`
+    + `int\nh(int a)\n{\n\tmutex_enter(&lk);\n\tif (a)\n\t\treturn (EIO);\n\tmutex_exit(&lk);\n\treturn (0);\n}\n`;
+  const show = (ds: KctxDiagnostic[]) => ds.map((d) => `${d.range.start.line + 1}:${d.code}:${d.message.split(':')[0]}`);
+  const full = await lintText(src, 'w.c', { era: '13917' });
+  const gLine = src.split('\n').indexOf('g(int a)');
+  assert.ok(full.some((d) => d.code === 'sleeping-alloc-preempt-disabled' && d.range.start.line > gLine), show(full).join('\n'));
+  assert.ok(!full.some((d) => d.code === 'file-skipped'));
+  const budget = 120;
+  const a = await lintText(src, 'w.c', { era: '13917', workBudget: budget });
+  const b = await lintText(src, 'w.c', { era: '13917', workBudget: budget });
+  assert.deepEqual(a, b);
+  const notes = a.filter((d) => d.code === 'file-skipped');
+  // g() is over it, for the preemption walk and the lock walk (both lock rules); f() and h() are not.
+  assert.deepEqual(notes.map((d) => [d.range.start.line, d.message]), [
+    [gLine - 1, 'preemption analysis: g() is over the work budget (120 path steps); no findings from it for this function'],
+    [gLine - 1, 'rule lock-not-released: g() is over the work budget (120 path steps); no findings from it for this function'],
+    [gLine - 1, 'rule unlock-not-held: g() is over the work budget (120 path steps); no findings from it for this function'],
+  ]);
+  const fLine = src.split('\n').indexOf('f(void)');
+  const hLine = src.split('\n').indexOf('h(int a)');
+  const real = a.filter((d) => d.code !== 'file-skipped');
+  assert.deepEqual(real.map((d) => d.code), ['sleeping-alloc-preempt-disabled', 'lock-not-released']);
+  assert.ok(real[0]!.range.start.line > fLine && real[0]!.range.start.line < gLine);
+  assert.ok(real[1]!.range.start.line > hLine);
+  // A document kept open (per-function cache) gives the same partial result, before and after an edit elsewhere.
+  const doc = await LintDocument.create(src);
+  assert.deepEqual(doc.lint('w.c', { era: '13917', workBudget: budget }), a);
+  doc.applyChanges([{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '/* x */\n' }]);
+  const again = doc.lint('w.c', { era: '13917', workBudget: budget });
+  assert.deepEqual(again, await lintText(doc.text, 'w.c', { era: '13917', workBudget: budget }));
+  assert.deepEqual(show(again).map((x) => x.replace(/\d+/g, 'N')), show(a).map((x) => x.replace(/\d+/g, 'N')));
+  doc.dispose();
 });
 
 test('exclude globs', () => {
