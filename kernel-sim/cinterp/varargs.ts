@@ -118,3 +118,8 @@ export function vaCheck(mem: Memory, t: KThread | null | undefined, p: number, w
     throw new KernelPanic(`${what}: reads a ${ordinal(k + 1)} variable argument, but ${a.fn}() was passed ${a.n === 0 ? 'none' : a.n === 1 ? 'only 1' : `only ${a.n}`}`);
   }
 }
+
+/** The macros of <sys/varargs.h> / <stdarg.h> (a use without the header gets a hint). */
+export const VA_MACROS = new Set(['va_start', 'va_arg', 'va_copy', 'va_end', '__va_copy', '__va_start', '__va_arg', '__va_end']);
+/** The builtins they expand to, with their argument counts. */
+export const VA_BUILTINS = new Map([['__builtin_va_start', 2], ['__builtin_va_arg', 2], ['__builtin_va_copy', 2], ['__builtin_va_end', 1]]);

@@ -1,0 +1,215 @@
+/** The compiler, part 7 of 7: calls (lowered out of expressions) and the va_* builtins. */
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import { KernelPanic, PUSHED, StopSignal, type Machine } from '../machine/machine';
+import { lit } from './codegen';
+import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConverter, toWord } from './types';
+import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
+import { YIELD, type CFrame, type E } from './program';
+import { RT } from './runtime';
+import { Expressions } from './expr';
+
+export abstract class Calls extends Expressions {
+  // ------------------------------------------------------------------ calls
+
+  protected override call(n: SyntaxNode): E {
+    const fnNode = n.childForFieldName('function')!;
+    const argNodes = n.childForFieldName('arguments')!.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
+    const castTo = this.typedefInParens(fnNode);
+    if (castTo) {
+      // (type_t)(expr) parsed as a call.
+      if (argNodes.length !== 1) this.fail(n, `expected an expression after the cast to '${typeName(castTo)}'`);
+      if (castTo.k === 'struct' || castTo.k === 'array') this.fail(n, `cast to '${typeName(castTo)}' is not a scalar type`);
+      return this.convertE(this.expr(argNodes[0]!), castTo, n, true);
+    }
+    if (fnNode.type === 'identifier') {
+      const name = fnNode.text;
+      if (name === '__builtin_expect') return this.expr(argNodes[0]!);
+      if (name === '__builtin_unreachable') return { t: VOID, rv: () => { throw new KernelPanic('__builtin_unreachable() reached'); } };
+      if (name === '__builtin_constant_p') return { t: INT, rv: this.J(() => 0, lit(0)), cst: 0 };
+      if (['setjmp', 'longjmp', '_setjmp', '_longjmp', 'sigsetjmp', 'siglongjmp', '__builtin_setjmp', '__builtin_longjmp'].includes(name)) {
+        this.fail(fnNode, `${name}() is not supported: non-local jumps cannot be simulated`);
+      }
+      if (name.startsWith('__builtin_va_') && !this.scope.find(name)) return this.vaBuiltin(name, n, argNodes);
+      if (VA_MACROS.has(name) && !this.scope.find(name)) this.fail(fnNode, `'${name}' is a macro of <sys/varargs.h> (or <stdarg.h>): include it`);
+      if (!this.scope.find(name)) this.fail(fnNode, `implicit declaration of function '${name}'`);
+    }
+    const callee = this.rvalue(this.expr(fnNode));
+    let ft: FuncType;
+    if (callee.t.k === 'ptr' && callee.t.to.k === 'func') ft = callee.t.to;
+    else return this.fail(fnNode, `called object '${this.text(fnNode)}' is not a function or function pointer`);
+    const fname = callee.fname ?? this.text(fnNode);
+    if (ft.params !== null) {
+      if (argNodes.length < ft.params.length) this.fail(n, `too few arguments to function '${fname}' (expected ${ft.params.length}, have ${argNodes.length})`);
+      if (argNodes.length > ft.params.length && !ft.variadic) this.fail(n, `too many arguments to function '${fname}' (expected ${ft.params.length}, have ${argNodes.length})`);
+    }
+    // Arguments: pure ones are computed in the call instruction, others into temps first.
+    const argFns: Array<(fr: CFrame) => Val> = [];
+    let has64 = false;
+    // Through a variadic prototype: which argument words are pointers (varargs.ts).
+    const vaPtr: boolean[] | null = ft.variadic ? [] : null;
+    for (let i = 0; i < argNodes.length; i++) {
+      const an = argNodes[i]!;
+      let e = this.rvalue(this.expr(an));
+      const pt = ft.params && i < ft.params.length ? ft.params[i]! : null;
+      if (pt) {
+        if (pt.k === 'struct') this.fail(an, 'passing a struct by value is not supported');
+        e = this.convertE(e, pt, an);
+      } else if (e.t.k === 'int') e = this.convertE(e, promote(e.t), an);
+      else if (e.t.k === 'struct') this.fail(an, 'passing a struct by value is not supported');
+      if ((e.t.k === 'int' && e.t.size === 8)) has64 = true;
+      if (vaPtr !== null) vaPtr.push(e.t.k === 'ptr');
+      if (e.se) {
+        const slot = this.temp();
+        const rv = e.rv;
+        this.emit((fr) => {
+          fr.tmp[slot] = rv(fr);
+          return -2;
+        });
+        argFns.push((fr) => fr.tmp[slot]!);
+      } else argFns.push(e.rv);
+    }
+    let calleeFn = callee.rv;
+    if (callee.se) {
+      const slot = this.temp();
+      const rv = callee.rv;
+      this.emit((fr) => {
+        fr.tmp[slot] = rv(fr);
+        return -2;
+      });
+      calleeFn = (fr) => fr.tmp[slot]!;
+    }
+    const ret = ft.ret;
+    const isVoid = ret.k === 'void';
+    if (ret.k === 'struct') this.fail(n, 'calling a function that returns a struct by value is not supported');
+    const slot = this.temp();
+    const conv: (v: Val) => Val = ret.k === 'int' ? intConverter(ret) : (v) => v;
+    const m = this.m;
+    const nargs = argFns.length;
+    const convName = ret.k === 'int' ? ret : null;
+    this.emit((fr, t) => {
+      const f = calleeFn(fr) as number;
+      const args: number[] = new Array(nargs);
+      for (let k = 0; k < nargs; k++) args[k] = argFns[k]!(fr) as number;
+      if (vaPtr !== null) (args as VaArgs).vaPtr = vaPtr;
+      if (has64) {
+        const s = m.sym.atAddr(f);
+        if (s && s.kind === 'native') for (let k = 0; k < nargs; k++) args[k] = toWord(args[k]!);
+      }
+      const base = t.stack.length;
+      let r: ReturnType<Machine['callFunction']>;
+      try {
+        r = m.callFunction(t, f, args);
+      } catch (e) {
+        // A kernel function that panicked inline: show it on the panic stack, as illumos does.
+        if (!(e instanceof StopSignal) && t.stack.length === base) {
+          const s = m.sym.atAddr(f);
+          if (s && s.kind === 'native') t.stack.push({ kind: 'cnative', pc: 0, name: s.name, args: args.slice(0, 6) });
+        }
+        throw e;
+      }
+      if (r === PUSHED) {
+        const s = m.sym.atAddr(f)!;
+        const direct = s.kind === 'c' && t.stack[base] !== undefined && (t.stack[base] as CFrame).kind === 'c';
+        if (direct && m.sink) {
+          // fbt-style entry/return probes for the driver's own functions.
+          (t.stack[base] as CFrame).traced = true;
+          m.entry(t, s.name);
+        }
+        if (!isVoid) {
+          if (direct) fr.wait = slot;
+          else t.stack.splice(base, 0, { kind: 'cret', pc: 0, slot, conv: convName });
+        }
+        return YIELD;
+      }
+      fr.tmp[slot] = isVoid ? 0 : conv(r);
+      return -2;
+    });
+    return { t: isVoid ? VOID : ret, rv: (fr) => fr.tmp[slot]!, se: true };
+  }
+
+  // ------------------------------------------------------------------ variable arguments
+
+  /**
+   * `__builtin_va_start`, `__builtin_va_arg`, `__builtin_va_copy`, `__builtin_va_end`: what the
+   * macros of <sys/varargs.h> and <stdarg.h> expand to (`va_arg(ap, T)` becomes
+   * `__builtin_va_arg(ap, (T *)0)`, so that any type name parses). The model is in varargs.ts.
+   */
+  protected vaBuiltin(name: string, n: SyntaxNode, argNodes: SyntaxNode[]): E {
+    const what = name.slice('__builtin_'.length);
+    const want = VA_BUILTINS.get(name);
+    if (want === undefined) return this.fail(n, `unknown builtin '${name}'`);
+    if (argNodes.length !== want) this.fail(n, `${what} takes ${want} argument${want === 1 ? '' : 's'}, not ${argNodes.length}`);
+    const ft = this.fnType;
+    if (!ft) return this.fail(n, `${what} cannot be evaluated in the debugger`);
+    const vaLvalue = (an: SyntaxNode): { addr: (fr: CFrame) => number } => {
+      const e = this.expr(an);
+      if (!(e.t.k === 'ptr' && e.t.va)) this.fail(an, `${what}: '${this.text(an)}' is not a va_list (it is '${typeName(this.rvalue(e).t)}')`);
+      if (!e.addr) this.fail(an, `${what}: '${this.text(an)}' is not an lvalue`);
+      return { addr: e.addr };
+    };
+    const mem = this.mem;
+    const st = this.storeTo(VA_LIST, true);
+    switch (what) {
+      case 'va_start': {
+        const ap = vaLvalue(argNodes[0]!);
+        if (!ft.variadic) this.fail(n, `va_start used in '${this.fnName}', a function with fixed arguments (no '...')`);
+        const np = ft.params!.length;
+        if (np === 0) this.fail(n, `va_start in '${this.fnName}', which has no named parameter before '...'`);
+        const last = ft.names[np - 1] ?? '';
+        const ln = argNodes[1]!;
+        if (ln.type !== 'identifier' || ln.text !== last) {
+          this.fail(ln, `va_start's second argument must be the last named parameter of '${this.fnName}' ('${last}'), not '${this.text(ln)}'`);
+        }
+        const ad = ap.addr;
+        // The first variable argument: past the count word of the frame's area (varargs.ts).
+        return { t: VOID, rv: (fr) => { st(ad(fr), fr.fp + fr.fn.frameSize + 8); return 0; }, se: true };
+      }
+      case 'va_arg': {
+        const ap = vaLvalue(argNodes[0]!);
+        const tn = argNodes[1]!;
+        const desc = tn.type === 'cast_expression' ? tn.childForFieldName('type') : null;
+        if (!desc) return this.fail(tn, `va_arg: expected a type name, found '${this.text(tn)}'`);
+        const base = desc.childForFieldName('type');
+        if (base && (base.type === 'primitive_type' || base.type === 'sized_type_specifier') && /\b(double|float)\b/.test(base.text)) {
+          this.fail(tn, `va_arg of floating type '${base.text}' is not supported: kernel code does not use the FPU`);
+        }
+        const pt = this.typeOfDescriptor(desc, this.scope);
+        if (pt.k !== 'ptr') return this.fail(tn, `va_arg: expected a type name, found '${this.text(tn)}'`);
+        const T = pt.to;
+        const tname = typeName(T);
+        if (T.k === 'struct') this.fail(n, `va_arg of ${T.union ? 'a union' : 'a struct'} ('${tname}') is not supported: pass a pointer to it`);
+        if (T.k !== 'int' && T.k !== 'ptr') this.fail(n, `va_arg of type '${tname}' is not valid`);
+        if (T.k === 'int' && (T.size < 4 || T.bool)) this.fail(n, `va_arg of type '${tname}': '${tname}' is promoted to 'int' when passed through '...' (use va_arg(ap, int))`);
+        const o = this.origin(n);
+        const where = `va_arg at ${this.tu.pp.files[o.file]!.display}:${o.line}`;
+        const ad = ap.addr;
+        const ld = this.loadFrom(T, true);
+        return {
+          t: T, se: true,
+          rv: (fr) => {
+            const a = ad(fr);
+            const w = mem.readPtr(a);
+            vaCheck(mem, RT.thread, w, where);
+            const v = ld(w);
+            st(a, w + 8);
+            return v;
+          },
+        };
+      }
+      case 'va_copy': {
+        const d = vaLvalue(argNodes[0]!);
+        const sn = argNodes[1]!;
+        const src = this.rvalue(this.expr(sn));
+        if (!(src.t.k === 'ptr' && src.t.va)) this.fail(sn, `va_copy: '${this.text(sn)}' is not a va_list (it is '${typeName(src.t)}')`);
+        const ad = d.addr;
+        const srv = src.rv;
+        return { t: VOID, rv: (fr) => { const v = srv(fr) as number; st(ad(fr), v); return 0; }, se: true };
+      }
+      default: {
+        // va_end: nothing to undo.
+        vaLvalue(argNodes[0]!);
+        return { t: VOID, rv: this.J(() => 0, '0'), se: true };
+      }
+    }
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * The compiler, part 1 of 7: the shared state and the emitter. The phases follow as a chain of
+ * classes, each in its own file: emit.ts, declare.ts (types, declarations, top level), init.ts
+ * (initialisers), stmt.ts (function bodies and statements), operators.ts, expr.ts (the other
+ * expressions), calls.ts (calls and variable arguments); compile.ts closes the chain.
+ */
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { Machine } from '../machine/machine';
+import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
+import { Gen, lit, type InsJs } from './codegen';
+import type { TextSymbol, NativeImpl } from '../machine/symbols';
+import { ScenarioError } from '../scenario';
+import { type CType, type FuncType, type Val, sizeOf, alignOf } from './types';
+import type { Origin } from './preprocess';
+import {
+  Scope, type Pos, type Ins, type LocalInfo, type CFunc, type CFrame, type E, type Ent, type Label, type GlobalInfo, type TU,
+} from './program';
+import { fault, rd64u, rd64s, wr64big, watchHit } from './runtime';
+
+/**
+ * The compiler's state and the layer every phase uses: positions and errors, emitting
+ * instructions, the JavaScript forms of closures (codegen.ts), frame slots, loads and stores.
+ */
+export abstract class Emitter {
+  readonly mem: Memory;
+  readonly globalScope = new Scope();
+  readonly funcs = new Map<string, CFunc>();
+  readonly globals: GlobalInfo[] = [];
+  readonly unresolved = new Set<string>();
+  readonly typeNames = new Map<string, CType>();
+  protected strings = new Map<string, number>();
+  protected linkVars = new Map<string, Ent & { k: 'var' }>();
+  tu!: TU;
+  readonly tus: TU[] = [];
+  protected fileScopes = new Map<TU, Scope>();
+  fileScopeOf(tu: TU): Scope {
+    return this.fileScopes.get(tu) ?? this.globalScope;
+  }
+  protected scope!: Scope;
+  // per-function state
+  protected code: Ins[] = [];
+  protected pos: Array<Pos | undefined> = [];
+  protected loc: Pos[] = [];
+  /** JavaScript forms of the instructions (codegen.ts), parallel to `code`. */
+  protected insJs: Array<InsJs | undefined> = [];
+  /** The current function's generation context. */
+  protected g = new Gen();
+  protected cur: Pos = { file: '', line: 0, col: 0 };
+  protected frameSize = 0;
+  protected ntemps = 0;
+  protected fnName = '';
+  protected fnType: FuncType | null = null;
+  protected labels = new Map<string, Label>();
+  protected gotos: Array<{ name: string; node: SyntaxNode }> = [];
+  protected loops: Array<{ brk: Label; cont: Label | null }> = [];
+  protected switches: Array<{ table: Map<Val, number>; dflt: Label | null; conv: (v: Val) => Val; seen: Set<Val> }> = [];
+  protected locals: LocalInfo[] = [];
+  protected pendingInits: Array<() => void> = [];
+
+  /**
+   * Kernel functions defined on first reference (abi/kapi.ts KAPI_VARARGS on illumos): adding
+   * them to the kernel moves no address of a driver that does not use them.
+   */
+  lazyNatives: Map<string, NativeImpl> | null = null;
+  /** Compiling a debugger expression (evaluateNode): nothing may be linked or mapped. */
+  protected evaluating = false;
+
+  constructor(
+    readonly m: Machine,
+    readonly module: string,
+    readonly definedFns: Map<string, TextSymbol>,
+  ) {
+    this.mem = m.mem;
+  }
+
+  // ------------------------------------------------------------------ positions and errors
+
+  origin(n: SyntaxNode): Origin {
+    const pp = this.tu.pp;
+    const key = n.startPosition.row * 1048576 + n.startPosition.column;
+    const o = pp.posMap.get(key);
+    if (o) return o;
+    return pp.rowOrigin[n.startPosition.row] ?? { file: this.tu.main, line: 1, col: 1 };
+  }
+
+  posOf(n: SyntaxNode): Pos {
+    const o = this.origin(n);
+    const f = this.tu.pp.files[o.file]!;
+    return { file: f.path, line: o.line, col: o.col };
+  }
+
+  fail(n: SyntaxNode, msg: string): never {
+    const p = this.posOf(n);
+    throw new ScenarioError(p.file, p.line, p.col, msg);
+  }
+
+  protected text(n: SyntaxNode): string {
+    return n.text.length > 60 ? n.text.slice(0, 57) + '...' : n.text;
+  }
+
+  protected allocLocal(t: CType): number {
+    const a = Math.max(1, alignOf(t));
+    const s = Math.max(1, sizeOf(t));
+    this.frameSize = Math.ceil(this.frameSize / a) * a + s;
+    // Locals are addressed downwards from fp + frameSize; we use positive offsets from fp.
+    return this.frameSize - s;
+  }
+
+  protected temp(): number {
+    return this.ntemps++;
+  }
+
+
+  protected emit(ins: Ins, js?: InsJs): number {
+    const pc = this.code.length;
+    // Plain instructions return -2 to mean "next".
+    this.code.push(ins);
+    this.loc.push(this.cur);
+    this.insJs[pc] = js;
+    return pc;
+  }
+
+  // ------------------------------------------------------------------ JavaScript forms (codegen.ts)
+
+  /** Records the JavaScript form of a closure made for the current function; returns the closure. */
+  protected J<F extends object>(f: F, js: string): F {
+    this.g.js.set(f, js);
+    return f;
+  }
+  /** JavaScript for a value closure `(fr) => ...`: its recorded form, or a call of it. */
+  protected jsf(f: (fr: CFrame) => unknown): string {
+    return this.g.js.get(f) ?? `${this.g.ref(f)}(fr)`;
+  }
+  /** JavaScript for an expression's value. */
+  protected jsv(e: E): string {
+    if (e.cst !== undefined && !e.se && (typeof e.cst === 'bigint' || Number.isFinite(e.cst))) return lit(e.cst);
+    return this.jsf(e.rv);
+  }
+  /** JavaScript for a load of scalar type t from the address `a` (same semantics as loadFrom). */
+  protected ldJs(t: CType, checked: boolean, a: string, aligned = false): string {
+    const g = this.g;
+    const MEM = g.ref(this.mem);
+    if (t.k === 'ptr') return `${MEM}.readPtr(${a})`;
+    if (t.k !== 'int') return a;
+    const size = t.bool ? 1 : t.size;
+    let x = a;
+    let pre = '';
+    if (checked || size === 8 || !/^[\w$]+$|^\(fp \+ \d+\)$/.test(a)) {
+      x = g.tmp();
+      pre = checked ? `(${x} = ${a}) < ${NULL_GUARD} || ${x} + ${size} > ${MEM}.top ? ${g.ref(fault)}(${x}, ${size}, false) : ` : `(${x} = ${a}), `;
+    }
+    let load: string;
+    if (t.bool) load = `(U8[${x}] ? 1 : 0)`;
+    else if (size === 1) load = t.signed ? `I8[${x}]` : `U8[${x}]`;
+    else if (size === 2) load = t.signed ? `D.getInt16(${x}, true)` : `D.getUint16(${x}, true)`;
+    else if (size === 4) load = aligned && LITTLE_ENDIAN ? (t.signed ? `I32[${x} >>> 2]` : `U32[${x} >>> 2]`) : (t.signed ? `D.getInt32(${x}, true)` : `D.getUint32(${x}, true)`);
+    else if (aligned && LITTLE_ENDIAN) {
+      // A 4-byte-aligned local: word loads (x >>> 2 is the low word).
+      const h = g.tmp();
+      load = t.signed
+        ? `((${h} = I32[(${x} >>> 2) + 1]) > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + U32[${x} >>> 2] : ${g.ref(rd64s)}(D, ${x}))`
+        : `((${h} = U32[(${x} >>> 2) + 1]) < 2097152 ? ${h} * 4294967296 + U32[${x} >>> 2] : ${g.ref(rd64u)}(D, ${x}))`;
+    } else {
+      const h = g.tmp();
+      load = t.signed
+        ? `((${h} = D.getInt32(${x} + 4, true)) > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + D.getUint32(${x}, true) : ${g.ref(rd64s)}(D, ${x}))`
+        : `((${h} = D.getUint32(${x} + 4, true)) < 2097152 ? ${h} * 4294967296 + D.getUint32(${x}, true) : ${g.ref(rd64u)}(D, ${x}))`;
+    }
+    return pre ? `(${pre}${load})` : load;
+  }
+  /** JavaScript that stores `v` (a value already of type t) at `a` (same semantics as storeTo). */
+  protected stJs(t: CType, checked: boolean, a: string, v: string, aligned = false): string {
+    const g = this.g;
+    const MEM = g.ref(this.mem);
+    const size = sizeOf(t);
+    const watch = `(m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${a}, ${size}))`;
+    if (t.k === 'ptr') return `(${MEM}.writePtr(${a}, ${v}), ${watch})`;
+    if (t.k !== 'int') return `(${MEM}.copy(${a}, ${v}, ${size}), ${watch})`;
+    const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + ${size} > ${MEM}.top) && ${g.ref(fault)}(${a}, ${size}, true)), ` : '';
+    let st: string;
+    switch (t.size) {
+      case 1: st = `U8[${a}] = ${v}`; break;
+      case 2: st = `D.setUint16(${a}, ${v} & 0xffff, true)`; break;
+      case 4: st = aligned && LITTLE_ENDIAN ? `U32[${a} >>> 2] = ${v}` : `D.setUint32(${a}, ${v} >>> 0, true)`; break;
+      default: {
+        const h = g.tmp();
+        st = aligned && LITTLE_ENDIAN
+          ? `(typeof ${v} === 'number' ? (${h} = Math.floor(${v} / 4294967296), U32[${a} >>> 2] = ${v} - ${h} * 4294967296, I32[(${a} >>> 2) + 1] = ${h}) : ${g.ref(wr64big)}(D, ${a}, ${v}))`
+          : `(typeof ${v} === 'number' ? (${h} = Math.floor(${v} / 4294967296), D.setUint32(${a}, (${v} - ${h} * 4294967296) >>> 0, true), D.setInt32(${a} + 4, ${h} | 0, true)) : ${g.ref(wr64big)}(D, ${a}, ${v}))`;
+      }
+    }
+    return `(${chk}${st}, ${watch})`;
+  }
+
+  protected stmtStart(n: SyntaxNode): void {
+    this.cur = this.posOf(n);
+  }
+
+  protected markStmt(start: number, n: SyntaxNode): void {
+    if (this.code.length > start && this.pos[start] === undefined) this.pos[start] = this.posOf(n);
+  }
+
+  protected label(): Label {
+    return { pc: -1 };
+  }
+
+  protected place(l: Label): void {
+    l.pc = this.code.length;
+  }
+
+  protected jump(l: Label): void {
+    this.emit(() => l.pc, { k: 'jmp', to: l });
+  }
+
+
+  // ------------------------------------------------------------------ memory access
+
+  protected fault(a: number, n: number, w: boolean): never {
+    throw new MemoryFault(a, n, w);
+  }
+
+  /** A loader for scalar type t at an address. */
+  loadFrom(t: CType, checked: boolean): (a: number) => Val {
+    const mem = this.mem;
+    const NG = NULL_GUARD;
+    if (t.k === 'ptr') return (a) => mem.readPtr(a);
+    if (t.k !== 'int') return (a) => a;
+    if (t.bool) {
+      return checked ? (a) => {
+        if (a < NG || a + 1 > mem.top) this.fault(a, 1, false);
+        return mem.u8[a] ? 1 : 0;
+      } : (a) => (mem.u8[a] ? 1 : 0);
+    }
+    switch (t.size) {
+      case 1:
+        if (t.signed) return checked ? (a) => { if (a < NG || a + 1 > mem.top) this.fault(a, 1, false); return mem.i8[a]!; } : (a) => mem.i8[a]!;
+        return checked ? (a) => { if (a < NG || a + 1 > mem.top) this.fault(a, 1, false); return mem.u8[a]!; } : (a) => mem.u8[a]!;
+      case 2:
+        if (t.signed) return checked ? (a) => { if (a < NG || a + 2 > mem.top) this.fault(a, 2, false); return mem.dv.getInt16(a, true); } : (a) => mem.dv.getInt16(a, true);
+        return checked ? (a) => { if (a < NG || a + 2 > mem.top) this.fault(a, 2, false); return mem.dv.getUint16(a, true); } : (a) => mem.dv.getUint16(a, true);
+      case 4:
+        if (t.signed) return checked ? (a) => { if (a < NG || a + 4 > mem.top) this.fault(a, 4, false); return mem.dv.getInt32(a, true); } : (a) => mem.dv.getInt32(a, true);
+        return checked ? (a) => { if (a < NG || a + 4 > mem.top) this.fault(a, 4, false); return mem.dv.getUint32(a, true); } : (a) => mem.dv.getUint32(a, true);
+      default: {
+        const rd = t.signed ? (a: number): Val => {
+          const dv = mem.dv;
+          const lo = dv.getUint32(a, true);
+          const hi = dv.getInt32(a + 4, true);
+          if (hi > -2097152 && hi < 2097152) return hi * 4294967296 + lo;
+          return (BigInt(hi) << 32n) + BigInt(lo);
+        } : (a: number): Val => {
+          const dv = mem.dv;
+          const lo = dv.getUint32(a, true);
+          const hi = dv.getUint32(a + 4, true);
+          if (hi < 2097152) return hi * 4294967296 + lo;
+          return (BigInt(hi) << 32n) + BigInt(lo);
+        };
+        return checked ? (a) => { if (a < NG || a + 8 > mem.top) this.fault(a, 8, false); return rd(a); } : rd;
+      }
+    }
+  }
+
+  /** A storer for scalar type t (values already converted to t). */
+  storeTo(t: CType, checked: boolean): (a: number, v: Val) => void {
+    const mem = this.mem;
+    const m = this.m;
+    const NG = NULL_GUARD;
+    const size = sizeOf(t);
+    const watch = (a: number) => {
+      if (m.watchpoints.length !== 0) watchHit(m, a, size);
+    };
+    const chk = checked ? (a: number) => { if (a < NG || a + size > mem.top) this.fault(a, size, true); } : null;
+    if (t.k === 'ptr') return (a, v) => { mem.writePtr(a, v as number); watch(a); };
+    if (t.k !== 'int') return (a, v) => { mem.copy(a, v as number, size); watch(a); };
+    switch (t.size) {
+      case 1: return chk ? (a, v) => { chk(a); mem.u8[a] = v as number; watch(a); } : (a, v) => { mem.u8[a] = v as number; watch(a); };
+      case 2: return chk ? (a, v) => { chk(a); mem.dv.setUint16(a, (v as number) & 0xffff, true); watch(a); } : (a, v) => { mem.dv.setUint16(a, (v as number) & 0xffff, true); watch(a); };
+      case 4: return chk ? (a, v) => { chk(a); mem.dv.setUint32(a, (v as number) >>> 0, true); watch(a); } : (a, v) => { mem.dv.setUint32(a, (v as number) >>> 0, true); watch(a); };
+      default: {
+        const wr = (a: number, v: Val) => {
+          const dv = mem.dv;
+          if (typeof v === 'number') {
+            const hi = Math.floor(v / 4294967296);
+            dv.setUint32(a, (v - hi * 4294967296) >>> 0, true);
+            dv.setInt32(a + 4, hi | 0, true);
+          } else dv.setBigUint64(a, BigInt.asUintN(64, v), true);
+          watch(a);
+        };
+        return chk ? (a, v) => { chk(a); wr(a, v); } : wr;
+      }
+    }
+  }
+
+
+  /** Nesting of the statement or expression being compiled (bounded: MAX_NESTING). */
+  protected depth = 0;
+
+  // ------------------------------------------------------------------ defined by later phases
+
+  abstract expr(n: SyntaxNode): E;
+  protected abstract rvalue(e: E): E;
+  protected abstract convertE(e0: E, to: CType, n: SyntaxNode, explicit?: boolean): E;
+  protected abstract typedefInParens(n: SyntaxNode | null): CType | undefined;
+  protected abstract deref(p: E, t: CType, n: SyntaxNode): E;
+  protected abstract call(n: SyntaxNode): E;
+  protected abstract initCount(init: SyntaxNode, t: CType & { k: 'array' }): number;
+  protected abstract initLocal(off: number, t: CType, init: SyntaxNode): void;
+  protected abstract staticInit(addr: number, t: CType, init: SyntaxNode): void;
+}

@@ -1,0 +1,591 @@
+/** The compiler, part 6 of 7: conversions, constants, names, member access, subscripts, assignment. */
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import { lit } from './codegen';
+import {
+  type CType, type IntType, type Val, VOID, CHAR, INT, UINT, LONG, ULONG, LLONG, ULLONG, VOIDP, ptr, sizeOf, alignOf, typeName, intConverter, convInt, ptrToInt, intToPtr, Op64,
+} from './types';
+import { charValue } from './preprocess';
+import { VA_MACROS } from './varargs';
+import { MAX_NESTING, type CFrame, type E } from './program';
+import { type BitField, bitUnitType, bitGet, bitPut, watchHit } from './runtime';
+import { Operators } from './operators';
+
+/** Conversions, primary expressions, lvalues, assignment. */
+export abstract class Expressions extends Operators {
+  // ------------------------------------------------------------------ expressions
+
+  /** Array and function designators decay to pointers. */
+  protected override rvalue(e: E): E {
+    if (e.t.k === 'array') return { t: ptr(e.t.of), rv: e.rv, cst: e.cst };
+    if (e.t.k === 'func') return { t: ptr(e.t), rv: e.rv, cst: e.cst, fname: e.fname };
+    return e;
+  }
+
+  /** Converts an rvalue to type `to` (implicit conversion / cast). */
+  protected override convertE(e0: E, to: CType, n: SyntaxNode, explicit = false): E {
+    const e = this.rvalue(e0);
+    const from = e.t;
+    const rv = e.rv;
+    let out: (fr: CFrame) => Val;
+    if (to.k === 'void') return { t: VOID, rv, se: e.se };
+    if (to.k === 'int') {
+      if (from.k === 'int') {
+        if (from.size === to.size && from.signed === to.signed && !to.bool) return { ...e, t: to, addr: undefined };
+        if (to.bool && e.cond) {
+          const c = e.cond;
+          out = this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${this.jsf(c)} ? 1 : 0)`);
+        } else {
+          const cv = intConverter(to);
+          // Widening without sign change needs no work.
+          if (!to.bool && to.size > from.size && (from.signed === to.signed || !from.signed)) return { ...e, t: to, addr: undefined };
+          out = (fr) => cv(rv(fr));
+          const x = this.jsv(e);
+          let js: string;
+          if (to.bool) js = `(${x} !== 0 ? 1 : 0)`;
+          else if (from.size <= 4 && to.size === 4) js = to.signed ? `(${x} | 0)` : `(${x} >>> 0)`;
+          else if (from.size <= 4 && to.size === 2) js = to.signed ? `((${x} << 16) >> 16)` : `(${x} & 0xffff)`;
+          else if (from.size <= 4 && to.size === 1) js = to.signed ? `((${x} << 24) >> 24)` : `(${x} & 0xff)`;
+          else if (from.size <= 4 && to.size === 8 && from.signed && !to.signed) {
+            const v = this.g.tmp();
+            js = `((${v} = ${x}) >= 0 ? ${v} : ${this.g.ref(cv)}(${v}))`;
+          } else js = `${this.g.ref(cv)}(${x})`;
+          this.J(out, js);
+        }
+      } else if (from.k === 'ptr') {
+        if (!explicit && !to.bool) this.warnOrFail(n, `making integer from pointer without a cast`);
+        if (to.bool) out = (fr) => (rv(fr) !== 0 ? 1 : 0);
+        else {
+          const cv = intConverter(to);
+          out = (fr) => cv(ptrToInt(rv(fr) as number));
+        }
+      } else return this.fail(n, `cannot convert '${typeName(from)}' to '${typeName(to)}'`);
+    } else if (to.k === 'ptr') {
+      if (from.k === 'ptr') return { ...e, t: to, addr: undefined };
+      if (from.k === 'int') {
+        if (e.cst === 0) return { t: to, rv: this.J(() => 0, lit(0)), cst: 0 };
+        if (!explicit) this.warnOrFail(n, `making pointer from integer without a cast`);
+        out = (fr) => intToPtr(rv(fr));
+      } else return this.fail(n, `cannot convert '${typeName(from)}' to '${typeName(to)}'`);
+    } else if (to.k === 'struct') {
+      if (from !== to) this.fail(n, `incompatible types: '${typeName(from)}' to '${typeName(to)}'`);
+      return e;
+    } else return this.fail(n, `cannot convert to '${typeName(to)}'`);
+    const r: E = { t: to, rv: out, se: e.se };
+    if (e.cst !== undefined) r.cst = out(null as unknown as CFrame);
+    if (r.cst !== undefined) {
+      const c = r.cst;
+      r.rv = this.J(() => c, lit(c));
+    }
+    return r;
+  }
+
+  protected warnOrFail(_n: SyntaxNode, _msg: string): void {
+    // gcc warns; the kernel build uses -Werror only for some warnings. Accept.
+  }
+
+
+  override expr(n: SyntaxNode): E {
+    if (++this.depth > MAX_NESTING) this.fail(n, `expression nested too deeply (more than ${MAX_NESTING} levels)`);
+    try {
+      return this.exprInner(n);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  protected exprInner(n: SyntaxNode): E {
+    switch (n.type) {
+      case 'parenthesized_expression': {
+        const inner = n.namedChildren.find((c) => c && c.type !== 'comment');
+        if (!inner) this.fail(n, 'empty parentheses');
+        if (inner.type === 'compound_statement') this.fail(n, 'statement expressions ({ ... }) are not supported');
+        return this.expr(inner);
+      }
+      case 'number_literal':
+        return this.number(n);
+      case 'char_literal': {
+        const v = charValue(n.text);
+        const s = v > 127 ? v - 256 : v;
+        return { t: INT, rv: this.J(() => s, lit(s)), cst: s };
+      }
+      case 'true':
+        return { t: INT, rv: this.J(() => 1, lit(1)), cst: 1 };
+      case 'false':
+        return { t: INT, rv: this.J(() => 0, lit(0)), cst: 0 };
+      case 'null':
+        return { t: VOIDP, rv: this.J(() => 0, lit(0)), cst: 0 };
+      case 'string_literal':
+      case 'concatenated_string': {
+        const s = this.stringLit(n)!;
+        const a = this.internString(s);
+        const t: CType = { k: 'array', of: CHAR, n: s.length + 1 };
+        return { t, rv: this.J(() => a, lit(a)), cst: a };
+      }
+      case 'identifier':
+        return this.ident(n);
+      case 'binary_expression':
+        return this.binary(n);
+      case 'unary_expression':
+        return this.unary(n);
+      case 'pointer_expression':
+        return this.pointerExpr(n);
+      case 'update_expression':
+        return this.update(n);
+      case 'assignment_expression':
+        return this.assign(n);
+      case 'call_expression':
+        return this.call(n);
+      case 'field_expression':
+        return this.field(n);
+      case 'subscript_expression':
+        return this.subscript(n);
+      case 'cast_expression': {
+        const t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
+        const v = this.expr(n.childForFieldName('value')!);
+        if (t.k === 'struct' || t.k === 'array') this.fail(n, `cast to '${typeName(t)}' is not a scalar type`);
+        return this.convertE(v, t, n, true);
+      }
+      case 'sizeof_expression': {
+        const tn = n.childForFieldName('type');
+        let t: CType;
+        const vn = n.childForFieldName('value');
+        const td = this.typedefInParens(vn);
+        if (tn) t = this.typeOfDescriptor(tn, this.scope);
+        else if (td) t = td;
+        else {
+          const saved = this.code.length;
+          const savedTemps = this.ntemps;
+          const v = this.expr(n.childForFieldName('value')!);
+          this.code.length = saved;
+          this.loc.length = saved;
+          this.insJs.length = saved;
+          this.pos.length = Math.min(this.pos.length, saved);
+          this.ntemps = savedTemps;
+          t = v.t;
+        }
+        if (t.k === 'struct' && !t.complete) this.fail(n, `invalid application of 'sizeof' to incomplete type '${typeName(t)}'`);
+        if (t.k === 'func') this.fail(n, "invalid application of 'sizeof' to a function type");
+        const s = sizeOf(t);
+        return { t: ULONG, rv: this.J(() => s, lit(s)), cst: s };
+      }
+      case 'alignof_expression': {
+        const t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
+        const a = alignOf(t);
+        return { t: ULONG, rv: this.J(() => a, lit(a)), cst: a };
+      }
+      case 'offsetof_expression': {
+        let t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
+        const mem = n.childForFieldName('member')!;
+        let off = 0;
+        for (const part of mem.text.split('.')) {
+          if (t.k !== 'struct') this.fail(mem, `'${mem.text}' is not a member path`);
+          const f = t.fields.find((x) => x.name === part.trim());
+          if (!f) this.fail(mem, `'${typeName(t)}' has no member named '${part.trim()}'`);
+          off += f.offset;
+          t = f.type;
+        }
+        return { t: ULONG, rv: this.J(() => off, lit(off)), cst: off };
+      }
+      case 'conditional_expression':
+        return this.conditional(n);
+      case 'comma_expression': {
+        const l = this.expr(n.childForFieldName('left')!);
+        const lrv = l.rv;
+        this.emit((fr) => {
+          lrv(fr);
+          return -2;
+        });
+        return this.expr(n.childForFieldName('right')!);
+      }
+      case 'compound_literal_expression':
+        return this.compoundLiteral(n);
+      case 'initializer_list':
+        return this.fail(n, 'braced initializer used as an expression');
+      case 'gnu_asm_expression':
+        return this.fail(n, 'inline assembly (asm/__asm__) is not supported: the simulated kernel runs C only');
+      case 'generic_expression':
+        return this.fail(n, '_Generic is not supported');
+      case 'extension_expression':
+        return this.expr(n.namedChildren[0]!);
+      case 'ERROR':
+        return this.fail(n, `syntax error near '${this.text(n)}'`);
+      default:
+        return this.fail(n, `unsupported expression '${this.text(n)}' (${n.type})`);
+    }
+  }
+
+  protected number(n: SyntaxNode): E {
+    const txt = n.text;
+    const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(txt);
+    if (!m) {
+      if (/[.eEpP]/.test(txt) && !/^0[xX]/.test(txt)) this.fail(n, `floating-point constant '${txt}' is not supported: kernel code does not use the FPU`);
+      this.fail(n, `invalid integer constant '${txt}'`);
+    }
+    let s = m[1]!;
+    const suf = m[2]!.toLowerCase();
+    const decimal = !/^0/.test(s) || s === '0';
+    if (/^0[0-7]+$/.test(s)) s = '0o' + s.slice(1);
+    const v = BigInt(s);
+    const u = suf.includes('u');
+    const longs = (suf.match(/l/g) ?? []).length;
+    let t: IntType;
+    const fits = (tt: IntType) => (tt.signed ? v <= (tt.size === 4 ? 0x7fffffffn : 0x7fffffffffffffffn) : v <= (tt.size === 4 ? 0xffffffffn : 0xffffffffffffffffn));
+    const cands: IntType[] = [];
+    if (longs === 0) cands.push(...(u ? [UINT, ULONG] : decimal ? [INT, LONG] : [INT, UINT, LONG, ULONG]));
+    else if (longs === 1) cands.push(...(u ? [ULONG] : decimal ? [LONG] : [LONG, ULONG]));
+    else cands.push(...(u ? [ULLONG] : decimal ? [LLONG] : [LLONG, ULLONG]));
+    const found = cands.find(fits);
+    if (found) t = found;
+    else if (fits(ULONG)) t = ULONG;
+    else return this.fail(n, `integer constant '${txt}' is too large for its type`);
+    const val = convInt(v, t);
+    return { t, rv: this.J(() => val, lit(val)), cst: val };
+  }
+
+  protected internString(s: string): number {
+    let a = this.strings.get(s);
+    if (a === undefined) {
+      a = this.m.mem.map(s.length + 1, 8);
+      for (let i = 0; i < s.length; i++) this.m.mem.u8[a + i] = s.charCodeAt(i) & 0xff;
+      this.m.mem.u8[a + s.length] = 0;
+      this.strings.set(s, a);
+    }
+    return a;
+  }
+
+  protected ident(n: SyntaxNode): E {
+    const name = n.text;
+    const e = this.scope.find(name);
+    if (!e) {
+      if (name === 'setjmp' || name === 'longjmp' || name === '_setjmp' || name === '__builtin_setjmp') this.fail(n, `${name}() is not supported (non-local jumps)`);
+      if (VA_MACROS.has(name)) this.fail(n, `'${name}' is a macro of <sys/varargs.h> (or <stdarg.h>): include it`);
+      if (name.startsWith('__builtin_va_')) this.fail(n, `'${name}' can only be called`);
+      return this.fail(n, `'${name}' undeclared`);
+    }
+    switch (e.k) {
+      case 'enum': {
+        const v = e.value;
+        return { t: INT, rv: this.J(() => v, lit(v)), cst: v };
+      }
+      case 'typedef':
+        return this.fail(n, `'${name}' is a type name, not a value`);
+      case 'func': {
+        const addr = this.funcAddr(name, n);
+        return { t: e.type, rv: this.J(() => addr, lit(addr)), cst: addr, fname: name };
+      }
+      case 'var': {
+        const t = e.type;
+        if (e.global) {
+          if (e.extern) {
+            const d = this.m.sym.data.get(name);
+            if (d) {
+              e.addr = d.addr;
+              e.extern = false;
+            } else {
+              this.unresolved.add(name);
+              e.addr = 0;
+            }
+          }
+          const ent = e;
+          const ga = `${this.g.ref(ent)}.addr`;
+          if (t.k === 'array' || t.k === 'struct') return { t, rv: this.J(() => ent.addr, ga), addr: this.J(() => ent.addr, ga), ca: true };
+          const ld = this.loadFrom(t, false);
+          return { t, rv: this.J((_fr: CFrame) => ld(ent.addr), this.ldJs(t, false, ga)), addr: this.J(() => ent.addr, ga), ca: true };
+        }
+        const off = e.off;
+        const la = `(fp + ${off})`;
+        if (t.k === 'array' || t.k === 'struct') return { t, rv: this.J((fr: CFrame) => fr.fp + off, la), addr: this.J((fr: CFrame) => fr.fp + off, la), local: off };
+        const mem = this.mem;
+        let rv: (fr: CFrame) => Val;
+        if (t.k === 'int' && !t.bool && t.size === 4) rv = t.signed ? (fr) => mem.dv.getInt32(fr.fp + off, true) : (fr) => mem.dv.getUint32(fr.fp + off, true);
+        else if (t.k === 'ptr') rv = (fr) => mem.readPtr(fr.fp + off);
+        else {
+          const ld = this.loadFrom(t, false);
+          rv = (fr) => ld(fr.fp + off);
+        }
+        this.J(rv, this.ldJs(t, false, la, off % sizeOf(t) === 0));
+        return { t, rv, addr: this.J((fr: CFrame) => fr.fp + off, la), local: off };
+      }
+    }
+  }
+
+  protected funcAddr(name: string, n: SyntaxNode): number {
+    const c = this.definedFns.get(name);
+    if (c) return c.addr;
+    const s = this.m.sym.lookup(name);
+    if (s) return s.addr;
+    // A kernel function whose text is mapped when a module first links against it.
+    const lazy = this.lazyNatives?.get(name);
+    if (lazy && !this.evaluating) return this.m.native(name, lazy);
+    void n;
+    this.unresolved.add(name);
+    return 0;
+  }
+
+  /** `(name)` where name is a typedef: tree-sitter cannot tell a cast from an expression. */
+  protected override typedefInParens(n: SyntaxNode | null): CType | undefined {
+    if (!n || n.type !== 'parenthesized_expression') return undefined;
+    const inner = n.namedChildren.filter((c) => c && c.type !== 'comment');
+    if (inner.length !== 1 || inner[0]!.type !== 'identifier') return undefined;
+    const e = this.scope.find(inner[0]!.text);
+    return e && e.k === 'typedef' ? e.type : undefined;
+  }
+
+
+  protected pointerExpr(n: SyntaxNode): E {
+    const op = n.childForFieldName('operator')!.text;
+    const an = n.childForFieldName('argument')!;
+    if (op === '&') {
+      const a = this.expr(an);
+      if (a.t.k === 'func') return { t: ptr(a.t), rv: a.rv, cst: a.cst, fname: a.fname };
+      if (!a.addr) this.fail(n, `lvalue required as unary '&' operand ('${this.text(an)}')`);
+      const ad = a.addr;
+      const r: E = { t: ptr(a.t), rv: this.J((fr: CFrame) => ad(fr), this.jsf(ad)), se: a.se };
+      if (a.cst !== undefined && (a.t.k === 'array' || a.t.k === 'struct')) r.cst = a.cst;
+      // Address of a global is a load-time constant.
+      if (a.ca && !a.se && a.cst === undefined) {
+        try {
+          const v = ad(null as unknown as CFrame);
+          if (v !== 0) {
+            r.cst = v;
+            r.rv = this.J(() => v, lit(v));
+          }
+        } catch { /* not constant */ }
+      }
+      return r;
+    }
+    // '*'
+    const a = this.rvalue(this.expr(an));
+    if (a.t.k !== 'ptr') this.fail(n, `invalid type argument of unary '*' (have '${typeName(a.t)}')`);
+    return this.deref(a, a.t.to, n);
+  }
+
+  /** *p as an lvalue of type t. */
+  protected override deref(p: E, t: CType, n: SyntaxNode): E {
+    const prv = p.rv;
+    if (t.k === 'void') this.fail(n, "dereferencing a 'void *' pointer");
+    if (t.k === 'func') return { t, rv: prv, cst: p.cst };
+    if (t.k === 'struct' && !t.complete) return { t, rv: prv, addr: (fr) => prv(fr) as number, se: p.se };
+    if (t.k === 'array' || t.k === 'struct') {
+      return { t, rv: prv, addr: (fr) => prv(fr) as number, se: p.se };
+    }
+    const ld = this.loadFrom(t, true);
+    const jp = this.jsv(p);
+    return { t, rv: this.J((fr: CFrame) => ld(prv(fr) as number), this.ldJs(t, true, jp)), addr: this.J((fr: CFrame) => prv(fr) as number, jp), se: p.se };
+  }
+
+  protected field(n: SyntaxNode): E {
+    const an = n.childForFieldName('argument')!;
+    const op = n.childForFieldName('operator')!.text;
+    const fname = n.childForFieldName('field')!.text;
+    const a = this.expr(an);
+    let st: CType;
+    let base: (fr: CFrame) => number;
+    if (op === '->') {
+      const p = this.rvalue(a);
+      if (p.t.k !== 'ptr') this.fail(n, `invalid type argument of '->' (have '${typeName(p.t)}')`);
+      st = p.t.to;
+      const prv = p.rv;
+      base = this.J((fr: CFrame) => prv(fr) as number, this.jsv(p));
+    } else {
+      st = a.t;
+      if (!a.addr) {
+        if (st.k === 'struct') base = (fr) => a.rv(fr) as number;
+        else this.fail(n, `request for member '${fname}' in something not a structure or union`);
+      } else base = a.addr;
+    }
+    if (st.k !== 'struct') this.fail(n, `request for member '${fname}' in something not a structure or union ('${typeName(st)}')`);
+    if (!st.complete) this.fail(n, `dereferencing pointer to incomplete type '${typeName(st)}'`);
+    const f = st.fields.find((x) => x.name === fname);
+    if (!f) this.fail(n.childForFieldName('field')!, `'${typeName(st)}' has no member named '${fname}'`);
+    const off = f.offset;
+    const b = base!;
+    const addr = off === 0 ? b : this.J((fr: CFrame) => b(fr) + off, `(${this.jsf(b)} + ${off})`);
+    const t = f.type;
+    const checked = op === '->' || a.local === undefined;
+    if (f.bits) return this.bitfield(addr, t as IntType, f.bits, a.se);
+    const ca = op === '.' && !!a.ca;
+    if (t.k === 'array' || t.k === 'struct' || t.k === 'func') return { t, rv: addr, addr, se: a.se, ca };
+    const ld = this.loadFrom(t, checked);
+    const local = a.local !== undefined && op === '.' ? a.local + off : undefined;
+    const e: E = { t, rv: this.J((fr: CFrame) => ld(addr(fr)), local !== undefined ? this.ldJs(t, checked, `(fp + ${local})`, local % sizeOf(t) === 0) : this.ldJs(t, checked, this.jsf(addr))), addr, se: a.se, ca };
+    if (local !== undefined) {
+      e.local = local;
+      this.J(addr, `(fp + ${local})`);
+    }
+    return e;
+  }
+
+  protected bitfield(addr: (fr: CFrame) => number, t: IntType, bits: BitField, se?: boolean): E {
+    const ld = this.loadFrom(bitUnitType(t), true);
+    const st = this.storeTo(bitUnitType(t), true);
+    // The expression's type carries the width when it decides the promotion (promote()).
+    const et: IntType = bits.width <= 32 && !t.bool ? { ...t, bitWidth: bits.width } : t;
+    const e: E & { bits?: BitField } = { t: et, rv: (fr) => bitGet(ld(addr(fr)), t, bits), addr, se };
+    e.bits = bits;
+    (e as E & { bf?: unknown }).bf = {
+      set: (fr: CFrame, v: Val) => {
+        const a = addr(fr);
+        const unit = bitPut(ld(a), v, t, bits);
+        st(a, unit);
+        return bitGet(unit, t, bits);
+      },
+    };
+    return e;
+  }
+
+  protected subscript(n: SyntaxNode): E {
+    let a = this.rvalue(this.expr(n.childForFieldName('argument')!));
+    let i = this.rvalue(this.expr(n.childForFieldName('index')!));
+    if (a.t.k !== 'ptr' && i.t.k === 'ptr') [a, i] = [i, a];
+    if (a.t.k !== 'ptr') this.fail(n, 'subscripted value is neither array nor pointer');
+    if (i.t.k !== 'int') this.fail(n, 'array subscript is not an integer');
+    const sz = this.elemSize(a.t, n);
+    const arv = a.rv;
+    const irv = i.rv;
+    const ji = i.t.k === 'int' && i.t.size <= 4 ? this.jsv(i) : `Number(${this.jsv(i)})`;
+    const p: E = { t: a.t, rv: this.J((fr: CFrame) => (arv(fr) as number) + Number(irv(fr)) * sz, `(${this.jsv(a)} + ${ji} * ${sz})`), se: a.se || i.se };
+    const d = this.deref(p, a.t.to, n);
+    if (a.cst !== undefined && i.cst !== undefined) d.ca = true;
+    return d;
+  }
+
+  protected compoundLiteral(n: SyntaxNode): E {
+    const t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
+    const init = n.childForFieldName('value')!;
+    let tt = t;
+    if (tt.k === 'array' && tt.n === null) tt = { ...tt, n: this.initCount(init, tt) };
+    if (!this.fnType) {
+      // File scope: static storage.
+      const size = Math.max(1, sizeOf(tt));
+      const addr = this.m.mem.map(size, Math.max(8, alignOf(tt)));
+      this.m.dataRoots.push([addr, size]);
+      this.staticInit(addr, tt, init);
+      if (tt.k === 'struct' || tt.k === 'array') return { t: tt, rv: () => addr, addr: () => addr, cst: addr };
+      const ld = this.loadFrom(tt, false);
+      return { t: tt, rv: () => ld(addr), addr: () => addr };
+    }
+    const off = this.allocLocal(tt);
+    this.initLocal(off, tt, init);
+    if (tt.k === 'struct' || tt.k === 'array') return { t: tt, rv: (fr) => fr.fp + off, addr: (fr) => fr.fp + off, local: off };
+    const ld = this.loadFrom(tt, false);
+    return { t: tt, rv: (fr) => ld(fr.fp + off), addr: (fr) => fr.fp + off, local: off };
+  }
+
+  protected update(n: SyntaxNode): E {
+    const op = n.childForFieldName('operator')!.text;
+    const an = n.childForFieldName('argument')!;
+    const prefix = n.firstChild!.type === op || n.firstChild!.text === op;
+    const a = this.expr(an);
+    if (!a.addr) this.fail(n, `lvalue required as ${op === '++' ? 'increment' : 'decrement'} operand`);
+    const t = a.t;
+    const d = op === '++' ? 1 : -1;
+    const bf = (a as E & { bf?: { set(fr: CFrame, v: Val): Val } }).bf;
+    let next: (v: Val) => Val;
+    let nextJs: (v: string) => string;
+    if (t.k === 'ptr') {
+      const sz = this.elemSize(t, n) * d;
+      next = (v) => (v as number) + sz;
+      nextJs = (v) => `(${v} + ${lit(sz)})`;
+    } else if (t.k === 'int') {
+      if (t.size === 4 && !t.bool) {
+        next = t.signed ? (v) => ((v as number) + d) | 0 : (v) => ((v as number) + d) >>> 0;
+        nextJs = t.signed ? (v) => `((${v} + ${lit(d)}) | 0)` : (v) => `((${v} + ${lit(d)}) >>> 0)`;
+      } else {
+        const cv = intConverter(t);
+        next = t.size === 8 ? (v) => Op64.add(v, d, t.signed) : (v) => cv((v as number) + d);
+        const NX = this.g.ref(next);
+        nextJs = (v) => `${NX}(${v})`;
+      }
+    } else return this.fail(n, `wrong type argument to ${op === '++' ? 'increment' : 'decrement'}`);
+    const rv = a.rv;
+    if (bf) {
+      return { t, rv: (fr) => { const v = rv(fr); const nv = bf.set(fr, next(v)); return prefix ? nv : v; }, se: true };
+    }
+    const ad = a.addr;
+    const ld = this.loadFrom(t, a.local === undefined);
+    const st = this.storeTo(t, a.local === undefined);
+    const checked = a.local === undefined;
+    const g = this.g;
+    const pa = checked ? g.tmp() : `(fp + ${a.local})`;
+    const aligned = !checked && a.local! % sizeOf(t) === 0;
+    const v = g.tmp();
+    const w = g.tmp();
+    const setP = checked ? `${pa} = ${this.jsf(ad)}, ` : '';
+    const js = prefix
+      ? `(${setP}${v} = ${nextJs(this.ldJs(t, checked, pa, aligned))}, ${this.stJs(t, checked, pa, v, aligned)}, ${v})`
+      : `(${setP}${v} = ${this.ldJs(t, checked, pa, aligned)}, ${w} = ${nextJs(v)}, ${this.stJs(t, checked, pa, w, aligned)}, ${v})`;
+    if (a.local !== undefined) {
+      const off = a.local;
+      return { t, rv: this.J(prefix ? (fr: CFrame) => { const p = fr.fp + off; const v = next(ld(p)); st(p, v); return v; } : (fr: CFrame) => { const p = fr.fp + off; const v = ld(p); st(p, next(v)); return v; }, js), se: true };
+    }
+    return { t, rv: this.J(prefix ? (fr: CFrame) => { const p = ad(fr); const v = next(ld(p)); st(p, v); return v; } : (fr: CFrame) => { const p = ad(fr); const v = ld(p); st(p, next(v)); return v; }, js), se: true };
+  }
+
+  protected assign(n: SyntaxNode): E {
+    const op = n.childForFieldName('operator')!.text;
+    const ln = n.childForFieldName('left')!;
+    const rn = n.childForFieldName('right')!;
+    const l = this.expr(ln);
+    if (!l.addr || l.t.k === 'array' || l.t.k === 'func') this.fail(ln, `lvalue required as left operand of assignment ('${this.text(ln)}')`);
+    const r = this.expr(rn);
+    const t = l.t;
+    const ad = l.addr;
+    const checked = l.local === undefined;
+    const bf = (l as E & { bf?: { set(fr: CFrame, v: Val): Val } }).bf;
+    if (op === '=') {
+      if (t.k === 'struct') {
+        const re = this.rvalue(r);
+        if (re.t !== t) this.fail(n, `incompatible types when assigning to type '${typeName(t)}' from type '${typeName(re.t)}'`);
+        const size = t.size;
+        const mem = this.mem;
+        const m = this.m;
+        const rrv = re.rv;
+        return { t, rv: (fr) => { const d = ad(fr); mem.copy(d, rrv(fr) as number, size); if (m.watchpoints.length) watchHit(m, d, size); return d; }, se: true };
+      }
+      const v = this.convertE(r, t, rn).rv;
+      if (bf) return { t, rv: (fr) => bf.set(fr, v(fr)), se: true };
+      const st = this.storeTo(t, checked);
+      const g = this.g;
+      const x = g.tmp();
+      if (l.local !== undefined) {
+        const off = l.local;
+        const pa = `(fp + ${off})`;
+        return { t, rv: this.J((fr: CFrame) => { const x = v(fr); st(fr.fp + off, x); return x; }, `(${x} = ${this.jsf(v)}, ${this.stJs(t, false, pa, x, off % sizeOf(t) === 0)}, ${x})`), se: true };
+      }
+      const pa = g.tmp();
+      return { t, rv: this.J((fr: CFrame) => { const x = v(fr); st(ad(fr), x); return x; }, `(${x} = ${this.jsf(v)}, ${pa} = ${this.jsf(ad)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
+    }
+    // Compound assignment: lhs op= rhs, computing the address once.
+    const bop = op.slice(0, -1);
+    const ld = this.loadFrom(t, checked);
+    const slotE: E & { _cur?: Val } = { t, rv: () => 0 };
+    let curVal: Val = 0;
+    slotE.rv = () => curVal;
+    const k = this.g.tmp();
+    this.J(slotE.rv, k);
+    // The generated code keeps the current value in a temp; closures it calls (operators without
+    // a JavaScript form) read it from curVal, so it sets both.
+    const setCur = (v: Val): Val => (curVal = v);
+    const SETCUR = this.g.ref(setCur);
+    const res = this.binopInner(bop, slotE, this.rvalue(r), n);
+    const back = this.convertE(res, t, n).rv;
+    if (bf) {
+      return { t, rv: (fr) => { curVal = l.rv(fr); return bf.set(fr, back(fr)); }, se: true };
+    }
+    const st = this.storeTo(t, checked);
+    const g = this.g;
+    const x = g.tmp();
+    const backJs = this.jsf(back);
+    // Only a closure call in the operator's code can read curVal.
+    const cur = (load: string) => (backJs.includes('(fr)') ? `${SETCUR}(${load})` : load);
+    if (l.local !== undefined) {
+      const off = l.local;
+      const pa = `(fp + ${off})`;
+      const al = off % sizeOf(t) === 0;
+      return { t, rv: this.J((fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${k} = ${cur(this.ldJs(t, false, pa, al))}, ${x} = ${backJs}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
+    }
+    const pa = g.tmp();
+    return { t, rv: this.J((fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${pa} = ${this.jsf(ad)}, ${k} = ${cur(this.ldJs(t, checked, pa))}, ${x} = ${backJs}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
+  }
+}

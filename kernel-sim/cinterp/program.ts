@@ -1,0 +1,150 @@
+/**
+ * The compiled program's shapes: a C function (`CFunc`) as a flat list of instructions over a
+ * frame (`CFrame`), its locals, scopes, and the compiler's expression record (`E`).
+ */
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { Frame } from '../machine/machine';
+import type { StepFn } from './codegen';
+import type { KThread } from '../machine/thread';
+import type { TextSymbol } from '../machine/symbols';
+import type { CType, StructType, FuncType, Val } from './types';
+import type { PreprocessResult } from './preprocess';
+
+export interface Pos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export type Ins = (fr: CFrame, t: KThread) => number;
+
+/**
+ * Deepest nesting of statements and expressions compiled (C requires 127 block levels and 63
+ * parenthesized ones; GCC takes more, and so does this, within the JavaScript stack).
+ */
+export const MAX_NESTING = 1000;
+/** Returned by an instruction that pushed a frame (it set fr.pc) or returned. */
+export const YIELD = -1;
+
+export interface LocalInfo {
+  name: string;
+  type: CType;
+  off: number;
+  /** pc range where the name is in scope. */
+  from: number;
+  to: number;
+  /** Static locals live in data. */
+  addr?: number;
+}
+
+export interface CFunc {
+  name: string;
+  type: FuncType;
+  sym: TextSymbol;
+  code: Ins[];
+  /** Statement start positions by pc (undefined: not a statement start). */
+  pos: Array<Pos | undefined>;
+  /** Source position of every instruction. */
+  loc: Pos[];
+  frameSize: number;
+  ntemps: number;
+  params: LocalInfo[];
+  locals: LocalInfo[];
+  /** Writes the incoming argument words into the new frame. */
+  bind: (fp: number, args: Val[]) => void;
+  file: string;
+  line: number;
+  col: number;
+  /** The file scope the function was compiled in (for the debugger's expressions). */
+  scope: Scope;
+  /** The generated step function (codegen.ts); absent: the closure loop runs `code`. */
+  run?: StepFn;
+  /**
+   * Variadic (`...`): the number of named parameters; its frames have a variable-argument area
+   * at fp + frameSize (varargs.ts). -1: not variadic.
+   */
+  va: number;
+}
+
+export interface CFrame extends Frame {
+  kind: 'c';
+  pc: number;
+  fn: CFunc;
+  fp: number;
+  sp0: number;
+  tmp: Val[];
+  args: number[];
+  /** Temp slot awaiting a C callee's return value, or -1. */
+  wait: number;
+  /** Entered through a traced C-to-C call (emit the return event). */
+  traced: boolean;
+  /**
+   * The current statement's cycle was given back at a stop inside it: the next step counts it
+   * first, and makes no statement check if it starts at the statement's first instruction.
+   */
+  owed: boolean;
+}
+
+/** A compiled expression. */
+export interface E {
+  t: CType;
+  rv: (fr: CFrame) => Val;
+  /** Lvalue address. */
+  addr?: (fr: CFrame) => number;
+  /** Compile-time constant value. */
+  cst?: Val;
+  /** Boolean form (comparisons). */
+  cond?: (fr: CFrame) => boolean;
+  /** Has side effects (assignment, ++, calls). */
+  se?: boolean;
+  /** Local variable offset (fast paths). */
+  local?: number;
+  /** A function designator: its name. */
+  fname?: string;
+  /** The lvalue's address is a load-time constant (globals, their members and elements). */
+  ca?: boolean;
+}
+
+export type Ent =
+  | { k: 'var'; name: string; type: CType; global: boolean; addr: number; off: number; extern?: boolean }
+  | { k: 'typedef'; type: CType }
+  | { k: 'enum'; value: number }
+  | { k: 'func'; name: string; type: FuncType };
+export class Scope {
+  names = new Map<string, Ent>();
+  tags = new Map<string, StructType | { k: 'enum' }>();
+  constructor(readonly parent?: Scope) {}
+  find(n: string): Ent | undefined {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const e = s.names.get(n);
+      if (e) return e;
+    }
+    return undefined;
+  }
+  findTag(n: string): StructType | { k: 'enum' } | undefined {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const e = s.tags.get(n);
+      if (e) return e;
+    }
+    return undefined;
+  }
+}
+
+export interface Label {
+  pc: number;
+}
+
+export interface GlobalInfo {
+  name: string;
+  type: CType;
+  addr: number;
+  file: string;
+  isStatic: boolean;
+}
+
+export interface TU {
+  pp: PreprocessResult;
+  root: SyntaxNode;
+  /** Index of the source file in pp.files that this TU compiles. */
+  main: number;
+}

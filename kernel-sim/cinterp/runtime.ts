@@ -1,0 +1,126 @@
+/**
+ * What compiled C calls at run time (closures and generated code alike): the running thread,
+ * watchpoint hits, statement stops, bit-field access, 64-bit memory helpers, string literals.
+ */
+import type { Machine } from '../machine/machine';
+import { MemoryFault } from '../machine/memory';
+import type { KThread } from '../machine/thread';
+import { type IntType, type Val, convInt } from './types';
+import type { CFrame } from './program';
+
+/** Current thread of the running C step (for watchpoint stops). */
+export const RT = { thread: null as KThread | null, dataStop: false };
+
+/**
+ * A stop point raised by an instruction (a call's 'function' point, a hazard in a kernel
+ * function it called) unwinds to the frame with nothing done at that instruction. When the
+ * current statement began in this step, its cycle was already counted: the step gives it back
+ * (the run before the stop uses exactly the cycles an unstopped run used before the statement,
+ * so the budget, the slice and the schedule stay the same) and the frame owes it; the resumed
+ * step counts it without checking the statement again, so the first check it makes is the one
+ * that stopped (which `skipStopOnce` or the debugger's re-check skips). A step that gives back
+ * its only cycle used none: the signal goes on to the run loop.
+ */
+export function stoppedInStatement(fr: CFrame, used: number, e: unknown): number {
+  if (used === 0) throw e;
+  fr.owed = true;
+  if (used === 1) throw e;
+  return used - 1;
+}
+
+/** A bit-field's position in its storage unit (a unit of its declared type). */
+export type BitField = { width: number; shift: number };
+
+/** The type a bit-field's storage unit is loaded and stored as: unsigned, of the declared size. */
+export function bitUnitType(t: IntType): IntType {
+  return { ...t, signed: false, bool: false };
+}
+
+/**
+ * A bit-field's value from its storage unit: the field's bits, sign-extended when the declared
+ * type is signed (`int bf : 5` holding 11100 is -4), as the value of the declared type.
+ */
+export function bitGet(unit: Val, t: IntType, bits: BitField): Val {
+  const { width, shift } = bits;
+  if (width === 0) return 0;
+  let v = (BigInt(unit) >> BigInt(shift)) & ((1n << BigInt(width)) - 1n);
+  if (t.bool) return v !== 0n ? 1 : 0;
+  if (t.signed && (v >> BigInt(width - 1)) & 1n) v -= 1n << BigInt(width);
+  return convInt(v, t);
+}
+
+/** The storage unit with the bit-field set to (the low `width` bits of) v. */
+export function bitPut(unit: Val, v: Val, t: IntType, bits: BitField): Val {
+  const mask = ((1n << BigInt(bits.width)) - 1n) << BigInt(bits.shift);
+  const x = t.bool ? (v !== 0 && v !== 0n ? 1n : 0n) : BigInt(v);
+  return convInt((BigInt(unit) & ~mask) | ((x << BigInt(bits.shift)) & mask), bitUnitType(t));
+}
+
+/** Helpers the generated code calls (codegen.ts). */
+export function fault(a: number, n: number, w: boolean): never {
+  throw new MemoryFault(a, n, w);
+}
+export function rd64u(dv: DataView, a: number): Val {
+  const lo = dv.getUint32(a, true);
+  const hi = dv.getUint32(a + 4, true);
+  if (hi < 2097152) return hi * 4294967296 + lo;
+  return (BigInt(hi) << 32n) + BigInt(lo);
+}
+export function rd64s(dv: DataView, a: number): Val {
+  const lo = dv.getUint32(a, true);
+  const hi = dv.getInt32(a + 4, true);
+  if (hi > -2097152 && hi < 2097152) return hi * 4294967296 + lo;
+  return (BigInt(hi) << 32n) + BigInt(lo);
+}
+export function wr64big(dv: DataView, a: number, v: Val): void {
+  dv.setBigUint64(a, BigInt.asUintN(64, BigInt(v)), true);
+}
+
+/** A store overlapped a watchpoint: ask the debugger (the stop comes after the write). */
+export function watchHit(m: Machine, a: number, size: number): void {
+  if (RT.dataStop) return;
+  for (const w of m.watchpoints) {
+    if (a < w.addr + w.size && w.addr < a + size) {
+      const t = RT.thread;
+      if (!t) return;
+      if (m.checkStop({ kind: 'data', thread: t, cpu: t.cpu, detail: { id: w.id, addr: w.addr } })) RT.dataStop = true;
+      return;
+    }
+  }
+}
+
+export function decodeString(lit: string): string {
+  const body = lit.slice(1, -1);
+  let s = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\') {
+      s += c;
+      continue;
+    }
+    const e = body[++i]!;
+    switch (e) {
+      case 'n': s += '\n'; break;
+      case 't': s += '\t'; break;
+      case 'r': s += '\r'; break;
+      case 'a': s += '\x07'; break;
+      case 'b': s += '\b'; break;
+      case 'f': s += '\f'; break;
+      case 'v': s += '\v'; break;
+      case 'e': s += '\x1b'; break;
+      case 'x': {
+        let h = '';
+        while (/[0-9a-fA-F]/.test(body[i + 1] ?? '')) h += body[++i];
+        s += String.fromCharCode(parseInt(h || '0', 16) & 0xff);
+        break;
+      }
+      default:
+        if (/[0-7]/.test(e)) {
+          let o = e;
+          while (o.length < 3 && /[0-7]/.test(body[i + 1] ?? '')) o += body[++i];
+          s += String.fromCharCode(parseInt(o, 8) & 0xff);
+        } else s += e;
+    }
+  }
+  return s;
+}

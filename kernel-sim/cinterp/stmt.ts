@@ -1,0 +1,483 @@
+/** The compiler, part 4 of 7: function bodies, statements, control flow, returns. */
+import type { Node as SyntaxNode } from 'web-tree-sitter';
+import { StopSignal, type Machine } from '../machine/machine';
+import { LITTLE_ENDIAN } from '../machine/memory';
+import { Gen, buildStep, codegenEnabled, type StepFn } from './codegen';
+import type { KThread } from '../machine/thread';
+import { type CType, type FuncType, type Val, promote, typeName, intConverter } from './types';
+import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, type E, type Label, type TU } from './program';
+import { RT, stoppedInStatement, type BitField } from './runtime';
+import { Initialisers } from './init';
+
+/** Function bodies and statements. */
+export abstract class Statements extends Initialisers {
+  /** Compiles a debugger expression in `scope`; calls are refused (they would need frames). */
+  evaluateNode(tu: TU, node: SyntaxNode, scope: Scope): { t: CType; rv: (fr: CFrame) => Val; addr?: (fr: CFrame) => number; se: boolean; bits?: BitField } {
+    const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, insJs: this.insJs, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize };
+    this.g = new Gen();
+    this.tu = tu;
+    this.scope = scope;
+    this.code = [];
+    this.pos = [];
+    this.loc = [];
+    this.insJs = [];
+    this.fnType = null;
+    this.evaluating = true;
+    try {
+      const e = this.expr(node);
+      if (this.code.length) this.fail(node, 'function calls and && / || / ?: around calls cannot be evaluated in the debugger');
+      const r = this.rvalue(e);
+      return { t: e.t.k === 'array' || e.t.k === 'struct' ? e.t : r.t, rv: e.t.k === 'array' || e.t.k === 'struct' ? e.rv : r.rv, addr: e.addr, se: !!e.se, bits: (e as E & { bits?: BitField }).bits };
+    } finally {
+      this.evaluating = false;
+      Object.assign(this, saved);
+    }
+  }
+
+  // ------------------------------------------------------------------ function bodies
+
+  compileFunction(node: SyntaxNode, scope: Scope, tu: TU): CFunc {
+    this.tu = tu;
+    const tn = node.childForFieldName('type')!;
+    const base = this.baseType(tn, scope);
+    const r = this.declarator(node.childForFieldName('declarator'), base, scope);
+    const ft = (this.globalScope.names.get(r.name) as { type: FuncType }).type;
+    const type = r.type as FuncType;
+    this.code = [];
+    this.pos = [];
+    this.loc = [];
+    this.insJs = [];
+    this.frameSize = 0;
+    this.ntemps = 0;
+    this.fnName = r.name;
+    this.fnType = type;
+    this.g = new Gen();
+    this.labels = new Map();
+    this.gotos = [];
+    this.loops = [];
+    this.switches = [];
+    this.locals = [];
+    const fscope = new Scope(scope);
+    this.scope = fscope;
+    // Parameters.
+    const params: LocalInfo[] = [];
+    const pl = r.params!;
+    let i = 0;
+    const binds: Array<(fp: number, v: Val) => void> = [];
+    for (const p of pl.namedChildren) {
+      if (!p || p.type !== 'parameter_declaration') continue;
+      const pt = type.params![i];
+      if (!pt) break;
+      const name = type.names[i] ?? '';
+      const off = this.allocLocal(pt);
+      if (pt.k === 'struct') this.fail(p, `passing a struct by value ('${typeName(pt)} ${name}') is not supported`);
+      const st = this.storeTo(pt, false);
+      const conv = pt.k === 'int' ? intConverter(pt) : (v: Val) => v;
+      binds.push((fp, v) => st(fp + off, conv(v)));
+      if (name) {
+        fscope.names.set(name, { k: 'var', name, type: pt, global: false, addr: 0, off });
+        params.push({ name, type: pt, off, from: 0, to: Number.MAX_SAFE_INTEGER });
+      }
+      i++;
+    }
+    void ft;
+    const body = node.childForFieldName('body')!;
+    this.block(body, fscope, true);
+    // Implicit return at the closing brace.
+    const close = body.lastChild!;
+    this.stmtStart(close);
+    const start = this.code.length;
+    this.emitReturn(null, close);
+    this.markStmt(start, close);
+    for (const g of this.gotos) {
+      const l = this.labels.get(g.name);
+      if (!l || l.pc < 0) this.fail(g.node, `label '${g.name}' used but not defined`);
+    }
+    for (const l of this.locals) if (l.to < 0) l.to = this.code.length;
+    const p = this.posOf(node.childForFieldName('declarator')!);
+    const sym = this.definedFns.get(r.name)!;
+    const frameSize = Math.ceil(this.frameSize / 16) * 16;
+    const fn: CFunc = {
+      name: r.name, type, sym, code: this.code, pos: this.pos, loc: this.loc, frameSize, ntemps: this.ntemps,
+      params, locals: this.locals.map((l) => ({ name: l.name, type: l.type, off: l.off, from: l.from, to: l.to, addr: l.addr })),
+      bind: (fp, args) => {
+        for (let k = 0; k < binds.length; k++) binds[k]!(fp, args[k] ?? 0);
+      },
+      file: p.file, line: p.line, col: p.col, scope,
+      va: type.variadic ? type.params!.length : -1,
+    };
+    // Fill missing positions.
+    for (let k = 0; k < fn.loc.length; k++) if (!fn.loc[k]) fn.loc[k] = fn.loc[k - 1] ?? { file: p.file, line: p.line, col: p.col };
+    if (codegenEnabled()) fn.run = this.generate(fn);
+    this.g = new Gen();
+    return fn;
+  }
+
+  /** The generated step function of `fn` (see codegen.ts). */
+  protected generate(fn: CFunc): StepFn {
+    const pos = fn.pos;
+    const stop = (m: Machine, t: KThread, pc: number): boolean => {
+      const p = pos[pc]!;
+      return m.checkStop({ kind: 'statement', thread: t, cpu: t.cpu, detail: { file: p.file, line: p.line, column: p.col, frameIndex: t.stack.length - 1 } });
+    };
+    return buildStep(this.g, {
+      name: fn.name, ncode: fn.code.length, isStmt: (pc) => pos[pc] !== undefined, ins: this.insJs, stop,
+      closures: fn.code, rt: RT, stopSignal: StopSignal, stoppedInStatement, mem: this.mem, littleEndian: LITTLE_ENDIAN,
+    });
+  }
+
+
+  protected block(n: SyntaxNode, scope: Scope, isFnBody = false): void {
+    const s = isFnBody ? scope : new Scope(scope);
+    const firstLocal = this.locals.length;
+    for (const c of n.namedChildren) {
+      if (!c) continue;
+      this.stmt(c, s);
+    }
+    for (let i = firstLocal; i < this.locals.length; i++) {
+      const l = this.locals[i]!;
+      if (l.to < 0 && (l as LocalInfo & { scope?: Scope }).scope === s) l.to = this.code.length;
+    }
+  }
+
+  protected stmt(n: SyntaxNode, scope: Scope): void {
+    const saved = this.scope;
+    this.scope = scope;
+    if (++this.depth > MAX_NESTING) this.fail(n, `statements nested too deeply (more than ${MAX_NESTING} levels)`);
+    try {
+      this.stmtInner(n, scope);
+    } finally {
+      this.scope = saved;
+      this.depth--;
+    }
+  }
+
+  protected stmtInner(n: SyntaxNode, scope: Scope): void {
+    const start = this.code.length;
+    switch (n.type) {
+      case 'comment':
+        return;
+      case 'compound_statement':
+        this.block(n, scope);
+        return;
+      case 'declaration':
+        this.declaration(n, scope, false, this.pendingInits);
+        this.flushStaticInits();
+        return;
+      case 'type_definition':
+        this.typedef(n, scope);
+        return;
+      case 'expression_statement': {
+        const e = n.namedChildren[0];
+        if (!e) return;
+        this.stmtStart(n);
+        const ce = this.expr(e);
+        const rv = ce.rv;
+        this.emit((fr) => {
+          rv(fr);
+          return -2;
+        }, { k: 'stmt', code: this.jsf(rv) });
+        this.markStmt(start, n);
+        return;
+      }
+      case 'if_statement': {
+        this.stmtStart(n);
+        const cond = this.condOf(n.childForFieldName('condition')!);
+        const elseL = this.label();
+        const end = this.label();
+        this.emit((fr) => (cond(fr) ? -2 : elseL.pc), { k: 'br', cond: this.jsf(cond), t: null, f: elseL });
+        this.markStmt(start, n);
+        this.stmt(n.childForFieldName('consequence')!, scope);
+        const alt = n.childForFieldName('alternative');
+        if (alt) {
+          this.jump(end);
+          this.place(elseL);
+          const body = alt.type === 'else_clause' ? alt.namedChildren.find((c) => c && c.type !== 'comment')! : alt;
+          this.stmt(body, scope);
+        } else this.place(elseL);
+        this.place(end);
+        return;
+      }
+      case 'while_statement': {
+        const condNode = n.childForFieldName('condition')!;
+        const top = this.label();
+        const end = this.label();
+        this.place(top);
+        this.stmtStart(n);
+        const cs = this.code.length;
+        const cond = this.condOf(condNode);
+        const simple = this.code.length === cs;
+        const body = this.label();
+        this.emit((fr) => (cond(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(cond), t: body, f: end });
+        this.markStmt(cs, n);
+        this.place(body);
+        this.loops.push({ brk: end, cont: top });
+        this.stmt(n.childForFieldName('body')!, new Scope(scope));
+        this.loops.pop();
+        if (simple) {
+          // Loop back with the condition fused in (one instruction per iteration).
+          this.stmtStart(n);
+          const p = this.emit((fr) => (cond(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(cond), t: body, f: end });
+          this.pos[p] = this.posOf(n);
+        } else this.jump(top);
+        this.place(end);
+        return;
+      }
+      case 'do_statement': {
+        const top = this.label();
+        const end = this.label();
+        const cont = this.label();
+        this.place(top);
+        this.loops.push({ brk: end, cont });
+        this.stmt(n.childForFieldName('body')!, new Scope(scope));
+        this.loops.pop();
+        this.place(cont);
+        const condNode = n.childForFieldName('condition')!;
+        this.stmtStart(condNode);
+        const cs = this.code.length;
+        const cond = this.condOf(condNode);
+        this.emit((fr) => (cond(fr) ? top.pc : -2), { k: 'br', cond: this.jsf(cond), t: top, f: null });
+        this.markStmt(cs, condNode);
+        this.place(end);
+        return;
+      }
+      case 'for_statement': {
+        const fscope = new Scope(scope);
+        this.scope = fscope;
+        const init = n.childForFieldName('initializer');
+        const condNode = n.childForFieldName('condition');
+        const upd = n.childForFieldName('update');
+        if (init) {
+          if (init.type === 'declaration') this.declaration(init, fscope, false, this.pendingInits);
+          else {
+            this.stmtStart(init);
+            const is = this.code.length;
+            const e = this.expr(init);
+            this.emit((fr) => {
+              e.rv(fr);
+              return -2;
+            }, { k: 'stmt', code: this.jsf(e.rv) });
+            this.markStmt(is, init);
+          }
+        }
+        const top = this.label();
+        const end = this.label();
+        const cont = this.label();
+        const body = this.label();
+        this.place(top);
+        let cond: ((fr: CFrame) => boolean) | null = null;
+        let condSimple = true;
+        const condPos = condNode ?? n;
+        if (condNode) {
+          this.stmtStart(condNode);
+          const cs = this.code.length;
+          cond = this.condOf(condNode);
+          condSimple = this.code.length === cs;
+          const c = cond;
+          this.emit((fr) => (c(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(c), t: body, f: end });
+          this.markStmt(cs, condPos);
+        }
+        this.place(body);
+        this.loops.push({ brk: end, cont });
+        this.stmt(n.childForFieldName('body')!, new Scope(fscope));
+        this.loops.pop();
+        this.place(cont);
+        if (upd) {
+          this.stmtStart(upd);
+          const us = this.code.length;
+          const ue = this.expr(upd);
+          const urv = ue.rv;
+          if (this.code.length === us && condSimple) {
+            const c = cond;
+            const p = this.emit(c ? (fr) => {
+              urv(fr);
+              return c(fr) ? body.pc : end.pc;
+            } : (fr) => {
+              urv(fr);
+              return body.pc;
+            }, c ? { k: 'br', code: this.jsf(urv), cond: this.jsf(c), t: body, f: end } : { k: 'br', code: this.jsf(urv), cond: 'true', t: body, f: body });
+            this.pos[p] = this.posOf(condPos);
+            this.place(end);
+            this.scope = scope;
+            return;
+          }
+          this.emit((fr) => {
+            urv(fr);
+            return -2;
+          }, { k: 'stmt', code: this.jsf(urv) });
+          this.markStmt(us, upd);
+        }
+        if (!condNode) {
+          const p = this.emit(() => body.pc, { k: 'jmp', to: body });
+          this.pos[p] = this.posOf(n);
+        } else this.jump(top);
+        this.place(end);
+        this.scope = scope;
+        return;
+      }
+      case 'return_statement': {
+        this.stmtStart(n);
+        const e = n.namedChildren.find((c) => c && c.type !== 'comment') ?? null;
+        this.emitReturn(e, n);
+        this.markStmt(start, n);
+        return;
+      }
+      case 'break_statement': {
+        this.stmtStart(n);
+        const l = this.loops[this.loops.length - 1];
+        if (!l) this.fail(n, "break statement not within loop or switch");
+        this.jump(l.brk);
+        this.markStmt(start, n);
+        return;
+      }
+      case 'continue_statement': {
+        this.stmtStart(n);
+        const l = [...this.loops].reverse().find((x) => x.cont);
+        if (!l) this.fail(n, 'continue statement not within a loop');
+        this.jump(l.cont!);
+        this.markStmt(start, n);
+        return;
+      }
+      case 'goto_statement': {
+        this.stmtStart(n);
+        const name = n.childForFieldName('label')!.text;
+        let l = this.labels.get(name);
+        if (!l) this.labels.set(name, (l = this.label()));
+        this.gotos.push({ name, node: n });
+        const L = l;
+        this.emit(() => L.pc, { k: 'jmp', to: L });
+        this.markStmt(start, n);
+        return;
+      }
+      case 'labeled_statement': {
+        const name = n.childForFieldName('label')!.text;
+        let l = this.labels.get(name);
+        if (!l) this.labels.set(name, (l = this.label()));
+        if (l.pc >= 0) this.fail(n, `duplicate label '${name}'`);
+        this.place(l);
+        const inner = n.namedChildren.filter((c) => c && c.type !== 'statement_identifier' && c.type !== 'comment');
+        for (const c of inner) this.stmt(c!, scope);
+        return;
+      }
+      case 'switch_statement': {
+        this.stmtStart(n);
+        const condNode = n.childForFieldName('condition')!;
+        const ce = this.rvalue(this.expr(condNode));
+        if (ce.t.k !== 'int') this.fail(condNode, 'switch quantity not an integer');
+        const ct = promote(ce.t);
+        const conv = intConverter(ct);
+        const table = new Map<Val, number>();
+        const end = this.label();
+        const sw = { table, dflt: null as Label | null, conv, seen: new Set<Val>() };
+        const rv = ce.rv;
+        this.emit((fr) => {
+          const p = table.get(conv(rv(fr)));
+          if (p !== undefined) return p;
+          return sw.dflt ? sw.dflt.pc : end.pc;
+        });
+        this.markStmt(start, n);
+        this.switches.push(sw);
+        this.loops.push({ brk: end, cont: null });
+        this.stmt(n.childForFieldName('body')!, scope);
+        this.loops.pop();
+        this.switches.pop();
+        this.place(end);
+        return;
+      }
+      case 'case_statement': {
+        const sw = this.switches[this.switches.length - 1];
+        if (!sw) this.fail(n, "case label not within a switch statement");
+        const v = n.childForFieldName('value');
+        if (v) {
+          const cv = sw.conv(this.constInt(v, scope));
+          if (sw.seen.has(cv)) this.fail(v, `duplicate case value '${v.text}'`);
+          sw.seen.add(cv);
+          sw.table.set(cv, this.code.length);
+        } else {
+          if (sw.dflt) this.fail(n, 'multiple default labels in one switch');
+          sw.dflt = { pc: this.code.length };
+        }
+        for (const c of n.namedChildren) {
+          if (!c || (v && c.id === v.id) || c.type === 'comment') continue;
+          this.stmt(c, scope);
+        }
+        return;
+      }
+      case 'attributed_statement': {
+        const inner = n.namedChildren.find((c) => c && c.type !== 'attribute_declaration');
+        if (inner) this.stmt(inner, scope);
+        return;
+      }
+      case 'seh_try_statement':
+      case 'seh_leave_statement':
+        return this.fail(n, 'structured exception handling (__try/__leave) is not C');
+      case 'function_definition':
+        return this.fail(n, 'nested function definitions are not supported');
+      default:
+        if (n.type.startsWith('preproc')) return this.fail(n, 'unexpected preprocessor construct');
+        return this.fail(n, `unsupported statement '${this.text(n)}'`);
+    }
+  }
+
+  protected flushStaticInits(): void {
+    const list = this.pendingInits.splice(0);
+    const save = { scope: this.scope };
+    for (const f of list) f();
+    this.scope = save.scope;
+  }
+
+  protected emitReturn(eNode: SyntaxNode | null, at: SyntaxNode): void {
+    const m = this.m;
+    const ret = this.fnType!.ret;
+    let rv: (fr: CFrame) => Val = () => 0;
+    if (eNode) {
+      const e = this.expr(eNode);
+      if (ret.k === 'void') {
+        if (e.t.k !== 'void') this.fail(eNode, `'return' with a value, in function returning void`);
+        rv = e.rv;
+      } else {
+        if (ret.k === 'struct') this.fail(eNode, 'returning a struct by value is not supported');
+        rv = this.convertE(e, ret, eNode).rv;
+      }
+    } else if (ret.k !== 'void' && at.type === 'return_statement') {
+      this.fail(at, `'return' with no value, in function returning '${typeName(ret)}'`);
+    }
+    const isVoid = ret.k === 'void';
+    this.emit((fr, t) => {
+      const v = rv(fr);
+      const value = isVoid ? 0 : v;
+      t.sp = fr.sp0;
+      if (fr.traced) m.exit(t, fr.fn.name);
+      const st = t.stack;
+      const below = st[st.length - 2] as CFrame | undefined;
+      if (below && below.kind === 'c' && below.wait >= 0) {
+        below.tmp[below.wait] = value;
+        below.wait = -1;
+        st.pop();
+        t.retval = value as number;
+        return YIELD;
+      }
+      m.ret(t, value as number);
+      return YIELD;
+    });
+  }
+
+  /** Compiles a condition to a boolean closure (emitting call lowering first). */
+  protected condOf(n: SyntaxNode): (fr: CFrame) => boolean {
+    const inner = n.type === 'parenthesized_expression' ? n.namedChildren[0]! : n;
+    if (inner.type === 'declaration') this.fail(inner, 'declarations in conditions are C++');
+    const e = this.rvalue(this.expr(inner));
+    return this.truth(e, inner);
+  }
+
+  protected truth(e: E, n: SyntaxNode): (fr: CFrame) => boolean {
+    if (e.cond) return e.cond;
+    if (e.t.k !== 'int' && e.t.k !== 'ptr') this.fail(n, `used ${typeName(e.t)} value where a scalar is required`);
+    if (e.cst !== undefined) {
+      const b = e.cst !== 0;
+      return this.J(() => b, String(b));
+    }
+    const rv = e.rv;
+    return this.J((fr: CFrame) => rv(fr) !== 0, `(${this.jsv(e)} !== 0)`);
+  }
+}
