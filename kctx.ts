@@ -7,7 +7,13 @@ const USAGE = `usage: kctx <command> [options]
 commands:
   run SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats]
                [--export-trace FILE.json]
+               [--schedule FILE]   replay a schedule kctx explore found
   mdb SCENARIO [--seed N]          run, then read mdb commands from standard input
+  explore SCENARIO [--budget N] [--strategy pct|random|preempt-bound] [--depth D]
+               [--until panic,assert,hazard,deadlock,leak] [--jobs N] [--shard I/N]
+               [--out DIR] [--format text|json]
+                                   search schedules (interleavings) for failures
+  explore --merge DIR...           combine the results of shards
   diff A[@K/M] B[@K/M] [--no-asserts] [--seed N]
                                    run two configurations, show where their traces part
   lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...
@@ -22,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./kernel-sim/cli/run')).runCommand(rest);
     case 'mdb':
       return (await import('./kernel-sim/cli/run')).mdbCommand(rest);
+    case 'explore':
+      return (await import('./kernel-sim/cli/explore')).exploreCommand(rest);
     case 'diff':
       return (await import('./kernel-sim/freebsd/diff')).diffCommand(rest);
     case 'lint':
@@ -42,7 +50,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+// A worker thread of `kctx explore --jobs N` runs this script too: it runs its part of the search.
+const wt = require('node:worker_threads') as typeof import('node:worker_threads');
+if (!wt.isMainThread && (wt.workerData as { kctxExplore?: boolean } | null)?.kctxExplore) {
+  void import('./kernel-sim/cli/explore').then((e) => e.exploreWorker());
+} else main(process.argv.slice(2)).then(
   (code) => {
     // Servers (dap, lsp) resolve to -1 and keep the process alive.
     if (code >= 0) process.exitCode = code;

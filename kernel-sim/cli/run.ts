@@ -15,6 +15,8 @@ import { EventRing, TeeSink, type EventSink } from '../trace/events';
 import { formatAddr } from '../machine/memory';
 import type { Machine, RunOutcome } from '../machine/machine';
 import { nsPerCycle } from '../abi/kapi';
+import { Schedule, ScheduleError, parseSchedule, type ScheduleFile } from '../machine/schedule';
+import { readBoundedFile, FileError } from './files';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -36,6 +38,8 @@ interface RunArgs {
   gate?: string;
   /** --stubs auto: undefined functions become stubs. */
   stubs?: 'auto';
+  /** A schedule file to replay (kctx explore writes them). */
+  schedule?: string;
 }
 
 class UsageError extends Error {}
@@ -81,6 +85,7 @@ function parseArgs(argv: string[], cmd: string): RunArgs {
         a.stubs = v;
         break;
       }
+      case '--schedule': a.schedule = take(); break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
         if (a.scenario) throw new UsageError(`more than one scenario given ('${a.scenario}', '${arg}')`);
@@ -89,6 +94,16 @@ function parseArgs(argv: string[], cmd: string): RunArgs {
   }
   if (!a.scenario) throw new UsageError('missing SCENARIO (a .ksim.json file)');
   return a;
+}
+
+/** A schedule file (`--schedule`): a usage error names the file and what is wrong with it. */
+function readScheduleFile(path: string): ScheduleFile {
+  try {
+    return parseSchedule(readBoundedFile(path, 64 << 20), path);
+  } catch (e) {
+    if (e instanceof ScheduleError || e instanceof FileError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /** Buffered stdout: a flow trace can be millions of lines. */
@@ -145,7 +160,9 @@ function loadForRun(a: RunArgs): Scenario {
 
 async function prepare(a: RunArgs, extraSinks: EventSink[] = [], scenario?: Scenario): Promise<{ m: Machine; s: Scenario; out: Out; close: () => void }> {
   const s = scenario ?? loadForRun(a);
-  const m = await createKernel(s, { seed: a.seed });
+  const sched = a.schedule !== undefined ? readScheduleFile(a.schedule) : undefined;
+  const m = await createKernel(s, { seed: a.seed ?? sched?.seed });
+  if (sched) m.setSchedule(new Schedule(sched.decisions));
   const out = new Out();
   const sinks: EventSink[] = [...extraSinks];
   const namer = threadNamer(m);
@@ -220,7 +237,7 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
     a = parseArgs(argv, cmd);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts] [--gate PATH] [--stubs auto]\n`);
+      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts] [--gate PATH] [--stubs auto] [--schedule FILE]\n`);
       return EXIT_USAGE;
     }
     throw e;
@@ -228,6 +245,10 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
   try {
     return await body(a);
   } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`kctx ${cmd}: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
     if (e instanceof ScenarioError || (e as { kctxLoadError?: boolean }).kctxLoadError) {
       process.stderr.write(`kctx: ${(e as Error).message}\n`);
       return EXIT_USAGE;

@@ -17,6 +17,7 @@ import { CPU as CPU_LAYOUT, KTHREAD, KLWP, THREAD_NAME_LEN, TS_ONPROC, TS_RUN, T
 import { ERAS, type Era, type EraId } from '../abi/eras';
 import type { EventSink, ProbeName, ProbeData } from '../trace/events';
 import { copyState, putState } from './state';
+import { NO_STEP, type Schedule } from './schedule';
 
 export { PUSHED };
 export type { KResult, Frame };
@@ -247,6 +248,15 @@ export class Machine {
    * pause). Returning true ends the run with a 'step' stop; the step itself is complete.
    */
   afterStep: ((t: KThread, cpu: number) => boolean) | null = null;
+  /** The schedule being replayed (schedule.ts), or null; its cursor below is state. */
+  schedule: Schedule | null = null;
+  /** Replay cursor: the next step decision and its step (NO_STEP when none is left). */
+  schedPos = 0;
+  schedAt = NO_STEP;
+  /** Rounds started, dispatches and KM_SLEEP allocations made: what round/disp/alloc decisions count. */
+  rounds = 0;
+  dispSeq = 0;
+  allocSeq = 0;
 
   constructor(cfg: Partial<MachineConfig>, hooks: KernelHooks) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
@@ -446,14 +456,30 @@ export class Machine {
   disp(cpu: Cpu): KThread {
     this.setRunrun(cpu, 0, 0);
     cpu.thread.deferredNoted = false;
+    this.dispSeq++;
     // Run queues are kept in dispatch order (priority, then FIFO): take the first eligible.
-    let t = this.pickFrom(cpu, cpu.runq);
+    let t = this.schedule !== null && this.schedule.disps.size ? this.pickScheduled(cpu) : this.pickFrom(cpu, cpu.runq);
     if (!t) {
       let victim: Cpu | undefined;
       for (const c of this.cpus) if (c !== cpu && c.runq.length > 0 && (!victim || c.runq.length > victim.runq.length)) victim = c;
       if (victim) t = this.pickFrom(cpu, victim.runq);
     }
     return t ?? cpu.idle;
+  }
+
+  /** disp() under a schedule: the eligible thread its decision picks (the first when none). */
+  private pickScheduled(cpu: Cpu): KThread | undefined {
+    const pick = this.schedule!.disps.get(this.dispSeq);
+    if (pick === undefined) return this.pickFrom(cpu, cpu.runq);
+    const q = cpu.runq;
+    const eligible: number[] = [];
+    for (let i = 0; i < q.length; i++) {
+      const x = q[i]!;
+      if (!(x.cpu >= 0 && x.cpu !== cpu.id && this.cpus[x.cpu]!.thread === x)) eligible.push(i);
+    }
+    if (!eligible.length) return undefined;
+    const i = eligible[pick % eligible.length]!;
+    return q.splice(i, 1)[0];
   }
 
   private pickFrom(cpu: Cpu, q: KThread[]): KThread | undefined {
@@ -641,8 +667,14 @@ export class Machine {
   kmemAllocMaySleep(t: KThread, size: number, flags: number, zero: boolean, caller: string): KResult {
     if ((flags & KM_NOSLEEP) === 0) {
       const mp = this.cfg.memoryPressure;
+      this.allocSeq++;
       if (mp && mp.every > 0 && ++this.kmSleepCount % mp.every === 0) {
         t.stack.push({ kind: 'kmem_sleep', pc: 0, size, flags, zero, caller, ticks: mp.ticks });
+        return PUSHED;
+      }
+      const sleep = this.schedule?.allocs.get(this.allocSeq);
+      if (sleep !== undefined) {
+        t.stack.push({ kind: 'kmem_sleep', pc: 0, size, flags, zero, caller, ticks: sleep });
         return PUSHED;
       }
       this.mightSleep(t, `${caller}: KM_SLEEP allocation`, false);
@@ -688,16 +720,21 @@ export class Machine {
           order[i] = order[j]!;
           order[j] = x;
         }
+        this.rounds++;
+        if (this.schedule !== null && this.schedule.rounds.size) this.scheduledOrder(order);
         this.roundPos = 0;
         this.budget = this.cfg.slice;
       }
       const cpu = this.cpus[this.roundOrder[this.roundPos]!]!;
       while (this.budget > 0) {
         if (this.stats.steps >= maxSteps) return { kind: 'step-limit' };
+        // A schedule's next step decision: made at its step, and no step runs past it.
+        let budget = this.budget;
+        if (this.schedAt !== NO_STEP) budget = this.scheduledStep(cpu, budget);
         const stepped = cpu.thread;
         let used: number;
         try {
-          used = this.stepCpu(cpu, this.budget);
+          used = this.stepCpu(cpu, budget);
         } catch (e) {
           if (e instanceof StopSignal) used = 0;
           else {
@@ -715,6 +752,37 @@ export class Machine {
       this.roundPos++;
       this.budget = this.cfg.slice;
     }
+  }
+
+  /** Replays a schedule from the start (null: the ordinary choices again). */
+  setSchedule(s: Schedule | null): void {
+    this.schedule = s;
+    this.schedPos = 0;
+    this.schedAt = s ? s.stepAt(0) : NO_STEP;
+  }
+
+  /** Makes the step decisions due at this step; returns the budget that stops at the next one. */
+  private scheduledStep(cpu: Cpu, budget: number): number {
+    const sc = this.schedule!;
+    while (this.schedAt <= this.stats.steps) {
+      const d = sc.steps[this.schedPos]!;
+      if (d[1] === 0) {
+        if (!cpu.thread.isIdle) this.setRunrun(cpu, 1, 1);
+      } else this.clock();
+      this.schedAt = sc.stepAt(++this.schedPos);
+    }
+    const left = this.schedAt - this.stats.steps;
+    return left < budget ? left : budget;
+  }
+
+  /** A round's CPU order from the schedule: the listed CPUs first, the rest in the drawn order. */
+  private scheduledOrder(order: number[]): void {
+    const want = this.schedule!.rounds.get(this.rounds);
+    if (!want) return;
+    const rest = order.filter((c) => !want.includes(c));
+    const first = want.filter((c, i) => c < order.length && want.indexOf(c) === i);
+    const next = [...first, ...rest];
+    for (let i = 0; i < order.length; i++) order[i] = next[i]!;
   }
 
   private recordPanic(cpu: Cpu, e: unknown): void {
