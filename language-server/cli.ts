@@ -1,15 +1,21 @@
 /**
- * `kctx lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...`
- * Files or folders (recursive over *.c and *.h). Exit 0: no error-severity finding; 1: some; 2: usage
- * error (unknown option, missing or unreadable path). Big trees are linted on every core with
- * worker threads. A progress line goes to stderr when it is a terminal; a summary always does.
+ * `kctx lint [--format text|json|sarif] [--era 12477|13915|13917|auto] [--rule ID,...] [--disable ID,...]
+ *  [--severity ID=LEVEL] [--baseline FILE] [--jobs N] [--no-config] PATH...`
+ * Files or folders (recursive over *.c and *.h). Each file's nearest .kctx.json (config.ts) gives
+ * its era, rule levels and exclude globs; the flags come on top. Exit 0: no error-severity finding
+ * (not counting the baseline's); 1: some; 2: usage error (unknown option or rule, missing or
+ * unreadable path, malformed .kctx.json or baseline). Big trees are linted on every core with worker
+ * threads. A progress line goes to stderr when it is a terminal; a summary always does.
  */
 import { accessSync, constants, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import type { EraSetting, KctxDiagnostic, LintOptions } from './engine';
-import { lintText, SEVERITY_NUMBER } from './engine';
+import type { EraSetting, KctxDiagnostic, LintOptions, RuleSetting } from './engine';
+import { lintText, RULES, RULES_BY_ID, SEVERITY_NUMBER } from './engine';
+import { ConfigError, ConfigFinder, ERA_SETTINGS, RULE_LEVELS, excludedBy } from './config';
+import type { ProjectConfig } from './config';
+import { BaselineError, applyBaseline, loadBaseline } from './baseline';
 import { formatJson, formatSarif, formatText } from './format';
 import type { FileResult } from './format';
 import { packageRoot } from './docs';
@@ -30,22 +36,45 @@ function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
   return 0;
 }
 
-const USAGE = 'usage: kctx lint [--format text|json|sarif] [--era 13915|13917|auto] PATH...\n       kctx lint --vnet-abi [--format text|json] PATH...   (FreeBSD: what differs with and without VIMAGE)\n';
-const ERAS = new Set(['auto', '13915', '13917', '12477']);
+const USAGE = 'usage: kctx lint [--format text|json|sarif] [--era 12477|13915|13917|auto] [--rule ID,...] [--disable ID,...]\n                 [--severity ID=LEVEL] [--baseline FILE] [--jobs N] [--no-config] PATH...\n       kctx lint --vnet-abi [--format text|json] PATH...   (FreeBSD: what differs with and without VIMAGE)\n';
 const FORMATS = new Set(['text', 'json', 'sarif']);
 
 class UsageError extends Error {}
 
 interface Args {
   format: 'text' | 'json' | 'sarif';
-  era: EraSetting;
+  /** --era, when given (else each file's .kctx.json, else auto). */
+  era?: EraSetting;
   paths: string[];
   jobs?: number;
   vnetAbi?: boolean;
+  only?: Set<string>;
+  disable: Set<string>;
+  severity: Map<string, RuleSetting>;
+  baseline?: string;
+  noConfig?: boolean;
+}
+
+function ruleIds(v: string, flag: string): string[] {
+  const ids = v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (!ids.length) throw new UsageError(`${flag} needs rule ids`);
+  for (const id of ids) if (!RULES_BY_ID.has(id)) throw new UsageError(`${flag}: unknown rule '${id}' (known: ${RULES.map((r) => r.id).join(', ')})`);
+  return ids;
+}
+
+/** A file's options: its .kctx.json, then the flags. */
+function optionsFor(a: Args, cfg: ProjectConfig | null): LintOptions {
+  const rules: Record<string, RuleSetting> = { ...(cfg?.rules ?? {}) };
+  if (a.only) for (const r of RULES) { if (!a.only.has(r.id)) rules[r.id] = 'off'; else if (rules[r.id] === 'off') delete rules[r.id]; }
+  for (const id of a.disable) rules[id] = 'off';
+  for (const [id, lv] of a.severity) rules[id] = lv;
+  const opts: LintOptions = { era: a.era ?? cfg?.kernelEra ?? 'auto', rules };
+  if (cfg?.gate) opts.gate = cfg.gate;
+  return opts;
 }
 
 function parseArgs(argv: string[]): Args | 'help' {
-  const a: Args = { format: 'text', era: 'auto', paths: [] };
+  const a: Args = { format: 'text', paths: [], disable: new Set(), severity: new Map() };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;
     let val: string | undefined;
@@ -64,8 +93,25 @@ function parseArgs(argv: string[]): Args | 'help' {
       a.format = v as Args['format'];
     } else if (arg === '--era') {
       const v = value();
-      if (!ERAS.has(v)) throw new UsageError(`unknown era '${v}' (13915, 13917 or auto)`);
+      if (!ERA_SETTINGS.has(v)) throw new UsageError(`unknown era '${v}' (12477, 13915, 13917 or auto)`);
       a.era = v as EraSetting;
+    } else if (arg === '--rule' || arg === '--rules') {
+      a.only ??= new Set();
+      for (const id of ruleIds(value(), '--rule')) a.only.add(id);
+    } else if (arg === '--disable') {
+      for (const id of ruleIds(value(), '--disable')) a.disable.add(id);
+    } else if (arg === '--severity') {
+      for (const item of value().split(',')) {
+        const m = /^([\w-]+)=(\w+)$/.exec(item.trim());
+        if (!m) throw new UsageError(`--severity wants ID=LEVEL, not '${item}'`);
+        ruleIds(m[1]!, '--severity');
+        if (!RULE_LEVELS.has(m[2]!)) throw new UsageError(`--severity: level '${m[2]}' is not error, warning, information, hint or off`);
+        a.severity.set(m[1]!, m[2] as RuleSetting);
+      }
+    } else if (arg === '--baseline') {
+      a.baseline = value();
+    } else if (arg === '--no-config') {
+      a.noConfig = true;
     } else if (arg === '--vnet-abi') {
       a.vnetAbi = true;
     } else if (arg === '--jobs' || arg === '-j') {
@@ -129,16 +175,16 @@ export function workerEntry(): { file: string; argv?: string[] } {
 
 interface Totals { files: number; lines: number; errors: string[] }
 
-async function runPool(files: string[], opts: LintOptions, jobs: number, onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void): Promise<void> {
+async function runPool(files: string[], optsOf: (i: number) => LintOptions, jobs: number, onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void): Promise<void> {
   const entry = workerEntry();
   let next = 0;
   await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
-    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts }, argv: entry.argv });
+    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {} }, argv: entry.argv });
     let current = -1;
     const feed = () => {
       if (next >= files.length) { w.postMessage(null); return; }
       current = next++;
-      w.postMessage({ id: current, file: files[current] });
+      w.postMessage({ id: current, file: files[current], fileOpts: optsOf(current) });
     };
     w.on('message', (m: { ready?: boolean; id?: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string }) => {
       if (m.ready) { feed(); return; }
@@ -160,16 +206,27 @@ export async function lintCommand(argv: string[]): Promise<number> {
   }
   let args: Args | 'help';
   let files: string[];
+  let fileOpts: LintOptions[];
+  let baseline: ReturnType<typeof loadBaseline> | undefined;
   try {
     args = parseArgs(argv);
     if (args === 'help') { process.stdout.write(USAGE); return 0; }
     files = collectFiles(args.paths);
+    if (args.baseline) baseline = loadBaseline(args.baseline);
+    // Each file's nearest .kctx.json: its exclude globs drop files, its keys give the options.
+    const finder = new ConfigFinder();
+    const a = args;
+    const cfgs = files.map((f) => (a.noConfig ? null : finder.forFile(f)));
+    const keep = files.map((f, i) => !excludedBy(cfgs[i]!, f));
+    files = files.filter((_, i) => keep[i]);
+    const optsByCfg = new Map<ProjectConfig | null, LintOptions>();
+    fileOpts = cfgs.filter((_, i) => keep[i]).map((c) => { let o = optsByCfg.get(c); if (!o) optsByCfg.set(c, (o = optionsFor(a, c))); return o; });
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
+    if (e instanceof ConfigError || e instanceof BaselineError) { process.stderr.write(`kctx lint: ${e.message}\n`); return 2; }
     throw e;
   }
   if (args.vnetAbi) return vnetAbiCommand(args.format === 'json' ? 'json' : 'text', files);
-  const opts: LintOptions = { era: args.era };
   const t0 = performance.now();
   const results: FileResult[] = files.map((file) => ({ file, diagnostics: [] }));
   const totals: Totals = { files: files.length, lines: 0, errors: [] };
@@ -187,15 +244,16 @@ export async function lintCommand(argv: string[]): Promise<number> {
   };
   const size = files.reduce((s, f) => { try { return s + statSync(f).size; } catch { return s; } }, 0);
   const jobs = Math.min(args.jobs ?? availableParallelism(), files.length);
-  if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) await runPool(files, opts, jobs, onDone);
-  else for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, opts));
+  if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) await runPool(files, (i) => fileOpts[i]!, jobs, onDone);
+  else for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, fileOpts[i]!));
   if (tty) process.stderr.write('\r\x1b[K');
   if (totals.errors.length) {
     for (const e of totals.errors) process.stderr.write(`kctx lint: ${e}\n`);
     return 2;
   }
+  const inBaseline = baseline ? applyBaseline(results, baseline) : 0;
   const version = (() => { try { return JSON.parse(readFileSync(join(packageRoot() ?? '.', 'package.json'), 'utf8')).version as string; } catch { return '0.0.0'; } })();
-  const out = args.format === 'json' ? formatJson(results) : args.format === 'sarif' ? formatSarif(results, version) : formatText(results);
+  const out = args.format === 'json' ? formatJson(results) : args.format === 'sarif' ? formatSarif(results, version, !!baseline) : formatText(results);
   process.stdout.write(out);
   const byRule = new Map<string, number>();
   let errors = 0;
@@ -207,6 +265,6 @@ export async function lintCommand(argv: string[]): Promise<number> {
   }
   const secs = (performance.now() - t0) / 1000;
   const rules = [...byRule].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k} ${v}`).join(', ');
-  process.stderr.write(`kctx lint: ${totals.files} file${totals.files === 1 ? '' : 's'}, ${totals.lines} lines, ${findings} finding${findings === 1 ? '' : 's'}${rules ? ` (${rules})` : ''}, ${errors} error${errors === 1 ? '' : 's'}, ${secs.toFixed(2)} s${jobs > 1 && files.length >= 8 && size >= 256 * 1024 ? `, ${jobs} workers` : ''}\n`);
+  process.stderr.write(`kctx lint: ${totals.files} file${totals.files === 1 ? '' : 's'}, ${totals.lines} lines, ${findings} finding${findings === 1 ? '' : 's'}${rules ? ` (${rules})` : ''}, ${errors} error${errors === 1 ? '' : 's'}${baseline ? `, ${inBaseline} in the baseline not shown` : ''}, ${secs.toFixed(2)} s${jobs > 1 && files.length >= 8 && size >= 256 * 1024 ? `, ${jobs} workers` : ''}\n`);
   return errors > 0 ? 1 : 0;
 }

@@ -36,6 +36,8 @@ export interface LintOptions {
   workBudget?: number;
   /** Polled during the work; true stops it (the result is then partial). */
   isCancelled?: () => boolean;
+  /** The kernel tree the file belongs to (a .kctx.json's gate), for --era auto. */
+  gate?: string;
   /** Include suppression quick fixes (the server does; the CLI does not need them). Default true. */
   suppressionFixes?: boolean;
 }

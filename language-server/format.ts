@@ -48,7 +48,8 @@ function artifact(file: string) {
   return isAbsolute(file) ? { uri: pathToFileURL(file).href } : { uri: file.split('\\').join('/').replace(/^\.\//, ''), uriBaseId: '%SRCROOT%' };
 }
 
-export function formatSarif(results: FileResult[], version: string): string {
+/** SARIF; with a baseline, every result is one the baseline did not have: baselineState "new". */
+export function formatSarif(results: FileResult[], version: string, againstBaseline = false): string {
   const rules = [...RULES.map((r) => ({
     id: r.id,
     name: r.title,
@@ -57,13 +58,14 @@ export function formatSarif(results: FileResult[], version: string): string {
     helpUri: ruleDocUri(r.id),
     defaultConfiguration: { level: LEVEL[r.severity] },
     properties: { precision: r.confidence === 'high' ? 'high' : r.confidence === 'medium' ? 'medium' : 'low', tags: ['illumos', 'ctxop'] },
-  })), { id: SKIPPED_ID, name: 'File not linted', shortDescription: { text: 'File not linted (too large, binary, over the time budget)' }, defaultConfiguration: { level: 'note' } }];
+  })), { id: SKIPPED_ID, name: 'File not linted', shortDescription: { text: 'File not linted (too large, binary), or a function over the work budget' }, defaultConfiguration: { level: 'note' } }];
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const res = results.flatMap((r) => r.diagnostics.map((d) => ({
     ruleId: d.code,
     ruleIndex: index.get(d.code) ?? -1,
     level: LEVEL[d.data.severity],
     message: { text: d.message },
+    ...(againstBaseline ? { baselineState: 'new' } : {}),
     locations: [{
       physicalLocation: {
         artifactLocation: artifact(r.file),

@@ -12,6 +12,8 @@ import { relative } from 'node:path';
 import type { EraSetting, KctxDiagnostic, LintOptions, RuleSetting } from './engine';
 import { LintCancelled, LintDocument, fixAllEdits, lintText, skipReason, DEFAULT_MAX_SIZE, DEFAULT_WORK_BUDGET } from './engine';
 import { OFF_THREAD_SIZE, OffThreadLinter } from './offthread';
+import { ConfigError, ConfigFinder, excludedBy } from './config';
+import type { ProjectConfig } from './config';
 import { RULES_BY_ID } from './rules/index';
 import type { Fix } from './rules/types';
 import { hoverMarkdown } from './ctxapi';
@@ -74,12 +76,27 @@ export function startServer(connection: Connection): void {
 
   const fileOf = (uri: string) => { try { return uri.startsWith('file:') ? fileURLToPath(uri) : uri; } catch { return uri; } };
   const excluded = (uri: string) => {
+    if (excludedBy(projectConfig(fileOf(uri)), fileOf(uri))) return true;
     if (!settings.lint.exclude.length) return false;
     const abs = fileOf(uri);
     const rels = roots.map((r) => relative(r, abs)).filter((p) => !p.startsWith('..'));
     return settings.lint.exclude.some((g) => { const re = globToRegExp(g); return re.test(abs) || rels.some((p) => re.test(p)); });
   };
-  const options = (isCancelled?: () => boolean): LintOptions => ({ era: settings.kernelEra, rules: settings.lint.rules, workBudget: settings.lint.workBudget, maxSize: settings.lint.maxFileSize, isCancelled });
+  // The project's .kctx.json (nearest above the file) under the editor's settings: the editor's
+  // rule levels win, its era wins unless 'auto', the exclude globs of both apply.
+  let finder = new ConfigFinder();
+  const projectConfig = (file: string): ProjectConfig | null => {
+    try { return finder.forFile(file); } catch (err) {
+      if (err instanceof ConfigError) { connection.console.error(`kctx: ${err.message}`); return null; }
+      throw err;
+    }
+  };
+  const options = (file: string, isCancelled?: () => boolean): LintOptions => {
+    const cfg = projectConfig(file);
+    const o: LintOptions = { era: settings.kernelEra !== 'auto' ? settings.kernelEra : cfg?.kernelEra ?? 'auto', rules: { ...(cfg?.rules ?? {}), ...settings.lint.rules }, workBudget: settings.lint.workBudget, maxSize: settings.lint.maxFileSize, isCancelled };
+    if (cfg?.gate) o.gate = cfg.gate;
+    return o;
+  };
 
   async function refreshSettings(fromNotification?: unknown): Promise<void> {
     if (canConfig) {
@@ -103,8 +120,8 @@ export function startServer(connection: Connection): void {
     if (e.version !== version) return lintEntry(e, isCancelled); // an edit arrived meanwhile
     // A big document is linted on a worker thread (seconds of work must not hold up other requests).
     const diags = doc.text.length > OFF_THREAD_SIZE && !skipReason(doc.text, settings.lint.maxFileSize)
-      ? await offThread.lint(doc.text, fileOf(e.uri), { ...options(), suppressionFixes: true }, isCancelled)
-      : doc.lint(fileOf(e.uri), options(isCancelled));
+      ? await offThread.lint(doc.text, fileOf(e.uri), { ...options(fileOf(e.uri)), suppressionFixes: true }, isCancelled)
+      : doc.lint(fileOf(e.uri), options(fileOf(e.uri), isCancelled));
     if (e.version !== version) return lintEntry(e, isCancelled);
     for (const d of diags) d.data.version = version;
     if (e.version === version) e.last = { version, diags };
@@ -127,6 +144,7 @@ export function startServer(connection: Connection): void {
   }
 
   function relintAll(): void {
+    finder = new ConfigFinder(); // a .kctx.json may have changed
     for (const e of docs.values()) { e.last = undefined; schedulePush(e); }
     if (canPull) connection.languages.diagnostics.refresh().catch(() => undefined);
   }
@@ -206,7 +224,7 @@ export function startServer(connection: Connection): void {
     try { text = readFileSync(file, 'utf8'); } catch (err) { throw new ResponseError(ErrorCodes.InvalidParams, `kctx: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`); }
     await yieldNow();
     if (isCancelled()) throw new LintCancelled('cancelled');
-    return { diags: await lintText(text, file, options(isCancelled)), version: null };
+    return { diags: await lintText(text, file, options(file, isCancelled)), version: null };
   }
 
   connection.languages.diagnostics.on(async (p, token) => {
@@ -268,7 +286,7 @@ export function startServer(connection: Connection): void {
     }
     const fixAllKind = CodeActionKind.SourceFixAll + '.kctx';
     if (only && wants(fixAllKind)) {
-      const m = (await e.doc).model(fileOf(e.uri), options());
+      const m = (await e.doc).model(fileOf(e.uri), options(fileOf(e.uri)));
       if (m && e.version === version) {
         const edits = fixAllEdits(m, diags);
         if (edits.length) actions.push({ title: 'Fix all kctx findings (13917 migration and preferred fixes)', kind: fixAllKind, edit: { documentChanges: [{ textDocument: { uri: e.uri, version }, edits }] } });
@@ -281,7 +299,7 @@ export function startServer(connection: Connection): void {
     need(p?.textDocument && p.position && typeof p.position.line === 'number', 'textDocument and position are required');
     const e = docs.get(p.textDocument.uri);
     if (!e) return null;
-    const m = (await e.doc).model(fileOf(e.uri), options());
+    const m = (await e.doc).model(fileOf(e.uri), options(fileOf(e.uri)));
     if (!m) return null;
     const node = m.root.descendantForPosition({ row: p.position.line, column: p.position.character });
     if (!node || !/identifier$/.test(node.type)) return null;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, FIXTURES } from './helpers';
@@ -116,4 +116,86 @@ test('a big tree is linted by worker threads with the same results', () => {
   const j = JSON.parse(r.stdout);
   assert.equal(j.diagnostics.filter((d: { rule: string }) => d.rule === 'sleeping-alloc-preempt-disabled').length, 12 * 9);
   assert.equal(j.diagnostics.filter((d: { rule: string }) => d.rule === 'curvnet-unbalanced' || d.rule === 'curvnet-set-scope').length, 12 * 3);
+});
+
+const findings = (r: ReturnType<typeof kctx>, base = '') => JSON.parse(r.stdout).diagnostics.map((d: { file: string; line: number; rule: string; severity: string }) => `${d.file.slice(base.length)}:${d.line}:${d.rule}:${d.severity}`);
+
+test('--rule, --disable and --severity select and grade rules as eslint and clang-tidy users expect', () => {
+  const f = rel('legacy-13917.c');
+  const all = findings(kctx('--format', 'json', '--era', '13917', f));
+  assert.deepEqual(all, [`${f}:16:legacy-ctxop-api:error`, `${f}:17:ctxop-handler-signature:warning`, `${f}:23:legacy-ctxop-api:error`]);
+  assert.deepEqual(findings(kctx('--format', 'json', '--era', '13917', '--rule', 'ctxop-handler-signature', f)), [`${f}:17:ctxop-handler-signature:warning`]);
+  assert.deepEqual(findings(kctx('--format', 'json', '--era', '13917', '--rule=ctxop-handler-signature,legacy-ctxop-api', '--disable', 'legacy-ctxop-api', f)), [`${f}:17:ctxop-handler-signature:warning`]);
+  const r = kctx('--format', 'json', '--era', '13917', '--severity', 'legacy-ctxop-api=warning', '--severity=ctxop-handler-signature=off', f);
+  assert.deepEqual(findings(r), [`${f}:16:legacy-ctxop-api:warning`, `${f}:23:legacy-ctxop-api:warning`]);
+  assert.equal(r.status, 0, 'no error-severity finding left');
+  let bad = kctx('--rule', 'no-such-rule', f);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--rule: unknown rule 'no-such-rule'/);
+  bad = kctx('--severity', 'legacy-ctxop-api=fatal', f);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /level 'fatal'/);
+});
+
+test('.kctx.json found by walking up: era, rule levels, exclude globs; flags come on top; a malformed one is an error with file:line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kctx-cfg-'));
+  mkdirSync(join(dir, 'drv', 'sub'), { recursive: true });
+  mkdirSync(join(dir, 'gen'));
+  copyFileSync(join(FIXTURES, 'legacy-13917.c'), join(dir, 'drv', 'sub', 'lx.c'));
+  copyFileSync(join(FIXTURES, 'legacy-13917.c'), join(dir, 'gen', 'lx.c'));
+  writeFileSync(join(dir, '.kctx.json'), '{\n\t// the project\n\t"kernelEra": "13917",\n\t"lint": { "rules": { "ctxop-handler-signature": "off", "legacy-ctxop-api": "warning" }, "exclude": ["gen/**"] }\n}\n');
+  let r = kctx('--format', 'json', dir);
+  assert.deepEqual(findings(r, dir), ['/drv/sub/lx.c:16:legacy-ctxop-api:warning', '/drv/sub/lx.c:23:legacy-ctxop-api:warning']);
+  assert.match(r.stderr, /1 file,/);
+  assert.equal(r.status, 0);
+  // flags over the file
+  r = kctx('--format', 'json', '--severity', 'legacy-ctxop-api=error', '--era', '13915', dir);
+  assert.deepEqual(findings(r, dir), ['/drv/sub/lx.c:16:installctx-arity:error'], 'on 13915 the calls exist, with 9 arguments');
+  r = kctx('--format', 'json', '--severity', 'legacy-ctxop-api=error', dir);
+  assert.equal(r.status, 1);
+  // a nearer file wins, with the VS Code settings' own dotted keys
+  writeFileSync(join(dir, 'drv', '.kctx.json'), '{ "kctx.kernelEra": "13917", "kctx.lint.rules": {} }');
+  assert.deepEqual(findings(kctx('--format', 'json', join(dir, 'drv')), dir), ['/drv/sub/lx.c:16:legacy-ctxop-api:error', '/drv/sub/lx.c:17:ctxop-handler-signature:warning', '/drv/sub/lx.c:23:legacy-ctxop-api:error']);
+  assert.equal(kctx('--format', 'json', '--no-config', '--era', '13915', join(dir, 'drv')).stdout.includes('legacy-ctxop-api'), false);
+  writeFileSync(join(dir, 'drv', '.kctx.json'), '{\n  "lint": {\n    "rules": { "no-such-rule": "off" }\n  }\n}\n');
+  r = kctx(join(dir, 'drv'));
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, `kctx lint: ${join(dir, 'drv', '.kctx.json')}:3: unknown rule 'no-such-rule'\n`);
+  writeFileSync(join(dir, 'drv', '.kctx.json'), '{\n  "kernelEra": 13917,\n}\n');
+  r = kctx(join(dir, 'drv'));
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /\.kctx\.json:2: kernelEra must be one of auto, 12477, 13915, 13917/);
+  writeFileSync(join(dir, 'drv', '.kctx.json'), '{\n  "kernelEra": \n');
+  assert.match(kctx(join(dir, 'drv')).stderr, /\.kctx\.json:\d+: ValueExpected/);
+});
+
+test('--baseline: only findings not in an earlier JSON or SARIF output; lines that moved still match; SARIF says baselineState new', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kctx-base-'));
+  const c = join(dir, 'lx.c');
+  const src = readFileSync(join(FIXTURES, 'legacy-13917.c'), 'utf8');
+  writeFileSync(c, src);
+  const j1 = kctx('--format', 'json', '--era', '13917', c);
+  const s1 = kctx('--format', 'sarif', '--era', '13917', c);
+  writeFileSync(join(dir, 'base.json'), j1.stdout);
+  writeFileSync(join(dir, 'base.sarif'), s1.stdout);
+  // Three lines added on top (everything moves), and one new legacy call at the end.
+  writeFileSync(c, '/* a */\n/* b */\n/* c */\n' + src + '\nvoid\nlx_more(void *a)\n{\n\t(void) removectx(curthread, a, lxb_save, lxb_restore, NULL, NULL, lxb_save, NULL);\n}\n');
+  const last = readFileSync(c, 'utf8').split('\n').findIndex((l) => l.includes('removectx(curthread')) + 1;
+  for (const b of ['base.json', 'base.sarif']) {
+    const r = kctx('--format', 'json', '--era', '13917', '--baseline', join(dir, b), c);
+    assert.deepEqual(findings(r, dir), [`/lx.c:${last}:legacy-ctxop-api:error`], b);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /3 in the baseline not shown/);
+  }
+  const s = JSON.parse(kctx('--format', 'sarif', '--era', '13917', '--baseline', join(dir, 'base.sarif'), c).stdout);
+  assert.deepEqual(s.runs[0].results.map((x: { ruleId: string; baselineState: string }) => [x.ruleId, x.baselineState]), [['legacy-ctxop-api', 'new']]);
+  // the unchanged file against its own baseline: nothing, exit 0
+  writeFileSync(c, src);
+  const same = kctx('--era', '13917', '--baseline', join(dir, 'base.json'), c);
+  assert.equal(same.stdout, '');
+  assert.equal(same.status, 0);
+  writeFileSync(join(dir, 'bad.json'), '{"x": 1}');
+  const bad = kctx('--baseline', join(dir, 'bad.json'), c);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /neither kctx JSON \(version 1\) nor SARIF/);
 });
