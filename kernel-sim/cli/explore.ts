@@ -14,7 +14,8 @@ import { Explorer, FAILURE_KINDS, type FailureKind, type Found } from '../explor
 import { STRATEGIES, type Strategy, type SearchPlan, type RunShape } from '../explore/strategies';
 import { runPart, mergeParts, sortFound, WHOLE, type Part, type PartResult } from '../explore/search';
 import { formatSchedule, parseSchedule, type Decision } from '../machine/schedule';
-import { readBoundedFile, FileError } from './files';
+import { readBoundedFile, FileError } from '../files';
+import { writeDump } from '../dump/dump';
 
 export const EXIT_NONE = 0;
 export const EXIT_FOUND = 1;
@@ -119,7 +120,7 @@ export interface ReportedFailure {
   signature: string;
   /** The schedule file (with --out), else the schedule itself. */
   schedule: string | { version: 1; decisions: Decision[] };
-  /** The crash dump file (with --out), else null. */
+  /** The crash dump file (with --out: the machine at the failure, for `kctx mdb`), else null. */
   dump: string | null;
   preemptions: number;
   /** The schedule as found, before minimising: what merging compares. */
@@ -247,6 +248,10 @@ async function explore(a: ExploreArgs): Promise<ExploreReport> {
       const base = `${n + 1}-${f.kind}`;
       writeFileSync(join(a.out, `${base}.schedule.json`), formatSchedule(sched));
       schedule = join(a.out, `${base}.schedule.json`);
+      // The machine at the failure: replay the minimised schedule, dump it.
+      ex.run(f.decisions);
+      dump = join(a.out, `${base}.dump`);
+      writeDump(ex.m, dump, a.scenario);
     }
     failures.push({
       kind: f.kind, message: f.message, signature: f.signature, schedule, dump, preemptions: f.preemptions,

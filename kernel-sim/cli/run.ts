@@ -16,7 +16,7 @@ import { formatAddr } from '../machine/memory';
 import type { Machine, RunOutcome } from '../machine/machine';
 import { nsPerCycle } from '../abi/kapi';
 import { Schedule, ScheduleError, parseSchedule, type ScheduleFile } from '../machine/schedule';
-import { readBoundedFile, FileError } from './files';
+import { readBoundedFile, FileError } from '../files';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -40,6 +40,8 @@ interface RunArgs {
   stubs?: 'auto';
   /** A schedule file to replay (kctx explore writes them). */
   schedule?: string;
+  /** Write a crash dump of the machine at the end of the run. */
+  dump?: string;
 }
 
 class UsageError extends Error {}
@@ -86,6 +88,7 @@ function parseArgs(argv: string[], cmd: string): RunArgs {
         break;
       }
       case '--schedule': a.schedule = take(); break;
+      case '--dump': a.dump = take(); break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
         if (a.scenario) throw new UsageError(`more than one scenario given ('${a.scenario}', '${arg}')`);
@@ -237,7 +240,7 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
     a = parseArgs(argv, cmd);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts] [--gate PATH] [--stubs auto] [--schedule FILE]\n`);
+      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts] [--gate PATH] [--stubs auto] [--schedule FILE] [--dump FILE]\n`);
       return EXIT_USAGE;
     }
     throw e;
@@ -313,6 +316,7 @@ export function runCommand(argv: string[]): Promise<number> {
     if (ring) m.eventRing = ring;
     const r = runToEnd(m, a.maxSteps);
     close();
+    if (a.dump) (require('../dump/dump') as typeof import('../dump/dump')).writeDump(m, a.dump, a.scenario);
     const code = report(m, r, out, a);
     await runMdbCommands(m, a.mdb, out);
     if (a.stats) out.line(statsLine(m));
@@ -321,14 +325,51 @@ export function runCommand(argv: string[]): Promise<number> {
   });
 }
 
+/** Whether `path` is a crash dump (gzip) rather than a scenario: its first two bytes. */
+function looksLikeDump(path: string): boolean {
+  const fs = require('node:fs') as typeof import('node:fs');
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, 'r');
+    if (!fs.fstatSync(fd).isFile()) return false;
+    const b = Buffer.alloc(2);
+    return fs.readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** `kctx mdb DUMP`: the post-mortem machine of a crash dump (exit 3 when it was a panic). */
+function openDump(path: string): { m: Machine; out: Out; code: number } {
+  const dumps = require('../dump/dump') as typeof import('../dump/dump');
+  let m: Machine;
+  try {
+    m = dumps.readDump(path).m;
+  } catch (e) {
+    if (e instanceof dumps.DumpError) throw new UsageError(e.message);
+    throw e;
+  }
+  return { m, out: new Out(), code: m.panicInfo ? EXIT_PANIC : m.deadlock ? EXIT_HUNG : EXIT_OK };
+}
+
 export function mdbCommand(argv: string[]): Promise<number> {
   return guarded('mdb', argv, async (a) => {
-    const ring = new EventRing();
-    const { m, out, close } = await prepare(a, [ring]);
-    m.eventRing = ring;
-    const r = runToEnd(m, a.maxSteps);
-    close();
-    const code = report(m, r, out, a);
+    let m: Machine;
+    let out: Out;
+    let code: number;
+    if (looksLikeDump(a.scenario)) {
+      ({ m, out, code } = openDump(a.scenario));
+    } else {
+      const ring = new EventRing();
+      let close: () => void;
+      ({ m, out, close } = await prepare(a, [ring]));
+      m.eventRing = ring;
+      const r = runToEnd(m, a.maxSteps);
+      close();
+      code = report(m, r, out, a);
+    }
     await runMdbCommands(m, a.mdb, out);
     out.flush();
     const { createMdb, complete } = require('../mdb/index') as typeof import('../mdb/index');

@@ -59,6 +59,15 @@ export class Symbols {
     return s;
   }
 
+  /** A function at a known address (a post-mortem machine's text, read from a dump): no code. */
+  defineAt(name: string, addr: number, size: number, kind: 'native' | 'c', module: string): TextSymbol {
+    const s: TextSymbol = { name, addr, size, kind, module };
+    this.byName.set(name, s);
+    this.byAddr.set(addr, s);
+    this.sorted.push(s);
+    return s;
+  }
+
   defineData(name: string, addr: number, size: number, module: string): void {
     this.data.set(name, { addr, size, module });
   }

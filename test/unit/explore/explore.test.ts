@@ -38,6 +38,12 @@ test('the attach race: an ordinary run ends cleanly; explore finds the page faul
   const lines = replay.out.split('\n');
   assert.equal(lines[0], `panic[cpu0]/thread=${lines[0]!.slice(19, 35)}: ${f.message}`);
   assert.match(lines[2]!, / vcpu_save\+0x[0-9a-f]+\(/);
+  // The dump beside the schedule opens post-mortem at the panic.
+  assert.equal(f.dump, join(out, '1-panic.dump'));
+  const pm = kctx('mdb', f.dump!, '--mdb', '::panicinfo', '--mdb', '$c');
+  assert.equal(pm.code, 3, pm.err);
+  assert.match(pm.out, new RegExp(`message ${f.message.replace(/[()[\].*+?^$|\\]/g, '\\$&')}\n`));
+  assert.match(pm.out, /> \$c\nvpanic\(\)\nvcpu_save\+0x[0-9a-f]+\(/);
   // The same search with text output: the summary table.
   const t = kctx('explore', RACE, '--budget', '1000');
   assert.equal(t.code, 1);
