@@ -11,8 +11,9 @@ import { formatAddr } from '../machine/memory';
 import { defineKcall, startKcall, park } from './kcall';
 import { ringNewestFirst } from './ring';
 import { callHook } from '../machine/dispatcher';
-import { vaCheck } from '../cinterp/varargs';
-import { toWord } from '../cinterp/types';
+import { vaCheck, type VaArgs } from '../cinterp/varargs';
+import { ptrToInt, intToPtr, type Val } from '../cinterp/types';
+import { kprintf, wordArgs } from './kprintf';
 
 const O = CTXOP.offsets;
 
@@ -285,8 +286,18 @@ export const CE_WARN = 2;
 export const CE_PANIC = 3;
 export const CE_IGNORE = 4;
 
-/** printf-style formatting over argument words (the kernel's own subset). */
-export function kformat(m: Machine, fmt: string, args: number[]): string {
+/**
+ * The kernel's printf formatting (kprintf.ts) over the argument words of a call, from word
+ * `from` on (cmn_err's words after its level and format). Words passed through `...` keep
+ * their 64 bits; the caller tagged which are pointers (cinterp/varargs.ts).
+ */
+export function kformat(m: Machine, fmt: string, args: readonly Val[], from = 0): string {
+  const tags = (args as VaArgs).vaPtr;
+  return kprintf(fmt, wordArgs(args.slice(from), (k) => tags?.[from + k] === true, ptrToInt, intToPtr), (p) => m.mem.readCString(p));
+}
+
+/** printf-style formatting over argument words as FreeBSD's printf reads them (its own subset). */
+export function kformatBsd(m: Machine, fmt: string, args: number[]): string {
   let ai = 0;
   return formatWith(m, fmt, () => args[ai++] ?? 0);
 }
@@ -299,14 +310,13 @@ export function kformat(m: Machine, fmt: string, args: number[]): string {
  */
 export function vkformat(m: Machine, t: KThread, who: string, fmt: string, ap: number): string {
   let p = ap;
-  return formatWith(m, fmt, (conv, len) => {
+  const next = (): number => {
     vaCheck(m.mem, t, p, `${who}("${fmt.length > 40 ? fmt.slice(0, 37) + '...' : fmt}")`);
     const a = p;
     p += 8;
-    if (conv === 's' || conv === 'p') return m.mem.readPtr(a);
-    if (len === 'l' || len === 'll' || len === 'z' || len === 'j') return toWord(m.mem.readI64(a));
-    return m.mem.readI32(a);
-  });
+    return a;
+  };
+  return kprintf(fmt, { word: () => m.mem.dv.getBigUint64(next(), true), ptr: () => m.mem.readPtr(next()) }, (q) => m.mem.readCString(q));
 }
 
 function formatWith(m: Machine, fmt: string, next: (conv: string, len: string) => number): string {
@@ -331,8 +341,8 @@ function formatWith(m: Machine, fmt: string, next: (conv: string, len: string) =
   });
 }
 
-function cmnErr(m: Machine, t: KThread, level: number, fmt: string, args: number[]): void {
-  cmnErrText(m, t, level, kformat(m, fmt, args));
+function cmnErr(m: Machine, t: KThread, level: number, fmt: string, args: readonly Val[], from: number): void {
+  cmnErrText(m, t, level, kformat(m, fmt, args, from));
 }
 
 /** cmn_err's output of a formatted message: the level's prefix, '!' (log only), '^' (console only). */
@@ -407,8 +417,8 @@ export const KAPI: KapiEntry[] = [
   } },
   { name: 'gethrtime', proto: 'hrtime_t gethrtime(void);', impl: (m) => Math.floor(m.now * nsPerCycle(m)) },
   { name: 'ddi_get_lbolt', proto: 'clock_t ddi_get_lbolt(void);', impl: (m) => m.lbolt },
-  { name: 'cmn_err', proto: 'void cmn_err(int, const char *, ...);', impl: (m, t, a) => { cmnErr(m, t, a[0]!, m.mem.readCString(a[1]!), a.slice(2)); return 0; } },
-  { name: 'panic', proto: 'void panic(const char *, ...);', impl: (m, _t, a) => { throw new KernelPanic(kformat(m, m.mem.readCString(a[0]!), a.slice(1))); } },
+  { name: 'cmn_err', proto: 'void cmn_err(int, const char *, ...);', impl: (m, t, a) => { cmnErr(m, t, a[0]!, m.mem.readCString(a[1]!), a, 2); return 0; } },
+  { name: 'panic', proto: 'void panic(const char *, ...);', impl: (m, _t, a) => { throw new KernelPanic(kformat(m, m.mem.readCString(a[0]!), a, 1)); } },
   { name: 'assfail', proto: 'int assfail(const char *, const char *, int);', impl: (m, _t, a) => assertFail(m.mem.readCString(a[0]!), m.mem.readCString(a[1]!), a[2]!) },
   {
     name: 'assfail3', proto: 'void assfail3(const char *, uintmax_t, const char *, uintmax_t, const char *, int);',
@@ -462,6 +472,22 @@ export const KAPI_VARARGS: KapiEntry[] = [
       // At most size - 1 characters and the NUL; the length it would have written either way.
       if (size !== 0) putCString(m, a[0]!, size < 0 || size > s.length ? s : s.slice(0, size - 1));
       return s.length;
+    },
+  },
+  {
+    name: 'snprintf', proto: 'size_t snprintf(char *, size_t, const char *, ...);',
+    impl: (m, _t, a) => {
+      const s = kformat(m, m.mem.readCString(a[2]!), a, 3);
+      const size = a[1]!;
+      if (size !== 0) putCString(m, a[0]!, size < 0 || size > s.length ? s : s.slice(0, size - 1));
+      return s.length;
+    },
+  },
+  {
+    name: 'sprintf', proto: 'char *sprintf(char *, const char *, ...);',
+    impl: (m, _t, a) => {
+      putCString(m, a[0]!, kformat(m, m.mem.readCString(a[1]!), a, 2));
+      return a[0]!;
     },
   },
   {

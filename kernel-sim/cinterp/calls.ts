@@ -85,6 +85,7 @@ export abstract class Calls extends Expressions {
     const conv: (v: Val) => Val = ret.k === 'int' ? intConverter(ret) : (v) => v;
     const m = this.m;
     const nargs = argFns.length;
+    const named = ft.variadic && ft.params ? Math.min(nargs, ft.params.length) : nargs;
     const convName = ret.k === 'int' ? ret : null;
     this.emit((fr, t) => {
       const f = calleeFn(fr) as number;
@@ -93,7 +94,8 @@ export abstract class Calls extends Expressions {
       if (vaPtr !== null) (args as VaArgs).vaPtr = vaPtr;
       if (has64) {
         const s = m.sym.atAddr(f);
-        if (s && s.kind === 'native') for (let k = 0; k < nargs; k++) args[k] = toWord(args[k]!);
+        // Named arguments as the kernel function's words; its variable ones keep their 64 bits (kprintf).
+        if (s && s.kind === 'native') for (let k = 0; k < named; k++) args[k] = toWord(args[k]!);
       }
       const base = t.stack.length;
       let r: ReturnType<Machine['callFunction']>;

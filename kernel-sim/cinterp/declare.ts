@@ -85,6 +85,8 @@ export abstract class Declarations extends Emitter {
 
   protected layout(st: StructType, body: SyntaxNode, scope: Scope): void {
     const fields: StructField[] = [];
+    // The members as declared, for initialisers: an anonymous struct or union is one member.
+    const members: StructField[] = [];
     let off = 0;
     let size = 0;
     let align = 1;
@@ -104,10 +106,12 @@ export abstract class Declarations extends Emitter {
       bitOff = -1;
       if (st.union) {
         fields.push({ name, type: t, offset: 0 });
+        members.push(fields[fields.length - 1]!);
         size = Math.max(size, s);
       } else {
         off = Math.ceil(off / a) * a;
         fields.push({ name, type: t, offset: off });
+        members.push(fields[fields.length - 1]!);
         off += s;
         size = off;
       }
@@ -127,6 +131,7 @@ export abstract class Declarations extends Emitter {
         const a = base.align;
         const at = st.union ? 0 : Math.ceil(off / a) * a;
         for (const f of base.fields) fields.push({ ...f, offset: f.offset + at });
+        members.push({ name: '', type: base, offset: at });
         align = Math.max(align, a);
         if (st.union) size = Math.max(size, base.size);
         else {
@@ -146,34 +151,35 @@ export abstract class Declarations extends Emitter {
         const usz = base.size * 8;
         if (width < 0 || width > usz) this.fail(bf, `width of bit-field '${name}' (${width} bits) exceeds its type (${usz} bits)`);
         if (st.union) {
-          fields.push({ name, type: base, offset: 0, bits: { width, shift: 0 } });
+          if (name) {
+            fields.push({ name, type: base, offset: 0, bits: { width, shift: 0 } });
+            members.push(fields[fields.length - 1]!);
+          }
           size = Math.max(size, base.size);
           align = Math.max(align, base.size);
           continue;
         }
-        if (bitOff < 0 || bitUnitSize !== base.size || bitOff + width > usz || width === 0) {
-          if (width === 0) {
-            bitOff = -1;
-            off = Math.ceil(off / base.size) * base.size;
-            continue;
-          }
-          // Start a new unit unless the bits fit in the current bytes.
-          const absBit = bitOff >= 0 ? bitUnit * 8 + bitOff : off * 8;
-          const unitStart = Math.floor(absBit / usz) * (usz / 8);
-          if (bitOff >= 0 && Math.floor(absBit / usz) === Math.floor((absBit + width - 1) / usz)) {
-            bitUnit = unitStart;
-            bitOff = absBit - unitStart * 8;
-          } else {
-            bitUnit = Math.ceil(Math.max(off, bitOff >= 0 ? Math.ceil(absBit / 8) : off) / base.size) * base.size;
-            bitOff = 0;
-          }
-          bitUnitSize = base.size;
+        if (width === 0) {
+          bitOff = -1;
+          off = Math.ceil(off / base.size) * base.size;
+          continue;
         }
-        if (name) fields.push({ name, type: base, offset: bitUnit, bits: { width, shift: bitOff } });
+        // SysV ABI: the field takes the next bits, even in the bytes of the member before it,
+        // unless it would straddle a boundary of its declared type's units (then it starts one).
+        let pos = bitOff >= 0 ? bitUnit * 8 + bitOff : off * 8;
+        if (Math.floor(pos / usz) !== Math.floor((pos + width - 1) / usz)) pos = Math.ceil(pos / usz) * usz;
+        bitUnit = Math.floor(pos / usz) * (usz / 8);
+        bitOff = pos - bitUnit * 8;
+        bitUnitSize = base.size;
+        if (name) {
+          fields.push({ name, type: base, offset: bitUnit, bits: { width, shift: bitOff } });
+          members.push(fields[fields.length - 1]!);
+        }
         bitOff += width;
         off = Math.max(off, bitUnit + Math.ceil(bitOff / 8));
         size = off;
-        align = Math.max(align, base.size);
+        // An unnamed bit-field's type does not affect the alignment of the structure (SysV ABI).
+        if (name) align = Math.max(align, base.size);
         continue;
       }
       for (const d of decls) {
@@ -182,6 +188,7 @@ export abstract class Declarations extends Emitter {
       }
     }
     st.fields = fields;
+    st.members = members;
     st.align = align;
     st.size = Math.ceil(size / align) * align;
     st.complete = true;

@@ -180,20 +180,28 @@ function loadError(lines: string[]): Error {
 function findDeclName(n: SyntaxNode | null): string | undefined {
   while (n) {
     if (n.type === 'identifier') return n.text;
-    n = n.childForFieldName('declarator') ?? n.namedChildren.find((c) => c && c.type.endsWith('declarator')) ?? null;
+    n = n.childForFieldName('declarator') ?? n.namedChildren.find((c) => c && (c.type === 'identifier' || c.type.endsWith('declarator'))) ?? null;
   }
   return undefined;
 }
 
 function firstSyntaxError(n: SyntaxNode): SyntaxNode | null {
+  // tree-sitter-c wants a name before a bit-field's width: an unnamed bit-field (`int : 3;`,
+  // `unsigned : 0;`) parses with a missing field_identifier there, which is valid C.
   if (n.isMissing || n.type === 'ERROR') return n;
   if (!n.hasError) return null;
+  let excused = false;
   for (const c of n.children) {
     if (!c) continue;
+    if (c.isMissing && c.type === 'field_identifier' && c.nextSibling?.type === 'bitfield_clause') {
+      excused = true;
+      continue;
+    }
     const e = firstSyntaxError(c);
     if (e) return e;
+    if (c.hasError) excused = true;
   }
-  return n;
+  return excused ? null : n;
 }
 
 /**
@@ -227,8 +235,8 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     const tree = parser.parse(pp.text);
     if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
     const tu: TU = { pp, root: tree.rootNode, main: idx };
-    if (tree.rootNode.hasError) {
-      const bad = firstSyntaxError(tree.rootNode)!;
+    const bad = tree.rootNode.hasError ? firstSyntaxError(tree.rootNode) : null;
+    if (bad) {
       const c = new Compiler(m, module, new Map());
       c.tu = tu;
       const what = bad.isMissing ? `expected '${bad.type}'` : `unexpected '${bad.text.slice(0, 40).split('\n')[0]}'`;

@@ -373,10 +373,17 @@ export class Preprocessor {
           case 'error':
             this.fail(d, `#error ${rest.map((x) => x.v).join(' ')}`);
             break;
+          case 'line': {
+            // `#line N ["file"]`: the next line is line N (of this file; the name is not kept).
+            const ln = this.expandList(rest)[0];
+            if (!ln || ln.k !== 'num' || !/^[0-9]+$/.test(ln.v)) this.fail(d, '#line needs a line number');
+            const delta = Number(ln.v) - (d.line + 1);
+            if (delta !== 0) toks = toks.slice(0, i).concat(toks.slice(i).map((x) => (x.file === fileIdx ? { ...x, line: x.line + delta } : x)));
+            break;
+          }
           case 'warning':
           case 'pragma':
           case 'ident':
-          case 'line':
             break;
           default:
             if (d.k === 'num') break; // # 12 "file" line markers
@@ -580,6 +587,8 @@ export class Preprocessor {
       [['*', '/', '%'], (a, b) => a],
     ];
     void BIN;
+    /** Inside an operand that is not evaluated (no division-by-zero error there). */
+    let skip = 0;
     const levels: string[][] = [['*', '/', '%'], ['+', '-'], ['<<', '>>'], ['<', '>', '<=', '>='], ['==', '!='], ['&'], ['^'], ['|'], ['&&'], ['||']];
     const bin = (lvl: number): bigint => {
       if (lvl < 0) return prim();
@@ -588,11 +597,15 @@ export class Preprocessor {
         const t = peek();
         if (!t || t.k !== 'punct' || !levels[lvl]!.includes(t.v)) return a;
         p++;
+        // The right operand of && and || that decides nothing is not evaluated (C11 6.5.13-14).
+        const unevaluated = (t.v === '&&' && a === 0n) || (t.v === '||' && a !== 0n);
+        if (unevaluated) skip++;
         const b = bin(lvl - 1);
+        if (unevaluated) skip--;
         switch (t.v) {
           case '*': a = a * b; break;
-          case '/': if (b === 0n) fail('division by zero in #if'); a = a / b; break;
-          case '%': if (b === 0n) fail('division by zero in #if'); a = a % b; break;
+          case '/': if (b === 0n) { if (!skip) fail('division by zero in #if'); a = 0n; } else a = a / b; break;
+          case '%': if (b === 0n) { if (!skip) fail('division by zero in #if'); a = 0n; } else a = a % b; break;
           case '+': a = a + b; break;
           case '-': a = a - b; break;
           case '<<': a = a << b; break;
@@ -616,10 +629,14 @@ export class Preprocessor {
       const c = bin(levels.length - 1);
       if (peek()?.v === '?') {
         p++;
+        if (c === 0n) skip++;
         const a = cond();
+        if (c === 0n) skip--;
         if (peek()?.v !== ':') fail("expected ':' in conditional expression");
         p++;
+        if (c !== 0n) skip++;
         const b = cond();
+        if (c !== 0n) skip--;
         return c !== 0n ? a : b;
       }
       return c;

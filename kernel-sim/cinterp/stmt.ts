@@ -167,6 +167,12 @@ export abstract class Statements extends Initialisers {
       case 'type_definition':
         this.typedef(n, scope);
         return;
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+        // A tag declared in a block (`struct T { ... };`): its scope is the block.
+        this.baseType(n, scope);
+        return;
       case 'expression_statement': {
         const e = n.namedChildren[0];
         if (!e) return;

@@ -21,6 +21,8 @@ export type StructType = {
   union: boolean;
   tag: string;
   fields: StructField[];
+  /** The members as declared (an anonymous struct or union member is one, unnamed), for initialisers. */
+  members?: StructField[];
   size: number;
   align: number;
   complete: boolean;

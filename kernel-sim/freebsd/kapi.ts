@@ -7,7 +7,7 @@
 import { KernelPanic, PUSHED, type Machine, type KResult } from '../machine/machine';
 import type { KThread } from '../machine/thread';
 import { MemoryFault } from '../machine/memory';
-import { kformat, mutexEnter, mutexRelease, mutexTryEnter } from '../abi/kapi';
+import { kformatBsd as kformat, mutexEnter, mutexRelease, mutexTryEnter } from '../abi/kapi';
 import { defineKcall, startKcall } from '../abi/kcall';
 import { VNET, MTX, VNET_SYSINIT, SI, TD } from './layout';
 import { freebsdOf, type Freebsd } from './state';

@@ -1,0 +1,177 @@
+/**
+ * C constructs checked against gcc: each program runs under kctx and, when gcc is on the
+ * machine, compiled by `gcc -O0` too; both must print the answer recorded here (what gcc
+ * printed when the test was written), so the recording itself is checked wherever gcc exists.
+ * `PR(x)` prints one value per line (printf under gcc, cmn_err under kctx).
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runC } from './helpers';
+
+function hasGcc(): boolean {
+  try {
+    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const GCC = hasGcc();
+
+/** What gcc -O0 prints for `body` (a test() function and what it uses), or null without gcc. */
+function gccRun(body: string): string | null {
+  if (!GCC) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'kctx-gcc-'));
+  writeFileSync(join(dir, 'p.c'), `#include <stdio.h>\n#include <stdint.h>\n#define PR(x) printf("%lld\\n", (long long)(x))\n${body}\nint main(void) { test(); return 0; }\n`);
+  execFileSync('gcc', ['-w', '-O0', '-o', join(dir, 'p'), join(dir, 'p.c')]);
+  return execFileSync(join(dir, 'p'), { encoding: 'utf8' });
+}
+
+async function kctxRun(body: string): Promise<string> {
+  const r = await runC(`#include <sys/types.h>\n#include <sys/cmn_err.h>\n#define PR(x) cmn_err(CE_CONT, "%lld\\n", (long long)(x))\n${body}\nvoid entry(void *arg) { test(); }\n`);
+  assert.equal(r.outcome.kind, 'end', JSON.stringify(r.outcome));
+  return r.console.map((l) => (l.endsWith('\n') ? l : l + '\n')).join('');
+}
+
+async function sameAsGcc(body: string, recorded: number[]): Promise<void> {
+  const want = recorded.map((v) => `${v}\n`).join('');
+  const g = gccRun(body);
+  if (g !== null) assert.equal(g, want, 'the recorded answer is what gcc prints');
+  assert.equal(await kctxRun(body), want);
+}
+
+test('a parenthesised function name in a definition; anonymous union members and brace elision as C11 6.7.9 (c-testsuite 00050); a union array from a flat list', async () => {
+  await sameAsGcc(`
+static int (twice)(int x) { return 2 * x; }
+static int (*(pick))(int) = twice;
+struct S2 { int a; union { int c; int d; }; int e; } v = {1, 3, 4};
+union U { int a; char b; } uu[2] = {5, 6};
+struct S3 { int a; struct { short p, q; }; int r; } w = { 1, .q = 7, 8 };
+void test(void) {
+  struct S2 lv = {1, 3, 4};
+  PR(twice(21)); PR(pick(5));
+  PR(v.a); PR(v.c); PR(v.d); PR(v.e);
+  PR(lv.a); PR(lv.c); PR(lv.e);
+  PR(uu[0].a); PR(uu[1].a);
+  PR(w.a); PR(w.p); PR(w.q); PR(w.r);
+}`, [42, 10, 1, 3, 3, 4, 1, 3, 4, 5, 6, 1, 0, 7, 8]);
+});
+
+test('bit-field initialisers, unnamed bit-fields (their type does not align the struct), brace elision in arrays of structs and in 2-D arrays', async () => {
+  await sameAsGcc(`
+struct B { unsigned a : 3; unsigned : 0; unsigned b : 5; int : 4; int c : 6; signed char d; };
+struct B gb = { 5, 17, -3, 9 };
+struct L { char x; unsigned long : 3; char y; };
+struct P { int x; struct { short y; short z; } in; int arr[3]; } gp[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+int m2[2][3] = { 1, 2, 3, 4 };
+struct Q { char s[4]; int n; } gq = { "ab", 7 };
+struct R { int a; int b; } gr = { .b = 2, .a = 3 };
+void test(void) {
+  struct B lb = { 6, 30, 31, -1 };
+  struct P lp[2] = { 1, 2, 3, { 4, 5 }, 6 };
+  int i;
+  PR(gb.a); PR(gb.b); PR(gb.c); PR(gb.d); PR(sizeof(struct B)); PR(sizeof(struct L));
+  PR(lb.a); PR(lb.b); PR(lb.c); PR(lb.d);
+  PR(sizeof(gp) / sizeof(gp[0]));
+  for (i = 0; i < 2; i++) { PR(gp[i].x); PR(gp[i].in.y); PR(gp[i].in.z); PR(gp[i].arr[0]); PR(gp[i].arr[2]); }
+  for (i = 0; i < 2; i++) { PR(lp[i].x); PR(lp[i].in.z); PR(lp[i].arr[0]); PR(lp[i].arr[1]); PR(lp[i].arr[2]); }
+  PR(m2[0][2]); PR(m2[1][0]); PR(m2[1][1]);
+  PR(gq.s[1]); PR(gq.n); PR(gr.a); PR(gr.b);
+}`, [5, 17, -3, 9, 8, 3, 6, 30, 31, -1, 2, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 1, 3, 4, 5, 0, 6, 0, 0, 0, 0, 3, 4, 0, 98, 7, 3, 2]);
+});
+
+test('block-scope struct, union and enum declarations; #if with an operand never evaluated; #line', async () => {
+  await sameAsGcc(`
+#if 0 && (0/0)
+#error no
+#endif
+#if 1 || (1/0)
+int ok1 = 1;
+#endif
+#if 0 ? 1/0 : 2
+int ok2 = 2;
+#endif
+#line 100
+int ln = __LINE__;
+void test(void) {
+  struct T { int a; int b; };
+  struct T t = { 3, 4 };
+  union V { int x; short y; } v;
+  enum E { E0, E1 = 5 } e = E1;
+  v.x = 7;
+  PR(t.a + t.b); PR(v.y); PR(e); PR(ok1); PR(ok2); PR(ln);
+  {
+    struct T { char z; } u = { 2 };
+    PR(sizeof(u)); PR(u.z);
+  }
+  PR(sizeof(struct T));
+}`, [7, 7, 5, 1, 2, 100, 1, 2, 8]);
+});
+
+test('cmn_err, vcmn_err and snprintf format 64-bit values with all their bits, as gcc printf does for the standard subset', async () => {
+  const body = `
+static uint64_t x;
+static unsigned long u;
+void test(void) {
+  x = (uint64_t)(int32_t)0x89abcdef;
+  u = ~0UL / 3;
+  P("%lx %lu %lx %lld %llu %ld\\n", x, u, 1UL << 63, (long long)-5, 1ULL << 63, -1L);
+  P("[%5d|%-5d|%05d|%.3d|%x|%X|%o|%hd|%hhx|%c|%s|%.2s|%6s|%-6s|]\\n", -42, 42, -42, 7, 255, 255, 8, 70000, 0x1ff, 'A', "str", "str", "ab", "ab");
+}`;
+  const want = 'ffffffff89abcdef 6148914691236517205 8000000000000000 -5 9223372036854775808 -1\n[  -42|42   |-0042|007|ff|FF|10|4464|ff|A|str|st|    ab|ab    |]\n';
+  if (GCC) {
+    const dir = mkdtempSync(join(tmpdir(), 'kctx-gcc-'));
+    writeFileSync(join(dir, 'p.c'), `#include <stdio.h>\n#include <stdint.h>\n#define P printf\n${body}\nint main(void) { test(); return 0; }\n`);
+    execFileSync('gcc', ['-w', '-O0', '-o', join(dir, 'p'), join(dir, 'p.c')]);
+    assert.equal(execFileSync(join(dir, 'p'), { encoding: 'utf8' }), want);
+  }
+  for (const how of ['cmn_err(CE_CONT, ', 'logv(']) {
+    const r = await runC(`#include <sys/types.h>\n#include <sys/cmn_err.h>\n#include <sys/varargs.h>
+static void logv(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vcmn_err(CE_CONT, fmt, ap); va_end(ap); }
+#define P(...) ${how}__VA_ARGS__)\n${body}\nvoid entry(void *arg) { test(); }\n`);
+    assert.equal(r.outcome.kind, 'end');
+    assert.equal(r.console.join(''), want, how);
+  }
+});
+
+test("the kernel's own formats (illumos vsnprintf): no %i, #, z; %b bit names; * widths; %p without 0x; <null string>; snprintf's length and truncation", async () => {
+  const r = await runC(`#include <sys/types.h>\n#include <sys/cmn_err.h>
+void entry(void *arg) {
+  char buf[64];
+  cmn_err(CE_CONT, "[%i|%#x|%zu|%b|%*d|%.*d|%D|%-4s|]\\n", 5, "\\10\\1ONE\\2TWO\\3THREE", 4, 9, 3, 9, -3, "a");
+  snprintf(buf, sizeof (buf), "%lu-%p-%p", 18446744073709551615UL, (void *)0, (void *)0x1234);
+  cmn_err(CE_CONT, "%s\\n", buf);
+  cmn_err(CE_CONT, "%d %s %s\\n", (int)snprintf(buf, 4, "%d", 123456), buf, (char *)0);
+  sprintf(buf, "%3s|%-3d|", "x", 1);
+  cmn_err(CE_CONT, "%s\\n", buf);
+}\n`);
+  assert.equal(r.outcome.kind, 'end');
+  assert.deepEqual(r.console.join('').split('\n'), [
+    '[|x|u|5<ONE,THREE>|   9|009|-3|a   |]',
+    '18446744073709551615-0-1234',
+    '6 123 <null string>',
+    '  x|1  |',
+    '',
+  ]);
+});
+
+test('bit-fields share the bytes of the member before them unless they would straddle a unit of their type (SysV ABI, as gcc lays them out)', async () => {
+  await sameAsGcc(`
+struct A1 { char x; int b : 3; };
+struct A2 { char x; int b : 30; };
+struct A3 { short s; char c; int b : 9; char d; };
+struct A4 { char x; long b : 60; char y; };
+struct A5 { int a : 3; unsigned : 0; char c; int b : 2; };
+struct A6 { char c[3]; int b : 9; };
+void test(void) {
+  struct A1 a1 = { 1, -2 }; struct A2 a2 = { 1, 5 }; struct A3 a3 = { 1, 2, 300, 4 }; struct A4 a4 = { 1, 77, 2 };
+  struct A5 a5 = { 3, 9, 1 }; struct A6 a6 = { {1, 2, 3}, 200 };
+  PR(sizeof(struct A1)); PR(sizeof(struct A2)); PR(sizeof(struct A3)); PR(sizeof(struct A4)); PR(sizeof(struct A5)); PR(sizeof(struct A6));
+  PR(a1.b); PR(a2.b); PR(a3.b); PR(a3.d); PR(a4.b); PR(a4.y); PR(a5.c); PR(a5.b); PR(a6.b);
+  PR(((unsigned char *)&a1)[1]); PR(((unsigned char *)&a3)[3]); PR(((unsigned char *)&a6)[3]);
+}`, [4, 8, 8, 24, 8, 8, -2, 5, -212, 4, 77, 2, 9, 1, 200, 6, 0, 0]);
+});
