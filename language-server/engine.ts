@@ -11,7 +11,8 @@ import { DEFAULT_WORK_BUDGET, WalkCancelled, WorkBudget, WorkBudgetExceeded } fr
 import { FileModel } from './model';
 import { RULES, RULES_BY_ID, SKIPPED_ID } from './rules/index';
 import type { Fix, Rule, Severity, TextEdit } from './rules/types';
-import type { Range } from './syntax';
+import type { Range, SyntaxNode } from './syntax';
+import { conditionAt, conditionals, configurationText } from './ppconfig';
 import { ruleDocUri } from './docs';
 import { mergeEdits } from './fixes/edits';
 import { planMigration } from './fixes/migrate';
@@ -107,8 +108,89 @@ export function parseCancellable(parser: Parser, text: string, old: Tree | null,
   return t;
 }
 
-/** Runs the rules on a parsed file. */
-export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache): KctxDiagnostic[] {
+/** Top-level constructs (functions, declarations, stray ERROR runs, also inside top-level #if) the parser could not read. */
+function errorRegions(tree: Tree): [number, number][] {
+  const out: [number, number][] = [];
+  const visit = (n: SyntaxNode) => {
+    for (const c of n.children) {
+      if (!c || !c.hasError) continue;
+      if (PREPROC_BRANCHES.has(c.type) || c.type === 'linkage_specification' || c.type === 'declaration_list') visit(c);
+      else out.push([c.startIndex, c.endIndex]);
+    }
+  };
+  if (tree.rootNode.hasError) visit(tree.rootNode);
+  return out;
+}
+const PREPROC_BRANCHES = new Set(['preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else']);
+const DIRECTIVE_IN = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/m;
+
+/**
+ * Every configuration (ppconfig.ts): where the file does not parse because an #if branch splits a
+ * statement or an initializer, the rules run on the text with every conditional's first branch,
+ * then its last, and their findings there replace the misread ones. Each finding inside a branch
+ * says which (`(under #if defined(__xpv))`).
+ */
+function withConfigurations(parser: Parser, text: string, tree: Tree, file: string, opts: LintOptions, out: KctxDiagnostic[]): KctxDiagnostic[] {
+  if (!DIRECTIVE_IN.test(text)) return out;
+  const groups = conditionals(text);
+  if (!groups || !groups.length) return out;
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  const offsetOf = (d: KctxDiagnostic) => (starts[d.range.start.line] ?? text.length) + d.range.start.character;
+  const regions = errorRegions(tree).filter(([s, e]) => DIRECTIVE_IN.test(text.slice(s, e)));
+  const inRegion = (o: number, rs: [number, number][]) => rs.some(([s, e]) => o >= s && o < e);
+  let result = out;
+  if (regions.length) {
+    // Only the unreadable regions get a configuration: the rest of the text stays as it is.
+    const inside = groups.filter((g) => regions.some(([s, e]) => g.directives[0]!.start >= s && g.directives[0]!.start < e));
+    const resolved = new Set<number>();
+    const extra: KctxDiagnostic[] = [];
+    const seen = new Set<string>();
+    for (const which of ['first', 'last'] as const) {
+      const vtext = configurationText(text, inside, which);
+      if (vtext === text) continue;
+      const vtree = parseCancellable(parser, vtext, null, opts.isCancelled);
+      if (!vtree) throw new LintCancelled('cancelled');
+      try {
+        const still = errorRegions(vtree);
+        const ok = regions.map(([s, e], i) => ({ i, s, e })).filter((r) => !still.some(([a, b]) => a < r.e && b > r.s));
+        if (!ok.length) continue;
+        for (const r of ok) resolved.add(r.i);
+        const vm = new FileModel(vtext, vtree, file, opts.era ?? 'auto', budgetOf(opts));
+        for (const d of lintModel(vm, opts)) {
+          if (d.code === SKIPPED_ID) continue;
+          const o = offsetOf(d);
+          if (!ok.some((r) => o >= r.s && o < r.e)) continue;
+          const k = `${d.range.start.line}:${d.range.start.character}:${d.code}:${d.message}`;
+          if (seen.has(k)) continue;
+          seen.add(k);
+          extra.push(d);
+        }
+      } finally {
+        vtree.delete();
+      }
+    }
+    if (resolved.size) {
+      const rs = [...resolved].map((i) => regions[i]!);
+      result = [...out.filter((d) => d.code === SKIPPED_ID || !inRegion(offsetOf(d), rs)), ...extra];
+    }
+  }
+  for (const d of result) {
+    if (d.code === SKIPPED_ID) continue;
+    const under = conditionAt(groups, offsetOf(d));
+    if (under.length) d.message += ` (under ${under.join(', ')})`;
+  }
+  result.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
+  return result;
+}
+
+/** Runs the rules on a parsed file (and its configurations where it does not parse). */
+export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache, parser?: Parser): KctxDiagnostic[] {
+  const out = lintTree0(text, tree, file, opts, cache);
+  return parser ? withConfigurations(parser, text, tree, file, opts, out) : out;
+}
+
+function lintTree0(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache): KctxDiagnostic[] {
   const m = new FileModel(text, tree, file, opts.era ?? 'auto', budgetOf(opts));
   if (!cache) return lintModel(m, opts);
   m.cache = cache;
@@ -183,7 +265,7 @@ export async function lintText(text: string, file: string, opts: LintOptions = {
   const tree = parseCancellable(parser, text, null, opts.isCancelled);
   if (!tree) throw new LintCancelled('cancelled');
   try {
-    return lintTree(text, tree, file, opts);
+    return lintTree(text, tree, file, opts, undefined, parser);
   } finally {
     tree.delete();
   }
@@ -269,7 +351,7 @@ export class LintDocument {
     if (skip) return [skippedDiagnostic(skip)];
     const t = this.parse(opts.isCancelled);
     if (!t) throw new LintCancelled('cancelled');
-    return lintTree(this.text, t, file, opts, this.useCache ? this.cache : undefined);
+    return lintTree(this.text, t, file, opts, this.useCache ? this.cache : undefined, this.parser);
   }
 
   /** A model of the current text (for code actions). */

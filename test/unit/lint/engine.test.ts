@@ -5,6 +5,9 @@ import { lintText, LintDocument } from '../../../language-server/engine';
 import type { KctxDiagnostic } from '../../../language-server/engine';
 import { createCParser } from '../../../kernel-sim/cinterp/parser';
 import { globToRegExp } from '../../../language-server/glob';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from './helpers';
 
 const r = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
 
@@ -137,4 +140,22 @@ test('a file nested thousands deep: each rule that cannot walk it says so, and l
   const ok = await lintText(src.replace('{'.repeat(n), '{'.repeat(50)).replace('}'.repeat(n), '}'.repeat(50)), 'deep.c', { era: '13917' });
   assert.deepEqual(ok.filter((d) => d.code === 'file-skipped'), []);
   assert.ok(ok.some((d) => d.code === 'legacy-ctxop-api' && d.range.start.line === 6));
+});
+
+test('every configuration: a function that parses only one #if branch at a time is linted in each, and the finding says which branch', async () => {
+  const text = readFileSync(join(FIXTURES, 'ifdef-split.c'), 'utf8');
+  const ds = await lintText(text, 'ifdef-split.c', { era: '12477' });
+  const s = ds.filter((d) => d.code === 'sleeping-alloc-preempt-disabled');
+  assert.equal(s.length, 1);
+  assert.match(s[0]!.message, /^installctx\(\) allocates its ctxop with KM_SLEEP while preemption is disabled .* \(under #if defined\(__hv\)\)$/);
+  // The same text with the #ifdef that splits the if/else removed parses whole: the same finding, from the file itself.
+  const whole = text.replace('#ifdef _MULTI_MODEL\n\t\t} else {\n\t\t\tif (md_put32(a2) == -1)\n\t\t\t\terror = EFAULT;\n#endif\n', '');
+  assert.notEqual(whole, text);
+  const w = (await lintText(whole, 'ifdef-split.c', { era: '12477' })).filter((d) => d.code === 'sleeping-alloc-preempt-disabled');
+  assert.deepEqual(w.map((d) => [d.range, d.message]), s.map((d) => [d.range, d.message]));
+  // A finding in the #else branch of a nested conditional names both.
+  const nested = '#ifdef A\nvoid\nf(void)\n{\n#if B\n\tkpreempt_disable();\n#else\n\tkpreempt_disable();\n\tp = kmem_alloc(8, KM_SLEEP);\n#endif\n\tkpreempt_enable();\n}\n#endif\n';
+  const n = (await lintText(nested, 'n.c', { era: '13917' })).filter((d) => d.code === 'sleeping-alloc-preempt-disabled');
+  assert.equal(n.length, 1);
+  assert.match(n[0]!.message, /\(under #ifdef A, #else \(of #if B\)\)$/);
 });
