@@ -16,6 +16,7 @@ import { lintText, RULES, RULES_BY_ID, SEVERITY_NUMBER } from './engine';
 import { ConfigError, ConfigFinder, ERA_SETTINGS, RULE_LEVELS, excludedBy } from './config';
 import type { ProjectConfig } from './config';
 import { BaselineError, applyBaseline, loadBaseline } from './baseline';
+import { kernelTreeOf } from './kerneltree';
 import { formatJson, formatSarif, formatText } from './format';
 import type { FileResult } from './format';
 import { packageRoot } from './docs';
@@ -163,7 +164,8 @@ export async function lintFile(file: string, opts: LintOptions): Promise<{ diagn
   const text = buf.toString('utf8');
   let lines = 1;
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
-  const diagnostics = await lintText(text, file, { ...opts, suppressionFixes: false });
+  const era = (opts.era ?? 'auto') === 'auto' ? kernelTreeOf(file, opts.gate)?.era : undefined;
+  const diagnostics = await lintText(text, file, { ...opts, ...(era ? { treeEra: era } : {}), suppressionFixes: false });
   return { diagnostics, lines };
 }
 

@@ -39,6 +39,8 @@ export interface LintOptions {
   isCancelled?: () => boolean;
   /** The kernel tree the file belongs to (a .kctx.json's gate), for --era auto. */
   gate?: string;
+  /** With era 'auto': the era the file's kernel tree declares (kerneltree.ts; the CLI and the server look it up). */
+  treeEra?: Era;
   /** Include suppression quick fixes (the server does; the CLI does not need them). Default true. */
   suppressionFixes?: boolean;
 }
@@ -156,7 +158,7 @@ function withConfigurations(parser: Parser, text: string, tree: Tree, file: stri
         const ok = regions.map(([s, e], i) => ({ i, s, e })).filter((r) => !still.some(([a, b]) => a < r.e && b > r.s));
         if (!ok.length) continue;
         for (const r of ok) resolved.add(r.i);
-        const vm = new FileModel(vtext, vtree, file, opts.era ?? 'auto', budgetOf(opts));
+        const vm = new FileModel(vtext, vtree, file, eraOf(opts), budgetOf(opts));
         for (const d of lintModel(vm, opts)) {
           if (d.code === SKIPPED_ID) continue;
           const o = offsetOf(d);
@@ -191,7 +193,7 @@ export function lintTree(text: string, tree: Tree, file: string, opts: LintOptio
 }
 
 function lintTree0(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache): KctxDiagnostic[] {
-  const m = new FileModel(text, tree, file, opts.era ?? 'auto', budgetOf(opts));
+  const m = new FileModel(text, tree, file, eraOf(opts), budgetOf(opts));
   if (!cache) return lintModel(m, opts);
   m.cache = cache;
   cache.begin();
@@ -239,6 +241,12 @@ export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[
   }
   out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
   return out;
+}
+
+/** The era setting a model gets: the option, or under 'auto' the era the file's kernel tree declares. */
+function eraOf(opts: LintOptions): EraSetting {
+  const e = opts.era ?? 'auto';
+  return e === 'auto' && opts.treeEra ? opts.treeEra : e;
 }
 
 function budgetOf(opts: LintOptions): WorkBudget {
@@ -357,7 +365,7 @@ export class LintDocument {
   /** A model of the current text (for code actions). */
   model(file: string, opts: LintOptions = {}): FileModel | null {
     const t = this.parse();
-    return t ? new FileModel(this.text, t, file, opts.era ?? 'auto') : null;
+    return t ? new FileModel(this.text, t, file, eraOf(opts)) : null;
   }
 
   dispose(): void {

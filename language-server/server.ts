@@ -13,6 +13,7 @@ import type { EraSetting, KctxDiagnostic, LintOptions, RuleSetting } from './eng
 import { LintCancelled, LintDocument, fixAllEdits, lintText, skipReason, DEFAULT_MAX_SIZE, DEFAULT_WORK_BUDGET } from './engine';
 import { OFF_THREAD_SIZE, OffThreadLinter } from './offthread';
 import { ConfigError, ConfigFinder, excludedBy } from './config';
+import { kernelTreeOf } from './kerneltree';
 import type { ProjectConfig } from './config';
 import { RULES_BY_ID } from './rules/index';
 import type { Fix } from './rules/types';
@@ -95,6 +96,7 @@ export function startServer(connection: Connection): void {
     const cfg = projectConfig(file);
     const o: LintOptions = { era: settings.kernelEra !== 'auto' ? settings.kernelEra : cfg?.kernelEra ?? 'auto', rules: { ...(cfg?.rules ?? {}), ...settings.lint.rules }, workBudget: settings.lint.workBudget, maxSize: settings.lint.maxFileSize, isCancelled };
     if (cfg?.gate) o.gate = cfg.gate;
+    if (o.era === 'auto') { const t = kernelTreeOf(file, cfg?.gate); if (t) o.treeEra = t.era; }
     return o;
   };
 

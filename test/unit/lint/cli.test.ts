@@ -199,3 +199,36 @@ test('--baseline: only findings not in an earlier JSON or SARIF output; lines th
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /neither kctx JSON \(version 1\) nor SARIF/);
 });
+
+test('--era auto reads the era the file\'s kernel tree declares (walking up to uts, or the gate of .kctx.json)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'kctx-trees-'));
+  const PROTO = {
+    legacy: 'extern\tvoid\tinstallctx(kthread_t *, void *, void (*)(), void (*)(),\n    void (*)(), void (*)(), void (*)(), void (*)());\nextern\tint\tremovectx(kthread_t *, void *, void (*)(), void (*)(),\n    void (*)(), void (*)(), void (*)(), void (*)());\n',
+    prealloc: 'extern\tstruct ctxop *installctx_preallocate(void);\nextern\tvoid\tinstallctx(kthread_t *, void *, void (*)(), void (*)(),\n    void (*)(), void (*)(), void (*)(), void (*)(), struct ctxop *);\n',
+    template: 'struct ctxop_template {\n\tuint32_t ct_rev;\n};\nextern void ctxop_install(kthread_t *, const struct ctxop_template *, void *);\n',
+  };
+  const drv = readFileSync(join(FIXTURES, 'legacy-13917.c'), 'utf8');
+  for (const [name, proto] of Object.entries(PROTO)) {
+    mkdirSync(join(root, name, 'usr', 'src', 'uts', 'common', 'sys'), { recursive: true });
+    mkdirSync(join(root, name, 'usr', 'src', 'uts', 'common', 'io', 'lx'), { recursive: true });
+    writeFileSync(join(root, name, 'usr', 'src', 'uts', 'common', 'sys', 'proc.h'), `#ifndef _SYS_PROC_H\n#define _SYS_PROC_H\n${proto}#endif\n`);
+    writeFileSync(join(root, name, 'usr', 'src', 'uts', 'common', 'io', 'lx', 'lx.c'), drv);
+  }
+  const rules = (r: ReturnType<typeof kctx>) => JSON.parse(r.stdout).diagnostics.filter((d: { file: string }) => d.file.endsWith('lx.c')).map((d: { line: number; rule: string }) => `${d.line}:${d.rule}`);
+  // Only the legacy API in the tree's headers: the legacy calls are right there.
+  assert.deepEqual(rules(kctx('--format', 'json', join(root, 'legacy'))), ['17:ctxop-handler-signature']);
+  assert.equal(kctx(join(root, 'legacy')).status, 0);
+  // A 13915 tree: installctx() wants 9 arguments.
+  assert.deepEqual(rules(kctx('--format', 'json', join(root, 'prealloc'))), ['16:installctx-arity', '17:ctxop-handler-signature']);
+  // A 13917 tree: they do not exist.
+  assert.deepEqual(rules(kctx('--format', 'json', join(root, 'template'))), ['16:legacy-ctxop-api', '17:ctxop-handler-signature', '23:legacy-ctxop-api']);
+  // --era wins over the tree.
+  assert.deepEqual(rules(kctx('--format', 'json', '--era', '13917', join(root, 'legacy'))), ['16:legacy-ctxop-api', '17:ctxop-handler-signature', '23:legacy-ctxop-api']);
+  // A driver outside the tree names it as its gate.
+  mkdirSync(join(root, 'outside'));
+  writeFileSync(join(root, 'outside', 'lx.c'), drv);
+  writeFileSync(join(root, 'outside', '.kctx.json'), '{ "gate": "../legacy" }');
+  assert.deepEqual(rules(kctx('--format', 'json', join(root, 'outside'))), ['17:ctxop-handler-signature']);
+  writeFileSync(join(root, 'outside', '.kctx.json'), '{ "gate": "../template/usr/src" }');
+  assert.deepEqual(rules(kctx('--format', 'json', join(root, 'outside'))), ['16:legacy-ctxop-api', '17:ctxop-handler-signature', '23:legacy-ctxop-api']);
+});
