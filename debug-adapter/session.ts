@@ -27,6 +27,9 @@ import { ringNewestFirst } from '../kernel-sim/abi/ring';
 import { FlowFormatter } from '../kernel-sim/trace/flow';
 import { EventRing } from '../kernel-sim/trace/events';
 import { formatPanic } from '../kernel-sim/cli/run';
+import { Schedule, parseSchedule, type ScheduleFile } from '../kernel-sim/machine/schedule';
+import { readBoundedFile } from '../kernel-sim/files';
+import { readDump } from '../kernel-sim/dump/dump';
 import { Engine, exitCode, type Outcome } from './engine';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
 import { parseHitCondition } from './cond';
@@ -45,6 +48,10 @@ export interface KctxLaunchArgs extends DebugProtocol.LaunchRequestArguments {
   maxSteps?: number;
   trace?: boolean | 'flow' | 'none';
   showIdleThreads?: boolean;
+  /** A schedule file (kctx explore) to replay: the run takes its decisions, reverse steps too. */
+  schedule?: string;
+  /** A crash dump (kctx run --dump, kctx explore --out): a post-mortem session, no stepping. */
+  dump?: string;
   [key: string]: unknown;
 }
 
@@ -75,6 +82,9 @@ interface FrameRef {
   frame: ViewFrame;
 }
 
+/** Requests that run or rewind the kernel: refused on a crash dump. */
+const EXECUTION_COMMANDS = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'pause', 'restart', 'goto', 'restartFrame', 'setVariable']);
+
 const ERR = {
   notLaunched: 3001,
   running: 3002,
@@ -89,6 +99,8 @@ const ERR = {
 export class KctxDebugSession extends LoggingDebugSession {
   private engine: Engine | null = null;
   private scenario: Scenario | null = null;
+  /** A crash dump's session: nothing runs (EXECUTION_COMMANDS are refused). */
+  private postMortem = false;
   private launchArgs: KctxLaunchArgs | null = null;
   private bps = new Breakpoints();
   private configDone!: Promise<void>;
@@ -141,6 +153,11 @@ export class KctxDebugSession extends LoggingDebugSession {
       return;
     }
     if (request.arguments === undefined && request.command !== 'initialize') request.arguments = {};
+    if (this.postMortem && EXECUTION_COMMANDS.has(request.command)) {
+      const r = { seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: false } as DebugProtocol.Response;
+      this.fail(r, ERR.bad, `${request.command}: this is a crash dump (post-mortem): the kernel does not run; inspect threads, stacks, variables and mdb`);
+      return;
+    }
     super.dispatchRequest(request);
   }
 
@@ -230,11 +247,40 @@ export class KctxDebugSession extends LoggingDebugSession {
     return scenarioFromObject(obj, 'launch configuration', cwd, typeof args.defaultGate === 'string' && args.defaultGate ? { defaultGate: resolve(cwd, args.defaultGate) } : {});
   }
 
+  /** The "schedule" launch attribute: a schedule file kctx explore wrote. */
+  private loadSchedule(args: KctxLaunchArgs): ScheduleFile | undefined {
+    if (args.schedule === undefined) return undefined;
+    if (typeof args.schedule !== 'string' || !args.schedule) throw new Error('"schedule": expected the path of a schedule file (kctx explore --out writes them)');
+    const cwd = typeof args.cwd === 'string' ? args.cwd : process.cwd();
+    const p = isAbsolute(args.schedule) ? args.schedule : resolve(cwd, args.schedule);
+    return parseSchedule(readBoundedFile(p, 64 << 20), p);
+  }
+
+  /** The "dump" launch attribute: the post-mortem machine of a crash dump, stopped at its panic. */
+  private buildPostMortem(args: KctxLaunchArgs): Engine {
+    if (typeof args.dump !== 'string' || !args.dump) throw new Error('"dump": expected the path of a crash dump (kctx run --dump, kctx explore --out)');
+    const cwd = typeof args.cwd === 'string' ? args.cwd : process.cwd();
+    const { m } = readDump(isAbsolute(args.dump) ? args.dump : resolve(cwd, args.dump));
+    this.postMortem = true;
+    this.timeline = new TimelineRecorder(m, (a) => this.tids.of(a));
+    const engine = new Engine(m, { console: (text) => this.sendEvent(new OutputEvent(text, 'stdout')), timeline: this.timeline }, { bps: this.bps });
+    const p = m.panicInfo;
+    if (p) {
+      const decision = { reason: 'exception', description: 'Paused on panic (crash dump)', text: p.message, filter: (/^assertion failed/.test(p.message) ? 'assert' : 'panic') as FilterId, message: p.message };
+      engine.cur = { ...engine.cur, reason: 'exception', thread: p.thread, decision, panic: p };
+    }
+    return engine;
+  }
+
   private async build(args: KctxLaunchArgs): Promise<Engine> {
+    if (args.dump !== undefined) return this.buildPostMortem(args);
     const s = await this.loadScenario(args);
     if (args.seed !== undefined && (!Number.isInteger(args.seed) || (args.seed as number) < 0)) throw new ScenarioError(s.file, 1, 1, `"seed": expected a non-negative integer, got ${JSON.stringify(args.seed)}`);
     if (args.maxSteps !== undefined && (!Number.isInteger(args.maxSteps) || (args.maxSteps as number) < 1)) throw new ScenarioError(s.file, 1, 1, `"maxSteps": expected a positive integer, got ${JSON.stringify(args.maxSteps)}`);
-    const m = await createKernel(s, { seed: args.seed, loadDriver });
+    const sched = this.loadSchedule(args);
+    const m = await createKernel(s, { seed: args.seed ?? sched?.seed, loadDriver });
+    // Before the engine's first checkpoint: the replay cursor is part of every snapshot.
+    if (sched) m.setSchedule(new Schedule(sched.decisions));
     this.scenario = s;
     this.showIdle = args.showIdleThreads === true;
     this.timeline = new TimelineRecorder(m, (a) => this.tids.of(a));
@@ -270,6 +316,12 @@ export class KctxDebugSession extends LoggingDebugSession {
     // Breakpoints and filters arrive now; start once the client says configuration is done.
     await Promise.race([this.configDone, new Promise((r) => setTimeout(r, 5000))]);
     this.sendResponse(response);
+    if (this.postMortem) {
+      const m = engine.m;
+      this.sendEvent(new OutputEvent(`kctx: post-mortem on the crash dump ${args.dump}${m.panicInfo ? `\n${formatPanic(m).join('\n')}` : ''}\n`, 'console'));
+      this.announceThreads();
+      return this.reportStop(m.panicInfo ? 'exception' : 'entry');
+    }
     if (args.noDebug) return void this.runNoDebug();
     this.announceThreads();
     if (args.stopOnEntry) this.reportStop('entry');

@@ -13,6 +13,7 @@ const SUITES: Array<{ title: string; file: string; fn: string }> = [
   { title: 'simulator', file: 'sim.bundle.js', fn: 'benchSim' },
   { title: 'interpreter', file: 'interp.bundle.js', fn: 'benchInterp' },
   { title: 'debug adapter', file: 'dap.bundle.js', fn: 'benchDap' },
+  { title: 'explore', file: 'explore.js', fn: 'benchExplore' },
   { title: 'lint', file: 'lint.js', fn: 'benchLint' },
 ];
 
