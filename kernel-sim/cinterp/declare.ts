@@ -324,7 +324,8 @@ export abstract class Declarations extends Emitter {
   // ------------------------------------------------------------------ top level
 
   /** Pass 1 over a translation unit: types, globals, prototypes. Function bodies are queued. */
-  declareTU(tu: TU, bodies: Array<{ tu: TU; node: SyntaxNode; scope: Scope }>, inits: Array<() => void>): void {
+  /** Declares a translation unit's top level; `guard` runs each construct (the load collects errors). */
+  declareTU(tu: TU, bodies: Array<{ tu: TU; node: SyntaxNode; scope: Scope }>, inits: Array<() => void>, guard: (n: SyntaxNode, f: () => void) => void = (_n, f) => f()): void {
     this.tu = tu;
     this.tus.push(tu);
     const fileScope = new Scope(this.globalScope);
@@ -332,7 +333,11 @@ export abstract class Declarations extends Emitter {
     this.scope = fileScope;
     for (const n of tu.root.namedChildren) {
       if (!n) continue;
-      this.topLevel(n, fileScope, bodies, inits);
+      guard(n, () => {
+        this.tu = tu;
+        this.scope = fileScope;
+        this.topLevel(n, fileScope, bodies, inits);
+      });
     }
   }
 

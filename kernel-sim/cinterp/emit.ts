@@ -62,6 +62,11 @@ export abstract class Emitter {
    * them to the kernel moves no address of a driver that does not use them.
    */
   lazyNatives: Map<string, NativeImpl> | null = null;
+  /**
+   * `"stubs": "auto"`: an undefined function gets a stub (its address), an undefined extern
+   * variable zeroed storage of its declared type (its address); see stubs.ts.
+   */
+  autoStub: { fn(name: string): number; data(name: string, t: CType): number } | null = null;
   /** Compiling a debugger expression (evaluateNode): nothing may be linked or mapped. */
   protected evaluating = false;
 

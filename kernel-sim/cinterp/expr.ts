@@ -281,6 +281,9 @@ export abstract class Expressions extends Operators {
             if (d) {
               e.addr = d.addr;
               e.extern = false;
+            } else if (this.autoStub && !this.evaluating) {
+              e.addr = this.autoStub.data(name, t);
+              e.extern = false;
             } else {
               this.unresolved.add(name);
               e.addr = 0;
@@ -318,6 +321,7 @@ export abstract class Expressions extends Operators {
     const lazy = this.lazyNatives?.get(name);
     if (lazy && !this.evaluating) return this.m.native(name, lazy);
     void n;
+    if (this.autoStub && !this.evaluating) return this.autoStub.fn(name);
     this.unresolved.add(name);
     return 0;
   }

@@ -24,6 +24,10 @@ import { Compiler, RT, YIELD, stoppedInStatement, type CFrame, type CFunc, type 
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { vaAreaBytes, writeVaArea } from './varargs';
+import { autoStubs } from './stubs';
+
+/** Functions of a tree header that could not be compiled: why, for the panic if one is called. */
+const unrunnable = new WeakMap<TextSymbol, string>();
 
 const EMPTY: Val[] = [];
 
@@ -137,7 +141,7 @@ registerFrameKind('cnative', {
 /** The machine's hook: a frame that runs C function `sym` with `args` on thread t. */
 export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): Frame {
   const fn = sym.cfunc as CFunc | undefined;
-  if (!fn) throw new KernelPanic(`BAD TRAP: call to ${sym.name}, which has no code`);
+  if (!fn) throw new KernelPanic(unrunnable.get(sym) ?? `BAD TRAP: call to ${sym.name}, which has no code`);
   const sp0 = t.sp;
   // A variadic function's frame also holds its variable arguments, above its locals (varargs.ts).
   const va = fn.va;
@@ -185,24 +189,6 @@ function findDeclName(n: SyntaxNode | null): string | undefined {
   return undefined;
 }
 
-function firstSyntaxError(n: SyntaxNode): SyntaxNode | null {
-  // tree-sitter-c wants a name before a bit-field's width: an unnamed bit-field (`int : 3;`,
-  // `unsigned : 0;`) parses with a missing field_identifier there, which is valid C.
-  if (n.isMissing || n.type === 'ERROR') return n;
-  if (!n.hasError) return null;
-  let excused = false;
-  for (const c of n.children) {
-    if (!c) continue;
-    if (c.isMissing && c.type === 'field_identifier' && c.nextSibling?.type === 'bitfield_clause') {
-      excused = true;
-      continue;
-    }
-    const e = firstSyntaxError(c);
-    if (e) return e;
-    if (c.hasError) excused = true;
-  }
-  return excused ? null : n;
-}
 
 /**
  * Optional steps of a load for another kernel personality (kernel-sim/freebsd): its own headers,
@@ -218,6 +204,99 @@ export interface LoadHooks {
   module?: string;
 }
 
+/** Most errors a load reports (then a count), as a compiler does. */
+export const MAX_LOAD_ERRORS = 50;
+
+/**
+ * Every error of a load, compiler style. One error is thrown as it is (a ScenarioError with its
+ * position); several become one error whose message lists them, `file:line:col: error: ...`.
+ */
+class LoadErrors {
+  readonly list: ScenarioError[] = [];
+  /** Errors inside headers of a kernel tree, by the names the failed declaration declares. */
+  readonly deferred = new Map<string, ScenarioError>();
+  add(e: unknown): void {
+    if (!(e instanceof ScenarioError)) throw e;
+    if (this.list.some((x) => x.message === e.message)) return;
+    this.list.push(e);
+  }
+  /** Runs `f`; a ScenarioError it throws is recorded (or deferred by `defer`), anything else rethrown. */
+  guard(f: () => void, defer?: (e: ScenarioError) => boolean): void {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof ScenarioError && defer?.(e)) return;
+      this.add(e);
+    }
+  }
+  throwIfAny(): void {
+    if (!this.list.length) return;
+    if (this.list.length === 1) throw this.annotate(this.list[0]!);
+    const shown = this.list.slice(0, MAX_LOAD_ERRORS).map((e) => this.annotate(e));
+    const lines = shown.map((e) => `${e.file}:${e.line}:${e.column}: error: ${e.reason}`);
+    const n = this.list.length;
+    lines.push(`${n} error${n === 1 ? '' : 's'}${n > MAX_LOAD_ERRORS ? ` (the first ${MAX_LOAD_ERRORS} shown)` : ''}`);
+    const first = this.list[0]!;
+    const e = new ScenarioError(first.file, first.line, first.column, first.reason);
+    e.message = lines.join('\n');
+    throw e;
+  }
+  /** A driver error that names something whose declaration in a tree header failed says why. */
+  private annotate(e: ScenarioError): ScenarioError {
+    const m = /'([A-Za-z_]\w*)'/.exec(e.reason);
+    const d = m ? this.deferred.get(m[1]!) : undefined;
+    if (!d) return e;
+    return new ScenarioError(e.file, e.line, e.column, `${e.reason} (its declaration at ${d.file}:${d.line}:${d.column} was not understood: ${d.reason})`);
+  }
+}
+
+/**
+ * Every syntax error node under `n` (at most `max`). tree-sitter-c wants a name before a
+ * bit-field's width: an unnamed bit-field (`int : 3;`) parses with a missing field_identifier
+ * there, which is valid C. True when it found one.
+ */
+function syntaxErrors(n: SyntaxNode, out: SyntaxNode[], max: number): boolean {
+  if (out.length >= max) return true;
+  if (n.isMissing || n.type === 'ERROR') {
+    out.push(n);
+    return true;
+  }
+  if (!n.hasError) return false;
+  let found = false;
+  let excused = false;
+  for (const c of n.children) {
+    if (!c) continue;
+    if (c.isMissing && c.type === 'field_identifier' && c.nextSibling?.type === 'bitfield_clause') {
+      excused = true;
+      continue;
+    }
+    if (syntaxErrors(c, out, max)) found = true;
+    else if (c.hasError) excused = true;
+  }
+  if (!found && !excused) {
+    out.push(n);
+    return true;
+  }
+  return found;
+}
+
+/** Names a top-level construct declares (for errors deferred in tree headers). */
+function declaredNames(n: SyntaxNode): string[] {
+  const out: string[] = [];
+  const walk = (x: SyntaxNode | null, depth: number) => {
+    if (!x || depth > 6) return;
+    if (x.type === 'identifier' || x.type === 'type_identifier') {
+      out.push(x.text);
+      return;
+    }
+    if (x.type === 'compound_statement' || x.type === 'field_declaration_list' || x.type === 'parameter_list' || x.type === 'initializer_list') return;
+    for (const c of x.namedChildren) walk(c, depth + 1);
+  };
+  if (n.type === 'function_definition') walk(n.childForFieldName('declarator'), 0);
+  else for (const c of n.namedChildren) walk(c, 0);
+  return out;
+}
+
 export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {}): Promise<LoadedProgram> {
   const parser = await createCParser();
   const module = hooks.module ?? basename(s.sources[0] ?? 'driver').replace(/\.[ch]$/, '');
@@ -225,27 +304,53 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   let lastPre: Preprocessor | null = null;
   const roots = searchRoots(s);
   const inc = { includeDirs: roots.includeDirs, roots: roots.roots, ...(s.gate ? { gate: { defines: roots.defines, undefs: roots.undefs } } : {}) };
-  for (const src of s.sources) {
+  const errors = new LoadErrors();
+  const stubFiles = s.stubs?.files ?? [];
+  for (const src of [...s.sources, ...stubFiles]) {
     const path = resolve(s.baseDir, src);
-    const pre = new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
-    const idx = pre.addSource(path, relative(s.baseDir, path) || src);
-    pre.processFile(idx);
-    const pp = pre.result();
-    lastPre = pre;
-    const tree = parser.parse(pp.text);
-    if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
-    const tu: TU = { pp, root: tree.rootNode, main: idx };
-    const bad = tree.rootNode.hasError ? firstSyntaxError(tree.rootNode) : null;
-    if (bad) {
-      const c = new Compiler(m, module, new Map());
-      c.tu = tu;
-      const what = bad.isMissing ? `expected '${bad.type}'` : `unexpected '${bad.text.slice(0, 40).split('\n')[0]}'`;
-      c.fail(bad, `syntax error: ${what}`);
-    }
-    tus.push(tu);
+    errors.guard(() => {
+      const pre = new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
+      const idx = pre.addSource(path, relative(s.baseDir, path) || src);
+      pre.processFile(idx);
+      const pp = pre.result();
+      lastPre = pre;
+      const tree = parser.parse(pp.text);
+      if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
+      const tu: TU = { pp, root: tree.rootNode, main: idx };
+      const bad: SyntaxNode[] = [];
+      if (tree.rootNode.hasError) syntaxErrors(tree.rootNode, bad, MAX_LOAD_ERRORS + 1);
+      if (bad.length) {
+        const c = new Compiler(m, module, new Map());
+        c.tu = tu;
+        for (const b of bad) {
+          const what = b.isMissing ? `expected '${b.type}'` : `unexpected '${b.text.slice(0, 40).split('\n')[0]}'`;
+          errors.guard(() => c.fail(b, `syntax error: ${what}`));
+        }
+        return;
+      }
+      tus.push(tu);
+    });
   }
+  errors.throwIfAny();
+  // With a kernel tree, a header's declaration kctx cannot take stops nothing unless the driver
+  // uses what it declares (then the driver's error says why).
+  const inTreeHeader = (tu: TU, n: SyntaxNode): boolean => {
+    if (!s.gate) return false;
+    const c = new Compiler(m, module, new Map());
+    c.tu = tu;
+    const o = c.origin(n);
+    return o.file !== tu.main && !tu.pp.files[o.file]!.path.startsWith('<');
+  };
   // illumos kernel functions mapped on first use (not the other personalities' kernels).
   const lazyNatives = hooks.resolveHeader ? null : new Map(KAPI_VARARGS.map((k) => [k.name, k.impl]));
+  const replaces = new Set(s.replaces ?? []);
+  for (const r of replaces) {
+    if (!m.sym.lookup(r) && !lazyNatives?.has(r)) errors.add(new ScenarioError(s.file, 1, 1, `"replaces": '${r}' is not a function of the ${s.kernel} kernel`));
+  }
+  // A header's own definition of a function the kernel has (threadp() behind curthread, an
+  // inline-asm helper): the kernel's is the one that runs (an intrinsic). Definitions that
+  // failed here are not compiled either.
+  const intrinsic = new Set<SyntaxNode>();
   // Pass 0: the driver's functions get kernel text addresses.
   const defined = new Map<string, TextSymbol>();
   for (const tu of tus) {
@@ -253,16 +358,28 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
       if (!n || n.type !== 'function_definition') continue;
       const name = findDeclName(n.childForFieldName('declarator'));
       if (!name) continue;
-      if (defined.has(name)) {
-        const c = new Compiler(m, module, defined);
-        c.tu = tu;
-        c.fail(n, `redefinition of '${name}'`);
-      }
+      const c = new Compiler(m, module, defined);
+      c.tu = tu;
       const existing = m.sym.lookup(name);
-      if ((existing && existing.kind === 'native' && (existing.module === 'genunix' || existing.module === 'unix')) || (!existing && lazyNatives?.has(name))) {
-        const c = new Compiler(m, module, defined);
-        c.tu = tu;
-        c.fail(n, `'${name}' is already defined by the kernel (${existing?.module ?? 'genunix'}); a module cannot redefine it`);
+      const kernelOwn = (existing && existing.kind === 'native' && (existing.module === 'genunix' || existing.module === 'unix')) || (!existing && lazyNatives?.has(name));
+      if (kernelOwn && inTreeHeader(tu, n)) {
+        intrinsic.add(n);
+        continue;
+      }
+      if (defined.has(name)) {
+        // A static inline function of a header included by two sources is one function here.
+        if (inTreeHeader(tu, n)) {
+          intrinsic.add(n);
+          continue;
+        }
+        errors.guard(() => c.fail(n, `redefinition of '${name}'`));
+        intrinsic.add(n);
+        continue;
+      }
+      if (kernelOwn && !replaces.has(name)) {
+        errors.guard(() => c.fail(n, `'${name}' is already defined by the kernel (${existing?.module ?? 'genunix'}); a module cannot redefine it (list it in "replaces" to test your own version)`));
+        intrinsic.add(n);
+        continue;
       }
       let sym: TextSymbol;
       if (existing) {
@@ -271,6 +388,8 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
         existing.impl = undefined;
         existing.module = module;
         sym = existing;
+      } else if (!existing && lazyNatives?.has(name)) {
+        sym = m.sym.define(name, 'c', module);
       } else sym = m.sym.define(name, 'c', module);
       defined.set(name, sym);
     }
@@ -284,25 +403,43 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   }
   const c = new Compiler(m, module, defined);
   c.lazyNatives = lazyNatives;
+  if (s.stubs?.auto) c.autoStub = autoStubs(m, module);
   const bodies: Array<{ tu: TU; node: SyntaxNode; scope: Scope }> = [];
   const inits: Array<() => void> = [];
-  for (const tu of tus) c.declareTU(tu, bodies, inits);
+  for (const tu of tus) {
+    c.declareTU(tu, bodies, inits, (n, f) => errors.guard(f, (e) => {
+      if (!inTreeHeader(tu, n)) return false;
+      for (const name of declaredNames(n)) if (!errors.deferred.has(name)) errors.deferred.set(name, e);
+      return true;
+    }));
+  }
   hooks.relocate?.(c);
   c.resolveExterns();
-  for (const f of inits) f();
+  for (const f of inits) errors.guard(f);
   const dataRefs = [...c.unresolved];
   for (const b of bodies) {
-    const fn = c.compileFunction(b.node, b.scope, b.tu);
-    fn.sym.cfunc = fn;
-    c.funcs.set(fn.name, fn);
+    if (intrinsic.has(b.node)) continue;
+    errors.guard(() => {
+      const fn = c.compileFunction(b.node, b.scope, b.tu);
+      fn.sym.cfunc = fn;
+      c.funcs.set(fn.name, fn);
+    }, (e) => {
+      if (!inTreeHeader(b.tu, b.node)) return false;
+      // A tree header's function kctx cannot compile (inline assembly, ...) panics if called.
+      const name = findDeclName(b.node.childForFieldName('declarator'));
+      const sym = name ? defined.get(name) : undefined;
+      if (sym) unrunnable.set(sym, `${name}() at ${e.file}:${e.line} cannot run in kctx: ${e.reason}`);
+      return true;
+    });
   }
+  errors.throwIfAny();
   if (c.unresolved.size && hooks.undefinedSymbols) {
     const text = [...c.unresolved].filter((n) => !dataRefs.includes(n));
     throw hooks.undefinedSymbols(module, [...text, ...dataRefs]);
   }
   if (c.unresolved.size) {
     const names = [...c.unresolved].sort();
-    throw loadError([...names.map((n) => `/kernel/drv/amd64/${module}: undefined symbol '${n}'`), `WARNING: mod_load: cannot load module '${module}'`]);
+    throw loadError([...names.map((n) => `/kernel/drv/amd64/${module}: undefined symbol '${n}'`), `WARNING: mod_load: cannot load module '${module}'`, `(kctx: "stubs": "auto" or --stubs auto makes stubs of them)`]);
   }
   m.hooks.callC = callC;
   const program: LoadedProgram = {

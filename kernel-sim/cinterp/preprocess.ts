@@ -14,6 +14,14 @@ import { dirname, resolve, relative, sep, isAbsolute } from 'node:path';
 import { ScenarioError } from '../scenario';
 import { GCC_PREDEFINED } from '../gate/build';
 
+/**
+ * gcc builtins with a type operand, which the C parser cannot take as calls: spelled as the
+ * standard C they mean.
+ */
+const GCC_BUILTIN_MACROS = [
+  '#define __builtin_offsetof(type, member) ((unsigned long)&(((type *)0)->member))',
+];
+
 /** Where `#include` looks besides the including file's folder (a gate, `includePaths`). */
 export interface IncludeOptions {
   /** Folders searched in order for `<...>` (and for `"..."` after the including file's folder). */
@@ -121,7 +129,7 @@ export class Preprocessor {
     let pre = ['#define _KERNEL 1', '#define __illumos__ 1', '#define __sun 1', '#define _LP64 1', '#define __amd64 1', '#define __x86_64__ 1', '#define __STDC__ 1', '#define __kctx__ 1'];
     if (inc.gate) {
       // A real module build: gcc's own macros, then the makefiles' -D and -U, as cc1 sees them.
-      pre = [...GCC_PREDEFINED.map(([k, v]) => `#define ${k} ${v}`), '#define __kctx__ 1'];
+      pre = [...GCC_PREDEFINED.map(([k, v]) => `#define ${k} ${v}`), '#define __kctx__ 1', ...GCC_BUILTIN_MACROS];
       for (const [k, v] of inc.gate.defines) pre.push(`#define ${k} ${v}`);
       for (const k of inc.gate.undefs) pre.push(`#undef ${k}`);
     }
@@ -800,7 +808,16 @@ export class Preprocessor {
     let col = 0;
     let lastFile = -1;
     let lastLine = -1;
-    for (const t of this.out) {
+    // With a kernel tree, adjacent string literals are joined here (translation phase 6):
+    // inline assembly's "i" "q" constraints are one string to the parser.
+    const joinStrings = this.inc.gate !== undefined;
+    for (let i = 0; i < this.out.length; i++) {
+      let t = this.out[i]!;
+      if (joinStrings && t.k === 'str') {
+        let v = t.v;
+        while (this.out[i + 1]?.k === 'str' && !/\\(x[0-9a-fA-F]*|[0-7]{1,2})$/.test(v.slice(0, -1))) v = v.slice(0, -1) + this.out[++i]!.v.slice(1);
+        if (v !== t.v) t = { ...t, v };
+      }
       if (t.file !== lastFile || t.line !== lastLine) {
         if (lastFile !== -1) {
           parts.push('\n');

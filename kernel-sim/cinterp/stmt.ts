@@ -57,6 +57,7 @@ export abstract class Statements extends Initialisers {
     this.loops = [];
     this.switches = [];
     this.locals = [];
+    this.depth = 0;
     const fscope = new Scope(scope);
     this.scope = fscope;
     // Parameters.

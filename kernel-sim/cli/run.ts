@@ -17,6 +17,7 @@ import type { Machine, RunOutcome } from '../machine/machine';
 import { nsPerCycle } from '../abi/kapi';
 import { Schedule, ScheduleError, parseSchedule, type ScheduleFile } from '../machine/schedule';
 import { readBoundedFile, FileError } from '../files';
+import { stubsOf, stubsCalledLines } from '../cinterp/stubs';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -231,7 +232,10 @@ async function runMdbCommands(m: Machine, cmds: string[], out: Out): Promise<voi
 
 function statsLine(m: Machine): string {
   const s = m.stats;
-  return JSON.stringify({ switches: s.switches, hooks: s.hooks, steps: s.steps, ticks: s.ticks, allocs: s.allocs, frees: s.frees });
+  const stubs = stubsOf(m);
+  // "stubs": "auto": the calls to stubs, an extra key after the fixed ones.
+  const extra = stubs ? { stubs: [...stubs.calls.values()].reduce((a, b) => a + b, 0) } : {};
+  return JSON.stringify({ switches: s.switches, hooks: s.hooks, steps: s.steps, ticks: s.ticks, allocs: s.allocs, frees: s.frees, ...extra });
 }
 
 async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promise<number>): Promise<number> {
@@ -318,6 +322,7 @@ export function runCommand(argv: string[]): Promise<number> {
     close();
     if (a.dump) (require('../dump/dump') as typeof import('../dump/dump')).writeDump(m, a.dump, a.scenario);
     const code = report(m, r, out, a);
+    for (const l of stubsCalledLines(m)) out.line(l);
     await runMdbCommands(m, a.mdb, out);
     if (a.stats) out.line(statsLine(m));
     out.flush();

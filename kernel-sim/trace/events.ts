@@ -39,7 +39,8 @@ export type ProbeName =
   | 'vnet:curvnet-restore'
   | 'vnet:access'
   | 'kernel:panic'
-  | 'kernel:cmn_err';
+  | 'kernel:cmn_err'
+  | 'stub:call';
 
 export interface ProbeData {
   /** For ctxop:hook: which op and where in the ring. */

@@ -61,7 +61,7 @@ test('examples/kvm: a module calling installctx does not load on a 13917 kernel'
   const s = loadScenarioFile(join(EXAMPLES, 'kvm/kvm-pre13915-on-13917.ksim.json'));
   await assert.rejects(createKernel(s, { loadDriver }), (e: Error & { kctxLoadError?: boolean }) => {
     assert.equal(e.kctxLoadError, true);
-    assert.equal(e.message, "/kernel/drv/amd64/kvm: undefined symbol 'installctx'\n/kernel/drv/amd64/kvm: undefined symbol 'removectx'\nWARNING: mod_load: cannot load module 'kvm'");
+    assert.equal(e.message, "/kernel/drv/amd64/kvm: undefined symbol 'installctx'\n/kernel/drv/amd64/kvm: undefined symbol 'removectx'\nWARNING: mod_load: cannot load module 'kvm'\n(kctx: \"stubs\": \"auto\" or --stubs auto makes stubs of them)");
     return true;
   });
   const ok = await runExample('kvm/kvm-13917.ksim.json');

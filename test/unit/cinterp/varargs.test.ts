@@ -417,7 +417,7 @@ test('what variable arguments do not support is a load error at file:line', asyn
   assert.equal(e.line, 12);
   // A module cannot bring its own vsnprintf: the kernel has one (even before anything linked it).
   const k = await loadErr(`${HEADERS}int\nvsnprintf(char *b, size_t n, const char *f, __va_list ap)\n{\n\treturn (0);\n}\nvoid entry(void *a) { }\n`);
-  assert.equal(k.reason, "'vsnprintf' is already defined by the kernel (genunix); a module cannot redefine it");
+  assert.equal(k.reason, `'vsnprintf' is already defined by the kernel (genunix); a module cannot redefine it (list it in "replaces" to test your own version)`);
 });
 
 test('<stdarg.h> works as <sys/varargs.h>; the v* functions get kernel text only when a module links one', async () => {

@@ -1,0 +1,177 @@
+/**
+ * Loading like the kernel's loader: every error of a load at once (compiler style, at most 50
+ * then a count), undefined symbols listed together (the module does not load), "stubs": "auto"
+ * (stub functions returning 0 with a stub:call probe, zeroed data), the user's C stubs, and
+ * "replaces". With a kernel tree: a header's inline-asm helper the kernel has is an intrinsic,
+ * one it does not have loads and panics naming itself only if called, and a header declaration
+ * kctx cannot take stops the load only when the driver uses it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scenarioFromObject, ScenarioError } from '../../../kernel-sim/scenario';
+import { createKernel } from '../../../kernel-sim/kernel';
+import { loadDriver } from '../../../kernel-sim/cinterp/index';
+import { stubsOf } from '../../../kernel-sim/cinterp/stubs';
+import type { KEvent } from '../../../kernel-sim/trace/events';
+import { REPO } from '../cinterp/helpers';
+
+const GATE = join(REPO, 'test/fixtures/gate');
+const KCTX = join(REPO, 'dist', 'kctx.js');
+
+function folder(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'kctx-link-'));
+  for (const [n, t] of Object.entries(files)) writeFileSync(join(d, n), t);
+  return d;
+}
+function scenario(d: string, extra: object = {}, sources = ['drv.c']) {
+  return scenarioFromObject({ kernel: 'illumos-13917', sources, threads: [{ name: 't0', entry: 'entry' }], ...extra }, join(d, 's.ksim.json'), d);
+}
+async function loadFails(d: string, extra: object = {}): Promise<Error> {
+  try {
+    await createKernel(scenario(d, extra), { loadDriver });
+  } catch (e) {
+    return e as Error;
+  }
+  return assert.fail('the load should fail');
+}
+
+const UNDEF = `#include <sys/types.h>
+#include <sys/cmn_err.h>
+extern int mystery_fn(int);
+extern void other_fn(void);
+extern int mystery_data;
+struct big { long a[4]; };
+extern struct big mystery_struct;
+void
+entry(void *arg)
+{
+	int r = mystery_fn(3);
+
+	other_fn();
+	other_fn();
+	cmn_err(CE_NOTE, "r=%d d=%d s=%ld", r, mystery_data, mystery_struct.a[3]);
+}
+`;
+
+test('undefined symbols are listed together, as krtld does, and the module does not load', async () => {
+  const e = await loadFails(folder({ 'drv.c': UNDEF }));
+  assert.equal(e.message, [
+    "/kernel/drv/amd64/drv: undefined symbol 'mystery_data'",
+    "/kernel/drv/amd64/drv: undefined symbol 'mystery_fn'",
+    "/kernel/drv/amd64/drv: undefined symbol 'mystery_struct'",
+    "/kernel/drv/amd64/drv: undefined symbol 'other_fn'",
+    "WARNING: mod_load: cannot load module 'drv'",
+    '(kctx: "stubs": "auto" or --stubs auto makes stubs of them)',
+  ].join('\n'));
+});
+
+test('"stubs": "auto": stub functions return 0 and emit stub:call in call order; data symbols are zeroed storage of their type', async () => {
+  const m = await createKernel(scenario(folder({ 'drv.c': UNDEF }), { stubs: 'auto' }), { loadDriver });
+  const out: string[] = [];
+  const probes: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  m.sink = { event: (e: KEvent) => { if (e.type === 'probe' && (e.probe === 'stub:call' || e.probe === 'kernel:cmn_err')) probes.push(`${e.probe} ${e.detail}`); } };
+  assert.equal(m.run(1_000_000).kind, 'end');
+  assert.deepEqual(out, ['NOTICE: r=0 d=0 s=0']);
+  assert.deepEqual(probes, ['stub:call mystery_fn() returns 0 (stub)', 'stub:call other_fn() returns 0 (stub)', 'stub:call other_fn() returns 0 (stub)', 'kernel:cmn_err NOTICE: r=0 d=0 s=0']);
+  const t = stubsOf(m)!;
+  assert.deepEqual(t.functions, ['mystery_fn', 'other_fn']);
+  assert.deepEqual(t.data, ['mystery_data', 'mystery_struct']);
+  assert.deepEqual([...t.calls], [['mystery_fn', 1], ['other_fn', 2]]);
+  assert.equal(m.sym.data.get('mystery_struct')!.size, 32);
+});
+
+test('kctx run --stubs auto: the run ends listing the stubs called; --stats counts them in an extra key', () => {
+  const d = folder({ 'drv.c': UNDEF });
+  writeFileSync(join(d, 's.ksim.json'), JSON.stringify({ kernel: 'illumos-13917', sources: ['drv.c'], threads: [{ name: 't0', entry: 'entry' }] }));
+  const r = spawnSync(process.execPath, [KCTX, 'run', join(d, 's.ksim.json'), '--stubs', 'auto', '--stats'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines.filter((l) => /\| stub:call\s+t0 other_fn\(\) returns 0 \(stub\)$/.test(l)).length, 2);
+  assert.equal(lines.at(-2), 'kctx: stubs called: mystery_fn (1), other_fn (2)');
+  const stats = JSON.parse(lines.at(-1)!);
+  assert.deepEqual(Object.keys(stats), ['switches', 'hooks', 'steps', 'ticks', 'allocs', 'frees', 'stubs']);
+  assert.equal(stats.stubs, 3);
+  const plain = spawnSync(process.execPath, [KCTX, 'run', join(d, 's.ksim.json')], { encoding: 'utf8' });
+  assert.equal(plain.status, 2);
+  assert.match(plain.stderr, /undefined symbol 'other_fn'/);
+});
+
+test('the user\'s C stubs win over auto stubs; without auto the rest stay undefined', async () => {
+  const d = folder({ 'drv.c': UNDEF, 'stubs.c': 'int mystery_fn(int x) { return (x * 7); }\nint mystery_data = 5;\n' });
+  const s = scenario(d, { stubs: ['stubs.c'] });
+  const e = await createKernel(s, { loadDriver }).then(() => null, (x: Error) => x);
+  assert.match(e!.message, /^\/kernel\/drv\/amd64\/drv: undefined symbol 'mystery_struct'\n\/kernel\/drv\/amd64\/drv: undefined symbol 'other_fn'\n/);
+  const both = { ...s, stubs: { auto: true, files: s.stubs.files } };
+  const m = await createKernel(both, { loadDriver });
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  m.run(1_000_000);
+  assert.deepEqual(out, ['NOTICE: r=21 d=5 s=0']);
+  assert.deepEqual(stubsOf(m)!.functions, ['other_fn']);
+});
+
+test('every error of a load at once, compiler style; past 50, a count', async () => {
+  const e = await loadFails(folder({ 'drv.c': '#include <sys/types.h>\nint f(void) { return nosuch1; }\nint h(void) { unknown_t x; return 0; }\nvoid entry(void *a) { }\n' }));
+  const d = e as ScenarioError;
+  assert.equal(d.line, 2);
+  assert.match(e.message, /^\S+drv\.c:2:22: error: 'nosuch1' undeclared\n\S+drv\.c:3:15: error: unknown type name 'unknown_t'\n2 errors$/);
+  const many = Array.from({ length: 60 }, (_, i) => `int f${i}(void) { return u${i}; }`).join('\n');
+  const e2 = await loadFails(folder({ 'drv.c': `${many}\nvoid entry(void *a) { }\n` }));
+  const lines = e2.message.split('\n');
+  assert.equal(lines.length, 51);
+  assert.match(lines[49]!, /drv\.c:50:\d+: error: 'u49' undeclared$/);
+  assert.equal(lines[50], '60 errors (the first 50 shown)');
+});
+
+test('"replaces": a kernel function the sources may replace; otherwise "already defined by the kernel"', async () => {
+  const src = '#include <sys/types.h>\n#include <sys/cmn_err.h>\nvoid delay(long t) { cmn_err(CE_NOTE, "my delay %ld", t); }\nvoid entry(void *a) { delay(4); }\n';
+  const e = await loadFails(folder({ 'drv.c': src }));
+  assert.match(e.message, /drv\.c:3:1: 'delay' is already defined by the kernel \(genunix\); a module cannot redefine it \(list it in "replaces" to test your own version\)$/);
+  const m = await createKernel(scenario(folder({ 'drv.c': src }), { replaces: ['delay'] }), { loadDriver });
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  m.run(1_000_000);
+  assert.deepEqual(out, ['NOTICE: my delay 4']);
+  const bad = await loadFails(folder({ 'drv.c': 'void entry(void *a) { }\n' }), { replaces: ['not_a_kernel_fn'] });
+  assert.match(bad.message, /"replaces": 'not_a_kernel_fn' is not a function of the illumos-13917 kernel$/);
+});
+
+const ASM_DRV = `#include <sys/types.h>
+#include <sys/thread.h>
+#include <sys/cmn_err.h>
+#include <asm/cpufunc.h>
+int use_tsc;
+void
+entry(void *arg)
+{
+	cmn_err(CE_NOTE, "curthread %d", curthread != NULL);
+	if (use_tsc)
+		(void) fixture_rdtsc();
+}
+`;
+
+test('a tree header: its threadp() is the kernel\'s (curthread works); an unknown inline-asm helper loads and panics naming itself only when called', async () => {
+  const d = folder({ 'drv.c': ASM_DRV });
+  const m = await createKernel(scenario(d, { gate: GATE }), { loadDriver });
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  assert.equal(m.run(1_000_000).kind, 'end');
+  assert.deepEqual(out, ['NOTICE: curthread 1']);
+  const d2 = folder({ 'drv.c': ASM_DRV.replace('int use_tsc;', 'int use_tsc = 1;') });
+  const m2 = await createKernel(scenario(d2, { gate: GATE }), { loadDriver });
+  m2.onConsole = () => {};
+  const r = m2.run(1_000_000);
+  assert.equal(r.kind, 'panic');
+  assert.match(m2.panicInfo!.message, /^fixture_rdtsc\(\) at \S+intel\/asm\/cpufunc\.h:\d+ cannot run in kctx: /);
+});
+
+test('a tree header declaration kctx cannot take stops the load only when the driver uses it, and the error says why', async () => {
+  const d = folder({ 'drv.c': ASM_DRV.replace('int use_tsc;', 'int use_tsc;\nfixture_fp_t fp;') });
+  const e = await loadFails(d, { gate: GATE });
+  assert.match(e.message, /drv\.c:6:1: unknown type name 'fixture_fp_t' \(its declaration at \S+intel\/asm\/cpufunc\.h:13:\d+ was not understood: .*floating/);
+});
