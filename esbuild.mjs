@@ -6,7 +6,7 @@ import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const roots = ['kctx.ts', 'kernel-sim', 'debug-adapter', 'language-server', 'extension', 'test'];
+const roots = ['kctx.ts', 'core', 'kernel-sim', 'debug-adapter', 'language-server', 'extension', 'test'];
 const skip = new Set(['node_modules', 'fixtures', 'screenshots']);
 
 function walk(p, out) {
@@ -37,6 +37,8 @@ for (const b of bundles) {
   try { statSync(Object.values(b.entryPoints)[0]); } catch { continue; }
   await esbuild.build({ ...common, bundle: true, outdir: 'dist', mainFields: ['module', 'main'], minifyWhitespace: true, minifySyntax: true, keepNames: true, ...b });
 }
+// The Timeline webview's script, for the browser (extension/views/timeline.ts loads it).
+await esbuild.build({ ...common, bundle: true, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { 'webview-timeline': 'extension/webview/timeline.ts' }, outdir: 'dist', minifyWhitespace: true, minifySyntax: true });
 // 3. Benchmarks of hot paths run from bundles (cross-module calls as in dist/).
 for (const b of ['sim', 'interp', 'dap']) {
   const src = `test/bench/${b}.ts`;

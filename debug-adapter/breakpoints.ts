@@ -8,9 +8,13 @@ import type { StatementPos } from '../kernel-sim/cinterp/debug-api';
 import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
 import { formatAddr } from '../kernel-sim/machine/memory';
 import { CTXOP } from '../kernel-sim/machine/layout';
+import { HAZARDS, hazardOfFilter } from '../core/probes';
 
 export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld'] as const;
 export type FilterId = (typeof FILTER_IDS)[number];
+// Every hazard of the probe catalogue has its exception filter here (a type error otherwise).
+const _hazardFilters: readonly FilterId[] = HAZARDS.map((h) => h.filter satisfies FilterId);
+void _hazardFilters;
 
 /** Names each filter's condition may use. */
 export const FILTER_NAMES: Record<FilterId, readonly string[]> = {
@@ -339,15 +343,10 @@ export class Breakpoints {
   }
 
   private atHazard(p: StopPoint): Decision | null {
-    const name = p.name as FilterId;
-    const descriptions: Partial<Record<FilterId, string>> = {
-      'sleep-preempt-disabled': 'Paused: sleeping with preemption disabled',
-      deadlock: 'Paused on deadlock',
-      'lock-order': 'Paused: two locks taken in opposite orders (a potential deadlock)',
-      'unlock-unheld': 'Paused: unlock of a lock this thread does not hold',
-    };
-    const description = descriptions[name];
-    if (!description) return null;
+    const hazard = hazardOfFilter(p.name ?? '');
+    if (!hazard) return null;
+    const name: FilterId = hazard.filter;
+    const description = hazard.pause;
     const env: CondEnv = { thread: p.thread.name, cpu: p.cpu, message: p.message ?? '' };
     if (!this.filter(name, env)) return null;
     return { reason: 'exception', filter: name, description, text: p.message, message: p.message };

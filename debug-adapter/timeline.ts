@@ -1,7 +1,8 @@
 /**
  * What the Timeline view draws, recorded from the simulator's event stream: who was on each
- * CPU when (slices), and marks for ctxop hook calls, attach/detach, preemption disabled and
- * enabled, and hazards. Memory is bounded (the oldest entries go first).
+ * CPU when (slices), and marks for the probe categories core/probes.ts lists for it (ctxop hook
+ * calls, attach/detach, preemption disabled and enabled, hazards, panics). Memory is bounded
+ * (the oldest entries go first).
  *
  * Every entry remembers the step count at which it was recorded, so after a reverse step the
  * recorder forgets what lies in the future (`truncate`) and records it again when the run
@@ -9,35 +10,8 @@
  */
 import type { EventSink, KEvent } from '../kernel-sim/trace/events';
 import type { Machine } from '../kernel-sim/machine/machine';
-
-export interface Slice {
-  cpu: number;
-  thread: number;
-  name: string;
-  start: number;
-  end: number;
-}
-export interface Mark {
-  cpu: number;
-  tick: number;
-  kind: string;
-  label: string;
-}
-export interface Span {
-  cpu: number;
-  thread: number;
-  name: string;
-  kind: 'preempt-disabled';
-  start: number;
-  end: number;
-}
-export interface TimelineBody {
-  endTick: number;
-  slices: Slice[];
-  marks: Mark[];
-  /** Preemption-disabled spans (an addition to the contract: clients may ignore it). */
-  spans: Span[];
-}
+import { probeCategory, TIMELINE_MARKS } from '../core/probes';
+import type { TimelineBody } from '../core/protocol';
 
 interface RSlice { cpu: number; thread: number; name: string; start: number; end: number; s0: number; s1: number }
 interface RMark { cpu: number; tick: number; kind: string; label: string; s: number }
@@ -79,63 +53,61 @@ export class TimelineRecorder implements EventSink {
     if (e.type !== 'probe') return;
     const s = this.m.stats.steps;
     const at = this.tick(e);
-    switch (e.probe) {
-      case 'sched:on-cpu': {
-        this.close(e.cpu, at, s);
-        const t = this.m.byAddr.get(e.thread);
-        if (t?.isIdle) return;
-        const sl: RSlice = { cpu: e.cpu, thread: this.threadId(e.thread), name: this.name(e.thread), start: at, end: OPEN, s0: s, s1: OPEN };
-        this.slices.push(sl);
-        this.onCpu.set(e.cpu, sl);
-        if (this.slices.length > this.maxSlices * 1.25) this.slices.splice(0, this.slices.length - this.maxSlices);
-        return;
-      }
-      case 'sched:off-cpu':
-        this.close(e.cpu, at, s);
-        return;
-      case 'ctxop:hook':
+    const cat = probeCategory(e.probe)!;
+    if (cat === 'switch') {
+      this.close(e.cpu, at, s);
+      if (e.probe === 'sched:off-cpu') return;
+      const t = this.m.byAddr.get(e.thread);
+      if (t?.isIdle) return;
+      const sl: RSlice = { cpu: e.cpu, thread: this.threadId(e.thread), name: this.name(e.thread), start: at, end: OPEN, s0: s, s1: OPEN };
+      this.slices.push(sl);
+      this.onCpu.set(e.cpu, sl);
+      if (this.slices.length > this.maxSlices * 1.25) this.slices.splice(0, this.slices.length - this.maxSlices);
+      return;
+    }
+    if (!TIMELINE_MARKS.has(cat)) return;
+    switch (cat) {
+      case 'hook':
         this.mark(e.cpu, at, e.data?.op ?? 'hook', `${e.data?.handler ?? ''} (${this.name(e.thread)})`, s);
         return;
-      case 'ctxop:attach':
-      case 'ctxop:detach':
-      case 'ctxop:alloc':
-      case 'ctxop:free':
+      case 'ctxop':
         // 'ctxop-free' (the ctxop itself freed) is not the 'free' hook call.
         this.mark(e.cpu, at, e.probe === 'ctxop:free' ? 'ctxop-free' : e.probe.slice(6), `${e.detail} (${this.name(e.thread)})`, s);
         return;
-      case 'sched:kpreempt-disable': {
-        this.mark(e.cpu, at, 'preempt-disable', this.name(e.thread), s);
-        if (!this.noPreempt.has(e.thread)) {
-          const sp: RSpan = { cpu: e.cpu, thread: this.threadId(e.thread), name: this.name(e.thread), start: at, end: OPEN, s0: s, s1: OPEN };
-          this.spans.push(sp);
-          this.noPreempt.set(e.thread, sp);
-          if (this.spans.length > this.maxMarks * 1.25) this.spans.splice(0, this.spans.length - this.maxMarks);
-        }
+      case 'preempt-control':
+        if (e.probe === 'sched:kpreempt-disable') this.preemptDisabled(e, at, s);
+        else this.preemptEnabled(e, at, s);
         return;
-      }
-      case 'sched:kpreempt-enable': {
-        this.mark(e.cpu, at, 'preempt-enable', this.name(e.thread), s);
-        const t = this.m.byAddr.get(e.thread);
-        if (t && this.m.tPreempt(t) <= 0) {
-          const sp = this.noPreempt.get(e.thread);
-          if (sp) {
-            sp.end = at;
-            sp.s1 = s;
-            this.noPreempt.delete(e.thread);
-          }
-        }
-        return;
-      }
-      case 'sched:preempt':
+      case 'preempt':
         this.mark(e.cpu, at, 'preempt', `${this.name(e.thread)}: ${e.detail}`, s);
         return;
-      case 'hazard:sleep-preempt-disabled':
-      case 'hazard:deadlock':
-      case 'kernel:panic':
+      default:
+        // Hazards and panics: the probe name is the kind, the message the label.
         this.mark(e.cpu, at, e.probe, e.detail, s);
         return;
-      default:
-        return;
+    }
+  }
+
+  private preemptDisabled(e: KEvent, at: number, s: number): void {
+    this.mark(e.cpu, at, 'preempt-disable', this.name(e.thread), s);
+    if (!this.noPreempt.has(e.thread)) {
+      const sp: RSpan = { cpu: e.cpu, thread: this.threadId(e.thread), name: this.name(e.thread), start: at, end: OPEN, s0: s, s1: OPEN };
+      this.spans.push(sp);
+      this.noPreempt.set(e.thread, sp);
+      if (this.spans.length > this.maxMarks * 1.25) this.spans.splice(0, this.spans.length - this.maxMarks);
+    }
+  }
+
+  private preemptEnabled(e: KEvent, at: number, s: number): void {
+    this.mark(e.cpu, at, 'preempt-enable', this.name(e.thread), s);
+    const t = this.m.byAddr.get(e.thread);
+    if (t && this.m.tPreempt(t) <= 0) {
+      const sp = this.noPreempt.get(e.thread);
+      if (sp) {
+        sp.end = at;
+        sp.s1 = s;
+        this.noPreempt.delete(e.thread);
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import { formatAddr } from '../kernel-sim/machine/memory';
 import { ringNewestFirst } from '../kernel-sim/abi/ring';
 import { builtinLine } from '../kernel-sim/workloads/builtins';
 import type { Decision } from './breakpoints';
+import type { CtxopState, StateBody } from '../core/protocol';
 
 export const IDLE_ID_BASE = 100000;
 
@@ -195,19 +196,9 @@ export function ctxopLayout(m: Machine): StructLayout {
   return m.era.ring ? CTXOP : CTXOP_PRE12477;
 }
 
-export interface CtxopView {
-  addr: string;
-  save?: string;
-  restore?: string;
-  fork?: string;
-  lwpCreate?: string;
-  exit?: string;
-  free?: string;
-  arg?: string;
-}
 
 /** The thread's ctxops in save order (newest first), as `kctx/state` reports them. */
-export function ctxopsOf(m: Machine, t: KThread): CtxopView[] {
+export function ctxopsOf(m: Machine, t: KThread): CtxopState[] {
   const O = CTXOP.offsets;
   let list: number[] = [];
   try {
@@ -221,7 +212,7 @@ export function ctxopsOf(m: Machine, t: KThread): CtxopView[] {
       return p ? fnName(m, p) : undefined;
     };
     const arg = readPtrSafe(m, c + O.arg);
-    const v: CtxopView = { addr: formatAddr(c) };
+    const v: CtxopState = { addr: formatAddr(c) };
     const s = fn(O.save_op);
     if (s) v.save = s;
     const r = fn(O.restore_op);
@@ -239,7 +230,7 @@ export function ctxopsOf(m: Machine, t: KThread): CtxopView[] {
   });
 }
 
-export function kctxState(m: Machine, showIdle: boolean): unknown {
+export function kctxState(m: Machine, showIdle: boolean): StateBody {
   return {
     era: m.era.id,
     tick: m.lbolt,

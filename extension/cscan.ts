@@ -1,10 +1,13 @@
 /**
  * What the extension needs to know about a C file, found with the shared tree-sitter parser
- * (kernel-sim/cinterp/parser.ts): the `void f(void *)` functions a thread can start in, and the
+ * (core/cparser.ts): the `void f(void *)` functions a thread can start in, and the
  * functions that install or attach ctxops (with the kernel era their calls belong to).
  */
-import type { SyntaxNode, Parser } from '../kernel-sim/cinterp/parser';
+import type { SyntaxNode, Parser } from '../core/cparser';
 import { loadSim } from './lazy';
+import { CTXOP_INSTALLERS, LEGACY_API, LEGACY_HANDLER_BASE, SLOTS } from '../core/ctxop-api';
+import { installctxArity, type EraId } from '../core/eras';
+import { runEraOf } from '../core/infer-era';
 
 export interface CFunction {
   name: string;
@@ -17,8 +20,6 @@ export interface CFunction {
   /** ctxop install/attach calls inside the body. */
   ctxopCalls: { name: string; args: number; line: number }[];
 }
-
-const INSTALLERS = new Set(['installctx', 'installctx_preallocate', 'ctxop_install', 'ctxop_attach']);
 
 let parserPromise: Promise<Parser> | undefined;
 function parser(): Promise<Parser> {
@@ -67,13 +68,13 @@ export async function scanC(text: string): Promise<CFunction[]> {
     for (const init of tree.rootNode.descendantsOfType('initializer_pair')) {
       const field = init?.childForFieldName('designator')?.text ?? init?.namedChildren[0]?.text ?? '';
       const value = init?.childForFieldName('value');
-      if (/^\.ct_/.test(field) && value?.type === 'identifier') handlers.add(value.text);
+      if ((SLOTS as readonly string[]).includes(field.slice(1)) && value?.type === 'identifier') handlers.add(value.text);
     }
     for (const call of tree.rootNode.descendantsOfType('call_expression')) {
       const callee = call?.childForFieldName('function')?.text;
-      if (callee !== 'installctx' && callee !== 'removectx' && callee !== 'installctx_preallocate') continue;
+      if (!callee || !LEGACY_API.has(callee)) continue;
       const args = call!.childForFieldName('arguments')?.namedChildren ?? [];
-      for (const a of args.slice(2)) if (a?.type === 'identifier') handlers.add(a.text);
+      for (const a of args.slice(LEGACY_HANDLER_BASE)) if (a?.type === 'identifier') handlers.add(a.text);
     }
     for (const fn of tree.rootNode.descendantsOfType('function_definition')) {
       if (!fn) continue;
@@ -85,7 +86,7 @@ export async function scanC(text: string): Promise<CFunction[]> {
       const body = fn.childForFieldName('body');
       for (const call of body ? body.descendantsOfType('call_expression') : []) {
         const callee = call?.childForFieldName('function');
-        if (!call || callee?.type !== 'identifier' || !INSTALLERS.has(callee.text)) continue;
+        if (!call || callee?.type !== 'identifier' || !CTXOP_INSTALLERS.has(callee.text)) continue;
         const args = call.childForFieldName('arguments')?.namedChildren.filter((n) => n && n.type !== 'comment').length ?? 0;
         ctxopCalls.push({ name: callee.text, args, line: call.startPosition.row });
       }
@@ -97,15 +98,9 @@ export async function scanC(text: string): Promise<CFunction[]> {
   }
 }
 
-export type Era = 'illumos-pre12477' | 'illumos-12477' | 'illumos-13915' | 'illumos-13917';
-
-/** The era a set of ctxop calls was written for (undefined when the calls say nothing). */
-export function eraOfCalls(calls: CFunction['ctxopCalls']): Era | undefined {
-  if (calls.some((c) => c.name.startsWith('ctxop_'))) return 'illumos-13917';
-  const inst = calls.find((c) => c.name === 'installctx');
-  if (inst) return inst.args >= 9 ? 'illumos-13915' : 'illumos-12477';
-  if (calls.some((c) => c.name === 'installctx_preallocate')) return 'illumos-13915';
-  return undefined;
+/** The era a set of ctxop calls was written for (undefined when the calls say nothing): core/infer-era.ts. */
+export function eraOfCalls(calls: CFunction['ctxopCalls']): EraId | undefined {
+  return runEraOf({ calls });
 }
 
 /** One line saying which kernels a function's ctxop calls work on, for the code lens. */
@@ -115,9 +110,10 @@ export function eraVerdict(calls: CFunction['ctxopCalls'], setting: string): str
   if (!legacy.length) return `ctxop_template API (${modern.map((c) => c.name).join(', ')}): illumos-13917`;
   const inst = legacy.find((c) => c.name === 'installctx');
   let era: string;
-  if (inst && inst.args === 9) era = 'installctx() with 9 arguments: illumos-13915';
-  else if (inst && inst.args === 8) era = 'installctx() with 8 arguments: before illumos-13915';
-  else if (inst) era = `installctx() with ${inst.args} arguments: no illumos kernel (8 before 13915, 9 from it)`;
+  const [old, cur] = [installctxArity('12477'), installctxArity('13915')];
+  if (inst && inst.args === cur) era = `installctx() with ${cur} arguments: illumos-13915`;
+  else if (inst && inst.args === old) era = `installctx() with ${old} arguments: before illumos-13915`;
+  else if (inst) era = `installctx() with ${inst.args} arguments: no illumos kernel (${old} before 13915, ${cur} from it)`;
   else era = `${legacy[0].name}(): illumos-13915`;
   const target = setting === '13917' ? ' (the configured kernel)' : '';
   return `${era}; gone in illumos-13917${target}`;

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { KctxModel } from './model';
 import { simulateConfig, targetFile } from './simulate';
+import type { MdbArgs, MdbBody } from '../core/protocol';
 
 export interface MdbResult { command: string; output: string; ok: boolean }
 
@@ -66,7 +67,9 @@ export class MdbRunner implements vscode.Disposable {
     let output: string;
     let ok = true;
     try {
-      const r = (await session.customRequest('kctx/mdb', { command: cmd })) as { output?: unknown };
+      const args: MdbArgs = { command: cmd };
+      // Checked, not trusted: the adapter may be another implementation.
+      const r = (await session.customRequest('kctx/mdb', args)) as Partial<MdbBody> | undefined;
       output = typeof r?.output === 'string' ? r.output : '';
     } catch (e) {
       ok = false;

@@ -4,18 +4,16 @@
  * requests (`kctx/state`, `kctx/timeline`). The Kernel threads tree and the Timeline read it.
  */
 import * as vscode from 'vscode';
+import type { CpuState, CtxopState, KctxRequest, KctxRequests, StateBody, StopInfo, ThreadState, TimelineBody } from '../core/protocol';
 
-export interface KCtxop { addr: string; save?: string; restore?: string; fork?: string; lwpCreate?: string; exit?: string; free?: string; arg?: string }
-/** `kctx/state`: the simulated kernel at a stop (debug-adapter/view.ts kctxState). */
-export interface KThread { id: number; addr: string; name: string; state: string; cpu: number | null; lastCpu?: number | null; preempt: number; pri: number; ctxops: KCtxop[] }
-export interface KCpu { id: number; addr: string; thread: number | null; threadName?: string | null; runrun?: boolean | number; kprunrun?: boolean | number; runq?: number[] }
-export interface KState { cpus: KCpu[]; threads: KThread[]; era: string; tick?: number }
-/** `kctx/timeline` (debug-adapter/timeline.ts): slices per CPU, marks, preemption-disabled spans. */
-export interface KSlice { cpu: number; thread: number; name: string; start: number; end: number }
-export interface KMark { cpu: number; tick: number; kind: string; label: string }
-export interface KSpan { cpu: number; thread: number; name: string; kind: string; start: number; end: number }
-export interface KTimeline { endTick: number; slices: KSlice[]; marks: KMark[]; spans?: KSpan[] }
-export interface StopInfo { reason: string; threadId?: number; description?: string; text?: string }
+export type { StopInfo };
+/** `kctx/state` (core/protocol.ts): the simulated kernel at a stop. */
+export type KCtxop = CtxopState;
+export type KThread = ThreadState;
+export type KCpu = CpuState;
+export type KState = StateBody;
+/** `kctx/timeline` (core/protocol.ts): slices per CPU, marks, preemption-disabled spans. */
+export type KTimeline = TimelineBody;
 
 export class KctxModel implements vscode.Disposable {
   readonly sessions = new Set<vscode.DebugSession>();
@@ -78,9 +76,9 @@ export class KctxModel implements vscode.Disposable {
     });
   }
 
-  async request<T>(session: vscode.DebugSession, command: string, args?: unknown): Promise<T | undefined> {
+  async request<R extends KctxRequest>(session: vscode.DebugSession, command: R, args?: KctxRequests[R]['args']): Promise<KctxRequests[R]['body'] | undefined> {
     try {
-      const r = (await session.customRequest(command, args)) as T;
+      const r = (await session.customRequest(command, args)) as KctxRequests[R]['body'];
       this.unsupported.delete(command);
       return r;
     } catch (e) {
@@ -94,8 +92,8 @@ export class KctxModel implements vscode.Disposable {
     if (!session) return Promise.resolve();
     const run = async () => {
       const [state, timeline] = await Promise.all([
-        this.request<KState>(session, 'kctx/state'),
-        this.request<KTimeline>(session, 'kctx/timeline'),
+        this.request(session, 'kctx/state'),
+        this.request(session, 'kctx/timeline'),
       ]);
       if (state && Array.isArray(state.threads)) this.state = state;
       if (timeline && Array.isArray(timeline.slices)) this.timeline = timeline;

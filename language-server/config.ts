@@ -15,9 +15,10 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { EraSetting, RuleSetting } from './engine';
 import { RULES_BY_ID } from './rules/index';
 import { globToRegExp } from './glob';
+import { API_ERAS } from '../core/eras';
 
 export const CONFIG_NAME = '.kctx.json';
-export const ERA_SETTINGS: ReadonlySet<string> = new Set(['auto', '12477', '13915', '13917']);
+export const ERA_SETTINGS: ReadonlySet<string> = new Set(['auto', ...API_ERAS]);
 export const RULE_LEVELS: ReadonlySet<string> = new Set(['error', 'warning', 'information', 'hint', 'off']);
 
 export interface ProjectConfig {

@@ -1,39 +1,18 @@
 /**
  * What the linter knows about the illumos thread context-op interfaces, era by era
- * (illumos#12477, #13915, #13917), and about what sleeps or blocks.
+ * (illumos#12477, #13915, #13917), and about what sleeps or blocks: the facts are core/'s
+ * (eras.ts, ctxop-api.ts); here they are applied to syntax nodes, with the hover texts.
  */
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, isNullLiteral, unwrap, walk } from './syntax';
+import type { ApiEra } from '../core/eras';
+import { BLOCKING_CALLS, KM_ALLOCATORS, SLEEPING_CTXOP_CALLS, VM_ALLOCATORS } from '../core/ctxop-api';
 
 /** The kernel interface a file is written against. '12477' is any kernel before 13915. */
-export type Era = '12477' | '13915' | '13917';
+export type Era = ApiEra;
 
-export const LEGACY_API = new Set(['installctx', 'removectx', 'installctx_preallocate']);
-export const CTXOP_API = new Set(['ctxop_allocate', 'ctxop_free', 'ctxop_attach', 'ctxop_detach', 'ctxop_install', 'ctxop_remove']);
-
-/** Template slots in declaration order, and the matching positional argument of installctx/removectx. */
-export const SLOTS = ['ct_save', 'ct_restore', 'ct_fork', 'ct_lwp_create', 'ct_exit', 'ct_free'] as const;
-export type Slot = (typeof SLOTS)[number];
-export const SLOT_ROLE: Record<Slot, string> = {
-  ct_save: 'save',
-  ct_restore: 'restore',
-  ct_fork: 'fork',
-  ct_lwp_create: 'lwp_create',
-  ct_exit: 'exit',
-  ct_free: 'free',
-};
-/** installctx(t, arg, save, restore, fork, lwp_create, exit, free[, ctx]): handler i is argument i + 2. */
-export const LEGACY_HANDLER_BASE = 2;
-
-/** Expected arity of installctx() by era. removectx() always takes 8. */
-export function installctxArity(era: Era): number | null {
-  if (era === '12477') return 8;
-  if (era === '13915') return 9;
-  return null;
-}
-
-const KM_ALLOC = new Set(['kmem_alloc', 'kmem_zalloc', 'kmem_cache_alloc', 'kmem_alloc_tryhard']);
-const VM_ALLOC = new Set(['vmem_alloc', 'vmem_xalloc', 'vmem_zalloc']);
+export { LEGACY_API, CTXOP_API, SLOTS, SLOT_ROLE, LEGACY_HANDLER_BASE, type Slot } from '../core/ctxop-api';
+export { installctxArity } from '../core/eras';
 
 function flagsSay(arg: SyntaxNode | undefined, word: string): boolean {
   if (!arg) return false;
@@ -55,43 +34,20 @@ export function sleepingAllocation(call: SyntaxNode): string | null {
       if (args.length <= 8) return 'installctx() allocates its ctxop with KM_SLEEP';
       if (args.length === 9 && isNullLiteral(args[8])) return 'installctx(..., NULL) allocates its ctxop with KM_SLEEP';
       return null;
-    case 'installctx_preallocate':
-      return 'installctx_preallocate() allocates with KM_SLEEP';
-    case 'ctxop_allocate':
-      return 'ctxop_allocate() allocates with KM_SLEEP';
-    case 'ctxop_install':
-      return 'ctxop_install() allocates with KM_SLEEP';
   }
-  if (KM_ALLOC.has(name)) {
+  const ctxop = SLEEPING_CTXOP_CALLS.get(name);
+  if (ctxop) return ctxop;
+  if (KM_ALLOCATORS.has(name)) {
     const flags = args[args.length - 1];
     if (flagsSay(flags, 'KM_SLEEP')) return `${name}(..., KM_SLEEP) may sleep`;
     return null;
   }
-  if (VM_ALLOC.has(name)) {
+  if (VM_ALLOCATORS.has(name)) {
     const flags = name === 'vmem_xalloc' ? args[args.length - 1] : args[2];
     if (flagsSay(flags, 'VM_SLEEP')) return `${name}(..., VM_SLEEP) may sleep`;
   }
   return null;
 }
-
-const BLOCKING = new Map<string, string>([
-  ['cv_wait', 'cv_wait() blocks'],
-  ['cv_wait_sig', 'cv_wait_sig() blocks'],
-  ['cv_wait_sig_swap', 'cv_wait_sig_swap() blocks'],
-  ['cv_timedwait', 'cv_timedwait() blocks'],
-  ['cv_timedwait_sig', 'cv_timedwait_sig() blocks'],
-  ['cv_reltimedwait', 'cv_reltimedwait() blocks'],
-  ['cv_reltimedwait_sig', 'cv_reltimedwait_sig() blocks'],
-  ['cv_timedwait_hires', 'cv_timedwait_hires() blocks'],
-  ['delay', 'delay() sleeps'],
-  ['delay_sig', 'delay_sig() sleeps'],
-  ['sema_p', 'sema_p() blocks'],
-  ['sema_p_sig', 'sema_p_sig() blocks'],
-  ['rw_enter', 'rw_enter() can block'],
-  ['taskq_wait', 'taskq_wait() blocks'],
-  ['ddi_taskq_wait', 'ddi_taskq_wait() blocks'],
-  ['untimeout', 'untimeout() waits for a running callout'],
-]);
 
 /**
  * Does this call block (for code that runs inside resume())? Adaptive mutex_enter is blocking
@@ -101,7 +57,7 @@ export function blockingCall(call: SyntaxNode, adaptiveLocks: ReadonlySet<string
   const alloc = sleepingAllocation(call);
   if (alloc) return alloc;
   const name = callName(call);
-  const b = BLOCKING.get(name);
+  const b = BLOCKING_CALLS.get(name);
   if (b) return b;
   if (name === 'mutex_enter') {
     const a = callArgs(call)[0];

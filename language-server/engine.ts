@@ -4,8 +4,8 @@
  * carries the quick fixes. No editor or protocol code here: the CLI, the language server, the
  * extension and the tests all call this.
  */
-import type { Parser, Tree } from '../kernel-sim/cinterp/parser';
-import { createCParser } from '../kernel-sim/cinterp/parser';
+import type { Parser, Tree } from '../core/cparser';
+import { createCParser } from '../core/cparser';
 import type { Era } from './ctxapi';
 import { DEFAULT_WORK_BUDGET, WalkCancelled, WorkBudget, WorkBudgetExceeded } from './flow';
 import { FileModel } from './model';

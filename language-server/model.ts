@@ -3,9 +3,10 @@
  * era (file-wide and per preprocessor branch), suppression comments, the preemption analysis.
  * Everything is computed at most once, on first use.
  */
-import type { Tree } from '../kernel-sim/cinterp/parser';
+import type { Tree } from '../core/cparser';
 import type { Era } from './ctxapi';
-import { CTXOP_API, SLOTS, handlerText, lockKey } from './ctxapi';
+import { CTXOP_API, LEGACY_API, SLOTS, handlerText, lockKey } from './ctxapi';
+import { apiOfCode, apiRank, lintEraOf } from '../core/infer-era';
 import { WorkBudget, WorkBudgetExceeded } from './flow';
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, computeLineStarts, declaratorName, functionName, hasStorageClass, walk } from './syntax';
@@ -438,29 +439,27 @@ export class FileModel {
 
 /** 3: ctxop_* interface; 2: 13915 installctx (9 args / preallocate); 1: 8-arg installctx/removectx; 0: none. */
 function apiLevel(branch: SyntaxNode): number {
-  let level = 0;
+  const calls: { name: string; args: number }[] = [];
+  let template = false;
   const alt = branch.childForFieldName('alternative');
   for (const c of branch.namedChildren) {
     if (!c || (alt && c.id === alt.id)) continue;
     walk(c, (n) => {
       if (n.type === 'call_expression') {
         const name = callName(n);
-        if (CTXOP_API.has(name)) level = Math.max(level, 3);
-        else if (name === 'installctx_preallocate' || (name === 'installctx' && callArgs(n).length === 9)) level = Math.max(level, 2);
-        else if (name === 'installctx' || name === 'removectx') level = Math.max(level, 1);
-      } else if (n.type === 'struct_specifier' && n.childForFieldName('name')?.text === 'ctxop_template') level = Math.max(level, 3);
-      return level < 3;
+        if (CTXOP_API.has(name) || LEGACY_API.has(name)) calls.push({ name, args: callArgs(n).length });
+      } else if (n.type === 'struct_specifier' && n.childForFieldName('name')?.text === 'ctxop_template') template = true;
+      return true;
     });
   }
-  return level;
+  return apiRank(apiOfCode({ calls, template }));
 }
 
+/** The era under `--era auto`: the file's ctxop calls, as core/infer-era.ts reads them for the linter. */
 export function inferEra(m: FileModel): Era {
-  for (const name of CTXOP_API) if (m.callsTo(name).length) return '13917';
-  if (/\bstruct\s+ctxop_template\b/.test(m.text)) return '13917';
-  if (m.callsTo('installctx_preallocate').length) return '13915';
-  if (m.callsTo('installctx').some((c) => callArgs(c).length === 9)) return '13915';
-  return '13917';
+  const calls: { name: string; args: number }[] = [];
+  for (const name of [...CTXOP_API, ...LEGACY_API]) for (const c of m.callsTo(name)) calls.push({ name, args: callArgs(c).length });
+  return lintEraOf({ calls, template: /\bstruct\s+ctxop_template\b/.test(m.text) });
 }
 
 const SUPPRESS_RE = /kctx-lint:\s*(disable|disable-line|disable-next-line|disable-function|disable-file)\s*=\s*(\*|[A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)/g;

@@ -20,6 +20,7 @@ import type { Fix } from './rules/types';
 import { hoverMarkdown } from './ctxapi';
 import { collectFiles } from './cli';
 import { globToRegExp } from './glob';
+import { API_ERAS } from '../core/eras';
 
 export interface Settings {
   kernelEra: EraSetting;
@@ -27,7 +28,7 @@ export interface Settings {
 }
 
 const DEFAULTS: Settings = { kernelEra: 'auto', lint: { rules: {}, exclude: [], workBudget: DEFAULT_WORK_BUDGET, maxFileSize: DEFAULT_MAX_SIZE } };
-const ERAS = new Set(['auto', '12477', '13915', '13917']);
+const ERAS = new Set<string>(['auto', ...API_ERAS]);
 const SEVERITIES = new Set(['error', 'warning', 'information', 'hint', 'off']);
 
 /** Accepts what a client sends for the `kctx` section; anything malformed falls back to the default. */

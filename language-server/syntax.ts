@@ -3,7 +3,7 @@
  * Positions are tree-sitter's: rows and columns 0-based, columns in UTF-16 code units,
  * which is exactly what LSP expects.
  */
-import type { SyntaxNode } from '../kernel-sim/cinterp/parser';
+import type { SyntaxNode } from '../core/cparser';
 
 export type { SyntaxNode };
 

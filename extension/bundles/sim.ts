@@ -4,4 +4,4 @@
  * own (dist/extension-sim.js) so that activation does not parse it; extension/lazy.ts loads it.
  */
 export { KctxDebugSession } from '../../debug-adapter/session';
-export { createCParser } from '../../kernel-sim/cinterp/parser';
+export { createCParser } from '../../core/cparser';

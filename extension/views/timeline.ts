@@ -1,12 +1,14 @@
 /**
  * "Timeline" (Run and Debug container): a webview that draws the schedule fetched at each stop —
  * one lane per CPU, a bar per thread slice, marks for ctxop hook calls, attach/detach and hazards,
- * and the spans where preemption was disabled (extension/media/timeline.js).
+ * and the spans where preemption was disabled (extension/webview/timeline.ts, bundled as
+ * dist/webview-timeline.js). The messages both ways are core/protocol.ts's.
  */
 import * as vscode from 'vscode';
 import type { KctxModel } from '../model';
+import type { RenderReport, TimelineMessage, WebviewMessage } from '../../core/protocol';
 
-export interface RenderReport { lanes: number; slices: number; marks: number; spans: number; endTick: number }
+export type { RenderReport };
 
 export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly id = 'kctx.timeline';
@@ -24,8 +26,9 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     const media = vscode.Uri.joinPath(this.extensionUri, 'extension', 'media');
-    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
-    const script = view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'timeline.js'));
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    view.webview.options = { enableScripts: true, localResourceRoots: [media, dist] };
+    const script = view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview-timeline.js'));
     const css = view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'timeline.css'));
     const nonce = Array.from({ length: 24 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('');
     view.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
@@ -34,7 +37,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
 <body><div id="header"></div><div id="chart" role="img" aria-label="Schedule of the simulated CPUs"></div><div id="legend"></div><div id="events"></div>
 <script nonce="${nonce}" src="${script}"></script></body></html>`;
     this.subs.push(
-      view.webview.onDidReceiveMessage((m: { type?: string } & Partial<RenderReport>) => {
+      view.webview.onDidReceiveMessage((m: WebviewMessage) => {
         if (m.type === 'ready') this.post();
         if (m.type === 'rendered') {
           this.lastRender = { lanes: m.lanes ?? 0, slices: m.slices ?? 0, marks: m.marks ?? 0, spans: m.spans ?? 0, endTick: m.endTick ?? 0 };
@@ -50,14 +53,15 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     if (!this.view) return;
     const tl = this.model.timeline;
     const st = this.model.state;
-    void this.view.webview.postMessage({
+    const msg: TimelineMessage = {
       type: 'timeline',
       timeline: tl ?? null,
       cpus: st?.cpus.map((c) => c.id) ?? null,
       stop: this.model.lastStop ?? null,
       unsupported: !tl && this.model.unsupported.has('kctx/timeline'),
       running: !!this.model.activeSession(),
-    });
+    };
+    void this.view.webview.postMessage(msg);
   }
 
   dispose(): void {

@@ -14,6 +14,7 @@ import { callHook } from '../machine/dispatcher';
 import { vaCheck, type VaArgs } from '../cinterp/varargs';
 import { ptrToInt, intToPtr, type Val } from '../cinterp/types';
 import { kprintf, wordArgs } from './kprintf';
+import { hazardProbe } from '../../core/probes';
 
 const O = CTXOP.offsets;
 
@@ -117,7 +118,7 @@ function lockGraph(m: Machine): Map<string, LockEdge> {
 /** Reports a lock hazard; true when the debugger wants to stop there (the C caller yields after the call). */
 function lockHazard(m: Machine, t: KThread, id: 'lock-order' | 'unlock-unheld', msg: string): void {
   m.hazards.push({ id, thread: t.addr, tick: m.lbolt, message: msg });
-  m.probe(t, `hazard:${id}` as 'hazard:lock-order' | 'hazard:unlock-unheld', msg);
+  m.probe(t, hazardProbe(id), msg);
   if (m.checkStop({ kind: 'hazard', name: id, thread: t, cpu: t.cpu, message: msg })) {
     // Stop right after this call, without changing what runs or when (as a watchpoint does).
     (require('../cinterp/compile') as typeof import('../cinterp/compile')).RT.dataStop = true;

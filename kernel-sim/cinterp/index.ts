@@ -15,7 +15,7 @@ import type { KThread } from '../machine/thread';
 import type { TextSymbol } from '../machine/symbols';
 import { KMEM_UNINITIALIZED_PATTERN } from '../machine/kmem';
 import type { DriverProgram } from '../kernel';
-import { createCParser } from './parser';
+import { createCParser } from '../../core/cparser';
 import { Preprocessor } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
 import { searchRoots } from '../gate/tree';

@@ -1,10 +1,12 @@
 /**
  * Chrome trace-event export (`kctx run --export-trace FILE.json`): one track per CPU, a slice
- * per thread on-CPU interval, instants for ctxop hook calls, attach/detach and hazards. Opens
+ * per thread on-CPU interval, instants for the probe categories core/probes.ts lists (hook calls,
+ * attach/detach, preemption, hazards, panics). Opens
  * in Perfetto (ui.perfetto.dev) or chrome://tracing. Written as a stream: memory stays flat.
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
 import type { EventSink, KEvent } from './events';
+import { ALARM, CHROME_INSTANTS, probeCategory } from '../../core/probes';
 
 export class ChromeTraceWriter implements EventSink {
   private fd: number;
@@ -40,31 +42,19 @@ export class ChromeTraceWriter implements EventSink {
     this.lastTs = Math.max(this.lastTs, ts);
     if (e.type !== 'probe') return;
     const who = this.threadName(e.thread);
-    switch (e.probe) {
-      case 'sched:on-cpu':
+    const cat = probeCategory(e.probe)!;
+    if (cat === 'switch') {
+      if (e.probe === 'sched:on-cpu') {
         this.open.set(e.cpu, who);
         this.push({ name: who, cat: 'thread', ph: 'B', pid: 1, tid: e.cpu, ts });
-        break;
-      case 'sched:off-cpu':
-        if (this.open.get(e.cpu) === who) {
-          this.push({ name: who, cat: 'thread', ph: 'E', pid: 1, tid: e.cpu, ts });
-          this.open.delete(e.cpu);
-        }
-        break;
-      case 'ctxop:hook':
-        this.push({ name: `${e.data?.op} ${e.data?.handler}`, cat: 'ctxop', ph: 'i', s: 't', pid: 1, tid: e.cpu, ts, args: { thread: who, detail: e.detail } });
-        break;
-      case 'ctxop:attach':
-      case 'ctxop:detach':
-      case 'ctxop:alloc':
-      case 'ctxop:free':
-      case 'sched:preempt':
-      case 'sched:preempt-deferred':
-      case 'hazard:sleep-preempt-disabled':
-      case 'hazard:deadlock':
-      case 'kernel:panic':
-        this.push({ name: e.probe, cat: e.probe.split(':')[0], ph: 'i', s: e.probe.startsWith('hazard') || e.probe === 'kernel:panic' ? 'g' : 't', pid: 1, tid: e.cpu, ts, args: { thread: who, detail: e.detail } });
-        break;
+      } else if (this.open.get(e.cpu) === who) {
+        this.push({ name: who, cat: 'thread', ph: 'E', pid: 1, tid: e.cpu, ts });
+        this.open.delete(e.cpu);
+      }
+    } else if (cat === 'hook') {
+      this.push({ name: `${e.data?.op} ${e.data?.handler}`, cat: 'ctxop', ph: 'i', s: 't', pid: 1, tid: e.cpu, ts, args: { thread: who, detail: e.detail } });
+    } else if (CHROME_INSTANTS.has(cat)) {
+      this.push({ name: e.probe, cat: e.probe.split(':')[0], ph: 'i', s: ALARM.has(cat) ? 'g' : 't', pid: 1, tid: e.cpu, ts, args: { thread: who, detail: e.detail } });
     }
   }
 

@@ -4,47 +4,21 @@
  *
  * `entry`/`return` pairs are what `dtrace -F` would show for fbt probes (swtch, resume,
  * savectx, restorectx, every ctxop handler, the ctxop_* interface); `probe` events are the
- * other probes (sched:::off-cpu, sched:::on-cpu, sched:::preempt, kmem, ...).
+ * other probes (sched:::off-cpu, sched:::on-cpu, sched:::preempt, kmem, ...), listed with their
+ * categories in core/probes.ts.
  */
+import type { ProbeName } from '../../core/probes';
+import type { HookOp } from '../../core/eras';
+
+export type { ProbeName };
+
 export type KEvent =
   | { type: 'entry' | 'return'; cpu: number; thread: number; fn: string; detail?: string; tick: number; at: number }
   | { type: 'probe'; cpu: number; thread: number; probe: ProbeName; detail: string; tick: number; at: number; data?: ProbeData };
 
-export type ProbeName =
-  | 'sched:off-cpu'
-  | 'sched:on-cpu'
-  | 'sched:preempt'
-  | 'sched:preempt-deferred'
-  | 'sched:kpreempt-disable'
-  | 'sched:kpreempt-enable'
-  | 'sched:sleep'
-  | 'sched:wakeup'
-  | 'ctxop:hook'
-  | 'ctxop:attach'
-  | 'ctxop:detach'
-  | 'ctxop:alloc'
-  | 'ctxop:free'
-  | 'kmem:alloc'
-  | 'kmem:free'
-  | 'proc:create'
-  | 'proc:exit'
-  | 'hazard:sleep-preempt-disabled'
-  | 'hazard:deadlock'
-  | 'hazard:lock-order'
-  | 'hazard:unlock-unheld'
-  | 'lock:acquire'
-  | 'lock:try'
-  | 'lock:release'
-  | 'vnet:curvnet-set'
-  | 'vnet:curvnet-restore'
-  | 'vnet:access'
-  | 'kernel:panic'
-  | 'kernel:cmn_err'
-  | 'stub:call';
-
 export interface ProbeData {
   /** For ctxop:hook: which op and where in the ring. */
-  op?: 'save' | 'restore' | 'fork' | 'lwp_create' | 'exit' | 'free';
+  op?: HookOp;
   ctx?: number;
   handler?: string;
   arg?: number;

@@ -5,6 +5,7 @@
  * two CPUs' flows stay readable when interleaved.
  */
 import type { EventSink, KEvent } from './events';
+import { probeCategory } from '../../core/probes';
 
 export interface FlowOptions {
   /** Thread names by address, for the detail column. */
@@ -49,8 +50,10 @@ export class FlowFormatter implements EventSink {
       detail = '';
     } else {
       const p = e as Extract<KEvent, { type: 'probe' }>;
-      if (p.probe === 'ctxop:hook') return null;
-      if (!this.opts.kmem && (p.probe === 'kmem:alloc' || p.probe === 'kmem:free')) return null;
+      // Hook calls show as the handler's entry and return; kmem probes only when asked for.
+      const cat = probeCategory(p.probe);
+      if (cat === 'hook') return null;
+      if (!this.opts.kmem && cat === 'kmem') return null;
       name = ' '.repeat(ind) + ' | ' + p.probe;
       detail = p.detail;
     }

@@ -5,6 +5,7 @@ import type { SyntaxNode } from '../syntax';
 import { callName, lineOf, rangeOf, walk } from '../syntax';
 import { blockingCall } from '../ctxapi';
 import { handlerBindings } from '../handlers';
+import { SLOT_ROLE, SWITCH_HOOKS } from '../../core/ctxop-api';
 
 /** First blocking call reached from fn (directly or through same-file callees, depth-limited). */
 function blocksIn(m: FileModel, fn: SyntaxNode, depth: number, seen: Set<number>): { at: SyntaxNode; what: string }[] {
@@ -38,13 +39,13 @@ export const rule: Rule = {
   check(m, report) {
     const done = new Set<number>();
     for (const b of handlerBindings(m)) {
-      if (b.slot !== 'ct_save' && b.slot !== 'ct_restore') continue;
+      if (!SWITCH_HOOKS.includes(b.slot)) continue;
       const fn = m.fnByName.get(b.name);
       if (!fn) continue;
       for (const hit of blocksIn(m, fn, 0, new Set())) {
         if (done.has(hit.at.id)) continue;
         done.add(hit.at.id);
-        report({ range: rangeOf(hit.at), node: hit.at, message: `${b.name}() is the ${b.slot === 'ct_save' ? 'save' : 'restore'} handler of ${b.via} and runs inside resume() with thread locks held and PIL raised, but ${hit.what}` });
+        report({ range: rangeOf(hit.at), node: hit.at, message: `${b.name}() is the ${SLOT_ROLE[b.slot]} handler of ${b.via} and runs inside resume() with thread locks held and PIL raised, but ${hit.what}` });
       }
     }
   },

@@ -3,17 +3,10 @@ import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { functionDeclaratorOf, paramShape, parameters, rangeOf, unwrap, walk } from '../syntax';
-import type { Slot } from '../ctxapi';
+import { HANDLER_SIGNATURES } from '../../core/ctxop-api';
 import { handlerBindings } from '../handlers';
 
-const EXPECT: Record<Slot, { n: number; call: string }> = {
-  ct_save: { n: 1, call: 'save(arg)' },
-  ct_restore: { n: 1, call: 'restore(arg)' },
-  ct_fork: { n: 2, call: 'fork(parent, child): two kthread_t *, not arg' },
-  ct_lwp_create: { n: 2, call: 'lwp_create(parent, child): two kthread_t *, not arg' },
-  ct_exit: { n: 1, call: 'exit(t): the exiting kthread_t *, not arg' },
-  ct_free: { n: 2, call: 'free(arg, isexec)' },
-};
+const EXPECT = HANDLER_SIGNATURES;
 
 const THREAD_TYPES = /^(const\s+)?(kthread_t|kthread_id_t|struct\s+_kthread|struct\s+kthread)$/;
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCParser } from '../../kernel-sim/cinterp/parser';
+import { createCParser } from '../../core/cparser';
 
 test('tree-sitter-c parses a designated ctxop_template initializer', async () => {
   const p = await createCParser();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lintText, LintDocument } from '../../../language-server/engine';
 import type { KctxDiagnostic } from '../../../language-server/engine';
-import { createCParser } from '../../../kernel-sim/cinterp/parser';
+import { createCParser } from '../../../core/cparser';
 import { globToRegExp } from '../../../language-server/glob';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { lintText } from '../../../language-server/engine';
 import type { KctxDiagnostic } from '../../../language-server/engine';
 import { applyEdits } from '../../../language-server/fixes/edits';
-import { createCParser } from '../../../kernel-sim/cinterp/parser';
+import { createCParser } from '../../../core/cparser';
 import { loadFixtures } from './helpers';
 
 const count = (ds: KctxDiagnostic[], rule: string) => ds.filter((d) => d.code === rule).length;

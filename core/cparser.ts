@@ -1,6 +1,6 @@
 /**
- * The C front end's parser: web-tree-sitter with the tree-sitter-c grammar.
- * Shared by the interpreter (kernel-sim/cinterp) and the lint engine (language-server).
+ * The C parser set-up: web-tree-sitter with the tree-sitter-c grammar. Shared by the interpreter
+ * (kernel-sim/cinterp), the lint engine (language-server) and the extension's scan (extension/cscan.ts).
  *
  * Loading is asynchronous (WebAssembly); call `loadCParser()` once and reuse the result.
  * The wasm files are looked up beside the running bundle first (dist/), then in node_modules.

@@ -1,0 +1,191 @@
+/**
+ * Timeline webview: the schedule of the simulated kernel, drawn as SVG at each stop. One lane per
+ * CPU; a bar per thread slice (colour per thread); a band under the bar where the running thread
+ * had preemption disabled; ticks above the bar for ctxop hook calls; flags for ctxop attach/detach
+ * (and alloc/free); red marks for hazards and panics (core/probes.ts markClass) and leaks; a
+ * dashed line at the stop.
+ *
+ * Bundled by esbuild for the browser (dist/webview-timeline.js); checked by
+ * `tsc -p extension/webview`. Its messages are core/protocol.ts's: it receives a TimelineMessage
+ * and answers `rendered` (what it drew) and `ready`.
+ */
+import { markClass, type MarkClass } from '../../core/probes';
+import type { TimelineMark, TimelineMessage, WebviewMessage } from '../../core/protocol';
+
+interface VsCodeApi {
+  postMessage(msg: WebviewMessage): void;
+  getState(): TimelineMessage | undefined;
+  setState(state: TimelineMessage): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const post = (msg: WebviewMessage): void => vscode.postMessage(msg);
+const NS = 'http://www.w3.org/2000/svg';
+const chart = document.getElementById('chart')!;
+const header = document.getElementById('header')!;
+const legend = document.getElementById('legend')!;
+const events = document.getElementById('events')!;
+let last: TimelineMessage | null = vscode.getState() ?? null;
+
+
+function hue(name: string): number {
+  let h = 7;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return (h * 137) % 360;
+}
+function el(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const e = document.createElementNS(NS, tag);
+  for (const k in attrs) e.setAttribute(k, String(attrs[k]));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+function html(tag: string, cls?: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+const fmt = (t: number): string => (Math.round(t * 1000) / 1000).toString();
+
+function empty(text: string): void {
+  header.textContent = '';
+  legend.textContent = '';
+  events.textContent = '';
+  chart.textContent = '';
+  chart.appendChild(html('p', 'empty', text));
+  post({ type: 'rendered', lanes: 0, slices: 0, marks: 0, spans: 0, endTick: 0 });
+}
+
+function draw(msg: TimelineMessage): void {
+  const tl = msg && msg.timeline;
+  if (!tl) {
+    empty(msg && msg.unsupported ? 'The debug adapter does not answer kctx/timeline.'
+      : msg && msg.running ? 'The schedule appears at the next stop.' : 'Start a kctx simulation to see its schedule.');
+    return;
+  }
+  chart.textContent = '';
+  legend.textContent = '';
+  events.textContent = '';
+  const spans = tl.spans || [];
+  const cpuIds = Array.from(new Set([...(msg.cpus || []), ...tl.slices.map((s) => s.cpu)]))
+    .filter((c) => typeof c === 'number').sort((a, b) => a - b);
+  const end = Math.max(1e-3, tl.endTick, ...tl.slices.map((s) => s.end));
+  const width = Math.max(220, (chart.clientWidth || document.body.clientWidth) - 2);
+  const left = 38, right = 6, laneH = 40, gap = 10, top = 12, axisH = 18;
+  const plotW = width - left - right;
+  const x = (t: number): number => left + (plotW * Math.max(0, Math.min(t, end))) / end;
+  const height = top + cpuIds.length * (laneH + gap) + axisH;
+  const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}` });
+  const laneY = new Map<number, number>();
+  cpuIds.forEach((c, i) => {
+    const y = top + i * (laneH + gap);
+    laneY.set(c, y);
+    svg.appendChild(el('rect', { class: 'lane-bg', x: left, y, width: plotW, height: laneH, rx: 3 }));
+    svg.appendChild(el('text', { class: 'lane-label', x: 2, y: y + laneH / 2 + 4 }, `cpu${c}`));
+  });
+  // Slices (bar from y+8 to y+30), labels inside when they fit.
+  const names = new Map<string, number>();
+  for (const s of tl.slices) {
+    const y = laneY.get(s.cpu);
+    if (y === undefined) continue;
+    names.set(s.name, hue(s.name));
+    const x0 = x(s.start);
+    const w = Math.max(1.5, x(s.end) - x0);
+    const r = el('rect', { class: 'slice', x: x0, y: y + 8, width: w, height: 22, rx: 2, fill: `hsl(${hue(s.name)},55%,42%)` });
+    r.appendChild(el('title', {}, `${s.name} on cpu${s.cpu}: tick ${fmt(s.start)} to ${fmt(s.end)}`));
+    svg.appendChild(r);
+    if (w > s.name.length * 6.2 + 6) svg.appendChild(el('text', { class: 'slice-label', x: x0 + 4, y: y + 23 }, s.name));
+  }
+  // Preemption disabled: a hatched band under the bar.
+  for (const sp of spans) {
+    const y = laneY.get(sp.cpu);
+    if (y === undefined) continue;
+    const x0 = x(sp.start);
+    const r = el('rect', { class: 'span', x: x0, y: y + 31, width: Math.max(2, x(sp.end) - x0), height: 6 });
+    r.appendChild(el('title', {}, `${sp.name}: preemption disabled, tick ${fmt(sp.start)} to ${fmt(sp.end)}`));
+    svg.appendChild(r);
+  }
+  // Marks.
+  const counts: Record<MarkClass, number> = { hook: 0, attach: 0, detach: 0, hazard: 0, preempt: 0, other: 0 };
+  const notable: { m: TimelineMark; cls: MarkClass }[] = [];
+  for (const m of tl.marks) {
+    const y = laneY.get(m.cpu);
+    if (y === undefined) continue;
+    const cls = markClass(String(m.kind || ''));
+    counts[cls]++;
+    if (cls === 'preempt' || cls === 'other') continue; // spans and slices already show these
+    const cx = x(m.tick);
+    const g = el('g', { class: `mark ${cls}` });
+    if (cls === 'hook') {
+      g.appendChild(el('line', { x1: cx, x2: cx, y1: y + 1, y2: y + 7 }));
+    } else if (cls === 'hazard') {
+      g.appendChild(el('line', { x1: cx, x2: cx, y1: y - 4, y2: y + laneH }));
+      g.appendChild(el('path', { d: `M${cx},${y - 10} L${cx + 5},${y - 5} L${cx},${y} L${cx - 5},${y - 5} Z` }));
+      notable.push({ m, cls });
+    } else {
+      g.appendChild(el('line', { x1: cx, x2: cx, y1: y - 2, y2: y + 30 }));
+      g.appendChild(el('path', { d: cls === 'attach' ? `M${cx},${y - 8} L${cx + 7},${y - 5} L${cx},${y - 2} Z` : `M${cx},${y - 8} L${cx - 7},${y - 5} L${cx},${y - 2} Z` }));
+      notable.push({ m, cls });
+    }
+    g.appendChild(el('title', {}, `tick ${fmt(m.tick)} cpu${m.cpu}: ${m.kind}${m.label ? ': ' + m.label : ''}`));
+    svg.appendChild(g);
+  }
+  // The stop, and the tick axis.
+  svg.appendChild(el('line', { class: 'now', x1: x(tl.endTick), x2: x(tl.endTick), y1: 2, y2: height - axisH }));
+  const axisY = height - axisH + 2;
+  svg.appendChild(el('line', { class: 'axis', x1: left, x2: width - right, y1: axisY, y2: axisY }));
+  const n = Math.max(2, Math.min(6, Math.floor(plotW / 70)));
+  for (let i = 0; i <= n; i++) {
+    const t = (end * i) / n;
+    const tx = x(t);
+    svg.appendChild(el('line', { class: 'axis', x1: tx, x2: tx, y1: axisY, y2: axisY + 3 }));
+    const label = el('text', { class: 'axis-label', x: tx, y: axisY + 13, 'text-anchor': i === 0 ? 'start' : i === n ? 'end' : 'middle' }, fmt(Math.round(t * 100) / 100));
+    svg.appendChild(label);
+  }
+  chart.appendChild(svg);
+
+  const stop = msg.stop ? (msg.stop.description || msg.stop.reason) + (msg.stop.text ? `: ${msg.stop.text}` : '') : '';
+  header.textContent = '';
+  header.appendChild(html('span', 'tick', `tick ${fmt(tl.endTick)}`));
+  header.appendChild(document.createTextNode(` · ${cpuIds.length} CPUs · ${tl.slices.length} slices · ${counts.hook} hook calls`));
+  if (stop) header.appendChild(html('div', 'stop', stop));
+
+  for (const [name, h] of names) {
+    const item = html('span', 'item');
+    const sw = html('span', 'sw');
+    sw.style.background = `hsl(${h},55%,42%)`;
+    item.appendChild(sw);
+    item.appendChild(document.createTextNode(name));
+    legend.appendChild(item);
+  }
+  for (const [cls, label] of [['hook', 'ctxop hook'], ['attach', 'attach/alloc'], ['detach', 'detach/free'], ['span', 'preemption disabled'], ['hazard', 'hazard']]) {
+    const item = html('span', 'item');
+    item.appendChild(html('span', `key ${cls}`));
+    item.appendChild(document.createTextNode(label));
+    legend.appendChild(item);
+  }
+  // The latest attach/detach/hazard events, newest first.
+  for (const { m, cls } of notable.slice(-8).reverse()) {
+    const row = html('div', `ev ${cls}`);
+    row.appendChild(html('span', 'at', `${fmt(m.tick)} cpu${m.cpu}`));
+    row.appendChild(document.createTextNode(` ${m.kind} ${m.label || ''}`));
+    events.appendChild(row);
+  }
+  post({ type: 'rendered', lanes: cpuIds.length, slices: tl.slices.length, marks: tl.marks.length, spans: spans.length, endTick: tl.endTick });
+}
+
+window.addEventListener('message', (e: MessageEvent<TimelineMessage>) => {
+  if (e.data && e.data.type === 'timeline') {
+    last = e.data;
+    vscode.setState(last);
+    draw(last);
+  }
+});
+let pending = 0;
+window.addEventListener('resize', () => {
+  cancelAnimationFrame(pending);
+  pending = requestAnimationFrame(() => last && draw(last));
+});
+if (last) draw(last);
+post({ type: 'ready' });
