@@ -8,6 +8,7 @@ import type { StatementPos } from '../kernel-sim/cinterp/debug-api';
 import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
 import { formatAddr } from '../kernel-sim/machine/memory';
 import { CTXOP } from '../kernel-sim/machine/layout';
+import { atWalkStart } from '../kernel-sim/machine/dispatcher';
 import { HAZARDS, hazardOfFilter } from '../core/probes';
 
 export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld'] as const;
@@ -394,12 +395,7 @@ function safePtr(m: Machine, a: number): number {
 
 /** Whether a hook point is the first save (restore) call of this switch: savectx (restorectx) entry. */
 function firstHookOfSwitch(m: Machine, p: StopPoint): boolean {
-  const f = p.thread.stack[p.thread.stack.length - 1];
-  if (!f || f.kind !== 'swtch') return false;
-  const head = f.head as number;
-  if (p.op === 'save') return f.cur === head;
-  if (p.op === 'restore') return f.cur === (m.era.restoreOldestFirst ? safePtr(m, head + O.prev) : head);
-  return false;
+  return (p.op === 'save' || p.op === 'restore') && atWalkStart(m, p.thread, p.op);
 }
 
 export function truthyText(v: string): boolean {

@@ -2,11 +2,13 @@
  * The VNET config-ABI report: a module's VNET macros expanded with and without VIMAGE (vnet.h's two
  * branches), the external symbols that differ, and the `kldload` error each mismatch prints
  * (`link_elf_obj: symbol NAME undefined`). `kctx lint --vnet-abi PATH...` prints it; the language
- * server shows the two expansions on hover.
+ * server shows the two expansions on hover. The ABI itself (which macro links against what) is
+ * core/vnet-abi.ts, shared with the simulator's headers.
  */
 import type { FileModel } from './model';
 import type { Token } from './vnet';
 import { macroArgs, tokenize, vnetNames } from './vnet';
+import { kldUndefined, VNET_MACROS, VNET_SETNAME, VNET_VAR_MACROS, vnetSymbol } from '../core/vnet-abi';
 
 export interface AbiItem {
   line: number; // 1-based
@@ -29,19 +31,9 @@ export interface AbiReport {
   silent: string | null;
 }
 
-const FIXED: ReadonlyMap<string, { construct: (a: string[]) => string; vimage: string[]; why: string }> = new Map([
-  ['VNET_SYSINIT', { construct: (a) => `VNET_SYSINIT(${a[0] ?? ''})`, vimage: ['vnet_register_sysinit', 'vnet_deregister_sysinit'], why: 'per-vnet constructor registry' }],
-  ['VNET_SYSUNINIT', { construct: (a) => `VNET_SYSUNINIT(${a[0] ?? ''})`, vimage: ['vnet_register_sysuninit', 'vnet_deregister_sysuninit'], why: 'per-vnet destructor registry' }],
-  ['IS_DEFAULT_VNET', { construct: (_a: string[]) => 'IS_DEFAULT_VNET()', vimage: ['vnet0'], why: 'compares with vnet0' }],
-  ['VNET_FOREACH', { construct: (_a: string[]) => 'VNET_FOREACH()', vimage: ['vnet_head'], why: 'walks the vnet list' }],
-  ['VNET_LIST_RLOCK', { construct: (_a: string[]) => 'VNET_LIST_RLOCK()', vimage: ['vnet_sxlock'], why: 'vnet list lock' }],
-  ['VNET_LIST_RUNLOCK', { construct: (_a: string[]) => 'VNET_LIST_RUNLOCK()', vimage: ['vnet_sxlock'], why: 'vnet list lock' }],
-  ['VNET_LIST_RLOCK_NOSLEEP', { construct: (_a: string[]) => 'VNET_LIST_RLOCK_NOSLEEP()', vimage: ['vnet_rwlock'], why: 'vnet list lock' }],
-  ['VNET_LIST_RUNLOCK_NOSLEEP', { construct: (_a: string[]) => 'VNET_LIST_RUNLOCK_NOSLEEP()', vimage: ['vnet_rwlock'], why: 'vnet list lock' }],
-]);
-const VAR_MACROS = new Map([['VNET_NAME', 0], ['VNET', 0], ['VNET_PTR', 0], ['VNET_VNET', 1], ['VNET_VNET_PTR', 1]]);
-
-const msg = (s: string) => `link_elf_obj: symbol ${s} undefined`;
+const FIXED = VNET_MACROS;
+const VAR_MACROS = VNET_VAR_MACROS;
+const msg = kldUndefined;
 
 /** Builds the report from a file's text (no parse needed: file-scope VNET macros parse badly). */
 export function vnetAbiReport(text: string, file: string, m?: FileModel): AbiReport {
@@ -58,13 +50,13 @@ export function vnetAbiReport(text: string, file: string, m?: FileModel): AbiRep
     if (!last || last.to - last.from !== 1) continue;
     const x = toks[last.from]!.text;
     defined.add(x);
-    items.push({ line: t.line + 1, construct: `${t.text}(${x})`, vimage: [], novimage: [], defines: { vimage: `vnet_entry_${x}`, novimage: x, section: 'set_vnet' } });
+    items.push({ line: t.line + 1, construct: `${t.text}(${x})`, vimage: [], novimage: [], defines: { vimage: vnetSymbol(x, true), novimage: vnetSymbol(x, false), section: VNET_SETNAME } });
   }
   const seenVar = new Set<string>();
   const kernelVar = (x: string, t: Token, construct: string) => {
     if (defined.has(x) || seenVar.has(x)) return;
     seenVar.add(x);
-    items.push({ line: t.line + 1, construct, vimage: [`vnet_entry_${x}`], novimage: [x] });
+    items.push({ line: t.line + 1, construct, vimage: [vnetSymbol(x, true)], novimage: [vnetSymbol(x, false)] });
   };
   const seenFixed = new Set<string>();
   for (let i = 0; i < toks.length; i++) {
@@ -85,7 +77,7 @@ export function vnetAbiReport(text: string, file: string, m?: FileModel): AbiRep
       const c = f.construct(args);
       if (seenFixed.has(c)) continue;
       seenFixed.add(c);
-      items.push({ line: t.line + 1, construct: c, vimage: f.vimage, novimage: [] });
+      items.push({ line: t.line + 1, construct: c, vimage: [...f.vimage], novimage: [] });
     }
   }
   items.sort((a, b) => a.line - b.line);
@@ -146,9 +138,9 @@ export function vnetHover(m: FileModel, name: string): string | null {
   const r = vnetAbiReport(m.text, m.file, m);
   if (v) {
     const own = r.items.some((i) => i.defines && i.defines.novimage === v.variable);
-    const lines = [`**${name}** = \`VNET(${v.variable})\``, '', `- with VIMAGE: \`(*(__typeof(vnet_entry_${v.variable})*)(curvnet->vnet_data_base + (uintptr_t)&vnet_entry_${v.variable}))\` (curvnet must be set)`, `- without VIMAGE: \`${v.variable}\` (a plain global)`];
-    if (!own) lines.push('', `A module built without VIMAGE on a VIMAGE kernel: \`${msg(v.variable)}\`; built with VIMAGE on a kernel without it: \`${msg(`vnet_entry_${v.variable}`)}\`.`);
-    else lines.push('', `Defined in this module: \`vnet_entry_${v.variable}\` in set_vnet with VIMAGE, \`${v.variable}\` without (one instance for every vnet).`);
+    const lines = [`**${name}** = \`VNET(${v.variable})\``, '', `- with VIMAGE: \`(*(__typeof(${vnetSymbol(v.variable, true)})*)(curvnet->vnet_data_base + (uintptr_t)&${vnetSymbol(v.variable, true)}))\` (curvnet must be set)`, `- without VIMAGE: \`${v.variable}\` (a plain global)`];
+    if (!own) lines.push('', `A module built without VIMAGE on a VIMAGE kernel: \`${msg(v.variable)}\`; built with VIMAGE on a kernel without it: \`${msg(vnetSymbol(v.variable, true))}\`.`);
+    else lines.push('', `Defined in this module: \`${vnetSymbol(v.variable, true)}\` in ${VNET_SETNAME} with VIMAGE, \`${v.variable}\` without (one instance for every vnet).`);
     return lines.join('\n');
   }
   const f = FIXED.get(name);

@@ -7,6 +7,7 @@ import type { Machine } from '../machine/machine';
 import type { KThread } from '../machine/thread';
 import { CTXOP } from '../machine/layout';
 import { T } from '../machine/thread';
+import { walkOrder, type HookOp } from '../../core/eras';
 
 const O = CTXOP.offsets;
 /** A ring longer than this is corrupt (a cycle that misses the head). */
@@ -15,6 +16,20 @@ const MAX_RING = 4096;
 /** The thread's ctxops, newest first (the save order). */
 export function ringNewestFirst(m: Machine, t: KThread): number[] {
   return ctxList(m, m.tCtx(t), m.era.ring);
+}
+
+/**
+ * The first ctxop the walk for `op` visits on the list headed by `head` (core/eras.ts walkOrder):
+ * the newest (head), or for an oldest-first walk the ring's tail, head->prev.
+ */
+export function walkFirst(m: Machine, head: number, op: HookOp): number {
+  return walkOrder(m.era, op) === 'oldest-first' ? m.mem.readPtr(head + O.prev) : head;
+}
+
+/** The thread's ctxops in the order the walk for `op` visits them. */
+export function walkList(m: Machine, t: KThread, op: HookOp): number[] {
+  const list = ringNewestFirst(m, t);
+  return walkOrder(m.era, op) === 'oldest-first' ? list.reverse() : list;
 }
 
 export function ctxList(m: Machine, head: number, ring: boolean): number[] {

@@ -19,6 +19,10 @@
  */
 import { cDeclaration } from '../machine/layout';
 import { VNET, TD, SYSINIT, VNET_SYSINIT, MTX, SI, VNET_MAGIC_N } from './layout';
+import { VNET_MACROS, VNET_SETNAME, VNET_SYMPREFIX } from '../../core/vnet-abi';
+
+/** The kernel symbols a VNET macro links against with VIMAGE (core/vnet-abi.ts). */
+const sym = (macro: string): readonly string[] => VNET_MACROS.get(macro)!.vimage;
 import { FREEBSD_KAPI_PROTOS as FREEBSD_KAPI } from './kapi';
 
 export const FREEBSD_HEADERS = [
@@ -93,10 +97,10 @@ export function freebsdHeader(): string {
   );
   // net/vnet.h, both ABIs (reference §A.2).
   L.push(
-    '#define VNET_SETNAME "set_vnet"', '#define VNET_SYMPREFIX "vnet_entry_"',
+    `#define VNET_SETNAME "${VNET_SETNAME}"`, `#define VNET_SYMPREFIX "${VNET_SYMPREFIX}"`,
     '#ifdef VIMAGE',
     '#define curvnet (curthread->td_vnet)',
-    '#define VNET_NAME(n) vnet_entry_##n',
+    `#define VNET_NAME(n) ${VNET_SYMPREFIX}##n`,
     '#define VNET_DECLARE(t, n) typedef t __kctx_vt_##n; extern t VNET_NAME(n)',
     '#define VNET_DEFINE(t, n) struct _hack; typedef t __kctx_vt_##n; t VNET_NAME(n)',
     '#define VNET_DEFINE_STATIC(t, n) typedef t __kctx_vt_##n; static t VNET_NAME(n)',
@@ -105,7 +109,7 @@ export function freebsdHeader(): string {
     '#define VNET_PTR(n) VNET_VNET_PTR(curvnet, n)',
     '#define VNET(n) VNET_VNET(curvnet, n)',
     'extern struct vnet *vnet0;',
-    '#define IS_DEFAULT_VNET(arg) ((arg) == vnet0)',
+    `#define IS_DEFAULT_VNET(arg) ((arg) == ${sym('IS_DEFAULT_VNET')[0]})`,
     '#if defined(INVARIANTS) || defined(VNET_DEBUG)',
     '#define VNET_ASSERT(exp, msg) do { if (!(exp)) panic msg; } while (0)',
     '#define __KCTX_VNET_CHECKS 1',
@@ -128,18 +132,17 @@ export function freebsdHeader(): string {
     '#define VNET_FOREACH(arg) for ((arg) = __kctx_vnet_first(); (arg) != NULL; (arg) = (arg)->vnet_le_next)',
     '#define VNET_LIST_RLOCK()', '#define VNET_LIST_RUNLOCK()', '#define VNET_LIST_RLOCK_NOSLEEP()', '#define VNET_LIST_RUNLOCK_NOSLEEP()',
     'extern struct vnet *__kctx_vnet_first(void);',
-    'extern void vnet_register_sysinit(void *);', 'extern void vnet_deregister_sysinit(void *);',
-    'extern void vnet_register_sysuninit(void *);', 'extern void vnet_deregister_sysuninit(void *);',
+    ...[...sym('VNET_SYSINIT'), ...sym('VNET_SYSUNINIT')].map((f) => `extern void ${f}(void *);`),
     '#define VNET_SYSINIT(ident, subsystem, order, func, arg) \\',
     '\tCTASSERT((subsystem) > SI_SUB_VNET && (subsystem) <= SI_SUB_VNET_DONE); \\',
     '\tstatic struct vnet_sysinit ident##_vnet_init = { subsystem, order, (void (*)(const void *))(func), (arg) }; \\',
-    '\tSYSINIT(vnet_init_##ident, subsystem, order, vnet_register_sysinit, &ident##_vnet_init); \\',
-    '\tSYSUNINIT(vnet_init_##ident, subsystem, order, vnet_deregister_sysinit, &ident##_vnet_init)',
+    `\tSYSINIT(vnet_init_##ident, subsystem, order, ${sym('VNET_SYSINIT')[0]}, &ident##_vnet_init); \\`,
+    `\tSYSUNINIT(vnet_init_##ident, subsystem, order, ${sym('VNET_SYSINIT')[1]}, &ident##_vnet_init)`,
     '#define VNET_SYSUNINIT(ident, subsystem, order, func, arg) \\',
     '\tCTASSERT((subsystem) > SI_SUB_VNET && (subsystem) <= SI_SUB_VNET_DONE); \\',
     '\tstatic struct vnet_sysinit ident##_vnet_uninit = { subsystem, order, (void (*)(const void *))(func), (arg) }; \\',
-    '\tSYSINIT(vnet_uninit_##ident, subsystem, order, vnet_register_sysuninit, &ident##_vnet_uninit); \\',
-    '\tSYSUNINIT(vnet_uninit_##ident, subsystem, order, vnet_deregister_sysuninit, &ident##_vnet_uninit)',
+    `\tSYSINIT(vnet_uninit_##ident, subsystem, order, ${sym('VNET_SYSUNINIT')[0]}, &ident##_vnet_uninit); \\`,
+    `\tSYSUNINIT(vnet_uninit_##ident, subsystem, order, ${sym('VNET_SYSUNINIT')[1]}, &ident##_vnet_uninit)`,
     '#else',
     '#define curvnet ((struct vnet *)NULL)',
     '#define VNET_NAME(n) n',

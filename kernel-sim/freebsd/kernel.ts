@@ -16,6 +16,7 @@ import { setFreebsd, REGISTRY_SLOTS, type Freebsd, type FreebsdScenario } from '
 import { vnetAlloc, internString } from './vnet';
 import { kldLoad } from './kld';
 import { rcFrame, setRcThreads, type RcThreadSpec } from './rc';
+import { vnetSymbol } from '../../core/vnet-abi';
 
 const TD_MAX = 512;
 /** Kernel virtualized variables: name, size, initial value (ip_defttl is 64). */
@@ -48,13 +49,13 @@ export async function createFreebsdKernel(s: Scenario, fs: FreebsdScenario, opts
   for (const [name, sz, init] of KERNEL_VNET_VARS) {
     if (vimage) {
       m.mem.writeI32(off, init);
-      m.sym.defineData(`vnet_entry_${name}`, off, sz, 'kernel');
-      f.kernelVnetVars.push({ name, symbol: `vnet_entry_${name}`, addr: off, size: sz, virtualized: true });
+      m.sym.defineData(vnetSymbol(name, true), off, sz, 'kernel');
+      f.kernelVnetVars.push({ name, symbol: vnetSymbol(name, true), addr: off, size: sz, virtualized: true });
       off += Math.ceil(sz / 8) * 8;
     } else {
       const a = m.mem.map(8, 8);
       m.mem.writeI32(a, init);
-      m.sym.defineData(name, a, sz, 'kernel');
+      m.sym.defineData(vnetSymbol(name, false), a, sz, 'kernel');
     }
   }
   if (vimage) {

@@ -16,6 +16,7 @@ import { SYSINIT } from './layout';
 import { resolveFreebsdHeader } from './headers';
 import { internString } from './vnet';
 import type { Freebsd, FreebsdModuleSpec, LoadedModule, SysinitRec, VnetVar } from './state';
+import { kldUndefined, VNET_SYMPREFIX } from '../../core/vnet-abi';
 
 class KldError extends Error {
   constructor(readonly lines: string[]) {
@@ -76,7 +77,7 @@ export async function kldLoad(m: Machine, f: Freebsd, s: Scenario, spec: Freebsd
     relocate: (c) => {
       slots = relocateSetVnet(m, f, c, file);
     },
-    undefinedSymbols: (_module, names) => new KldError([`link_elf_obj: symbol ${names[0]} undefined`, `kldload: can't load ${file}: No such file or directory`]),
+    undefinedSymbols: (_module, names) => new KldError([kldUndefined(names[0]!), `kldload: can't load ${file}: No such file or directory`]),
   };
   const { loadDriver } = require('../cinterp/index') as typeof import('../cinterp/index');
   let program: LoadedProgram;
@@ -107,8 +108,8 @@ export async function kldLoad(m: Machine, f: Freebsd, s: Scenario, spec: Freebsd
   }
   if (builtVimage) {
     mod.vnetVars = slots.length ? slots : c.globals
-      .filter((g) => g.name.startsWith('vnet_entry_'))
-      .map((g) => ({ name: g.name.slice('vnet_entry_'.length), symbol: g.name, addr: g.addr, size: sizeOfGlobal(m, g.name), virtualized: false }));
+      .filter((g) => g.name.startsWith(VNET_SYMPREFIX))
+      .map((g) => ({ name: g.name.slice(VNET_SYMPREFIX.length), symbol: g.name, addr: g.addr, size: sizeOfGlobal(m, g.name), virtualized: false }));
   } else {
     for (const name of vnetDefinedNames(s.baseDir, spec.sources)) {
       const g = c.globals.find((x) => x.name === name);
@@ -134,7 +135,7 @@ function sizeOfGlobal(m: Machine, name: string): number {
  */
 function relocateSetVnet(m: Machine, f: Freebsd, c: Compiler, file: string): VnetVar[] {
   if (!f.vimage) return [];
-  const vars = c.globals.filter((g) => g.name.startsWith('vnet_entry_'));
+  const vars = c.globals.filter((g) => g.name.startsWith(VNET_SYMPREFIX));
   if (!vars.length) return [];
   let need = 0;
   const place: number[] = [];
@@ -168,7 +169,7 @@ function relocateSetVnet(m: Machine, f: Freebsd, c: Compiler, file: string): Vne
     const d = m.sym.data.get(g.name);
     if (d && d.addr === from) m.sym.defineData(g.name, to, d.size, d.module);
     for (const r of m.dataRoots) if (r[0] === from) r[0] = to;
-    out.push({ name: g.name.slice('vnet_entry_'.length), symbol: g.name, addr: to, size, virtualized: true });
+    out.push({ name: g.name.slice(VNET_SYMPREFIX.length), symbol: g.name, addr: to, size, virtualized: true });
   });
   return out;
 }

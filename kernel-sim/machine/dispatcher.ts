@@ -16,7 +16,8 @@ import { CTXOP, TS_ONPROC, TS_RUN, TS_ZOMB, TS_SLEEP, T_KFPU } from './layout';
 
 const O = CTXOP.offsets;
 import { formatAddr } from './memory';
-import { ringNewestFirst } from '../abi/ring';
+import { ringNewestFirst, walkFirst } from '../abi/ring';
+import { walkOrder, type HookOp } from '../../core/eras';
 
 const PIL_HIGH = 10;
 
@@ -168,13 +169,13 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         if (head && !f.nosave) {
           m.entry(t, 'savectx');
           f.head = head;
-          f.cur = head;
+          f.cur = walkFirst(m, head, 'save');
           f.pc = SW_SAVE;
         } else f.pc = SW_SWITCH;
         return 1;
       }
       case 1: // SW_SAVE
-        // Newest first: t_ctx, then next, until back at the head (or NULL before 12477).
+        // In walk order (newest first): t_ctx, then next, until back at the head (or NULL before 12477).
         return walkOps(m, t, f, budget, 'save');
       case 2: { // SW_SWITCH
         if (m.tFlag(t) & T_KFPU) {
@@ -208,8 +209,8 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         if (head) {
           m.entry(t, 'restorectx');
           f.head = head;
-          // 12477 on: oldest first (t_ctx->prev, then prev); before: newest first, like save.
-          f.cur = era.restoreOldestFirst ? mem.readPtr(head + O.prev) : head;
+          // In walk order: 12477 on oldest first (t_ctx->prev, then prev); before, newest first.
+          f.cur = walkFirst(m, head, 'restore');
           f.pc = SW_RESTORE;
         } else f.pc = SW_DONE;
         return 1;
@@ -240,7 +241,7 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
   const save = which === 'save';
   const opOff = save ? O.save_op : O.restore_op;
   const tsOff = save ? O.save_ts : O.restore_ts;
-  const backward = !save && era.restoreOldestFirst;
+  const backward = walkOrder(era, which) === 'oldest-first';
   const ring = era.ring;
   // No debugger and no trace: a native handler runs straight away (nothing to check or report).
   const direct = m.policy === null && m.sink === null;
@@ -280,6 +281,22 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
     if (t.stack.length !== depth) break;
   }
   return used;
+}
+
+/**
+ * Whether thread `t` is in a switch, at the first ctxop of its `op` walk (the savectx or
+ * restorectx entry), as the walk order of the era has it.
+ */
+export function atWalkStart(m: Machine, t: KThread, op: HookOp): boolean {
+  const f = t.stack[t.stack.length - 1];
+  if (!f || f.kind !== 'swtch') return false;
+  const sf = f as SwtchFrame;
+  if (!sf.head) return false;
+  try {
+    return sf.cur === walkFirst(m, sf.head, op);
+  } catch {
+    return false;
+  }
 }
 
 function describeSwtch(_m: Machine, t: KThread, f0: Frame, i: number): StackEntry[] {

@@ -8,6 +8,7 @@ import { getopts, DcmdUsage, MdbError, type Dcmd, type DcmdCall } from '../types
 import { readKthread, threadDesc, allThreadAddrs } from '../kthread';
 import { findWalker } from '../table';
 import { p, p0, rpad, lpad, sym } from '../format';
+import { walkOrder, type HookOp } from '../../../core/eras';
 
 function fn(c: DcmdCall, a: number): string {
   return a ? sym(c.m, a) : '-';
@@ -18,8 +19,9 @@ function ringOf(c: DcmdCall, t: number): number[] {
 }
 
 function orderText(m: DcmdCall['m']): string {
-  const e = m.era;
-  return e.restoreOldestFirst ? 'save newest first, restore oldest first' : 'save and restore both newest first';
+  const save = walkOrder(m.era, 'save').replace('-', ' ');
+  const restore = walkOrder(m.era, 'restore').replace('-', ' ');
+  return save === restore ? `save and restore both ${save}` : `save ${save}, restore ${restore}`;
 }
 
 function printThread(c: DcmdCall, t: number, verbose: boolean, always: boolean): boolean {
@@ -49,8 +51,9 @@ function printThread(c: DcmdCall, t: number, verbose: boolean, always: boolean):
     c.out(`  ${lpad(i, 2)} ${p0(o.addr)} ${rpad(fn(c, o.save), 24)} ${rpad(fn(c, o.restore), 24)} ${p0(o.arg)} ${lpad(tsText(o.sts), 12)} ${lpad(tsText(o.rts), 12)}`);
     if (verbose) c.out(`     ${' '.repeat(16)} fork=${fn(c, o.fork)} lwp_create=${fn(c, o.lwp)} exit=${fn(c, o.exit)} free=${fn(c, o.free)}`);
   });
-  const saves = ops.filter((o) => o.save).map((o) => fn(c, o.save));
-  const restoreList = m.era.restoreOldestFirst ? ops.slice().reverse() : ops;
+  const inOrder = (op: HookOp) => (walkOrder(m.era, op) === 'oldest-first' ? ops.slice().reverse() : ops);
+  const saves = inOrder('save').filter((o) => o.save).map((o) => fn(c, o.save));
+  const restoreList = inOrder('restore');
   const restores = restoreList.filter((o) => o.restore).map((o) => fn(c, o.restore));
   c.out(`  save order:    ${saves.join(' -> ') || '(none)'}`);
   c.out(`  restore order: ${restores.join(' -> ') || '(none)'}`);
