@@ -608,7 +608,7 @@ export class FlowWalker<F> {
 
 /** Forgets assumed branch conditions that mention a variable this effect writes. */
 function invalidate<F>(e: SyntaxNode, s: PathState<F>): PathState<F> {
-  if (s.conds.size === 0) return s;
+  if (s.conds.size === 0 && e.type !== 'assignment_expression' && e.type !== 'init_declarator') return s;
   let written = '';
   if (e.type === 'assignment_expression') written = lvalueRoot(e.childForFieldName('left'));
   else if (e.type === 'update_expression') written = lvalueRoot(e.childForFieldName('argument'));
@@ -627,10 +627,21 @@ function invalidate<F>(e: SyntaxNode, s: PathState<F>): PathState<F> {
     return m.size === s.conds.size ? s : { ...s, conds: m };
   }
   if (!written) return s;
+  // `x = NULL` / `x = 0` (or a non-zero constant, or an address) makes a later `if (x)` known on this
+  // path: conditions correlate through assignments.
+  const lhs = e.type === 'assignment_expression' ? e.childForFieldName('left') : e.type === 'init_declarator' ? e.childForFieldName('declarator') : null;
+  const rhs = e.type === 'assignment_expression' && e.childForFieldName('operator')?.text === '=' ? unwrap(e.childForFieldName('right')) : e.type === 'init_declarator' ? unwrap(e.childForFieldName('value')) : null;
+  let known: boolean | null = null;
+  if (lhs && lhs.type === 'identifier' && rhs) {
+    const t = rhs.text.replace(/\s+/g, '');
+    if (rhs.type === 'null' || t === 'NULL' || /^0[uUlL]*$/.test(t) || t === 'B_FALSE' || t === '(void*)0') known = false;
+    else if (/^[1-9]\d*[uUlL]*$/.test(t) || t === 'B_TRUE' || (rhs.type === 'pointer_expression' && rhs.child(0)?.text === '&')) known = true;
+  }
   let touched = false;
   for (const c of s.conds.values()) if (c.ids.includes(written)) { touched = true; break; }
-  if (!touched) return s;
+  if (!touched && known === null) return s;
   const m = new Map([...s.conds].filter(([, c]) => !c.ids.includes(written)));
+  if (known !== null) m.set(written, { value: known, ids: [written] });
   return { ...s, conds: m };
 }
 

@@ -29,11 +29,19 @@ export function lockKeyText(a: SyntaxNode | undefined): string {
   return t.replace(/^\((.*)\)$/, '$1');
 }
 
+/**
+ * A lock in an array element with a computed index (`q[i].lock`): each index is another lock, and
+ * a walk cannot tell which, so such keys are not tracked (a loop that takes or drops one element's
+ * lock per iteration is not a double unlock).
+ */
+const ELEMENT = /\[[^\]]*[A-Za-z_][^\]]*\]/;
+
 const rootOf = (k: string) => /^[A-Za-z_]\w*/.exec(k)?.[0] ?? '';
 
-export interface ExitInfo { node: SyntaxNode; how: 'return' | 'end'; value: string; held: Map<string, { at: SyntaxNode; trail: readonly Step[] }> }
+export interface ExitInfo { node: SyntaxNode; how: 'return' | 'end'; value: string; held: Map<string, { at: SyntaxNode; trail: readonly Step[] }>; released: Set<string> }
 export interface DoubleRelease { node: SyntaxNode; key: string; first: SyntaxNode; via?: string; trail: readonly Step[] }
-export interface LockResult { exits: ExitInfo[]; doubles: DoubleRelease[]; acquires: Map<string, SyntaxNode[]>; untracked: Set<string> }
+/** callerHeld: keys some path releases before taking them (the caller holds them on entry: drop-and-retake). */
+export interface LockResult { exits: ExitInfo[]; doubles: DoubleRelease[]; acquires: Map<string, SyntaxNode[]>; untracked: Set<string>; callerHeld: Set<string> }
 
 interface Summary { releases: string[] } // keys (in the callee's words) released on every exit
 
@@ -66,6 +74,16 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   const acquires = new Map<string, SyntaxNode[]>();
   const untracked = new Set<string>();
   const releasedAtExit = new Map<string, number>();
+  const callerHeld = new Set<string>();
+  // ASSERT(!MUTEX_HELD(&x)) / ASSERT(!RW_LOCK_HELD(&x)): x is not held on entry to what follows.
+  const notHeld = new Map<string, SyntaxNode>();
+  if (/!\s*(MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(/.test(fn.text)) walk(fn, (n) => {
+    if (n.type === 'call_expression' && /^(ASSERT|VERIFY)$/.test(callName(n))) {
+      const m = /^!\s*(?:MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\)$/.exec((callArgs(n)[0]?.text ?? '').replace(/\s+/g, ''));
+      if (m) { const k = m[1]!.replace(/^&/, '').replace(/^\((.*)\)$/, '$1'); if (!notHeld.has(k)) notHeld.set(k, n); }
+    }
+    return n.type !== 'comment';
+  });
   const params = new Set<string>();
   const fd = functionDeclaratorOf(fn);
   for (const p of fd ? parameters(fd) ?? [] : []) { const n = paramShape(p).name; if (n) params.add(n); }
@@ -79,9 +97,15 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     return { ...s, facts: f, trail: step ? [...s.trail, step] : s.trail };
   };
   const release = (s: PathState<Facts>, k: string, node: SyntaxNode, via?: string): PathState<Facts> => {
-    if (!k || untracked.has(k)) return s;
+    if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
     const prev = s.facts.get(k);
     const step = { line: lineOf(node), text: via ? `${callName(node)}() releases ${k}` : `${callName(node)}(${k})` };
+    if (!prev && notHeld.has(k)) {
+      // ASSERT(!MUTEX_HELD(&k)) said the caller does not hold it: this release has nothing to release.
+      doubles.push({ node, key: k, first: notHeld.get(k)!, via: 'ASSERT(!MUTEX_HELD)', trail: [...s.trail, step] });
+      return set(s, k, { held: false, at: node, via }, step);
+    }
+    if (!prev) callerHeld.add(k); // released before this function took it: the caller held it
     if (prev && !prev.held) doubles.push({ node, key: k, first: prev.at, via: prev.via, trail: [...s.trail, step] });
     return set(s, k, { held: false, at: node, via }, step);
   };
@@ -93,7 +117,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const a = callArgs(node);
       if (PAIRS.has(c)) {
         const k = lockKeyText(a[0]);
-        if (!k || untracked.has(k)) return s;
+        if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
         const l = acquires.get(k) ?? [];
         if (!l.some((x) => x.id === node.id)) { l.push(node); acquires.set(k, l); }
         return set(s, k, { held: true, at: node }, { line: lineOf(node), text: `${c}(${k})` });
@@ -137,16 +161,17 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     },
     exit(s, at, how) {
       const held = new Map<string, { at: SyntaxNode; trail: readonly Step[] }>();
+      const released = new Set<string>();
       for (const [k, v] of s.facts) {
         if (v.held) held.set(k, { at: v.at, trail: s.trail });
-        else releasedAtExit.set(k, (releasedAtExit.get(k) ?? 0) + 1);
+        else { released.add(k); releasedAtExit.set(k, (releasedAtExit.get(k) ?? 0) + 1); }
       }
       const value = how === 'return' ? (at.namedChildren.find((x) => x && x.type !== 'comment')?.text ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1') : '';
-      exits.push({ node: at, how, value, held });
+      exits.push({ node: at, how, value, held, released });
     },
   }, { budget: m.budget });
   w.run(fn, [initialState<Facts>(new Map())]);
-  const res: LockResult & { releasedAtExit?: Map<string, number> } = { exits, doubles, acquires, untracked };
+  const res: LockResult & { releasedAtExit?: Map<string, number> } = { exits, doubles, acquires, untracked, callerHeld };
   res.releasedAtExit = releasedAtExit;
   return res;
 }
