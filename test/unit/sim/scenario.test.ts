@@ -40,9 +40,7 @@ test('unknown keys, wrong types, duplicates and missing threads', () => {
   assert.match(err('{"kernel":"illumos-13917","sources":["x.txt"],"threads":[{"name":"a","entry":"f"}]}').message, /"sources\[0\]": expected a path to a \.c or \.h file/);
 });
 
-test('a huge file is refused without parsing it', () => {
-  const t0 = Date.now();
+test('a huge file is refused by its size', () => {
   const e = err('{' + ' '.repeat(5_000_000) + '}');
   assert.match(e.message, /not a scenario \(limit 1 MB\)/);
-  assert.ok(Date.now() - t0 < 2000);
 });
