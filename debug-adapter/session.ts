@@ -8,7 +8,7 @@
 import { basename, resolve, isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  LoggingDebugSession, InitializedEvent, StoppedEvent, TerminatedEvent, ExitedEvent, OutputEvent, ThreadEvent,
+  DebugSession, InitializedEvent, StoppedEvent, TerminatedEvent, ExitedEvent, OutputEvent, ThreadEvent,
   BreakpointEvent, ProgressStartEvent, ProgressUpdateEvent, ProgressEndEvent, InvalidatedEvent, Thread, StackFrame, Scope, Source,
   Handles,
 } from '@vscode/debugadapter';
@@ -31,6 +31,7 @@ import { Schedule, parseSchedule, type ScheduleFile } from '../kernel-sim/machin
 import { readBoundedFile } from '../kernel-sim/files';
 import { readDump } from '../kernel-sim/dump/dump';
 import { Engine, exitCode, type Outcome } from './engine';
+import { FrameGuard, MAX_MESSAGE_BYTES } from './framing';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
 import { parseHitCondition } from './cond';
 import { TimelineRecorder } from './timeline';
@@ -96,7 +97,9 @@ const ERR = {
   internal: 3099,
 };
 
-export class KctxDebugSession extends LoggingDebugSession {
+// DebugSession, not LoggingDebugSession: the latter queues every message it would log in memory
+// until logger.setup() is called, so a long session grew by each request and response it saw.
+export class KctxDebugSession extends DebugSession {
   private engine: Engine | null = null;
   private scenario: Scenario | null = null;
   /** A crash dump's session: nothing runs (EXECUTION_COMMANDS are refused). */
@@ -133,6 +136,20 @@ export class KctxDebugSession extends LoggingDebugSession {
       this.sendEvent(new OutputEvent(`kctx: ignored a malformed message: ${String(event?.body ?? '')}\n`, 'stderr'));
     });
     this.bps.onLog = (text) => this.sendEvent(new OutputEvent(text, 'console'));
+  }
+
+  /** Reads through a FrameGuard: whole frames to the library, a message over 64 MB refused. */
+  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    const guard = new FrameGuard((p) => {
+      const why = p.kind === 'too-large'
+        ? `a message of ${p.length} bytes is over the ${MAX_MESSAGE_BYTES / 1048576} MB limit; skipped`
+        : `a header of more than 8 KB without a blank line; skipped`;
+      const r = { seq: 0, type: 'response', request_seq: 0, command: '', success: false } as DebugProtocol.Response;
+      this.sendErrorResponse(r, ERR.bad, `kctx: ${why}`);
+    });
+    inStream.on('error', (e) => guard.destroy(e));
+    inStream.pipe(guard);
+    super.start(guard, outStream);
   }
 
   private newConfigDone(): void {
