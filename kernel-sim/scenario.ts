@@ -4,11 +4,12 @@
  * expected. JSON with comments is accepted (jsonc-parser keeps the positions).
  */
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ERA_IDS, type EraId } from './abi/eras';
 import { notAGate, gateRoot, gateEra } from './gate/tree';
 import type { FreebsdScenario, FreebsdModuleSpec } from './freebsd/state';
+import { FileRefused, outsideRoots, readTextBounded } from './io/files';
 
 export interface ScenarioThread {
   name: string;
@@ -96,13 +97,25 @@ export interface ScenarioOverrides {
   stubs?: 'auto';
 }
 
+/** The largest scenario file read. */
+export const MAX_SCENARIO_BYTES = 1_000_000;
+
+/** The rule sources, includes and stubs are held to (named in every refusal). */
+export const CONFINEMENT_RULE = "the scenario's folder and its declared gate and includePaths";
+
+/** The folders a scenario's sources, includes and stubs may be read from. */
+export function scenarioRoots(s: { baseDir: string; gate?: string; includePaths?: readonly string[] }): string[] {
+  return [s.baseDir, ...(s.gate ? [s.gate] : []), ...(s.includePaths ?? [])];
+}
+
 export function loadScenarioFile(path: string, overrides: ScenarioOverrides = {}): Scenario {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // Checked before it is read: /dev/zero, a FIFO or a folder is refused at once.
+    text = readTextBounded(path, MAX_SCENARIO_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a scenario file' : code === 'EACCES' ? 'permission denied' : code ?? String(e);
+    if (!(e instanceof FileRefused)) throw e;
+    const why = e.reason === 'a folder, not a file' ? 'a folder, not a scenario file' : e.reason;
     throw new ScenarioError(path, 1, 1, `cannot read the scenario: ${why}`);
   }
   return parseScenario(text, path, dirname(resolve(path)), overrides);
@@ -122,7 +135,7 @@ function jsonProblem(code: string): string {
 
 /** Validates a scenario given as JSON text. */
 export function parseScenario(text: string, file: string, baseDir: string, overrides: ScenarioOverrides = {}): Scenario {
-  if (text.length > 1_000_000) throw new ScenarioError(file, 1, 1, `scenario is ${text.length} bytes: not a scenario (limit 1 MB)`);
+  if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError(file, 1, 1, `scenario is ${text.length} bytes: not a scenario (limit 1 MB)`);
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length || !root) {
@@ -190,12 +203,15 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string, o
   const kernelDebug = bool(['kernelDebug'], 'kernelDebug', true);
   const description = str(['description'], 'description', false);
 
+  /** Paths checked against the allowed folders once the gate and includePaths are known. */
+  const toConfine: Array<[JsonNode, string]> = [];
   const sources: string[] = [];
   const sn = at(['sources']);
   if (sn) {
     if (sn.type !== 'array') fail(sn, `"sources": expected an array of C file paths, got ${sn.type}`);
     sn.children!.forEach((c, i) => {
       if (c.type !== 'string' || !/\.[ch]$/.test(c.value as string)) fail(c, `"sources[${i}]": expected a path to a .c or .h file, got ${JSON.stringify(c.value ?? c.type)}`);
+      toConfine.push([c, `sources[${i}]`]);
       sources.push(c.value as string);
     });
   }
@@ -249,8 +265,16 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string, o
       schedctl: bool(['threads', i, 'schedctl'], `${p}.schedctl`, false),
     };
   });
-  const freebsd = isFreebsd ? freebsdPart(at, fail, sources, threads.length) : undefined;
+  const freebsd = isFreebsd ? freebsdPart(at, fail, sources, threads.length, toConfine) : undefined;
   const tree = kernelTree(at, fail, root, baseDir, overrides, isFreebsd);
+  // Sources and stubs (symlinks resolved) lie inside the scenario's folder, the gate or an include path.
+  const roots = scenarioRoots({ baseDir, gate: tree.gate, includePaths: tree.includePaths });
+  (at(['stubs'])?.type === 'array' ? at(['stubs'])!.children! : []).forEach((c, i) => toConfine.push([c, `stubs[${i}]`]));
+  for (const [n, name] of toConfine) {
+    const x = expandVars(n.value as string, tree.gate);
+    const out = outsideRoots(resolve(baseDir, 'path' in x ? x.path : (n.value as string)), roots, CONFINEMENT_RULE);
+    if (out) fail(n, `"${name}": '${n.value}' is ${out}`);
+  }
   if (tree.gate && !isFreebsd) {
     const g = gateEra(tree.gate);
     if (at(['builtFor']) && builtFor !== g.era) {
@@ -359,6 +383,7 @@ function freebsdPart(
   fail: (node: JsonNode | undefined, reason: string) => never,
   sources: string[],
   nthreads: number,
+  toConfine: Array<[JsonNode, string]>,
 ): FreebsdScenario {
   const words = (path: (string | number)[], name: string, allowed: string[]): string[] => {
     const n = at(path);
@@ -393,6 +418,7 @@ function freebsdPart(
       if (!sn || sn.type !== 'array' || !sn.children!.length) fail(sn ?? c, `"${p}.sources": expected a non-empty array of C file paths`);
       const srcs = sn!.children!.map((x, k) => {
         if (x.type !== 'string' || !/\.[ch]$/.test(x.value as string)) fail(x, `"${p}.sources[${k}]": expected a path to a .c or .h file`);
+        toConfine.push([x, `${p}.sources[${k}]`]);
         return x.value as string;
       });
       const nn = at(['modules', i, 'name']);

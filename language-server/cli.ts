@@ -7,17 +7,19 @@
  * unreadable path, malformed .kctx.json or baseline). Big trees are linted on every core with worker
  * threads. A progress line goes to stderr when it is a terminal; a summary always does.
  */
-import { accessSync, constants, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
 import type { EraSetting, KctxDiagnostic, LintOptions, RuleSetting } from './engine';
-import { lintText, RULES, RULES_BY_ID, SEVERITY_NUMBER } from './engine';
+import { lintText, skippedDiagnostic, RULES, RULES_BY_ID, SEVERITY_NUMBER } from './engine';
 import { ConfigError, ConfigFinder, ERA_SETTINGS, RULE_LEVELS, excludedBy } from './config';
 import type { ProjectConfig } from './config';
 import { BaselineError, applyBaseline, loadBaseline } from './baseline';
 import { kernelTreeOf } from './kerneltree';
 import { formatJson, formatSarif, formatText } from './format';
+import { collectSources, WalkError, type WalkOptions } from './walk';
+import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
 import type { FileResult } from './format';
 import { packageRoot } from './docs';
 import { formatAbiJson, formatAbiText, vnetAbiReport } from './vnet-abi';
@@ -27,7 +29,7 @@ function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
   const reports = [];
   for (const f of files) {
     let text: string;
-    try { text = readFileSync(f, 'utf8'); } catch (e) { process.stderr.write(`kctx lint: cannot read '${f}': ${(e as NodeJS.ErrnoException).code ?? e}\n`); return 2; }
+    try { text = readFileBounded(f, MAX_READ_BYTES).toString('utf8'); } catch (e) { process.stderr.write(`kctx lint: cannot read '${f}': ${e instanceof FileRefused ? e.reason : (e as NodeJS.ErrnoException).code ?? e}\n`); return 2; }
     reports.push(vnetAbiReport(text, f));
   }
   process.stdout.write(format === 'json' ? formatAbiJson(reports) : formatAbiText(reports));
@@ -37,7 +39,7 @@ function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
   return 0;
 }
 
-const USAGE = 'usage: kctx lint [--format text|json|sarif] [--era 12477|13915|13917|auto] [--rule ID,...] [--disable ID,...]\n                 [--severity ID=LEVEL] [--baseline FILE] [--jobs N] [--no-config] PATH...\n       kctx lint --vnet-abi [--format text|json] PATH...   (FreeBSD: what differs with and without VIMAGE)\n';
+const USAGE = 'usage: kctx lint [--format text|json|sarif] [--era 12477|13915|13917|auto] [--rule ID,...] [--disable ID,...]\n                 [--severity ID=LEVEL] [--baseline FILE] [--jobs N] [--no-config] [--follow-symlinks] PATH...\n       kctx lint --vnet-abi [--format text|json] PATH...   (FreeBSD: what differs with and without VIMAGE)\n';
 const FORMATS = new Set(['text', 'json', 'sarif']);
 
 class UsageError extends Error {}
@@ -54,6 +56,7 @@ interface Args {
   severity: Map<string, RuleSetting>;
   baseline?: string;
   noConfig?: boolean;
+  followSymlinks?: boolean;
 }
 
 function ruleIds(v: string, flag: string): string[] {
@@ -111,6 +114,8 @@ function parseArgs(argv: string[]): Args | 'help' {
       }
     } else if (arg === '--baseline') {
       a.baseline = value();
+    } else if (arg === '--follow-symlinks') {
+      a.followSymlinks = true;
     } else if (arg === '--no-config') {
       a.noConfig = true;
     } else if (arg === '--vnet-abi') {
@@ -128,39 +133,46 @@ function parseArgs(argv: string[]): Args | 'help' {
   return a;
 }
 
-const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn']);
-
-/** Expands the paths to the files to lint; throws a UsageError for a missing or unreadable one. */
-export function collectFiles(paths: string[]): string[] {
-  const out: string[] = [];
-  const walkDir = (d: string) => {
-    let entries: string[];
-    try { entries = readdirSync(d).sort(); } catch (e) { throw new UsageError(`cannot read directory '${d}': ${(e as NodeJS.ErrnoException).code ?? e}`); }
-    for (const e of entries) {
-      if (SKIP_DIRS.has(e) || e.startsWith('.')) continue;
-      const p = join(d, e);
-      let st;
-      try { st = statSync(p); } catch { continue; } // dangling symlink
-      if (st.isDirectory()) walkDir(p);
-      else if (st.isFile() && (e.endsWith('.c') || e.endsWith('.h'))) out.push(p);
-    }
-  };
+/** Expands the paths to the files to lint (each real file once); throws a UsageError for a missing or unreadable one. */
+export function collectFiles(paths: string[], opts: WalkOptions = {}): string[] {
   for (const p of paths) {
-    let st;
-    try { st = statSync(p); } catch (e) { throw new UsageError(`cannot read '${p}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
-    if (st.isDirectory()) walkDir(p);
-    else {
-      try { accessSync(p, constants.R_OK); } catch { throw new UsageError(`cannot read '${p}': permission denied`); }
-      out.push(p);
+    try {
+      if (!statSync(p).isDirectory()) accessSync(p, constants.R_OK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new UsageError(`cannot read '${p}': permission denied`);
     }
   }
-  return out;
+  try {
+    return collectSources(paths, opts);
+  } catch (e) {
+    if (e instanceof WalkError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The most read of one file; a larger one is not linted (a note says so), a device or FIFO is refused. */
+export const MAX_READ_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a file to lint, checked before it is read: text, or the diagnostic of a file too large
+ * to lint, or an error (a folder, a device such as /dev/zero, a FIFO: never read).
+ */
+export function readForLint(file: string): { buf: Buffer } | { skipped: KctxDiagnostic } | { error: string } {
+  try {
+    return { buf: readFileBounded(file, MAX_READ_BYTES) };
+  } catch (e) {
+    if (!(e instanceof FileRefused)) return { error: `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}` };
+    if (e.code === 'EFBIG') return { skipped: skippedDiagnostic(`file not linted: ${e.reason}`) };
+    return { error: `cannot read '${file}': ${e.reason}` };
+  }
 }
 
 /** Lints one file from disk (used by the main thread and by workers). */
 export async function lintFile(file: string, opts: LintOptions): Promise<{ diagnostics: KctxDiagnostic[]; lines: number; error?: string }> {
-  let buf: Buffer;
-  try { buf = readFileSync(file); } catch (e) { return { diagnostics: [], lines: 0, error: `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}` }; }
+  const r = readForLint(file);
+  if ('error' in r) return { diagnostics: [], lines: 0, error: r.error };
+  if ('skipped' in r) return { diagnostics: [r.skipped], lines: 0 };
+  const buf = r.buf;
   const text = buf.toString('utf8');
   let lines = 1;
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
@@ -213,7 +225,7 @@ export async function lintCommand(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv);
     if (args === 'help') { process.stdout.write(USAGE); return 0; }
-    files = collectFiles(args.paths);
+    files = collectFiles(args.paths, { followSymlinks: args.followSymlinks });
     if (args.baseline) baseline = loadBaseline(args.baseline);
     // Each file's nearest .kctx.json: its exclude globs drop files, its keys give the options.
     const finder = new ConfigFinder();

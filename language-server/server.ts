@@ -6,7 +6,7 @@
  */
 import type { WorkspaceFullDocumentDiagnosticReport, Connection, InitializeParams, InitializeResult, CodeAction, Diagnostic, TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { CodeActionKind, DocumentDiagnosticReportKind, ErrorCodes, LSPErrorCodes, ResponseError, TextDocumentSyncKind, MarkupKind } from 'vscode-languageserver';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import type { EraSetting, KctxDiagnostic, LintOptions, RuleSetting } from './engine';
@@ -18,7 +18,8 @@ import type { ProjectConfig } from './config';
 import { RULES_BY_ID } from './rules/index';
 import type { Fix } from './rules/types';
 import { hoverMarkdown } from './ctxapi';
-import { collectFiles } from './cli';
+import { readForLint } from './cli';
+import { walkSources, WalkError } from './walk';
 import { globToRegExp } from './glob';
 import { API_ERAS } from '../core/eras';
 
@@ -223,8 +224,10 @@ export function startServer(connection: Connection): void {
     if (e) return { diags: await lintEntry(e, isCancelled), version: e.version };
     if (excluded(uri)) return { diags: [], version: null };
     const file = fileOf(uri);
-    let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch (err) { throw new ResponseError(ErrorCodes.InvalidParams, `kctx: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`); }
+    const r = readForLint(file);
+    if ('error' in r) throw new ResponseError(ErrorCodes.InvalidParams, `kctx: ${r.error}`);
+    if ('skipped' in r) return { diags: [r.skipped], version: null };
+    const text = r.buf.toString('utf8');
     await yieldNow();
     if (isCancelled()) throw new LintCancelled('cancelled');
     return { diags: await lintText(text, file, options(file, isCancelled)), version: null };
@@ -244,22 +247,28 @@ export function startServer(connection: Connection): void {
 
   connection.languages.diagnostics.onWorkspace(async (_p, token) => {
     const items: WorkspaceFullDocumentDiagnosticReport[] = [];
-    let files: string[] = [];
-    for (const r of roots) {
-      try { if (statSync(r).isDirectory()) files.push(...collectFiles([r])); } catch { /* a vanished folder */ }
-    }
-    files = [...new Set(files)];
-    for (const f of files) {
-      if (token.isCancellationRequested) throw cancelled();
-      const uri = pathToFileURL(f).href;
-      if (excluded(uri)) continue;
-      try {
-        const { diags, version } = await lintUri(uri, () => token.isCancellationRequested);
-        items.push({ kind: DocumentDiagnosticReportKind.Full, uri, version, items: diags.map((d) => toLsp(d, version ?? 0)) });
-      } catch (err) {
-        if (err instanceof LintCancelled) throw cancelled();
-        if (!(err instanceof ResponseError)) throw err;
+    const folders = roots.filter((r) => { try { return statSync(r).isDirectory(); } catch { return false; } });
+    // The walk pauses every 64 entries and each file yields before it is linted, so other
+    // requests are answered meanwhile and a cancellation stops it; symlinked folders are not followed.
+    let n = 0;
+    try {
+      for (const f of walkSources(folders)) {
+        if ((++n & 63) === 0) await yieldNow();
+        if (token.isCancellationRequested) throw cancelled();
+        if (f === null) continue;
+        const uri = pathToFileURL(f).href;
+        if (excluded(uri)) continue;
+        try {
+          const { diags, version } = await lintUri(uri, () => token.isCancellationRequested);
+          items.push({ kind: DocumentDiagnosticReportKind.Full, uri, version, items: diags.map((d) => toLsp(d, version ?? 0)) });
+        } catch (err) {
+          if (err instanceof LintCancelled) throw cancelled();
+          if (!(err instanceof ResponseError)) throw err;
+        }
       }
+    } catch (err) {
+      if (err instanceof WalkError) connection.console.warn(`kctx: workspace diagnostics stopped: ${err.message}`);
+      else throw err;
     }
     return { items };
   });

@@ -297,6 +297,18 @@ function declaredNames(n: SyntaxNode): string[] {
   return out;
 }
 
+/**
+ * The first token of a syntax error, quoted, and nothing more of the file: a file that is not C
+ * (a password file named .c) must not be echoed. Long or unprintable tokens are cut and escaped.
+ */
+export function offendingToken(bad: SyntaxNode): string {
+  let n = bad;
+  while (n.childCount > 0 && n.child(0)) n = n.child(0)!;
+  const t = n.text.split(/\s/)[0] || n.text.slice(0, 1);
+  const cut = t.length > 24 ? t.slice(0, 24) + '...' : t;
+  return `'${cut.replace(/[^\x20-\x7e]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+}
+
 export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {}): Promise<LoadedProgram> {
   const parser = await createCParser();
   const module = hooks.module ?? basename(s.sources[0] ?? 'driver').replace(/\.[ch]$/, '');
@@ -323,7 +335,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
         const c = new Compiler(m, module, new Map());
         c.tu = tu;
         for (const b of bad) {
-          const what = b.isMissing ? `expected '${b.type}'` : `unexpected '${b.text.slice(0, 40).split('\n')[0]}'`;
+          const what = b.isMissing ? `expected '${b.type}'` : `unexpected ${offendingToken(b)}`;
           errors.guard(() => c.fail(b, `syntax error: ${what}`));
         }
         return;

@@ -9,9 +9,10 @@
  * produced by a macro expansion remembers the invocation), so positions of statements and
  * errors are the user's, exactly.
  */
-import { readFileSync, statSync, realpathSync } from 'node:fs';
+import { statSync, realpathSync } from 'node:fs';
 import { dirname, resolve, relative, sep, isAbsolute } from 'node:path';
-import { ScenarioError } from '../scenario';
+import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
+import { FileRefused, readTextBounded } from '../io/files';
 import { GCC_PREDEFINED } from '../gate/build';
 
 /**
@@ -154,21 +155,25 @@ export class Preprocessor {
 
   /** Reads a driver source with the size and content checks; returns its file index. */
   addSource(path: string, display: string, from?: Tok): number {
-    let size: number;
+    const refuse = (msg: string): never => {
+      if (from) this.fail(from, msg);
+      throw new ScenarioError(this.scenarioFile, 1, 1, msg);
+    };
+    // Confined (symlinks resolved) to the scenario's folder, its include paths and its gate.
+    if (!this.inRoots(safeReal(path))) refuse(`'${display}' is ${this.outsideWords()}`);
+    let text: string;
     try {
-      size = statSync(path).size;
+      // Checked before it is read: a FIFO, a device or a folder is refused at once.
+      text = readTextBounded(path, MAX_SOURCE_BYTES, 'latin1');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      if (from) this.fail(from, `cannot read '${display}': ${code}`);
-      throw new ScenarioError(this.scenarioFile, 1, 1, `cannot read the source '${display}': ${code}`);
+      if (!(e instanceof FileRefused)) throw e;
+      if (e.code === 'EFBIG') {
+        const msg = `'${display}' is ${e.size ?? 'over ' + MAX_SOURCE_BYTES} bytes: too large for a driver source (limit ${MAX_SOURCE_BYTES} bytes)`;
+        if (from) this.fail(from, msg);
+        throw new ScenarioError(path, 1, 1, msg);
+      }
+      return refuse(`cannot read ${from ? '' : 'the source '}'${display}': ${e.reason}`);
     }
-    if (size > MAX_SOURCE_BYTES) {
-      const where = from ?? undefined;
-      const msg = `'${display}' is ${size} bytes: too large for a driver source (limit ${MAX_SOURCE_BYTES} bytes)`;
-      if (where) this.fail(where, msg);
-      throw new ScenarioError(path, 1, 1, msg);
-    }
-    const text = readFileSync(path, 'latin1');
     const nul = text.indexOf('\0');
     if (nul >= 0) {
       const before = text.slice(0, nul);
@@ -461,6 +466,11 @@ export class Preprocessor {
   }
 
   /** True when `real` (a real path) is inside one of the folders a load may read. */
+  /** `outside the scenario's folder and its declared gate and includePaths (...)`. */
+  private outsideWords(): string {
+    return `outside ${CONFINEMENT_RULE} (${this.rootsReal.filter((r, i) => this.rootsReal.indexOf(r) === i).join(', ')})`;
+  }
+
   private inRoots(real: string): boolean {
     return this.rootsReal.some((r) => real === r || real.startsWith(r + sep));
   }
@@ -478,7 +488,7 @@ export class Preprocessor {
   private includeFile(path: string, name: string, first: Tok, dirIdx: number, display: string): void {
     const real = safeReal(path);
     if (!this.inRoots(real)) {
-      this.fail(first, `#include "${name}": ${path} is outside the scenario's folder, its "includePaths" and its "gate"`);
+      this.fail(first, `#include "${name}": ${path} is ${this.outsideWords()}`);
     }
     if (this.onceGuard.has(real)) return;
     const idx = this.addSource(path, display, first);
@@ -510,7 +520,7 @@ export class Preprocessor {
       }
       const real = safeReal(target);
       if (isAbsolute(name) || !this.inRoots(real)) {
-        this.fail(first, `#include "${name}": outside the scenario's folder (${this.baseDir}); driver code may only include its own headers and kernel headers`);
+        this.fail(first, `#include "${name}": ${this.outsideWords()}; driver code may only include its own headers and kernel headers`);
       }
       if (this.onceGuard.has(real)) return;
       const idx = this.addSource(target, relative(this.baseDir, target) || name, first);

@@ -6,7 +6,8 @@
  * failure prints `link_elf_obj: symbol NAME undefined` and leaves nothing behind: no memory, no
  * symbols, no module space, no sysinits.
  */
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../io/files';
+import { MAX_SOURCE_BYTES } from '../cinterp/preprocess';
 import { resolve } from 'node:path';
 import type { Machine } from '../machine/machine';
 import type { Scenario } from '../scenario';
@@ -30,7 +31,7 @@ function vnetDefinedNames(baseDir: string, sources: string[]): string[] {
   for (const src of sources) {
     let text = '';
     try {
-      text = readFileSync(resolve(baseDir, src), 'utf8');
+      text = readTextBounded(resolve(baseDir, src), MAX_SOURCE_BYTES);
     } catch {
       continue;
     }
