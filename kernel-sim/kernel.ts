@@ -3,7 +3,7 @@
  * kernel's own ctxops, the driver's C code (through the interpreter), and the threads.
  * This is the simulator's front door for the CLI, mdb and the debug adapter.
  */
-import { Machine, type MachineConfig } from './machine/machine';
+import { Machine, KernelPanic, registerFrameKind, type MachineConfig } from './machine/machine';
 import './machine/dispatcher';
 import { KAPI } from './abi/kapi';
 import { installCtxopInterface } from './abi/ctxops';
@@ -11,6 +11,17 @@ import { installKernelCtxops, attachLwpCtxops, attachSchedctl } from './abi/kern
 import { installBuiltinHandlers, builtinFrame } from './workloads/builtins';
 import { ScenarioError, type Scenario } from './scenario';
 import type { KThread } from './machine/thread';
+
+/** A thread whose entry could not even be called (its frame overflows the stack): panics when it first runs. */
+registerFrameKind('trap', {
+  preemptible: false,
+  step(_m, _t, f) {
+    throw new KernelPanic(f.message as string);
+  },
+  describe(_m, _t, f, i) {
+    return [{ name: f.fn as string, offset: 0, args: [], kind: 'kernel', frameIndex: i }];
+  },
+});
 
 /** What the C interpreter gives back after loading the driver (kernel-sim/cinterp). */
 export interface DriverProgram {
@@ -36,7 +47,7 @@ export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promi
   const m = new Machine(
     {
       era: s.kernel, cpus: s.cpus, seed: opts.seed ?? s.seed, tickCycles: s.tickCycles, quantum: s.quantum, slice: s.slice,
-      memoryPressure: s.memoryPressure, debug: s.kernelDebug, ...opts.config,
+      memoryPressure: s.memoryPressure, debug: s.kernelDebug, physmem: s.memory, ...opts.config,
     },
     { attachLwpCtxops },
   );
@@ -65,7 +76,15 @@ export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promi
       if (why) throw new ScenarioError(s.file, 1, 1, `threads[${i}].entry: ${why}`);
       const sym = m.sym.atAddr(driver!.functionAddr(st.entry)!)!;
       startpc = sym.addr;
-      entry = (t: KThread) => m.hooks.callC!(m, t, sym, [st.arg >>> 0]);
+      entry = (t: KThread) => {
+        try {
+          return m.hooks.callC!(m, t, sym, [st.arg >>> 0]);
+        } catch (e) {
+          // The entry's frame does not fit its stack (a huge local array): the thread panics when it runs.
+          if (e instanceof KernelPanic) return { kind: 'trap', pc: 0, message: e.message, fn: sym.name };
+          throw e;
+        }
+      };
     }
     const t = m.createThread({ name: st.name, role: 'scenario', pri: st.pri, lwp: st.lwp, entry, startpc });
     if (st.schedctl) attachSchedctl(m, t);

@@ -34,6 +34,8 @@ export interface Scenario {
   tickCycles: number;
   slice: number;
   memoryPressure?: { every: number; ticks: number };
+  /** The machine's physical memory in bytes (`"memory": "256M"` or a number); default 256 MB. */
+  memory?: number;
   /** A DEBUG kernel (ASSERTs in the kernel are live). Default true. */
   kernelDebug: boolean;
   description?: string;
@@ -67,7 +69,7 @@ export class ScenarioError extends Error {
 /** Every top-level scenario key (an inline launch configuration passes exactly these through). */
 export const SCENARIO_KEYS: ReadonlySet<string> = new Set([
   'kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice',
-  'memoryPressure', 'kernelDebug', 'description', '$schema', 'gate', 'includePaths', 'stubs', 'replaces',
+  'memoryPressure', 'memory', 'kernelDebug', 'description', '$schema', 'gate', 'includePaths', 'stubs', 'replaces',
   // freebsd-14 only:
   'options', 'built', 'modules', 'jails', 'matrix', 'teardown',
 ]);
@@ -237,6 +239,18 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string, o
     };
   }
 
+  let memory: number | undefined;
+  const memn = at(['memory']);
+  if (memn) {
+    const v = memn.value as unknown;
+    const mm = typeof v === 'string' ? /^(\d+)\s*([KMG]?)B?$/i.exec(v) : null;
+    const bytes = typeof v === 'number' ? v : mm ? Number(mm[1]) * ({ '': 1, K: 1024, M: 1048576, G: 1073741824 } as Record<string, number>)[mm[2]!.toUpperCase()]! : NaN;
+    if (!Number.isInteger(bytes) || bytes < 16 * 1048576 || bytes > 2 * 1073741824) {
+      fail(memn, `"memory": expected the machine's physical memory from 16M to 2G (bytes, or a string such as "512M"), got ${JSON.stringify(v ?? memn.type)}`);
+    }
+    memory = bytes;
+  }
+
   const tn = at(['threads']);
   if (!tn) fail(root, 'missing key "threads": an array of {"name", "entry", "arg", "lwp"}');
   if (tn!.type !== 'array' || !tn!.children!.length) fail(tn, '"threads": expected a non-empty array of threads');
@@ -282,7 +296,7 @@ function validate(root: JsonNode, text: string, file: string, baseDir: string, o
     }
     builtFor = g.era;
   }
-  return { ...tree, kernel, builtFor, cpus, seed, sources: freebsd ? [] : sources, defines, threads, quantum, tickCycles, slice, memoryPressure, kernelDebug, description, baseDir, file, ...(freebsd ? { freebsd } : {}) };
+  return { ...tree, kernel, builtFor, cpus, seed, sources: freebsd ? [] : sources, defines, threads, quantum, tickCycles, slice, memoryPressure, ...(memory ? { memory } : {}), kernelDebug, description, baseDir, file, ...(freebsd ? { freebsd } : {}) };
 }
 
 /** `${env:NAME}` and `${gate}` in a path; what is wrong, or the expanded path. */

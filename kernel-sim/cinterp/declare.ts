@@ -1,6 +1,7 @@
 /** The compiler, part 2 of 7: types, declarators, constant expressions, declarations. */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { ScenarioError } from '../scenario';
+import { OutOfMemory } from '../machine/memory';
 import {
   type CType, type StructType, type FuncType, type Val, type StructField, VOID, CHAR, SCHAR, UCHAR, SHORT, USHORT, INT, UINT, LONG, ULONG, LLONG, ULLONG, BOOL, VA_LIST, ptr, sizeOf, alignOf, typeName, withName,
 } from './types';
@@ -478,7 +479,7 @@ export abstract class Declarations extends Emitter {
         if (!o.isExtern && prev.extern) {
           prev.extern = false;
           if (type.k === 'array' && prev.type.k === 'array' && prev.type.n === null) prev.type = type;
-          this.allocGlobal(prev, name, o.isStatic);
+          this.allocGlobal(prev, name, o.isStatic, at);
         }
         scope.names.set(name, prev);
         if (init) this.queueInit(prev, init, inits, name);
@@ -488,15 +489,23 @@ export abstract class Declarations extends Emitter {
     const ent = { k: 'var' as const, name, type, global: true, addr: 0, off: 0, extern: o.isExtern };
     if (linkName) this.linkVars.set(linkName, ent);
     (o.global ? scope : scope).names.set(name, ent);
-    if (!o.isExtern) this.allocGlobal(ent, o.global ? name : `${this.fnName}.${name}`, o.isStatic);
+    if (!o.isExtern) this.allocGlobal(ent, o.global ? name : `${this.fnName}.${name}`, o.isStatic, at);
     if (init) this.queueInit(ent, init, inits, name);
   }
 
-  protected allocGlobal(ent: Ent & { k: 'var' }, name: string, isStatic: boolean): void {
+  protected allocGlobal(ent: Ent & { k: 'var' }, name: string, isStatic: boolean, at: SyntaxNode): void {
     const t = ent.type;
     if (t.k === 'struct' && !t.complete) return; // completed later or never used
     const size = Math.max(1, sizeOf(t));
-    const addr = this.m.mem.map(size, Math.max(8, alignOf(t)));
+    let addr: number;
+    try {
+      addr = this.m.mem.map(size, Math.max(8, alignOf(t)));
+    } catch (e) {
+      // The kernel's loader cannot place it: a load error, not a crash of the host.
+      if (e instanceof OutOfMemory) this.fail(at, `'${name}' needs ${size} bytes: more than the machine's ${e.limit / 1048576} MB of memory (the scenario's "memory")`);
+      if (e instanceof Error && /address space exhausted/.test(e.message)) this.fail(at, `'${name}' needs ${size} bytes: larger than the kernel's address space`);
+      throw e;
+    }
     ent.addr = addr;
     this.m.dataRoots.push([addr, size]);
     if (!this.m.sym.data.has(name)) this.m.sym.defineData(name, addr, size, this.module);

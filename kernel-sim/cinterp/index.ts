@@ -147,7 +147,8 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
   const va = fn.va;
   const fp = Math.floor((sp0 - fn.frameSize - (va < 0 ? 0 : vaAreaBytes(Math.max(0, args.length - va))) - 16) / 16) * 16;
   if (fp < t.stackBase) {
-    throw new KernelPanic(`stack overflow: thread ${m.sym.format(t.addr)} (${t.name}) overflowed its ${t.stackSize}-byte stack calling ${fn.name}()`);
+    // On x86 the push past the stack's guard page faults again in the fault handler: a double fault.
+    throw new KernelPanic(`BAD TRAP: type=8 (#df Double fault) rp=0 addr=0: kernel stack overflow: thread ${m.sym.format(t.addr)} (${t.name}) overflowed its ${t.stackSize}-byte stack calling ${fn.name}() (a ${fn.frameSize}-byte frame)`);
   }
   // A new frame holds whatever was on the stack: the uninitialized pattern, like kmem's.
   if (fn.frameSize) m.mem.fillPattern32(fp, fn.frameSize, KMEM_UNINITIALIZED_PATTERN);

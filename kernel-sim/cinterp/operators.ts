@@ -139,8 +139,9 @@ export abstract class Operators extends Statements {
         case '+': return { t, rv: s ? (fr) => ((a(fr) as number) + (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) + (b(fr) as number)) >>> 0 };
         case '-': return { t, rv: s ? (fr) => ((a(fr) as number) - (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) - (b(fr) as number)) >>> 0 };
         case '*': return { t, rv: s ? (fr) => Math.imul(a(fr) as number, b(fr) as number) : (fr) => Math.imul(a(fr) as number, b(fr) as number) >>> 0 };
-        case '/': return { t, rv: s ? (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return ((a(fr) as number) / d) | 0; } : (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return Math.floor((a(fr) as number) / d) >>> 0; } };
-        case '%': return { t, rv: s ? (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return ((a(fr) as number) % d) | 0; } : (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return ((a(fr) as number) % d) >>> 0; } };
+        // idiv traps on a zero divisor and on INT_MIN / -1 (and %), whose quotient does not fit.
+        case '/': return { t, rv: s ? (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); const x = a(fr) as number; if (d === -1 && x === -2147483648) throw divideError(true); return (x / d) | 0; } : (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return Math.floor((a(fr) as number) / d) >>> 0; } };
+        case '%': return { t, rv: s ? (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); const x = a(fr) as number; if (d === -1 && x === -2147483648) throw divideError(true); return (x % d) | 0; } : (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return ((a(fr) as number) % d) >>> 0; } };
         case '&': return { t, rv: s ? (fr) => (a(fr) as number) & (b(fr) as number) : (fr) => ((a(fr) as number) & (b(fr) as number)) >>> 0 };
         case '|': return { t, rv: s ? (fr) => (a(fr) as number) | (b(fr) as number) : (fr) => ((a(fr) as number) | (b(fr) as number)) >>> 0 };
         case '^': return { t, rv: s ? (fr) => (a(fr) as number) ^ (b(fr) as number) : (fr) => ((a(fr) as number) ^ (b(fr) as number)) >>> 0 };

@@ -236,6 +236,7 @@ export const Op64 = {
   },
   div(a: Val, b: Val, s: boolean): Val {
     if (b === 0) throw divideError();
+    if (s && idivOverflows64(a, b)) throw divideError(true);
     if (typeof a === 'number' && typeof b === 'number' && a <= 2147483647 && a >= -2147483648 && b <= 2147483647 && b >= -2147483648) {
       const r = Math.trunc(a / b);
       return r === 0 ? 0 : r;
@@ -244,6 +245,7 @@ export const Op64 = {
   },
   mod(a: Val, b: Val, s: boolean): Val {
     if (b === 0) throw divideError();
+    if (s && idivOverflows64(a, b)) throw divideError(true);
     if (typeof a === 'number' && typeof b === 'number' && a <= 2147483647 && a >= -2147483648 && b <= 2147483647 && b >= -2147483648) {
       const r = a % b;
       return r === 0 ? 0 : r;
@@ -281,9 +283,14 @@ export const Op64 = {
   },
 };
 
-/** Integer division by zero: the #DE trap. */
-export function divideError(): Error {
-  return new KernelPanic('BAD TRAP: type=0 (#de Divide error) rp=0 addr=0: integer divide by zero');
+/** Integer division by zero, or a signed quotient that does not fit (INT_MIN / -1): the #DE trap. */
+export function divideError(overflow = false): Error {
+  return new KernelPanic(`BAD TRAP: type=0 (#de Divide error) rp=0 addr=0: integer divide ${overflow ? 'overflow' : 'by zero'}`);
+}
+
+/** idiv of the most negative 64-bit value by -1 traps (the quotient 2^63 does not fit). */
+function idivOverflows64(a: Val, b: Val): boolean {
+  return (b === -1 || b === -1n) && (a === -9223372036854775808n || a === -9223372036854775808);
 }
 
 /** The word passed to native kernel functions for a value (numbers only at the boundary). */

@@ -380,21 +380,61 @@ export function mdbCommand(argv: string[]): Promise<number> {
     const { createMdb, complete } = require('../mdb/index') as typeof import('../mdb/index');
     const mdb = createMdb(m);
     const tty = process.stdin.isTTY === true;
-    const rl = createInterface({
-      input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty, prompt: '> ', historySize: 1000,
-      completer: (line: string) => [complete(line), line],
-    });
-    if (tty) rl.prompt();
-    for await (const line of rl) {
+    const run = (line: string): boolean => {
       const cmd = line.trim();
-      if (cmd === '$q' || cmd === '::quit' || cmd === '$Q') break;
+      if (cmd === '$q' || cmd === '::quit' || cmd === '$Q') return false;
       if (cmd) {
         const text = mdb.execute(cmd);
-        if (text) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+        if (text) writeAllSync(1, text.endsWith('\n') ? text : text + '\n');
       }
-      if (tty) rl.prompt();
+      return true;
+    };
+    if (!tty) {
+      // A pipe or a file: lines of at most 64 KB (mdb commands are short; /dev/zero is not input).
+      const bad = await readLines(process.stdin, MAX_MDB_LINE, run);
+      if (bad) {
+        process.stderr.write(`kctx mdb: ${bad}\n`);
+        return EXIT_USAGE;
+      }
+      return code;
+    }
+    const rl = createInterface({
+      input: process.stdin, output: process.stdout, terminal: true, prompt: '> ', historySize: 1000,
+      completer: (line: string) => [complete(line), line],
+    });
+    rl.prompt();
+    for await (const line of rl) {
+      if (!run(line)) break;
+      rl.prompt();
     }
     rl.close();
     return code;
   });
+}
+
+/** The longest line `kctx mdb` reads from a pipe. */
+export const MAX_MDB_LINE = 64 * 1024;
+
+/**
+ * Reads lines from a stream with a bounded buffer: `each` gets every line (false stops);
+ * resolves with null at the end, or with what was wrong (a line over `max` bytes) without
+ * reading the rest.
+ */
+export async function readLines(input: NodeJS.ReadableStream, max: number, each: (line: string) => boolean): Promise<string | null> {
+  let pending = '';
+  let lineNo = 0;
+  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    let text = pending + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    let nl: number;
+    while ((nl = text.indexOf('\n')) >= 0) {
+      lineNo++;
+      if (nl > max) return `input line ${lineNo} is longer than ${max / 1024} KB: not mdb commands`;
+      if (!each(text.slice(0, nl).replace(/\r$/, ''))) return null;
+      text = text.slice(nl + 1);
+    }
+    if (text.length > max) return `input line ${lineNo + 1} is longer than ${max / 1024} KB: not mdb commands`;
+    pending = text;
+  }
+  if (pending) each(pending);
+  return null;
 }

@@ -16,6 +16,7 @@ import { CTXOP, TS_ONPROC, TS_RUN, TS_ZOMB, TS_SLEEP, T_KFPU } from './layout';
 
 const O = CTXOP.offsets;
 import { formatAddr } from './memory';
+import { KM_NOSLEEP } from './kmem';
 import { ringNewestFirst, walkFirst } from '../abi/ring';
 import { walkOrder, type HookOp } from '../../core/eras';
 
@@ -362,8 +363,33 @@ registerFrameKind('kmem_sleep', {
       m.block(t, { kind: 'kmem', until: m.lbolt + Math.max(1, f.ticks as number) }, 0, `${f.caller as string}: KM_SLEEP allocation`);
       return 1;
     }
-    const a = m.kmemAlloc(t, f.size as number, f.flags as number, f.zero as boolean, f.caller as string);
+    const a = m.kmemAlloc(t, f.size as number, (f.flags as number) | KM_NOSLEEP, f.zero as boolean, f.caller as string);
+    if (a === 0 && (f.size as number) > 0) {
+      // Out of memory after the pressure sleep: wait for a free like any KM_SLEEP allocation.
+      t.stack[t.stack.length - 1] = { kind: 'kmem_wait', pc: 0, size: f.size, flags: f.flags, zero: f.zero, caller: f.caller };
+      return 1;
+    }
     m.ret(t, a);
+    return 1;
+  },
+  describe(_m, _t, f, i) {
+    return [k('kmem_cache_alloc', 0x1f0, i), k('kmem_alloc', 0x4b, i, [f.size as number, f.flags as number])];
+  },
+});
+
+/** A KM_SLEEP allocation out of physical memory: sleeps until a kmem_free, then tries again. */
+registerFrameKind('kmem_wait', {
+  preemptible: false,
+  step(m, t, f) {
+    if (f.pc === 1) {
+      const a = m.kmemAlloc(t, f.size as number, (f.flags as number) | KM_NOSLEEP, f.zero as boolean, f.caller as string);
+      if (a !== 0) {
+        m.ret(t, a);
+        return 1;
+      }
+    }
+    f.pc = 1;
+    m.block(t, { kind: 'memwait', size: f.size as number }, 0, `${f.caller as string}: KM_SLEEP allocation waits for memory`);
     return 1;
   },
   describe(_m, _t, f, i) {

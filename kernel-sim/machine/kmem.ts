@@ -10,7 +10,7 @@
  *  - bytes between the requested size and the cache size are 0xbb, and an 8-byte redzone word
  *    0xfeedfacefeedface follows every buffer; kmem_free checks both (a "redzone violation").
  */
-import { Memory, formatAddr } from './memory';
+import { Memory, OutOfMemory, formatAddr } from './memory';
 
 export const KMEM_FREE_PATTERN = 0xdeadbeef;
 export const KMEM_UNINITIALIZED_PATTERN = 0xbaddcafe;
@@ -82,13 +82,17 @@ export class Kmem {
 
   cacheForSize(size: number): KmemCache {
     const s = ALLOC_SIZES.find((x) => x >= size);
-    if (s === undefined) throw new KmemError(`kmem_alloc: size ${size} too large`);
-    return this.caches.get(`kmem_alloc_${s}`)!;
+    if (s !== undefined) return this.caches.get(`kmem_alloc_${s}`)!;
+    // Past the largest cache illumos goes to the oversize arena: whole pages, one buffer a slab.
+    // A size no memory can hold (1 TB) fails at once: NULL for KM_NOSLEEP, a wait for KM_SLEEP.
+    if (!Number.isFinite(size) || size > this.mem.limit) throw new OutOfMemory(size, this.mem.limit);
+    const pages = Math.ceil(size / 4096) * 4096;
+    return this.caches.get(`kmem_oversize_${pages}`) ?? this.createCache(`kmem_oversize_${pages}`, pages);
   }
 
   private grow(c: KmemCache): void {
     const chunk = c.bufsize + REDZONE;
-    const n = Math.max(4, Math.min(64, Math.floor(8192 / chunk)));
+    const n = c.name.startsWith('kmem_oversize_') ? 1 : Math.max(4, Math.min(64, Math.floor(8192 / chunk)));
     const base = this.mem.map(chunk * n, 64);
     this.slabs.push({ base, end: base + chunk * n, cache: c });
     for (let i = n - 1; i >= 0; i--) {

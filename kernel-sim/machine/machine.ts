@@ -8,7 +8,7 @@
  * block pushes a frame instead of waiting, so any thread can leave the CPU at any point and
  * the whole state stays plain data: snapshots and replay (reverse stepping) need nothing else.
  */
-import { Memory, MemoryFault, formatAddr } from './memory';
+import { Memory, MemoryFault, OutOfMemory, formatAddr } from './memory';
 import { Symbols, PUSHED, type KResult, type NativeImpl, type TextSymbol } from './symbols';
 import { Kmem, KmemError, KM_NOSLEEP } from './kmem';
 import { Prng } from './prng';
@@ -40,6 +40,8 @@ export interface MachineConfig {
   slice: number;
   /** Every `every`th KM_SLEEP allocation sleeps `ticks` ticks (memory pressure). */
   memoryPressure?: { every: number; ticks: number };
+  /** Physical memory in bytes (default DEFAULT_PHYSMEM): allocations past it fail or wait. */
+  physmem?: number;
   /** DEBUG kernel: ASSERTs are live. */
   debug: boolean;
 }
@@ -260,6 +262,7 @@ export class Machine {
 
   constructor(cfg: Partial<MachineConfig>, hooks: KernelHooks) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
+    if (this.cfg.physmem) this.mem.limit = this.cfg.physmem;
     this.era = ERAS[this.cfg.era];
     this.hooks = hooks;
     this.sym = new Symbols(this.mem);
@@ -653,8 +656,15 @@ export class Machine {
   }
 
   kmemAlloc(t: KThread, size: number, flags: number, zero: boolean, caller: string): number {
+    let a: number;
+    try {
+      a = this.kmem.alloc(size, zero, t.addr, this.lbolt, this.auditStack(t, caller));
+    } catch (e) {
+      // Out of physical memory (or a size no memory can hold): KM_NOSLEEP gets NULL, as illumos.
+      if (e instanceof OutOfMemory && flags & KM_NOSLEEP) return 0;
+      throw e;
+    }
     this.stats.allocs++;
-    const a = this.kmem.alloc(size, zero, t.addr, this.lbolt, this.auditStack(t, caller));
     this.probe(t, 'kmem:alloc', `${caller} ${size} ${formatAddr(a)}`, { addr: a, size });
     void flags;
     return a;
@@ -678,6 +688,11 @@ export class Machine {
         return PUSHED;
       }
       this.mightSleep(t, `${caller}: KM_SLEEP allocation`, false);
+      // Out of memory: KM_SLEEP waits until a free lets it through (for ever is a hang).
+      const a = this.kmemAlloc(t, size, flags | KM_NOSLEEP, zero, caller);
+      if (a !== 0 || size <= 0) return a;
+      t.stack.push({ kind: 'kmem_wait', pc: 0, size, flags, zero, caller });
+      return PUSHED;
     }
     return this.kmemAlloc(t, size, flags, zero, caller);
   }
@@ -687,6 +702,8 @@ export class Machine {
     this.stats.frees++;
     this.kmem.free(buf, size, t.addr, this.lbolt, this.auditStack(t, caller));
     this.probe(t, 'kmem:free', `${caller} ${formatAddr(buf)}`, { addr: buf, size });
+    // Threads waiting for memory try again (in thread order: deterministic).
+    for (const w of this.threads) if (w.blockedOn?.kind === 'memwait' && this.tState(w) === TS_SLEEP) this.wakeup(w);
   }
 
   // ---------------------------------------------------------------- the run loop
@@ -790,6 +807,7 @@ export class Machine {
     let message: string;
     if (e instanceof KernelPanic) message = e.message;
     else if (e instanceof KmemError) message = e.message;
+    else if (e instanceof OutOfMemory) message = `kernel memory exhausted: ${e.message}`;
     else if (e instanceof MemoryFault) {
       message = `BAD TRAP: type=e (#pf Page fault) rp=${formatAddr(t.sp)} addr=${formatAddr(e.addr)}`;
     } else throw e;
@@ -985,6 +1003,7 @@ export function describeBlock(b: BlockReason): string {
     case 'cv': return `condition variable ${formatAddr(b.addr)}`;
     case 'delay': return `delay until tick ${b.until}`;
     case 'kmem': return `kmem (memory pressure) until tick ${b.until}`;
+    case 'memwait': return `kmem_alloc(${b.size}, KM_SLEEP): waiting for free memory`;
     case 'reaper': return 'the reaper queue';
     case 'join': return `thread ${formatAddr(b.addr)}`;
   }

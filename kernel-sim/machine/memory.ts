@@ -86,7 +86,19 @@ export interface MemorySnapshot {
   top: number;
 }
 
+/** The default physical memory of a simulated machine (the scenario's `memory`). */
+export const DEFAULT_PHYSMEM = 256 * 1024 * 1024;
+
+/** A mapping past the machine's physical memory (`memory`): the host never pays for more. */
+export class OutOfMemory extends Error {
+  constructor(readonly size: number, readonly limit: number) {
+    super(`out of memory: ${size} more bytes do not fit in the machine's ${limit / 1048576} MB of physical memory`);
+  }
+}
+
 export class Memory {
+  /** Physical memory: the arena never grows past it (OutOfMemory instead). */
+  limit = DEFAULT_PHYSMEM;
   u8: Uint8Array;
   i8: Int8Array;
   dv: DataView;
@@ -110,10 +122,12 @@ export class Memory {
   map(size: number, align = 16): number {
     const base = Math.ceil(this.top / align) * align;
     const end = base + size;
+    if (end > this.limit) throw new OutOfMemory(size, this.limit);
     if (end >= ADDR_LIMIT) throw new Error('simulated address space exhausted');
     if (end > this.u8.length) {
       let n = this.u8.length;
       while (n < end) n *= 2;
+      n = Math.max(end, Math.min(n, this.limit));
       const next = new Uint8Array(n);
       next.set(this.u8);
       this.u8 = next;

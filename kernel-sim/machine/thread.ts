@@ -17,6 +17,8 @@ export type BlockReason =
   | { kind: 'cv'; addr: number }
   | { kind: 'delay'; until: number }
   | { kind: 'kmem'; until: number }
+  /** A KM_SLEEP allocation waiting for free memory (woken by kmem_free, retried). */
+  | { kind: 'memwait'; size: number }
   | { kind: 'reaper' }
   | { kind: 'join'; addr: number };
 

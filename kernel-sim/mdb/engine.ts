@@ -189,7 +189,8 @@ export class MdbEngine implements MdbHost {
       const lines: string[] = [];
       this.runStage(st, dots, i > 0, !last, lines, i === 0 && s0.count !== undefined);
       if (last) {
-        out.push(...lines);
+        // One by one: a spread of 100,000 lines (addr,100000/X) overflows the call stack.
+        for (const l of lines) out.push(l);
         return;
       }
       // Each line the left side printed is an expression: its value becomes a dot.
