@@ -6,6 +6,7 @@
  * Debug type `kctx`; threads are the simulated kthreads; every stop is `allThreadsStopped`.
  */
 import { basename, resolve, isAbsolute } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
   DebugSession, InitializedEvent, StoppedEvent, TerminatedEvent, ExitedEvent, OutputEvent, ThreadEvent,
@@ -158,7 +159,36 @@ export class KctxDebugSession extends DebugSession {
 
   // ------------------------------------------------------------------ plumbing
 
+  /**
+   * `kctx dap --server=PORT`: nothing but initialize and disconnect is served until a launch
+   * carries `serverToken` equal to `token`; a wrong or missing one is refused and the
+   * connection closed (`close`).
+   */
+  requireToken(token: string, close: () => void): void {
+    this.serverToken = { token, close };
+  }
+  private serverToken: { token: string; close: () => void } | null = null;
+
+  private tokenRefused(request: DebugProtocol.Request): boolean {
+    const need = this.serverToken;
+    if (!need || request.command === 'initialize' || request.command === 'disconnect') return false;
+    const given = (request.arguments as { serverToken?: unknown } | undefined)?.serverToken;
+    if (request.command === 'launch' && typeof given === 'string') {
+      const a = Buffer.from(given);
+      const b = Buffer.from(need.token);
+      if (a.length === b.length && timingSafeEqual(a, b)) {
+        this.serverToken = null;
+        return false;
+      }
+    }
+    const r = { seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: false } as DebugProtocol.Response;
+    this.sendErrorResponse(r, ERR.launch, `${request.command}: this adapter runs as kctx dap --server and serves only a launch with the "serverToken" it printed at start`);
+    if (request.command === 'launch') setImmediate(need.close);
+    return true;
+  }
+
   protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (request && typeof request === 'object' && typeof request.command === 'string' && this.tokenRefused(request)) return;
     if (!request || typeof request !== 'object' || typeof request.command !== 'string') {
       const bad = { seq: 0, type: 'response', request_seq: typeof request?.seq === 'number' ? request.seq : 0, command: String(request?.command ?? ''), success: false } as DebugProtocol.Response;
       this.sendErrorResponse(bad, ERR.bad, 'malformed request');

@@ -69,9 +69,15 @@ export class KctxAdapterFactory implements vscode.DebugAdapterDescriptorFactory 
     const own = (session.configuration as { adapterMode?: unknown }).adapterMode;
     const mode = typeof own === 'string' ? own : cfg.get<string>('mode', 'inline');
     if (mode === 'server') {
-      const port = Number((session.configuration as { adapterPort?: unknown }).adapterPort ?? cfg.get<number>('port', 4711));
-      this.log.appendLine(`debug adapter: connecting to kctx dap --server=${port} on 127.0.0.1`);
+      const where = (session.configuration as { adapterPort?: unknown }).adapterPort ?? cfg.get<number | string>('port', 4711);
       this.modes.set(session.id, 'server');
+      // A path: `kctx dap --server=unix:PATH` (a 0600 socket, no token); a port: the launch carries "serverToken".
+      if (typeof where === 'string' && !/^\d+$/.test(where)) {
+        this.log.appendLine(`debug adapter: connecting to kctx dap --server=unix:${where}`);
+        return new vscode.DebugAdapterNamedPipeServer(where.replace(/^unix:/, ''));
+      }
+      const port = Number(where);
+      this.log.appendLine(`debug adapter: connecting to kctx dap --server=${port} on 127.0.0.1`);
       return new vscode.DebugAdapterServer(port, '127.0.0.1');
     }
     if (mode !== 'process') {

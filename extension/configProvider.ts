@@ -42,6 +42,9 @@ export class KctxConfigurationProvider implements vscode.DebugConfigurationProvi
     if (typeof config.scenario === 'string' && !path.isAbsolute(config.scenario)) config.scenario = path.resolve(base, config.scenario);
     if (Array.isArray(config.sources)) config.sources = config.sources.map((s: unknown) => (typeof s === 'string' && !path.isAbsolute(s) ? path.resolve(base, s) : s));
     if (typeof config.cwd !== 'string') config.cwd = base;
+    // Server mode: the token `kctx dap --server=PORT` printed, from the setting unless the configuration has one.
+    const token = vscode.workspace.getConfiguration('kctx.debugAdapter', folder?.uri).get<string>('serverToken', '');
+    if (token && config.serverToken === undefined) config.serverToken = token;
     // The kctx.gate setting: the kernel tree of scenarios that name none.
     const gate = vscode.workspace.getConfiguration('kctx', folder?.uri).get<string>('gate', '');
     if (gate && config.gate === undefined && config.defaultGate === undefined) config.defaultGate = gate;

@@ -37,7 +37,8 @@ const launchProps = {
   showIdleThreads: { type: 'boolean', default: false, description: 'Show the CPUs\' idle threads in the call stack.' },
   adapterMode: { type: 'string', enum: ['inline', 'process', 'server'],
     description: 'How this session\'s debug adapter runs (overrides the kctx.debugAdapter.mode setting).' },
-  adapterPort: { type: 'integer', minimum: 1, maximum: 65535, description: 'Port of `kctx dap --server=PORT` when adapterMode is "server".' },
+  adapterPort: { type: ['integer', 'string'], minimum: 1, maximum: 65535, description: 'Port of `kctx dap --server=PORT`, or the path of `kctx dap --server=unix:PATH`, when adapterMode is "server".' },
+  serverToken: { type: 'string', description: 'The token `kctx dap --server=PORT` printed at start (adapterMode "server" over a port); default: the kctx.debugAdapter.serverToken setting.' },
 };
 
 const mdbCommands = [
@@ -112,8 +113,10 @@ const contributes = {
         enumDescriptions: ['Run the adapter in the extension host (fastest).', 'Run `kctx dap` as a separate process.',
           'Connect to an adapter already listening on `kctx.debugAdapter.port` (`kctx dap --server=PORT`).'],
         markdownDescription: 'How the debug adapter runs. `server` is for adapter development.' },
-      'kctx.debugAdapter.port': { type: 'integer', default: 4711, minimum: 1, maximum: 65535,
-        markdownDescription: 'Port of `kctx dap --server=PORT` when `kctx.debugAdapter.mode` is `server`.' },
+      'kctx.debugAdapter.port': { type: ['integer', 'string'], default: 4711, minimum: 1, maximum: 65535,
+        markdownDescription: 'Port of `kctx dap --server=PORT`, or the path of a `kctx dap --server=unix:PATH` socket, when `kctx.debugAdapter.mode` is `server`.' },
+      'kctx.debugAdapter.serverToken': { type: 'string', default: '', scope: 'machine',
+        markdownDescription: 'The token `kctx dap --server=PORT` prints at start (`token=...`); sent as the launch attribute `serverToken` in `server` mode.' },
       'kctx.codeLens.enable': { type: 'boolean', default: true, scope: 'resource', description: 'Show "Simulate" above functions that install or attach ctxops.' },
     },
   },
@@ -150,7 +153,7 @@ pkg.capabilities = {
   untrustedWorkspaces: {
     supported: 'limited',
     description: 'Linting works in restricted mode. The simulator interprets the driver\'s C code and never runs it natively, but debugging needs a trusted workspace.',
-    restrictedConfigurations: ['kctx.debugAdapter.mode', 'kctx.debugAdapter.port'],
+    restrictedConfigurations: ['kctx.debugAdapter.mode', 'kctx.debugAdapter.port', 'kctx.debugAdapter.serverToken'],
   },
   virtualWorkspaces: { supported: false, description: 'The language server and the simulator read files from disk.' },
 };

@@ -207,18 +207,18 @@ export function stdio(): Client {
   return c;
 }
 
-/** Starts `kctx dap --server=0`; resolves with the port it listens on and the process. */
-export function server(): Promise<{ port: number; proc: ChildProcess }> {
+/** Starts `kctx dap --server=0`; resolves with the port it listens on, the token it printed and the process. */
+export function server(): Promise<{ port: number; token: string; proc: ChildProcess }> {
   return new Promise((res, rej) => {
     const proc = spawn(process.execPath, [KCTX, 'dap', '--server=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     const t = setTimeout(() => rej(new Error(`no port from kctx dap --server: ${err}`)), 10000);
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
+      const m = /listening on 127\.0\.0\.1:(\d+) token=([0-9a-f]+)\n/.exec(err);
       if (m) {
         clearTimeout(t);
-        res({ port: Number(m[1]), proc });
+        res({ port: Number(m[1]), token: m[2]!, proc });
       }
     });
     proc.on('exit', (code) => rej(new Error(`kctx dap --server exited (${code}): ${err}`)));

@@ -7,12 +7,15 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { KctxDebugSession } from '../../debug-adapter/session';
-import { KCTX } from './helpers';
+import { KCTX, fixture, server } from './helpers';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -139,5 +142,55 @@ describe('hostile peers of the debug adapter', () => {
     for (let i = 0; i < 3; i++) input.write('Content-Length: 2\r\n\r\n{}');
     const fresh = await Promise.race([peer.request('threads'), new Promise<null>((res) => setTimeout(() => res(null), 10000))]);
     assert.ok(fresh && fresh.success === true, 'a well-formed request after the garbage is answered');
+  });
+});
+
+describe('kctx dap --server: a token, or a 0600 Unix socket', () => {
+  it('a launch without the printed token (or with a wrong one) is refused and the connection closed; requests before it are refused', async () => {
+    const { port, token, proc } = await server();
+    const open = () => new Promise<{ peer: Peer; closed: Promise<void> }>((res) => {
+      const sock = connect(port, '127.0.0.1', () => res({ peer: new Peer(sock, sock), closed: new Promise((r) => sock.on('close', () => r())) }));
+    });
+    try {
+      assert.match(token, /^[0-9a-f]{48}$/);
+      const a = await open();
+      assert.equal((await a.peer.request('initialize', { adapterID: 'kctx', pathFormat: 'path' })).success, true);
+      const early = await a.peer.request('threads');
+      assert.equal(early.success, false);
+      assert.match(String(early.message), /serves only a launch with the "serverToken" it printed at start/);
+      const bad = await a.peer.request('launch', { scenario: '/etc/passwd', serverToken: 'f'.repeat(48) });
+      assert.equal(bad.success, false);
+      assert.match(String(bad.message), /serverToken/);
+      await a.closed;
+      const b = await open();
+      await b.peer.request('initialize', { adapterID: 'kctx', pathFormat: 'path' });
+      assert.equal((await b.peer.request('launch', { scenario: '/etc/passwd' })).success, false, 'no token');
+      await b.closed;
+    } finally {
+      proc.kill();
+    }
+  });
+
+  it('--server=unix:PATH listens on a socket of mode 0600 and serves a launch without a token', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kctx-sock-')), 'dap.sock');
+    const proc = spawn(process.execPath, [KCTX, 'dap', `--server=unix:${path}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await new Promise<void>((res, rej) => {
+        let err = '';
+        proc.stderr!.on('data', (d: Buffer) => { err += d; if (/listening on unix:.* \(mode 0600\)/.test(err)) res(); });
+        proc.on('exit', (c) => rej(new Error(`exited ${c}: ${err}`)));
+      });
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      const sock = await new Promise<Socket>((res) => { const s = connect(path, () => res(s)); });
+      const peer = new Peer(sock, sock);
+      await peer.request('initialize', { adapterID: 'kctx', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+      const launched = peer.request('launch', { scenario: fixture('bhyve.ksim.json'), stopOnEntry: true });
+      await peer.other((m) => m.type === 'event' && m.event === 'initialized');
+      await peer.request('configurationDone');
+      assert.equal((await launched).success, true);
+      sock.destroy();
+    } finally {
+      proc.kill();
+    }
   });
 });

@@ -142,13 +142,13 @@ describe('transports', () => {
   });
 
   it('`kctx dap --server=PORT` listens on 127.0.0.1 and serves a session per connection', async () => {
-    const { port, proc } = await server();
+    const { port, token, proc } = await server();
     try {
       const c = new DebugClient('node', 'unused', 'kctx');
       await c.start(port);
       await c.initializeRequest({ adapterID: 'kctx', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
       const stopped = c.waitForEvent('stopped', 10000);
-      const launched = c.launchRequest({ scenario: fixture('bhyve.ksim.json'), stopOnEntry: true } as never);
+      const launched = c.launchRequest({ scenario: fixture('bhyve.ksim.json'), stopOnEntry: true, serverToken: token } as never);
       await c.waitForEvent('initialized', 10000);
       await c.configurationDoneRequest();
       await launched;

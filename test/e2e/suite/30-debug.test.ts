@@ -238,7 +238,7 @@ describe('debug adapter hosting modes', function () {
   it('server mode connects to `kctx dap --server=PORT` (launch attribute adapterMode)', async () => {
     const srv = await startDapServer();
     try {
-      await exercise('e2e server mode', { adapterMode: 'server', adapterPort: srv.port }, 'server');
+      await exercise('e2e server mode', { adapterMode: 'server', adapterPort: srv.port, serverToken: srv.token }, 'server');
     } finally {
       srv.stop();
     }

@@ -34,23 +34,24 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
   }
 }
 
-/** Starts `kctx dap --server=0` with this extension host's runtime; resolves with its port. */
-export async function startDapServer(): Promise<{ port: number; stop(): void }> {
+/** Starts `kctx dap --server=0` with this extension host's runtime; resolves with its port and token. */
+export async function startDapServer(): Promise<{ port: number; token: string; stop(): void }> {
   const { spawn } = await import('node:child_process');
   const ext = vscode.extensions.getExtension(EXT_ID)!;
   const cli = path.join(ext.extensionPath, 'dist', 'kctx.js');
   const p = spawn(process.execPath, [cli, 'dap', '--server=0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
   let err = '';
+  let token = '';
   const port = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => { p.kill(); reject(new Error(`kctx dap --server=0 did not listen: ${err}`)); }, 15000);
     p.stderr!.on('data', (d) => {
       err += d;
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
-      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+      const m = /listening on 127\.0\.0\.1:(\d+) token=([0-9a-f]+)\n/.exec(err);
+      if (m) { clearTimeout(t); token = m[2]!; resolve(Number(m[1])); }
     });
     p.on('exit', (c) => { clearTimeout(t); reject(new Error(`kctx dap exited (${c}): ${err}`)); });
   });
-  return { port, stop: () => { p.kill(); } };
+  return { port, token, stop: () => { p.kill(); } };
 }
 
 export function diagCode(d: vscode.Diagnostic): string | undefined {

@@ -25,7 +25,7 @@ export function kctx(args: string[], opts: { cwd?: string; input?: string | Buff
   const code = `${REPORT}process.argv=[process.argv[0],${JSON.stringify(KCTX)},...JSON.parse(process.env.KCTX_TEST_ARGS)];require(${JSON.stringify(KCTX)});`;
   const r = spawnSync(process.execPath, ['-e', code], {
     cwd: opts.cwd, input: opts.input ?? '', encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
-    env: { ...process.env, ...opts.env, KCTX_TEST_ARGS: JSON.stringify(args) }, maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, ...opts.env, KCTX_TEST_ARGS: JSON.stringify(args) }, maxBuffer: 512 * 1024 * 1024,
   });
   const m = /\n#HWM (\d+)\n/.exec(r.stderr ?? '');
   return { code: r.status, out: r.stdout ?? '', err: (r.stderr ?? '').replace(/\n#HWM \d+\n/, ''), peakMb: m ? Number(m[1]) / 1024 : -1 };
