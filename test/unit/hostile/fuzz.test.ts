@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { kctx, scenario, tempDir } from './helpers';
+import { loadScenarioFile, ScenarioError } from '../../../kernel-sim/scenario';
+import { createKernel } from '../../../kernel-sim/kernel';
+import { loadDriver } from '../../../kernel-sim/cinterp/index';
 
 /** xorshift32: the same sequence every run. */
 function rng(seed: number): () => number {
@@ -61,13 +64,16 @@ test('hostile driver corpus: every program ends in 0, 2, 3 or 4 with bounded hos
   }
 });
 
-test('hostile scenario corpus: 60 seeded mutations of a valid scenario end in 0, 2, 3 or 4', () => {
+test('hostile scenario corpus: 80 seeded mutations of a valid scenario load or fail as scenario errors, in process', async () => {
+  // In process (the same steps and error mapping as kctx run): a crash here is an exit 70 there.
   writeFileSync(join(dir, 'ok.c'), H + 'void t(void *a) { void *p = kmem_alloc(32, KM_SLEEP); kmem_free(p, 32); }\n');
   const base: Record<string, unknown> = { kernel: 'illumos-13917', cpus: 2, seed: 1, sources: ['ok.c'], threads: [{ name: 't', entry: 't', arg: 1 }] };
   const r = rng(0x5ce7a);
-  const values: unknown[] = [null, -1, 0, 1e300, 2 ** 53, '', 'x'.repeat(5000), [], {}, [[[]]], true, '/dev/zero', '../../../../etc/passwd', '${env:HOME}', '\u0000', 'unix:/tmp/x', '16M', '3G', -0.5];
+  const values: unknown[] = [null, -1, 0, 1e300, 2 ** 53, '', 'x'.repeat(5000), [], {}, [[[]]], true, '/dev/zero', '../../../../etc/passwd', '${env:HOME}', '\u0000', 'unix:/tmp/x', '16M', '3G', -0.5, dir, 'ok.c'];
   const keys = ['kernel', 'cpus', 'seed', 'sources', 'threads', 'defines', 'quantum', 'tickCycles', 'slice', 'memory', 'memoryPressure', 'gate', 'includePaths', 'stubs', 'replaces', 'builtFor', 'kernelDebug', 'nonsense'];
-  for (let i = 0; i < 60; i++) {
+  let ran = 0;
+  let refused = 0;
+  for (let i = 0; i < 80; i++) {
     const s: Record<string, unknown> = JSON.parse(JSON.stringify(base));
     const n = 1 + Math.floor(r() * 3);
     for (let j = 0; j < n; j++) {
@@ -78,16 +84,25 @@ test('hostile scenario corpus: 60 seeded mutations of a valid scenario end in 0,
       else if (k === 'sources' && r() < 0.5) s.sources = [v];
       else s[k] = v;
     }
-    const p = join(dir, `mut${i}.ksim.json`);
     // Some are not even JSON: cut short, or garbage appended.
     let text = JSON.stringify(s);
     if (r() < 0.15) text = text.slice(0, Math.floor(r() * text.length));
     else if (r() < 0.1) text += '\u0000}}]]';
+    const p = join(dir, `mut${i}.ksim.json`);
     writeFileSync(p, text);
-    const out = kctx(['run', p, '--trace', 'none', '--max-steps', '200000'], { timeoutMs: 120_000 });
-    assert.ok(out.code !== null && CONTRACT.has(out.code), `mutation ${i} (${text.slice(0, 200)}): exit ${out.code}: ${out.err.slice(0, 400)}`);
-    assert.doesNotMatch(out.err, /internal error/, `mutation ${i}`);
+    try {
+      const m = await createKernel(loadScenarioFile(p), { loadDriver });
+      m.run(200_000);
+      ran++;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const ok = e instanceof ScenarioError || (e as { kctxLoadError?: boolean }).kctxLoadError || (typeof code === 'string' && /^E[A-Z]+$/.test(code));
+      assert.ok(ok, `mutation ${i} (${text.slice(0, 200)}): ${(e as Error).stack}`);
+      refused++;
+    }
   }
+  assert.equal(ran + refused, 80);
+  assert.ok(ran > 5 && refused > 20, `ran ${ran}, refused ${refused}`);
 });
 
 test('random mdb command lines from a pipe (400, seeded): exit 0, no internal error, bounded memory', () => {
