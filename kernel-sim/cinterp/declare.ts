@@ -23,6 +23,7 @@ export abstract class Declarations extends Emitter {
         if (e && e.k === 'typedef') return e.type;
         const p = primitive(name);
         if (p) return p;
+        if ((name === 'float' || name === 'double') && this.opaqueFloats) return opaqueFloat(name, name === 'float' ? 4 : 8);
         if (name === 'float' || name === 'double') this.fail(n, `floating-point type '${name}' is not supported: kernel code does not use the FPU`);
         return this.fail(n, `unknown type name '${name}'`);
       }
@@ -40,6 +41,7 @@ export abstract class Declarations extends Emitter {
           else if (c.text === 'short') shorts++;
           else if (c.text === 'unsigned') uns = true;
         }
+        if ((base === 'double' || base === 'float') && this.opaqueFloats) return opaqueFloat(longs ? 'long double' : base, longs ? 16 : base === 'float' ? 4 : 8);
         if (base === 'double' || base === 'float') this.fail(n, 'floating-point types are not supported: kernel code does not use the FPU');
         if (base === 'char') return uns ? UCHAR : n.text.includes('signed') ? SCHAR : CHAR;
         if (shorts) return uns ? USHORT : SHORT;
@@ -551,4 +553,16 @@ function primitive(name: string): CType | undefined {
     case '__builtin_va_list': return VA_LIST;
     default: return undefined;
   }
+}
+
+const opaqueFloats = new Map<string, StructType>();
+
+/** A floating type as storage only (a complete struct of its size and alignment, no members). */
+function opaqueFloat(name: string, size: number): StructType {
+  let t = opaqueFloats.get(name);
+  if (!t) {
+    t = { k: 'struct', union: false, tag: name, fields: [], size, align: size, complete: true, id: -1 - opaqueFloats.size };
+    opaqueFloats.set(name, t);
+  }
+  return t;
 }

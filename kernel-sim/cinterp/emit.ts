@@ -67,6 +67,11 @@ export abstract class Emitter {
    * variable zeroed storage of its declared type (its address); see stubs.ts.
    */
   autoStub: { fn(name: string): number; data(name: string, t: CType): number } | null = null;
+  /**
+   * Real kernel headers (a gate) declare float and double members (kstat_named_t's obsolete
+   * value.f, value.d): they are storage of their size here, copied but never computed with.
+   */
+  opaqueFloats = false;
   /** Compiling a debugger expression (evaluateNode): nothing may be linked or mapped. */
   protected evaluating = false;
 

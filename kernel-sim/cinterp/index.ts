@@ -244,8 +244,8 @@ class LoadErrors {
   }
   /** A driver error that names something whose declaration in a tree header failed says why. */
   private annotate(e: ScenarioError): ScenarioError {
-    const m = /'([A-Za-z_]\w*)'/.exec(e.reason);
-    const d = m ? this.deferred.get(m[1]!) : undefined;
+    let d: ScenarioError | undefined;
+    for (const m of e.reason.matchAll(/'(?:(?:struct|union|enum) )?([A-Za-z_]\w*)'/g)) d ??= this.deferred.get(m[1]!);
     if (!d) return e;
     return new ScenarioError(e.file, e.line, e.column, `${e.reason} (its declaration at ${d.file}:${d.line}:${d.column} was not understood: ${d.reason})`);
   }
@@ -416,6 +416,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   }
   const c = new Compiler(m, module, defined);
   c.lazyNatives = lazyNatives;
+  c.opaqueFloats = s.gate !== undefined;
   if (s.stubs?.auto) c.autoStub = autoStubs(m, module);
   const bodies: Array<{ tu: TU; node: SyntaxNode; scope: Scope }> = [];
   const inits: Array<() => void> = [];

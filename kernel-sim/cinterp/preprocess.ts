@@ -16,11 +16,19 @@ import { FileRefused, readTextBounded } from '../io/files';
 import { GCC_PREDEFINED } from '../gate/build';
 
 /**
- * gcc builtins with a type operand, which the C parser cannot take as calls: spelled as the
- * standard C they mean.
+ * gcc builtins with a type operand, which the C parser cannot take as calls, spelled as the
+ * standard C they mean; gcc's alternate keywords spelled as the parser knows them.
  */
 const GCC_BUILTIN_MACROS = [
   '#define __builtin_offsetof(type, member) ((unsigned long)&(((type *)0)->member))',
+  // gcc's alternate keywords, in the spelling the parser knows.
+  '#define __asm __asm__',
+  '#define __volatile __volatile__',
+  '#define __inline inline',
+  '#define __const const',
+  '#define __signed signed',
+  '#define __restrict restrict',
+  '#define __restrict__ restrict',
 ];
 
 /** Where `#include` looks besides the including file's folder (a gate, `includePaths`). */
