@@ -28,8 +28,8 @@ export class KctxConfigurationProvider implements vscode.DebugConfigurationProvi
       }
       return simulateConfig(file);
     }
-    if (!config.scenario && !Array.isArray(config.sources)) {
-      void vscode.window.showErrorMessage('kctx: the launch configuration needs "scenario" (a .ksim.json path) or the scenario keys inline ("sources", "threads").');
+    if (!config.scenario && !Array.isArray(config.sources) && !config.dump) {
+      void vscode.window.showErrorMessage('kctx: the launch configuration needs "scenario" (a .ksim.json path), the scenario keys inline ("sources", "threads"), or "dump" (a crash dump).');
       return null; // null: open launch.json
     }
     return config;
@@ -41,6 +41,7 @@ export class KctxConfigurationProvider implements vscode.DebugConfigurationProvi
     if (!base) return config;
     if (typeof config.scenario === 'string' && !path.isAbsolute(config.scenario)) config.scenario = path.resolve(base, config.scenario);
     if (Array.isArray(config.sources)) config.sources = config.sources.map((s: unknown) => (typeof s === 'string' && !path.isAbsolute(s) ? path.resolve(base, s) : s));
+    for (const k of ['schedule', 'dump']) if (typeof config[k] === 'string' && !path.isAbsolute(config[k])) config[k] = path.resolve(base, config[k]);
     if (typeof config.cwd !== 'string') config.cwd = base;
     // Server mode: the token `kctx dap --server=PORT` printed, from the setting unless the configuration has one.
     const token = vscode.workspace.getConfiguration('kctx.debugAdapter', folder?.uri).get<string>('serverToken', '');

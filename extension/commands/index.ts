@@ -13,10 +13,12 @@ import timelineShow from './timeline-show';
 import threadsRefresh from './threads-refresh';
 import threadsSelect from './threads-select';
 import openExample from './open-example';
+import explore from './explore';
+import openDump from './open-dump';
 
 export const COMMANDS: readonly KctxCommand[] = [
   threadlist, findleaks, kmemVerify, ctxops, cpuinfo, stacks, mdbRun,
-  simulate, timelineShow, threadsRefresh, threadsSelect, openExample,
+  simulate, timelineShow, threadsRefresh, threadsSelect, openExample, explore, openDump,
 ];
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

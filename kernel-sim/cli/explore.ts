@@ -8,7 +8,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadScenarioFile, ScenarioError, type Scenario } from '../scenario';
+import { loadScenarioFile, type Scenario } from '../scenario';
+import { inputError } from './run';
 import { createKernel } from '../kernel';
 import { Explorer, FAILURE_KINDS, type FailureKind, type Found } from '../explore/explorer';
 import { STRATEGIES, type Strategy, type SearchPlan, type RunShape } from '../explore/strategies';
@@ -37,6 +38,8 @@ interface ExploreArgs {
   seed?: number;
   maxSteps: number;
   merge: string[] | null;
+  /** `--progress json`: progress as JSON lines on standard error, terminal or not (the editor reads them). */
+  progressJson: boolean;
 }
 
 class UsageError extends Error {}
@@ -44,7 +47,7 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): ExploreArgs {
   const a: ExploreArgs = {
     scenario: '', budget: 1000, strategy: 'pct', depth: 2, until: ['panic', 'assert', 'deadlock'], jobs: 1, shard: 0, shards: 1,
-    format: 'text', maxSteps: 50_000_000, merge: null,
+    format: 'text', maxSteps: 50_000_000, merge: null, progressJson: false,
   };
   const int = (s: string, flag: string, min = 0): number => {
     if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) throw new UsageError(`${flag} expects an integer >= ${min}, got '${s}'`);
@@ -99,6 +102,12 @@ function parseArgs(argv: string[]): ExploreArgs {
       case '--seed': a.seed = int(take(), arg); break;
       case '--max-steps': a.maxSteps = int(take(), arg, 1); break;
       case '--merge': a.merge = []; break;
+      case '--progress': {
+        const v = take();
+        if (v !== 'json') throw new UsageError(`--progress expects json, got '${v}'`);
+        a.progressJson = true;
+        break;
+      }
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
         if (a.merge) a.merge.push(arg);
@@ -202,12 +211,16 @@ class Progress {
   private readonly t0 = Date.now();
   private last = 0;
   private shown = false;
-  constructor(private readonly total: number) {}
+  constructor(private readonly total: number, private readonly json = false) {}
   update(done: number, failures: number): void {
-    if (!this.tty) return;
+    if (!this.tty && !this.json) return;
     const now = Date.now();
     if (now - this.last < 200 && done < this.total) return;
     this.last = now;
+    if (this.json) {
+      process.stderr.write(JSON.stringify({ done, total: this.total, failures }) + '\n');
+      return;
+    }
     this.shown = true;
     const rate = Math.round((done * 1000) / Math.max(1, now - this.t0));
     process.stderr.write(`\r\x1b[Kkctx explore: ${done}/${this.total} schedules, ${rate}/s, ${failures} distinct failure${failures === 1 ? '' : 's'}`);
@@ -226,7 +239,7 @@ async function explore(a: ExploreArgs): Promise<ExploreReport> {
   const seed = a.seed ?? s.seed;
   const plan: SearchPlan = { strategy: a.strategy, depth: a.depth, budget: a.budget, seed };
   const { ex, shape } = await explorerFor(s, a.seed, a.until, a.maxSteps);
-  const bar = new Progress(partTotal(a.budget, a));
+  const bar = new Progress(partTotal(a.budget, a), a.progressJson);
   let parts: PartResult[];
   if (a.jobs > 1) {
     let failures = 0;
@@ -348,17 +361,10 @@ export async function exploreCommand(argv: string[]): Promise<number> {
       process.stderr.write(`kctx explore: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof ScenarioError || (e as { kctxLoadError?: boolean }).kctxLoadError) {
-      process.stderr.write(`kctx: ${(e as Error).message}\n`);
-      return EXIT_USAGE;
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    const path = (e as NodeJS.ErrnoException).path;
-    if (typeof code === 'string' && typeof path === 'string' && /^E[A-Z]+$/.test(code)) {
-      process.stderr.write(`kctx: ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    const why = inputError(e);
+    if (why === null) throw e;
+    process.stderr.write(`kctx: ${why}\n`);
+    return EXIT_USAGE;
   }
 }
 

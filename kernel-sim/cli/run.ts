@@ -256,19 +256,26 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
       process.stderr.write(`kctx ${cmd}: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof ScenarioError || (e as { kctxLoadError?: boolean }).kctxLoadError) {
-      process.stderr.write(`kctx: ${(e as Error).message}\n`);
-      return EXIT_USAGE;
-    }
-    // A file we were asked to write (--export-trace) or read that the system refuses.
-    const code = (e as NodeJS.ErrnoException).code;
-    const path = (e as NodeJS.ErrnoException).path;
-    if (typeof code === 'string' && typeof path === 'string' && /^E[A-Z]+$/.test(code)) {
-      process.stderr.write(`kctx: ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    const why = inputError(e);
+    if (why === null) throw e;
+    process.stderr.write(`kctx: ${why}\n`);
+    return EXIT_USAGE;
   }
+}
+
+/**
+ * What to say about an error in the user's input (exit 2), or null for an internal error: a bad
+ * scenario, a driver that does not load, a file we were asked to read or write that the system
+ * refuses (--export-trace into a missing folder).
+ */
+export function inputError(e: unknown): string | null {
+  if (e instanceof ScenarioError || (e as { kctxLoadError?: boolean }).kctxLoadError) return (e as Error).message;
+  const code = (e as NodeJS.ErrnoException).code;
+  const path = (e as NodeJS.ErrnoException).path;
+  if (typeof code === 'string' && typeof path === 'string' && /^E[A-Z]+$/.test(code)) {
+    return `${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}`;
+  }
+  return null;
 }
 
 /** `"matrix": true`: the four cells one after the other, then a table of what each did. */
