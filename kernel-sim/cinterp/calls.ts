@@ -51,11 +51,11 @@ export abstract class Calls extends Expressions {
       const an = argNodes[i]!;
       let e = this.rvalue(this.expr(an));
       const pt = ft.params && i < ft.params.length ? ft.params[i]! : null;
-      if (pt) {
-        if (pt.k === 'struct') this.fail(an, 'passing a struct by value is not supported');
-        e = this.convertE(e, pt, an);
-      } else if (e.t.k === 'int') e = this.convertE(e, promote(e.t), an);
-      else if (e.t.k === 'struct') this.fail(an, 'passing a struct by value is not supported');
+      // A struct or union passes as the address of its bytes; the callee copies them into its
+      // parameter when the call binds its frame (the bytes do not change in between).
+      if (pt) e = this.convertE(e, pt, an);
+      else if (e.t.k === 'int') e = this.convertE(e, promote(e.t), an);
+      else if (e.t.k === 'struct') this.fail(an, `passing ${e.t.union ? 'a union' : 'a struct'} ('${typeName(e.t)}') through '...' is not supported: pass a pointer to it`);
       if ((e.t.k === 'int' && e.t.size === 8)) has64 = true;
       if (vaPtr !== null) vaPtr.push(e.t.k === 'ptr');
       if (e.se) {
@@ -80,7 +80,7 @@ export abstract class Calls extends Expressions {
     }
     const ret = ft.ret;
     const isVoid = ret.k === 'void';
-    if (ret.k === 'struct') this.fail(n, 'calling a function that returns a struct by value is not supported');
+    if (ret.k === 'struct' && !ret.complete) this.fail(n, `calling a function that returns an incomplete type '${typeName(ret)}'`);
     const slot = this.temp();
     const conv: (v: Val) => Val = ret.k === 'int' ? intConverter(ret) : (v) => v;
     const m = this.m;
@@ -126,6 +126,18 @@ export abstract class Calls extends Expressions {
       fr.tmp[slot] = isVoid ? 0 : conv(r);
       return -2;
     });
+    if (ret.k === 'struct') {
+      // The callee returned the address of its value (in its popped frame, intact until the
+      // thread runs on): copy it into this frame before anything else runs.
+      const off = this.allocLocal(ret);
+      const size = ret.size;
+      const mem = this.mem;
+      this.emit((fr) => {
+        mem.copy(fr.fp + off, fr.tmp[slot] as number, size);
+        return -2;
+      });
+      return { t: ret, rv: this.J((fr: CFrame) => fr.fp + off, `(fp + ${off})`), se: true };
+    }
     return { t: isVoid ? VOID : ret, rv: (fr) => fr.tmp[slot]!, se: true };
   }
 

@@ -71,7 +71,7 @@ export abstract class Statements extends Initialisers {
       if (!pt) break;
       const name = type.names[i] ?? '';
       const off = this.allocLocal(pt);
-      if (pt.k === 'struct') this.fail(p, `passing a struct by value ('${typeName(pt)} ${name}') is not supported`);
+      if (pt.k === 'struct' && !pt.complete) this.fail(p, `parameter '${name}' has incomplete type '${typeName(pt)}'`);
       const st = this.storeTo(pt, false);
       const conv = pt.k === 'int' ? intConverter(pt) : (v: Val) => v;
       binds.push((fp, v) => st(fp + off, conv(v)));
@@ -443,7 +443,7 @@ export abstract class Statements extends Initialisers {
         if (e.t.k !== 'void') this.fail(eNode, `'return' with a value, in function returning void`);
         rv = e.rv;
       } else {
-        if (ret.k === 'struct') this.fail(eNode, 'returning a struct by value is not supported');
+        // A struct or union returns the address of its value (the caller copies it: calls.ts).
         rv = this.convertE(e, ret, eNode).rv;
       }
     } else if (ret.k !== 'void' && at.type === 'return_statement') {

@@ -163,8 +163,12 @@ export type KctxResult =
   | { kind: 'limit' }
   | { kind: 'crash'; why: string };
 
-/** Runs the program (dir/prog.c) in kctx for at most `maxSteps` steps. */
-export async function kctxChecksum(dir: string, maxSteps = 2_000_000_000): Promise<KctxResult> {
+/** Runs the program (from/prog.c) in kctx for at most `maxSteps` steps. */
+export async function kctxChecksum(from: string, maxSteps = 2_000_000_000): Promise<KctxResult> {
+  // Its own folder: gcc, which includes csmith's csmith.h, may build from `from` again.
+  const dir = join(from, 'kctx');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'prog.c'), readFileSync(join(from, 'prog.c')));
   writeFileSync(join(dir, 'csmith.h'), PRELUDE);
   writeFileSync(join(dir, 'safe_math.h'), safeMathWithoutFloat());
   writeFileSync(join(dir, 'entry.c'), ENTRY);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { csmithAvailable, gccAvailable, generate, gccChecksum, kctxChecksum } from '../../conformance/csmith';
 
 /** Seeds whose programs gcc runs within 2 s, with gcc's checksums. */
-const PROGRAMS: Array<[number, string]> = [[13, 'AFCBD8FF'], [14, 'AA18D9CC'], [6, 'BAAD0D5B']];
+const PROGRAMS: Array<[number, string]> = [[13, 'AFCBD8FF'], [14, 'AA18D9CC'], [6, 'BAAD0D5B'], [5, '6D682E79'], [8, 'BA52A9F4']];
 
 const why = csmithAvailable() ? undefined : 'csmith and libcsmith-dev are not installed (apt-get install csmith libcsmith-dev; .ci/run does)';
 

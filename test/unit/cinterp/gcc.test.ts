@@ -175,3 +175,26 @@ void test(void) {
   PR(((unsigned char *)&a1)[1]); PR(((unsigned char *)&a3)[3]); PR(((unsigned char *)&a6)[3]);
 }`, [4, 8, 8, 24, 8, 8, -2, 5, -212, 4, 77, 2, 9, 1, 200, 6, 0, 0]);
 });
+
+test('structs and unions by value: passed, returned, assigned, members of returned values, nested calls', async () => {
+  await sameAsGcc(`
+struct P { int x; long y; char c[3]; };
+union W { int i; char b[8]; };
+static struct P mk(int x, long y) { struct P p; p.x = x; p.y = y; p.c[0] = 'a'; p.c[1] = 'b'; p.c[2] = 0; return p; }
+static long sum(struct P p, union W w) { p.x += 100; return p.x + p.y + w.i + p.c[1]; }
+static struct P twice(struct P p) { p.x *= 2; p.y *= 2; return p; }
+static union W wmk(int i) { union W w; w.i = i; return w; }
+static struct P g = { 1, 2, "z" };
+static struct P (*fp)(struct P) = twice;
+void test(void) {
+  struct P a = mk(3, 40), b;
+  union W w = wmk(7);
+  b = twice(a);
+  PR(a.x); PR(a.y); PR(b.x); PR(b.y); PR(b.c[0]);
+  PR(sum(a, w)); PR(a.x);
+  PR(sum(twice(twice(g)), wmk(1)));
+  PR(mk(5, 6).y); PR(twice(mk(7, 8)).x); PR(fp(g).y);
+  PR(wmk(0x01020304).b[0]);
+  b = a.x > 2 ? twice(a) : a; PR(b.x);
+}`, [3, 40, 6, 80, 97, 248, 3, 113, 6, 14, 4, 4, 6]);
+});
