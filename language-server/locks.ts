@@ -18,7 +18,8 @@ const RELEASES: ReadonlyMap<string, string> = new Map([...PAIRS].map(([a, r]) =>
 const TRY = /^(mutex_tryenter|mtx_trylock\w*|mutex_trylock|pthread_mutex_trylock|sx_try_\w+|rw_tryenter|rw_try_\w+|rw_tryupgrade)$/;
 const LOCKISH = /lock|release|drop|exit/i;
 
-type St = { held: boolean; at: SyntaxNode; via?: string };
+/** entry: this path released the lock before taking it (the caller held it; a retake restores the caller's state). */
+type St = { held: boolean; at: SyntaxNode; via?: string; entry?: boolean };
 type Facts = ReadonlyMap<string, St>;
 
 export function lockKeyText(a: SyntaxNode | undefined): string {
@@ -105,12 +106,15 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       doubles.push({ node, key: k, first: notHeld.get(k)!, via: 'ASSERT(!MUTEX_HELD)', trail: [...s.trail, step] });
       return set(s, k, { held: false, at: node, via }, step);
     }
-    if (!prev) callerHeld.add(k); // released before this function took it: the caller held it
+    if (!prev) {
+      callerHeld.add(k); // released before this function took it on this path: the caller held it
+      return set(s, k, { held: false, at: node, via, entry: true }, step);
+    }
     if (prev && !prev.held) doubles.push({ node, key: k, first: prev.at, via: prev.via, trail: [...s.trail, step] });
-    return set(s, k, { held: false, at: node, via }, step);
+    return set(s, k, { held: false, at: node, via, entry: prev.entry }, step);
   };
   const w = new FlowWalker<Facts>({
-    key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : 'r'}:${v.at.id}`).sort().join(','),
+    key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : 'r'}${v.entry ? 'e' : ''}:${v.at.id}`).sort().join(','),
     effect(node, s) {
       if (node.type !== 'call_expression') return s;
       const c = callName(node);
@@ -120,7 +124,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
         const l = acquires.get(k) ?? [];
         if (!l.some((x) => x.id === node.id)) { l.push(node); acquires.set(k, l); }
-        return set(s, k, { held: true, at: node }, { line: lineOf(node), text: `${c}(${k})` });
+        return set(s, k, { held: true, at: node, entry: s.facts.get(k)?.entry }, { line: lineOf(node), text: `${c}(${k})` });
       }
       if (RELEASES.has(c)) return release(s, lockKeyText(a[0]), node);
       const callee = m.fnByName.get(c);
@@ -163,6 +167,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const held = new Map<string, { at: SyntaxNode; trail: readonly Step[] }>();
       const released = new Set<string>();
       for (const [k, v] of s.facts) {
+        if (v.held && v.entry) continue; // dropped and retaken: held as the caller had it
         if (v.held) held.set(k, { at: v.at, trail: s.trail });
         else { released.add(k); releasedAtExit.set(k, (releasedAtExit.get(k) ?? 0) + 1); }
       }

@@ -22,8 +22,6 @@ export const rule: Rule = {
       const done = new Set<number>();
       for (const [key, sites] of r.acquires) {
         if (r.untracked.has(key)) continue;
-        // The caller holds it on entry (a path releases it first): dropping and retaking it is the contract.
-        if (r.callerHeld.has(key)) continue;
         const heldAt = r.exits.filter((e) => e.held.has(key));
         // Only paths that released it count against one that still holds it (a path that never touched it says nothing).
         const freeAt = r.exits.filter((e) => e.released.has(key));
