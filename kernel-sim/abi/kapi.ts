@@ -588,3 +588,12 @@ defineKcall('kctx_exec', (m, t, f) => {
   return 0;
 });
 
+
+/**
+ * The memory barriers of <sys/atomic.h> (assembly in illumos). The simulated CPUs are
+ * sequentially consistent, so each is a no-op. Linked on first use, like KAPI_VARARGS, so no
+ * address of a driver that does not use them moves.
+ */
+export const KAPI_BARRIERS: KapiEntry[] = ['membar_enter', 'membar_exit', 'membar_producer', 'membar_consumer', 'membar_sync'].map((name) => ({
+  name, proto: `void ${name}(void);`, impl: () => 0,
+}));

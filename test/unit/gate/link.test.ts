@@ -186,3 +186,14 @@ test('a tree header declaration kctx cannot take stops the load only when the dr
   const e = await loadFails(d, { gate: GATE });
   assert.match(e.message, /drv\.c:6:1: unknown type name 'fixture_bad_t' \(its declaration at \S+intel\/asm\/cpufunc\.h:\d+:\d+ was not understood: unknown type name 'fixture_undeclared_t'\)$/);
 });
+
+test('membar_* (assembly in illumos) link without stubs: no-ops on sequentially consistent CPUs', async () => {
+  const src = '#include <sys/types.h>\n#include <sys/atomic.h>\n#include <sys/cmn_err.h>\nint x;\nvoid\nentry(void *arg)\n{\n\tx = 1;\n\tmembar_producer();\n\tmembar_consumer();\n\tcmn_err(CE_NOTE, "x %d", x);\n}\n';
+  const m = await createKernel(scenario(folder({ 'drv.c': src }), { gate: GATE }), { loadDriver });
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  assert.equal(m.run(1_000_000).kind, 'end');
+  assert.deepEqual(out, ['NOTICE: x 1']);
+  assert.equal(m.sym.lookup('membar_producer')?.kind, 'native');
+  assert.equal(m.sym.lookup('membar_exit'), undefined);
+});
