@@ -47,6 +47,8 @@ export abstract class Emitter {
   protected g = new Gen();
   protected cur: Pos = { file: '', line: 0, col: 0 };
   protected frameSize = 0;
+  /** The end of the locals allocated so far in the blocks being compiled (frameSize: the most ever). */
+  protected frameTop = 0;
   protected ntemps = 0;
   protected fnName = '';
   protected fnType: FuncType | null = null;
@@ -111,9 +113,10 @@ export abstract class Emitter {
   protected allocLocal(t: CType): number {
     const a = Math.max(1, alignOf(t));
     const s = Math.max(1, sizeOf(t));
-    this.frameSize = Math.ceil(this.frameSize / a) * a + s;
+    this.frameTop = Math.ceil(this.frameTop / a) * a + s;
+    if (this.frameTop > this.frameSize) this.frameSize = this.frameTop;
     // Locals are addressed downwards from fp + frameSize; we use positive offsets from fp.
-    return this.frameSize - s;
+    return this.frameTop - s;
   }
 
   protected temp(): number {

@@ -13,7 +13,7 @@ import { Initialisers } from './init';
 export abstract class Statements extends Initialisers {
   /** Compiles a debugger expression in `scope`; calls are refused (they would need frames). */
   evaluateNode(tu: TU, node: SyntaxNode, scope: Scope): { t: CType; rv: (fr: CFrame) => Val; addr?: (fr: CFrame) => number; se: boolean; bits?: BitField } {
-    const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, insJs: this.insJs, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize };
+    const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, insJs: this.insJs, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize, frameTop: this.frameTop };
     this.g = new Gen();
     this.tu = tu;
     this.scope = scope;
@@ -48,6 +48,7 @@ export abstract class Statements extends Initialisers {
     this.loc = [];
     this.insJs = [];
     this.frameSize = 0;
+    this.frameTop = 0;
     this.ntemps = 0;
     this.fnName = r.name;
     this.fnType = type;
@@ -131,14 +132,19 @@ export abstract class Statements extends Initialisers {
   protected block(n: SyntaxNode, scope: Scope, isFnBody = false): void {
     const s = isFnBody ? scope : new Scope(scope);
     const firstLocal = this.locals.length;
+    const top = this.frameTop;
     for (const c of n.namedChildren) {
       if (!c) continue;
       this.stmt(c, s);
     }
+    // The block's locals (and those of a for header in it) go out of scope here...
     for (let i = firstLocal; i < this.locals.length; i++) {
       const l = this.locals[i]!;
-      if (l.to < 0 && (l as LocalInfo & { scope?: Scope }).scope === s) l.to = this.code.length;
+      if (l.to < 0) l.to = this.code.length;
     }
+    // ...and their space is free for the next block, as compilers share the stack space of
+    // blocks that cannot be live together (gcc -O0 too).
+    this.frameTop = top;
   }
 
   protected stmt(n: SyntaxNode, scope: Scope): void {

@@ -198,3 +198,29 @@ void test(void) {
   b = a.x > 2 ? twice(a) : a; PR(b.x);
 }`, [3, 40, 6, 80, 97, 248, 3, 113, 6, 14, 4, 4, 6]);
 });
+
+test('blocks that cannot be live together share stack space: the frame is no larger than gcc -O0 makes it', async () => {
+  const fn = `
+static int sink(char *p) { return p[0] + p[5999]; }
+int test3(int k) {
+  int r = 0;
+  if (k > 0) { char a[6000]; a[0] = 1; a[5999] = 2; r += sink(a); }
+  if (k > 1) { char b[6000]; b[0] = 3; b[5999] = 4; r += sink(b); }
+  { char c[6000]; long x = k; c[0] = 5; c[5999] = (char)x; r += sink(c); }
+  return r;
+}
+void test(void) { PR(test3(2)); PR(test3(0)); }`;
+  // gcc -O0 -S gives test3 'subq $6032, %rsp' (gcc 12): three 6000-byte arrays in one.
+  let gccFrame = 6032;
+  if (GCC) {
+    const dir = mkdtempSync(join(tmpdir(), 'kctx-gcc-'));
+    writeFileSync(join(dir, 'f.c'), fn.replace(/PR\([^;]*;/g, ';'));
+    const asm = execFileSync('gcc', ['-O0', '-S', '-o', '-', join(dir, 'f.c')], { encoding: 'utf8' });
+    gccFrame = Number(/^test3:[\s\S]*?subq\s+\$(\d+), %rsp/m.exec(asm)![1]);
+  }
+  await sameAsGcc(fn, [17, 5]);
+  const r = await runC(`#include <sys/types.h>\n#include <sys/cmn_err.h>\n#define PR(x) cmn_err(CE_CONT, "%lld\\n", (long long)(x))\n${fn}\nvoid entry(void *arg) { test(); }\n`);
+  const f = r.m.sym.lookup('test3')!.cfunc as { frameSize: number };
+  assert.ok(f.frameSize <= gccFrame, `kctx frame ${f.frameSize} bytes, gcc -O0 ${gccFrame}`);
+  assert.ok(f.frameSize >= 6000);
+});
