@@ -25,13 +25,13 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run':
-      return (await import('./kernel-sim/cli/run')).runCommand(rest);
+      return (await import('./kernel-sim/index')).runCommand(rest);
     case 'mdb':
-      return (await import('./kernel-sim/cli/run')).mdbCommand(rest);
+      return (await import('./kernel-sim/index')).mdbCommand(rest);
     case 'explore':
-      return (await import('./kernel-sim/cli/explore')).exploreCommand(rest);
+      return (await import('./kernel-sim/index')).exploreCommand(rest);
     case 'diff':
-      return (await import('./kernel-sim/freebsd/diff')).diffCommand(rest);
+      return (await import('./kernel-sim/index')).diffCommand(rest);
     case 'lint':
       return (await import('./language-server/cli')).lintCommand(rest);
     case 'dap':
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
 // A worker thread of `kctx explore --jobs N` runs this script too: it runs its part of the search.
 const wt = require('node:worker_threads') as typeof import('node:worker_threads');
 if (!wt.isMainThread && (wt.workerData as { kctxExplore?: boolean } | null)?.kctxExplore) {
-  void import('./kernel-sim/cli/explore').then((e) => e.exploreWorker());
+  void import('./kernel-sim/index').then((e) => e.exploreWorker());
 } else main(process.argv.slice(2)).then(
   (code) => {
     // Servers (dap, lsp) resolve to -1 and keep the process alive.

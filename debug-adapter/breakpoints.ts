@@ -3,12 +3,8 @@
  * Transport-free: the DAP session fills these tables, the engine's stop policy asks `decide`.
  */
 import { resolve } from 'node:path';
-import type { Machine, StopPoint, PanicInfo } from '../kernel-sim/machine/machine';
-import type { StatementPos } from '../kernel-sim/cinterp/debug-api';
+import { formatAddr, CTXOP, atWalkStart, type Machine, type StopPoint, type PanicInfo, type StatementPos } from '../kernel-sim/index';
 import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
-import { formatAddr } from '../kernel-sim/machine/memory';
-import { CTXOP } from '../kernel-sim/machine/layout';
-import { atWalkStart } from '../kernel-sim/machine/dispatcher';
 import { HAZARDS, hazardOfFilter } from '../core/probes';
 
 export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld'] as const;

@@ -15,10 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
-import type { Machine, MachineSnapshot, RunOutcome, StopPoint, StopPolicy, PanicInfo } from '../kernel-sim/machine/machine';
-import type { KThread } from '../kernel-sim/machine/thread';
-import { TS_ZOMB } from '../kernel-sim/machine/layout';
-import type { EventSink, KEvent } from '../kernel-sim/trace/events';
+import { TS_ZOMB, type Machine, type MachineSnapshot, type RunOutcome, type StopPoint, type StopPolicy, type PanicInfo, type KThread, type EventSink, type KEvent } from '../kernel-sim/index';
 import { Breakpoints, type Decision } from './breakpoints';
 import { findLeaks, type LeakSummary } from './leaks';
 import { type Pos, CHECK, AFTER_STEP, LOOP_TOP, cmpPos, posText } from './position';

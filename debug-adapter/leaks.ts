@@ -2,9 +2,7 @@
  * Leaks at the end of a run, for the `leak` exception filter: mdb's ::findleaks (kernel-sim/mdb)
  * summarised as a count, a byte total and one line per leak group.
  */
-import type { Machine } from '../kernel-sim/machine/machine';
-import { formatAddr } from '../kernel-sim/machine/memory';
-import { findLeaks as mdbFindLeaks } from '../kernel-sim/mdb/index';
+import { formatAddr, findLeaks as mdbFindLeaks, type Machine } from '../kernel-sim/index';
 
 export interface LeakSummary {
   count: number;

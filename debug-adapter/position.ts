@@ -11,7 +11,7 @@
  * counting checks instead of steps keeps positions exact when a frame kind runs several
  * statements or phases in one step.
  */
-import type { StopPoint } from '../kernel-sim/machine/machine';
+import type { StopPoint } from '../kernel-sim/index';
 
 export const CHECK = 0;
 export const AFTER_STEP = 1;

@@ -41,7 +41,7 @@
  * repeated checks, "the e-th check" names the same point in every run of a scenario and seed,
  * whether or not it stopped on the way: that is what `Pos` (position.ts) relies on.
  */
-import type { StopPoint } from '../kernel-sim/machine/machine';
+import type { StopPoint } from '../kernel-sim/index';
 import { pointKey, stopsAfterEffect, CHECK, type Pos } from './position';
 
 /** Checks a resumed step will make again (they are neither counted nor stopped at). */

@@ -14,23 +14,7 @@ import {
   Handles,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { createKernel } from '../kernel-sim/kernel';
-import { loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, type Scenario } from '../kernel-sim/scenario';
-import { loadDriver } from '../kernel-sim/cinterp/index';
-import { createMdb, DCMD_NAMES } from '../kernel-sim/mdb/index';
-import { FORMATS } from '../kernel-sim/mdb/fmt';
-import type { Machine } from '../kernel-sim/machine/machine';
-import type { KThread } from '../kernel-sim/machine/thread';
-import type { CValueView } from '../kernel-sim/cinterp/debug-api';
-import { formatAddr, parseAddr } from '../kernel-sim/machine/memory';
-import { CTXOP, stateName } from '../kernel-sim/machine/layout';
-import { ringNewestFirst } from '../kernel-sim/abi/ring';
-import { FlowFormatter } from '../kernel-sim/trace/flow';
-import { EventRing } from '../kernel-sim/trace/events';
-import { formatPanic } from '../kernel-sim/cli/run';
-import { Schedule, parseSchedule, type ScheduleFile } from '../kernel-sim/machine/schedule';
-import { readBoundedFile } from '../kernel-sim/files';
-import { readDump } from '../kernel-sim/dump/dump';
+import { createKernel, loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, loadDriver, createMdb, DCMD_NAMES, FORMATS, formatAddr, parseAddr, CTXOP, stateName, ringNewestFirst, FlowFormatter, EventRing, formatPanic, Schedule, parseSchedule, readBoundedFile, readDump, type Scenario, type Machine, type KThread, type CValueView, type ScheduleFile } from '../kernel-sim/index';
 import { Engine, exitCode, type Outcome } from './engine';
 import { FrameGuard, MAX_MESSAGE_BYTES } from './framing';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';

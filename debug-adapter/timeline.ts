@@ -8,8 +8,7 @@
  * recorder forgets what lies in the future (`truncate`) and records it again when the run
  * goes forward.
  */
-import type { EventSink, KEvent } from '../kernel-sim/trace/events';
-import type { Machine } from '../kernel-sim/machine/machine';
+import type { EventSink, KEvent, Machine } from '../kernel-sim/index';
 import { probeCategory, TIMELINE_MARKS } from '../core/probes';
 import type { TimelineBody } from '../core/protocol';
 

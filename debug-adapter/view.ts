@@ -3,13 +3,7 @@
  * with source, kernel frames without, built-in workloads with a generated listing), the
  * kthread_t / cpu_t / ctxop views, and the bodies of the `kctx/state` custom request.
  */
-import type { Machine, StackEntry, StopPoint, Frame } from '../kernel-sim/machine/machine';
-import type { KThread } from '../kernel-sim/machine/thread';
-import { T, C } from '../kernel-sim/machine/thread';
-import { KTHREAD, CPU as CPU_LAYOUT, CTXOP, CTXOP_PRE12477, stateName, type StructLayout } from '../kernel-sim/machine/layout';
-import { formatAddr } from '../kernel-sim/machine/memory';
-import { ringNewestFirst } from '../kernel-sim/abi/ring';
-import { builtinLine } from '../kernel-sim/workloads/builtins';
+import { T, C, KTHREAD, CPU as CPU_LAYOUT, CTXOP, CTXOP_PRE12477, stateName, formatAddr, ringNewestFirst, builtinLine, type Machine, type StackEntry, type StopPoint, type Frame, type KThread, type StructLayout } from '../kernel-sim/index';
 import type { Decision } from './breakpoints';
 import type { CtxopState, StateBody } from '../core/protocol';
 

@@ -11,6 +11,9 @@ import { installKernelCtxops, attachLwpCtxops, attachSchedctl } from './abi/kern
 import { installBuiltinHandlers, builtinFrame } from './workloads/builtins';
 import { ScenarioError, type Scenario } from './scenario';
 import type { KThread } from './machine/thread';
+import type { DriverProgram, KernelOptions } from './program';
+import { createFreebsdKernel } from './freebsd/kernel';
+import { loadDriver } from './cinterp/index';
 
 /** A thread whose entry could not even be called (its frame overflows the stack): panics when it first runs. */
 registerFrameKind('trap', {
@@ -23,27 +26,11 @@ registerFrameKind('trap', {
   },
 });
 
-/** What the C interpreter gives back after loading the driver (kernel-sim/cinterp). */
-export interface DriverProgram {
-  /** Address of the driver's C function `name`, if it defines one. */
-  functionAddr(name: string): number | undefined;
-  /** Why `name` cannot be a thread entry (`void f(void *)`), or null when it can. */
-  checkEntry(name: string): string | null;
-}
-
-/** Loads the scenario's C sources into the machine (implemented by kernel-sim/cinterp). */
-export type DriverLoader = (m: Machine, s: Scenario) => Promise<DriverProgram>;
-
-export interface KernelOptions {
-  seed?: number;
-  /** Overrides for tests and benchmarks. */
-  config?: Partial<MachineConfig>;
-  loadDriver?: DriverLoader;
-}
+export type { DriverProgram, DriverLoader, KernelOptions } from './program';
 
 /** The machine for a scenario, booted, with its threads created and runnable. */
 export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promise<Machine> {
-  if (s.freebsd) return (require('./freebsd/kernel') as typeof import('./freebsd/kernel')).createFreebsdKernel(s, s.freebsd, opts);
+  if (s.freebsd) return createFreebsdKernel(s, s.freebsd, opts);
   const m = new Machine(
     {
       era: s.kernel, cpus: s.cpus, seed: opts.seed ?? s.seed, tickCycles: s.tickCycles, quantum: s.quantum, slice: s.slice,
@@ -57,8 +44,7 @@ export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promi
   installBuiltinHandlers(m);
   let driver: DriverProgram | null = null;
   if (s.sources.length) {
-    // require, not import(): the transpiled test tree (out/) is CommonJS without extensions.
-    const load = opts.loadDriver ?? (require('./cinterp/index') as typeof import('./cinterp/index')).loadDriver;
+    const load = opts.loadDriver ?? loadDriver;
     driver = await load(m, s);
   }
   m.boot();

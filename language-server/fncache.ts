@@ -10,7 +10,7 @@
  * Findings are kept without their syntax node (nodes belong to one tree): suppression checks use
  * the node's offsets, re-based on the function's current start.
  */
-import type { Finding } from './rules/types';
+import type { Finding } from './finding';
 import type { SyntaxNode } from './syntax';
 
 /** A finding with its node replaced by offsets relative to the function's start. */

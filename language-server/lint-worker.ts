@@ -1,6 +1,6 @@
 /** Worker thread of `kctx lint` (files the main thread sends) and of the language server (big documents' texts), one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { lintFile } from './cli';
+import { lintFile } from './files';
 import { lintText } from './engine';
 
 let started = false;

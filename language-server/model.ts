@@ -13,7 +13,7 @@ import { callArgs, callName, computeLineStarts, declaratorName, functionName, ha
 import { PreemptAnalysis } from './preempt';
 import type { AnalysisCache } from './fncache';
 import { hash53 } from './fncache';
-import type { Finding } from './rules/types';
+import type { Finding } from './finding';
 
 export interface Template {
   name: string;

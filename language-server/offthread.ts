@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { KctxDiagnostic, LintOptions } from './engine';
 import { LintCancelled } from './engine';
-import { workerEntry } from './cli';
+import { workerEntry } from './files';
 
 /** Documents larger than this (UTF-16 units) are linted off the server's thread. */
 export const OFF_THREAD_SIZE = 256 * 1024;

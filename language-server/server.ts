@@ -18,7 +18,7 @@ import type { ProjectConfig } from './config';
 import { RULES_BY_ID } from './rules/index';
 import type { Fix } from './rules/types';
 import { hoverMarkdown } from './ctxapi';
-import { readForLint } from './cli';
+import { readForLint } from './files';
 import { walkSources, WalkError } from './walk';
 import { globToRegExp } from './glob';
 import { API_ERAS } from '../core/eras';

@@ -121,7 +121,7 @@ function lockHazard(m: Machine, t: KThread, id: 'lock-order' | 'unlock-unheld', 
   m.probe(t, hazardProbe(id), msg);
   if (m.checkStop({ kind: 'hazard', name: id, thread: t, cpu: t.cpu, message: msg })) {
     // Stop right after this call, without changing what runs or when (as a watchpoint does).
-    (require('../cinterp/compile') as typeof import('../cinterp/compile')).RT.dataStop = true;
+    m.dataStop = true;
   }
 }
 

@@ -13,7 +13,7 @@
  * - straight-line instructions fall through to the next case, jumps are `continue`;
  * - an instruction without a JavaScript form calls its closure (calls, returns, switch tables,
  *   bit-fields, ...) and is dispatched exactly as the closure loop does;
- * - watchpoint stops (RT.dataStop) and exceptions (fr.pc is the faulting instruction) are
+ * - watchpoint stops (m.dataStop) and exceptions (fr.pc is the faulting instruction) are
  *   handled as in the closure loop; a stop point inside a statement gives back the statement's
  *   cycle (`fr.owed`), and the resumed step enters at `case -(pc + 1)`, past the statement's
  *   budget and stop checks, when the stop was at the statement's first instruction.
@@ -83,7 +83,7 @@ export interface StepSpec {
   /** Builds the statement stop point and asks the machine (m.checkStop). */
   stop: (m: Machine, t: KThread, pc: number) => boolean;
   closures: unknown[];
-  rt: { dataStop: boolean; thread: KThread | null };
+  rt: { thread: KThread | null };
   stopSignal: unknown;
   /** A StopSignal inside a statement: gives back the statement's cycle (index.ts). */
   stoppedInStatement: (fr: never, used: number, e: unknown) => number;
@@ -103,7 +103,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const reload = `D = ${MEM}.dv; U8 = ${MEM}.u8; I8 = ${MEM}.i8; U32 = ${MEM}.u32; I32 = ${MEM}.i32;`;
   const body: string[] = [];
   const tgt = (n: number, x: Target | null): number => (x === null ? n + 1 : x.pc);
-  const dataStop = (pcExpr: string) => `if (${RT}.dataStop) { ${RT}.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
+  const dataStop = (pcExpr: string) => `if (m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
   for (let n = 0; n < s.ncode; n++) {
     body.push(`case ${n}: pc = ${n};`);
     if (s.isStmt(n)) {
@@ -118,7 +118,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       // fr.pc first: a call into the kernel reads this frame's position (kmem's bufctl audit
       // stack, a panic stack, a stop inside the callee).
       body.push(`fr.pc = ${n}; r = ${C}[${n}](fr, t); ${reload}`);
-      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (${RT}.dataStop) ${RT}.dataStop = false; return used || 1; }`);
+      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (m.dataStop) m.dataStop = false; return used || 1; }`);
       body.push(dataStop(String(n + 1)));
       continue;
     }
@@ -167,7 +167,7 @@ ${body.join('\n')}
     }
   } catch (e) {
     fr.pc = pc;
-    ${RT}.dataStop = false;
+    m.dataStop = false;
     if (e instanceof ${SS}) return ${STOPPED}(fr, used, e);
     throw e;
   }

@@ -8,7 +8,7 @@ import type { Machine, Frame } from '../machine/machine';
 import type { KThread } from '../machine/thread';
 import { formatAddr, MemoryFault, NULL_GUARD, WILD_BASE } from '../machine/memory';
 import { ScenarioError, type Scenario } from '../scenario';
-import type { CDebug, CValueView, CFrameInfo, CTypeLayout } from './debug-api';
+import type { CDebug, CValueView, CFrameInfo, CTypeLayout } from '../machine/debug-api';
 import { Scope, bitGet, bitPut, bitUnitType, type BitField, type Compiler, type CFrame, type CFunc, type TU } from './compile';
 import type { Preprocessor } from './preprocess';
 import { sizeOf, typeName, intConverter, LONG, type CType, type Val } from './types';

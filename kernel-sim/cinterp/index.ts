@@ -14,7 +14,7 @@ import { registerFrameKind, KernelPanic, StopSignal, type Machine, type StackEnt
 import type { KThread } from '../machine/thread';
 import type { TextSymbol } from '../machine/symbols';
 import { KMEM_UNINITIALIZED_PATTERN } from '../machine/kmem';
-import type { DriverProgram } from '../kernel';
+import type { DriverProgram } from '../program';
 import { createCParser } from '../../core/cparser';
 import { Preprocessor } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
@@ -75,11 +75,11 @@ registerFrameKind('c', {
         else if (r >= 0) pc = r;
         else {
           fr.pc = pc + 1;
-          if (RT.dataStop) RT.dataStop = false;
+          if (m.dataStop) m.dataStop = false;
           return used || 1;
         }
-        if (RT.dataStop) {
-          RT.dataStop = false;
+        if (m.dataStop) {
+          m.dataStop = false;
           fr.pc = pc;
           return used;
         }
@@ -87,7 +87,7 @@ registerFrameKind('c', {
       }
     } catch (e) {
       fr.pc = pc;
-      RT.dataStop = false;
+      m.dataStop = false;
       if (e instanceof StopSignal) return stoppedInStatement(fr, used, e);
       throw e;
     }

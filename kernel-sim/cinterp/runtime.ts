@@ -9,7 +9,8 @@ import { type IntType, type Val, convInt } from './types';
 import type { CFrame } from './program';
 
 /** Current thread of the running C step (for watchpoint stops). */
-export const RT = { thread: null as KThread | null, dataStop: false };
+/** The thread the C interpreter is running (set by its step; read by watchpoint hits and va_arg checks). */
+export const RT = { thread: null as KThread | null };
 
 /**
  * A stop point raised by an instruction (a call's 'function' point, a hazard in a kernel
@@ -78,12 +79,12 @@ export function wr64big(dv: DataView, a: number, v: Val): void {
 
 /** A store overlapped a watchpoint: ask the debugger (the stop comes after the write). */
 export function watchHit(m: Machine, a: number, size: number): void {
-  if (RT.dataStop) return;
+  if (m.dataStop) return;
   for (const w of m.watchpoints) {
     if (a < w.addr + w.size && w.addr < a + size) {
       const t = RT.thread;
       if (!t) return;
-      if (m.checkStop({ kind: 'data', thread: t, cpu: t.cpu, detail: { id: w.id, addr: w.addr } })) RT.dataStop = true;
+      if (m.checkStop({ kind: 'data', thread: t, cpu: t.cpu, detail: { id: w.id, addr: w.addr } })) m.dataStop = true;
       return;
     }
   }

@@ -18,6 +18,7 @@ import { nsPerCycle } from '../abi/kapi';
 import { Schedule, ScheduleError, parseSchedule, type ScheduleFile } from '../machine/schedule';
 import { readBoundedFile, FileError } from '../files';
 import { stubsOf, stubsCalledLines } from '../cinterp/stubs';
+import { formatPanic } from '../panic';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -148,14 +149,7 @@ export function threadNamer(m: Machine): (addr: number) => string {
 }
 
 /** The illumos console form of a panic: `panic[cpuN]/thread=ADDR: message`, then the stack. */
-export function formatPanic(m: Machine): string[] {
-  const fb = require('../freebsd/panic') as typeof import('../freebsd/panic');
-  if (fb.isFreebsd(m)) return fb.formatFreebsdPanic(m);
-  const p = m.panicInfo!;
-  const lines = [`panic[cpu${p.cpu}]/thread=${formatAddr(p.thread)}: ${p.message}`, ''];
-  for (const f of p.stack) lines.push(`${formatAddr(p.thread)} ${f}`);
-  return lines;
-}
+export { formatPanic };
 
 function loadForRun(a: RunArgs): Scenario {
   const s = loadScenarioFile(a.scenario, { ...(a.gate !== undefined ? { gate: resolvePath(a.gate) } : {}), ...(a.stubs ? { stubs: a.stubs } : {}) });

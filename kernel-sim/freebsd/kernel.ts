@@ -9,7 +9,9 @@ import { Machine, type MachineConfig } from '../machine/machine';
 import '../machine/dispatcher';
 import { attachLwpCtxops } from '../abi/kernel-ctxops';
 import { ScenarioError, type Scenario } from '../scenario';
-import type { KernelOptions } from '../kernel';
+import type { KernelOptions } from '../program';
+import { callC } from '../cinterp/index';
+import { loadFreebsdDcmds } from '../mdb/registry';
 import { TD, VNET_MODMIN } from './layout';
 import { FREEBSD_KAPI } from './kapi';
 import { setFreebsd, REGISTRY_SLOTS, type Freebsd, type FreebsdScenario } from './state';
@@ -72,9 +74,9 @@ export async function createFreebsdKernel(s: Scenario, fs: FreebsdScenario, opts
   for (const spec of fs.modules) {
     const { mod, program } = await kldLoad(m, f, s, spec);
     f.modules.push(mod);
-    if (program) m.hooks.callC = (require('../cinterp/index') as typeof import('../cinterp/index')).callC;
+    if (program) m.hooks.callC = callC;
   }
-  (require('../mdb/registry') as typeof import('../mdb/registry')).loadFreebsdDcmds();
+  loadFreebsdDcmds();
   m.boot();
   const specs: RcThreadSpec[] = s.threads.map((st, i) => {
     const sym = m.sym.lookup(st.entry);

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import type { Machine } from '../machine/machine';
 import type { Scenario } from '../scenario';
 import type { Compiler } from '../cinterp/compile';
-import type { LoadHooks, LoadedProgram } from '../cinterp/index';
+import { loadDriver, type LoadHooks, type LoadedProgram } from '../cinterp/index';
 import { SYSINIT } from './layout';
 import { resolveFreebsdHeader } from './headers';
 import { internString } from './vnet';
@@ -80,7 +80,6 @@ export async function kldLoad(m: Machine, f: Freebsd, s: Scenario, spec: Freebsd
     },
     undefinedSymbols: (_module, names) => new KldError([kldUndefined(names[0]!), `kldload: can't load ${file}: No such file or directory`]),
   };
-  const { loadDriver } = require('../cinterp/index') as typeof import('../cinterp/index');
   let program: LoadedProgram;
   try {
     program = await loadDriver(m, ms, hooks);

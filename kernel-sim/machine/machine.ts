@@ -222,6 +222,11 @@ export class Machine {
   sink: EventSink | null = null;
   policy: StopPolicy | null = null;
   skipStopOnce = false;
+  /**
+   * A stop was granted inside a C instruction (a watchpoint hit, a lock hazard in a kernel call):
+   * the interpreter's step stops right after that instruction and clears it.
+   */
+  dataStop = false;
   stopPoint: StopPoint | null = null;
   panicInfo: PanicInfo | null = null;
   deadlock: string | null = null;
@@ -236,8 +241,8 @@ export class Machine {
   dataRoots: Array<[number, number]> = [];
   /** Kernel global `allthreads` head address (a kernel variable holding a pointer). */
   allthreadsVar: number;
-  /** The loaded driver's debug view (set by the C interpreter; see cinterp/debug-api.ts). */
-  program: import('../cinterp/debug-api').CDebug | null = null;
+  /** The loaded driver's debug view (set by the C interpreter; see machine/debug-api.ts). */
+  program: import('./debug-api').CDebug | null = null;
   /** The recent-events ring kept by `kctx mdb` and the debugger (for ::ctxtrace); null when none. */
   eventRing: import('../trace/events').EventRing | null = null;
   /**

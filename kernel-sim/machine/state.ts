@@ -69,7 +69,7 @@ export const MACHINE_WIRING = {
   allthreadsVar: 'an address fixed at boot', dataRoots: 'C globals, fixed at load', program: 'the C driver',
   names: 'thread names by address: only grows, so a name outlives a restore as it outlives the thread',
   sink: 'front end', policy: 'front end', onConsole: 'front end', eventRing: 'front end', watchpoints: 'front end',
-  afterStep: 'front end', schedule: 'the schedule being replayed (decisions only; its cursor is state)', stopPoint: 'the current stop: cleared by restore', skipStopOnce: 'the resume protocol: cleared by restore',
+  afterStep: 'front end', schedule: 'the schedule being replayed (decisions only; its cursor is state)', stopPoint: 'the current stop: cleared by restore', skipStopOnce: 'the resume protocol: cleared by restore', dataStop: 'a stop inside a C instruction: consumed by the step that set it',
 } as const;
 
 export type StateField = keyof typeof MACHINE_STATE;

@@ -10,7 +10,7 @@
  * ::print -t shows them.
  */
 import type { Machine } from '../machine/machine';
-import type { CDebug } from '../cinterp/debug-api';
+import type { CDebug } from '../machine/debug-api';
 import { KTHREAD, CPU, CTXOP_TEMPLATE, KLWP, SC_SHARED, MUTEX_LAYOUT, CONDVAR_LAYOUT, type StructLayout } from '../machine/layout';
 import { exactSymbol } from './format';
 import { decodeValue } from './expr';

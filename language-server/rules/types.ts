@@ -5,29 +5,8 @@ import type { Range } from '../syntax';
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 export type Confidence = 'high' | 'medium' | 'low';
 
-export interface TextEdit {
-  range: Range;
-  newText: string;
-}
-
-export interface Fix {
-  title: string;
-  edits: TextEdit[];
-  /** Certainly right: may be applied by "auto fix" and by source.fixAll.kctx. */
-  preferred?: boolean;
-}
-
-export interface Finding {
-  range: Range;
-  message: string;
-  fixes?: Fix[];
-  /** Node the finding is about (for function-level suppression). */
-  node?: import('../syntax').SyntaxNode;
-  /** Set for findings replayed from the per-function cache (fncache.ts) instead of node: its offsets. */
-  span?: { startIndex: number; endIndex: number };
-  /** With span: the top-level function the finding is in. */
-  fn?: import('../syntax').SyntaxNode;
-}
+export type { TextEdit, Fix, Finding } from '../finding';
+import type { Finding } from '../finding';
 
 export interface Rule {
   id: string;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setCodegen } from '../../../kernel-sim/cinterp/codegen';
 import type { Machine, StopPoint } from '../../../kernel-sim/machine/machine';
-import type { CValueView } from '../../../kernel-sim/cinterp/debug-api';
+import type { CValueView } from '../../../kernel-sim/machine/debug-api';
 import { kernelFor, g, HEADERS } from './helpers';
 
 const SRC = `${HEADERS}

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { machine, transcript, golden } from './helpers';
+import { existsSync } from 'node:fs';
+import { machine, transcript, golden, goldenPath } from './helpers';
 import type { Machine } from '../../../kernel-sim/machine/machine';
 import { T_KFPU } from '../../../kernel-sim/machine/layout';
 import { formatAddr } from '../../../kernel-sim/machine/memory';
@@ -148,3 +149,10 @@ for (const c of CASES) {
     if (want !== undefined) assert.equal(text, want);
   });
 }
+
+test('a missing golden fails unless KCTX_UPDATE_GOLDEN=1', () => {
+  const name = 'no-such-golden-for-this-test';
+  assert.equal(existsSync(goldenPath(name)), false);
+  assert.throws(() => golden(name, 'text\n', {}), /no golden file .*no-such-golden-for-this-test\.txt: run the test with KCTX_UPDATE_GOLDEN=1/);
+  assert.equal(existsSync(goldenPath(name)), false, 'nothing was written');
+});

@@ -46,13 +46,22 @@ export function transcript(m: Machine, cmds: string[]): string {
   return cmds.map((c) => `> ${c}\n${mdb.execute(c)}`).join('');
 }
 
-/** Compares with test/fixtures/mdb/golden/NAME.txt; KCTX_UPDATE_GOLDEN=1 rewrites it. */
-export function golden(name: string, actual: string): string | undefined {
-  const file = resolve(FIXTURES, 'golden', `${name}.txt`);
-  if (process.env.KCTX_UPDATE_GOLDEN === '1' || !existsSync(file)) {
+/**
+ * The golden text test/fixtures/mdb/golden/NAME.txt. KCTX_UPDATE_GOLDEN=1 (re)writes it and
+ * returns undefined; otherwise a missing golden is an error (a test never passes by writing
+ * its own expectation).
+ */
+export function golden(name: string, actual: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = goldenPath(name);
+  if (env.KCTX_UPDATE_GOLDEN === '1') {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, actual);
     return undefined;
   }
+  if (!existsSync(file)) throw new Error(`no golden file ${file}: run the test with KCTX_UPDATE_GOLDEN=1 to write it, and read it`);
   return readFileSync(file, 'utf8');
+}
+
+export function goldenPath(name: string): string {
+  return resolve(FIXTURES, 'golden', `${name}.txt`);
 }

@@ -3,8 +3,8 @@
  * sets `m.program` to an object implementing `CDebug` when it loads the sources; the debug
  * adapter and mdb only use this interface (never the interpreter's internals).
  */
-import type { Machine, Frame } from '../machine/machine';
-import type { KThread } from '../machine/thread';
+import type { Machine, Frame } from './machine';
+import type { KThread } from './thread';
 
 /** A C value as the debugger shows it. */
 export interface CValueView {

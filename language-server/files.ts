@@ -1,0 +1,70 @@
+/**
+ * The files `kctx lint` and the language server read from disk: expanding paths to the C files
+ * in them, reading one checked before it is read, linting one file (on the main thread or a
+ * worker), and where the lint worker is. Shared by the CLI (cli.ts), its worker (lint-worker.ts)
+ * and the server, so none of them imports another's entry.
+ */
+import { accessSync, constants, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KctxDiagnostic, LintOptions } from './engine';
+import { lintText, skippedDiagnostic } from './engine';
+import { kernelTreeOf } from './kerneltree';
+import { collectSources, WalkError, type WalkOptions } from './walk';
+import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
+
+/** A path or option the user gave is wrong: `kctx lint` exits 2. */
+export class UsageError extends Error {}
+
+/** Expands the paths to the files to lint (each real file once); throws a UsageError for a missing or unreadable one. */
+export function collectFiles(paths: string[], opts: WalkOptions = {}): string[] {
+  for (const p of paths) {
+    try {
+      if (!statSync(p).isDirectory()) accessSync(p, constants.R_OK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new UsageError(`cannot read '${p}': permission denied`);
+    }
+  }
+  try {
+    return collectSources(paths, opts);
+  } catch (e) {
+    if (e instanceof WalkError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The most read of one file; a larger one is not linted (a note says so), a device or FIFO is refused. */
+export const MAX_READ_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a file to lint, checked before it is read: text, or the diagnostic of a file too large
+ * to lint, or an error (a folder, a device such as /dev/zero, a FIFO: never read).
+ */
+export function readForLint(file: string): { buf: Buffer } | { skipped: KctxDiagnostic } | { error: string } {
+  try {
+    return { buf: readFileBounded(file, MAX_READ_BYTES) };
+  } catch (e) {
+    if (!(e instanceof FileRefused)) return { error: `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}` };
+    if (e.code === 'EFBIG') return { skipped: skippedDiagnostic(`file not linted: ${e.reason}`) };
+    return { error: `cannot read '${file}': ${e.reason}` };
+  }
+}
+
+/** Lints one file from disk (used by the main thread and by workers). */
+export async function lintFile(file: string, opts: LintOptions): Promise<{ diagnostics: KctxDiagnostic[]; lines: number; error?: string }> {
+  const r = readForLint(file);
+  if ('error' in r) return { diagnostics: [], lines: 0, error: r.error };
+  if ('skipped' in r) return { diagnostics: [r.skipped], lines: 0 };
+  const buf = r.buf;
+  const text = buf.toString('utf8');
+  let lines = 1;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
+  const era = (opts.era ?? 'auto') === 'auto' ? kernelTreeOf(file, opts.gate)?.era : undefined;
+  const diagnostics = await lintText(text, file, { ...opts, ...(era ? { treeEra: era } : {}), suppressionFixes: false });
+  return { diagnostics, lines };
+}
+
+export function workerEntry(): { file: string; argv?: string[] } {
+  const beside = join(__dirname, 'lint-worker.js');
+  if (existsSync(beside)) return { file: beside };
+  return { file: process.argv[1]!, argv: ['lint', '--kctx-worker'] }; // the bundle: kctx.js lint --kctx-worker
+}
