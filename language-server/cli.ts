@@ -23,7 +23,7 @@ import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
 import type { FileResult } from './format';
 import { packageRoot } from './docs';
 import { formatAbiJson, formatAbiText, vnetAbiReport } from './vnet-abi';
-import { UsageError, collectFiles, lintFile, workerEntry } from './files';
+import { MAX_READ_BYTES, UsageError, collectFiles, lintFile, workerEntry } from './files';
 
 /** `kctx lint --vnet-abi`: the VIMAGE/non-VIMAGE symbol report of each file. Exit 0, or 2 on an unreadable file. */
 function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
