@@ -99,7 +99,7 @@ export class Breakpoints {
   filters = new Map<FilterId, FilterSetting>();
   private nextId = 1;
   /** A function breakpoint on a C function: stop at its first statement. */
-  pendingEntry: { thread: number; name: string; bp: FnBp } | null = null;
+  pendingEntry: { thread: number; name: string; bp?: FnBp; hook?: Decision } | null = null;
   /** Log point output (the engine forwards it to the console). */
   onLog: ((text: string) => void) | null = null;
 
@@ -215,10 +215,12 @@ export class Breakpoints {
       }
     }
     if (this.filter('swtch', env)) {
+      // A breakpoint-like stop (not an exception): the stop is reported on the outgoing thread,
+      // the text says which thread goes and which comes in (its restore ops run next).
       return {
-        reason: 'exception', filter: 'swtch',
-        description: `Paused on context switch: ${from.name} -> ${to.name} on cpu${p.cpu}`,
-        text: `context switch ${from.name} -> ${to.name} (cpu${p.cpu}, ${p.name ?? 'swtch'})`,
+        reason: 'breakpoint', filter: 'swtch',
+        description: `Paused on context switch on cpu${p.cpu}: ${from.name} (going off, shown) -> ${to.name} (coming in)`,
+        text: `context switch ${from.name} -> ${to.name} (cpu${p.cpu}, ${p.name ?? 'swtch'}): ${from.name} saves and goes off the CPU; ${to.name} comes in and its restore ops run next`,
         message: `swtch() on cpu${p.cpu}: ${from.name} (${formatAddr(from.addr)}) gives the CPU to ${to.name} (${formatAddr(to.addr)}); reason: ${p.name ?? 'swtch'}`,
       };
     }
@@ -241,12 +243,18 @@ export class Breakpoints {
       }
     }
     if (this.filter('ctxop', env)) {
-      return {
-        reason: 'exception', filter: 'ctxop', entering: { name: handler, args },
+      const d: Decision = {
+        reason: 'breakpoint', filter: 'ctxop', entering: { name: handler, args },
         description: `Paused on ctxop ${p.op} hook ${handler}`,
         text: `ctxop ${p.op} hook ${handler} (thread ${p.thread.name}, cpu${p.cpu})`,
         message: `the kernel calls the ${p.op} op ${handler}(${args.map((a) => formatAddr(a)).join(', ')}) of ctxop ${p.ctx ? formatAddr(p.ctx) : '?'} on thread ${p.thread.name} (${formatAddr(p.thread.addr)}), cpu${p.cpu}`,
       };
+      // A C handler: the stop is at its first statement, in the driver's source.
+      if (sym?.kind === 'c') {
+        this.pendingEntry = { thread: p.thread.addr, name: handler, hook: { ...d, entering: undefined } };
+        return null;
+      }
+      return d;
     }
     return null;
   }
@@ -272,7 +280,9 @@ export class Breakpoints {
     let fn: FnBp | null = null;
     if (pe && pe.thread === p.thread.addr) {
       this.pendingEntry = null;
-      fn = pe.bp;
+      // The ctxop filter at a C handler, with no function breakpoint on it: stop here.
+      if (pe.hook && !pe.bp) return { ...pe.hook, text: `${pe.hook.text}, at ${(p.detail as StatementPos).file.replace(/^.*\//, '')}:${(p.detail as StatementPos).line}` };
+      fn = pe.bp ?? null;
     }
     let lines: LineBp[] = [];
     if (this.lines.size) {
@@ -359,7 +369,7 @@ export class Breakpoints {
     const pick = (['assert', 'panic'] as FilterId[]).find((id) => (id !== 'assert' || isAssert) && this.filter(id, env));
     if (!pick) return null;
     const what = pick === 'assert' ? 'a failed assertion' : 'a kernel panic';
-    return { reason: 'exception', filter: pick, description: `Paused on ${what}`, text: `panic[cpu${info.cpu}]: ${info.message}`, message: info.message };
+    return { reason: 'exception', filter: pick, description: `Paused on ${what}: ${info.message}`, text: `panic[cpu${info.cpu}]: ${info.message}`, message: info.message };
   }
 
   /** Every thread blocked (or a lock cycle found when nothing can run). */

@@ -204,9 +204,9 @@ export interface EngineOutput {
   /** Flow-trace events (only when the trace is on). */
   flow?: EventSink;
   /** Timeline recorder. */
-  timeline?: EventSink & { truncate(steps: number): void };
-  /** Called after a reverse step (recorded history beyond the new position is void). */
-  reversed?: () => void;
+  timeline?: EventSink & { truncate(p: Pos): void };
+  /** Called after a reverse step to `p` (recorded history at and after it is void). */
+  reversed?: (p: Pos) => void;
   /** More recorders (mdb's event ring for ::ctxtrace), fed like the timeline. */
   extra?: () => EventSink | null;
 }
@@ -334,7 +334,8 @@ export class Engine {
     cp.point = this.cur.point;
     cp.decision = this.cur.decision;
     this.checkpoints.push(cp);
-    this.out.timeline?.truncate(p.s);
+    this.out.timeline?.truncate(p);
+    this.out.reversed?.(p);
     this.tlMark = p.s;
     this.outMark = this.m.stats.steps;
   }
@@ -687,7 +688,7 @@ export class Engine {
         this.restoreCheckpoint(cp);
         if (atCp && cmpPos(found.pos, cp.pos) === 0) {
           this.lastRe = rewound(cp.re);
-          this.afterReverse();
+          this.afterReverse(cp.pos);
           return this.settle({ kind: 'stopped', pos: cp.pos, point: this.rebind(cp.point!), decision: found.decision }, 'step');
         }
         const seek: Spec = { user: false, forward: false, target: found.pos };
@@ -701,14 +702,14 @@ export class Engine {
         }
         if (r.kind !== 'stopped') throw new Error(`replay to ${posText(found.pos)} ended early: ${r.kind}`);
         const out: Outcome = { ...r, decision: found.decision };
-        this.afterReverse();
+        this.afterReverse(found.pos);
         return this.settle(out, 'step');
       }
       end = cp.pos;
     }
     // Nothing before: the start of the run.
     this.restoreCheckpoint(this.checkpoints[0]!);
-    this.afterReverse();
+    this.afterReverse({ e: 0, s: 0, k: LOOP_TOP });
     this.settle({ kind: 'stopped', pos: { e: 0, s: 0, k: LOOP_TOP }, point: null, decision: null }, 'entry');
     this.cur.thread = this.firstThread()?.addr ?? this.cur.thread;
     this.cur.reason = 'entry';
@@ -721,11 +722,11 @@ export class Engine {
     return { ...p, thread: get(p.thread)!, from: get(p.from), to: get(p.to) };
   }
 
-  private afterReverse(): void {
-    const s = this.m.stats.steps;
-    this.out.timeline?.truncate(s - 1);
-    this.out.reversed?.();
-    this.tlMark = s;
+  /** The run was brought back to `p`: what was recorded at and after it is void. */
+  private afterReverse(p: Pos): void {
+    this.out.timeline?.truncate(p);
+    this.out.reversed?.(p);
+    this.tlMark = this.m.stats.steps;
   }
 
   /** A cancelled reverse run (the session is going away): leave the machine where it is. */
@@ -738,7 +739,8 @@ export class Engine {
   /** Back to the start of the run (restart without reloading). */
   rewind(): void {
     this.restoreCheckpoint(this.checkpoints[0]!);
-    this.out.timeline?.truncate(-1);
+    this.out.timeline?.truncate({ e: 0, s: 0, k: LOOP_TOP });
+    this.out.reversed?.({ e: 0, s: 0, k: LOOP_TOP });
     this.tlMark = 0;
     this.outMark = 0;
     this.cur = { pos: { e: 0, s: 0, k: LOOP_TOP }, point: null, decision: null, reason: 'entry', thread: this.firstThread()?.addr ?? 0, re: null };

@@ -19,10 +19,10 @@ import { Engine, exitCode, type Outcome } from './engine';
 import { FrameGuard, MAX_MESSAGE_BYTES } from './framing';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
 import { parseHitCondition } from './cond';
-import { TimelineRecorder } from './timeline';
+import { TimelineRecorder, atOrAfter } from './timeline';
 import {
   threadId, findThread, visibleThreads, threadLabel, viewFrames, enteringAt, builtinListing, threadFields, cpuFields,
-  structFields, ctxopLayout, ctxopsOf, kctxState, stackText, fnName, ThreadIds, type ViewFrame, type FieldView,
+  structFields, ctxopLayout, ctxopsOf, kctxState, stackText, ThreadIds, type ViewFrame, type FieldView,
 } from './view';
 
 /** Launch configuration: a scenario path or the scenario's keys inline, plus debugger options. */
@@ -317,17 +317,20 @@ export class KctxDebugSession extends DebugSession {
     this.timeline = new TimelineRecorder(m, (a) => this.tids.of(a));
     const traceOn = args.trace === true || args.trace === 'flow';
     const flow = traceOn ? new FlowFormatter((l) => this.flowLine(l), { threadName: (a) => m.byAddr.get(a)?.name ?? formatAddr(a) }) : undefined;
-    // mdb's ::ctxtrace reads the machine's event ring; history past a reverse step is dropped.
-    m.eventRing = new EventRing(65536);
-    const engine = new Engine(m, {
+    // mdb's ::ctxtrace reads the machine's event ring; after a reverse step it keeps what
+    // happened before the new position (events are stamped with the position they happened at).
+    let engine: Engine | null = null;
+    m.eventRing = new EventRing(65536, () => [engine?.policy.e ?? 0, m.stats.steps]);
+    const timeline = this.timeline;
+    engine = new Engine(m, {
       console: (text) => this.sendEvent(new OutputEvent(text, 'stdout')),
       flow,
-      timeline: this.timeline,
+      timeline,
       extra: () => m.eventRing,
-      reversed: () => {
-        m.eventRing = new EventRing(65536);
-      },
+      reversed: (p) => m.eventRing?.truncate((e, s) => atOrAfter(e, s, p)),
     }, { maxSteps: args.maxSteps, bps: this.bps });
+    const en = engine;
+    timeline.checks = () => en.policy.e;
     return engine;
   }
 
@@ -1166,23 +1169,24 @@ export class KctxDebugSession extends DebugSession {
     const e = this.need(response, { stopped: true });
     if (!e) return;
     const d = e.cur.decision;
-    if (!d || e.cur.reason !== 'exception') return this.fail(response, ERR.bad, 'exceptionInfo: the last stop was not an exception', false);
+    // Exceptions (panics, failed assertions, hazards, leaks), and the switch and hook filters'
+    // breakpoint-like stops, whose explanation is asked for the same way.
+    if (!d || (e.cur.reason !== 'exception' && !d.filter)) return this.fail(response, ERR.bad, 'exceptionInfo: the last stop was not an exception', false);
     const m = e.m;
     const t = findThread(m, args.threadId) ?? m.byAddr.get(e.cur.thread);
     const p = e.cur.point;
-    let stack = t ? stackText(m, t) : '';
-    if (d.filter === 'panic' || d.filter === 'assert') stack = (e.cur.panic?.stack ?? []).join('\n');
+    const panic = d.filter === 'panic' || d.filter === 'assert';
+    const stack = panic ? (e.cur.panic?.stack ?? []).join('\n') : t ? stackText(m, t) : '';
     let detail = d.message ?? d.text ?? '';
     if (p?.kind === 'hook' && p.ctx) {
       const ring = p.thread ? ctxopsOf(m, p.thread) : [];
       detail += `\nctxop ring of ${p.thread?.name} (save order): ${ring.map((c) => `${c.addr} ${c.save ?? '-'}/${c.restore ?? '-'}`).join(', ')}`;
     }
-    const arg = p?.ctx ? fnName(m, m.mem.readPtr(p.ctx + CTXOP.offsets.arg)) : undefined;
-    void arg;
     response.body = {
       exceptionId: d.filter ?? 'step-limit',
-      description: d.description.replace(/^Paused on |^Paused: /, ''),
-      breakMode: d.filter && FILTER_LABELS[d.filter]?.default ? 'always' : 'always',
+      // A panic's description is its message (what VS Code's exception widget shows first).
+      description: panic && d.message ? d.message : d.description.replace(/^Paused on |^Paused: /, ''),
+      breakMode: 'always',
       details: { message: detail, typeName: d.filter ?? 'kctx', stackTrace: stack, evaluateName: t?.name },
     };
     this.sendResponse(response);

@@ -19,6 +19,7 @@ import { vnetAlloc, internString } from './vnet';
 import { kldLoad } from './kld';
 import { rcFrame, setRcThreads, type RcThreadSpec } from './rc';
 import { vnetSymbol } from '../../core/vnet-abi';
+import { formatFreebsdPanic } from './panic';
 
 const TD_MAX = 512;
 /** Kernel virtualized variables: name, size, initial value (ip_defttl is 64). */
@@ -47,6 +48,7 @@ export async function createFreebsdKernel(s: Scenario, fs: FreebsdScenario, opts
     tdTable: m.mem.map(TD_MAX * TD.size, 64), tdMax: TD_MAX, kernelVnetVars: [], modules: [], strings: new Map(),
   };
   setFreebsd(m, f);
+  m.hooks.panicLines = formatFreebsdPanic;
   let off = start;
   for (const [name, sz, init] of KERNEL_VNET_VARS) {
     if (vimage) {

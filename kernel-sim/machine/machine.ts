@@ -186,6 +186,8 @@ export interface KernelHooks {
   attachLwpCtxops(m: Machine, t: KThread, fpu: boolean): void;
   /** Builds the frame that calls a C function (installed by the interpreter). */
   callC?(m: Machine, t: KThread, sym: import('./symbols').TextSymbol, args: number[]): Frame;
+  /** The console lines of a panic (another kernel's format); default: illumos's. */
+  panicLines?(m: Machine): string[];
 }
 
 export class Machine {
@@ -820,7 +822,18 @@ export class Machine {
     const fault = e instanceof MemoryFault ? { addr: e.addr, write: e.write } : undefined;
     this.panicInfo = { cpu: cpu.id, thread: t.addr, message, tick: this.lbolt, stack, fault };
     this.probe(t, 'kernel:panic', message);
+    // The panic goes to the console, so the message buffer holds it (::msgbuf after a panic).
+    this.msgbuf.push({ tick: this.lbolt, text: '\n' + this.panicLines().join('\n') + '\n' });
     if (this.policy) this.policy.shouldStop(this, { kind: 'hazard', name: 'panic', thread: t, cpu: cpu.id, message });
+  }
+
+  /** The console lines of the recorded panic: illumos's `panic[cpuN]/thread=ADDR: MSG`, a blank line, the stack. */
+  panicLines(): string[] {
+    if (this.hooks.panicLines) return this.hooks.panicLines(this);
+    const p = this.panicInfo!;
+    const lines = [`panic[cpu${p.cpu}]/thread=${formatAddr(p.thread)}: ${p.message}`, ''];
+    for (const f of p.stack) lines.push(`${formatAddr(p.thread)} ${f}`);
+    return lines;
   }
 
   /** One step of a CPU: the interrupt-return preemption check, then the top frame. */

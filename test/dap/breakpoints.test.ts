@@ -21,17 +21,18 @@ describe('exception filters', () => {
     const m = dc.mark();
     await dc.launchWith({ scenario: fixture('bhyve.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'swtch', condition: 'to == "vcpu1"' }] }));
     const st = await dc.stopAfter(m);
-    assert.equal(st.body.reason, 'exception');
+    // A switch is a breakpoint-like stop (no exception widget); the text says which thread is which.
+    assert.equal(st.body.reason, 'breakpoint');
     assert.equal(st.body.allThreadsStopped, true);
-    assert.equal(st.body.description, 'Paused on context switch: vcpu0 -> vcpu1 on cpu0');
-    assert.equal(st.body.text, 'context switch vcpu0 -> vcpu1 (cpu0, preempt)');
+    assert.equal(st.body.description, 'Paused on context switch on cpu0: vcpu0 (going off, shown) -> vcpu1 (coming in)');
+    assert.equal(st.body.text, 'context switch vcpu0 -> vcpu1 (cpu0, preempt): vcpu0 saves and goes off the CPU; vcpu1 comes in and its restore ops run next');
     const threads = await dc.threadsByName();
     assert.equal(st.body.threadId, threads.get('vcpu0'));
     const info = await dc.exceptionInfoRequest({ threadId: st.body.threadId! });
     assert.equal(info.body.exceptionId, 'swtch');
     assert.match(info.body.details!.message!, /vcpu0 \(fffffe[0-9a-f]+\) gives the CPU to vcpu1/);
     const again = await dc.cont();
-    assert.match(again.body.description!, /-> vcpu1 on cpu0/);
+    assert.match(again.body.description!, /on cpu0: \S+ \(going off, shown\) -> vcpu1 \(coming in\)/);
   });
 
   it('a filter condition that does not parse is refused with the reason', async () => {
@@ -51,7 +52,7 @@ describe('exception filters', () => {
     const m = dc.mark();
     await dc.launchWith({ scenario: fixture('bhyve.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'ctxop', condition: 'op == "restore" && handler =~ "^vmm_"' }] }));
     const st = await dc.stopAfter(m);
-    assert.equal(st.body.reason, 'exception');
+    assert.equal(st.body.reason, 'breakpoint');
     assert.match(st.body.description!, /Paused on ctxop restore hook vmm_restorectx/);
     const names = await dc.frameNames(st.body.threadId!);
     assert.deepEqual(names.slice(0, 3), ['vmm_restorectx', 'restorectx', '_resume_from_idle']);
@@ -136,9 +137,11 @@ describe('exception filters', () => {
     await dc.launchWith({ scenario: fixture('panic.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['assert', 'panic'] }));
     const st = await dc.stopAfter(m);
     assert.equal(st.body.reason, 'exception');
-    assert.equal(st.body.description, 'Paused on a failed assertion');
+    assert.equal(st.body.description, 'Paused on a failed assertion: assertion failed: (uintptr_t)arg == 7 (0x3 == 0x7), file: hazards.c, line: 30');
     const info = await dc.exceptionInfoRequest({ threadId: st.body.threadId! });
     assert.equal(info.body.exceptionId, 'assert');
+    // The exception widget's first line is the panic message itself.
+    assert.equal(info.body.description, 'assertion failed: (uintptr_t)arg == 7 (0x3 == 0x7), file: hazards.c, line: 30');
     assert.match(info.body.details!.message!, /assertion failed: \(uintptr_t\)arg == 7/);
     assert.match(info.body.details!.stackTrace!, /hz_thread\+0x[0-9a-f]+\(/);
     const out = dc.events.slice(m).filter((e) => e.event === 'output').map((e) => e.body.output).join('');

@@ -168,7 +168,7 @@ describe('reverse', () => {
     let mk = dc.mark();
     await dc.reverseContinueRequest({ threadId: third.body.threadId! });
     const back = await dc.stopAfter(mk);
-    assert.equal(back.body.reason, 'exception');
+    assert.equal(back.body.reason, 'breakpoint');
     assert.equal(back.body.description, second.body.description);
     assert.equal(back.body.threadId, second.body.threadId);
     mk = dc.mark();

@@ -130,12 +130,12 @@ describe('transports', () => {
     await dc.launchWith({ scenario: fixture('bhyve.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['swtch'] }));
     const seen: string[] = [(await dc.stopAfter(m)).body.description!];
     let st = await dc.cont();
-    while (!/vcpu0 -> vcpu1/.test(st.body.description!) && seen.length < 20) {
+    while (!/vcpu0 \(going off, shown\) -> vcpu1/.test(st.body.description!) && seen.length < 20) {
       seen.push(st.body.description!);
       st = await dc.cont();
     }
-    assert.equal(st.body.reason, 'exception');
-    assert.deepEqual(seen.slice(0, 3), ['Paused on context switch: idle/0 -> thread_reaper on cpu0', 'Paused on context switch: thread_reaper -> vcpu0 on cpu0', 'Paused on context switch: vcpu0 -> vcpu1 on cpu0'].slice(0, seen.length));
+    assert.equal(st.body.reason, 'breakpoint');
+    assert.deepEqual(seen.slice(0, 3), ['Paused on context switch on cpu0: idle/0 (going off, shown) -> thread_reaper (coming in)', 'Paused on context switch on cpu0: thread_reaper (going off, shown) -> vcpu0 (coming in)'].slice(0, seen.length));
     const names = await dc.frameNames(st.body.threadId!);
     assert.deepEqual(names.slice(0, 4), ['swtch', 'preempt', 'kpreempt', 'sys_rtt_common']);
     assert.ok(names.includes('vm_run') && names[names.length - 1] === 'thread_start', names.join(' < '));

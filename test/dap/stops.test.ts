@@ -1,0 +1,108 @@
+/**
+ * How stops look: a switch and a hook are breakpoint-like stops (not exceptions), a C ctxop
+ * handler's hook stop lands on the handler's first line in the driver source, a panic stop
+ * carries its message (stopped event, exceptionInfo, ::msgbuf), and after Reverse or Step Back
+ * the views built from recorded history (::ctxtrace, the timeline) show exactly what a forward
+ * run to the same place shows.
+ */
+import { describe, it, afterEach } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { inProc, fixture, Client } from './helpers';
+
+let dc: Client | null = null;
+afterEach(async () => {
+  await dc?.close();
+  dc = null;
+});
+
+interface TimelineBody { endTick: number; slices: Array<{ cpu: number; thread: number; name: string; start: number; end: number }>; marks: Array<{ cpu: number; tick: number; kind: string; label: string }> }
+const timeline = async (c: Client) => (await c.customRequest('kctx/timeline')).body as TimelineBody;
+
+describe('stop reasons and texts', () => {
+  it('ctxop filter at a C handler: a breakpoint-like stop on the handler\'s first line, in the driver source', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'ctxop', condition: 'handler == "drv_save"' }] }));
+    const st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'breakpoint');
+    assert.equal(st.body.description, 'Paused on ctxop save hook drv_save');
+    assert.match(st.body.text!, /^ctxop save hook drv_save \(thread w\d, cpu0\), at drv\.c:27$/);
+    const fs = await dc.frames(st.body.threadId!);
+    assert.equal(fs[0]!.name, 'drv_save');
+    assert.equal(fs[0]!.source?.path, fixture('drv.c'));
+    assert.equal(fs[0]!.line, 27);
+    assert.ok(fs.slice(1).some((f) => /savectx/.test(f.name)), fs.map((f) => f.name).join(' < '));
+    // The filter's explanation is still there for a client that asks.
+    const info = await dc.exceptionInfoRequest({ threadId: st.body.threadId! });
+    assert.equal(info.body.exceptionId, 'ctxop');
+  });
+
+  it('a panic stop carries its message: stopped event, exceptionInfo, and ::msgbuf', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('panic.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['panic'] }));
+    const st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'exception');
+    assert.match(st.body.description!, /^Paused on a kernel panic: assertion failed: \(uintptr_t\)arg == 7/);
+    const info = await dc.exceptionInfoRequest({ threadId: st.body.threadId! });
+    assert.match(info.body.description!, /^assertion failed: \(uintptr_t\)arg == 7/);
+    const msgbuf = await dc.repl('::msgbuf');
+    const lines = msgbuf.split('\n');
+    assert.equal(lines[0], 'MESSAGE');
+    const at = lines.findIndex((l) => /^panic\[cpu0\]\/thread=fffffe[0-9a-f]+: assertion failed: \(uintptr_t\)arg == 7/.test(l));
+    assert.ok(at > 0, msgbuf);
+    assert.equal(lines[at + 1], '', msgbuf);
+    // Then the panic stack, as the console showed it.
+    assert.match(lines.slice(at + 2).join('\n'), /^fffffe[0-9a-f]+ assfail3\+0x[0-9a-f]+\([^]*\nfffffe[0-9a-f]+ hz_thread\+0x[0-9a-f]+\(/, msgbuf);
+  });
+});
+
+describe('history after reverse', () => {
+  /** Launches drv with the swtch filter and continues to the n-th switch stop. */
+  async function toSwitch(n: number): Promise<Client> {
+    const c = inProc();
+    const m = c.mark();
+    await c.launchWith({ scenario: fixture('drv.ksim.json') }, (x) => x.setExceptionBreakpointsRequest({ filters: ['swtch'] }));
+    let st = await c.stopAfter(m);
+    for (let i = 1; i < n; i++) st = await c.cont(st.body.threadId!);
+    return c;
+  }
+
+  it('::ctxtrace and the timeline after Reverse equal those of a forward run to the same stop', async () => {
+    const fwd = await toSwitch(4);
+    const wantTrace = await fwd.repl('::ctxtrace');
+    const wantTl = await timeline(fwd);
+    await fwd.close();
+    assert.match(wantTrace, /drv_save|drv_restore/, 'hook calls ran before the 4th switch');
+    dc = await toSwitch(7);
+    for (let i = 0; i < 3; i++) {
+      const m = dc.mark();
+      await dc.reverseContinueRequest({ threadId: 1 });
+      await dc.stopAfter(m);
+    }
+    assert.equal(await dc.repl('::ctxtrace'), wantTrace);
+    const tl = await timeline(dc);
+    assert.deepEqual(tl, wantTl);
+    // No bar past "now"; every thread on a CPU has its bar in that CPU's lane.
+    for (const s of tl.slices) assert.ok(s.end <= tl.endTick && s.start <= s.end, JSON.stringify(s));
+    const state = (await dc.customRequest('kctx/state')).body as { cpus: Array<{ id: number; thread?: { name: string } | null }> };
+    for (const cpu of state.cpus) {
+      const on = cpu.thread?.name;
+      if (!on || /idle/.test(on)) continue;
+      const open = tl.slices.filter((s) => s.cpu === cpu.id && s.end === tl.endTick);
+      assert.ok(open.some((s) => s.name === on), `cpu${cpu.id} runs ${on}: ${JSON.stringify(open)}`);
+    }
+  });
+
+  it('::ctxtrace after Step Back keeps the hook calls before that point', async () => {
+    dc = await toSwitch(6);
+    const before = await dc.repl('::ctxtrace');
+    const st = await dc.back(1);
+    const after = await dc.repl('::ctxtrace');
+    assert.doesNotMatch(after, /no ctxop hook calls recorded/, `after a step back at ${st.body.description}`);
+    // What is left is the history up to an earlier point: a prefix of what the trace had.
+    const rows = (t: string) => t.split('\n').filter((l) => /drv_save|drv_restore/.test(l));
+    assert.ok(rows(after).length > 0 && rows(after).length <= rows(before).length, `${after}\n---\n${before}`);
+    assert.deepEqual(rows(after), rows(before).slice(0, rows(after).length));
+  });
+});
