@@ -55,6 +55,8 @@ export interface TimelineMessage {
   stop: StopInfo | null;
   unsupported: boolean;
   running: boolean;
+  /** The session ended: what to say instead of the stop. */
+  ended?: string | null;
 }
 /** What the webview drew (tests read it through `kctx.timeline.show`). */
 export interface RenderReport { lanes: number; slices: number; marks: number; spans: number; endTick: number }

@@ -20,6 +20,7 @@ import { FrameGuard, MAX_MESSAGE_BYTES } from './framing';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
 import { parseHitCondition } from './cond';
 import { TimelineRecorder, atOrAfter } from './timeline';
+import { hasKernelSource, kernelListing, kernelLine, RARE_FRAMES } from './kernel-source';
 import {
   threadId, findThread, visibleThreads, threadLabel, viewFrames, enteringAt, builtinListing, threadFields, cpuFields,
   structFields, ctxopLayout, ctxopsOf, kctxState, stackText, ThreadIds, type ViewFrame, type FieldView,
@@ -855,6 +856,17 @@ export class KctxDebugSession extends DebugSession {
       s.presentationHint = 'deemphasize';
       return s;
     }
+    if ((f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name)) {
+      // The simulated kernel's logic as pseudo-C (kernel-source.ts), one listing per function and era.
+      const name = `kernel:${f.name}`;
+      let ref = this.sourceRefs.get(name);
+      if (!ref) {
+        ref = this.sourceRefs.size + 1000;
+        this.sourceRefs.set(name, ref);
+        this.sourceTexts.set(ref, kernelListing(this.m(), f.name).join('\n') + '\n');
+      }
+      return new Source(`${f.name}.c (kctx kernel)`, undefined, ref, 'kctx simulated kernel', 'kernel') as DebugProtocol.Source;
+    }
     return undefined;
   }
 
@@ -879,10 +891,17 @@ export class KctxDebugSession extends DebugSession {
           const id = this.frames.create({ thread: t.addr, frame: f });
           const args2 = f.args.length ? `(${f.args.map((a) => formatAddr(a)).join(', ')})` : '';
           const name = f.kind === 'c' ? f.name : `${f.name}${args2}`;
-          const sf = new StackFrame(id, name, undefined, f.line ?? 0, f.column ?? 0) as DebugProtocol.StackFrame;
+          let line = f.line ?? 0;
+          let column = f.column ?? 0;
           const src = this.sourceFor(f);
+          if (src && (f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name)) {
+            line = kernelLine(m, f.name, f.frameIndex >= 0 ? t.stack[f.frameIndex] : undefined);
+            column = 1;
+          }
+          const sf = new StackFrame(id, name, undefined, line, column) as DebugProtocol.StackFrame;
           if (src) sf.source = src;
-          if (f.kind === 'kernel') sf.presentationHint = 'subtle';
+          // Frames a user rarely needs are subtle, except on the stopped thread (never folded away).
+          if (f.kind === 'kernel' && RARE_FRAMES.has(f.name) && t.addr !== e.cur.thread) sf.presentationHint = 'subtle';
           if (f.kind === 'entering') sf.presentationHint = 'normal';
           return sf;
         }),

@@ -38,12 +38,19 @@ export class InlineAdapter implements vscode.DebugAdapter {
     this.inner.handleMessage(message);
   }
 
-  /** Focus a thread in the CALL STACK view (only while the program is stopped). */
+  /**
+   * Focus a thread in the CALL STACK view (only while the program is stopped) without moving
+   * the stop: a stopped event for that thread alone (`allThreadsStopped: false`), so VS Code
+   * keeps the stopped thread's own reason and description and only focuses the other one.
+   */
   focusThread(threadId: number): boolean {
-    if (!this.lastStopped) return false;
+    const stop = this.lastStopped;
+    if (!stop) return false;
+    if (stop.threadId === threadId) return true;
+    const real = typeof stop.threadId === 'number' ? ` (the stop is on thread ${stop.threadId})` : '';
     this.emitter.fire({
       type: 'event', seq: 0, event: 'stopped',
-      body: { ...this.lastStopped, threadId, allThreadsStopped: true, preserveFocusHint: false },
+      body: { reason: 'pause', description: `Selected in Kernel threads${real}`, threadId, allThreadsStopped: false, preserveFocusHint: false, kctxSelect: true },
     } as vscode.DebugProtocolMessage);
     return true;
   }
@@ -106,8 +113,9 @@ export class KctxTrackerFactory implements vscode.DebugAdapterTrackerFactory {
 
   createDebugAdapterTracker(session: vscode.DebugSession): vscode.DebugAdapterTracker {
     return {
-      onDidSendMessage: (m: { type?: string; event?: string; body?: { reason?: string; threadId?: number; description?: string; text?: string } }) => {
-        if (m.type === 'event' && m.event === 'stopped' && m.body) {
+      onDidSendMessage: (m: { type?: string; event?: string; body?: { reason?: string; threadId?: number; description?: string; text?: string; kctxSelect?: boolean } }) => {
+        // A thread selected in Kernel threads is not a stop (see InlineAdapter.focusThread).
+        if (m.type === 'event' && m.event === 'stopped' && m.body && !m.body.kctxSelect) {
           this.model.noteStopped(session, { reason: m.body.reason ?? '', threadId: m.body.threadId, description: m.body.description, text: m.body.text });
         }
       },

@@ -22,6 +22,8 @@ export class KctxModel implements vscode.Disposable {
   timeline: KTimeline | undefined;
   lastStop: StopInfo | undefined;
   stops = 0;
+  /** The last kctx session ended: the views say so (their content is its last stop's). */
+  ended: string | undefined;
   /** Custom requests the adapter answered with an error (not implemented yet, or failed). */
   readonly unsupported = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
@@ -37,11 +39,16 @@ export class KctxModel implements vscode.Disposable {
         if (s.type !== 'kctx') return;
         this.sessions.add(s);
         this.session = s;
+        this.ended = undefined;
         this.changed.fire();
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
         if (!this.sessions.delete(s)) return;
         if (this.session === s) this.session = [...this.sessions].pop();
+        if (!this.sessions.size) {
+          this.ended = `The session "${s.name}" ended${this.lastStop ? `; shown: its last stop (${this.lastStop.description ?? this.lastStop.reason})` : ''}.`;
+          this.lastStop = undefined;
+        }
         this.changed.fire();
       }),
       vscode.debug.onDidChangeActiveDebugSession((s) => {
@@ -63,6 +70,7 @@ export class KctxModel implements vscode.Disposable {
   /** Called by the debug adapter tracker for every `stopped` event. */
   noteStopped(session: vscode.DebugSession, stop: StopInfo): void {
     this.session = session;
+    this.ended = undefined;
     this.lastStop = stop;
     this.stops++;
     void this.refresh(session).then(() => this.stopped.fire({ session, stop }));

@@ -39,6 +39,7 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     // A thread sits under the CPU it runs on, or else the one it last ran on.
     const home = (t: KThread) => t.cpu ?? t.lastCpu ?? null;
     const nodes: Node[] = st.cpus.map((cpu) => ({ kind: 'cpu' as const, cpu, threads: st.threads.filter((t) => home(t) === cpu.id) }));
+    if (this.model.ended) nodes.unshift({ kind: 'message', text: this.model.ended });
     const off = st.threads.filter((t) => !st.cpus.some((c) => c.id === home(t)));
     if (off.length) nodes.push({ kind: 'cpu', cpu: undefined, threads: off });
     return nodes;
@@ -59,8 +60,11 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   getTreeItem(n: Node): vscode.TreeItem {
     const C = vscode.TreeItemCollapsibleState;
     switch (n.kind) {
-      case 'message':
-        return new vscode.TreeItem(n.text, C.None);
+      case 'message': {
+        const it = new vscode.TreeItem(n.text, C.None);
+        if (this.model.ended && n.text === this.model.ended) it.iconPath = new vscode.ThemeIcon('debug-stop');
+        return it;
+      }
       case 'cpu': {
         if (!n.cpu) {
           const it = new vscode.TreeItem('not run yet', n.threads.length ? C.Expanded : C.None);

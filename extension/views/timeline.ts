@@ -60,6 +60,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       stop: this.model.lastStop ?? null,
       unsupported: !tl && this.model.unsupported.has('kctx/timeline'),
       running: !!this.model.activeSession(),
+      ended: this.model.ended ?? null,
     };
     void this.view.webview.postMessage(msg);
   }

@@ -149,7 +149,8 @@ function draw(msg: TimelineMessage): void {
   header.textContent = '';
   header.appendChild(html('span', 'tick', `tick ${fmt(tl.endTick)}`));
   header.appendChild(document.createTextNode(` · ${cpuIds.length} CPUs · ${tl.slices.length} slices · ${counts.hook} hook calls`));
-  if (stop) header.appendChild(html('div', 'stop', stop));
+  if (msg.ended) header.appendChild(html('div', 'stop', msg.ended));
+  else if (stop) header.appendChild(html('div', 'stop', stop));
 
   for (const [name, h] of names) {
     const item = html('span', 'item');

@@ -106,3 +106,48 @@ describe('history after reverse', () => {
     assert.deepEqual(rows(after), rows(before).slice(0, rows(after).length));
   });
 });
+
+describe('kernel frames', () => {
+  it('have a read-only source (sourceReference): the simulated kernel as pseudo-C, at the line of the frame\'s phase', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('bhyve.ksim.json') }, async (c) => {
+      await c.setExceptionBreakpointsRequest({ filters: [] });
+      await c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'restorectx' }] });
+    });
+    const st = await dc.stopAfter(m);
+    const fs = await dc.frames(st.body.threadId!);
+    const rc = fs.find((f) => f.name.startsWith('restorectx'))!;
+    assert.ok(rc, fs.map((f) => f.name).join(' < '));
+    const ref = rc.source?.sourceReference ?? 0;
+    assert.ok(ref > 0, JSON.stringify(rc.source));
+    assert.equal(rc.source?.path, undefined);
+    const text = (await dc.sourceRequest({ source: rc.source!, sourceReference: ref })).body.content;
+    const lines = text.split('\n');
+    assert.match(lines[rc.line - 1]!, /ctx->restore_op\(ctx->arg\);/, text);
+    // illumos-13917: restore ops run oldest first, as the simulator walks them.
+    assert.match(text, /ctx = head->prev;/);
+    // The caller, _resume_from_idle, is at its call of restorectx.
+    const ri = fs.find((f) => f.name.startsWith('_resume_from_idle'))!;
+    const riText = (await dc.sourceRequest({ source: ri.source!, sourceReference: ri.source!.sourceReference! })).body.content;
+    assert.match(riText.split('\n')[ri.line - 1]!, /restorectx\(curthread\);/);
+    // The stopped thread's own kernel frames are never subtle.
+    assert.deepEqual(fs.filter((f) => f.presentationHint === 'subtle').map((f) => f.name), []);
+  });
+
+  it('at a switch the top frame is swtch at its disp() call; rarely needed frames of other threads are subtle', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('bhyve.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'swtch', condition: 'from == "vcpu0"' }] }));
+    const st = await dc.stopAfter(m);
+    const top = (await dc.frames(st.body.threadId!))[0]!;
+    assert.equal(top.name, 'swtch');
+    const text = (await dc.sourceRequest({ source: top.source!, sourceReference: top.source!.sourceReference! })).body.content;
+    assert.match(text.split('\n')[top.line - 1]!, /next = disp\(\);/);
+    // Other threads: the kernel frames a user rarely needs are subtle there.
+    const threads = await dc.threadsRequest();
+    let subtle = 0;
+    for (const t of threads.body.threads) if (t.id !== st.body.threadId) subtle += (await dc.frames(t.id)).filter((f) => f.presentationHint === 'subtle' && /thread_start|sys_rtt_common|kpreempt/.test(f.name)).length;
+    assert.ok(subtle > 0);
+  });
+});

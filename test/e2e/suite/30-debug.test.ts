@@ -161,11 +161,24 @@ describe('debugging in the simulator (inline adapter)', function () {
     await waitFor('the timeline to redraw', () => (api.timeline.lastRender?.endTick ?? -1) === api.model.timeline!.endTick, 10000);
   });
 
-  it('selecting a thread in Kernel threads focuses it in the call stack', async () => {
+  it('selecting a thread in Kernel threads focuses it in the call stack and leaves the stop where it is', async () => {
     const ts = await threadsOf(session!);
-    const target = ts.find((t) => t.id !== vscode.debug.activeStackItem?.threadId) ?? ts[ts.length - 1];
+    const stopped = rec.stops().filter((m) => !(m.body as { kctxSelect?: boolean }).kctxSelect).pop()!;
+    const stopsBefore = api.model.stops;
+    const lastStop = api.model.lastStop;
+    const target = ts.find((t) => t.id !== stopped.body!.threadId && t.id !== vscode.debug.activeStackItem?.threadId) ?? ts[ts.length - 1];
+    const n = rec.stops().length;
     assert.ok(await vscode.commands.executeCommand('kctx.threads.select', target.id));
     await waitFor('focus on the thread', () => vscode.debug.activeStackItem?.threadId === target.id, 10000);
+    // Only that thread is announced (allThreadsStopped false): VS Code keeps the stopped thread's
+    // own reason and description; the views do not count it as a stop.
+    const sel = rec.stops()[n]!.body as { threadId: number; allThreadsStopped: boolean; description: string };
+    assert.equal(sel.threadId, target.id);
+    assert.equal(sel.allThreadsStopped, false);
+    assert.equal(sel.description, `Selected in Kernel threads (the stop is on thread ${stopped.body!.threadId})`);
+    await sleep(300);
+    assert.equal(api.model.stops, stopsBefore);
+    assert.deepEqual(api.model.lastStop, lastStop);
   });
 
   it('runs to the end: the session terminates cleanly and ::findleaks found nothing', async () => {
@@ -179,6 +192,9 @@ describe('debugging in the simulator (inline adapter)', function () {
     await vscode.commands.executeCommand('workbench.action.debug.continue');
     await Promise.race([ended, sleep(20000).then(() => { throw new Error('the session did not end'); })]);
     session = undefined;
+    // The views say the session ended (not "Paused on ...").
+    await waitFor('Kernel threads to say the session ended', () => api.threads.summary().find((r) => /^The session "e2e vmm_demo" ended/.test(r)), 10000);
+    assert.equal(api.model.lastStop, undefined);
   });
 });
 
