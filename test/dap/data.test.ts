@@ -54,7 +54,7 @@ describe('threads and stacks', () => {
     for (const x of exited) assert.ok(!ids.includes(Number(x.split(':')[1])));
   });
 
-  it('stack: C frames with source, kernel frames subtle without source, delayed loading by pages', async () => {
+  it('stack: C frames with source, kernel frames with a kernel listing (not subtle on the stopped thread), delayed loading by pages', async () => {
     dc = inProc();
     const m = dc.mark();
     await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'drv_save' }] }));
@@ -64,8 +64,10 @@ describe('threads and stacks', () => {
     assert.equal(full.body.totalFrames, frames.length);
     assert.equal(frames[0]!.source?.path, DRV);
     const k = frames.find((f) => strip(f.name) === 'resume')!;
-    assert.equal(k.presentationHint, 'subtle');
-    assert.equal(k.source, undefined);
+    assert.equal(k.presentationHint, undefined);
+    assert.equal(k.source?.path, undefined);
+    assert.ok((k.source?.sourceReference ?? 0) > 0);
+    assert.equal(k.source?.name, 'resume.c (kctx kernel)');
     assert.match(k.name, /^resume\(fffffe[0-9a-f]+\)$/);
     const page1 = await dc.stackTraceRequest({ threadId: st.body.threadId!, startFrame: 0, levels: 2 });
     assert.equal(page1.body.stackFrames.length, 2);
