@@ -33,16 +33,21 @@ export interface TimelineBody {
   marks: TimelineMark[];
   /** Preemption-disabled spans (an addition to the contract: clients may ignore it). */
   spans: TimelineSpan[];
+  /** Milliseconds per tick (hz = 100: 10), for the axis. */
+  msPerTick?: number;
 }
+/** `kctx/travel` arguments: go to `tick` on `cpu` (backwards or forwards), stop on `threadId`. */
+export interface TravelArgs { tick: number; cpu: number; threadId?: number }
 
 /** Each custom request: its arguments and its response body. */
 export interface KctxRequests {
   'kctx/mdb': { args: MdbArgs; body: MdbBody };
   'kctx/state': { args: undefined; body: StateBody };
   'kctx/timeline': { args: undefined; body: TimelineBody };
+  'kctx/travel': { args: TravelArgs; body: undefined };
 }
 export type KctxRequest = keyof KctxRequests;
-export const KCTX_REQUESTS: readonly KctxRequest[] = ['kctx/mdb', 'kctx/state', 'kctx/timeline'];
+export const KCTX_REQUESTS: readonly KctxRequest[] = ['kctx/mdb', 'kctx/state', 'kctx/timeline', 'kctx/travel'];
 
 /** What the extension keeps of a `stopped` event. */
 export interface StopInfo { reason: string; threadId?: number; description?: string; text?: string }
@@ -61,4 +66,4 @@ export interface TimelineMessage {
 /** What the webview drew (tests read it through `kctx.timeline.show`). */
 export interface RenderReport { lanes: number; slices: number; marks: number; spans: number; endTick: number }
 /** Timeline webview -> extension. */
-export type WebviewMessage = { type: 'ready' } | ({ type: 'rendered' } & RenderReport);
+export type WebviewMessage = { type: 'ready' } | ({ type: 'rendered' } & RenderReport) | { type: 'travel'; tick: number; cpu: number; thread?: number };

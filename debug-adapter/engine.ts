@@ -62,6 +62,8 @@ interface Spec {
   target?: Pos;
   scan?: ScanState;
   pause?: boolean;
+  /** Travel: stop after the first step of `cpu` that ends at or past machine time `at` (cycles). */
+  until?: { at: number; cpu: number };
 }
 
 export interface Checkpoint {
@@ -70,6 +72,8 @@ export interface Checkpoint {
   /** Checks counted at the checkpoint, and re-checks pending there (a checkpoint at a stop). */
   e: number;
   re: Recheck | null;
+  /** The machine's round start (`now`, cycles) at the checkpoint. */
+  now?: number;
   /** For a checkpoint at a stop (the user changed the state there): the stop point. */
   point?: StopPoint | null;
   decision?: Decision | null;
@@ -178,6 +182,7 @@ class DebugPolicy implements StopPolicy {
     if (!spec) return false;
     const s = this.e_.m.stats.steps;
     const pos: Pos = { e: this.e, s, k: AFTER_STEP };
+    if (spec.until && cpu === spec.until.cpu && this.e_.m.at() >= spec.until.at) return this.stopAfter(t, cpu, pos);
     if (spec.target) {
       if (spec.target.k === AFTER_STEP && cmpPos(pos, spec.target) === 0) return this.stopAfter(t, cpu, pos);
       if (spec.scan?.step && cmpPos(pos, spec.target) < 0 && this.e_.stepAfter(spec.scan.step, t)) {
@@ -263,7 +268,7 @@ export class Engine {
   // ------------------------------------------------------------------ checkpoints
 
   private makeCheckpoint(pos: Pos, re: Recheck | null): Checkpoint {
-    return { pos, snap: this.m.snapshot(), e: pos.e, re: rewound(re) };
+    return { pos, snap: this.m.snapshot(), e: pos.e, re: rewound(re), now: this.m.now };
   }
 
   private restoreCheckpoint(cp: Checkpoint): void {
@@ -352,7 +357,7 @@ export class Engine {
   }
 
   private applySpec(spec: Spec, forward: boolean): void {
-    const needAfter = !!(spec.step || spec.pause || (spec.target && (spec.target.k === AFTER_STEP || spec.scan?.step)));
+    const needAfter = !!(spec.step || spec.pause || spec.until || (spec.target && (spec.target.k === AFTER_STEP || spec.scan?.step)));
     this.m.afterStep = needAfter ? this.policy.afterStep : null;
     this.m.sink = forward ? this.forwardSink : null;
   }
@@ -379,7 +384,7 @@ export class Engine {
       }
       // Checkpoints only at clean loop tops (not while a stopped step is being run again).
       if (takeCheckpoints && this.policy.re === null && this.checkpointDue()) {
-        this.addCheckpoint({ pos: { e, s, k: LOOP_TOP }, snap: m.snapshot(), e, re: null });
+        this.addCheckpoint({ pos: { e, s, k: LOOP_TOP }, snap: m.snapshot(), e, re: null, now: m.now });
       }
       let limit = s + CHUNK;
       if (tgt && tgt.k === LOOP_TOP) limit = Math.min(limit, tgt.s);
@@ -600,6 +605,90 @@ export class Engine {
     if (last && last.depth === sig.depth && last.pc === sig.pc) return false;
     if (st.kind === 'in' || t.addr !== st.thread) return true;
     return st.kind === 'next' ? sig.depth <= st.depth : sig.depth < st.depth;
+  }
+
+  // ------------------------------------------------------------------ travel
+
+  /**
+   * Travel to machine time `at` (cycles) on `cpu` (a click on the Schedule): to the first step
+   * of that CPU ending at or past it, backwards (replay from a checkpoint, as a reverse step) or
+   * forwards (a run that records, ignoring breakpoints). The stop is reported on `thread`.
+   */
+  async travel(at: number, cpu: number, thread: number, onSlow?: (ms: number) => void): Promise<Outcome> {
+    const t0 = performance.now();
+    this.running = true;
+    let back: Outcome | 'forward' = 'forward';
+    try {
+      const g = this.travelBackGen(at, cpu);
+      for (;;) {
+        const r = g.next();
+        if (r.done) {
+          back = r.value;
+          break;
+        }
+        onSlow?.(performance.now() - t0);
+        await yieldTurn();
+        if (this.cancelled) return this.abortReverse();
+      }
+    } finally {
+      this.running = false;
+    }
+    return this.arrived(back === 'forward' ? this.settle(await this.drive(this.travelForwardSpec(at, cpu), true, onSlow), 'goto') : back, thread);
+  }
+
+  travelSync(at: number, cpu: number, thread: number): Outcome {
+    const g = this.travelBackGen(at, cpu);
+    let r = g.next();
+    while (!r.done) r = g.next();
+    return this.arrived(r.value === 'forward' ? this.settle(this.driveSync(this.travelForwardSpec(at, cpu), true), 'goto') : r.value, thread);
+  }
+
+  private travelForwardSpec(at: number, cpu: number): Spec {
+    const spec: Spec = { user: false, forward: true, until: { at, cpu } };
+    this.prepare(spec, true);
+    return spec;
+  }
+
+  private arrived(o: Outcome, thread: number): Outcome {
+    if (o.kind === 'stopped') {
+      this.cur.reason = 'goto';
+      if (this.m.byAddr.has(thread)) this.cur.thread = thread;
+    }
+    return o;
+  }
+
+  /**
+   * The backward half of travel: replays from a checkpoint where `cpu` cannot have reached `at`
+   * yet towards the current position; stops where it does ('stopped', history truncated), or
+   * arrives at the current position ('forward': the time lies ahead).
+   */
+  private *travelBackGen(at: number, cpu: number): Generator<void, Outcome | 'forward'> {
+    const X = this.cur.pos;
+    const slice = this.m.cfg.slice;
+    let i = this.cpBefore(X);
+    while (i > 0 && !((this.checkpoints[i]!.now ?? Infinity) + slice <= at)) i--;
+    if (i < 0) return 'forward';
+    const cp = this.checkpoints[i]!;
+    const X0 = { ...this.cur };
+    this.restoreCheckpoint(cp);
+    const spec: Spec = { user: false, forward: false, target: X, until: { at, cpu } };
+    this.policy.spec = spec;
+    this.applySpec(spec, false);
+    let r: Outcome | 'yield';
+    for (;;) {
+      r = this.slice(spec, true);
+      if (r !== 'yield') break;
+      yield;
+    }
+    if (r.kind !== 'stopped') throw new Error(`replay to ${posText(X)} ended early: ${r.kind}`);
+    if (cmpPos(r.pos, X) < 0) {
+      this.afterReverse(r.pos);
+      return this.settle(r, 'goto');
+    }
+    // Back at the current position: the time lies ahead.
+    this.settle(r, 'goto');
+    this.cur = { ...X0, pos: this.cur.pos, re: this.cur.re };
+    return 'forward';
   }
 
   // ------------------------------------------------------------------ reverse

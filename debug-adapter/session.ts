@@ -321,7 +321,7 @@ export class KctxDebugSession extends DebugSession {
     // mdb's ::ctxtrace reads the machine's event ring; after a reverse step it keeps what
     // happened before the new position (events are stamped with the position they happened at).
     let engine: Engine | null = null;
-    m.eventRing = new EventRing(65536, () => [engine?.policy.e ?? 0, m.stats.steps]);
+    m.eventRing = new EventRing(65536, () => engine?.policy.e ?? 0, () => m.stats.steps);
     const timeline = this.timeline;
     engine = new Engine(m, {
       console: (text) => this.sendEvent(new OutputEvent(text, 'stdout')),
@@ -673,13 +673,15 @@ export class KctxDebugSession extends DebugSession {
   }
 
   private running = false;
+  /** Where the last travel (a click on the Schedule) went. */
+  private travelledTo: { tick: number; cpu: number } | null = null;
 
-  private async resume(kind: 'continue' | 'next' | 'in' | 'out' | 'back' | 'reverse', thread?: number): Promise<void> {
+  private async resume(kind: 'continue' | 'next' | 'in' | 'out' | 'back' | 'reverse' | 'travel', thread?: number, to?: { tick: number; cpu: number }): Promise<void> {
     const e = this.engine!;
     if (this.running) return;
     this.vars.reset();
     this.frames.reset();
-    if (this.terminal && kind !== 'back' && kind !== 'reverse') {
+    if (this.terminal && kind !== 'back' && kind !== 'reverse' && kind !== 'travel') {
       // The run is over (end, panic, hang): going on ends the session.
       this.sendTerminated(this.terminal.code);
       return;
@@ -693,6 +695,7 @@ export class KctxDebugSession extends DebugSession {
         case 'next': case 'in': case 'out': o = await e.step(kind, thread ?? e.cur.thread, slow); break;
         case 'back': o = await e.reverse('step', thread ?? e.cur.thread, slow); break;
         case 'reverse': o = await e.reverse('continue', thread ?? e.cur.thread, slow); break;
+        case 'travel': o = await e.travel(to!.tick * e.m.cfg.tickCycles, to!.cpu, thread ?? e.cur.thread, slow); break;
       }
     } catch (err) {
       this.running = false;
@@ -705,7 +708,8 @@ export class KctxDebugSession extends DebugSession {
     this.progressDone();
     this.flushFlow();
     if (this.engine !== e || o.kind === 'cancelled') return;
-    if (kind === 'back' || kind === 'reverse') this.terminal = null;
+    if ((kind === 'back' || kind === 'reverse' || kind === 'travel') && o.kind === 'stopped') this.terminal = null;
+    if (kind === 'travel' && o.kind === 'stopped') this.travelledTo = to!;
     this.finish(o);
   }
 
@@ -770,6 +774,7 @@ export class KctxDebugSession extends DebugSession {
       if (reason === 'entry') description = 'Paused on entry (before the first thread runs)';
       else if (reason === 'pause') description = note ? `Paused: ${note}` : 'Paused';
       else if (reason === 'step') description = 'Paused after a step';
+      else if (reason === 'goto' && this.travelledTo) description = `Travelled to tick ${this.travelledTo.tick} on cpu${this.travelledTo.cpu} (now tick ${e.m.lbolt})`;
     }
     if (!text && point && (reason === 'step' || reason === 'pause')) {
       if (point.kind === 'swtch') text = `at swtch: ${point.from?.name} -> ${point.to?.name}`;
@@ -1269,6 +1274,18 @@ export class KctxDebugSession extends DebugSession {
           response.body = kctxState(e.m, this.showIdle);
           this.sendResponse(response);
         });
+        return;
+      }
+      case 'kctx/travel': {
+        // A click on the Schedule: travel to that tick on that CPU (backwards or forwards),
+        // the stop reported on the thread clicked.
+        const e = this.canRun(response);
+        if (!e) return;
+        const a = (args ?? {}) as { tick?: unknown; cpu?: unknown; threadId?: unknown };
+        if (typeof a.tick !== 'number' || !(a.tick >= 0) || typeof a.cpu !== 'number' || !e.m.cpus[a.cpu]) return this.fail(response, ERR.bad, 'kctx/travel: give {"tick": N, "cpu": C[, "threadId": T]}', false);
+        const t = typeof a.threadId === 'number' ? findThread(e.m, a.threadId) : undefined;
+        this.sendResponse(response);
+        void this.resume('travel', t?.addr, { tick: a.tick, cpu: a.cpu });
         return;
       }
       case 'kctx/timeline': {

@@ -201,6 +201,8 @@ export class TimelineRecorder implements EventSink {
     for (const x of this.marks) endTick = Math.max(endTick, x.tick);
     return {
       endTick,
+      // The simulated clock runs at hz = 100: a tick is 10 ms (kapi's nsPerCycle is 10 ms / tickCycles).
+      msPerTick: 10,
       slices: this.slices.slice(-this.maxSlices).map((x) => ({ cpu: x.cpu, thread: x.thread, name: x.name, start: x.start, end: x.end === OPEN ? endTick : x.end })),
       marks: this.marks.slice(-this.maxMarks).map((x) => ({ cpu: x.cpu, tick: x.tick, kind: x.kind, label: x.label })),
       spans: this.spans.slice(-this.maxMarks).map((x) => ({ cpu: x.cpu, thread: x.thread, name: x.name, kind: 'preempt-disabled' as const, start: x.start, end: x.end === OPEN ? endTick : x.end })),

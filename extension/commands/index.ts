@@ -15,10 +15,11 @@ import threadsSelect from './threads-select';
 import openExample from './open-example';
 import explore from './explore';
 import openDump from './open-dump';
+import scheduleOpen from './schedule-open';
 
 export const COMMANDS: readonly KctxCommand[] = [
   threadlist, findleaks, kmemVerify, ctxops, cpuinfo, stacks, mdbRun,
-  simulate, timelineShow, threadsRefresh, threadsSelect, openExample, explore, openDump,
+  simulate, timelineShow, threadsRefresh, threadsSelect, openExample, explore, openDump, scheduleOpen,
 ];
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

@@ -1,5 +1,7 @@
 /**
- * Timeline webview: the schedule of the simulated kernel, drawn as SVG at each stop. One lane per
+ * Schedule webview (the sidebar view and the editor tab): the schedule of the simulated kernel,
+ * drawn as SVG at each stop. A click on a slice, a mark or an event travels there (a `travel`
+ * message: the adapter replays backwards or runs forwards to that tick, kctx/travel). One lane per
  * CPU; a bar per thread slice (colour per thread); a band under the bar where the running thread
  * had preemption disabled; ticks above the bar for ctxop hook calls; flags for ctxop attach/detach
  * (and alloc/free); red marks for hazards and panics (core/probes.ts markClass) and leaks; a
@@ -27,12 +29,17 @@ const header = document.getElementById('header')!;
 const legend = document.getElementById('legend')!;
 const events = document.getElementById('events')!;
 let last: TimelineMessage | null = vscode.getState() ?? null;
+let filter = '';
 
-
-function hue(name: string): number {
-  let h = 7;
-  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
-  return (h * 137) % 360;
+/** Even axis steps: 1, 2 or 5 times a power of ten, at most `n` of them over `end`. */
+function niceStep(end: number, n: number): number {
+  const raw = end / Math.max(1, n);
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const k of [1, 2, 5, 10]) if (k * p >= raw) return k * p;
+  return 10 * p;
+}
+function travel(tick: number, cpu: number, thread?: number): void {
+  post({ type: 'travel', tick: Math.round(tick * 1000) / 1000, cpu, thread });
 }
 function el(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
   const e = document.createElementNS(NS, tag);
@@ -71,6 +78,13 @@ function draw(msg: TimelineMessage): void {
   const cpuIds = Array.from(new Set([...(msg.cpus || []), ...tl.slices.map((s) => s.cpu)]))
     .filter((c) => typeof c === 'number').sort((a, b) => a - b);
   const end = Math.max(1e-3, tl.endTick, ...tl.slices.map((s) => s.end));
+  const msPerTick = typeof tl.msPerTick === 'number' ? tl.msPerTick : 10;
+  /** The thread on `cpu` at `tick` (for a click on a mark). */
+  const threadAt = (cpu: number, tick: number): number | undefined => tl.slices.find((s) => s.cpu === cpu && s.start <= tick && tick <= s.end)?.thread;
+  // Thread colours by order of first appearance, spread over hues 40..320 (never the hazard red).
+  const order = [...new Set(tl.slices.map((s) => s.name))];
+  const hueOf = new Map(order.map((n, i) => [n, 40 + Math.round(((i * 0.618034) % 1) * 280)]));
+  const hue = (name: string): number => hueOf.get(name) ?? 40;
   const width = Math.max(220, (chart.clientWidth || document.body.clientWidth) - 2);
   const left = 38, right = 6, laneH = 40, gap = 10, top = 12, axisH = 18;
   const plotW = width - left - right;
@@ -93,7 +107,12 @@ function draw(msg: TimelineMessage): void {
     const x0 = x(s.start);
     const w = Math.max(1.5, x(s.end) - x0);
     const r = el('rect', { class: 'slice', x: x0, y: y + 8, width: w, height: 22, rx: 2, fill: `hsl(${hue(s.name)},55%,42%)` });
-    r.appendChild(el('title', {}, `${s.name} on cpu${s.cpu}: tick ${fmt(s.start)} to ${fmt(s.end)}`));
+    r.appendChild(el('title', {}, `${s.name} (thread ${s.thread}) on cpu${s.cpu}: tick ${fmt(s.start)} to ${fmt(s.end)} (${fmt((s.end - s.start) * msPerTick)} ms)\nclick: travel here and select ${s.name}`));
+    r.addEventListener('click', (ev) => {
+      const box = svg.getBoundingClientRect();
+      const t = Math.min(s.end, Math.max(s.start, (((ev as MouseEvent).clientX - box.left - left) / plotW) * end));
+      travel(t, s.cpu, s.thread);
+    });
     svg.appendChild(r);
     if (w > s.name.length * 6.2 + 6) svg.appendChild(el('text', { class: 'slice-label', x: x0 + 4, y: y + 23 }, s.name));
   }
@@ -128,20 +147,25 @@ function draw(msg: TimelineMessage): void {
       g.appendChild(el('path', { d: cls === 'attach' ? `M${cx},${y - 8} L${cx + 7},${y - 5} L${cx},${y - 2} Z` : `M${cx},${y - 8} L${cx - 7},${y - 5} L${cx},${y - 2} Z` }));
       notable.push({ m, cls });
     }
-    g.appendChild(el('title', {}, `tick ${fmt(m.tick)} cpu${m.cpu}: ${m.kind}${m.label ? ': ' + m.label : ''}`));
+    g.appendChild(el('title', {}, `tick ${fmt(m.tick)} (${fmt(m.tick * msPerTick)} ms) cpu${m.cpu}: ${m.kind}${m.label ? ': ' + m.label : ''}\nclick: travel here`));
+    g.addEventListener('click', () => travel(m.tick, m.cpu, threadAt(m.cpu, m.tick)));
     svg.appendChild(g);
   }
   // The stop, and the tick axis.
   svg.appendChild(el('line', { class: 'now', x1: x(tl.endTick), x2: x(tl.endTick), y1: 2, y2: height - axisH }));
   const axisY = height - axisH + 2;
   svg.appendChild(el('line', { class: 'axis', x1: left, x2: width - right, y1: axisY, y2: axisY }));
-  const n = Math.max(2, Math.min(6, Math.floor(plotW / 70)));
-  for (let i = 0; i <= n; i++) {
-    const t = (end * i) / n;
+  // Even steps in ticks (and the same in ms), each label once.
+  const step = niceStep(end, Math.max(2, Math.min(8, Math.floor(plotW / 90))));
+  const seen = new Set<string>();
+  for (let i = 0; i * step <= end + 1e-9; i++) {
+    const t = i * step;
     const tx = x(t);
+    const text = `${fmt(t)} (${fmt(t * msPerTick)} ms)`;
+    if (seen.has(text)) continue;
+    seen.add(text);
     svg.appendChild(el('line', { class: 'axis', x1: tx, x2: tx, y1: axisY, y2: axisY + 3 }));
-    const label = el('text', { class: 'axis-label', x: tx, y: axisY + 13, 'text-anchor': i === 0 ? 'start' : i === n ? 'end' : 'middle' }, fmt(Math.round(t * 100) / 100));
-    svg.appendChild(label);
+    svg.appendChild(el('text', { class: 'axis-label', x: tx, y: axisY + 13, 'text-anchor': t === 0 ? 'start' : tx > width - right - 40 ? 'end' : 'middle' }, t === 0 ? 'tick 0' : text));
   }
   chart.appendChild(svg);
 
@@ -166,13 +190,34 @@ function draw(msg: TimelineMessage): void {
     item.appendChild(document.createTextNode(label));
     legend.appendChild(item);
   }
-  // The latest attach/detach/hazard events, newest first.
-  for (const { m, cls } of notable.slice(-8).reverse()) {
-    const row = html('div', `ev ${cls}`);
-    row.appendChild(html('span', 'at', `${fmt(m.tick)} cpu${m.cpu}`));
-    row.appendChild(document.createTextNode(` ${m.kind} ${m.label || ''}`));
-    events.appendChild(row);
-  }
+  // Every attach/detach/hazard event of the run, oldest first, in a scrolling list with a
+  // filter; a click travels there.
+  const box = html('input', 'filter') as HTMLInputElement;
+  box.type = 'search';
+  box.placeholder = `filter ${notable.length} events (thread, kind, handler)`;
+  box.value = filter;
+  const list = html('div', 'list');
+  const fill = (): void => {
+    list.textContent = '';
+    const f = filter.toLowerCase();
+    for (const { m, cls } of notable) {
+      const line = `${fmt(m.tick)} cpu${m.cpu} ${m.kind} ${m.label || ''}`;
+      if (f && !line.toLowerCase().includes(f)) continue;
+      const row = html('div', `ev ${cls}`);
+      row.appendChild(html('span', 'at', `${fmt(m.tick)} cpu${m.cpu}`));
+      row.appendChild(document.createTextNode(` ${m.kind} ${m.label || ''}`));
+      row.title = 'click: travel here';
+      row.addEventListener('click', () => travel(m.tick, m.cpu, threadAt(m.cpu, m.tick)));
+      list.appendChild(row);
+    }
+  };
+  box.addEventListener('input', () => {
+    filter = box.value;
+    fill();
+  });
+  fill();
+  events.appendChild(box);
+  events.appendChild(list);
   post({ type: 'rendered', lanes: cpuIds.length, slices: tl.slices.length, marks: tl.marks.length, spans: spans.length, endTick: tl.endTick });
 }
 

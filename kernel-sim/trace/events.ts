@@ -35,23 +35,22 @@ export interface EventSink {
 /** Keeps the last `capacity` events (memory stays flat however long the run). */
 export class EventRing implements EventSink {
   private buf: KEvent[] = [];
-  /** Where in the run each event was recorded (`stamp`), parallel to buf. */
-  private stamps: Array<[number, number]> = [];
+  /** Where in the run each event was recorded (`stampE`, `stampS`), parallel to buf. */
+  private es: number[] = [];
+  private ss: number[] = [];
   private next = 0;
   total = 0;
   /**
-   * `stamp`: where in the run an event happens (a debugger's check and step counts), so that
-   * `truncate` can forget the future after a reverse step.
+   * `stampE`/`stampS`: where in the run an event happens (a debugger's check and step counts),
+   * so that `truncate` can forget the future after a reverse step.
    */
-  constructor(readonly capacity = 65536, readonly stamp?: () => [number, number]) {}
+  constructor(readonly capacity = 65536, readonly stampE?: () => number, readonly stampS?: () => number) {}
   event(e: KEvent): void {
-    const st = this.stamp?.();
-    if (this.buf.length < this.capacity) {
-      this.buf.push(e);
-      if (st) this.stamps.push(st);
-    } else {
-      this.buf[this.next] = e;
-      if (st) this.stamps[this.next] = st;
+    const i = this.buf.length < this.capacity ? this.buf.length : this.next;
+    this.buf[i] = e;
+    if (this.stampE) {
+      this.es[i] = this.stampE();
+      this.ss[i] = this.stampS!();
     }
     this.next = (this.next + 1) % this.capacity;
     this.total++;
@@ -61,23 +60,28 @@ export class EventRing implements EventSink {
     if (this.buf.length < this.capacity) return this.buf.slice();
     return this.buf.slice(this.next).concat(this.buf.slice(0, this.next));
   }
+  private ordered(a: number[]): number[] {
+    return this.buf.length < this.capacity ? a.slice() : a.slice(this.next).concat(a.slice(0, this.next));
+  }
   /** Forgets the newest events whose stamp `future` says lie at or after the present. */
   truncate(future: (e: number, s: number) => boolean): void {
-    if (!this.stamp) return;
-    const full = this.buf.length >= this.capacity;
-    const order = full ? this.stamps.slice(this.next).concat(this.stamps.slice(0, this.next)) : this.stamps.slice();
-    let n = order.length;
-    while (n > 0 && future(order[n - 1]![0], order[n - 1]![1])) n--;
-    if (n === order.length) return;
+    if (!this.stampE) return;
+    const es = this.ordered(this.es);
+    const ss = this.ordered(this.ss);
+    let n = es.length;
+    while (n > 0 && future(es[n - 1]!, ss[n - 1]!)) n--;
+    if (n === es.length) return;
     this.buf = this.events().slice(0, n);
-    this.stamps = order.slice(0, n);
-    this.total -= order.length - n;
+    this.es = es.slice(0, n);
+    this.ss = ss.slice(0, n);
+    this.total -= es.length - n;
     this.next = n % this.capacity;
   }
   clone(): EventRing {
-    const r = new EventRing(this.capacity, this.stamp);
+    const r = new EventRing(this.capacity, this.stampE, this.stampS);
     r.buf = this.buf.slice();
-    r.stamps = this.stamps.slice();
+    r.es = this.es.slice();
+    r.ss = this.ss.slice();
     r.next = this.next;
     r.total = this.total;
     return r;

@@ -151,3 +151,51 @@ describe('kernel frames', () => {
     assert.ok(subtle > 0);
   });
 });
+
+describe('travel (a click on the Schedule)', () => {
+  it('kctx/travel goes back to a tick inside an earlier slice, with that thread on that CPU, then forward past the old stop', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (x) => x.setExceptionBreakpointsRequest({ filters: ['swtch'] }));
+    let st = await dc.stopAfter(m);
+    for (let i = 1; i < 8; i++) st = await dc.cont(st.body.threadId!);
+    const before = await timeline(dc);
+    // A slice in the middle of the run, long enough to land inside.
+    const sl = before.slices.filter((s) => s.end - s.start > 0.002)[2]!;
+    assert.ok(sl, JSON.stringify(before.slices));
+    const tick = Math.round(((sl.start + sl.end) / 2) * 1000) / 1000;
+    let mk = dc.mark();
+    await dc.customRequest('kctx/travel', { tick, cpu: sl.cpu, threadId: sl.thread });
+    const back = await dc.stopAfter(mk);
+    assert.equal(back.body.reason, 'goto');
+    assert.equal(back.body.threadId, sl.thread);
+    assert.match(back.body.description!, new RegExp(`^Travelled to tick ${tick} on cpu${sl.cpu} \\(now tick \\d+\\)$`));
+    const state = (await dc.customRequest('kctx/state')).body as { cpus: Array<{ id: number; thread: number | null }> };
+    assert.equal(state.cpus.find((c) => c.id === sl.cpu)!.thread, sl.thread, 'the clicked thread runs on that CPU there');
+    const tl = await timeline(dc);
+    assert.ok(tl.endTick >= tick && tl.endTick < before.endTick, `${tl.endTick} in [${tick}, ${before.endTick})`);
+    // The history after that point is gone: the timeline is a prefix of the one before.
+    assert.ok(tl.slices.length <= before.slices.length);
+    // Forward again, past where the run was: the schedule is recorded on the way.
+    const later = Math.round((before.endTick + 1) * 1000) / 1000;
+    mk = dc.mark();
+    await dc.customRequest('kctx/travel', { tick: later, cpu: 0 });
+    const fwd = await dc.stopAfter(mk);
+    assert.equal(fwd.body.reason, 'goto');
+    const tl2 = await timeline(dc);
+    assert.ok(tl2.endTick >= later, `${tl2.endTick} >= ${later}`);
+    assert.deepEqual(tl2.slices.slice(0, before.slices.length - 1).map((s) => [s.cpu, s.name, s.start]), before.slices.slice(0, -1).map((s) => [s.cpu, s.name, s.start]));
+  });
+
+  it('kctx/travel refuses bad arguments', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json'), stopOnEntry: true });
+    await dc.stopAfter(m);
+    const r = await dc.raw('kctx/travel', { tick: 'x', cpu: 0 });
+    assert.equal(r.success, false);
+    assert.match(r.message ?? '', /kctx\/travel: give/);
+    const r2 = await dc.raw('kctx/travel', { tick: 1, cpu: 9 });
+    assert.equal(r2.success, false);
+  });
+});

@@ -101,7 +101,7 @@ export async function runModeB(h) {
     const callStack = () => pane(/Call Stack/i);
     /** Expands the named Run and Debug sections and collapses the others. */
     const sections = async (open) => {
-      for (const name of ['Variables', 'Watch', 'Call Stack', 'Breakpoints', 'Kernel Threads', 'Timeline']) {
+      for (const name of ['Variables', 'Watch', 'Call Stack', 'Breakpoints', 'Kernel Threads', 'Schedule']) {
         const header = page.locator('.pane-header').filter({ hasText: new RegExp(`^${name}`, 'i') }).first();
         if (!(await header.count())) continue;
         const expanded = (await header.getAttribute('aria-expanded')) === 'true';
@@ -138,7 +138,7 @@ export async function runModeB(h) {
       // Let start-up activations settle, then activate kctx through one of its commands, so that
       // Running Extensions reports kctx's own activation time rather than start-up contention.
       await page.waitForTimeout(3000);
-      await palette('kctx: Show Timeline', 'kctx: Show Timeline', 20);
+      await palette('kctx: Show Schedule', 'kctx: Show Schedule', 20);
       await page.waitForTimeout(500);
       await key('Escape');
     });
@@ -198,6 +198,13 @@ export async function runModeB(h) {
       await shot('callstack.png');
     });
 
+    await step('a kernel frame has a source: swtch as the simulator\'s pseudo-C at the current line (kernel-source.png)', async () => {
+      // The stop's top frame is swtch: VS Code opens its read-only listing (sourceReference).
+      await page.locator('.tab').filter({ hasText: 'swtch.c (kctx kernel)' }).first().waitFor({ timeout: left(15000) });
+      await page.locator('.monaco-editor .view-line').filter({ hasText: 'next = disp();' }).first().waitFor({ timeout: left(10000) });
+      await shot('kernel-source.png');
+    });
+
     await step('Kernel threads view: CPU, thread, ctxop ring (threads.png)', async () => {
       const view = pane(/Kernel Threads/i);
       await view.getByText(/^cpu0$/).first().waitFor({ timeout: left(15000) });
@@ -208,16 +215,46 @@ export async function runModeB(h) {
       await shot('threads.png');
     });
 
-    await step('Timeline view draws the schedule (timeline.png)', async () => {
+    await step('Schedule view draws the schedule (timeline.png)', async () => {
       await cont(8);
-      await sections(['Call Stack', 'Timeline']);
-      await palette('kctx: Show Timeline');
+      await sections(['Call Stack', 'Schedule']);
+      await palette('kctx: Show Schedule');
       const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
       await frame.locator('svg rect.slice').first().waitFor({ timeout: left(20000) });
       await frame.locator('svg .mark.attach').first().waitFor({ timeout: left(10000) });
       await frame.locator('svg rect.span').first().waitFor({ timeout: left(10000) });
       await page.waitForTimeout(500);
       await shot('timeline.png');
+    });
+
+    await step('Schedule as an editor tab: a click on a slice travels back there (schedule-editor.png)', async () => {
+      await sections(['Call Stack']);
+      await palette('kctx: Open Schedule in an Editor', 'Open Schedule in an Editor');
+      await page.locator('.tab').filter({ hasText: 'Schedule (kctx)' }).first().waitFor({ timeout: left(15000) });
+      const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+      const slices = frame.locator('svg rect.slice');
+      await slices.first().waitFor({ timeout: left(20000) });
+      const n = await slices.count();
+      await slices.nth(Math.max(0, Math.floor(n / 3))).click();
+      await callStack().getByText(/travelled to tick/i).first().waitFor({ timeout: left(30000) });
+      await page.waitForTimeout(800);
+      await shot('schedule-editor.png');
+    });
+
+    await step('the ctxop filter stops on the C handler\'s first line, without the exception peek (hookstop.png)', async () => {
+      await palette('Debug: Remove All Breakpoints', 'Remove All Breakpoints');
+      await sections(['Call Stack', 'Breakpoints']);
+      const row = pane(/Breakpoints/i).locator('.monaco-list-row').filter({ hasText: /^ctxop/ }).first();
+      await row.waitFor({ timeout: left(10000) });
+      const box = row.locator('input[type=checkbox]').first();
+      if (!(await box.isChecked())) await box.click();
+      await cont(1);
+      await callStack().getByText(/paused on ctxop (save|restore) hook vmm_/i).first().waitFor({ timeout: left(20000) });
+      await page.locator('.tab.active').filter({ hasText: 'vmm_demo.c' }).first().waitFor({ timeout: left(10000) });
+      if (await page.locator('.zone-widget .exception-widget').count()) throw new Error('an "Exception has occurred" peek at a hook stop');
+      await shot('hookstop.png');
+      if (!(await box.isChecked())) return;
+      await box.click();
     });
 
     await step('::threadlist in the Debug Console (console.png)', async () => {

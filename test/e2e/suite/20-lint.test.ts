@@ -25,13 +25,18 @@ describe('lint (language server)', function () {
     await waitFor('the diagnostic to go away', () => !vscode.languages.getDiagnostics(uri).some((x) => diagCode(x) === 'legacy-ctxop-api'), 30000, 200);
   });
 
-  it('the walkthrough opens its driver, and both legacy calls are flagged where they are', async () => {
-    await getApi();
+  it('the walkthrough opens a copy of its driver in the workspace, and both legacy calls are flagged where they are', async () => {
+    const api = await getApi();
     assert.equal(await vscode.commands.executeCommand('kctx.openExample'), true);
+    const ws = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const ed = await waitFor('the example in the editor', () => {
       const e = vscode.window.activeTextEditor;
-      return e && e.document.uri.fsPath.endsWith('/examples/walkthrough/vcpu.c') ? e : undefined;
+      return e && e.document.uri.fsPath.endsWith('/vcpu.c') ? e : undefined;
     });
+    // A copy in the workspace folder, not the file inside the extension.
+    assert.equal(ed.document.uri.fsPath, `${ws}/kctx-example/vcpu.c`);
+    const ext = vscode.extensions.all.find((x) => x.exports === api)?.extensionPath ?? '/nonexistent';
+    assert.ok(!ed.document.uri.fsPath.startsWith(ext), `${ed.document.uri.fsPath} is inside the extension ${ext}`);
     const uri = ed.document.uri;
     const lines = await waitFor('legacy-ctxop-api on both calls', () => {
       const ds = vscode.languages.getDiagnostics(uri).filter((d) => diagCode(d) === 'legacy-ctxop-api');

@@ -161,6 +161,25 @@ describe('debugging in the simulator (inline adapter)', function () {
     await waitFor('the timeline to redraw', () => (api.timeline.lastRender?.endTick ?? -1) === api.model.timeline!.endTick, 10000);
   });
 
+  it('opens the Schedule as an editor tab; a click on a slice travels back there and selects that thread', async () => {
+    assert.equal(await vscode.commands.executeCommand('kctx.schedule.open'), true);
+    const drawn = await waitFor('the Schedule editor to draw', () => (api.timeline.lastPanelRender?.slices ? api.timeline.lastPanelRender : undefined), 15000);
+    assert.ok(drawn.lanes >= 2, `lanes ${drawn.lanes}`);
+    const before = api.model.timeline!;
+    const sl = before.slices.filter((s) => s.end - s.start > 0.002 && s.end < before.endTick)[1]!;
+    assert.ok(sl, JSON.stringify(before.slices.slice(0, 5)));
+    const tick = Math.round(((sl.start + sl.end) / 2) * 1000) / 1000;
+    const n = rec.stops().length;
+    // What the webview sends for a click on that slice (the DOM side is in the UI suite).
+    assert.equal(await api.timeline.travel(tick, sl.cpu, sl.thread), true);
+    const stop = await rec.nextStop(n);
+    assert.equal(stop.body?.reason, 'goto', JSON.stringify(stop.body));
+    assert.equal(stop.body?.threadId, sl.thread);
+    await waitFor('the call stack on that thread', () => vscode.debug.activeStackItem?.threadId === sl.thread, 10000);
+    await waitFor('the Schedule to go back in time', () => (api.timeline.lastPanelRender && api.timeline.lastPanelRender.endTick < before.endTick && api.timeline.lastPanelRender.endTick >= tick ? true : undefined), 15000);
+    api.timeline.panel?.dispose();
+  });
+
   it('selecting a thread in Kernel threads focuses it in the call stack and leaves the stop where it is', async () => {
     const ts = await threadsOf(session!);
     const stopped = rec.stops().filter((m) => !(m.body as { kctxSelect?: boolean }).kctxSelect).pop()!;
