@@ -110,6 +110,8 @@ export interface Current {
   thread: number;
   /** A stop on a panic: the panic (its stack for exceptionInfo). */
   panic?: PanicInfo;
+  /** A stop on leaks: what ::findleaks found (the first leak's allocation stack is the stack shown). */
+  leaks?: LeakSummary;
 }
 
 /** The stop policy installed in the machine: counts checks and applies the current spec. */
@@ -500,7 +502,10 @@ export class Engine {
       case 'end':
         o.leaks = findLeaks(m);
         d = this.noDebug ? null : this.bps.atLeaks(o.leaks);
-        if (d) thread = (m.threads.find((t) => t.role === 'reaper') ?? m.threads[0])!.addr;
+        if (d) {
+          thread = (m.threads.find((t) => t.role === 'reaper') ?? m.threads[0])!.addr;
+          this.cur.leaks = o.leaks;
+        }
         break;
       case 'panic':
         d = this.noDebug ? null : this.bps.atPanic(m, o.info);

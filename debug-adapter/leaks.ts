@@ -8,6 +8,8 @@ export interface LeakSummary {
   count: number;
   bytes: number;
   lines: string[];
+  /** The first leak's allocation stack (its bufctl's), innermost first, with C source lines. */
+  stack?: Array<{ name: string; file?: string; line?: number }>;
 }
 
 export function findLeaks(m: Machine): LeakSummary {
@@ -18,5 +20,8 @@ export function findLeaks(m: Machine): LeakSummary {
     return { count: 0, bytes: 0, lines: [`::findleaks failed: ${(e as Error).message}`] };
   }
   const lines = r.leaks.map((l) => `${l.count} buffer(s) of ${l.bufsize} bytes (${l.cache}) leaked, allocated by ${l.caller}, first at ${formatAddr(l.buf)}`);
-  return { count: r.totalBuffers, bytes: r.totalBytes, lines };
+  const first = r.leaks[0];
+  const bc = first ? m.kmem.bufctls.get(first.buf) : undefined;
+  const stack = bc?.stack.map((name, i) => ({ name, ...(bc.sites?.[i] ?? {}) }));
+  return { count: r.totalBuffers, bytes: r.totalBytes, lines, stack };
 }

@@ -848,7 +848,7 @@ export class KctxDebugSession extends DebugSession {
   }
 
   private sourceFor(f: ViewFrame): DebugProtocol.Source | undefined {
-    if (f.kind === 'c' && f.file) return new Source(basename(f.file), f.file);
+    if ((f.kind === 'c' || f.kind === 'kernel') && f.file) return new Source(basename(f.file), f.file);
     if (f.kind === 'builtin' && f.program) {
       const name = `builtin:${f.program}`;
       let ref = this.sourceRefs.get(name);
@@ -886,7 +886,12 @@ export class KctxDebugSession extends DebugSession {
         this.sendResponse(response);
         return;
       }
-      const all = viewFrames(m, t, enteringAt(m, e.cur.point, e.cur.decision, t));
+      // A leak stop: the stack shown is the first leak's allocation stack (its bufctl's), with
+      // the driver's C lines, where ::findleaks says it was allocated.
+      const leak = e.cur.decision?.filter === 'leak' && t.addr === e.cur.thread ? e.cur.leaks?.stack : undefined;
+      const all: ViewFrame[] = leak
+        ? leak.map((x) => ({ name: x.name, args: [], kind: 'kernel' as const, frameIndex: -1, file: x.file, line: x.line, column: x.file ? 1 : undefined }))
+        : viewFrames(m, t, enteringAt(m, e.cur.point, e.cur.decision, t));
       const start = Math.max(0, Number(args.startFrame ?? 0) || 0);
       const levels = Number(args.levels ?? 0) || all.length;
       const page = all.slice(start, start + levels);

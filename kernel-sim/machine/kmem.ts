@@ -35,6 +35,8 @@ export interface Bufctl {
   tick: number;
   /** Stack of the allocating (or freeing) call, innermost first: `func+0xoff` strings. */
   stack: string[];
+  /** For a kmem_alloc: where each `stack` entry is in the driver's C source (undefined: kernel). */
+  sites?: Array<{ file: string; line: number } | undefined>;
 }
 
 export interface KmemCache {

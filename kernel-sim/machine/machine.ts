@@ -672,6 +672,9 @@ export class Machine {
       throw e;
     }
     this.stats.allocs++;
+    // The source line of each C frame of the allocation stack (the leak stop shows them).
+    const bc = a ? this.kmem.bufctls.get(a) : undefined;
+    if (bc) bc.sites = [undefined, ...this.stackOf(t).map((e) => (e.kind === 'c' && e.file ? { file: e.file, line: e.line ?? 0 } : undefined))].slice(0, 16);
     this.probe(t, 'kmem:alloc', `${caller} ${size} ${formatAddr(a)}`, { addr: a, size });
     void flags;
     return a;

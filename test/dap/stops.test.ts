@@ -199,3 +199,22 @@ describe('travel (a click on the Schedule)', () => {
     assert.equal(r2.success, false);
   });
 });
+
+describe('the leak stop', () => {
+  it('shows the leaked buffer\'s allocation stack (its bufctl) as the stack trace, with the C line', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('hazards.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['leak'] }));
+    const st = await dc.stopAfter(m);
+    assert.match(st.body.description!, /leaked buffer/);
+    const fs = await dc.frames(st.body.threadId!);
+    assert.equal(fs[0]!.name, 'kmem_alloc');
+    const site = fs.find((f) => f.source?.path)!;
+    assert.ok(site, fs.map((f) => f.name).join(' < '));
+    assert.match(site.name, /^hz_thread\+0x[0-9a-f]+$/);
+    assert.equal(site.source!.path, fixture('hazards.c'));
+    assert.equal(site.line, 25, 'the kmem_alloc(128) that leaks');
+    // The same caller ::findleaks names.
+    assert.match(await dc.repl('::findleaks'), new RegExp(site.name.replace('+', '\\+')));
+  });
+});
