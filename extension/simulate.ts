@@ -43,7 +43,11 @@ function kernelFromSetting(file: vscode.Uri): string | undefined {
   return era === '13915' ? 'illumos-13915' : era === '13917' ? 'illumos-13917' : undefined;
 }
 
-/** Writes a two-CPU, two-thread scenario for `entry` beside the file. */
+/**
+ * Writes a scenario for `entry` beside the file: three threads on two CPUs, so that threads wait
+ * for a CPU, are preempted and switched, and the driver's ctxop hooks run (with as many CPUs as
+ * threads, a thread may never leave its CPU). Says what it wrote, with a button to open it.
+ */
 export async function writeScenario(file: vscode.Uri, text: string, opts: SimulateOptions): Promise<vscode.Uri | undefined> {
   const fns = await scanC(text);
   // ctxop handlers have the same `void f(void *)` type; they are not thread bodies.
@@ -71,10 +75,14 @@ export async function writeScenario(file: vscode.Uri, text: string, opts: Simula
     kernel, cpus: 2, seed: 1,
     sources: [path.basename(file.fsPath)],
     defines: { DEBUG: 1 },
-    threads: [0, 1].map((i) => ({ name: `${entry}${i}`, entry, arg: i, lwp: true })),
+    threads: [0, 1, 2].map((i) => ({ name: `${entry}${i}`, entry, arg: i, lwp: true })),
   };
   const uri = vscode.Uri.joinPath(file, '..', `${base}.ksim.json`);
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify(scenario, null, 2) + '\n'));
+  void vscode.window.showInformationMessage(
+    `kctx: wrote ${path.basename(uri.fsPath)}: 3 threads running ${entry}() on 2 CPUs (${kernel}), so threads are switched and the ctxop hooks run.`,
+    'Open',
+  ).then((c) => (c === 'Open' ? vscode.window.showTextDocument(uri) : undefined));
   return uri;
 }
 

@@ -160,7 +160,8 @@ async function runModeA() {
       ['extensionTestsPath', remote(join(ROOT, 'out/test/e2e/suite/index.js'))],
       ['skipWelcome', 'true'],
     ]);
-    await page.goto(`${addr}/?folder=${encodeURIComponent(p.ws)}&payload=${encodeURIComponent(payload)}`);
+    // A loaded machine can take long to serve the workbench: wait for it as long as the mode may run.
+    await page.goto(`${addr}/?folder=${encodeURIComponent(p.ws)}&payload=${encodeURIComponent(payload)}`, { timeout: TIMEOUT });
     const timeout = new Promise((r) => setTimeout(() => r('timeout'), TIMEOUT));
     const code = await Promise.race([exited, timeout]);
     let res;

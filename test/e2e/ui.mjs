@@ -133,7 +133,7 @@ export async function runModeB(h) {
     };
 
     await step('workbench loads with the extension', async () => {
-      await page.goto(`${addr}/?folder=${encodeURIComponent(p.ws)}`);
+      await page.goto(`${addr}/?folder=${encodeURIComponent(p.ws)}`, { timeout: left(180000) });
       await page.locator('.monaco-workbench').waitFor({ timeout: left(60000) });
       // Let start-up activations settle, then activate kctx through one of its commands, so that
       // Running Extensions reports kctx's own activation time rather than start-up contention.

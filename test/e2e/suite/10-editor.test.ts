@@ -42,7 +42,10 @@ describe('editor features', () => {
     const written = JSON.parse(fs.readFileSync(scen.fsPath, 'utf8'));
     assert.deepEqual(written.sources, ['simulate_me.c']);
     assert.equal(written.kernel, 'illumos-13917');
-    assert.ok(written.threads.length >= 1 && written.threads.every((t: { entry: string }) => t.entry === 'counter_worker'), JSON.stringify(written.threads));
+    // More threads than CPUs: threads are switched, so the driver's hooks run.
+    assert.equal(written.cpus, 2);
+    assert.equal(written.threads.length, 3, JSON.stringify(written.threads));
+    assert.ok(written.threads.every((t: { entry: string }) => t.entry === 'counter_worker'), JSON.stringify(written.threads));
     // The existing scenario is found next time, not rewritten.
     const again = await api.simulateConfig(wsFile('vmm_demo.c'), { noPrompt: true });
     assert.equal(again?.scenario, wsFile('vmm_demo.ksim.json').fsPath);
