@@ -870,7 +870,8 @@ export class KctxDebugSession extends DebugSession {
         this.sourceRefs.set(name, ref);
         this.sourceTexts.set(ref, kernelListing(this.m(), f.name).join('\n') + '\n');
       }
-      return new Source(`${f.name}.c (kctx kernel)`, undefined, ref, 'kctx simulated kernel', 'kernel') as DebugProtocol.Source;
+      // Named FUNCTION.c so that the editor colours it as C; the origin says what it is.
+      return new Source(`${f.name}.c`, undefined, ref, 'kctx simulated kernel (read-only pseudo-C)', 'kernel') as DebugProtocol.Source;
     }
     return undefined;
   }

@@ -67,7 +67,8 @@ describe('threads and stacks', () => {
     assert.equal(k.presentationHint, undefined);
     assert.equal(k.source?.path, undefined);
     assert.ok((k.source?.sourceReference ?? 0) > 0);
-    assert.equal(k.source?.name, 'resume.c (kctx kernel)');
+    assert.equal(k.source?.name, 'resume.c');
+    assert.equal(k.source?.origin, 'kctx simulated kernel (read-only pseudo-C)');
     assert.match(k.name, /^resume\(fffffe[0-9a-f]+\)$/);
     const page1 = await dc.stackTraceRequest({ threadId: st.body.threadId!, startFrame: 0, levels: 2 });
     assert.equal(page1.body.stackFrames.length, 2);

@@ -200,7 +200,7 @@ export async function runModeB(h) {
 
     await step('a kernel frame has a source: swtch as the simulator\'s pseudo-C at the current line (kernel-source.png)', async () => {
       // The stop's top frame is swtch: VS Code opens its read-only listing (sourceReference).
-      await page.locator('.tab').filter({ hasText: 'swtch.c (kctx kernel)' }).first().waitFor({ timeout: left(15000) });
+      await page.locator('.tab').filter({ hasText: 'swtch.c' }).first().waitFor({ timeout: left(15000) });
       await page.locator('.monaco-editor .view-line').filter({ hasText: 'next = disp();' }).first().waitFor({ timeout: left(10000) });
       await shot('kernel-source.png');
     });
