@@ -847,30 +847,29 @@ export class KctxDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  /** The sourceReference of a generated listing (made once per name and session). */
+  private listingRef(name: string, lines: () => string[]): number {
+    let ref = this.sourceRefs.get(name);
+    if (!ref) {
+      ref = this.sourceRefs.size + 1000;
+      this.sourceRefs.set(name, ref);
+      this.sourceTexts.set(ref, lines().join('\n') + '\n');
+    }
+    return ref;
+  }
+
   private sourceFor(f: ViewFrame): DebugProtocol.Source | undefined {
     if ((f.kind === 'c' || f.kind === 'kernel') && f.file) return new Source(basename(f.file), f.file);
     if (f.kind === 'builtin' && f.program) {
       const name = `builtin:${f.program}`;
-      let ref = this.sourceRefs.get(name);
-      if (!ref) {
-        ref = this.sourceRefs.size + 1000;
-        this.sourceRefs.set(name, ref);
-        this.sourceTexts.set(ref, builtinListing(this.m(), f.program).join('\n') + '\n');
-      }
-      const s = new Source(name, undefined, ref, 'kctx', 'builtin') as DebugProtocol.Source;
+      const s = new Source(name, undefined, this.listingRef(name, () => builtinListing(this.m(), f.program!)), 'kctx', 'builtin') as DebugProtocol.Source;
       s.presentationHint = 'deemphasize';
       return s;
     }
     if ((f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name)) {
-      // The simulated kernel's logic as pseudo-C (kernel-source.ts), one listing per function and era.
-      const name = `kernel:${f.name}`;
-      let ref = this.sourceRefs.get(name);
-      if (!ref) {
-        ref = this.sourceRefs.size + 1000;
-        this.sourceRefs.set(name, ref);
-        this.sourceTexts.set(ref, kernelListing(this.m(), f.name).join('\n') + '\n');
-      }
-      // Named FUNCTION.c so that the editor colours it as C; the origin says what it is.
+      // The simulated kernel's logic as pseudo-C (kernel-source.ts), one listing per function and
+      // session; named FUNCTION.c so that the editor colours it as C, the origin says what it is.
+      const ref = this.listingRef(`kernel:${f.name}`, () => kernelListing(this.m(), f.name));
       return new Source(`${f.name}.c`, undefined, ref, 'kctx simulated kernel (read-only pseudo-C)', 'kernel') as DebugProtocol.Source;
     }
     return undefined;
