@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { getApi, wsFile, waitFor, diagCode } from './helpers';
+import { getApi, wsFile, waitFor, diagCode, EXT_ID } from './helpers';
 
 describe('lint (language server)', function () {
   it('publishes legacy-ctxop-api on a 13917 kernel and the migration quick fix edits the file', async () => {
@@ -35,7 +35,7 @@ describe('lint (language server)', function () {
     });
     // A copy in the workspace folder, not the file inside the extension.
     assert.equal(ed.document.uri.fsPath, `${ws}/kctx-example/vcpu.c`);
-    const ext = vscode.extensions.getExtension('kctx.kctx')?.extensionPath;
+    const ext = vscode.extensions.getExtension(EXT_ID)?.extensionPath;
     assert.ok(ext, 'the kctx extension');
     assert.ok(!ed.document.uri.fsPath.startsWith(ext), `${ed.document.uri.fsPath} is inside the extension ${ext}`);
     const uri = ed.document.uri;
