@@ -70,7 +70,7 @@ interface FrameRef {
 }
 
 /** Requests that run or rewind the kernel: refused on a crash dump. */
-const EXECUTION_COMMANDS = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'pause', 'restart', 'goto', 'restartFrame', 'setVariable']);
+const EXECUTION_COMMANDS = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'pause', 'restart', 'goto', 'restartFrame', 'setVariable', 'kctx/travel']);
 
 const ERR = {
   notLaunched: 3001,
