@@ -774,7 +774,7 @@ export class KctxDebugSession extends DebugSession {
       if (reason === 'entry') description = 'Paused on entry (before the first thread runs)';
       else if (reason === 'pause') description = note ? `Paused: ${note}` : 'Paused';
       else if (reason === 'step') description = 'Paused after a step';
-      else if (reason === 'goto' && this.travelledTo) description = `Travelled to tick ${this.travelledTo.tick} on cpu${this.travelledTo.cpu} (now tick ${e.m.lbolt})`;
+      else if (reason === 'goto' && this.travelledTo) description = `Travelled to tick ${this.travelledTo.tick} on cpu${this.travelledTo.cpu}`;
     }
     if (!text && point && (reason === 'step' || reason === 'pause')) {
       if (point.kind === 'swtch') text = `at swtch: ${point.from?.name} -> ${point.to?.name}`;

@@ -237,7 +237,9 @@ export async function runModeB(h) {
       const n = await slices.count();
       await slices.nth(Math.max(0, Math.floor(n / 3))).click();
       await callStack().getByText(/travelled to tick/i).first().waitFor({ timeout: left(30000) });
-      await page.waitForTimeout(800);
+      // The stop opened the thread's source: back to the Schedule tab, redrawn at the new tick.
+      await page.locator('.tab').filter({ hasText: 'Schedule (kctx)' }).first().click();
+      await page.waitForTimeout(1500);
       await shot('schedule-editor.png');
     });
 
