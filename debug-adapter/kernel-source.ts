@@ -5,7 +5,7 @@
  * the kernel would be), and the line the thread is at, from the frame's phase. Where a native
  * debugger shows disassembly, kctx shows this. Not illumos source: the simulator's own model.
  */
-import type { Machine, Frame } from '../kernel-sim/machine/machine';
+import type { Machine, Frame } from '../kernel-sim/index';
 
 interface Listing {
   /** The listing's lines (1-based when shown). */
