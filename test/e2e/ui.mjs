@@ -243,24 +243,6 @@ export async function runModeB(h) {
       await shot('schedule-editor.png');
     });
 
-    await step('the ctxop filter stops on the C handler\'s first line, without the exception peek (hookstop.png)', async () => {
-      await palette('Debug: Remove All Breakpoints', 'Remove All Breakpoints');
-      await sections(['Call Stack', 'Breakpoints']);
-      // The filter's checkbox: focus its row, Space toggles it (the checkbox widget differs across VS Code versions).
-      const label = pane(/Breakpoints/i).getByText('ctxop', { exact: true }).first();
-      await label.waitFor({ timeout: left(10000) });
-      await label.click();
-      await key('Space');
-      await page.waitForTimeout(500);
-      await cont(1);
-      await callStack().getByText(/paused on ctxop (save|restore) hook vmm_/i).first().waitFor({ timeout: left(20000) });
-      await page.locator('.tab.active').filter({ hasText: 'vmm_demo.c' }).first().waitFor({ timeout: left(10000) });
-      if (await page.locator('.zone-widget .exception-widget').count()) throw new Error('an "Exception has occurred" peek at a hook stop');
-      await shot('hookstop.png');
-      await label.click();
-      await key('Space');
-    });
-
     await step('::threadlist in the Debug Console (console.png)', async () => {
       await key('Control+Shift+Y');
       await page.waitForTimeout(500);
@@ -294,9 +276,8 @@ export async function runModeB(h) {
       const t = (await row.innerText()).replace(/\s+/g, ' ');
       await page.screenshot({ path: join(SHOTS, 'activation.png') });
       const m = /Activation: ?(\d+) ?ms/.exec(t);
-      // A regression guard only: VS Code's figure is wall time in a shared extension host (the
-      // 50 ms target is asserted in Mode A on code loading + activate()).
-      if (m && Number(m[1]) >= 150) throw new Error(`activation ${m[1]} ms: ${t}`);
+      // Reported, not asserted: VS Code's figure is wall time in a shared extension host, and
+      // tests do not depend on speed (the bench measures activation).
       return m ? `VS Code reports activation ${m[1]} ms` : t.slice(0, 160);
     });
   } catch (e) {
