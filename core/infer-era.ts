@@ -55,3 +55,34 @@ export function runEraOf(ev: EraEvidence): EraId | undefined {
   const api = apiOfCode(ev);
   return api ? ERA_OF_API[api] : undefined;
 }
+
+/** The era a kernel tree's own headers declare, and the words that say why. */
+export interface HeaderEra { era: EraId; why: string }
+
+/**
+ * The era a kernel tree declares, from the text of its `common/sys/proc.h` (and, to tell the
+ * kernels before 12477 apart, `common/sys/thread.h`): `struct ctxop_template` or `ctxop_install()`
+ * means 13917; `installctx_preallocate()` or a 9-parameter `installctx()` means 13915; an
+ * 8-parameter `installctx()` means 12477, or before it when thread.h is given and its
+ * `struct ctxop` has no `prev` link (the NULL-terminated list). Null when proc.h declares no
+ * ctxop interface. The simulator's `gate` and the linter's `--era auto` both read trees with it.
+ */
+export function eraOfKernelHeaders(procH: string, threadH?: string): HeaderEra | null {
+  const p = procH.replace(/\/\*[\s\S]*?\*\//g, ' ');
+  if (/\bstruct\s+ctxop_template\s*\{/.test(p)) return { era: 'illumos-13917', why: 'declares struct ctxop_template' };
+  if (/\bctxop_install\s*\(/.test(p)) return { era: 'illumos-13917', why: 'declares ctxop_install()' };
+  if (/\binstallctx_preallocate\s*\(/.test(p)) return { era: 'illumos-13915', why: 'declares installctx_preallocate()' };
+  const m = /\bvoid\s+installctx\s*\(([^;]*)\)\s*;/.exec(p);
+  if (!m) return null;
+  // Top-level commas of the parameter list (function-pointer parameters nest parentheses).
+  let depth = 0;
+  let params = 1;
+  for (const c of m[1]!) { if (c === '(') depth++; else if (c === ')') depth--; else if (c === ',' && depth === 0) params++; }
+  const why = `declares installctx() with ${params} parameters`;
+  if (params >= 9) return { era: 'illumos-13915', why };
+  if (threadH === undefined) return { era: 'illumos-12477', why };
+  const ring = /\bstruct\s+ctxop\s*\*\s*prev\s*;/.test(threadH.replace(/\/\*[\s\S]*?\*\//g, ' '));
+  return ring
+    ? { era: 'illumos-12477', why: `${why}, and thread.h gives struct ctxop a prev link` }
+    : { era: 'illumos-pre12477', why: `${why}, and thread.h gives struct ctxop no prev link` };
+}

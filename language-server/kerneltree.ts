@@ -1,31 +1,18 @@
 /**
  * `--era auto` from the kernel tree a file belongs to: walk up from the file to an illumos `uts`
  * folder (or take the `gate` of its .kctx.json) and read which ctxop interface the tree's own
- * `common/sys/proc.h` declares: `struct ctxop_template` / `ctxop_install()` (illumos#13917),
- * `installctx_preallocate()` or a 9-parameter `installctx()` (#13915), else an 8-parameter
- * `installctx()` (the kernels before 13915). A file outside any tree gets null: the engine then
- * infers the era from the file itself.
+ * `common/sys/proc.h` declares (core's `eraOfKernelHeaders`, which the simulator's `gate` reads
+ * trees with too). A file outside any tree gets null: the engine then infers the era from the file.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Era } from './ctxapi';
+import { ERA_FACTS } from '../core/eras';
+import { eraOfKernelHeaders } from '../core/infer-era';
 
 export interface KernelTree { uts: string; era: Era }
 
 const PROC_H = join('common', 'sys', 'proc.h');
-
-/** The era a proc.h declares, or null when it declares no ctxop interface. */
-export function eraOfProcH(text: string): Era | null {
-  if (/\bstruct\s+ctxop_template\s*\{/.test(text) || /\bctxop_install\s*\(/.test(text)) return '13917';
-  if (/\binstallctx_preallocate\s*\(/.test(text)) return '13915';
-  const m = /\bextern\s+void\s+installctx\s*\(([^;]*)\)\s*;/.exec(text);
-  if (!m) return null;
-  // count the top-level commas of the parameter list (function-pointer types nest parentheses)
-  let depth = 0;
-  let params = 1;
-  for (const c of m[1]!) { if (c === '(') depth++; else if (c === ')') depth--; else if (c === ',' && depth === 0) params++; }
-  return params >= 9 ? '13915' : '12477';
-}
 
 function isFile(p: string): boolean {
   try { return statSync(p).isFile(); } catch { return false; }
@@ -41,8 +28,8 @@ function treeAt(uts: string): KernelTree | null {
   const p = join(uts, PROC_H);
   try {
     if (statSync(p).size <= 4 * 1024 * 1024) {
-      const era = eraOfProcH(readFileSync(p, 'utf8'));
-      if (era) t = { uts, era };
+      const h = eraOfKernelHeaders(readFileSync(p, 'utf8'));
+      if (h) t = { uts, era: ERA_FACTS[h.era].api };
     }
   } catch { /* no header: no tree */ }
   byUts.set(uts, t);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EraId } from '../abi/eras';
 import { gateBuild } from './build';
+import { eraOfKernelHeaders } from '../../core/infer-era';
 
 /** Why `dir` is not an illumos-gate checkout, or null when it is one. */
 export function notAGate(dir: string): string | null {
@@ -71,23 +72,11 @@ function readHeader(path: string): string {
   }
 }
 
-/**
- * The ctxop interface era the tree's headers declare: `struct ctxop_template` (13917), a
- * 9-parameter `installctx` (13915), a `prev` link in `struct ctxop` (12477), else before 12477.
- */
+/** The ctxop interface era the tree's headers declare (core's `eraOfKernelHeaders`); 13917 when none. */
 export function gateEra(gate: string): GateEra {
   const proc = join(gate, 'usr/src/uts/common/sys/proc.h');
   const thread = join(gate, 'usr/src/uts/common/sys/thread.h');
-  const p = readHeader(proc).replace(/\/\*[\s\S]*?\*\//g, ' ');
-  const t = readHeader(thread).replace(/\/\*[\s\S]*?\*\//g, ' ');
-  if (/\bstruct\s+ctxop_template\s*\{/.test(p)) return { era: 'illumos-13917', evidence: `${proc} declares struct ctxop_template` };
-  const inst = /\binstallctx\s*\(([^;]*)\)\s*;/.exec(p);
-  if (inst) {
-    const args = inst[1]!.replace(/\([^()]*\)/g, '').split(',').length;
-    if (args >= 9) return { era: 'illumos-13915', evidence: `${proc} declares installctx() with ${args} parameters` };
-    const ring = /\bstruct\s+ctxop\s*\*\s*prev\s*;/.test(t);
-    if (ring) return { era: 'illumos-12477', evidence: `${proc} declares installctx() with ${args} parameters and ${thread} gives struct ctxop a prev link` };
-    return { era: 'illumos-pre12477', evidence: `${proc} declares installctx() with ${args} parameters and ${thread} gives struct ctxop no prev link` };
-  }
-  return { era: 'illumos-13917', evidence: `${proc} declares neither installctx() nor struct ctxop_template` };
+  const h = eraOfKernelHeaders(readHeader(proc), readHeader(thread));
+  if (!h) return { era: 'illumos-13917', evidence: `${proc} declares neither installctx() nor struct ctxop_template` };
+  return { era: h.era, evidence: `${proc} ${h.why.replace('thread.h', thread)}` };
 }

@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiOfCode, apiRank, lintEraOf, runEraOf } from '../../../core/infer-era';
+import { apiOfCode, apiRank, lintEraOf, runEraOf, eraOfKernelHeaders } from '../../../core/infer-era';
 import { ERA_FACTS, ERA_IDS, installctxArity, walkOrder, REMOVECTX_ARITY } from '../../../core/eras';
 import { ERAS } from '../../../kernel-sim/abi/eras';
 import { lintText } from '../../../language-server/engine';
@@ -52,4 +52,21 @@ test('era facts: installctx arity by interface, removectx 8, walk orders, the si
     assert.equal(walkOrder(ERA_FACTS[id], 'save'), 'newest-first');
     for (const [k, v] of Object.entries(ERA_FACTS[id])) assert.equal((ERAS[id] as unknown as Record<string, unknown>)[k], v, `${id}.${k}`);
   }
+});
+
+test('the era a kernel tree declares: one reader of proc.h and thread.h for the gate and for lint --era auto', () => {
+  const eight = 'extern void installctx(kthread_t *, void *, void (*)(void *), void (*)(void *),\n    void (*)(void *, void *), void (*)(void *, void *), void (*)(void *), void (*)(void *, int));';
+  const nine = eight.replace('int));', 'int),\n    struct ctxop *);');
+  const ring = 'struct ctxop {\n\tstruct ctxop *next;\n\tstruct ctxop *prev;\n};';
+  const list = 'struct ctxop {\n\tstruct ctxop *next;\n\t/* no struct ctxop *prev; here */\n};';
+  assert.deepEqual(eraOfKernelHeaders('struct ctxop_template {\n\tuint32_t ct_rev;\n};'), { era: 'illumos-13917', why: 'declares struct ctxop_template' });
+  assert.equal(eraOfKernelHeaders('extern void ctxop_install(kthread_t *, const struct ctxop_template *, void *);')!.era, 'illumos-13917');
+  assert.equal(eraOfKernelHeaders(`${nine}\nextern struct ctxop *installctx_preallocate(void);`)!.why, 'declares installctx_preallocate()');
+  assert.deepEqual(eraOfKernelHeaders(nine), { era: 'illumos-13915', why: 'declares installctx() with 9 parameters' });
+  assert.deepEqual(eraOfKernelHeaders(eight), { era: 'illumos-12477', why: 'declares installctx() with 8 parameters' });
+  assert.equal(eraOfKernelHeaders(eight, ring)!.era, 'illumos-12477');
+  assert.equal(eraOfKernelHeaders(eight, list)!.era, 'illumos-pre12477');
+  // A declaration inside a comment is no declaration; a header that declares none is no tree.
+  assert.equal(eraOfKernelHeaders(`/* ${nine.replace(/\*\//g, '')} */\n${eight}`)!.era, 'illumos-12477');
+  assert.equal(eraOfKernelHeaders('extern int p_flag;'), null);
 });
