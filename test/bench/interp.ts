@@ -5,12 +5,12 @@
  * Run alone: `node out/test/bench/interp.js`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernel } from '../../kernel-sim/kernel';
 import { scenarioFromObject } from '../../kernel-sim/scenario';
 import { loadDriver } from '../../kernel-sim/cinterp/index';
+import { scratchDir } from '../scratch';
 
 const LOOP_N = 5_000_000;
 
@@ -111,7 +111,7 @@ export interface BenchRow {
 }
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'kctx-bench-interp-'));
+  return scratchDir('kctx-bench-interp-');
 }
 
 async function interpLoop(n: number): Promise<{ ns: number; cpuNs: number; result: string }> {

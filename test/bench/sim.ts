@@ -5,8 +5,7 @@
  * a ratio. Also checks that memory stays flat with tracing off.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -14,6 +13,7 @@ import { createKernel } from '../../kernel-sim/kernel';
 import { scenarioFromObject } from '../../kernel-sim/scenario';
 import { kernelAttach } from '../../kernel-sim/abi/ctxops';
 import type { Machine } from '../../kernel-sim/machine/machine';
+import { scratchDir } from '../scratch';
 
 export interface BenchRow {
   name: string;
@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
 /** Real context switches per second: a pipe ping-pong between two processes on one CPU. */
 export function linuxSwitchRate(rounds = 200_000): number | string {
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'kctx-bench-'));
+    const dir = scratchDir('kctx-bench-');
     writeFileSync(join(dir, 'pp.c'), PINGPONG);
     execFileSync('gcc', ['-O2', '-o', join(dir, 'pp'), join(dir, 'pp.c')], { stdio: 'pipe' });
     // Pin both processes to one CPU so every hand-off is a context switch.

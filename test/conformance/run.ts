@@ -6,8 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { csmithAvailable, gccAvailable, generate, gccChecksum, kctxChecksum } from './csmith';
+import { scratchDir } from '../scratch';
 
 /** A load error's class: its message with names, numbers and quoted text masked. */
 function errorClass(why: string): string {
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const s = { programs: 0, gccSkipped: 0, finished: 0, match: 0, mismatch: [] as number[], crash: [] as Array<{ seed: number; why: string }>, load: 0, panic: 0, limit: 0 };
   const loadClasses = new Map<string, number>();
   const panicClasses = new Map<string, number>();
-  const base = join(tmpdir(), `kctx-csmith-${process.pid}`);
+  const base = scratchDir('kctx-csmith-');
   while ((Date.now() - t0) / 1000 < budget) {
     const dir = join(base, String(seed));
     const file = generate(seed, dir);

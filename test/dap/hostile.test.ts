@@ -7,15 +7,15 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { KctxDebugSession } from '../../debug-adapter/session';
 import { KCTX, fixture, server } from './helpers';
+import { scratchDir } from '../scratch';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -172,7 +172,7 @@ describe('kctx dap --server: a token, or a 0600 Unix socket', () => {
   });
 
   it('--server=unix:PATH listens on a socket of mode 0600 and serves a launch without a token', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'kctx-sock-')), 'dap.sock');
+    const path = join(scratchDir('kctx-sock-'), 'dap.sock');
     const proc = spawn(process.execPath, [KCTX, 'dap', `--server=unix:${path}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       await new Promise<void>((res, rej) => {

@@ -1,13 +1,13 @@
 /** The "schedule" launch attribute: the run replays an explored schedule, stops at its panic, and steps back to the cause. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inProc, ROOT } from './helpers';
+import { scratchDir } from '../scratch';
 
 const RACE = join(ROOT, 'examples', 'explore', 'attach-race.ksim.json');
-const dir = mkdtempSync(join(tmpdir(), 'kctx-dap-sched-'));
+const dir = scratchDir('kctx-dap-sched-');
 
 test('launch with "schedule": stopped at the panic in vcpu_save, a step back is in vcpu_run before the store of v_fpu', async () => {
   const sched = join(dir, 'race.schedule.json');

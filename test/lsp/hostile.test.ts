@@ -7,14 +7,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ResponseError, createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { scratchDir } from '../scratch';
 
 const REPO = resolve(__dirname, '..', '..', '..');
-const ws = mkdtempSync(join(tmpdir(), 'kctx-lsp-hostile-'));
+const ws = scratchDir('kctx-lsp-hostile-');
 const C = '#include <sys/types.h>\nvoid f(void) { installctx(0, 0, 0, 0, 0, 0, 0, 0); }\n';
 const N = 300;
 mkdirSync(join(ws, 'd'));

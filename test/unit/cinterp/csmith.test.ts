@@ -5,10 +5,9 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csmithAvailable, gccAvailable, generate, gccChecksum, kctxChecksum } from '../../conformance/csmith';
+import { scratchDir } from '../../scratch';
 
 /** Seeds whose programs gcc runs within 2 s, with gcc's checksums. */
 const PROGRAMS: Array<[number, string]> = [[13, 'AFCBD8FF'], [14, 'AA18D9CC'], [6, 'BAAD0D5B'], [5, '6D682E79'], [8, 'BA52A9F4']];
@@ -18,7 +17,7 @@ const why = csmithAvailable() ? undefined : 'csmith and libcsmith-dev are not in
 test('csmith programs print the checksum gcc prints', { skip: why }, async () => {
   const gcc = gccAvailable();
   for (const [seed, sum] of PROGRAMS) {
-    const dir = mkdtempSync(join(tmpdir(), `kctx-csmith-${seed}-`));
+    const dir = scratchDir(`kctx-csmith-${seed}-`);
     const file = generate(seed, dir);
     if (gcc) assert.equal(gccChecksum(file, 10_000).sum, sum, `gcc's checksum of seed ${seed} is the recorded one`);
     const k = await kctxChecksum(dir);

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelFor, HEADERS } from './helpers';
 import { ScenarioError, scenarioFromObject } from '../../../kernel-sim/scenario';
 import { loadDriver } from '../../../kernel-sim/cinterp/index';
 import { createKernel } from '../../../kernel-sim/kernel';
+import { scratchDir } from '../../scratch';
 
 async function loadErr(src: string, o: Parameters<typeof kernelFor>[1] = {}): Promise<ScenarioError> {
   try {
@@ -64,7 +64,7 @@ test('#include outside the scenario folder and #error are refused', async () => 
 });
 
 test('a 5 MB source is rejected by its size with a clear message', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-big-'));
+  const dir = scratchDir('kctx-big-');
   const big = join(dir, 'big.c');
   writeFileSync(big, 'int x;\n'.repeat(750_000));
   const s = scenarioFromObject({ kernel: 'illumos-13917', sources: ['big.c'], threads: [{ name: 't', entry: 'entry' }] }, join(dir, 's.ksim.json'), dir);

@@ -7,10 +7,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runC } from './helpers';
+import { scratchDir } from '../../scratch';
 
 function hasGcc(): boolean {
   try {
@@ -25,7 +25,7 @@ const GCC = hasGcc();
 /** What gcc -O0 prints for `body` (a test() function and what it uses), or null without gcc. */
 function gccRun(body: string): string | null {
   if (!GCC) return null;
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-gcc-'));
+  const dir = scratchDir('kctx-gcc-');
   writeFileSync(join(dir, 'p.c'), `#include <stdio.h>\n#include <stdint.h>\n#define PR(x) printf("%lld\\n", (long long)(x))\n${body}\nint main(void) { test(); return 0; }\n`);
   execFileSync('gcc', ['-w', '-O0', '-o', join(dir, 'p'), join(dir, 'p.c')]);
   return execFileSync(join(dir, 'p'), { encoding: 'utf8' });
@@ -124,7 +124,7 @@ void test(void) {
 }`;
   const want = 'ffffffff89abcdef 6148914691236517205 8000000000000000 -5 9223372036854775808 -1\n[  -42|42   |-0042|007|ff|FF|10|4464|ff|A|str|st|    ab|ab    |]\n';
   if (GCC) {
-    const dir = mkdtempSync(join(tmpdir(), 'kctx-gcc-'));
+    const dir = scratchDir('kctx-gcc-');
     writeFileSync(join(dir, 'p.c'), `#include <stdio.h>\n#include <stdint.h>\n#define P printf\n${body}\nint main(void) { test(); return 0; }\n`);
     execFileSync('gcc', ['-w', '-O0', '-o', join(dir, 'p'), join(dir, 'p.c')]);
     assert.equal(execFileSync(join(dir, 'p'), { encoding: 'utf8' }), want);
@@ -213,7 +213,7 @@ void test(void) { PR(test3(2)); PR(test3(0)); }`;
   // gcc -O0 -S gives test3 'subq $6032, %rsp' (gcc 12): three 6000-byte arrays in one.
   let gccFrame = 6032;
   if (GCC) {
-    const dir = mkdtempSync(join(tmpdir(), 'kctx-gcc-'));
+    const dir = scratchDir('kctx-gcc-');
     writeFileSync(join(dir, 'f.c'), fn.replace(/PR\([^;]*;/g, ';'));
     const asm = execFileSync('gcc', ['-O0', '-S', '-o', '-', join(dir, 'f.c')], { encoding: 'utf8' });
     gccFrame = Number(/^test3:[\s\S]*?subq\s+\$(\d+), %rsp/m.exec(asm)![1]);

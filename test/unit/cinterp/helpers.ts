@@ -1,12 +1,12 @@
 /** Shared helpers for the interpreter tests: run C source text or an example scenario. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createKernel } from '../../../kernel-sim/kernel';
 import { scenarioFromObject, loadScenarioFile } from '../../../kernel-sim/scenario';
 import type { Machine, RunOutcome } from '../../../kernel-sim/machine/machine';
 import type { KEvent } from '../../../kernel-sim/trace/events';
 import { loadDriver } from '../../../kernel-sim/cinterp/index';
+import { scratchDir } from '../../scratch';
 
 export const REPO = resolve(__dirname, '..', '..', '..', '..');
 export const EXAMPLES = join(REPO, 'examples');
@@ -23,7 +23,7 @@ export interface RunResult {
 
 /** Writes `files` to a fresh folder and builds the kernel for a one-thread scenario. */
 export async function kernelFor(files: Record<string, string>, o: { kernel?: string; builtFor?: string; entry?: string; arg?: number; defines?: Record<string, number | string>; threads?: unknown[]; extra?: Record<string, unknown> } = {}): Promise<{ m: Machine; dir: string; console: string[]; events: KEvent[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-cinterp-'));
+  const dir = scratchDir('kctx-cinterp-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const s = scenarioFromObject({
     kernel: o.kernel ?? 'illumos-13917',

@@ -2,17 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { scratchDir } from '../../scratch';
 
 const KCTX = join(process.cwd(), 'dist', 'kctx.js');
 function kctx(args: string[], input = '') {
   const r = spawnSync(process.execPath, [KCTX, ...args], { encoding: 'utf8', timeout: 120_000, input });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-const dir = mkdtempSync(join(tmpdir(), 'kctx-dump-'));
+const dir = scratchDir('kctx-dump-');
 const CMDS = ['::status', '::msgbuf', '::panicinfo', '$c', '::stacks', '::findleaks', '::ctxops', '::threadlist', '::walk thread', '::cpuinfo', '::kmem_verify'];
 
 /** The mdb part of a run's output: from the first `> ` line on. */

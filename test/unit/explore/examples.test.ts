@@ -5,16 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchDir } from '../../scratch';
 
 const KCTX = join(process.cwd(), 'dist', 'kctx.js');
 function kctx(...args: string[]) {
   const r = spawnSync(process.execPath, [KCTX, ...args], { encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-const dir = mkdtempSync(join(tmpdir(), 'kctx-explore-ex-'));
+const dir = scratchDir('kctx-explore-ex-');
 
 const EXAMPLES = [
   { file: 'attach-race', budget: 1000, kind: 'panic', signature: 'panic: vcpu_save < savectx < resume < swtch < preempt < kpreempt', message: /^BAD TRAP: type=e \(#pf Page fault\) rp=\w+ addr=0$/ },

@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../../scratch';
 
 const KCTX = join(process.cwd(), 'dist', 'kctx.js');
 function kctx(...args: string[]) {
   const r = spawnSync(process.execPath, [KCTX, ...args], { encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-const dir = mkdtempSync(join(tmpdir(), 'kctx-explore-'));
+const dir = scratchDir('kctx-explore-');
 const RACE = 'examples/explore/attach-race.ksim.json';
 
 interface Report { version: number; schedules: number; failures: Array<{ kind: string; message: string; signature: string; schedule: string; dump: string | null; preemptions: number; found: { index: number } }> }

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../../scratch';
 
 const KCTX = join(process.cwd(), 'dist', 'kctx.js');
 const FIX = join(process.cwd(), 'test', 'fixtures', 'freebsd');
@@ -18,7 +18,7 @@ function kctx(...args: string[]) {
   const r = spawnSync(process.execPath, [KCTX, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-const dir = mkdtempSync(join(tmpdir(), 'kctx-freebsd-'));
+const dir = scratchDir('kctx-freebsd-');
 copyFileSync(join(EX, 'vnstat.c'), join(dir, 'vnstat.c'));
 const base = JSON.parse(readFileSync(join(EX, 'vnstat.ksim.json'), 'utf8'));
 function cell(kernel: boolean, module: boolean, extra: Record<string, unknown> = {}): string {

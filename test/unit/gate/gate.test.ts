@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gateBuild } from '../../../kernel-sim/gate/build';
 import { gateEra, searchRoots } from '../../../kernel-sim/gate/tree';
@@ -16,6 +15,7 @@ import { loadScenarioFile, scenarioFromObject, ScenarioError } from '../../../ke
 import { createKernel } from '../../../kernel-sim/kernel';
 import { loadDriver } from '../../../kernel-sim/cinterp/index';
 import { REPO } from '../cinterp/helpers';
+import { scratchDir } from '../../scratch';
 
 const GATE = join(REPO, 'test/fixtures/gate');
 const DRV = join(REPO, 'test/fixtures/gatedrv');
@@ -77,7 +77,7 @@ test('builtFor comes from the headers; a builtFor that contradicts them is an er
 
 test('the era a tree declares: template 13917, 9-argument installctx 13915, ctxop prev link 12477, else before 12477', () => {
   const tree = (proc: string, thread: string) => {
-    const d = mkdtempSync(join(tmpdir(), 'kctx-gate-'));
+    const d = scratchDir('kctx-gate-');
     mkdirSync(join(d, 'usr/src/uts/common/sys'), { recursive: true });
     writeFileSync(join(d, 'usr/src/uts/common/sys/proc.h'), proc);
     writeFileSync(join(d, 'usr/src/uts/common/sys/thread.h'), thread);
@@ -95,7 +95,7 @@ test('the era a tree declares: template 13917, 9-argument installctx 13915, ctxo
 });
 
 test('an unknown kernel header: without a gate the message says "gate" uses the real ones; with one it lists the include path', async () => {
-  const d = mkdtempSync(join(tmpdir(), 'kctx-gate-'));
+  const d = scratchDir('kctx-gate-');
   writeFileSync(join(d, 'a.c'), '#include <sys/types.h>\n#include <sys/uio.h>\nvoid entry(void *a) { }\n');
   const base = { kernel: 'illumos-13917', sources: ['a.c'], threads: [{ name: 't0', entry: 'entry' }] };
   const noGate = scenarioFromObject(base, join(d, 's.ksim.json'), d);
@@ -113,7 +113,7 @@ test('an unknown kernel header: without a gate the message says "gate" uses the 
 });
 
 test('a header outside the scenario folder, its includePaths and its gate is refused', async () => {
-  const d = mkdtempSync(join(tmpdir(), 'kctx-gate-'));
+  const d = scratchDir('kctx-gate-');
   writeFileSync(join(d, 'a.c'), '#include "../../etc/passwd"\nvoid entry(void *a) { }\n');
   const s = scenarioFromObject({ kernel: 'illumos-13917', gate: GATE, sources: ['a.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
   await assert.rejects(createKernel(s, { loadDriver }), /a\.c:1:10: #include "\.\.\/\.\.\/etc\/passwd": outside the scenario's folder/);
@@ -151,7 +151,7 @@ test('gate, includePaths, stubs, replaces: each wrong value is an error at its k
 });
 
 test('kctx run --gate PATH builds a scenario without "gate" against the tree; --stubs takes only auto', () => {
-  const d = mkdtempSync(join(tmpdir(), 'kctx-gate-'));
+  const d = scratchDir('kctx-gate-');
   writeFileSync(join(d, 'a.c'), '#include <sys/types.h>\n#include <sys/cmn_err.h>\nvoid entry(void *a) { cmn_err(CE_NOTE, "machdep %d", _MACHDEP); }\n');
   writeFileSync(join(d, 's.ksim.json'), JSON.stringify({ kernel: 'illumos-13917', sources: ['a.c'], threads: [{ name: 't0', entry: 'entry' }] }));
   const plain = kctx('run', join(d, 's.ksim.json'), '--trace', 'none');

@@ -9,8 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scenarioFromObject, ScenarioError } from '../../../kernel-sim/scenario';
 import { createKernel } from '../../../kernel-sim/kernel';
@@ -18,12 +17,13 @@ import { loadDriver } from '../../../kernel-sim/cinterp/index';
 import { stubsOf } from '../../../kernel-sim/cinterp/stubs';
 import type { KEvent } from '../../../kernel-sim/trace/events';
 import { REPO } from '../cinterp/helpers';
+import { scratchDir } from '../../scratch';
 
 const GATE = join(REPO, 'test/fixtures/gate');
 const KCTX = join(REPO, 'dist', 'kctx.js');
 
 function folder(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'kctx-link-'));
+  const d = scratchDir('kctx-link-');
   for (const [n, t] of Object.entries(files)) writeFileSync(join(d, n), t);
   return d;
 }

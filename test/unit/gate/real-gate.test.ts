@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scenarioFromObject } from '../../../kernel-sim/scenario';
 import { createKernel } from '../../../kernel-sim/kernel';
 import { loadDriver } from '../../../kernel-sim/cinterp/index';
 import { gateBuild } from '../../../kernel-sim/gate/build';
 import { gateEra } from '../../../kernel-sim/gate/tree';
+import { scratchDir } from '../../scratch';
 
 const GATE = process.env.KCTX_GATE;
 const skip = GATE ? false : 'KCTX_GATE is not set (an illumos-gate checkout)';
@@ -47,7 +47,7 @@ test('a real gate: the makefiles give the i86pc include path and flags', { skip 
 });
 
 test('a real gate: a driver on the tree\'s common headers loads, runs, and has gcc\'s struct sizes', { skip }, async () => {
-  const d = mkdtempSync(join(tmpdir(), 'kctx-realgate-'));
+  const d = scratchDir('kctx-realgate-');
   writeFileSync(join(d, 'drv.c'), DRIVER);
   const era = gateEra(GATE!).era;
   const s = scenarioFromObject({ kernel: era, gate: GATE, sources: ['drv.c'], defines: { DEBUG: 1 }, stubs: 'auto', threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);

@@ -4,9 +4,9 @@
  * (the tests never depend on speed: the limit is many times what a normal run takes).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { scratchDir } from '../../scratch';
 
 export const KCTX = resolve(__dirname, '..', '..', '..', '..', 'dist', 'kctx.js');
 
@@ -32,7 +32,7 @@ export function kctx(args: string[], opts: { cwd?: string; input?: string | Buff
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `kctx-${prefix}-`));
+  return scratchDir(`kctx-${prefix}-`);
 }
 
 /** A scenario of one thread running `entry` from the given sources, written into `dir`. */

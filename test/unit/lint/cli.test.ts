@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, chmodSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync, copyFileSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, FIXTURES } from './helpers';
+import { scratchDir } from '../../scratch';
 
 const kctx = (...args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist', 'kctx.js'), 'lint', ...args], { encoding: 'utf8', cwd: REPO });
 const rel = (f: string) => join('test', 'fixtures', 'lint', f);
@@ -23,7 +23,7 @@ test('exit 0 when only warnings (and for a clean file)', () => {
   const r = kctx(rel('assert-side-effect.c'));
   assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, /: warning: .*\[assert-side-effect\]/);
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-clean-'));
+  const dir = scratchDir('kctx-clean-');
   writeFileSync(join(dir, 'ok.c'), 'int\nmain(void)\n{\n\treturn (0);\n}\n');
   const c = kctx(join(dir, 'ok.c'));
   assert.equal(c.status, 0);
@@ -61,7 +61,7 @@ test('sarif format: 2.1.0 with rules, levels, regions and fixes', () => {
 });
 
 test('folders are linted recursively over *.c and *.h only', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-tree-'));
+  const dir = scratchDir('kctx-tree-');
   mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
   copyFileSync(join(FIXTURES, 'ring-walk.c'), join(dir, 'sub', 'deeper', 'walk.h'));
   copyFileSync(join(FIXTURES, 'template-rev.c'), join(dir, 'a.c'));
@@ -89,7 +89,7 @@ test('usage errors exit 2 with a clear message', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /cannot read .*no such file or directory/);
   if (process.getuid?.() !== 0) {
-    const dir = mkdtempSync(join(tmpdir(), 'kctx-perm-'));
+    const dir = scratchDir('kctx-perm-');
     writeFileSync(join(dir, 'x.c'), 'int x;\n');
     chmodSync(join(dir, 'x.c'), 0);
     r = kctx(join(dir, 'x.c'));
@@ -108,7 +108,7 @@ test('--era changes the verdict: 13915 wants 9 arguments, 13917 has no installct
 });
 
 test('a big tree is linted by worker threads with the same results', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-big-'));
+  const dir = scratchDir('kctx-big-');
   for (let i = 0; i < 24; i++) copyFileSync(join(FIXTURES, i % 2 ? 'sleeping-13917.c' : 'curvnet.c'), join(dir, `f${String(i).padStart(2, '0')}.c`));
   writeFileSync(join(dir, 'pad.c'), '/* padding */\nint pad;\n'.repeat(20000));
   const r = kctx('--format', 'json', dir);
@@ -138,7 +138,7 @@ test('--rule, --disable and --severity select and grade rules as eslint and clan
 });
 
 test('.kctx.json found by walking up: era, rule levels, exclude globs; flags come on top; a malformed one is an error with file:line', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-cfg-'));
+  const dir = scratchDir('kctx-cfg-');
   mkdirSync(join(dir, 'drv', 'sub'), { recursive: true });
   mkdirSync(join(dir, 'gen'));
   copyFileSync(join(FIXTURES, 'legacy-13917.c'), join(dir, 'drv', 'sub', 'lx.c'));
@@ -170,7 +170,7 @@ test('.kctx.json found by walking up: era, rule levels, exclude globs; flags com
 });
 
 test('--baseline: only findings not in an earlier JSON or SARIF output; lines that moved still match; SARIF says baselineState new', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-base-'));
+  const dir = scratchDir('kctx-base-');
   const c = join(dir, 'lx.c');
   const src = readFileSync(join(FIXTURES, 'legacy-13917.c'), 'utf8');
   writeFileSync(c, src);
@@ -201,7 +201,7 @@ test('--baseline: only findings not in an earlier JSON or SARIF output; lines th
 });
 
 test('--era auto reads the era the file\'s kernel tree declares (walking up to uts, or the gate of .kctx.json)', () => {
-  const root = mkdtempSync(join(tmpdir(), 'kctx-trees-'));
+  const root = scratchDir('kctx-trees-');
   const PROTO = {
     legacy: 'extern\tvoid\tinstallctx(kthread_t *, void *, void (*)(), void (*)(),\n    void (*)(), void (*)(), void (*)(), void (*)());\nextern\tint\tremovectx(kthread_t *, void *, void (*)(), void (*)(),\n    void (*)(), void (*)(), void (*)(), void (*)());\n',
     prealloc: 'extern\tstruct ctxop *installctx_preallocate(void);\nextern\tvoid\tinstallctx(kthread_t *, void *, void (*)(), void (*)(),\n    void (*)(), void (*)(), void (*)(), void (*)(), struct ctxop *);\n',

@@ -6,12 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LintDocument, fixAllEdits, lintText } from '../../../language-server/engine';
 import { applyEdits } from '../../../language-server/fixes/edits';
 import { REPO } from './helpers';
+import { scratchDir } from '../../scratch';
 
 const KVM = join(REPO, 'examples', 'kvm');
 
@@ -42,7 +42,7 @@ for (const era of ['pre13915', '13915']) {
     assert.match(out, /static const struct ctxop_template \w+ = \{\n\t\.ct_rev\t\t= CTXOP_TPL_REV,/);
     assert.doesNotMatch(out.replace(/\/\*[\s\S]*?\*\//g, ''), /\b(installctx|removectx|installctx_preallocate)\s*\(/);
 
-    const dir = mkdtempSync(join(tmpdir(), 'kctx-mig-'));
+    const dir = scratchDir('kctx-mig-');
     mkdirSync(join(dir, 'mig'));
     mkdirSync(join(dir, 'orig'));
     copyFileSync(join(KVM, 'kvm_common.h'), join(dir, 'kvm_common.h'));
@@ -75,7 +75,7 @@ test('examples/walkthrough: lint, the flag-day failure, fix-all, and the leak ::
   assert.deepEqual(await lintText(out, 'vcpu.c', { era: '13917' }), []);
   assert.match(out, /\tctxop_install\(curthread, &vmm_ctxop_tpl, vtc\);/);
   assert.match(out, /\t\(void\) ctxop_remove\(curthread, &vmm_ctxop_tpl, vtc\);/);
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-wt-'));
+  const dir = scratchDir('kctx-wt-');
   writeFileSync(join(dir, 'vcpu.c'), out);
   copyFileSync(join(WT, 'vcpu.ksim.json'), join(dir, 'vcpu.ksim.json'));
   const mig = kctx(join(dir, 'vcpu.ksim.json'));

@@ -1,6 +1,5 @@
 /** Shared setup of the mdb tests: fixture scenarios, a machine run to a fixed point, goldens. */
-import { readFileSync, writeFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { resolve, dirname, join } from 'node:path';
 import { loadScenarioFile, scenarioFromObject } from '../../../kernel-sim/scenario';
 import { createKernel } from '../../../kernel-sim/kernel';
@@ -8,6 +7,7 @@ import type { Machine } from '../../../kernel-sim/machine/machine';
 import { EventRing } from '../../../kernel-sim/trace/events';
 import { createMdb } from '../../../kernel-sim/mdb/index';
 import { loadDriver } from '../../../kernel-sim/cinterp/index';
+import { scratchDir } from '../../scratch';
 
 export const ROOT = resolve(__dirname, '../../../..');
 export const FIXTURES = resolve(ROOT, 'test/fixtures/mdb');
@@ -32,7 +32,7 @@ export async function machine(fixture: string, steps: number, ring = true): Prom
  * on one CPU), run for `steps` (Infinity: to the end).
  */
 export async function cMachine(src: string, steps = Infinity, kernel = 'illumos-13917'): Promise<Machine> {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-mdb-'));
+  const dir = scratchDir('kctx-mdb-');
   writeFileSync(join(dir, 'drv.c'), src);
   const s = scenarioFromObject({ kernel, cpus: 1, seed: 1, sources: ['drv.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(dir, 'drv.ksim.json'), dir);
   const m = await createKernel(s, { loadDriver });

@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../../scratch';
 
 const KCTX = join(process.cwd(), 'dist', 'kctx.js');
 function kctx(...args: string[]) {
   const r = spawnSync(process.execPath, [KCTX, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-const dir = mkdtempSync(join(tmpdir(), 'kctx-cli-'));
+const dir = scratchDir('kctx-cli-');
 function scenario(name: string, obj: unknown): string {
   const p = join(dir, name);
   writeFileSync(p, JSON.stringify(obj, null, 2));

@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelFor, HEADERS } from '../cinterp/helpers';
 import { TeeSink } from '../../../kernel-sim/trace/events';
@@ -14,6 +13,7 @@ import { ChromeTraceWriter } from '../../../kernel-sim/trace/chrome';
 import { FlowFormatter } from '../../../kernel-sim/trace/flow';
 import { TimelineRecorder } from '../../../debug-adapter/timeline';
 import { HAZARDS, PROBE_NAMES, probeCategory } from '../../../core/probes';
+import { scratchDir } from '../../scratch';
 
 const SRC = HEADERS + `
 kmutex_t a_lock, b_lock;
@@ -29,7 +29,7 @@ test('a lock-order hazard and an unlock of an unheld lock show in the Timeline, 
   const names = new Map(k.m.threads.map((t) => [t.addr, t.name]));
   const name = (a: number) => names.get(a) ?? k.m.byAddr.get(a)?.name ?? a.toString(16);
   const timeline = new TimelineRecorder(k.m, (a) => k.m.byAddr.get(a)?.tid ?? 0);
-  const out = join(mkdtempSync(join(tmpdir(), 'kctx-hazard-')), 'trace.json');
+  const out = join(scratchDir('kctx-hazard-'), 'trace.json');
   const chrome = new ChromeTraceWriter(out, name, 0.001, k.m.cpus.length);
   const flow: string[] = [];
   k.m.sink = new TeeSink([timeline, chrome, new FlowFormatter((l) => flow.push(l), { threadName: name })]);

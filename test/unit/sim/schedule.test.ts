@@ -8,9 +8,9 @@ import { threadNamer } from '../../../kernel-sim/cli/run';
 import type { Machine } from '../../../kernel-sim/machine/machine';
 import { scenarioFromObject } from '../../../kernel-sim/scenario';
 import { createKernel } from '../../../kernel-sim/kernel';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { scratchDir } from '../../scratch';
 
 const two = {
   kernel: 'illumos-13917', cpus: 1,
@@ -83,7 +83,7 @@ test('a clock decision is an extra tick; a round decision orders the CPUs; a dis
 
 test('an alloc decision makes that KM_SLEEP allocation sleep', async () => {
   const src = `#include <sys/kmem.h>\nvoid t(void *a) { void *p = kmem_alloc(64, KM_SLEEP); kmem_free(p, 64); p = kmem_alloc(32, KM_SLEEP); kmem_free(p, 32); }\n`;
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-sched-'));
+  const dir = scratchDir('kctx-sched-');
   writeFileSync(join(dir, 't.c'), src);
   const s = scenarioFromObject({ kernel: 'illumos-13917', cpus: 1, sources: ['t.c'], threads: [{ name: 't', entry: 't', arg: 0 }] }, join(dir, 't.ksim.json'), dir);
   const plain = await createKernel(s);
