@@ -17,6 +17,7 @@ import { runPart, mergeParts, sortFound, WHOLE, type Part, type PartResult } fro
 import { formatSchedule, parseSchedule, type Decision } from '../machine/schedule';
 import { readBoundedFile, FileError } from '../files';
 import { writeDump } from '../dump/dump';
+import { UsageError, intArg, oneOf, readArgv } from './argv';
 
 export const EXIT_NONE = 0;
 export const EXIT_FOUND = 1;
@@ -42,83 +43,53 @@ interface ExploreArgs {
   progressJson: boolean;
 }
 
-class UsageError extends Error {}
+const EXPLORE_OPTIONS = {
+  budget: { type: 'string' },
+  strategy: { type: 'string' },
+  depth: { type: 'string' },
+  until: { type: 'string' },
+  jobs: { type: 'string' },
+  shard: { type: 'string' },
+  out: { type: 'string' },
+  format: { type: 'string' },
+  seed: { type: 'string' },
+  'max-steps': { type: 'string' },
+  merge: { type: 'boolean' },
+  progress: { type: 'string' },
+} as const;
 
 function parseArgs(argv: string[]): ExploreArgs {
+  const { values: v, positionals } = readArgv(argv, EXPLORE_OPTIONS);
   const a: ExploreArgs = {
     scenario: '', budget: 1000, strategy: 'pct', depth: 2, until: ['panic', 'assert', 'deadlock'], jobs: 1, shard: 0, shards: 1,
-    format: 'text', maxSteps: 50_000_000, merge: null, progressJson: false,
+    format: 'text', maxSteps: 50_000_000, merge: v.merge ? [...positionals] : null, progressJson: false,
   };
-  const int = (s: string, flag: string, min = 0): number => {
-    if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) throw new UsageError(`${flag} expects an integer >= ${min}, got '${s}'`);
-    return Number(s);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let inline: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      inline = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const take = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
-    switch (arg) {
-      case '--budget': a.budget = int(take(), arg, 1); break;
-      case '--strategy': {
-        const v = take();
-        if (!STRATEGIES.includes(v as Strategy)) throw new UsageError(`--strategy expects pct, random or preempt-bound, got '${v}'`);
-        a.strategy = v as Strategy;
-        break;
-      }
-      case '--depth': a.depth = int(take(), arg, 1); break;
-      case '--until': {
-        const kinds = take().split(',').map((s) => s.trim()).filter(Boolean);
-        for (const k of kinds) if (!FAILURE_KINDS.includes(k as FailureKind)) throw new UsageError(`--until: unknown kind '${k}' (panic, assert, hazard, deadlock, leak)`);
-        if (!kinds.length) throw new UsageError('--until needs at least one kind');
-        a.until = kinds as FailureKind[];
-        break;
-      }
-      case '--jobs': a.jobs = int(take(), arg, 1); break;
-      case '--shard': {
-        const v = take();
-        const m = /^(\d+)\/(\d+)$/.exec(v);
-        if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard expects I/N with 0 <= I < N, got '${v}'`);
-        a.shard = Number(m[1]);
-        a.shards = Number(m[2]);
-        break;
-      }
-      case '--out': a.out = take(); break;
-      case '--format': {
-        const v = take();
-        if (v !== 'text' && v !== 'json') throw new UsageError(`--format expects text or json, got '${v}'`);
-        a.format = v;
-        break;
-      }
-      case '--seed': a.seed = int(take(), arg); break;
-      case '--max-steps': a.maxSteps = int(take(), arg, 1); break;
-      case '--merge': a.merge = []; break;
-      case '--progress': {
-        const v = take();
-        if (v !== 'json') throw new UsageError(`--progress expects json, got '${v}'`);
-        a.progressJson = true;
-        break;
-      }
-      default:
-        if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
-        if (a.merge) a.merge.push(arg);
-        else if (a.scenario) throw new UsageError(`more than one scenario given ('${a.scenario}', '${arg}')`);
-        else a.scenario = arg;
-    }
+  if (v.budget !== undefined) a.budget = intArg(v.budget, '--budget', 1);
+  if (v.strategy !== undefined) a.strategy = oneOf(v.strategy, '--strategy', STRATEGIES);
+  if (v.depth !== undefined) a.depth = intArg(v.depth, '--depth', 1);
+  if (v.until !== undefined) {
+    const kinds = v.until.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const k of kinds) if (!FAILURE_KINDS.includes(k as FailureKind)) throw new UsageError(`--until: unknown kind '${k}' (${FAILURE_KINDS.join(', ')})`);
+    if (!kinds.length) throw new UsageError('--until needs at least one kind');
+    a.until = kinds as FailureKind[];
   }
+  if (v.jobs !== undefined) a.jobs = intArg(v.jobs, '--jobs', 1);
+  if (v.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(v.shard);
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard expects I/N with 0 <= I < N, got '${v.shard}'`);
+    a.shard = Number(m[1]);
+    a.shards = Number(m[2]);
+  }
+  if (v.out !== undefined) a.out = v.out;
+  if (v.format !== undefined) a.format = oneOf(v.format, '--format', ['text', 'json'] as const);
+  if (v.seed !== undefined) a.seed = intArg(v.seed, '--seed');
+  if (v['max-steps'] !== undefined) a.maxSteps = intArg(v['max-steps'], '--max-steps', 1);
+  if (v.progress !== undefined) a.progressJson = oneOf(v.progress, '--progress', ['json'] as const) === 'json';
   if (a.merge) {
     if (!a.merge.length) throw new UsageError('--merge needs at least one folder written by kctx explore --out');
-    if (a.scenario) throw new UsageError('--merge takes folders, not a scenario');
-  } else if (!a.scenario) throw new UsageError('missing SCENARIO (a .ksim.json file)');
+  } else if (positionals.length > 1) throw new UsageError(`more than one scenario given ('${positionals[0]}', '${positionals[1]}')`);
+  else if (!positionals.length) throw new UsageError('missing SCENARIO (a .ksim.json file)');
+  else a.scenario = positionals[0]!;
   return a;
 }
 

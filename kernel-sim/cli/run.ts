@@ -19,6 +19,7 @@ import { Schedule, ScheduleError, parseSchedule, type ScheduleFile } from '../ma
 import { readBoundedFile, FileError } from '../files';
 import { stubsOf, stubsCalledLines } from '../cinterp/stubs';
 import { formatPanic } from '../panic';
+import { UsageError, intArg, oneOf, readArgv } from './argv';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -46,58 +47,38 @@ interface RunArgs {
   dump?: string;
 }
 
-class UsageError extends Error {}
+const RUN_OPTIONS = {
+  seed: { type: 'string' },
+  trace: { type: 'string' },
+  mdb: { type: 'string', multiple: true },
+  'max-steps': { type: 'string' },
+  stats: { type: 'boolean' },
+  'export-trace': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  'no-asserts': { type: 'boolean' },
+  gate: { type: 'string' },
+  stubs: { type: 'string' },
+  schedule: { type: 'string' },
+  dump: { type: 'string' },
+} as const;
 
 function parseArgs(argv: string[], cmd: string): RunArgs {
-  const a: RunArgs = { scenario: '', trace: cmd === 'run' ? 'flow' : 'none', mdb: [], maxSteps: 50_000_000, stats: false, quiet: false, noAsserts: false };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  const int = (s: string, flag: string): number => {
-    if (!/^\d+$/.test(s)) throw new UsageError(`${flag} expects a non-negative integer, got '${s}'`);
-    return Number(s);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let inline: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      inline = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const take = () => (inline !== undefined ? inline : value(i++, arg));
-    switch (arg) {
-      case '--seed': a.seed = int(take(), arg); break;
-      case '--trace': {
-        const v = take();
-        if (v !== 'flow' && v !== 'none') throw new UsageError(`--trace expects flow or none, got '${v}'`);
-        a.trace = v;
-        break;
-      }
-      case '--mdb': a.mdb.push(take()); break;
-      case '--max-steps': a.maxSteps = int(take(), arg); break;
-      case '--stats': a.stats = true; break;
-      case '--export-trace': a.exportTrace = take(); break;
-      case '-q': case '--quiet': a.quiet = true; break;
-      case '--no-asserts': a.noAsserts = true; break;
-      case '--gate': a.gate = take(); break;
-      case '--stubs': {
-        const v = take();
-        if (v !== 'auto') throw new UsageError(`--stubs expects auto, got '${v}' (C stubs go in the scenario's "stubs")`);
-        a.stubs = v;
-        break;
-      }
-      case '--schedule': a.schedule = take(); break;
-      case '--dump': a.dump = take(); break;
-      default:
-        if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
-        if (a.scenario) throw new UsageError(`more than one scenario given ('${a.scenario}', '${arg}')`);
-        a.scenario = arg;
-    }
+  const { values: v, positionals } = readArgv(argv, RUN_OPTIONS);
+  const a: RunArgs = { scenario: '', trace: cmd === 'run' ? 'flow' : 'none', mdb: v.mdb ?? [], maxSteps: 50_000_000, stats: !!v.stats, quiet: !!v.quiet, noAsserts: !!v['no-asserts'] };
+  if (v.seed !== undefined) a.seed = intArg(v.seed, '--seed');
+  if (v.trace !== undefined) a.trace = oneOf(v.trace, '--trace', ['flow', 'none'] as const);
+  if (v['max-steps'] !== undefined) a.maxSteps = intArg(v['max-steps'], '--max-steps');
+  if (v['export-trace'] !== undefined) a.exportTrace = v['export-trace'];
+  if (v.gate !== undefined) a.gate = v.gate;
+  if (v.stubs !== undefined) {
+    if (v.stubs !== 'auto') throw new UsageError(`--stubs expects auto, got '${v.stubs}' (C stubs go in the scenario's "stubs")`);
+    a.stubs = v.stubs;
   }
-  if (!a.scenario) throw new UsageError('missing SCENARIO (a .ksim.json file)');
+  if (v.schedule !== undefined) a.schedule = v.schedule;
+  if (v.dump !== undefined) a.dump = v.dump;
+  if (positionals.length > 1) throw new UsageError(`more than one scenario given ('${positionals[0]}', '${positionals[1]}')`);
+  if (!positionals.length) throw new UsageError('missing SCENARIO (a .ksim.json file)');
+  a.scenario = positionals[0]!;
   return a;
 }
 
