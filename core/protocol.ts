@@ -12,8 +12,18 @@ export interface MdbArgs { command: string }
 /** `kctx/mdb` response body: what mdb printed. */
 export interface MdbBody { output: string }
 
+import { HOOK_OPS, type HookOp } from './eras';
+
 /** A ctxop on a thread, as `kctx/state` reports it (handlers by name, absent when NULL). */
 export interface CtxopState { addr: string; save?: string; restore?: string; fork?: string; lwpCreate?: string; exit?: string; free?: string; arg?: string }
+/** The key of a hook op's handler in a CtxopState. */
+export type CtxopStateHook = 'save' | 'restore' | 'fork' | 'lwpCreate' | 'exit' | 'free';
+/** Each hook op with its key in a CtxopState and the `struct ctxop` member that holds it, in the era table's order. */
+export const CTXOP_STATE_HOOKS: readonly { op: HookOp; key: CtxopStateHook; member: `${HookOp}_op` }[] = HOOK_OPS.map((op) => ({
+  op,
+  key: op.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase()) as CtxopStateHook,
+  member: `${op}_op` as const,
+}));
 /** A thread in `kctx/state`; `ctxops` newest first (save order). */
 export interface ThreadState { id: number; addr: string; name: string; state: string; cpu: number | null; lastCpu?: number | null; preempt: number; pri: number; ctxops: CtxopState[] }
 export interface CpuState { id: number; addr: string; thread: number | null; threadName?: string | null; runrun?: boolean | number; kprunrun?: boolean | number; runq?: number[] }

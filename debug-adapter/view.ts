@@ -5,7 +5,7 @@
  */
 import { T, C, KTHREAD, CPU as CPU_LAYOUT, CTXOP, CTXOP_PRE12477, stateName, formatAddr, ringNewestFirst, builtinLine, type Machine, type StackEntry, type StopPoint, type Frame, type KThread, type StructLayout } from '../kernel-sim/index';
 import type { Decision } from './breakpoints';
-import type { CtxopState, StateBody } from '../core/protocol';
+import { CTXOP_STATE_HOOKS, type CtxopState, type StateBody } from '../core/protocol';
 
 export const IDLE_ID_BASE = 100000;
 
@@ -207,18 +207,10 @@ export function ctxopsOf(m: Machine, t: KThread): CtxopState[] {
     };
     const arg = readPtrSafe(m, c + O.arg);
     const v: CtxopState = { addr: formatAddr(c) };
-    const s = fn(O.save_op);
-    if (s) v.save = s;
-    const r = fn(O.restore_op);
-    if (r) v.restore = r;
-    const fk = fn(O.fork_op);
-    if (fk) v.fork = fk;
-    const lc = fn(O.lwp_create_op);
-    if (lc) v.lwpCreate = lc;
-    const ex = fn(O.exit_op);
-    if (ex) v.exit = ex;
-    const fr = fn(O.free_op);
-    if (fr) v.free = fr;
+    for (const h of CTXOP_STATE_HOOKS) {
+      const name = fn(O[h.member]!);
+      if (name) v[h.key] = name;
+    }
     v.arg = arg ? formatAddr(arg) : '0';
     return v;
   });

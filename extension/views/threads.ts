@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { KctxModel, KCpu, KThread, KCtxop } from '../model';
+import { CTXOP_STATE_HOOKS } from '../../core/protocol';
 
 type Node =
   | { kind: 'cpu'; cpu: KCpu | undefined; threads: KThread[] }
@@ -11,7 +12,6 @@ type Node =
   | { kind: 'ctxop'; op: KCtxop; index: number }
   | { kind: 'message'; text: string };
 
-const HOOKS: [keyof KCtxop, string][] = [['save', 'save'], ['restore', 'restore'], ['fork', 'fork'], ['lwpCreate', 'lwp_create'], ['exit', 'exit'], ['free', 'free']];
 
 export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -99,7 +99,7 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         const it = new vscode.TreeItem(`${op.save ?? '-'} / ${op.restore ?? '-'}`, C.None);
         it.description = `${op.addr}${op.arg !== undefined ? ` arg=${op.arg}` : ''}`;
         it.tooltip = new vscode.MarkdownString(`ctxop \`${op.addr}\` (#${n.index} in save order, newest first)\n\n` +
-          HOOKS.map(([k, label]) => `- ${label}: \`${op[k] ?? 'NULL'}\``).join('\n'));
+          CTXOP_STATE_HOOKS.map((h) => `- ${h.op}: \`${op[h.key] ?? 'NULL'}\``).join('\n'));
         it.iconPath = new vscode.ThemeIcon('symbol-event');
         it.contextValue = 'kctx.ctxop';
         return it;
