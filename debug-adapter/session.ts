@@ -23,7 +23,7 @@ import { TimelineRecorder, atOrAfter } from './timeline';
 import { hasKernelSource, kernelListing, kernelLine, RARE_FRAMES } from './kernel-source';
 import {
   threadId, findThread, visibleThreads, threadLabel, viewFrames, enteringAt, builtinListing, threadFields, cpuFields,
-  structFields, ctxopLayout, ctxopsOf, kctxState, stackText, ThreadIds, type ViewFrame, type FieldView,
+  structFields, ctxopLayout, ctxopsOf, kctxState, stackText, ThreadIds, StopHandles, type ViewFrame, type FieldView,
 } from './view';
 
 /** Launch configuration: a scenario path or the scenario's keys inline, plus debugger options. */
@@ -95,7 +95,7 @@ export class KctxDebugSession extends DebugSession {
   private configDone!: Promise<void>;
   private resolveConfigDone!: () => void;
   private vars = new Handles<VarRef>();
-  private frames = new Handles<FrameRef>();
+  private frames = new StopHandles<FrameRef>();
   private sourceRefs = new Map<string, number>();
   private sourceTexts = new Map<number, string>();
   private reportedThreads = new Set<number>();

@@ -28,6 +28,30 @@ export class ThreadIds {
   }
 }
 
+/**
+ * Handles (frame ids) that are dropped at each stop but never given out again in a session.
+ * VS Code loads a stack in two pages (the top frame, then 19 more) and redraws the Call Stack after
+ * the second page only if some frame below the top differs from the previous stop's, ids included:
+ * with ids that restart at every stop, a stop whose lower frames equal the last one's kept the
+ * "Load More Stack Frames" row it drew after the first page, and that row had nothing to load.
+ */
+export class StopHandles<V> {
+  private next = 1000;
+  private map = new Map<number, V>();
+  create(v: V): number {
+    const h = this.next++;
+    this.map.set(h, v);
+    return h;
+  }
+  get(h: number): V | undefined {
+    return this.map.get(h);
+  }
+  /** Forget the handles given out so far; the counter goes on. */
+  reset(): void {
+    this.map = new Map();
+  }
+}
+
 export function findThread(m: Machine, id: number): KThread | undefined {
   for (const t of m.threads) if (threadId(t) === id) return t;
   return undefined;

@@ -7,7 +7,7 @@
  */
 import { describe, it, afterEach } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { inProc, fixture, Client } from './helpers';
+import { inProc, fixture, Client, type Stopped } from './helpers';
 
 let dc: Client | null = null;
 afterEach(async () => {
@@ -216,5 +216,41 @@ describe('the leak stop', () => {
     assert.equal(site.line, 25, 'the kmem_alloc(128) that leaks');
     // The same caller ::findleaks names.
     assert.match(await dc.repl('::findleaks'), new RegExp(site.name.replace('+', '\\+')));
+  });
+});
+
+describe('stack paging (Load More Stack Frames)', () => {
+  it('pages as VS Code asks (the top frame, then 19): totalFrames exact, and no frame id is given out twice in a session', async () => {
+    const c = inProc();
+    dc = c;
+    const m = c.mark();
+    await c.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: fixture('drv.c') }, breakpoints: [{ line: 53 }] }));
+    let st: Stopped = await c.stopAfter(m);
+    const seen = new Set<number>();
+    const below: string[][] = [];
+    for (let stop = 0; stop < 3; stop++) {
+      const tid: number = st.body.threadId!;
+      const top = await c.stackTraceRequest({ threadId: tid, startFrame: 0, levels: 1 });
+      const rest = await c.stackTraceRequest({ threadId: tid, startFrame: 1, levels: 19 });
+      const all = [...top.body.stackFrames, ...rest.body.stackFrames];
+      const whole: string[] = (await c.frames(tid, 1000)).map((f) => f.name);
+      // Both pages count the same frames, and the two pages are the whole stack.
+      assert.equal(top.body.totalFrames, whole.length);
+      assert.equal(rest.body.totalFrames, whole.length);
+      assert.deepEqual(all.map((f) => f.name), whole.slice(0, 20));
+      // A page past the end is empty (the client's "Load More" would load nothing: it must not show).
+      const past = await c.stackTraceRequest({ threadId: tid, startFrame: whole.length, levels: 20 });
+      assert.deepEqual(past.body.stackFrames, []);
+      assert.equal(past.body.totalFrames, whole.length);
+      for (const f of [...all]) {
+        assert.ok(!seen.has(f.id), `frame id ${f.id} given out again at stop ${stop}`);
+        seen.add(f.id);
+      }
+      below.push(rest.body.stackFrames.map((f) => `${f.name}:${f.line}`));
+      st = await c.cont(tid);
+    }
+    // The stops hit the same line in the same function: the frames below the top are the same
+    // (names and lines), only their ids differ, so the client sees a new stack and redraws it.
+    assert.deepEqual(below[1], below[0]);
   });
 });
