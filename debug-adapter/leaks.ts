@@ -25,3 +25,26 @@ export function findLeaks(m: Machine): LeakSummary {
   const stack = bc?.stack.map((name, i) => ({ name, ...(bc.sites?.[i] ?? {}) }));
   return { count: r.totalBuffers, bytes: r.totalBytes, lines, stack };
 }
+
+/**
+ * Where each leak group's caller (the CALLER column of ::findleaks) is in the driver's C source:
+ * its frame in the first leaked buffer's bufctl stack, with the site kmem_alloc remembered.
+ */
+export function leakCallerSites(m: Machine): Array<{ caller: string; file: string; line: number }> {
+  let r;
+  try {
+    r = mdbFindLeaks(m);
+  } catch {
+    return [];
+  }
+  const out: Array<{ caller: string; file: string; line: number }> = [];
+  for (const l of r.leaks) {
+    const bc = m.kmem.bufctls.get(l.buf);
+    if (!bc) continue;
+    const name = l.caller.replace(/\+.*$/, '');
+    const i = bc.stack.findIndex((s, j) => s.replace(/\+.*$/, '') === name && bc.sites?.[j]?.file);
+    const site = i >= 0 ? bc.sites?.[i] : undefined;
+    if (site?.file && site.line) out.push({ caller: l.caller, file: site.file, line: site.line });
+  }
+  return out;
+}

@@ -20,6 +20,8 @@ import { FrameGuard, MAX_MESSAGE_BYTES } from './framing';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
 import { parseHitCondition } from './cond';
 import { TimelineRecorder, atOrAfter } from './timeline';
+import { colourMdb } from './mdb-colour';
+import { leakCallerSites } from './leaks';
 import { hasKernelSource, kernelListing, kernelLine, RARE_FRAMES } from './kernel-source';
 import {
   threadId, findThread, visibleThreads, threadLabel, viewFrames, enteringAt, builtinListing, threadFields, cpuFields,
@@ -245,6 +247,7 @@ export class KctxDebugSession extends DebugSession {
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsDelayedStackTraceLoading: true,
+      supportsANSIStyling: true,
       supportsEvaluateForHovers: true,
       supportsSetVariable: true,
       supportsCompletionsRequest: true,
@@ -1091,15 +1094,30 @@ export class KctxDebugSession extends DebugSession {
     return out;
   }
 
+  /**
+   * After ::findleaks in the Debug Console: one line per leak caller with its C source line on
+   * the output event (the console shows it as a link to that line).
+   */
+  private linkLeakCallers(): void {
+    for (const s of leakCallerSites(this.m())) {
+      const ev = new OutputEvent(`  ${s.caller} allocated at ${basename(s.file)}:${s.line}\n`, 'console') as DebugProtocol.OutputEvent;
+      ev.body.source = new Source(basename(s.file), s.file);
+      ev.body.line = s.line;
+      this.sendEvent(ev);
+    }
+  }
+
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     const e = this.need(response, { stopped: true });
     if (!e) return;
     const expr = String(args.expression ?? '');
     try {
       if (args.context === 'repl' && KctxDebugSession.isMdb(expr)) {
-        const out = this.runMdb(expr);
-        response.body = { result: out.replace(/\n$/, ''), variablesReference: 0 };
+        const out = this.runMdb(expr).replace(/\n$/, '');
+        // In colour for a console that renders ANSI (VS Code's Debug Console), plain otherwise.
+        response.body = { result: this.client.supportsANSIStyling ? colourMdb(out) : out, variablesReference: 0 };
         this.sendResponse(response);
+        if (/::\s*findleaks\b/.test(expr)) this.linkLeakCallers();
         if (this.client.supportsInvalidatedEvent) this.sendEvent(new InvalidatedEvent(['variables']));
         return;
       }

@@ -37,6 +37,7 @@ const CLAIMS: Record<string, string> = {
   supportsSetVariable: 'setVariable',
   supportsCompletionsRequest: 'completions',
   supportsReadMemoryRequest: 'readMemory',
+  supportsANSIStyling: 'evaluate (repl mdb, in colour)',
 };
 
 describe('COVERAGE.md', () => {

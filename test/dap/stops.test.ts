@@ -7,6 +7,7 @@
  */
 import { describe, it, afterEach } from 'node:test';
 import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { inProc, fixture, Client, type Stopped } from './helpers';
 
 let dc: Client | null = null;
@@ -252,5 +253,54 @@ describe('stack paging (Load More Stack Frames)', () => {
     // The stops hit the same line in the same function: the frames below the top are the same
     // (names and lines), only their ids differ, so the client sees a new stack and redraws it.
     assert.deepEqual(below[1], below[0]);
+  });
+});
+
+describe('mdb in the Debug Console', () => {
+  const ESC = '\x1b';
+  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+  it('mdb output in the console is in colour for a client that renders ANSI, plain for one that does not', async () => {
+    const plain = inProc();
+    dc = plain;
+    let m = plain.mark();
+    await plain.launchWith({ scenario: fixture('drv.ksim.json'), stopOnEntry: true });
+    await plain.stopAfter(m);
+    const cmds = ['::threadlist', '$c', '::nosuch'];
+    const want: string[] = [];
+    for (const c of cmds) want.push(await plain.repl(c));
+    for (const w of want) assert.ok(!w.includes(ESC), w);
+    await plain.close();
+
+    const colour = inProc();
+    dc = colour;
+    m = colour.mark();
+    const caps = await colour.launchWith({ scenario: fixture('drv.ksim.json'), stopOnEntry: true }, undefined, { supportsANSIStyling: true } as Record<string, unknown>);
+    assert.ok(caps.success);
+    await colour.stopAfter(m);
+    const got: string[] = [];
+    for (const c of cmds) got.push(await colour.repl(c));
+    // The same text once the colour is taken out.
+    assert.deepEqual(got.map(strip), want);
+    const tl = got[0]!.split('\n');
+    assert.equal(tl[0], `${ESC}[1m            ADDR             PROC              LWP CMD/LWPID${ESC}[0m`);
+    assert.match(tl[1]!, /^\x1b\[36mfffffe[0-9a-f]{10}\x1b\[0m /);
+    assert.match(got[1]!, /^\x1b\[33m[a-z_]+\+0x[0-9a-f]+\x1b\[0m\(/);
+    assert.equal(got[2], `${ESC}[31mmdb: invalid command '::nosuch': unknown dcmd name${ESC}[0m`);
+  });
+
+  it('::findleaks in the console: the C line of each caller on an output event (a link)', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('hazards.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['leak'] }));
+    await dc.stopAfter(m);
+    const at = dc.mark();
+    const out = await dc.repl('::findleaks');
+    assert.match(out, /hz_thread\+0x[0-9a-f]+/);
+    const ev = await dc.waitFor<DebugProtocol.OutputEvent>('output', at, (e) => /allocated at/.test(e.body.output));
+    assert.match(ev.body.output, /^  hz_thread\+0x[0-9a-f]+ allocated at hazards\.c:25\n$/);
+    assert.equal(ev.body.source?.path, fixture('hazards.c'));
+    assert.equal(ev.body.line, 25);
+    assert.equal(ev.body.category, 'console');
   });
 });

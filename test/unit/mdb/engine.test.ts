@@ -124,6 +124,8 @@ test('kctx run --mdb prints each command after "> CMD"', () => {
   assert.match(out, /\n> ::walk thread \| ::findstack\nstack pointer for thread [0-9a-f]{16} \(idle\/0\): [0-9a-f]{16}\n/);
   assert.match(out, /\n> ::ctxtrace -n 1\nCPU FUNCTION\n/);
   assert.match(out, /\n> ::nope\nmdb: invalid command '::nope': unknown dcmd name\n/);
+  // Plain text: colour is only for the Debug Console (the adapter), never on a pipe.
+  assert.ok(!out.includes('\x1b'), 'no ANSI sequences in the CLI output');
 });
 
 test('kctx mdb reads commands from a pipe and quits on $q', () => {
