@@ -18,10 +18,9 @@ function ringOf(c: DcmdCall, t: number): number[] {
   return findWalker('ctxop')!.walk({ m: c.m, mdb: c.mdb, addr: t });
 }
 
-function orderText(m: DcmdCall['m']): string {
-  const save = walkOrder(m.era, 'save').replace('-', ' ');
-  const restore = walkOrder(m.era, 'restore').replace('-', ' ');
-  return save === restore ? `save and restore both ${save}` : `save ${save}, restore ${restore}`;
+/** `save newest first` / `restore oldest first`: the order the era's savectx()/restorectx() walk. */
+function orderLabel(m: DcmdCall['m'], op: HookOp): string {
+  return `${op} order (${walkOrder(m.era, op).replace('-', ' ')}):`;
 }
 
 function printThread(c: DcmdCall, t: number, verbose: boolean, always: boolean): boolean {
@@ -31,9 +30,8 @@ function printThread(c: DcmdCall, t: number, verbose: boolean, always: boolean):
   if (!ring.length && !always) return false;
   const L = m.era.ctxopLayout.offsets;
   const ts = m.era.ring;
-  c.out(`thread ${p(t)} (${threadDesc(m, tv)}): ${ring.length} ctxop${ring.length === 1 ? '' : 's'}, ${m.era.id} (${orderText(m)})`);
+  c.out(`thread ${p(t)} (${threadDesc(m, tv)}): ${ring.length} ctxop${ring.length === 1 ? '' : 's'}, ${m.era.id}`);
   if (!ring.length) return true;
-  c.out(`  ${lpad('#', 2)} ${rpad('CTXOP', 16)} ${rpad('SAVE_OP', 24)} ${rpad('RESTORE_OP', 24)} ${rpad('ARG', 16)} ${lpad('SAVE_TS', 12)} ${lpad('RESTORE_TS', 12)}`);
   const ops = ring.map((x) => ({
     addr: x,
     save: m.mem.readPtr(x + L.save_op!),
@@ -46,17 +44,28 @@ function printThread(c: DcmdCall, t: number, verbose: boolean, always: boolean):
     sts: ts ? m.mem.readU64n(x + L.save_ts!) : -1,
     rts: ts ? m.mem.readU64n(x + L.restore_ts!) : -1,
   }));
+  // Columns as wide as what they hold, so that a ring fits a normal-width panel (under 100
+  // columns with the kernel's own handler names).
+  const tsText = (v: number) => (v < 0 ? '-' : v.toString(16));
+  const wide = (head: string, cells: string[]) => Math.max(head.length, ...cells.map((x) => x.length));
+  const ws = wide('SAVE_OP', ops.map((o) => fn(c, o.save)));
+  const wr = wide('RESTORE_OP', ops.map((o) => fn(c, o.restore)));
+  const wst = wide('SAVE_TS', ops.map((o) => tsText(o.sts)));
+  const wrt = wide('RESTORE_TS', ops.map((o) => tsText(o.rts)));
+  c.out(`  ${lpad('#', 2)} ${rpad('CTXOP', 16)} ${rpad('SAVE_OP', ws)} ${rpad('RESTORE_OP', wr)} ${rpad('ARG', 16)} ${lpad('SAVE_TS', wst)} ${lpad('RESTORE_TS', wrt)}`);
   ops.forEach((o, i) => {
-    const tsText = (v: number) => (v < 0 ? '-' : v.toString(16));
-    c.out(`  ${lpad(i, 2)} ${p0(o.addr)} ${rpad(fn(c, o.save), 24)} ${rpad(fn(c, o.restore), 24)} ${p0(o.arg)} ${lpad(tsText(o.sts), 12)} ${lpad(tsText(o.rts), 12)}`);
+    c.out(`  ${lpad(i, 2)} ${p0(o.addr)} ${rpad(fn(c, o.save), ws)} ${rpad(fn(c, o.restore), wr)} ${p0(o.arg)} ${lpad(tsText(o.sts), wst)} ${lpad(tsText(o.rts), wrt)}`);
     if (verbose) c.out(`     ${' '.repeat(16)} fork=${fn(c, o.fork)} lwp_create=${fn(c, o.lwp)} exit=${fn(c, o.exit)} free=${fn(c, o.free)}`);
   });
   const inOrder = (op: HookOp) => (walkOrder(m.era, op) === 'oldest-first' ? ops.slice().reverse() : ops);
   const saves = inOrder('save').filter((o) => o.save).map((o) => fn(c, o.save));
   const restoreList = inOrder('restore');
   const restores = restoreList.filter((o) => o.restore).map((o) => fn(c, o.restore));
-  c.out(`  save order:    ${saves.join(' -> ') || '(none)'}`);
-  c.out(`  restore order: ${restores.join(' -> ') || '(none)'}`);
+  const sl = orderLabel(m, 'save');
+  const rl = orderLabel(m, 'restore');
+  const w = Math.max(sl.length, rl.length);
+  c.out(`  ${rpad(sl, w)} ${saves.join(' -> ') || '(none)'}`);
+  c.out(`  ${rpad(rl, w)} ${restores.join(' -> ') || '(none)'}`);
   return true;
 }
 

@@ -138,3 +138,15 @@ test('kctx mdb reads commands from a pipe and quits on $q', () => {
   assert.doesNotMatch(r.stdout, /CMD\/LWPID/);
   assert.doesNotMatch(r.stdout, /^> /m);
 });
+
+test('::ctxops fits a normal-width panel: columns as wide as their contents, every line under 100 columns', () => {
+  const r = spawnSync(process.execPath, [resolve(ROOT, 'dist/kctx.js'), 'run', resolve(FIXTURES, 'bhyve-13917.ksim.json'), '--trace', 'none', '--max-steps', '400',
+    '--mdb', '::ctxops', '--mdb', '::ctxops -v'], { encoding: 'utf8' });
+  assert.equal(r.status, 4, r.stderr);
+  const out = r.stdout.slice(r.stdout.indexOf('> ::ctxops\n'));
+  const long = out.split('\n').filter((l) => l.length >= 100);
+  assert.deepEqual(long, []);
+  assert.match(out, /\n {3}# CTXOP {12}SAVE_OP {10}RESTORE_OP {10}ARG {14}SAVE_TS RESTORE_TS\n/);
+  assert.match(out, /\n {3}2 [0-9a-f]{16} lwp_segregs_save lwp_segregs_restore [0-9a-f]{16} +[0-9a-f]+ +[0-9a-f]+\n/);
+  assert.match(out, /\n {2}save order \(newest first\): {4}vmm_savectx -> fpsave_ctxt -> lwp_segregs_save\n {2}restore order \(oldest first\): lwp_segregs_restore -> fprestore_ctxt -> vmm_restorectx\n/);
+});
