@@ -8,7 +8,7 @@
 //           person would, saving screenshots under test/e2e/screenshots/.
 //
 // Usage: node test/e2e/run.mjs [a] [b]      (no argument: both)
-// Env:   KCTX_E2E_TIMEOUT (seconds per mode, default 240), KCTX_E2E_KEEP=1 (keep .work/)
+// Env:   KCTX_E2E_TIMEOUT (seconds per mode, default 240; mode B gets twice that), KCTX_E2E_KEEP=1 (keep .work/)
 // Prints `N passed, N failed[, N skipped]` last; exits non-zero when anything failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, cpSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';

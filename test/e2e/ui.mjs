@@ -45,7 +45,8 @@ export async function runModeB(h) {
   });
   if (r.failed) return r;
 
-  const deadline = Date.now() + TIMEOUT;
+  // Mode B drives many more steps than Mode A's one page load: twice the mode budget.
+  const deadline = Date.now() + 2 * TIMEOUT;
   const left = (ms) => Math.max(1000, Math.min(ms, deadline - Date.now()));
   try {
     server = startCodeServer(p);
@@ -173,6 +174,22 @@ export async function runModeB(h) {
       await callStack().getByText(/vcpu0/).first().waitFor({ timeout: left(10000) });
     });
 
+    await step('stepping keeps the Call Stack whole: no "Load More Stack Frames" row with nothing to load', async () => {
+      // Two steps in vcpu_thread: the frames below the top are the same as at the last stop, the
+      // case where VS Code kept the row it drew after loading the top frame alone (bug 5).
+      await sections(['Call Stack']);
+      for (let i = 0; i < 2; i++) {
+        await key('F10');
+        await paused();
+      }
+      await callStack().getByText(/paused (on|after a) step/i).first().waitFor({ timeout: left(10000) });
+      await callStack().getByText(/thread_start/).first().waitFor({ timeout: left(10000) });
+      // VS Code loads the rest of the stack 420 ms after the top frame.
+      await page.waitForTimeout(1500);
+      const rows = await callStack().getByText(/Load More Stack Frames/i).count();
+      if (rows) throw new Error(`${rows} "Load More Stack Frames" row(s) in the Call Stack`);
+    });
+
     await step('a function breakpoint on swtch stops at a context switch (callstack.png)', async () => {
       // Room for the new breakpoint's input row below the nine exception filters.
       await sections(['Breakpoints']);
@@ -205,7 +222,26 @@ export async function runModeB(h) {
       await shot('kernel-source.png');
     });
 
+    await step('a ctxop hook stop: breakpoint-like (no exception peek), the handler\'s source at its first line (hookstop.png)', async () => {
+      await sections(['Call Stack', 'Breakpoints']);
+      // The ctxop exception filter's checkbox in the Breakpoints pane.
+      const filter = () => pane(/Breakpoints/i).locator('.monaco-list-row').filter({ has: page.getByText('ctxop', { exact: true }) }).first().locator('[role="checkbox"]').first();
+      await filter().waitFor({ timeout: left(10000) });
+      if (!(await filter().isChecked())) await filter().click();
+      await page.waitForTimeout(500);
+      if (!(await filter().isChecked())) throw new Error('the ctxop filter did not get checked');
+      await cont(1);
+      await callStack().getByText(/paused on ctxop (save|restore) hook vmm_(save|restore)ctx/i).first().waitFor({ timeout: left(20000) });
+      await page.locator('.tab.active').filter({ hasText: 'vmm_demo.c' }).first().waitFor({ timeout: left(10000) });
+      await page.locator('.monaco-editor .view-line').filter({ hasText: 'vcpu_t *vc = arg;' }).first().waitFor({ timeout: left(10000) });
+      if (await page.locator('.zone-widget .exception-widget').count()) throw new Error('an exception peek at a hook stop');
+      await shot('hookstop.png');
+      await filter().click();
+      await page.waitForTimeout(500);
+    });
+
     await step('Kernel threads view: CPU, thread, ctxop ring (threads.png)', async () => {
+      await sections(['Call Stack', 'Kernel Threads']);
       const view = pane(/Kernel Threads/i);
       await view.getByText(/^cpu0$/).first().waitFor({ timeout: left(15000) });
       const thread = view.locator('.monaco-list-row').filter({ hasText: /ctxops/ }).filter({ hasText: /vcpu/ }).first();
@@ -243,12 +279,15 @@ export async function runModeB(h) {
       await shot('schedule-editor.png');
     });
 
-    await step('::threadlist in the Debug Console (console.png)', async () => {
+    await step('::threadlist in the Debug Console, in colour (console.png)', async () => {
       await key('Control+Shift+Y');
       await page.waitForTimeout(500);
       await type('::threadlist');
       await key('Enter');
       await page.locator('.repl').getByText(/vcpu0/).first().waitFor({ timeout: left(15000) });
+      // In colour: the console turned the adapter's ANSI sequences into styled spans (the heading bold).
+      await page.locator('.repl span.code-bold').filter({ hasText: 'CMD/LWPID' }).first().waitFor({ timeout: left(10000) });
+      if (await page.locator('.repl').getByText('\x1b[').count()) throw new Error('raw ANSI sequences in the console');
       await shot('console.png');
     });
 
@@ -257,6 +296,25 @@ export async function runModeB(h) {
       await page.locator('.panel').getByText(/>\s::findleaks/).first().waitFor({ timeout: left(15000) });
       await page.locator('.panel').getByText(/findleaks:\s|leaked/).first().waitFor({ timeout: left(10000) });
       await shot('findleaks.png');
+      await key('Shift+F5');
+      await page.waitForTimeout(500);
+    });
+
+    await step('a panic stop says its message (panic.png)', async () => {
+      await page.waitForTimeout(1000);
+      // The swtch function breakpoint of the steps above would stop the run first.
+      await palette('Debug: Remove All Breakpoints', 'Remove All Breakpoints');
+      await page.waitForTimeout(500);
+      await palette('Debug: Select and Start Debugging', 'Select and Start Debugging');
+      const row = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Simulate panic_demo' }).first();
+      await row.waitFor({ timeout: left(10000) });
+      await row.click();
+      await paused(60000);
+      await sections(['Call Stack']);
+      await callStack().getByText(/paused on a (failed assertion|kernel panic): assertion failed: pv->pv_loaded == 0/i).first().waitFor({ timeout: left(20000) });
+      // A panic is an exception: the peek carries the message.
+      await page.locator('.zone-widget .exception-widget').getByText(/assertion failed: pv->pv_loaded == 0/).first().waitFor({ timeout: left(10000) });
+      await shot('panic.png');
       await key('Shift+F5');
       await page.waitForTimeout(500);
     });
