@@ -3,7 +3,7 @@
  * Transport-free: the DAP session fills these tables, the engine's stop policy asks `decide`.
  */
 import { resolve } from 'node:path';
-import { formatAddr, CTXOP, atWalkStart, type Machine, type StopPoint, type PanicInfo, type StatementPos } from '../kernel-sim/index';
+import { formatAddr, atWalkStart, type Machine, type StopPoint, type PanicInfo, type StatementPos } from '../kernel-sim/index';
 import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
 import { HAZARDS, hazardOfFilter } from '../core/probes';
 
@@ -90,7 +90,6 @@ export interface Decision {
 /** Kernel functions a function breakpoint may name besides the driver's and the kernel's symbols. */
 export const KERNEL_FNS = ['swtch', 'resume', 'savectx', 'restorectx'];
 
-const O = CTXOP.offsets;
 
 export class Breakpoints {
   lines = new Map<string, LineBp[]>();
@@ -229,7 +228,7 @@ export class Breakpoints {
 
   private atHook(m: Machine, p: StopPoint, forward: boolean): Decision | null {
     const handler = p.handler ?? '';
-    const arg = p.ctx ? safePtr(m, p.ctx + O.arg) : 0;
+    const arg = p.ctx ? safePtr(m, p.ctx + m.O.arg) : 0;
     const env: CondEnv = { op: p.op, handler, thread: p.thread.name, cpu: p.cpu, ctx: p.ctx ? formatAddr(p.ctx) : '', arg: formatAddr(arg), name: handler };
     const sym = m.sym.lookup(handler);
     const args = p.op === 'exit' ? [p.thread.addr] : p.op === 'free' ? [arg, 0] : [arg];

@@ -14,7 +14,7 @@ import {
   Handles,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { createKernel, loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, loadDriver, createMdb, DCMD_NAMES, FORMATS, formatAddr, parseAddr, CTXOP, stateName, ringNewestFirst, FlowFormatter, EventRing, formatPanic, Schedule, parseSchedule, readBoundedFile, readDump, type Scenario, type Machine, type KThread, type CValueView, type ScheduleFile } from '../kernel-sim/index';
+import { createKernel, loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, loadDriver, createMdb, DCMD_NAMES, FORMATS, formatAddr, parseAddr, stateName, ringNewestFirst, FlowFormatter, EventRing, formatPanic, Schedule, parseSchedule, readBoundedFile, readDump, type Scenario, type Machine, type KThread, type CValueView, type ScheduleFile } from '../kernel-sim/index';
 import { Engine, exitCode, type Outcome } from './engine';
 import { FrameGuard, MAX_MESSAGE_BYTES } from './framing';
 import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';

@@ -3,7 +3,7 @@
  * with source, kernel frames without, built-in workloads with a generated listing), the
  * kthread_t / cpu_t / ctxop views, and the bodies of the `kctx/state` custom request.
  */
-import { T, C, KTHREAD, CPU as CPU_LAYOUT, CTXOP, CTXOP_PRE12477, stateName, formatAddr, ringNewestFirst, builtinLine, type Machine, type StackEntry, type StopPoint, type Frame, type KThread, type StructLayout } from '../kernel-sim/index';
+import { stateName, formatAddr, ringNewestFirst, builtinLine, type Machine, type StackEntry, type StopPoint, type Frame, type KThread, type StructLayout } from '../kernel-sim/index';
 import type { Decision } from './breakpoints';
 import { CTXOP_STATE_HOOKS, type CtxopState, type StateBody } from '../core/protocol';
 
@@ -90,7 +90,7 @@ export function enteringAt(m: Machine, p: StopPoint | null, d: Decision | null, 
   if (!p || p.thread?.addr !== t.addr) return null;
   if (d?.entering) return { name: d.entering.name, args: d.entering.args, kind: 'entering', frameIndex: -1 };
   if (p.kind === 'hook' && p.handler) {
-    const arg = p.ctx ? readPtrSafe(m, p.ctx + CTXOP.offsets.arg) : 0;
+    const arg = p.ctx ? readPtrSafe(m, p.ctx + m.O.arg) : 0;
     return { name: p.handler, args: p.op === 'exit' ? [t.addr] : [arg], kind: 'entering', frameIndex: -1 };
   }
   if (p.kind === 'function' && p.name && m.sym.lookup(p.name)?.kind !== 'c') return { name: p.name, args: [], kind: 'entering', frameIndex: -1 };
@@ -198,7 +198,7 @@ export function structFields(m: Machine, layout: StructLayout, base: number, ski
 }
 
 export function threadFields(m: Machine, t: KThread): FieldView[] {
-  const fields = structFields(m, KTHREAD, t.addr);
+  const fields = structFields(m, m.L.kthread, t.addr);
   for (const f of fields) {
     if (f.name === 't_state') f.value = `${m.tState(t)} (TS_${stateName(m.tState(t)).toUpperCase()})`;
   }
@@ -207,17 +207,17 @@ export function threadFields(m: Machine, t: KThread): FieldView[] {
 
 export function cpuFields(m: Machine, cpuId: number): FieldView[] {
   const cpu = m.cpus[cpuId]!;
-  return structFields(m, CPU_LAYOUT, cpu.addr);
+  return structFields(m, m.L.cpu, cpu.addr);
 }
 
 export function ctxopLayout(m: Machine): StructLayout {
-  return m.era.ring ? CTXOP : CTXOP_PRE12477;
+  return m.L.ctxop;
 }
 
 
 /** The thread's ctxops in save order (newest first), as `kctx/state` reports them. */
 export function ctxopsOf(m: Machine, t: KThread): CtxopState[] {
-  const O = CTXOP.offsets;
+  const O = m.O;
   let list: number[] = [];
   try {
     list = ringNewestFirst(m, t);
@@ -281,4 +281,3 @@ export function stackText(m: Machine, t: KThread): string {
     .join('\n');
 }
 
-export { T, C };

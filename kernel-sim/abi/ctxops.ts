@@ -6,15 +6,13 @@
  */
 import { KernelPanic, PUSHED, type Machine, type KResult } from '../machine/machine';
 import type { KThread } from '../machine/thread';
-import { CTXOP, CTXOP_TEMPLATE, TS_STOPPED } from '../machine/layout';
+import { TS_STOPPED } from '../machine/layout';
 import { formatAddr, wildPointer } from '../machine/memory';
 import { defineKcall, startKcall, park } from './kcall';
 import { ringInsert, ringUnlink, ringNewestFirst, findByHandlers, writeCtxop, readHandlers, type CtxHandlers } from './ring';
 import { callHook } from '../machine/dispatcher';
 import { kpreemptDisable, kpreemptEnable, assertFail, verify3Fail } from './kapi';
 
-const O = CTXOP.offsets;
-const TPL = CTXOP_TEMPLATE.offsets;
 export const CTXOP_TPL_REV = 1;
 const THREAD_C = '../../common/disp/thread.c';
 
@@ -22,7 +20,7 @@ const THREAD_C = '../../common/disp/thread.c';
 export const GARBAGE_ARG = wildPointer(0xbaddcafe, 0xbaddcafe);
 
 function ctxSize(m: Machine): number {
-  return m.era.ctxopLayout.size;
+  return m.L.ctxop.size;
 }
 
 function threadOf(m: Machine, addr: number, fn: string): KThread {
@@ -46,7 +44,7 @@ function handlersFromArgs(args: number[], from: number): CtxHandlers {
 
 function handlersFromTemplate(m: Machine, ct: number): CtxHandlers {
   const r = (o: number) => m.mem.readPtr(ct + o);
-  return { save: r(TPL.ct_save), restore: r(TPL.ct_restore), fork: r(TPL.ct_fork), lwpCreate: r(TPL.ct_lwp_create), exit: r(TPL.ct_exit), free: r(TPL.ct_free) };
+  return { save: r(m.TPL.ct_save), restore: r(m.TPL.ct_restore), fork: r(m.TPL.ct_fork), lwpCreate: r(m.TPL.ct_lwp_create), exit: r(m.TPL.ct_exit), free: r(m.TPL.ct_free) };
 }
 
 function describeHandlers(m: Machine, h: CtxHandlers): string {
@@ -142,9 +140,9 @@ defineKcall('removectx', (m, t, f) => {
       m.probe(t, 'ctxop:detach', `removectx ${formatAddr(ctx)}`, { ctx });
       f.result = 1;
       // Eras A-C drop t_ctx_lock, then call the free op, then kmem_free.
-      const free = m.mem.readPtr(ctx + O.free_op);
+      const free = m.mem.readPtr(ctx + m.O.free_op);
       if (free) {
-        const r = callHook(m, t, 'free', ctx, free, [m.mem.readPtr(ctx + O.arg), 0]);
+        const r = callHook(m, t, 'free', ctx, free, [m.mem.readPtr(ctx + m.O.arg), 0]);
         if (r === PUSHED) return park(t, f, 1);
       }
       f.pc = 1;
@@ -177,7 +175,7 @@ defineKcall('ctxop_allocate', (m, t, f) => {
   const ct = args[0]!;
   if (f.pc === 0) {
     m.entry(t, 'ctxop_allocate');
-    const rev = m.mem.readU32(ct + TPL.ct_rev);
+    const rev = m.mem.readU32(ct + m.TPL.ct_rev);
     if (rev !== CTXOP_TPL_REV) verify3Fail('ct->ct_rev', '==', 'CTXOP_TPL_REV', rev, CTXOP_TPL_REV, THREAD_C, 1079);
     const r = m.kmemAllocMaySleep(t, ctxSize(m), 0, false, 'ctxop_allocate');
     if (r === PUSHED) return park(t, f, 1);
@@ -198,9 +196,9 @@ defineKcall('ctxop_free', (m, t, f) => {
   const ctx = (f.args as number[])[0]!;
   if (f.pc === 0) {
     m.entry(t, 'ctxop_free', formatAddr(ctx));
-    const free = m.mem.readPtr(ctx + O.free_op);
+    const free = m.mem.readPtr(ctx + m.O.free_op);
     if (free) {
-      const r = callHook(m, t, 'free', ctx, free, [m.mem.readPtr(ctx + O.arg), 0]);
+      const r = callHook(m, t, 'free', ctx, free, [m.mem.readPtr(ctx + m.O.arg), 0]);
       if (r === PUSHED) return park(t, f, 1);
     }
   }
@@ -217,7 +215,7 @@ defineKcall('ctxop_attach', (m, t, f) => {
     const target = threadOf(m, args[0]!, 'ctxop_attach');
     const ctx = args[1]!;
     m.entry(t, 'ctxop_attach', `${formatAddr(ctx)} -> ${target.name}`);
-    if (m.cfg.debug && (m.mem.readPtr(ctx + O.next) !== 0 || m.mem.readPtr(ctx + O.prev) !== 0)) {
+    if (m.cfg.debug && (m.mem.readPtr(ctx + m.O.next) !== 0 || m.mem.readPtr(ctx + m.O.prev) !== 0)) {
       assertFail('ctx->next == NULL && ctx->prev == NULL', THREAD_C, 1120);
     }
     const r = attachCommon(m, t, target, ctx, 'ctxop_attach');

@@ -5,8 +5,7 @@
  * would reach through system calls.
  */
 import { KernelPanic, PUSHED, registerFrameKind, type Machine, type KResult, type StackEntry } from '../machine/machine';
-import { KThread, T } from '../machine/thread';
-import { CTXOP } from '../machine/layout';
+import { KThread } from '../machine/thread';
 import { formatAddr } from '../machine/memory';
 import { defineKcall, startKcall, park } from './kcall';
 import { ringNewestFirst } from './ring';
@@ -16,7 +15,6 @@ import { ptrToInt, intToPtr, type Val } from '../cinterp/types';
 import { kprintf, wordArgs } from './kprintf';
 import { hazardProbe } from '../../core/probes';
 
-const O = CTXOP.offsets;
 
 // ---------------------------------------------------------------- assertions
 
@@ -536,7 +534,7 @@ defineKcall('kctx_lwp_create', (m, t, f) => {
   const list = f.list as number[];
   while ((f.i as number) < list.length) {
     const ctx = list[f.i as number]!;
-    const op = m.mem.readPtr(ctx + ((f.how as string) === 'fork' ? O.fork_op : O.lwp_create_op));
+    const op = m.mem.readPtr(ctx + ((f.how as string) === 'fork' ? m.O.fork_op : m.O.lwp_create_op));
     if (op) {
       const r = callHook(m, t, (f.how as string) === 'fork' ? 'fork' : 'lwp_create', ctx, op, [t.addr, f.child as number]);
       f.i = (f.i as number) + 1;
@@ -555,7 +553,7 @@ defineKcall('kctx_exec', (m, t, f) => {
     m.entry(t, 'exec_common');
     f.list = ringNewestFirst(m, t);
     f.i = 0;
-    m.mem.writePtr(t.addr + T.t_ctx, 0);
+    m.mem.writePtr(t.addr + m.T.t_ctx, 0);
     kpreemptDisable(m, t);
     m.entry(t, 'freectx', 'isexec=1');
     f.pc = 1;
@@ -565,14 +563,14 @@ defineKcall('kctx_exec', (m, t, f) => {
     const ctx = list[f.i as number]!;
     if (f.called !== ctx) {
       f.called = ctx;
-      const op = m.mem.readPtr(ctx + O.free_op);
+      const op = m.mem.readPtr(ctx + m.O.free_op);
       if (op) {
-        const r = callHook(m, t, 'free', ctx, op, [m.mem.readPtr(ctx + O.arg), 1]);
+        const r = callHook(m, t, 'free', ctx, op, [m.mem.readPtr(ctx + m.O.arg), 1]);
         if (r === PUSHED) return park(t, f, 1);
       }
     }
     f.i = (f.i as number) + 1;
-    m.kmemFree(t, ctx, m.era.ctxopLayout.size, 'freectx');
+    m.kmemFree(t, ctx, m.L.ctxop.size, 'freectx');
     m.probe(t, 'ctxop:free', formatAddr(ctx), { ctx });
   }
   if (f.pc === 1) {

@@ -10,6 +10,9 @@ import { Emitter } from './emit';
 
 let structIds = 0;
 
+/** Where each struct or union with a body was defined (the file of a kernel tree's header, its line). */
+export const structOrigins = new WeakMap<StructType, { file: string; line: number; col: number }>();
+
 /** Types, declarators, constants, file-scope and block declarations. */
 export abstract class Declarations extends Emitter {
   // ------------------------------------------------------------------ types
@@ -81,6 +84,8 @@ export abstract class Declarations extends Emitter {
     if (body) {
       if (st.complete) this.fail(nameNode ?? n, `redefinition of '${union ? 'union' : 'struct'} ${tag}'`);
       this.layout(st, body, scope);
+      const at = this.posOf(nameNode ?? n);
+      structOrigins.set(st, { file: at.file, line: at.line, col: at.col });
       this.typeNames.set(`${union ? 'union' : 'struct'} ${tag}`, st);
     }
     return st;
@@ -340,6 +345,28 @@ export abstract class Declarations extends Emitter {
         this.tu = tu;
         this.scope = fileScope;
         this.topLevel(n, fileScope, bodies, inits);
+      });
+    }
+  }
+
+  /**
+   * Only the types of a translation unit (typedefs, struct, union and enum definitions): no
+   * variable, no function. For reading a kernel tree's layouts from its headers.
+   */
+  declareTypes(tu: TU, guard: (n: SyntaxNode, f: () => void) => void): void {
+    this.tu = tu;
+    this.tus.push(tu);
+    const fileScope = new Scope(this.globalScope);
+    this.fileScopes.set(tu, fileScope);
+    for (const n of tu.root.namedChildren) {
+      if (!n) continue;
+      const typeOnly = n.type === 'type_definition' || n.type === 'struct_specifier' || n.type === 'union_specifier' || n.type === 'enum_specifier' ||
+        (n.type === 'declaration' && !n.childrenForFieldName('declarator').some((d) => d));
+      if (!typeOnly) continue;
+      guard(n, () => {
+        this.tu = tu;
+        this.scope = fileScope;
+        this.topLevel(n, fileScope, [], []);
       });
     }
   }

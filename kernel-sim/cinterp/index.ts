@@ -25,6 +25,7 @@ import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from
 import { createDebug } from './debug';
 import { vaAreaBytes, writeVaArea } from './varargs';
 import { autoStubs } from './stubs';
+import { bindTreeLayoutsOf } from './tree-layouts';
 
 /** Functions of a tree header that could not be compiled: why, for the panic if one is called. */
 const unrunnable = new WeakMap<TextSymbol, string>();
@@ -318,11 +319,12 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   const roots = searchRoots(s);
   const inc = { includeDirs: roots.includeDirs, roots: roots.roots, ...(s.gate ? { gate: { defines: roots.defines, undefs: roots.undefs } } : {}) };
   const errors = new LoadErrors();
+  const newPreprocessor = () => new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
   const stubFiles = s.stubs?.files ?? [];
   for (const src of [...s.sources, ...stubFiles]) {
     const path = resolve(s.baseDir, src);
     errors.guard(() => {
-      const pre = new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
+      const pre = newPreprocessor();
       const idx = pre.addSource(path, relative(s.baseDir, path) || src);
       pre.processFile(idx);
       const pp = pre.result();
@@ -427,6 +429,9 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
       return true;
     }));
   }
+  // With a kernel tree, kctx's kernel lays its structures out as the tree does (before any of
+  // them is placed: the CPUs are laid out again, the threads are made at boot).
+  if (s.gate && !hooks.resolveHeader) for (const e of bindTreeLayoutsOf(m, s, c, parser, newPreprocessor, module)) errors.add(e);
   hooks.relocate?.(c);
   c.resolveExterns();
   for (const f of inits) errors.guard(f);

@@ -191,6 +191,11 @@ export class Preprocessor {
     return this.addFile({ path, display, text });
   }
 
+  /** A source kctx writes itself (no file): returns its file index. */
+  addText(display: string, text: string): number {
+    return this.addFile({ path: display, display, text });
+  }
+
   /** Preprocesses one translation unit (a source file). */
   processFile(idx: number): void {
     this.run(this.lex(idx), idx);

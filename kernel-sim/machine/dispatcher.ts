@@ -11,10 +11,9 @@ import {
   registerFrameKind, KernelPanic, StopSignal, PUSHED, SW_START, SW_SAVE, SW_SWITCH, SW_RESUMED, SW_RESTORE, SW_DONE,
   type Machine, type StackEntry, type Frame, type KResult,
 } from './machine';
-import { KThread, T, C } from './thread';
-import { CTXOP, TS_ONPROC, TS_RUN, TS_ZOMB, TS_SLEEP, T_KFPU } from './layout';
+import { KThread } from './thread';
+import { TS_ONPROC, TS_RUN, TS_ZOMB, TS_SLEEP, T_KFPU } from './layout';
 
-const O = CTXOP.offsets;
 import { formatAddr } from './memory';
 import { KM_NOSLEEP } from './kmem';
 import { ringNewestFirst, walkFirst } from '../abi/ring';
@@ -193,13 +192,13 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
           if (m.reaper) m.wakeup(m.reaper);
         }
         cpu.thread = next;
-        mem.writePtr(cpu.addr + C.cpu_thread, next.addr);
-        mem.writePtr(cpu.addr + C.cpu_dispthread, next.addr);
-        mem.writeU64n(cpu.addr + C.cpu_last_swtch, m.lbolt);
+        mem.writePtr(cpu.addr + m.C.cpu_thread, next.addr);
+        mem.writePtr(cpu.addr + m.C.cpu_dispthread, next.addr);
+        mem.writeU64n(cpu.addr + m.C.cpu_last_swtch, m.lbolt);
         next.cpu = cpu.id;
         next.quantumLeft = m.cfg.quantum;
         next.dispTick = m.lbolt;
-        mem.writePtr(next.addr + T.t_cpu, cpu.addr);
+        mem.writePtr(next.addr + m.T.t_cpu, cpu.addr);
         m.setState(next, TS_ONPROC);
         if (m.sink) m.probe(next, 'sched:on-cpu', `<- ${t.name}`, { other: t.addr });
         return 1;
@@ -240,6 +239,7 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
   const mem = m.mem;
   const era = m.era;
   const save = which === 'save';
+  const O = m.O;
   const opOff = save ? O.save_op : O.restore_op;
   const tsOff = save ? O.save_ts : O.restore_ts;
   const backward = walkOrder(era, which) === 'oldest-first';
@@ -417,7 +417,7 @@ registerFrameKind('thread_exit', {
       const i = f.i as number;
       if (i < list.length) {
         const ctx = list[i]!;
-        const op = m.mem.readPtr(ctx + O.exit_op);
+        const op = m.mem.readPtr(ctx + m.O.exit_op);
         if (op) callHook(m, t, 'exit', ctx, op, [t.addr]);
         f.i = i + 1;
         return 1;
@@ -458,7 +458,7 @@ registerFrameKind('reaper', {
       if (list.length) {
         m.entry(t, 'freectx', `${z.name} isexec=0`);
         // freectx: t_ctx = NULL first, then free newest first, under kpreempt_disable.
-        m.mem.writePtr(z.addr + T.t_ctx, 0);
+        m.mem.writePtr(z.addr + m.T.t_ctx, 0);
         m.setPreempt(t, m.tPreempt(t) + 1);
       }
       f.pc = 1;
@@ -470,16 +470,16 @@ registerFrameKind('reaper', {
       if (i < list.length) {
         const ctx = list[i]!;
         if (f.called !== ctx) {
-          const op = m.mem.readPtr(ctx + O.free_op);
+          const op = m.mem.readPtr(ctx + m.O.free_op);
           if (op) {
-            const r = callHook(m, t, 'free', ctx, op, [m.mem.readPtr(ctx + O.arg), 0]);
+            const r = callHook(m, t, 'free', ctx, op, [m.mem.readPtr(ctx + m.O.arg), 0]);
             f.called = ctx;
             if (r === PUSHED) return 1;
           }
           f.called = ctx;
         }
         f.i = i + 1;
-        m.kmemFree(t, ctx, m.era.ctxopLayout.size, 'freectx');
+        m.kmemFree(t, ctx, m.L.ctxop.size, 'freectx');
         m.probe(t, 'ctxop:free', formatAddr(ctx), { ctx });
         return 1;
       }

@@ -1,9 +1,15 @@
 /**
  * Layouts of the kernel structures that live in simulated memory and that driver C code may
- * read (`curthread->t_preempt`, `ctx->next`, `CPU->cpu_id`). One definition serves both sides:
- * the native kernel code uses the computed offsets, and the shipped kernel headers declare the
- * same structs (`cDeclaration()`), so the interpreter computes the same offsets (LP64, natural
- * alignment). Fields are a subset of illumos's, in an order of our own.
+ * read (`curthread->t_preempt`, `ctx->next`, `CPU->cpu_id`). The tables below are the one
+ * statement of the members the simulator models. They serve two ways:
+ * - without a kernel tree, they are the layouts: the shipped kernel headers declare the same
+ *   structs (`cDeclaration()`), so the interpreter computes the same offsets (LP64, natural
+ *   alignment); the members are a subset of illumos's, in an order of our own;
+ * - with a kernel tree (`gate`), kernel-sim/gate/layouts.ts binds the same members by name in
+ *   the tree's own structs (offsets and widths as the tree declares them), and kctx's own
+ *   bookkeeping members (`own`) go after the tree's struct.
+ * The native kernel code reads offsets through the machine's `Layouts` (m.T, m.C, m.O, ...),
+ * never through these constants.
  */
 export type Scalar = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'u64' | 'i64' | 'ptr';
 
@@ -16,6 +22,10 @@ export interface FieldSpec {
   count?: number;
   /** Function-pointer declarator: the field is written as `void (*name)(ARGS)`. */
   fnArgs?: string;
+  /** kctx's own bookkeeping, not a member of illumos's struct: with a kernel tree it lives after the tree's struct. */
+  own?: true;
+  /** Where a kernel tree keeps the member when its name is a macro (`t_wchan` is `t_lwpchan.lc_wchan`). */
+  tree?: string;
 }
 
 export interface StructLayout {
@@ -25,6 +35,8 @@ export interface StructLayout {
   align: number;
   offsets: Record<string, number>;
   fields: Array<FieldSpec & { offset: number }>;
+  /** Bound to a kernel tree's struct (gate/layouts.ts): where the tree defines it. */
+  tree?: { file: string; line: number; name: string; size: number };
 }
 
 const SCALAR: Record<Scalar, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, u64: 8, i64: 8, ptr: 8 };
@@ -116,7 +128,7 @@ export const KTHREAD = defineStruct('_kthread', 'kthread_t', [
   { name: 't_prev', ctype: 'struct _kthread *', kind: 'ptr' },
   { name: 't_lwp', ctype: 'struct _klwp *', kind: 'ptr' },
   { name: 't_procp', ctype: 'struct proc *', kind: 'ptr' },
-  { name: 't_wchan', ctype: 'caddr_t', kind: 'ptr' },
+  { name: 't_wchan', ctype: 'caddr_t', kind: 'ptr', tree: 't_lwpchan.lc_wchan' },
   { name: 't_did', ctype: 'uint64_t', kind: 'u64' },
   { name: 't_tid', ctype: 'id_t', kind: 'i32' },
   { name: 't_disp_time', ctype: 'clock_t', kind: 'i64' },
@@ -142,12 +154,12 @@ export const CPU = defineStruct('cpu', 'cpu_t', [
 export const KLWP = defineStruct('_klwp', 'klwp_t', [
   { name: 'lwp_thread', ctype: 'struct _kthread *', kind: 'ptr' },
   { name: 'lwp_procp', ctype: 'struct proc *', kind: 'ptr' },
-  { name: 'lwp_segregs_saved', ctype: 'uint64_t', kind: 'u64' },
-  { name: 'lwp_segregs_restored', ctype: 'uint64_t', kind: 'u64' },
-  { name: 'lwp_fpu_flags', ctype: 'uint32_t', kind: 'u32' },
-  { name: 'lwp_fpu_pad', ctype: 'uint32_t', kind: 'u32' },
-  { name: 'lwp_fpu_saves', ctype: 'uint64_t', kind: 'u64' },
-  { name: 'lwp_fpu_restores', ctype: 'uint64_t', kind: 'u64' },
+  { name: 'lwp_segregs_saved', ctype: 'uint64_t', kind: 'u64', own: true },
+  { name: 'lwp_segregs_restored', ctype: 'uint64_t', kind: 'u64', own: true },
+  { name: 'lwp_fpu_flags', ctype: 'uint32_t', kind: 'u32', own: true },
+  { name: 'lwp_fpu_pad', ctype: 'uint32_t', kind: 'u32', own: true },
+  { name: 'lwp_fpu_saves', ctype: 'uint64_t', kind: 'u64', own: true },
+  { name: 'lwp_fpu_restores', ctype: 'uint64_t', kind: 'u64', own: true },
 ]);
 
 /** `sc_shared_t` (schedctl page shared with user land). */
@@ -158,6 +170,66 @@ export const SC_SHARED = defineStruct('sc_shared', 'sc_shared_t', [
 
 export const MUTEX_LAYOUT = defineStruct('mutex', 'kmutex_t', [{ name: '_opaque', ctype: 'void *', kind: 'ptr', count: 1 }]);
 export const CONDVAR_LAYOUT = defineStruct('_kcondvar', 'kcondvar_t', [{ name: '_opaque', ctype: 'ushort_t', kind: 'u16' }]);
+
+/** Width and signedness of a member's scalar kind (an aggregate member: its size, unsigned). */
+export function scalarOf(kind: FieldSpec['kind']): { size: number; signed: boolean } {
+  if (typeof kind !== 'string') return { size: kind.size, signed: false };
+  return { size: SCALAR[kind], signed: kind.startsWith('i') };
+}
+
+const accessCache = new WeakMap<StructLayout, Map<string, { off: number; size: number; signed: boolean }>>();
+
+/** Offset, width and signedness of a member of a layout (throws for a member it does not have). */
+export function memberOf(l: StructLayout, name: string): { off: number; size: number; signed: boolean } {
+  let m = accessCache.get(l);
+  if (!m) accessCache.set(l, (m = new Map()));
+  let r = m.get(name);
+  if (!r) {
+    const f = l.fields.find((x) => x.name === name);
+    if (!f) throw new Error(`kctx: ${l.typedef ?? 'struct ' + l.tag} has no member ${name}`);
+    r = { off: f.offset, ...scalarOf(f.kind) };
+    m.set(name, r);
+  }
+  return r;
+}
+
+/**
+ * The layouts a machine uses for the structures its native code reads and writes. The shipped
+ * ones (below) unless the driver was built against a kernel tree, whose own layouts then bind.
+ */
+export interface Layouts {
+  /** Bound to a kernel tree's headers. */
+  tree: boolean;
+  kthread: StructLayout;
+  cpu: StructLayout;
+  klwp: StructLayout;
+  ctxop: StructLayout;
+  ctxopTemplate: StructLayout;
+  scShared: StructLayout;
+  /** The tree's `char *t_name` (its bytes are in kctx's part of the thread, at offsets.t_name), or -1. */
+  tNamePtr: number;
+}
+
+export type LayoutKey = 'kthread' | 'cpu' | 'klwp' | 'ctxop' | 'ctxopTemplate' | 'scShared';
+
+/**
+ * The structures the simulator models, with the names C uses for them and the header of
+ * illumos-gate that defines each (gate/layouts.ts looks there when the driver does not include it).
+ * `optional`: a tree that lacks the struct keeps kctx's (struct ctxop_template before 13917).
+ */
+export const MODELLED: Array<{ key: LayoutKey; names: string[]; header: string; optional?: true }> = [
+  { key: 'kthread', names: ['kthread_t', 'struct _kthread'], header: 'sys/thread.h' },
+  { key: 'ctxop', names: ['ctxop_t', 'struct ctxop'], header: 'sys/thread.h' },
+  { key: 'cpu', names: ['cpu_t', 'struct cpu'], header: 'sys/cpuvar.h' },
+  { key: 'klwp', names: ['klwp_t', 'struct _klwp'], header: 'sys/klwp.h' },
+  { key: 'scShared', names: ['sc_shared_t', 'struct sc_shared'], header: 'sys/schedctl.h' },
+  { key: 'ctxopTemplate', names: ['struct ctxop_template'], header: 'sys/proc.h', optional: true },
+];
+
+/** kctx's own layouts for a kernel whose ctxops are a ring (from 12477) or a list. */
+export function shippedLayouts(ring: boolean): Layouts {
+  return { tree: false, kthread: KTHREAD, cpu: CPU, klwp: KLWP, ctxop: ring ? CTXOP : CTXOP_PRE12477, ctxopTemplate: CTXOP_TEMPLATE, scShared: SC_SHARED, tNamePtr: -1 };
+}
 
 /** Thread states (`t_state` values, as in illumos thread.h). */
 export const TS_FREE = 0x00;

@@ -12,8 +12,8 @@ import { Memory, MemoryFault, OutOfMemory, formatAddr } from './memory';
 import { Symbols, PUSHED, type KResult, type NativeImpl, type TextSymbol } from './symbols';
 import { Kmem, KmemError, KM_NOSLEEP } from './kmem';
 import { Prng } from './prng';
-import { KThread, Cpu, T, C, type Frame, type BlockReason } from './thread';
-import { CPU as CPU_LAYOUT, KTHREAD, KLWP, THREAD_NAME_LEN, TS_ONPROC, TS_RUN, TS_SLEEP, TS_ZOMB, TS_FREE, T_KFPU } from './layout';
+import { KThread, Cpu, type Frame, type BlockReason } from './thread';
+import { THREAD_NAME_LEN, TS_ONPROC, TS_RUN, TS_SLEEP, TS_ZOMB, TS_FREE, T_KFPU, shippedLayouts, scalarOf, memberOf, type Layouts, type StructLayout } from './layout';
 import { ERAS, type Era, type EraId } from '../abi/eras';
 import type { EventSink, ProbeName, ProbeData } from '../trace/events';
 import { copyState, putState } from './state';
@@ -267,61 +267,146 @@ export class Machine {
   dispSeq = 0;
   allocSeq = 0;
 
+  /**
+   * The layouts of the structures the native kernel code reads and writes (kthread_t, cpu_t,
+   * klwp_t, struct ctxop, ...): kctx's own, or a kernel tree's (bindLayouts). The offsets of
+   * their modelled members, for the native code: T (kthread_t), C (cpu_t), O (struct ctxop),
+   * TPL (struct ctxop_template), LW (klwp_t), SC (sc_shared_t).
+   */
+  L!: Layouts;
+  T!: Record<string, number>;
+  C!: Record<string, number>;
+  O!: Record<string, number>;
+  TPL!: Record<string, number>;
+  LW!: Record<string, number>;
+  SC!: Record<string, number>;
+  /** Widths of the kthread_t/cpu_t members read on the dispatcher's path (a tree may declare other widths). */
+  private wState = 4;
+  private wPri = 2;
+  private wFlag = 4;
+  private wPreempt = 1;
+  private wRunrun = 1;
+
   constructor(cfg: Partial<MachineConfig>, hooks: KernelHooks) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
     if (this.cfg.physmem) this.mem.limit = this.cfg.physmem;
     this.era = ERAS[this.cfg.era];
     this.hooks = hooks;
+    this.setLayouts(shippedLayouts(this.era.ring));
     this.sym = new Symbols(this.mem);
     this.kmem = new Kmem(this.mem);
-    this.kmem.createCache('thread_cache', KTHREAD.size);
-    this.kmem.createCache('lwp_cache', KLWP.size);
+    this.kmem.createCache('thread_cache', this.L.kthread.size);
+    this.kmem.createCache('lwp_cache', this.L.klwp.size);
     this.rng = new Prng(this.cfg.seed);
     this.nextTickAt = this.cfg.tickCycles;
     this.allthreadsVar = this.mem.map(8, 8);
     this.sym.defineData('allthreads', this.allthreadsVar, 8, 'genunix');
-    for (let i = 0; i < this.cfg.cpus; i++) {
-      const addr = this.mem.map(CPU_LAYOUT.size, 64);
+    this.mapCpus();
+  }
+
+  private setLayouts(L: Layouts): void {
+    this.L = L;
+    this.T = L.kthread.offsets;
+    this.C = L.cpu.offsets;
+    this.O = L.ctxop.offsets;
+    this.TPL = L.ctxopTemplate.offsets;
+    this.LW = L.klwp.offsets;
+    this.SC = L.scShared.offsets;
+    const w = (l: StructLayout, n: string) => scalarOf(l.fields.find((f) => f.name === n)!.kind).size;
+    this.wState = w(L.kthread, 't_state');
+    this.wPri = w(L.kthread, 't_pri');
+    this.wFlag = w(L.kthread, 't_flag');
+    this.wPreempt = w(L.kthread, 't_preempt');
+    this.wRunrun = w(L.cpu, 'cpu_runrun');
+  }
+
+  private mapCpus(): void {
+    const n = this.cfg.cpus;
+    this.cpus.length = 0;
+    for (let i = 0; i < n; i++) {
+      const addr = this.mem.map(this.L.cpu.size, 64);
       const cpu = new Cpu(i, addr);
-      this.mem.writeI32(addr + C.cpu_id, i);
-      this.mem.writeI32(addr + C.cpu_seqid, i);
-      this.mem.writeU32(addr + C.cpu_flags, 0x1b);
+      this.setField(this.L.cpu, addr, 'cpu_id', i);
+      this.setField(this.L.cpu, addr, 'cpu_seqid', i);
+      this.setField(this.L.cpu, addr, 'cpu_flags', 0x1b);
       this.cpus.push(cpu);
     }
     for (let i = 0; i < this.cpus.length; i++) {
-      this.mem.writePtr(this.cpus[i]!.addr + C.cpu_next, this.cpus[(i + 1) % this.cpus.length]!.addr);
+      this.mem.writePtr(this.cpus[i]!.addr + this.C.cpu_next, this.cpus[(i + 1) % this.cpus.length]!.addr);
     }
-    this.sym.defineData('cpu', this.cpus[0]!.addr, CPU_LAYOUT.size, 'unix');
+    this.sym.defineData('cpu', this.cpus[0]!.addr, this.L.cpu.size, 'unix');
+  }
+
+  /**
+   * Binds a kernel tree's layouts (the driver was built against its headers): before boot, with
+   * no thread yet. The CPUs are laid out again at the tree's size.
+   */
+  bindLayouts(L: Layouts): void {
+    if (this.threads.length) throw new Error('kctx: layouts bound after threads exist');
+    this.setLayouts(L);
+    for (const [name, size] of [['thread_cache', L.kthread.size], ['lwp_cache', L.klwp.size]] as const) {
+      const c = this.kmem.caches.get(name)!;
+      if (c.bufs.length || c.free.length) throw new Error(`kctx: ${name} in use before its layout was bound`);
+      c.bufsize = size;
+    }
+    this.mapCpus();
+  }
+
+  /** A scalar member of a modelled struct at `base`, at the layout's width. */
+  getField(l: StructLayout, base: number, name: string): number {
+    const f = memberOf(l, name);
+    return this.mem.readInt(base + f.off, f.size, f.signed);
+  }
+  setField(l: StructLayout, base: number, name: string, v: number): void {
+    const f = memberOf(l, name);
+    this.mem.writeInt(base + f.off, f.size, v);
   }
 
   // ---------------------------------------------------------------- memory-backed fields
 
-  tPreempt(t: KThread): number { return this.mem.i8[t.addr + T.t_preempt]!; }
-  setPreempt(t: KThread, v: number): void { this.mem.i8[t.addr + T.t_preempt] = v; }
+  tPreempt(t: KThread): number {
+    return this.wPreempt === 1 ? this.mem.i8[t.addr + this.T.t_preempt]! : this.mem.readInt(t.addr + this.T.t_preempt, this.wPreempt, true);
+  }
+  setPreempt(t: KThread, v: number): void {
+    if (this.wPreempt === 1) this.mem.i8[t.addr + this.T.t_preempt] = v;
+    else this.mem.writeInt(t.addr + this.T.t_preempt, this.wPreempt, v);
+  }
   tState(t: KThread): number {
-    const a = t.addr + T.t_state;
+    const a = t.addr + this.T.t_state;
+    if (this.wState !== 4) return this.mem.readInt(a, this.wState, false);
     return (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
   }
   setState(t: KThread, s: number): void {
-    const a = t.addr + T.t_state;
-    if ((a & 3) === 0) this.mem.u32[a >>> 2] = s;
+    const a = t.addr + this.T.t_state;
+    if (this.wState !== 4) this.mem.writeInt(a, this.wState, s);
+    else if ((a & 3) === 0) this.mem.u32[a >>> 2] = s;
     else this.mem.dv.setUint32(a, s, true);
   }
-  tCtx(t: KThread): number { return this.mem.readPtr(t.addr + T.t_ctx); }
+  tCtx(t: KThread): number { return this.mem.readPtr(t.addr + this.T.t_ctx); }
   tPri(t: KThread): number {
-    const a = t.addr + T.t_pri;
+    const a = t.addr + this.T.t_pri;
+    if (this.wPri !== 2) return this.mem.readInt(a, this.wPri, true);
     return (a & 1) === 0 ? this.mem.i16[a >>> 1]! : this.mem.dv.getInt16(a, true);
   }
   tFlag(t: KThread): number {
-    const a = t.addr + T.t_flag;
+    const a = t.addr + this.T.t_flag;
+    if (this.wFlag !== 4) return this.mem.readInt(a, this.wFlag, false);
     return (a & 3) === 0 ? this.mem.u32[a >>> 2]! : this.mem.dv.getUint32(a, true);
   }
-  setFlag(t: KThread, v: number): void { this.mem.dv.setUint32(t.addr + T.t_flag, v >>> 0, true); }
-  runrun(cpu: Cpu): number { return this.mem.u8[cpu.addr + C.cpu_runrun]!; }
-  kprunrun(cpu: Cpu): number { return this.mem.u8[cpu.addr + C.cpu_kprunrun]!; }
+  setFlag(t: KThread, v: number): void {
+    if (this.wFlag !== 4) this.mem.writeInt(t.addr + this.T.t_flag, this.wFlag, v);
+    else this.mem.dv.setUint32(t.addr + this.T.t_flag, v >>> 0, true);
+  }
+  runrun(cpu: Cpu): number { return this.wRunrun === 1 ? this.mem.u8[cpu.addr + this.C.cpu_runrun]! : this.mem.readInt(cpu.addr + this.C.cpu_runrun, this.wRunrun, false); }
+  kprunrun(cpu: Cpu): number { return this.wRunrun === 1 ? this.mem.u8[cpu.addr + this.C.cpu_kprunrun]! : this.mem.readInt(cpu.addr + this.C.cpu_kprunrun, this.wRunrun, false); }
   setRunrun(cpu: Cpu, rr: number, krr: number): void {
-    this.mem.u8[cpu.addr + C.cpu_runrun] = rr;
-    this.mem.u8[cpu.addr + C.cpu_kprunrun] = krr;
+    if (this.wRunrun === 1) {
+      this.mem.u8[cpu.addr + this.C.cpu_runrun] = rr;
+      this.mem.u8[cpu.addr + this.C.cpu_kprunrun] = krr;
+    } else {
+      this.mem.writeInt(cpu.addr + this.C.cpu_runrun, this.wRunrun, rr);
+      this.mem.writeInt(cpu.addr + this.C.cpu_kprunrun, this.wRunrun, krr);
+    }
   }
 
   // ---------------------------------------------------------------- events
@@ -364,43 +449,46 @@ export class Machine {
 
   createThread(o: CreateThreadOptions): KThread {
     const creator = this.threads.find((x) => x.cpu >= 0) ?? null;
-    const addr = this.kmem.cacheAlloc(this.kmem.caches.get('thread_cache')!, KTHREAD.size, true, creator?.addr ?? 0, this.lbolt, ['thread_create']);
+    const K = this.L.kthread;
+    const addr = this.kmem.cacheAlloc(this.kmem.caches.get('thread_cache')!, K.size, true, creator?.addr ?? 0, this.lbolt, ['thread_create']);
     this.stats.allocs++;
     const t = new KThread(addr, o.role === 'idle' ? 0 : this.nextTid++, o.name, o.role);
     const m = this.mem;
-    m.writeI32(addr + T.t_tid, t.tid);
-    m.writeU64n(addr + T.t_did, t.tid);
-    m.dv.setInt16(addr + T.t_pri, o.pri, true);
-    m.dv.setInt16(addr + T.t_epri, 0, true);
-    m.writePtr(addr + T.t_startpc, o.startpc ?? 0);
+    this.setField(K, addr, 't_tid', t.tid);
+    this.setField(K, addr, 't_did', t.tid);
+    this.setField(K, addr, 't_pri', o.pri);
+    this.setField(K, addr, 't_epri', 0);
+    m.writePtr(addr + this.T.t_startpc, o.startpc ?? 0);
     const name = o.name.slice(0, THREAD_NAME_LEN - 1);
-    for (let i = 0; i < name.length; i++) m.u8[addr + T.t_name + i] = name.charCodeAt(i) & 0x7f;
+    for (let i = 0; i < name.length; i++) m.u8[addr + this.T.t_name + i] = name.charCodeAt(i) & 0x7f;
+    // A tree's kthread_t has `char *t_name`: it points at the name's bytes.
+    if (this.L.tNamePtr >= 0) m.writePtr(addr + this.L.tNamePtr, addr + this.T.t_name);
     this.setState(t, TS_RUN);
     t.stackSize = o.stackSize ?? 0x4000;
     t.stackBase = this.mem.map(t.stackSize, 64);
     t.sp = t.stackBase + t.stackSize;
-    m.writePtr(addr + T.t_stk, t.sp);
+    m.writePtr(addr + this.T.t_stk, t.sp);
     // allthreads: a ring through t_next/t_prev.
     const head = this.mem.readPtr(this.allthreadsVar);
     if (head === 0) {
-      m.writePtr(addr + T.t_next, addr);
-      m.writePtr(addr + T.t_prev, addr);
+      m.writePtr(addr + this.T.t_next, addr);
+      m.writePtr(addr + this.T.t_prev, addr);
       m.writePtr(this.allthreadsVar, addr);
     } else {
-      const tail = m.readPtr(head + T.t_prev);
-      m.writePtr(addr + T.t_next, head);
-      m.writePtr(addr + T.t_prev, tail);
-      m.writePtr(tail + T.t_next, addr);
-      m.writePtr(head + T.t_prev, addr);
+      const tail = m.readPtr(head + this.T.t_prev);
+      m.writePtr(addr + this.T.t_next, head);
+      m.writePtr(addr + this.T.t_prev, tail);
+      m.writePtr(tail + this.T.t_next, addr);
+      m.writePtr(head + this.T.t_prev, addr);
     }
     this.threads.push(t);
     this.byAddr.set(addr, t);
     this.names.set(addr, o.name);
     if (o.lwp) {
-      t.lwp = this.kmem.cacheAlloc(this.kmem.caches.get('lwp_cache')!, KLWP.size, true, creator?.addr ?? 0, this.lbolt, ['lwp_create']);
+      t.lwp = this.kmem.cacheAlloc(this.kmem.caches.get('lwp_cache')!, this.L.klwp.size, true, creator?.addr ?? 0, this.lbolt, ['lwp_create']);
       this.stats.allocs++;
-      m.writePtr(t.lwp + KLWP.offsets.lwp_thread, addr);
-      m.writePtr(addr + T.t_lwp, t.lwp);
+      m.writePtr(t.lwp + this.LW.lwp_thread, addr);
+      m.writePtr(addr + this.T.t_lwp, t.lwp);
       this.hooks.attachLwpCtxops(this, t, o.lwpFpu !== false);
     }
     if (o.role !== 'idle') t.stack.push({ kind: 'thread_start', pc: 0 });
@@ -422,11 +510,11 @@ export class Machine {
       cpu.thread = idle;
       idle.cpu = cpu.id;
       this.setState(idle, TS_ONPROC);
-      this.mem.writePtr(idle.addr + T.t_cpu, cpu.addr);
-      this.mem.writePtr(cpu.addr + C.cpu_idle_thread, idle.addr);
-      this.mem.writePtr(cpu.addr + C.cpu_thread, idle.addr);
-      this.mem.writePtr(cpu.addr + C.cpu_dispthread, idle.addr);
-      this.mem.dv.setInt32(cpu.addr + C.cpu_base_spl, 0, true);
+      this.mem.writePtr(idle.addr + this.T.t_cpu, cpu.addr);
+      this.mem.writePtr(cpu.addr + this.C.cpu_idle_thread, idle.addr);
+      this.mem.writePtr(cpu.addr + this.C.cpu_thread, idle.addr);
+      this.mem.writePtr(cpu.addr + this.C.cpu_dispthread, idle.addr);
+      this.setField(this.L.cpu, cpu.addr, 'cpu_base_spl', 0);
     }
     const reaper = this.createThread({ name: 'thread_reaper', role: 'reaper', pri: 60, lwp: false, entry: { kind: 'reaper', pc: 0 } });
     this.reaper = reaper;
@@ -439,7 +527,7 @@ export class Machine {
   setrun(t: KThread): void {
     this.setState(t, TS_RUN);
     t.blockedOn = null;
-    this.mem.writePtr(t.addr + T.t_wchan, 0);
+    this.mem.writePtr(t.addr + this.T.t_wchan, 0);
     let target: Cpu | undefined;
     // Prefer an idle CPU (the last one first), else the thread's last CPU, else the emptiest queue.
     const last = t.cpu >= 0 ? this.cpus[t.cpu] : undefined;
@@ -537,7 +625,7 @@ export class Machine {
     this.mightSleep(t, what, true);
     this.setState(t, TS_SLEEP);
     t.blockedOn = reason;
-    this.mem.writePtr(t.addr + T.t_wchan, wchan);
+    this.mem.writePtr(t.addr + this.T.t_wchan, wchan);
     if (reason.kind === 'delay' || reason.kind === 'kmem') {
       this.sleepers.push(t);
     }
@@ -848,7 +936,7 @@ export class Machine {
       } else if (t.stack.length === 1) {
         return budget;
       }
-    } else if (this.mem.u8[cpu.addr + C.cpu_kprunrun] && t.pil === 0) {
+    } else if (this.mem.u8[cpu.addr + this.C.cpu_kprunrun] && t.pil === 0) {
       const top = t.stack[t.stack.length - 1]!;
       if (kindOf(top.kind).preemptible) {
         if (this.kpreempt(t, false) === PUSHED) {
@@ -936,12 +1024,12 @@ export class Machine {
   /** Marks a thread gone from the kernel (after the reaper freed it). */
   forgetThread(t: KThread): void {
     const m = this.mem;
-    const next = m.readPtr(t.addr + T.t_next);
-    const prev = m.readPtr(t.addr + T.t_prev);
+    const next = m.readPtr(t.addr + this.T.t_next);
+    const prev = m.readPtr(t.addr + this.T.t_prev);
     if (next === t.addr) m.writePtr(this.allthreadsVar, 0);
     else {
-      m.writePtr(prev + T.t_next, next);
-      m.writePtr(next + T.t_prev, prev);
+      m.writePtr(prev + this.T.t_next, next);
+      m.writePtr(next + this.T.t_prev, prev);
       if (m.readPtr(this.allthreadsVar) === t.addr) m.writePtr(this.allthreadsVar, next);
     }
     this.setState(t, TS_FREE);
@@ -984,7 +1072,7 @@ export class Machine {
     this.cpus.forEach((c, i) => {
       c.thread = get(s.cpus[i]!.thread);
       c.runq = s.cpus[i]!.runq.map(get);
-      c.idle = get(this.mem.readPtr(c.addr + C.cpu_idle_thread));
+      c.idle = get(this.mem.readPtr(c.addr + this.C.cpu_idle_thread));
     });
     this.reaper = threads.find((t) => t.role === 'reaper') ?? null;
     putState(this, s.state, get);

@@ -171,6 +171,25 @@ export class Memory {
     const dv = this.dv;
     return dv.getUint32(a + 4, true) * 0x100000000 + dv.getUint32(a, true);
   }
+  /** An integer member of `size` bytes (1, 2, 4, 8) as a JS number (the layouts of a kernel tree vary in width). */
+  readInt(a: number, size: number, signed: boolean): number {
+    switch (size) {
+      case 1: return signed ? this.readI8(a) : this.readU8(a);
+      case 2: return signed ? this.readI16(a) : this.readU16(a);
+      case 4: return signed ? this.readI32(a) : this.readU32(a);
+      default: return signed ? Number(this.readI64(a)) : this.readU64n(a);
+    }
+  }
+  writeInt(a: number, size: number, v: number): void {
+    switch (size) {
+      case 1: this.writeU8(a, v & 0xff); return;
+      case 2: this.writeU16(a, v & 0xffff); return;
+      case 4: this.writeU32(a, v >>> 0); return;
+      default:
+        if (v >= 0) this.writeU64n(a, v);
+        else this.writeU64(a, BigInt(v));
+    }
+  }
   readF32(a: number): number { this.check(a, 4, false); return this.dv.getFloat32(a, true); }
   readF64(a: number): number { this.check(a, 8, false); return this.dv.getFloat64(a, true); }
 

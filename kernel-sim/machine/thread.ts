@@ -3,8 +3,6 @@
  * lives in simulated memory at `addr`; the rest (the frame stack, scheduling bookkeeping) is
  * kept here. Everything here is plain data so a machine snapshot can copy it.
  */
-import { CPU, KTHREAD } from './layout';
-
 /** One activation on a thread's stack. `kind` names the frame kind that executes it. */
 export interface Frame {
   kind: string;
@@ -76,5 +74,3 @@ export class Cpu {
   ) {}
 }
 
-export const T = KTHREAD.offsets;
-export const C = CPU.offsets;

@@ -11,7 +11,7 @@
  */
 import type { Machine } from '../machine/machine';
 import type { CDebug } from '../machine/debug-api';
-import { KTHREAD, CPU, CTXOP_TEMPLATE, KLWP, SC_SHARED, MUTEX_LAYOUT, CONDVAR_LAYOUT, type StructLayout } from '../machine/layout';
+import { MODELLED, MUTEX_LAYOUT, CONDVAR_LAYOUT, type StructLayout } from '../machine/layout';
 import { exactSymbol } from './format';
 import { decodeValue } from './expr';
 
@@ -90,18 +90,18 @@ export class Types {
     return this.m.program ?? undefined;
   }
 
+  /**
+   * The machine's layout of a kernel structure: kctx's own, or bound to a kernel tree's struct
+   * (then the driver's program has the real type when it included its header).
+   */
   private kernelLayout(n: string): StructLayout | undefined {
     const m = this.m;
-    const table: Array<[string[], StructLayout]> = [
-      [['kthread_t', 'struct _kthread'], KTHREAD],
-      [['ctxop_t', 'struct ctxop'], m.era.ctxopLayout],
-      [['cpu_t', 'struct cpu'], CPU],
-      [['klwp_t', 'struct _klwp'], KLWP],
-      [['sc_shared_t', 'struct sc_shared'], SC_SHARED],
-      [['kmutex_t', 'struct mutex'], MUTEX_LAYOUT],
-      [['kcondvar_t', 'struct _kcondvar'], CONDVAR_LAYOUT],
-    ];
-    if (m.era.hasTemplates) table.push([['struct ctxop_template'], CTXOP_TEMPLATE]);
+    const table: Array<[string[], StructLayout]> = [];
+    for (const s of MODELLED) {
+      if (s.key === 'ctxopTemplate' && !m.era.hasTemplates) continue;
+      table.push([s.names, m.L[s.key]]);
+    }
+    if (!m.L.tree) table.push([['kmutex_t', 'struct mutex'], MUTEX_LAYOUT], [['kcondvar_t', 'struct _kcondvar'], CONDVAR_LAYOUT]);
     for (const [names, l] of table) if (names.includes(n)) return l;
     return undefined;
   }
@@ -109,8 +109,8 @@ export class Types {
   private fromLayout(l: StructLayout, name: string): MType {
     let fields: MField[] | undefined;
     return {
-      k: 'sou', name, size: l.size, union: false,
-      fields: () => (fields ??= l.fields.map((f) => {
+      k: 'sou', name, size: l.tree?.size ?? l.size, union: false,
+      fields: () => (fields ??= l.fields.filter((f) => !(l.tree && f.own)).map((f) => {
         let t: MType;
         const scalarSize = typeof f.kind === 'string' ? (f.kind === 'ptr' || f.kind.endsWith('64') ? 8 : f.kind.endsWith('32') ? 4 : f.kind.endsWith('16') ? 2 : 1) : f.kind.size;
         if (f.fnArgs !== undefined) t = { k: 'ptr', name: `${f.ctype} (*)()`, fn: true, char: false, to: () => undefined };
@@ -162,7 +162,8 @@ export class Types {
     if (s.endsWith('*')) return this.ptr(s, s.slice(0, -1).trim());
     const q = stripQualifiers(s);
     const kl = this.kernelLayout(q);
-    if (kl) return this.fromLayout(kl, s);
+    // A kernel tree's struct: the driver's type when it has it, else the members kctx binds.
+    if (kl) return (kl.tree ? this.layout(q, s) : undefined) ?? this.fromLayout(kl, s);
     const prog = this.prog;
     if (/^(struct|union) /.test(q)) {
       const l = this.layout(q);
@@ -265,8 +266,9 @@ export class Types {
     }
     // The kernel's own templates (the built-in workloads' vmm_ctxop_tpl, ...).
     const d = this.m.sym.data.get(name);
-    if (d && d.addr === addr && this.m.era.hasTemplates && d.size === CTXOP_TEMPLATE.size && name.endsWith('_tpl')) {
-      return { name, type: this.fromLayout(CTXOP_TEMPLATE, 'const struct ctxop_template') };
+    if (d && d.addr === addr && this.m.era.hasTemplates && d.size === this.m.L.ctxopTemplate.size && name.endsWith('_tpl')) {
+      const t = this.m.L.ctxopTemplate.tree ? this.lookup('struct ctxop_template') : this.fromLayout(this.m.L.ctxopTemplate, 'const struct ctxop_template');
+      if (t) return { name, type: t };
     }
     return { name, notype: true };
   }

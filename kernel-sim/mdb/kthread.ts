@@ -5,11 +5,10 @@
  */
 import type { Machine, StackEntry } from '../machine/machine';
 import type { KThread } from '../machine/thread';
-import { KTHREAD, THREAD_NAME_LEN, TS_FREE, stateName } from '../machine/layout';
+import { THREAD_NAME_LEN, TS_FREE, stateName } from '../machine/layout';
 import { MdbError } from './types';
 import { p } from './format';
 
-const T = KTHREAD.offsets;
 
 /** A kthread_t as read from memory (mdb_vread of the whole structure). */
 export interface KthreadView {
@@ -39,9 +38,11 @@ export interface KthreadView {
 }
 
 export function readKthread(m: Machine, addr: number, what = 'kthread_t', verb = 'failed to read'): KthreadView {
-  if (!m.mem.isMapped(addr, KTHREAD.size)) throw new MdbError(`${verb} ${what} at ${p(addr)}: no mapping for address`);
+  if (!m.mem.isMapped(addr, m.L.kthread.size)) throw new MdbError(`${verb} ${what} at ${p(addr)}: no mapping for address`);
   const mem = m.mem;
-  const dv = mem.dv;
+  const T = m.T;
+  const K = m.L.kthread;
+  const get = (n: string) => m.getField(K, addr, n);
   let name = '';
   for (let i = 0; i < THREAD_NAME_LEN; i++) {
     const c = mem.u8[addr + T.t_name + i]!;
@@ -53,22 +54,22 @@ export function readKthread(m: Machine, addr: number, what = 'kthread_t', verb =
     t_stk: mem.readPtr(addr + T.t_stk),
     t_startpc: mem.readPtr(addr + T.t_startpc),
     t_bound_cpu: mem.readPtr(addr + T.t_bound_cpu),
-    t_flag: dv.getUint32(addr + T.t_flag, true),
-    t_proc_flag: dv.getUint16(addr + T.t_proc_flag, true),
-    t_schedflag: dv.getUint16(addr + T.t_schedflag, true),
-    t_preempt: mem.i8[addr + T.t_preempt]!,
-    t_pri: dv.getInt16(addr + T.t_pri, true),
-    t_epri: dv.getInt16(addr + T.t_epri, true),
-    t_pil: mem.i8[addr + T.t_pil]!,
-    t_state: dv.getUint32(addr + T.t_state, true),
+    t_flag: get('t_flag'),
+    t_proc_flag: get('t_proc_flag'),
+    t_schedflag: get('t_schedflag'),
+    t_preempt: get('t_preempt'),
+    t_pri: get('t_pri'),
+    t_epri: get('t_epri'),
+    t_pil: get('t_pil'),
+    t_state: get('t_state'),
     t_ctx: mem.readPtr(addr + T.t_ctx),
     t_cpu: mem.readPtr(addr + T.t_cpu),
     t_next: mem.readPtr(addr + T.t_next),
     t_lwp: mem.readPtr(addr + T.t_lwp),
     t_procp: mem.readPtr(addr + T.t_procp),
     t_wchan: mem.readPtr(addr + T.t_wchan),
-    t_tid: dv.getInt32(addr + T.t_tid, true),
-    t_disp_time: Number(dv.getBigInt64(addr + T.t_disp_time, true)),
+    t_tid: get('t_tid'),
+    t_disp_time: get('t_disp_time'),
     t_name: name,
     kt: m.byAddr.get(addr),
   };
@@ -177,8 +178,8 @@ export function allThreadAddrs(m: Machine): number[] {
   let a = head;
   while (a && out.length < 100000) {
     out.push(a);
-    if (!m.mem.isMapped(a, KTHREAD.size)) break;
-    a = m.mem.readPtr(a + T.t_next);
+    if (!m.mem.isMapped(a, m.L.kthread.size)) break;
+    a = m.mem.readPtr(a + m.T.t_next);
     if (a === head) break;
   }
   return out;

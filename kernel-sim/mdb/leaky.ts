@@ -12,7 +12,7 @@
  */
 import { frameKind, type Machine } from '../machine/machine';
 import type { Bufctl, KmemCache } from '../machine/kmem';
-import { CPU as CPU_LAYOUT, KTHREAD, TS_FREE } from '../machine/layout';
+import { TS_FREE } from '../machine/layout';
 import { frameName } from './format';
 
 export interface Leak {
@@ -145,13 +145,13 @@ export function findLeaks(m: Machine): LeakReport {
   // Kernel and driver data.
   for (const [a, size] of m.dataRoots) scanRoot(a, size);
   for (const d of m.sym.data.values()) scanRoot(d.addr, d.size);
-  for (const c of m.cpus) scanRoot(c.addr, CPU_LAYOUT.size);
+  for (const c of m.cpus) scanRoot(c.addr, m.L.cpu.size);
   // Threads: the kthread_t (reached through allthreads as well), the stack, the frames' pointers.
   for (const t of m.threads) {
     if (t.freed) continue;
     ptr(t.addr);
     drain();
-    scanRoot(t.addr, KTHREAD.size);
+    scanRoot(t.addr, m.L.kthread.size);
     if (m.tState(t) !== TS_FREE && t.stackSize) scanRoot(t.stackBase, t.stackSize);
     for (const f of t.stack) {
       let roots: number[] = [];

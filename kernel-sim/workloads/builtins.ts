@@ -10,7 +10,7 @@
  */
 import { registerFrameKind, KernelPanic, PUSHED, type Machine, type Frame, type StackEntry } from '../machine/machine';
 import type { KThread } from '../machine/thread';
-import { CTXOP_TEMPLATE, T_KFPU } from '../machine/layout';
+import { T_KFPU } from '../machine/layout';
 import { CTXOP_TPL_REV } from '../abi/ctxops';
 
 type Vars = Record<string, number>;
@@ -46,13 +46,13 @@ function fn(m: Machine, name: string): number {
 function template(m: Machine, name: string, h: { save?: string; restore?: string; free?: string }): number {
   const existing = m.sym.data.get(name);
   if (existing) return existing.addr;
-  const a = m.mem.map(CTXOP_TEMPLATE.size, 8);
-  const o = CTXOP_TEMPLATE.offsets;
-  m.mem.writeU32(a + o.ct_rev, CTXOP_TPL_REV);
+  const a = m.mem.map(m.L.ctxopTemplate.size, 8);
+  const o = m.TPL;
+  m.setField(m.L.ctxopTemplate, a, 'ct_rev', CTXOP_TPL_REV);
   if (h.save) m.mem.writePtr(a + o.ct_save, fn(m, h.save));
   if (h.restore) m.mem.writePtr(a + o.ct_restore, fn(m, h.restore));
   if (h.free) m.mem.writePtr(a + o.ct_free, fn(m, h.free));
-  m.sym.defineData(name, a, CTXOP_TEMPLATE.size, 'vmm');
+  m.sym.defineData(name, a, m.L.ctxopTemplate.size, 'vmm');
   return a;
 }
 

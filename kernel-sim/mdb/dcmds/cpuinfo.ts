@@ -5,10 +5,8 @@
  */
 import { getopts, DcmdUsage, MdbError, hdrspec, type Dcmd } from '../types';
 import { readKthread, ucomm } from '../kthread';
-import { CPU, KTHREAD } from '../../machine/layout';
 import { p, p0, lpad, rpad } from '../format';
 
-const C = CPU.offsets;
 const FLAGS = ['RUNNING', 'READY', 'QUIESCED', 'EXISTS', 'ENABLE', 'OFFLINE', 'POWEROFF', 'FROZEN', 'SPARE', 'FAULTED'];
 const IDW = 3;
 const CPUW = 16;
@@ -42,15 +40,16 @@ export const cpuinfoDcmd: Dcmd = {
         printHead = false;
       }
       const mem = m.mem;
-      const id = mem.dv.getInt32(a + C.cpu_id, true);
-      const flags = mem.dv.getUint32(a + C.cpu_flags, true);
-      const bspl = mem.dv.getInt32(a + C.cpu_base_spl, true);
+      const C = m.C;
+      const id = m.getField(m.L.cpu, a, 'cpu_id');
+      const flags = m.getField(m.L.cpu, a, 'cpu_flags');
+      const bspl = m.getField(m.L.cpu, a, 'cpu_base_spl');
       const thr = mem.readPtr(a + C.cpu_thread);
       const idle = mem.readPtr(a + C.cpu_idle_thread);
       const last = mem.readU64n(a + C.cpu_last_swtch);
-      const rr = mem.u8[a + C.cpu_runrun]!;
-      const krr = mem.u8[a + C.cpu_kprunrun]!;
-      const tv = thr && mem.isMapped(thr, KTHREAD.size) ? readKthread(m, thr) : undefined;
+      const rr = m.getField(m.L.cpu, a, 'cpu_runrun');
+      const krr = m.getField(m.L.cpu, a, 'cpu_kprunrun');
+      const tv = thr && mem.isMapped(thr, m.L.kthread.size) ? readKthread(m, thr) : undefined;
       let line = `${lpad(id, 3)} ${p0(a)} ${lpad(flags.toString(16), 3)} ${lpad(cpu.runq.length, 4)} ${lpad(bspl, 4)} `;
       line += tv ? `${lpad(tv.t_pri, 3)} ` : `${lpad('-', 3)} `;
       line += `${lpad(rr ? 'yes' : 'no', 4)} ${lpad(krr ? 'yes' : 'no', 5)} `;

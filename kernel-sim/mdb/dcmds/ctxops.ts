@@ -28,7 +28,7 @@ function printThread(c: DcmdCall, t: number, verbose: boolean, always: boolean):
   const tv = readKthread(m, t);
   const ring = ringOf(c, t);
   if (!ring.length && !always) return false;
-  const L = m.era.ctxopLayout.offsets;
+  const L = m.L.ctxop.offsets;
   const ts = m.era.ring;
   c.out(`thread ${p(t)} (${threadDesc(m, tv)}): ${ring.length} ctxop${ring.length === 1 ? '' : 's'}, ${m.era.id}`);
   if (!ring.length) return true;

@@ -8,7 +8,6 @@ import { DcmdUsage, MdbError, type Dcmd, type DcmdCall } from '../types';
 import { curthread, threadFrames, threadOfFrame, savedPc } from '../kthread';
 import { frameLine, withPanicFrame } from '../stackfmt';
 import { p } from '../format';
-import { KTHREAD } from '../../machine/layout';
 
 function backtrace(c: DcmdCall, verbose: boolean): void {
   const m = c.m;
@@ -24,7 +23,7 @@ function backtrace(c: DcmdCall, verbose: boolean): void {
       if (fr) {
         t = fr.t;
         start = fr.index;
-      } else if (!m.mem.isMapped(c.addr, KTHREAD.size)) {
+      } else if (!m.mem.isMapped(c.addr, m.L.kthread.size)) {
         throw new MdbError(`failed to read frame at ${p(c.addr)}: no mapping for address`);
       } else throw new MdbError(`${p(c.addr)} is neither a thread nor a frame pointer`);
     }

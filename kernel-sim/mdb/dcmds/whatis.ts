@@ -3,7 +3,6 @@
  * bufctl), a thread's stack, a kernel or driver symbol, a cpu_t.
  */
 import { getopts, DcmdUsage, type Dcmd } from '../types';
-import { CPU } from '../../machine/layout';
 import { p, sym } from '../format';
 import { bufctlLines } from './bufctl';
 import { freebsdWhatis } from '../../freebsd/whatis';
@@ -44,7 +43,7 @@ export const whatisDcmd: Dcmd = {
       }
     }
     for (const cpu of m.cpus) {
-      if (a >= cpu.addr && a < cpu.addr + CPU.size) {
+      if (a >= cpu.addr && a < cpu.addr + m.L.cpu.size) {
         found = true;
         c.out(a === cpu.addr ? `${p(a)} is cpu_t of CPU ${cpu.id}` : `${p(a)} is in cpu_t of CPU ${cpu.id} (+${(a - cpu.addr).toString(16)})`);
       }

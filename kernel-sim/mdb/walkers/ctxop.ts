@@ -4,7 +4,6 @@
  */
 import type { Walker } from '../types';
 import { MdbError } from '../types';
-import { KTHREAD } from '../../machine/layout';
 import { p } from '../format';
 
 export const ctxopWalker: Walker = {
@@ -12,9 +11,9 @@ export const ctxopWalker: Walker = {
   description: 'walk list of context ops on a thread',
   walk({ m, addr }) {
     if (addr === undefined) throw new MdbError('must specify thread for ctxop walk');
-    if (!m.mem.isMapped(addr, KTHREAD.size)) throw new MdbError(`failed to read thread at ${p(addr)}: no mapping for address`);
-    const layout = m.era.ctxopLayout;
-    const head = m.mem.readPtr(addr + KTHREAD.offsets.t_ctx);
+    if (!m.mem.isMapped(addr, m.L.kthread.size)) throw new MdbError(`failed to read thread at ${p(addr)}: no mapping for address`);
+    const layout = m.L.ctxop;
+    const head = m.mem.readPtr(addr + m.T.t_ctx);
     const out: number[] = [];
     let c = head;
     while (c && out.length < 4096) {

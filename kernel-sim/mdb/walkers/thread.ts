@@ -2,7 +2,6 @@
 import type { Walker } from '../types';
 import { MdbError } from '../types';
 import { allThreadAddrs } from '../kthread';
-import { KTHREAD } from '../../machine/layout';
 import { p } from '../format';
 
 export const threadWalker: Walker = {
@@ -12,7 +11,7 @@ export const threadWalker: Walker = {
     if (addr === undefined) return allThreadAddrs(m);
     // The simulator has no proc_t: a thread with an LWP is its own process, so a per-process
     // walk from a thread address visits that thread.
-    if (!m.mem.isMapped(addr, KTHREAD.size)) throw new MdbError(`failed to read proc at ${p(addr)}: no mapping for address`);
+    if (!m.mem.isMapped(addr, m.L.kthread.size)) throw new MdbError(`failed to read proc at ${p(addr)}: no mapping for address`);
     return [addr];
   },
 };

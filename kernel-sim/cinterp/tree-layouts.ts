@@ -1,0 +1,70 @@
+/**
+ * With a kernel tree: the machine takes the tree's layouts of the structures it models
+ * (gate/layouts.ts binds them). Each struct comes from the driver's own translation units when
+ * they define it; the others from the tree's header that defines it (MODELLED), read once for
+ * its types only.
+ */
+import type { Parser } from '../../core/cparser';
+import { ScenarioError, type Scenario } from '../scenario';
+import type { Machine } from '../machine/machine';
+import { MODELLED } from '../machine/layout';
+import { bindTreeLayouts, type TreeStruct } from '../gate/layouts';
+import { structOrigins } from './declare';
+import { Compiler } from './compile';
+import type { Preprocessor } from './preprocess';
+
+function finder(c: Compiler): (names: string[]) => TreeStruct | undefined {
+  return (names) => {
+    for (const name of names) {
+      const t = c.typeNames.get(name);
+      if (!t || t.k !== 'struct' || !t.complete) continue;
+      const at = structOrigins.get(t);
+      if (at) return { type: t, name, ...at };
+    }
+    return undefined;
+  };
+}
+
+/** Binds the tree's layouts into the machine (before boot); returns the errors (then nothing is bound). */
+export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: Parser, newPreprocessor: () => Preprocessor, module: string): ScenarioError[] {
+  const inDriver = finder(c);
+  const need = MODELLED.filter((x) => (x.key !== 'ctxopTemplate' || m.era.hasTemplates) && !inDriver(x.names));
+  let inHeaders: ((names: string[]) => TreeStruct | undefined) | null = null;
+  if (need.length) {
+    const pre = newPreprocessor();
+    let main = -1;
+    for (const h of ['sys/types.h', ...new Set(need.map((x) => x.header))]) {
+      const idx = pre.addText(`<kctx: layouts from ${h}>`, `#include <${h}>\n`);
+      if (main < 0) main = idx;
+      try {
+        pre.processFile(idx);
+      } catch (e) {
+        // A header the tree does not have: the struct it should define is reported missing below.
+        if (!(e instanceof ScenarioError)) throw e;
+      }
+    }
+    const pp = pre.result();
+    const tree = parser.parse(pp.text);
+    if (tree) {
+      const probe = new Compiler(m, module, new Map());
+      probe.declareTypes({ pp, root: tree.rootNode, main }, (_n, f) => {
+        try {
+          f();
+        } catch (e) {
+          if (!(e instanceof ScenarioError)) throw e;
+        }
+      });
+      inHeaders = finder(probe);
+    }
+  }
+  const errors: ScenarioError[] = [];
+  const L = bindTreeLayouts(
+    m.era.ring,
+    m.era.hasTemplates,
+    (names) => inDriver(names) ?? inHeaders?.(names),
+    (what, header) => new ScenarioError(s.file, 1, 1, `the kernel tree ${s.gate} declares no '${what}' (kctx looked in <${header}>): with "gate", kctx's kernel lays '${what}' out as the tree does`),
+    errors,
+  );
+  if (!errors.length) m.bindLayouts(L);
+  return errors;
+}
