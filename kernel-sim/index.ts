@@ -18,7 +18,7 @@ export { readBoundedFile } from './files';
 
 // What the machine's state looks like: kthread_t and cpu_t fields, ctxop rings, addresses.
 export { type KThread } from './machine/thread';
-export { TS_ZOMB, stateName, type StructLayout, type Layouts } from './machine/layout';
+export { CPU, CTXOP, CTXOP_PRE12477, KTHREAD, TS_ZOMB, stateName, type StructLayout, type Layouts } from './machine/layout';
 export { formatAddr, parseAddr } from './machine/memory';
 export { ringNewestFirst, walkList } from './abi/ring';
 export { atWalkStart } from './machine/dispatcher';
