@@ -2,17 +2,18 @@
  * The kctx language server (vscode-languageserver): push diagnostics with a debounce (for clients
  * without pull support), pull and workspace diagnostics, quick fixes and source.fixAll.kctx,
  * hover on the ctxop API, configuration (kctx.kernelEra, kctx.lint.rules, kctx.lint.exclude),
- * cancellation and a time budget per file. Documents are kept parsed and re-parsed incrementally.
+ * the project's .kctx.json (re-read when the client reports it changed: workspace/didChangeWatchedFiles),
+ * cancellation and a work budget per function. Documents are kept parsed and re-parsed incrementally.
  */
 import type { WorkspaceFullDocumentDiagnosticReport, Connection, InitializeParams, InitializeResult, CodeAction, Diagnostic, TextDocumentContentChangeEvent } from 'vscode-languageserver';
-import { CodeActionKind, DocumentDiagnosticReportKind, ErrorCodes, LSPErrorCodes, ResponseError, TextDocumentSyncKind, MarkupKind } from 'vscode-languageserver';
+import { CodeActionKind, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, ErrorCodes, LSPErrorCodes, ResponseError, TextDocumentSyncKind, MarkupKind } from 'vscode-languageserver';
 import { statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import type { EraSetting, KctxDiagnostic, LintOptions, RuleSetting } from './engine';
 import { LintCancelled, LintDocument, fixAllEdits, lintText, skipReason, DEFAULT_MAX_SIZE, DEFAULT_WORK_BUDGET } from './engine';
 import { OFF_THREAD_SIZE, OffThreadLinter } from './offthread';
-import { ConfigError, ConfigFinder, excludedBy } from './config';
+import { CONFIG_NAME, ConfigError, ConfigFinder, excludedBy } from './config';
 import { kernelTreeOf } from './kerneltree';
 import type { ProjectConfig } from './config';
 import { RULES_BY_ID } from './rules/index';
@@ -71,6 +72,7 @@ export function startServer(connection: Connection): void {
   let settings: Settings = DEFAULTS;
   let canPull = false;
   let canConfig = false;
+  let canWatch = false;
   let pushAlways = false;
   let debounceMs = 200;
   let roots: string[] = [];
@@ -157,6 +159,7 @@ export function startServer(connection: Connection): void {
     const caps = params.capabilities ?? {};
     canPull = !!caps.textDocument?.diagnostic;
     canConfig = !!caps.workspace?.configuration;
+    canWatch = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     const init = (params.initializationOptions ?? {}) as { pushDiagnostics?: boolean; debounceMs?: number; settings?: unknown };
     pushAlways = init.pushDiagnostics === true;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) debounceMs = init.debounceMs;
@@ -175,8 +178,14 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onInitialized(async () => {
+    // The client watches the project's .kctx.json files for us (when it can) and tells us of changes.
+    if (canWatch) await connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: `**/${CONFIG_NAME}` }] }).catch(() => undefined);
     await refreshSettings();
     relintAll();
+  });
+
+  connection.onDidChangeWatchedFiles((p) => {
+    if ((p?.changes ?? []).some((c) => typeof c?.uri === 'string' && c.uri.endsWith(`/${CONFIG_NAME}`))) relintAll();
   });
 
   connection.onDidChangeConfiguration(async (p) => {
