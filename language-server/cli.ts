@@ -69,7 +69,7 @@ function ruleIds(v: string, flag: string): string[] {
 /** A file's options: its .kctx.json, then the flags. */
 function optionsFor(a: Args, cfg: ProjectConfig | null): LintOptions {
   const rules: Record<string, RuleSetting> = { ...(cfg?.rules ?? {}) };
-  if (a.only) for (const r of RULES) { if (!a.only.has(r.id)) rules[r.id] = 'off'; else if (rules[r.id] === 'off') delete rules[r.id]; }
+  if (a.only) for (const r of RULES) { if (!a.only.has(r.id)) rules[r.id] = 'off'; else if (rules[r.id] === undefined || rules[r.id] === 'off') rules[r.id] = r.severity; }
   for (const id of a.disable) rules[id] = 'off';
   for (const [id, lv] of a.severity) rules[id] = lv;
   const opts: LintOptions = { era: a.era ?? cfg?.kernelEra ?? 'auto', rules };

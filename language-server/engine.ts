@@ -25,7 +25,7 @@ export type RuleSetting = Severity | 'off';
 export interface LintOptions {
   /** Kernel era, or 'auto' (default): inferred from the file, else 13917. */
   era?: EraSetting;
-  /** Per-rule severity or 'off'. */
+  /** Per-rule severity or 'off'; a rule not named is at its default (off for `defaultOff` rules). */
   rules?: Record<string, RuleSetting>;
   /** Files larger than this (UTF-16 units) are skipped with one information diagnostic. Default 2 MiB. */
   maxSize?: number;
@@ -95,7 +95,7 @@ function enabledRules(opts: LintOptions): { rule: Rule; severity: Severity }[] {
   const out: { rule: Rule; severity: Severity }[] = [];
   for (const r of RULES) {
     const s = opts.rules?.[r.id];
-    if (s === 'off') continue;
+    if (s === 'off' || (r.defaultOff && !(s && s in SEVERITY_NUMBER))) continue;
     out.push({ rule: r, severity: s && s in SEVERITY_NUMBER ? s : r.severity });
   }
   return out;

@@ -56,7 +56,7 @@ export function formatSarif(results: FileResult[], version: string, againstBasel
     shortDescription: { text: r.title },
     fullDescription: { text: r.rationale },
     helpUri: ruleDocUri(r.id),
-    defaultConfiguration: { level: LEVEL[r.severity] },
+    defaultConfiguration: { level: LEVEL[r.severity], ...(r.defaultOff ? { enabled: false } : {}) },
     properties: { precision: r.confidence === 'high' ? 'high' : r.confidence === 'medium' ? 'medium' : 'low', tags: ['illumos', 'ctxop'] },
   })), { id: SKIPPED_ID, name: 'File not linted', shortDescription: { text: 'File not linted (too large, binary), or a function over the work budget' }, defaultConfiguration: { level: 'note' } }];
   const index = new Map(rules.map((r, i) => [r.id, i]));

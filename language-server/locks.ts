@@ -25,9 +25,82 @@ type Facts = ReadonlyMap<string, St>;
 export function lockKeyText(a: SyntaxNode | undefined): string {
   const u = unwrap(a);
   if (!u) return '';
-  let t = u.text.replace(/\s+/g, '');
+  return lockKeyOf(u.text);
+}
+
+/** The key of a lock expression's text: no blanks, no leading `&`, no parentheses around a plain name or the whole. */
+function lockKeyOf(text: string): string {
+  let t = text.replace(/\s+/g, '');
   if (t.startsWith('&')) t = t.slice(1);
-  return t.replace(/^\((.*)\)$/, '$1');
+  t = t.replace(/^\((.*)\)$/, '$1');
+  // `(d)->x`, `((d))->x` (a macro's argument put in) are `d->x`; a call's parentheses stay
+  for (let prev = ''; prev !== t;) { prev = t; t = t.replace(/(^|[^\w)\]])\(([A-Za-z_]\w*)\)/g, '$1$2'); }
+  return t;
+}
+
+/**
+ * Macro summaries: a file's function-like `#define NAME(a, b) mutex_exit(&(a)->lock)` whose body is
+ * one acquire or release. A use is that call with the arguments put in: NAME(q) takes or drops q's lock.
+ */
+export interface LockMacro { params: string[]; op: string; arg: string }
+
+export function lockMacros(m: FileModel): ReadonlyMap<string, LockMacro> {
+  const c = m as unknown as { _lockMacros?: Map<string, LockMacro> };
+  if (c._lockMacros) return c._lockMacros;
+  const out = new Map<string, LockMacro>();
+  const ops = [...PAIRS.keys(), ...PAIRS.values()].join('|');
+  const re = new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+([A-Za-z_]\\w*)\\(([\\w\\s,]*)\\)[ \\t]+(?:\\{[ \\t]*)?\\(?[ \\t]*(${ops})[ \\t]*\\(([^;\\n]*)\\)[ \\t]*\\)?[ \\t]*;?[ \\t]*\\}?[ \\t]*$`, 'gm');
+  if (/#\s*define/.test(m.text)) {
+    for (let r = re.exec(m.text); r; r = re.exec(m.text)) {
+      let arg = r[4]!;
+      const bal = (x: string) => (x.match(/\(/g)?.length ?? 0) - (x.match(/\)/g)?.length ?? 0);
+      while (bal(arg) < 0 && arg.endsWith(')')) arg = arg.slice(0, -1).trimEnd();
+      // one argument only (the lock): rw_enter(&x, RW_WRITER) keeps its first
+      const first = splitTop(arg)[0] ?? '';
+      if (!first || /[;{}]/.test(first)) continue;
+      out.set(r[1]!, { params: r[2]!.split(',').map((x) => x.trim()).filter(Boolean), op: r[3]!, arg: first });
+    }
+  }
+  c._lockMacros = out;
+  return out;
+}
+
+/** Top-level comma split (parentheses and brackets nest). */
+function splitTop(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    if (ch === ',' && depth === 0) { out.push(cur); cur = ''; } else cur += ch;
+  }
+  out.push(cur);
+  return out.map((x) => x.trim());
+}
+
+/** The lock a use of a lock macro names, in the caller's words ('' when the arguments do not fit). */
+function macroKey(mac: LockMacro, args: SyntaxNode[]): string {
+  if (args.length !== mac.params.length) return '';
+  let t = mac.arg;
+  mac.params.forEach((p, i) => { t = t.replace(new RegExp(`\\b${p}\\b`, 'g'), `(${args[i]!.text})`); });
+  return lockKeyOf(t);
+}
+
+/** For the per-function caches: the file's lock macros (a changed macro changes what every use means). */
+export function lockMacrosKey(m: FileModel): string {
+  return [...lockMacros(m)].map(([n, x]) => `${n}(${x.params.join(',')})=${x.op}(${x.arg})`).join(';');
+}
+
+/** The identifier an effect writes (`x = ...`, `x++`, `T x = ...`), or null. */
+function writtenName(node: SyntaxNode): string | null {
+  let t: SyntaxNode | null | undefined;
+  if (node.type === 'assignment_expression') t = node.childForFieldName('left');
+  else if (node.type === 'update_expression') t = node.childForFieldName('argument');
+  else if (node.type === 'init_declarator') t = node.childForFieldName('declarator');
+  t = unwrap(t ?? undefined);
+  while (t && (t.type === 'pointer_declarator' || t.type === 'array_declarator')) t = t.childForFieldName('declarator');
+  return t && t.type === 'identifier' ? t.text : null;
 }
 
 /**
@@ -76,6 +149,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   const untracked = new Set<string>();
   const releasedAtExit = new Map<string, number>();
   const callerHeld = new Set<string>();
+  const macros = lockMacros(m);
   // ASSERT(!MUTEX_HELD(&x)) / ASSERT(!RW_LOCK_HELD(&x)): x is not held on entry to what follows.
   const notHeld = new Map<string, SyntaxNode>();
   if (/!\s*(MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(/.test(fn.text)) walk(fn, (n) => {
@@ -116,17 +190,29 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   const w = new FlowWalker<Facts>({
     key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : 'r'}${v.entry ? 'e' : ''}:${v.at.id}`).sort().join(','),
     effect(node, s) {
-      if (node.type !== 'call_expression') return s;
-      const c = callName(node);
+      if (node.type !== 'call_expression') {
+        // a variable that names a lock is given another value: the facts about the old one no longer apply to the name
+        const wr = s.facts.size ? writtenName(node) : null;
+        if (!wr) return s;
+        const re = new RegExp(`(^|[^\\w.>])${wr}\\b`);
+        let out = s;
+        for (const k of s.facts.keys()) if (re.test(k)) out = set(out, k, null);
+        return out;
+      }
+      let c = callName(node);
       const a = callArgs(node);
+      let macroLock: string | null = null;
+      const mac = macros.get(c);
+      if (mac) { macroLock = macroKey(mac, a); c = mac.op; }
+      const keyOf = () => (macroLock !== null ? macroLock : lockKeyText(a[0]));
       if (PAIRS.has(c)) {
-        const k = lockKeyText(a[0]);
+        const k = keyOf();
         if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
         const l = acquires.get(k) ?? [];
         if (!l.some((x) => x.id === node.id)) { l.push(node); acquires.set(k, l); }
         return set(s, k, { held: true, at: node, entry: s.facts.get(k)?.entry }, { line: lineOf(node), text: `${c}(${k})` });
       }
-      if (RELEASES.has(c)) return release(s, lockKeyText(a[0]), node);
+      if (RELEASES.has(c)) return release(s, keyOf(), node);
       const callee = m.fnByName.get(c);
       // a callee summary matters only for a lock held here whose object the call is given (or a global one)
       let argIds: Set<string> | null = null;
@@ -169,7 +255,11 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       for (const [k, v] of s.facts) {
         if (v.held && v.entry) continue; // dropped and retaken: held as the caller had it
         if (v.held) held.set(k, { at: v.at, trail: s.trail });
-        else { released.add(k); releasedAtExit.set(k, (releasedAtExit.get(k) ?? 0) + 1); }
+        else {
+          released.add(k);
+          // a summary counts the caller's locks only: a lock taken and dropped inside nets nothing
+          if (v.entry) releasedAtExit.set(k, (releasedAtExit.get(k) ?? 0) + 1);
+        }
       }
       const value = how === 'return' ? (at.namedChildren.find((x) => x && x.type !== 'comment')?.text ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1') : '';
       exits.push({ node: at, how, value, held, released });
@@ -194,3 +284,13 @@ export const LOCK_TRIGGER = /\b(mutex_enter|mutex_exit|mutex_lock|mutex_unlock|m
 export const ERRORISH = (v: string) => /^-?E[A-Z0-9]+$|^-\d+$|^-1$|^(err|error|err_code|errno|rc|ret|rv|r|status|EFAULT)$/.test(v) || v === 'NULL';
 
 export { renderTrail };
+
+/** Does a function's text take or drop a lock (directly, or through one of the file's lock macros)? */
+export function usesLocks(m: FileModel, text: string): boolean {
+  if (LOCK_TRIGGER.test(text)) return true;
+  const macros = lockMacros(m);
+  if (!macros.size) return false;
+  const c = m as unknown as { _lockMacroRe?: RegExp };
+  c._lockMacroRe ??= new RegExp(`\\b(${[...macros.keys()].join('|')})\\s*\\(`);
+  return c._lockMacroRe.test(text);
+}

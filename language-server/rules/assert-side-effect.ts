@@ -4,6 +4,8 @@ import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callArgs, callName, lvalueRoot, rangeOf, walk } from '../syntax';
 import { replaceNode } from '../fixes/edits';
+import type { Conditional } from '../ppconfig';
+import { conditionAt, conditionals } from '../ppconfig';
 
 /** Macros compiled out on non-DEBUG illumos, NDEBUG userland and !INVARIANTS FreeBSD. VERIFY* is always evaluated. */
 const ASSERTS = new Map<string, string | null>([
@@ -30,9 +32,59 @@ const MUTATORS = new Set([
   'cv_signal', 'cv_broadcast', 'cv_wait', 'timeout', 'untimeout', 'taskq_dispatch', 'ddi_taskq_dispatch', 'kpreempt_disable', 'kpreempt_enable', 'membar_enter', 'membar_exit', 'membar_producer', 'membar_consumer',
   'free', 'malloc', 'realloc', 'close', 'write', 'read', 'unlink', 'printf', 'fprintf', 'cmn_err',
 ]);
-const MUTATOR_RE = /^atomic(?!\w*_(read|load)(_\w+)?$)\w*$|_(trylock|tryenter|lock|unlock|free|destroy|remove|insert|delete|alloc|push|pop|release|acquire|hold|rele|enqueue|dequeue)$/;
+/**
+ * Known by name to change state: atomic updates (not reads) and try-locks, which take the lock when
+ * they succeed. Other names are not guessed at (`nvf_lock()` returns a lock, `x_hold` may only
+ * count): a call not known here changes state only if its definition in the file does.
+ */
+const MUTATOR_RE = /^atomic(?!\w*_(read|load|get)(_\w+)?$)\w*$|_(trylock|tryenter)$/;
 /** Calls that change state for good (not a balanced lock/unlock pair inside a predicate). */
-const LASTING = /^(ctxop_\w+|installctx\w*|removectx|kmem_(cache_)?free|free|atomic(?!\w*_(read|load)(_\w+)?$)\w*)$/;
+const LASTING = /^(ctxop_\w+|installctx\w*|removectx|kmem_(cache_)?free|free|atomic(?!\w*_(read|load|get)(_\w+)?$)\w*)$/;
+
+/** `atomic_add_64_nv(&x, 0)`, `atomic_or_32_nv(&x, 0)`: an atomic read written as an update of nothing. */
+function atomicRead(c: string, call: SyntaxNode): boolean {
+  if (!/^atomic_(add|or|xor|sub)_\w*_nv$/.test(c)) return false;
+  const a = callArgs(call);
+  return a.length === 2 && /^\(?0[uUlL]*\)?$/.test(a[1]!.text.replace(/\s+/g, ''));
+}
+
+const ASSERT_CALL = /^(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)$/;
+
+/**
+ * An assignment or ++/-- of a local variable that the function reads only inside assertions
+ * (`ASSERT((agg = tbl[i]) == NULL || agg->id == id)`): the effect cannot outlive the assertions.
+ */
+function assertOnlyLocal(m: FileModel, n: SyntaxNode): boolean {
+  const l = n.childForFieldName(n.type === 'assignment_expression' ? 'left' : 'argument');
+  if (!l || l.type !== 'identifier') return false;
+  const fn = m.enclosingFunction(n);
+  if (!fn || !localNames(fn).has(l.text)) return false;
+  let outside = false;
+  const body = fn.childForFieldName('body');
+  if (!body) return false;
+  walk(body, (x) => {
+    if (outside) return false;
+    if (x.type === 'call_expression' && ASSERT_CALL.test(callName(x))) return false;
+    if (x.type === 'identifier' && x.text === l.text) {
+      const p = x.parent;
+      // a declaration of it is not a read
+      const decl = p && (p.type === 'pointer_declarator' || p.type === 'array_declarator' ||
+        ((p.type === 'init_declarator' || p.type === 'declaration') && p.childrenForFieldName('declarator').some((d) => d.id === x.id)));
+      if (!decl) outside = true;
+    }
+    return !outside;
+  });
+  return !outside;
+}
+
+/** Is an offset inside `#ifdef DEBUG` / `#if defined(DEBUG)` (there ASSERT is always compiled in)? */
+function debugOnly(m: FileModel, offset: number): boolean {
+  if (!/^[ \t]*#[ \t]*if(def)?[ \t]+(defined[ \t]*\(?[ \t]*)?DEBUG\b/m.test(m.text)) return false;
+  const c = m as unknown as { _ppGroups?: Conditional[] | null };
+  if (c._ppGroups === undefined) c._ppGroups = conditionals(m.text);
+  if (!c._ppGroups) return false;
+  return conditionAt(c._ppGroups, offset).some((d) => /^#[ \t]*if(def)?[ \t]+(defined[ \t]*\(?[ \t]*)?DEBUG\b[ \t)]*$/.test(d));
+}
 
 function localNames(fn: SyntaxNode): Set<string> {
   const out = new Set<string>();
@@ -80,11 +132,11 @@ function sideEffect(m: FileModel, e: SyntaxNode, looked: { sameFile: boolean }):
   let found: { node: SyntaxNode; what: string } | null = null;
   walk(e, (n) => {
     if (found) return false;
-    if (n.type === 'assignment_expression') found = { node: n, what: `the assignment '${n.text.replace(/\s+/g, ' ')}'` };
-    else if (n.type === 'update_expression') found = { node: n, what: `'${n.text}'` };
+    if (n.type === 'assignment_expression') { if (!assertOnlyLocal(m, n)) found = { node: n, what: `the assignment '${n.text.replace(/\s+/g, ' ')}'` }; }
+    else if (n.type === 'update_expression') { if (!assertOnlyLocal(m, n)) found = { node: n, what: `'${n.text}'` }; }
     else if (n.type === 'call_expression') {
       const c = callName(n);
-      if (MUTATORS.has(c) || MUTATOR_RE.test(c)) found = { node: n, what: c === 'ctxop_remove' || c === 'removectx' ? `${c}() (it removes and frees a matching ctxop)` : `${c}()` };
+      if ((MUTATORS.has(c) || MUTATOR_RE.test(c)) && !atomicRead(c, n)) found = { node: n, what: c === 'ctxop_remove' || c === 'removectx' ? `${c}() (it removes and frees a matching ctxop)` : `${c}()` };
       else if (c && m.fnByName.has(c) && ((looked.sameFile = true), impure(m, c, 0, new Set()))) found = { node: n, what: `${c}() (it writes state outside itself)` };
     } else if (n.type === 'sizeof_expression') return false;
     return !found;
@@ -122,7 +174,7 @@ export const rule: Rule = {
     const localKey = [...local].sort().join(',');
     for (const [fn, hits] of inFn) {
       // a verdict that looked into a same-file function is not kept (it depends on that function)
-      m.perFunction(rule.id, fn, () => `${localKey}\0${m.fnNamesKey}`, (rep) => check(hits, rep), report);
+      m.perFunction(rule.id, fn, () => `${localKey}\0${m.fnNamesKey}\0${debugOnly(m, fn.startIndex)}`, (rep) => check(hits, rep), report);
     }
     check(outside, report);
     macroBodies(m, local, report);
@@ -135,6 +187,7 @@ function checkCall(m: FileModel, macro: string, call: SyntaxNode, report: Parame
   const args = callArgs(call);
   const checked = FIRST_ARG_ONLY.has(macro) ? args.slice(0, 1) : macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P' ? [args[0], args[2]] : args;
   const looked = { sameFile: false };
+  if (debugOnly(m, call.startIndex)) return false;
   for (const a of checked) {
     if (!a) continue;
     const se = sideEffect(m, a, looked);

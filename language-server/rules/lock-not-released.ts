@@ -1,7 +1,7 @@
 /** lock-not-released: a lock taken in the function and still held on some exit paths but not others. */
 import type { Rule } from './types';
 import { callName, lineOf, rangeOf } from '../syntax';
-import { ERRORISH, LOCK_TRIGGER, lockResult, renderTrail } from '../locks';
+import { ERRORISH, LOCK_TRIGGER, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
 
 export const rule: Rule = {
   id: 'lock-not-released',
@@ -14,8 +14,8 @@ export const rule: Rule = {
   check(m, report) {
     for (const fn of m.functions) {
       const text = m.textOf(fn);
-      if (!LOCK_TRIGGER.test(text)) continue;
-      m.perFunction(rule.id, fn, () => m.calleesKey(text), (report) => {
+      if (!usesLocks(m, text)) continue;
+      m.perFunction(rule.id, fn, () => m.calleesKey(text) + lockMacrosKey(m), (report) => {
       if (fn.hasError) return;
       const r = lockResult(m, fn);
       const voidFn = /^\s*(static\s+)?(inline\s+)?void\b/.test(text) && !/^\s*(static\s+)?(inline\s+)?void\s*\*/.test(text);

@@ -11,7 +11,13 @@ import type { Finding } from '../finding';
 export interface Rule {
   id: string;
   title: string;
+  /** The level it reports at when enabled. */
   severity: Severity;
+  /**
+   * Off unless selected (--rule, --severity, lint.rules in .kctx.json or the settings): its measured
+   * precision is below the bar for a default rule (docs/rules/README.md#precision).
+   */
+  defaultOff?: boolean;
   confidence: Confidence;
   /** One paragraph: why this is a bug, with the evidence. */
   rationale: string;

@@ -1,7 +1,7 @@
 /** unlock-not-held: a release of a lock that this path already released (here or in a same-file callee). */
 import type { Rule } from './types';
 import { callName, lineOf, rangeOf } from '../syntax';
-import { LOCK_TRIGGER, lockResult, renderTrail } from '../locks';
+import { LOCK_TRIGGER, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
 
 export const rule: Rule = {
   id: 'unlock-not-held',
@@ -14,8 +14,8 @@ export const rule: Rule = {
   check(m, report) {
     for (const fn of m.functions) {
       const text = m.textOf(fn);
-      if (!LOCK_TRIGGER.test(text)) continue;
-      m.perFunction(rule.id, fn, () => m.calleesKey(text), (report) => {
+      if (!usesLocks(m, text)) continue;
+      m.perFunction(rule.id, fn, () => m.calleesKey(text) + lockMacrosKey(m), (report) => {
       if (fn.hasError) return;
       const r = lockResult(m, fn);
       const done = new Set<number>();
