@@ -20,7 +20,7 @@ test('text format is FILE:LINE:COL: SEVERITY: MESSAGE [RULE]; exit 1 on errors; 
 });
 
 test('exit 0 when only warnings (and for a clean file)', () => {
-  const r = kctx(rel('assert-side-effect.c'));
+  const r = kctx('--rule', 'assert-side-effect', rel('assert-side-effect.c'));
   assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, /: warning: .*\[assert-side-effect\]/);
   const dir = scratchDir('kctx-clean-');

@@ -40,18 +40,21 @@ test('template-rev and ring-walk and assert ranges', async () => {
     '\tASSERT3U(x++, ==, 1);',
     '\treturn (n); }',
   ].join('\n');
-  const ds = await lintText(src, 'x.c');
+  const ds = await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'warning' } });
   const by = (id: string) => ds.filter((d) => d.code === id).map((d) => d.range);
   assert.deepEqual(by('ctxop-template-rev'), [r(0, 35, 2, 1)]);
   assert.deepEqual(by('ctx-ring-walk'), [r(4, 20, 4, 29)]);
   assert.deepEqual(by('assert-side-effect'), [r(5, 10, 5, 13)]);
 });
 
-test('per-rule severity and off', async () => {
-  const src = 'void f(void) { ASSERT(x++); }\n';
-  assert.equal((await lintText(src, 'x.c'))[0]!.severity, 2);
-  assert.equal((await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'error' } }))[0]!.severity, 1);
-  assert.deepEqual(await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'off' } }), []);
+test('per-rule severity and off; a rule off by default is on when given a level', async () => {
+  const src = 'void f(void) { ASSERT(x++); kpreempt_disable(); p = kmem_alloc(8, KM_SLEEP); kpreempt_enable(); }\n';
+  const codes = (ds: KctxDiagnostic[]) => ds.map((d) => `${d.code}:${d.severity}`);
+  // defaults: assert-side-effect is off (below the precision bar), sleeping-alloc a warning
+  assert.deepEqual(codes(await lintText(src, 'x.c')), ['sleeping-alloc-preempt-disabled:2']);
+  assert.deepEqual(codes(await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'warning' } })), ['assert-side-effect:2', 'sleeping-alloc-preempt-disabled:2']);
+  assert.deepEqual(codes(await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'error', 'sleeping-alloc-preempt-disabled': 'error' } })), ['assert-side-effect:1', 'sleeping-alloc-preempt-disabled:1']);
+  assert.deepEqual(await lintText(src, 'x.c', { rules: { 'assert-side-effect': 'off', 'sleeping-alloc-preempt-disabled': 'off' } }), []);
 });
 
 test('incremental reparse after an edit gives the same tree and findings as a fresh parse', async () => {
@@ -90,13 +93,14 @@ test('a work budget, not a clock: a function over it gets the same partial resul
     + `int\ng(int a)\n{\n\tint n = 0;\n\tkpreempt_disable();\n${ifs}\tp = kmem_alloc(8, KM_SLEEP);\n\tkpreempt_enable();\n\tmutex_enter(&lk);\n\tif (n)\n\t\treturn (EIO);\n\tmutex_exit(&lk);\n\treturn (0);\n}\n\n`
     + `int\nh(int a)\n{\n\tmutex_enter(&lk);\n\tif (a)\n\t\treturn (EIO);\n\tmutex_exit(&lk);\n\treturn (0);\n}\n`;
   const show = (ds: KctxDiagnostic[]) => ds.map((d) => `${d.range.start.line + 1}:${d.code}:${d.message.split(':')[0]}`);
-  const full = await lintText(src, 'w.c', { era: '13917' });
+  const locks = { 'lock-not-released': 'warning', 'unlock-not-held': 'warning' } as const;
+  const full = await lintText(src, 'w.c', { era: '13917', rules: locks });
   const gLine = src.split('\n').indexOf('g(int a)');
   assert.ok(full.some((d) => d.code === 'sleeping-alloc-preempt-disabled' && d.range.start.line > gLine), show(full).join('\n'));
   assert.ok(!full.some((d) => d.code === 'file-skipped'));
   const budget = 120;
-  const a = await lintText(src, 'w.c', { era: '13917', workBudget: budget });
-  const b = await lintText(src, 'w.c', { era: '13917', workBudget: budget });
+  const a = await lintText(src, 'w.c', { era: '13917', workBudget: budget, rules: locks });
+  const b = await lintText(src, 'w.c', { era: '13917', workBudget: budget, rules: locks });
   assert.deepEqual(a, b);
   const notes = a.filter((d) => d.code === 'file-skipped');
   // g() is over it, for the preemption walk and the lock walk (both lock rules); f() and h() are not.
@@ -113,10 +117,10 @@ test('a work budget, not a clock: a function over it gets the same partial resul
   assert.ok(real[1]!.range.start.line > hLine);
   // A document kept open (per-function cache) gives the same partial result, before and after an edit elsewhere.
   const doc = await LintDocument.create(src);
-  assert.deepEqual(doc.lint('w.c', { era: '13917', workBudget: budget }), a);
+  assert.deepEqual(doc.lint('w.c', { era: '13917', workBudget: budget, rules: locks }), a);
   doc.applyChanges([{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '/* x */\n' }]);
-  const again = doc.lint('w.c', { era: '13917', workBudget: budget });
-  assert.deepEqual(again, await lintText(doc.text, 'w.c', { era: '13917', workBudget: budget }));
+  const again = doc.lint('w.c', { era: '13917', workBudget: budget, rules: locks });
+  assert.deepEqual(again, await lintText(doc.text, 'w.c', { era: '13917', workBudget: budget, rules: locks }));
   assert.deepEqual(show(again).map((x) => x.replace(/\d+/g, 'N')), show(a).map((x) => x.replace(/\d+/g, 'N')));
   doc.dispose();
 });

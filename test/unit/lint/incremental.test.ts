@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RULES } from '../../../language-server/rules/index';
 import { LintDocument, lintText } from '../../../language-server/engine';
 import type { LintOptions } from '../../../language-server/engine';
 import { loadFixtures } from './helpers';
@@ -59,6 +60,9 @@ for (const f of loadFixtures()) {
   });
 }
 
+/** Every rule on, also those off by default. */
+const ALL_ON = Object.fromEntries(RULES.map((r) => [r.id, r.severity]));
+
 /** Edits of one function that change another function's verdict: the dependent must be re-run. */
 const DEPENDENTS: { name: string; text: string; edits: { from: string; to: string }[] }[] = [
   {
@@ -82,15 +86,15 @@ for (const c of DEPENDENTS) {
   test(`incremental lint re-runs dependents: ${c.name}`, async () => {
     const doc = await LintDocument.create(c.text);
     try {
-      const counts: number[] = [doc.lint('dep.c').length];
-      assert.deepEqual(doc.lint('dep.c'), await lintText(doc.text, 'dep.c'));
+      const counts: number[] = [doc.lint('dep.c', { rules: ALL_ON }).length];
+      assert.deepEqual(doc.lint('dep.c', { rules: ALL_ON }), await lintText(doc.text, 'dep.c', { rules: ALL_ON }));
       for (const e of c.edits) {
         const at = doc.text.indexOf(e.from);
         assert.ok(at >= 0, e.from);
         const pos = (off: number) => { const before = doc.text.slice(0, off).split('\n'); return { line: before.length - 1, character: before[before.length - 1]!.length }; };
         doc.applyChanges([{ range: { start: pos(at), end: pos(at + e.from.length) }, text: e.to }]);
-        const inc = doc.lint('dep.c');
-        assert.deepEqual(inc, await lintText(doc.text, 'dep.c'));
+        const inc = doc.lint('dep.c', { rules: ALL_ON });
+        assert.deepEqual(inc, await lintText(doc.text, 'dep.c', { rules: ALL_ON }));
         counts.push(inc.length);
       }
       assert.notEqual(counts[0], counts[1], `the edit changes the caller's findings (${counts.join(', ')})`);
