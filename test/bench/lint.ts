@@ -5,13 +5,18 @@
  *  2. whole-tree throughput of `kctx lint` (worker threads on every core) over Debian's
  *     linux-source package, installed and unpacked by this script; target > 200,000 lines/s;
  *  3. Coccinelle's spatch doing one equivalent rule (a sleeping allocation between
- *     kpreempt_disable() and kpreempt_enable()) over the same files, as a ratio.
+ *     kpreempt_disable() and kpreempt_enable()) over the same files, as a ratio;
+ *  4. a kernel tree against spatch in the same run: a generated tree, or the uts of the
+ *     illumos-gate checkout named by KCTX_GATE; kctx with the default rules (twice: the outputs
+ *     must be byte-identical) and with every rule, spatch with SLEEP_PREEMPT_COCCI; the row says
+ *     "spatch absent" without it (Debian's coccinelle; CI does not run the bench).
+ * KCTX_BENCH_LINUX=0 leaves out the linux-source part (2, 3).
  * Each part is time-bounded; the output says when a subset was used.
  * Run alone: node out/test/bench/lint.js
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LintDocument, RULES, lintText } from '../../language-server/engine';
 import type { LintOptions } from '../../language-server/engine';
@@ -172,35 +177,133 @@ function countFiles(dirs: string[]): { files: number; bytes: number } {
   return { files, bytes };
 }
 
+/**
+ * A semantic patch equivalent to sleeping-alloc-preempt-disabled within one function (spatch does
+ * not follow same-file callees, nor preemption disabled by the callers): a sleeping allocation
+ * reached from kpreempt_disable() without a kpreempt_enable() in between.
+ */
+export const SLEEP_PREEMPT_COCCI = [
+  '// a sleeping allocation between kpreempt_disable() and kpreempt_enable()',
+  '@r@',
+  'position p;',
+  'expression E1, E2;',
+  'identifier f =~ "^(installctx|installctx_preallocate|ctxop_allocate|ctxop_install)$";',
+  '@@',
+  'kpreempt_disable();',
+  '... when != kpreempt_enable();',
+  '(',
+  'kmem_alloc@p(E1, KM_SLEEP)',
+  '|',
+  'kmem_zalloc@p(E1, KM_SLEEP)',
+  '|',
+  'kmem_cache_alloc@p(E1, KM_SLEEP)',
+  '|',
+  'vmem_alloc@p(E1, E2, VM_SLEEP)',
+  '|',
+  'f@p(...)',
+  ')',
+  '',
+  '@script:python@',
+  'p << r.p;',
+  '@@',
+  'print("%s:%s: sleeping allocation with preemption disabled" % (p[0].file, p[0].line))',
+  '',
+].join('\n');
+
 function spatchRule(): string {
   const f = join(WORK, 'sleep-preempt.cocci');
-  writeFileSync(f, [
-    '// a sleeping allocation between kpreempt_disable() and kpreempt_enable()',
-    '@r@',
-    'position p;',
-    'expression E1, E2, E3;',
-    '@@',
-    'kpreempt_disable();',
-    '... when != kpreempt_enable();',
-    '(',
-    'kmem_alloc@p(E1, KM_SLEEP)',
-    '|',
-    'kmem_zalloc@p(E1, KM_SLEEP)',
-    '|',
-    'ctxop_allocate@p(E1, E2)',
-    '|',
-    'ctxop_install@p(E1, E2, E3)',
-    '|',
-    'installctx_preallocate@p()',
-    ')',
-    '',
-    '@script:python@',
-    'p << r.p;',
-    '@@',
-    'print("%s:%s: sleeping allocation with preemption disabled" % (p[0].file, p[0].line))',
-    '',
-  ].join('\n'));
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(f, SLEEP_PREEMPT_COCCI);
   return f;
+}
+
+/** A function with a sleeping allocation inside kpreempt_disable() (what both tools must find). */
+function sleepingFunction(i: number): string[] {
+  return ['static void', `drv_bind${i}(struct drv_state *ds)`, '{', '	void *buf;', '',
+    '	kpreempt_disable();', '	ds->ds_cpu = CPU->cpu_id;', '	buf = kmem_zalloc(DRV_BUFSZ, KM_SLEEP);', '	ds->ds_buf = buf;', '	kpreempt_enable();', '}', ''];
+}
+
+/**
+ * A generated kernel-like tree: `files` files of about 1,500 lines of lock- and assert-heavy code,
+ * one in 40 with ctxop code and one sleeping allocation under kpreempt_disable(), in folders of 50.
+ */
+export function syntheticTree(dir: string, files: number): { files: number; lines: number; planted: number } {
+  let lines = 0;
+  let planted = 0;
+  for (let i = 0; i < files; i++) {
+    const sub = join(dir, `mod${String(Math.floor(i / 50)).padStart(2, '0')}`);
+    mkdirSync(sub, { recursive: true });
+    // whole functions only (the generators cut at a line count)
+    const whole = (t: string) => t.slice(0, t.lastIndexOf('\n}\n') + 3);
+    let text = whole(lockFile(1500));
+    if (i % 40 === 3) { text = whole(driverFile(1500)) + '\n' + sleepingFunction(i).join('\n'); planted++; }
+    writeFileSync(join(sub, `f${i}.c`), text);
+    lines += text.split('\n').length - 1;
+  }
+  return { files, lines, planted };
+}
+
+function spatchAvailable(): boolean {
+  return sh('sh', ['-c', 'command -v spatch'], 5000).status === 0;
+}
+
+/**
+ * kctx lint (default rules, twice: the outputs must be the same bytes; then every rule) and spatch
+ * with SLEEP_PREEMPT_COCCI over the same tree in the same run: the generated tree, or the uts of
+ * the illumos-gate checkout in KCTX_GATE.
+ */
+function treeVsSpatch(rows: Row[]): void {
+  const gate = process.env.KCTX_GATE;
+  let tree: string;
+  let label: string;
+  let tmp: string | null = null;
+  if (gate) {
+    tree = existsSync(join(gate, 'usr', 'src', 'uts')) ? join(gate, 'usr', 'src', 'uts') : gate;
+    label = tree;
+  } else {
+    tmp = mkdtempSync(join(tmpdir(), 'kctx-bench-tree-'));
+    tree = join(tmp, 'uts');
+    const t = syntheticTree(tree, 400);
+    label = `generated tree, ${t.files} files, ${(t.lines / 1e6).toFixed(2)} M lines, ${t.planted} planted`;
+  }
+  try {
+    const cores = availableParallelism();
+    const kctx = (args: string[]) => {
+      const t0 = performance.now();
+      const r = sh(process.execPath, [KCTX, 'lint', '--no-config', '--format', 'json', '--jobs', String(cores), ...args, tree], 3_600_000);
+      const secs = (performance.now() - t0) / 1000;
+      let n = -1;
+      let planted = 0;
+      try {
+        const ds = (JSON.parse(r.stdout) as { diagnostics: { rule: string }[] }).diagnostics;
+        n = ds.length;
+        planted = ds.filter((d) => d.rule === 'sleeping-alloc-preempt-disabled').length;
+      } catch { /* n = -1 */ }
+      return { secs, out: r.stdout ?? '', n, planted, status: r.status };
+    };
+    const d1 = kctx([]);
+    const d2 = kctx([]);
+    const all = kctx(['--rule', RULES.map((r) => r.id).join(',')]);
+    rows.push({ name: `lint vs spatch: ${label}` , value: `${cores} workers` });
+    rows.push({ name: 'lint: default rules (two runs)', value: `${d1.secs.toFixed(1)} s, ${d2.secs.toFixed(1)} s (${d1.n} findings, ${d1.planted} sleeping-alloc; exit ${d1.status})` });
+    rows.push({ name: 'lint: the two default runs are byte-identical', value: d1.out === d2.out && d1.out.length > 0 ? `yes (${d1.out.length} bytes)` : 'NO', target: 'yes' });
+    rows.push({ name: 'lint: every rule', value: `${all.secs.toFixed(1)} s (${all.n} findings)` });
+    if (!spatchAvailable()) {
+      rows.push({ name: 'spatch: sleeping allocation inside kpreempt_disable', value: 'spatch absent (Debian: apt-get install coccinelle)' });
+      return;
+    }
+    const cocci = spatchRule();
+    const t0 = performance.now();
+    const s = sh('spatch', ['--sp-file', cocci, '--dir', tree, '--very-quiet', '--no-includes', '--include-headers', '-j', String(cores)], 3_600_000, { cwd: tmp ?? WORK });
+    const ssecs = (performance.now() - t0) / 1000;
+    const matches = (s.stdout ?? '').split('\n').filter((l) => l.includes('sleeping allocation')).length;
+    rows.push({ name: `spatch: sleeping allocation inside kpreempt_disable (-j ${cores})`, value: `${ssecs.toFixed(1)} s (${matches} matches; exit ${s.status})` });
+    const fast = Math.min(d1.secs, d2.secs);
+    rows.push({ name: 'spatch time / lint time, default rules', value: `${(ssecs / fast).toFixed(1)}x`, target: '>= 3x' });
+    rows.push({ name: 'lint time / spatch time, every rule', value: `${(all.secs / ssecs).toFixed(1)}x`, target: '<= 3x' });
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 export async function benchLint(): Promise<Row[]> {
@@ -214,8 +317,11 @@ export async function benchLint(): Promise<Row[]> {
   const lk = await lockRules(18000, 3);
   rows.push({ name: 'lint: 18,000-line lock/assert-heavy file from scratch, one rule alone (parse included; median of 3)', value: Object.entries(lk).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ') });
 
-  // 2. Whole tree.
-  const tree = linuxTree(rows);
+  // 4. A kernel tree (generated, or KCTX_GATE's uts) against spatch, same run.
+  treeVsSpatch(rows);
+
+  // 2. Whole tree (linux-source).
+  const tree = process.env.KCTX_BENCH_LINUX === '0' ? null : linuxTree(rows);
   if (tree) {
     const cores = availableParallelism();
     // Bound the run: directories in order until the byte budget (~1.2 MB/s/core sustained) is used.
