@@ -163,8 +163,8 @@ export type KctxResult =
   | { kind: 'limit' }
   | { kind: 'crash'; why: string };
 
-/** Runs the program (from/prog.c) in kctx for at most `maxSteps` steps. */
-export async function kctxChecksum(from: string, maxSteps = 2_000_000_000): Promise<KctxResult> {
+/** The kctx scenario of the program from/prog.c (its files written to from/kctx). */
+export function kctxScenario(from: string): ReturnType<typeof scenarioFromObject> {
   // Its own folder: gcc, which includes csmith's csmith.h, may build from `from` again.
   const dir = join(from, 'kctx');
   mkdirSync(dir, { recursive: true });
@@ -172,10 +172,15 @@ export async function kctxChecksum(from: string, maxSteps = 2_000_000_000): Prom
   writeFileSync(join(dir, 'csmith.h'), PRELUDE);
   writeFileSync(join(dir, 'safe_math.h'), safeMathWithoutFloat());
   writeFileSync(join(dir, 'entry.c'), ENTRY);
-  const s = scenarioFromObject({
+  return scenarioFromObject({
     kernel: 'illumos-13917', cpus: 1, sources: ['prog.c', 'entry.c'], tickCycles: 100000, quantum: 1000, slice: 100000,
     threads: [{ name: 'csmith', entry: 'csmith_entry', arg: 0 }],
   }, join(dir, 'csmith.ksim.json'), dir);
+}
+
+/** Runs the program (from/prog.c) in kctx for at most `maxSteps` steps. */
+export async function kctxChecksum(from: string, maxSteps = 2_000_000_000): Promise<KctxResult> {
+  const s = kctxScenario(from);
   let m;
   try {
     m = await createKernel(s, { loadDriver });
