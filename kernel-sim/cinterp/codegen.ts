@@ -42,6 +42,10 @@ export class Gen {
   ntmp = 0;
   /** The JavaScript form of a closure made while compiling this function. */
   readonly js = new WeakMap<object, string>();
+  /** The two-word form of a 64-bit integer closure (emit.ts pairJs): JavaScript setting hi, lo. */
+  readonly p64 = new WeakMap<object, (h: string, l: string) => string>();
+  /** The JavaScript of a closure whose value is not used (a statement's expression). */
+  readonly fx = new WeakMap<object, string>();
   ref(v: unknown): string {
     let i = this.envIdx.get(v);
     if (i === undefined) {

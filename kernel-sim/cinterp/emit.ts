@@ -15,7 +15,7 @@ import type { Origin } from './preprocess';
 import {
   Scope, type Pos, type Ins, type LocalInfo, type CFunc, type CFrame, type E, type Ent, type Label, type GlobalInfo, type TU,
 } from './program';
-import { fault, rd64u, rd64s, wr64big, watchHit } from './runtime';
+import { fault, rd64u, rd64s, wr64big, watchHit, hiOfBig, loOfBig, join64 } from './runtime';
 
 /**
  * The compiler's state and the layer every phase uses: positions and errors, emitting
@@ -148,6 +148,82 @@ export abstract class Emitter {
   protected jsv(e: E): string {
     if (e.cst !== undefined && !e.se && (typeof e.cst === 'bigint' || Number.isFinite(e.cst))) return lit(e.cst);
     return this.jsf(e.rv);
+  }
+  /** JavaScript for a closure whose value is not used (a statement's expression). */
+  protected jsx(f: (fr: CFrame) => unknown): string {
+    return this.g.fx.get(f) ?? this.jsf(f);
+  }
+
+  // 64-bit integers as two words. The generated code computes 64-bit operators on the value's
+  // words, hi (int32) and lo (uint32), with no BigInt; a value becomes a Val (joinJs) only where
+  // one is needed (a call's argument, a condition, an operator without a word form).
+
+  /** Records the two-word form of a 64-bit integer closure; returns the closure. */
+  protected P<F extends object>(f: F, pj: (h: string, l: string) => string): F {
+    this.g.p64.set(f, pj);
+    return f;
+  }
+  /** Whether the closure has a two-word form of its own (not a split of its value). */
+  protected hasPair(f: object): boolean {
+    return this.g.p64.has(f);
+  }
+  /** JavaScript that sets `h`, `l` to the words of the 64-bit integer closure f's value. */
+  protected pairJs(f: (fr: CFrame) => unknown, h: string, l: string): string {
+    const pj = this.g.p64.get(f);
+    if (pj) return pj(h, l);
+    const js = this.jsf(f);
+    const k = /^\(?(-?\d+)n?\)?$/.exec(js);
+    if (k) {
+      const v = BigInt.asUintN(64, BigInt(k[1]!));
+      return `(${h} = ${Number(BigInt.asIntN(32, v >> 32n))}, ${l} = ${Number(v & 0xffffffffn)})`;
+    }
+    const x = this.g.tmp();
+    return `(${x} = ${js}, ${this.splitJs(x, h, l)})`;
+  }
+  /** JavaScript that sets `h`, `l` to the words of the 64-bit Val in the variable x. */
+  protected splitJs(x: string, h: string, l: string): string {
+    return `(typeof ${x} === 'number' ? (${h} = Math.floor(${x} / 4294967296) | 0, ${l} = ${x} >>> 0) : (${h} = ${this.g.ref(hiOfBig)}(${x}), ${l} = ${this.g.ref(loOfBig)}(${x})))`;
+  }
+  /** JavaScript for the value (a canonical Val) of the words h, l. */
+  protected joinJs(h: string, l: string, signed: boolean): string {
+    return signed
+      ? `(${h} > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + ${l} : ${this.g.ref(join64)}(${h}, ${l}, true))`
+      : `(${h} >= 0 && ${h} < 2097152 ? ${h} * 4294967296 + ${l} : ${this.g.ref(join64)}(${h}, ${l}, false))`;
+  }
+  /** Records f's two-word form `pj` and its value's JavaScript (the words joined); returns f. */
+  protected pairE<F extends (fr: CFrame) => Val>(f: F, signed: boolean, pj: (h: string, l: string) => string): F {
+    const h = this.g.tmp(), l = this.g.tmp();
+    this.P(f, pj);
+    return this.J(f, `(${pj(h, l)}, ${this.joinJs(h, l, signed)})`);
+  }
+  /** The two-word load of a 64-bit integer at `a` (the checks of ldJs). */
+  protected ldPairJs(checked: boolean, a: string, aligned: boolean): (h: string, l: string) => string {
+    const g = this.g;
+    const MEM = g.ref(this.mem);
+    return (h, l) => {
+      const x = g.tmp();
+      const chk = checked ? `(${x} < ${NULL_GUARD} || ${x} + 8 > ${MEM}.top) && ${g.ref(fault)}(${x}, 8, false), ` : '';
+      const ld = aligned && LITTLE_ENDIAN
+        ? `${h} = I32[(${x} >>> 2) + 1], ${l} = U32[${x} >>> 2]`
+        : `${h} = D.getInt32(${x} + 4, true), ${l} = D.getUint32(${x}, true)`;
+      return `(${x} = ${a}, ${chk}${ld})`;
+    };
+  }
+  /** JavaScript that stores the words h, l as a 64-bit integer at `a` (a name or (fp + N); the checks of stJs). */
+  protected stPairJs(checked: boolean, a: string, h: string, l: string, aligned = false): string {
+    const g = this.g;
+    const MEM = g.ref(this.mem);
+    const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + 8 > ${MEM}.top) && ${g.ref(fault)}(${a}, 8, true)), ` : '';
+    const st = aligned && LITTLE_ENDIAN
+      ? `U32[${a} >>> 2] = ${l}, I32[(${a} >>> 2) + 1] = ${h}`
+      : `D.setUint32(${a}, ${l}, true), D.setInt32(${a} + 4, ${h}, true)`;
+    return `(${chk}${st}, (m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${a}, 8)))`;
+  }
+  /** A load closure of type t at `a`: its JavaScript (ldJs), and its two-word form when t is 64-bit. */
+  protected ldE<F extends (fr: CFrame) => Val>(f: F, t: CType, checked: boolean, a: string, aligned = false): F {
+    this.J(f, this.ldJs(t, checked, a, aligned));
+    if (t.k === 'int' && t.size === 8 && !t.bool) this.P(f, this.ldPairJs(checked, a, aligned));
+    return f;
   }
   /** JavaScript for a load of scalar type t from the address `a` (same semantics as loadFrom). */
   protected ldJs(t: CType, checked: boolean, a: string, aligned = false): string {

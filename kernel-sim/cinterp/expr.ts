@@ -37,7 +37,10 @@ export abstract class Expressions extends Operators {
         } else {
           const cv = intConverter(to);
           // Widening without sign change needs no work.
-          if (!to.bool && to.size > from.size && (from.signed === to.signed || !from.signed)) return { ...e, t: to, addr: undefined };
+          if (!to.bool && to.size > from.size && (from.signed === to.signed || !from.signed)) {
+            if (to.size === 8 && !this.hasPair(rv)) this.P(rv, this.widenPair(rv, from.signed));
+            return { ...e, t: to, addr: undefined };
+          }
           out = (fr) => cv(rv(fr));
           const x = this.jsv(e);
           let js: string;
@@ -49,7 +52,18 @@ export abstract class Expressions extends Operators {
             const v = this.g.tmp();
             js = `((${v} = ${x}) >= 0 ? ${v} : ${this.g.ref(cv)}(${v}))`;
           } else js = `${this.g.ref(cv)}(${x})`;
-          this.J(out, js);
+          if (!to.bool && to.size === 8) {
+            // The same bits: the words of the value (sign-extended from 32 bits).
+            const pj = from.size === 8 ? (h: string, l: string) => this.pairJs(rv, h, l) : this.widenPair(rv, from.signed);
+            if (from.size === 8 && this.hasPair(rv)) this.pairE(out, to.signed, pj);
+            else this.P(out, pj);
+          } else if (!to.bool && from.size === 8 && this.hasPair(rv)) {
+            // Narrowing: the low word.
+            const h = this.g.tmp(), l = this.g.tmp();
+            const w = to.size === 4 ? (to.signed ? `${l} | 0` : l) : to.size === 2 ? (to.signed ? `(${l} << 16) >> 16` : `${l} & 0xffff`) : (to.signed ? `(${l} << 24) >> 24` : `${l} & 0xff`);
+            js = `(${this.pairJs(rv, h, l)}, ${w})`;
+          }
+          if (!this.g.js.has(out)) this.J(out, js);
         }
       } else if (from.k === 'ptr') {
         if (!explicit && !to.bool) this.warnOrFail(n, `making integer from pointer without a cast`);
@@ -293,7 +307,7 @@ export abstract class Expressions extends Operators {
           const ga = `${this.g.ref(ent)}.addr`;
           if (t.k === 'array' || t.k === 'struct') return { t, rv: this.J(() => ent.addr, ga), addr: this.J(() => ent.addr, ga), ca: true };
           const ld = this.loadFrom(t, false);
-          return { t, rv: this.J((_fr: CFrame) => ld(ent.addr), this.ldJs(t, false, ga)), addr: this.J(() => ent.addr, ga), ca: true };
+          return { t, rv: this.ldE((_fr: CFrame) => ld(ent.addr), t, false, ga), addr: this.J(() => ent.addr, ga), ca: true };
         }
         const off = e.off;
         const la = `(fp + ${off})`;
@@ -306,7 +320,7 @@ export abstract class Expressions extends Operators {
           const ld = this.loadFrom(t, false);
           rv = (fr) => ld(fr.fp + off);
         }
-        this.J(rv, this.ldJs(t, false, la, off % sizeOf(t) === 0));
+        this.ldE(rv, t, false, la, off % sizeOf(t) === 0);
         return { t, rv, addr: this.J((fr: CFrame) => fr.fp + off, la), local: off };
       }
     }
@@ -375,7 +389,7 @@ export abstract class Expressions extends Operators {
     }
     const ld = this.loadFrom(t, true);
     const jp = this.jsv(p);
-    return { t, rv: this.J((fr: CFrame) => ld(prv(fr) as number), this.ldJs(t, true, jp)), addr: this.J((fr: CFrame) => prv(fr) as number, jp), se: p.se };
+    return { t, rv: this.ldE((fr: CFrame) => ld(prv(fr) as number), t, true, jp), addr: this.J((fr: CFrame) => prv(fr) as number, jp), se: p.se };
   }
 
   protected field(n: SyntaxNode): E {
@@ -412,7 +426,7 @@ export abstract class Expressions extends Operators {
     if (t.k === 'array' || t.k === 'struct' || t.k === 'func') return { t, rv: addr, addr, se: a.se, ca };
     const ld = this.loadFrom(t, checked);
     const local = a.local !== undefined && op === '.' ? a.local + off : undefined;
-    const e: E = { t, rv: this.J((fr: CFrame) => ld(addr(fr)), local !== undefined ? this.ldJs(t, checked, `(fp + ${local})`, local % sizeOf(t) === 0) : this.ldJs(t, checked, this.jsf(addr))), addr, se: a.se, ca };
+    const e: E = { t, rv: local !== undefined ? this.ldE((fr: CFrame) => ld(addr(fr)), t, checked, `(fp + ${local})`, local % sizeOf(t) === 0) : this.ldE((fr: CFrame) => ld(addr(fr)), t, checked, this.jsf(addr)), addr, se: a.se, ca };
     if (local !== undefined) {
       e.local = local;
       this.J(addr, `(fp + ${local})`);
@@ -476,6 +490,11 @@ export abstract class Expressions extends Operators {
     return { t: tt, rv: (fr) => ld(fr.fp + off), addr: (fr) => fr.fp + off, local: off };
   }
 
+  /** The two-word form of a value of at most 32 bits widened to 64 (sign- or zero-extended). */
+  protected widenPair(rv: (fr: CFrame) => Val, signed: boolean): (h: string, l: string) => string {
+    return (h, l) => (signed ? `(${l} = ${this.jsf(rv)}, ${h} = ${l} >> 31, ${l} = ${l} >>> 0)` : `(${h} = 0, ${l} = ${this.jsf(rv)})`);
+  }
+
   protected update(n: SyntaxNode): E {
     const op = n.childForFieldName('operator')!.text;
     const an = n.childForFieldName('argument')!;
@@ -511,6 +530,22 @@ export abstract class Expressions extends Operators {
     const st = this.storeTo(t, a.local === undefined);
     const checked = a.local === undefined;
     const g = this.g;
+    if (t.k === 'int' && t.size === 8 && !t.bool) {
+      // On the words (emit.ts pairJs): no BigInt.
+      const vh = g.tmp(), vl = g.tmp(), h = g.tmp(), lo = g.tmp();
+      const pa = checked ? g.tmp() : `(fp + ${a.local})`;
+      const al = !checked && a.local! % 8 === 0;
+      const step = d === 1
+        ? `${lo} = ${vl} + 1, ${h} = (${vh} + (${lo} > 4294967295 ? 1 : 0)) | 0, ${lo} = ${lo} >>> 0`
+        : `${lo} = ${vl} - 1, ${h} = (${vh} - (${lo} < 0 ? 1 : 0)) | 0, ${lo} = ${lo} >>> 0`;
+      const code = `(${checked ? `${pa} = ${this.jsf(ad)}, ` : ''}${this.ldPairJs(checked, pa, al)(vh, vl)}, ${step}, ${this.stPairJs(checked, pa, h, lo, al)})`;
+      const rv = a.local !== undefined
+        ? (fr: CFrame) => { const p = fr.fp + a.local!; const v = ld(p); const nv = next(v); st(p, nv); return prefix ? nv : v; }
+        : (fr: CFrame) => { const p = ad(fr); const v = ld(p); const nv = next(v); st(p, nv); return prefix ? nv : v; };
+      g.fx.set(rv, code);
+      const [rh, rl] = prefix ? [h, lo] : [vh, vl];
+      return { t, rv: this.P(this.J(rv, `(${code}, ${this.joinJs(rh, rl, t.signed)})`), (h2, l2) => `(${code}, ${h2} = ${rh}, ${l2} = ${rl})`), se: true };
+    }
     const pa = checked ? g.tmp() : `(fp + ${a.local})`;
     const aligned = !checked && a.local! % sizeOf(t) === 0;
     const v = g.tmp();
@@ -552,6 +587,23 @@ export abstract class Expressions extends Operators {
       const st = this.storeTo(t, checked);
       const g = this.g;
       const x = g.tmp();
+      if (t.k === 'int' && t.size === 8 && !t.bool && this.hasPair(v)) {
+        // On the value's words (emit.ts pairJs): no BigInt.
+        const h = g.tmp(), lo = g.tmp();
+        let code: string;
+        let rv: (fr: CFrame) => Val;
+        if (l.local !== undefined) {
+          const off = l.local;
+          code = `(${this.pairJs(v, h, lo)}, ${this.stPairJs(false, `(fp + ${off})`, h, lo, off % 8 === 0)})`;
+          rv = (fr: CFrame) => { const x = v(fr); st(fr.fp + off, x); return x; };
+        } else {
+          const pa = g.tmp();
+          code = `(${this.pairJs(v, h, lo)}, ${pa} = ${this.jsf(ad)}, ${this.stPairJs(checked, pa, h, lo)})`;
+          rv = (fr: CFrame) => { const x = v(fr); st(ad(fr), x); return x; };
+        }
+        this.g.fx.set(rv, code);
+        return { t, rv: this.P(this.J(rv, `(${code}, ${this.joinJs(h, lo, t.signed)})`), (h2, l2) => `(${code}, ${h2} = ${h}, ${l2} = ${lo})`), se: true };
+      }
       if (l.local !== undefined) {
         const off = l.local;
         const pa = `(fp + ${off})`;
@@ -568,6 +620,9 @@ export abstract class Expressions extends Operators {
     slotE.rv = () => curVal;
     const k = this.g.tmp();
     this.J(slotE.rv, k);
+    // Its two-word form (a 64-bit lvalue): the words loaded into kh, kl.
+    const kh = this.g.tmp(), kl = this.g.tmp();
+    this.P(slotE.rv, (h, l) => `(${h} = ${kh}, ${l} = ${kl})`);
     // The generated code keeps the current value in a temp; closures it calls (operators without
     // a JavaScript form) read it from curVal, so it sets both.
     const setCur = (v: Val): Val => (curVal = v);
@@ -580,9 +635,35 @@ export abstract class Expressions extends Operators {
     const st = this.storeTo(t, checked);
     const g = this.g;
     const x = g.tmp();
+    if (t.k === 'int' && t.size === 8 && !t.bool && this.hasPair(back)) {
+      const h = g.tmp(), lo = g.tmp();
+      const bp = this.pairJs(back, h, lo);
+      // On the words: nothing reads k; a closure it calls may read curVal (set it then).
+      if (!new RegExp(`\\${k}(?!\\d)`).test(bp)) {
+        const setc = bp.includes('(fr)') ? `${SETCUR}(${this.joinJs(kh, kl, t.signed)}), ` : '';
+        let code: string;
+        let rv: (fr: CFrame) => Val;
+        if (l.local !== undefined) {
+          const off = l.local;
+          const pa = `(fp + ${off})`;
+          code = `(${this.ldPairJs(false, pa, off % 8 === 0)(kh, kl)}, ${setc}${bp}, ${this.stPairJs(false, pa, h, lo, off % 8 === 0)})`;
+          rv = (fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; };
+        } else {
+          const pa = g.tmp();
+          code = `(${pa} = ${this.jsf(ad)}, ${this.ldPairJs(checked, pa, false)(kh, kl)}, ${setc}${bp}, ${this.stPairJs(checked, pa, h, lo)})`;
+          rv = (fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; };
+        }
+        this.g.fx.set(rv, code);
+        return { t, rv: this.P(this.J(rv, `(${code}, ${this.joinJs(h, lo, t.signed)})`), (h2, l2) => `(${code}, ${h2} = ${h}, ${l2} = ${lo})`), se: true };
+      }
+    }
     const backJs = this.jsf(back);
-    // Only a closure call in the operator's code can read curVal.
-    const cur = (load: string) => (backJs.includes('(fr)') ? `${SETCUR}(${load})` : load);
+    // Only a closure call in the operator's code can read curVal; a 64-bit value's words are
+    // kh, kl too (the two-word forms in backJs read them).
+    const cur0 = (load: string) => (backJs.includes('(fr)') ? `${SETCUR}(${load})` : load);
+    const cur = t.k === 'int' && t.size === 8 && !t.bool
+      ? (load: string) => `(${k} = ${cur0(load)}, ${this.splitJs(k, kh, kl)}, ${k})`
+      : cur0;
     if (l.local !== undefined) {
       const off = l.local;
       const pa = `(fp + ${off})`;

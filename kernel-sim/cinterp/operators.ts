@@ -6,6 +6,7 @@ import {
 } from './types';
 import type { CFrame, E } from './program';
 import { Statements } from './stmt';
+import { mulhi32 } from './runtime';
 
 /** Binary, logical, conditional and unary operators. */
 export abstract class Operators extends Statements {
@@ -118,13 +119,14 @@ export abstract class Operators extends Statements {
         if (op === '<<') return { t, rv: this.J(s ? (fr: CFrame) => (a(fr) as number) << (Number(rrv(fr)) & 31) : (fr: CFrame) => ((a(fr) as number) << (Number(rrv(fr)) & 31)) >>> 0, s ? `(${ja} << ${jb})` : `((${ja} << ${jb}) >>> 0)`) };
         return { t, rv: this.J(s ? (fr: CFrame) => (a(fr) as number) >> (Number(rrv(fr)) & 31) : (fr: CFrame) => (a(fr) as number) >>> (Number(rrv(fr)) & 31), s ? `(${ja} >> ${jb})` : `(${ja} >>> ${jb})`) };
       }
-      if (op === '<<') return { t, rv: (fr) => Op64.shl(a(fr), rrv(fr), s) };
-      return { t, rv: (fr) => Op64.shr(a(fr), rrv(fr), s) };
+      const cnt = rt.size <= 4 ? this.jsv(r) : `Number(${this.jsv(r)})`;
+      const rv = op === '<<' ? (fr: CFrame) => Op64.shl(a(fr), rrv(fr), s) : (fr: CFrame) => Op64.shr(a(fr), rrv(fr), s);
+      return { t, rv: this.pairE(rv, s, (h, l) => this.shiftPair(op, s, a, cnt, h, l)) };
     }
     const t = arith(lt, rt);
     const a = this.convertE(l, t, n).rv;
     const b = this.convertE(r, t, n).rv;
-    if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return this.compare(op, a, b, false);
+    if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return this.compare(op, a, b, false, t);
     const s = t.signed;
     const e32 = this.bin32(op, s, this.jsf(a), this.jsf(b));
     if (t.size === 4 && e32 !== null) {
@@ -148,6 +150,11 @@ export abstract class Operators extends Statements {
       }
     } else {
       const f = { '+': Op64.add, '-': Op64.sub, '*': Op64.mul, '/': Op64.div, '%': Op64.mod, '&': Op64.and, '|': Op64.or, '^': Op64.xor }[op];
+      if (f && op !== '/' && op !== '%') {
+        const e = op === '+' || op === '-' ? this.binop64(op, s, a, b, t, f) : { t, rv: (fr: CFrame) => f(a(fr), b(fr), s) };
+        this.pairE(e.rv, s, (h, l) => this.binPair(op, a, b, h, l));
+        return e;
+      }
       if (f) {
         const ja = this.jsf(a);
         const jb = this.jsf(b);
@@ -199,7 +206,30 @@ export abstract class Operators extends Statements {
     }
   }
 
-  protected compare(op: string, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, _p: boolean): E {
+  /** JavaScript setting h, l to the words of a 64-bit + - * & | ^ of a and b (two-word forms, emit.ts). */
+  protected binPair(op: string, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, h: string, l: string): string {
+    const g = this.g;
+    const ah = g.tmp(), al = g.tmp(), bh = g.tmp(), bl = g.tmp();
+    const ab = `${this.pairJs(a, ah, al)}, ${this.pairJs(b, bh, bl)}`;
+    switch (op) {
+      case '+': return `(${ab}, ${l} = ${al} + ${bl}, ${h} = (${ah} + ${bh} + (${l} > 4294967295 ? 1 : 0)) | 0, ${l} = ${l} >>> 0)`;
+      case '-': return `(${ab}, ${l} = ${al} - ${bl}, ${h} = (${ah} - ${bh} - (${l} < 0 ? 1 : 0)) | 0, ${l} = ${l} >>> 0)`;
+      case '*': return `(${ab}, ${h} = (Math.imul(${ah}, ${bl}) + Math.imul(${al}, ${bh}) + ${g.ref(mulhi32)}(${al}, ${bl})) | 0, ${l} = Math.imul(${al}, ${bl}) >>> 0)`;
+      default: return `(${ab}, ${h} = ${ah} ${op} ${bh}, ${l} = (${al} ${op} ${bl}) >>> 0)`;
+    }
+  }
+
+  /** JavaScript setting h, l to the words of a 64-bit a << n or a >> n (n's JavaScript; the count is taken mod 64, as Op64 does). */
+  protected shiftPair(op: string, s: boolean, a: (fr: CFrame) => Val, cnt: string, h: string, l: string): string {
+    const g = this.g;
+    const n = g.tmp(), ah = g.tmp(), al = g.tmp();
+    const pre = `${this.pairJs(a, ah, al)}, ${n} = ${cnt} & 63, ${n} === 0 ? (${h} = ${ah}, ${l} = ${al}) : `;
+    if (op === '<<') return `(${pre}${n} < 32 ? (${h} = (${ah} << ${n}) | (${al} >>> (32 - ${n})), ${l} = (${al} << ${n}) >>> 0) : (${h} = ${al} << (${n} - 32), ${l} = 0))`;
+    if (s) return `(${pre}${n} < 32 ? (${l} = ((${al} >>> ${n}) | (${ah} << (32 - ${n}))) >>> 0, ${h} = ${ah} >> ${n}) : (${l} = (${ah} >> (${n} - 32)) >>> 0, ${h} = ${ah} >> 31))`;
+    return `(${pre}${n} < 32 ? (${l} = ((${al} >>> ${n}) | (${ah} << (32 - ${n}))) >>> 0, ${h} = ${ah} >>> ${n} | 0) : (${l} = ${ah} >>> (${n} - 32), ${h} = 0))`;
+  }
+
+  protected compare(op: string, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, _p: boolean, t?: IntType): E {
     let c: (fr: CFrame) => boolean;
     switch (op) {
       case '==': c = (fr) => a(fr) === b(fr); break;
@@ -210,7 +240,17 @@ export abstract class Operators extends Statements {
       default: c = (fr) => a(fr) >= b(fr); break;
     }
     const jop = op === '==' ? '===' : op === '!=' ? '!==' : op;
-    const jc = `(${this.jsf(a)} ${jop} ${this.jsf(b)})`;
+    let jc = `(${this.jsf(a)} ${jop} ${this.jsf(b)})`;
+    if (t !== undefined && t.size === 8 && (this.hasPair(a) || this.hasPair(b))) {
+      // On the words: the high ones decide unless they are equal.
+      const g = this.g;
+      const ah = g.tmp(), al = g.tmp(), bh = g.tmp(), bl = g.tmp();
+      const ab = `${this.pairJs(a, ah, al)}, ${this.pairJs(b, bh, bl)}`;
+      const hi = (x: string) => (t.signed ? x : `(${x} >>> 0)`);
+      if (op === '==') jc = `(${ab}, ${ah} === ${bh} && ${al} === ${bl})`;
+      else if (op === '!=') jc = `(${ab}, ${ah} !== ${bh} || ${al} !== ${bl})`;
+      else jc = `(${ab}, ${ah} === ${bh} ? ${al} ${op} ${bl} : ${hi(ah)} ${op} ${hi(bh)})`;
+    }
     this.J(c, jc);
     return { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${jc} ? 1 : 0)`), cond: c };
   }
@@ -354,8 +394,15 @@ export abstract class Operators extends Statements {
           const jx = this.jsf(x);
           if (op === '-') e = { t, rv: this.J(s ? (fr: CFrame) => (0 - (x(fr) as number)) | 0 : (fr: CFrame) => (0 - (x(fr) as number)) >>> 0, s ? `((0 - ${jx}) | 0)` : `((0 - ${jx}) >>> 0)`) };
           else e = { t, rv: this.J(s ? (fr: CFrame) => ~(x(fr) as number) : (fr: CFrame) => ~(x(fr) as number) >>> 0, s ? `(~${jx})` : `(~${jx} >>> 0)`) };
-        } else if (op === '-') e = { t, rv: (fr) => Op64.neg(x(fr), s) };
-        else e = { t, rv: (fr) => Op64.not(x(fr), s) };
+        } else {
+          const rv = op === '-' ? (fr: CFrame) => Op64.neg(x(fr), s) : (fr: CFrame) => Op64.not(x(fr), s);
+          e = { t, rv: this.pairE(rv, s, (h, l) => {
+            const xh = this.g.tmp(), xl = this.g.tmp();
+            return op === '-'
+              ? `(${this.pairJs(x, xh, xl)}, ${l} = (0 - ${xl}) >>> 0, ${h} = (0 - ${xh} - (${xl} !== 0 ? 1 : 0)) | 0)`
+              : `(${this.pairJs(x, xh, xl)}, ${h} = ~${xh}, ${l} = ~${xl} >>> 0)`;
+          }) };
+        }
         break;
       }
       default:

@@ -189,7 +189,7 @@ export abstract class Statements extends Initialisers {
         this.emit((fr) => {
           rv(fr);
           return -2;
-        }, { k: 'stmt', code: this.jsf(rv) });
+        }, { k: 'stmt', code: this.jsx(rv) });
         this.markStmt(start, n);
         return;
       }
@@ -269,7 +269,7 @@ export abstract class Statements extends Initialisers {
             this.emit((fr) => {
               e.rv(fr);
               return -2;
-            }, { k: 'stmt', code: this.jsf(e.rv) });
+            }, { k: 'stmt', code: this.jsx(e.rv) });
             this.markStmt(is, init);
           }
         }
@@ -308,7 +308,7 @@ export abstract class Statements extends Initialisers {
             } : (fr) => {
               urv(fr);
               return body.pc;
-            }, c ? { k: 'br', code: this.jsf(urv), cond: this.jsf(c), t: body, f: end } : { k: 'br', code: this.jsf(urv), cond: 'true', t: body, f: body });
+            }, c ? { k: 'br', code: this.jsx(urv), cond: this.jsf(c), t: body, f: end } : { k: 'br', code: this.jsx(urv), cond: 'true', t: body, f: body });
             this.pos[p] = this.posOf(condPos);
             this.place(end);
             this.scope = scope;
@@ -317,7 +317,7 @@ export abstract class Statements extends Initialisers {
           this.emit((fr) => {
             urv(fr);
             return -2;
-          }, { k: 'stmt', code: this.jsf(urv) });
+          }, { k: 'stmt', code: this.jsx(urv) });
           this.markStmt(us, upd);
         }
         if (!condNode) {
