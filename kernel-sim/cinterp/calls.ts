@@ -7,6 +7,7 @@ import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type E } from './program';
 import { RT } from './runtime';
 import { Expressions } from './expr';
+import type { KThread } from '../machine/thread';
 
 export abstract class Calls extends Expressions {
   // ------------------------------------------------------------------ calls
@@ -58,26 +59,9 @@ export abstract class Calls extends Expressions {
       else if (e.t.k === 'struct') this.fail(an, `passing ${e.t.union ? 'a union' : 'a struct'} ('${typeName(e.t)}') through '...' is not supported: pass a pointer to it`);
       if ((e.t.k === 'int' && e.t.size === 8)) has64 = true;
       if (vaPtr !== null) vaPtr.push(e.t.k === 'ptr');
-      if (e.se) {
-        const slot = this.temp();
-        const rv = e.rv;
-        this.emit((fr) => {
-          fr.tmp[slot] = rv(fr);
-          return -2;
-        });
-        argFns.push((fr) => fr.tmp[slot]!);
-      } else argFns.push(e.rv);
+      argFns.push(e.se ? this.toTemp(e.rv) : e.rv);
     }
-    let calleeFn = callee.rv;
-    if (callee.se) {
-      const slot = this.temp();
-      const rv = callee.rv;
-      this.emit((fr) => {
-        fr.tmp[slot] = rv(fr);
-        return -2;
-      });
-      calleeFn = (fr) => fr.tmp[slot]!;
-    }
+    const calleeFn = callee.se ? this.toTemp(callee.rv) : callee.rv;
     const ret = ft.ret;
     const isVoid = ret.k === 'void';
     if (ret.k === 'struct' && !ret.complete) this.fail(n, `calling a function that returns an incomplete type '${typeName(ret)}'`);
@@ -87,10 +71,7 @@ export abstract class Calls extends Expressions {
     const nargs = argFns.length;
     const named = ft.variadic && ft.params ? Math.min(nargs, ft.params.length) : nargs;
     const convName = ret.k === 'int' ? ret : null;
-    this.emit((fr, t) => {
-      const f = calleeFn(fr) as number;
-      const args: number[] = new Array(nargs);
-      for (let k = 0; k < nargs; k++) args[k] = argFns[k]!(fr) as number;
+    const invoke = (fr: CFrame, t: KThread, f: number, args: number[]): number => {
       if (vaPtr !== null) (args as VaArgs).vaPtr = vaPtr;
       if (has64) {
         const s = m.sym.atAddr(f);
@@ -125,7 +106,13 @@ export abstract class Calls extends Expressions {
       }
       fr.tmp[slot] = isVoid ? 0 : conv(r);
       return -2;
-    });
+    };
+    this.emit((fr, t) => {
+      const f = calleeFn(fr) as number;
+      const args: number[] = new Array(nargs);
+      for (let k = 0; k < nargs; k++) args[k] = argFns[k]!(fr) as number;
+      return invoke(fr, t, f, args);
+    }, { k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, [${argFns.map((a) => this.jsf(a)).join(', ')}])` });
     if (ret.k === 'struct') {
       // The callee returned the address of its value (in its popped frame, intact until the
       // thread runs on): copy it into this frame before anything else runs.
@@ -138,7 +125,17 @@ export abstract class Calls extends Expressions {
       });
       return { t: ret, rv: this.J((fr: CFrame) => fr.fp + off, `(fp + ${off})`), se: true };
     }
-    return { t: isVoid ? VOID : ret, rv: (fr) => fr.tmp[slot]!, se: true };
+    return { t: isVoid ? VOID : ret, rv: this.J((fr: CFrame) => fr.tmp[slot]!, `fr.tmp[${slot}]`), se: true };
+  }
+
+  /** Computes a value into a new temp slot (an instruction); returns the slot's reader. */
+  protected toTemp(rv: (fr: CFrame) => Val): (fr: CFrame) => Val {
+    const slot = this.temp();
+    this.emit((fr) => {
+      fr.tmp[slot] = rv(fr);
+      return -2;
+    }, { k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(rv)}` });
+    return this.J((fr: CFrame) => fr.tmp[slot]!, `fr.tmp[${slot}]`);
   }
 
   // ------------------------------------------------------------------ variable arguments

@@ -75,7 +75,9 @@ export interface Target {
 export type InsJs =
   | { k: 'stmt'; code: string }
   | { k: 'br'; code?: string; cond: string; t: Target | null; f: Target | null }
-  | { k: 'jmp'; to: Target };
+  | { k: 'jmp'; to: Target }
+  /** An instruction with a closure's protocol (its value: -2 next, >= 0 a jump, YIELD). */
+  | { k: 'ins'; code: string };
 
 export type StepFn = (m: Machine, t: KThread, fr: unknown, budget: number) => number;
 
@@ -91,6 +93,8 @@ export interface StepSpec {
   stopSignal: unknown;
   /** A StopSignal inside a statement: gives back the statement's cycle (index.ts). */
   stoppedInStatement: (fr: never, used: number, e: unknown) => number;
+  /** Runs a C callee just pushed inline when the machine allows (runtime.ts). */
+  runCalleeInline: (m: Machine, t: KThread, fr: never, spent: number, budget: number) => number;
   mem: unknown;
   littleEndian: boolean;
 }
@@ -108,6 +112,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const body: string[] = [];
   const tgt = (n: number, x: Target | null): number => (x === null ? n + 1 : x.pc);
   const dataStop = (pcExpr: string) => `if (m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
+  const INLINE = g.ref(s.runCalleeInline);
   for (let n = 0; n < s.ncode; n++) {
     body.push(`case ${n}: pc = ${n};`);
     if (s.isStmt(n)) {
@@ -118,11 +123,13 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       body.push(`case ${-n - 1}: pc = ${n};`);
     }
     const ins = s.ins[n];
-    if (!ins) {
+    if (!ins || ins.k === 'ins') {
       // fr.pc first: a call into the kernel reads this frame's position (kmem's bufctl audit
       // stack, a panic stack, a stop inside the callee).
-      body.push(`fr.pc = ${n}; r = ${C}[${n}](fr, t); ${reload}`);
-      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (m.dataStop) m.dataStop = false; return used || 1; }`);
+      body.push(`fr.pc = ${n}; r = ${ins ? ins.code : `${C}[${n}](fr, t)`}; ${reload}`);
+      // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
+      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (m.dataStop) m.dataStop = false; used = used || 1;`);
+      body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} continue; }`);
       body.push(dataStop(String(n + 1)));
       continue;
     }

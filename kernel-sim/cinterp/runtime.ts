@@ -29,6 +29,26 @@ export function stoppedInStatement(fr: CFrame, used: number, e: unknown): number
   return used - 1;
 }
 
+/**
+ * After an instruction of frame fr pushed a C callee (its frame right above fr), fr's step having
+ * used `spent` cycles of its `budget`: when run() would make the callee's step next anyway
+ * (Machine.mayRunInline), ends fr's step here (charged as run() charges it) and runs the
+ * callee's step inline, so a call costs no trip through the run loop. Returns:
+ *  - -1: nothing done; fr's step returns as usual;
+ *  - >= 0: the callee returned and fr is on top again, its next step may go on at once (charged
+ *    as well): the budget it has;
+ *  - -2 - u: the callee's step used u cycles and did not end so: fr's step returns u.
+ */
+export function runCalleeInline(m: Machine, t: KThread, fr: CFrame, spent: number, budget: number): number {
+  if (spent >= budget || !m.mayRunInline(t, spent)) return -1;
+  const top = t.stack[t.stack.length - 1] as CFrame;
+  if (top.kind !== 'c' || t.stack[t.stack.length - 2] !== fr || top.fn.run === undefined) return -1;
+  // The machine's budget is the truth: steps run inline inside the callee's charged their own.
+  const u = top.fn.run(m, t, top, m.chargeStep(spent));
+  if (t.stack[t.stack.length - 1] === fr && u < m.budget && m.mayRunInline(t, u)) return m.chargeStep(u);
+  return -2 - u;
+}
+
 /** A bit-field's position in its storage unit (a unit of its declared type). */
 export type BitField = { width: number; shift: number };
 

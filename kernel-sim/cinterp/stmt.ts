@@ -2,11 +2,11 @@
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { StopSignal, type Machine } from '../machine/machine';
 import { LITTLE_ENDIAN } from '../machine/memory';
-import { Gen, buildStep, codegenEnabled, type StepFn } from './codegen';
+import { Gen, buildStep, codegenEnabled, type StepFn, type InsJs } from './codegen';
 import type { KThread } from '../machine/thread';
 import { type CType, type FuncType, type Val, promote, typeName, intConverter } from './types';
 import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, type E, type Label, type TU } from './program';
-import { RT, stoppedInStatement, type BitField } from './runtime';
+import { RT, stoppedInStatement, runCalleeInline, type BitField } from './runtime';
 import { Initialisers } from './init';
 
 /** Function bodies and statements. */
@@ -110,21 +110,25 @@ export abstract class Statements extends Initialisers {
     };
     // Fill missing positions.
     for (let k = 0; k < fn.loc.length; k++) if (!fn.loc[k]) fn.loc[k] = fn.loc[k - 1] ?? { file: p.file, line: p.line, col: p.col };
-    if (codegenEnabled()) fn.run = this.generate(fn);
+    if (codegenEnabled()) {
+      // Built on the function's first step: a load compiles no JavaScript for what never runs.
+      const g = this.g, ins = this.insJs;
+      fn.run = (m, t, fr, budget) => (fn.run = this.generate(fn, g, ins))(m, t, fr, budget);
+    }
     this.g = new Gen();
     return fn;
   }
 
-  /** The generated step function of `fn` (see codegen.ts). */
-  protected generate(fn: CFunc): StepFn {
+  /** The generated step function of `fn` (see codegen.ts), from its generation context and instructions' forms. */
+  protected generate(fn: CFunc, g: Gen, ins: Array<InsJs | undefined>): StepFn {
     const pos = fn.pos;
     const stop = (m: Machine, t: KThread, pc: number): boolean => {
       const p = pos[pc]!;
       return m.checkStop({ kind: 'statement', thread: t, cpu: t.cpu, detail: { file: p.file, line: p.line, column: p.col, frameIndex: t.stack.length - 1 } });
     };
-    return buildStep(this.g, {
-      name: fn.name, ncode: fn.code.length, isStmt: (pc) => pos[pc] !== undefined, ins: this.insJs, stop,
-      closures: fn.code, rt: RT, stopSignal: StopSignal, stoppedInStatement, mem: this.mem, littleEndian: LITTLE_ENDIAN,
+    return buildStep(g, {
+      name: fn.name, ncode: fn.code.length, isStmt: (pc) => pos[pc] !== undefined, ins, stop,
+      closures: fn.code, rt: RT, stopSignal: StopSignal, stoppedInStatement, runCalleeInline, mem: this.mem, littleEndian: LITTLE_ENDIAN,
     });
   }
 
@@ -456,8 +460,7 @@ export abstract class Statements extends Initialisers {
       this.fail(at, `'return' with no value, in function returning '${typeName(ret)}'`);
     }
     const isVoid = ret.k === 'void';
-    this.emit((fr, t) => {
-      const v = rv(fr);
+    const done = (fr: CFrame, t: KThread, v: Val): number => {
       const value = isVoid ? 0 : v;
       t.sp = fr.sp0;
       if (fr.traced) m.exit(t, fr.fn.name);
@@ -472,7 +475,8 @@ export abstract class Statements extends Initialisers {
       }
       m.ret(t, value as number);
       return YIELD;
-    });
+    };
+    this.emit((fr, t) => done(fr, t, rv(fr)), { k: 'ins', code: `${this.g.ref(done)}(fr, t, ${this.jsf(rv)})` });
   }
 
   /** Compiles a condition to a boolean closure (emitting call lowering first). */

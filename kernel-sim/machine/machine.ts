@@ -807,9 +807,32 @@ export class Machine {
   // ---------------------------------------------------------------- the run loop
 
   /** Runs until the scenario ends, a stop, a panic, or `maxSteps` total cycles. */
+  /** The step limit of the run() in progress (mayRunInline). */
+  private runLimit = 0;
+
+  /**
+   * Whether the step of thread t in progress, having used `spent` cycles, may end here and the
+   * thread's next step run inline (a C callee the step just pushed, then the caller again once
+   * the callee returned): true when run() would make that very step next with nothing in
+   * between, i.e. no debugger (policy, afterStep), no replayed schedule, the run's step limit not
+   * reached and no preemption due. The caller then charges the step (chargeStep), as run() does.
+   */
+  mayRunInline(t: KThread, spent: number): boolean {
+    return this.policy === null && this.afterStep === null && this.schedAt === NO_STEP && this.stats.steps + spent < this.runLimit
+      && !t.isIdle && (t.pil !== 0 || this.mem.u8[this.cpus[t.cpu]!.addr + C.cpu_kprunrun] === 0);
+  }
+
+  /** Charges a step that ended inline (mayRunInline) as run() charges every step; returns the CPU's budget left. */
+  chargeStep(used: number): number {
+    this.budget -= used;
+    this.stats.steps += used;
+    return this.budget;
+  }
+
   run(maxSteps = Infinity): RunOutcome {
     if (this.panicInfo) return { kind: 'panic', info: this.panicInfo };
     this.stopPoint = null;
+    this.runLimit = maxSteps;
     const ncpu = this.cpus.length;
     for (;;) {
       if (this.roundPos >= this.roundOrder.length) {
