@@ -819,7 +819,7 @@ export class Machine {
    */
   mayRunInline(t: KThread, spent: number): boolean {
     return this.policy === null && this.afterStep === null && this.schedAt === NO_STEP && this.stats.steps + spent < this.runLimit
-      && !t.isIdle && (t.pil !== 0 || this.mem.u8[this.cpus[t.cpu]!.addr + C.cpu_kprunrun] === 0);
+      && !t.isIdle && (t.pil !== 0 || this.mem.u8[this.cpus[t.cpu]!.addr + this.C.cpu_kprunrun] === 0);
   }
 
   /** Charges a step that ended inline (mayRunInline) as run() charges every step; returns the CPU's budget left. */
