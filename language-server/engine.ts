@@ -101,6 +101,23 @@ function enabledRules(opts: LintOptions): { rule: Rule; severity: Severity }[] {
   return out;
 }
 
+const triggerCache = new Map<string, RegExp>();
+
+/**
+ * Could any enabled rule report on this text (its trigger matches)? One pass of one regex over
+ * the text, however many rules are on: most files of a kernel tree stop here.
+ */
+export function anyTrigger(text: string, opts: LintOptions = {}): boolean {
+  const on = enabledRules(opts);
+  const key = on.map(({ rule }) => rule.id).join(',');
+  let re = triggerCache.get(key);
+  if (!re) {
+    re = new RegExp(on.map(({ rule }) => `(?:${rule.trigger.source})`).join('|') || '(?!)');
+    triggerCache.set(key, re);
+  }
+  return re.test(text);
+}
+
 /** Parses (bounded by the size limit, not by time); null when a cancellation stopped it. */
 export function parseCancellable(parser: Parser, text: string, old: Tree | null, isCancelled?: () => boolean): Tree | null {
   let calls = 0;
@@ -268,7 +285,7 @@ export async function lintText(text: string, file: string, opts: LintOptions = {
   const skip = skipReason(text, opts.maxSize);
   if (skip) return [skippedDiagnostic(skip)];
   // Like spatch, do not parse a file that none of the enabled rules could report on.
-  if (!enabledRules(opts).some(({ rule }) => rule.trigger.test(text))) return [];
+  if (!anyTrigger(text, opts)) return [];
   const parser = await parserOnce();
   const tree = parseCancellable(parser, text, null, opts.isCancelled);
   if (!tree) throw new LintCancelled('cancelled');

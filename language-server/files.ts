@@ -7,7 +7,7 @@
 import { accessSync, constants, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KctxDiagnostic, LintOptions } from './engine';
-import { lintText, skippedDiagnostic } from './engine';
+import { anyTrigger, lintText, skipReason, skippedDiagnostic } from './engine';
 import { kernelTreeOf } from './kerneltree';
 import { collectSources, WalkError, type WalkOptions } from './walk';
 import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
@@ -58,6 +58,8 @@ export async function lintFile(file: string, opts: LintOptions): Promise<{ diagn
   const text = buf.toString('utf8');
   let lines = 1;
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
+  // most files of a tree: no enabled rule's trigger, nothing more to do (not even the tree's era)
+  if (!skipReason(text, opts.maxSize) && !anyTrigger(text, opts)) return { diagnostics: [], lines };
   const era = (opts.era ?? 'auto') === 'auto' ? kernelTreeOf(file, opts.gate)?.era : undefined;
   const diagnostics = await lintText(text, file, { ...opts, ...(era ? { treeEra: era } : {}), suppressionFixes: false });
   return { diagnostics, lines };

@@ -127,9 +127,10 @@ export class PreemptAnalysis {
 
   constructor(private readonly m: FileModel) {
     const relevant = /\bkpreempt_(disable|enable)\b|\bt_preempt\b/.test(m.text);
-    // Which functions to walk: those that touch preemption or allocate, and (transitively) those
-    // that mention one of them. Others cannot change any verdict, so a big file costs little.
-    const TOKENS = /\bkpreempt_(disable|enable)\b|\bt_preempt\b|\bKM_SLEEP\b|\bVM_SLEEP\b|\bctxop_(allocate|install)\b|\binstallctx/;
+    // Which functions to walk: those that touch preemption or install a ctxop, and (transitively)
+    // the same-file functions they call (whether those sleep, or are only called with preemption
+    // disabled). No other function can change a verdict, so a big file costs little.
+    const TOKENS = /\bkpreempt_(disable|enable)\b|\bt_preempt\b|\bctxop_(allocate|install)\b|\binstallctx/;
     const all: FnSummary[] = [];
     for (const fn of m.functions) {
       const name = m.nameOf(fn);
@@ -139,15 +140,21 @@ export class PreemptAnalysis {
       all.push(s);
     }
     if (relevant) {
-      const texts = new Map(all.map((s) => [s, m.text.slice(s.fn.startIndex, s.fn.endIndex)]));
-      const chosen = new Set(all.filter((s) => TOKENS.test(texts.get(s)!)));
+      const textOf = (s: FnSummary) => m.text.slice(s.fn.startIndex, s.fn.endIndex);
+      const chosen = new Set(all.filter((s) => TOKENS.test(textOf(s))));
       let frontier = [...chosen];
-      while (frontier.length && chosen.size < 2000) {
-        const names = frontier.map((s) => s.name).filter((n) => /^\w+$/.test(n));
-        frontier = [];
-        if (!names.length) break;
-        const re = new RegExp(`\\b(${names.join('|')})\\b`);
-        for (const s of all) if (!chosen.has(s) && re.test(texts.get(s)!)) { chosen.add(s); frontier.push(s); }
+      const CALL = /\b([A-Za-z_]\w*)\s*\(/g;
+      while (frontier.length) {
+        const next: FnSummary[] = [];
+        for (const f of frontier) {
+          const t = textOf(f);
+          CALL.lastIndex = 0;
+          for (let r = CALL.exec(t); r; r = CALL.exec(t)) {
+            const c = this.fns.get(r[1]!);
+            if (c && !chosen.has(c)) { chosen.add(c); next.push(c); }
+          }
+        }
+        frontier = next;
       }
       for (const s of all) {
         if (!chosen.has(s) || m.fnFacts(s.fn, 'hasError', () => s.fn.hasError)) continue; // precision: no path claims on a body the parser could not read
