@@ -5,7 +5,6 @@ import { lit } from './codegen';
 import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConverter, toWord } from './types';
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type E } from './program';
-import { RT } from './runtime';
 import { Expressions } from './expr';
 import type { KThread } from '../machine/thread';
 
@@ -159,6 +158,7 @@ export abstract class Calls extends Expressions {
       return { addr: e.addr };
     };
     const mem = this.mem;
+    const m = this.m;
     const st = this.storeTo(VA_LIST, true);
     switch (what) {
       case 'va_start': {
@@ -200,7 +200,7 @@ export abstract class Calls extends Expressions {
           rv: (fr) => {
             const a = ad(fr);
             const w = mem.readPtr(a);
-            vaCheck(mem, RT.thread, w, where);
+            vaCheck(mem, m.cThread, w, where);
             const v = ld(w);
             st(a, w + 8);
             return v;

@@ -89,7 +89,6 @@ export interface StepSpec {
   /** Builds the statement stop point and asks the machine (m.checkStop). */
   stop: (m: Machine, t: KThread, pc: number) => boolean;
   closures: unknown[];
-  rt: { thread: KThread | null };
   stopSignal: unknown;
   /** A StopSignal inside a statement: gives back the statement's cycle (index.ts). */
   stoppedInStatement: (fr: never, used: number, e: unknown) => number;
@@ -102,7 +101,6 @@ export interface StepSpec {
 /** Assembles the step function of one C function. */
 export function buildStep(g: Gen, s: StepSpec): StepFn {
   const C = g.ref(s.closures);
-  const RT = g.ref(s.rt);
   const STOP = g.ref(s.stop);
   const SS = g.ref(s.stopSignal);
   const MEM = g.ref(s.mem);
@@ -168,7 +166,7 @@ return function cstep_${s.name.replace(/[^A-Za-z0-9_]/g, '_')}(m, t, fr, budget)
     if (${ISSTMT}(pc)) pc = -pc - 1;
   }
   ${temps}
-  ${RT}.thread = t;
+  m.cThread = t;
   try {
     for (;;) {
       switch (pc) {

@@ -21,4 +21,4 @@ import { Calls } from './calls';
 export class Compiler extends Calls {}
 
 export { Scope, YIELD, type Pos, type Ins, type LocalInfo, type CFunc, type CFrame, type GlobalInfo, type TU } from './program';
-export { RT, stoppedInStatement, watchHit, bitUnitType, bitGet, bitPut, decodeString, type BitField } from './runtime';
+export { stoppedInStatement, watchHit, bitUnitType, bitGet, bitPut, decodeString, type BitField } from './runtime';

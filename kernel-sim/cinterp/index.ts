@@ -20,7 +20,7 @@ import { Preprocessor } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
 import { searchRoots } from '../gate/tree';
 import { KAPI_VARARGS, KAPI_BARRIERS } from '../abi/kapi';
-import { Compiler, RT, YIELD, stoppedInStatement, type CFrame, type CFunc, type TU, type Scope } from './compile';
+import { Compiler, YIELD, stoppedInStatement, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { vaAreaBytes, writeVaArea } from './varargs';
@@ -54,7 +54,7 @@ registerFrameKind('c', {
       used = 1;
       p = undefined;
     }
-    RT.thread = t;
+    m.cThread = t;
     try {
       for (;;) {
         if (p !== undefined) {

@@ -8,9 +8,6 @@ import type { KThread } from '../machine/thread';
 import { type IntType, type Val, convInt } from './types';
 import type { CFrame } from './program';
 
-/** Current thread of the running C step (for watchpoint stops). */
-/** The thread the C interpreter is running (set by its step; read by watchpoint hits and va_arg checks). */
-export const RT = { thread: null as KThread | null };
 
 /**
  * A stop point raised by an instruction (a call's 'function' point, a hazard in a kernel
@@ -102,7 +99,7 @@ export function watchHit(m: Machine, a: number, size: number): void {
   if (m.dataStop) return;
   for (const w of m.watchpoints) {
     if (a < w.addr + w.size && w.addr < a + size) {
-      const t = RT.thread;
+      const t = m.cThread;
       if (!t) return;
       if (m.checkStop({ kind: 'data', thread: t, cpu: t.cpu, detail: { id: w.id, addr: w.addr } })) m.dataStop = true;
       return;

@@ -6,7 +6,7 @@ import { Gen, buildStep, codegenEnabled, type StepFn, type InsJs } from './codeg
 import type { KThread } from '../machine/thread';
 import { type CType, type FuncType, type Val, promote, typeName, intConverter } from './types';
 import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, type E, type Label, type TU } from './program';
-import { RT, stoppedInStatement, runCalleeInline, type BitField } from './runtime';
+import { stoppedInStatement, runCalleeInline, type BitField } from './runtime';
 import { Initialisers } from './init';
 
 /** Function bodies and statements. */
@@ -128,7 +128,7 @@ export abstract class Statements extends Initialisers {
     };
     return buildStep(g, {
       name: fn.name, ncode: fn.code.length, isStmt: (pc) => pos[pc] !== undefined, ins, stop,
-      closures: fn.code, rt: RT, stopSignal: StopSignal, stoppedInStatement, runCalleeInline, mem: this.mem, littleEndian: LITTLE_ENDIAN,
+      closures: fn.code, stopSignal: StopSignal, stoppedInStatement, runCalleeInline, mem: this.mem, littleEndian: LITTLE_ENDIAN,
     });
   }
 

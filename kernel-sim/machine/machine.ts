@@ -229,6 +229,8 @@ export class Machine {
    * the interpreter's step stops right after that instruction and clears it.
    */
   dataStop = false;
+  /** The thread whose C step is running (set by the step; read by watchpoint hits and va_arg checks). */
+  cThread: KThread | null = null;
   stopPoint: StopPoint | null = null;
   panicInfo: PanicInfo | null = null;
   deadlock: string | null = null;
