@@ -400,11 +400,20 @@ export class Preprocessor {
             this.fail(d, `#error ${rest.map((x) => x.v).join(' ')}`);
             break;
           case 'line': {
-            // `#line N ["file"]`: the next line is line N (of this file; the name is not kept).
-            const ln = this.expandList(rest)[0];
+            // `#line N ["file"]`: the next line is line N, of the file named (positions and
+            // __FILE__ say that name from here on, as gcc's do).
+            const [ln, name] = this.expandList(rest);
             if (!ln || ln.k !== 'num' || !/^[0-9]+$/.test(ln.v)) this.fail(d, '#line needs a line number');
+            if (name && name.k !== 'str') this.fail(name, `#line: expected a file name in quotes, found '${name.v}'`);
             const delta = Number(ln.v) - (d.line + 1);
-            if (delta !== 0) toks = toks.slice(0, i).concat(toks.slice(i).map((x) => (x.file === fileIdx ? { ...x, line: x.line + delta } : x)));
+            const from = d.file;
+            let to = from;
+            if (name) {
+              const shown = name.v.slice(1, -1);
+              const cur = this.files[from]!;
+              to = this.addFile({ path: cur.path.startsWith('<') || isAbsolute(shown) ? shown : resolve(dirname(cur.path), shown), display: shown, text: '' });
+            }
+            if (delta !== 0 || to !== from) toks = toks.slice(0, i).concat(toks.slice(i).map((x) => (x.file === from ? { ...x, file: to, line: x.line + delta } : x)));
             break;
           }
           case 'warning':

@@ -46,6 +46,13 @@ test('unsupported constructs are load-time errors with file, line, column and th
   assert.match(e.reason, /^syntax error/);
 });
 
+test('#line N "file": later positions are in the file named, as gcc reports them', async () => {
+  const e = await loadErr(`${H}#line 40 "gen/parse.y"\nvoid entry(void *a) {\n\tundeclared_thing = 1;\n}\n`);
+  assert.equal(e.line, 41);
+  assert.equal(e.column, 2);
+  assert.ok(e.file.endsWith(join('gen', 'parse.y')), e.file);
+});
+
 test('an 8-argument installctx against 13915 headers is a compile error; macros keep positions', async () => {
   const e = await loadErr(`${H}#include <sys/proc.h>\nstatic void s(void *a) { }\nvoid entry(void *a) {\n\tinstallctx(curthread, a, s, s, NULL, NULL, NULL, NULL);\n}\n`, { kernel: 'illumos-13915' });
   assert.equal(e.line, 11);

@@ -84,7 +84,7 @@ void test(void) {
 }`, [5, 17, -3, 9, 8, 3, 6, 30, 31, -1, 2, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 1, 3, 4, 5, 0, 6, 0, 0, 0, 0, 3, 4, 0, 98, 7, 3, 2]);
 });
 
-test('block-scope struct, union and enum declarations; #if with an operand never evaluated; #line', async () => {
+test('block-scope struct, union and enum declarations; #if with an operand never evaluated; #line N and #line N "file" (__FILE__)', async () => {
   await sameAsGcc(`
 #if 0 && (0/0)
 #error no
@@ -97,6 +97,9 @@ int ok2 = 2;
 #endif
 #line 100
 int ln = __LINE__;
+#line 200 "gen/renamed.y"
+int fl = sizeof(__FILE__);
+int ln2 = __LINE__;
 void test(void) {
   struct T { int a; int b; };
   struct T t = { 3, 4 };
@@ -108,8 +111,8 @@ void test(void) {
     struct T { char z; } u = { 2 };
     PR(sizeof(u)); PR(u.z);
   }
-  PR(sizeof(struct T));
-}`, [7, 7, 5, 1, 2, 100, 1, 2, 8]);
+  PR(sizeof(struct T)); PR(fl); PR(ln2);
+}`, [7, 7, 5, 1, 2, 100, 1, 2, 8, 14, 201]);
 });
 
 test('cmn_err, vcmn_err and snprintf format 64-bit values with all their bits, as gcc printf does for the standard subset', async () => {
