@@ -41,6 +41,8 @@ export function dominatedBySet(m: FileModel, fn: SyntaxNode, use: SyntaxNode): b
       let restored = false;
       for (let s = from.nextNamedSibling; s && s.id !== to.id; s = s.nextNamedSibling) {
         if (s.type === 'expression_statement' && /^\s*CURVNET_RESTORE\s*\(/.test(s.text)) restored = true;
+        // `CURVNET_RESTORE(); return;`: that path ended; what follows is reached by a jump (a goto's label)
+        else if (restored && (s.type === 'return_statement' || s.type === 'goto_statement')) restored = false;
       }
       if (!restored) return true;
     }

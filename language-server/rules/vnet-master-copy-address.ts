@@ -30,6 +30,17 @@ function vnetVariables(m: FileModel, toks: Token[]): Set<string> {
   return out;
 }
 
+const INTEGER_TYPES = /^(uintptr_t|intptr_t|vm_offset_t|vm_paddr_t|vm_size_t|size_t|u_long|long|uint64_t|int64_t)$/;
+
+/** Is the `&` at toks[amp] under a cast to an integer type, `(uintptr_t)&...`? */
+function integerCast(toks: Token[], amp: number): boolean {
+  if (toks[amp - 1]?.text !== ')') return false;
+  let k = amp - 2;
+  if (!toks[k] || !INTEGER_TYPES.test(toks[k]!.text)) return false;
+  while (toks[k - 1] && /^(unsigned|signed|long|const)$/.test(toks[k - 1]!.text)) k--;
+  return toks[k - 1]?.text === '(';
+}
+
 export const rule: Rule = {
   id: 'vnet-master-copy-address',
   title: 'Address of a VNET master copy used as the variable',
@@ -63,6 +74,7 @@ export const rule: Rule = {
         if (PTR_MACROS.test(callee) && !amp) continue;
         if (/^(_VNET_PTR|VNET_PTR|VNET_VNET|VNET_VNET_PTR)$/.test(callee)) continue;
         if (!amp && isName) continue; // VNET_NAME(x) as an lvalue/name is the master copy too, but only flagged when its address is taken
+        if (amp && integerCast(toks, i - 1)) continue; // (uintptr_t)&VNET_NAME(x): address arithmetic on the set itself (the vnet allocator)
         const start = amp ? toks[i - 1]! : t;
         if (/^SYSCTL_/.test(callee)) {
           const args = call ? macroArgs(toks, call.open) : [];
@@ -113,6 +125,7 @@ export const rule: Rule = {
         if (!v || v.type !== 'identifier' || !names.has(v.text)) return true;
         const root = lvalueRoot(n.childForFieldName('left'));
         if (!root || locals.has(root) || /->|\*/.test(n.childForFieldName('left')?.text ?? '')) return true;
+        if (names.has(root) || vars.has(root)) return true; // kept inside the same vnet's storage (a list head pointing at itself)
         report({ range: rangeOf(n), node: n, message: `&${v.text} (the instance in the current vnet) is kept in the global '${root}': it outlives the vnet (a use after vnet_destroy) and is wrong for every other vnet; keep the vnet and use VNET_VNET(vnet, ${names.get(v.text)!.variable}), or store it per vnet` });
         return true;
       });

@@ -6,7 +6,8 @@ import type { Finding, Rule } from './types';
 import type { FileModel } from '../model';
 import type { Token } from '../vnet';
 import { definesMacro, macroArgs, tokensOf, vnetNames } from '../vnet';
-import { walk } from '../syntax';
+import { callName, walk } from '../syntax';
+import type { SyntaxNode } from '../syntax';
 
 const MODULE_MARKS = /\b(DECLARE_MODULE|DRIVER_MODULE|MODULE_VERSION|moduledata_t|KLD_MODULE|DEV_MODULE|VNET_DOMAIN_SET|DOMAIN_SET)\b/;
 
@@ -22,6 +23,20 @@ function usesV(m: FileModel, fnName: string): string | null {
     return n.type !== 'comment';
   });
   return hit;
+}
+
+/** Calls that initialise storage in place and leave nothing to free or unregister. */
+const IN_PLACE_INITS = /^(LIST_INIT|SLIST_INIT|STAILQ_INIT|TAILQ_INIT|CK_LIST_INIT|CK_SLIST_INIT|CK_STAILQ_INIT|bzero|memset)$/;
+
+/** A constructor that only initialises list heads and plain values: a VNET_SYSUNINIT would have nothing to undo. */
+function setsUpNothing(fn: SyntaxNode): boolean {
+  let other = false;
+  walk(fn, (n) => {
+    if (other) return false;
+    if (n.type === 'call_expression' && !IN_PLACE_INITS.test(callName(n))) other = true;
+    return true;
+  });
+  return !other;
 }
 
 export const rule: Rule = {
@@ -41,7 +56,11 @@ export const rule: Rule = {
     for (let i = 0; i + 1 < toks.length; i++) {
       const t = toks[i]!;
       if (t.inDefine || toks[i + 1]!.text !== '(' || t.config === 'novimage') continue;
-      if (t.text === 'VNET_SYSINIT') inits.push(t);
+      if (t.text === 'VNET_SYSINIT') {
+        const f = macroArgs(toks, i + 1)[3];
+        const fn = f && f.to - f.from === 1 ? m.fnByName.get(toks[f.from]!.text) : undefined;
+        if (!fn || !setsUpNothing(fn)) inits.push(t);
+      }
       else if (t.text === 'VNET_SYSUNINIT') uninits++;
       else if (t.text === 'SYSINIT') {
         const a = macroArgs(toks, i + 1);
