@@ -10,7 +10,7 @@
  * A rule supplies a FlowDomain: its facts per path and what each effect node does to them.
  */
 import type { SyntaxNode } from './syntax';
-import { callArgs, callName, identifiersIn, lineOf, lvalueRoot, unwrap, walk } from './syntax';
+import { callArgs, callName, identifiersIn, lineOf, lvalueRoot, unwrap, walk, hasStructuralError } from './syntax';
 
 export interface Step {
   line: number;
@@ -192,7 +192,7 @@ export class FlowWalker<F> {
   run(fn: SyntaxNode, entry: PathState<F>[]): void {
     const body = fn.childForFieldName('body');
     if (!body) return;
-    this.prefilter = !fn.hasError;
+    this.prefilter = !hasStructuralError(fn);
     // (a labeled statement's text holds its ':', and so does every node around it; on a tree without errors)
     walk(body, (n) => {
       if (n.type === 'labeled_statement') {

@@ -5,7 +5,7 @@
  */
 import type { FileModel } from './model';
 import type { SyntaxNode } from './syntax';
-import { callArgs, callName, functionDeclaratorOf, lineOf, paramShape, parameters, unwrap, walk } from './syntax';
+import { callArgs, callName, functionDeclaratorOf, lineOf, paramShape, parameters, unwrap, walk, hasStructuralError } from './syntax';
 import type { PathState, Step } from './flow';
 import { FlowWalker, WorkBudgetExceeded, initialState, renderTrail } from './flow';
 
@@ -127,7 +127,7 @@ function summaryOf(m: FileModel, name: string): Summary | null {
   c._lockSummaries.set(name, null); // recursion guard
   const fn = m.fnByName.get(name);
   let out: Summary | null = null;
-  if (fn && !fn.hasError && RELEASE_RE.test(fn.text)) {
+  if (fn && !hasStructuralError(fn) && RELEASE_RE.test(fn.text)) {
     let res: (LockResult & { releasedAtExit: Map<string, number> }) | null = null;
     try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
     if (res && res.exits.length) {

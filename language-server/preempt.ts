@@ -9,7 +9,7 @@
  * Unlike smatch (which takes the lower count where branches disagree) every feasible path counts.
  */
 import type { SyntaxNode } from './syntax';
-import { callArgs, callName, functionName, hasStorageClass, lineOf, unwrap } from './syntax';
+import { callArgs, callName, functionName, hasStorageClass, lineOf, unwrap, hasStructuralError } from './syntax';
 import type { PathState, Step } from './flow';
 import { FlowWalker, WorkBudgetExceeded, initialState } from './flow';
 import { sleepingAllocation } from './ctxapi';
@@ -157,7 +157,7 @@ export class PreemptAnalysis {
         frontier = next;
       }
       for (const s of all) {
-        if (!chosen.has(s) || m.fnFacts(s.fn, 'hasError', () => s.fn.hasError)) continue; // precision: no path claims on a body the parser could not read
+        if (!chosen.has(s) || m.fnFacts(s.fn, 'structuralError', () => hasStructuralError(s.fn))) continue; // precision: no path claims on a body the parser could not read
         try {
           this.analyze(s);
           s.analyzed = true;

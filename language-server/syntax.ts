@@ -221,3 +221,34 @@ export function computeLineStarts(text: string): number[] {
 export function isStatementType(t: string): boolean {
   return t.endsWith('_statement') || t === 'declaration' || t === 'compound_statement';
 }
+
+/**
+ * Has the parser's reading of `n` an error that can change its statements or its control flow?
+ * An error confined to a call's argument list does not: a type given to a macro (`mtod(m, struct
+ * ip *)`, `__containerof(p, struct x, f)`, `list_d2l(l, struct foo *)`) is an ERROR inside the
+ * argument list, and the statement around the call is read right. Rules that walk paths skip only
+ * functions with errors of the other kind (7% of the functions of illumos uts have an error, half
+ * of them only such arguments).
+ */
+export function hasStructuralError(n: SyntaxNode): boolean {
+  if (!n.hasError) return false;
+  let structural = false;
+  const inArguments = (e: SyntaxNode): boolean => {
+    for (let p = e.parent; p && p.id !== n.id; p = p.parent) {
+      if (p.type === 'argument_list') return true;
+      if (isStatementType(p.type) || p.type === 'declaration') return false;
+    }
+    return false;
+  };
+  const visit = (x: SyntaxNode): void => {
+    if (structural) return;
+    if (x.type === 'ERROR' || x.isMissing) {
+      if (!inArguments(x)) structural = true;
+      return;
+    }
+    if (!x.hasError) return;
+    for (const c of x.children) visit(c);
+  };
+  visit(n);
+  return structural;
+}

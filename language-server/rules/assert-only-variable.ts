@@ -6,7 +6,7 @@
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
-import { callName, functionDeclaratorOf, rangeOf, walk } from '../syntax';
+import { callName, functionDeclaratorOf, rangeOf, walk, hasStructuralError } from '../syntax';
 import { ASSERT_NAMES, locallyDefined } from './assert-side-effect';
 
 const DEBUG_GUARD = /\b(DEBUG|INVARIANTS|NDEBUG|DIAGNOSTIC|WITNESS|ZFS_DEBUG|NOASSERTS)\b/;
@@ -155,7 +155,7 @@ export const rule: Rule = {
       // outside the function, the verdict reads the macros the file defines, the comment before it and
       // the #if branches around it
       m.perFunction(rule.id, fn, () => `${localKey}\0${before}\0${outerGuards(fn)}`, (report) => {
-      if (fn.hasError) return;
+      if (hasStructuralError(fn)) return;
       const body = fn.childForFieldName('body');
       if (!body || !ASSERT_CALL.test(body.text)) return;
       const argsUsed = /ARGSUSED\s*\*\/\s*$/.test(before) || /ARGSUSED/.test(before.slice(before.lastIndexOf('}') + 1));

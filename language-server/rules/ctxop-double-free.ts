@@ -2,7 +2,7 @@
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
-import { callArgs, callName, lineOf, lvalueRoot, normText, rangeOf, unwrap } from '../syntax';
+import { callArgs, callName, lineOf, lvalueRoot, normText, rangeOf, unwrap, hasStructuralError } from '../syntax';
 import type { PathState } from '../flow';
 import { FlowWalker, initialState, renderTrail } from '../flow';
 
@@ -20,7 +20,7 @@ export const rule: Rule = {
   check(m, report) {
     const done = new Set<number>();
     for (const fn of m.functions) {
-      if (fn.hasError || !/\bctxop_(free|detach)\b/.test(fn.text)) continue;
+      if (hasStructuralError(fn) || !/\bctxop_(free|detach)\b/.test(fn.text)) continue;
       m.guarded(rule.id, fn, (rep) => checkFunction(m, fn, rep, done), report);
     }
   },

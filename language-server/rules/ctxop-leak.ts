@@ -2,7 +2,7 @@
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
-import { callArgs, callName, lineOf, rangeOf, unwrap, walk } from '../syntax';
+import { callArgs, callName, lineOf, rangeOf, unwrap, walk, hasStructuralError } from '../syntax';
 import type { PathState } from '../flow';
 import { FlowWalker, condition, initialState, renderTrail } from '../flow';
 
@@ -64,7 +64,7 @@ export const rule: Rule = {
       if (!/\bctxop_(allocate|detach)\b/.test(m.textOf(fn))) continue;
       m.perFunction(rule.id, fn, '', (rep) => {
         for (const r of inFn.get(fn) ?? []) { const c = m.callAt('ctxop_allocate', r.index); if (c) discarded(c, rep); }
-        if (!fn.hasError) checkFunction(m, fn, rep, reported);
+        if (!hasStructuralError(fn)) checkFunction(m, fn, rep, reported);
       }, report);
     }
   },

@@ -9,7 +9,7 @@
 import type { Fix, Rule, TextEdit } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
-import { callName, identifiersIn, isAncestor, lineOf, rangeOf, walk } from '../syntax';
+import { callName, identifiersIn, isAncestor, lineOf, rangeOf, walk, hasStructuralError } from '../syntax';
 import type { PathState, Step } from '../flow';
 import { FlowWalker, initialState, renderTrail } from '../flow';
 import { CURVNET_SETS, definesMacro, inNoVimageBranch, scopeBlock, unbracedHolder, vnetNames } from '../vnet';
@@ -33,7 +33,7 @@ export const rule: Rule = {
   check(m, report) {
     if (definesMacro(m.text, 'CURVNET_SET') || definesMacro(m.text, 'CURVNET_RESTORE')) return; // not the kernel macros
     for (const fn of m.functions) {
-      if (fn.hasError || !/\bCURVNET_SET/.test(fn.text) || inNoVimageBranch(fn)) continue;
+      if (hasStructuralError(fn) || !/\bCURVNET_SET/.test(fn.text) || inNoVimageBranch(fn)) continue;
       m.guarded(rule.id, fn, (rep) => checkFunction(m, fn, rep), report);
     }
   },

@@ -1,6 +1,6 @@
 /** lock-not-released: a lock taken in the function and still held on some exit paths but not others. */
 import type { Rule } from './types';
-import { callName, lineOf, rangeOf } from '../syntax';
+import { callName, lineOf, rangeOf, hasStructuralError } from '../syntax';
 import { ERRORISH, LOCK_TRIGGER, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
 
 export const rule: Rule = {
@@ -17,7 +17,7 @@ export const rule: Rule = {
       const text = m.textOf(fn);
       if (!usesLocks(m, text)) continue;
       m.perFunction(rule.id, fn, () => m.calleesKey(text) + lockMacrosKey(m), (report) => {
-      if (fn.hasError) return;
+      if (hasStructuralError(fn)) return;
       const r = lockResult(m, fn);
       const voidFn = /^\s*(static\s+)?(inline\s+)?void\b/.test(text) && !/^\s*(static\s+)?(inline\s+)?void\s*\*/.test(text);
       const done = new Set<number>();

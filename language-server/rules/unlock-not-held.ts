@@ -1,6 +1,6 @@
 /** unlock-not-held: a release of a lock that this path already released (here or in a same-file callee). */
 import type { Rule } from './types';
-import { callName, lineOf, rangeOf } from '../syntax';
+import { callName, lineOf, rangeOf, hasStructuralError } from '../syntax';
 import { LOCK_TRIGGER, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
 
 export const rule: Rule = {
@@ -17,7 +17,7 @@ export const rule: Rule = {
       const text = m.textOf(fn);
       if (!usesLocks(m, text)) continue;
       m.perFunction(rule.id, fn, () => m.calleesKey(text) + lockMacrosKey(m), (report) => {
-      if (fn.hasError) return;
+      if (hasStructuralError(fn)) return;
       const r = lockResult(m, fn);
       const done = new Set<number>();
       for (const d of r.doubles) {

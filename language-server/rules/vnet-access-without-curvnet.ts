@@ -6,7 +6,7 @@
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
-import { callArgs, callName, lineOf, rangeOf, statementIn, unwrap, walk } from '../syntax';
+import { callArgs, callName, lineOf, rangeOf, statementIn, unwrap, walk, hasStructuralError } from '../syntax';
 import { CURVNET_APIS, CURVNET_SETS, definesMacro, inNoVimageBranch, scopeBlock, vnetNames } from '../vnet';
 
 /** Registration API -> index of the function argument, and what runs it. */
@@ -68,7 +68,7 @@ function firstUse(m: FileModel, fn: SyntaxNode, depth: number, seen: Set<string>
       else if (CURVNET_APIS.has(c)) use = { node: n, what: `${c}() (it uses curvnet)`, via: [] };
       else if (depth < 3 && c && !seen.has(c)) {
         const callee = m.fnByName.get(c);
-        if (callee && !callee.hasError) {
+        if (callee && !hasStructuralError(callee)) {
           seen.add(c);
           const inner = firstUse(m, callee, depth + 1, seen);
           if (inner) use = { node: n, what: inner.what, via: [n, ...inner.via, inner.node] };
@@ -102,7 +102,7 @@ export const rule: Rule = {
           if (f && f.type === 'pointer_expression' && f.child(0)?.text === '&') f = unwrap(f.childForFieldName('argument'));
           if (!f || f.type !== 'identifier') continue;
           const fn = m.fnByName.get(f.text);
-          if (!fn || fn.hasError || done.has(f.text) || inNoVimageBranch(fn)) continue;
+          if (!fn || hasStructuralError(fn) || done.has(f.text) || inNoVimageBranch(fn)) continue;
           done.add(f.text);
           const use = firstUse(m, fn, 0, new Set([f.text]));
           if (!use) continue;
