@@ -12,6 +12,7 @@ import { FileModel } from './model';
 import { RULES, RULES_BY_ID, SKIPPED_ID } from './rules/index';
 import type { Fix, Rule, Severity, TextEdit } from './rules/types';
 import type { Range, SyntaxNode } from './syntax';
+import { hasStructuralError } from './syntax';
 import { conditionAt, conditionals, configurationText } from './ppconfig';
 import { ruleDocUri } from './docs';
 import { mergeEdits } from './fixes/edits';
@@ -127,14 +128,14 @@ export function parseCancellable(parser: Parser, text: string, old: Tree | null,
   return t;
 }
 
-/** Top-level constructs (functions, declarations, stray ERROR runs, also inside top-level #if) the parser could not read. */
+/** Top-level constructs (functions, declarations, stray ERROR runs, also inside top-level #if) the parser could not read (errors confined to call arguments aside). */
 function errorRegions(tree: Tree): [number, number][] {
   const out: [number, number][] = [];
   const visit = (n: SyntaxNode) => {
     for (const c of n.children) {
       if (!c || !c.hasError) continue;
       if (PREPROC_BRANCHES.has(c.type) || c.type === 'linkage_specification' || c.type === 'declaration_list') visit(c);
-      else out.push([c.startIndex, c.endIndex]);
+      else if (hasStructuralError(c)) out.push([c.startIndex, c.endIndex]); // an error only in call arguments reads right
     }
   };
   if (tree.rootNode.hasError) visit(tree.rootNode);
