@@ -175,8 +175,10 @@ export async function runModeB(h) {
     });
 
     await step('stepping keeps the Call Stack whole: no "Load More Stack Frames" row with nothing to load', async () => {
-      // Two steps in vcpu_thread: the frames below the top are the same as at the last stop, the
-      // case where VS Code kept the row it drew after loading the top frame alone (bug 5).
+      // Two steps in vcpu_thread: the frames below the top are the same as at the last stop (VS
+      // Code redraws after the second page only when a lower frame differs, ids included). This
+      // checks the row is gone once the stack is loaded; it also passed with the adapter that
+      // reused frame ids, so it is not a reproduction of bug 5 (the protocol test is).
       await sections(['Call Stack']);
       for (let i = 0; i < 2; i++) {
         await key('F10');
