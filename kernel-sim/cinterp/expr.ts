@@ -38,7 +38,9 @@ export abstract class Expressions extends Operators {
           const cv = intConverter(to);
           // Widening without sign change needs no work.
           if (!to.bool && to.size > from.size && (from.signed === to.signed || !from.signed)) {
-            if (to.size === 8 && !this.hasPair(rv)) this.P(rv, this.widenPair(rv, from.signed));
+            // Its words are those of a value of `from` widened (a form the closure had as a
+            // value of another type, shared through a conversion that needed no work, would be wrong).
+            if (to.size === 8) this.P(rv, this.widenPair(rv, from.signed));
             return { ...e, t: to, addr: undefined };
           }
           out = (fr) => cv(rv(fr));
