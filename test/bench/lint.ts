@@ -15,8 +15,9 @@
  * Run alone: node out/test/bench/lint.js
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { scratchDir } from '../scratch';
 import { join, resolve } from 'node:path';
 import { LintDocument, RULES, lintText } from '../../language-server/engine';
 import type { LintOptions } from '../../language-server/engine';
@@ -261,7 +262,7 @@ function treeVsSpatch(rows: Row[]): void {
     tree = existsSync(join(gate, 'usr', 'src', 'uts')) ? join(gate, 'usr', 'src', 'uts') : gate;
     label = tree;
   } else {
-    tmp = mkdtempSync(join(tmpdir(), 'kctx-bench-tree-'));
+    tmp = scratchDir('kctx-bench-tree-');
     tree = join(tmp, 'uts');
     const t = syntheticTree(tree, 400);
     label = `generated tree, ${t.files} files, ${(t.lines / 1e6).toFixed(2)} M lines, ${t.planted} planted`;

@@ -8,12 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { scratchDir } from '../scratch';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 
@@ -61,7 +61,7 @@ function writeConfig(obj: unknown): void {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kctx-lsp-config-'));
+  dir = scratchDir('kctx-lsp-config-');
   writeFileSync(join(dir, 'drv.c'), DRIVER);
   // ctxop-template-rev off; legacy-ctxop-api down to a warning.
   writeConfig({ lint: { rules: { 'ctxop-template-rev': 'off', 'legacy-ctxop-api': 'warning' } } });
@@ -94,7 +94,6 @@ after(async () => {
   try { await conn.sendRequest('shutdown'); await conn.sendNotification('exit'); } catch { /* gone */ }
   conn.dispose();
   proc.kill();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('the server asks the client to watch .kctx.json files', { timeout: 60_000 }, async () => {
