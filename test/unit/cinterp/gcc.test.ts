@@ -308,3 +308,17 @@ test(void)
   '-1448964837294109067', '5943201222341158285', '-2465227300404843067', '-6605355042272500427',
 ]);
 });
+
+test('compound assignment to an 8-, 16- or 32-bit lvalue with a 64-bit operand (the lvalue widened, the result narrowed)', async () => {
+  await sameAsGcc(`
+void test(void) {
+  uint64_t big = 0x100000003ULL;
+  uint32_t x = 5;
+  unsigned char c = 250;
+  uint16_t s = 65535;
+  int32_t i = -1;
+  unsigned int u = 0xfffffff0u;
+  x += big; c += big; s += big; i ^= big; u -= big;
+  PR(x); PR(c); PR(s); PR(i); PR(u);
+}`, [8, 253, 2, -4, 4294967277]);
+});
