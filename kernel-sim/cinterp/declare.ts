@@ -400,6 +400,9 @@ export abstract class Declarations extends Emitter {
         return;
       case 'expression_statement':
         if (n.text.trim() === ';') return;
+        // File-scope assembly (`__asm__(".globl __start_set_x");` of a linker set): directives to
+        // the assembler, which kctx does not have; nothing for C.
+        if (n.namedChildren.length === 1 && n.namedChildren[0]!.type === 'gnu_asm_expression') return;
         return this.fail(n, `expected a declaration, found '${this.text(n)}'`);
       case 'linkage_specification':
         return this.fail(n, 'extern "C" blocks are C++');

@@ -276,6 +276,11 @@ export abstract class Expressions extends Operators {
       if (name === 'setjmp' || name === 'longjmp' || name === '_setjmp' || name === '__builtin_setjmp') this.fail(n, `${name}() is not supported (non-local jumps)`);
       if (VA_MACROS.has(name)) this.fail(n, `'${name}' is a macro of <sys/varargs.h> (or <stdarg.h>): include it`);
       if (name.startsWith('__builtin_va_')) this.fail(n, `'${name}' can only be called`);
+      // C99's predefined identifier (and gcc's older spellings): the enclosing function's name.
+      if ((name === '__func__' || name === '__FUNCTION__' || name === '__PRETTY_FUNCTION__') && this.fnName) {
+        const a = this.internString(this.fnName);
+        return { t: { k: 'array', of: CHAR, n: this.fnName.length + 1 }, rv: this.J(() => a, lit(a)), cst: a };
+      }
       return this.fail(n, `'${name}' undeclared`);
     }
     switch (e.k) {

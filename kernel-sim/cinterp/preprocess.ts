@@ -13,6 +13,7 @@ import { statSync, realpathSync } from 'node:fs';
 import { dirname, resolve, relative, sep, isAbsolute } from 'node:path';
 import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded } from '../io/files';
+import { rewriteGnu } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
 
 /**
@@ -843,11 +844,12 @@ export class Preprocessor {
     // With a kernel tree, adjacent string literals are joined here (translation phase 6):
     // inline assembly's "i" "q" constraints are one string to the parser.
     const joinStrings = this.inc.gate !== undefined;
-    for (let i = 0; i < this.out.length; i++) {
-      let t = this.out[i]!;
+    const out = rewriteGnu(this.out);
+    for (let i = 0; i < out.length; i++) {
+      let t = out[i]!;
       if (joinStrings && t.k === 'str') {
         let v = t.v;
-        while (this.out[i + 1]?.k === 'str' && !/\\(x[0-9a-fA-F]*|[0-7]{1,2})$/.test(v.slice(0, -1))) v = v.slice(0, -1) + this.out[++i]!.v.slice(1);
+        while (out[i + 1]?.k === 'str' && !/\\(x[0-9a-fA-F]*|[0-7]{1,2})$/.test(v.slice(0, -1))) v = v.slice(0, -1) + out[++i]!.v.slice(1);
         if (v !== t.v) t = { ...t, v };
       }
       if (t.file !== lastFile || t.line !== lastLine) {

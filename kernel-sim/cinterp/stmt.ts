@@ -8,6 +8,10 @@ import { type CType, type FuncType, type Val, promote, typeName, intConverter } 
 import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, type E, type Label, type TU } from './program';
 import { stoppedInStatement, runCalleeInline, type BitField } from './runtime';
 import { Initialisers } from './init';
+import { CASE_RANGE } from './gnu-tokens';
+
+/** A switch's GNU case ranges (`case LO ... HI:`): [lo, hi, pc], tried after its table. */
+const caseRanges = new WeakMap<object, Array<[Val, Val, number]>>();
 
 /** Function bodies and statements. */
 export abstract class Statements extends Initialisers {
@@ -385,11 +389,18 @@ export abstract class Statements extends Initialisers {
         const conv = intConverter(ct);
         const table = new Map<Val, number>();
         const end = this.label();
+        const ranges: Array<[Val, Val, number]> = [];
         const sw = { table, dflt: null as Label | null, conv, seen: new Set<Val>() };
+        caseRanges.set(sw, ranges);
         const rv = ce.rv;
         this.emit((fr) => {
-          const p = table.get(conv(rv(fr)));
+          const x = conv(rv(fr));
+          const p = table.get(x);
           if (p !== undefined) return p;
+          for (let i = 0; i < ranges.length; i++) {
+            const r = ranges[i]!;
+            if (x >= r[0] && x <= r[1]) return r[2];
+          }
           return sw.dflt ? sw.dflt.pc : end.pc;
         });
         this.markStmt(start, n);
@@ -405,8 +416,18 @@ export abstract class Statements extends Initialisers {
         const sw = this.switches[this.switches.length - 1];
         if (!sw) this.fail(n, "case label not within a switch statement");
         const v = n.childForFieldName('value');
-        if (v) {
+        const range = v?.type === 'call_expression' && v.childForFieldName('function')?.text === CASE_RANGE ? v.childForFieldName('arguments')!.namedChildren : null;
+        if (range) {
+          const lo = sw.conv(this.constInt(range[0]!, scope));
+          const hi = sw.conv(this.constInt(range[1]!, scope));
+          if (hi < lo) this.fail(v!, 'empty range specified');
+          const ranges = caseRanges.get(sw)!;
+          for (const [a, b] of ranges) if (lo <= b && a <= hi) this.fail(v!, 'duplicate (or overlapping) case value');
+          for (const x of sw.seen) if (x >= lo && x <= hi) this.fail(v!, 'duplicate (or overlapping) case value');
+          ranges.push([lo, hi, this.code.length]);
+        } else if (v) {
           const cv = sw.conv(this.constInt(v, scope));
+          for (const [a, b] of caseRanges.get(sw)!) if (cv >= a && cv <= b) this.fail(v, `duplicate case value '${v.text}'`);
           if (sw.seen.has(cv)) this.fail(v, `duplicate case value '${v.text}'`);
           sw.seen.add(cv);
           sw.table.set(cv, this.code.length);

@@ -15,6 +15,7 @@ const SUITES: Array<{ title: string; file: string; fn: string }> = [
   { title: 'debug adapter', file: 'dap.bundle.js', fn: 'benchDap' },
   { title: 'explore', file: 'explore.js', fn: 'benchExplore' },
   { title: 'lint', file: 'lint.js', fn: 'benchLint' },
+  { title: 'gate', file: 'gate.js', fn: 'benchGate' },
 ];
 
 async function main(): Promise<void> {

@@ -62,3 +62,39 @@ test('a real gate: a driver on the tree\'s common headers loads, runs, and has g
   assert.deepEqual(out, [`NOTICE: ctxop ${era === 'illumos-pre12477' ? 64 : 88} kstat_named 48`]);
   process.stdout.write(`# real gate ${GATE} (${era}): loaded in ${ms.toFixed(0)} ms\n`);
 });
+
+const LAYOUT_DRIVER = `#include <sys/types.h>
+#include <sys/param.h>
+#include <sys/thread.h>
+#include <sys/proc.h>
+#include <sys/cpuvar.h>
+#include <sys/klwp.h>
+#include <sys/cmn_err.h>
+
+void
+entry(void *arg)
+{
+	kthread_t *t = curthread;
+
+	t->t_lockp = NULL;	/* a member kctx does not model: the driver's to write */
+	cmn_err(CE_NOTE, "cpu %d tid %d state %d onproc %d lwp %d thread %d sizes %d %d %d",
+	    t->t_cpu->cpu_id, t->t_tid, t->t_state, CPU->cpu_thread == t,
+	    t->t_lwp != NULL, t->t_lwp != NULL && t->t_lwp->lwp_thread == t,
+	    (int)sizeof (kthread_t), (int)sizeof (cpu_t), (int)sizeof (klwp_t));
+}
+`;
+
+test('a real gate: kctx\'s kernel lays kthread_t, cpu_t, klwp_t out as the tree does; the driver reads what it writes', { skip }, async () => {
+  const d = scratchDir('kctx-realgate-');
+  writeFileSync(join(d, 'drv.c'), LAYOUT_DRIVER);
+  const era = gateEra(GATE!).era;
+  const s = scenarioFromObject({ kernel: era, gate: GATE, cpus: 2, sources: ['drv.c'], defines: { DEBUG: 1 }, stubs: 'auto', threads: [{ name: 'lwp', entry: 'entry', lwp: true }, { name: 'k', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+  const m = await createKernel(s, { loadDriver });
+  assert.equal(m.L.tree, true);
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  assert.equal(m.run(1_000_000).kind, 'end');
+  const sizes = `${m.L.kthread.tree!.size} ${m.L.cpu.tree!.size} ${m.L.klwp.tree!.size}`;
+  assert.deepEqual(out.sort(), [`NOTICE: cpu 0 tid 3 state 4 onproc 1 lwp 0 thread 0 sizes ${sizes}`, `NOTICE: cpu 1 tid 2 state 4 onproc 1 lwp 1 thread 1 sizes ${sizes}`]);
+  process.stdout.write(`# real gate ${GATE} (${era}): sizeof kthread_t, cpu_t, klwp_t = ${sizes}\n`);
+});

@@ -1,0 +1,114 @@
+/**
+ * Loading a driver against a kernel tree (`"gate"`): preprocessing with the tree's headers,
+ * parsing, declaring, binding the tree's layouts. A synthetic tree of our own (CI has no
+ * illumos-gate): the fixture gate plus generated headers in the shape of kernel headers (guards,
+ * typedefs, structs, macros, prototypes, static inline functions), about 60,000 lines as real
+ * kvm.c reads; with KCTX_GATE set, also a driver on the real tree's common headers.
+ * Run alone: `node out/test/bench/gate.js`.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKernel } from '../../kernel-sim/kernel';
+import { scenarioFromObject } from '../../kernel-sim/scenario';
+import { loadDriver } from '../../kernel-sim/cinterp/index';
+
+interface BenchRow { name: string; value: string; target?: string }
+
+const HEADERS = 240;
+const STRUCTS_PER_HEADER = 12;
+
+function header(i: number): string {
+  const L: string[] = [`#ifndef _SYS_BENCH_H${i}`, `#define\t_SYS_BENCH_H${i}`, '#include <sys/types.h>'];
+  if (i > 0) L.push(`#include <sys/bench/h${i - 1}.h>`, `#include <sys/bench/h${Math.floor(i / 2)}.h>`);
+  for (let j = 0; j < STRUCTS_PER_HEADER; j++) {
+    const n = `b${i}_${j}`;
+    L.push(
+      `/* ${n}: a structure with members of every kind. */`,
+      `#define\t${n.toUpperCase()}_MAX\t(${j} + 16)`,
+      `#define\t${n.toUpperCase()}_FLAG(x)\t((x) << ${j % 16})`,
+      `typedef struct ${n} {`,
+      '\tuint32_t\tf_flags;',
+      '\tuint64_t\tf_count;',
+      `\tstruct ${n}\t*f_next;`,
+      `\tchar\t\tf_name[${n.toUpperCase()}_MAX];`,
+      '\tunion {',
+      '\t\tuint32_t\tu_word;',
+      '\t\tuchar_t\t\tu_bytes[4];',
+      '\t} f_u;',
+      `} ${n}_t;`,
+      `extern int ${n}_init(${n}_t *, uint_t);`,
+      `extern void ${n}_fini(${n}_t *);`,
+      'static __inline__ uint32_t',
+      `${n}_flags(const ${n}_t *p)`,
+      '{',
+      `\treturn (p->f_flags & ${n.toUpperCase()}_FLAG(1));`,
+      '}',
+    );
+  }
+  L.push(`#endif /* _SYS_BENCH_H${i} */`, '');
+  return L.join('\n');
+}
+
+function tree(): { dir: string; lines: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'kctx-bench-gate-'));
+  cpSync(join(__dirname, '../../../test/fixtures/gate'), join(dir, 'gate'), { recursive: true });
+  const sys = join(dir, 'gate/usr/src/uts/common/sys/bench');
+  mkdirSync(sys, { recursive: true });
+  let lines = 0;
+  for (let i = 0; i < HEADERS; i++) {
+    const h = header(i);
+    lines += h.split('\n').length;
+    writeFileSync(join(sys, `h${i}.h`), h);
+  }
+  const inc = Array.from({ length: HEADERS }, (_, i) => `#include <sys/bench/h${i}.h>`).join('\n');
+  writeFileSync(join(dir, 'drv.c'), `#include <sys/types.h>\n#include <sys/thread.h>\n${inc}\nvoid\nentry(void *arg)\n{\n\tb3_1_t b;\n\n\tb.f_flags = 2;\n\t(void) b3_1_flags(&b);\n}\n`);
+  return { dir, lines };
+}
+
+async function load(dir: string, gate: string, source: string): Promise<{ ms: number; cpuMs: number }> {
+  const s = scenarioFromObject({ kernel: 'illumos-13917', gate, stubs: 'auto', sources: [source], threads: [{ name: 't', entry: 'entry' }] }, join(dir, 's.ksim.json'), dir);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await createKernel(s, { loadDriver });
+  const c = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 };
+}
+
+const fmt = (x: { ms: number; cpuMs: number }) => `${(x.ms / 1000).toFixed(2)} s wall, ${(x.cpuMs / 1000).toFixed(2)} s CPU`;
+
+export async function benchGate(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const t = tree();
+  try {
+    const cold = await load(t.dir, join(t.dir, 'gate'), 'drv.c');
+    const warm = await load(t.dir, join(t.dir, 'gate'), 'drv.c');
+    rows.push({ name: `gate: load on a synthetic tree (${HEADERS} headers, ${t.lines.toLocaleString('en-US')} lines), first in process`, value: fmt(cold), target: '< 2 s' });
+    rows.push({ name: 'gate: the same load again in the same process (no header cache yet)', value: fmt(warm), target: '< 300 ms' });
+  } finally {
+    rmSync(t.dir, { recursive: true, force: true });
+  }
+  const real = process.env.KCTX_GATE;
+  if (real) {
+    const d = mkdtempSync(join(tmpdir(), 'kctx-bench-gate-'));
+    try {
+      const hs = ['sys/types.h', 'sys/param.h', 'sys/thread.h', 'sys/proc.h', 'sys/cpuvar.h', 'sys/kmem.h', 'sys/cmn_err.h', 'sys/ddi.h', 'sys/sunddi.h', 'sys/kstat.h', 'vm/page.h'];
+      writeFileSync(join(d, 'drv.c'), `${hs.map((h) => `#include <${h}>`).join('\n')}\nvoid\nentry(void *arg)\n{\n\tcmn_err(CE_NOTE, "%d", curthread->t_cpu->cpu_id);\n}\n`);
+      rows.push({ name: `gate: load on KCTX_GATE (${hs.length} common headers), first`, value: fmt(await load(d, real, 'drv.c')), target: '< 2 s' });
+      rows.push({ name: 'gate: the same, again in the same process', value: fmt(await load(d, real, 'drv.c')), target: '< 300 ms' });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  benchGate().then((rows) => {
+    const w = Math.max(...rows.map((r) => r.name.length));
+    for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.value}${r.target ? `  (target ${r.target})` : ''}`);
+  }, (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
