@@ -9,15 +9,10 @@
  *   aligned on an object place it, they do not change what the C means here.
  * Synthetic tokens carry the position of the token they stand for.
  */
-export interface GnuTok {
-  k: string;
-  v: string;
-  file: number;
-  line: number;
-  col: number;
-  bol: boolean;
-  ws: boolean;
-}
+import type { Tok } from './preprocess';
+
+/** A token of the preprocessor's output. */
+export type GnuTok = Pick<Tok, 'v' | 'file' | 'line' | 'col' | 'bol' | 'ws'> & { k: string };
 
 /** The name of the case-range marker the compiler recognizes. */
 export const CASE_RANGE = '__kctx_case_range';

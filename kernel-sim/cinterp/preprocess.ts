@@ -68,7 +68,7 @@ export interface Origin {
 
 type Kind = 'id' | 'num' | 'str' | 'chr' | 'punct' | 'other';
 
-interface Tok {
+export interface Tok {
   k: Kind;
   v: string;
   file: number;
