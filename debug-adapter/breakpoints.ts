@@ -7,7 +7,7 @@ import { formatAddr, atWalkStart, type Machine, type StopPoint, type PanicInfo, 
 import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
 import { HAZARDS, hazardOfFilter } from '../core/probes';
 
-export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld'] as const;
+export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld', 'stub'] as const;
 export type FilterId = (typeof FILTER_IDS)[number];
 // Every hazard of the probe catalogue has its exception filter here (a type error otherwise).
 const _hazardFilters: readonly FilterId[] = HAZARDS.map((h) => h.filter satisfies FilterId);
@@ -24,6 +24,7 @@ export const FILTER_NAMES: Record<FilterId, readonly string[]> = {
   leak: ['count', 'bytes'],
   'lock-order': ['thread', 'cpu', 'message'],
   'unlock-unheld': ['thread', 'cpu', 'message'],
+  stub: ['name', 'thread', 'cpu'],
 };
 export const FN_COND_NAMES = ['thread', 'cpu', 'op', 'handler', 'from', 'to', 'name'] as const;
 
@@ -177,6 +178,7 @@ export class Breakpoints {
       case 'statement': return this.atStatement(m, p, forward);
       case 'data': return this.atData(m, p, forward);
       case 'hazard': return this.atHazard(p);
+      case 'stub': return this.atStub(p);
       default: return null;
     }
   }
@@ -346,6 +348,13 @@ export class Breakpoints {
     const d: Decision = { reason: 'data breakpoint', description: '', deferred: { lines: [], fn: null, data: bp, frameIndex: undefined } };
     if (bp.condition) return d;
     return this.resolve(m, p, d, forward);
+  }
+
+  /** A call to a stub kctx made for an undefined function (`"stubs": "auto"`): a breakpoint-like stop after it. */
+  private atStub(p: StopPoint): Decision | null {
+    const name = p.name ?? '';
+    if (!this.filter('stub', { name, thread: p.thread.name, cpu: p.cpu })) return null;
+    return { reason: 'breakpoint', filter: 'stub', description: `Paused after a call to the stub ${name}()`, text: `${p.thread.name} called ${name}(), which the kernel does not have: the stub returned 0`, message: p.message };
   }
 
   private atHazard(p: StopPoint): Decision | null {

@@ -55,6 +55,7 @@ const FILTER_LABELS: Record<FilterId, { label: string; description: string; defa
   leak: { label: 'leak', description: 'Leaked kmem buffers when the scenario ends (::findleaks)', cond: 'e.g. count > 1' },
   'lock-order': { label: 'lock-order', description: 'Two locks taken in opposite orders by different threads: a deadlock waiting to happen', cond: 'e.g. message =~ "lock_a"' },
   'unlock-unheld': { label: 'unlock-unheld', description: 'A mutex released by a thread that does not hold it', cond: 'e.g. thread == "vcpu0"' },
+  stub: { label: 'stub', description: 'A call to a stub made for an undefined function ("stubs": "auto")', cond: 'e.g. name == "kvm_arch_vcpu_load" (names: name, thread, cpu)' },
 };
 
 type VarRef =

@@ -35,6 +35,8 @@ export function autoStubs(m: Machine, module: string): { fn(name: string): numbe
       return m.native(name, (mm, t) => {
         table.calls.set(name, (table.calls.get(name) ?? 0) + 1);
         if (mm.sink) mm.probe(t, 'stub:call', `${name}() returns 0 (stub)`);
+        // The debugger's `stub` filter: the stop comes right after the call (as a watchpoint's).
+        if (mm.policy && mm.checkStop({ kind: 'stub', name, thread: t, cpu: t.cpu, message: `${name}() is a stub: it returned 0` })) mm.dataStop = true;
         return 0;
       }, module);
     },

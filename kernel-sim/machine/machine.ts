@@ -51,7 +51,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
 };
 
 export interface StopPoint {
-  kind: 'swtch' | 'hook' | 'function' | 'hazard' | 'statement' | 'step' | 'pause' | 'data';
+  kind: 'swtch' | 'hook' | 'function' | 'hazard' | 'statement' | 'step' | 'pause' | 'data' | 'stub';
   thread: KThread;
   cpu: number;
   /** For 'swtch': the outgoing and incoming threads. */

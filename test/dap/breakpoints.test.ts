@@ -183,6 +183,29 @@ describe('exception filters', () => {
     const info = await dc.exceptionInfoRequest({ threadId: st.body.threadId! });
     assert.equal(info.body.exceptionId, 'lock-order');
   });
+  it('stub: a call to a stub made for an undefined function stops after the call, in the C caller; a condition picks the stub', async () => {
+    dc = inProc();
+    let m = dc.mark();
+    await dc.launchWith({ scenario: fixture('stubs.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['stub'] }));
+    let st = await dc.stopAfter(m);
+    assert.equal(st.body.reason, 'breakpoint');
+    assert.equal(st.body.allThreadsStopped, true);
+    assert.equal(st.body.description, 'Paused after a call to the stub hw_probe()');
+    assert.equal(st.body.text, 't0 called hw_probe(), which the kernel does not have: the stub returned 0');
+    const top = (await dc.stackTraceRequest({ threadId: st.body.threadId! })).body.stackFrames[0]!;
+    assert.equal(top.name, 'entry');
+    assert.equal(top.line, 11);
+    st = await dc.cont(st.body.threadId!);
+    assert.equal(st.body.description, 'Paused after a call to the stub hw_reset()');
+    // Only hw_probe from here: the second call, then the end of the run.
+    await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'stub', condition: 'name == "hw_probe"' }] });
+    st = await dc.cont(st.body.threadId!);
+    assert.equal(st.body.description, 'Paused after a call to the stub hw_probe()');
+    assert.equal((await dc.stackTraceRequest({ threadId: st.body.threadId! })).body.stackFrames[0]!.line, 14);
+    m = dc.mark();
+    await dc.continueRequest({ threadId: st.body.threadId! });
+    await dc.waitFor('terminated', m, () => true);
+  });
 });
 
 describe('function breakpoints', () => {

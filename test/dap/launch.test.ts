@@ -19,7 +19,7 @@ describe('initialize and launch', () => {
     dc = inProc();
     const r = await dc.init();
     const b = r.body!;
-    assert.deepEqual(b.exceptionBreakpointFilters!.map((f) => f.filter), ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld']);
+    assert.deepEqual(b.exceptionBreakpointFilters!.map((f) => f.filter), ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld', 'stub']);
     const defaults = b.exceptionBreakpointFilters!.filter((f) => f.default).map((f) => f.filter);
     assert.deepEqual(defaults, ['panic', 'sleep-preempt-disabled', 'deadlock']);
     assert.ok(b.exceptionBreakpointFilters!.every((f) => f.supportsCondition));

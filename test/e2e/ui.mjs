@@ -193,7 +193,7 @@ export async function runModeB(h) {
     });
 
     await step('a function breakpoint on swtch stops at a context switch (callstack.png)', async () => {
-      // Room for the new breakpoint's input row below the nine exception filters.
+      // Room for the new breakpoint's input row below the ten exception filters.
       await sections(['Breakpoints']);
       const input = page.locator('.pane-body .monaco-inputbox input').first();
       for (let attempt = 0; ; attempt++) {
