@@ -387,22 +387,9 @@ export abstract class Statements extends Initialisers {
         if (ce.t.k !== 'int') this.fail(condNode, 'switch quantity not an integer');
         const ct = promote(ce.t);
         const conv = intConverter(ct);
-        const table = new Map<Val, number>();
         const end = this.label();
-        const ranges: Array<[Val, Val, number]> = [];
-        const sw = { table, dflt: null as Label | null, conv, seen: new Set<Val>() };
-        caseRanges.set(sw, ranges);
-        const rv = ce.rv;
-        this.emit((fr) => {
-          const x = conv(rv(fr));
-          const p = table.get(x);
-          if (p !== undefined) return p;
-          for (let i = 0; i < ranges.length; i++) {
-            const r = ranges[i]!;
-            if (x >= r[0] && x <= r[1]) return r[2];
-          }
-          return sw.dflt ? sw.dflt.pc : end.pc;
-        });
+        const sw = { table: new Map<Val, number>(), dflt: null as Label | null, conv, seen: new Set<Val>() };
+        this.emitSwitch(sw, ce.rv, end);
         this.markStmt(start, n);
         this.switches.push(sw);
         this.loops.push({ brk: end, cont: null });
@@ -413,28 +400,7 @@ export abstract class Statements extends Initialisers {
         return;
       }
       case 'case_statement': {
-        const sw = this.switches[this.switches.length - 1];
-        if (!sw) this.fail(n, "case label not within a switch statement");
-        const v = n.childForFieldName('value');
-        const range = v?.type === 'call_expression' && v.childForFieldName('function')?.text === CASE_RANGE ? v.childForFieldName('arguments')!.namedChildren : null;
-        if (range) {
-          const lo = sw.conv(this.constInt(range[0]!, scope));
-          const hi = sw.conv(this.constInt(range[1]!, scope));
-          if (hi < lo) this.fail(v!, 'empty range specified');
-          const ranges = caseRanges.get(sw)!;
-          for (const [a, b] of ranges) if (lo <= b && a <= hi) this.fail(v!, 'duplicate (or overlapping) case value');
-          for (const x of sw.seen) if (x >= lo && x <= hi) this.fail(v!, 'duplicate (or overlapping) case value');
-          ranges.push([lo, hi, this.code.length]);
-        } else if (v) {
-          const cv = sw.conv(this.constInt(v, scope));
-          for (const [a, b] of caseRanges.get(sw)!) if (cv >= a && cv <= b) this.fail(v, `duplicate case value '${v.text}'`);
-          if (sw.seen.has(cv)) this.fail(v, `duplicate case value '${v.text}'`);
-          sw.seen.add(cv);
-          sw.table.set(cv, this.code.length);
-        } else {
-          if (sw.dflt) this.fail(n, 'multiple default labels in one switch');
-          sw.dflt = { pc: this.code.length };
-        }
+        const v = this.caseLabel(n, scope);
         for (const c of n.namedChildren) {
           if (!c || (v && c.id === v.id) || c.type === 'comment') continue;
           this.stmt(c, scope);
@@ -455,6 +421,50 @@ export abstract class Statements extends Initialisers {
         if (n.type.startsWith('preproc')) return this.fail(n, 'unexpected preprocessor construct');
         return this.fail(n, `unsupported statement '${this.text(n)}'`);
     }
+  }
+
+  /** A switch's dispatch: its table, then its GNU case ranges, then default or the end. (Out of stmtInner: its frame stays small for deep nesting.) */
+  private emitSwitch(sw: { table: Map<Val, number>; dflt: Label | null; conv: (v: Val) => Val }, rv: (fr: CFrame) => Val, end: Label): void {
+    const ranges: Array<[Val, Val, number]> = [];
+    caseRanges.set(sw, ranges);
+    const { table, conv } = sw;
+    this.emit((fr) => {
+      const x = conv(rv(fr));
+      const p = table.get(x);
+      if (p !== undefined) return p;
+      for (let i = 0; i < ranges.length; i++) {
+        const r = ranges[i]!;
+        if (x >= r[0] && x <= r[1]) return r[2];
+      }
+      return sw.dflt ? sw.dflt.pc : end.pc;
+    });
+  }
+
+  /** A case or default label of the innermost switch (a GNU range `case LO ... HI:` too); returns its value node. */
+  private caseLabel(n: SyntaxNode, scope: Scope): SyntaxNode | null {
+    const sw = this.switches[this.switches.length - 1];
+    if (!sw) this.fail(n, "case label not within a switch statement");
+    const v = n.childForFieldName('value');
+    const range = v?.type === 'call_expression' && v.childForFieldName('function')?.text === CASE_RANGE ? v.childForFieldName('arguments')!.namedChildren : null;
+    if (range) {
+      const lo = sw.conv(this.constInt(range[0]!, scope));
+      const hi = sw.conv(this.constInt(range[1]!, scope));
+      if (hi < lo) this.fail(v!, 'empty range specified');
+      const ranges = caseRanges.get(sw)!;
+      for (const [a, b] of ranges) if (lo <= b && a <= hi) this.fail(v!, 'duplicate (or overlapping) case value');
+      for (const x of sw.seen) if (x >= lo && x <= hi) this.fail(v!, 'duplicate (or overlapping) case value');
+      ranges.push([lo, hi, this.code.length]);
+    } else if (v) {
+      const cv = sw.conv(this.constInt(v, scope));
+      for (const [a, b] of caseRanges.get(sw)!) if (cv >= a && cv <= b) this.fail(v, `duplicate case value '${v.text}'`);
+      if (sw.seen.has(cv)) this.fail(v, `duplicate case value '${v.text}'`);
+      sw.seen.add(cv);
+      sw.table.set(cv, this.code.length);
+    } else {
+      if (sw.dflt) this.fail(n, 'multiple default labels in one switch');
+      sw.dflt = { pc: this.code.length };
+    }
+    return v;
   }
 
   protected flushStaticInits(): void {
