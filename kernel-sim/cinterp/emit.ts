@@ -336,7 +336,7 @@ export abstract class Emitter {
           const lo = dv.getUint32(a, true);
           const hi = dv.getInt32(a + 4, true);
           if (hi > -2097152 && hi < 2097152) return hi * 4294967296 + lo;
-          return (BigInt(hi) << 32n) + BigInt(lo);
+          return join64(hi, lo, true); // canonical: a number down to -(2^53 - 1)
         } : (a: number): Val => {
           const dv = mem.dv;
           const lo = dv.getUint32(a, true);

@@ -88,7 +88,7 @@ export function rd64s(dv: DataView, a: number): Val {
   const lo = dv.getUint32(a, true);
   const hi = dv.getInt32(a + 4, true);
   if (hi > -2097152 && hi < 2097152) return hi * 4294967296 + lo;
-  return (BigInt(hi) << 32n) + BigInt(lo);
+  return join64(hi, lo, true); // canonical: a number down to -(2^53 - 1)
 }
 export function wr64big(dv: DataView, a: number, v: Val): void {
   dv.setBigUint64(a, BigInt.asUintN(64, BigInt(v)), true);

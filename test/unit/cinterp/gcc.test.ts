@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runC } from './helpers';
 import { scratchDir } from '../../scratch';
+import { setCodegen } from '../../../kernel-sim/cinterp/codegen';
 
 function hasGcc(): boolean {
   try {
@@ -321,4 +322,29 @@ void test(void) {
   x += big; c += big; s += big; i ^= big; u -= big;
   PR(x); PR(c); PR(s); PR(i); PR(u);
 }`, [8, 253, 2, -4, 4294967277]);
+});
+
+test('64-bit values just above -2^53 read back from memory compare equal to the same value computed (one form per value), generated code and closures', async () => {
+  for (const codegen of [true, false]) {
+    setCodegen(codegen);
+    try {
+      await sameAsGcc(`
+int64_t g;
+void test(void) {
+  volatile int64_t v = -9007199254740991LL + 5;
+  int64_t a[2];
+  int64_t *p = &a[1];
+  g = -9007199254740991LL + 4294967294LL;
+  *p = -9007199254740991LL;
+  PR(v == -9007199254740986LL);
+  PR(g == -9007194959773697LL);
+  PR(*p == -9007199254740991LL);
+  PR(v - 1 == -9007199254740987LL);
+  switch (v) { case -9007199254740986LL: PR(1); break; default: PR(0); }
+  PR(v);
+}`, [1, 1, 1, 1, 1, '-9007199254740986']);
+    } finally {
+      setCodegen(true);
+    }
+  }
 });
