@@ -667,6 +667,21 @@ export class Engine {
    * yet towards the current position; stops where it does ('stopped', history truncated), or
    * arrives at the current position ('forward': the time lies ahead).
    */
+  /** Runs a replay from a restored checkpoint to spec.target (yielding between slices); it must stop there. */
+  private *replay(spec: Spec): Generator<void, Extract<Outcome, { kind: 'stopped' }>> {
+    this.policy.spec = spec;
+    this.applySpec(spec, false);
+    for (;;) {
+      const r = this.slice(spec, true);
+      if (r === 'yield') {
+        yield;
+        continue;
+      }
+      if (r.kind !== 'stopped') throw new Error(`replay to ${posText(spec.target!)} ended early: ${r.kind}`);
+      return r;
+    }
+  }
+
   private *travelBackGen(at: number, cpu: number): Generator<void, Outcome | 'forward'> {
     const X = this.cur.pos;
     const slice = this.m.cfg.slice;
@@ -676,16 +691,7 @@ export class Engine {
     const cp = this.checkpoints[i]!;
     const X0 = { ...this.cur };
     this.restoreCheckpoint(cp);
-    const spec: Spec = { user: false, forward: false, target: X, until: { at, cpu } };
-    this.policy.spec = spec;
-    this.applySpec(spec, false);
-    let r: Outcome | 'yield';
-    for (;;) {
-      r = this.slice(spec, true);
-      if (r !== 'yield') break;
-      yield;
-    }
-    if (r.kind !== 'stopped') throw new Error(`replay to ${posText(X)} ended early: ${r.kind}`);
+    const r = yield* this.replay({ user: false, forward: false, target: X, until: { at, cpu } });
     if (cmpPos(r.pos, X) < 0) {
       this.afterReverse(r.pos);
       return this.settle(r, 'goto');
@@ -765,18 +771,7 @@ export class Engine {
         else if (step && this.stepAtPoint(step, atCp)) scan.last = { pos: cp.pos, decision: null };
         this.policy.batch.length = 0;
       }
-      const spec: Spec = { user: false, forward: false, target: end, scan };
-      this.policy.spec = spec;
-      this.applySpec(spec, false);
-      for (;;) {
-        const r = this.slice(spec, true);
-        if (r === 'yield') {
-          yield;
-          continue;
-        }
-        if (r.kind !== 'stopped') throw new Error(`replay to ${posText(end)} ended early: ${r.kind}`);
-        break;
-      }
+      yield* this.replay({ user: false, forward: false, target: end, scan });
       if (scan.last) {
         const found = scan.last;
         this.restoreCheckpoint(cp);
@@ -785,16 +780,7 @@ export class Engine {
           this.afterReverse(cp.pos);
           return this.settle({ kind: 'stopped', pos: cp.pos, point: this.rebind(cp.point!), decision: found.decision }, 'step');
         }
-        const seek: Spec = { user: false, forward: false, target: found.pos };
-        this.policy.spec = seek;
-        this.applySpec(seek, false);
-        let r: Outcome | 'yield';
-        for (;;) {
-          r = this.slice(seek, true);
-          if (r !== 'yield') break;
-          yield;
-        }
-        if (r.kind !== 'stopped') throw new Error(`replay to ${posText(found.pos)} ended early: ${r.kind}`);
+        const r = yield* this.replay({ user: false, forward: false, target: found.pos });
         const out: Outcome = { ...r, decision: found.decision };
         this.afterReverse(found.pos);
         return this.settle(out, 'step');
