@@ -38,9 +38,16 @@ export type ProbeCategory =
 
 interface ProbeInfo {
   category: ProbeCategory;
-  /** For hazards: the exception filter id, and the description of a stop on it. */
+  /**
+   * For hazards: the exception filter id, the text of a stop on it, what the filter stops on (the
+   * Breakpoints view's tooltip), whether it is ticked by default, and the names its condition may
+   * use besides `thread`, `cpu` and `message`.
+   */
   filter?: string;
   pause?: string;
+  description?: string;
+  default?: boolean;
+  names?: readonly string[];
 }
 
 /** Every probe, in the order the flow trace documentation lists them. */
@@ -62,10 +69,19 @@ export const PROBES = {
   'kmem:free': { category: 'kmem' },
   'proc:create': { category: 'proc' },
   'proc:exit': { category: 'proc' },
-  'hazard:sleep-preempt-disabled': { category: 'hazard', filter: 'sleep-preempt-disabled', pause: 'Paused: sleeping with preemption disabled' },
-  'hazard:deadlock': { category: 'hazard', filter: 'deadlock', pause: 'Paused on deadlock' },
-  'hazard:lock-order': { category: 'hazard', filter: 'lock-order', pause: 'Paused: two locks taken in opposite orders (a potential deadlock)' },
-  'hazard:unlock-unheld': { category: 'hazard', filter: 'unlock-unheld', pause: 'Paused: unlock of a lock this thread does not hold' },
+  'hazard:sleep-preempt-disabled': {
+    category: 'hazard', filter: 'sleep-preempt-disabled', pause: 'Paused: sleeping with preemption disabled',
+    description: 'A sleeping operation with preemption disabled (the illumos#13915 hazard)', default: true, names: ['preempt'],
+  },
+  'hazard:deadlock': { category: 'hazard', filter: 'deadlock', pause: 'Paused on deadlock', description: 'A lock cycle, or every thread blocked', default: true },
+  'hazard:lock-order': {
+    category: 'hazard', filter: 'lock-order', pause: 'Paused: two locks taken in opposite orders (a potential deadlock)',
+    description: 'Two locks taken in opposite orders by different threads: a deadlock waiting to happen',
+  },
+  'hazard:unlock-unheld': {
+    category: 'hazard', filter: 'unlock-unheld', pause: 'Paused: unlock of a lock this thread does not hold',
+    description: 'A mutex released by a thread that does not hold it',
+  },
   'lock:acquire': { category: 'lock' },
   'lock:try': { category: 'lock' },
   'lock:release': { category: 'lock' },
@@ -91,10 +107,21 @@ export type HazardProbe = { [K in ProbeName]: (typeof PROBES)[K]['category'] ext
 /** The exception filter of each hazard (`hazard:lock-order` -> `lock-order`). */
 export type HazardFilter = (typeof PROBES)[HazardProbe] extends { filter: infer F } ? F : never;
 
-export interface Hazard { probe: HazardProbe; filter: HazardFilter; pause: string }
+export interface Hazard {
+  probe: HazardProbe;
+  filter: HazardFilter;
+  pause: string;
+  description: string;
+  default: boolean;
+  /** The names a condition on its filter may use. */
+  names: readonly string[];
+}
 export const HAZARDS: readonly Hazard[] = PROBE_NAMES.filter((p) => PROBES[p].category === 'hazard').map((p) => {
   const h = PROBES[p] as ProbeInfo;
-  return { probe: p as HazardProbe, filter: h.filter as HazardFilter, pause: h.pause! };
+  return {
+    probe: p as HazardProbe, filter: h.filter as HazardFilter, pause: h.pause!, description: h.description!,
+    default: h.default ?? false, names: ['thread', 'cpu', 'message', ...(h.names ?? [])],
+  };
 });
 
 /** The hazard a filter id stops on. */

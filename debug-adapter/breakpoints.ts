@@ -5,27 +5,9 @@
 import { resolve } from 'node:path';
 import { formatAddr, atWalkStart, type Machine, type StopPoint, type PanicInfo, type StatementPos } from '../kernel-sim/index';
 import { Condition, CondError, parseHitCondition, type CondEnv } from './cond';
-import { HAZARDS, hazardOfFilter } from '../core/probes';
+import { hazardOfFilter } from '../core/probes';
+import { exceptionFilter, FILTER_IDS, type FilterId } from './filters';
 
-export const FILTER_IDS = ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld', 'stub'] as const;
-export type FilterId = (typeof FILTER_IDS)[number];
-// Every hazard of the probe catalogue has its exception filter here (a type error otherwise).
-const _hazardFilters: readonly FilterId[] = HAZARDS.map((h) => h.filter satisfies FilterId);
-void _hazardFilters;
-
-/** Names each filter's condition may use. */
-export const FILTER_NAMES: Record<FilterId, readonly string[]> = {
-  swtch: ['from', 'to', 'cpu', 'why', 'thread'],
-  ctxop: ['op', 'handler', 'thread', 'cpu', 'ctx', 'arg'],
-  panic: ['thread', 'cpu', 'message'],
-  assert: ['thread', 'cpu', 'message'],
-  'sleep-preempt-disabled': ['thread', 'cpu', 'message', 'preempt'],
-  deadlock: ['thread', 'cpu', 'message'],
-  leak: ['count', 'bytes'],
-  'lock-order': ['thread', 'cpu', 'message'],
-  'unlock-unheld': ['thread', 'cpu', 'message'],
-  stub: ['name', 'thread', 'cpu'],
-};
 export const FN_COND_NAMES = ['thread', 'cpu', 'op', 'handler', 'from', 'to', 'name'] as const;
 
 export interface LineBp {
@@ -118,12 +100,13 @@ export class Breakpoints {
   setFilters(list: Array<{ id: string; condition?: string }>): Array<{ verified: boolean; message?: string }> {
     this.filters.clear();
     return list.map((f) => {
-      if (!(FILTER_IDS as readonly string[]).includes(f.id)) return { verified: false, message: `unknown exception filter '${f.id}' (known: ${FILTER_IDS.join(', ')})` };
-      const id = f.id as FilterId;
+      const spec = exceptionFilter(f.id);
+      if (!spec) return { verified: false, message: `unknown exception filter '${f.id}' (known: ${FILTER_IDS.join(', ')})` };
+      const id = spec.id;
       const s: FilterSetting = { id };
       if (f.condition && f.condition.trim()) {
         try {
-          s.cond = Condition.parse(f.condition, FILTER_NAMES[id]);
+          s.cond = Condition.parse(f.condition, spec.names);
         } catch (e) {
           return { verified: false, message: `condition: ${(e as Error).message}` };
         }

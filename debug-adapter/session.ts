@@ -17,7 +17,8 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { createKernel, loadScenarioFile, scenarioFromObject, ScenarioError, SCENARIO_KEYS, loadDriver, createMdb, DCMD_NAMES, FORMATS, formatAddr, parseAddr, stateName, ringNewestFirst, FlowFormatter, EventRing, formatPanic, Schedule, parseSchedule, readBoundedFile, readDump, type Scenario, type Machine, type KThread, type CValueView, type ScheduleFile } from '../kernel-sim/index';
 import { Engine, exitCode, type Outcome } from './engine';
 import { FrameGuard, MAX_MESSAGE_BYTES } from './framing';
-import { Breakpoints, FILTER_IDS, FILTER_NAMES, type FilterId, type LineBp } from './breakpoints';
+import { Breakpoints, type LineBp } from './breakpoints';
+import { EXCEPTION_FILTERS, conditionDescription, type FilterId } from './filters';
 import { parseHitCondition } from './cond';
 import { TimelineRecorder, atOrAfter } from './timeline';
 import { colourMdb } from './mdb-colour';
@@ -44,19 +45,6 @@ export interface KctxLaunchArgs extends DebugProtocol.LaunchRequestArguments {
   [key: string]: unknown;
 }
 
-
-const FILTER_LABELS: Record<FilterId, { label: string; description: string; default?: boolean; cond: string }> = {
-  swtch: { label: 'swtch', description: 'Every context switch (before resume() runs)', cond: 'e.g. to == "vcpu1" (names: from, to, cpu, why)' },
-  ctxop: { label: 'ctxop', description: 'Every ctxop hook the kernel calls (save, restore, fork, lwp_create, exit, free)', cond: 'e.g. op == "save" && handler =~ "^vmm_" (names: op, handler, thread, cpu, ctx, arg)' },
-  panic: { label: 'panic', description: 'A kernel panic (BAD TRAP, VERIFY, a fault in the driver)', default: true, cond: 'e.g. message =~ "BAD TRAP"' },
-  assert: { label: 'assert', description: 'A failed ASSERT/VERIFY', cond: 'e.g. message =~ "vmm.c"' },
-  'sleep-preempt-disabled': { label: 'sleep-preempt-disabled', description: 'A sleeping operation with preemption disabled (the illumos#13915 hazard)', default: true, cond: 'e.g. thread == "vcpu0"' },
-  deadlock: { label: 'deadlock', description: 'A lock cycle, or every thread blocked', default: true, cond: 'e.g. thread == "vcpu0"' },
-  leak: { label: 'leak', description: 'Leaked kmem buffers when the scenario ends (::findleaks)', cond: 'e.g. count > 1' },
-  'lock-order': { label: 'lock-order', description: 'Two locks taken in opposite orders by different threads: a deadlock waiting to happen', cond: 'e.g. message =~ "lock_a"' },
-  'unlock-unheld': { label: 'unlock-unheld', description: 'A mutex released by a thread that does not hold it', cond: 'e.g. thread == "vcpu0"' },
-  stub: { label: 'stub', description: 'A call to a stub made for an undefined function ("stubs": "auto")', cond: 'e.g. name == "kvm_arch_vcpu_load" (names: name, thread, cpu)' },
-};
 
 type VarRef =
   | { k: 'cvals'; list: () => CValueView[]; thread?: number; frameIndex?: number }
@@ -238,9 +226,8 @@ export class KctxDebugSession extends DebugSession {
       supportsLogPoints: true,
       supportsDataBreakpoints: true,
       supportsBreakpointLocationsRequest: true,
-      exceptionBreakpointFilters: FILTER_IDS.map((id) => ({
-        filter: id, label: FILTER_LABELS[id].label, description: FILTER_LABELS[id].description, default: FILTER_LABELS[id].default ?? false,
-        supportsCondition: true, conditionDescription: FILTER_LABELS[id].cond,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS.map((f) => ({
+        filter: f.id, label: f.id, description: f.description, default: f.default, supportsCondition: true, conditionDescription: conditionDescription(f),
       })),
       supportsExceptionFilterOptions: true,
       supportsExceptionInfoRequest: true,

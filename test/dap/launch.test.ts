@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { inProc, stdio, server, fixture, Client } from './helpers';
+import { HAZARDS } from '../../core/probes';
 
 let dc: Client | null = null;
 afterEach(async () => {
@@ -15,14 +16,24 @@ afterEach(async () => {
 });
 
 describe('initialize and launch', () => {
-  it('initialize: capabilities and the seven exception filters with fixed ids', async () => {
+  it('initialize: capabilities and the exception filters with fixed ids, one per hazard of the probe catalogue', async () => {
     dc = inProc();
     const r = await dc.init();
     const b = r.body!;
-    assert.deepEqual(b.exceptionBreakpointFilters!.map((f) => f.filter), ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'leak', 'lock-order', 'unlock-unheld', 'stub']);
+    assert.deepEqual(b.exceptionBreakpointFilters!.map((f) => f.filter), ['swtch', 'ctxop', 'panic', 'assert', 'sleep-preempt-disabled', 'deadlock', 'lock-order', 'unlock-unheld', 'leak', 'stub']);
     const defaults = b.exceptionBreakpointFilters!.filter((f) => f.default).map((f) => f.filter);
     assert.deepEqual(defaults, ['panic', 'sleep-preempt-disabled', 'deadlock']);
     assert.ok(b.exceptionBreakpointFilters!.every((f) => f.supportsCondition));
+    // Every hazard probe has its filter, and says what it stops on.
+    for (const h of HAZARDS) {
+      const f = b.exceptionBreakpointFilters!.find((x) => x.filter === h.filter);
+      assert.ok(f, h.probe);
+      assert.equal(f!.description, h.description);
+    }
+    // docs/extension.md lists them as the Breakpoints view does.
+    const doc = /\| Exception filters (.*?) \|/.exec(readFileSync(fixture('../../../docs/extension.md'), 'utf8'))![1]!;
+    assert.deepEqual([...doc.matchAll(/`([^`]+)`/g)].map((m) => m[1]), b.exceptionBreakpointFilters!.map((f) => f.filter));
+    assert.equal(b.exceptionBreakpointFilters!.find((f) => f.filter === 'sleep-preempt-disabled')!.conditionDescription, 'e.g. thread == "vcpu0" (names: thread, cpu, message, preempt)');
     for (const cap of ['supportsConfigurationDoneRequest', 'supportsFunctionBreakpoints', 'supportsConditionalBreakpoints', 'supportsHitConditionalBreakpoints',
       'supportsLogPoints', 'supportsStepBack', 'supportsRestartRequest', 'supportsTerminateRequest', 'supportsDelayedStackTraceLoading', 'supportsEvaluateForHovers',
       'supportsSetVariable', 'supportsCompletionsRequest', 'supportsReadMemoryRequest', 'supportsExceptionInfoRequest', 'supportsExceptionFilterOptions', 'supportsDataBreakpoints',
