@@ -6,6 +6,7 @@
  */
 import type { FileModel } from './model';
 import type { SyntaxNode } from './syntax';
+import { lexC } from '../core/clex';
 
 export const CURVNET_SETS = new Set(['CURVNET_SET', 'CURVNET_SET_QUIET', 'CURVNET_SET_VERBOSE']);
 export const SET_RE = /\bCURVNET_SET(?:_QUIET|_VERBOSE)?\b/;
@@ -133,9 +134,9 @@ export interface Token {
 }
 
 /**
- * C tokens of a file (comments and string contents dropped), with the VIMAGE configuration of the
- * preprocessor branch each one is in. Preprocessor directive lines other than #define bodies are
- * not tokens.
+ * C tokens of a file (the shared lexer's, core/clex.ts; string contents dropped), with the VIMAGE
+ * configuration of the preprocessor branch each one is in. Preprocessor directive lines other than
+ * #define names and bodies are not tokens.
  */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -150,73 +151,34 @@ export function tokenize(text: string): Token[] {
     }
     return c;
   };
-  let i = 0;
-  let line = 0;
-  let lineStart = 0;
-  let inDefine = false;
-  let atLineStart = true;
-  const n = text.length;
-  while (i < n) {
-    const ch = text[i]!;
-    if (ch === '\n') {
-      if (!(i > 0 && text[i - 1] === '\\')) inDefine = false;
-      line++;
-      lineStart = i + 1;
-      i++;
-      atLineStart = true;
+  const at: number[] = [];
+  const toks = lexC(text, 0, undefined, at);
+  const push = (k: number, inDefine: boolean) => {
+    const t = toks[k]!;
+    if (t.k === 'other' && t.v === '\\') return;
+    const v = t.k === 'str' ? '""' : t.k === 'chr' ? "''" : t.v;
+    out.push({ text: v, index: at[k]!, line: t.line - 1, col: t.col - 1, config: config(), inDefine });
+  };
+  for (let k = 0; k < toks.length; ) {
+    const t = toks[k]!;
+    if (!(t.bol && t.v === '#')) {
+      push(k++, false);
       continue;
     }
-    if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\f' || ch === '\v' || ch === '\\') { i++; continue; }
-    if (ch === '/' && text[i + 1] === '*') {
-      const e = text.indexOf('*/', i + 2);
-      const end = e < 0 ? n : e + 2;
-      for (let k = i; k < end; k++) if (text[k] === '\n') { line++; lineStart = k + 1; }
-      i = end;
-      continue;
-    }
-    if (ch === '/' && text[i + 1] === '/') {
-      while (i < n && text[i] !== '\n') i++;
-      continue;
-    }
-    if (ch === '#' && atLineStart) {
-      // a directive: read its (continued) line
-      let e = i;
-      while (e < n && !(text[e] === '\n' && text[e - 1] !== '\\')) e++;
-      const dir = text.slice(i, e).replace(/\\\n/g, ' ').replace(/\/\*.*?\*\//g, ' ');
-      const m = /^#\s*(\w+)\s*(.*)$/s.exec(dir);
-      const kw = m?.[1] ?? '';
-      const rest = (m?.[2] ?? '').trim();
-      if (kw === 'define') {
-        inDefine = true;
-        // the name and the body become tokens, flagged inDefine
-        const nameAt = text.indexOf(rest.split(/[\s(]/)[0] ?? '', i);
-        i = nameAt > i ? nameAt : i + 1;
-        atLineStart = false;
-        continue;
-      }
-      if (kw === 'ifdef' || kw === 'ifndef') stack.push({ v: rest.split(/\s/)[0] === 'VIMAGE' ? kw === 'ifdef' : null, inElse: false });
-      else if (kw === 'if') stack.push({ v: vimageCond(rest), inElse: false });
-      else if (kw === 'elif') { const top = stack[stack.length - 1]; if (top) { top.v = vimageCond(rest); top.inElse = false; } }
-      else if (kw === 'else') { const top = stack[stack.length - 1]; if (top) top.inElse = true; }
-      else if (kw === 'endif') stack.pop();
-      for (let k = i; k < e; k++) if (text[k] === '\n') { line++; lineStart = k + 1; }
-      i = e;
-      continue;
-    }
-    atLineStart = false;
-    if (ch === '"' || ch === "'") {
-      let e = i + 1;
-      while (e < n && text[e] !== ch && text[e] !== '\n') e += text[e] === '\\' ? 2 : 1;
-      out.push({ text: ch === '"' ? '""' : "''", index: i, line, col: i - lineStart, config: config(), inDefine });
-      i = e + 1;
-      continue;
-    }
-    let e = i + 1;
-    if (/[A-Za-z_]/.test(ch)) while (e < n && /\w/.test(text[e]!)) e++;
-    else if (/[0-9]/.test(ch)) while (e < n && /[\w.]/.test(text[e]!)) e++;
-    else if ((ch === '-' && text[e] === '>') || (ch === '&' && text[e] === '&') || (ch === '=' && text[e] === '=') || (ch === '!' && text[e] === '=') || (ch === '|' && text[e] === '|') || (ch === '#' && text[e] === '#')) e++;
-    out.push({ text: text.slice(i, e), index: i, line, col: i - lineStart, config: config(), inDefine });
-    i = e;
+    // A directive: its tokens run to the next line's first token.
+    let e = k + 1;
+    while (e < toks.length && !toks[e]!.bol) e++;
+    const kw = k + 1 < e ? toks[k + 1]!.v : '';
+    const rest = toks.slice(k + 2, e).map((x) => x.v).join('');
+    if (kw === 'define') {
+      // The name and the body are tokens, flagged inDefine.
+      for (let d = k + 2; d < e; d++) push(d, true);
+    } else if (kw === 'ifdef' || kw === 'ifndef') stack.push({ v: toks[k + 2]?.v === 'VIMAGE' && k + 2 < e ? kw === 'ifdef' : null, inElse: false });
+    else if (kw === 'if') stack.push({ v: vimageCond(rest), inElse: false });
+    else if (kw === 'elif') { const top = stack[stack.length - 1]; if (top) { top.v = vimageCond(rest); top.inElse = false; } }
+    else if (kw === 'else') { const top = stack[stack.length - 1]; if (top) top.inElse = true; }
+    else if (kw === 'endif') stack.pop();
+    k = e;
   }
   return out;
 }

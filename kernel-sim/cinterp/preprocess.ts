@@ -15,6 +15,7 @@ import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded } from '../io/files';
 import { rewriteGnu } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
+import { lexC, type CTokKind } from '../../core/clex';
 
 /**
  * gcc builtins with a type operand, which the C parser cannot take as calls, spelled as the
@@ -66,7 +67,7 @@ export interface Origin {
   col: number;
 }
 
-type Kind = 'id' | 'num' | 'str' | 'chr' | 'punct' | 'other';
+type Kind = CTokKind;
 
 export interface Tok {
   k: Kind;
@@ -99,18 +100,6 @@ export interface PreprocessResult {
   /** Origin of each output row's first token (for positions inside tokens). */
   rowOrigin: Origin[];
   macros: Map<string, Macro>;
-}
-
-const PUNCTS = [
-  '%:%:', '...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=',
-  '&=', '^=', '|=', '##', '<:', ':>', '<%', '%>', '%:',
-];
-
-function isIdStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
-}
-function isIdChar(c: number): boolean {
-  return isIdStart(c) || (c >= 48 && c <= 57);
 }
 
 export class Preprocessor {
@@ -205,120 +194,7 @@ export class Preprocessor {
   // ------------------------------------------------------------------ lexer
 
   private lex(fileIdx: number): Tok[] {
-    const text = this.files[fileIdx]!.text;
-    const toks: Tok[] = [];
-    const n = text.length;
-    let i = 0;
-    let line = 1;
-    let lineStart = 0;
-    let bol = true;
-    let ws = false;
-    const skipSplice = () => {
-      while (text.charCodeAt(i) === 92 && (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10))) {
-        i += text.charCodeAt(i + 1) === 13 ? 3 : 2;
-        line++;
-        lineStart = i;
-      }
-    };
-    while (i < n) {
-      skipSplice();
-      if (i >= n) break;
-      const c = text.charCodeAt(i);
-      if (c === 10) {
-        i++;
-        line++;
-        lineStart = i;
-        bol = true;
-        ws = false;
-        continue;
-      }
-      if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
-        i++;
-        ws = true;
-        continue;
-      }
-      if (c === 47 && text.charCodeAt(i + 1) === 42) {
-        const end = text.indexOf('*/', i + 2);
-        const stop = end < 0 ? n : end + 2;
-        for (let j = i; j < stop; j++) {
-          if (text.charCodeAt(j) === 10) {
-            line++;
-            lineStart = j + 1;
-          }
-        }
-        if (end < 0) this.fail({ file: fileIdx, line, col: i - lineStart + 1 }, 'unterminated comment');
-        i = stop;
-        ws = true;
-        continue;
-      }
-      if (c === 47 && text.charCodeAt(i + 1) === 47) {
-        while (i < n && text.charCodeAt(i) !== 10) {
-          if (text.charCodeAt(i) === 92 && text.charCodeAt(i + 1) === 10) {
-            i += 2;
-            line++;
-            lineStart = i;
-          } else i++;
-        }
-        ws = true;
-        continue;
-      }
-      const col = i - lineStart + 1;
-      const startLine = line;
-      let k: Kind;
-      let v: string;
-      if (isIdStart(c)) {
-        let j = i + 1;
-        while (j < n && isIdChar(text.charCodeAt(j))) j++;
-        v = text.slice(i, j);
-        // L"..." / L'x'
-        if ((v === 'L' || v === 'u8' || v === 'u' || v === 'U') && (text[j] === '"' || text[j] === "'")) {
-          this.fail({ file: fileIdx, line, col }, 'wide or Unicode character and string literals are not supported in kernel code');
-        }
-        k = 'id';
-        i = j;
-      } else if ((c >= 48 && c <= 57) || (c === 46 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
-        let j = i + 1;
-        for (;;) {
-          const d = text.charCodeAt(j);
-          if ((d === 43 || d === 45) && /[eEpP]/.test(text[j - 1]!)) j++;
-          else if (isIdChar(d) || d === 46) j++;
-          else break;
-        }
-        v = text.slice(i, j);
-        k = 'num';
-        i = j;
-      } else if (c === 34 || c === 39) {
-        let j = i + 1;
-        while (j < n && text.charCodeAt(j) !== c) {
-          if (text.charCodeAt(j) === 92) j++;
-          if (text.charCodeAt(j) === 10) break;
-          j++;
-        }
-        if (j >= n || text.charCodeAt(j) !== c) this.fail({ file: fileIdx, line, col }, c === 34 ? 'missing terminating " character' : "missing terminating ' character");
-        v = text.slice(i, j + 1);
-        k = c === 34 ? 'str' : 'chr';
-        i = j + 1;
-      } else {
-        k = 'punct';
-        v = text[i]!;
-        for (const p of PUNCTS) {
-          if (text.startsWith(p, i)) {
-            v = p;
-            break;
-          }
-        }
-        if (!'+-*/%<>=!&|^~?:;,.()[]{}#'.includes(v[0]!)) {
-          if (c === 92 || c === 64 || c === 96) k = 'other';
-          else if (c > 127) this.fail({ file: fileIdx, line, col }, `stray '\\x${c.toString(16)}' in program (non-ASCII character)`);
-          else k = 'other';
-        }
-        i += v.length;
-      }
-      toks.push({ k, v, file: fileIdx, line: startLine, col, bol, ws });
-      bol = false;
-      ws = false;
-    }
-    return toks;
+    return lexC(this.files[fileIdx]!.text, fileIdx, (line, col, msg) => this.fail({ file: fileIdx, line, col }, msg));
   }
 
   // ------------------------------------------------------------------ directives

@@ -1,0 +1,167 @@
+/**
+ * The C lexer: translation phases 1-3 (line splices, comments, preprocessing tokens) over one
+ * file's text. The simulator's preprocessor and the linter's token scans (the VNET macros that
+ * tree-sitter keeps opaque in a `#define` body or parses as ERROR at file scope) both read C through
+ * it, so a token is the same thing everywhere.
+ *
+ * Lines and columns are 1-based. With `onError` the lexer reports what C does not allow (an
+ * unterminated comment or literal, a non-ASCII character, a wide literal) and the caller decides
+ * (the preprocessor throws); without it the lexer is tolerant, as an editor's scan must be: an
+ * unterminated literal ends at its line, an unterminated comment at the end of the text.
+ */
+
+export type CTokKind = 'id' | 'num' | 'str' | 'chr' | 'punct' | 'other';
+
+export interface CTok {
+  k: CTokKind;
+  v: string;
+  file: number;
+  line: number;
+  col: number;
+  /** First token on its line. */
+  bol: boolean;
+  /** Preceded by white space. */
+  ws: boolean;
+}
+
+export type CLexError = (line: number, col: number, msg: string) => void;
+
+/** Punctuators of more than one character, longest first (maximal munch). */
+const PUNCTS = [
+  '%:%:', '...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=',
+  '&=', '^=', '|=', '##', '<:', ':>', '<%', '%>', '%:',
+];
+const ONE_CHAR_PUNCT = '+-*/%<>=!&|^~?:;,.()[]{}#';
+
+function isIdStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+}
+function isIdChar(c: number): boolean {
+  return isIdStart(c) || (c >= 48 && c <= 57);
+}
+
+/**
+ * The tokens of `text` (file index `file`). When `offsets` is given, the text offset of each
+ * token's first character is pushed to it (parallel to the result).
+ */
+export function lexC(text: string, file: number, onError?: CLexError, offsets?: number[]): CTok[] {
+  const toks: CTok[] = [];
+  const n = text.length;
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  let bol = true;
+  let ws = false;
+  const skipSplice = () => {
+    while (text.charCodeAt(i) === 92 && (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10))) {
+      i += text.charCodeAt(i + 1) === 13 ? 3 : 2;
+      line++;
+      lineStart = i;
+    }
+  };
+  while (i < n) {
+    skipSplice();
+    if (i >= n) break;
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      i++;
+      line++;
+      lineStart = i;
+      bol = true;
+      ws = false;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+      i++;
+      ws = true;
+      continue;
+    }
+    if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end < 0 ? n : end + 2;
+      const at = { line, col: i - lineStart + 1 };
+      for (let j = i; j < stop; j++) {
+        if (text.charCodeAt(j) === 10) {
+          line++;
+          lineStart = j + 1;
+        }
+      }
+      if (end < 0) onError?.(at.line, at.col, 'unterminated comment');
+      i = stop;
+      ws = true;
+      continue;
+    }
+    if (c === 47 && text.charCodeAt(i + 1) === 47) {
+      while (i < n && text.charCodeAt(i) !== 10) {
+        if (text.charCodeAt(i) === 92 && text.charCodeAt(i + 1) === 10) {
+          i += 2;
+          line++;
+          lineStart = i;
+        } else i++;
+      }
+      ws = true;
+      continue;
+    }
+    const col = i - lineStart + 1;
+    const startLine = line;
+    const start = i;
+    let k: CTokKind;
+    let v: string;
+    if (isIdStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdChar(text.charCodeAt(j))) j++;
+      v = text.slice(i, j);
+      // L"..." / L'x'
+      if ((v === 'L' || v === 'u8' || v === 'u' || v === 'U') && (text[j] === '"' || text[j] === "'")) {
+        onError?.(line, col, 'wide or Unicode character and string literals are not supported in kernel code');
+      }
+      k = 'id';
+      i = j;
+    } else if ((c >= 48 && c <= 57) || (c === 46 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
+      let j = i + 1;
+      for (;;) {
+        const d = text.charCodeAt(j);
+        if ((d === 43 || d === 45) && /[eEpP]/.test(text[j - 1]!)) j++;
+        else if (isIdChar(d) || d === 46) j++;
+        else break;
+      }
+      v = text.slice(i, j);
+      k = 'num';
+      i = j;
+    } else if (c === 34 || c === 39) {
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) !== c) {
+        if (text.charCodeAt(j) === 92) j++;
+        if (text.charCodeAt(j) === 10) break;
+        j++;
+      }
+      if (j >= n || text.charCodeAt(j) !== c) {
+        onError?.(line, col, c === 34 ? 'missing terminating " character' : "missing terminating ' character");
+        // Tolerant: the literal ends at its line.
+        j = Math.min(j, n) - 1;
+      }
+      v = text.slice(i, j + 1);
+      k = c === 34 ? 'str' : 'chr';
+      i = j + 1;
+    } else {
+      k = 'punct';
+      v = text[i]!;
+      for (const p of PUNCTS) {
+        if (text.startsWith(p, i)) {
+          v = p;
+          break;
+        }
+      }
+      if (!ONE_CHAR_PUNCT.includes(v[0]!)) {
+        if (c > 127 && c !== 92 && c !== 64 && c !== 96) onError?.(line, col, `stray '\\x${c.toString(16)}' in program (non-ASCII character)`);
+        k = 'other';
+      }
+      i += v.length;
+    }
+    toks.push({ k, v, file, line: startLine, col, bol, ws });
+    offsets?.push(start);
+    bol = false;
+    ws = false;
+  }
+  return toks;
+}
