@@ -8,10 +8,12 @@
  * in 13917) and the usual macros (curthread, CPU, ASSERT/VERIFY family, KM_*, CE_*, ...).
  * `<sys/varargs.h>` and `<stdarg.h>` resolve to a second, era-independent header: `va_list` and
  * the va_* macros (cinterp/varargs.ts); the kernel header has `__va_list` and the v* functions
- * of sys/cmn_err.h (vcmn_err, vpanic, vsnprintf, vsprintf), as illumos's does.
+ * of sys/cmn_err.h (vcmn_err, vpanic, vsnprintf, vsprintf), as illumos's does, and the memory and
+ * string functions of sys/systm.h and sys/sunddi.h (abi/kstring.ts).
  */
 import { ERAS, type EraId } from './eras';
 import { KAPI, KAPI_VARARGS } from './kapi';
+import { KAPI_STRINGS } from './kstring';
 import { KTHREAD, CPU, KLWP, CTXOP_TEMPLATE, MUTEX_LAYOUT, CONDVAR_LAYOUT, SC_SHARED, cDeclaration, TS_FREE, TS_SLEEP, TS_RUN, TS_ONPROC, TS_ZOMB, TS_STOPPED, TS_WAIT, T_KFPU } from '../machine/layout';
 import { CTXOP_TPL_REV } from './ctxops';
 
@@ -99,6 +101,7 @@ export function kernelHeader(eraId: EraId): string {
   L.push('extern proc_t p0;', 'extern int hz;');
   for (const k of KAPI) L.push(`extern ${k.proto}`);
   for (const k of KAPI_VARARGS) L.push(`extern ${k.proto}`);
+  for (const k of KAPI_STRINGS) L.push(`extern ${k.proto}`);
   // The era's context-op interface (reference §3; Era A/B/C use unprototyped handler pointers).
   if (era.installctxArity === 8) {
     L.push('extern void installctx(kthread_t *, void *, void (*)(), void (*)(), void (*)(), void (*)(), void (*)(), void (*)());');
@@ -147,7 +150,7 @@ export function kernelHeader(eraId: EraId): string {
     '#define DTRACE_PROBE3(n, t1, a1, t2, a2, t3, a3)',
     '#define EPERM 1', '#define ENOENT 2', '#define EINTR 4', '#define EIO 5', '#define ENXIO 6', '#define EAGAIN 11',
     '#define ENOMEM 12', '#define EFAULT 14', '#define EBUSY 16', '#define EEXIST 17', '#define ENODEV 19', '#define EINVAL 22',
-    '#define ENOTSUP 48', '#define DDI_SUCCESS 0', '#define DDI_FAILURE (-1)',
+    '#define ENOTSUP 48', '#define FKIOCTL 0x80000000', '#define DDI_SUCCESS 0', '#define DDI_FAILURE (-1)',
     '#define true 1', '#define false 0',
   );
   // sys/debug.h: VERIFY always; ASSERT only on DEBUG. Messages go through assfail/assfail3.

@@ -22,6 +22,7 @@ import { searchRoots } from '../gate/tree';
 import { KAPI_VARARGS, KAPI_BARRIERS } from '../abi/kapi';
 import { COMPAT_ATOMICS } from '../abi/compat-atomics';
 import { COMPAT_CPUFUNC } from '../abi/compat-cpufunc';
+import { KAPI_STRINGS } from '../abi/kstring';
 import { Compiler, YIELD, stoppedInStatement, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
@@ -359,7 +360,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     return o.file !== tu.main && !tu.pp.files[o.file]!.path.startsWith('<');
   };
   // illumos kernel functions mapped on first use (not the other personalities' kernels).
-  const lazyNatives = hooks.resolveHeader ? null : new Map([...KAPI_VARARGS, ...KAPI_BARRIERS, ...COMPAT_ATOMICS, ...COMPAT_CPUFUNC].map((k) => [k.name, k.impl]));
+  const lazyNatives = hooks.resolveHeader ? null : new Map([...KAPI_VARARGS, ...KAPI_BARRIERS, ...KAPI_STRINGS, ...COMPAT_ATOMICS, ...COMPAT_CPUFUNC].map((k) => [k.name, k.impl]));
   const replaces = new Set(s.replaces ?? []);
   for (const r of replaces) {
     if (!m.sym.lookup(r) && !lazyNatives?.has(r)) errors.add(new ScenarioError(s.file, 1, 1, `"replaces": '${r}' is not a function of the ${s.kernel} kernel`));

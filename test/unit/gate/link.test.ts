@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scenarioFromObject, ScenarioError } from '../../../kernel-sim/scenario';
+import { scenarioFromObject, loadScenarioFile, ScenarioError } from '../../../kernel-sim/scenario';
 import { createKernel } from '../../../kernel-sim/kernel';
 import { loadDriver } from '../../../kernel-sim/cinterp/index';
 import { stubsOf } from '../../../kernel-sim/cinterp/stubs';
@@ -196,4 +196,15 @@ test('membar_* (assembly in illumos) link without stubs: no-ops on sequentially 
   assert.deepEqual(out, ['NOTICE: x 1']);
   assert.equal(m.sym.lookup('membar_producer')?.kind, 'native');
   assert.equal(m.sym.lookup('membar_exit'), undefined);
+});
+
+test('the memory and string functions a tree header declares link against the kernel\'s, never an auto stub (test/fixtures/gatedrv/strings.c)', async () => {
+  const m = await createKernel(loadScenarioFile(join(REPO, 'test/fixtures/gatedrv/strings.ksim.json')), { loadDriver });
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  assert.equal(m.run(1_000_000).kind, 'end');
+  // strlcpy truncates to 7 characters, bzero cleared the 0x5a memset wrote, the rest as gcc computes.
+  assert.deepEqual(out, ['NOTICE: vcpu0-l! 8 0 0 5 0']);
+  assert.deepEqual(stubsOf(m)?.functions, []);
+  for (const f of ['bzero', 'memset', 'bcopy', 'strlcpy', 'strlcat', 'strlen', 'strcmp', 'strchr', 'memcmp']) assert.equal(m.sym.lookup(f)?.kind, 'native', f);
 });
