@@ -6,6 +6,7 @@ import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConv
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type E } from './program';
 import { Expressions } from './expr';
+import { INT_BUILTINS, operandBits, type IntBuiltin } from './builtins';
 import type { KThread } from '../machine/thread';
 
 export abstract class Calls extends Expressions {
@@ -25,7 +26,13 @@ export abstract class Calls extends Expressions {
       const name = fnNode.text;
       if (name === '__builtin_expect') return this.expr(argNodes[0]!);
       if (name === '__builtin_unreachable') return { t: VOID, rv: () => { throw new KernelPanic('__builtin_unreachable() reached'); } };
-      if (name === '__builtin_constant_p') return { t: INT, rv: this.J(() => 0, lit(0)), cst: 0 };
+      if (name === '__builtin_constant_p') {
+        // 1 for an operand the compiler folds to a constant (nothing of it is evaluated).
+        const v = argNodes.length === 1 && this.typeOnly(argNodes[0]!).cst !== undefined ? 1 : 0;
+        return { t: INT, rv: this.J(() => v, lit(v)), cst: v };
+      }
+      const ib = INT_BUILTINS.get(name);
+      if (ib && !this.scope.find(name)) return this.intBuiltin(name, ib, n, argNodes);
       if (['setjmp', 'longjmp', '_setjmp', '_longjmp', 'sigsetjmp', 'siglongjmp', '__builtin_setjmp', '__builtin_longjmp'].includes(name)) {
         this.fail(fnNode, `${name}() is not supported: non-local jumps cannot be simulated`);
       }
@@ -125,6 +132,35 @@ export abstract class Calls extends Expressions {
       return { t: ret, rv: this.J((fr: CFrame) => fr.fp + off, `(fp + ${off})`), se: true };
     }
     return { t: isVoid ? VOID : ret, rv: this.J((fr: CFrame) => fr.tmp[slot]!, `fr.tmp[${slot}]`), se: true };
+  }
+
+  /** An expression compiled for its type and constant value only: what it emitted is dropped. */
+  protected typeOnly(n: SyntaxNode): E {
+    const saved = { code: this.code.length, ntemps: this.ntemps };
+    try {
+      return this.expr(n);
+    } finally {
+      this.code.length = saved.code;
+      this.loc.length = saved.code;
+      this.insJs.length = saved.code;
+      this.pos.length = Math.min(this.pos.length, saved.code);
+      this.ntemps = saved.ntemps;
+    }
+  }
+
+  /** `__builtin_clz(x)` and the other bit builtins (builtins.ts): folded when x is a constant. */
+  protected intBuiltin(name: string, ib: IntBuiltin, n: SyntaxNode, argNodes: SyntaxNode[]): E {
+    if (argNodes.length !== 1) this.fail(n, `${argNodes.length < 1 ? 'too few' : 'too many'} arguments to function '${name}'`);
+    const a = this.convertE(this.rvalue(this.expr(argNodes[0]!)), ib.arg, argNodes[0]!);
+    const arv = a.rv;
+    const { fn, arg } = ib;
+    const f = (fr: CFrame): Val => fn(operandBits(arv(fr), arg));
+    if (a.cst !== undefined) {
+      const v = f(null as unknown as CFrame);
+      return { t: ib.ret, rv: this.J(() => v, lit(v)), cst: v };
+    }
+    const g = this.g.ref((v: Val) => fn(operandBits(v, arg)));
+    return { t: ib.ret, rv: this.J(f, `${g}(${this.jsf(arv)})`), se: a.se };
   }
 
   /** Computes a value into a new temp slot (an instruction); returns the slot's reader. */

@@ -7,6 +7,7 @@ import {
 } from './types';
 import { Scope, type LocalInfo, type Ent, type GlobalInfo, type TU } from './program';
 import { Emitter } from './emit';
+import { TYPEOF_TAG } from './gnu-tokens';
 
 let structIds = 0;
 
@@ -64,9 +65,10 @@ export abstract class Declarations extends Emitter {
     }
   }
 
-  protected structType(n: SyntaxNode, scope: Scope): StructType {
+  protected structType(n: SyntaxNode, scope: Scope): CType {
     const union = n.type === 'union_specifier';
     const nameNode = n.childForFieldName('name');
+    if (nameNode?.text === TYPEOF_TAG) return this.typeofType(n, scope);
     const body = n.childForFieldName('body');
     const tag = nameNode?.text ?? `<anonymous@${this.posOf(n).line}>`;
     let st: StructType | undefined;
@@ -83,7 +85,9 @@ export abstract class Declarations extends Emitter {
     }
     if (body) {
       if (st.complete) this.fail(nameNode ?? n, `redefinition of '${union ? 'union' : 'struct'} ${tag}'`);
-      this.layout(st, body, scope);
+      // __attribute__((packed)) before the tag or after the body: members at byte offsets, alignment 1.
+      const packed = n.children.some((c) => c?.type === 'attribute_specifier' && /\b(__)?packed(__)?\b/.test(c.text));
+      this.layout(st, body, scope, packed);
       const at = this.posOf(nameNode ?? n);
       structOrigins.set(st, { file: at.file, line: at.line, col: at.col });
       this.typeNames.set(`${union ? 'union' : 'struct'} ${tag}`, st);
@@ -91,7 +95,28 @@ export abstract class Declarations extends Emitter {
     return st;
   }
 
-  protected layout(st: StructType, body: SyntaxNode, scope: Scope): void {
+  /** `typeof (X)`, as gnu-tokens.ts rewrote it: the type of the bracketed expression, which is not evaluated. */
+  protected typeofType(n: SyntaxNode, scope: Scope): CType {
+    const size = n.childForFieldName('body')?.namedChildren.find((c) => c?.type === 'field_declaration')?.childForFieldName('declarator')?.childForFieldName('size');
+    if (!size) return this.fail(n, 'typeof: expected an expression or a type name');
+    const saved = { scope: this.scope, code: this.code.length, pos: this.pos.length, ntemps: this.ntemps };
+    this.scope = scope;
+    try {
+      const td = this.typedefInParens(size);
+      if (td) return td;
+      const inner = size.type === 'parenthesized_expression' ? size.namedChildren.find((c) => c && c.type !== 'comment') ?? size : size;
+      return this.expr(inner).t;
+    } finally {
+      this.scope = saved.scope;
+      this.code.length = saved.code;
+      this.loc.length = saved.code;
+      this.insJs.length = saved.code;
+      this.pos.length = Math.min(this.pos.length, saved.code);
+      this.ntemps = saved.ntemps;
+    }
+  }
+
+  protected layout(st: StructType, body: SyntaxNode, scope: Scope, packed = false): void {
     const fields: StructField[] = [];
     // The members as declared, for initialisers: an anonymous struct or union is one member.
     const members: StructField[] = [];
@@ -105,7 +130,7 @@ export abstract class Declarations extends Emitter {
       if (t.k === 'func') this.fail(at, `field '${name}' declared as a function`);
       if (t.k === 'void') this.fail(at, `field '${name}' has incomplete type 'void'`);
       if (t.k === 'struct' && !t.complete) this.fail(at, `field '${name}' has incomplete type '${typeName(t)}'`);
-      const a = alignOf(t);
+      const a = packed ? 1 : alignOf(t);
       const s = sizeOf(t);
       if (t.k === 'array' && t.n === null) {
         // Flexible array member.
@@ -136,7 +161,7 @@ export abstract class Declarations extends Emitter {
       if (!decls.length && !bf) {
         // Anonymous struct/union member (C11): its fields join this one.
         if (base.k !== 'struct') continue;
-        const a = base.align;
+        const a = packed ? 1 : base.align;
         const at = st.union ? 0 : Math.ceil(off / a) * a;
         for (const f of base.fields) fields.push({ ...f, offset: f.offset + at });
         members.push({ name: '', type: base, offset: at });
@@ -164,7 +189,7 @@ export abstract class Declarations extends Emitter {
             members.push(fields[fields.length - 1]!);
           }
           size = Math.max(size, base.size);
-          align = Math.max(align, base.size);
+          if (!packed) align = Math.max(align, base.size);
           continue;
         }
         if (width === 0) {
@@ -175,8 +200,12 @@ export abstract class Declarations extends Emitter {
         // SysV ABI: the field takes the next bits, even in the bytes of the member before it,
         // unless it would straddle a boundary of its declared type's units (then it starts one).
         let pos = bitOff >= 0 ? bitUnit * 8 + bitOff : off * 8;
-        if (Math.floor(pos / usz) !== Math.floor((pos + width - 1) / usz)) pos = Math.ceil(pos / usz) * usz;
-        bitUnit = Math.floor(pos / usz) * (usz / 8);
+        if (packed) {
+          // Packed (gcc): the next bits, whatever the unit; read through a unit at the byte it starts in.
+          if ((pos % 8) + width > usz) this.fail(bf, `bit-field '${name}' of a packed structure spans more than one '${typeName(base)}': not supported`);
+          bitUnit = Math.floor(pos / 8);
+        } else if (Math.floor(pos / usz) !== Math.floor((pos + width - 1) / usz)) pos = Math.ceil(pos / usz) * usz;
+        if (!packed) bitUnit = Math.floor(pos / usz) * (usz / 8);
         bitOff = pos - bitUnit * 8;
         bitUnitSize = base.size;
         if (name) {
@@ -187,7 +216,7 @@ export abstract class Declarations extends Emitter {
         off = Math.max(off, bitUnit + Math.ceil(bitOff / 8));
         size = off;
         // An unnamed bit-field's type does not affect the alignment of the structure (SysV ABI).
-        if (name) align = Math.max(align, base.size);
+        if (name && !packed) align = Math.max(align, base.size);
         continue;
       }
       for (const d of decls) {
@@ -403,6 +432,7 @@ export abstract class Declarations extends Emitter {
         // File-scope assembly (`__asm__(".globl __start_set_x");` of a linker set): directives to
         // the assembler, which kctx does not have; nothing for C.
         if (n.namedChildren.length === 1 && n.namedChildren[0]!.type === 'gnu_asm_expression') return;
+        if (this.staticAssert(n)) return;
         return this.fail(n, `expected a declaration, found '${this.text(n)}'`);
       case 'linkage_specification':
         return this.fail(n, 'extern "C" blocks are C++');
@@ -410,6 +440,24 @@ export abstract class Declarations extends Emitter {
         if (n.type.startsWith('preproc')) return this.fail(n, 'unexpected preprocessor construct after preprocessing');
         return this.fail(n, `unsupported top-level construct '${this.text(n)}'`);
     }
+  }
+
+  /**
+   * `_Static_assert(expr, "message");` (C11; `static_assert` too), which the parser takes as a
+   * call statement: checked at compile time as gcc does. True when n is one.
+   */
+  protected staticAssert(n: SyntaxNode): boolean {
+    const call = n.namedChildren[0];
+    const name = call?.type === 'call_expression' ? call.childForFieldName('function')?.text : undefined;
+    if (name !== '_Static_assert' && name !== 'static_assert') return false;
+    if (this.scope.find(name)) return false;
+    const args = call!.childForFieldName('arguments')!.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
+    if (args.length < 1 || args.length > 2) this.fail(call!, `expected a constant expression and a message in '${name}'`);
+    const e = this.expr(args[0]!);
+    if (e.cst === undefined) this.fail(args[0]!, 'expression in static assertion is not constant');
+    const zero = e.cst === 0 || e.cst === 0n;
+    if (zero) this.fail(call!, args[1] ? `static assertion failed: ${args[1].text}` : 'static assertion failed');
+    return true;
   }
 
   protected checkUnsupportedDecl(n: SyntaxNode): void {

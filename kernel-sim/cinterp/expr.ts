@@ -114,7 +114,7 @@ export abstract class Expressions extends Operators {
       case 'parenthesized_expression': {
         const inner = n.namedChildren.find((c) => c && c.type !== 'comment');
         if (!inner) this.fail(n, 'empty parentheses');
-        if (inner.type === 'compound_statement') this.fail(n, 'statement expressions ({ ... }) are not supported');
+        if (inner.type === 'compound_statement') return this.stmtExpr(n, inner);
         return this.expr(inner);
       }
       case 'number_literal':

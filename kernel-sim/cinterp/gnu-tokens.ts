@@ -7,6 +7,13 @@
  *   (`... __set_sym __attribute__((__section__("set_x"))) __attribute__((__used__)) = &x;`, the
  *   linker-set entries of FreeBSD-compat code) is dropped: section, used, unused, weak and
  *   aligned on an object place it, they do not change what the C means here.
+ * - `typeof (X)` (`__typeof__`, `__typeof`), which the parser takes only where nothing else
+ *   fits, becomes a struct specifier the compiler recognizes, `struct __kctx_typeof { int
+ *   __kctx_e[(X)]; }` (a type in every context; X parses as an expression there); a type X
+ *   becomes the expression `*(X *)0` of that type. The compiler takes the type of the bracketed
+ *   expression without evaluating it (declare.ts).
+ * - `__builtin_offsetof (T, m)` (`offsetof` in <sys/stddef.h>) becomes the `offsetof` the parser
+ *   knows.
  * Synthetic tokens carry the position of the token they stand for.
  */
 import type { Tok } from './preprocess';
@@ -16,6 +23,23 @@ export type GnuTok = Pick<Tok, 'v' | 'file' | 'line' | 'col' | 'bol' | 'ws'> & {
 
 /** The name of the case-range marker the compiler recognizes. */
 export const CASE_RANGE = '__kctx_case_range';
+
+/** The struct tag a `typeof` becomes. */
+export const TYPEOF_TAG = '__kctx_typeof';
+
+const TYPEOF = new Set(['typeof', '__typeof__', '__typeof']);
+/** Words that start a type name (a typeof operand starting with one is a type). */
+const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'struct', 'union', 'enum', 'const', 'volatile', '__const', '__volatile', '__volatile__', '__signed', '__signed__', 'typeof', '__typeof__', '__typeof']);
+const QUALIFIER_OR_STAR = new Set(['*', 'const', 'volatile', '__const', '__volatile', '__volatile__', 'restrict', '__restrict']);
+
+/** Is the typeof operand toks[a..b) a type name? (A lone identifier is left to the compiler: typedef or variable.) */
+function typeOperand(toks: GnuTok[], a: number, b: number): boolean {
+  if (b <= a) return false;
+  if (TYPE_WORDS.has(toks[a]!.v)) return true;
+  if (b - a === 1 || toks[a]!.k !== 'id') return false;
+  for (let j = a + 1; j < b; j++) if (!QUALIFIER_OR_STAR.has(toks[j]!.v)) return false;
+  return true;
+}
 
 const OPEN = new Set(['(', '[', '{']);
 const CLOSE = new Set([')', ']', '}']);
@@ -86,6 +110,23 @@ export function rewriteGnu<T extends GnuTok>(toks: T[]): T[] {
           i = end;
           continue;
         }
+      }
+    }
+    if (t.k === 'id' && t.v === '__builtin_offsetof' && toks[i + 1]?.v === '(') {
+      take(i).push(like(t, 'offsetof', 'id'));
+      continue;
+    }
+    if (t.k === 'id' && TYPEOF.has(t.v) && toks[i + 1]?.v === '(') {
+      const end = closing(toks, i + 1);
+      if (end > i + 2) {
+        const o = take(i);
+        const inner = toks.slice(i + 2, end);
+        const operand = typeOperand(toks, i + 2, end)
+          ? [like(t, '('), like(t, '*'), like(t, '('), ...inner, like(t, '*'), like(t, ')'), like(t, '0', 'num'), like(t, ')')]
+          : [like(t, '('), ...inner, like(t, ')')];
+        o.push(like(t, 'struct', 'id'), like(t, TYPEOF_TAG, 'id'), like(t, '{'), like(t, 'int', 'id'), like(t, '__kctx_e', 'id'), like(t, '['), ...operand, like(t, ']'), like(t, ';'), like(t, '}'));
+        i = end;
+        continue;
       }
     }
     if (out) (out as T[]).push(t);

@@ -4,7 +4,7 @@ import { StopSignal, type Machine } from '../machine/machine';
 import { LITTLE_ENDIAN } from '../machine/memory';
 import { Gen, buildStep, codegenEnabled, type StepFn, type InsJs } from './codegen';
 import type { KThread } from '../machine/thread';
-import { type CType, type FuncType, type Val, promote, typeName, intConverter } from './types';
+import { type CType, type FuncType, type Val, promote, typeName, intConverter, VOID as VOID_T } from './types';
 import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, type E, type Label, type TU } from './program';
 import { stoppedInStatement, runCalleeInline, type BitField } from './runtime';
 import { Initialisers } from './init';
@@ -155,6 +155,51 @@ export abstract class Statements extends Initialisers {
     this.frameTop = top;
   }
 
+  /**
+   * A GNU statement expression `({ ... })`: its statements become instructions before the
+   * enclosing expression's (as a call's do); its value is the last expression statement's, kept
+   * in a temp (void when the block ends otherwise).
+   */
+  protected stmtExpr(n: SyntaxNode, block: SyntaxNode): E {
+    if (this.evaluating) this.fail(n, 'statement expressions cannot be evaluated in the debugger');
+    if (!this.fnType) this.fail(n, 'braced-group within expression allowed only inside a function');
+    const s = new Scope(this.scope);
+    const saved = { scope: this.scope, cur: this.cur };
+    const firstLocal = this.locals.length;
+    const kids = block.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
+    const last = kids[kids.length - 1];
+    let r: E = { t: VOID_T, rv: this.J(() => 0, '0'), se: true };
+    try {
+      for (const c of kids.slice(0, -1)) this.stmt(c, s);
+      const le = last?.type === 'expression_statement' ? last.namedChildren[0] : null;
+      if (last && !le) this.stmt(last, s);
+      else if (le) {
+        this.scope = s;
+        this.stmtStart(last!);
+        const e = this.expr(le);
+        if (e.t.k === 'struct') this.fail(le, 'a statement expression whose value is a struct or union is not supported');
+        const v = e.t.k === 'void' ? e : this.rvalue(e);
+        const slot = this.temp();
+        const rv = v.rv;
+        const start = this.code.length;
+        this.emit((fr) => {
+          fr.tmp[slot] = rv(fr);
+          return -2;
+        }, { k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(rv)}` });
+        this.markStmt(start, last!);
+        if (v.t.k !== 'void') r = { t: v.t, rv: this.J((fr: CFrame) => fr.tmp[slot]!, `fr.tmp[${slot}]`), se: true };
+      }
+    } finally {
+      this.scope = saved.scope;
+      this.cur = saved.cur;
+    }
+    for (let i = firstLocal; i < this.locals.length; i++) {
+      const l = this.locals[i]!;
+      if (l.to < 0) l.to = this.code.length;
+    }
+    return r;
+  }
+
   protected stmt(n: SyntaxNode, scope: Scope): void {
     const saved = this.scope;
     this.scope = scope;
@@ -190,7 +235,7 @@ export abstract class Statements extends Initialisers {
         return;
       case 'expression_statement': {
         const e = n.namedChildren[0];
-        if (!e) return;
+        if (!e || this.staticAssert(n)) return;
         this.stmtStart(n);
         const ce = this.expr(e);
         const rv = ce.rv;

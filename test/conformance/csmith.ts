@@ -72,16 +72,6 @@ const PRELUDE = `/* csmith's runtime for a kctx kernel thread (written for kctx)
 #include "safe_math.h"
 #undef FUNC_NAME
 
-static int
-strcmp(const char *a, const char *b)
-{
-	while (*a != 0 && *a == *b) {
-		a++;
-		b++;
-	}
-	return ((unsigned char)*a - (unsigned char)*b);
-}
-
 static uint32_t crc32_tab[256];
 static uint32_t crc32_context = 0xFFFFFFFFU;
 uint32_t csmith_checksum;

@@ -106,3 +106,16 @@ test('a macro that expands without end is stopped, naming the macros involved', 
   assert.equal(e.column, 2);
   assert.match(e.reason, /^macro expansion too large \(over 2,000,000 tokens\), in the expansion of 'A23', 'A22'/);
 });
+
+test('a false _Static_assert is a load error at its line with its message, as gcc\'s; a statement expression outside a function is an error', async () => {
+  let e = await loadErr(`${H}struct s { int a; long b; };\n_Static_assert(sizeof (struct s) == 16, "s is 16");\n_Static_assert(sizeof (struct s) == 12, "s is 12");\nvoid entry(void *a) { }\n`);
+  assert.equal(e.line, 10);
+  assert.equal(e.column, 1);
+  assert.equal(e.reason, 'static assertion failed: "s is 12"');
+  e = await loadErr(`${H}void entry(void *a) {\n\tint n = 1;\n\t_Static_assert(sizeof (n) == 4, "int");\n\t_Static_assert(n == 1, "n");\n}\n`);
+  assert.equal(e.line, 11);
+  assert.equal(e.reason, 'expression in static assertion is not constant');
+  e = await loadErr(`${H}int x = ({ 1; });\nvoid entry(void *a) { }\n`);
+  assert.equal(e.line, 8);
+  assert.equal(e.reason, 'braced-group within expression allowed only inside a function');
+});

@@ -27,7 +27,7 @@ const GCC = hasGcc();
 function gccRun(body: string): string | null {
   if (!GCC) return null;
   const dir = scratchDir('kctx-gcc-');
-  writeFileSync(join(dir, 'p.c'), `#include <stdio.h>\n#include <stdint.h>\n#define PR(x) printf("%lld\\n", (long long)(x))\n${body}\nint main(void) { test(); return 0; }\n`);
+  writeFileSync(join(dir, 'p.c'), `#include <stdio.h>\n#include <stdint.h>\n#include <stddef.h>\n#define PR(x) printf("%lld\\n", (long long)(x))\n${body}\nint main(void) { test(); return 0; }\n`);
   execFileSync('gcc', ['-w', '-O0', '-o', join(dir, 'p'), join(dir, 'p.c')]);
   return execFileSync(join(dir, 'p'), { encoding: 'utf8' });
 }
@@ -347,4 +347,56 @@ void test(void) {
       setCodegen(true);
     }
   }
+});
+
+test('GNU C of kernel headers: statement expressions (a max_t-style macro with typeof, calls inside, the value of the last statement), typeof of an expression and of a type, __builtin_offsetof, _Static_assert, the bit builtins (clz, ctz, popcount, parity, ffs, bswap), __builtin_constant_p', async () => {
+  await sameAsGcc(`
+struct vcpu { int id; long flags; char name[8]; };
+#define container_of(m, s, name) ((s *)((char *)(m) - __builtin_offsetof(s, name)))
+#define max_t(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a > _b ? _a : _b; })
+static int calls;
+static int bump(void) { return ++calls; }
+_Static_assert(sizeof (struct vcpu) == 24, "vcpu size");
+void test(void) {
+  struct vcpu v = { 3, -5, "vc" };
+  long *fp = &v.flags;
+  typeof(v) w = v;
+  __typeof__(v.flags + 1) big = 1L << 40;
+  typeof(int *) ip = &v.id;
+  typeof(((struct vcpu *)0)->name) nm;
+  int i = ({ int t = 4; t * 2; });
+  int j = max_t(bump(), 7) + max_t(10, bump());
+  unsigned long u = 0x00f0000000000000UL;
+  PR(container_of(fp, struct vcpu, flags)->id); PR(w.flags); PR(big); PR(*ip); PR(sizeof (nm)); PR(sizeof (typeof(big)));
+  PR(i); PR(j); PR(calls);
+  PR(({ calls += 10; calls; }));
+  PR(__builtin_clz(1)); PR(__builtin_clz(0x80000000u)); PR(__builtin_clzl(u)); PR(__builtin_clzll(1ULL));
+  PR(__builtin_ctz(8)); PR(__builtin_ctzl(u)); PR(__builtin_popcount(0xff00ff)); PR(__builtin_popcountl(~0UL));
+  PR(__builtin_parity(7)); PR(__builtin_ffs(0)); PR(__builtin_ffs(0x100)); PR(__builtin_ffsl(1L << 40));
+  PR(__builtin_bswap16(0x1234)); PR(__builtin_bswap32(0x12345678)); PR(__builtin_bswap64(0x0102030405060708ULL));
+  PR(__builtin_bswap64(0xff)); PR(__builtin_constant_p(3 * 4)); PR(__builtin_constant_p(calls)); PR(__builtin_expect(calls, 0));
+  PR(__builtin_clz(i));
+}
+`, [3, -5, 1099511627776, 3, 8, 8, 8, 17, 2, 12, 31, 0, 8, 63, 3, 52, 16, 64, 1, 0, 9, 41, 13330, 2018915346, '578437695752307201', '-72057594037927936', 1, 0, 12, 28]);
+});
+
+test('__attribute__((packed)) layouts as gcc: before the tag, after the body, nested in an unpacked struct, bit-fields across units; reads and writes of the unaligned members', async () => {
+  await sameAsGcc(`
+struct __attribute__((packed)) hdr { char tag; int len; short kind; long when; };
+struct rec { char a; struct hdr h; int b; } __attribute__((__packed__));
+typedef struct __attribute__((packed)) bits { unsigned char f : 3; unsigned int g : 7; unsigned int h : 28; char c; } bits_t;
+struct outer { char x; struct hdr h; };
+void test(void) {
+  struct rec r;
+  bits_t bt;
+  char *base = (char *)&r;
+  PR(sizeof (struct hdr)); PR(__alignof__(struct hdr)); PR(offsetof(struct hdr, len)); PR(offsetof(struct hdr, kind)); PR(offsetof(struct hdr, when));
+  PR(sizeof (struct rec)); PR(offsetof(struct rec, h)); PR(offsetof(struct rec, b));
+  PR(sizeof (bits_t)); PR(offsetof(bits_t, c)); PR(sizeof (struct outer)); PR(offsetof(struct outer, h));
+  r.h.len = 0x01020304; r.b = -7; r.h.when = 1L << 40;
+  PR(base[2]); PR(base[5]); PR(r.b); PR(r.h.when);
+  bt.f = 5; bt.g = 100; bt.h = 0xabcdef1; bt.c = 9;
+  PR(bt.f); PR(bt.g); PR(bt.h); PR(bt.c);
+}
+`, [15, 1, 1, 5, 7, 20, 1, 16, 6, 5, 16, 1, 4, 1, -7, 1099511627776, 5, 100, 180150001, 9]);
 });
