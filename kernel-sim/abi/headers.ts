@@ -14,7 +14,7 @@
 import { ERAS, type EraId } from './eras';
 import { KAPI, KAPI_VARARGS } from './kapi';
 import { KAPI_STRINGS } from './kstring';
-import { KTHREAD, CPU, KLWP, CTXOP_TEMPLATE, MUTEX_LAYOUT, CONDVAR_LAYOUT, SC_SHARED, cDeclaration, TS_FREE, TS_SLEEP, TS_RUN, TS_ONPROC, TS_ZOMB, TS_STOPPED, TS_WAIT, T_KFPU } from '../machine/layout';
+import { KTHREAD, CPU, KLWP, PROC, PID, USER, CTXOP_TEMPLATE, MUTEX_LAYOUT, CONDVAR_LAYOUT, SC_SHARED, cDeclaration, TS_FREE, TS_SLEEP, TS_RUN, TS_ONPROC, TS_ZOMB, TS_STOPPED, TS_WAIT, T_KFPU } from '../machine/layout';
 import { CTXOP_TPL_REV } from './ctxops';
 
 /** Kernel headers a driver may include; all resolve to the generated header. */
@@ -90,13 +90,14 @@ export function kernelHeader(eraId: EraId): string {
     'typedef enum { B_FALSE = 0, B_TRUE = 1 } boolean_t;',
     'typedef enum { MUTEX_ADAPTIVE = 0, MUTEX_SPIN = 1, MUTEX_DRIVER = 4, MUTEX_DEFAULT = 6 } kmutex_type_t;',
     'typedef enum { CV_DEFAULT = 0, CV_DRIVER = 1 } kcv_type_t;',
-    'struct proc;', 'typedef struct proc proc_t;', 'struct cred;', 'typedef struct cred cred_t;',
+    'struct proc;', 'struct cred;', 'typedef struct cred cred_t;',
     'struct dev_info;', 'typedef struct dev_info dev_info_t;',
     'struct _kthread;', 'struct cpu;', 'struct _klwp;',
   );
   L.push(cDeclaration(MUTEX_LAYOUT), cDeclaration(CONDVAR_LAYOUT));
   L.push(cDeclaration(era.ctxopLayout));
   L.push(cDeclaration(KTHREAD), 'typedef kthread_t *kthread_id_t;', cDeclaration(CPU), cDeclaration(KLWP), cDeclaration(SC_SHARED));
+  L.push(cDeclaration(USER), cDeclaration(PID), cDeclaration(PROC));
   if (era.hasTemplates) L.push(`#define CTXOP_TPL_REV ${CTXOP_TPL_REV}`, cDeclaration(CTXOP_TEMPLATE));
   L.push('extern proc_t p0;', 'extern int hz;');
   for (const k of KAPI) L.push(`extern ${k.proto}`);
@@ -130,7 +131,7 @@ export function kernelHeader(eraId: EraId): string {
     '#define NULL ((void *)0)',
     '#define curthread (threadp())',
     '#define CPU (curcpup())',
-    '#define curproc ((proc_t *)0)',
+    '#define curproc (threadp()->t_procp)',
     '#define ttolwp(t) ((t)->t_lwp)',
     '#define lwptot(lwp) ((lwp)->lwp_thread)',
     '#define KM_SLEEP 0x0000', '#define KM_NOSLEEP 0x0001', '#define KM_PANIC 0x0002', '#define KM_PUSHPAGE 0x0004', '#define KM_NORMALPRI 0x0008',

@@ -434,7 +434,7 @@ export const KAPI: KapiEntry[] = [
       if (!fn) throw new KernelPanic(`thread_create: start address ${formatAddr(a[2]!)} is not a function`);
       if (!m.hooks.callC && fn.kind === 'c') throw new Error('no C interpreter loaded');
       const child = m.createThread({
-        name: fn.name, role: 'created', pri: a[7] || 60, lwp: false, startpc: fn.addr,
+        name: fn.name, role: 'created', pri: a[7] || 60, lwp: false, startpc: fn.addr, proc: a[5]!,
         entry: fn.kind === 'c' ? (nt: KThread) => m.hooks.callC!(m, nt, fn, [a[3]!]) : { kind: 'kcall', pc: 0, fn: 'noop', args: [], onStack: true },
       });
       m.setrun(child);
@@ -524,6 +524,8 @@ defineKcall('kctx_lwp_create', (m, t, f) => {
       name: `${fn.name}/${how}`, role: 'created', pri: m.tPri(t), lwp: true, startpc: fn.addr,
       entry: fn.kind === 'c' ? (nt: KThread) => m.hooks.callC!(m, nt, fn, [a[1]!]) : { kind: 'kcall', pc: 0, fn: 'noop', args: [], onStack: true },
       lwpFpu: false,
+      // lwp_create: an LWP of the creator's process; forklwp: the first LWP of its child process.
+      proc: how === 'fork' ? { parent: m.mem.readPtr(t.addr + m.T.t_procp) } : m.mem.readPtr(t.addr + m.T.t_procp) || undefined,
     });
     f.child = child.addr;
     f.list = ringNewestFirst(m, t);

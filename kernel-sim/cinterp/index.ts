@@ -413,7 +413,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     }
   }
   // Kernel variables a driver may reference.
-  if (!m.sym.data.has('p0')) m.sym.defineData('p0', m.mem.map(256, 64), 256, 'genunix');
+  m.ensureP0();
   if (!m.sym.data.has('hz')) {
     const a = m.mem.map(8, 8);
     m.mem.writeI32(a, 100);

@@ -79,7 +79,7 @@ export async function createFreebsdKernel(s: Scenario, fs: FreebsdScenario, opts
     if (program) m.hooks.callC = callC;
   }
   loadFreebsdDcmds();
-  m.boot();
+  m.boot(false);
   const specs: RcThreadSpec[] = s.threads.map((st, i) => {
     const sym = m.sym.lookup(st.entry);
     let missing: string | undefined;

@@ -427,6 +427,7 @@ registerFrameKind('thread_exit', {
       return 1;
     }
     m.setState(t, TS_ZOMB);
+    m.leaveProc(t);
     if (t.role === 'scenario' || t.role === 'created') m.liveScenarioThreads--;
     f.pc = 3;
     // swtch_from_zombie -> resume_from_zombie: no savectx for a zombie.

@@ -168,6 +168,40 @@ export const SC_SHARED = defineStruct('sc_shared', 'sc_shared_t', [
   { name: 'sc_cpu', ctype: 'volatile processorid_t', kind: 'i32' },
 ]);
 
+/** `MAXCOMLEN` and `PSARGSZ` (illumos user.h): the command name and argument string lengths. */
+export const MAXCOMLEN = 16;
+export const PSARGSZ = 80;
+
+/** `user_t`, the part of it kctx keeps: the command name and arguments (`p_user` in a proc_t). */
+export const USER = defineStruct('user', 'user_t', [
+  { name: 'u_comm', ctype: 'char', kind: 'u8', count: MAXCOMLEN + 1 },
+  { name: 'u_psargs', ctype: 'char', kind: 'u8', count: PSARGSZ },
+]);
+
+/** `struct pid`: a process's ID (`p_pidp->pid_id`). */
+export const PID = defineStruct('pid', undefined, [
+  { name: 'pid_id', ctype: 'pid_t', kind: 'i32' },
+]);
+
+/**
+ * `proc_t`: a process. Kernel threads belong to `p0` (sched, PID 0); each scenario thread with an
+ * LWP is a process of its own; an LWP made by lwp_create() joins its creator's process, one made
+ * by forklwp() starts a child process.
+ */
+export const PROC = defineStruct('proc', 'proc_t', [
+  { name: 'p_ppid', ctype: 'pid_t', kind: 'i32' },
+  { name: 'p_flag', ctype: 'uint_t', kind: 'u32' },
+  { name: 'p_parent', ctype: 'struct proc *', kind: 'ptr' },
+  { name: 'p_pidp', ctype: 'struct pid *', kind: 'ptr' },
+  { name: 'p_tlist', ctype: 'struct _kthread *', kind: 'ptr' },
+  { name: 'p_lwpcnt', ctype: 'int', kind: 'i32' },
+  { name: 'p_user', ctype: 'struct user', kind: { size: USER.size, align: USER.align } },
+]);
+
+/** `p_flag` bits (illumos proc.h): SSYS for p0; a user process as illumos shows one after exec. */
+export const SSYS = 0x00000001;
+export const PROC_USER_FLAGS = 0x42004000;
+
 export const MUTEX_LAYOUT = defineStruct('mutex', 'kmutex_t', [{ name: '_opaque', ctype: 'void *', kind: 'ptr', count: 1 }]);
 export const CONDVAR_LAYOUT = defineStruct('_kcondvar', 'kcondvar_t', [{ name: '_opaque', ctype: 'ushort_t', kind: 'u16' }]);
 
@@ -206,16 +240,20 @@ export interface Layouts {
   ctxop: StructLayout;
   ctxopTemplate: StructLayout;
   scShared: StructLayout;
+  proc: StructLayout;
+  pid: StructLayout;
+  user: StructLayout;
   /** The tree's `char *t_name` (its bytes are in kctx's part of the thread, at offsets.t_name), or -1. */
   tNamePtr: number;
 }
 
-export type LayoutKey = 'kthread' | 'cpu' | 'klwp' | 'ctxop' | 'ctxopTemplate' | 'scShared';
+export type LayoutKey = 'kthread' | 'cpu' | 'klwp' | 'ctxop' | 'ctxopTemplate' | 'scShared' | 'proc' | 'pid' | 'user';
 
 /**
  * The structures the simulator models, with the names C uses for them and the header of
  * illumos-gate that defines each (gate/layouts.ts looks there when the driver does not include it).
- * `optional`: a tree that lacks the struct keeps kctx's (struct ctxop_template before 13917).
+ * `optional`: a tree that lacks the struct keeps kctx's (struct ctxop_template before 13917; a
+ * small tree without <sys/proc.h> or <sys/user.h> keeps kctx's proc_t).
  */
 export const MODELLED: Array<{ key: LayoutKey; names: string[]; header: string; optional?: true }> = [
   { key: 'kthread', names: ['kthread_t', 'struct _kthread'], header: 'sys/thread.h' },
@@ -224,11 +262,14 @@ export const MODELLED: Array<{ key: LayoutKey; names: string[]; header: string; 
   { key: 'klwp', names: ['klwp_t', 'struct _klwp'], header: 'sys/klwp.h' },
   { key: 'scShared', names: ['sc_shared_t', 'struct sc_shared'], header: 'sys/schedctl.h' },
   { key: 'ctxopTemplate', names: ['struct ctxop_template'], header: 'sys/proc.h', optional: true },
+  { key: 'proc', names: ['proc_t', 'struct proc'], header: 'sys/proc.h', optional: true },
+  { key: 'pid', names: ['struct pid'], header: 'sys/proc.h', optional: true },
+  { key: 'user', names: ['user_t', 'struct user'], header: 'sys/user.h', optional: true },
 ];
 
 /** kctx's own layouts for a kernel whose ctxops are a ring (from 12477) or a list. */
 export function shippedLayouts(ring: boolean): Layouts {
-  return { tree: false, kthread: KTHREAD, cpu: CPU, klwp: KLWP, ctxop: ring ? CTXOP : CTXOP_PRE12477, ctxopTemplate: CTXOP_TEMPLATE, scShared: SC_SHARED, tNamePtr: -1 };
+  return { tree: false, kthread: KTHREAD, cpu: CPU, klwp: KLWP, ctxop: ring ? CTXOP : CTXOP_PRE12477, ctxopTemplate: CTXOP_TEMPLATE, scShared: SC_SHARED, proc: PROC, pid: PID, user: USER, tNamePtr: -1 };
 }
 
 /** Thread states (`t_state` values, as in illumos thread.h). */

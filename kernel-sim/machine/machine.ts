@@ -13,7 +13,7 @@ import { Symbols, PUSHED, type KResult, type NativeImpl, type TextSymbol } from 
 import { Kmem, KmemError, KM_NOSLEEP } from './kmem';
 import { Prng } from './prng';
 import { KThread, Cpu, type Frame, type BlockReason } from './thread';
-import { THREAD_NAME_LEN, TS_ONPROC, TS_RUN, TS_SLEEP, TS_ZOMB, TS_FREE, T_KFPU, shippedLayouts, scalarOf, memberOf, type Layouts, type StructLayout } from './layout';
+import { THREAD_NAME_LEN, MAXCOMLEN, PSARGSZ, SSYS, PROC_USER_FLAGS, TS_ONPROC, TS_RUN, TS_SLEEP, TS_ZOMB, TS_FREE, T_KFPU, shippedLayouts, scalarOf, memberOf, type Layouts, type StructLayout } from './layout';
 import { ERAS, type Era, type EraId } from '../abi/eras';
 import type { EventSink, ProbeName, ProbeData } from '../trace/events';
 import { copyState, putState } from './state';
@@ -137,6 +137,12 @@ export interface CreateThreadOptions {
   startpc?: number;
   /** With lwp: attach the FPU ctxop too (false when fp_new_lwp will give it, at lwp_create/fork). */
   lwpFpu?: boolean;
+  /**
+   * With lwp: the process it joins (lwp_create: its creator's), or the parent of the new process
+   * it starts (`{ parent }`, forklwp). Without: a process of its own (a scenario thread). A
+   * thread without an LWP belongs to p0.
+   */
+  proc?: number | { parent: number };
 }
 
 const FRAME_KINDS = new Map<string, FrameKind>();
@@ -245,6 +251,8 @@ export class Machine {
   dataRoots: Array<[number, number]> = [];
   /** Kernel global `allthreads` head address (a kernel variable holding a pointer). */
   allthreadsVar: number;
+  /** `p0`, the kernel's process (sched): mapped by the C loader or at boot, 0 before. */
+  p0Addr = 0;
   /** The loaded driver's debug view (set by the C interpreter; see machine/debug-api.ts). */
   program: import('./debug-api').CDebug | null = null;
   /** The recent-events ring kept by `kctx mdb` and the debugger (for ::ctxtrace); null when none. */
@@ -352,6 +360,82 @@ export class Machine {
       c.bufsize = size;
     }
     this.mapCpus();
+    if (this.p0Addr) {
+      this.p0Addr = 0;
+      this.ensureP0();
+    }
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  /**
+   * `p0`, the kernel's process (sched, PID 0, SSYS), mapped once: at the place the C loader asks
+   * for it (the kernel variables a driver may reference), else at the end of boot.
+   */
+  ensureP0(): number {
+    if (this.p0Addr) return this.p0Addr;
+    const P = this.L.proc;
+    const pidAt = Math.ceil(P.size / 8) * 8;
+    this.p0Addr = this.mem.map(Math.max(256, pidAt + this.L.pid.size), 64);
+    this.initProc(this.p0Addr, pidAt, 0, 0, 'sched', SSYS);
+    this.sym.defineData('p0', this.p0Addr, P.size, 'genunix');
+    return this.p0Addr;
+  }
+
+  /** A new user process (with its struct pid right after it) for the thread t, the parent's child. */
+  private newProc(t: KThread, parent: number): number {
+    const P = this.L.proc;
+    const pidAt = Math.ceil(P.size / 8) * 8;
+    const a = this.mem.map(pidAt + this.L.pid.size, 16);
+    this.initProc(a, pidAt, t.tid, parent, t.name, PROC_USER_FLAGS);
+    return a;
+  }
+
+  private initProc(a: number, pidAt: number, pid: number, parent: number, comm: string, flags: number): void {
+    const P = this.L.proc;
+    const m = this.mem;
+    m.writePtr(a + P.offsets.p_pidp!, a + pidAt);
+    this.setField(this.L.pid, a + pidAt, 'pid_id', pid);
+    this.setField(P, a, 'p_ppid', parent ? this.procPid(parent) : 0);
+    m.writePtr(a + P.offsets.p_parent!, parent);
+    this.setField(P, a, 'p_flag', flags);
+    const u = a + P.offsets.p_user!;
+    const U = this.L.user.offsets;
+    const put = (at: number, text: string, n: number) => {
+      const b = text.slice(0, n - 1);
+      for (let i = 0; i < b.length; i++) m.u8[at + i] = b.charCodeAt(i) & 0x7f;
+    };
+    put(u + U.u_comm!, comm, MAXCOMLEN + 1);
+    put(u + U.u_psargs!, comm, PSARGSZ);
+  }
+
+  /** A process's ID (`p_pidp->pid_id`). */
+  procPid(p: number): number {
+    const pidp = this.mem.readPtr(p + this.L.proc.offsets.p_pidp!);
+    return pidp ? this.getField(this.L.pid, pidp, 'pid_id') : 0;
+  }
+
+  /** Puts t in process p: t_procp, p_tlist (the first thread), and for an LWP lwp_procp and p_lwpcnt. */
+  private joinProc(t: KThread, p: number): void {
+    const P = this.L.proc;
+    const m = this.mem;
+    m.writePtr(t.addr + this.T.t_procp, p);
+    if (!m.readPtr(p + P.offsets.p_tlist!)) m.writePtr(p + P.offsets.p_tlist!, t.addr);
+    if (!t.lwp) return;
+    m.writePtr(t.lwp + this.LW.lwp_procp, p);
+    this.setField(P, p, 'p_lwpcnt', this.getField(P, p, 'p_lwpcnt') + 1);
+  }
+
+  /** thread_exit()/lwp_exit(): t leaves its process (p_lwpcnt for an LWP; p_tlist moves on to a live thread). */
+  leaveProc(t: KThread): void {
+    const p = this.mem.readPtr(t.addr + this.T.t_procp);
+    if (!p) return;
+    const P = this.L.proc;
+    if (t.lwp) this.setField(P, p, 'p_lwpcnt', this.getField(P, p, 'p_lwpcnt') - 1);
+    if (this.mem.readPtr(p + P.offsets.p_tlist!) === t.addr) {
+      const next = this.threads.find((x) => x !== t && !x.freed && this.tState(x) !== TS_ZOMB && this.mem.readPtr(x.addr + this.T.t_procp) === p);
+      this.mem.writePtr(p + P.offsets.p_tlist!, next?.addr ?? 0);
+    }
   }
 
   /** A scalar member of a modelled struct at `base`, at the layout's width. */
@@ -492,6 +576,12 @@ export class Machine {
       m.writePtr(t.lwp + this.LW.lwp_thread, addr);
       m.writePtr(addr + this.T.t_lwp, t.lwp);
       this.hooks.attachLwpCtxops(this, t, o.lwpFpu !== false);
+      const pr = o.proc;
+      this.joinProc(t, typeof pr === 'number' ? pr : this.newProc(t, pr?.parent ?? 0));
+    } else {
+      // thread_create()'s pp (a driver passes &p0), else p0.
+      const pp = typeof o.proc === 'number' && o.proc ? o.proc : this.p0Addr;
+      if (pp) this.joinProc(t, pp);
     }
     if (o.role !== 'idle') t.stack.push({ kind: 'thread_start', pc: 0 });
     t.stack.push(typeof o.entry === 'function' ? o.entry(t) : o.entry);
@@ -504,8 +594,8 @@ export class Machine {
     return t;
   }
 
-  /** Idle threads and the reaper: made by boot(). */
-  boot(): void {
+  /** Idle threads and the reaper: made by boot(); with p0, the kernel's process they belong to. */
+  boot(withP0 = true): void {
     for (const cpu of this.cpus) {
       const idle = this.createThread({ name: `idle/${cpu.id}`, role: 'idle', pri: -1, lwp: false, entry: { kind: 'idle', pc: 0 } });
       cpu.idle = idle;
@@ -521,6 +611,7 @@ export class Machine {
     const reaper = this.createThread({ name: 'thread_reaper', role: 'reaper', pri: 60, lwp: false, entry: { kind: 'reaper', pc: 0 } });
     this.reaper = reaper;
     this.setrun(reaper);
+    if (withP0) for (const t of this.threads) this.joinProc(t, this.ensureP0());
   }
 
   // ---------------------------------------------------------------- dispatcher

@@ -68,7 +68,7 @@ export const MACHINE_WIRING = {
   cfg: 'configuration', era: 'configuration', hooks: 'the ABI layer', sym: 'kernel text and data (fixed at load; late data symbols are dropped by restore)',
   L: 'the layouts, fixed at load', T: 'layout offsets', C: 'layout offsets', O: 'layout offsets', TPL: 'layout offsets', LW: 'layout offsets', SC: 'layout offsets',
   wState: 'layout widths', wPri: 'layout widths', wFlag: 'layout widths', wPreempt: 'layout widths', wRunrun: 'layout widths',
-  allthreadsVar: 'an address fixed at boot', dataRoots: 'C globals, fixed at load', program: 'the C driver',
+  allthreadsVar: 'an address fixed at boot', p0Addr: 'p0, mapped at load or boot', dataRoots: 'C globals, fixed at load', program: 'the C driver',
   names: 'thread names by address: only grows, so a name outlives a restore as it outlives the thread',
   sink: 'front end', policy: 'front end', onConsole: 'front end', eventRing: 'front end', watchpoints: 'front end',
   afterStep: 'front end', schedule: 'the schedule being replayed (decisions only; its cursor is state)', stopPoint: 'the current stop: cleared by restore', skipStopOnce: 'the resume protocol: cleared by restore', dataStop: 'a stop inside a C instruction: consumed by the step that set it',

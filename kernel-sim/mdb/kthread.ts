@@ -5,7 +5,7 @@
  */
 import type { Machine, StackEntry } from '../machine/machine';
 import type { KThread } from '../machine/thread';
-import { THREAD_NAME_LEN, TS_FREE, stateName } from '../machine/layout';
+import { THREAD_NAME_LEN, MAXCOMLEN, TS_FREE, stateName } from '../machine/layout';
 import { MdbError } from './types';
 import { p } from './format';
 
@@ -77,17 +77,47 @@ export function readKthread(m: Machine, addr: number, what = 'kthread_t', verb =
 
 export { stateName, TS_FREE };
 
+/** A process's command name (`p_user.u_comm`), or undefined when p is not a readable proc_t. */
+export function procComm(m: Machine, p: number): string | undefined {
+  if (!p || !m.mem.isMapped(p, m.L.proc.size)) return undefined;
+  const a = p + m.L.proc.offsets.p_user! + m.L.user.offsets.u_comm!;
+  let s = '';
+  for (let i = 0; i < MAXCOMLEN + 1; i++) {
+    const c = m.mem.u8[a + i]!;
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 /**
- * The simulator has no proc_t: a thread with an LWP stands for a user process of its own (its
- * name is the command), every other thread belongs to p0, `sched`.
+ * The processes, as `::walk proc` visits them: p0 first, then each other proc_t in the order its
+ * first thread is on allthreads (kctx keeps no practive list: a process whose threads are all
+ * gone is not visited).
  */
-export function ucomm(t: KthreadView): string {
-  return t.t_lwp ? t.t_name || '?' : 'sched';
+export function procAddrs(m: Machine): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const p0 = m.sym.data.get('p0')?.addr;
+  if (p0) out.push(p0), seen.add(p0);
+  for (const t of allThreadAddrs(m)) {
+    const p = m.mem.isMapped(t, m.L.kthread.size) ? m.mem.readPtr(t + m.T.t_procp) : 0;
+    if (p && !seen.has(p) && procComm(m, p) !== undefined) out.push(p), seen.add(p);
+  }
+  return out;
+}
+
+/**
+ * The command of the thread's process (`t_procp->p_user.u_comm`). A thread with no proc_t (a
+ * FreeBSD machine's): an LWP stands for a process of its own, other threads for sched.
+ */
+export function ucomm(m: Machine, t: KthreadView): string {
+  return procComm(m, t.t_procp) ?? (t.t_lwp ? t.t_name || '?' : 'sched');
 }
 
 /** thread_getdesc(): `cmd/lwpid` for an LWP, else the thread's name or `startpc()`. */
 export function threadDesc(m: Machine, t: KthreadView): string {
-  if (t.t_lwp) return `${ucomm(t)}/${t.t_tid}`;
+  if (t.t_lwp) return `${ucomm(m, t)}/${t.t_tid}`;
   if (t.t_name) return t.t_name;
   if (t.t_startpc) return `${m.sym.format(t.t_startpc)}()`;
   return '?';

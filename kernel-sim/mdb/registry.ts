@@ -34,6 +34,7 @@ import { sizeofDcmd } from './dcmds/sizeof';
 import { offsetofDcmd } from './dcmds/offsetof';
 import { nmDcmd } from './dcmds/nm';
 import { threadWalker } from './walkers/thread';
+import { procWalker } from './walkers/proc';
 import { ctxopWalker } from './walkers/ctxop';
 import { cpuWalker } from './walkers/cpu';
 import { kmemCacheWalker } from './walkers/kmem_cache';
@@ -49,7 +50,7 @@ if (!DCMDS.length) {
     dcmdsDcmd, walkersDcmd, helpDcmd, quitDcmd, quitDcmd2, slashDcmd, equalsDcmd, formatsDcmd,
     sizeofDcmd, offsetofDcmd, nmDcmd,
   );
-  WALKERS.push(threadWalker, ctxopWalker, cpuWalker, kmemCacheWalker, kmemWalker, freememWalker, leakWalker);
+  WALKERS.push(threadWalker, procWalker, ctxopWalker, cpuWalker, kmemCacheWalker, kmemWalker, freememWalker, leakWalker);
 }
 
 /**

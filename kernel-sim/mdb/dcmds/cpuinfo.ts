@@ -55,7 +55,7 @@ export const cpuinfoDcmd: Dcmd = {
       line += `${lpad(rr ? 'yes' : 'no', 4)} ${lpad(krr ? 'yes' : 'no', 5)} `;
       line += last ? `${rpad(`t-${m.lbolt - last}`, 6)} ` : `${rpad('-', 6)} `;
       line += p0(thr);
-      line += thr === idle ? ' (idle)' : thr === 0 ? ' -' : tv ? ` ${ucomm(tv)}` : ' ?';
+      line += thr === idle ? ' (idle)' : thr === 0 ? ' -' : tv ? ` ${ucomm(m, tv)}` : ' ?';
       c.out(line);
       if (!verbose) continue;
       const flagbuf: string[] = [];
@@ -74,7 +74,7 @@ export const cpuinfoDcmd: Dcmd = {
         // The run queue is kept in dispatch order (priority, then FIFO).
         for (const t of cpu.runq) {
           const rv = readKthread(m, t.addr);
-          c.out(indent() + `      ${lpad(rv.t_pri, 3)} ${p0(t.addr)} ${ucomm(rv)}`);
+          c.out(indent() + `      ${lpad(rv.t_pri, 3)} ${p0(t.addr)} ${ucomm(m, rv)}`);
         }
       }
       while (fl < flagbuf.length) c.out(flagbuf[fl++]!);

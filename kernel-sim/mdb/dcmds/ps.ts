@@ -1,11 +1,11 @@
 /**
- * `::ps [-fltzTP]`: processes (genunix.c ps()). The simulator has no proc_t: the kernel's
- * threads belong to p0 (`sched`, PID 0) and each thread with an LWP stands for a process of
- * its own (PID = its lwpid, command = its name); the ADDR column is 0 for want of a proc_t.
+ * `::ps [-fltzTP]`: processes (genunix.c ps()), read from the proc_t of each thread
+ * (`t_procp`): p0 (`sched`, PID 0) first, then the others in the order their first thread is on
+ * allthreads (kctx keeps no practive list, so a process whose threads are all gone is not shown).
  * -t lists each process's threads with their state, -l their LWPs.
  */
 import { getopts, DcmdUsage, hdrspec, type Dcmd } from '../types';
-import { readKthread, allThreadAddrs, ucomm, type KthreadView } from '../kthread';
+import { readKthread, allThreadAddrs, procAddrs, procComm, type KthreadView } from '../kthread';
 import { TS_FREE, TS_SLEEP, TS_RUN, TS_ONPROC, TS_ZOMB, TS_STOPPED, TS_WAIT } from '../../machine/layout';
 import { p0, rpad, lpad } from '../format';
 
@@ -36,17 +36,24 @@ export const psDcmd: Dcmd = {
     '  -T    display tasks (simulated: all 0)\n' +
     '  -P    display projects (simulated: all 0)\n' +
     '  -z    display zones (simulated: all global)\n\n' +
-    'The simulator has no proc_t: kernel threads belong to sched (PID 0), and each\n' +
-    'thread with an LWP is a process of its own, PID = lwpid.',
+    'Kernel threads belong to p0, sched (PID 0); each scenario thread with an LWP is\n' +
+    'a process of its own (PID = its lwpid); lwp_create() adds an LWP to its creator\'s\n' +
+    'process, forklwp() starts a child process.',
   run(c) {
     const o = getopts(c.args, 'fltzTP');
     if (o.rest.length) throw new DcmdUsage();
     const m = c.m;
     const threads = allThreadAddrs(m).map((a) => readKthread(m, a));
-    const procs: Array<{ pid: number; comm: string; flags: number; threads: KthreadView[] }> = [
-      { pid: 0, comm: 'sched', flags: 0x1, threads: threads.filter((t) => !t.t_lwp) },
-    ];
-    for (const t of threads) if (t.t_lwp) procs.push({ pid: t.t_tid, comm: ucomm(t), flags: 0x42004000, threads: [t] });
+    const procs = procAddrs(m).map((a) => ({ addr: a, pid: m.procPid(a), ppid: m.getField(m.L.proc, a, 'p_ppid'), comm: procComm(m, a)!, flags: m.getField(m.L.proc, a, 'p_flag'), threads: [] as KthreadView[] }));
+    const byAddr = new Map(procs.map((pr) => [pr.addr, pr]));
+    // A machine without proc_t (a FreeBSD one's): an LWP is a process of its own, other threads are sched's.
+    const sched = procs.length ? undefined : { addr: 0, pid: 0, ppid: 0, comm: 'sched', flags: 0x1, threads: [] as KthreadView[] };
+    if (sched) procs.push(sched);
+    for (const t of threads) {
+      let pr = byAddr.get(t.t_procp) ?? sched;
+      if (sched && t.t_lwp) procs.push((pr = { addr: 0, pid: t.t_tid, ppid: 0, comm: t.t_name || '?', flags: 0x42004000, threads: [] }));
+      pr?.threads.push(t);
+    }
     if (hdrspec(c)) {
       let h = `${rpad('S', 1)} ${rpad('PID', 6)} ${rpad('PPID', 6)} ${rpad('PGID', 6)} ${rpad('SID', 6)} `;
       if (o.set.has('z')) h += `${rpad('ZONE', 5)} `;
@@ -56,11 +63,11 @@ export const psDcmd: Dcmd = {
       c.out(h);
     }
     for (const pr of procs) {
-      let l = `${stateLetter(pr.threads)} ${rpad(pr.pid, 6)} ${rpad(0, 6)} ${rpad(pr.pid, 6)} ${rpad(pr.pid, 6)} `;
+      let l = `${stateLetter(pr.threads)} ${rpad(pr.pid, 6)} ${rpad(pr.ppid, 6)} ${rpad(pr.pid, 6)} ${rpad(pr.pid, 6)} `;
       if (o.set.has('z')) l += `${rpad(0, 5)} `;
       if (o.set.has('T')) l += `${rpad(0, 5)} `;
       if (o.set.has('P')) l += `${rpad(0, 5)} `;
-      l += `${rpad(0, 6)} 0x${pr.flags.toString(16).padStart(8, '0')} ${p0(0)} ${pr.comm}`;
+      l += `${rpad(0, 6)} 0x${(pr.flags >>> 0).toString(16).padStart(8, '0')} ${p0(pr.addr)} ${pr.comm}`;
       c.out(l);
       for (const t of pr.threads) {
         if (o.set.has('l') && t.t_lwp) c.out(`\tL  ${lpad('0x' + p0(t.t_lwp).replace(/^0+/, ''), 16)} ID: ${t.t_tid}`);

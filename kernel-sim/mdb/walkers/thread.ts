@@ -1,7 +1,10 @@
-/** `::walk thread`: every kthread_t on allthreads, following t_next (mdb's thread walker). */
+/**
+ * `::walk thread`: every kthread_t on allthreads, following t_next (mdb's thread walker); from a
+ * proc_t's address, that process's threads (those whose t_procp is it, in allthreads order).
+ */
 import type { Walker } from '../types';
 import { MdbError } from '../types';
-import { allThreadAddrs } from '../kthread';
+import { allThreadAddrs, procComm } from '../kthread';
 import { p } from '../format';
 
 export const threadWalker: Walker = {
@@ -9,9 +12,7 @@ export const threadWalker: Walker = {
   description: 'global or per-process kthread_t structures',
   walk({ m, addr }) {
     if (addr === undefined) return allThreadAddrs(m);
-    // The simulator has no proc_t: a thread with an LWP is its own process, so a per-process
-    // walk from a thread address visits that thread.
-    if (!m.mem.isMapped(addr, m.L.kthread.size)) throw new MdbError(`failed to read proc at ${p(addr)}: no mapping for address`);
-    return [addr];
+    if (procComm(m, addr) === undefined) throw new MdbError(`failed to read proc at ${p(addr)}: no mapping for address`);
+    return allThreadAddrs(m).filter((a) => m.mem.readPtr(a + m.T.t_procp) === addr);
   },
 };

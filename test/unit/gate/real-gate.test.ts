@@ -81,10 +81,12 @@ entry(void *arg)
 	    t->t_cpu->cpu_id, t->t_tid, t->t_state, CPU->cpu_thread == t,
 	    t->t_lwp != NULL, t->t_lwp != NULL && t->t_lwp->lwp_thread == t,
 	    (int)sizeof (kthread_t), (int)sizeof (cpu_t), (int)sizeof (klwp_t));
+	cmn_err(CE_NOTE, "%s: pid %d p0 %d lwps %d proc %d", curproc->p_user.u_comm,
+	    curproc->p_pidp->pid_id, curproc == &p0, curproc->p_lwpcnt, (int)sizeof (proc_t));
 }
 `;
 
-test('a real gate: kctx\'s kernel lays kthread_t, cpu_t, klwp_t out as the tree does; the driver reads what it writes', { skip }, async () => {
+test('a real gate: kctx\'s kernel lays kthread_t, cpu_t, klwp_t, proc_t out as the tree does; the driver reads what it writes', { skip }, async () => {
   const d = scratchDir('kctx-realgate-');
   writeFileSync(join(d, 'drv.c'), LAYOUT_DRIVER);
   const era = gateEra(GATE!).era;
@@ -95,6 +97,10 @@ test('a real gate: kctx\'s kernel lays kthread_t, cpu_t, klwp_t out as the tree 
   m.onConsole = (l) => out.push(l);
   assert.equal(m.run(1_000_000).kind, 'end');
   const sizes = `${m.L.kthread.tree!.size} ${m.L.cpu.tree!.size} ${m.L.klwp.tree!.size}`;
-  assert.deepEqual(out.sort(), [`NOTICE: cpu 0 tid 3 state 4 onproc 1 lwp 0 thread 0 sizes ${sizes}`, `NOTICE: cpu 1 tid 2 state 4 onproc 1 lwp 1 thread 1 sizes ${sizes}`]);
+  const psize = m.L.proc.tree!.size;
+  assert.deepEqual(out.sort(), [
+    `NOTICE: cpu 0 tid 3 state 4 onproc 1 lwp 0 thread 0 sizes ${sizes}`, `NOTICE: cpu 1 tid 2 state 4 onproc 1 lwp 1 thread 1 sizes ${sizes}`,
+    `NOTICE: lwp: pid 2 p0 0 lwps 1 proc ${psize}`, `NOTICE: sched: pid 0 p0 1 lwps 0 proc ${psize}`,
+  ]);
   process.stdout.write(`# real gate ${GATE} (${era}): sizeof kthread_t, cpu_t, klwp_t = ${sizes}\n`);
 });
