@@ -217,8 +217,15 @@ export abstract class Expressions extends Operators {
         return this.compoundLiteral(n);
       case 'initializer_list':
         return this.fail(n, 'braced initializer used as an expression');
-      case 'gnu_asm_expression':
+      case 'gnu_asm_expression': {
+        // An empty template with no outputs (`__asm__ __volatile__("" ::: "memory")`, smp_rmb()
+        // and barrier() in driver headers) is a compiler barrier: no instruction, and the
+        // simulated CPUs are sequentially consistent.
+        const code = n.childForFieldName('assembly_code');
+        const outs = n.childForFieldName('output_operands');
+        if (code && /^("\s*"\s*)+$/.test(code.text) && !outs?.namedChildren.some((c) => c?.type === 'gnu_asm_output_operand')) return { t: VOID, rv: this.J(() => 0, '0') };
         return this.fail(n, 'inline assembly (asm/__asm__) is not supported: the simulated kernel runs C only');
+      }
       case 'generic_expression':
         return this.fail(n, '_Generic is not supported');
       case 'extension_expression':

@@ -351,13 +351,15 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   }
   errors.throwIfAny();
   // With a kernel tree, a header's declaration kctx cannot take stops nothing unless the driver
-  // uses what it declares (then the driver's error says why).
+  // uses what it declares (then the driver's error says why). The driver's own files are the
+  // scenario's sources and every C file (`.c`) they include, wherever it is found (a harness
+  // that includes the unmodified kvm.c or vmm.c): their errors are the load's errors.
   const inTreeHeader = (tu: TU, n: SyntaxNode): boolean => {
     if (!s.gate) return false;
     const c = new Compiler(m, module, new Map());
     c.tu = tu;
     const o = c.origin(n);
-    return o.file !== tu.main && !tu.pp.files[o.file]!.path.startsWith('<');
+    return o.file !== tu.main && !isDriverFile(tu.pp.files[o.file]!.path);
   };
   // illumos kernel functions mapped on first use (not the other personalities' kernels).
   const lazyNatives = hooks.resolveHeader ? null : new Map([...KAPI_VARARGS, ...KAPI_BARRIERS, ...KAPI_STRINGS, ...COMPAT_ATOMICS, ...COMPAT_CPUFUNC].map((k) => [k.name, k.impl]));
@@ -481,6 +483,11 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   };
   m.program = createDebug(m, c, s, lastPre, parser);
   return program;
+}
+
+/** A file of the driver's own code (not a header): its errors are load errors, never deferred. */
+export function isDriverFile(path: string): boolean {
+  return !path.startsWith('<') && path.endsWith('.c');
 }
 
 export { YIELD };

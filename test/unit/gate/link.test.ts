@@ -208,3 +208,22 @@ test('the memory and string functions a tree header declares link against the ke
   assert.deepEqual(stubsOf(m)?.functions, []);
   for (const f of ['bzero', 'memset', 'bcopy', 'strlcpy', 'strlcat', 'strlen', 'strcmp', 'strchr', 'memcmp']) assert.equal(m.sym.lookup(f)?.kind, 'native', f);
 });
+
+test('driver files: a C file the harness includes is the driver\'s own code, its errors are the load\'s errors (all at once); a header\'s function kctx cannot compile stays deferred; an empty-template asm barrier compiles', async () => {
+  const d = folder({
+    'drv.c': '#include <sys/types.h>\n#include "vcpu.c"\nvoid\nentry(void *arg)\n{\n\tvcpu_ok();\n}\n',
+    'vcpu.c': '#include "vcpu.h"\nstatic int\nvcpu_ok(void)\n{\n\t__asm__ __volatile__("" ::: "memory");\n\treturn (0);\n}\nstatic int\nvcpu_bad(void)\n{\n\t__asm__ __volatile__("lfence");\n\treturn (0);\n}\nstatic hma_reg_t *vcpu_reg;\n',
+    'vcpu.h': 'static inline int\nvcpu_hdr(void)\n{\n\t__asm__ __volatile__("mfence");\n\treturn (1);\n}\n',
+  });
+  const e = await loadFails(d, { gate: GATE });
+  const f = join(d, 'vcpu.c');
+  assert.equal(e.message, [
+    `${f}:14:8: error: unknown type name 'hma_reg_t'`,
+    `${f}:11:2: error: inline assembly (asm/__asm__) is not supported: the simulated kernel runs C only`,
+    '2 errors',
+  ].join('\n'));
+  // Without the bad lines the driver loads; the header's function is deferred (never called).
+  writeFileSync(f, '#include "vcpu.h"\nstatic int\nvcpu_ok(void)\n{\n\t__asm__ __volatile__("" ::: "memory");\n\treturn (0);\n}\n');
+  const m = await createKernel(scenario(d, { gate: GATE }), { loadDriver });
+  assert.equal(m.run(1_000_000).kind, 'end');
+});
