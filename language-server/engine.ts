@@ -10,7 +10,7 @@ import type { Era } from './ctxapi';
 import { DEFAULT_WORK_BUDGET, WalkCancelled, WorkBudget, WorkBudgetExceeded } from './flow';
 import { FileModel } from './model';
 import { RULES, RULES_BY_ID, SKIPPED_ID } from './rules/index';
-import type { Fix, Rule, Severity, TextEdit } from './rules/types';
+import type { Fix, ReadScope, Rule, Severity, TextEdit } from './rules/types';
 import type { Range, SyntaxNode } from './syntax';
 import { hasStructuralError } from './syntax';
 import { conditionAt, conditionals, configurationText } from './ppconfig';
@@ -19,6 +19,7 @@ import { mergeEdits } from './fixes/edits';
 import { planMigration } from './fixes/migrate';
 import { suppressionFixes } from './fixes/suppress';
 import { AnalysisCache } from './fncache';
+import { blankUnread } from './unread';
 
 export type EraSetting = Era | 'auto';
 export type RuleSetting = Severity | 'off';
@@ -42,6 +43,11 @@ export interface LintOptions {
   gate?: string;
   /** With era 'auto': the era the file's kernel tree declares (kerneltree.ts; the CLI and the server look it up). */
   treeEra?: Era;
+  /**
+   * Parse every function (default false: the bodies no enabled rule reads are blanked before the
+   * parse, unread.ts; the findings are the same, the tests compare both).
+   */
+  parseAll?: boolean;
   /** Include suppression quick fixes (the server does; the CLI does not need them). Default true. */
   suppressionFixes?: boolean;
 }
@@ -119,6 +125,27 @@ export function anyTrigger(text: string, opts: LintOptions = {}): boolean {
   return re.test(text);
 }
 
+/**
+ * What the enabled rules that can report on this text read of its functions (their scopes), or
+ * null when one of them reads every function.
+ */
+export function readScopes(text: string, opts: LintOptions = {}): ReadScope[] | null {
+  const out: ReadScope[] = [];
+  for (const { rule } of enabledRules(opts)) {
+    if (!rule.trigger.test(text)) continue;
+    if (!rule.scope) return null;
+    if (!out.includes(rule.scope)) out.push(rule.scope);
+  }
+  return out;
+}
+
+/** The text to parse: `text` with the bodies no enabled rule reads blanked (unread.ts), or `text`. */
+export function textToParse(text: string, opts: LintOptions = {}): string {
+  if (opts.parseAll) return text;
+  const scopes = readScopes(text, opts);
+  return scopes ? blankUnread(text, scopes) : text;
+}
+
 /** Parses (bounded by the size limit, not by time); null when a cancellation stopped it. */
 export function parseCancellable(parser: Parser, text: string, old: Tree | null, isCancelled?: () => boolean): Tree | null {
   let calls = 0;
@@ -150,7 +177,7 @@ const DIRECTIVE_IN = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/m;
  * then its last, and their findings there replace the misread ones. Each finding inside a branch
  * says which (`(under #if defined(__xpv))`).
  */
-function withConfigurations(parser: Parser, text: string, tree: Tree, file: string, opts: LintOptions, out: KctxDiagnostic[]): KctxDiagnostic[] {
+function withConfigurations(parser: Parser, text: string, tree: Tree, file: string, opts: LintOptions, out: KctxDiagnostic[], cache?: AnalysisCache, parsed = text): KctxDiagnostic[] {
   if (!DIRECTIVE_IN.test(text)) return out;
   const groups = conditionals(text);
   if (!groups || !groups.length) return out;
@@ -169,7 +196,8 @@ function withConfigurations(parser: Parser, text: string, tree: Tree, file: stri
     for (const which of ['first', 'last'] as const) {
       const vtext = configurationText(text, inside, which);
       if (vtext === text) continue;
-      const vtree = parseCancellable(parser, vtext, null, opts.isCancelled);
+      // the same bodies blanked (same length: the model reads vtext, the parse sees what the rules read)
+      const vtree = parseCancellable(parser, parsed === text ? vtext : configurationText(parsed, inside, which), null, opts.isCancelled);
       if (!vtree) throw new LintCancelled('cancelled');
       try {
         const still = errorRegions(vtree);
@@ -177,6 +205,8 @@ function withConfigurations(parser: Parser, text: string, tree: Tree, file: stri
         if (!ok.length) continue;
         for (const r of ok) resolved.add(r.i);
         const vm = new FileModel(vtext, vtree, file, eraOf(opts), budgetOf(opts));
+        // the functions outside the unreadable regions have the same text: their walks are reused
+        if (cache) vm.cache = cache;
         for (const d of lintModel(vm, opts)) {
           if (d.code === SKIPPED_ID) continue;
           const o = offsetOf(d);
@@ -204,10 +234,14 @@ function withConfigurations(parser: Parser, text: string, tree: Tree, file: stri
   return result;
 }
 
-/** Runs the rules on a parsed file (and its configurations where it does not parse). */
-export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache, parser?: Parser): KctxDiagnostic[] {
+/**
+ * Runs the rules on a parsed file (and its configurations where it does not parse). `parsed` is
+ * the text the tree was parsed from when it is not `text` (textToParse(): same length, the bodies
+ * no rule reads blanked); the rules read `text`.
+ */
+export function lintTree(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache, parser?: Parser, parsed = text): KctxDiagnostic[] {
   const out = lintTree0(text, tree, file, opts, cache);
-  return parser ? withConfigurations(parser, text, tree, file, opts, out) : out;
+  return parser ? withConfigurations(parser, text, tree, file, opts, out, cache, parsed) : out;
 }
 
 function lintTree0(text: string, tree: Tree, file: string, opts: LintOptions = {}, cache?: AnalysisCache): KctxDiagnostic[] {
@@ -288,10 +322,13 @@ export async function lintText(text: string, file: string, opts: LintOptions = {
   // Like spatch, do not parse a file that none of the enabled rules could report on.
   if (!anyTrigger(text, opts)) return [];
   const parser = await parserOnce();
-  const tree = parseCancellable(parser, text, null, opts.isCancelled);
+  // parse only what some rule reads: the other functions' bodies are blanked (unread.ts)
+  const parsed = textToParse(text, opts);
+  const tree = parseCancellable(parser, parsed, null, opts.isCancelled);
   if (!tree) throw new LintCancelled('cancelled');
   try {
-    return lintTree(text, tree, file, opts, undefined, parser);
+    // a cache for this lint alone: the configurations (withConfigurations) reuse its per-function work
+    return lintTree(text, tree, file, opts, new AnalysisCache(), parser, parsed);
   } finally {
     tree.delete();
   }

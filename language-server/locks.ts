@@ -46,12 +46,16 @@ export interface LockMacro { params: string[]; op: string; arg: string }
 
 export function lockMacros(m: FileModel): ReadonlyMap<string, LockMacro> {
   const c = m as unknown as { _lockMacros?: Map<string, LockMacro> };
-  if (c._lockMacros) return c._lockMacros;
+  c._lockMacros ??= lockMacrosOf(m.text);
+  return c._lockMacros;
+}
+
+function lockMacrosOf(text: string): Map<string, LockMacro> {
   const out = new Map<string, LockMacro>();
   const ops = [...PAIRS.keys(), ...PAIRS.values()].join('|');
   const re = new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+([A-Za-z_]\\w*)\\(([\\w\\s,]*)\\)[ \\t]+(?:\\{[ \\t]*)?\\(?[ \\t]*(${ops})[ \\t]*\\(([^;\\n]*)\\)[ \\t]*\\)?[ \\t]*;?[ \\t]*\\}?[ \\t]*$`, 'gm');
-  if (/#\s*define/.test(m.text)) {
-    for (let r = re.exec(m.text); r; r = re.exec(m.text)) {
+  if (/#\s*define/.test(text)) {
+    for (let r = re.exec(text); r; r = re.exec(text)) {
       let arg = r[4]!;
       const bal = (x: string) => (x.match(/\(/g)?.length ?? 0) - (x.match(/\)/g)?.length ?? 0);
       while (bal(arg) < 0 && arg.endsWith(')')) arg = arg.slice(0, -1).trimEnd();
@@ -61,7 +65,6 @@ export function lockMacros(m: FileModel): ReadonlyMap<string, LockMacro> {
       out.set(r[1]!, { params: r[2]!.split(',').map((x) => x.trim()).filter(Boolean), op: r[3]!, arg: first });
     }
   }
-  c._lockMacros = out;
   return out;
 }
 
@@ -284,6 +287,12 @@ export const LOCK_TRIGGER = /\b(mutex_enter|mutex_exit|mutex_lock|mutex_unlock|m
 export const ERRORISH = (v: string) => /^-?E[A-Z0-9]+$|^-\d+$|^-1$|^(err|error|err_code|errno|rc|ret|rv|r|status|EFAULT)$/.test(v) || v === 'NULL';
 
 export { renderTrail };
+
+/** What the lock rules read of a function (rules/types.ts scope): a lock call, or a use of one of the file's lock macros. */
+export function lockScope(text: string): RegExp {
+  const macros = lockMacrosOf(text);
+  return macros.size ? new RegExp(`${LOCK_TRIGGER.source}|\\b(${[...macros.keys()].join('|')})\\s*\\(`) : LOCK_TRIGGER;
+}
 
 /** Does a function's text take or drop a lock (directly, or through one of the file's lock macros)? */
 export function usesLocks(m: FileModel, text: string): boolean {

@@ -90,10 +90,25 @@ export function configurationText(text: string, groups: Conditional[], which: Wh
     }
   }
   if (!blank.length) return text;
-  blank.sort((a, b) => a[0] - b[0]);
-  const chars = text.split('');
-  for (const [s, e] of blank) for (let k = s; k < e; k++) { const c = chars[k]!; if (c !== '\n' && c !== '\r') chars[k] = ' '; }
-  return chars.join('');
+  return blankRanges(text, blank);
+}
+
+/**
+ * The text with each [start, end) range blanked: every character but newlines (\n, \r) becomes a
+ * space, so offsets, lines and columns are unchanged. Ranges may overlap and come in any order.
+ */
+export function blankRanges(text: string, ranges: readonly (readonly [number, number])[]): string {
+  const rs = [...ranges].sort((a, b) => a[0] - b[0]);
+  const parts: string[] = [];
+  let at = 0;
+  for (const [s0, e] of rs) {
+    const s = Math.max(s0, at);
+    if (e <= s) continue;
+    parts.push(text.slice(at, s), text.slice(s, e).replace(/[^\n\r]/g, ' '));
+    at = e;
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
 }
 
 /**

@@ -153,6 +153,7 @@ export const rule: Rule = {
   rationale:
     'ASSERT, ASSERT0, ASSERT3* (and assert() under NDEBUG, KASSERT/MPASS without INVARIANTS) are compiled out of non-DEBUG kernels, so any side effect in their expression happens only on DEBUG builds. illumos itself does this on purpose in lwp_installctx(): ASSERT0(ctxop_remove(...)) removes and frees a duplicate ctxop on DEBUG kernels only, so the two builds behave differently. VERIFY() is always evaluated and is never reported.',
   trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/,
+  scope: { reads: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/, named: 'all' }, // callees: whether they write state
   check(m, report) {
     const local = locallyDefined(m.text);
     const names = [...ASSERTS.keys()].filter((n) => !local.has(n));

@@ -1,4 +1,5 @@
 /** blocking-in-ctxop-hook: a save/restore handler that can block. */
+import { HOOK_READS } from '../ctxapi';
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
@@ -36,6 +37,7 @@ export const rule: Rule = {
   rationale:
     'resume() calls the save handlers of the outgoing thread and the restore handlers of the incoming one in the middle of a context switch: interrupts are raised to at least DISP_LEVEL, the thread locks are held, and for restore the CPU already runs the new thread on its own stack. A handler that sleeps there (KM_SLEEP, cv_wait, delay, an adaptive mutex that is contended) re-enters the dispatcher from inside it. Save and restore must only copy state; defer anything that can block.',
   trigger: /\bctxop_template\b|\binstallctx\s*\(/,
+  scope: HOOK_READS,
   check(m, report) {
     const done = new Set<number>();
     for (const b of handlerBindings(m)) {

@@ -1,4 +1,5 @@
 /** ctxop-double-free: ctxop_free() after ctxop_remove(), of a freed ctxop, or of one still attached. */
+import { CTX_READS } from '../ctxapi';
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
@@ -17,6 +18,7 @@ export const rule: Rule = {
   rationale:
     'ctxop_remove() detaches and frees the ctxop it finds; ctxop_free() frees a ctxop the caller owns. The kernel checks neither: ctxop_free() after ctxop_remove() (or twice) is a double free, and ctxop_free() of a ctxop that is still attached leaves a freed ctxop on the thread\'s t_ctx ring, whose save/restore run at the next context switch (use after free). Detach first, or manage a ctxop either with attach/detach/free or with install/remove, not both.',
   trigger: /\bctxop_free\s*\(|\bctxop_detach\s*\(/,
+  scope: CTX_READS,
   check(m, report) {
     const done = new Set<number>();
     for (const fn of m.functions) {

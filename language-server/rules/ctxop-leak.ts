@@ -1,4 +1,5 @@
 /** ctxop-leak: a ctxop_allocate() result (or a ctxop_detach()ed ctxop) not freed on some path. */
+import { CTX_READS } from '../ctxapi';
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
@@ -48,6 +49,7 @@ export const rule: Rule = {
   rationale:
     'ctxop_allocate() returns a ctxop owned by the caller until ctxop_attach() hands it to a thread. ctxop_detach() gives it back without freeing it and without calling its free handler, so after a detach the caller must ctxop_free() it (bhyve vcpu_cleanup, KVM kvm_vcpu_uninit). A path that returns while it still owns the ctxop leaks it, along with whatever its free handler would have released.',
   trigger: /\bctxop_(allocate|detach)\s*\(/,
+  scope: CTX_READS,
   check(m, report) {
     const reported = new Set<number>();
     // The result thrown away.

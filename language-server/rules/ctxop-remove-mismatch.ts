@@ -3,7 +3,7 @@ import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callArgs, callName, lineOf, normText, rangeOf, unwrap } from '../syntax';
-import { LEGACY_HANDLER_BASE, SLOTS, SLOT_ROLE, handlerText } from '../ctxapi';
+import { LEGACY_HANDLER_BASE, SLOTS, SLOT_ROLE, handlerText, CTX_READS } from '../ctxapi';
 import { replaceNode } from '../fixes/edits';
 
 interface Op {
@@ -37,6 +37,7 @@ export const rule: Rule = {
   rationale:
     'removectx() and ctxop_remove() find the ctxop to remove by comparing all six handler pointers and arg. One different handler (a NULL where the install passed an exit handler) or a different arg and nothing matches: the call returns 0, the ctxop stays on the thread and its save/restore keep running on state the caller is about to free. Most callers discard the return value with (void), so nothing notices.',
   trigger: /\b(removectx|ctxop_remove)\s*\(/,
+  scope: CTX_READS,
   check(m, report) {
     const installs: Op[] = [];
     for (const c of m.callsTo('installctx')) { const o = legacyOp(m, c); if (o) installs.push(o); }

@@ -3,7 +3,7 @@ import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callArgs, rangeOf } from '../syntax';
-import { installctxArity, isEraLabel } from '../ctxapi';
+import { installctxArity, isEraLabel, CTX_READS } from '../ctxapi';
 import { declareInFunction, freshName, hoistBeforeGuard, insertAt, insertLinesBefore } from '../fixes/edits';
 
 export const rule: Rule = {
@@ -14,6 +14,7 @@ export const rule: Rule = {
   rationale:
     'illumos#13915 added a ninth parameter to installctx(), a struct ctxop * from installctx_preallocate() (NULL keeps the old sleeping allocation); removectx() kept eight. The header declares the handlers as unprototyped void (*)(), so a call with the wrong count is not always caught, and a module compiled for the other era passes garbage as the ctxop pointer (the VirtualBox module on a 13915 kernel).',
   trigger: /\b(installctx|removectx)\s*\(/,
+  scope: CTX_READS,
   check(m, report) {
     if (m.fnByName.has('installctx')) return; // the kernel's own implementation
     const want = installctxArity(m.era);

@@ -1,4 +1,5 @@
 /** sleeping-alloc-preempt-disabled: a KM_SLEEP allocation on a path where kernel preemption is disabled. */
+import { CTX_READS } from '../ctxapi';
 import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
@@ -15,6 +16,7 @@ export const rule: Rule = {
   rationale:
     'kpreempt_disable() only stops involuntary preemption. A KM_SLEEP allocation inside the region can block, which is a voluntary swtch(): the thread leaves the CPU, its ctxops save and restore, and it may resume elsewhere, so code that relied on staying put sees a half-initialized state (illumos#13915: fp_exec, lwp_installctx, kernel_fpu_begin, KVM vcpu_load). Allocate first with preemption enabled (installctx_preallocate(), later ctxop_allocate()), then kpreempt_disable(), attach, initialize, kpreempt_enable(). Every feasible path counts, not just the one with the lower count.',
   trigger: /\bkpreempt_disable\b|\bt_preempt\b/,
+  scope: CTX_READS,
   check(m, report) {
     const pa = m.preempt;
     // call sites as the walk left them (nodes resolved only for what is reported)

@@ -8,6 +8,19 @@ export type Confidence = 'high' | 'medium' | 'low';
 export type { TextEdit, Fix, Finding } from '../finding';
 import type { Finding } from '../finding';
 
+/** Which top-level functions of a file a rule reads (what it can report on, and what that depends on). */
+export interface ReadScope {
+  /** A function (or file-scope item) whose text matches is read; a function of the text when it depends on the file (its lock macros). */
+  reads: RegExp | ((text: string) => RegExp);
+  /**
+   * Which functions that a read item names (as a word anywhere in it) are read too: 'all' every
+   * one, transitively; 'direct' those the matching items name, not further; a RegExp those that
+   * lead, through the functions they name, to a function matching it or `reads` (a callee that
+   * cannot reach such a token cannot change a verdict); absent none.
+   */
+  named?: 'all' | 'direct' | RegExp;
+}
+
 export interface Rule {
   id: string;
   title: string;
@@ -23,5 +36,11 @@ export interface Rule {
   rationale: string;
   /** The file must match this for the rule to run (a cheap pre-filter). */
   trigger: RegExp;
+  /**
+   * The functions this rule reads (unread.ts): before the parse, the body of every function that no
+   * enabled rule reads is blanked. A rule without a scope reads every function: while it is on and
+   * its trigger matches, the whole file is parsed.
+   */
+  scope?: ReadScope;
   check(m: FileModel, report: (f: Finding) => void): void;
 }

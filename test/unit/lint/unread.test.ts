@@ -1,0 +1,115 @@
+/**
+ * Parsing only what the rules read (unread.ts): the bodies of functions no enabled rule reads are
+ * blanked before the parse, and the findings are exactly those of a parse of the whole file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lintText, textToParse, RULES } from '../../../language-server/engine';
+import { topLevelItems } from '../../../language-server/unread';
+import { loadFixtures } from './helpers';
+
+const ALL_ON = Object.fromEntries(RULES.map((r) => [r.id, r.severity]));
+
+test('every fixture: the same diagnostics (ranges, messages, fixes) with and without blanking, defaults and every rule', async () => {
+  let blanked = 0;
+  for (const f of loadFixtures()) {
+    for (const rules of [undefined, ALL_ON]) {
+      const opts = { era: f.era, ...(rules ? { rules } : {}) };
+      const parsed = textToParse(f.text, opts);
+      assert.equal(parsed.length, f.text.length, f.name);
+      assert.equal(parsed.split('\n').length, f.text.split('\n').length, f.name);
+      if (parsed !== f.text) blanked++;
+      assert.deepEqual(await lintText(f.text, f.path, opts), await lintText(f.text, f.path, { ...opts, parseAll: true }), f.name);
+    }
+  }
+  assert.ok(blanked >= 5, `blanking happened in ${blanked} fixture runs`);
+});
+
+const DRIVER = `#include <sys/types.h>
+
+static void
+drv_log(struct drv *d, int n)
+{
+	d->d_count += n;
+	cmn_err(CE_NOTE, "drv %d", n);
+}
+
+static void *
+drv_buf(size_t n)
+{
+	return (kmem_zalloc(n, KM_SLEEP));
+}
+
+static void
+drv_fill(struct drv *d)
+{
+	d->d_buf = drv_buf(64);
+	drv_log(d, 1);
+}
+
+static void
+drv_save(void *arg)
+{
+	struct drv *d = arg;
+	d->d_saved = 1;
+}
+
+static void
+drv_attach_cpu(struct drv *d)
+{
+	kpreempt_disable();
+	drv_fill(d);
+	installctx(curthread, d, drv_save, NULL, NULL, NULL, NULL, NULL, NULL);
+	kpreempt_enable();
+}
+
+static int
+drv_ioctl(struct drv *d, int cmd)
+{
+	if (cmd == 1)
+		drv_log(d, cmd);
+	return (0);
+}
+`;
+
+/** The body of the function named `name` in `text`, between its braces. */
+function bodyOf(text: string, name: string): string {
+  const at = text.indexOf(`\n${name}(`);
+  const open = text.indexOf('{', at);
+  const close = text.indexOf('\n}', open);
+  return text.slice(open + 1, close + 1);
+}
+
+test('what is blanked: only functions no rule reads; callees that lead to a sleeping allocation and handlers stay', async () => {
+  const parsed = textToParse(DRIVER, { era: '13915' });
+  // read: the function with the tokens, the callee chain to KM_SLEEP, the handler (ctxop-handler-signature reads its body)
+  for (const f of ['drv_attach_cpu', 'drv_fill', 'drv_buf', 'drv_save']) assert.equal(bodyOf(parsed, f), bodyOf(DRIVER, f), f);
+  // drv_log is named by drv_fill but leads to nothing the rules care about; drv_ioctl is named by nothing
+  for (const f of ['drv_log', 'drv_ioctl']) {
+    assert.match(bodyOf(parsed, f), /^[ \n]+$/, f);
+    assert.equal(bodyOf(parsed, f).split('\n').length, bodyOf(DRIVER, f).split('\n').length, f);
+  }
+  const a = await lintText(DRIVER, 'drv.c', { era: '13915' });
+  assert.deepEqual(a, await lintText(DRIVER, 'drv.c', { era: '13915', parseAll: true }));
+  // drv_buf() is only called with preemption disabled: its allocation; installctx() in the region
+  assert.deepEqual(a.filter((d) => d.code === 'sleeping-alloc-preempt-disabled').map((d) => d.range.start.line + 1), [13, 35]);
+});
+
+test('a file whose braces a token scan cannot follow is parsed whole', () => {
+  // an #if whose branches open different numbers of braces
+  const split = `static void\nf(int a)\n{\n#ifdef X\n\tif (a) {\n\t\tg();\n\t}\n#else\n\tif (!a) {\n#endif\n\t\th();\n\t}\n}\n\nstatic void\nk(void)\n{\n\tkpreempt_disable();\n\tkpreempt_enable();\n}\n`;
+  assert.equal(topLevelItems(split), null);
+  assert.equal(textToParse(split, {}), split);
+  // a conditional that starts in one function and ends in the next
+  const across = `void\na(void)\n{\n#if X\n}\nvoid\nb(void)\n{\n#endif\n\tkpreempt_disable();\n}\n`;
+  assert.equal(topLevelItems(across), null);
+  // an unterminated comment
+  assert.equal(topLevelItems('void f(void) { /* x }\n'), null);
+  // a branch-for-branch function header is one function
+  const hdr = `int\n#ifdef X\nf(int a)\n#else\nf(void)\n#endif\n{\n\treturn (0);\n}\n`;
+  const items = topLevelItems(hdr)!;
+  assert.deepEqual(items.filter((i) => i.body).map((i) => i.name), ['f']);
+  // strings, characters and comments with braces do not count
+  const lit = `static const char *s = "{";\nstatic char c = '}';\n/* { */\nvoid\ng(void)\n{\n\tputs("}}");\n}\n`;
+  assert.deepEqual(topLevelItems(lit)!.filter((i) => i.body).map((i) => i.name), ['g']);
+});
