@@ -174,6 +174,23 @@ export class FlowWalker<F> {
   /** Skip expressions whose text cannot hold an effect (set by run() for a function parsed without errors). */
   private prefilter = false;
   private effectsOf = new Map<number, SyntaxNode[]>();
+  private writes = new Map<number, Writes>();
+  /** Keys of facts and of condition sets, by object (states share them; both are never mutated). */
+  private factKeys = new WeakMap<object, string>();
+  private condKeys = new WeakMap<object, string>();
+
+  private factsKey(f: F): string {
+    if (typeof f !== 'object' || f === null) return this.d.key(f);
+    let k = this.factKeys.get(f);
+    if (k === undefined) { k = this.d.key(f); this.factKeys.set(f, k); }
+    return k;
+  }
+
+  private condsKeyOf(c: ReadonlyMap<string, Cond>): string {
+    let k = this.condKeys.get(c);
+    if (k === undefined) { k = condsKey(c); this.condKeys.set(c, k); }
+    return k;
+  }
   private conditions = new Map<number, ReturnType<typeof condition>>();
 
   /** condition() of a node, once per walk. */
@@ -209,7 +226,7 @@ export class FlowWalker<F> {
     if (states.length <= 1) return states;
     const seen = new Map<string, PathState<F>>();
     for (const s of states) {
-      const k = this.d.key(s.facts) + '#' + condsKey(s.conds);
+      const k = this.factsKey(s.facts) + '#' + this.condsKeyOf(s.conds);
       if (!seen.has(k)) seen.set(k, s);
     }
     let out = [...seen.values()];
@@ -217,7 +234,7 @@ export class FlowWalker<F> {
       // Forget branch correlations, then keep a bounded sample (fewer paths: fewer reports, never more).
       const byFacts = new Map<string, PathState<F>>();
       for (const s of out) {
-        const k = this.d.key(s.facts);
+        const k = this.factsKey(s.facts);
         if (!byFacts.has(k)) byFacts.set(k, { ...s, conds: new Map() });
       }
       out = [...byFacts.values()].slice(0, MAX_STATES);
@@ -271,7 +288,7 @@ export class FlowWalker<F> {
   }
 
   private stateKey(s: PathState<F>): string {
-    return this.d.key(s.facts) + '#' + condsKey(s.conds);
+    return this.factsKey(s.facts) + '#' + this.condsKeyOf(s.conds);
   }
 
   /** Runs a statement; returns the states that fall through it. */
@@ -394,16 +411,18 @@ export class FlowWalker<F> {
     let cur = states;
     for (const e of effects) {
       if (e === NORETURN_MARK) return [];
+      let w = this.writes.get(e.id);
+      if (!w) { w = writesOf(e); this.writes.set(e.id, w); }
       const next: PathState<F>[] = [];
-      for (const s of cur) next.push(this.d.effect(e, invalidate(e, s)));
+      for (const s of cur) next.push(this.d.effect(e, invalidate(w, s)));
       cur = next;
     }
     return this.dedup(cur);
   }
 
   private branchStep(states: PathState<F>[], before: PathState<F>, step: Step, mark: number): PathState<F>[] {
-    const k0 = this.d.key(before.facts);
-    return states.map((s) => (this.d.key(s.facts) !== k0 ? { ...s, trail: [...s.trail.slice(0, mark), step, ...s.trail.slice(mark)] } : s));
+    const k0 = this.factsKey(before.facts);
+    return states.map((s) => (this.factsKey(s.facts) !== k0 ? { ...s, trail: [...s.trail.slice(0, mark), step, ...s.trail.slice(mark)] } : s));
   }
 
   private ifStmt(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
@@ -471,7 +490,7 @@ export class FlowWalker<F> {
     this.frames.push(frame);
     const exits: PathState<F>[] = [];
     const seen = new Set<string>();
-    const keyOf = (s: PathState<F>) => this.d.key(s.facts) + '#' + condsKey(s.conds);
+    const keyOf = (s: PathState<F>) => this.stateKey(s);
     let head = entry;
     try {
       for (let round = 0; round < MAX_LOOP_ROUNDS && head.length; round++) {
@@ -606,27 +625,35 @@ export class FlowWalker<F> {
   }
 }
 
-/** Forgets assumed branch conditions that mention a variable this effect writes. */
-function invalidate<F>(e: SyntaxNode, s: PathState<F>): PathState<F> {
-  if (s.conds.size === 0 && e.type !== 'assignment_expression' && e.type !== 'init_declarator') return s;
-  let written = '';
-  if (e.type === 'assignment_expression') written = lvalueRoot(e.childForFieldName('left'));
-  else if (e.type === 'update_expression') written = lvalueRoot(e.childForFieldName('argument'));
-  else if (e.type === 'init_declarator') {
-    const d = e.childForFieldName('declarator');
-    written = d ? d.text.replace(/[^A-Za-z0-9_]/g, '') : '';
-  } else if (e.type === 'call_expression') {
+/** What an effect writes, for invalidate(): read from the tree once per walk. */
+interface Writes {
+  /** Roots of the lvalues given by address to a call (`&x`). */
+  hit: string[];
+  /** The variable an assignment, update or declaration writes ('' if none). */
+  written: string;
+  /** `x = NULL` / `x = 0`: false; a non-zero constant or an address: true; else null. */
+  known: boolean | null;
+}
+
+function writesOf(e: SyntaxNode): Writes {
+  const none: Writes = { hit: [], written: '', known: null };
+  if (e.type === 'call_expression') {
     // &x passed to a call may write x.
     const hit: string[] = [];
     for (const a of callArgs(e)) {
       const u = unwrap(a);
       if (u && u.type === 'pointer_expression' && u.child(0)?.text === '&') hit.push(lvalueRoot(u.childForFieldName('argument')));
     }
-    if (!hit.length) return s;
-    const m = new Map([...s.conds].filter(([, c]) => !c.ids.some((i) => hit.includes(i))));
-    return m.size === s.conds.size ? s : { ...s, conds: m };
+    return { ...none, hit };
   }
-  if (!written) return s;
+  let written = '';
+  if (e.type === 'assignment_expression') written = lvalueRoot(e.childForFieldName('left'));
+  else if (e.type === 'update_expression') written = lvalueRoot(e.childForFieldName('argument'));
+  else if (e.type === 'init_declarator') {
+    const d = e.childForFieldName('declarator');
+    written = d ? d.text.replace(/[^A-Za-z0-9_]/g, '') : '';
+  }
+  if (!written) return none;
   // `x = NULL` / `x = 0` (or a non-zero constant, or an address) makes a later `if (x)` known on this
   // path: conditions correlate through assignments.
   const lhs = e.type === 'assignment_expression' ? e.childForFieldName('left') : e.type === 'init_declarator' ? e.childForFieldName('declarator') : null;
@@ -637,6 +664,19 @@ function invalidate<F>(e: SyntaxNode, s: PathState<F>): PathState<F> {
     if (rhs.type === 'null' || t === 'NULL' || /^0[uUlL]*$/.test(t) || t === 'B_FALSE' || t === '(void*)0') known = false;
     else if (/^[1-9]\d*[uUlL]*$/.test(t) || t === 'B_TRUE' || (rhs.type === 'pointer_expression' && rhs.child(0)?.text === '&')) known = true;
   }
+  return { hit: [], written, known };
+}
+
+/** Forgets assumed branch conditions that mention a variable this effect writes (w: writesOf() of the effect). */
+function invalidate<F>(w: Writes, s: PathState<F>): PathState<F> {
+  if (w.hit.length) {
+    if (s.conds.size === 0) return s;
+    const m = new Map([...s.conds].filter(([, c]) => !c.ids.some((i) => w.hit.includes(i))));
+    return m.size === s.conds.size ? s : { ...s, conds: m };
+  }
+  const written = w.written;
+  if (!written) return s;
+  const known = w.known;
   let touched = false;
   for (const c of s.conds.values()) if (c.ids.includes(written)) { touched = true; break; }
   if (!touched && known === null) return s;

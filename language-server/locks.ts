@@ -95,6 +95,11 @@ export function lockMacrosKey(m: FileModel): string {
   return [...lockMacros(m)].map(([n, x]) => `${n}(${x.params.join(',')})=${x.op}(${x.arg})`).join(';');
 }
 
+/** What the lock walk reads of an effect node (once per walk). */
+type EffectInfo =
+  | { call: false; wr: RegExp | null }
+  | { call: true; name: string; op: string; a: SyntaxNode[]; macroLock: string | null; key?: string; ids?: Set<string> };
+
 /** The identifier an effect writes (`x = ...`, `x++`, `T x = ...`), or null. */
 function writtenName(node: SyntaxNode): string | null {
   let t: SyntaxNode | null | undefined;
@@ -190,24 +195,40 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     if (prev && !prev.held) doubles.push({ node, key: k, first: prev.at, via: prev.via, trail: [...s.trail, step] });
     return set(s, k, { held: false, at: node, via, entry: prev.entry }, step);
   };
+  // what each effect node says, read from the tree once per walk (loops and gotos visit it again)
+  const infos = new Map<number, EffectInfo>();
+  const infoOf = (node: SyntaxNode): EffectInfo => {
+    let i = infos.get(node.id);
+    if (i) return i;
+    if (node.type !== 'call_expression') {
+      const wr = writtenName(node);
+      i = { call: false, wr: wr ? new RegExp(`(^|[^\\w.>])${wr}\\b`) : null };
+    } else {
+      const c = callName(node);
+      const a = callArgs(node);
+      const mac = macros.get(c);
+      i = { call: true, name: c, op: mac ? mac.op : c, a, macroLock: mac ? macroKey(mac, a) : null };
+    }
+    infos.set(node.id, i);
+    return i;
+  };
   const w = new FlowWalker<Facts>({
     key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : 'r'}${v.entry ? 'e' : ''}:${v.at.id}`).sort().join(','),
     effect(node, s) {
-      if (node.type !== 'call_expression') {
+      if (!s.facts.size && node.type !== 'call_expression') return s;
+      const info = infoOf(node);
+      if (!info.call) {
         // a variable that names a lock is given another value: the facts about the old one no longer apply to the name
-        const wr = s.facts.size ? writtenName(node) : null;
-        if (!wr) return s;
-        const re = new RegExp(`(^|[^\\w.>])${wr}\\b`);
+        const re = info.wr;
+        if (!re) return s;
         let out = s;
         for (const k of s.facts.keys()) if (re.test(k)) out = set(out, k, null);
         return out;
       }
-      let c = callName(node);
-      const a = callArgs(node);
-      let macroLock: string | null = null;
-      const mac = macros.get(c);
-      if (mac) { macroLock = macroKey(mac, a); c = mac.op; }
-      const keyOf = () => (macroLock !== null ? macroLock : lockKeyText(a[0]));
+      const c = info.op;
+      const a = info.a;
+      const macroLock = info.macroLock;
+      const keyOf = () => (macroLock !== null ? macroLock : (info.key ??= lockKeyText(a[0])));
       if (PAIRS.has(c)) {
         const k = keyOf();
         if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
@@ -218,10 +239,9 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       if (RELEASES.has(c)) return release(s, keyOf(), node);
       const callee = m.fnByName.get(c);
       // a callee summary matters only for a lock held here whose object the call is given (or a global one)
-      let argIds: Set<string> | null = null;
       const argIdsOf = () => {
-        if (!argIds) { argIds = new Set(); for (const x of a) walk(x, (n) => { if (n.type === 'identifier') argIds!.add(n.text); return true; }); }
-        return argIds;
+        if (!info.ids) { const ids = new Set<string>(); for (const x of a) walk(x, (n) => { if (n.type === 'identifier') ids.add(n.text); return true; }); info.ids = ids; }
+        return info.ids;
       };
       const relevant = depth === 0 && callee && [...s.facts].some(([k, v]) => v.held && (argIdsOf().has(rootOf(k)) || !params.has(rootOf(k))));
       const sum = relevant ? summaryOf(m, c) : null;
@@ -245,8 +265,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       // an unknown lock-ish call that is handed a tracked lock's object: its state is unknown now
       if (LOCKISH.test(c) || callee) {
         let out = s;
-        const ids = new Set<string>();
-        for (const x of a) walk(x, (n) => { if (n.type === 'identifier') ids.add(n.text); return true; });
+        const ids = argIdsOf();
         for (const k of s.facts.keys()) if (ids.has(rootOf(k)) || (callee && !a.length && LOCKISH.test(c))) out = set(out, k, null);
         return out;
       }

@@ -227,6 +227,30 @@ test('a cancelled request gets RequestCancelled and the server keeps serving', a
   assert.ok(h);
 });
 
+test('a 1.5 MB file does not hold up other requests: hovers keep being answered before its diagnostics', async () => {
+  const uri = 'file:///tmp/kctx-big-order.c';
+  const text = bigC(104000) + 'static void\nlast(void)\n{\n\tkpreempt_disable();\n\t(void) kmem_alloc(8, KM_SLEEP);\n\tkpreempt_enable();\n}\n';
+  const lastLine = text.split('\n').length - 4; // the kmem_alloc, 0-based
+  assert.ok(text.length > 1.5 * 1024 * 1024 && text.length < 2 * 1024 * 1024, String(text.length));
+  const small = 'file:///tmp/kctx-small-hover.c';
+  await open(small, 'void\nf(kthread_t *t)\n{\n\tinstallctx(t, NULL, NULL, NULL, NULL, NULL, NULL, NULL);\n}\n');
+  await open(uri, text);
+  let done = false;
+  const diag = (conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } }) as Promise<{ items: { code: string; range: { start: { line: number } } }[] }>).then((r) => { done = true; return r; });
+  // one hover after another (each sent when the previous is answered) until the big file's diagnostics arrive
+  let answered = 0;
+  for (let k = 0; k < 40 && !done; k++) {
+    const h = await conn.sendRequest('textDocument/hover', { textDocument: { uri: small }, position: { line: 3, character: 2 } }) as { contents: { value: string } } | null;
+    assert.match(h!.contents.value, /installctx/);
+    if (!done) answered++;
+  }
+  const r = await diag;
+  assert.deepEqual(r.items.map((d) => `${d.range.start.line}:${d.code}`), [`${lastLine}:sleeping-alloc-preempt-disabled`]);
+  // a lint on the server's thread answers at most the hover already queued when it starts
+  assert.ok(answered >= 5, `${answered} hovers answered while the 1.5 MB file was linted`);
+  await conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+});
+
 test('garbage bytes, a broken frame and bad params: error responses, then a valid request is answered', async () => {
   proc.stdin!.write(Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0a, 0x0d, 0x41, 0x42]));
   proc.stdin!.write('this is not JSON-RPC\r\n\r\n');
