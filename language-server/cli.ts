@@ -138,22 +138,29 @@ interface Totals { files: number; lines: number; errors: string[] }
 async function runPool(files: string[], optsOf: (i: number) => LintOptions, jobs: number, onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void): Promise<void> {
   const entry = workerEntry();
   let next = 0;
+  // Files go in batches (most files of a tree need only a read and a trigger test: a message per
+  // file would cost more than the file); small enough that the workers stay balanced.
+  const batchSize = Math.max(1, Math.min(32, Math.floor(files.length / (jobs * 8))));
   await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
     const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {} }, argv: entry.argv });
-    let current = -1;
+    let pending = 0;
     const feed = () => {
       if (next >= files.length) { w.postMessage(null); return; }
-      current = next++;
-      w.postMessage({ id: current, file: files[current], fileOpts: optsOf(current) });
+      const batch = [];
+      for (; batch.length < batchSize && next < files.length; next++) batch.push({ id: next, file: files[next], fileOpts: optsOf(next) });
+      pending = batch.length;
+      w.postMessage({ batch });
     };
-    w.on('message', (m: { ready?: boolean; id?: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string }) => {
+    type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string };
+    w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
       if (m.ready) { feed(); return; }
-      onDone(m.id!, { diagnostics: m.diagnostics ?? [], lines: m.lines ?? 0, error: m.error });
+      for (const r of m.batch ?? []) onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
+      pending = 0;
       feed();
     });
     w.on('error', reject);
     w.on('exit', () => {
-      if (current >= 0 && next <= files.length && current === next - 1 && next < files.length) reject(new Error('lint worker exited early'));
+      if (pending > 0) reject(new Error('lint worker exited early'));
       else resolve();
     });
   })));

@@ -6,7 +6,6 @@
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, isNullLiteral, unwrap, walk } from './syntax';
 import type { ApiEra } from '../core/eras';
-import type { ReadScope } from './rules/types';
 import { BLOCKING_CALLS, KM_ALLOCATORS, SLEEPING_CTXOP_CALLS, VM_ALLOCATORS } from '../core/ctxop-api';
 
 /** The kernel interface a file is written against. '12477' is any kernel before 13915. */
@@ -18,18 +17,6 @@ export type Era = ApiEra;
  * and the preemption analysis read these in any function of the file.
  */
 export const CTX_SCOPE = /\b(?:kpreempt_(?:disable|enable)|t_preempt|installctx\w*|removectx|ctxop_\w+|t_ctx)\b/;
-
-/**
- * The ctxop rules' scope: functions with those tokens, and the same-file functions they name that
- * lead to one or to a sleeping allocation (what the preemption analysis's verdicts can depend on).
- */
-export const CTX_READS: ReadScope = { reads: CTX_SCOPE, named: /\b(?:KM_SLEEP|VM_SLEEP)\b/ };
-
-/** blocking-in-ctxop-hook's: the handlers and what they call that leads to a blocking call; mutex_init() for adaptiveLocks. */
-export const HOOK_READS: ReadScope = {
-  reads: new RegExp(`${CTX_SCOPE.source}|\\bmutex_init\\b`),
-  named: new RegExp(`\\b(?:KM_SLEEP|VM_SLEEP|mutex_enter|${[...BLOCKING_CALLS.keys()].join('|')})\\b`),
-};
 
 export { LEGACY_API, CTXOP_API, SLOTS, SLOT_ROLE, LEGACY_HANDLER_BASE, type Slot } from '../core/ctxop-api';
 export { installctxArity } from '../core/eras';

@@ -10,15 +10,25 @@ export function startLintWorker(): void {
   if (!port || started) return;
   started = true;
   const opts = (workerData as { opts?: Parameters<typeof lintFile>[1] })?.opts ?? {};
-  port.on('message', async (msg: { id: number; file: string; text?: string; opts?: Parameters<typeof lintFile>[1]; fileOpts?: Parameters<typeof lintFile>[1] } | null) => {
-    if (msg === null) { port.close(); return; }
+  type Opts = Parameters<typeof lintFile>[1];
+  type One = { id: number; file: string; text?: string; opts?: Opts; fileOpts?: Opts };
+  const lintOne = async (msg: One) => {
     try {
       // a text (the language server's big documents) or a file from disk (kctx lint)
       const r = msg.text !== undefined ? { diagnostics: await lintText(msg.text, msg.file, msg.opts ?? {}) } : await lintFile(msg.file, msg.fileOpts ?? opts);
-      port.postMessage({ id: msg.id, ...r });
+      return { id: msg.id, ...r };
     } catch (e) {
-      port.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e), diagnostics: [] });
+      return { id: msg.id, error: e instanceof Error ? e.message : String(e), diagnostics: [] };
     }
+  };
+  port.on('message', async (msg: One | { batch: One[] } | null) => {
+    if (msg === null) { port.close(); return; }
+    // kctx lint sends files in batches (one message each way per batch, not per file)
+    if ('batch' in msg) {
+      const out = [];
+      for (const m of msg.batch) out.push(await lintOne(m));
+      port.postMessage({ batch: out });
+    } else port.postMessage(await lintOne(msg));
   });
   port.postMessage({ ready: true });
 }

@@ -97,6 +97,8 @@ export function configurationText(text: string, groups: Conditional[], which: Wh
  * The text with each [start, end) range blanked: every character but newlines (\n, \r) becomes a
  * space, so offsets, lines and columns are unchanged. Ranges may overlap and come in any order.
  */
+const BREAK = /[\r\n]+/g;
+
 export function blankRanges(text: string, ranges: readonly (readonly [number, number])[]): string {
   const rs = [...ranges].sort((a, b) => a[0] - b[0]);
   const parts: string[] = [];
@@ -104,7 +106,16 @@ export function blankRanges(text: string, ranges: readonly (readonly [number, nu
   for (const [s0, e] of rs) {
     const s = Math.max(s0, at);
     if (e <= s) continue;
-    parts.push(text.slice(at, s), text.slice(s, e).replace(/[^\n\r]/g, ' '));
+    parts.push(text.slice(at, s));
+    // spaces, the line breaks (\n, \r) kept
+    BREAK.lastIndex = s;
+    let k = s;
+    for (let r = BREAK.exec(text); r && r.index < e; r = BREAK.exec(text)) {
+      if (r.index > k) parts.push(' '.repeat(r.index - k));
+      k = Math.min(e, r.index + r[0].length);
+      parts.push(text.slice(r.index, k));
+    }
+    if (e > k) parts.push(' '.repeat(e - k));
     at = e;
   }
   parts.push(text.slice(at));

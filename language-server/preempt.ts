@@ -209,6 +209,17 @@ export class PreemptAnalysis {
 
   private walkFunction(s: FnSummary): Map<number, { call: SyntaxNode; states: SiteState[] }> {
     const sites = new Map<number, { call: SyntaxNode; states: SiteState[] }>();
+    // what a call is to this walk, read from the tree once (loops and gotos visit it again)
+    const calls = new Map<number, { name: string; line: number; asserted: number | null }>();
+    const callInfo = (node: SyntaxNode) => {
+      let c = calls.get(node.id);
+      if (!c) {
+        const name = callName(node);
+        c = { name, line: lineOf(node), asserted: name === 'kpreempt_disable' || name === 'kpreempt_enable' ? null : assertedCount(node) };
+        calls.set(node.id, c);
+      }
+      return c;
+    };
     const walker = new FlowWalker<PreemptFacts>({
       key: (f) => String(f.count),
       effect(node, st: PathState<PreemptFacts>) {
@@ -217,16 +228,17 @@ export class PreemptAnalysis {
           let rec = sites.get(node.id);
           if (!rec) { rec = { call: node, states: [] }; sites.set(node.id, rec); }
           if (rec.states.length < 16) rec.states.push({ delta: f.count, trail: st.trail, guards: f.guards });
-          const name = callName(node);
+          const info = callInfo(node);
+          const name = info.name;
           if (name === 'kpreempt_disable') {
-            return { ...st, facts: { count: Math.min(CAP, f.count + 1), guards: [...f.guards, node] }, trail: [...st.trail, { line: lineOf(node), text: 'kpreempt_disable()' }] };
+            return { ...st, facts: { count: Math.min(CAP, f.count + 1), guards: [...f.guards, node] }, trail: [...st.trail, { line: info.line, text: 'kpreempt_disable()' }] };
           }
           if (name === 'kpreempt_enable') {
             return { ...st, facts: { count: Math.max(-CAP, f.count - 1), guards: f.guards.slice(0, -1) }, trail: dropLastGuard(st.trail) };
           }
-          const a = assertedCount(node);
+          const a = info.asserted;
           if (a !== null) {
-            if (a === 1 && f.count < 1) return { ...st, facts: { count: 1, guards: f.guards }, trail: [...st.trail, { line: lineOf(node), text: node.text.replace(/\s+/g, ' ') + ' (the caller disabled preemption)' }] };
+            if (a === 1 && f.count < 1) return { ...st, facts: { count: 1, guards: f.guards }, trail: [...st.trail, { line: info.line, text: node.text.replace(/\s+/g, ' ') + ' (the caller disabled preemption)' }] };
             if (a === 0 && f.count > 0) return { ...st, facts: { count: 0, guards: [] } };
           }
           return st;

@@ -31,6 +31,8 @@ const KEYWORDS = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'd
 const isIdStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isIdChar = (c: number) => isIdStart(c) || (c >= 48 && c <= 57);
 
+const NEXT_IN_BODY = /[\n"'\/{}]/g;
+
 /** The top-level items of a C text, or null when its braces cannot be read from tokens alone. */
 export function topLevelItems(text: string): Item[] | null {
   const n = text.length;
@@ -56,6 +58,13 @@ export function topLevelItems(text: string): Item[] | null {
     last = '';
   };
   while (i < n) {
+    if (depth > 0 && !lineStart) {
+      // inside a body only line starts, comments, literals and braces matter: jump to the next one
+      NEXT_IN_BODY.lastIndex = i;
+      const r = NEXT_IN_BODY.exec(text);
+      if (!r) break;
+      i = r.index;
+    }
     const c = text.charCodeAt(i);
     if (c === 10) { lineStart = true; i++; continue; }
     if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) { i++; continue; }

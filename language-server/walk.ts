@@ -6,7 +6,7 @@
  * skipped; the walk is bounded in entries and depth. It is a generator that also yields `null`
  * at every folder entry, so an asynchronous caller can pause, answer other requests and stop.
  */
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export interface WalkOptions {
@@ -46,17 +46,34 @@ export function* walkSources(paths: readonly string[], opts: WalkOptions = {}): 
     if (seenDirs.has(realD)) return;
     seenDirs.add(realD);
     if (depth > maxDepth) throw new WalkError(`'${d}' is nested more than ${maxDepth} folders deep`);
-    let names: string[];
+    let ents: Dirent[];
     try {
-      names = readdirSync(d).sort();
+      ents = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (e) {
       throw new WalkError(`cannot read directory '${d}': ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
-    for (const name of names) {
+    for (const ent of ents) {
+      const name = ent.name;
       if (++entries > maxEntries) throw new WalkError(`more than ${maxEntries} entries under the given paths: name fewer or smaller folders`);
       yield null;
       if (SKIP_DIRS.has(name) || name.startsWith('.')) continue;
       const p = join(d, name);
+      // the entry's type from the folder read (no stat); a plain folder or file under a real path is real
+      if (ent.isDirectory()) {
+        const r = join(realD, name);
+        onPath.add(r);
+        yield* dir(p, r, depth + 1, onPath);
+        onPath.delete(r);
+        continue;
+      }
+      if (ent.isFile()) {
+        if (!isSource(name)) continue;
+        const r = join(realD, name);
+        if (seenFiles.has(r)) continue;
+        seenFiles.add(r);
+        yield p;
+        continue;
+      }
       let st: Stats;
       try {
         st = lstatSync(p);

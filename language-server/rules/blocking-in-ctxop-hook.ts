@@ -1,5 +1,5 @@
 /** blocking-in-ctxop-hook: a save/restore handler that can block. */
-import { HOOK_READS } from '../ctxapi';
+import { HOOK_READS } from '../scopes';
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';

@@ -1,5 +1,5 @@
 /** ctx-ring-walk: a walk of t_ctx that stops at NULL; the list is a ring since illumos#12477. */
-import { CTX_READS } from '../ctxapi';
+import { CTX_READS } from '../scopes';
 import type { Rule } from './types';
 import type { SyntaxNode } from '../syntax';
 import { collect, rangeOf, unwrap, walk } from '../syntax';

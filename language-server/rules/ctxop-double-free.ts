@@ -1,5 +1,5 @@
 /** ctxop-double-free: ctxop_free() after ctxop_remove(), of a freed ctxop, or of one still attached. */
-import { CTX_READS } from '../ctxapi';
+import { CTX_READS } from '../scopes';
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';

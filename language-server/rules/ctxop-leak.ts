@@ -1,5 +1,5 @@
 /** ctxop-leak: a ctxop_allocate() result (or a ctxop_detach()ed ctxop) not freed on some path. */
-import { CTX_READS } from '../ctxapi';
+import { CTX_READS } from '../scopes';
 import type { Rule } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';

@@ -1,9 +1,10 @@
 /** ctxop-remove-mismatch: removectx()/ctxop_remove() whose handlers (or arg) differ from the install. */
+import { CTX_READS } from '../scopes';
 import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callArgs, callName, lineOf, normText, rangeOf, unwrap } from '../syntax';
-import { LEGACY_HANDLER_BASE, SLOTS, SLOT_ROLE, handlerText, CTX_READS } from '../ctxapi';
+import { LEGACY_HANDLER_BASE, SLOTS, SLOT_ROLE, handlerText } from '../ctxapi';
 import { replaceNode } from '../fixes/edits';
 
 interface Op {

@@ -1,5 +1,5 @@
 /** ctxop-template-rev: a struct ctxop_template without .ct_rev = CTXOP_TPL_REV. */
-import { CTX_READS } from '../ctxapi';
+import { CTX_READS } from '../scopes';
 import type { Rule } from './types';
 import { lineIndent, insertAt, replaceNode } from '../fixes/edits';
 import { rangeOf } from '../syntax';

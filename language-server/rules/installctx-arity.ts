@@ -1,9 +1,10 @@
 /** installctx-arity: installctx()/removectx() called with the wrong number of arguments for the kernel era. */
+import { CTX_READS } from '../scopes';
 import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callArgs, rangeOf } from '../syntax';
-import { installctxArity, isEraLabel, CTX_READS } from '../ctxapi';
+import { installctxArity, isEraLabel } from '../ctxapi';
 import { declareInFunction, freshName, hoistBeforeGuard, insertAt, insertLinesBefore } from '../fixes/edits';
 
 export const rule: Rule = {

@@ -1,5 +1,5 @@
 /** legacy-ctxop-api: installctx()/removectx()/installctx_preallocate() against a 13917 kernel. */
-import { CTX_READS } from '../ctxapi';
+import { CTX_READS } from '../scopes';
 import type { Rule } from './types';
 import { callName, rangeOf } from '../syntax';
 import { planMigration } from '../fixes/migrate';

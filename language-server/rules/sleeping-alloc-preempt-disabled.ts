@@ -1,5 +1,5 @@
 /** sleeping-alloc-preempt-disabled: a KM_SLEEP allocation on a path where kernel preemption is disabled. */
-import { CTX_READS } from '../ctxapi';
+import { CTX_READS } from '../scopes';
 import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';

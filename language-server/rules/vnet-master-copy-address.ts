@@ -52,6 +52,14 @@ export const rule: Rule = {
   scope: { reads: /\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w|\bSYSCTL_\w/ },
   check(m, report) {
     if (definesMacro(m.text, 'VNET_NAME')) return; // vnet.h itself, or a port with its own macros
+    // Without VNET_NAME, vnet_entry_ and SYSCTL_ only `&V_x = ...` of a vnet variable can be found:
+    // a file whose `&V_` names none (illumos' `& V_XATTRDIR` flag tests) is done before its tokens are read.
+    if (!/\bVNET_NAME\b|\bvnet_entry_\w|\bSYSCTL_/.test(m.text)) {
+      const names = vnetNames(m);
+      let any = false;
+      for (const r of m.text.matchAll(/&\s*(V_\w+)/g)) if (names.has(r[1]!)) { any = true; break; }
+      if (!any) return;
+    }
     const toks = tokensOf(m);
     const vars = vnetVariables(m, toks);
     const names = vnetNames(m);

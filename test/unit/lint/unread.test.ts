@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lintText, textToParse, RULES } from '../../../language-server/engine';
 import { topLevelItems } from '../../../language-server/unread';
+import { blankRanges } from '../../../language-server/ppconfig';
 import { loadFixtures } from './helpers';
 
 const ALL_ON = Object.fromEntries(RULES.map((r) => [r.id, r.severity]));
@@ -112,4 +113,22 @@ test('a file whose braces a token scan cannot follow is parsed whole', () => {
   // strings, characters and comments with braces do not count
   const lit = `static const char *s = "{";\nstatic char c = '}';\n/* { */\nvoid\ng(void)\n{\n\tputs("}}");\n}\n`;
   assert.deepEqual(topLevelItems(lit)!.filter((i) => i.body).map((i) => i.name), ['g']);
+});
+
+test('blankRanges keeps every line break and blanks the rest, as a character-by-character blanking does', () => {
+  const naive = (text: string, rs: [number, number][]) => {
+    const c = text.split('');
+    for (const [s, e] of rs) for (let k = s; k < e; k++) if (c[k] !== '\n' && c[k] !== '\r') c[k] = ' ';
+    return c.join('');
+  };
+  let seed = 14;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const alphabet = 'ab\r\n{} x';
+  for (let it = 0; it < 3000; it++) {
+    let t = '';
+    for (let i = rnd(30); i > 0; i--) t += alphabet[rnd(alphabet.length)];
+    const rs: [number, number][] = [];
+    for (let j = rnd(4); j > 0; j--) { const a = rnd(t.length + 1); const b = rnd(t.length + 1); rs.push([Math.min(a, b), Math.max(a, b)]); }
+    assert.equal(blankRanges(t, rs), naive(t, rs), JSON.stringify([t, rs]));
+  }
 });
