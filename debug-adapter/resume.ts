@@ -10,7 +10,7 @@
  * the interrupted step again, so the same check comes up a second time and must be neither
  * stopped at nor counted. Four mechanisms, from the bottom layer up:
  *
- * 1. The cycle (interpreter, `fr.owed`: kernel-sim/cinterp/index.ts, codegen.ts,
+ * 1. The cycle (interpreter, `fr.owed`: kernel-sim/cinterp/codegen.ts,
  *    `stoppedInStatement` in compile.ts). A stop inside a C statement that began in this step
  *    gives the statement's cycle back (the slice's budget stays what an unstopped run had at
  *    that point) and marks the frame as owing it. The resumed step counts the cycle without

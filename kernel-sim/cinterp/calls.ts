@@ -1,7 +1,6 @@
 /** The compiler, part 7 of 7: calls (lowered out of expressions) and the va_* builtins. */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { KernelPanic, PUSHED, StopSignal, type Machine } from '../machine/machine';
-import { lit } from './codegen';
 import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConverter, toWord } from './types';
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type E } from './program';
@@ -25,11 +24,11 @@ export abstract class Calls extends Expressions {
     if (fnNode.type === 'identifier') {
       const name = fnNode.text;
       if (name === '__builtin_expect') return this.expr(argNodes[0]!);
-      if (name === '__builtin_unreachable') return { t: VOID, rv: () => { throw new KernelPanic('__builtin_unreachable() reached'); } };
+      if (name === '__builtin_unreachable') return { t: VOID, rv: this.V(`${this.g.ref(unreachable)}()`) };
       if (name === '__builtin_constant_p') {
         // 1 for an operand the compiler folds to a constant (nothing of it is evaluated).
         const v = argNodes.length === 1 && this.typeOnly(argNodes[0]!).cst !== undefined ? 1 : 0;
-        return { t: INT, rv: this.J(() => v, lit(v)), cst: v };
+        return { t: INT, rv: this.K(v), cst: v };
       }
       const ib = INT_BUILTINS.get(name);
       if (ib && !this.scope.find(name)) return this.intBuiltin(name, ib, n, argNodes);
@@ -113,25 +112,15 @@ export abstract class Calls extends Expressions {
       fr.tmp[slot] = isVoid ? 0 : conv(r);
       return -2;
     };
-    this.emit((fr, t) => {
-      const f = calleeFn(fr) as number;
-      const args: number[] = new Array(nargs);
-      for (let k = 0; k < nargs; k++) args[k] = argFns[k]!(fr) as number;
-      return invoke(fr, t, f, args);
-    }, { k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, [${argFns.map((a) => this.jsf(a)).join(', ')}])` });
+    this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, [${argFns.map((a) => this.jsf(a)).join(', ')}])` });
     if (ret.k === 'struct') {
       // The callee returned the address of its value (in its popped frame, intact until the
       // thread runs on): copy it into this frame before anything else runs.
       const off = this.allocLocal(ret);
-      const size = ret.size;
-      const mem = this.mem;
-      this.emit((fr) => {
-        mem.copy(fr.fp + off, fr.tmp[slot] as number, size);
-        return -2;
-      });
-      return { t: ret, rv: this.J((fr: CFrame) => fr.fp + off, `(fp + ${off})`), se: true };
+      this.emit({ k: 'stmt', code: `${this.g.ref(this.mem)}.copy(fp + ${off}, fr.tmp[${slot}], ${ret.size})` });
+      return { t: ret, rv: this.A(`(fp + ${off})`), se: true };
     }
-    return { t: isVoid ? VOID : ret, rv: this.J((fr: CFrame) => fr.tmp[slot]!, `fr.tmp[${slot}]`), se: true };
+    return { t: isVoid ? VOID : ret, rv: this.V(`fr.tmp[${slot}]`), se: true };
   }
 
   /** An expression compiled for its type and constant value only: what it emitted is dropped. */
@@ -142,7 +131,6 @@ export abstract class Calls extends Expressions {
     } finally {
       this.code.length = saved.code;
       this.loc.length = saved.code;
-      this.insJs.length = saved.code;
       this.pos.length = Math.min(this.pos.length, saved.code);
       this.ntemps = saved.ntemps;
     }
@@ -152,25 +140,20 @@ export abstract class Calls extends Expressions {
   protected intBuiltin(name: string, ib: IntBuiltin, n: SyntaxNode, argNodes: SyntaxNode[]): E {
     if (argNodes.length !== 1) this.fail(n, `${argNodes.length < 1 ? 'too few' : 'too many'} arguments to function '${name}'`);
     const a = this.convertE(this.rvalue(this.expr(argNodes[0]!)), ib.arg, argNodes[0]!);
-    const arv = a.rv;
     const { fn, arg } = ib;
-    const f = (fr: CFrame): Val => fn(operandBits(arv(fr), arg));
+    const rv = this.V(`${this.g.ref((v: Val) => fn(operandBits(v, arg)))}(${this.jsv(a)})`);
     if (a.cst !== undefined) {
-      const v = f(null as unknown as CFrame);
-      return { t: ib.ret, rv: this.J(() => v, lit(v)), cst: v };
+      const v = rv(null as unknown as CFrame);
+      return { t: ib.ret, rv: this.K(v), cst: v };
     }
-    const g = this.g.ref((v: Val) => fn(operandBits(v, arg)));
-    return { t: ib.ret, rv: this.J(f, `${g}(${this.jsf(arv)})`), se: a.se };
+    return { t: ib.ret, rv, se: a.se };
   }
 
   /** Computes a value into a new temp slot (an instruction); returns the slot's reader. */
   protected toTemp(rv: (fr: CFrame) => Val): (fr: CFrame) => Val {
     const slot = this.temp();
-    this.emit((fr) => {
-      fr.tmp[slot] = rv(fr);
-      return -2;
-    }, { k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(rv)}` });
-    return this.J((fr: CFrame) => fr.tmp[slot]!, `fr.tmp[${slot}]`);
+    this.emit({ k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(rv)}` });
+    return this.V(`fr.tmp[${slot}]`);
   }
 
   // ------------------------------------------------------------------ variable arguments
@@ -195,7 +178,7 @@ export abstract class Calls extends Expressions {
     };
     const mem = this.mem;
     const m = this.m;
-    const st = this.storeTo(VA_LIST, true);
+    const g = this.g;
     switch (what) {
       case 'va_start': {
         const ap = vaLvalue(argNodes[0]!);
@@ -207,9 +190,9 @@ export abstract class Calls extends Expressions {
         if (ln.type !== 'identifier' || ln.text !== last) {
           this.fail(ln, `va_start's second argument must be the last named parameter of '${this.fnName}' ('${last}'), not '${this.text(ln)}'`);
         }
-        const ad = ap.addr;
         // The first variable argument: past the count word of the frame's area (varargs.ts).
-        return { t: VOID, rv: (fr) => { st(ad(fr), fr.fp + fr.fn.frameSize + 8); return 0; }, se: true };
+        const a = g.tmp();
+        return { t: VOID, rv: this.V(`(${a} = ${this.jsf(ap.addr)}, ${this.stJs(VA_LIST, true, a, '(fp + fr.fn.frameSize + 8)')}, 0)`), se: true };
       }
       case 'va_arg': {
         const ap = vaLvalue(argNodes[0]!);
@@ -229,34 +212,35 @@ export abstract class Calls extends Expressions {
         if (T.k === 'int' && (T.size < 4 || T.bool)) this.fail(n, `va_arg of type '${tname}': '${tname}' is promoted to 'int' when passed through '...' (use va_arg(ap, int))`);
         const o = this.origin(n);
         const where = `va_arg at ${this.tu.pp.files[o.file]!.display}:${o.line}`;
-        const ad = ap.addr;
         const ld = this.loadFrom(T, true);
-        return {
-          t: T, se: true,
-          rv: (fr) => {
-            const a = ad(fr);
-            const w = mem.readPtr(a);
-            vaCheck(mem, m.cThread, w, where);
-            const v = ld(w);
-            st(a, w + 8);
-            return v;
-          },
+        const st = this.storeTo(VA_LIST, true);
+        // The argument at the va_list's position, which moves on a word.
+        const vaArg = (a: number): Val => {
+          const w = mem.readPtr(a);
+          vaCheck(mem, m.cThread, w, where);
+          const v = ld(w);
+          st(a, w + 8);
+          return v;
         };
+        return { t: T, se: true, rv: this.V(`${g.ref(vaArg)}(${this.jsf(ap.addr)})`) };
       }
       case 'va_copy': {
         const d = vaLvalue(argNodes[0]!);
         const sn = argNodes[1]!;
         const src = this.rvalue(this.expr(sn));
         if (!(src.t.k === 'ptr' && src.t.va)) this.fail(sn, `va_copy: '${this.text(sn)}' is not a va_list (it is '${typeName(src.t)}')`);
-        const ad = d.addr;
-        const srv = src.rv;
-        return { t: VOID, rv: (fr) => { const v = srv(fr) as number; st(ad(fr), v); return 0; }, se: true };
+        const v = g.tmp(), a = g.tmp();
+        return { t: VOID, rv: this.V(`(${v} = ${this.jsv(src)}, ${a} = ${this.jsf(d.addr)}, ${this.stJs(VA_LIST, true, a, v)}, 0)`), se: true };
       }
       default: {
         // va_end: nothing to undo.
         vaLvalue(argNodes[0]!);
-        return { t: VOID, rv: this.J(() => 0, '0'), se: true };
+        return { t: VOID, rv: this.K(0), se: true };
       }
     }
   }
+}
+
+function unreachable(): never {
+  throw new KernelPanic('__builtin_unreachable() reached');
 }

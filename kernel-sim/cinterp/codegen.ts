@@ -1,50 +1,44 @@
 /**
- * JavaScript generation for compiled C functions.
+ * JavaScript generation for compiled C functions: the one description of every construct.
  *
- * The compiler (compile.ts) turns every C function into a flat program of closures. Alongside,
- * it records a JavaScript source form for the closures it knows how to express (locals, loads
- * and stores, integer arithmetic, comparisons, conditions, jumps) in a registry keyed by the
- * closure. `buildStep` assembles one function per C function: a `switch (pc)` loop whose cases
- * are the instructions, with the same frame protocol as the closure loop in index.ts:
+ * The compiler (compile.ts) describes each expression and instruction by its JavaScript text over
+ * a per-function environment (`Gen`: the values the text refers to as K0, K1, ...). `buildStep`
+ * assembles one function per C function: a `switch (pc)` loop whose cases are the instructions:
  *
  * - at every statement start: the budget check, then `checkStop` (only when `m.policy` is set),
  *   then one cycle counted; so cycles, stops and the schedule are the same with or without a
- *   debugger and the same as the closure path;
+ *   debugger;
  * - straight-line instructions fall through to the next case, jumps are `continue`;
- * - an instruction without a JavaScript form calls its closure (calls, returns, switch tables,
- *   bit-fields, ...) and is dispatched exactly as the closure loop does;
- * - watchpoint stops (m.dataStop) and exceptions (fr.pc is the faulting instruction) are
- *   handled as in the closure loop; a stop point inside a statement gives back the statement's
- *   cycle (`fr.owed`), and the resumed step enters at `case -(pc + 1)`, past the statement's
- *   budget and stop checks, when the stop was at the statement's first instruction.
+ * - an instruction with a machine protocol (calls, returns, switch tables, ...) returns -2 for
+ *   next, a pc to jump to, or YIELD, and is dispatched on that value;
+ * - watchpoint stops (m.dataStop) and exceptions (fr.pc is the faulting instruction) end the
+ *   step; a stop point inside a statement gives back the statement's cycle (`fr.owed`), and the
+ *   resumed step enters at `case -(pc + 1)`, past the statement's budget and stop checks, when
+ *   the stop was at the statement's first instruction.
  *
  * Locals stay in simulated memory; values keep the interpreter's representation (numbers,
- * BigInt beyond 2^53), and every operator without an exact inline form calls the same helper
- * the closure calls. The closure program is kept: the debugger's expressions use it, and
- * `setCodegen(false)` (or KCTX_CODEGEN=0) runs C through it alone.
+ * BigInt beyond 2^53; 64-bit operators work on two 32-bit words). Where a function value is
+ * needed (the debugger's expressions, constant folding, an instruction written as a function),
+ * `derive` makes it from the same text, on its first call.
  */
 import type { KThread } from '../machine/thread';
 import type { Machine } from '../machine/machine';
-
-/** Whether newly compiled functions get a generated step function (default on). */
-let enabled = typeof process === 'undefined' || process.env?.KCTX_CODEGEN !== '0';
-export function setCodegen(on: boolean): void {
-  enabled = on;
-}
-export function codegenEnabled(): boolean {
-  return enabled;
-}
+import type { Memory } from '../machine/memory';
 
 /** Per-function generation context: the environment (values the code refers to) and temps. */
 export class Gen {
+  constructor(
+    readonly m: Machine,
+    readonly mem: Memory,
+  ) {}
   env: unknown[] = [];
   private envIdx = new Map<unknown, number>();
   ntmp = 0;
-  /** The JavaScript form of a closure made while compiling this function. */
+  /** The JavaScript text of a value function made while compiling this function (emit.ts V). */
   readonly js = new WeakMap<object, string>();
-  /** The two-word form of a 64-bit integer closure (emit.ts pairJs): JavaScript setting hi, lo. */
+  /** The two-word form of a 64-bit integer value (emit.ts pairJs): JavaScript setting hi, lo. */
   readonly p64 = new WeakMap<object, (h: string, l: string) => string>();
-  /** The JavaScript of a closure whose value is not used (a statement's expression). */
+  /** The JavaScript of a value when it is not used (a statement's expression). */
   readonly fx = new WeakMap<object, string>();
   ref(v: unknown): string {
     let i = this.envIdx.get(v);
@@ -58,6 +52,42 @@ export class Gen {
   tmp(): string {
     return `$${this.ntmp++}`;
   }
+}
+
+const PROLOGUE: Array<[RegExp, string]> = [
+  [/\bfp\b/, 'const fp = fr === null ? 0 : fr.fp;'],
+  [/\bD\b/, 'const D = MEM.dv;'],
+  [/\bU8\b/, 'const U8 = MEM.u8;'],
+  [/\bI8\b/, 'const I8 = MEM.i8;'],
+  [/\bU32\b/, 'const U32 = MEM.u32;'],
+  [/\bI32\b/, 'const I32 = MEM.i32;'],
+];
+
+/**
+ * The function `(fr, t) => value` of a text of g (an expression's value, or an instruction's
+ * `{ k: 'ins' }` code), over the same environment; `fr` may be null for a constant.
+ */
+export function derive<R>(g: Gen, js: string): (fr: never, t?: KThread) => R {
+  const ks = [...new Set(js.match(/\bK\d+\b/g) ?? [])];
+  const temps = [...new Set(js.match(/\$\d+\b/g) ?? [])];
+  const pro = PROLOGUE.filter(([re]) => re.test(js)).map(([, d]) => d);
+  if (temps.length) pro.push(`let ${temps.join(', ')};`);
+  const src = `"use strict";
+${ks.map((k) => `const ${k} = K[${k.slice(1)}];`).join('\n')}
+return function (fr, t) {
+${pro.join('\n')}
+return ${js};
+};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('K', 'm', 'MEM', src)(g.env, g.m, g.mem) as (fr: never, t?: KThread) => R;
+}
+
+/** A function with the text js (derive), made on its first call; js is recorded as its form. */
+export function lazyFn<R>(g: Gen, js: string): (fr: never, t?: KThread) => R {
+  let f: ((fr: never, t?: KThread) => R) | undefined;
+  const v = (fr: never, t?: KThread): R => (f ??= derive<R>(g, js))(fr, t);
+  g.js.set(v, js);
+  return v;
 }
 
 /** A number or BigInt as a JavaScript literal. */
@@ -76,19 +106,17 @@ export type InsJs =
   | { k: 'stmt'; code: string }
   | { k: 'br'; code?: string; cond: string; t: Target | null; f: Target | null }
   | { k: 'jmp'; to: Target }
-  /** An instruction with a closure's protocol (its value: -2 next, >= 0 a jump, YIELD). */
+  /** An instruction with a machine protocol (its value: -2 next, >= 0 a jump, YIELD). */
   | { k: 'ins'; code: string };
 
 export type StepFn = (m: Machine, t: KThread, fr: unknown, budget: number) => number;
 
 export interface StepSpec {
   name: string;
-  ncode: number;
   isStmt: (pc: number) => boolean;
-  ins: Array<InsJs | undefined>;
+  ins: InsJs[];
   /** Builds the statement stop point and asks the machine (m.checkStop). */
   stop: (m: Machine, t: KThread, pc: number) => boolean;
-  closures: unknown[];
   stopSignal: unknown;
   /** A StopSignal inside a statement: gives back the statement's cycle (index.ts). */
   stoppedInStatement: (fr: never, used: number, e: unknown) => number;
@@ -100,7 +128,6 @@ export interface StepSpec {
 
 /** Assembles the step function of one C function. */
 export function buildStep(g: Gen, s: StepSpec): StepFn {
-  const C = g.ref(s.closures);
   const STOP = g.ref(s.stop);
   const SS = g.ref(s.stopSignal);
   const MEM = g.ref(s.mem);
@@ -111,7 +138,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const tgt = (n: number, x: Target | null): number => (x === null ? n + 1 : x.pc);
   const dataStop = (pcExpr: string) => `if (m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
   const INLINE = g.ref(s.runCalleeInline);
-  for (let n = 0; n < s.ncode; n++) {
+  for (let n = 0; n < s.ins.length; n++) {
     body.push(`case ${n}: pc = ${n};`);
     if (s.isStmt(n)) {
       body.push(`if (used >= budget) { fr.pc = ${n}; return used; }`);
@@ -120,11 +147,11 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       // Entry after a stop at this statement's first instruction (fr.owed: see index.ts).
       body.push(`case ${-n - 1}: pc = ${n};`);
     }
-    const ins = s.ins[n];
-    if (!ins || ins.k === 'ins') {
+    const ins = s.ins[n]!;
+    if (ins.k === 'ins') {
       // fr.pc first: a call into the kernel reads this frame's position (kmem's bufctl audit
       // stack, a panic stack, a stop inside the callee).
-      body.push(`fr.pc = ${n}; r = ${ins ? ins.code : `${C}[${n}](fr, t)`}; ${reload}`);
+      body.push(`fr.pc = ${n}; r = ${ins.code}; ${reload}`);
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
       body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (m.dataStop) m.dataStop = false; used = used || 1;`);
       body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} continue; }`);

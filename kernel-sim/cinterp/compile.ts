@@ -1,8 +1,8 @@
 /**
- * The compiler: tree-sitter C syntax to closures.
+ * The compiler: tree-sitter C syntax to JavaScript (codegen.ts).
  *
- * Each C function becomes a flat program of instructions (closures `(frame, thread) => next
- * pc`). Expressions without calls compile to one closure each; calls are lowered out of
+ * Each C function becomes a flat program of instructions, each described by its JavaScript
+ * text. Expressions without calls compile to one JavaScript expression each; calls are lowered out of
  * expressions (also out of `&&`, `||`, `?:`, conditions and loop headers): their arguments
  * with side effects are evaluated into frame temporaries by earlier instructions, so the call
  * instruction itself can be restarted when a debugger stop unwinds it. Locals and parameters
@@ -20,5 +20,5 @@ import { Calls } from './calls';
 
 export class Compiler extends Calls {}
 
-export { Scope, YIELD, type Pos, type Ins, type LocalInfo, type CFunc, type CFrame, type GlobalInfo, type TU } from './program';
+export { Scope, YIELD, type Pos, type LocalInfo, type CFunc, type CFrame, type GlobalInfo, type TU } from './program';
 export { stoppedInStatement, watchHit, bitUnitType, bitGet, bitPut, decodeString, type BitField } from './runtime';

@@ -110,7 +110,6 @@ export abstract class Declarations extends Emitter {
       this.scope = saved.scope;
       this.code.length = saved.code;
       this.loc.length = saved.code;
-      this.insJs.length = saved.code;
       this.pos.length = Math.min(this.pos.length, saved.code);
       this.ntemps = saved.ntemps;
     }
@@ -338,7 +337,6 @@ export abstract class Declarations extends Emitter {
       if (this.code.length !== savedCode) {
         this.code.length = savedCode;
         this.loc.length = savedCode;
-        this.insJs.length = savedCode;
         this.pos.length = Math.min(this.pos.length, savedCode);
         this.ntemps = savedTemps;
         return undefined;

@@ -7,19 +7,19 @@
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { Machine } from '../machine/machine';
 import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
-import { Gen, lit, type InsJs } from './codegen';
+import { Gen, lit, lazyFn, type InsJs } from './codegen';
 import type { TextSymbol, NativeImpl } from '../machine/symbols';
 import { ScenarioError } from '../scenario';
 import { type CType, type FuncType, type Val, sizeOf, alignOf } from './types';
 import type { Origin } from './preprocess';
 import {
-  Scope, type Pos, type Ins, type LocalInfo, type CFunc, type CFrame, type E, type Ent, type Label, type GlobalInfo, type TU,
+  Scope, type Pos, type LocalInfo, type CFunc, type CFrame, type E, type Ent, type Label, type GlobalInfo, type TU,
 } from './program';
 import { fault, rd64u, rd64s, wr64big, watchHit, hiOfBig, loOfBig, join64 } from './runtime';
 
 /**
  * The compiler's state and the layer every phase uses: positions and errors, emitting
- * instructions, the JavaScript forms of closures (codegen.ts), frame slots, loads and stores.
+ * instructions, the JavaScript text of values and instructions (codegen.ts), frame slots, loads and stores.
  */
 export abstract class Emitter {
   readonly mem: Memory;
@@ -38,13 +38,11 @@ export abstract class Emitter {
   }
   protected scope!: Scope;
   // per-function state
-  protected code: Ins[] = [];
+  protected code: InsJs[] = [];
   protected pos: Array<Pos | undefined> = [];
   protected loc: Pos[] = [];
-  /** JavaScript forms of the instructions (codegen.ts), parallel to `code`. */
-  protected insJs: Array<InsJs | undefined> = [];
   /** The current function's generation context. */
-  protected g = new Gen();
+  protected g: Gen;
   protected cur: Pos = { file: '', line: 0, col: 0 };
   protected frameSize = 0;
   /** The end of the locals allocated so far in the blocks being compiled (frameSize: the most ever). */
@@ -83,6 +81,7 @@ export abstract class Emitter {
     readonly definedFns: Map<string, TextSymbol>,
   ) {
     this.mem = m.mem;
+    this.g = new Gen(m, m.mem);
   }
 
   // ------------------------------------------------------------------ positions and errors
@@ -124,20 +123,41 @@ export abstract class Emitter {
   }
 
 
-  protected emit(ins: Ins, js?: InsJs): number {
+  /** Emits an instruction (its JavaScript form: codegen.ts); returns its pc. */
+  protected emit(ins: InsJs): number {
     const pc = this.code.length;
-    // Plain instructions return -2 to mean "next".
     this.code.push(ins);
     this.loc.push(this.cur);
-    this.insJs[pc] = js;
     return pc;
   }
 
   // ------------------------------------------------------------------ JavaScript forms (codegen.ts)
 
-  /** Records the JavaScript form of a closure made for the current function; returns the closure. */
-  protected J<F extends object>(f: F, js: string): F {
-    this.g.js.set(f, js);
+  /**
+   * The value function of the JavaScript text js (codegen.ts derive: made from the text on its
+   * first call); its form is js.
+   */
+  protected V(js: string): (fr: CFrame) => Val {
+    return lazyFn<Val>(this.g, js) as (fr: CFrame) => Val;
+  }
+  /** A condition's function from its JavaScript text (V). */
+  protected B(js: string): (fr: CFrame) => boolean {
+    return lazyFn<boolean>(this.g, js) as (fr: CFrame) => boolean;
+  }
+  /** An address's function from its JavaScript text (V). */
+  protected A(js: string): (fr: CFrame) => number {
+    return lazyFn<number>(this.g, js) as (fr: CFrame) => number;
+  }
+  /** The function of a constant value; its form is the literal. */
+  protected K(v: Val): (fr: CFrame) => Val {
+    const f = (): Val => v;
+    this.g.js.set(f, lit(v));
+    return f;
+  }
+  /** The function of a constant condition; its form is the literal. */
+  protected KB(b: boolean): (fr: CFrame) => boolean {
+    const f = (): boolean => b;
+    this.g.js.set(f, String(b));
     return f;
   }
   /** JavaScript for a value closure `(fr) => ...`: its recorded form, or a call of it. */
@@ -191,10 +211,9 @@ export abstract class Emitter {
       : `(${h} >= 0 && ${h} < 2097152 ? ${h} * 4294967296 + ${l} : ${this.g.ref(join64)}(${h}, ${l}, false))`;
   }
   /** Records f's two-word form `pj` and its value's JavaScript (the words joined); returns f. */
-  protected pairE<F extends (fr: CFrame) => Val>(f: F, signed: boolean, pj: (h: string, l: string) => string): F {
+  protected pairE(signed: boolean, pj: (h: string, l: string) => string): (fr: CFrame) => Val {
     const h = this.g.tmp(), l = this.g.tmp();
-    this.P(f, pj);
-    return this.J(f, `(${pj(h, l)}, ${this.joinJs(h, l, signed)})`);
+    return this.P(this.V(`(${pj(h, l)}, ${this.joinJs(h, l, signed)})`), pj);
   }
   /** The two-word load of a 64-bit integer at `a` (the checks of ldJs). */
   protected ldPairJs(checked: boolean, a: string, aligned: boolean): (h: string, l: string) => string {
@@ -219,9 +238,9 @@ export abstract class Emitter {
       : `D.setUint32(${a}, ${l}, true), D.setInt32(${a} + 4, ${h}, true)`;
     return `(${chk}${st}, (m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${a}, 8)))`;
   }
-  /** A load closure of type t at `a`: its JavaScript (ldJs), and its two-word form when t is 64-bit. */
-  protected ldE<F extends (fr: CFrame) => Val>(f: F, t: CType, checked: boolean, a: string, aligned = false): F {
-    this.J(f, this.ldJs(t, checked, a, aligned));
+  /** A load of type t at `a`: its JavaScript (ldJs), and its two-word form when t is 64-bit. */
+  protected ldE(t: CType, checked: boolean, a: string, aligned = false): (fr: CFrame) => Val {
+    const f = this.V(this.ldJs(t, checked, a, aligned));
     if (t.k === 'int' && t.size === 8 && !t.bool) this.P(f, this.ldPairJs(checked, a, aligned));
     return f;
   }
@@ -298,7 +317,7 @@ export abstract class Emitter {
   }
 
   protected jump(l: Label): void {
-    this.emit(() => l.pc, { k: 'jmp', to: l });
+    this.emit({ k: 'jmp', to: l });
   }
 
 

@@ -1,9 +1,9 @@
 /** The compiler, part 6 of 7: conversions, constants, names, member access, subscripts, assignment. */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
-import { lit } from './codegen';
 import {
   type CType, type IntType, type Val, VOID, CHAR, INT, UINT, LONG, ULONG, LLONG, ULLONG, VOIDP, ptr, sizeOf, alignOf, typeName, intConverter, convInt, ptrToInt, intToPtr, Op64,
 } from './types';
+import { lit } from './codegen';
 import { charValue } from './preprocess';
 import { VA_MACROS } from './varargs';
 import { MAX_NESTING, type CFrame, type E } from './program';
@@ -32,8 +32,7 @@ export abstract class Expressions extends Operators {
       if (from.k === 'int') {
         if (from.size === to.size && from.signed === to.signed && !to.bool) return { ...e, t: to, addr: undefined };
         if (to.bool && e.cond) {
-          const c = e.cond;
-          out = this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${this.jsf(c)} ? 1 : 0)`);
+          out = this.V(`(${this.jsf(e.cond)} ? 1 : 0)`);
         } else {
           const cv = intConverter(to);
           // Widening without sign change needs no work.
@@ -43,7 +42,6 @@ export abstract class Expressions extends Operators {
             if (to.size === 8) this.P(rv, this.widenPair(rv, from.signed));
             return { ...e, t: to, addr: undefined };
           }
-          out = (fr) => cv(rv(fr));
           const x = this.jsv(e);
           let js: string;
           if (to.bool) js = `(${x} !== 0 ? 1 : 0)`;
@@ -57,30 +55,29 @@ export abstract class Expressions extends Operators {
           if (!to.bool && to.size === 8) {
             // The same bits: the words of the value (sign-extended from 32 bits).
             const pj = from.size === 8 ? (h: string, l: string) => this.pairJs(rv, h, l) : this.widenPair(rv, from.signed);
-            if (from.size === 8 && this.hasPair(rv)) this.pairE(out, to.signed, pj);
-            else this.P(out, pj);
-          } else if (!to.bool && from.size === 8 && this.hasPair(rv)) {
-            // Narrowing: the low word.
-            const h = this.g.tmp(), l = this.g.tmp();
-            const w = to.size === 4 ? (to.signed ? `${l} | 0` : l) : to.size === 2 ? (to.signed ? `(${l} << 16) >> 16` : `${l} & 0xffff`) : (to.signed ? `(${l} << 24) >> 24` : `${l} & 0xff`);
-            js = `(${this.pairJs(rv, h, l)}, ${w})`;
+            if (from.size === 8 && this.hasPair(rv)) out = this.pairE(to.signed, pj);
+            else out = this.P(this.V(js), pj);
+          } else {
+            if (!to.bool && from.size === 8 && this.hasPair(rv)) {
+              // Narrowing: the low word.
+              const h = this.g.tmp(), l = this.g.tmp();
+              const w = to.size === 4 ? (to.signed ? `${l} | 0` : l) : to.size === 2 ? (to.signed ? `(${l} << 16) >> 16` : `${l} & 0xffff`) : (to.signed ? `(${l} << 24) >> 24` : `${l} & 0xff`);
+              js = `(${this.pairJs(rv, h, l)}, ${w})`;
+            }
+            out = this.V(js);
           }
-          if (!this.g.js.has(out)) this.J(out, js);
         }
       } else if (from.k === 'ptr') {
         if (!explicit && !to.bool) this.warnOrFail(n, `making integer from pointer without a cast`);
-        if (to.bool) out = (fr) => (rv(fr) !== 0 ? 1 : 0);
-        else {
-          const cv = intConverter(to);
-          out = (fr) => cv(ptrToInt(rv(fr) as number));
-        }
+        if (to.bool) out = this.V(`(${this.jsv(e)} !== 0 ? 1 : 0)`);
+        else out = this.V(`${this.g.ref(intConverter(to))}(${this.g.ref(ptrToInt)}(${this.jsv(e)}))`);
       } else return this.fail(n, `cannot convert '${typeName(from)}' to '${typeName(to)}'`);
     } else if (to.k === 'ptr') {
       if (from.k === 'ptr') return { ...e, t: to, addr: undefined };
       if (from.k === 'int') {
-        if (e.cst === 0) return { t: to, rv: this.J(() => 0, lit(0)), cst: 0 };
+        if (e.cst === 0) return { t: to, rv: this.K(0), cst: 0 };
         if (!explicit) this.warnOrFail(n, `making pointer from integer without a cast`);
-        out = (fr) => intToPtr(rv(fr));
+        out = this.V(`${this.g.ref(intToPtr)}(${this.jsv(e)})`);
       } else return this.fail(n, `cannot convert '${typeName(from)}' to '${typeName(to)}'`);
     } else if (to.k === 'struct') {
       if (from !== to) this.fail(n, `incompatible types: '${typeName(from)}' to '${typeName(to)}'`);
@@ -88,10 +85,7 @@ export abstract class Expressions extends Operators {
     } else return this.fail(n, `cannot convert to '${typeName(to)}'`);
     const r: E = { t: to, rv: out, se: e.se };
     if (e.cst !== undefined) r.cst = out(null as unknown as CFrame);
-    if (r.cst !== undefined) {
-      const c = r.cst;
-      r.rv = this.J(() => c, lit(c));
-    }
+    if (r.cst !== undefined) r.rv = this.K(r.cst);
     return r;
   }
 
@@ -122,20 +116,20 @@ export abstract class Expressions extends Operators {
       case 'char_literal': {
         const v = charValue(n.text);
         const s = v > 127 ? v - 256 : v;
-        return { t: INT, rv: this.J(() => s, lit(s)), cst: s };
+        return { t: INT, rv: this.K(s), cst: s };
       }
       case 'true':
-        return { t: INT, rv: this.J(() => 1, lit(1)), cst: 1 };
+        return { t: INT, rv: this.K(1), cst: 1 };
       case 'false':
-        return { t: INT, rv: this.J(() => 0, lit(0)), cst: 0 };
+        return { t: INT, rv: this.K(0), cst: 0 };
       case 'null':
-        return { t: VOIDP, rv: this.J(() => 0, lit(0)), cst: 0 };
+        return { t: VOIDP, rv: this.K(0), cst: 0 };
       case 'string_literal':
       case 'concatenated_string': {
         const s = this.stringLit(n)!;
         const a = this.internString(s);
         const t: CType = { k: 'array', of: CHAR, n: s.length + 1 };
-        return { t, rv: this.J(() => a, lit(a)), cst: a };
+        return { t, rv: this.K(a), cst: a };
       }
       case 'identifier':
         return this.ident(n);
@@ -174,7 +168,6 @@ export abstract class Expressions extends Operators {
           const v = this.expr(n.childForFieldName('value')!);
           this.code.length = saved;
           this.loc.length = saved;
-          this.insJs.length = saved;
           this.pos.length = Math.min(this.pos.length, saved);
           this.ntemps = savedTemps;
           t = v.t;
@@ -182,12 +175,12 @@ export abstract class Expressions extends Operators {
         if (t.k === 'struct' && !t.complete) this.fail(n, `invalid application of 'sizeof' to incomplete type '${typeName(t)}'`);
         if (t.k === 'func') this.fail(n, "invalid application of 'sizeof' to a function type");
         const s = sizeOf(t);
-        return { t: ULONG, rv: this.J(() => s, lit(s)), cst: s };
+        return { t: ULONG, rv: this.K(s), cst: s };
       }
       case 'alignof_expression': {
         const t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
         const a = alignOf(t);
-        return { t: ULONG, rv: this.J(() => a, lit(a)), cst: a };
+        return { t: ULONG, rv: this.K(a), cst: a };
       }
       case 'offsetof_expression': {
         let t = this.typeOfDescriptor(n.childForFieldName('type')!, this.scope);
@@ -200,17 +193,13 @@ export abstract class Expressions extends Operators {
           off += f.offset;
           t = f.type;
         }
-        return { t: ULONG, rv: this.J(() => off, lit(off)), cst: off };
+        return { t: ULONG, rv: this.K(off), cst: off };
       }
       case 'conditional_expression':
         return this.conditional(n);
       case 'comma_expression': {
         const l = this.expr(n.childForFieldName('left')!);
-        const lrv = l.rv;
-        this.emit((fr) => {
-          lrv(fr);
-          return -2;
-        });
+        this.emit({ k: 'stmt', code: this.jsx(l.rv) });
         return this.expr(n.childForFieldName('right')!);
       }
       case 'compound_literal_expression':
@@ -223,7 +212,7 @@ export abstract class Expressions extends Operators {
         // simulated CPUs are sequentially consistent.
         const code = n.childForFieldName('assembly_code');
         const outs = n.childForFieldName('output_operands');
-        if (code && /^("\s*"\s*)+$/.test(code.text) && !outs?.namedChildren.some((c) => c?.type === 'gnu_asm_output_operand')) return { t: VOID, rv: this.J(() => 0, '0') };
+        if (code && /^("\s*"\s*)+$/.test(code.text) && !outs?.namedChildren.some((c) => c?.type === 'gnu_asm_output_operand')) return { t: VOID, rv: this.K(0) };
         return this.fail(n, 'inline assembly (asm/__asm__) is not supported: the simulated kernel runs C only');
       }
       case 'generic_expression':
@@ -262,7 +251,7 @@ export abstract class Expressions extends Operators {
     else if (fits(ULONG)) t = ULONG;
     else return this.fail(n, `integer constant '${txt}' is too large for its type`);
     const val = convInt(v, t);
-    return { t, rv: this.J(() => val, lit(val)), cst: val };
+    return { t, rv: this.K(val), cst: val };
   }
 
   protected internString(s: string): number {
@@ -286,20 +275,20 @@ export abstract class Expressions extends Operators {
       // C99's predefined identifier (and gcc's older spellings): the enclosing function's name.
       if ((name === '__func__' || name === '__FUNCTION__' || name === '__PRETTY_FUNCTION__') && this.fnName) {
         const a = this.internString(this.fnName);
-        return { t: { k: 'array', of: CHAR, n: this.fnName.length + 1 }, rv: this.J(() => a, lit(a)), cst: a };
+        return { t: { k: 'array', of: CHAR, n: this.fnName.length + 1 }, rv: this.K(a), cst: a };
       }
       return this.fail(n, `'${name}' undeclared`);
     }
     switch (e.k) {
       case 'enum': {
         const v = e.value;
-        return { t: INT, rv: this.J(() => v, lit(v)), cst: v };
+        return { t: INT, rv: this.K(v), cst: v };
       }
       case 'typedef':
         return this.fail(n, `'${name}' is a type name, not a value`);
       case 'func': {
         const addr = this.funcAddr(name, n);
-        return { t: e.type, rv: this.J(() => addr, lit(addr)), cst: addr, fname: name };
+        return { t: e.type, rv: this.K(addr), cst: addr, fname: name };
       }
       case 'var': {
         const t = e.type;
@@ -317,25 +306,15 @@ export abstract class Expressions extends Operators {
               e.addr = 0;
             }
           }
-          const ent = e;
-          const ga = `${this.g.ref(ent)}.addr`;
-          if (t.k === 'array' || t.k === 'struct') return { t, rv: this.J(() => ent.addr, ga), addr: this.J(() => ent.addr, ga), ca: true };
-          const ld = this.loadFrom(t, false);
-          return { t, rv: this.ldE((_fr: CFrame) => ld(ent.addr), t, false, ga), addr: this.J(() => ent.addr, ga), ca: true };
+          // The address is read when the code runs (a later module may resolve it).
+          const ga = `${this.g.ref(e)}.addr`;
+          if (t.k === 'array' || t.k === 'struct') return { t, rv: this.A(ga), addr: this.A(ga), ca: true };
+          return { t, rv: this.ldE(t, false, ga), addr: this.A(ga), ca: true };
         }
         const off = e.off;
         const la = `(fp + ${off})`;
-        if (t.k === 'array' || t.k === 'struct') return { t, rv: this.J((fr: CFrame) => fr.fp + off, la), addr: this.J((fr: CFrame) => fr.fp + off, la), local: off };
-        const mem = this.mem;
-        let rv: (fr: CFrame) => Val;
-        if (t.k === 'int' && !t.bool && t.size === 4) rv = t.signed ? (fr) => mem.dv.getInt32(fr.fp + off, true) : (fr) => mem.dv.getUint32(fr.fp + off, true);
-        else if (t.k === 'ptr') rv = (fr) => mem.readPtr(fr.fp + off);
-        else {
-          const ld = this.loadFrom(t, false);
-          rv = (fr) => ld(fr.fp + off);
-        }
-        this.ldE(rv, t, false, la, off % sizeOf(t) === 0);
-        return { t, rv, addr: this.J((fr: CFrame) => fr.fp + off, la), local: off };
+        if (t.k === 'array' || t.k === 'struct') return { t, rv: this.A(la), addr: this.A(la), local: off };
+        return { t, rv: this.ldE(t, false, la, off % sizeOf(t) === 0), addr: this.A(la), local: off };
       }
     }
   }
@@ -372,7 +351,7 @@ export abstract class Expressions extends Operators {
       if (a.t.k === 'func') return { t: ptr(a.t), rv: a.rv, cst: a.cst, fname: a.fname };
       if (!a.addr) this.fail(n, `lvalue required as unary '&' operand ('${this.text(an)}')`);
       const ad = a.addr;
-      const r: E = { t: ptr(a.t), rv: this.J((fr: CFrame) => ad(fr), this.jsf(ad)), se: a.se };
+      const r: E = { t: ptr(a.t), rv: this.V(this.jsf(ad)), se: a.se };
       if (a.cst !== undefined && (a.t.k === 'array' || a.t.k === 'struct')) r.cst = a.cst;
       // Address of a global is a load-time constant.
       if (a.ca && !a.se && a.cst === undefined) {
@@ -380,7 +359,7 @@ export abstract class Expressions extends Operators {
           const v = ad(null as unknown as CFrame);
           if (v !== 0) {
             r.cst = v;
-            r.rv = this.J(() => v, lit(v));
+            r.rv = this.K(v);
           }
         } catch { /* not constant */ }
       }
@@ -397,13 +376,9 @@ export abstract class Expressions extends Operators {
     const prv = p.rv;
     if (t.k === 'void') this.fail(n, "dereferencing a 'void *' pointer");
     if (t.k === 'func') return { t, rv: prv, cst: p.cst };
-    if (t.k === 'struct' && !t.complete) return { t, rv: prv, addr: (fr) => prv(fr) as number, se: p.se };
-    if (t.k === 'array' || t.k === 'struct') {
-      return { t, rv: prv, addr: (fr) => prv(fr) as number, se: p.se };
-    }
-    const ld = this.loadFrom(t, true);
     const jp = this.jsv(p);
-    return { t, rv: this.ldE((fr: CFrame) => ld(prv(fr) as number), t, true, jp), addr: this.J((fr: CFrame) => prv(fr) as number, jp), se: p.se };
+    if (t.k === 'array' || t.k === 'struct') return { t, rv: prv, addr: this.A(jp), se: p.se };
+    return { t, rv: this.ldE(t, true, jp), addr: this.A(jp), se: p.se };
   }
 
   protected field(n: SyntaxNode): E {
@@ -417,12 +392,11 @@ export abstract class Expressions extends Operators {
       const p = this.rvalue(a);
       if (p.t.k !== 'ptr') this.fail(n, `invalid type argument of '->' (have '${typeName(p.t)}')`);
       st = p.t.to;
-      const prv = p.rv;
-      base = this.J((fr: CFrame) => prv(fr) as number, this.jsv(p));
+      base = this.A(this.jsv(p));
     } else {
       st = a.t;
       if (!a.addr) {
-        if (st.k === 'struct') base = (fr) => a.rv(fr) as number;
+        if (st.k === 'struct') base = this.A(this.jsv(a));
         else this.fail(n, `request for member '${fname}' in something not a structure or union`);
       } else base = a.addr;
     }
@@ -431,38 +405,35 @@ export abstract class Expressions extends Operators {
     const f = st.fields.find((x) => x.name === fname);
     if (!f) this.fail(n.childForFieldName('field')!, `'${typeName(st)}' has no member named '${fname}'`);
     const off = f.offset;
+    const local = a.local !== undefined && op === '.' ? a.local + off : undefined;
     const b = base!;
-    const addr = off === 0 ? b : this.J((fr: CFrame) => b(fr) + off, `(${this.jsf(b)} + ${off})`);
+    const addr = local !== undefined ? this.A(`(fp + ${local})`) : off === 0 ? b : this.A(`(${this.jsf(b)} + ${off})`);
     const t = f.type;
     const checked = op === '->' || a.local === undefined;
     if (f.bits) return this.bitfield(addr, t as IntType, f.bits, a.se);
     const ca = op === '.' && !!a.ca;
     if (t.k === 'array' || t.k === 'struct' || t.k === 'func') return { t, rv: addr, addr, se: a.se, ca };
-    const ld = this.loadFrom(t, checked);
-    const local = a.local !== undefined && op === '.' ? a.local + off : undefined;
-    const e: E = { t, rv: local !== undefined ? this.ldE((fr: CFrame) => ld(addr(fr)), t, checked, `(fp + ${local})`, local % sizeOf(t) === 0) : this.ldE((fr: CFrame) => ld(addr(fr)), t, checked, this.jsf(addr)), addr, se: a.se, ca };
-    if (local !== undefined) {
-      e.local = local;
-      this.J(addr, `(fp + ${local})`);
-    }
+    const e: E = { t, rv: local !== undefined ? this.ldE(t, checked, `(fp + ${local})`, local % sizeOf(t) === 0) : this.ldE(t, checked, this.jsf(addr)), addr, se: a.se, ca };
+    if (local !== undefined) e.local = local;
     return e;
   }
 
   protected bitfield(addr: (fr: CFrame) => number, t: IntType, bits: BitField, se?: boolean): E {
-    const ld = this.loadFrom(bitUnitType(t), true);
-    const st = this.storeTo(bitUnitType(t), true);
+    const ut = bitUnitType(t);
+    const ld = this.loadFrom(ut, true);
+    const st = this.storeTo(ut, true);
+    const g = this.g;
     // The expression's type carries the width when it decides the promotion (promote()).
     const et: IntType = bits.width <= 32 && !t.bool ? { ...t, bitWidth: bits.width } : t;
-    const e: E & { bits?: BitField } = { t: et, rv: (fr) => bitGet(ld(addr(fr)), t, bits), addr, se };
+    const e: E & { bits?: BitField } = { t: et, rv: this.V(`${g.ref(bitGet)}(${this.ldJs(ut, true, this.jsf(addr))}, ${g.ref(t)}, ${g.ref(bits)})`), addr, se };
     e.bits = bits;
-    (e as E & { bf?: unknown }).bf = {
-      set: (fr: CFrame, v: Val) => {
-        const a = addr(fr);
-        const unit = bitPut(ld(a), v, t, bits);
-        st(a, unit);
-        return bitGet(unit, t, bits);
-      },
+    // A store of v (computed first), giving the field's new value.
+    const set = (v: Val, a: number): Val => {
+      const unit = bitPut(ld(a), v, t, bits);
+      st(a, unit);
+      return bitGet(unit, t, bits);
     };
+    (e as E & { bf?: BitStore }).bf = { setJs: (v) => `${g.ref(set)}(${v}, ${this.jsf(addr)})` };
     return e;
   }
 
@@ -473,10 +444,8 @@ export abstract class Expressions extends Operators {
     if (a.t.k !== 'ptr') this.fail(n, 'subscripted value is neither array nor pointer');
     if (i.t.k !== 'int') this.fail(n, 'array subscript is not an integer');
     const sz = this.elemSize(a.t, n);
-    const arv = a.rv;
-    const irv = i.rv;
     const ji = i.t.k === 'int' && i.t.size <= 4 ? this.jsv(i) : `Number(${this.jsv(i)})`;
-    const p: E = { t: a.t, rv: this.J((fr: CFrame) => (arv(fr) as number) + Number(irv(fr)) * sz, `(${this.jsv(a)} + ${ji} * ${sz})`), se: a.se || i.se };
+    const p: E = { t: a.t, rv: this.V(`(${this.jsv(a)} + ${ji} * ${sz})`), se: a.se || i.se };
     const d = this.deref(p, a.t.to, n);
     if (a.cst !== undefined && i.cst !== undefined) d.ca = true;
     return d;
@@ -493,15 +462,15 @@ export abstract class Expressions extends Operators {
       const addr = this.m.mem.map(size, Math.max(8, alignOf(tt)));
       this.m.dataRoots.push([addr, size]);
       this.staticInit(addr, tt, init);
-      if (tt.k === 'struct' || tt.k === 'array') return { t: tt, rv: () => addr, addr: () => addr, cst: addr };
-      const ld = this.loadFrom(tt, false);
-      return { t: tt, rv: () => ld(addr), addr: () => addr };
+      const ad = this.K(addr) as (fr: CFrame) => number;
+      if (tt.k === 'struct' || tt.k === 'array') return { t: tt, rv: ad, addr: ad, cst: addr };
+      return { t: tt, rv: this.ldE(tt, false, String(addr)), addr: ad };
     }
     const off = this.allocLocal(tt);
     this.initLocal(off, tt, init);
-    if (tt.k === 'struct' || tt.k === 'array') return { t: tt, rv: (fr) => fr.fp + off, addr: (fr) => fr.fp + off, local: off };
-    const ld = this.loadFrom(tt, false);
-    return { t: tt, rv: (fr) => ld(fr.fp + off), addr: (fr) => fr.fp + off, local: off };
+    const la = `(fp + ${off})`;
+    if (tt.k === 'struct' || tt.k === 'array') return { t: tt, rv: this.A(la), addr: this.A(la), local: off };
+    return { t: tt, rv: this.ldE(tt, false, la, off % sizeOf(tt) === 0), addr: this.A(la), local: off };
   }
 
   /** The two-word form of a value of at most 32 bits widened to 64 (sign- or zero-extended). */
@@ -517,33 +486,28 @@ export abstract class Expressions extends Operators {
     if (!a.addr) this.fail(n, `lvalue required as ${op === '++' ? 'increment' : 'decrement'} operand`);
     const t = a.t;
     const d = op === '++' ? 1 : -1;
-    const bf = (a as E & { bf?: { set(fr: CFrame, v: Val): Val } }).bf;
-    let next: (v: Val) => Val;
+    const bf = (a as E & { bf?: BitStore }).bf;
+    const g = this.g;
     let nextJs: (v: string) => string;
     if (t.k === 'ptr') {
       const sz = this.elemSize(t, n) * d;
-      next = (v) => (v as number) + sz;
       nextJs = (v) => `(${v} + ${lit(sz)})`;
     } else if (t.k === 'int') {
       if (t.size === 4 && !t.bool) {
-        next = t.signed ? (v) => ((v as number) + d) | 0 : (v) => ((v as number) + d) >>> 0;
         nextJs = t.signed ? (v) => `((${v} + ${lit(d)}) | 0)` : (v) => `((${v} + ${lit(d)}) >>> 0)`;
       } else {
         const cv = intConverter(t);
-        next = t.size === 8 ? (v) => Op64.add(v, d, t.signed) : (v) => cv((v as number) + d);
-        const NX = this.g.ref(next);
+        const next = t.size === 8 ? (v: Val) => Op64.add(v, d, t.signed) : (v: Val) => cv((v as number) + d);
+        const NX = g.ref(next);
         nextJs = (v) => `${NX}(${v})`;
       }
     } else return this.fail(n, `wrong type argument to ${op === '++' ? 'increment' : 'decrement'}`);
-    const rv = a.rv;
     if (bf) {
-      return { t, rv: (fr) => { const v = rv(fr); const nv = bf.set(fr, next(v)); return prefix ? nv : v; }, se: true };
+      const v = g.tmp(), nv = g.tmp();
+      return { t, rv: this.V(`(${v} = ${this.jsf(a.rv)}, ${nv} = ${bf.setJs(nextJs(v))}, ${prefix ? nv : v})`), se: true };
     }
     const ad = a.addr;
-    const ld = this.loadFrom(t, a.local === undefined);
-    const st = this.storeTo(t, a.local === undefined);
     const checked = a.local === undefined;
-    const g = this.g;
     if (t.k === 'int' && t.size === 8 && !t.bool) {
       // On the words (emit.ts pairJs): no BigInt.
       const vh = g.tmp(), vl = g.tmp(), h = g.tmp(), lo = g.tmp();
@@ -553,12 +517,8 @@ export abstract class Expressions extends Operators {
         ? `${lo} = ${vl} + 1, ${h} = (${vh} + (${lo} > 4294967295 ? 1 : 0)) | 0, ${lo} = ${lo} >>> 0`
         : `${lo} = ${vl} - 1, ${h} = (${vh} - (${lo} < 0 ? 1 : 0)) | 0, ${lo} = ${lo} >>> 0`;
       const code = `(${checked ? `${pa} = ${this.jsf(ad)}, ` : ''}${this.ldPairJs(checked, pa, al)(vh, vl)}, ${step}, ${this.stPairJs(checked, pa, h, lo, al)})`;
-      const rv = a.local !== undefined
-        ? (fr: CFrame) => { const p = fr.fp + a.local!; const v = ld(p); const nv = next(v); st(p, nv); return prefix ? nv : v; }
-        : (fr: CFrame) => { const p = ad(fr); const v = ld(p); const nv = next(v); st(p, nv); return prefix ? nv : v; };
-      g.fx.set(rv, code);
       const [rh, rl] = prefix ? [h, lo] : [vh, vl];
-      return { t, rv: this.P(this.J(rv, `(${code}, ${this.joinJs(rh, rl, t.signed)})`), (h2, l2) => `(${code}, ${h2} = ${rh}, ${l2} = ${rl})`), se: true };
+      return { t, rv: this.wordsE(code, rh, rl, t.signed), se: true };
     }
     const pa = checked ? g.tmp() : `(fp + ${a.local})`;
     const aligned = !checked && a.local! % sizeOf(t) === 0;
@@ -568,11 +528,17 @@ export abstract class Expressions extends Operators {
     const js = prefix
       ? `(${setP}${v} = ${nextJs(this.ldJs(t, checked, pa, aligned))}, ${this.stJs(t, checked, pa, v, aligned)}, ${v})`
       : `(${setP}${v} = ${this.ldJs(t, checked, pa, aligned)}, ${w} = ${nextJs(v)}, ${this.stJs(t, checked, pa, w, aligned)}, ${v})`;
-    if (a.local !== undefined) {
-      const off = a.local;
-      return { t, rv: this.J(prefix ? (fr: CFrame) => { const p = fr.fp + off; const v = next(ld(p)); st(p, v); return v; } : (fr: CFrame) => { const p = fr.fp + off; const v = ld(p); st(p, next(v)); return v; }, js), se: true };
-    }
-    return { t, rv: this.J(prefix ? (fr: CFrame) => { const p = ad(fr); const v = next(ld(p)); st(p, v); return v; } : (fr: CFrame) => { const p = ad(fr); const v = ld(p); st(p, next(v)); return v; }, js), se: true };
+    return { t, rv: this.V(js), se: true };
+  }
+
+  /**
+   * A 64-bit expression whose code (an effect) leaves its value's words in h, l: its value (the
+   * words joined), its two-word form, and its form as a statement (the code alone).
+   */
+  protected wordsE(code: string, h: string, l: string, signed: boolean): (fr: CFrame) => Val {
+    const f = this.P(this.V(`(${code}, ${this.joinJs(h, l, signed)})`), (h2, l2) => `(${code}, ${h2} = ${h}, ${l2} = ${l})`);
+    this.g.fx.set(f, code);
+    return f;
   }
 
   protected assign(n: SyntaxNode): E {
@@ -585,106 +551,83 @@ export abstract class Expressions extends Operators {
     const t = l.t;
     const ad = l.addr;
     const checked = l.local === undefined;
-    const bf = (l as E & { bf?: { set(fr: CFrame, v: Val): Val } }).bf;
+    const bf = (l as E & { bf?: BitStore }).bf;
+    const g = this.g;
     if (op === '=') {
       if (t.k === 'struct') {
         const re = this.rvalue(r);
         if (re.t !== t) this.fail(n, `incompatible types when assigning to type '${typeName(t)}' from type '${typeName(re.t)}'`);
-        const size = t.size;
-        const mem = this.mem;
-        const m = this.m;
-        const rrv = re.rv;
-        return { t, rv: (fr) => { const d = ad(fr); mem.copy(d, rrv(fr) as number, size); if (m.watchpoints.length) watchHit(m, d, size); return d; }, se: true };
+        const d = g.tmp();
+        const watch = `(m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${d}, ${t.size}))`;
+        return { t, rv: this.V(`(${d} = ${this.jsf(ad)}, ${g.ref(this.mem)}.copy(${d}, ${this.jsv(re)}, ${t.size}), ${watch}, ${d})`), se: true };
       }
       const v = this.convertE(r, t, rn).rv;
-      if (bf) return { t, rv: (fr) => bf.set(fr, v(fr)), se: true };
-      const st = this.storeTo(t, checked);
-      const g = this.g;
+      if (bf) return { t, rv: this.V(bf.setJs(this.jsf(v))), se: true };
       const x = g.tmp();
       if (t.k === 'int' && t.size === 8 && !t.bool && this.hasPair(v)) {
         // On the value's words (emit.ts pairJs): no BigInt.
         const h = g.tmp(), lo = g.tmp();
         let code: string;
-        let rv: (fr: CFrame) => Val;
         if (l.local !== undefined) {
           const off = l.local;
           code = `(${this.pairJs(v, h, lo)}, ${this.stPairJs(false, `(fp + ${off})`, h, lo, off % 8 === 0)})`;
-          rv = (fr: CFrame) => { const x = v(fr); st(fr.fp + off, x); return x; };
         } else {
           const pa = g.tmp();
           code = `(${this.pairJs(v, h, lo)}, ${pa} = ${this.jsf(ad)}, ${this.stPairJs(checked, pa, h, lo)})`;
-          rv = (fr: CFrame) => { const x = v(fr); st(ad(fr), x); return x; };
         }
-        this.g.fx.set(rv, code);
-        return { t, rv: this.P(this.J(rv, `(${code}, ${this.joinJs(h, lo, t.signed)})`), (h2, l2) => `(${code}, ${h2} = ${h}, ${l2} = ${lo})`), se: true };
+        return { t, rv: this.wordsE(code, h, lo, t.signed), se: true };
       }
       if (l.local !== undefined) {
         const off = l.local;
         const pa = `(fp + ${off})`;
-        return { t, rv: this.J((fr: CFrame) => { const x = v(fr); st(fr.fp + off, x); return x; }, `(${x} = ${this.jsf(v)}, ${this.stJs(t, false, pa, x, off % sizeOf(t) === 0)}, ${x})`), se: true };
+        return { t, rv: this.V(`(${x} = ${this.jsf(v)}, ${this.stJs(t, false, pa, x, off % sizeOf(t) === 0)}, ${x})`), se: true };
       }
       const pa = g.tmp();
-      return { t, rv: this.J((fr: CFrame) => { const x = v(fr); st(ad(fr), x); return x; }, `(${x} = ${this.jsf(v)}, ${pa} = ${this.jsf(ad)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
+      return { t, rv: this.V(`(${x} = ${this.jsf(v)}, ${pa} = ${this.jsf(ad)}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
     }
-    // Compound assignment: lhs op= rhs, computing the address once.
+    // Compound assignment: lhs op= rhs, computing the address once. The lvalue's current value
+    // is in the temp k (a 64-bit one's words in kh, kl), set by the text that reads it.
     const bop = op.slice(0, -1);
-    const ld = this.loadFrom(t, checked);
-    const slotE: E & { _cur?: Val } = { t, rv: () => 0 };
-    let curVal: Val = 0;
-    slotE.rv = () => curVal;
-    const k = this.g.tmp();
-    this.J(slotE.rv, k);
-    // Its two-word form (a 64-bit lvalue): the words loaded into kh, kl.
-    const kh = this.g.tmp(), kl = this.g.tmp();
-    this.P(slotE.rv, (h, l) => `(${h} = ${kh}, ${l} = ${kl})`);
-    // The generated code keeps the current value in a temp; closures it calls (operators without
-    // a JavaScript form) read it from curVal, so it sets both.
-    const setCur = (v: Val): Val => (curVal = v);
-    const SETCUR = this.g.ref(setCur);
+    const k = g.tmp(), kh = g.tmp(), kl = g.tmp();
+    const slotE: E = { t, rv: this.P(this.V(k), (h, l) => `(${h} = ${kh}, ${l} = ${kl})`) };
     const res = this.binopInner(bop, slotE, this.rvalue(r), n);
     const back = this.convertE(res, t, n).rv;
-    if (bf) {
-      return { t, rv: (fr) => { curVal = l.rv(fr); return bf.set(fr, back(fr)); }, se: true };
-    }
-    const st = this.storeTo(t, checked);
-    const g = this.g;
     const x = g.tmp();
-    if (t.k === 'int' && t.size === 8 && !t.bool && this.hasPair(back)) {
+    if (!bf && t.k === 'int' && t.size === 8 && !t.bool && this.hasPair(back)) {
       const h = g.tmp(), lo = g.tmp();
       const bp = this.pairJs(back, h, lo);
-      // On the words: nothing reads k; a closure it calls may read curVal (set it then).
+      // On the words, when nothing reads k.
       if (!new RegExp(`\\${k}(?!\\d)`).test(bp)) {
-        const setc = bp.includes('(fr)') ? `${SETCUR}(${this.joinJs(kh, kl, t.signed)}), ` : '';
         let code: string;
-        let rv: (fr: CFrame) => Val;
         if (l.local !== undefined) {
           const off = l.local;
           const pa = `(fp + ${off})`;
-          code = `(${this.ldPairJs(false, pa, off % 8 === 0)(kh, kl)}, ${setc}${bp}, ${this.stPairJs(false, pa, h, lo, off % 8 === 0)})`;
-          rv = (fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; };
+          code = `(${this.ldPairJs(false, pa, off % 8 === 0)(kh, kl)}, ${bp}, ${this.stPairJs(false, pa, h, lo, off % 8 === 0)})`;
         } else {
           const pa = g.tmp();
-          code = `(${pa} = ${this.jsf(ad)}, ${this.ldPairJs(checked, pa, false)(kh, kl)}, ${setc}${bp}, ${this.stPairJs(checked, pa, h, lo)})`;
-          rv = (fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; };
+          code = `(${pa} = ${this.jsf(ad)}, ${this.ldPairJs(checked, pa, false)(kh, kl)}, ${bp}, ${this.stPairJs(checked, pa, h, lo)})`;
         }
-        this.g.fx.set(rv, code);
-        return { t, rv: this.P(this.J(rv, `(${code}, ${this.joinJs(h, lo, t.signed)})`), (h2, l2) => `(${code}, ${h2} = ${h}, ${l2} = ${lo})`), se: true };
+        return { t, rv: this.wordsE(code, h, lo, t.signed), se: true };
       }
     }
     const backJs = this.jsf(back);
-    // Only a closure call in the operator's code can read curVal; a 64-bit value's words are
-    // kh, kl too (the two-word forms in backJs read them).
-    const cur0 = (load: string) => (backJs.includes('(fr)') ? `${SETCUR}(${load})` : load);
+    // A 64-bit value's words are kh, kl too (the two-word forms in backJs read them).
     const cur = t.k === 'int' && t.size === 8 && !t.bool
-      ? (load: string) => `(${k} = ${cur0(load)}, ${this.splitJs(k, kh, kl)}, ${k})`
-      : cur0;
+      ? (load: string) => `(${k} = ${load}, ${this.splitJs(k, kh, kl)}, ${k})`
+      : (load: string) => load;
+    if (bf) return { t, rv: this.V(`(${k} = ${cur(this.jsf(l.rv))}, ${bf.setJs(backJs)})`), se: true };
     if (l.local !== undefined) {
       const off = l.local;
       const pa = `(fp + ${off})`;
       const al = off % sizeOf(t) === 0;
-      return { t, rv: this.J((fr: CFrame) => { const p = fr.fp + off; curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${k} = ${cur(this.ldJs(t, false, pa, al))}, ${x} = ${backJs}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
+      return { t, rv: this.V(`(${k} = ${cur(this.ldJs(t, false, pa, al))}, ${x} = ${backJs}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
     }
     const pa = g.tmp();
-    return { t, rv: this.J((fr: CFrame) => { const p = ad(fr); curVal = ld(p); const x = back(fr); st(p, x); return x; }, `(${pa} = ${this.jsf(ad)}, ${k} = ${cur(this.ldJs(t, checked, pa))}, ${x} = ${backJs}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
+    return { t, rv: this.V(`(${pa} = ${this.jsf(ad)}, ${k} = ${cur(this.ldJs(t, checked, pa))}, ${x} = ${backJs}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
   }
+}
+
+/** A bit-field lvalue's store: the JavaScript storing the value v (its JavaScript) and giving the field's new value. */
+interface BitStore {
+  setJs(v: string): string;
 }

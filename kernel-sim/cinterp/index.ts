@@ -2,7 +2,7 @@
  * The C interpreter's entry point: loads a scenario's driver sources into a machine.
  *
  * Preprocess each source (a translation unit) with the headers of the era the driver was built
- * for, parse it with tree-sitter, compile every function to closures, lay out globals, string
+ * for, parse it with tree-sitter, compile every function to JavaScript, lay out globals, string
  * literals and statics in simulated memory, resolve calls against the running kernel's symbols
  * (a missing one fails the load as illumos's module loader does), and register the 'c' frame
  * kind through which the machine runs the driver's functions on simulated threads.
@@ -10,7 +10,7 @@
 import { basename, resolve, relative } from 'node:path';
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { ScenarioError, type Scenario } from '../scenario';
-import { registerFrameKind, KernelPanic, StopSignal, type Machine, type StackEntry, type Frame } from '../machine/machine';
+import { registerFrameKind, KernelPanic, type Machine, type StackEntry, type Frame } from '../machine/machine';
 import type { KThread } from '../machine/thread';
 import type { TextSymbol } from '../machine/symbols';
 import { KMEM_UNINITIALIZED_PATTERN } from '../machine/kmem';
@@ -23,7 +23,7 @@ import { KAPI_VARARGS, KAPI_BARRIERS } from '../abi/kapi';
 import { COMPAT_ATOMICS } from '../abi/compat-atomics';
 import { COMPAT_CPUFUNC } from '../abi/compat-cpufunc';
 import { KAPI_STRINGS } from '../abi/kstring';
-import { Compiler, YIELD, stoppedInStatement, type CFrame, type CFunc, type TU, type Scope } from './compile';
+import { Compiler, YIELD, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { vaAreaBytes, writeVaArea } from './varargs';
@@ -40,61 +40,8 @@ const EMPTY: Val[] = [];
 registerFrameKind('c', {
   preemptible: true,
   step(m, t, f0, budget) {
-    const fr = f0 as CFrame;
-    const fn = fr.fn;
-    // The generated step function (codegen.ts): the same protocol as the loop below.
-    if (fn.run !== undefined) return fn.run(m, t, fr, budget);
-    const code = fn.code;
-    const pos = fn.pos;
-    let pc = fr.pc;
-    let used = 0;
-    let p = pos[pc];
-    if (fr.owed) {
-      // Resuming after a stop inside the current statement (see the catch below): its cycle
-      // is counted now, and when the stop was at its first instruction, its budget and stop
-      // checks, made before the stop, are not made again.
-      fr.owed = false;
-      used = 1;
-      p = undefined;
-    }
-    m.cThread = t;
-    try {
-      for (;;) {
-        if (p !== undefined) {
-          if (used >= budget) {
-            fr.pc = pc;
-            return used;
-          }
-          if (m.policy !== null && m.checkStop({ kind: 'statement', thread: t, cpu: t.cpu, detail: { file: p.file, line: p.line, column: p.col, frameIndex: t.stack.length - 1 } })) {
-            fr.pc = pc;
-            return used;
-          }
-          used++;
-        }
-        // fr.pc first: a call into the kernel reads this frame's position (kmem's bufctl
-        // audit stack, a panic stack).
-        fr.pc = pc;
-        const r = code[pc]!(fr, t);
-        if (r === -2) pc++;
-        else if (r >= 0) pc = r;
-        else {
-          fr.pc = pc + 1;
-          if (m.dataStop) m.dataStop = false;
-          return used || 1;
-        }
-        if (m.dataStop) {
-          m.dataStop = false;
-          fr.pc = pc;
-          return used;
-        }
-        p = pos[pc];
-      }
-    } catch (e) {
-      fr.pc = pc;
-      m.dataStop = false;
-      if (e instanceof StopSignal) return stoppedInStatement(fr, used, e);
-      throw e;
-    }
+    // The function's generated step function (codegen.ts).
+    return (f0 as CFrame).fn.run(m, t, f0 as CFrame, budget);
   },
   describe(_m, _t, f0, i): StackEntry[] {
     const fr = f0 as CFrame;

@@ -1,6 +1,5 @@
 /** The compiler, part 3 of 7: initialisers (static data written at load, locals at run time). */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
-import { lit } from './codegen';
 import { type CType, INT, sizeOf, typeName } from './types';
 import type { CFrame, E } from './program';
 import { ScenarioError } from '../scenario';
@@ -63,7 +62,6 @@ export abstract class Initialisers extends Declarations {
     }
     this.code.length = before;
     this.loc.length = before;
-    this.insJs.length = before;
     this.pos.length = Math.min(this.pos.length, before);
     this.ntemps = temps;
     return same;
@@ -97,7 +95,6 @@ export abstract class Initialisers extends Declarations {
     if (this.code.length !== before) {
       this.code.length = before;
       this.loc.length = before;
-      this.insJs.length = before;
       this.pos.length = Math.min(this.pos.length, before);
       this.fail(init, 'initializer element is not constant (it calls a function)');
     }
@@ -137,7 +134,7 @@ export abstract class Initialisers extends Declarations {
         const n = t.n ?? s.length + 1;
         for (let i = 0; i < n && i < s.length + 1; i++) {
           const v = i < s.length ? s.charCodeAt(i) : 0;
-          out.push({ off: off + i, t: t.of, e: { t: INT, rv: this.J(() => v, lit(v)), cst: v }, node: init });
+          out.push({ off: off + i, t: t.of, e: { t: INT, rv: this.K(v), cst: v }, node: init });
         }
         return;
       }
@@ -246,7 +243,13 @@ export abstract class Initialisers extends Declarations {
 
   /** A local initializer: zero the object, then store each element (runtime instructions). */
   protected override initLocal(off: number, t: CType, init: SyntaxNode): void {
-    const mem = this.mem;
+    const g = this.g;
+    const MEM = g.ref(this.mem);
+    // A store of the scalar e of type st at fp + o.
+    const store = (o: number, st: CType, e: E): string => {
+      const x = g.tmp();
+      return `(${x} = ${this.jsv(e)}, ${this.stJs(st, false, `(fp + ${o})`, x, o % sizeOf(st) === 0)})`;
+    };
     if (t.k === 'struct' || t.k === 'array') {
       const stores: InitStore[] = [];
       const size = sizeOf(t);
@@ -254,51 +257,27 @@ export abstract class Initialisers extends Declarations {
       if (t.k === 'struct' && init.type !== 'initializer_list') {
         const e = this.expr(init);
         if (e.t !== t) this.fail(init, `incompatible types when initializing '${typeName(t)}' from '${typeName(e.t)}'`);
-        this.emit((fr) => {
-          mem.copy(fr.fp + off, e.rv(fr) as number, size);
-          return -2;
-        });
+        this.emit({ k: 'stmt', code: `${MEM}.copy(fp + ${off}, ${this.jsv(e)}, ${size})` });
         return;
       }
-      this.emit((fr) => {
-        mem.u8.fill(0, fr.fp + off, fr.fp + off + size);
-        return -2;
-      });
+      this.emit({ k: 'stmt', code: `${MEM}.u8.fill(0, fp + ${off}, fp + ${off + size})` });
       this.collectInit(0, t, init, stores);
       for (const s of stores) {
         const e = s.e;
-        const sz = sizeOf(s.t);
         const o = off + s.off;
         if (s.t.k === 'struct' || s.t.k === 'array') {
-          this.emit((fr) => {
-            mem.copy(fr.fp + o, e.rv(fr) as number, sz);
-            return -2;
-          });
+          this.emit({ k: 'stmt', code: `${MEM}.copy(fp + ${o}, ${this.jsv(e)}, ${sizeOf(s.t)})` });
         } else if (s.bits && s.t.k === 'int') {
           const ut = bitUnitType(s.t);
-          const ld = this.loadFrom(ut, false);
-          const st = this.storeTo(ut, false);
-          const bt = s.t;
-          const bits = s.bits;
-          this.emit((fr) => {
-            st(fr.fp + o, bitPut(ld(fr.fp + o), e.rv(fr), bt, bits));
-            return -2;
-          });
+          const x = g.tmp();
+          const unit = `${g.ref(bitPut)}(${this.ldJs(ut, false, `(fp + ${o})`)}, ${this.jsv(e)}, ${g.ref(s.t)}, ${g.ref(s.bits)})`;
+          this.emit({ k: 'stmt', code: `(${x} = ${unit}, ${this.stJs(ut, false, `(fp + ${o})`, x)})` });
         } else {
-          const st = this.storeTo(s.t, false);
-          this.emit((fr) => {
-            st(fr.fp + o, e.rv(fr));
-            return -2;
-          });
+          this.emit({ k: 'stmt', code: store(o, s.t, e) });
         }
       }
       return;
     }
-    const e = this.convertE(this.expr(init), t, init);
-    const st = this.storeTo(t, false);
-    this.emit((fr) => {
-      st(fr.fp + off, e.rv(fr));
-      return -2;
-    });
+    this.emit({ k: 'stmt', code: store(off, t, this.convertE(this.expr(init), t, init)) });
   }
 }

@@ -1,12 +1,11 @@
 /** The compiler, part 5 of 7: arithmetic, comparison, logical, conditional and unary operators. */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
-import { lit } from './codegen';
 import {
-  type CType, type IntType, type Val, VOID, INT, LONG, ptr, sizeOf, promote, arith, typeName, intToPtr, Op64, divideError,
+  type CType, type IntType, type Val, VOID, INT, LONG, ptr, sizeOf, promote, arith, typeName, intToPtr, Op64,
 } from './types';
 import type { CFrame, E } from './program';
 import { Statements } from './stmt';
-import { mulhi32 } from './runtime';
+import { mulhi32, div32 } from './runtime';
 
 /** Binary, logical, conditional and unary operators. */
 export abstract class Operators extends Statements {
@@ -26,17 +25,17 @@ export abstract class Operators extends Statements {
         const a = this.expr(rn);
         if (!a.addr) this.fail(n, 'lvalue required as unary \'&\' operand');
         const ad = a.addr;
-        v = { t: ptr(a.t), rv: (fr) => ad(fr), se: a.se };
+        v = { t: ptr(a.t), rv: this.V(this.jsf(ad)), se: a.se };
       } else {
         if (r.t.k !== 'int') this.fail(n, `wrong type argument to unary ${op}`);
         const t = promote(r.t);
         const x = this.convertE(r, t, n).rv;
-        const neg = op === '-';
         const s = t.signed;
-        v = { t, rv: neg ? (t.size === 4 ? (s ? (fr) => (0 - (x(fr) as number)) | 0 : (fr) => (0 - (x(fr) as number)) >>> 0) : (fr) => Op64.neg(x(fr), s)) : x, se: r.se };
+        const jx = this.jsf(x);
+        v = { t, rv: op !== '-' ? x : this.V(t.size === 4 ? (s ? `((0 - ${jx}) | 0)` : `((0 - ${jx}) >>> 0)`) : `${this.g.ref(Op64)}.neg(${jx}, ${s})`), se: r.se };
         if (r.cst !== undefined) {
           const c = v.rv(null as unknown as CFrame);
-          v = { t, rv: this.J(() => c, lit(c)), cst: c };
+          v = { t, rv: this.K(c), cst: c };
         }
       }
       return this.convertE(v, castTo, n, true);
@@ -60,11 +59,8 @@ export abstract class Operators extends Statements {
         return res;
       }
       res.cst = v;
-      res.rv = this.J(() => v, lit(v));
-      if (res.cond) {
-        const b = v !== 0;
-        res.cond = () => b;
-      }
+      res.rv = this.K(v);
+      if (res.cond) res.cond = this.KB(v !== 0);
     }
     res.se = l.se || r.se;
     void lt;
@@ -84,15 +80,16 @@ export abstract class Operators extends Statements {
           const sz = this.elemSize(lt, n);
           const sign = op === '+' ? 1 : -1;
           const ri = rt.size <= 4 ? this.jsv(r) : `Number(${this.jsv(r)})`;
-          return { t: lt, rv: this.J((fr: CFrame) => (lrv(fr) as number) + sign * Number(rrv(fr)) * sz, `(${this.jsv(l)} + ${sign} * ${ri} * ${sz})`) };
+          return { t: lt, rv: this.V(`(${this.jsv(l)} + ${sign} * ${ri} * ${sz})`) };
         }
         if (rt.k === 'ptr' && lt.k === 'int' && op === '+') {
           const sz = this.elemSize(rt, n);
-          return { t: rt, rv: (fr) => (rrv(fr) as number) + Number(lrv(fr)) * sz };
+          const li = lt.size <= 4 ? this.jsv(l) : `Number(${this.jsv(l)})`;
+          return { t: rt, rv: this.V(`(${this.jsv(r)} + ${li} * ${sz})`) };
         }
         if (lt.k === 'ptr' && rt.k === 'ptr' && op === '-') {
           const sz = this.elemSize(lt, n);
-          return { t: LONG, rv: (fr) => Math.trunc(((lrv(fr) as number) - (rrv(fr) as number)) / sz) };
+          return { t: LONG, rv: this.V(`Math.trunc((${this.jsv(l)} - ${this.jsv(r)}) / ${sz})`) };
         }
         return this.fail(n, `invalid operands to binary ${op} ('${typeName(lt)}' and '${typeName(rt)}')`);
       }
@@ -100,10 +97,9 @@ export abstract class Operators extends Statements {
         if ((lt.k === 'int' && l.cst !== 0 && rt.k === 'ptr') || (rt.k === 'int' && r.cst !== 0 && lt.k === 'ptr')) {
           // comparison between pointer and integer: gcc warns; compare addresses.
         }
-        const a = lt.k === 'ptr' ? lrv : (fr: CFrame) => intToPtr(lrv(fr));
-        const b = rt.k === 'ptr' ? rrv : (fr: CFrame) => intToPtr(rrv(fr));
-        if (lt.k === 'ptr' && l.cst !== undefined && !l.se) this.J(a, this.jsv(l));
-        if (rt.k === 'ptr' && r.cst !== undefined && !r.se) this.J(b, this.jsv(r));
+        const IP = this.g.ref(intToPtr);
+        const a = lt.k === 'ptr' ? (l.cst !== undefined && !l.se ? this.K(l.cst) : lrv) : this.V(`${IP}(${this.jsv(l)})`);
+        const b = rt.k === 'ptr' ? (r.cst !== undefined && !r.se ? this.K(r.cst) : rrv) : this.V(`${IP}(${this.jsv(r)})`);
         return this.compare(op, a, b, true);
       }
       return this.fail(n, `invalid operands to binary ${op} ('${typeName(lt)}' and '${typeName(rt)}')`);
@@ -116,68 +112,29 @@ export abstract class Operators extends Statements {
       if (t.size === 4) {
         const ja = this.jsf(a);
         const jb = rt.size <= 4 ? `(${this.jsv(r)} & 31)` : `(Number(${this.jsv(r)}) & 31)`;
-        if (op === '<<') return { t, rv: this.J(s ? (fr: CFrame) => (a(fr) as number) << (Number(rrv(fr)) & 31) : (fr: CFrame) => ((a(fr) as number) << (Number(rrv(fr)) & 31)) >>> 0, s ? `(${ja} << ${jb})` : `((${ja} << ${jb}) >>> 0)`) };
-        return { t, rv: this.J(s ? (fr: CFrame) => (a(fr) as number) >> (Number(rrv(fr)) & 31) : (fr: CFrame) => (a(fr) as number) >>> (Number(rrv(fr)) & 31), s ? `(${ja} >> ${jb})` : `(${ja} >>> ${jb})`) };
+        if (op === '<<') return { t, rv: this.V(s ? `(${ja} << ${jb})` : `((${ja} << ${jb}) >>> 0)`) };
+        return { t, rv: this.V(s ? `(${ja} >> ${jb})` : `(${ja} >>> ${jb})`) };
       }
       const cnt = rt.size <= 4 ? this.jsv(r) : `Number(${this.jsv(r)})`;
-      const rv = op === '<<' ? (fr: CFrame) => Op64.shl(a(fr), rrv(fr), s) : (fr: CFrame) => Op64.shr(a(fr), rrv(fr), s);
-      return { t, rv: this.pairE(rv, s, (h, l) => this.shiftPair(op, s, a, cnt, h, l)) };
+      return { t, rv: this.pairE(s, (h, l) => this.shiftPair(op, s, a, cnt, h, l)) };
     }
     const t = arith(lt, rt);
     const a = this.convertE(l, t, n).rv;
     const b = this.convertE(r, t, n).rv;
     if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return this.compare(op, a, b, false, t);
     const s = t.signed;
-    const e32 = this.bin32(op, s, this.jsf(a), this.jsf(b));
-    if (t.size === 4 && e32 !== null) {
-      const e = this.binopInner32(op, s, a, b, t);
-      if (e) {
-        this.J(e.rv, e32);
-        return e;
-      }
-    }
+    const ja = this.jsf(a);
+    const jb = this.jsf(b);
     if (t.size === 4) {
-      switch (op) {
-        case '+': return { t, rv: s ? (fr) => ((a(fr) as number) + (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) + (b(fr) as number)) >>> 0 };
-        case '-': return { t, rv: s ? (fr) => ((a(fr) as number) - (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) - (b(fr) as number)) >>> 0 };
-        case '*': return { t, rv: s ? (fr) => Math.imul(a(fr) as number, b(fr) as number) : (fr) => Math.imul(a(fr) as number, b(fr) as number) >>> 0 };
-        // idiv traps on a zero divisor and on INT_MIN / -1 (and %), whose quotient does not fit.
-        case '/': return { t, rv: s ? (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); const x = a(fr) as number; if (d === -1 && x === -2147483648) throw divideError(true); return (x / d) | 0; } : (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return Math.floor((a(fr) as number) / d) >>> 0; } };
-        case '%': return { t, rv: s ? (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); const x = a(fr) as number; if (d === -1 && x === -2147483648) throw divideError(true); return (x % d) | 0; } : (fr) => { const d = b(fr) as number; if (d === 0) throw divideError(); return ((a(fr) as number) % d) >>> 0; } };
-        case '&': return { t, rv: s ? (fr) => (a(fr) as number) & (b(fr) as number) : (fr) => ((a(fr) as number) & (b(fr) as number)) >>> 0 };
-        case '|': return { t, rv: s ? (fr) => (a(fr) as number) | (b(fr) as number) : (fr) => ((a(fr) as number) | (b(fr) as number)) >>> 0 };
-        case '^': return { t, rv: s ? (fr) => (a(fr) as number) ^ (b(fr) as number) : (fr) => ((a(fr) as number) ^ (b(fr) as number)) >>> 0 };
-      }
-    } else {
-      const f = { '+': Op64.add, '-': Op64.sub, '*': Op64.mul, '/': Op64.div, '%': Op64.mod, '&': Op64.and, '|': Op64.or, '^': Op64.xor }[op];
-      if (f && op !== '/' && op !== '%') {
-        const e = op === '+' || op === '-' ? this.binop64(op, s, a, b, t, f) : { t, rv: (fr: CFrame) => f(a(fr), b(fr), s) };
-        this.pairE(e.rv, s, (h, l) => this.binPair(op, a, b, h, l));
-        return e;
-      }
-      if (f) {
-        const ja = this.jsf(a);
-        const jb = this.jsf(b);
-        const g = this.g;
-        if (op === '+' || op === '-') {
-          const x = g.tmp(), y = g.tmp(), z = g.tmp();
-          const F = g.ref(f);
-          const js = `((${x} = ${ja}, ${y} = ${jb}, typeof ${x} === 'number' && typeof ${y} === 'number' && (${z} = ${x} ${op} ${y}) <= 9007199254740991 && ${z} >= ${s ? '-9007199254740991' : '0'}) ? ${z} : ${F}(${x}, ${y}, ${s}))`;
-          const e = this.binop64(op, s, a, b, t, f);
-          this.J(e.rv, js);
-          return e;
-        }
-        if (op === '+') return { t, rv: s ? (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= -9007199254740991) return z; } return Op64.add(x, y, true); } : (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= 0) return z; } return Op64.add(x, y, false); } };
-        return { t, rv: this.J((fr: CFrame) => f(a(fr), b(fr), s), `${g.ref(f)}(${ja}, ${jb}, ${s})`) };
-      }
+      const e32 = this.bin32(op, s, ja, jb);
+      if (e32 !== null) return { t, rv: this.V(e32) };
+      if (op === '/' || op === '%') return { t, rv: this.V(`${this.g.ref(div32)}(${ja}, ${jb}, ${s}, ${op === '%'})`) };
+    } else if (op === '/' || op === '%') {
+      return { t, rv: this.V(`${this.g.ref(Op64)}.${op === '/' ? 'div' : 'mod'}(${ja}, ${jb}, ${s})`) };
+    } else if (['+', '-', '*', '&', '|', '^'].includes(op)) {
+      return { t, rv: this.pairE(s, (h, l) => this.binPair(op, a, b, h, l)) };
     }
     return this.fail(n, `unsupported operator '${op}'`);
-  }
-
-  /** 64-bit + and - (the closure binopInner has always used: number fast path, then Op64). */
-  protected binop64(op: string, s: boolean, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, t: IntType, f: (x: Val, y: Val, s: boolean) => Val): E {
-    if (op === '+') return { t, rv: s ? (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= -9007199254740991) return z; } return Op64.add(x, y, true); } : (fr) => { const x = a(fr), y = b(fr); if (typeof x === 'number' && typeof y === 'number') { const z = x + y; if (z <= 9007199254740991 && z >= 0) return z; } return Op64.add(x, y, false); } };
-    return { t, rv: (fr) => f(a(fr), b(fr), s) };
   }
 
   /** JavaScript for a 32-bit integer operator (operands are numbers in the type's range), or null. */
@@ -189,19 +146,6 @@ export abstract class Operators extends Statements {
       case '&': return s ? `(${a} & ${b})` : `((${a} & ${b}) >>> 0)`;
       case '|': return s ? `(${a} | ${b})` : `((${a} | ${b}) >>> 0)`;
       case '^': return s ? `(${a} ^ ${b})` : `((${a} ^ ${b}) >>> 0)`;
-      default: return null;
-    }
-  }
-
-  /** The closures of the 32-bit operators bin32 expresses (the same as binopInner's). */
-  protected binopInner32(op: string, s: boolean, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, t: IntType): E | null {
-    switch (op) {
-      case '+': return { t, rv: s ? (fr) => ((a(fr) as number) + (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) + (b(fr) as number)) >>> 0 };
-      case '-': return { t, rv: s ? (fr) => ((a(fr) as number) - (b(fr) as number)) | 0 : (fr) => ((a(fr) as number) - (b(fr) as number)) >>> 0 };
-      case '*': return { t, rv: s ? (fr) => Math.imul(a(fr) as number, b(fr) as number) : (fr) => Math.imul(a(fr) as number, b(fr) as number) >>> 0 };
-      case '&': return { t, rv: s ? (fr) => (a(fr) as number) & (b(fr) as number) : (fr) => ((a(fr) as number) & (b(fr) as number)) >>> 0 };
-      case '|': return { t, rv: s ? (fr) => (a(fr) as number) | (b(fr) as number) : (fr) => ((a(fr) as number) | (b(fr) as number)) >>> 0 };
-      case '^': return { t, rv: s ? (fr) => (a(fr) as number) ^ (b(fr) as number) : (fr) => ((a(fr) as number) ^ (b(fr) as number)) >>> 0 };
       default: return null;
     }
   }
@@ -230,15 +174,6 @@ export abstract class Operators extends Statements {
   }
 
   protected compare(op: string, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, _p: boolean, t?: IntType): E {
-    let c: (fr: CFrame) => boolean;
-    switch (op) {
-      case '==': c = (fr) => a(fr) === b(fr); break;
-      case '!=': c = (fr) => a(fr) !== b(fr); break;
-      case '<': c = (fr) => a(fr) < b(fr); break;
-      case '>': c = (fr) => a(fr) > b(fr); break;
-      case '<=': c = (fr) => a(fr) <= b(fr); break;
-      default: c = (fr) => a(fr) >= b(fr); break;
-    }
     const jop = op === '==' ? '===' : op === '!=' ? '!==' : op;
     let jc = `(${this.jsf(a)} ${jop} ${this.jsf(b)})`;
     if (t !== undefined && t.size === 8 && (this.hasPair(a) || this.hasPair(b))) {
@@ -251,8 +186,7 @@ export abstract class Operators extends Statements {
       else if (op === '!=') jc = `(${ab}, ${ah} !== ${bh} || ${al} !== ${bl})`;
       else jc = `(${ab}, ${ah} === ${bh} ? ${al} ${op} ${bl} : ${hi(ah)} ${op} ${hi(bh)})`;
     }
-    this.J(c, jc);
-    return { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${jc} ? 1 : 0)`), cond: c };
+    return { t: INT, rv: this.V(`(${jc} ? 1 : 0)`), cond: this.B(jc) };
   }
 
   protected elemSize(t: CType, n: SyntaxNode): number {
@@ -273,38 +207,30 @@ export abstract class Operators extends Statements {
     const r = this.rvalue(this.expr(rn));
     if (this.code.length === before) {
       const rc = this.truth(r, rn);
-      const c: (fr: CFrame) => boolean = op === '&&' ? (fr) => lc(fr) && rc(fr) : (fr) => lc(fr) || rc(fr);
       const jc = `(${this.jsf(lc)} ${op} ${this.jsf(rc)})`;
-      this.J(c, jc);
-      const e: E = { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 1 : 0), `(${jc} ? 1 : 0)`), cond: c, se: l.se || r.se };
+      const c = this.B(jc);
+      const e: E = { t: INT, rv: this.V(`(${jc} ? 1 : 0)`), cond: c, se: l.se || r.se };
       if (l.cst !== undefined && r.cst !== undefined) {
         const v = c(null as unknown as CFrame) ? 1 : 0;
-        return { t: INT, rv: this.J(() => v, lit(v)), cst: v, cond: () => v === 1 };
+        return { t: INT, rv: this.K(v), cst: v, cond: this.KB(v === 1) };
       }
       return e;
     }
     // The right side emitted instructions (calls): rebuild with control flow.
     this.code.length = before;
     this.loc.length = before;
-    this.insJs.length = before;
     this.pos.length = Math.min(this.pos.length, before);
     this.ntemps = temps;
     const slot = this.temp();
     const end = this.label();
     const isAnd = op === '&&';
-    this.emit((fr) => {
-      const v = lc(fr);
-      fr.tmp[slot] = v ? 1 : 0;
-      return v === isAnd ? -2 : end.pc;
-    });
+    // && goes on to its right side when the left is true, || when it is false.
+    this.emit({ k: 'br', code: `fr.tmp[${slot}] = ${this.jsf(lc)} ? 1 : 0`, cond: `(fr.tmp[${slot}] === ${isAnd ? 1 : 0})`, t: null, f: end });
     const r2 = this.rvalue(this.expr(rn));
     const rc2 = this.truth(r2, rn);
-    this.emit((fr) => {
-      fr.tmp[slot] = rc2(fr) ? 1 : 0;
-      return -2;
-    });
+    this.emit({ k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(rc2)} ? 1 : 0` });
     this.place(end);
-    return { t: INT, rv: (fr) => fr.tmp[slot]!, cond: (fr) => fr.tmp[slot] === 1, se: true };
+    return { t: INT, rv: this.V(`fr.tmp[${slot}]`), cond: this.B(`(fr.tmp[${slot}] === 1)`), se: true };
   }
 
   protected conditional(n: SyntaxNode): E {
@@ -322,12 +248,12 @@ export abstract class Operators extends Statements {
     if (this.code.length === before) {
       const ca = this.convertE(a, rt, an).rv;
       const cb = this.convertE(b, rt, bn).rv;
-      const e: E = { t: rt, rv: this.J((fr: CFrame) => (c(fr) ? ca(fr) : cb(fr)), `(${this.jsf(c)} ? ${this.jsf(ca)} : ${this.jsf(cb)})`), se: a.se || b.se };
+      const e: E = { t: rt, rv: this.V(`(${this.jsf(c)} ? ${this.jsf(ca)} : ${this.jsf(cb)})`), se: a.se || b.se };
       if (a.cst !== undefined && b.cst !== undefined) {
         try {
           const cv = c(null as unknown as CFrame);
           const v = cv ? ca(null as unknown as CFrame) : cb(null as unknown as CFrame);
-          return { t: rt, rv: this.J(() => v, lit(v)), cst: v };
+          return { t: rt, rv: this.K(v), cst: v };
         } catch {
           return e;
         }
@@ -337,26 +263,19 @@ export abstract class Operators extends Statements {
     void mid;
     this.code.length = before;
     this.loc.length = before;
-    this.insJs.length = before;
     this.pos.length = Math.min(this.pos.length, before);
     this.ntemps = temps;
     const slot = this.temp();
     const elseL = this.label();
     const end = this.label();
-    this.emit((fr) => (c(fr) ? -2 : elseL.pc));
+    this.emit({ k: 'br', cond: this.jsf(c), t: null, f: elseL });
     const a2 = this.convertE(this.rvalue(this.expr(an)), rt, an).rv;
-    this.emit((fr) => {
-      fr.tmp[slot] = a2(fr);
-      return end.pc;
-    });
+    this.emit({ k: 'br', code: `fr.tmp[${slot}] = ${this.jsf(a2)}`, cond: 'true', t: end, f: end });
     this.place(elseL);
     const b2 = this.convertE(this.rvalue(this.expr(bn)), rt, bn).rv;
-    this.emit((fr) => {
-      fr.tmp[slot] = b2(fr);
-      return -2;
-    });
+    this.emit({ k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(b2)}` });
     this.place(end);
-    return { t: rt, rv: (fr) => fr.tmp[slot]!, se: true };
+    return { t: rt, rv: this.V(`fr.tmp[${slot}]`), se: true };
   }
 
   protected condType(a: E, b: E, n: SyntaxNode): CType {
@@ -379,7 +298,7 @@ export abstract class Operators extends Statements {
       case '!': {
         const c = this.truth(a, an);
         const jc = this.jsf(c);
-        e = { t: INT, rv: this.J((fr: CFrame) => (c(fr) ? 0 : 1), `(${jc} ? 0 : 1)`), cond: this.J((fr: CFrame) => !c(fr), `(!${jc})`) };
+        e = { t: INT, rv: this.V(`(${jc} ? 0 : 1)`), cond: this.B(`(!${jc})`) };
         break;
       }
       case '-':
@@ -392,11 +311,10 @@ export abstract class Operators extends Statements {
         if (op === '+') e = { t, rv: x };
         else if (t.size === 4) {
           const jx = this.jsf(x);
-          if (op === '-') e = { t, rv: this.J(s ? (fr: CFrame) => (0 - (x(fr) as number)) | 0 : (fr: CFrame) => (0 - (x(fr) as number)) >>> 0, s ? `((0 - ${jx}) | 0)` : `((0 - ${jx}) >>> 0)`) };
-          else e = { t, rv: this.J(s ? (fr: CFrame) => ~(x(fr) as number) : (fr: CFrame) => ~(x(fr) as number) >>> 0, s ? `(~${jx})` : `(~${jx} >>> 0)`) };
+          if (op === '-') e = { t, rv: this.V(s ? `((0 - ${jx}) | 0)` : `((0 - ${jx}) >>> 0)`) };
+          else e = { t, rv: this.V(s ? `(~${jx})` : `(~${jx} >>> 0)`) };
         } else {
-          const rv = op === '-' ? (fr: CFrame) => Op64.neg(x(fr), s) : (fr: CFrame) => Op64.not(x(fr), s);
-          e = { t, rv: this.pairE(rv, s, (h, l) => {
+          e = { t, rv: this.pairE(s, (h, l) => {
             const xh = this.g.tmp(), xl = this.g.tmp();
             return op === '-'
               ? `(${this.pairJs(x, xh, xl)}, ${l} = (0 - ${xl}) >>> 0, ${h} = (0 - ${xh} - (${xl} !== 0 ? 1 : 0)) | 0)`
@@ -411,7 +329,7 @@ export abstract class Operators extends Statements {
     e.se = a.se;
     if (a.cst !== undefined) {
       const v = e.rv(null as unknown as CFrame);
-      return { t: e.t, rv: this.J(() => v, lit(v)), cst: v, cond: () => v !== 0 };
+      return { t: e.t, rv: this.K(v), cst: v, cond: this.KB(v !== 0) };
     }
     void rv;
     return e;

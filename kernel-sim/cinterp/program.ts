@@ -4,8 +4,7 @@
  */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { Frame } from '../machine/machine';
-import type { StepFn } from './codegen';
-import type { KThread } from '../machine/thread';
+import type { StepFn, InsJs } from './codegen';
 import type { TextSymbol } from '../machine/symbols';
 import type { CType, StructType, FuncType, Val } from './types';
 import type { PreprocessResult } from './preprocess';
@@ -15,8 +14,6 @@ export interface Pos {
   line: number;
   col: number;
 }
-
-export type Ins = (fr: CFrame, t: KThread) => number;
 
 /**
  * Deepest nesting of statements and expressions compiled (C requires 127 block levels and 63
@@ -41,7 +38,8 @@ export interface CFunc {
   name: string;
   type: FuncType;
   sym: TextSymbol;
-  code: Ins[];
+  /** The instructions (their JavaScript forms: codegen.ts). */
+  code: InsJs[];
   /** Statement start positions by pc (undefined: not a statement start). */
   pos: Array<Pos | undefined>;
   /** Source position of every instruction. */
@@ -57,8 +55,8 @@ export interface CFunc {
   col: number;
   /** The file scope the function was compiled in (for the debugger's expressions). */
   scope: Scope;
-  /** The generated step function (codegen.ts); absent: the closure loop runs `code`. */
-  run?: StepFn;
+  /** The generated step function (codegen.ts). */
+  run: StepFn;
   /**
    * Variadic (`...`): the number of named parameters; its frames have a variable-argument area
    * at fp + frameSize (varargs.ts). -1: not variadic.

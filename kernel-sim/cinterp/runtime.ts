@@ -1,11 +1,11 @@
 /**
- * What compiled C calls at run time (closures and generated code alike): the running thread,
+ * What compiled C calls at run time (generated code and the functions derived from it): the running thread,
  * watchpoint hits, statement stops, bit-field access, 64-bit memory helpers, string literals.
  */
 import type { Machine } from '../machine/machine';
 import { MemoryFault } from '../machine/memory';
 import type { KThread } from '../machine/thread';
-import { type IntType, type Val, convInt } from './types';
+import { type IntType, type Val, convInt, divideError } from './types';
 import type { CFrame } from './program';
 
 
@@ -170,4 +170,14 @@ export function mulhi32(a: number, b: number): number {
   const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
   return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
+}
+
+/** 32-bit division and remainder as the generated code calls them: idiv traps on a zero divisor and on INT_MIN / -1 (and %). */
+export function div32(x: number, d: number, s: boolean, rem: boolean): number {
+  if (d === 0) throw divideError();
+  if (s) {
+    if (d === -1 && x === -2147483648) throw divideError(true);
+    return rem ? (x % d) | 0 : (x / d) | 0;
+  }
+  return rem ? (x % d) >>> 0 : Math.floor(x / d) >>> 0;
 }

@@ -2,7 +2,7 @@
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { StopSignal, type Machine } from '../machine/machine';
 import { LITTLE_ENDIAN } from '../machine/memory';
-import { Gen, buildStep, codegenEnabled, type StepFn, type InsJs } from './codegen';
+import { Gen, buildStep, type StepFn } from './codegen';
 import type { KThread } from '../machine/thread';
 import { type CType, type FuncType, type Val, promote, typeName, intConverter, VOID as VOID_T } from './types';
 import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, type E, type Label, type TU } from './program';
@@ -17,14 +17,13 @@ const caseRanges = new WeakMap<object, Array<[Val, Val, number]>>();
 export abstract class Statements extends Initialisers {
   /** Compiles a debugger expression in `scope`; calls are refused (they would need frames). */
   evaluateNode(tu: TU, node: SyntaxNode, scope: Scope): { t: CType; rv: (fr: CFrame) => Val; addr?: (fr: CFrame) => number; se: boolean; bits?: BitField } {
-    const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, insJs: this.insJs, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize, frameTop: this.frameTop };
-    this.g = new Gen();
+    const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize, frameTop: this.frameTop };
+    this.g = new Gen(this.m, this.mem);
     this.tu = tu;
     this.scope = scope;
     this.code = [];
     this.pos = [];
     this.loc = [];
-    this.insJs = [];
     this.fnType = null;
     this.evaluating = true;
     try {
@@ -50,13 +49,12 @@ export abstract class Statements extends Initialisers {
     this.code = [];
     this.pos = [];
     this.loc = [];
-    this.insJs = [];
     this.frameSize = 0;
     this.frameTop = 0;
     this.ntemps = 0;
     this.fnName = r.name;
     this.fnType = type;
-    this.g = new Gen();
+    this.g = new Gen(this.m, this.mem);
     this.labels = new Map();
     this.gotos = [];
     this.loops = [];
@@ -103,7 +101,10 @@ export abstract class Statements extends Initialisers {
     const p = this.posOf(node.childForFieldName('declarator')!);
     const sym = this.definedFns.get(r.name)!;
     const frameSize = Math.ceil(this.frameSize / 16) * 16;
+    const g = this.g;
     const fn: CFunc = {
+      // Built on the function's first step: a load compiles no JavaScript for what never runs.
+      run: (m, t, fr, budget) => (fn.run = this.generate(fn, g))(m, t, fr, budget),
       name: r.name, type, sym, code: this.code, pos: this.pos, loc: this.loc, frameSize, ntemps: this.ntemps,
       params, locals: this.locals.map((l) => ({ name: l.name, type: l.type, off: l.off, from: l.from, to: l.to, addr: l.addr })),
       bind: (fp, args) => {
@@ -114,25 +115,20 @@ export abstract class Statements extends Initialisers {
     };
     // Fill missing positions.
     for (let k = 0; k < fn.loc.length; k++) if (!fn.loc[k]) fn.loc[k] = fn.loc[k - 1] ?? { file: p.file, line: p.line, col: p.col };
-    if (codegenEnabled()) {
-      // Built on the function's first step: a load compiles no JavaScript for what never runs.
-      const g = this.g, ins = this.insJs;
-      fn.run = (m, t, fr, budget) => (fn.run = this.generate(fn, g, ins))(m, t, fr, budget);
-    }
-    this.g = new Gen();
+    this.g = new Gen(this.m, this.mem);
     return fn;
   }
 
   /** The generated step function of `fn` (see codegen.ts), from its generation context and instructions' forms. */
-  protected generate(fn: CFunc, g: Gen, ins: Array<InsJs | undefined>): StepFn {
+  protected generate(fn: CFunc, g: Gen): StepFn {
     const pos = fn.pos;
     const stop = (m: Machine, t: KThread, pc: number): boolean => {
       const p = pos[pc]!;
       return m.checkStop({ kind: 'statement', thread: t, cpu: t.cpu, detail: { file: p.file, line: p.line, column: p.col, frameIndex: t.stack.length - 1 } });
     };
     return buildStep(g, {
-      name: fn.name, ncode: fn.code.length, isStmt: (pc) => pos[pc] !== undefined, ins, stop,
-      closures: fn.code, stopSignal: StopSignal, stoppedInStatement, runCalleeInline, mem: this.mem, littleEndian: LITTLE_ENDIAN,
+      name: fn.name, isStmt: (pc) => pos[pc] !== undefined, ins: fn.code, stop,
+      stopSignal: StopSignal, stoppedInStatement, runCalleeInline, mem: this.mem, littleEndian: LITTLE_ENDIAN,
     });
   }
 
@@ -141,10 +137,7 @@ export abstract class Statements extends Initialisers {
     const s = isFnBody ? scope : new Scope(scope);
     const firstLocal = this.locals.length;
     const top = this.frameTop;
-    for (const c of n.namedChildren) {
-      if (!c) continue;
-      this.stmt(c, s);
-    }
+    this.stmts(n.namedChildren, s);
     // The block's locals (and those of a for header in it) go out of scope here...
     for (let i = firstLocal; i < this.locals.length; i++) {
       const l = this.locals[i]!;
@@ -168,7 +161,7 @@ export abstract class Statements extends Initialisers {
     const firstLocal = this.locals.length;
     const kids = block.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
     const last = kids[kids.length - 1];
-    let r: E = { t: VOID_T, rv: this.J(() => 0, '0'), se: true };
+    let r: E = { t: VOID_T, rv: this.K(0), se: true };
     try {
       for (const c of kids.slice(0, -1)) this.stmt(c, s);
       const le = last?.type === 'expression_statement' ? last.namedChildren[0] : null;
@@ -180,14 +173,10 @@ export abstract class Statements extends Initialisers {
         if (e.t.k === 'struct') this.fail(le, 'a statement expression whose value is a struct or union is not supported');
         const v = e.t.k === 'void' ? e : this.rvalue(e);
         const slot = this.temp();
-        const rv = v.rv;
         const start = this.code.length;
-        this.emit((fr) => {
-          fr.tmp[slot] = rv(fr);
-          return -2;
-        }, { k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(rv)}` });
+        this.emit({ k: 'stmt', code: `fr.tmp[${slot}] = ${this.jsf(v.rv)}` });
         this.markStmt(start, last!);
-        if (v.t.k !== 'void') r = { t: v.t, rv: this.J((fr: CFrame) => fr.tmp[slot]!, `fr.tmp[${slot}]`), se: true };
+        if (v.t.k !== 'void') r = { t: v.t, rv: this.V(`fr.tmp[${slot}]`), se: true };
       }
     } finally {
       this.scope = saved.scope;
@@ -198,6 +187,15 @@ export abstract class Statements extends Initialisers {
       if (l.to < 0) l.to = this.code.length;
     }
     return r;
+  }
+
+  /** Statements in a row (a block's, a case's). */
+  protected stmts(kids: Array<SyntaxNode | null>, scope: Scope): void {
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i];
+      if (!c) continue;
+      this.stmt(c, scope);
+    }
   }
 
   protected stmt(n: SyntaxNode, scope: Scope): void {
@@ -238,149 +236,16 @@ export abstract class Statements extends Initialisers {
         if (!e || this.staticAssert(n)) return;
         this.stmtStart(n);
         const ce = this.expr(e);
-        const rv = ce.rv;
-        this.emit((fr) => {
-          rv(fr);
-          return -2;
-        }, { k: 'stmt', code: this.jsx(rv) });
+        this.emit({ k: 'stmt', code: this.jsx(ce.rv) });
         this.markStmt(start, n);
         return;
       }
-      case 'if_statement': {
-        this.stmtStart(n);
-        const cond = this.condOf(n.childForFieldName('condition')!);
-        const elseL = this.label();
-        const end = this.label();
-        this.emit((fr) => (cond(fr) ? -2 : elseL.pc), { k: 'br', cond: this.jsf(cond), t: null, f: elseL });
-        this.markStmt(start, n);
-        this.stmt(n.childForFieldName('consequence')!, scope);
-        const alt = n.childForFieldName('alternative');
-        if (alt) {
-          this.jump(end);
-          this.place(elseL);
-          const body = alt.type === 'else_clause' ? alt.namedChildren.find((c) => c && c.type !== 'comment')! : alt;
-          this.stmt(body, scope);
-        } else this.place(elseL);
-        this.place(end);
+      case 'if_statement':
+      case 'while_statement':
+      case 'do_statement':
+      case 'for_statement':
+        this.branchStmt(n, scope, start);
         return;
-      }
-      case 'while_statement': {
-        const condNode = n.childForFieldName('condition')!;
-        const top = this.label();
-        const end = this.label();
-        this.place(top);
-        this.stmtStart(n);
-        const cs = this.code.length;
-        const cond = this.condOf(condNode);
-        const simple = this.code.length === cs;
-        const body = this.label();
-        this.emit((fr) => (cond(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(cond), t: body, f: end });
-        this.markStmt(cs, n);
-        this.place(body);
-        this.loops.push({ brk: end, cont: top });
-        this.stmt(n.childForFieldName('body')!, new Scope(scope));
-        this.loops.pop();
-        if (simple) {
-          // Loop back with the condition fused in (one instruction per iteration).
-          this.stmtStart(n);
-          const p = this.emit((fr) => (cond(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(cond), t: body, f: end });
-          this.pos[p] = this.posOf(n);
-        } else this.jump(top);
-        this.place(end);
-        return;
-      }
-      case 'do_statement': {
-        const top = this.label();
-        const end = this.label();
-        const cont = this.label();
-        this.place(top);
-        this.loops.push({ brk: end, cont });
-        this.stmt(n.childForFieldName('body')!, new Scope(scope));
-        this.loops.pop();
-        this.place(cont);
-        const condNode = n.childForFieldName('condition')!;
-        this.stmtStart(condNode);
-        const cs = this.code.length;
-        const cond = this.condOf(condNode);
-        this.emit((fr) => (cond(fr) ? top.pc : -2), { k: 'br', cond: this.jsf(cond), t: top, f: null });
-        this.markStmt(cs, condNode);
-        this.place(end);
-        return;
-      }
-      case 'for_statement': {
-        const fscope = new Scope(scope);
-        this.scope = fscope;
-        const init = n.childForFieldName('initializer');
-        const condNode = n.childForFieldName('condition');
-        const upd = n.childForFieldName('update');
-        if (init) {
-          if (init.type === 'declaration') this.declaration(init, fscope, false, this.pendingInits);
-          else {
-            this.stmtStart(init);
-            const is = this.code.length;
-            const e = this.expr(init);
-            this.emit((fr) => {
-              e.rv(fr);
-              return -2;
-            }, { k: 'stmt', code: this.jsx(e.rv) });
-            this.markStmt(is, init);
-          }
-        }
-        const top = this.label();
-        const end = this.label();
-        const cont = this.label();
-        const body = this.label();
-        this.place(top);
-        let cond: ((fr: CFrame) => boolean) | null = null;
-        let condSimple = true;
-        const condPos = condNode ?? n;
-        if (condNode) {
-          this.stmtStart(condNode);
-          const cs = this.code.length;
-          cond = this.condOf(condNode);
-          condSimple = this.code.length === cs;
-          const c = cond;
-          this.emit((fr) => (c(fr) ? body.pc : end.pc), { k: 'br', cond: this.jsf(c), t: body, f: end });
-          this.markStmt(cs, condPos);
-        }
-        this.place(body);
-        this.loops.push({ brk: end, cont });
-        this.stmt(n.childForFieldName('body')!, new Scope(fscope));
-        this.loops.pop();
-        this.place(cont);
-        if (upd) {
-          this.stmtStart(upd);
-          const us = this.code.length;
-          const ue = this.expr(upd);
-          const urv = ue.rv;
-          if (this.code.length === us && condSimple) {
-            const c = cond;
-            const p = this.emit(c ? (fr) => {
-              urv(fr);
-              return c(fr) ? body.pc : end.pc;
-            } : (fr) => {
-              urv(fr);
-              return body.pc;
-            }, c ? { k: 'br', code: this.jsx(urv), cond: this.jsf(c), t: body, f: end } : { k: 'br', code: this.jsx(urv), cond: 'true', t: body, f: body });
-            this.pos[p] = this.posOf(condPos);
-            this.place(end);
-            this.scope = scope;
-            return;
-          }
-          this.emit((fr) => {
-            urv(fr);
-            return -2;
-          }, { k: 'stmt', code: this.jsx(urv) });
-          this.markStmt(us, upd);
-        }
-        if (!condNode) {
-          const p = this.emit(() => body.pc, { k: 'jmp', to: body });
-          this.pos[p] = this.posOf(n);
-        } else this.jump(top);
-        this.place(end);
-        this.scope = scope;
-        return;
-      }
       case 'return_statement': {
         this.stmtStart(n);
         const e = n.namedChildren.find((c) => c && c.type !== 'comment') ?? null;
@@ -411,7 +276,7 @@ export abstract class Statements extends Initialisers {
         if (!l) this.labels.set(name, (l = this.label()));
         this.gotos.push({ name, node: n });
         const L = l;
-        this.emit(() => L.pc, { k: 'jmp', to: L });
+        this.emit({ k: 'jmp', to: L });
         this.markStmt(start, n);
         return;
       }
@@ -425,31 +290,12 @@ export abstract class Statements extends Initialisers {
         for (const c of inner) this.stmt(c!, scope);
         return;
       }
-      case 'switch_statement': {
-        this.stmtStart(n);
-        const condNode = n.childForFieldName('condition')!;
-        const ce = this.rvalue(this.expr(condNode));
-        if (ce.t.k !== 'int') this.fail(condNode, 'switch quantity not an integer');
-        const ct = promote(ce.t);
-        const conv = intConverter(ct);
-        const end = this.label();
-        const sw = { table: new Map<Val, number>(), dflt: null as Label | null, conv, seen: new Set<Val>() };
-        this.emitSwitch(sw, ce.rv, end);
-        this.markStmt(start, n);
-        this.switches.push(sw);
-        this.loops.push({ brk: end, cont: null });
-        this.stmt(n.childForFieldName('body')!, scope);
-        this.loops.pop();
-        this.switches.pop();
-        this.place(end);
+      case 'switch_statement':
+        this.switchStmt(n, n.childForFieldName('condition')!, () => this.stmt(n.childForFieldName('body')!, scope));
         return;
-      }
       case 'case_statement': {
         const v = this.caseLabel(n, scope);
-        for (const c of n.namedChildren) {
-          if (!c || (v && c.id === v.id) || c.type === 'comment') continue;
-          this.stmt(c, scope);
-        }
+        this.stmts(n.namedChildren.filter((c) => c && !(v && c.id === v.id) && c.type !== 'comment'), scope);
         return;
       }
       case 'attributed_statement': {
@@ -468,13 +314,161 @@ export abstract class Statements extends Initialisers {
     }
   }
 
+  /** if, while, do and for. (Out of stmtInner: its frame stays small for deep nesting.) */
+  private branchStmt(n: SyntaxNode, scope: Scope, start: number): void {
+    switch (n.type) {
+      case 'if_statement': {
+        this.stmtStart(n);
+        const cond = this.condOf(n.childForFieldName('condition')!);
+        const elseL = this.label();
+        const end = this.label();
+        this.emit({ k: 'br', cond: this.jsf(cond), t: null, f: elseL });
+        this.markStmt(start, n);
+        this.stmt(n.childForFieldName('consequence')!, scope);
+        const alt = n.childForFieldName('alternative');
+        if (alt) {
+          this.jump(end);
+          this.place(elseL);
+          const body = alt.type === 'else_clause' ? alt.namedChildren.find((c) => c && c.type !== 'comment')! : alt;
+          this.stmt(body, scope);
+        } else this.place(elseL);
+        this.place(end);
+        return;
+      }
+      case 'while_statement': {
+        const condNode = n.childForFieldName('condition')!;
+        const top = this.label();
+        const end = this.label();
+        this.place(top);
+        this.stmtStart(n);
+        const cs = this.code.length;
+        const cond = this.condOf(condNode);
+        const simple = this.code.length === cs;
+        const body = this.label();
+        this.emit({ k: 'br', cond: this.jsf(cond), t: body, f: end });
+        this.markStmt(cs, n);
+        this.place(body);
+        this.loops.push({ brk: end, cont: top });
+        this.stmt(n.childForFieldName('body')!, new Scope(scope));
+        this.loops.pop();
+        if (simple) {
+          // Loop back with the condition fused in (one instruction per iteration).
+          this.stmtStart(n);
+          const p = this.emit({ k: 'br', cond: this.jsf(cond), t: body, f: end });
+          this.pos[p] = this.posOf(n);
+        } else this.jump(top);
+        this.place(end);
+        return;
+      }
+      case 'do_statement': {
+        const top = this.label();
+        const end = this.label();
+        const cont = this.label();
+        this.place(top);
+        this.loops.push({ brk: end, cont });
+        this.stmt(n.childForFieldName('body')!, new Scope(scope));
+        this.loops.pop();
+        this.place(cont);
+        const condNode = n.childForFieldName('condition')!;
+        this.stmtStart(condNode);
+        const cs = this.code.length;
+        const cond = this.condOf(condNode);
+        this.emit({ k: 'br', cond: this.jsf(cond), t: top, f: null });
+        this.markStmt(cs, condNode);
+        this.place(end);
+        return;
+      }
+      case 'for_statement': {
+        const fscope = new Scope(scope);
+        this.scope = fscope;
+        const init = n.childForFieldName('initializer');
+        const condNode = n.childForFieldName('condition');
+        const upd = n.childForFieldName('update');
+        if (init) {
+          if (init.type === 'declaration') this.declaration(init, fscope, false, this.pendingInits);
+          else {
+            this.stmtStart(init);
+            const is = this.code.length;
+            const e = this.expr(init);
+            this.emit({ k: 'stmt', code: this.jsx(e.rv) });
+            this.markStmt(is, init);
+          }
+        }
+        const top = this.label();
+        const end = this.label();
+        const cont = this.label();
+        const body = this.label();
+        this.place(top);
+        let cond: ((fr: CFrame) => boolean) | null = null;
+        let condSimple = true;
+        const condPos = condNode ?? n;
+        if (condNode) {
+          this.stmtStart(condNode);
+          const cs = this.code.length;
+          cond = this.condOf(condNode);
+          condSimple = this.code.length === cs;
+          const c = cond;
+          this.emit({ k: 'br', cond: this.jsf(c), t: body, f: end });
+          this.markStmt(cs, condPos);
+        }
+        this.place(body);
+        this.loops.push({ brk: end, cont });
+        this.stmt(n.childForFieldName('body')!, new Scope(fscope));
+        this.loops.pop();
+        this.place(cont);
+        if (upd) {
+          this.stmtStart(upd);
+          const us = this.code.length;
+          const ue = this.expr(upd);
+          const urv = ue.rv;
+          if (this.code.length === us && condSimple) {
+            const c = cond;
+            const p = this.emit(c ? { k: 'br', code: this.jsx(urv), cond: this.jsf(c), t: body, f: end } : { k: 'br', code: this.jsx(urv), cond: 'true', t: body, f: body });
+            this.pos[p] = this.posOf(condPos);
+            this.place(end);
+            this.scope = scope;
+            return;
+          }
+          this.emit({ k: 'stmt', code: this.jsx(urv) });
+          this.markStmt(us, upd);
+        }
+        if (!condNode) {
+          const p = this.emit({ k: 'jmp', to: body });
+          this.pos[p] = this.posOf(n);
+        } else this.jump(top);
+        this.place(end);
+        this.scope = scope;
+        return;
+      }
+    }
+  }
+
+  /** A switch statement: its dispatch, then its body (`body`), inside which break leaves it. */
+  private switchStmt(n: SyntaxNode, condNode: SyntaxNode, body: () => void): void {
+    const start = this.code.length;
+    this.stmtStart(n);
+    const ce = this.rvalue(this.expr(condNode));
+    if (ce.t.k !== 'int') this.fail(condNode, 'switch quantity not an integer');
+    const conv = intConverter(promote(ce.t));
+    const end = this.label();
+    const sw = { table: new Map<Val, number>(), dflt: null as Label | null, conv, seen: new Set<Val>() };
+    this.emitSwitch(sw, ce.rv, end);
+    this.markStmt(start, n);
+    this.switches.push(sw);
+    this.loops.push({ brk: end, cont: null });
+    body();
+    this.loops.pop();
+    this.switches.pop();
+    this.place(end);
+  }
+
   /** A switch's dispatch: its table, then its GNU case ranges, then default or the end. (Out of stmtInner: its frame stays small for deep nesting.) */
   private emitSwitch(sw: { table: Map<Val, number>; dflt: Label | null; conv: (v: Val) => Val }, rv: (fr: CFrame) => Val, end: Label): void {
     const ranges: Array<[Val, Val, number]> = [];
     caseRanges.set(sw, ranges);
     const { table, conv } = sw;
-    this.emit((fr) => {
-      const x = conv(rv(fr));
+    const dispatch = (v: Val): number => {
+      const x = conv(v);
       const p = table.get(x);
       if (p !== undefined) return p;
       for (let i = 0; i < ranges.length; i++) {
@@ -482,7 +476,8 @@ export abstract class Statements extends Initialisers {
         if (x >= r[0] && x <= r[1]) return r[2];
       }
       return sw.dflt ? sw.dflt.pc : end.pc;
-    });
+    };
+    this.emit({ k: 'ins', code: `${this.g.ref(dispatch)}(${this.jsf(rv)})` });
   }
 
   /** A case or default label of the innermost switch (a GNU range `case LO ... HI:` too); returns its value node. */
@@ -522,7 +517,7 @@ export abstract class Statements extends Initialisers {
   protected emitReturn(eNode: SyntaxNode | null, at: SyntaxNode): void {
     const m = this.m;
     const ret = this.fnType!.ret;
-    let rv: (fr: CFrame) => Val = () => 0;
+    let rv: (fr: CFrame) => Val = this.K(0);
     if (eNode) {
       const e = this.expr(eNode);
       if (ret.k === 'void') {
@@ -552,7 +547,7 @@ export abstract class Statements extends Initialisers {
       m.ret(t, value as number);
       return YIELD;
     };
-    this.emit((fr, t) => done(fr, t, rv(fr)), { k: 'ins', code: `${this.g.ref(done)}(fr, t, ${this.jsf(rv)})` });
+    this.emit({ k: 'ins', code: `${this.g.ref(done)}(fr, t, ${this.jsf(rv)})` });
   }
 
   /** Compiles a condition to a boolean closure (emitting call lowering first). */
@@ -567,10 +562,8 @@ export abstract class Statements extends Initialisers {
     if (e.cond) return e.cond;
     if (e.t.k !== 'int' && e.t.k !== 'ptr') this.fail(n, `used ${typeName(e.t)} value where a scalar is required`);
     if (e.cst !== undefined) {
-      const b = e.cst !== 0;
-      return this.J(() => b, String(b));
+      return this.KB(e.cst !== 0);
     }
-    const rv = e.rv;
-    return this.J((fr: CFrame) => rv(fr) !== 0, `(${this.jsv(e)} !== 0)`);
+    return this.B(`(${this.jsv(e)} !== 0)`);
   }
 }

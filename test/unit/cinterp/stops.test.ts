@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { createKernel } from '../../../kernel-sim/kernel';
 import { loadScenarioFile } from '../../../kernel-sim/scenario';
 import { loadDriver } from '../../../kernel-sim/cinterp/index';
-import { setCodegen } from '../../../kernel-sim/cinterp/codegen';
 import { FlowFormatter } from '../../../kernel-sim/trace/flow';
 import type { Machine, StopPoint, StopPolicy } from '../../../kernel-sim/machine/machine';
 import type { KEvent } from '../../../kernel-sim/trace/events';
@@ -30,14 +29,8 @@ interface Run {
 }
 
 /** Runs to the end; `policy` (if any) is asked at every point, and the run resumes after each stop. */
-async function run(make: () => Promise<Machine>, codegen: boolean, policy: StopPolicy | null, onStop?: (m: Machine, p: StopPoint) => void): Promise<Run> {
-  setCodegen(codegen);
-  let m: Machine;
-  try {
-    m = await make();
-  } finally {
-    setCodegen(true);
-  }
+async function run(make: () => Promise<Machine>, policy: StopPolicy | null, onStop?: (m: Machine, p: StopPoint) => void): Promise<Run> {
+  const m = await make();
   const names = new Map(m.threads.map((t) => [t.addr, t.name]));
   const flow: string[] = [];
   const events: KEvent[] = [];
@@ -82,28 +75,24 @@ async function drv(): Promise<Machine> {
   return createKernel(loadScenarioFile(DRV), { loadDriver });
 }
 
-for (const codegen of [true, false]) {
-  const how = codegen ? 'generated code' : 'closures';
+test(`drv.c: stopping at every kernel function called from C changes nothing`, async () => {
+  const plain = await run(drv, null);
+  assert.equal(plain.outcome, 'end');
+  const stopped = await run(drv, atFunctions);
+  same(plain, stopped);
+  const names = new Set(stopped.stops.map((s) => s.replace(/@.*/, '')));
+  // A call that begins its statement, one later in a statement, and a C handler the kernel calls.
+  for (const n of ['function:kmem_zalloc', 'function:ctxop_attach', 'function:drv_save', 'function:drv_restore', 'function:kmem_free']) {
+    assert.ok(names.has(n), `${n} in ${[...names].join(' ')}`);
+  }
+});
 
-  test(`drv.c (${how}): stopping at every kernel function called from C changes nothing`, async () => {
-    const plain = await run(drv, codegen, null);
-    assert.equal(plain.outcome, 'end');
-    const stopped = await run(drv, codegen, atFunctions);
-    same(plain, stopped);
-    const names = new Set(stopped.stops.map((s) => s.replace(/@.*/, '')));
-    // A call that begins its statement, one later in a statement, and a C handler the kernel calls.
-    for (const n of ['function:kmem_zalloc', 'function:ctxop_attach', 'function:drv_save', 'function:drv_restore', 'function:kmem_free']) {
-      assert.ok(names.has(n), `${n} in ${[...names].join(' ')}`);
-    }
-  });
-
-  test(`drv.c (${how}): stopping at every statement, hook and function changes nothing`, async () => {
-    const plain = await run(drv, codegen, null);
-    const stopped = await run(drv, codegen, { shouldStop: (_m, p) => p.kind === 'function' || p.kind === 'statement' || p.kind === 'hook' || p.kind === 'swtch' });
-    same(plain, stopped);
-    assert.ok(stopped.stops.length > 100);
-  });
-}
+test(`drv.c: stopping at every statement, hook and function changes nothing`, async () => {
+  const plain = await run(drv, null);
+  const stopped = await run(drv, { shouldStop: (_m, p) => p.kind === 'function' || p.kind === 'statement' || p.kind === 'hook' || p.kind === 'swtch' });
+  same(plain, stopped);
+  assert.ok(stopped.stops.length > 100);
+});
 
 /** Calls at the start of statements, in conditions, in loops, C to C and back, at many alignments. */
 const CALLS = `${HEADERS}
@@ -146,67 +135,61 @@ entry(void *arg)
 }
 `;
 
-test('a stop at a call that begins its statement: same cycles at every slice alignment, both paths', async () => {
-  for (const codegen of [true, false]) {
-    for (const slice of [1, 2, 3, 4, 5, 7]) {
-      const make = async () => (await kernelFor({ 'drv.c': CALLS }, {
-        threads: [{ name: 'a', entry: 'entry', arg: 0 }, { name: 'b', entry: 'entry', arg: 1 }],
-        extra: { cpus: 2, tickCycles: 23, quantum: 1, slice },
-      })).m;
-      const plain = await run(make, codegen, null);
-      assert.equal(plain.outcome, 'end');
-      const stopped = await run(make, codegen, atFunctions);
-      assert.ok(stopped.stops.some((s) => s.startsWith('function:kmem_zalloc')));
-      assert.ok(stopped.stops.some((s) => s.startsWith('function:count')));
-      same(plain, stopped);
-    }
+test('a stop at a call that begins its statement: same cycles at every slice alignment', async () => {
+  for (const slice of [1, 2, 3, 4, 5, 7]) {
+    const make = async () => (await kernelFor({ 'drv.c': CALLS }, {
+      threads: [{ name: 'a', entry: 'entry', arg: 0 }, { name: 'b', entry: 'entry', arg: 1 }],
+      extra: { cpus: 2, tickCycles: 23, quantum: 1, slice },
+    })).m;
+    const plain = await run(make, null);
+    assert.equal(plain.outcome, 'end');
+    const stopped = await run(make, atFunctions);
+    assert.ok(stopped.stops.some((s) => s.startsWith('function:kmem_zalloc')));
+    assert.ok(stopped.stops.some((s) => s.startsWith('function:count')));
+    same(plain, stopped);
   }
 });
 
 test('a stop at a call that begins its statement sees the cycle count and frame a stop at the statement sees', async () => {
-  for (const codegen of [true, false]) {
-    const make = async () => (await kernelFor({ 'drv.c': CALLS }, { extra: { slice: 3 } })).m;
-    const line = CALLS.split('\n').findIndex((l) => l.includes('b = kmem_zalloc')) + 1;
-    const where = (m: Machine, p: StopPoint) => {
-      const t = p.thread;
-      return `steps=${m.stats.steps} budget=${m.budget} depth=${t.stack.length} pc=${t.stack[t.stack.length - 1]!.pc}`;
-    };
-    const atStatement: string[] = [];
-    await run(make, codegen, { shouldStop: (_m, p) => p.kind === 'statement' && (p.detail as { line: number }).line === line }, (m, p) => atStatement.push(where(m, p)));
-    const atCall: string[] = [];
-    await run(make, codegen, { shouldStop: (_m, p) => p.kind === 'function' && p.name === 'kmem_zalloc' }, (m, p) => atCall.push(where(m, p)));
-    assert.equal(atStatement.length, 6);
-    assert.deepEqual(atCall, atStatement);
-  }
+  const make = async () => (await kernelFor({ 'drv.c': CALLS }, { extra: { slice: 3 } })).m;
+  const line = CALLS.split('\n').findIndex((l) => l.includes('b = kmem_zalloc')) + 1;
+  const where = (m: Machine, p: StopPoint) => {
+    const t = p.thread;
+    return `steps=${m.stats.steps} budget=${m.budget} depth=${t.stack.length} pc=${t.stack[t.stack.length - 1]!.pc}`;
+  };
+  const atStatement: string[] = [];
+  await run(make, { shouldStop: (_m, p) => p.kind === 'statement' && (p.detail as { line: number }).line === line }, (m, p) => atStatement.push(where(m, p)));
+  const atCall: string[] = [];
+  await run(make, { shouldStop: (_m, p) => p.kind === 'function' && p.name === 'kmem_zalloc' }, (m, p) => atCall.push(where(m, p)));
+  assert.equal(atStatement.length, 6);
+  assert.deepEqual(atCall, atStatement);
 });
 
 test('a stop at the function point of a C ctxop handler leaves the stack, hook count and events as they were', async () => {
-  for (const codegen of [true, false]) {
-    let before: { depth: number; top: string; hooks: number } | null = null;
-    let checked = 0;
-    const policy: StopPolicy = {
-      shouldStop: (m, p) => {
-        if (p.kind === 'hook' && p.handler === 'drv_save') {
-          const t = p.thread;
-          before = { depth: t.stack.length, top: t.stack[t.stack.length - 1]!.kind, hooks: m.stats.hooks };
-        }
-        return p.kind === 'function' && p.name === 'drv_save';
-      },
-    };
-    const plain = await run(drv, codegen, null);
-    const stopped = await run(drv, codegen, policy, (m, p) => {
-      if (p.kind !== 'function') return;
-      checked++;
-      const t = p.thread;
-      assert.ok(before);
-      assert.equal(t.stack.length, before.depth);
-      assert.equal(t.stack[t.stack.length - 1]!.kind, before.top);
-      assert.ok(!t.stack.some((f) => f.kind === 'callret'));
-      assert.equal(m.stats.hooks, before.hooks);
-    });
-    assert.ok(checked >= 2, `${checked} stops at drv_save`);
-    same(plain, stopped);
-  }
+  let before: { depth: number; top: string; hooks: number } | null = null;
+  let checked = 0;
+  const policy: StopPolicy = {
+    shouldStop: (m, p) => {
+      if (p.kind === 'hook' && p.handler === 'drv_save') {
+        const t = p.thread;
+        before = { depth: t.stack.length, top: t.stack[t.stack.length - 1]!.kind, hooks: m.stats.hooks };
+      }
+      return p.kind === 'function' && p.name === 'drv_save';
+    },
+  };
+  const plain = await run(drv, null);
+  const stopped = await run(drv, policy, (m, p) => {
+    if (p.kind !== 'function') return;
+    checked++;
+    const t = p.thread;
+    assert.ok(before);
+    assert.equal(t.stack.length, before.depth);
+    assert.equal(t.stack[t.stack.length - 1]!.kind, before.top);
+    assert.ok(!t.stack.some((f) => f.kind === 'callret'));
+    assert.equal(m.stats.hooks, before.hooks);
+  });
+  assert.ok(checked >= 2, `${checked} stops at drv_save`);
+  same(plain, stopped);
 });
 
 test('a machine snapshot taken at a stop in a C handler resumes as the stopped run does', async () => {

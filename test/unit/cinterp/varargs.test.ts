@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setCodegen } from '../../../kernel-sim/cinterp/codegen';
 import type { Machine, StopPoint } from '../../../kernel-sim/machine/machine';
 import { ScenarioError } from '../../../kernel-sim/scenario';
 import { kernelFor, runC, g, HEADERS, type RunResult } from './helpers';
@@ -215,75 +214,62 @@ entry(void *arg)
 
 const lineOf = (src: string, marker: string): number => src.split('\n').findIndex((l) => l.includes(marker)) + 1;
 
-async function withCodegen<T>(on: boolean, f: () => Promise<T>): Promise<T> {
-  setCodegen(on);
-  try {
-    return await f();
-  } finally {
-    setCodegen(true);
-  }
-}
-
 function panicOf(r: RunResult): { message: string; stack: string[] } {
   assert.equal(r.outcome.kind, 'panic', `expected a panic, got ${JSON.stringify(r.outcome)}`);
   return (r.outcome as { info: { message: string; stack: string[] } }).info;
 }
 
-for (const codegen of [true, false]) {
-  const path = codegen ? 'generated code' : 'closures';
 
-  test(`variadic functions, va_arg of every word type, va_copy, v* functions, function pointers (${path})`, async () => {
-    const r = await withCodegen(codegen, () => runC(SRC));
-    assert.deepEqual(r.outcome, { kind: 'end' });
-    const m = r.m;
-    // Generated code really ran (or really did not).
-    assert.equal((m.sym.lookup('sum')!.cfunc as { run?: unknown }).run !== undefined, codegen);
-    const addr = g(m, '&gxx');
-    assert.match(addr, /^0xfffffe[0-9a-f]{10}$/);
+test(`variadic functions, va_arg of every word type, va_copy, v* functions, function pointers`, async () => {
+  const r = await runC(SRC);
+  assert.deepEqual(r.outcome, { kind: 'end' });
+  const m = r.m;
+      const addr = g(m, '&gxx');
+  assert.match(addr, /^0xfffffe[0-9a-f]{10}$/);
 
-    // The logging wrapper prints exactly what cmn_err prints for the same arguments.
-    assert.deepEqual(r.console, [
-      `NOTICE: xx0: unit 7 has 4000000000 buffers at ${addr.slice(2)}`,
-      `NOTICE: xx0: unit 7 has 4000000000 buffers at ${addr.slice(2)}`,
-      'WARNING: -5 -6 -7 beef 18000000000',
-      'WARNING: xx0: via a pointer: -1 ok',
-      'NOTICE: xx07: ring 2 stalled after 123456789012 descriptors',
-    ]);
-    // '!': the log only, as cmn_err does.
-    assert.ok(m.msgbuf.some((x) => x.text === 'NOTICE: only in the log 1'));
+  // The logging wrapper prints exactly what cmn_err prints for the same arguments.
+  assert.deepEqual(r.console, [
+    `NOTICE: xx0: unit 7 has 4000000000 buffers at ${addr.slice(2)}`,
+    `NOTICE: xx0: unit 7 has 4000000000 buffers at ${addr.slice(2)}`,
+    'WARNING: -5 -6 -7 beef 18000000000',
+    'WARNING: xx0: via a pointer: -1 ok',
+    'NOTICE: xx07: ring 2 stalled after 123456789012 descriptors',
+  ]);
+  // '!': the log only, as cmn_err does.
+  assert.ok(m.msgbuf.some((x) => x.text === 'NOTICE: only in the log 1'));
 
-    // va_arg of int, long, pointer, unsigned, uint64_t, size_t, uintptr_t, char *, enum.
-    const expected = -7 + 5_000_000_000 + 1_000_000_000_000 + 4_000_000_000 + 123_456_789_012 + 16 + 1_000_000_000_000 + 'hello'.length + 7 * 100;
-    assert.equal(g(m, 'r_sum'), String(expected));
-    assert.equal(g(m, 'r_sum_fp'), String(40 - 2));
+  // va_arg of int, long, pointer, unsigned, uint64_t, size_t, uintptr_t, char *, enum.
+  const expected = -7 + 5_000_000_000 + 1_000_000_000_000 + 4_000_000_000 + 123_456_789_012 + 16 + 1_000_000_000_000 + 'hello'.length + 7 * 100;
+  assert.equal(g(m, 'r_sum'), String(expected));
+  assert.equal(g(m, 'r_sum_fp'), String(40 - 2));
 
-    // char, short, unsigned char, unsigned short and _Bool arrive as int.
-    assert.deepEqual(['r_c', 'r_s', 'r_uc', 'r_us', 'r_b', 'r_cu2', 'r_promo'].map((n) => g(m, n)), [
-      '-3', '-30000', '250', '65000', '1', String(2 ** 32 - 3), String(-3 - 30000 + 250 + 65000 + 1),
-    ]);
+  // char, short, unsigned char, unsigned short and _Bool arrive as int.
+  assert.deepEqual(['r_c', 'r_s', 'r_uc', 'r_us', 'r_b', 'r_cu2', 'r_promo'].map((n) => g(m, n)), [
+    '-3', '-30000', '250', '65000', '1', String(2 ** 32 - 3), String(-3 - 30000 + 250 + 65000 + 1),
+  ]);
 
-    // va_copy: the copy starts where ap was and runs on its own.
-    assert.equal(g(m, 'r_copy'), String((1 + 2 + 3 + 4) * 1000 + (2 + 3 + 4) * 10));
-    // A va_list passed to a function that reads it; va_start again reads from the first.
-    assert.equal(g(m, 'r_nested'), String((5 + 6 + 7) * 100 + 5));
+  // va_copy: the copy starts where ap was and runs on its own.
+  assert.equal(g(m, 'r_copy'), String((1 + 2 + 3 + 4) * 1000 + (2 + 3 + 4) * 10));
+  // A va_list passed to a function that reads it; va_start again reads from the first.
+  assert.equal(g(m, 'r_nested'), String((5 + 6 + 7) * 100 + 5));
 
-    // vsnprintf: at most size - 1 characters and the NUL, returns the full length.
-    const full = 'vcpu12: saves=123456789';
-    assert.equal(g(m, 'r_len'), String(full.length));
-    assert.equal(g(m, 'buf'), `"${full.slice(0, 15)}"`);
-    assert.equal(g(m, 'buf[15]'), '0');
-    assert.equal(g(m, 'buf[16]'), "90 'Z'");
-    assert.equal(g(m, 'r_len_big'), String(full.length));
-    assert.equal(g(m, 'big'), `"${full}"`);
-    assert.equal(g(m, 'r_len_zero'), '5');
-    assert.equal(g(m, 'zbuf'), '"ZZZ"');
-    // vsprintf writes it all and returns the buffer.
-    assert.equal(g(m, 'sbuf'), '"ff-FF-q-   42|ab  |"');
-    assert.equal(g(m, 'r_sprintf_same'), '1');
-  });
+  // vsnprintf: at most size - 1 characters and the NUL, returns the full length.
+  const full = 'vcpu12: saves=123456789';
+  assert.equal(g(m, 'r_len'), String(full.length));
+  assert.equal(g(m, 'buf'), `"${full.slice(0, 15)}"`);
+  assert.equal(g(m, 'buf[15]'), '0');
+  assert.equal(g(m, 'buf[16]'), "90 'Z'");
+  assert.equal(g(m, 'r_len_big'), String(full.length));
+  assert.equal(g(m, 'big'), `"${full}"`);
+  assert.equal(g(m, 'r_len_zero'), '5');
+  assert.equal(g(m, 'zbuf'), '"ZZZ"');
+  // vsprintf writes it all and returns the buffer.
+  assert.equal(g(m, 'sbuf'), '"ff-FF-q-   42|ab  |"');
+  assert.equal(g(m, 'r_sprintf_same'), '1');
+});
 
-  test(`reading past the passed arguments, or through a va_list never started, panics (${path})`, async () => {
-    const src = `${HEADERS}#include <sys/varargs.h>
+test(`reading past the passed arguments, or through a va_list never started, panics`, async () => {
+  const src = `${HEADERS}#include <sys/varargs.h>
 int r;
 static int
 take(int n, ...)
@@ -299,13 +285,13 @@ take(int n, ...)
 }
 void entry(void *arg) { r = take(3, 1, 2); }
 `;
-    const past = panicOf(await withCodegen(codegen, () => runC(src)));
-    assert.equal(past.message, `va_arg at drv.c:${lineOf(src, '/* PAST */')}: reads a 3rd variable argument, but take() was passed only 2`);
-    // The frame's argument words, named and variable ($C's form).
-    assert.match(past.stack[0]!, /^take\+0x[0-9a-f]+\(3, 1, 2\)$/);
-    assert.match(past.stack[1]!, /^entry\+0x[0-9a-f]+\(0\)$/);
+  const past = panicOf(await runC(src));
+  assert.equal(past.message, `va_arg at drv.c:${lineOf(src, '/* PAST */')}: reads a 3rd variable argument, but take() was passed only 2`);
+  // The frame's argument words, named and variable ($C's form).
+  assert.match(past.stack[0]!, /^take\+0x[0-9a-f]+\(3, 1, 2\)$/);
+  assert.match(past.stack[1]!, /^entry\+0x[0-9a-f]+\(0\)$/);
 
-    const src2 = `${HEADERS}#include <sys/varargs.h>
+  const src2 = `${HEADERS}#include <sys/varargs.h>
 static int
 bad(int n, ...)
 {
@@ -315,11 +301,11 @@ bad(int n, ...)
 }
 void entry(void *arg) { (void) bad(1, 2); }
 `;
-    const unstarted = panicOf(await withCodegen(codegen, () => runC(src2)));
-    assert.equal(unstarted.message, `va_arg at drv.c:${lineOf(src2, '/* UNSTARTED */')}: the va_list does not point at the variable arguments of a function running on this thread (not set by va_start or va_copy, or that function has returned): ap = baddcafebaddcafe`);
+  const unstarted = panicOf(await runC(src2));
+  assert.equal(unstarted.message, `va_arg at drv.c:${lineOf(src2, '/* UNSTARTED */')}: the va_list does not point at the variable arguments of a function running on this thread (not set by va_start or va_copy, or that function has returned): ap = baddcafebaddcafe`);
 
-    // The formats of the v* functions read the same words, with the same check.
-    const src3 = `${HEADERS}#include <sys/varargs.h>
+  // The formats of the v* functions read the same words, with the same check.
+  const src3 = `${HEADERS}#include <sys/varargs.h>
 static void
 xlog(const char *fmt, ...)
 {
@@ -340,48 +326,47 @@ xpanic(const char *fmt, ...)
 void entry(void *arg) { xlog("%d is %s", 1, "one"); xlog("%d and %s", 2); }
 void entry2(void *arg) { xpanic("xx%d: fatal error %s (%lx)", 3, "EIO", 0xdeadUL); }
 `;
-    const fmtPast = await withCodegen(codegen, () => runC(src3));
-    assert.deepEqual(fmtPast.console, ['NOTICE: 1 is one']);
-    assert.equal(panicOf(fmtPast).message, 'vcmn_err("%d and %s"): reads a 2nd variable argument, but xlog() was passed only 1');
-    const vp = await withCodegen(codegen, () => runC(src3, { entry: 'entry2' }));
-    assert.equal(panicOf(vp).message, 'xx3: fatal error EIO (dead)');
-    assert.match(panicOf(vp).stack[0]!, /^vpanic\+0x[0-9a-f]+\(/);
-    assert.match(panicOf(vp).stack[1]!, /^xpanic\+0x[0-9a-f]+\(/);
-  });
+  const fmtPast = await runC(src3);
+  assert.deepEqual(fmtPast.console, ['NOTICE: 1 is one']);
+  assert.equal(panicOf(fmtPast).message, 'vcmn_err("%d and %s"): reads a 2nd variable argument, but xlog() was passed only 1');
+  const vp = await runC(src3, { entry: 'entry2' });
+  assert.equal(panicOf(vp).message, 'xx3: fatal error EIO (dead)');
+  assert.match(panicOf(vp).stack[0]!, /^vpanic\+0x[0-9a-f]+\(/);
+  assert.match(panicOf(vp).stack[1]!, /^xpanic\+0x[0-9a-f]+\(/);
+});
 
-  test(`the debugger shows a variadic frame's named parameters, its variable arguments and where ap points (${path})`, async () => {
-    const m: Machine = (await withCodegen(codegen, () => kernelFor({ 'drv.c': SRC }))).m;
-    const line = lineOf(SRC, 'STOP-SUM');
-    m.policy = { shouldStop: (_m, p) => p.kind === 'statement' && (p.detail as { line: number }).line === line };
-    const r = m.run(1_000_000);
-    assert.equal(r.kind, 'stopped');
-    const t = (r as { point: StopPoint }).point.thread;
-    const fi = t.stack.length - 1;
-    const info = m.program!.frameInfo(m, t, t.stack[fi]!);
-    assert.equal(info.fn, 'sum');
-    assert.deepEqual(info.params.map((p) => `${p.name}: ${p.type} = ${p.value}`), ['n: int = 9', '...: long [18] = [18]']);
-    const gv = g(m, '&gv');
-    // One word per argument: kernel addresses shown as such (the pointer and the uintptr_t).
-    const words = info.params[1]!.children!().map((c) => c.value);
-    assert.match(words[15]!, /^0xfffffe[0-9a-f]{10}$/);
-    assert.deepEqual(words, ['0', '-7', '1', '5000000000', '2', gv, '3', '4000000000', '4', '123456789012', '5', '16', '6', gv, '7', words[15], '8', '7']);
-    const ap = info.locals.find((l) => l.name === 'ap')!;
-    assert.equal(ap.type, 'va_list');
-    assert.match(ap.value, /^0xfffffe[0-9a-f]{10} <next: variable argument 1 of 18 of sum\(\)>$/);
-    assert.equal(m.program!.evaluate(m, t, fi, 'n').value, '9');
-    assert.throws(() => m.program!.evaluate(m, t, fi, 'va_arg(ap, int)', true), /va_arg cannot be evaluated in the debugger/);
-    // On through the loop (the for line's init, condition, then update): ap moves on by one word
-    // per va_arg, two per iteration.
-    const notes: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      m.skipStopOnce = true;
-      assert.equal(m.run(1_000_000).kind, 'stopped');
-      const ap2 = m.program!.frameInfo(m, t, t.stack[t.stack.length - 1]!).locals.find((l) => l.name === 'ap')!;
-      notes.push(ap2.value.replace(/^0x[0-9a-f]+ /, ''));
-    }
-    assert.deepEqual(notes, ['<next: variable argument 1 of 18 of sum()>', '<next: variable argument 3 of 18 of sum()>', '<next: variable argument 5 of 18 of sum()>', '<next: variable argument 7 of 18 of sum()>']);
-  });
-}
+test(`the debugger shows a variadic frame's named parameters, its variable arguments and where ap points`, async () => {
+  const m: Machine = (await kernelFor({ 'drv.c': SRC })).m;
+  const line = lineOf(SRC, 'STOP-SUM');
+  m.policy = { shouldStop: (_m, p) => p.kind === 'statement' && (p.detail as { line: number }).line === line };
+  const r = m.run(1_000_000);
+  assert.equal(r.kind, 'stopped');
+  const t = (r as { point: StopPoint }).point.thread;
+  const fi = t.stack.length - 1;
+  const info = m.program!.frameInfo(m, t, t.stack[fi]!);
+  assert.equal(info.fn, 'sum');
+  assert.deepEqual(info.params.map((p) => `${p.name}: ${p.type} = ${p.value}`), ['n: int = 9', '...: long [18] = [18]']);
+  const gv = g(m, '&gv');
+  // One word per argument: kernel addresses shown as such (the pointer and the uintptr_t).
+  const words = info.params[1]!.children!().map((c) => c.value);
+  assert.match(words[15]!, /^0xfffffe[0-9a-f]{10}$/);
+  assert.deepEqual(words, ['0', '-7', '1', '5000000000', '2', gv, '3', '4000000000', '4', '123456789012', '5', '16', '6', gv, '7', words[15], '8', '7']);
+  const ap = info.locals.find((l) => l.name === 'ap')!;
+  assert.equal(ap.type, 'va_list');
+  assert.match(ap.value, /^0xfffffe[0-9a-f]{10} <next: variable argument 1 of 18 of sum\(\)>$/);
+  assert.equal(m.program!.evaluate(m, t, fi, 'n').value, '9');
+  assert.throws(() => m.program!.evaluate(m, t, fi, 'va_arg(ap, int)', true), /va_arg cannot be evaluated in the debugger/);
+  // On through the loop (the for line's init, condition, then update): ap moves on by one word
+  // per va_arg, two per iteration.
+  const notes: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    m.skipStopOnce = true;
+    assert.equal(m.run(1_000_000).kind, 'stopped');
+    const ap2 = m.program!.frameInfo(m, t, t.stack[t.stack.length - 1]!).locals.find((l) => l.name === 'ap')!;
+    notes.push(ap2.value.replace(/^0x[0-9a-f]+ /, ''));
+  }
+  assert.deepEqual(notes, ['<next: variable argument 1 of 18 of sum()>', '<next: variable argument 3 of 18 of sum()>', '<next: variable argument 5 of 18 of sum()>', '<next: variable argument 7 of 18 of sum()>']);
+});
 
 async function loadErr(src: string): Promise<ScenarioError> {
   try {
