@@ -857,7 +857,7 @@ export class KctxDebugSession extends DebugSession {
       s.presentationHint = 'deemphasize';
       return s;
     }
-    if ((f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name)) {
+    if ((f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name, this.m())) {
       // The simulated kernel's logic as pseudo-C (kernel-source.ts), one listing per function and
       // session; named FUNCTION.c so that the editor colours it as C, the origin says what it is.
       const ref = this.listingRef(`kernel:${f.name}`, () => kernelListing(this.m(), f.name));
@@ -895,7 +895,7 @@ export class KctxDebugSession extends DebugSession {
           let line = f.line ?? 0;
           let column = f.column ?? 0;
           const src = this.sourceFor(f);
-          if (src && (f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name)) {
+          if (src && (f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name, m)) {
             line = kernelLine(m, f.name, f.frameIndex >= 0 ? t.stack[f.frameIndex] : undefined);
             column = 1;
           }

@@ -22,11 +22,19 @@ registerFrameKind('trap', {
     throw new KernelPanic(f.message as string);
   },
   describe(_m, _t, f, i) {
+    // The driver's entry function, at its definition (it never ran a line).
+    if (typeof f.file === 'string') return [{ name: f.fn as string, offset: 0, args: [], kind: 'c', file: f.file, line: f.line as number, column: 1, frameIndex: i }];
     return [{ name: f.fn as string, offset: 0, args: [], kind: 'kernel', frameIndex: i }];
   },
 });
 
 export type { DriverProgram, DriverLoader, KernelOptions } from './program';
+
+/** Where a C function is defined (the interpreter's CFunc behind its symbol), for a frame that names it. */
+function cLocation(sym: { cfunc?: unknown }): { file?: string; line?: number } {
+  const fn = sym.cfunc as { file?: string; line?: number } | undefined;
+  return fn?.file ? { file: fn.file, line: fn.line } : {};
+}
 
 /** The machine for a scenario, booted, with its threads created and runnable. */
 export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promise<Machine> {
@@ -67,7 +75,7 @@ export async function createKernel(s: Scenario, opts: KernelOptions = {}): Promi
           return m.hooks.callC!(m, t, sym, [st.arg >>> 0]);
         } catch (e) {
           // The entry's frame does not fit its stack (a huge local array): the thread panics when it runs.
-          if (e instanceof KernelPanic) return { kind: 'trap', pc: 0, message: e.message, fn: sym.name };
+          if (e instanceof KernelPanic) return { kind: 'trap', pc: 0, message: e.message, fn: sym.name, ...cLocation(sym) };
           throw e;
         }
       };

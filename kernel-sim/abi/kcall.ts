@@ -17,6 +17,11 @@ export function defineKcall(name: string, body: KcallBody): void {
 }
 
 /** Starts a multi-phase kernel function: runs it inline until it finishes or parks. */
+/** The names of every kernel function written as a kcall (a kcall frame names one of them). */
+export function kcallNames(): string[] {
+  return [...BODIES.keys()];
+}
+
 export function startKcall(m: Machine, t: KThread, name: string, args: number[], extra?: Record<string, unknown>): KResult {
   const f: Frame = { kind: 'kcall', pc: 0, fn: name, args, onStack: false, ...extra };
   return BODIES.get(name)!(m, t, f);

@@ -180,6 +180,11 @@ export function registerFrameKind(name: string, kind: FrameKind): void {
   else if (name === 'builtin') BUILTIN_KIND = kind;
   else if (name === 'c') C_KIND = kind;
 }
+/** The names of every registered frame kind. */
+export function frameKindNames(): string[] {
+  return [...FRAME_KINDS.keys()];
+}
+
 export function frameKind(name: string): FrameKind {
   const k = FRAME_KINDS.get(name);
   if (!k) throw new Error(`no frame kind '${name}'`);

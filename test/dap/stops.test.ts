@@ -153,6 +153,34 @@ describe('kernel frames', () => {
   });
 });
 
+describe('every kernel frame has a source', () => {
+  it('at a switch, on every thread: each frame has a path or a listing; drv_usecwait and thread_reaper at their line', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: ['swtch'] }));
+    let st = await dc.stopAfter(m);
+    const seen = new Map<string, string>();
+    // A few switches in: threads sit in drv_usecwait, the reaper in its loop, others in swtch.
+    for (let n = 0; n < 6; n++) {
+      const threads = await dc.threadsRequest();
+      for (const t of threads.body.threads) {
+        for (const f of await dc.frames(t.id)) {
+          const ref = f.source?.sourceReference ?? 0;
+          assert.ok(f.source && (f.source.path || ref > 0), `${t.name}: ${f.name} has no source`);
+          assert.ok(f.line > 0, `${t.name}: ${f.name} at line 0`);
+          const name = f.name.replace(/\(.*$/, '');
+          if (ref > 0 && !seen.has(name)) seen.set(name, (await dc.sourceRequest({ source: f.source!, sourceReference: ref })).body.content.split('\n')[f.line - 1]!);
+        }
+      }
+      const next = dc.mark();
+      await dc.continueRequest({ threadId: st.body.threadId! });
+      st = await dc.stopAfter(next);
+    }
+    assert.match(seen.get('drv_usecwait') ?? '', /^\t\t;/, [...seen].join('\n'));
+    assert.match(seen.get('thread_reaper') ?? '', /thread_free\(t\);/, [...seen].join('\n'));
+  });
+});
+
 describe('travel (a click on the Schedule)', () => {
   it('kctx/travel goes back to a tick inside an earlier slice, with that thread on that CPU, then forward past the old stop', async () => {
     dc = inProc();
