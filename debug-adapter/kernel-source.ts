@@ -5,10 +5,7 @@
  * the kernel would be), and the line the thread is at, from the frame's phase. Where a native
  * debugger shows disassembly, kctx shows this. Not illumos source: the simulator's own model.
  */
-import type { Machine, Frame } from '../kernel-sim/index';
-import { KAPI, KAPI_VARARGS } from '../kernel-sim/abi/kapi';
-import { KAPI_STRINGS } from '../kernel-sim/abi/kstring';
-import { FREEBSD_KAPI } from '../kernel-sim/freebsd/kapi';
+import { nativePrototype, type Machine, type Frame } from '../kernel-sim/index';
 
 interface Listing {
   /** The listing's lines (1-based when shown). */
@@ -487,15 +484,9 @@ Object.assign(LISTINGS, {
  * (abi/kapi.ts and its neighbours): its listing is the prototype the shipped headers declare,
  * with what it does in one line; the line is the body's.
  */
-const NATIVE_PROTOS = new Map<string, string>();
-function nativeProto(name: string): string | undefined {
-  if (!NATIVE_PROTOS.size) for (const k of [...KAPI, ...KAPI_VARARGS, ...KAPI_STRINGS, ...FREEBSD_KAPI]) if (k.proto) NATIVE_PROTOS.set(k.name, k.proto);
-  return NATIVE_PROTOS.get(name);
-}
-
 /** A kernel function kctx implements natively: one the shipped headers declare, or a native symbol of the machine. */
 function nativeListing(name: string, m?: Machine): Listing | undefined {
-  const proto = nativeProto(name) ?? (m?.sym.lookup(name)?.kind === 'native' ? `void ${name}(...);` : undefined);
+  const proto = nativePrototype(name) ?? (m?.sym.lookup(name)?.kind === 'native' ? `void ${name}(...);` : undefined);
   if (!proto) return undefined;
   const pm = /^(.*?)\b(\w+)\s*\((.*)\);$/.exec(proto);
   const head = pm ? [pm[1]!.trim(), `${pm[2]}(${pm[3]})`] : [proto.replace(/;$/, '')];

@@ -31,6 +31,7 @@ export { FlowFormatter } from './trace/flow';
 export { createMdb, DCMD_NAMES, findLeaks } from './mdb/index';
 export { FORMATS } from './mdb/fmt';
 export { readDump } from './dump/dump';
+export { nativePrototype } from './native-protos';
 
 // The `kctx` commands (kctx.ts loads this module only for them, so `kctx lint` never loads the simulator).
 export { runCommand, mdbCommand } from './cli/run';
