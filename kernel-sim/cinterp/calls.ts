@@ -5,6 +5,7 @@ import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConv
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type E } from './program';
 import { Expressions } from './expr';
+import { structWord } from './runtime';
 import { INT_BUILTINS, operandBits, type IntBuiltin } from './builtins';
 import type { KThread } from '../machine/thread';
 
@@ -61,7 +62,19 @@ export abstract class Calls extends Expressions {
       // parameter when the call binds its frame (the bytes do not change in between).
       if (pt) e = this.convertE(e, pt, an);
       else if (e.t.k === 'int') e = this.convertE(e, promote(e.t), an);
-      else if (e.t.k === 'struct') this.fail(an, `passing ${e.t.union ? 'a union' : 'a struct'} ('${typeName(e.t)}') through '...' is not supported: pass a pointer to it`);
+      else if (e.t.k === 'struct') {
+        if (vaPtr === null) this.fail(an, `passing ${e.t.union ? 'a union' : 'a struct'} ('${typeName(e.t)}') to a function without a prototype is not supported`);
+        // Through '...': its bytes as words (amd64 passes it by value, in words), which
+        // va_arg(ap, struct S) reads back (varargs.ts).
+        const size = e.t.size;
+        const a = e.se ? this.toTemp(e.rv) : e.rv;
+        for (let w = 0; w * 8 < size; w++) {
+          argFns.push(this.V(`${this.g.ref(structWord)}(${this.g.ref(this.mem)}, ${this.jsf(a)} + ${w * 8}, ${Math.min(8, size - w * 8)})`));
+          vaPtr.push(false);
+        }
+        has64 = true;
+        continue;
+      }
       if ((e.t.k === 'int' && e.t.size === 8)) has64 = true;
       if (vaPtr !== null) vaPtr.push(e.t.k === 'ptr');
       argFns.push(e.se ? this.toTemp(e.rv) : e.rv);
@@ -207,13 +220,25 @@ export abstract class Calls extends Expressions {
         if (pt.k !== 'ptr') return this.fail(tn, `va_arg: expected a type name, found '${this.text(tn)}'`);
         const T = pt.to;
         const tname = typeName(T);
-        if (T.k === 'struct') this.fail(n, `va_arg of ${T.union ? 'a union' : 'a struct'} ('${tname}') is not supported: pass a pointer to it`);
-        if (T.k !== 'int' && T.k !== 'ptr') this.fail(n, `va_arg of type '${tname}' is not valid`);
+        if (T.k === 'struct' && !T.complete) this.fail(n, `va_arg of incomplete type '${tname}'`);
+        if (T.k !== 'int' && T.k !== 'ptr' && T.k !== 'struct') this.fail(n, `va_arg of type '${tname}' is not valid`);
         if (T.k === 'int' && (T.size < 4 || T.bool)) this.fail(n, `va_arg of type '${tname}': '${tname}' is promoted to 'int' when passed through '...' (use va_arg(ap, int))`);
         const o = this.origin(n);
         const where = `va_arg at ${this.tu.pp.files[o.file]!.display}:${o.line}`;
-        const ld = this.loadFrom(T, true);
         const st = this.storeTo(VA_LIST, true);
+        if (T.k === 'struct') {
+          // A struct or union: its bytes are the next words; its value is their address.
+          const nw = Math.max(1, Math.ceil(T.size / 8));
+          const vaStruct = (a: number): number => {
+            const w = mem.readPtr(a);
+            vaCheck(mem, m.cThread, w, where);
+            vaCheck(mem, m.cThread, w + 8 * (nw - 1), where);
+            st(a, w + 8 * nw);
+            return w;
+          };
+          return { t: T, se: true, rv: this.V(`${g.ref(vaStruct)}(${this.jsf(ap.addr)})`) };
+        }
+        const ld = this.loadFrom(T, true);
         // The argument at the va_list's position, which moves on a word.
         const vaArg = (a: number): Val => {
           const w = mem.readPtr(a);

@@ -20,5 +20,6 @@ import { Calls } from './calls';
 
 export class Compiler extends Calls {}
 
+export { switchHead } from './stmt';
 export { Scope, YIELD, type Pos, type LocalInfo, type CFunc, type CFrame, type GlobalInfo, type TU } from './program';
 export { stoppedInStatement, watchHit, bitUnitType, bitGet, bitPut, decodeString, type BitField } from './runtime';

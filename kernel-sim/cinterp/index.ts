@@ -23,7 +23,7 @@ import { KAPI_VARARGS, KAPI_BARRIERS } from '../abi/kapi';
 import { COMPAT_ATOMICS } from '../abi/compat-atomics';
 import { COMPAT_CPUFUNC } from '../abi/compat-cpufunc';
 import { KAPI_STRINGS } from '../abi/kstring';
-import { Compiler, YIELD, type CFrame, type CFunc, type TU, type Scope } from './compile';
+import { Compiler, YIELD, switchHead, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { vaAreaBytes, writeVaArea } from './varargs';
@@ -209,6 +209,7 @@ class LoadErrors {
  */
 function syntaxErrors(n: SyntaxNode, out: SyntaxNode[], max: number): boolean {
   if (out.length >= max) return true;
+  if (n.type === 'ERROR' && switchHead(n)) return false; // stmt.ts compiles it
   if (n.isMissing || n.type === 'ERROR') {
     out.push(n);
     return true;

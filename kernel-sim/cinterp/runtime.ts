@@ -181,3 +181,14 @@ export function div32(x: number, d: number, s: boolean, rem: boolean): number {
   }
   return rem ? (x % d) >>> 0 : Math.floor(x / d) >>> 0;
 }
+
+/** The n (1 to 8) bytes at a as an unsigned little-endian word (a struct's bytes passed through `...`). */
+export function structWord(mem: { u8: Uint8Array }, a: number, n: number): Val {
+  const b = mem.u8;
+  let lo = 0, hi = 0;
+  for (let i = 0; i < n; i++) {
+    if (i < 4) lo += b[a + i]! * 2 ** (8 * i);
+    else hi += b[a + i]! * 2 ** (8 * (i - 4));
+  }
+  return join64(hi, lo, false);
+}

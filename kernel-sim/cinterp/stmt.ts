@@ -10,6 +10,17 @@ import { stoppedInStatement, runCalleeInline, type BitField } from './runtime';
 import { Initialisers } from './init';
 import { CASE_RANGE } from './gnu-tokens';
 
+/**
+ * `switch (x)` followed by a statement without braces, which tree-sitter parses as an error
+ * node (`switch` and the condition) in a block: the condition, or null when err is not that.
+ */
+export function switchHead(err: SyntaxNode): SyntaxNode | null {
+  const p = err.parent?.type;
+  if ((p !== 'compound_statement' && p !== 'case_statement') || !err.nextNamedSibling) return null;
+  const parts = err.children.filter((c) => c && c.type !== 'comment');
+  return parts.length === 2 && parts[0]!.type === 'switch' && parts[1]!.type === 'parenthesized_expression' && !parts[1]!.hasError ? parts[1] : null;
+}
+
 /** A switch's GNU case ranges (`case LO ... HI:`): [lo, hi, pc], tried after its table. */
 const caseRanges = new WeakMap<object, Array<[Val, Val, number]>>();
 
@@ -194,7 +205,8 @@ export abstract class Statements extends Initialisers {
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i];
       if (!c) continue;
-      this.stmt(c, scope);
+      if (c.type === 'ERROR' && switchHead(c)) i = this.bracelessSwitch(c, kids, i + 1, scope) - 1;
+      else this.stmt(c, scope);
     }
   }
 
@@ -460,6 +472,38 @@ export abstract class Statements extends Initialisers {
     this.loops.pop();
     this.switches.pop();
     this.place(end);
+  }
+
+  /**
+   * A switch whose body has no braces, `switch (x) case 0: case 1: stmt;` (C allows any statement
+   * there). tree-sitter parses `switch (x)` as an error, then case statements that take every
+   * statement up to the next label. The body is the labels and the one statement after them;
+   * the statements after that follow the switch. Returns the index in kids past what it used.
+   */
+  private bracelessSwitch(head: SyntaxNode, kids: Array<SyntaxNode | null>, j: number, scope: Scope): number {
+    let next = j;
+    let after: SyntaxNode[] = [];
+    this.switchStmt(head, switchHead(head)!, () => {
+      for (;;) {
+        const k = kids[next];
+        if (!k) this.fail(head, "expected a statement after 'switch (...)'");
+        next++;
+        if (k.type === 'comment') continue;
+        if (k.type !== 'case_statement') {
+          this.stmt(k, scope);
+          return;
+        }
+        const v = this.caseLabel(k, scope);
+        const inner = k.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment' && !(v && c.id === v.id));
+        if (inner.length) {
+          this.stmt(inner[0]!, scope);
+          after = inner.slice(1);
+          return;
+        }
+      }
+    });
+    this.stmts(after, scope);
+    return next;
   }
 
   /** A switch's dispatch: its table, then its GNU case ranges, then default or the end. (Out of stmtInner: its frame stays small for deep nesting.) */

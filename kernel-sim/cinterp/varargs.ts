@@ -12,6 +12,8 @@
  *   (`fp + frameSize`): one word with the count of variable arguments, then one 8-byte word per
  *   variable argument (pointers in their kernel form, integers sign- or zero-extended to 64 bits,
  *   as a register holds them). Like amd64's register save area, it is part of the callee's frame.
+ *   A struct or union passed through `...` takes as many words as its bytes fill (amd64 passes
+ *   it by value too); `va_arg(ap, struct S)` is the address of those bytes, and moves on past them.
  * - `va_list` (`__va_list`, `__builtin_va_list`) is a pointer to the next word of that area.
  *   `va_start(ap, last)` points it at the first word, `va_arg(ap, T)` reads the word (the low 4
  *   bytes for a 4-byte T) and advances it by 8, `va_copy(d, s)` copies the pointer, `va_end` does
@@ -22,8 +24,8 @@
  *   function of the thread (never started, or its function returned), panics with what it read
  *   and where, instead of reading the garbage a real kernel would.
  *
- * Not supported (load-time errors at file:line): `va_arg` of a struct or union (pass a pointer),
- * of a floating type, of a type narrower than int (it was promoted: gcc makes that a trap),
+ * Not supported (load-time errors at file:line): `va_arg` of an incomplete type, of a floating
+ * type, of a type narrower than int (it was promoted: gcc makes that a trap),
  * `va_start` whose second argument is not the last named parameter, `va_start` in a function
  * without `...`, and the va_* macros in a debugger expression.
  */

@@ -26,11 +26,11 @@ test('unsupported constructs are load-time errors with file, line, column and th
   assert.equal(e.column, 2);
   assert.match(e.reason, /inline assembly/);
   assert.ok(e.file.endsWith('drv.c'));
-  // Variable arguments are supported (varargs.test.ts), but not va_arg of a struct.
-  e = await loadErr(`${H}#include <sys/varargs.h>\nstruct pair { int a, b; };\nstatic int sum(int n, ...) {\n\tva_list ap;\n\tva_start(ap, n);\n\tstruct pair p = va_arg(ap, struct pair);\n\treturn p.a;\n}\nvoid entry(void *a) { }\n`);
+  // Variable arguments are supported (varargs.test.ts), but not va_arg of an incomplete type.
+  e = await loadErr(`${H}#include <sys/varargs.h>\nstruct pair;\nstatic int sum(int n, ...) {\n\tva_list ap;\n\tva_start(ap, n);\n\tint p = va_arg(ap, struct pair).a;\n\treturn p;\n}\nvoid entry(void *a) { }\n`);
   assert.equal(e.line, 13);
-  assert.equal(e.column, 18);
-  assert.equal(e.reason, "va_arg of a struct ('struct pair') is not supported: pass a pointer to it");
+  assert.equal(e.column, 10);
+  assert.equal(e.reason, "va_arg of incomplete type 'struct pair'");
   e = await loadErr(`${H}void entry(void *a) {\n\tint n = 3;\n\tint v[n];\n}\n`);
   assert.equal(e.line, 10);
   assert.match(e.reason, /variable-length array/);

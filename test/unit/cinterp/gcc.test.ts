@@ -392,3 +392,47 @@ void test(void) {
 }
 `, [15, 1, 1, 5, 7, 20, 1, 16, 6, 5, 16, 1, 4, 1, -7, 1099511627776, 5, 100, 180150001, 9]);
 });
+
+test('a switch whose body has no braces (c-testsuite shape: its labels and one statement); structs and a union passed through ... and read back with va_arg', async () => {
+  await sameAsGcc(`
+#include <stdarg.h>
+struct S { int a; char b; long c; };
+struct T { char x[3]; };
+union U { int i; long l; };
+struct Big { long v[5]; };
+static int f(int x) {
+  switch (x) case 1: return 10;
+  switch (x) case 2: case 3: x += 100;
+  switch (x) default: x += 1000;
+  switch (x) x = 0;
+  return x;
+}
+static long sum(int n, ...) {
+  va_list ap;
+  long r = 0;
+  int i;
+  va_start(ap, n);
+  for (i = 0; i < n; i++) {
+    struct S s = va_arg(ap, struct S);
+    r = r * 7 + s.a + s.b + s.c;
+    r += va_arg(ap, int);
+    struct T t = va_arg(ap, struct T);
+    r = r * 3 + t.x[0] + t.x[2];
+    r += va_arg(ap, union U).l;
+    struct Big b = va_arg(ap, struct Big);
+    r += b.v[0] + b.v[4];
+  }
+  va_end(ap);
+  return r;
+}
+void test(void) {
+  struct S s1 = { 1, 2, 3000000000L }, s2 = { -4, 5, -6 };
+  struct T t1 = { { 7, 8, 9 } };
+  union U u;
+  struct Big big = { { 11, 12, 13, 14, 15 } };
+  u.l = 1L << 40;
+  PR(f(1)); PR(f(2)); PR(f(3)); PR(f(7));
+  PR(sum(2, s1, 42, t1, u, big, s2, -42, t1, u, big));
+  PR(sum(1, s2, 1, t1, u, big));
+}`, [10, 1102, 1103, 1007, 24378255814690, 1099511627806]);
+});
