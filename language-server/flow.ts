@@ -49,7 +49,9 @@ export interface FlowDomain<F> {
   jump?(stmt: SyntaxNode, target: SyntaxNode | null, s: PathState<F>): PathState<F>;
 }
 
-export const NORETURN = new Set(['panic', 'vpanic', 'abort', '__builtin_unreachable', 'assfail', 'assfail3', 'kassert_panic', 'exit', '_exit', 'longjmp', 'siglongjmp']);
+export const NORETURN = new Set(['panic', 'vpanic', 'abort', '__builtin_unreachable', 'assfail', 'assfail3', 'kassert_panic', 'exit', '_exit', 'longjmp', 'siglongjmp',
+  // illumos: declared __NORETURN (thread_exit, the zombie switches, the monitor and boot panics), or ending in vpanic() (fm_panic)
+  'thread_exit', 'swtch_from_zombie', 'resume_from_zombie', 'prom_exit_to_mon', 'bop_panic', 'fm_panic']);
 
 const MAX_STATES = 48;
 const MAX_LOOP_ROUNDS = 4;
@@ -80,7 +82,8 @@ export function isNoreturnCall(call: SyntaxNode): boolean {
   const name = callName(call);
   if (NORETURN.has(name)) return true;
   const args = callArgs(call);
-  if (name === 'cmn_err' && args[0] && args[0].text === 'CE_PANIC') return true;
+  if ((name === 'cmn_err' || name === 'vcmn_err') && args[0] && args[0].text === 'CE_PANIC') return true;
+  if (name === 'ddi_err' && args[0] && args[0].text === 'DER_PANIC') return true;
   if ((name === 'VERIFY' || name === 'VERIFY0') && args[0]) {
     const a = unwrap(args[0]);
     if (name === 'VERIFY' && a && (a.text === '0' || a.text === 'B_FALSE')) return true;

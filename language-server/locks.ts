@@ -19,7 +19,7 @@ const TRY = /^(mutex_tryenter|mtx_trylock\w*|mutex_trylock|pthread_mutex_trylock
 const LOCKISH = /lock|release|drop|exit/i;
 
 /** entry: this path released the lock before taking it (the caller held it; a retake restores the caller's state). */
-type St = { held: boolean; at: SyntaxNode; via?: string; entry?: boolean };
+type St = { held: boolean; at: SyntaxNode; via?: string; entry?: boolean; asserted?: boolean };
 type Facts = ReadonlyMap<string, St>;
 
 export function lockKeyText(a: SyntaxNode | undefined): string {
@@ -98,7 +98,7 @@ export function lockMacrosKey(m: FileModel): string {
 /** What the lock walk reads of an effect node (once per walk). */
 type EffectInfo =
   | { call: false; wr: RegExp | null }
-  | { call: true; name: string; op: string; a: SyntaxNode[]; macroLock: string | null; key?: string; ids?: Set<string> };
+  | { call: true; name: string; op: string; a: SyntaxNode[]; macroLock: string | null; notHeld: string | null; key?: string; ids?: Set<string> };
 
 /** The identifier an effect writes (`x = ...`, `x++`, `T x = ...`), or null. */
 function writtenName(node: SyntaxNode): string | null {
@@ -158,15 +158,14 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   const releasedAtExit = new Map<string, number>();
   const callerHeld = new Set<string>();
   const macros = lockMacros(m);
-  // ASSERT(!MUTEX_HELD(&x)) / ASSERT(!RW_LOCK_HELD(&x)): x is not held on entry to what follows.
-  const notHeld = new Map<string, SyntaxNode>();
-  if (/!\s*(MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(/.test(fn.text)) walk(fn, (n) => {
-    if (n.type === 'call_expression' && /^(ASSERT|VERIFY)$/.test(callName(n))) {
-      const m = /^!\s*(?:MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\)$/.exec((callArgs(n)[0]?.text ?? '').replace(/\s+/g, ''));
-      if (m) { const k = m[1]!.replace(/^&/, '').replace(/^\((.*)\)$/, '$1'); if (!notHeld.has(k)) notHeld.set(k, n); }
-    }
-    return n.type !== 'comment';
-  });
+  // ASSERT(!MUTEX_HELD(&x)) / ASSERT(!RW_LOCK_HELD(&x)): x is not held where the path passes it
+  // (a fact of the path from there on: an assertion after a release says nothing about the entry).
+  const assertsNotHeld = /!\s*(MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(/.test(fn.text);
+  const notHeldKey = (n: SyntaxNode, name: string): string | null => {
+    if (!assertsNotHeld || (name !== 'ASSERT' && name !== 'VERIFY')) return null;
+    const m = /^!\s*(?:MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\)$/.exec((callArgs(n)[0]?.text ?? '').replace(/\s+/g, ''));
+    return m ? m[1]!.replace(/^&/, '').replace(/^\((.*)\)$/, '$1') : null;
+  };
   const params = new Set<string>();
   const fd = functionDeclaratorOf(fn);
   for (const p of fd ? parameters(fd) ?? [] : []) { const n = paramShape(p).name; if (n) params.add(n); }
@@ -183,9 +182,9 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
     const prev = s.facts.get(k);
     const step = { line: lineOf(node), text: via ? `${callName(node)}() releases ${k}` : `${callName(node)}(${k})` };
-    if (!prev && notHeld.has(k)) {
-      // ASSERT(!MUTEX_HELD(&k)) said the caller does not hold it: this release has nothing to release.
-      doubles.push({ node, key: k, first: notHeld.get(k)!, via: 'ASSERT(!MUTEX_HELD)', trail: [...s.trail, step] });
+    if (prev?.asserted) {
+      // ASSERT(!MUTEX_HELD(&k)) on this path said it is not held, and nothing took it since.
+      doubles.push({ node, key: k, first: prev.at, via: 'ASSERT(!MUTEX_HELD)', trail: [...s.trail, step] });
       return set(s, k, { held: false, at: node, via }, step);
     }
     if (!prev) {
@@ -207,13 +206,13 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const c = callName(node);
       const a = callArgs(node);
       const mac = macros.get(c);
-      i = { call: true, name: c, op: mac ? mac.op : c, a, macroLock: mac ? macroKey(mac, a) : null };
+      i = { call: true, name: c, op: mac ? mac.op : c, a, macroLock: mac ? macroKey(mac, a) : null, notHeld: notHeldKey(node, c) };
     }
     infos.set(node.id, i);
     return i;
   };
   const w = new FlowWalker<Facts>({
-    key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : 'r'}${v.entry ? 'e' : ''}:${v.at.id}`).sort().join(','),
+    key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : v.asserted ? 'a' : 'r'}${v.entry ? 'e' : ''}:${v.at.id}`).sort().join(','),
     effect(node, s) {
       if (!s.facts.size && node.type !== 'call_expression') return s;
       const info = infoOf(node);
@@ -224,6 +223,11 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         let out = s;
         for (const k of s.facts.keys()) if (re.test(k)) out = set(out, k, null);
         return out;
+      }
+      if (info.notHeld !== null) {
+        const k = info.notHeld;
+        if (!k || untracked.has(k) || ELEMENT.test(k) || s.facts.get(k)?.held) return s; // held here: the assertion is the analysis' doubt, not a fact
+        return set(s, k, { held: false, at: node, asserted: true });
       }
       const c = info.op;
       const a = info.a;
@@ -275,6 +279,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const held = new Map<string, { at: SyntaxNode; trail: readonly Step[] }>();
       const released = new Set<string>();
       for (const [k, v] of s.facts) {
+        if (v.asserted) continue; // only asserted not held: neither taken nor released here
         if (v.held && v.entry) continue; // dropped and retaken: held as the caller had it
         if (v.held) held.set(k, { at: v.at, trail: s.trail });
         else {

@@ -25,7 +25,7 @@ export const rule: Rule = {
         if (done.has(d.node.id)) continue;
         done.add(d.node.id);
         if (d.via === 'ASSERT(!MUTEX_HELD)') {
-          report({ range: rangeOf(d.node), node: d.node, message: `${d.key} is released here, but the assertion at line ${lineOf(d.first)} says it is not held on entry and this path did not take it. Path: ${renderTrail(d.trail)}` });
+          report({ range: rangeOf(d.node), node: d.node, message: `${d.key} is released here, but the assertion at line ${lineOf(d.first)} says it is not held there and this path did not take it since. Path: ${renderTrail(d.trail)}` });
           continue;
         }
         const first = d.via ? `${d.via}() at line ${lineOf(d.first)} (it releases it on every path)` : `${callName(d.first)}() at line ${lineOf(d.first)}`;
