@@ -323,8 +323,16 @@ export async function lintText(text: string, file: string, opts: LintOptions = {
   if (!anyTrigger(text, opts)) return [];
   const parser = await parserOnce();
   // parse only what some rule reads: the other functions' bodies are blanked (unread.ts)
-  const parsed = textToParse(text, opts);
-  const tree = parseCancellable(parser, parsed, null, opts.isCancelled);
+  let parsed = textToParse(text, opts);
+  let tree = parseCancellable(parser, parsed, null, opts.isCancelled);
+  if (tree && parsed !== text && errorRegions(tree).length) {
+    // The parser recovers from an error differently when the text around it changed (an error it
+    // kept inside one function can swallow the next ones once their bodies are blank): a file
+    // that does not parse cleanly is parsed whole, as it is.
+    tree.delete();
+    parsed = text;
+    tree = parseCancellable(parser, parsed, null, opts.isCancelled);
+  }
   if (!tree) throw new LintCancelled('cancelled');
   try {
     // a cache for this lint alone: the configurations (withConfigurations) reuse its per-function work
