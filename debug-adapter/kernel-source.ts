@@ -269,6 +269,12 @@ Object.assign(LISTINGS, {
   ]), 'swtch();'),
 });
 
+/** What removectx(), ctxop_detach() and ctxop_remove() assert of the thread whose ctxops change. */
+const THREAD_IS_SAFE = [
+  '\tASSERT(t == curthread || ttoproc(t)->p_stat == SIDL ||',
+  '\t    ttoproc(t)->p_agenttp == curthread || t->t_state == TS_STOPPED);',
+];
+
 /** The ctxop interface (abi/ctxops.ts) and the lifecycle entry points, as the era has them. */
 Object.assign(LISTINGS, {
   installctx: byPc((m) => fn('installctx', [
@@ -294,8 +300,7 @@ Object.assign(LISTINGS, {
   ], [
     '\tstruct ctxop *ctx;',
     '',
-    '\tASSERT(t == curthread || ttoproc(t)->p_stat == SIDL ||',
-    '\t    ttoproc(t)->p_agenttp == curthread || t->t_state == TS_STOPPED);',
+    ...THREAD_IS_SAFE,
     '\tkpreempt_disable();',
     '\tctx = find_ctxop(t, arg, save, restore, fork, lwp_create, exit, free);',
     '\tif (ctx == NULL) {',
@@ -332,8 +337,7 @@ Object.assign(LISTINGS, {
     '\tkpreempt_enable();\t\t\t/* may preempt */',
   ]), { 1: 'kpreempt_enable();' }, 'ASSERT(ctx->next'),
   ctxop_detach: byPc(() => fn('ctxop_detach', ['void', 'ctxop_detach(kthread_t *t, struct ctxop *ctx)'], [
-    '\tASSERT(t == curthread || ttoproc(t)->p_stat == SIDL ||',
-    '\t    ttoproc(t)->p_agenttp == curthread || t->t_state == TS_STOPPED);',
+    ...THREAD_IS_SAFE,
     '\tkpreempt_disable();',
     '\tASSERT(t->t_ctx != NULL);',
     '\t/* DEBUG: VERIFY3P(cur, !=, head) while looking for ctx in the ring */',
@@ -346,8 +350,7 @@ Object.assign(LISTINGS, {
   ctxop_remove: byPc(() => fn('ctxop_remove', ['int', 'ctxop_remove(kthread_t *t, const struct ctxop_template *ct, void *arg)'], [
     '\tstruct ctxop *ctx;',
     '',
-    '\tASSERT(t == curthread || ttoproc(t)->p_stat == SIDL ||',
-    '\t    ttoproc(t)->p_agenttp == curthread || t->t_state == TS_STOPPED);',
+    ...THREAD_IS_SAFE,
     '\tkpreempt_disable();',
     '\tctx = find_ctxop(t, ct, arg);',
     '\tif (ctx != NULL) {',
