@@ -101,6 +101,36 @@ describe('stepping', () => {
     assert.deepEqual((await dc.frameNames(tid)).slice(0, 2), ['lwp_segregs_save', 'savectx']);
   });
 
+  it('stepIn on a call of ctxop_attach() enters its kernel listing; stepOut comes back to the driver', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 67 }] }));
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    // The arguments first: curthread is threadp(), a kernel function too; then ctxop_attach().
+    const s = await dc.stepIn(tid);
+    assert.equal(s.body.reason, 'step');
+    assert.deepEqual((await dc.frameNames(tid)).slice(0, 2), ['threadp', 'drv_thread']);
+    await dc.stepIn(tid);
+    const fs = await dc.frames(tid, 2);
+    assert.equal(fs[0]!.name.replace(/\(.*$/, ''), 'ctxop_attach');
+    assert.equal(fs[1]!.name, 'drv_thread');
+    assert.equal(fs[1]!.line, 67);
+    const ref = fs[0]!.source?.sourceReference ?? 0;
+    assert.ok(ref > 0, JSON.stringify(fs[0]!.source));
+    const text = (await dc.sourceRequest({ source: fs[0]!.source!, sourceReference: ref })).body.content.split('\n');
+    assert.match(text[fs[0]!.line - 1]!, /ASSERT\(ctx->next == NULL && ctx->prev == NULL\);/, text.join('\n'));
+    // Step Out finishes ctxop_attach() and stops back in the driver, at the next line.
+    const o = dc.mark();
+    await dc.stepOutRequest({ threadId: tid });
+    const so = await dc.stopAfter(o);
+    assert.equal(so.body.reason, 'step');
+    const back = (await dc.frames(tid, 1))[0]!;
+    assert.equal(back.name, 'drv_thread');
+    assert.equal(back.line, 68);
+  });
+
   it('pause stops a running kernel with reason pause', async () => {
     dc = inProc();
     const m = dc.mark();
