@@ -30,6 +30,8 @@ export class Gen {
   constructor(
     readonly m: Machine,
     readonly mem: Memory,
+    /** Derived functions' makers by the shape of their text (derive), shared by one compiler's Gens. */
+    readonly makers: Map<string, Maker>,
   ) {}
   env: unknown[] = [];
   private envIdx = new Map<unknown, number>();
@@ -63,23 +65,34 @@ const PROLOGUE: Array<[RegExp, string]> = [
   [/\bI32\b/, 'const I32 = MEM.i32;'],
 ];
 
+/** Makes a derived function from the machine, its memory and the values its text refers to. */
+export type Maker = (m: Machine, mem: Memory, ...refs: unknown[]) => (fr: never, t?: KThread) => unknown;
+
 /**
  * The function `(fr, t) => value` of a text of g (an expression's value, or an instruction's
- * `{ k: 'ins' }` code), over the same environment; `fr` may be null for a constant.
+ * `{ k: 'ins' }` code), over the same environment; `fr` may be null for a constant. Texts of one
+ * shape (the same but for which values they refer to and which temps they use: `(K3(5) | 0)`
+ * and `(K7(5) | 0)`) share one JavaScript function that makes them.
  */
 export function derive<R>(g: Gen, js: string): (fr: never, t?: KThread) => R {
-  const ks = [...new Set(js.match(/\bK\d+\b/g) ?? [])];
-  const temps = [...new Set(js.match(/\$\d+\b/g) ?? [])];
-  const pro = PROLOGUE.filter(([re]) => re.test(js)).map(([, d]) => d);
-  if (temps.length) pro.push(`let ${temps.join(', ')};`);
-  const src = `"use strict";
-${ks.map((k) => `const ${k} = K[${k.slice(1)}];`).join('\n')}
-return function (fr, t) {
-${pro.join('\n')}
-return ${js};
-};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('K', 'm', 'MEM', src)(g.env, g.m, g.mem) as (fr: never, t?: KThread) => R;
+  const refs: string[] = [];
+  const temps: string[] = [];
+  const shape = js.replace(/\bK\d+\b|\$\d+\b/g, (x) => {
+    const list = x[0] === 'K' ? refs : temps;
+    let i = list.indexOf(x);
+    if (i < 0) i = list.push(x) - 1;
+    return `${x[0] === 'K' ? 'A' : 'T'}${i}`;
+  });
+  let make = g.makers.get(shape);
+  if (make === undefined) {
+    const pro = PROLOGUE.filter(([re]) => re.test(shape)).map(([, d]) => d);
+    if (temps.length) pro.push(`let ${temps.map((_, i) => `T${i}`).join(', ')};`);
+    const src = `"use strict";\nreturn function (fr, t) {\n${pro.join('\n')}\nreturn ${shape};\n};`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    make = new Function('m', 'MEM', ...refs.map((_, i) => `A${i}`), src) as Maker;
+    g.makers.set(shape, make);
+  }
+  return make(g.m, g.mem, ...refs.map((k) => g.env[Number(k.slice(1))])) as (fr: never, t?: KThread) => R;
 }
 
 /** A function with the text js (derive), made on its first call; js is recorded as its form. */

@@ -7,7 +7,7 @@
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { Machine } from '../machine/machine';
 import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
-import { Gen, lit, lazyFn, type InsJs } from './codegen';
+import { Gen, lit, lazyFn, type InsJs, type Maker } from './codegen';
 import type { TextSymbol, NativeImpl } from '../machine/symbols';
 import { ScenarioError } from '../scenario';
 import { type CType, type FuncType, type Val, sizeOf, alignOf } from './types';
@@ -43,6 +43,8 @@ export abstract class Emitter {
   protected loc: Pos[] = [];
   /** The current function's generation context. */
   protected g: Gen;
+  /** The makers of derived functions, by their text's shape (codegen.ts derive). */
+  protected readonly makers = new Map<string, Maker>();
   protected cur: Pos = { file: '', line: 0, col: 0 };
   protected frameSize = 0;
   /** The end of the locals allocated so far in the blocks being compiled (frameSize: the most ever). */
@@ -81,7 +83,7 @@ export abstract class Emitter {
     readonly definedFns: Map<string, TextSymbol>,
   ) {
     this.mem = m.mem;
-    this.g = new Gen(m, m.mem);
+    this.g = new Gen(m, m.mem, this.makers);
   }
 
   // ------------------------------------------------------------------ positions and errors

@@ -29,7 +29,7 @@ export abstract class Statements extends Initialisers {
   /** Compiles a debugger expression in `scope`; calls are refused (they would need frames). */
   evaluateNode(tu: TU, node: SyntaxNode, scope: Scope): { t: CType; rv: (fr: CFrame) => Val; addr?: (fr: CFrame) => number; se: boolean; bits?: BitField } {
     const saved = { tu: this.tu, scope: this.scope, code: this.code, pos: this.pos, loc: this.loc, g: this.g, fnType: this.fnType, ntemps: this.ntemps, frameSize: this.frameSize, frameTop: this.frameTop };
-    this.g = new Gen(this.m, this.mem);
+    this.g = new Gen(this.m, this.mem, this.makers);
     this.tu = tu;
     this.scope = scope;
     this.code = [];
@@ -65,7 +65,7 @@ export abstract class Statements extends Initialisers {
     this.ntemps = 0;
     this.fnName = r.name;
     this.fnType = type;
-    this.g = new Gen(this.m, this.mem);
+    this.g = new Gen(this.m, this.mem, this.makers);
     this.labels = new Map();
     this.gotos = [];
     this.loops = [];
@@ -126,7 +126,7 @@ export abstract class Statements extends Initialisers {
     };
     // Fill missing positions.
     for (let k = 0; k < fn.loc.length; k++) if (!fn.loc[k]) fn.loc[k] = fn.loc[k - 1] ?? { file: p.file, line: p.line, col: p.col };
-    this.g = new Gen(this.m, this.mem);
+    this.g = new Gen(this.m, this.mem, this.makers);
     return fn;
   }
 
