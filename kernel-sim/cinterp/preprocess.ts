@@ -9,10 +9,10 @@
  * produced by a macro expansion remembers the invocation), so positions of statements and
  * errors are the user's, exactly.
  */
-import { statSync, realpathSync } from 'node:fs';
-import { dirname, resolve, relative, sep, isAbsolute } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve, relative, isAbsolute } from 'node:path';
 import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
-import { FileRefused, readTextBounded } from '../io/files';
+import { FileRefused, readTextBounded, realOrResolved, insideRoots, outsideWords } from '../io/files';
 import { rewriteGnu } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
 import { lexC, type CTokKind } from '../../core/clex';
@@ -121,8 +121,8 @@ export class Preprocessor {
     defines: Record<string, string | number | boolean>,
     private inc: IncludeOptions = { includeDirs: [], roots: [] },
   ) {
-    this.baseReal = safeReal(baseDir);
-    this.rootsReal = [this.baseReal, ...inc.roots.map(safeReal)];
+    this.baseReal = realOrResolved(baseDir);
+    this.rootsReal = [this.baseReal, ...inc.roots.map(realOrResolved)];
     this.includeDirs = inc.includeDirs;
     for (const b of ['__FILE__', '__LINE__']) this.macros.set(b, { name: b, fn: false, params: [], variadic: false, body: [], builtin: true });
     let pre = ['#define _KERNEL 1', '#define __illumos__ 1', '#define __sun 1', '#define _LP64 1', '#define __amd64 1', '#define __x86_64__ 1', '#define __STDC__ 1', '#define __kctx__ 1'];
@@ -158,7 +158,7 @@ export class Preprocessor {
       throw new ScenarioError(this.scenarioFile, 1, 1, msg);
     };
     // Confined (symlinks resolved) to the scenario's folder, its include paths and its gate.
-    if (!this.inRoots(safeReal(path))) refuse(`'${display}' is ${this.outsideWords()}`);
+    if (!this.inRoots(realOrResolved(path))) refuse(`'${display}' is ${this.outsideWords()}`);
     let text: string;
     try {
       // Checked before it is read: a FIFO, a device or a folder is refused at once.
@@ -364,14 +364,14 @@ export class Preprocessor {
     this.macros.set(name, m);
   }
 
-  /** True when `real` (a real path) is inside one of the folders a load may read. */
   /** `outside the scenario's folder and its declared gate and includePaths (...)`. */
   private outsideWords(): string {
-    return `outside ${CONFINEMENT_RULE} (${this.rootsReal.filter((r, i) => this.rootsReal.indexOf(r) === i).join(', ')})`;
+    return outsideWords(CONFINEMENT_RULE, this.rootsReal);
   }
 
+  /** True when `real` (a real path) is inside one of the folders a load may read. */
   private inRoots(real: string): boolean {
-    return this.rootsReal.some((r) => real === r || real.startsWith(r + sep));
+    return insideRoots(real, this.rootsReal);
   }
 
   /** The first include folder (from index `from`) that has `name`, as [path, index]. */
@@ -385,7 +385,7 @@ export class Preprocessor {
 
   /** Reads and preprocesses an included file found at `path` (checked against the roots). */
   private includeFile(path: string, name: string, first: Tok, dirIdx: number, display: string): void {
-    const real = safeReal(path);
+    const real = realOrResolved(path);
     if (!this.inRoots(real)) {
       this.fail(first, `#include "${name}": ${path} is ${this.outsideWords()}`);
     }
@@ -417,7 +417,7 @@ export class Preprocessor {
         if (!hit) this.fail(first, `#include_next "${name}": no such file in the include folders after this one`);
         return this.includeFile(hit[0], name, first, hit[1], hit[0]);
       }
-      const real = safeReal(target);
+      const real = realOrResolved(target);
       if (isAbsolute(name) || !this.inRoots(real)) {
         this.fail(first, `#include "${name}": ${this.outsideWords()}; driver code may only include its own headers and kernel headers`);
       }
@@ -826,10 +826,3 @@ function isFile(p: string): boolean {
   }
 }
 
-function safeReal(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return resolve(p);
-  }
-}

@@ -107,10 +107,18 @@ export function realOrResolved(p: string): string {
  * includePaths (...)`.
  */
 export function outsideRoots(path: string, roots: readonly string[], rule: string): string | null {
-  const real = realOrResolved(path);
-  for (const r of roots) {
-    const rr = realOrResolved(r);
-    if (real === rr || real.startsWith(rr.endsWith(sep) ? rr : rr + sep)) return null;
-  }
-  return `outside ${rule} (${roots.join(', ')})`;
+  return insideRoots(realOrResolved(path), roots.map(realOrResolved)) ? null : outsideWords(rule, roots);
+}
+
+/**
+ * The one confinement check (the scenario's file keys and the preprocessor's #include both use
+ * it): `real`, a real path, is one of `rootsReal` (real paths) or inside one of them.
+ */
+export function insideRoots(real: string, rootsReal: readonly string[]): boolean {
+  return rootsReal.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep));
+}
+
+/** `outside RULE (root, ...)`, each root once. */
+export function outsideWords(rule: string, roots: readonly string[]): string {
+  return `outside ${rule} (${roots.filter((r, i) => roots.indexOf(r) === i).join(', ')})`;
 }
