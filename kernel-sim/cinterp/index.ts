@@ -26,6 +26,7 @@ import { KAPI_STRINGS } from '../abi/kstring';
 import { Compiler, YIELD, switchHead, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
+import { cachedUnit, type CachedUnit } from './unit-cache';
 import { vaAreaBytes, writeVaArea } from './varargs';
 import { autoStubs } from './stubs';
 import { bindTreeLayoutsOf } from './tree-layouts';
@@ -275,13 +276,19 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   for (const src of [...s.sources, ...stubFiles]) {
     const path = resolve(s.baseDir, src);
     errors.guard(() => {
-      const pre = newPreprocessor();
-      const idx = pre.addSource(path, relative(s.baseDir, path) || src);
-      pre.processFile(idx);
-      const pp = pre.result();
+      const make = (): CachedUnit => {
+        const pre = newPreprocessor();
+        const idx = pre.addSource(path, relative(s.baseDir, path) || src);
+        pre.processFile(idx);
+        const pp = pre.result();
+        const tree = parser.parse(pp.text);
+        if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
+        return { pre, pp, tree, main: idx };
+      };
+      // The personalities with their own headers (hooks.resolveHeader) are not cached.
+      const key = JSON.stringify([path, src, s.baseDir, s.file, s.builtFor, s.defines, inc]);
+      const { pre, pp, tree, main: idx } = hooks.resolveHeader ? make() : cachedUnit(key, make);
       lastPre = pre;
-      const tree = parser.parse(pp.text);
-      if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
       const tu: TU = { pp, root: tree.rootNode, main: idx };
       const bad: SyntaxNode[] = [];
       if (tree.rootNode.hasError) syntaxErrors(tree.rootNode, bad, MAX_LOAD_ERRORS + 1);
