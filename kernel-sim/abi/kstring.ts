@@ -70,26 +70,20 @@ function ovbcopy(m: Machine, from: number, to: number, n: number): void {
   if (n > 0) m.mem.u8.copyWithin(to, from, from + n);
 }
 
-function memcmp(m: Machine, s1: number, s2: number, n: number): number {
+/** The first differing bytes' difference over n bytes (at a NUL too when `str`), as illumos's memcmp/strncmp. */
+function compare(m: Machine, s1: number, s2: number, n: number, str: boolean): number {
   if (s1 === s2) return 0;
   for (let i = 0; i < n; i++) {
     const a = byte(m, s1 + i);
     const b = byte(m, s2 + i);
     if (a !== b) return a - b;
+    if (str && a === 0) return 0;
   }
   return 0;
 }
 
-function strncmp(m: Machine, s1: number, s2: number, n: number): number {
-  if (s1 === s2) return 0;
-  for (let i = 0; i < n; i++) {
-    const a = byte(m, s1 + i);
-    const b = byte(m, s2 + i);
-    if (a !== b) return a - b;
-    if (a === 0) return 0;
-  }
-  return 0;
-}
+const memcmp = (m: Machine, s1: number, s2: number, n: number): number => compare(m, s1, s2, n, false);
+const strncmp = (m: Machine, s1: number, s2: number, n: number): number => compare(m, s1, s2, n, true);
 
 /** Copies the string at src with its NUL to dst; returns its length. */
 function putString(m: Machine, dst: number, src: number, len: number): void {
