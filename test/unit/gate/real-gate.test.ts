@@ -104,3 +104,32 @@ test('a real gate: kctx\'s kernel lays kthread_t, cpu_t, klwp_t, proc_t out as t
   ]);
   process.stdout.write(`# real gate ${GATE} (${era}): sizeof kthread_t, cpu_t, klwp_t = ${sizes}\n`);
 });
+
+test('a real gate: the memory and string functions <sys/systm.h> and <sys/sunddi.h> declare are the kernel\'s, not stubs', { skip }, async () => {
+  const d = scratchDir('kctx-realgate-');
+  writeFileSync(join(d, 'drv.c'), `#include <sys/types.h>
+#include <sys/systm.h>
+#include <sys/sunddi.h>
+#include <sys/cmn_err.h>
+
+void
+entry(void *arg)
+{
+	char a[16], b[16];
+
+	bzero(a, sizeof (a));
+	(void) strlcpy(a, "vcpu0-long", 6);
+	bcopy(a, b, sizeof (a));
+	(void) strlcat(b, "!", sizeof (b));
+	cmn_err(CE_NOTE, "%s %d %d %d", b, (int)strlen(b), strcmp(a, "vcpu0"), memcmp(a, b, 5));
+}
+`);
+  const era = gateEra(GATE!).era;
+  const s = scenarioFromObject({ kernel: era, gate: GATE, sources: ['drv.c'], defines: { DEBUG: 1 }, stubs: 'auto', threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+  const m = await createKernel(s, { loadDriver });
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  assert.equal(m.run(1_000_000).kind, 'end');
+  assert.deepEqual(out, ['NOTICE: vcpu0! 6 0 0']);
+  for (const f of ['bzero', 'strlcpy', 'bcopy', 'strlcat', 'strlen', 'strcmp', 'memcmp']) assert.equal(m.sym.lookup(f)?.kind, 'native', f);
+});
