@@ -162,9 +162,14 @@ export abstract class Emitter {
     this.g.js.set(f, String(b));
     return f;
   }
-  /** JavaScript for a value closure `(fr) => ...`: its recorded form, or a call of it. */
+  /**
+   * JavaScript for a value function: its recorded form. Every function the compiler makes has one
+   * (each construct is described once, by its text); one without is a compiler bug, not a C error.
+   */
   protected jsf(f: (fr: CFrame) => unknown): string {
-    return this.g.js.get(f) ?? `${this.g.ref(f)}(fr)`;
+    const js = this.g.js.get(f);
+    if (js === undefined) throw new Error('kctx internal error: a compiled value without its JavaScript form');
+    return js;
   }
   /** JavaScript for an expression's value. */
   protected jsv(e: E): string {
