@@ -15,7 +15,7 @@ import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded, realOrResolved, insideRoots, outsideWords } from '../io/files';
 import { rewriteGnu } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
-import { lexC, type CTokKind } from '../../core/clex';
+import { lexC, type CTok, type CTokKind } from '../../core/clex';
 
 /**
  * gcc builtins with a type operand, which the C parser cannot take as calls, spelled as the
@@ -69,16 +69,8 @@ export interface Origin {
 
 type Kind = CTokKind;
 
-export interface Tok {
-  k: Kind;
-  v: string;
-  file: number;
-  line: number;
-  col: number;
-  /** First token on its line. */
-  bol: boolean;
-  /** Preceded by white space. */
-  ws: boolean;
+/** A token of the shared lexer (core/clex.ts), and what macro expansion adds to it. */
+export interface Tok extends CTok {
   /** Macro names this token may not expand (the hide set). */
   hs?: Set<string>;
 }
