@@ -90,3 +90,26 @@ test('a data breakpoint stops right after the store', async () => {
   // Stopped after the store: the next statement (k = 2) is where execution resumes.
   assert.equal(m.stackOf(t)[0]!.line, 15);
 });
+
+test('a data breakpoint stops after a kernel bzero/strcpy that writes the watched bytes, and not after one that writes beside them', async () => {
+  const src = `${HEADERS}#include <sys/systm.h>\nchar before[8];\nchar watched[8];\nvoid\nentry(void *arg)\n{\n\tint k = 1;\n\tbzero(before, sizeof (before));\n\tk = 2;\n\t(void) strcpy(watched, "vcpu");\n\tk = 3;\n\tbzero(watched, sizeof (watched));\n\tk = 4;\n}\n`;
+  const { m } = await kernelFor({ 'drv.c': src });
+  const addr = m.sym.data.get('watched')!.addr;
+  m.watchpoints = [{ id: 1, addr: addr + 2, size: 1 }];
+  m.policy = { shouldStop: (_m, p) => p.kind === 'data' };
+  const lines: number[] = [];
+  const bytes: number[] = [];
+  for (;;) {
+    const r = m.run(1_000_000);
+    if (r.kind !== 'stopped') break;
+    const t = (r as { point: StopPoint }).point.thread;
+    assert.deepEqual((r as { point: StopPoint }).point.detail, { id: 1, addr: addr + 2 });
+    lines.push(m.stackOf(t)[0]!.line ?? -1);
+    bytes.push(m.mem.u8[addr + 2]!);
+  }
+  // Stopped when strcpy returned (its 'p' written) and when the second bzero returned (0), still on the
+  // call's line, as a stop in a kernel call is; never after the bzero of the array beside it.
+  const at = (text: string) => src.split('\n').findIndex((l) => l.includes(text)) + 1;
+  assert.deepEqual(lines, [at('strcpy(watched'), at('bzero(watched')]);
+  assert.deepEqual(bytes, ['vcpu'.charCodeAt(2), 0]);
+});
