@@ -9,8 +9,6 @@ import { Scope, type LocalInfo, type Ent, type GlobalInfo, type TU } from './pro
 import { Emitter } from './emit';
 import { TYPEOF_TAG } from './gnu-tokens';
 
-let structIds = 0;
-
 /** Where each struct or union with a body was defined (the file of a kernel tree's header, its line). */
 export const structOrigins = new WeakMap<StructType, { file: string; line: number; col: number }>();
 
@@ -80,7 +78,7 @@ export abstract class Declarations extends Emitter {
       }
     }
     if (!st) {
-      st = { k: 'struct', union, tag, fields: [], size: 0, align: 1, complete: false, id: structIds++ };
+      st = { k: 'struct', union, tag, fields: [], size: 0, align: 1, complete: false };
       if (nameNode) scope.tags.set(tag, st);
     }
     if (body) {
@@ -637,7 +635,7 @@ const opaqueFloats = new Map<string, StructType>();
 function opaqueFloat(name: string, size: number): StructType {
   let t = opaqueFloats.get(name);
   if (!t) {
-    t = { k: 'struct', union: false, tag: name, fields: [], size, align: size, complete: true, id: -1 - opaqueFloats.size };
+    t = { k: 'struct', union: false, tag: name, fields: [], size, align: size, complete: true };
     opaqueFloats.set(name, t);
   }
   return t;

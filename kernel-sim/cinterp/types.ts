@@ -26,7 +26,6 @@ export type StructType = {
   size: number;
   align: number;
   complete: boolean;
-  id: number;
 };
 export type FuncType = { k: 'func'; ret: CType; params: CType[] | null; names: string[]; variadic: boolean };
 export type CType =
