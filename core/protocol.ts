@@ -73,7 +73,22 @@ export interface TimelineMessage {
   /** The session ended: what to say instead of the stop. */
   ended?: string | null;
 }
-/** What the webview drew (tests read it through `kctx.timeline.show`). */
-export interface RenderReport { lanes: number; slices: number; marks: number; spans: number; endTick: number }
+/**
+ * What the webview drew (tests read it through `kctx.timeline.show`), read back from its SVG:
+ * `pastNow` counts slice bars whose right edge lies past the "now" line; `laneNames` are the
+ * thread names on the bars, `legendNames` the thread names in the legend; `axisLabels` the tick
+ * axis's labels in order.
+ */
+export interface RenderReport {
+  lanes: number;
+  slices: number;
+  marks: number;
+  spans: number;
+  endTick: number;
+  pastNow: number;
+  laneNames: string[];
+  legendNames: string[];
+  axisLabels: string[];
+}
 /** Timeline webview -> extension. */
 export type WebviewMessage = { type: 'ready' } | ({ type: 'rendered' } & RenderReport) | { type: 'travel'; tick: number; cpu: number; thread?: number };

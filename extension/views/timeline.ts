@@ -49,7 +49,11 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     return webview.onDidReceiveMessage((m: WebviewMessage) => {
       if (m.type === 'ready') this.post();
       if (m.type === 'rendered') {
-        const r = { lanes: m.lanes ?? 0, slices: m.slices ?? 0, marks: m.marks ?? 0, spans: m.spans ?? 0, endTick: m.endTick ?? 0 };
+        const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+        const r: RenderReport = {
+          lanes: m.lanes ?? 0, slices: m.slices ?? 0, marks: m.marks ?? 0, spans: m.spans ?? 0, endTick: m.endTick ?? 0,
+          pastNow: m.pastNow ?? 0, laneNames: list(m.laneNames), legendNames: list(m.legendNames), axisLabels: list(m.axisLabels),
+        };
         if (panel) this.lastPanelRender = r;
         else this.lastRender = r;
         this.rendered.fire(r);

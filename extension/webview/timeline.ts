@@ -12,7 +12,7 @@
  * and answers `rendered` (what it drew) and `ready`.
  */
 import { markClass, type MarkClass } from '../../core/probes';
-import type { TimelineMark, TimelineMessage, WebviewMessage } from '../../core/protocol';
+import type { RenderReport, TimelineMark, TimelineMessage, WebviewMessage } from '../../core/protocol';
 
 interface VsCodeApi {
   postMessage(msg: WebviewMessage): void;
@@ -61,7 +61,7 @@ function empty(text: string): void {
   events.textContent = '';
   chart.textContent = '';
   chart.appendChild(html('p', 'empty', text));
-  post({ type: 'rendered', lanes: 0, slices: 0, marks: 0, spans: 0, endTick: 0 });
+  post({ type: 'rendered', lanes: 0, slices: 0, marks: 0, spans: 0, endTick: 0, pastNow: 0, laneNames: [], legendNames: [], axisLabels: [] });
 }
 
 function draw(msg: TimelineMessage): void {
@@ -218,7 +218,21 @@ function draw(msg: TimelineMessage): void {
   fill();
   events.appendChild(box);
   events.appendChild(list);
-  post({ type: 'rendered', lanes: cpuIds.length, slices: tl.slices.length, marks: tl.marks.length, spans: spans.length, endTick: tl.endTick });
+  post({ type: 'rendered', lanes: cpuIds.length, slices: tl.slices.length, marks: tl.marks.length, spans: spans.length, endTick: tl.endTick, ...drawn(svg) });
+}
+
+/** What the chart shows, read from the drawing itself (not from the data it was drawn from). */
+function drawn(svg: Element): Pick<RenderReport, 'pastNow' | 'laneNames' | 'legendNames' | 'axisLabels'> {
+  const num = (e: Element, a: string): number => Number(e.getAttribute(a));
+  const now = svg.querySelector('line.now');
+  const nowX = now ? num(now, 'x1') : Infinity;
+  const bars = [...svg.querySelectorAll('rect.slice')];
+  const pastNow = bars.filter((r) => num(r, 'x') + num(r, 'width') > nowX + 0.5 && num(r, 'width') > 1.5).length;
+  // A bar's title starts with its thread's name: "NAME (thread N) on cpuC: ...".
+  const laneNames = [...new Set(bars.map((r) => /^(.*) \(thread \d+\)/.exec(r.querySelector('title')?.textContent ?? '')?.[1] ?? ''))];
+  const legendNames = [...legend.querySelectorAll('.item')].filter((i) => i.querySelector('.sw')).map((i) => i.textContent ?? '');
+  const axisLabels = [...svg.querySelectorAll('text.axis-label')].map((t) => t.textContent ?? '');
+  return { pastNow, laneNames, legendNames, axisLabels };
 }
 
 window.addEventListener('message', (e: MessageEvent<TimelineMessage>) => {

@@ -146,6 +146,7 @@ describe('debugging in the simulator (inline adapter)', function () {
     assert.ok(drawn.lanes >= 2, `lanes ${drawn.lanes}`);
     assert.ok(drawn.marks > 0, `marks ${drawn.marks}`);
     assert.ok(drawn.spans > 0, `preemption-disabled spans ${drawn.spans}`);
+    assertDrawnTrue(drawn);
     const tl = api.model.timeline!;
     assert.ok(tl.marks.some((m) => m.kind === 'save' && /vmm_savectx/.test(m.label)), 'a hook mark for vmm_savectx');
     assert.ok(tl.marks.some((m) => m.kind === 'attach'), 'an attach mark');
@@ -176,7 +177,10 @@ describe('debugging in the simulator (inline adapter)', function () {
     assert.equal(stop.body?.reason, 'goto', JSON.stringify(stop.body));
     assert.equal(stop.body?.threadId, sl.thread);
     await waitFor('the call stack on that thread', () => vscode.debug.activeStackItem?.threadId === sl.thread, 10000);
-    await waitFor('the Schedule to go back in time', () => (api.timeline.lastPanelRender && api.timeline.lastPanelRender.endTick < before.endTick && api.timeline.lastPanelRender.endTick >= tick ? true : undefined), 15000);
+    const back = await waitFor('the Schedule to go back in time', () => (api.timeline.lastPanelRender && api.timeline.lastPanelRender.endTick < before.endTick && api.timeline.lastPanelRender.endTick >= tick ? api.timeline.lastPanelRender : undefined), 15000);
+    // What it drew after going back (issue 16, bug 4): no bar past the "now" line, every thread of
+    // the legend on a lane and the other way round, each axis label once.
+    assertDrawnTrue(back);
     api.timeline.panel?.dispose();
   });
 
@@ -280,3 +284,12 @@ describe('debug adapter hosting modes', function () {
     }
   });
 });
+
+/** The Schedule's drawing agrees with itself: nothing past "now", legend = lanes, no repeated axis label. */
+function assertDrawnTrue(r: { pastNow: number; laneNames: string[]; legendNames: string[]; axisLabels: string[]; endTick: number }): void {
+  assert.equal(r.pastNow, 0, `bars past the now line at tick ${r.endTick}`);
+  assert.deepEqual([...r.legendNames].sort(), [...r.laneNames].sort(), 'legend and lanes name the same threads');
+  assert.ok(r.laneNames.length >= 2 && !r.laneNames.includes(''), `lane names ${r.laneNames.join(', ')}`);
+  assert.equal(new Set(r.axisLabels).size, r.axisLabels.length, `axis labels ${r.axisLabels.join(' | ')}`);
+  assert.ok(r.axisLabels.length >= 2, `axis labels ${r.axisLabels.join(' | ')}`);
+}
