@@ -88,7 +88,7 @@ function at0(): Range {
 
 /** Why a text is not linted at all, or null. */
 export function skipReason(text: string, maxSize = DEFAULT_MAX_SIZE): string | null {
-  if (text.length > maxSize) return `file not linted: ${(text.length / 1048576).toFixed(1)} MB is over the ${(maxSize / 1048576).toFixed(1)} MB limit`;
+  if (text.length > maxSize) return `file not linted: ${text.length.toLocaleString('en-US')} characters, over the limit of ${maxSize.toLocaleString('en-US')}`;
   const head = text.length > 8192 ? text.slice(0, 8192) : text;
   if (head.includes('\u0000')) return 'file not linted: it looks binary (NUL bytes)';
   return null;

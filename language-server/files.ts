@@ -58,8 +58,10 @@ export async function lintFile(file: string, opts: LintOptions): Promise<{ diagn
   const text = buf.toString('utf8');
   let lines = 1;
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
-  // most files of a tree: no enabled rule's trigger, nothing more to do (not even the tree's era)
-  if (!skipReason(text, opts.maxSize) && !anyTrigger(text, opts)) return { diagnostics: [], lines };
+  // Most files of a tree: no enabled rule's trigger, nothing more to do (not even the tree's era).
+  // A file over the size limit is said to be skipped only when some enabled rule could have
+  // reported on it (a firmware blob or a generated table has nothing for any rule: nothing was lost).
+  if (!anyTrigger(text, opts) && !skipReason(text, Infinity)) return { diagnostics: [], lines };
   const era = (opts.era ?? 'auto') === 'auto' ? kernelTreeOf(file, opts.gate)?.era : undefined;
   const diagnostics = await lintText(text, file, { ...opts, ...(era ? { treeEra: era } : {}), suppressionFixes: false });
   return { diagnostics, lines };

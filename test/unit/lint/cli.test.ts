@@ -232,3 +232,17 @@ test('--era auto reads the era the file\'s kernel tree declares (walking up to u
   writeFileSync(join(root, 'outside', '.kctx.json'), '{ "gate": "../template/usr/src" }');
   assert.deepEqual(rules(kctx('--format', 'json', join(root, 'outside'))), ['16:legacy-ctxop-api', '17:ctxop-handler-signature', '23:legacy-ctxop-api']);
 });
+
+test('a tree walk says a file over the size limit was skipped only when an enabled rule could have reported on it', () => {
+  const dir = scratchDir('kctx-big-');
+  // 2.2 MB of table: a firmware blob, nothing any rule looks at.
+  const table = 'static const unsigned char fw[] = {\n' + '\t0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,\n'.repeat(44_000) + '};\n';
+  writeFileSync(join(dir, 'fw.c'), table);
+  // The same table and a function that disables preemption: a rule had something to read.
+  writeFileSync(join(dir, 'drv.c'), table + 'void\ndrv_load(void)\n{\n\tkpreempt_disable();\n\tkpreempt_enable();\n}\n');
+  const r = kctx('--format', 'json', dir);
+  const j = JSON.parse(r.stdout) as { diagnostics: { file: string; rule: string; message: string }[] };
+  assert.deepEqual(j.diagnostics.map((d) => [d.file.split('/').pop(), d.rule]), [['drv.c', 'file-skipped']]);
+  const size = readFileSync(join(dir, 'drv.c'), 'utf8').length;
+  assert.equal(j.diagnostics[0]!.message, `file not linted: ${size.toLocaleString('en-US')} characters, over the limit of 2,097,152`);
+});
