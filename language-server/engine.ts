@@ -86,11 +86,15 @@ function at0(): Range {
   return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 }
 
+/** A NUL byte in the first 8 KB: not C source. */
+export function looksBinary(text: string): boolean {
+  return (text.length > 8192 ? text.slice(0, 8192) : text).includes('\u0000');
+}
+
 /** Why a text is not linted at all, or null. */
 export function skipReason(text: string, maxSize = DEFAULT_MAX_SIZE): string | null {
   if (text.length > maxSize) return `file not linted: ${text.length.toLocaleString('en-US')} characters, over the limit of ${maxSize.toLocaleString('en-US')}`;
-  const head = text.length > 8192 ? text.slice(0, 8192) : text;
-  if (head.includes('\u0000')) return 'file not linted: it looks binary (NUL bytes)';
+  if (looksBinary(text)) return 'file not linted: it looks binary (NUL bytes)';
   return null;
 }
 

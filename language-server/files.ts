@@ -7,7 +7,7 @@
 import { accessSync, constants, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KctxDiagnostic, LintOptions } from './engine';
-import { anyTrigger, lintText, skipReason, skippedDiagnostic } from './engine';
+import { anyTrigger, lintText, looksBinary, skippedDiagnostic } from './engine';
 import { kernelTreeOf } from './kerneltree';
 import { collectSources, WalkError, type WalkOptions } from './walk';
 import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
@@ -61,7 +61,7 @@ export async function lintFile(file: string, opts: LintOptions): Promise<{ diagn
   // Most files of a tree: no enabled rule's trigger, nothing more to do (not even the tree's era).
   // A file over the size limit is said to be skipped only when some enabled rule could have
   // reported on it (a firmware blob or a generated table has nothing for any rule: nothing was lost).
-  if (!anyTrigger(text, opts) && !skipReason(text, Infinity)) return { diagnostics: [], lines };
+  if (!anyTrigger(text, opts) && !looksBinary(text)) return { diagnostics: [], lines };
   const era = (opts.era ?? 'auto') === 'auto' ? kernelTreeOf(file, opts.gate)?.era : undefined;
   const diagnostics = await lintText(text, file, { ...opts, ...(era ? { treeEra: era } : {}), suppressionFixes: false });
   return { diagnostics, lines };
