@@ -10,7 +10,7 @@ import { formatAddr, MemoryFault, NULL_GUARD, WILD_BASE } from '../machine/memor
 import { ScenarioError, type Scenario } from '../scenario';
 import type { CDebug, CValueView, CFrameInfo, CTypeLayout } from '../machine/debug-api';
 import { Scope, bitGet, bitPut, bitUnitType, type BitField, type Compiler, type CFrame, type CFunc, type TU } from './compile';
-import type { Preprocessor } from './preprocess';
+import { PosMap, type Preprocessor } from './preprocess';
 import { sizeOf, typeName, intConverter, LONG, type CType, type Val } from './types';
 import { findVaArea, frameVaArea, type VaArea } from './varargs';
 
@@ -57,7 +57,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
       }
     }
     const tu: TU = {
-      pp: { text: src, files: [{ path: '<expr>', display: '<expr>', text: src }], posMap: new Map(), rowOrigin: [], macros: new Map() },
+      pp: { text: src, files: [{ path: '<expr>', display: '<expr>', text: src }], pos: PosMap.EMPTY, macros: new Map() },
       root: tree.rootNode,
       main: 0,
     };

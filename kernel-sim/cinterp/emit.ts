@@ -90,10 +90,8 @@ export abstract class Emitter {
 
   origin(n: SyntaxNode): Origin {
     const pp = this.tu.pp;
-    const key = n.startPosition.row * 1048576 + n.startPosition.column;
-    const o = pp.posMap.get(key);
-    if (o) return o;
-    return pp.rowOrigin[n.startPosition.row] ?? { file: this.tu.main, line: 1, col: 1 };
+    const p = n.startPosition;
+    return pp.pos.at(p.row, p.column) ?? pp.pos.rowOrigin(p.row) ?? { file: this.tu.main, line: 1, col: 1 };
   }
 
   posOf(n: SyntaxNode): Pos {
