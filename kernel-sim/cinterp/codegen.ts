@@ -7,7 +7,9 @@
  *
  * - at every statement start: the budget check, then `checkStop` (only when `m.policy` is set),
  *   then one cycle counted; so cycles, stops and the schedule are the same with or without a
- *   debugger;
+ *   debugger. Whether a policy and watchpoints are set is read once per step (`POL`, `WATCH`:
+ *   only the debugger sets them, between runs); without a policy no stop can happen, so the data
+ *   stop tests after each instruction are skipped too;
  * - straight-line instructions fall through to the next case, jumps are `continue`;
  * - an instruction with a machine protocol (calls, returns, switch tables, ...) returns -2 for
  *   next, a pc to jump to, or YIELD, and is dispatched on that value;
@@ -63,6 +65,7 @@ const PROLOGUE: Array<[RegExp, string]> = [
   [/\bI8\b/, 'const I8 = MEM.i8;'],
   [/\bU32\b/, 'const U32 = MEM.u32;'],
   [/\bI32\b/, 'const I32 = MEM.i32;'],
+  [/\bWATCH\b/, 'const WATCH = m.watchpoints.length !== 0;'],
 ];
 
 /** Makes a derived function from the machine, its memory and the values its text refers to. */
@@ -149,13 +152,14 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const reload = `D = ${MEM}.dv; U8 = ${MEM}.u8; I8 = ${MEM}.i8; U32 = ${MEM}.u32; I32 = ${MEM}.i32;`;
   const body: string[] = [];
   const tgt = (n: number, x: Target | null): number => (x === null ? n + 1 : x.pc);
-  const dataStop = (pcExpr: string) => `if (m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
+  // A data stop needs a debugger (m.checkStop is false without a policy): tested only under one.
+  const dataStop = (pcExpr: string) => `if (POL && m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
   const INLINE = g.ref(s.runCalleeInline);
   for (let n = 0; n < s.ins.length; n++) {
     body.push(`case ${n}: pc = ${n};`);
     if (s.isStmt(n)) {
       body.push(`if (used >= budget) { fr.pc = ${n}; return used; }`);
-      body.push(`if (m.policy !== null) { if (${STOP}(m, t, ${n})) { fr.pc = ${n}; return used; } ${reload} }`);
+      body.push(`if (POL) { if (${STOP}(m, t, ${n})) { fr.pc = ${n}; return used; } ${reload} }`);
       body.push('used++;');
       // Entry after a stop at this statement's first instruction (fr.owed: see index.ts).
       body.push(`case ${-n - 1}: pc = ${n};`);
@@ -200,6 +204,8 @@ return function cstep_${s.name.replace(/[^A-Za-z0-9_]/g, '_')}(m, t, fr, budget)
   let D = ${MEM}.dv, U8 = ${MEM}.u8, I8 = ${MEM}.i8, U32 = ${MEM}.u32, I32 = ${MEM}.i32;
   const fp = fr.fp;
   let pc = fr.pc, used = 0, r = 0, c = false;
+  // Only the debugger sets the policy and the watchpoints, never during a step.
+  const POL = m.policy !== null, WATCH = m.watchpoints.length !== 0;
   if (fr.owed === true) {
     fr.owed = false;
     used = 1;

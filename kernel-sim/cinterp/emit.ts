@@ -241,7 +241,7 @@ export abstract class Emitter {
     const st = aligned && LITTLE_ENDIAN
       ? `U32[${a} >>> 2] = ${l}, I32[(${a} >>> 2) + 1] = ${h}`
       : `D.setUint32(${a}, ${l}, true), D.setInt32(${a} + 4, ${h}, true)`;
-    return `(${chk}${st}, (m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${a}, 8)))`;
+    return `(${chk}${st}, (WATCH && ${g.ref(watchHit)}(m, ${a}, 8)))`;
   }
   /** A load of type t at `a`: its JavaScript (ldJs), and its two-word form when t is 64-bit. */
   protected ldE(t: CType, checked: boolean, a: string, aligned = false): (fr: CFrame) => Val {
@@ -286,7 +286,7 @@ export abstract class Emitter {
     const g = this.g;
     const MEM = g.ref(this.mem);
     const size = sizeOf(t);
-    const watch = `(m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${a}, ${size}))`;
+    const watch = `(WATCH && ${g.ref(watchHit)}(m, ${a}, ${size}))`;
     if (t.k === 'ptr') return `(${MEM}.writePtr(${a}, ${v}), ${watch})`;
     if (t.k !== 'int') return `(${MEM}.copy(${a}, ${v}, ${size}), ${watch})`;
     const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + ${size} > ${MEM}.top) && ${g.ref(fault)}(${a}, ${size}, true)), ` : '';

@@ -558,7 +558,7 @@ export abstract class Expressions extends Operators {
         const re = this.rvalue(r);
         if (re.t !== t) this.fail(n, `incompatible types when assigning to type '${typeName(t)}' from type '${typeName(re.t)}'`);
         const d = g.tmp();
-        const watch = `(m.watchpoints.length !== 0 && ${g.ref(watchHit)}(m, ${d}, ${t.size}))`;
+        const watch = `(WATCH && ${g.ref(watchHit)}(m, ${d}, ${t.size}))`;
         return { t, rv: this.V(`(${d} = ${this.jsf(ad)}, ${g.ref(this.mem)}.copy(${d}, ${this.jsv(re)}, ${t.size}), ${watch}, ${d})`), se: true };
       }
       const v = this.convertE(r, t, rn).rv;

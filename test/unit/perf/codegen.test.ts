@@ -22,6 +22,7 @@ uint64_t csum;
 int counter;
 uint8_t bytes[16];
 static int64_t ga = -5;
+uint64_t sink;
 
 static void
 mix(uint64_t v)
@@ -132,13 +133,20 @@ interface Run {
   console: string[];
 }
 
-async function run(src: string, o: { policy?: Machine['policy']; threads?: unknown[]; cpus?: number; names?: string[] }): Promise<Run> {
-  const k = await kernelFor({ 'drv.c': src }, { threads: o.threads, extra: { cpus: o.cpus ?? 2, tickCycles: 37, quantum: 1, slice: 13, seed: 5 } });
+async function run(src: string, o: { policy?: Machine['policy']; threads?: unknown[]; cpus?: number; names?: string[]; slice?: number; watch?: string }): Promise<Run> {
+  const k = await kernelFor({ 'drv.c': src }, { threads: o.threads, extra: { cpus: o.cpus ?? 2, tickCycles: 37, quantum: 1, slice: o.slice ?? 13, seed: 5 } });
   k.m.policy = o.policy ?? null;
+  if (o.watch) k.m.watchpoints = [{ id: 1, addr: globalAddr(k.m, o.watch), size: 8 }];
   const outcome = k.m.run(20_000_000);
   const values: Record<string, string> = {};
   for (const n of o.names ?? NAMES) values[n] = g(k.m, n);
   return { outcome, values, stats: { ...k.m.stats }, events: JSON.stringify(k.events), console: k.console };
+}
+
+/** The internal address of a global (what m.watchpoints holds). */
+function globalAddr(m: Machine, name: string): number {
+  const addr = m.program!.evaluate(m, undefined, undefined, `&${name}`).value;
+  return Number(BigInt('0x' + addr.replace(/^0x/, '')) - 0xfffffe00f0000000n);
 }
 
 const sha = (x: unknown): string => createHash('sha256').update(typeof x === 'string' ? x : JSON.stringify(x)).digest('hex').slice(0, 16);
@@ -173,6 +181,22 @@ test('a policy that never stops changes nothing: same trace and stats as no poli
   assert.deepEqual(watched.values, plain.values);
   assert.deepEqual(watched.stats, plain.stats);
   assert.equal(watched.events, plain.events);
+});
+
+test('fast paths and the debugger slow path agree: a watchpoint armed on bytes never stored changes nothing', async () => {
+  // Without a debugger the generated code skips the per-statement stop checks and the watchpoint
+  // tests (codegen.ts POL, WATCH) and runs callees inline; with a policy and a watchpoint it does
+  // neither. The trace, the cycle counts and every value are the same, for several slices.
+  const never = { shouldStop: (_m: Machine, _p: StopPoint) => false };
+  for (const slice of [13, 1000]) {
+    const plain = await run(CORPUS, { threads, slice });
+    const watched = await run(CORPUS, { threads, slice, policy: never, watch: 'sink' });
+    assert.equal(plain.outcome.kind, 'end');
+    assert.deepEqual(watched.values, plain.values);
+    assert.deepEqual(watched.stats, plain.stats);
+    assert.equal(watched.events, plain.events);
+    if (slice === 13) assert.equal(sha(plain.events), CORPUS_EVENTS);
+  }
 });
 
 /** Stops at every statement, resuming each time; the positions and cycle counts seen. */
@@ -230,9 +254,7 @@ test('stepping every statement: the positions, frames and cycle counts two engin
 
 test('watchpoints stop after the store two engines agreed on', async () => {
   const watch = (m: Machine) => {
-    const addr = m.program!.evaluate(m, undefined, undefined, '&hits[2]').value;
-    const internal = Number(BigInt('0x' + addr.replace(/^0x/, '')) - 0xfffffe00f0000000n);
-    m.watchpoints = [{ id: 7, addr: internal, size: 4 }];
+    m.watchpoints = [{ id: 7, addr: globalAddr(m, 'hits[2]'), size: 4 }];
   };
   const a = await stepAll(SMALL, watch);
   assert.ok(a.some((l) => l.startsWith('data ')), a.join('\n'));
