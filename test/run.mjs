@@ -1,6 +1,7 @@
 // Runs every compiled test under out/test with node's own test runner.
 // Usage: node test/run.mjs [unit|dap|lsp|e2e ...]   (no argument: all layers)
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -18,5 +19,11 @@ function walk(d) {
 }
 for (const l of wanted) walk(join('out', 'test', l));
 if (!files.length) { console.error('no test files found'); process.exit(1); }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// The simulator's disk cache of preprocessed units (cinterp/disk-cache.ts): one scratch folder
+// for the run, shared by its test processes and the kctx processes they start, removed at the
+// end; never the user's ~/.cache/kctx.
+const cache = process.env.KCTX_CACHE_DIR ? null : mkdtempSync(join(tmpdir(), 'kctx-test-cache-'));
+const env = cache ? { ...process.env, KCTX_CACHE_DIR: cache } : process.env;
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
+if (cache) rmSync(cache, { recursive: true, force: true });
 process.exit(r.status ?? 1);

@@ -64,6 +64,13 @@ export function resolveSystemHeader(name: string, builtFor: EraId): { path: stri
   return `<${name}> is not a kernel header: driver code runs in the kernel and may include only <sys/...> headers, <stdarg.h> and its own`;
 }
 
+/** The text of a shipped header by its path (`<kctx>/...`), as resolveSystemHeader gives it; undefined for other paths. */
+export function shippedHeaderText(path: string, builtFor: EraId): string | undefined {
+  if (path === HEADER_PATH) return kernelHeader(builtFor);
+  if (path === VARARGS_PATH) return VARARGS_HEADER;
+  return undefined;
+}
+
 const cache = new Map<EraId, string>();
 
 export function kernelHeader(eraId: EraId): string {

@@ -27,6 +27,7 @@ import { Compiler, YIELD, switchHead, type CFrame, type CFunc, type TU, type Sco
 import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { cachedUnit, type CachedUnit } from './unit-cache';
+import { preprocessOnce, generatedText } from './disk-cache';
 import { vaAreaBytes, writeVaArea } from './varargs';
 import { autoStubs } from './stubs';
 import { bindTreeLayoutsOf } from './tree-layouts';
@@ -271,22 +272,26 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   const roots = searchRoots(s);
   const inc = { includeDirs: roots.includeDirs, roots: roots.roots, ...(s.gate ? { gate: { defines: roots.defines, undefs: roots.undefs } } : {}) };
   const errors = new LoadErrors();
+  const optionsKey = JSON.stringify([s.baseDir, s.file, s.builtFor, s.defines, inc]);
   const newPreprocessor = () => new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
   const stubFiles = s.stubs?.files ?? [];
   for (const src of [...s.sources, ...stubFiles]) {
     const path = resolve(s.baseDir, src);
     errors.guard(() => {
+      // The personalities with their own headers (hooks.resolveHeader) are not cached.
+      const key = JSON.stringify([path, src, optionsKey]);
       const make = (): CachedUnit => {
         const pre = newPreprocessor();
-        const idx = pre.addSource(path, relative(s.baseDir, path) || src);
-        pre.processFile(idx);
-        const pp = pre.result();
+        // A unit preprocessed by an earlier process, if every file it read is unchanged (disk-cache.ts).
+        const { pp, main: idx } = preprocessOnce(hooks.resolveHeader ? null : key, pre, generatedText(pre, s.builtFor), () => {
+          const main = pre.addSource(path, relative(s.baseDir, path) || src);
+          pre.processFile(main);
+          return main;
+        });
         const tree = parser.parse(pp.text);
         if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
         return { pre, pp, tree, main: idx };
       };
-      // The personalities with their own headers (hooks.resolveHeader) are not cached.
-      const key = JSON.stringify([path, src, s.baseDir, s.file, s.builtFor, s.defines, inc]);
       const { pre, pp, tree, main: idx } = hooks.resolveHeader ? make() : cachedUnit(key, make);
       lastPre = pre;
       const tu: TU = { pp, root: tree.rootNode, main: idx };
@@ -391,7 +396,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   }
   // With a kernel tree, kctx's kernel lays its structures out as the tree does (before any of
   // them is placed: the CPUs are laid out again, the threads are made at boot).
-  if (s.gate && !hooks.resolveHeader) for (const e of bindTreeLayoutsOf(m, s, c, parser, newPreprocessor, module)) errors.add(e);
+  if (s.gate && !hooks.resolveHeader) for (const e of bindTreeLayoutsOf(m, s, c, parser, newPreprocessor, module, optionsKey)) errors.add(e);
   hooks.relocate?.(c);
   c.resolveExterns();
   for (const f of inits) errors.guard(f);

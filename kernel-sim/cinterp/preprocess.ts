@@ -147,7 +147,7 @@ export interface Tok extends CTok {
   hs?: Set<string>;
 }
 
-interface Macro {
+export interface Macro {
   name: string;
   fn: boolean;
   params: string[];
@@ -167,6 +167,8 @@ export interface PreprocessResult {
 export class Preprocessor {
   files: SrcFile[] = [];
   macros = new Map<string, Macro>();
+  /** Each path whose existence as a file decided an #include, and the answer (disk-cache.ts). */
+  readonly probes = new Map<string, boolean>();
   private out: Tok[] = [];
   private onceGuard = new Set<string>();
   private includeDepth = 0;
@@ -436,11 +438,21 @@ export class Preprocessor {
     return insideRoots(real, this.rootsReal);
   }
 
+  /** Is `p` a file? Every answer is recorded (`probes`): a cached unit is reused only while each is the same. */
+  private isFile(p: string): boolean {
+    let r = this.probes.get(p);
+    if (r === undefined) {
+      r = isFile(p);
+      this.probes.set(p, r);
+    }
+    return r;
+  }
+
   /** The first include folder (from index `from`) that has `name`, as [path, index]. */
   private searchDirs(name: string, from: number): [string, number] | null {
     for (let i = from; i < this.includeDirs.length; i++) {
       const p = resolve(this.includeDirs[i]!, name);
-      if (isFile(p)) return [p, i];
+      if (this.isFile(p)) return [p, i];
     }
     return null;
   }
@@ -470,7 +482,7 @@ export class Preprocessor {
       const from = this.files[fromFile]!;
       const dir = from.path.startsWith('<') ? this.baseDir : dirname(from.path);
       const target = resolve(dir, name);
-      if (!next && this.includeDirs.length && !isAbsolute(name) && !isFile(target)) {
+      if (!next && this.includeDirs.length && !isAbsolute(name) && !this.isFile(target)) {
         const hit = this.searchDirs(name, 0);
         if (hit) return this.includeFile(hit[0], name, first, hit[1], hit[0]);
       }
@@ -807,8 +819,23 @@ export class Preprocessor {
   }
 
 
+  /**
+   * Takes the files and macros of a unit preprocessed before (disk-cache.ts), as if it had run;
+   * the macro table is made when the debugger first expands an expression.
+   */
+  adopt(files: SrcFile[], macros: () => Map<string, Macro>): void {
+    this.files = files;
+    this.storedMacros = macros;
+  }
+
+  private storedMacros: (() => Map<string, Macro>) | null = null;
+
   /** Expands macros in a debugger expression (after loading). */
   expandText(text: string): string {
+    if (this.storedMacros) {
+      this.macros = this.storedMacros();
+      this.storedMacros = null;
+    }
     const idx = this.addFile({ path: '<expr>', display: '<expr>', text });
     try {
       const toks = this.expandList(this.lex(idx));
@@ -876,7 +903,7 @@ export function charValue(lit: string): number {
   return simple[e] ?? e.charCodeAt(0);
 }
 
-function isFile(p: string): boolean {
+export function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
   } catch {

@@ -12,6 +12,7 @@ import { bindTreeLayouts, type TreeStruct } from '../gate/layouts';
 import { structOrigins } from './declare';
 import { Compiler } from './compile';
 import type { Preprocessor } from './preprocess';
+import { preprocessOnce, generatedText } from './disk-cache';
 
 function finder(c: Compiler): (names: string[]) => TreeStruct | undefined {
   return (names) => {
@@ -26,24 +27,29 @@ function finder(c: Compiler): (names: string[]) => TreeStruct | undefined {
 }
 
 /** Binds the tree's layouts into the machine (before boot); returns the errors (then nothing is bound). */
-export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: Parser, newPreprocessor: () => Preprocessor, module: string): ScenarioError[] {
+export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: Parser, newPreprocessor: () => Preprocessor, module: string, optionsKey: string | null): ScenarioError[] {
   const inDriver = finder(c);
   const need = MODELLED.filter((x) => (x.key !== 'ctxopTemplate' || m.era.hasTemplates) && !inDriver(x.names));
   let inHeaders: ((names: string[]) => TreeStruct | undefined) | null = null;
   if (need.length) {
     const pre = newPreprocessor();
-    let main = -1;
-    for (const h of ['sys/types.h', ...new Set(need.map((x) => x.header))]) {
-      const idx = pre.addText(`<kctx: layouts from ${h}>`, `#include <${h}>\n`);
-      if (main < 0) main = idx;
-      try {
-        pre.processFile(idx);
-      } catch (e) {
-        // A header the tree does not have: the struct it should define is reported missing below.
-        if (!(e instanceof ScenarioError)) throw e;
+    const headers = ['sys/types.h', ...new Set(need.map((x) => x.header))];
+    // Kept on disk as a driver's units are (disk-cache.ts): the same headers give the same output.
+    const key = optionsKey === null ? null : JSON.stringify(['layouts', headers, optionsKey]);
+    const { pp, main } = preprocessOnce(key, pre, generatedText(pre, s.builtFor), () => {
+      let first = -1;
+      for (const h of headers) {
+        const idx = pre.addText(`<kctx: layouts from ${h}>`, `#include <${h}>\n`);
+        if (first < 0) first = idx;
+        try {
+          pre.processFile(idx);
+        } catch (e) {
+          // A header the tree does not have: the struct it should define is reported missing below.
+          if (!(e instanceof ScenarioError)) throw e;
+        }
       }
-    }
-    const pp = pre.result();
+      return first;
+    });
     const tree = parser.parse(pp.text);
     if (tree) {
       const probe = new Compiler(m, module, new Map());

@@ -5,10 +5,10 @@
  * same (source, scenario folder, defines, include folders, the gate's macros, the shipped
  * headers' era); its output is then the same bytes the preprocessor and parser would give, so a
  * load from the cache runs exactly as a fresh one. At most ENTRIES units are kept (least
- * recently used first out). Not kept across processes.
+ * recently used first out). Across processes, disk-cache.ts keeps the preprocessed output.
  */
 import type { Tree } from 'web-tree-sitter';
-import type { Preprocessor, PreprocessResult } from './preprocess';
+import { isFile, type Preprocessor, type PreprocessResult } from './preprocess';
 import { readTextBounded } from '../io/files';
 
 export interface CachedUnit {
@@ -29,8 +29,14 @@ export function unitCacheStats(): { hits: number; misses: number } {
   return { ...stats };
 }
 
-/** Every file the unit read, as read then? */
+/** Forgets every unit (tests: the next load is as in a new process). */
+export function clearUnitCache(): void {
+  units.clear();
+}
+
+/** Every file the unit read, as read then, and every include-path probe answered as then? */
 function unchanged(u: CachedUnit): boolean {
+  for (const [p, was] of u.pre.probes) if (isFile(p) !== was) return false;
   const seen = new Set<string>();
   for (const f of u.pp.files) {
     if (f.path.startsWith('<') || seen.has(f.path)) continue;

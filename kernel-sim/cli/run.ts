@@ -20,6 +20,7 @@ import { readBoundedFile, FileError } from '../files';
 import { stubsOf, stubsCalledLines } from '../cinterp/stubs';
 import { formatPanic } from '../panic';
 import { UsageError, intArg, oneOf, readArgv } from './argv';
+import { setDiskCache } from '../cinterp/disk-cache';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -60,6 +61,7 @@ const RUN_OPTIONS = {
   stubs: { type: 'string' },
   schedule: { type: 'string' },
   dump: { type: 'string' },
+  'no-cache': { type: 'boolean' },
 } as const;
 
 function parseArgs(argv: string[], cmd: string): RunArgs {
@@ -76,6 +78,8 @@ function parseArgs(argv: string[], cmd: string): RunArgs {
   }
   if (v.schedule !== undefined) a.schedule = v.schedule;
   if (v.dump !== undefined) a.dump = v.dump;
+  // Neither read nor write the preprocessed units kept on disk (as KCTX_CACHE=0).
+  if (v['no-cache']) setDiskCache(false);
   if (positionals.length > 1) throw new UsageError(`more than one scenario given ('${positionals[0]}', '${positionals[1]}')`);
   if (!positionals.length) throw new UsageError('missing SCENARIO (a .ksim.json file)');
   a.scenario = positionals[0]!;
@@ -219,7 +223,7 @@ async function guarded(cmd: string, argv: string[], body: (a: RunArgs) => Promis
     a = parseArgs(argv, cmd);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts] [--gate PATH] [--stubs auto] [--schedule FILE] [--dump FILE]\n`);
+      process.stderr.write(`kctx ${cmd}: ${e.message}\nusage: kctx ${cmd} SCENARIO [--seed N] [--trace flow|none] [--mdb CMD]... [--max-steps N] [--stats] [--export-trace FILE.json] [--no-asserts] [--gate PATH] [--stubs auto] [--schedule FILE] [--dump FILE] [--no-cache]\n`);
       return EXIT_USAGE;
     }
     throw e;

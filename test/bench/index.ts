@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../scratch';
 
 interface Row { name: string; value: string; target?: string }
 type Bench = () => Promise<Row[]>;
@@ -19,6 +20,8 @@ const SUITES: Array<{ title: string; file: string; fn: string }> = [
 ];
 
 async function main(): Promise<void> {
+  // Loads keep their preprocessed units in a scratch folder, never the user's cache (cinterp/disk-cache.ts).
+  process.env.KCTX_CACHE_DIR ??= scratchDir('kctx-bench-cache-');
   const only = process.argv.slice(2);
   const rows: Array<Row & { suite: string }> = [];
   for (const s of SUITES) {

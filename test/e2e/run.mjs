@@ -88,7 +88,8 @@ export function startCodeServer(p, extra = []) {
     '--disable-getting-started-override', '--ignore-last-opened',
     '--extensions-dir', p.exts, '--user-data-dir', p.ud, '--config', p.config, ...extra, p.ws];
   const cs = spawn(join(N24, 'bin/node'), args, {
-    env: { ...process.env, VSCODE_IPC_HOOK_CLI: '', PATH: `${join(N24, 'bin')}:${process.env.PATH}` },
+    // The simulator's disk cache (cinterp/disk-cache.ts) in the run's own folder, never the user's.
+    env: { ...process.env, KCTX_CACHE_DIR: join(p.dir, 'kctx-cache'), VSCODE_IPC_HOOK_CLI: '', PATH: `${join(N24, 'bin')}:${process.env.PATH}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

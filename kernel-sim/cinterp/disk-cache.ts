@@ -1,0 +1,309 @@
+/**
+ * Preprocessed translation units kept on disk, for the next process that loads the same source
+ * (`kctx run` again, a new debug session, an `explore` worker). A unit is the preprocessor's
+ * output (the C text, its position map, the files it read, the macro table the debugger expands
+ * with); parsing and compiling run as usual on it.
+ *
+ * A unit is reused only when it is exactly what preprocessing would give now: the load's inputs
+ * are the same (the key: source, folders, defines, include folders, the gate's macros, the era,
+ * kctx's version and this format), every file it read has the same content (SHA-256) and real
+ * path, every include-path probe ("is there a dir/x.h?") has the same answer, and every text kctx
+ * generated (the command line's macros, the shipped headers) is the same. Anything else is a
+ * miss; so is a cache file that is truncated, corrupt (its checksum) or of another format: never
+ * an error. Writes go to a temporary name and are renamed into place, so a reader never sees half
+ * a file. The folder is bounded: past MAX_BYTES the least recently used units go first.
+ *
+ * Where: `$KCTX_CACHE_DIR`, else `$XDG_CACHE_HOME/kctx`, else `~/.cache/kctx`. Off with
+ * `KCTX_CACHE=0` or `kctx run --no-cache` (`setDiskCache(false)`).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { readFileBounded, realOrResolved } from '../io/files';
+import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
+import { rewriteGnu } from './gnu-tokens';
+import { lexC } from '../../core/clex';
+import { shippedHeaderText } from '../abi/headers';
+import type { EraId } from '../../core/eras';
+
+/** Bumped whenever what is stored, or what the preprocessor makes of the same input, changes. */
+const FORMAT = 1;
+const MAGIC = `kctx-unit ${FORMAT}\n`;
+/** Most bytes the cache folder holds; the least recently used units are removed past it. */
+export const MAX_BYTES = 256 * 1024 * 1024;
+/** A cache file larger than this is not read (it is not one of ours). */
+const MAX_FILE = 128 * 1024 * 1024;
+
+let enabled = true;
+const stats = { hits: 0, misses: 0, stores: 0 };
+
+/** Turns the disk cache off (or on again) for this process (`--no-cache`). */
+export function setDiskCache(on: boolean): void {
+  enabled = on;
+}
+
+/** Hits, misses and stores so far in this process (tests, benches). */
+export function diskCacheStats(): { hits: number; misses: number; stores: number } {
+  return { ...stats };
+}
+
+/** The cache folder, or null when the cache is off. */
+export function diskCacheDir(): string | null {
+  if (!enabled || process.env.KCTX_CACHE === '0') return null;
+  if (process.env.KCTX_CACHE_DIR) return process.env.KCTX_CACHE_DIR;
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'kctx');
+}
+
+/** A preprocessed unit as the loader uses it. */
+export interface StoredUnit {
+  pp: PreprocessResult;
+  main: number;
+  /** The macro table (made on first call from a stored unit). */
+  macros: () => Map<string, Macro>;
+}
+
+interface FileRec {
+  path: string;
+  display: string;
+  /** Real files: the real path and the SHA-256 of the bytes. */
+  real?: string;
+  hash?: string;
+  /** Texts kctx made (`<command line>`, `<kctx>/...`): the text itself. */
+  text?: string;
+}
+
+type TokRec = [string, string, number, number, number, 0 | 1, 0 | 1, string[]?];
+type MacroRec = [string, 0 | 1, string[], 0 | 1, 0 | 1, TokRec[]];
+
+interface Record {
+  key: string;
+  main: number;
+  text: string;
+  pos: string[];
+  files: FileRec[];
+  probes: Array<[string, boolean]>;
+}
+
+const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * The code that makes a unit, as text: a kctx whose preprocessor, lexer or GNU rewrites differ
+ * (another version, a development build) has other keys, so it never reads this one's units.
+ */
+let codePrint: string | undefined;
+function fullKey(key: string): string {
+  codePrint ??= sha256(`${FORMAT}\n${String(Preprocessor)}\n${String(lexC)}\n${String(rewriteGnu)}`);
+  return `${codePrint} ${key}`;
+}
+
+function fileFor(dir: string, key: string): string {
+  return join(dir, 'units', `${sha256(key).slice(0, 40)}.unit`);
+}
+
+const b64 = (a: Int32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+function i32(s: string): Int32Array {
+  const b = Buffer.from(s, 'base64');
+  const out = new Int32Array(b.length >> 2);
+  new Uint8Array(out.buffer).set(b.subarray(0, out.length * 4));
+  return out;
+}
+
+function tokRec(t: Tok): TokRec {
+  const r: TokRec = [t.k, t.v, t.file, t.line, t.col, t.bol ? 1 : 0, t.ws ? 1 : 0];
+  if (t.hs) r.push([...t.hs]);
+  return r;
+}
+
+function tokOf(r: TokRec): Tok {
+  const t: Tok = { k: r[0] as Tok['k'], v: r[1], file: r[2], line: r[3], col: r[4], bol: r[5] === 1, ws: r[6] === 1 };
+  if (r[7]) t.hs = new Set(r[7]);
+  return t;
+}
+
+/**
+ * The unit stored under `key`, if it is still exactly what preprocessing would give. `generated`
+ * gives the text kctx would make now for a `<...>` file (undefined: unknown, a miss).
+ */
+export function loadStoredUnit(key: string, generated: (path: string) => string | undefined): StoredUnit | null {
+  const dir = diskCacheDir();
+  if (!dir) return null;
+  key = fullKey(key);
+  const file = fileFor(dir, key);
+  const u = read(file, key, generated);
+  if (!u) {
+    stats.misses++;
+    return null;
+  }
+  stats.hits++;
+  try {
+    const now = new Date();
+    utimesSync(file, now, now); // least recently used goes first
+  } catch {
+    /* read-only cache: still a hit */
+  }
+  return u;
+}
+
+function read(file: string, key: string, generated: (path: string) => string | undefined): StoredUnit | null {
+  let raw: Buffer;
+  try {
+    if (statSync(file).size > MAX_FILE) return null;
+    raw = readFileSync(file);
+  } catch {
+    return null;
+  }
+  // MAGIC, the body's SHA-256, a newline, the body (JSON).
+  const head = MAGIC.length;
+  if (raw.length < head + 65 || raw.toString('latin1', 0, head) !== MAGIC || raw[head + 64] !== 10) return null;
+  const body = raw.subarray(head + 65);
+  if (sha256(body) !== raw.toString('latin1', head, head + 64)) return null;
+  // The unit, a newline, the macro table (parsed only when the debugger needs it).
+  const nl = body.indexOf(10);
+  if (nl < 0) return null;
+  let r: Record;
+  try {
+    r = JSON.parse(body.toString('utf8', 0, nl)) as Record;
+  } catch {
+    return null;
+  }
+  if (r.key !== key) return null;
+  for (const [p, was] of r.probes) if (isFile(p) !== was) return null;
+  const files: SrcFile[] = [];
+  for (const f of r.files) {
+    let text: string;
+    if (f.text !== undefined) {
+      if (generated(f.path) !== f.text) return null;
+      text = f.text;
+    } else {
+      let bytes: Buffer;
+      try {
+        if (realOrResolved(f.path) !== f.real) return null;
+        bytes = readFileBounded(f.path, MAX_SOURCE_BYTES);
+      } catch {
+        return null;
+      }
+      if (sha256(bytes) !== f.hash) return null;
+      text = bytes.toString('latin1'); // as the preprocessor reads
+    }
+    files.push({ path: f.path, display: f.display, text });
+  }
+  const macroText = body.subarray(nl + 1);
+  let macros: Map<string, Macro> | undefined;
+  const macroTable = (): Map<string, Macro> => {
+    if (macros) return macros;
+    macros = new Map();
+    // The body's checksum held: this is the JSON written.
+    for (const [name, fn, params, variadic, builtin, body] of JSON.parse(macroText.toString('utf8')) as MacroRec[]) {
+      const m: Macro = { name, fn: fn === 1, params, variadic: variadic === 1, body: body.map(tokOf) };
+      if (builtin) m.builtin = true;
+      macros.set(name, m);
+    }
+    return macros;
+  };
+  const [rowFile, rowLine, rowStart, tokOut, tokCol] = r.pos.map(i32) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  const pp = {
+    text: r.text,
+    files,
+    pos: new PosMap(rowFile, rowLine, rowStart, tokOut, tokCol),
+    get macros() {
+      return macroTable();
+    },
+  };
+  return { pp, main: r.main, macros: macroTable };
+}
+
+/**
+ * The texts kctx makes for a unit, by file path, as they would be now (for a stored unit's
+ * check): the command line's macros, the shipped headers, the layouts' include lines.
+ */
+export function generatedText(pre: Preprocessor, builtFor: EraId): (path: string) => string | undefined {
+  const commandLine = pre.files[0]!.text;
+  return (p) => {
+    if (p === '<command line>') return commandLine;
+    const h = /^<kctx: layouts from (.*)>$/.exec(p);
+    if (h) return `#include <${h[1]}>\n`;
+    return shippedHeaderText(p, builtFor);
+  };
+}
+
+/**
+ * Preprocesses with `pre` (`run` does it and returns the main file's index), or takes the unit
+ * stored under `key` by an earlier process. A null key: not cached.
+ */
+export function preprocessOnce(key: string | null, pre: Preprocessor, generated: (path: string) => string | undefined, run: () => number): StoredUnit {
+  const hit = key === null ? null : loadStoredUnit(key, generated);
+  if (hit) {
+    pre.adopt(hit.pp.files, hit.macros);
+    return hit;
+  }
+  const main = run();
+  const pp = pre.result();
+  const u = { pp, main, macros: () => pp.macros };
+  if (key !== null) storeUnit(key, u, pre.probes);
+  return u;
+}
+
+/** Stores a unit just preprocessed (best effort: a cache that cannot be written is no cache). */
+export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolean>): void {
+  const dir = diskCacheDir();
+  if (!dir) return;
+  key = fullKey(key);
+  const files: FileRec[] = [];
+  for (const f of u.pp.files) {
+    if (f.path.startsWith('<')) files.push({ path: f.path, display: f.display, text: f.text });
+    else files.push({ path: f.path, display: f.display, real: realOrResolved(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) });
+  }
+  const pos = u.pp.pos;
+  const rec: Record = {
+    key,
+    main: u.main,
+    text: u.pp.text,
+    pos: [pos.rowFile, pos.rowLine, pos.rowStart, pos.tokOut, pos.tokCol].map(b64),
+    files,
+    probes: [...probes],
+  };
+  const macros: MacroRec[] = [...u.pp.macros.values()].map((m) => [m.name, m.fn ? 1 : 0, m.params, m.variadic ? 1 : 0, m.builtin ? 1 : 0, m.body.map(tokRec)]);
+  const body = Buffer.from(`${JSON.stringify(rec)}\n${JSON.stringify(macros)}`, 'utf8');
+  const file = fileFor(dir, key);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(join(dir, 'units'), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + sha256(body) + '\n', 'latin1'), body]), { mode: 0o600 });
+    renameSync(tmp, file);
+    stats.stores++;
+    evict(join(dir, 'units'), MAX_BYTES);
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never written */
+    }
+  }
+}
+
+/** Removes the least recently used units until the folder holds at most `max` bytes. */
+export function evict(units: string, max: number): void {
+  const all: Array<{ p: string; size: number; t: number }> = [];
+  for (const n of readdirSync(units)) {
+    if (!n.endsWith('.unit')) continue;
+    try {
+      const st = statSync(join(units, n));
+      all.push({ p: join(units, n), size: st.size, t: st.mtimeMs });
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  let total = all.reduce((k, f) => k + f.size, 0);
+  all.sort((a, b) => a.t - b.t || (a.p < b.p ? -1 : 1));
+  for (const f of all) {
+    if (total <= max) break;
+    try {
+      unlinkSync(f.p);
+    } catch {
+      /* another process removed it */
+    }
+    total -= f.size;
+  }
+}
