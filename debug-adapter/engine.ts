@@ -112,6 +112,11 @@ export interface Current {
   panic?: PanicInfo;
   /** A stop on leaks: what ::findleaks found (the first leak's allocation stack is the stack shown). */
   leaks?: LeakSummary;
+  /**
+   * Reached by Step Into (or by a step back from such a stop): a step back then goes where a
+   * Step Into would have stopped before (kernel lines included), so it retraces Step Into's stops.
+   */
+  stepIn?: boolean;
 }
 
 /** The stop policy installed in the machine: counts checks and applies the current spec. */
@@ -546,13 +551,18 @@ export class Engine {
   async step(kind: StepKind, thread: number, onSlow?: (ms: number) => void): Promise<Outcome> {
     const spec: Spec = { user: true, forward: true, step: this.stepSpec(kind, thread) };
     this.prepare(spec, true);
-    return this.settle(await this.drive(spec, true, onSlow), 'step');
+    return this.stepped(kind, this.settle(await this.drive(spec, true, onSlow), 'step'));
   }
 
   stepSync(kind: StepKind, thread: number): Outcome {
     const spec: Spec = { user: true, forward: true, step: this.stepSpec(kind, thread) };
     this.prepare(spec, true);
-    return this.settle(this.driveSync(spec, true), 'step');
+    return this.stepped(kind, this.settle(this.driveSync(spec, true), 'step'));
+  }
+
+  private stepped(kind: StepKind, o: Outcome): Outcome {
+    if (o.kind === 'stopped' && kind === 'in') this.cur.stepIn = true;
+    return o;
   }
 
   /** Runs to exactly `target` without stops (must lie ahead of the current position). */
@@ -566,8 +576,9 @@ export class Engine {
     const t = this.m.byAddr.get(thread);
     const p = this.cur.point;
     const onT = p && p.thread?.addr === thread;
-    const kernel = !!onT && (p.kind === 'swtch' || p.kind === 'hook' || p.kind === 'function' || p.kind === 'hazard');
-    const also = kind === 'in' && onT && p.kind === 'swtch' && p.to ? p.to.addr : 0;
+    const kernel = !!onT && (p.kind === 'swtch' || p.kind === 'hook' || p.kind === 'function' || p.kind === 'hazard' || p.kind === 'kline');
+    // Stepping into a switch follows the thread that comes in (its restore ops come next).
+    const also = kind === 'in' && onT && (p.kind === 'swtch' || p.kind === 'kline') && p.to ? p.to.addr : 0;
     // Stopped entering a native kernel function (a Step Into onto ctxop_attach()): it is a frame
     // of its own above the caller's, so Step Out and Over finish it and stop back in the caller.
     const entering = !!onT && p.kind === 'function' && !!p.name && this.m.sym.lookup(p.name)?.kind === 'native';
@@ -587,9 +598,13 @@ export class Engine {
       const depth = (fi ?? t.stack.length - 1) + 1;
       return st.kind === 'in' || (st.kind === 'next' ? depth <= st.depth : depth < st.depth);
     }
+    // A line of the kernel between the phases of a switch: only Step Into walks them.
+    if (p.kind === 'kline') return st.kind === 'in';
     if (p.kind === 'hook' || p.kind === 'function' || p.kind === 'swtch') {
-      // Stepping into a C function stops at its first statement, not at the call.
+      // Stepping into a C function stops at its first statement, not at the call (a hook's C
+      // handler too: it is driver C with a source).
       if (p.kind === 'function' && p.name && this.m.sym.lookup(p.name)?.kind === 'c') return false;
+      if (p.kind === 'hook' && st.kind === 'in' && p.handler && this.m.sym.lookup(p.handler)?.kind === 'c') return false;
       if (st.kind === 'in') return t.addr === st.thread || p.kind !== 'swtch';
       if (!st.kernel || t.addr !== st.thread) return false;
       const depth = t.stack.length;
@@ -749,8 +764,15 @@ export class Engine {
   private *reverseGen(kind: 'continue' | 'step', thread: number): Generator<void, Outcome> {
     const X = this.cur.pos;
     const xThread = this.m.byAddr.get(thread);
-    // The step-back location rules come from the state at X (depth, granularity).
-    const stepTemplate = kind === 'step' ? this.stepSpec('next', thread) : null;
+    // The step-back location rules come from the state at X (depth, granularity). After Step
+    // Into, Step Into's: the latest check before X where it stops on this thread, or on the
+    // thread that handed this one the CPU when X is where it came in.
+    const viaIn = kind === 'step' && !!this.cur.stepIn;
+    const stepTemplate = kind === 'step' ? this.stepSpec(viaIn ? 'in' : 'next', thread) : null;
+    if (stepTemplate && viaIn) {
+      const from = this.cur.point?.thread?.addr === thread ? this.cur.point.from?.addr : undefined;
+      stepTemplate.also = from !== undefined && from !== thread ? from : 0;
+    }
     if (stepTemplate && !xThread) stepTemplate.depth = Infinity;
     let end: Pos = X;
     for (;;) {
@@ -781,12 +803,12 @@ export class Engine {
         if (atCp && cmpPos(found.pos, cp.pos) === 0) {
           this.lastRe = rewound(cp.re);
           this.afterReverse(cp.pos);
-          return this.settle({ kind: 'stopped', pos: cp.pos, point: this.rebind(cp.point!), decision: found.decision }, 'step');
+          return this.stepped(viaIn ? 'in' : 'next', this.settle({ kind: 'stopped', pos: cp.pos, point: this.rebind(cp.point!), decision: found.decision }, 'step'));
         }
         const r = yield* this.replay({ user: false, forward: false, target: found.pos });
         const out: Outcome = { ...r, decision: found.decision };
         this.afterReverse(found.pos);
-        return this.settle(out, 'step');
+        return this.stepped(viaIn ? 'in' : 'next', this.settle(out, 'step'));
       }
       end = cp.pos;
     }

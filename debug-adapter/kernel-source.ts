@@ -10,8 +10,11 @@ import { nativePrototype, type Machine, type Frame } from '../kernel-sim/index';
 interface Listing {
   /** The listing's lines (1-based when shown). */
   lines(m: Machine): string[];
-  /** The line a frame of this function is at (1-based), from the machine frame behind it. */
-  line(m: Machine, f: Frame | undefined, lines: string[]): number;
+  /**
+   * The line a frame of this function is at (1-based), from the machine frame behind it;
+   * `inCall`: that machine frame called a function that is running above it.
+   */
+  line(m: Machine, f: Frame | undefined, lines: string[], inCall: boolean): number;
 }
 
 const HEAD = (fn: string) => [
@@ -74,11 +77,11 @@ const LISTINGS: Record<string, Listing> = {
   },
   savectx: {
     lines: (m) => walkListing(m, 'save'),
-    line: (_m, f, l) => ((f?.cur as number | undefined) ? at(l, '->save_op(') : l.length),
+    line: (m, f, l, inCall) => walkLine(m, f, l, 'save', inCall),
   },
   restorectx: {
     lines: (m) => walkListing(m, 'restore'),
-    line: (_m, f, l) => ((f?.cur as number | undefined) ? at(l, '->restore_op(') : l.length),
+    line: (m, f, l, inCall) => walkLine(m, f, l, 'restore', inCall),
   },
   _resume_from_idle: {
     lines: () => [
@@ -504,6 +507,24 @@ function nativeListing(name: string, m?: Machine): Listing | undefined {
   ], 'natively');
 }
 
+/**
+ * The line of a savectx/restorectx walk: the call of an op while its C handler runs above (the
+ * walk has moved `f.cur` on already), the call of the op at `f.cur`, its `if` when that op has
+ * no such handler, the closing brace when the walk is done (cur 0).
+ */
+function walkLine(m: Machine, f: Frame | undefined, l: string[], which: 'save' | 'restore', inCall: boolean): number {
+  const cur = f?.cur as number | undefined;
+  if (inCall) return at(l, `->${which}_op(`);
+  if (!cur) return l.length;
+  let op = 1;
+  try {
+    op = m.mem.readPtr(cur + (which === 'save' ? m.O.save_op : m.O.restore_op));
+  } catch {
+    // A ctxop freed under the walk: show the call.
+  }
+  return op === 0 ? at(l, `if (ctx->${which}_op != NULL)`) : at(l, `->${which}_op(`);
+}
+
 function walkListing(m: Machine, which: 'save' | 'restore'): string[] {
   const fn = which === 'save' ? 'savectx' : 'restorectx';
   const op = `${which}_op`;
@@ -565,9 +586,9 @@ export function kernelListing(m: Machine, name: string): string[] {
 }
 
 /** The line (1-based) a frame of `name` is at; `f` is the machine frame the view frame comes from. */
-export function kernelLine(m: Machine, name: string, f: Frame | undefined): number {
+export function kernelLine(m: Machine, name: string, f: Frame | undefined, inCall = false): number {
   const l = listingOf(name, m)!;
-  return l.line(m, f, l.lines(m));
+  return l.line(m, f, l.lines(m), inCall);
 }
 
 /** Kernel frames a user rarely needs (shown subtle on threads other than the stopped one). */

@@ -24,6 +24,11 @@
  *    so again the first check after resuming is the one that stopped. Marks are frame data:
  *    snapshots keep them, a replay from an earlier checkpoint never sees them.
  *
+ *    The swtch frame runs its phases (and its ctxop walk, one op each) back to back, one cycle
+ *    each: a stop point in a later phase (a hook, a 'kline' line of resume/savectx/restorectx/
+ *    _resume_from_idle) ends the step with the cycles of the phases before it, and the step taken
+ *    again starts at that phase, whose check comes first.
+ *
  * 3. The one check (machine, `Machine.skipStopOnce`). For a plain driver of the machine (the
  *    CLI, unit tests): after a stop, set it and run; the first check is not asked at all.
  *

@@ -591,7 +591,7 @@ export class KctxDebugSession extends DebugSession {
         this.bps.data.push(db);
         out.push({ id, verified: true, message: `${db.description} (break on write)` });
       }
-      if (this.engine) this.m().watchpoints = this.bps.data.map((d) => ({ id: d.id, addr: d.addr, size: d.size }));
+      if (this.engine) this.m().setWatchpoints(this.bps.data.map((d) => ({ id: d.id, addr: d.addr, size: d.size })));
       response.body = { breakpoints: out };
       this.sendResponse(response);
     });
@@ -896,7 +896,7 @@ export class KctxDebugSession extends DebugSession {
           let column = f.column ?? 0;
           const src = this.sourceFor(f);
           if (src && (f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name, m)) {
-            line = kernelLine(m, f.name, f.frameIndex >= 0 ? t.stack[f.frameIndex] : undefined);
+            line = kernelLine(m, f.name, f.frameIndex >= 0 ? t.stack[f.frameIndex] : undefined, f.frameIndex >= 0 && f.frameIndex < t.stack.length - 1);
             column = 1;
           }
           const sf = new StackFrame(id, name, undefined, line, column) as DebugProtocol.StackFrame;

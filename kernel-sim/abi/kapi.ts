@@ -503,6 +503,7 @@ function putCString(m: Machine, a: number, s: string): void {
   m.mem.check(a, s.length + 1, true);
   for (let i = 0; i < s.length; i++) m.mem.u8[a + i] = s.charCodeAt(i) & 0xff;
   m.mem.u8[a + s.length] = 0;
+  m.mem.stored(a, s.length + 1);
 }
 
 function toHex(v: number): string {

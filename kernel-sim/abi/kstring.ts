@@ -21,19 +21,18 @@
 import { KernelPanic, type Machine } from '../machine/machine';
 import { MemoryFault, NULL_GUARD } from '../machine/memory';
 import type { KapiEntry } from './kapi';
-import { watchHit } from '../cinterp/runtime';
 
 const EFAULT = 14;
 
 /**
- * Faults as a load or store of [a, a+n) would: at the first byte that is not mapped. A store that
- * overlaps a watchpoint asks the debugger to stop after the call, as a C store does (every caller
- * writes what it touched for writing, or faults before).
+ * Faults as a load or store of [a, a+n) would: at the first byte that is not mapped. A store is
+ * reported to the memory's watch (data breakpoints: the stop comes after the call, as after a C
+ * store); every caller writes what it touched for writing, or faults before.
  */
 function touch(m: Machine, a: number, n: number, write: boolean): void {
   if (n <= 0) return;
   if (!m.mem.isMapped(a, n)) throw new MemoryFault(a < NULL_GUARD || a >= m.mem.top ? a : m.mem.top, 1, write);
-  if (write && m.watchpoints.length !== 0) watchHit(m, a, n);
+  if (write) m.mem.stored(a, n);
 }
 
 /** A DEBUG kernel's check that an argument is a kernel address. */

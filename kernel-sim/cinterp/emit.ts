@@ -287,8 +287,9 @@ export abstract class Emitter {
     const MEM = g.ref(this.mem);
     const size = sizeOf(t);
     const watch = `(WATCH && ${g.ref(watchHit)}(m, ${a}, ${size}))`;
-    if (t.k === 'ptr') return `(${MEM}.writePtr(${a}, ${v}), ${watch})`;
-    if (t.k !== 'int') return `(${MEM}.copy(${a}, ${v}, ${size}), ${watch})`;
+    // writePtr and copy report to an armed watch themselves (memory.ts watch).
+    if (t.k === 'ptr') return `${MEM}.writePtr(${a}, ${v})`;
+    if (t.k !== 'int') return `${MEM}.copy(${a}, ${v}, ${size})`;
     const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + ${size} > ${MEM}.top) && ${g.ref(fault)}(${a}, ${size}, true)), ` : '';
     let st: string;
     switch (t.size) {
@@ -383,8 +384,8 @@ export abstract class Emitter {
       if (m.watchpoints.length !== 0) watchHit(m, a, size);
     };
     const chk = checked ? (a: number) => { if (a < NG || a + size > mem.top) this.fault(a, size, true); } : null;
-    if (t.k === 'ptr') return (a, v) => { mem.writePtr(a, v as number); watch(a); };
-    if (t.k !== 'int') return (a, v) => { mem.copy(a, v as number, size); watch(a); };
+    if (t.k === 'ptr') return (a, v) => { mem.writePtr(a, v as number); };
+    if (t.k !== 'int') return (a, v) => { mem.copy(a, v as number, size); };
     switch (t.size) {
       case 1: return chk ? (a, v) => { chk(a); mem.u8[a] = v as number; watch(a); } : (a, v) => { mem.u8[a] = v as number; watch(a); };
       case 2: return chk ? (a, v) => { chk(a); mem.dv.setUint16(a, (v as number) & 0xffff, true); watch(a); } : (a, v) => { mem.dv.setUint16(a, (v as number) & 0xffff, true); watch(a); };

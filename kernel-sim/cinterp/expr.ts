@@ -558,8 +558,8 @@ export abstract class Expressions extends Operators {
         const re = this.rvalue(r);
         if (re.t !== t) this.fail(n, `incompatible types when assigning to type '${typeName(t)}' from type '${typeName(re.t)}'`);
         const d = g.tmp();
-        const watch = `(WATCH && ${g.ref(watchHit)}(m, ${d}, ${t.size}))`;
-        return { t, rv: this.V(`(${d} = ${this.jsf(ad)}, ${g.ref(this.mem)}.copy(${d}, ${this.jsv(re)}, ${t.size}), ${watch}, ${d})`), se: true };
+        // copy reports to an armed watch itself (memory.ts watch).
+        return { t, rv: this.V(`(${d} = ${this.jsf(ad)}, ${g.ref(this.mem)}.copy(${d}, ${this.jsv(re)}, ${t.size}), ${d})`), se: true };
       }
       const v = this.convertE(r, t, rn).rv;
       if (bf) return { t, rv: this.V(bf.setJs(this.jsf(v))), se: true };

@@ -94,17 +94,13 @@ export function wr64big(dv: DataView, a: number, v: Val): void {
   dv.setBigUint64(a, BigInt.asUintN(64, BigInt(v)), true);
 }
 
-/** A store overlapped a watchpoint: ask the debugger (the stop comes after the write). */
+/**
+ * A C store straight into the memory's arrays, with a watchpoint armed: ask the debugger (the
+ * stop comes after the write). Stores through the memory's methods (writePtr, copy) are
+ * reported by the memory itself (Machine.setWatchpoints).
+ */
 export function watchHit(m: Machine, a: number, size: number): void {
-  if (m.dataStop) return;
-  for (const w of m.watchpoints) {
-    if (a < w.addr + w.size && w.addr < a + size) {
-      const t = m.cThread;
-      if (!t) return;
-      if (m.checkStop({ kind: 'data', thread: t, cpu: t.cpu, detail: { id: w.id, addr: w.addr } })) m.dataStop = true;
-      return;
-    }
-  }
+  m.watchStore(a, size);
 }
 
 export function decodeString(lit: string): string {

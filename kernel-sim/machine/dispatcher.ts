@@ -31,6 +31,21 @@ interface SwtchFrame extends Frame {
   head: number;
   cur: number;
   next: number;
+  /** The thread that gave this one the CPU (set at the switch to it; read only by the debugger's 'kline' points). */
+  prev?: number;
+}
+
+/**
+ * A line of the switch between phases, where a debugger's Step Into walks the kernel (a
+ * 'kline' point: `name` the function, `at` which line). Checked only with a debugger, before
+ * the phase (or the walk's step) does anything: a stop makes the caller return the cycles used
+ * before it or throw StopSignal, so the schedule stays that of a run without a debugger, and
+ * taking the step again comes back to this same check first (skipStopOnce, the debugger's
+ * re-check list). No checks are made when `m.policy` is null, so runs without a debugger
+ * (and the compiled code's no-stop fast paths, which test the same) never see them.
+ */
+function klineAt(m: Machine, t: KThread, name: string, at: string, ctx: number, from?: KThread, to?: KThread): boolean {
+  return m.checkStop({ kind: 'kline', name, op: at, ctx, thread: t, cpu: t.cpu, from, to });
 }
 
 /** One-element argument array reused for save/restore ops (native handlers never keep it). */
@@ -121,6 +136,7 @@ registerFrameKind('swtch', {
       while (used < budget) {
         const depth = t.stack.length;
         const pc = f.pc;
+        m.phaseUsed = used;
         const r = swtchPhase(m, t, f, budget - used);
         used += r;
         if (r === 0 || m.stopPoint || f.pc === SW_RESUMED || t.stack.length !== depth || pc === SW_SWITCH) break;
@@ -129,6 +145,8 @@ registerFrameKind('swtch', {
       // A stop point inside a later phase: keep the cycles the earlier phases used.
       if (e instanceof StopSignal && used > 0) return used;
       throw e;
+    } finally {
+      m.phaseUsed = 0;
     }
     return used;
   },
@@ -178,6 +196,7 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         // In walk order (newest first): t_ctx, then next, until back at the head (or NULL before 12477).
         return walkOps(m, t, f, budget, 'save');
       case 2: { // SW_SWITCH
+        if (m.policy !== null && klineAt(m, t, 'resume', 'switch', 0, t, m.byAddr.get(f.next))) throw new StopSignal();
         if (m.tFlag(t) & T_KFPU) {
           throw new KernelPanic('curthread swtch-ing while the kernel is using the FPU', 'kernel_fpu_no_swtch');
         }
@@ -199,11 +218,14 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         next.quantumLeft = m.cfg.quantum;
         next.dispTick = m.lbolt;
         mem.writePtr(next.addr + m.T.t_cpu, cpu.addr);
+        const nf = next.stack[next.stack.length - 1];
+        if (nf !== undefined && nf.kind === 'swtch') (nf as SwtchFrame).prev = t.addr;
         m.setState(next, TS_ONPROC);
         if (m.sink) m.probe(next, 'sched:on-cpu', `<- ${t.name}`, { other: t.addr });
         return 1;
       }
       case 3: { // SW_RESUMED
+        if (m.policy !== null && klineAt(m, t, '_resume_from_idle', 'enter', 0, f.prev !== undefined ? m.byAddr.get(f.prev) : undefined)) throw new StopSignal();
         const head = m.tCtx(t);
         t.pil = PIL_HIGH;
         if (head) {
@@ -219,6 +241,7 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         // 12477 on: oldest first (from t_ctx->prev, following prev); before: newest first.
         return walkOps(m, t, f, budget, 'restore');
       case 5: { // SW_DONE
+        if (m.policy !== null && klineAt(m, t, '_resume_from_idle', 'return', 0)) throw new StopSignal();
         if (f.why !== 'new') {
           m.exit(t, 'resume');
           m.exit(t, 'swtch');
@@ -248,15 +271,26 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
   const direct = m.policy === null && m.sink === null;
   const sym = m.sym;
   const depth = t.stack.length;
+  const base = m.phaseUsed;
   let used = 0;
   while (used < budget) {
+    m.phaseUsed = base + used;
     const ctx = f.cur;
     if (ctx === 0) {
+      if (m.policy !== null && klineAt(m, t, save ? 'savectx' : 'restorectx', 'end', 0)) {
+        if (used > 0) return used;
+        throw new StopSignal();
+      }
       m.exit(t, save ? 'savectx' : 'restorectx');
       f.pc = save ? SW_SWITCH : SW_DONE;
       return used + 1;
     }
     const op = mem.readPtr(ctx + opOff);
+    // An op without this handler: a line of the walk too (one with a handler has its hook point).
+    if (op === 0 && m.policy !== null && klineAt(m, t, save ? 'savectx' : 'restorectx', 'skip', ctx)) {
+      if (used > 0) return used;
+      throw new StopSignal();
+    }
     if (op) {
       if (ring) mem.writeU64n(ctx + tsOff, m.now);
       HOOK_ARG[0] = mem.readPtr(ctx + O.arg);

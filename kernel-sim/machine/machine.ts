@@ -51,10 +51,15 @@ export const DEFAULT_CONFIG: MachineConfig = {
 };
 
 export interface StopPoint {
-  kind: 'swtch' | 'hook' | 'function' | 'hazard' | 'statement' | 'step' | 'pause' | 'data' | 'stub';
+  /**
+   * 'kline': a line of a kernel function the dispatcher runs in phases (resume, savectx,
+   * restorectx, _resume_from_idle: `name`), checked before that phase does anything. Only a
+   * debugger's Step Into stops there (machine/dispatcher.ts `klineStop`).
+   */
+  kind: 'swtch' | 'hook' | 'function' | 'hazard' | 'statement' | 'step' | 'pause' | 'data' | 'stub' | 'kline';
   thread: KThread;
   cpu: number;
-  /** For 'swtch': the outgoing and incoming threads. */
+  /** For 'swtch' (and a 'kline' at the switch): the outgoing and incoming threads. */
   from?: KThread;
   to?: KThread;
   /** For 'hook': which op and handler. */
@@ -263,10 +268,39 @@ export class Machine {
   /** The recent-events ring kept by `kctx mdb` and the debugger (for ::ctxtrace); null when none. */
   eventRing: import('../trace/events').EventRing | null = null;
   /**
-   * Data breakpoints: after a C store that overlaps one of these, the interpreter calls
-   * checkStop({ kind: 'data', detail: { id, addr } }) (the stop comes after the write).
+   * Data breakpoints (set them with setWatchpoints): a store that overlaps one of these, made
+   * in a C step, by the driver's code or by a kernel function it called, asks
+   * checkStop({ kind: 'data', detail: { id, addr } }) (watchStore; the stop comes after the write).
    */
   watchpoints: Array<{ id: number; addr: number; size: number }> = [];
+
+  /**
+   * Arms the data breakpoints: the C interpreter checks its own stores, and the memory reports
+   * every other store (a kernel function's writes: kmem_zalloc's zeroing, snprintf, a mutex's
+   * owner, bzero...) to watchStore. With none, the memory's store methods are the plain ones.
+   */
+  setWatchpoints(list: Array<{ id: number; addr: number; size: number }>): void {
+    this.watchpoints = list;
+    this.mem.watch(list.length !== 0 ? this.storeWatch : null);
+  }
+  private readonly storeWatch = (a: number, n: number): void => this.watchStore(a, n);
+
+  /**
+   * A store of [a, a+n): when it overlaps a watchpoint and a C step is running (cThread: the
+   * driver's store, or a kernel function's it called; the machine's own bookkeeping between
+   * steps is not a store anyone made), asks the debugger, which stops after the instruction.
+   */
+  watchStore(a: number, n: number): void {
+    if (this.dataStop) return;
+    for (const w of this.watchpoints) {
+      if (a < w.addr + w.size && w.addr < a + n) {
+        const t = this.cThread;
+        if (!t) return;
+        if (this.checkStop({ kind: 'data', thread: t, cpu: t.cpu, detail: { id: w.id, addr: w.addr } })) this.dataStop = true;
+        return;
+      }
+    }
+  }
   /**
    * Called after every step of a CPU with the thread that ran (the debugger's stepping and
    * pause). Returning true ends the run with a 'step' stop; the step itself is complete.
@@ -502,9 +536,17 @@ export class Machine {
 
   // ---------------------------------------------------------------- events
 
+  /**
+   * Cycles the running step used before the part of it now running, for a step that runs
+   * several one-cycle parts back to back (the swtch frame's phases and ctxop walk): each part's
+   * events carry the cycle it would have as a step of its own, so they do not depend on where
+   * a stop split the batch. 0 between steps.
+   */
+  phaseUsed = 0;
+
   /** The current cycle of the CPU that is running (finer than `now`, which moves per round). */
   at(): number {
-    return this.now + (this.cfg.slice - this.budget);
+    return this.now + (this.cfg.slice - this.budget) + this.phaseUsed;
   }
   entry(t: KThread, fn: string, detail?: string): void {
     this.sink?.event({ type: 'entry', cpu: t.cpu, thread: t.addr, fn, detail, tick: this.lbolt, at: this.at() });
@@ -980,6 +1022,7 @@ export class Machine {
         }
         this.budget -= used;
         this.stats.steps += used;
+        this.cThread = null;
         if (this.stopPoint) return { kind: 'stopped', point: this.stopPoint };
         if (this.afterStep !== null && this.afterStep(stepped, cpu.id)) {
           return { kind: 'stopped', point: { kind: 'step', thread: stepped, cpu: cpu.id } };

@@ -96,6 +96,13 @@ export class OutOfMemory extends Error {
   }
 }
 
+/** The store methods a watch reports (Memory.watch): name, and the bytes a store writes (0: its second argument; -1: its third, copy's). */
+const WATCHED: Array<[string, number]> = [
+  ['writeU8', 1], ['writeU16', 2], ['writeU32', 4], ['writeI32', 4], ['writeF32', 4],
+  ['writeU64', 8], ['writeU64n', 8], ['writeF64', 8], ['writePtr', 8],
+  ['fill', 0], ['fillPattern32', 0], ['copy', -1], ['stored', 0],
+];
+
 export class Memory {
   /** Physical memory: the arena never grows past it (OutOfMemory instead). */
   limit = DEFAULT_PHYSMEM;
@@ -320,6 +327,36 @@ export class Memory {
     this.check(src, size, false);
     this.check(dst, size, true);
     this.u8.copyWithin(dst, src, src + size);
+  }
+
+  /**
+   * A store of [a, a+n) made straight into the arrays (u8, dv: a kernel function's bulk copy
+   * or fill) rather than through the write methods: reported to the watch like theirs. Does
+   * nothing while no watch is armed.
+   */
+  stored(_a: number, _n: number): void {}
+
+  /**
+   * Reports every store (the write methods, fill, fillPattern32, copy, stored) to `fn` as
+   * [a, a+n) after it is made; null stops it. Armed as methods of this object that shadow the
+   * class's, so a memory without a watch runs the class's methods untouched: stores cost
+   * nothing more when no data breakpoint is set (Machine.setWatchpoints arms it).
+   */
+  watch(fn: ((a: number, n: number) => void) | null): void {
+    const self = this as unknown as Record<string, unknown>;
+    for (const [name, size] of WATCHED) {
+      if (fn === null) {
+        delete self[name];
+        continue;
+      }
+      const base = (Memory.prototype as unknown as Record<string, (...x: unknown[]) => void>)[name]!;
+      // writeX(a, v): `size` bytes at a; fill/fillPattern32/stored(a, n, ...): n bytes at a; copy(dst, src, n).
+      self[name] = size > 0
+        ? function (this: Memory, a: number, v: unknown): void { base.call(this, a, v); fn(a, size); }
+        : size === 0
+          ? function (this: Memory, a: number, n: number, x: unknown): void { base.call(this, a, n, x); fn(a, n); }
+          : function (this: Memory, dst: number, src: number, n: number): void { base.call(this, dst, src, n); fn(dst, n); };
+    }
   }
 
   snapshot(): MemorySnapshot {

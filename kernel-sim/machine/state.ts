@@ -72,7 +72,7 @@ export const MACHINE_WIRING = {
   names: 'thread names by address: only grows, so a name outlives a restore as it outlives the thread',
   sink: 'front end', policy: 'front end', onConsole: 'front end', eventRing: 'front end', watchpoints: 'front end',
   afterStep: 'front end', schedule: 'the schedule being replayed (decisions only; its cursor is state)', stopPoint: 'the current stop: cleared by restore', skipStopOnce: 'the resume protocol: cleared by restore', dataStop: 'a stop inside a C instruction: consumed by the step that set it',
-  runLimit: 'the step limit of the run() in progress (set by each run)', cThread: 'the thread whose C step runs (set by each C step)',
+  runLimit: 'the step limit of the run() in progress (set by each run)', phaseUsed: 'cycles of the running step before its current phase (0 between steps)', cThread: 'the thread whose C step runs (set by each C step, null after each step)', storeWatch: 'the memory watch of setWatchpoints',
 } as const;
 
 export type StateField = keyof typeof MACHINE_STATE;

@@ -10,6 +10,7 @@ import { createKernel } from '../../kernel-sim/kernel';
 import { loadScenarioFile } from '../../kernel-sim/scenario';
 import { loadDriver } from '../../kernel-sim/cinterp/index';
 import type { Machine } from '../../kernel-sim/machine/machine';
+import type { EventSink } from '../../kernel-sim/trace/events';
 import { Engine } from '../../debug-adapter/engine';
 import { Breakpoints } from '../../debug-adapter/breakpoints';
 import { fixture } from './helpers';
@@ -111,6 +112,43 @@ describe('engine determinism', () => {
     const plain = await engine('drv.ksim.json');
     assert.equal(plain.continueSync().kind, 'end');
     assert.equal(digest(e.m), digest(plain.m));
+  });
+
+  it('Step Into through every switch (kernel lines, both threads): every event, its tick and its cycle, and the end state equal a run without a debugger', async () => {
+    const events = (): { list: string[]; sink: EventSink } => {
+      const list: string[] = [];
+      return { list, sink: { event: (ev) => void list.push(JSON.stringify(ev)) } };
+    };
+    const plain = await createKernel(loadScenarioFile(fixture('drv.ksim.json')), { loadDriver });
+    const pe = events();
+    plain.sink = pe.sink;
+    assert.equal(plain.run().kind, 'end');
+    const de = events();
+    const m = await createKernel(loadScenarioFile(fixture('drv.ksim.json')), { loadDriver });
+    const e = new Engine(m, { console: () => {}, flow: de.sink });
+    e.bps.setFilters([{ id: 'swtch' }]);
+    const kinds = new Map<string, number>();
+    let o = e.continueSync();
+    while (o.kind === 'stopped') {
+      // Into the switch and through it, following the thread that comes in, to the first C line after it.
+      for (let i = 0; i < 40; i++) {
+        o = e.stepSync('in', e.cur.thread);
+        if (o.kind !== 'stopped') break;
+        const p = e.cur.point!;
+        const k = p.kind === 'kline' ? `kline ${p.name} ${p.op}` : p.kind;
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        if (p.kind === 'statement' && !m.stackOf(p.thread).some((f) => f.name === 'savectx' || f.name === 'restorectx')) break;
+      }
+      if (o.kind !== 'stopped') break;
+      o = e.continueSync();
+    }
+    assert.equal(o.kind, 'end');
+    for (const k of ['kline savectx end', 'kline resume switch', 'kline _resume_from_idle enter', 'kline restorectx end', 'kline _resume_from_idle return']) {
+      assert.ok((kinds.get(k) ?? 0) >= 3, `${k}: ${kinds.get(k) ?? 0} stops (${[...kinds].join(', ')})`);
+    }
+    assert.equal(de.list.length, pe.list.length);
+    assert.deepEqual(de.list, pe.list);
+    assert.equal(digest(m), digest(plain));
   });
 
   it('every position a forward step reached is reached again by stepping back', async () => {

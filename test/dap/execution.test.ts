@@ -4,7 +4,7 @@
  */
 import { describe, it, afterEach } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { inProc, fixture, Client, strip } from './helpers';
+import { inProc, fixture, Client, strip, type Stopped } from './helpers';
 
 let dc: Client | null = null;
 afterEach(async () => {
@@ -99,6 +99,74 @@ describe('stepping', () => {
     assert.deepEqual((await dc.frameNames(tid)).slice(0, 2), ['fpsave_ctxt', 'savectx']);
     await dc.next(tid);
     assert.deepEqual((await dc.frameNames(tid)).slice(0, 2), ['lwp_segregs_save', 'savectx']);
+  });
+
+  it('stepIn from a switch walks the kernel line by line: savectx and its C handler, resume, then the incoming thread\'s restorectx; stepBack retraces it', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'swtch', condition: 'from == "w1" && to == "w0"' }] }));
+    const st = await dc.stopAfter(m);
+    await dc.setExceptionBreakpointsRequest({ filters: [] });
+    const names = new Map([...(await dc.threadsByName()).entries()].map(([n, id]) => [id, n]));
+    const state = async () => JSON.stringify((await dc!.customRequest('kctx/state')).body);
+    // (thread, top frame:line, the frames below it with their lines)
+    const here = async (tid: number) => `${names.get(tid)} ${(await dc!.frames(tid, 3)).map((f) => `${strip(f.name).replace(/\(.*$/, '')}:${f.line}`).join(' < ')}`;
+    // The text of the top frame's line, when it is a kernel listing.
+    const text = async (tid: number) => {
+      const f = (await dc!.frames(tid, 1))[0]!;
+      if (!f.source?.sourceReference) return '';
+      const body = (await dc!.sourceRequest({ source: f.source, sourceReference: f.source.sourceReference })).body.content;
+      return `${names.get(tid)} ${strip(f.name).replace(/\(.*$/, '')}: ${body.split('\n')[f.line - 1]!.trim().replace(/\s*\/\*.*$/, '')}`;
+    };
+    let tid = st.body.threadId!;
+    const walk = [await here(tid)];
+    const states = [await state()];
+    const texts = [await text(tid)];
+    for (let i = 0; i < 15; i++) {
+      const s: Stopped = await dc.stepIn(tid);
+      assert.equal(s.body.reason, 'step');
+      tid = s.body.threadId!;
+      walk.push(await here(tid));
+      states.push(await state());
+      texts.push(await text(tid));
+    }
+    assert.deepEqual(walk, [
+      'w1 swtch:11 < preempt:13 < kpreempt:10',
+      // savectx: the save op's C handler, line by line (swtch.c: resume(next), resume.c: savectx(t))
+      'w1 drv_save:27 < savectx:15 < resume:12',
+      'w1 drv_save:29 < savectx:15 < resume:12',
+      'w1 drv_save:30 < savectx:15 < resume:12',
+      'w1 savectx:19 < resume:12 < swtch:16',
+      // resume(): the CPU goes to w0
+      'w1 resume:14 < swtch:16 < preempt:13',
+      // w0 goes on where it switched away, in _resume_from_idle: its restore op, then back to its caller
+      'w0 _resume_from_idle:7 < swtch:16 < preempt:13',
+      'w0 drv_restore:35 < restorectx:15 < _resume_from_idle:8',
+      'w0 drv_restore:37 < restorectx:15 < _resume_from_idle:8',
+      'w0 drv_restore:38 < restorectx:15 < _resume_from_idle:8',
+      'w0 restorectx:19 < _resume_from_idle:8 < swtch:16',
+      'w0 _resume_from_idle:10 < swtch:16 < preempt:13',
+      'w0 drv_thread:70 < thread_start:11',
+      'w0 kpreempt_disable:8 < drv_thread:70 < thread_start:11',
+      'w0 drv_thread:71 < thread_start:11',
+      'w0 threadp:8 < drv_thread:71 < thread_start:11',
+    ]);
+    // What those kernel lines say in their listings.
+    assert.deepEqual(texts.slice(0, 12).filter((x) => x), [
+      'w1 swtch: next = disp();',
+      'w1 savectx: }',
+      'w1 resume: cp->cpu_thread = next;',
+      'w0 _resume_from_idle: if (curthread->t_ctx != NULL)',
+      'w0 restorectx: }',
+      'w0 _resume_from_idle: return;',
+    ]);
+    // Step Back retraces the same stops (the threads and the machine state at each).
+    for (let i = walk.length - 2; i >= 0; i--) {
+      const b: Stopped = await dc.back(tid);
+      tid = b.body.threadId!;
+      assert.equal(await here(tid), walk[i], `back to #${i}`);
+      assert.equal(await state(), states[i], `state at #${i}`);
+    }
   });
 
   it('stepIn on a call of ctxop_attach() enters its kernel listing; stepOut comes back to the driver', async () => {

@@ -43,7 +43,7 @@ async function checks(stopAt: (p: StopPoint, n: number) => boolean): Promise<{ s
 }
 
 describe('resume protocol', () => {
-  for (const kind of ['statement', 'function', 'hook', 'swtch'] as const) {
+  for (const kind of ['statement', 'function', 'hook', 'swtch', 'kline'] as const) {
     it(`stopping at every ${kind} check and resuming makes the same checks in the same order and ends in the same state as never stopping`, async () => {
       const plain = await checks(() => false);
       const stopped = await checks((p) => p.kind === kind);

@@ -80,7 +80,7 @@ test('parameters and locals are read from the simulated stack through CDebug', a
 test('a data breakpoint stops right after the store', async () => {
   const { m } = await kernelFor({ 'drv.c': `${HEADERS}\nint watched;\nvoid\nentry(void *arg)\n{\n\tint k = 1;\n\twatched = 7;\n\tk = 2;\n}\n` });
   const addr = m.sym.data.get('watched')!.addr;
-  m.watchpoints = [{ id: 1, addr, size: 4 }];
+  m.setWatchpoints([{ id: 1, addr, size: 4 }]);
   m.policy = { shouldStop: (_m, p) => p.kind === 'data' };
   const r = m.run(1_000_000);
   assert.equal(r.kind, 'stopped');
@@ -95,7 +95,7 @@ test('a data breakpoint stops after a kernel bzero/strcpy that writes the watche
   const src = `${HEADERS}#include <sys/systm.h>\nchar before[8];\nchar watched[8];\nvoid\nentry(void *arg)\n{\n\tint k = 1;\n\tbzero(before, sizeof (before));\n\tk = 2;\n\t(void) strcpy(watched, "vcpu");\n\tk = 3;\n\tbzero(watched, sizeof (watched));\n\tk = 4;\n}\n`;
   const { m } = await kernelFor({ 'drv.c': src });
   const addr = m.sym.data.get('watched')!.addr;
-  m.watchpoints = [{ id: 1, addr: addr + 2, size: 1 }];
+  m.setWatchpoints([{ id: 1, addr: addr + 2, size: 1 }]);
   m.policy = { shouldStop: (_m, p) => p.kind === 'data' };
   const lines: number[] = [];
   const bytes: number[] = [];
@@ -112,4 +112,41 @@ test('a data breakpoint stops after a kernel bzero/strcpy that writes the watche
   const at = (text: string) => src.split('\n').findIndex((l) => l.includes(text)) + 1;
   assert.deepEqual(lines, [at('strcpy(watched'), at('bzero(watched')]);
   assert.deepEqual(bytes, ['vcpu'.charCodeAt(2), 0]);
+});
+
+test('data breakpoints see every store a kernel function makes: kmem_alloc/kmem_free/kmem_zalloc on a buffer, snprintf into a name, mutex_enter/mutex_exit on the owner word', async () => {
+  const src = `${HEADERS}#include <sys/systm.h>\n#include <sys/mutex.h>\nchar name[16];\nkmutex_t lock;\nuint32_t *first, *again;\nvoid\nentry(void *arg)\n{\n\tint k = 1;\n\tmutex_init(&lock, NULL, MUTEX_DEFAULT, NULL);\n\tfirst = kmem_alloc(16, KM_SLEEP);\n\tkmem_free(first, 16);\n\tagain = kmem_zalloc(16, KM_SLEEP);\n\t(void) snprintf(name, sizeof (name), "vcpu%d", 3);\n\tmutex_enter(&lock);\n\tk = 2;\n\tmutex_exit(&lock);\n\tkmem_free(again, 16);\n\tk = 3;\n}\n`;
+  const at = (text: string) => src.split('\n').findIndex((l) => l.includes(text)) + 1;
+  // Where the buffer will be: a first run to the end (the run is deterministic).
+  const pre = (await kernelFor({ 'drv.c': src })).m;
+  assert.equal(pre.run(1_000_000).kind, 'end');
+  const buf = pre.mem.readPtr(pre.sym.data.get('first')!.addr);
+  assert.equal(pre.mem.readPtr(pre.sym.data.get('again')!.addr), buf, 'kmem_zalloc gets the freed buffer back');
+  const { m } = await kernelFor({ 'drv.c': src });
+  const nameAt = m.sym.data.get('name')!.addr;
+  const lockAt = m.sym.data.get('lock')!.addr;
+  m.setWatchpoints([{ id: 1, addr: buf + 4, size: 4 }, { id: 2, addr: nameAt + 4, size: 1 }, { id: 3, addr: lockAt, size: 8 }]);
+  m.policy = { shouldStop: (_m, p) => p.kind === 'data' };
+  const seen: string[] = [];
+  for (;;) {
+    const r = m.run(1_000_000);
+    if (r.kind !== 'stopped') break;
+    const p = (r as { point: StopPoint }).point;
+    const { id } = p.detail as { id: number };
+    const value = id === 1 ? m.mem.readU32(buf + 4).toString(16) : id === 2 ? m.mem.readCString(nameAt) : (m.mem.readPtr(lockAt) === p.thread.addr ? 'curthread' : m.mem.readPtr(lockAt).toString(16));
+    seen.push(`${id} ${m.stackOf(p.thread)[0]!.name}:${m.stackOf(p.thread)[0]!.line} ${value}`);
+  }
+  assert.deepEqual(seen, [
+    `3 entry:${at('mutex_init(')} 0`,
+    `1 entry:${at('first = kmem_alloc')} baddcafe`,
+    `1 entry:${at('kmem_free(first')} deadbeef`,
+    `1 entry:${at('again = kmem_zalloc')} 0`,
+    `2 entry:${at('snprintf(')} vcpu3`,
+    `3 entry:${at('mutex_enter(')} curthread`,
+    `3 entry:${at('mutex_exit(')} 0`,
+    `1 entry:${at('kmem_free(again')} deadbeef`,
+  ]);
+  // Disarmed: the memory's store methods are the class's again.
+  m.setWatchpoints([]);
+  assert.equal(Object.prototype.hasOwnProperty.call(m.mem, 'writePtr'), false);
 });
