@@ -1,7 +1,8 @@
 /** The compiler, part 7 of 7: calls (lowered out of expressions) and the va_* builtins. */
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { KernelPanic, PUSHED, StopSignal, type Machine } from '../machine/machine';
-import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConverter, toWord } from './types';
+import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConverter, toWord, compatible } from './types';
+import { TYPES_COMPATIBLE } from './gnu-tokens';
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type E } from './program';
 import { Expressions } from './expr';
@@ -26,6 +27,14 @@ export abstract class Calls extends Expressions {
       const name = fnNode.text;
       if (name === '__builtin_expect') return this.expr(argNodes[0]!);
       if (name === '__builtin_unreachable') return { t: VOID, rv: this.V(`${this.g.ref(unreachable)}()`) };
+      if (name === TYPES_COMPATIBLE && !this.scope.find(name)) {
+        // Two type names (gnu-tokens.ts made each the cast `(T)0`): 1 when they are compatible.
+        const castOf = (a: SyntaxNode | null | undefined): SyntaxNode | null => (a?.type === 'parenthesized_expression' ? castOf(a.namedChildren[0]) : a?.type === 'cast_expression' ? a.childForFieldName('type') : null);
+        const ts = argNodes.map(castOf);
+        if (ts.length !== 2 || !ts[0] || !ts[1]) return this.fail(n, `${name} expects two type names`);
+        const v = compatible(this.typeOfDescriptor(ts[0], this.scope), this.typeOfDescriptor(ts[1], this.scope)) ? 1 : 0;
+        return { t: INT, rv: this.K(v), cst: v };
+      }
       if (name === '__builtin_constant_p') {
         // 1 for an operand the compiler folds to a constant (nothing of it is evaluated).
         const v = argNodes.length === 1 && this.typeOnly(argNodes[0]!).cst !== undefined ? 1 : 0;

@@ -103,6 +103,9 @@ export abstract class Declarations extends Emitter {
       const td = this.typedefInParens(size);
       if (td) return td;
       const inner = size.type === 'parenthesized_expression' ? size.namedChildren.find((c) => c && c.type !== 'comment') ?? size : size;
+      // A type name (gnu-tokens.ts wrote it as the cast `(T)0`), or any cast: its type name.
+      const desc = inner.type === 'cast_expression' ? inner.childForFieldName('type') : null;
+      if (desc) return this.typeOfDescriptor(desc, scope);
       return this.expr(inner).t;
     } finally {
       this.scope = saved.scope;
@@ -231,18 +234,26 @@ export abstract class Declarations extends Emitter {
   protected enumType(n: SyntaxNode, scope: Scope): CType {
     const body = n.childForFieldName('body');
     const name = n.childForFieldName('name');
-    if (name) scope.tags.set(name.text, { k: 'enum' });
+    const tag: { k: 'enum'; unsigned?: boolean } = { k: 'enum' };
+    if (name && (body || !scope.findTag(name.text))) scope.tags.set(name.text, tag);
     if (body) {
       let next = 0;
+      let negative = false;
       for (const en of body.namedChildren) {
         if (!en || en.type !== 'enumerator') continue;
         const v = en.childForFieldName('value');
         if (v) next = Number(this.constInt(v, scope));
+        if (next < 0) negative = true;
         scope.names.set(en.childForFieldName('name')!.text, { k: 'enum', value: next });
         next++;
       }
+      // gcc's compatible integer type of an enumeration (what __builtin_types_compatible_p sees).
+      tag.unsigned = !negative;
     }
-    return name ? withName(INT, `enum ${name.text}`) : INT;
+    if (!name) return INT;
+    const known = body ? tag : scope.findTag(name.text);
+    const unsigned = known?.k === 'enum' ? known.unsigned : undefined;
+    return { ...INT, name: `enum ${name.text}`, kind: `enum ${name.text}`, ...(unsigned === undefined ? {} : { enumBase: unsigned ? 'unsigned int' : 'int' }) };
   }
 
   /** Applies a declarator to a base type; returns the declared name and type. */

@@ -10,8 +10,11 @@
  * - `typeof (X)` (`__typeof__`, `__typeof`), which the parser takes only where nothing else
  *   fits, becomes a struct specifier the compiler recognizes, `struct __kctx_typeof { int
  *   __kctx_e[(X)]; }` (a type in every context; X parses as an expression there); a type X
- *   becomes the expression `*(X *)0` of that type. The compiler takes the type of the bracketed
- *   expression without evaluating it (declare.ts).
+ *   becomes the cast `((X)0)`, whose type is X for every type name, `int (*)(void)` too. The
+ *   compiler takes the type of the bracketed expression (of a cast: its type name) without
+ *   evaluating it (declare.ts).
+ * - `__builtin_types_compatible_p (T1, T2)` becomes `__builtin_types_compatible_p ((T1)0, (T2)0)`,
+ *   a call the parser takes; the compiler answers it from the casts' type names (calls.ts).
  * - `__builtin_offsetof (T, m)` (`offsetof` in <sys/stddef.h>) becomes the `offsetof` the parser
  *   knows.
  * Synthetic tokens carry the position of the token they stand for.
@@ -48,6 +51,21 @@ const AFTER_DECLARATOR = new Set(['=', ',', ';', ')']);
 
 function like<T extends GnuTok>(t: T, v: string, k = 'punct'): T {
   return { ...t, k, v, ws: true, bol: false };
+}
+
+/** gcc's builtin that compares two type names. */
+export const TYPES_COMPATIBLE = '__builtin_types_compatible_p';
+
+/** Index of the first `,` in toks[a..b) outside brackets, or -1. */
+function topLevelComma(toks: GnuTok[], a: number, b: number): number {
+  let depth = 0;
+  for (let j = a; j < b; j++) {
+    const v = toks[j]!.v;
+    if (OPEN.has(v)) depth++;
+    else if (CLOSE.has(v)) depth--;
+    else if (v === ',' && depth === 0) return j;
+  }
+  return -1;
 }
 
 /** Index of the `)` closing the `(` at `i`, or -1. */
@@ -112,6 +130,16 @@ export function rewriteGnu<T extends GnuTok>(toks: T[]): T[] {
         }
       }
     }
+    if (t.k === 'id' && t.v === TYPES_COMPATIBLE && toks[i + 1]?.v === '(') {
+      const end = closing(toks, i + 1);
+      const comma = end > 0 ? topLevelComma(toks, i + 2, end) : -1;
+      if (comma > i + 2 && comma < end - 1) {
+        const cast = (a: number, b: number) => [like(t, '('), like(t, '('), ...rewriteGnu(toks.slice(a, b)), like(t, ')'), like(t, '0', 'num'), like(t, ')')];
+        take(i).push(t, like(t, '('), ...cast(i + 2, comma), like(t, ','), ...cast(comma + 1, end), like(t, ')'));
+        i = end;
+        continue;
+      }
+    }
     if (t.k === 'id' && t.v === '__builtin_offsetof' && toks[i + 1]?.v === '(') {
       take(i).push(like(t, 'offsetof', 'id'));
       continue;
@@ -122,7 +150,7 @@ export function rewriteGnu<T extends GnuTok>(toks: T[]): T[] {
         const o = take(i);
         const inner = toks.slice(i + 2, end);
         const operand = typeOperand(toks, i + 2, end)
-          ? [like(t, '('), like(t, '*'), like(t, '('), ...inner, like(t, '*'), like(t, ')'), like(t, '0', 'num'), like(t, ')')]
+          ? [like(t, '('), like(t, '('), ...inner, like(t, ')'), like(t, '0', 'num'), like(t, ')')]
           : [like(t, '('), ...inner, like(t, ')')];
         o.push(like(t, 'struct', 'id'), like(t, TYPEOF_TAG, 'id'), like(t, '{'), like(t, 'int', 'id'), like(t, '__kctx_e', 'id'), like(t, '['), ...operand, like(t, ']'), like(t, ';'), like(t, '}'));
         i = end;

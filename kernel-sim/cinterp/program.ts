@@ -110,7 +110,7 @@ export type Ent =
   | { k: 'func'; name: string; type: FuncType };
 export class Scope {
   names = new Map<string, Ent>();
-  tags = new Map<string, StructType | { k: 'enum' }>();
+  tags = new Map<string, StructType | { k: 'enum'; unsigned?: boolean }>();
   constructor(readonly parent?: Scope) {}
   find(n: string): Ent | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
@@ -119,7 +119,7 @@ export class Scope {
     }
     return undefined;
   }
-  findTag(n: string): StructType | { k: 'enum' } | undefined {
+  findTag(n: string): StructType | { k: 'enum'; unsigned?: boolean } | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
       const e = s.tags.get(n);
       if (e) return e;

@@ -181,7 +181,16 @@ export abstract class Statements extends Initialisers {
         this.scope = s;
         this.stmtStart(last!);
         const e = this.expr(le);
-        if (e.t.k === 'struct') this.fail(le, 'a statement expression whose value is a struct or union is not supported');
+        if (e.t.k === 'struct') {
+          // A struct or union: its bytes are copied into the enclosing function's frame (the
+          // block's own variables may be gone when the value is used); the value is their address.
+          if (!e.t.complete) this.fail(le, `statement expression has incomplete type '${typeName(e.t)}'`);
+          const off = this.allocLocal(e.t);
+          const start = this.code.length;
+          this.emit({ k: 'stmt', code: `${this.g.ref(this.mem)}.copy(fp + ${off}, ${this.jsf(e.rv)}, ${e.t.size})` });
+          this.markStmt(start, last!);
+          return { t: e.t, rv: this.A(`(fp + ${off})`), se: true };
+        }
         const v = e.t.k === 'void' ? e : this.rvalue(e);
         const slot = this.temp();
         const start = this.code.length;

@@ -14,6 +14,12 @@ export type IntType = {
   k: 'int'; size: 1 | 2 | 4 | 8; signed: boolean; name: string; bool?: boolean;
   /** The value of a bit-field of this declared type, 32 bits wide or less: its width (it promotes by width). */
   bitWidth?: number;
+  /**
+   * The C integer type this is when `name` is a typedef's ('long' for int64_t, 'signed char' for
+   * int8_t), or 'enum TAG' for an enumeration (then `enumBase` is its compatible integer type).
+   */
+  kind?: string;
+  enumBase?: string;
 };
 export type StructField = { name: string; type: CType; offset: number; bits?: { width: number; shift: number } };
 export type StructType = {
@@ -137,8 +143,39 @@ function join(base: string, inner: string): string {
 /** Gives a type a typedef name for display (keeps its structure). */
 export function withName(t: CType, name: string): CType {
   if (t.k === 'struct') return t;
-  if (t.k === 'int') return { ...t, name };
+  if (t.k === 'int') return { ...t, name, kind: t.kind ?? t.name };
   return { ...t, name } as CType;
+}
+
+/** The integer type an IntType is (through typedef names). */
+export const intKind = (t: IntType): string => t.kind ?? t.name;
+
+/**
+ * Are `a` and `b` compatible types (C11 6.2.7), as gcc's `__builtin_types_compatible_p` answers?
+ * Typedef names are the types they name; an enumeration is compatible with its own integer type
+ * (unsigned int, or int when an enumerator is negative); `long` and `long long`, `char` and
+ * `signed char` are different types of the same size; an array of unknown size matches any size;
+ * a struct or union only itself. Qualifiers are not part of kctx's types: only the top level's
+ * (which gcc ignores) can be answered exactly.
+ */
+export function compatible(a: CType, b: CType): boolean {
+  if (a === b) return true;
+  switch (a.k) {
+    case 'void': return b.k === 'void';
+    case 'int': {
+      if (b.k !== 'int' || a.bool !== b.bool) return false;
+      const ka = intKind(a), kb = intKind(b);
+      return ka === kb || (a.enumBase !== undefined && a.enumBase === kb) || (b.enumBase !== undefined && b.enumBase === ka);
+    }
+    case 'ptr': return b.k === 'ptr' && !!a.va === !!b.va && compatible(a.to, b.to);
+    case 'array': return b.k === 'array' && (a.n === null || b.n === null || a.n === b.n) && compatible(a.of, b.of);
+    case 'struct': return false; // one object per struct or union type
+    case 'func': {
+      if (b.k !== 'func' || !compatible(a.ret, b.ret)) return false;
+      if (a.params === null || b.params === null) return true;
+      return a.variadic === b.variadic && a.params.length === b.params.length && a.params.every((p, i) => compatible(p, b.params![i]!));
+    }
+  }
 }
 
 // ---------------------------------------------------------------- values

@@ -436,3 +436,51 @@ void test(void) {
   PR(sum(1, s2, 1, t1, u, big));
 }`, [10, 1102, 1103, 1007, 24378255814690, 1099511627806]);
 });
+
+test('GNU C left-overs: __builtin_types_compatible_p (typedefs, char/signed char, long/long long, enums and their integer type, arrays, structs, function pointers), a statement expression whose value is a struct or union, typeof of a type with a function-pointer abstract declarator', async () => {
+  await sameAsGcc(`
+typedef unsigned int myuint;
+typedef int (*fnp_t)(void);
+typedef struct pt { int x, y; } pt_t;
+struct other { int x, y; };
+enum pos { P0, P1 };
+enum neg { N0 = -1, N1 };
+union uv { int i; char c[8]; };
+static int forty(void) { return 40; }
+static int fortytwo(void) { return 42; }
+#define TC(a, b) __builtin_types_compatible_p(a, b)
+#define MAKE_PT(a, b) ({ pt_t _p; _p.x = (a); _p.y = (b); _p; })
+void test(void) {
+  PR(TC(int, int)); PR(TC(int, long)); PR(TC(long, long long)); PR(TC(unsigned int, myuint));
+  PR(TC(char, signed char)); PR(TC(char, unsigned char)); PR(TC(signed char, int8_t));
+  PR(TC(int *, int *)); PR(TC(int *, long *)); PR(TC(int[4], int[])); PR(TC(int[4], int[5]));
+  PR(TC(struct pt, pt_t)); PR(TC(struct pt, struct other)); PR(TC(pt_t *, struct pt *));
+  PR(TC(enum pos, unsigned int)); PR(TC(enum pos, int)); PR(TC(enum neg, int)); PR(TC(enum pos, enum neg));
+  PR(TC(fnp_t, int (*)(void))); PR(TC(fnp_t, int (*)(int))); PR(TC(long, int64_t)); PR(TC(uint64_t, unsigned long));
+  PR(TC(const int, int)); PR(TC(void *, char *)); PR(TC(union uv, union uv));
+  PR(TC(typeof(forty), int (void)));
+  {
+    int v = 3;
+    PR(TC(typeof(v), int)); PR(TC(typeof(&v), int *)); PR(TC(typeof(v) *, long *));
+  }
+  /* A statement expression whose value is a struct or union. */
+  {
+    pt_t a = MAKE_PT(3, 4);
+    pt_t b = MAKE_PT(a.y * 10, a.x + 1);
+    union uv u = ({ union uv t; t.i = 0x41424344; t; });
+    PR(a.x); PR(a.y); PR(b.x); PR(b.y); PR(u.c[0]); PR(u.c[3]);
+    PR(MAKE_PT(7, 8).y); PR(({ pt_t q = { 5, 6 }; q; }).x + ({ pt_t q = { 5, 6 }; q; }).y);
+    pt_t c; c = ({ pt_t r = b; r.x++; r; }); PR(c.x); PR(b.x);
+  }
+  /* typeof of a type with a function-pointer abstract declarator. */
+  {
+    typeof(int (*)(void)) f = fortytwo;
+    __typeof__(int (*)(void)) tab[2] = { forty, fortytwo };
+    typeof(int (*[3])(void)) arr = { fortytwo, forty, fortytwo };
+    typeof(fnp_t) g = forty;
+    PR(f()); PR(tab[0]() + tab[1]()); PR(sizeof(typeof(int (*)(void)))); PR(sizeof(arr)); PR(arr[1]()); PR(g());
+    PR(sizeof(typeof(char (*)[7]))); PR(TC(typeof(int (*)(void)), fnp_t));
+  }
+}
+`, [1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 3, 4, 40, 4, 68, 65, 8, 11, 41, 40, 42, 82, 8, 24, 40, 40, 8, 1]);
+});
