@@ -13,8 +13,9 @@
  * an error. Writes go to a temporary name and are renamed into place, so a reader never sees half
  * a file. The folder is bounded: past MAX_BYTES the least recently used units go first.
  *
- * Where: `$KCTX_CACHE_DIR`, else `$XDG_CACHE_HOME/kctx`, else `~/.cache/kctx`. Off with
- * `KCTX_CACHE=0` or `kctx run --no-cache` (`setDiskCache(false)`).
+ * Where: `$KCTX_CACHE_DIR`, else `$XDG_CACHE_HOME/kctx`, else `~/.cache/kctx` (not under node's
+ * test runner: tests name a scratch folder). Off with `KCTX_CACHE=0` or `kctx run --no-cache`
+ * (`setDiskCache(false)`).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,9 @@ export function diskCacheStats(): { hits: number; misses: number; stores: number
 export function diskCacheDir(): string | null {
   if (!enabled || process.env.KCTX_CACHE === '0') return null;
   if (process.env.KCTX_CACHE_DIR) return process.env.KCTX_CACHE_DIR;
+  // Under node's test runner (and in what its tests start) only a folder named by KCTX_CACHE_DIR
+  // is used: a test never writes the user's cache.
+  if (process.env.NODE_TEST_CONTEXT) return null;
   const xdg = process.env.XDG_CACHE_HOME;
   return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'kctx');
 }

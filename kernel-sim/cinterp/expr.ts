@@ -31,6 +31,11 @@ export abstract class Expressions extends Operators {
     if (to.k === 'int') {
       if (from.k === 'int') {
         if (from.size === to.size && from.signed === to.signed && !to.bool) return { ...e, t: to, addr: undefined };
+        if (e.cst !== undefined) {
+          // A constant converts now (what the conversion's text below computes, without making it).
+          const c = to.bool ? (e.cst === 0 ? 0 : 1) : intConverter(to)(e.cst);
+          return { t: to, rv: this.K(c), se: e.se, cst: c };
+        }
         if (to.bool && e.cond) {
           out = this.V(`(${this.jsf(e.cond)} ? 1 : 0)`);
         } else {
