@@ -44,8 +44,9 @@ export interface LintOptions {
   /** With era 'auto': the era the file's kernel tree declares (kerneltree.ts; the CLI and the server look it up). */
   treeEra?: Era;
   /**
-   * Parse every function (default false: the bodies no enabled rule reads are blanked before the
-   * parse, unread.ts; the findings are the same, the tests compare both).
+   * Parse every function and run every rule whose trigger matches (default false: the bodies no
+   * enabled rule reads are blanked before the parse, unread.ts, and a rule whose `mayReport` says
+   * no does not run; the findings are the same, the tests compare both).
    */
   parseAll?: boolean;
   /** Include suppression quick fixes (the server does; the CLI does not need them). Default true. */
@@ -325,6 +326,14 @@ export async function lintText(text: string, file: string, opts: LintOptions = {
   if (skip) return [skippedDiagnostic(skip)];
   // Like spatch, do not parse a file that none of the enabled rules could report on.
   if (!anyTrigger(text, opts)) return [];
+  if (!opts.parseAll) {
+    // a rule whose finer pre-filter (a token scan) says it cannot report here does not run
+    const cannot = enabledRules(opts).filter(({ rule }) => rule.mayReport && rule.trigger.test(text) && !rule.mayReport(text));
+    if (cannot.length) {
+      opts = { ...opts, rules: { ...opts.rules, ...Object.fromEntries(cannot.map(({ rule }) => [rule.id, 'off'])) } };
+      if (!anyTrigger(text, opts)) return [];
+    }
+  }
   const parser = await parserOnce();
   // parse only what some rule reads: the other functions' bodies are blanked (unread.ts)
   let parsed = textToParse(text, opts);

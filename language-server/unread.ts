@@ -25,6 +25,12 @@ interface Item {
   name: string | null;
   /** Its body has a #define or #undef. */
   defines: boolean;
+  /**
+   * It has a brace block at file scope that is neither a function body the scan could name the
+   * function of nor a struct, union or enum body or an initializer (a K&R definition, a header
+   * ending in a macro): the parser may read a function there.
+   */
+  opaque?: boolean;
 }
 
 const KEYWORDS = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'do', 'else', 'case', 'default', 'goto', '__attribute__', '__attribute', '__declspec', 'defined', 'typeof', '__typeof__', 'asm', '__asm__']);
@@ -50,12 +56,14 @@ export function topLevelItems(text: string): Item[] | null {
   let last = ''; // the last significant token at depth 0 ('' at an item start)
   const conds: { depth: number; body: number; ends: number[] }[] = [];
   let lineStart = true;
+  let opaque = false;
   let i = 0;
   const endItem = (end: number, b: [number, number] | null, name: string | null, defines: boolean) => {
-    items.push({ start: itemStart, end, body: b, name, defines });
+    items.push(opaque ? { start: itemStart, end, body: b, name, defines, opaque } : { start: itemStart, end, body: b, name, defines });
     itemStart = end;
     toks = [];
     last = '';
+    opaque = false;
   };
   while (i < n) {
     if (depth > 0 && !lineStart) {
@@ -147,7 +155,7 @@ export function topLevelItems(text: string): Item[] | null {
         bodyName = functionName(toks);
         bodyDefines = false;
         curBody = ++bodyId;
-      }
+      } else if (depth === 0 && last !== '=' && !toks.some((t) => t === 'struct' || t === 'union' || t === 'enum')) opaque = true;
       depth++;
       i++;
       continue;
@@ -175,7 +183,7 @@ export function topLevelItems(text: string): Item[] | null {
     i++;
   }
   if (depth !== 0 || conds.length || body >= 0) return null;
-  if (itemStart < n) items.push({ start: itemStart, end: n, body: null, name: null, defines: false });
+  if (itemStart < n) items.push(opaque ? { start: itemStart, end: n, body: null, name: null, defines: false, opaque } : { start: itemStart, end: n, body: null, name: null, defines: false });
   return items;
 }
 
@@ -265,4 +273,43 @@ export function blankUnread(text: string, scopes: readonly ReadScope[]): string 
   const ranges: [number, number][] = [];
   items.forEach((it, k) => { if (blankable[k] && !read[k] && it.body![1] > it.body![0]) ranges.push(it.body!); });
   return ranges.length ? blankRanges(text, ranges) : text;
+}
+
+/**
+ * Can a top-level item that matches `from`, or a function it names (as a word anywhere in its
+ * text, transitively), match `to`? From the same token scan as blankUnread, never a parse. A
+ * function whose name the scan cannot tell or whose header has a conditional in it (another
+ * configuration may name it otherwise), and an item where the parser may read a function the scan
+ * did not name (`opaque`), count as named by every item. True when the scan is unsure. A rule
+ * that can only report where both meet (a sleeping allocation reached from code that disables
+ * preemption) has nothing to report when this is false.
+ */
+const CONDITIONAL = /^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|elifdef|elifndef|else|endif)\b/m;
+
+export function mayReach(text: string, from: RegExp, to: RegExp): boolean {
+  const items = topLevelItems(text);
+  if (!items) return true;
+  const byName = new Map<string, number[]>();
+  const anyone: number[] = [];
+  items.forEach((it, k) => {
+    // a header with a conditional in it may name another function in some configuration
+    if (it.opaque || (it.body && (!it.name || CONDITIONAL.test(text.slice(it.start, it.body[0]))))) { anyone.push(k); return; }
+    if (!it.body || !it.name) return;
+    const l = byName.get(it.name);
+    if (l) l.push(k); else byName.set(it.name, [k]);
+  });
+  const textOf = (k: number) => text.slice(items[k]!.start, items[k]!.end);
+  const seen = new Uint8Array(items.length);
+  const stack: number[] = [];
+  items.forEach((_, k) => { if (from.test(textOf(k))) { seen[k] = 1; stack.push(k); } });
+  if (!stack.length) return false;
+  for (const k of anyone) if (!seen[k]) { seen[k] = 1; stack.push(k); }
+  const WORD = /[A-Za-z_]\w*/g;
+  while (stack.length) {
+    const t = textOf(stack.pop()!);
+    if (to.test(t)) return true;
+    WORD.lastIndex = 0;
+    for (let r = WORD.exec(t); r; r = WORD.exec(t)) for (const f of byName.get(r[0]) ?? []) if (!seen[f]) { seen[f] = 1; stack.push(f); }
+  }
+  return false;
 }

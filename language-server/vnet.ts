@@ -120,6 +120,19 @@ export function vnetNames(m: FileModel): Map<string, { variable: string; line: n
   return out;
 }
 
+/**
+ * Can an `&V_x` of this text name a VNET variable (vnetNames() of the text, or of any configuration
+ * of it: every kernel V_ name counts, and every `#define V_x VNET(x)` whatever branch it is in)?
+ */
+export function mayNameVnetVariable(text: string): boolean {
+  for (const r of text.matchAll(/&\s*(V_\w+)/g)) {
+    const name = r[1]!;
+    if (KERNEL_V_NAMES.has(name)) return true;
+    if (new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+${name}[ \\t]+\\(?\\s*VNET\\s*\\(`, 'm').test(text)) return true;
+  }
+  return false;
+}
+
 // ---- token scanner ----
 
 export interface Token {

@@ -1,5 +1,7 @@
 /** sleeping-alloc-preempt-disabled: a KM_SLEEP allocation on a path where kernel preemption is disabled. */
 import { CTX_READS } from '../scopes';
+import { mayReach } from '../unread';
+import { SLEEPING_CTXOP_CALLS } from '../../core/ctxop-api';
 import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
@@ -8,6 +10,11 @@ import { renderTrail } from '../flow';
 import { declareInFunction, deleteLines, enclosingStatement, freshName, hoistBeforeGuard, insertAt, insertLinesBefore, replaceNode } from '../fixes/edits';
 import { planMigration } from '../fixes/migrate';
 
+/** What can disable preemption (kpreempt_disable(), t_preempt++) or state it (ASSERT(curthread->t_preempt >= 1)). */
+const PREEMPT_OFF = /\bkpreempt_disable\b|\bt_preempt\b/;
+/** The words every sleeping allocation (ctxapi.ts sleepingAllocation) has in its text. */
+const SLEEPS = new RegExp(`\\b(?:KM_SLEEP|VM_SLEEP|installctx|${[...SLEEPING_CTXOP_CALLS.keys()].join('|')})\\b`);
+
 export const rule: Rule = {
   id: 'sleeping-alloc-preempt-disabled',
   title: 'Sleeping allocation with preemption disabled',
@@ -15,7 +22,10 @@ export const rule: Rule = {
   confidence: 'high',
   rationale:
     'kpreempt_disable() only stops involuntary preemption. A KM_SLEEP allocation inside the region can block, which is a voluntary swtch(): the thread leaves the CPU, its ctxops save and restore, and it may resume elsewhere, so code that relied on staying put sees a half-initialized state (illumos#13915: fp_exec, lwp_installctx, kernel_fpu_begin, KVM vcpu_load). Allocate first with preemption enabled (installctx_preallocate(), later ctxop_allocate()), then kpreempt_disable(), attach, initialize, kpreempt_enable(). Every feasible path counts, not just the one with the lower count.',
-  trigger: /\bkpreempt_disable\b|\bt_preempt\b/,
+  trigger: PREEMPT_OFF,
+  // a finding needs a sleeping allocation in a function that disables preemption, or in one it
+  // calls (transitively: a callee that sleeps, a static function called only with preemption off)
+  mayReport: (text) => mayReach(text, PREEMPT_OFF, SLEEPS),
   scope: CTX_READS,
   check(m, report) {
     const pa = m.preempt;

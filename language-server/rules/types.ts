@@ -37,6 +37,11 @@ export interface Rule {
   /** The file must match this for the rule to run (a cheap pre-filter). */
   trigger: RegExp;
   /**
+   * A finer pre-filter, from a token scan (never a parse), asked when the trigger matches: false
+   * when the rule cannot report on this text, which is then neither parsed nor read for it.
+   */
+  mayReport?: (text: string) => boolean;
+  /**
    * The functions this rule reads (unread.ts): before the parse, the body of every function that no
    * enabled rule reads is blanked. A rule without a scope reads every function: while it is on and
    * its trigger matches, the whole file is parsed.

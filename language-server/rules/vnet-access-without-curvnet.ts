@@ -81,6 +81,8 @@ function firstUse(m: FileModel, fn: SyntaxNode, depth: number, seen: Set<string>
   return found;
 }
 
+const USES_VNET = /\bV_\w+|\bCURVNET_ASSERT_SET\b|\b(ifunit|ifunit_ref|netisr_\w+|ip6?_output|if_clone_\w+)\s*\(/;
+
 export const rule: Rule = {
   id: 'vnet-access-without-curvnet',
   title: 'V_ variable used by a callout, task or thread without CURVNET_SET',
@@ -90,9 +92,11 @@ export const rule: Rule = {
     'Callouts, taskqueue tasks, kernel threads and interrupt handlers run on threads whose curvnet is NULL. V_x is *(curvnet->vnet_data_base + &vnet_entry_x) under VIMAGE, and no check guards it: a NULL curvnet is a plain NULL dereference (vnet(9); the vnet rework named timer-driven functions as one of the three places that must CURVNET_SET on entry). CURVNET_ASSERT_SET() in such a handler fires on VIMAGE kernels with INVARIANTS. A kernel without VIMAGE hides the bug: V_x is then a plain global.',
   trigger: /\b(callout_reset\w*|TASK_INIT|NET_TASK_INIT|TIMEOUT_TASK_INIT|GROUPTASK_INIT|kproc_create|kthread_add|kproc_kthread_add|swi_add|bus_setup_intr|EVENTHANDLER_REGISTER)\s*\(/,
   scope: { reads: /\b(callout_reset\w*|TASK_INIT|NET_TASK_INIT|TIMEOUT_TASK_INIT|GROUPTASK_INIT|kproc_create|kthread_add|kproc_kthread_add|swi_add|bus_setup_intr|EVENTHANDLER_REGISTER)\s*\(/, named: /\bV_\w|\bCURVNET_\w|\b(?:ifunit|ifunit_ref|netisr_\w+|ip6?_output|if_clone_\w+)\b/ }, // the callbacks, and what they call that uses the vnet
+  // a callback can only use the vnet where the file says V_x, CURVNET_ASSERT_SET or a vnet-reading call
+  mayReport: (text) => USES_VNET.test(text),
   check(m, report) {
     if (definesMacro(m.text, 'CURVNET_SET')) return;
-    if (!/\bV_\w+|\bCURVNET_ASSERT_SET\b|\b(ifunit|ifunit_ref|netisr_\w+|ip6?_output|if_clone_\w+)\s*\(/.test(m.text)) return;
+    if (!USES_VNET.test(m.text)) return;
     const done = new Set<string>();
     for (const [api, { args, kind }] of ENTRY_APIS) {
       for (const reg of m.callsTo(api)) {

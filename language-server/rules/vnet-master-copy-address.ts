@@ -8,7 +8,7 @@ import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { lvalueRoot, rangeOf, unwrap, walk } from '../syntax';
 import type { Token } from '../vnet';
-import { argText, definesMacro, enclosingCall, inNoVimageBranch, macroArgs, tokensOf, vnetNames } from '../vnet';
+import { argText, definesMacro, enclosingCall, inNoVimageBranch, macroArgs, mayNameVnetVariable, tokensOf, vnetNames } from '../vnet';
 
 const PTR_MACROS = /^(_VNET_PTR|VNET_PTR|VNET_VNET|VNET_VNET_PTR|VNET_NAME|VNET_DEFINE|VNET_DEFINE_STATIC|VNET_DECLARE)$/;
 
@@ -50,6 +50,9 @@ export const rule: Rule = {
     'Under VIMAGE every VNET_DEFINE variable lives in the set_vnet linker set as a master copy: the initial values for new vnets and an offset; the live instances are copies at vnet_data_base + &vnet_entry_x in each vnet. &VNET_NAME(x) (or vnet_entry_x) therefore points at the template, not at any vnet\'s variable: reads see the initial value, writes change what future vnets start with. It is right only where an offset is meant: VNET_PTR/VNET_VNET and virtualized sysctls (SYSCTL_VNET_*, or CTLFLAG_VNET, which add the vnet base). Conversely a virtualized sysctl given &x or &V_x breaks: vnet(9) requires &VNET_NAME(x). Without VIMAGE both spellings are the same global, so only the VIMAGE build misbehaves.',
   trigger: /\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w/,
   scope: { reads: /\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w|\bSYSCTL_\w/ },
+  // what check() reads before its tokens, for the text and any configuration of it: illumos'
+  // `& V_XATTRDIR` flag tests name no vnet variable, and the file is not even parsed
+  mayReport: (text) => /\bVNET_NAME\b|\bvnet_entry_\w|\bSYSCTL_/.test(text) || mayNameVnetVariable(text),
   check(m, report) {
     if (definesMacro(m.text, 'VNET_NAME')) return; // vnet.h itself, or a port with its own macros
     // Without VNET_NAME, vnet_entry_ and SYSCTL_ only `&V_x = ...` of a vnet variable can be found:

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lintText, textToParse, RULES } from '../../../language-server/engine';
-import { topLevelItems } from '../../../language-server/unread';
+import { mayReach, topLevelItems } from '../../../language-server/unread';
+import { mayNameVnetVariable } from '../../../language-server/vnet';
+import { rule as sleepingAlloc } from '../../../language-server/rules/sleeping-alloc-preempt-disabled';
 import { blankRanges } from '../../../language-server/ppconfig';
 import { loadFixtures } from './helpers';
 
@@ -131,4 +133,60 @@ test('blankRanges keeps every line break and blanks the rest, as a character-by-
     for (let j = rnd(4); j > 0; j--) { const a = rnd(t.length + 1); const b = rnd(t.length + 1); rs.push([Math.min(a, b), Math.max(a, b)]); }
     assert.equal(blankRanges(t, rs), naive(t, rs), JSON.stringify([t, rs]));
   }
+});
+
+/** A driver-shaped file: preemption disabled in one function, a KM_SLEEP allocation in another. */
+const APART = `static void *
+drv_buf(size_t n)
+{
+	return (kmem_zalloc(n, KM_SLEEP));
+}
+
+static void
+drv_count(struct drv *d)
+{
+	d->d_count++;
+}
+
+static void
+drv_bind(struct drv *d)
+{
+	kpreempt_disable();
+	d->d_cpu = CPU->cpu_id;
+	drv_count(d);
+	kpreempt_enable();
+}
+`;
+
+test('mayReach: a sleeping allocation only counts when the preemption code reaches it; unsure shapes count', async () => {
+  const from = /\bkpreempt_disable\b|\bt_preempt\b/;
+  const to = /\bKM_SLEEP\b/;
+  assert.equal(mayReach(APART, from, to), false);
+  assert.equal(sleepingAlloc.mayReport!(APART), false);
+  // not parsed, not reported; parsed whole, the same (nothing)
+  assert.deepEqual(await lintText(APART, 'drv.c', {}), []);
+  assert.deepEqual(await lintText(APART, 'drv.c', { parseAll: true }), []);
+  // through a callee, two deep
+  const via = APART.replace('\td->d_count++;', '\td->d_count++;\n\td->d_buf = drv_buf(8);');
+  assert.equal(mayReach(via, from, to), true);
+  assert.equal((await lintText(via, 'drv.c', {})).filter((d) => d.code === 'sleeping-alloc-preempt-disabled').length, 1);
+  // a function whose name the scan cannot tell (a macro declares it) may be anything's callee
+  assert.equal(mayReach(APART.replace('static void *\ndrv_buf(size_t n)', 'DRV_FN(drv_buf, size_t n)'), from, to), true);
+  // a K&R definition: the parser reads a function the scan does not name
+  assert.equal(mayReach(APART.replace('static void *\ndrv_buf(size_t n)\n{', 'static void *\ndrv_buf(n)\nsize_t n;\n{'), from, to), true);
+  // a header with a conditional: another configuration may name the function otherwise
+  assert.equal(mayReach(APART.replace('static void *\ndrv_buf(size_t n)', 'static void *\n#ifdef DEBUG\ndrv_buf_debug(size_t n)\n#else\ndrv_buf(size_t n)\n#endif'), from, to), true);
+  // braces a token scan cannot follow
+  const split = APART.replace('\td->d_count++;', '#ifdef X\n\tif (d) {\n\t\tg();\n\t}\n#else\n\tif (!d) {\n#endif\n\t\th();\n\t}\n\td->d_count++;');
+  assert.equal(topLevelItems(split), null);
+  assert.equal(mayReach(split, from, to), true);
+  // no preemption code at all
+  assert.equal(mayReach(APART.replace(/kpreempt_\w+\(\);/g, ''), from, to), false);
+});
+
+test('vnet: an `&V_` flag test names no vnet variable; a kernel V_ name or a local VNET() define does', () => {
+  assert.equal(mayNameVnetVariable('if (flags & V_XATTRDIR)\n\treturn (0);\n'), false);
+  assert.equal(mayNameVnetVariable('p = &V_ifnet;\n'), true);
+  assert.equal(mayNameVnetVariable('#define\tV_drv_count\tVNET(drv_count)\np = & V_drv_count;\n'), true);
+  assert.equal(mayNameVnetVariable('#define\tV_drv_flag\t0x10\nx = y & V_drv_flag;\n'), false);
 });
