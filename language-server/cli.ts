@@ -135,14 +135,35 @@ function parseArgs(argv: string[]): Args | 'help' {
 
 interface Totals { files: number; lines: number; errors: string[] }
 
-async function runPool(files: string[], optsOf: (i: number) => LintOptions, jobs: number, onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void): Promise<void> {
+type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string };
+
+/** A lint worker thread; `ready` settles when it has loaded (it may start before the files are known). */
+interface PoolWorker { w: Worker; ready: Promise<void>; onBatch?: (batch: Result[]) => void }
+
+function startWorkers(n: number): PoolWorker[] {
   const entry = workerEntry();
+  return Array.from({ length: n }, () => {
+    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {} }, argv: entry.argv });
+    const pw: PoolWorker = { w, ready: Promise.resolve() };
+    pw.ready = new Promise<void>((resolve, reject) => {
+      w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
+        if (m.ready) resolve();
+        else pw.onBatch?.(m.batch ?? []);
+      });
+      w.once('error', reject);
+    });
+    pw.ready.catch(() => { /* runPool reports it */ });
+    return pw;
+  });
+}
+
+async function runPool(files: string[], optsOf: (i: number) => LintOptions, workers: PoolWorker[], onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void): Promise<void> {
   let next = 0;
   // Files go in batches (most files of a tree need only a read and a trigger test: a message per
   // file would cost more than the file); small enough that the workers stay balanced.
-  const batchSize = Math.max(1, Math.min(32, Math.floor(files.length / (jobs * 8))));
-  await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
-    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {} }, argv: entry.argv });
+  const batchSize = Math.max(1, Math.min(32, Math.floor(files.length / (workers.length * 8))));
+  await Promise.all(workers.map((pw) => new Promise<void>((resolve, reject) => {
+    const w = pw.w;
     let pending = 0;
     const feed = () => {
       if (next >= files.length) { w.postMessage(null); return; }
@@ -151,18 +172,17 @@ async function runPool(files: string[], optsOf: (i: number) => LintOptions, jobs
       pending = batch.length;
       w.postMessage({ batch });
     };
-    type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string };
-    w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
-      if (m.ready) { feed(); return; }
-      for (const r of m.batch ?? []) onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
+    pw.onBatch = (results) => {
+      for (const r of results) onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
       pending = 0;
       feed();
-    });
+    };
     w.on('error', reject);
     w.on('exit', () => {
       if (pending > 0) reject(new Error('lint worker exited early'));
       else resolve();
     });
+    pw.ready.then(feed, reject);
   })));
 }
 
@@ -175,9 +195,14 @@ export async function lintCommand(argv: string[]): Promise<number> {
   let files: string[];
   let fileOpts: LintOptions[];
   let baseline: ReturnType<typeof loadBaseline> | undefined;
+  // A folder to lint: the workers start loading while it is walked (stopped if not needed).
+  let early: PoolWorker[] = [];
+  const stopEarly = () => { for (const pw of early) void pw.w.terminate(); early = []; };
   try {
     args = parseArgs(argv);
     if (args === 'help') { process.stdout.write(USAGE); return 0; }
+    const want = args.jobs ?? availableParallelism();
+    if (want > 1 && !args.vnetAbi && args.paths.some((p) => { try { return statSync(p).isDirectory(); } catch { return false; } })) early = startWorkers(want);
     files = collectFiles(args.paths, { followSymlinks: args.followSymlinks });
     if (args.baseline) baseline = loadBaseline(args.baseline);
     // Each file's nearest .kctx.json: its exclude globs drop files, its keys give the options.
@@ -189,6 +214,7 @@ export async function lintCommand(argv: string[]): Promise<number> {
     const optsByCfg = new Map<ProjectConfig | null, LintOptions>();
     fileOpts = cfgs.filter((_, i) => keep[i]).map((c) => { let o = optsByCfg.get(c); if (!o) optsByCfg.set(c, (o = optionsFor(a, c))); return o; });
   } catch (e) {
+    stopEarly();
     if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
     if (e instanceof ConfigError || e instanceof BaselineError) { process.stderr.write(`kctx lint: ${e.message}\n`); return 2; }
     throw e;
@@ -209,10 +235,20 @@ export async function lintCommand(argv: string[]): Promise<number> {
     if (r.error) totals.errors.push(r.error);
     progress(files[i]!);
   };
-  const size = files.reduce((s, f) => { try { return s + statSync(f).size; } catch { return s; } }, 0);
   const jobs = Math.min(args.jobs ?? availableParallelism(), files.length);
-  if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) await runPool(files, (i) => fileOpts[i]!, jobs, onDone);
-  else for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, fileOpts[i]!));
+  // worker threads for 8 files or more and 256 KB or more (the sizes are added up to that only)
+  let size = 0;
+  for (let i = 0; i < files.length && size < 256 * 1024; i++) { try { size += statSync(files[i]!).size; } catch { /* read later: its error then */ } }
+  const pool = jobs > 1 && files.length >= 8 && size >= 256 * 1024;
+  if (pool) {
+    const workers = early.length ? early.slice(0, jobs) : startWorkers(jobs);
+    for (const pw of early.slice(jobs)) void pw.w.terminate();
+    early = [];
+    await runPool(files, (i) => fileOpts[i]!, workers, onDone);
+  } else {
+    stopEarly();
+    for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, fileOpts[i]!));
+  }
   if (tty) process.stderr.write('\r\x1b[K');
   if (totals.errors.length) {
     for (const e of totals.errors) process.stderr.write(`kctx lint: ${e}\n`);
@@ -232,6 +268,6 @@ export async function lintCommand(argv: string[]): Promise<number> {
   }
   const secs = (performance.now() - t0) / 1000;
   const rules = [...byRule].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k} ${v}`).join(', ');
-  process.stderr.write(`kctx lint: ${totals.files} file${totals.files === 1 ? '' : 's'}, ${totals.lines} lines, ${findings} finding${findings === 1 ? '' : 's'}${rules ? ` (${rules})` : ''}, ${errors} error${errors === 1 ? '' : 's'}${baseline ? `, ${inBaseline} in the baseline not shown` : ''}, ${secs.toFixed(2)} s${jobs > 1 && files.length >= 8 && size >= 256 * 1024 ? `, ${jobs} workers` : ''}\n`);
+  process.stderr.write(`kctx lint: ${totals.files} file${totals.files === 1 ? '' : 's'}, ${totals.lines} lines, ${findings} finding${findings === 1 ? '' : 's'}${rules ? ` (${rules})` : ''}, ${errors} error${errors === 1 ? '' : 's'}${baseline ? `, ${inBaseline} in the baseline not shown` : ''}, ${secs.toFixed(2)} s${pool ? `, ${jobs} workers` : ''}\n`);
   return errors > 0 ? 1 : 0;
 }
