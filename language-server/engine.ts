@@ -13,7 +13,7 @@ import { RULES, RULES_BY_ID, SKIPPED_ID } from './rules/index';
 import type { Fix, ReadScope, Rule, Severity, TextEdit } from './rules/types';
 import type { Range, SyntaxNode } from './syntax';
 import { hasStructuralError } from './syntax';
-import { conditionAt, conditionals, configurationText } from './ppconfig';
+import { conditionAt, conditionals, configurationRanges, configurationText } from './ppconfig';
 import { ruleDocUri } from './docs';
 import { mergeEdits } from './fixes/edits';
 import { planMigration } from './fixes/migrate';
@@ -202,7 +202,17 @@ function withConfigurations(parser: Parser, text: string, tree: Tree, file: stri
       const vtext = configurationText(text, inside, which);
       if (vtext === text) continue;
       // the same bodies blanked (same length: the model reads vtext, the parse sees what the rules read)
-      const vtree = parseCancellable(parser, parsed === text ? vtext : configurationText(parsed, inside, which), null, opts.isCancelled);
+      const ptext = parsed === text ? vtext : configurationText(parsed, inside, which);
+      // an incremental parse from the whole text's tree, told what was blanked: what lies outside reads the same
+      // (same length, same line breaks: every position stays where it was)
+      const old = tree.copy();
+      for (const [s, e] of configurationRanges(inside, which)) {
+        const a = positionAt(starts, s);
+        const b = positionAt(starts, e);
+        old.edit({ startIndex: s, oldEndIndex: e, newEndIndex: e, startPosition: a, oldEndPosition: b, newEndPosition: b } as never);
+      }
+      const vtree = parseCancellable(parser, ptext, old, opts.isCancelled);
+      old.delete();
       if (!vtree) throw new LintCancelled('cancelled');
       try {
         const still = errorRegions(vtree);
@@ -237,6 +247,17 @@ function withConfigurations(parser: Parser, text: string, tree: Tree, file: stri
   }
   result.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
   return result;
+}
+
+/** The row and column (UTF-16 units, as web-tree-sitter counts them here) of an offset, from the line starts. */
+function positionAt(starts: readonly number[], o: number): { row: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= o) lo = mid; else hi = mid - 1;
+  }
+  return { row: lo, column: o - starts[lo]! };
 }
 
 /**

@@ -277,12 +277,23 @@ export class FileModel {
 
   /** Occurrences of a same-file function's name as a word in the text (comments included). */
   nameCount(name: string): number {
-    if (!this._words) {
-      this._words = new Map();
-      const re = /[A-Za-z_]\w*/g;
-      for (let r = re.exec(this.text); r; r = re.exec(this.text)) this._words.set(r[0], (this._words.get(r[0]) ?? 0) + 1);
+    this._words ??= new Map();
+    let n = this._words.get(name);
+    if (n !== undefined) return n;
+    // the words of /[A-Za-z_]\w*/g that are `name`: a run of \w ends after it, and only digits come
+    // before it in its run (a word starts at its run's first letter or underscore)
+    n = 0;
+    const t = this.text;
+    if (!/^[A-Za-z_]\w*$/.test(name)) return 0;
+    for (let p = t.indexOf(name); p !== -1; p = t.indexOf(name, p + 1)) {
+      if (isWordChar(t.charCodeAt(p + name.length))) continue;
+      let q = p - 1;
+      while (q >= 0 && t.charCodeAt(q) >= 48 && t.charCodeAt(q) <= 57) q--;
+      if (q >= 0 && isWordChar(t.charCodeAt(q))) continue;
+      n++;
     }
-    return this._words.get(name) ?? 0;
+    this._words.set(name, n);
+    return n;
   }
   private _words?: Map<string, number>;
 
@@ -517,4 +528,9 @@ function functionForComment(m: FileModel, offset: number): SyntaxNode | null {
     return rest.trim() === '' ? f : null;
   }
   return null;
+}
+
+/** [A-Za-z0-9_] (NaN, past either end, is not). */
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }

@@ -80,6 +80,13 @@ function taken(g: Conditional, which: Which): number {
 
 /** The text of one configuration: same length, directives and branches not taken blanked. */
 export function configurationText(text: string, groups: Conditional[], which: Which): string {
+  const blank = configurationRanges(groups, which);
+  if (!blank.length) return text;
+  return blankRanges(text, blank);
+}
+
+/** The ranges configurationText() blanks: the directives, and the branches not taken. */
+export function configurationRanges(groups: Conditional[], which: Which): [number, number][] {
   const blank: [number, number][] = [];
   for (const g of groups) {
     const t = taken(g, which);
@@ -89,8 +96,7 @@ export function configurationText(text: string, groups: Conditional[], which: Wh
       if (b < g.directives.length - 1 && b !== t) blank.push([d.end, g.directives[b + 1]!.start]);
     }
   }
-  if (!blank.length) return text;
-  return blankRanges(text, blank);
+  return blank;
 }
 
 /**

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { lintText, LintDocument } from '../../../language-server/engine';
 import type { KctxDiagnostic } from '../../../language-server/engine';
 import { createCParser } from '../../../core/cparser';
+import { FileModel } from '../../../language-server/model';
 import { globToRegExp } from '../../../language-server/glob';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -162,4 +163,23 @@ test('every configuration: a function that parses only one #if branch at a time 
   const n = (await lintText(nested, 'n.c', { era: '13917' })).filter((d) => d.code === 'sleeping-alloc-preempt-disabled');
   assert.equal(n.length, 1);
   assert.match(n[0]!.message, /\(under #ifdef A, #else \(of #if B\)\)$/);
+});
+
+test('nameCount: the words of the text that are the name, as a scan of every word counts them', async () => {
+  const parser = await createCParser();
+  let seed = 14;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const pieces = ['drv_fn', 'drv_fn2', 'x', '_drv_fn', '1', '0x', ' ', '\n', '(', ')', ';', '/* drv_fn */', 'Adrv_fn', 'drv_f'];
+  for (let it = 0; it < 400; it++) {
+    let text = '';
+    for (let k = rnd(24); k > 0; k--) text += pieces[rnd(pieces.length)];
+    const tree = parser.parse(text)!;
+    const m = new FileModel(text, tree, 't.c', '13917');
+    for (const name of ['drv_fn', 'x', 'drv_f', '_drv_fn', 'drv_fn2']) {
+      const words = [...text.matchAll(/[A-Za-z_]\w*/g)].filter((r) => r[0] === name).length;
+      assert.equal(m.nameCount(name), words, JSON.stringify([text, name]));
+    }
+    tree.delete();
+  }
+  parser.delete();
 });
