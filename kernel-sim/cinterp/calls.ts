@@ -9,6 +9,7 @@ import { Expressions } from './expr';
 import { structWord } from './runtime';
 import { INT_BUILTINS, operandBits, type IntBuiltin } from './builtins';
 import type { KThread } from '../machine/thread';
+import type { TextSymbol } from '../machine/symbols';
 
 export abstract class Calls extends Expressions {
   // ------------------------------------------------------------------ calls
@@ -134,7 +135,29 @@ export abstract class Calls extends Expressions {
       fr.tmp[slot] = isVoid ? 0 : conv(r);
       return -2;
     };
-    this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, [${argFns.map((a) => this.jsf(a)).join(', ')}])` });
+    const argList = `[${argFns.map((a) => this.jsf(a)).join(', ')}]`;
+    if (typeof callee.cst === 'number' && vaPtr === null) {
+      // A call by name: when the name is a C function of the program and no debugger is
+      // attached, what invoke and m.callFunction come to is pushing its frame (m.hooks.callC).
+      const addr = callee.cst;
+      let target: TextSymbol | null | undefined;
+      const direct = (fr: CFrame, t: KThread, args: number[]): number => {
+        if (target === undefined) {
+          const s = m.sym.atAddr(addr);
+          target = s !== undefined && s.kind === 'c' && m.hooks.callC !== undefined ? s : null;
+        }
+        if (target === null || m.policy !== null) return invoke(fr, t, addr, args);
+        const cf = m.hooks.callC!(m, t, target, args) as CFrame;
+        t.stack.push(cf);
+        if (m.sink) {
+          cf.traced = true;
+          m.entry(t, target.name);
+        }
+        if (!isVoid) fr.wait = slot;
+        return YIELD;
+      };
+      this.emit({ k: 'ins', code: `${this.g.ref(direct)}(fr, t, ${argList})` });
+    } else this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, ${argList})` });
     if (ret.k === 'struct') {
       // The callee returned the address of its value (in its popped frame, intact until the
       // thread runs on): copy it into this frame before anything else runs.

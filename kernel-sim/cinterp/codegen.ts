@@ -122,8 +122,11 @@ export type InsJs =
   | { k: 'stmt'; code: string }
   | { k: 'br'; code?: string; cond: string; t: Target | null; f: Target | null }
   | { k: 'jmp'; to: Target }
-  /** An instruction with a machine protocol (its value: -2 next, >= 0 a jump, YIELD). */
-  | { k: 'ins'; code: string };
+  /**
+   * An instruction with a machine protocol (its value: -2 next, >= 0 a jump, YIELD); `ret`: a
+   * return, which pops the frame and always yields.
+   */
+  | { k: 'ins'; code: string; ret?: boolean };
 
 export type StepFn = (m: Machine, t: KThread, fr: unknown, budget: number) => number;
 
@@ -168,6 +171,12 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
     if (ins.k === 'ins') {
       // fr.pc first: a call into the kernel reads this frame's position (kmem's bufctl audit
       // stack, a panic stack, a stop inside the callee).
+      if (ins.ret) {
+        // A return: the frame is popped, so its step ends here (what the generic path below
+        // comes to: no callee sits above a popped frame).
+        body.push(`fr.pc = ${n}; ${ins.code}; fr.pc = ${n + 1}; if (POL) m.dataStop = false; return used === 0 ? 1 : used;`);
+        continue;
+      }
       body.push(`fr.pc = ${n}; r = ${ins.code}; ${reload}`);
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
       body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (m.dataStop) m.dataStop = false; used = used || 1;`);

@@ -114,12 +114,17 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
   const fr: CFrame = {
     kind: 'c', pc: 0, fn, fp, sp0,
     tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
-    args: args.length <= 6 && !args.some((a) => typeof a === 'bigint') ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
+    args: args.length <= 6 && !hasBig(args) ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
     wait: -1,
     traced: false,
     owed: false,
   };
   return fr;
+}
+
+function hasBig(args: unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) if (typeof args[i] === 'bigint') return true;
+  return false;
 }
 
 // ---------------------------------------------------------------- loading

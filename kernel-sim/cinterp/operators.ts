@@ -167,6 +167,16 @@ export abstract class Operators extends Statements {
   protected shiftPair(op: string, s: boolean, a: (fr: CFrame) => Val, cnt: string, h: string, l: string): string {
     const g = this.g;
     const n = g.tmp(), ah = g.tmp(), al = g.tmp();
+    const k = /^\(?(\d+)\)?$/.exec(cnt);
+    if (k) {
+      // A constant count: only its case of the code below.
+      const c = Number(k[1]) & 63;
+      const set = `${this.pairJs(a, ah, al)}, `;
+      if (c === 0) return `(${set}${h} = ${ah}, ${l} = ${al})`;
+      if (op === '<<') return c < 32 ? `(${set}${h} = (${ah} << ${c}) | (${al} >>> ${32 - c}), ${l} = (${al} << ${c}) >>> 0)` : `(${set}${h} = ${al} << ${c - 32}, ${l} = 0)`;
+      if (s) return c < 32 ? `(${set}${l} = ((${al} >>> ${c}) | (${ah} << ${32 - c})) >>> 0, ${h} = ${ah} >> ${c})` : `(${set}${l} = (${ah} >> ${c - 32}) >>> 0, ${h} = ${ah} >> 31)`;
+      return c < 32 ? `(${set}${l} = ((${al} >>> ${c}) | (${ah} << ${32 - c})) >>> 0, ${h} = ${ah} >>> ${c} | 0)` : `(${set}${l} = ${ah} >>> ${c - 32}, ${h} = 0)`;
+    }
     const pre = `${this.pairJs(a, ah, al)}, ${n} = ${cnt} & 63, ${n} === 0 ? (${h} = ${ah}, ${l} = ${al}) : `;
     if (op === '<<') return `(${pre}${n} < 32 ? (${h} = (${ah} << ${n}) | (${al} >>> (32 - ${n})), ${l} = (${al} << ${n}) >>> 0) : (${h} = ${al} << (${n} - 32), ${l} = 0))`;
     if (s) return `(${pre}${n} < 32 ? (${l} = ((${al} >>> ${n}) | (${ah} << (32 - ${n}))) >>> 0, ${h} = ${ah} >> ${n}) : (${l} = (${ah} >> (${n} - 32)) >>> 0, ${h} = ${ah} >> 31))`;

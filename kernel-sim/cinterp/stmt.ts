@@ -600,7 +600,7 @@ export abstract class Statements extends Initialisers {
       m.ret(t, value as number);
       return YIELD;
     };
-    this.emit({ k: 'ins', code: `${this.g.ref(done)}(fr, t, ${this.jsf(rv)})` });
+    this.emit({ k: 'ins', code: `${this.g.ref(done)}(fr, t, ${this.jsf(rv)})`, ret: true });
   }
 
   /** Compiles a condition to a boolean closure (emitting call lowering first). */
