@@ -109,8 +109,6 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
   // A scenario thread's entry gets the scenario's "arg", an integer: (void *)(uintptr_t)arg.
   const scenarioEntry = t.role === 'scenario' && t.stack.length === 1 && t.stack[0]!.kind === 'thread_start';
   if (scenarioEntry && fn.type.params?.[0]?.k === 'ptr') args = [intToPtr(args[0] ?? 0)];
-  fn.bind(fp, args as Val[]);
-  if (va >= 0) writeVaArea(m.mem, fp + fn.frameSize, args, va);
   const fr: CFrame = {
     kind: 'c', pc: 0, fn, fp, sp0,
     tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
@@ -119,6 +117,8 @@ export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): 
     traced: false,
     owed: false,
   };
+  fn.bind(fr, args as Val[]);
+  if (va >= 0) writeVaArea(m.mem, fp + fn.frameSize, args, va);
   return fr;
 }
 

@@ -48,8 +48,8 @@ export interface CFunc {
   ntemps: number;
   params: LocalInfo[];
   locals: LocalInfo[];
-  /** Writes the incoming argument words into the new frame. */
-  bind: (fp: number, args: Val[]) => void;
+  /** Writes the incoming argument words into the new frame's parameters (stmt.ts). */
+  bind: (fr: CFrame, args: Val[]) => void;
   file: string;
   line: number;
   col: number;

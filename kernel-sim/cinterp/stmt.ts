@@ -2,7 +2,7 @@
 import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { StopSignal, type Machine } from '../machine/machine';
 import { LITTLE_ENDIAN } from '../machine/memory';
-import { Gen, buildStep, type StepFn } from './codegen';
+import { Gen, buildStep, lazyFn, type StepFn } from './codegen';
 import type { KThread } from '../machine/thread';
 import { type CType, type FuncType, type Val, promote, typeName, intConverter, VOID as VOID_T } from './types';
 import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, type E, type Label, type TU } from './program';
@@ -78,7 +78,8 @@ export abstract class Statements extends Initialisers {
     const params: LocalInfo[] = [];
     const pl = r.params!;
     let i = 0;
-    const binds: Array<(fp: number, v: Val) => void> = [];
+    // The stores of the incoming argument words (args, passed as t) into the parameters.
+    const binds: string[] = [];
     for (const p of pl.namedChildren) {
       if (!p || p.type !== 'parameter_declaration') continue;
       const pt = type.params![i];
@@ -86,9 +87,13 @@ export abstract class Statements extends Initialisers {
       const name = type.names[i] ?? '';
       const off = this.allocLocal(pt);
       if (pt.k === 'struct' && !pt.complete) this.fail(p, `parameter '${name}' has incomplete type '${typeName(pt)}'`);
-      const st = this.storeTo(pt, false);
-      const conv = pt.k === 'int' ? intConverter(pt) : (v: Val) => v;
-      binds.push((fp, v) => st(fp + off, conv(v)));
+      const x = this.g.tmp();
+      // A number fits a 4-byte parameter's store as it is (the store keeps its low 32 bits, as
+      // the conversion would); anything else is converted to the parameter's type first.
+      const v = pt.k !== 'int' ? `(t[${i}] ?? 0)`
+        : pt.size === 4 && !pt.bool ? `(typeof (${x} = t[${i}] ?? 0) === 'number' ? ${x} : ${this.g.ref(intConverter(pt))}(${x}))`
+          : `${this.g.ref(intConverter(pt))}(t[${i}] ?? 0)`;
+      binds.push(`(${x} = ${v}, ${this.stJs(pt, false, `(fp + ${off})`, x, true)})`);
       if (name) {
         fscope.names.set(name, { k: 'var', name, type: pt, global: false, addr: 0, off });
         params.push({ name, type: pt, off, from: 0, to: Number.MAX_SAFE_INTEGER });
@@ -118,9 +123,7 @@ export abstract class Statements extends Initialisers {
       run: (m, t, fr, budget) => (fn.run = this.generate(fn, g))(m, t, fr, budget),
       name: r.name, type, sym, code: this.code, pos: this.pos, loc: this.loc, frameSize, ntemps: this.ntemps,
       params, locals: this.locals.map((l) => ({ name: l.name, type: l.type, off: l.off, from: l.from, to: l.to, addr: l.addr })),
-      bind: (fp, args) => {
-        for (let k = 0; k < binds.length; k++) binds[k]!(fp, args[k] ?? 0);
-      },
+      bind: lazyFn<unknown>(g, binds.length ? `(${binds.join(', ')}, 0)` : '0') as unknown as CFunc['bind'],
       file: p.file, line: p.line, col: p.col, scope,
       va: type.variadic ? type.params!.length : -1,
     };
