@@ -179,7 +179,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       }
       body.push(`fr.pc = ${n}; r = ${ins.code}; ${reload}`);
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
-      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (m.dataStop) m.dataStop = false; used = used || 1;`);
+      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (POL) m.dataStop = false; used = used || 1;`);
       body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} continue; }`);
       body.push(dataStop(String(n + 1)));
       continue;

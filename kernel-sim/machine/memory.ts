@@ -320,6 +320,12 @@ export class Memory {
   /** Fills with a repeating 32-bit pattern (kmem's 0xdeadbeef / 0xbaddcafe). */
   fillPattern32(a: number, size: number, pattern: number): void {
     this.check(a, size, true);
+    if ((a & 3) === 0 && LITTLE_ENDIAN) {
+      // Aligned (every new C frame): word stores.
+      const u = this.u32;
+      for (let w = a >>> 2, e = w + (size >>> 2); w < e; w++) u[w] = pattern;
+      return;
+    }
     for (let i = 0; i + 4 <= size; i += 4) this.dv.setUint32(a + i, pattern, true);
   }
 
