@@ -139,24 +139,8 @@ export abstract class Calls extends Expressions {
     if (typeof callee.cst === 'number' && vaPtr === null) {
       // A call by name: when the name is a C function of the program and no debugger is
       // attached, what invoke and m.callFunction come to is pushing its frame (m.hooks.callC).
-      const addr = callee.cst;
-      let target: TextSymbol | null | undefined;
-      const direct = (fr: CFrame, t: KThread, args: number[]): number => {
-        if (target === undefined) {
-          const s = m.sym.atAddr(addr);
-          target = s !== undefined && s.kind === 'c' && m.hooks.callC !== undefined ? s : null;
-        }
-        if (target === null || m.policy !== null) return invoke(fr, t, addr, args);
-        const cf = m.hooks.callC!(m, t, target, args) as CFrame;
-        t.stack.push(cf);
-        if (m.sink) {
-          cf.traced = true;
-          m.entry(t, target.name);
-        }
-        if (!isVoid) fr.wait = slot;
-        return YIELD;
-      };
-      this.emit({ k: 'ins', code: `${this.g.ref(direct)}(fr, t, ${argList})` });
+      const site: DirectCall = { m, addr: callee.cst, target: undefined, slot: isVoid ? -1 : slot, invoke };
+      this.emit({ k: 'ins', code: `${this.g.ref(callDirect)}(${this.g.ref(site)}, fr, t, ${argList})` });
     } else this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, ${argList})` });
     if (ret.k === 'struct') {
       // The callee returned the address of its value (in its popped frame, intact until the
@@ -300,4 +284,38 @@ export abstract class Calls extends Expressions {
 
 function unreachable(): never {
   throw new KernelPanic('__builtin_unreachable() reached');
+}
+
+/** A call by name (calls.ts): the same code for every site, its data per site. */
+interface DirectCall {
+  m: Machine;
+  addr: number;
+  /** The C function at addr (null: something else), found on the first call. */
+  target: TextSymbol | null | undefined;
+  /** The temp awaiting the value, or -1 (void). */
+  slot: number;
+  /** The general call (a debugger attached, or not a C function). */
+  invoke: (fr: CFrame, t: KThread, f: number, args: number[]) => number;
+}
+
+/**
+ * A call by name: when the name is a C function of the program and no debugger is attached,
+ * what invoke and m.callFunction come to is pushing its frame (m.hooks.callC).
+ */
+function callDirect(d: DirectCall, fr: CFrame, t: KThread, args: number[]): number {
+  const m = d.m;
+  let target = d.target;
+  if (target === undefined) {
+    const s = m.sym.atAddr(d.addr);
+    target = d.target = s !== undefined && s.kind === 'c' && m.hooks.callC !== undefined ? s : null;
+  }
+  if (target === null || m.policy !== null) return d.invoke(fr, t, d.addr, args);
+  const cf = m.hooks.callC!(m, t, target, args) as CFrame;
+  t.stack.push(cf);
+  if (m.sink) {
+    cf.traced = true;
+    m.entry(t, target.name);
+  }
+  if (d.slot >= 0) fr.wait = d.slot;
+  return YIELD;
 }

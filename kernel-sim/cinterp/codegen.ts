@@ -206,10 +206,12 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
     }
   }
   const temps = g.ntmp ? `let ${Array.from({ length: g.ntmp }, (_, i) => `$${i}`).join(', ')};` : '';
-  const decl = g.env.map((_, i) => `const K${i} = K[${i}];`).join('\n');
-  const src = `"use strict";
-${decl}
-return function cstep_${s.name.replace(/[^A-Za-z0-9_]/g, '_')}(m, t, fr, budget) {
+  const name = s.name.replace(/[^A-Za-z0-9_]/g, '_');
+  // The function's values come with its frames (fr.fn.env, g.env): the text is all the step
+  // function depends on, so loads of the same C share one (and the JIT's work on it).
+  let src = `"use strict";
+return function cstep_@NAME@(m, t, fr, budget) {
+  const E = fr.fn.env;
   let D = ${MEM}.dv, U8 = ${MEM}.u8, I8 = ${MEM}.i8, U32 = ${MEM}.u32, I32 = ${MEM}.i32;
   const fp = fr.fp;
   let pc = fr.pc, used = 0, r = 0, c = false;
@@ -227,7 +229,7 @@ return function cstep_${s.name.replace(/[^A-Za-z0-9_]/g, '_')}(m, t, fr, budget)
       switch (pc) {
 ${body.join('\n')}
       }
-      throw new Error('C function ${s.name.replace(/[^A-Za-z0-9_]/g, '_')}: no instruction at pc ' + pc);
+      throw new Error('C function @NAME@: no instruction at pc ' + pc);
     }
   } catch (e) {
     fr.pc = pc;
@@ -237,7 +239,23 @@ ${body.join('\n')}
   }
 };`;
   void s.littleEndian;
+  src = src.replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('K', src)(g.env) as StepFn;
+  let f = STEPS.get(src);
+  if (f === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    f = new Function(src)() as StepFn;
+    STEPS.set(src, f);
+    if (STEPS.size > MAX_STEPS) STEPS.delete(STEPS.keys().next().value!);
+  }
+  return f;
 }
+
+/**
+ * Step functions by their text. A step function depends on nothing but its text (the values it
+ * refers to are its frame's function's env), so this cache changes no result: it lets every load
+ * of the same C in a process (explore's runs, a restarted debug session, the bench's runs) use
+ * the function the JIT already optimized. Bounded: the oldest goes first.
+ */
+const STEPS = new Map<string, StepFn>();
+const MAX_STEPS = 2048;

@@ -57,6 +57,8 @@ export interface CFunc {
   scope: Scope;
   /** The generated step function (codegen.ts). */
   run: StepFn;
+  /** The values its generated code refers to (codegen.ts Gen.env). */
+  env: unknown[];
   /**
    * Variadic (`...`): the number of named parameters; its frames have a variable-argument area
    * at fp + frameSize (varargs.ts). -1: not variadic.

@@ -121,6 +121,7 @@ export abstract class Statements extends Initialisers {
     const fn: CFunc = {
       // Built on the function's first step: a load compiles no JavaScript for what never runs.
       run: (m, t, fr, budget) => (fn.run = this.generate(fn, g))(m, t, fr, budget),
+      env: g.env,
       name: r.name, type, sym, code: this.code, pos: this.pos, loc: this.loc, frameSize, ntemps: this.ntemps,
       params, locals: this.locals.map((l) => ({ name: l.name, type: l.type, off: l.off, from: l.from, to: l.to, addr: l.addr })),
       bind: lazyFn<unknown>(g, binds.length ? `(${binds.join(', ')}, 0)` : '0') as unknown as CFunc['bind'],
@@ -571,7 +572,6 @@ export abstract class Statements extends Initialisers {
   }
 
   protected emitReturn(eNode: SyntaxNode | null, at: SyntaxNode): void {
-    const m = this.m;
     const ret = this.fnType!.ret;
     let rv: (fr: CFrame) => Val = this.K(0);
     if (eNode) {
@@ -586,24 +586,9 @@ export abstract class Statements extends Initialisers {
     } else if (ret.k !== 'void' && at.type === 'return_statement') {
       this.fail(at, `'return' with no value, in function returning '${typeName(ret)}'`);
     }
-    const isVoid = ret.k === 'void';
-    const done = (fr: CFrame, t: KThread, v: Val): number => {
-      const value = isVoid ? 0 : v;
-      t.sp = fr.sp0;
-      if (fr.traced) m.exit(t, fr.fn.name);
-      const st = t.stack;
-      const below = st[st.length - 2] as CFrame | undefined;
-      if (below && below.kind === 'c' && below.wait >= 0) {
-        below.tmp[below.wait] = value;
-        below.wait = -1;
-        st.pop();
-        t.retval = value as number;
-        return YIELD;
-      }
-      m.ret(t, value as number);
-      return YIELD;
-    };
-    this.emit({ k: 'ins', code: `${this.g.ref(done)}(fr, t, ${this.jsf(rv)})`, ret: true });
+    // A void function's value is 0 (its return expression, if any, still runs).
+    const v = ret.k === 'void' ? `(${this.jsf(rv)}, 0)` : this.jsf(rv);
+    this.emit({ k: 'ins', code: `${this.g.ref(cReturn)}(${this.g.ref(this.m)}, fr, t, ${v})`, ret: true });
   }
 
   /** Compiles a condition to a boolean closure (emitting call lowering first). */
@@ -622,4 +607,21 @@ export abstract class Statements extends Initialisers {
     }
     return this.B(`(${this.jsv(e)} !== 0)`);
   }
+}
+
+/** A return (emitReturn): pops the frame and delivers its value (0 for void) to the frame below. */
+function cReturn(m: Machine, fr: CFrame, t: KThread, value: Val): number {
+  t.sp = fr.sp0;
+  if (fr.traced) m.exit(t, fr.fn.name);
+  const st = t.stack;
+  const below = st[st.length - 2] as CFrame | undefined;
+  if (below && below.kind === 'c' && below.wait >= 0) {
+    below.tmp[below.wait] = value;
+    below.wait = -1;
+    st.pop();
+    t.retval = value as number;
+    return YIELD;
+  }
+  m.ret(t, value as number);
+  return YIELD;
 }
