@@ -18,10 +18,10 @@
  * (`setDiskCache(false)`).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { readFileBounded, realOrResolved } from '../io/files';
+import { join, resolve } from 'node:path';
+import { readFileBounded } from '../io/files';
 import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
 import { rewriteGnu } from './gnu-tokens';
 import { lexC } from '../../core/clex';
@@ -88,6 +88,27 @@ interface Record {
   pos: string[];
   files: FileRec[];
   probes: Array<[string, boolean]>;
+}
+
+/** The real path (symlinks resolved, one system call), or the resolved path when there is none. */
+function realPath(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** A file read for a stored unit: its text (as the preprocessor reads, latin1) made when first asked for. */
+function fileOf(path: string, display: string, bytes: Buffer): SrcFile {
+  let text: string | undefined;
+  return {
+    path,
+    display,
+    get text() {
+      return (text ??= bytes.toString('latin1'));
+    },
+  };
 }
 
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -175,23 +196,25 @@ function read(file: string, key: string, generated: (path: string) => string | u
   if (r.key !== key) return null;
   for (const [p, was] of r.probes) if (isFile(p) !== was) return null;
   const files: SrcFile[] = [];
+  const checked = new Map<string, Buffer>();
   for (const f of r.files) {
-    let text: string;
     if (f.text !== undefined) {
       if (generated(f.path) !== f.text) return null;
-      text = f.text;
-    } else {
-      let bytes: Buffer;
+      files.push({ path: f.path, display: f.display, text: f.text });
+      continue;
+    }
+    let bytes = checked.get(f.path);
+    if (!bytes) {
       try {
-        if (realOrResolved(f.path) !== f.real) return null;
+        if (realPath(f.path) !== f.real) return null;
         bytes = readFileBounded(f.path, MAX_SOURCE_BYTES);
       } catch {
         return null;
       }
       if (sha256(bytes) !== f.hash) return null;
-      text = bytes.toString('latin1'); // as the preprocessor reads
+      checked.set(f.path, bytes);
     }
-    files.push({ path: f.path, display: f.display, text });
+    files.push(fileOf(f.path, f.display, bytes));
   }
   const macroText = body.subarray(nl + 1);
   let macros: Map<string, Macro> | undefined;
@@ -257,7 +280,7 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
   const files: FileRec[] = [];
   for (const f of u.pp.files) {
     if (f.path.startsWith('<')) files.push({ path: f.path, display: f.display, text: f.text });
-    else files.push({ path: f.path, display: f.display, real: realOrResolved(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) });
+    else files.push({ path: f.path, display: f.display, real: realPath(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) });
   }
   const pos = u.pp.pos;
   const rec: Record = {
