@@ -10,9 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKernel } from '../../../kernel-sim/kernel';
-import { loadDriver } from '../../../kernel-sim/cinterp/index';
-import { scenarioFromObject } from '../../../kernel-sim/scenario';
+import { recordedRun } from './helpers';
 import { clearUnitCache } from '../../../kernel-sim/cinterp/unit-cache';
 import { diskCacheStats, evict } from '../../../kernel-sim/cinterp/disk-cache';
 import { scratchDir } from '../../scratch';
@@ -41,16 +39,10 @@ interface Run { outcome: unknown; console: string[]; events: string; expanded: s
 async function load(dir: string, defines: Record<string, number> = { DEBUG: 1 }): Promise<Run> {
   // Each load as in a new process: nothing kept in this one.
   clearUnitCache();
-  const s = scenarioFromObject({ kernel: 'illumos-13917', cpus: 1, sources: ['drv.c'], includePaths: ['inc1', 'inc2'], defines, threads: [{ name: 'a', entry: 'entry' }, { name: 'b', entry: 'entry' }] }, join(dir, 'test.ksim.json'), dir);
-  const m = await createKernel(s, { loadDriver });
-  const console: string[] = [];
-  const events: unknown[] = [];
-  m.onConsole = (l) => console.push(l);
-  m.sink = { event: (e) => events.push(e) };
-  const outcome = m.run(1_000_000);
+  const { m, outcome, console, events } = await recordedRun(dir, { kernel: 'illumos-13917', cpus: 1, sources: ['drv.c'], includePaths: ['inc1', 'inc2'], defines, threads: [{ name: 'a', entry: 'entry' }, { name: 'b', entry: 'entry' }] });
   // The debugger's macro expansion works from a stored unit's macro table.
   const ev = m.program!.evaluate(m, undefined, undefined, 'TWICE(21)');
-  return { outcome, console, events: JSON.stringify(events), expanded: JSON.stringify(ev) };
+  return { outcome, console, events, expanded: JSON.stringify(ev) };
 }
 
 function tree(): { dir: string; cache: string } {

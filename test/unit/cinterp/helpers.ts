@@ -11,6 +11,17 @@ import { scratchDir } from '../../scratch';
 export const REPO = resolve(__dirname, '..', '..', '..', '..');
 export const EXAMPLES = join(REPO, 'examples');
 
+/** Loads scenario object `o` of folder `dir` and runs it, recording its console and events (as JSON). */
+export async function recordedRun(dir: string, o: Record<string, unknown>, maxSteps = 1_000_000): Promise<{ m: Machine; outcome: RunOutcome; console: string[]; events: string }> {
+  const m = await createKernel(scenarioFromObject(o, join(dir, 'test.ksim.json'), dir), { loadDriver });
+  const console: string[] = [];
+  const events: unknown[] = [];
+  m.onConsole = (l) => console.push(l);
+  m.sink = { event: (e) => events.push(e) };
+  const outcome = m.run(maxSteps);
+  return { m, outcome, console, events: JSON.stringify(events) };
+}
+
 export const HEADERS = '#include <sys/types.h>\n#include <sys/thread.h>\n#include <sys/kmem.h>\n#include <sys/cmn_err.h>\n#include <sys/debug.h>\n#include <sys/disp.h>\n#include <sys/ddi.h>\n';
 
 export interface RunResult {

@@ -7,23 +7,15 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKernel } from '../../../kernel-sim/kernel';
-import { loadDriver } from '../../../kernel-sim/cinterp/index';
-import { scenarioFromObject } from '../../../kernel-sim/scenario';
+import { recordedRun } from './helpers';
 import { unitCacheStats } from '../../../kernel-sim/cinterp/unit-cache';
 import { scratchDir } from '../../scratch';
 
 const DRV = '#include <sys/types.h>\n#include <sys/cmn_err.h>\n#include <sys/disp.h>\n#include "vcpu.h"\nvoid\nentry(void *arg)\n{\n\tint i;\n\tfor (i = 0; i < 3; i++) {\n\t\tcmn_err(CE_NOTE, "%s %d", VCPU_NAME, i);\n\t\tdelay(1);\n\t}\n}\n';
 
 async function load(dir: string, defines: Record<string, number>) {
-  const s = scenarioFromObject({ kernel: 'illumos-13917', cpus: 1, sources: ['drv.c'], defines, threads: [{ name: 'a', entry: 'entry' }, { name: 'b', entry: 'entry' }] }, join(dir, 'test.ksim.json'), dir);
-  const m = await createKernel(s, { loadDriver });
-  const console: string[] = [];
-  const events: unknown[] = [];
-  m.onConsole = (l) => console.push(l);
-  m.sink = { event: (e) => events.push(e) };
-  const outcome = m.run(1_000_000);
-  return { outcome, console, events: JSON.stringify(events) };
+  const { outcome, console, events } = await recordedRun(dir, { kernel: 'illumos-13917', cpus: 1, sources: ['drv.c'], defines, threads: [{ name: 'a', entry: 'entry' }, { name: 'b', entry: 'entry' }] });
+  return { outcome, console, events };
 }
 
 test('a second load in the same process reuses the preprocessed and parsed unit and runs byte-identically; a changed header or other defines make a fresh one', async () => {
