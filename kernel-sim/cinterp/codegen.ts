@@ -44,6 +44,8 @@ export class Gen {
   readonly p64 = new WeakMap<object, (h: string, l: string) => string>();
   /** The JavaScript of a value when it is not used (a statement's expression). */
   readonly fx = new WeakMap<object, string>();
+  /** The function of each constant value (emit.ts K): nothing else is recorded on them. */
+  readonly consts = new Map<number | bigint, object>();
   ref(v: unknown): string {
     let i = this.envIdx.get(v);
     if (i === undefined) {

@@ -150,8 +150,13 @@ export abstract class Emitter {
   }
   /** The function of a constant value; its form is the literal. */
   protected K(v: Val): (fr: CFrame) => Val {
-    const f = (): Val => v;
-    this.g.js.set(f, lit(v));
+    // One function per value in a function's compilation (constants repeat: 0, 1, sizes, ...).
+    let f = this.g.consts.get(v) as ((fr: CFrame) => Val) | undefined;
+    if (f === undefined) {
+      f = (): Val => v;
+      this.g.js.set(f, lit(v));
+      this.g.consts.set(v, f);
+    }
     return f;
   }
   /** The function of a constant condition; its form is the literal. */
