@@ -31,6 +31,14 @@ const PUNCTS = [
   '%:%:', '...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=',
   '&=', '^=', '|=', '##', '<:', ':>', '<%', '%>', '%:',
 ];
+/** PUNCTS by their first character's code, longest first. */
+const PUNCTS_BY_FIRST = new Map<number, string[]>();
+for (const p of PUNCTS) {
+  const c = p.charCodeAt(0);
+  const list = PUNCTS_BY_FIRST.get(c);
+  if (list) list.push(p);
+  else PUNCTS_BY_FIRST.set(c, [p]);
+}
 const ONE_CHAR_PUNCT = '+-*/%<>=!&|^~?:;,.()[]{}#';
 
 function isIdStart(c: number): boolean {
@@ -146,10 +154,13 @@ export function lexC(text: string, file: number, onError?: CLexError, offsets?: 
     } else {
       k = 'punct';
       v = text[i]!;
-      for (const p of PUNCTS) {
-        if (text.startsWith(p, i)) {
-          v = p;
-          break;
+      const longer = PUNCTS_BY_FIRST.get(c);
+      if (longer) {
+        for (const p of longer) {
+          if (text.startsWith(p, i)) {
+            v = p;
+            break;
+          }
         }
       }
       if (!ONE_CHAR_PUNCT.includes(v[0]!)) {
