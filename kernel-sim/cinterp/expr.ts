@@ -233,6 +233,11 @@ export abstract class Expressions extends Operators {
 
   protected number(n: SyntaxNode): E {
     const txt = n.text;
+    // Most constants: up to 9 decimal digits, no suffix: an int (the general path gives the same).
+    if (txt.length <= 9 && /^(?:0|[1-9][0-9]*)$/.test(txt)) {
+      const val = Number(txt);
+      return { t: INT, rv: this.K(val), cst: val };
+    }
     const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(txt);
     if (!m) {
       if (/[.eEpP]/.test(txt) && !/^0[xX]/.test(txt)) this.fail(n, `floating-point constant '${txt}' is not supported: kernel code does not use the FPU`);
