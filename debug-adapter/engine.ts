@@ -581,7 +581,7 @@ export class Engine {
     const also = kind === 'in' && onT && (p.kind === 'swtch' || p.kind === 'kline') && p.to ? p.to.addr : 0;
     // Stopped entering a native kernel function (a Step Into onto ctxop_attach()): it is a frame
     // of its own above the caller's, so Step Out and Over finish it and stop back in the caller.
-    const entering = !!onT && p.kind === 'function' && !!p.name && this.m.sym.lookup(p.name)?.kind === 'native';
+    const entering = !!onT && (p.kind === 'function' || p.kind === 'kline') && !!p.name && this.m.sym.lookup(p.name)?.kind === 'native';
     const spec: StepSpec = { kind, thread, also, depth: t ? t.stack.length + (entering ? 1 : 0) : 0, kernel, last: new Map(), exited: !t || this.m.tState(t) === TS_ZOMB };
     if (t) spec.last.set(thread, topSig(t));
     const u = also ? this.m.byAddr.get(also) : undefined;

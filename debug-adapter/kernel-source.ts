@@ -591,5 +591,10 @@ export function kernelLine(m: Machine, name: string, f: Frame | undefined, inCal
   return l.line(m, f, l.lines(m), inCall);
 }
 
+/** The line (1-based) of kernel function `name`'s listing that holds `text` (a stop at a line inside it). */
+export function kernelLineOf(m: Machine, name: string, text: string): number {
+  return at(listingOf(name, m)!.lines(m), text);
+}
+
 /** Kernel frames a user rarely needs (shown subtle on threads other than the stopped one). */
 export const RARE_FRAMES = new Set(['thread_start', 'sys_rtt_common', 'kpreempt', 'idle', '_sys_rtt', 'cv_wait', 'mutex_vector_enter']);

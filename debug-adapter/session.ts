@@ -23,7 +23,7 @@ import { parseHitCondition } from './cond';
 import { TimelineRecorder, atOrAfter } from './timeline';
 import { colourMdb } from './mdb-colour';
 import { leakCallerSites } from './leaks';
-import { hasKernelSource, kernelListing, kernelLine, RARE_FRAMES } from './kernel-source';
+import { hasKernelSource, kernelListing, kernelLine, kernelLineOf, RARE_FRAMES } from './kernel-source';
 import {
   threadId, findThread, visibleThreads, threadLabel, viewFrames, enteringAt, builtinListing, threadFields, cpuFields,
   structFields, ctxopLayout, ctxopsOf, kctxState, stackText, ThreadIds, StopHandles, type ViewFrame, type FieldView,
@@ -896,7 +896,7 @@ export class KctxDebugSession extends DebugSession {
           let column = f.column ?? 0;
           const src = this.sourceFor(f);
           if (src && (f.kind === 'kernel' || f.kind === 'entering') && hasKernelSource(f.name, m)) {
-            line = kernelLine(m, f.name, f.frameIndex >= 0 ? t.stack[f.frameIndex] : undefined, f.frameIndex >= 0 && f.frameIndex < t.stack.length - 1);
+            line = f.mark !== undefined ? kernelLineOf(m, f.name, f.mark) : kernelLine(m, f.name, f.frameIndex >= 0 ? t.stack[f.frameIndex] : undefined, f.frameIndex >= 0 && f.frameIndex < t.stack.length - 1);
             column = 1;
           }
           const sf = new StackFrame(id, name, undefined, line, column) as DebugProtocol.StackFrame;

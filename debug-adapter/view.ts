@@ -83,6 +83,8 @@ export interface ViewFrame {
   frameIndex: number;
   /** Built-in workload program name, line = op index + 1. */
   program?: string;
+  /** A kernel listing's line, by its text (a stop at a line inside a kernel function). */
+  mark?: string;
 }
 
 /** The function a stop point is about to call (hook handler, called function, resume). */
@@ -94,6 +96,8 @@ export function enteringAt(m: Machine, p: StopPoint | null, d: Decision | null, 
     return { name: p.handler, args: p.op === 'exit' ? [t.addr] : [arg], kind: 'entering', frameIndex: -1 };
   }
   if (p.kind === 'function' && p.name && m.sym.lookup(p.name)?.kind !== 'c') return { name: p.name, args: [], kind: 'entering', frameIndex: -1 };
+  // A line inside a kernel function the driver called (ctxop_attach): that function, at that line.
+  if (p.kind === 'kline' && p.name && m.sym.lookup(p.name)?.kind === 'native') return { name: p.name, args: [], kind: 'entering', frameIndex: -1, mark: p.op };
   return null;
 }
 

@@ -8,7 +8,7 @@ import { KernelPanic, PUSHED, type Machine, type KResult } from '../machine/mach
 import type { KThread } from '../machine/thread';
 import { TS_STOPPED } from '../machine/layout';
 import { formatAddr, wildPointer } from '../machine/memory';
-import { defineKcall, startKcall, park } from './kcall';
+import { defineKcall, startKcall, park, kline, klineFrom } from './kcall';
 import { ringInsert, ringUnlink, ringNewestFirst, findByHandlers, writeCtxop, readHandlers, type CtxHandlers } from './ring';
 import { callHook } from '../machine/dispatcher';
 import { kpreemptDisable, kpreemptEnable, assertFail, verify3Fail } from './kapi';
@@ -72,13 +72,26 @@ export function installCtxopInterface(m: Machine): void {
   }
 }
 
-/** Inserts under kpreempt_disable (12477 on); the final kpreempt_enable may preempt. */
-function attachCommon(m: Machine, t: KThread, target: KThread, ctx: number, fn: string): KResult {
-  if (m.era.insertUnderKpreempt) kpreemptDisable(m, t);
-  ringInsert(m, target, ctx);
-  m.probe(t, 'ctxop:attach', `${fn} ${formatAddr(ctx)} -> ${target.name}`, { ctx });
-  if (m.era.insertUnderKpreempt) return kpreemptEnable(m, t);
-  return 0;
+/**
+ * Inserts under kpreempt_disable (12477 on); the final kpreempt_enable may preempt. For
+ * ctxop_attach these are lines a debugger's Step Into walks (kcall.ts kline: those of its
+ * listing), and `from` is the first to run when it goes on after a stop at one of them.
+ */
+function attachCommon(m: Machine, t: KThread, target: KThread, ctx: number, fn: string, from = 0): KResult {
+  const kp = m.era.insertUnderKpreempt;
+  const lines = fn === 'ctxop_attach';
+  if (kp && from <= 1) {
+    if (lines) kline(m, t, fn, 1, 'kpreempt_disable();');
+    kpreemptDisable(m, t);
+  }
+  if (from <= 2) {
+    if (lines) kline(m, t, fn, 2, 't->t_ctx = ctx;');
+    ringInsert(m, target, ctx);
+    m.probe(t, 'ctxop:attach', `${fn} ${formatAddr(ctx)} -> ${target.name}`, { ctx });
+  }
+  if (!kp) return 0;
+  if (lines) kline(m, t, fn, 3, 'kpreempt_enable();');
+  return kpreemptEnable(m, t);
 }
 
 // installctx(t, arg, save, restore, fork, lwp_create, exit, free [, struct ctxop *ctx])
@@ -212,14 +225,16 @@ defineKcall('ctxop_free', (m, t, f) => {
 defineKcall('ctxop_attach', (m, t, f) => {
   const args = f.args as number[];
   if (f.pc === 0) {
+    const from = klineFrom(t, 'ctxop_attach');
     const target = threadOf(m, args[0]!, 'ctxop_attach');
     const ctx = args[1]!;
-    m.entry(t, 'ctxop_attach', `${formatAddr(ctx)} -> ${target.name}`);
-    if (m.cfg.debug && (m.mem.readPtr(ctx + m.O.next) !== 0 || m.mem.readPtr(ctx + m.O.prev) !== 0)) {
-      assertFail('ctx->next == NULL && ctx->prev == NULL', THREAD_C, 1120);
+    if (from === 0) {
+      m.entry(t, 'ctxop_attach', `${formatAddr(ctx)} -> ${target.name}`);
+      if (m.cfg.debug && (m.mem.readPtr(ctx + m.O.next) !== 0 || m.mem.readPtr(ctx + m.O.prev) !== 0)) {
+        assertFail('ctx->next == NULL && ctx->prev == NULL', THREAD_C, 1120);
+      }
     }
-    const r = attachCommon(m, t, target, ctx, 'ctxop_attach');
-    if (r === PUSHED) return park(t, f, 1);
+    if (attachCommon(m, t, target, ctx, 'ctxop_attach', from) === PUSHED) return park(t, f, 1);
   }
   m.exit(t, 'ctxop_attach');
   return 0;
@@ -231,17 +246,28 @@ defineKcall('ctxop_detach', (m, t, f) => {
   if (f.pc === 0) {
     const target = threadOf(m, args[0]!, 'ctxop_detach');
     const ctx = args[1]!;
-    m.entry(t, 'ctxop_detach', `${formatAddr(ctx)} <- ${target.name}`);
-    assertThreadIsSafe(m, t, target, 1140);
-    kpreemptDisable(m, t);
-    const head = m.tCtx(target);
-    if (head === 0) assertFail('t->t_ctx != NULL', THREAD_C, 1147);
-    if (m.cfg.debug && !ringNewestFirst(m, target).includes(ctx)) {
-      // The DEBUG search loop wraps around to the head without finding ctx.
-      verify3Fail('cur', '!=', 'head', head, head, THREAD_C, 1153, true);
+    // Its lines (kline), as ctxop_attach's.
+    const from = klineFrom(t, 'ctxop_detach');
+    if (from === 0) {
+      m.entry(t, 'ctxop_detach', `${formatAddr(ctx)} <- ${target.name}`);
+      assertThreadIsSafe(m, t, target, 1140);
     }
-    ringUnlink(m, target, ctx);
-    m.probe(t, 'ctxop:detach', `${formatAddr(ctx)} <- ${target.name}`, { ctx });
+    if (from <= 1) {
+      kline(m, t, 'ctxop_detach', 1, 'kpreempt_disable();');
+      kpreemptDisable(m, t);
+    }
+    if (from <= 2) {
+      kline(m, t, 'ctxop_detach', 2, 'ASSERT(t->t_ctx != NULL);');
+      const head = m.tCtx(target);
+      if (head === 0) assertFail('t->t_ctx != NULL', THREAD_C, 1147);
+      if (m.cfg.debug && !ringNewestFirst(m, target).includes(ctx)) {
+        // The DEBUG search loop wraps around to the head without finding ctx.
+        verify3Fail('cur', '!=', 'head', head, head, THREAD_C, 1153, true);
+      }
+      ringUnlink(m, target, ctx);
+      m.probe(t, 'ctxop:detach', `${formatAddr(ctx)} <- ${target.name}`, { ctx });
+    }
+    kline(m, t, 'ctxop_detach', 3, 'kpreempt_enable();');
     const r = kpreemptEnable(m, t);
     if (r === PUSHED) return park(t, f, 1);
   }

@@ -199,6 +199,74 @@ describe('stepping', () => {
     assert.equal(back.line, 68);
   });
 
+  it('stepIn walks the lines inside ctxop_attach() and ctxop_detach(); stepOver leaves them for the caller\'s next line; stepBack retraces them', async () => {
+    dc = inProc();
+    const m = dc.mark();
+    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 67 }] }));
+    const st = await dc.stopAfter(m);
+    const tid = st.body.threadId!;
+    const who = [...(await dc.threadsByName()).entries()].find(([, id]) => id === tid)![0];
+    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    // Each stop: the top frame, its line's text in its listing, and whether ::ctxops shows the thread's ctxop.
+    const here = async () => {
+      const f = (await dc!.frames(tid, 2))[0]!;
+      const name = strip(f.name).replace(/\(.*$/, '');
+      let text = '';
+      if (f.source?.sourceReference) text = (await dc!.sourceRequest({ source: f.source, sourceReference: f.source.sourceReference })).body.content.split('\n')[f.line - 1]!.trim().replace(/\s*\/\*.*$/, '');
+      const ring = new RegExp(`\\(${who}\\): 1 ctxop`).test(await dc!.repl('::ctxops')) ? 'ctxop' : 'no ctxop';
+      return `${name}:${f.line} ${text} ## ${ring}`;
+    };
+    const seen = [await here()];
+    const states = [JSON.stringify((await dc.customRequest('kctx/state')).body)];
+    for (let i = 0; i < 6; i++) {
+      await dc.stepIn(tid);
+      seen.push(await here());
+      states.push(JSON.stringify((await dc.customRequest('kctx/state')).body));
+    }
+    const a = (line: number) => `drv_thread:${line}`;
+    assert.deepEqual(seen.map((x) => x.replace(/^(drv_\w+:\d+) .*##/, '$1 ##')), [
+      `${a(67)} ## no ctxop`,
+      'threadp:8  ## no ctxop',
+      'ctxop_attach:8 ASSERT(ctx->next == NULL && ctx->prev == NULL); ## no ctxop',
+      'ctxop_attach:9 kpreempt_disable(); ## no ctxop',
+      'ctxop_attach:11 t->t_ctx = ctx; ## no ctxop',
+      // The insert is done: the ring has the ctxop, preemption is still disabled.
+      'ctxop_attach:12 kpreempt_enable(); ## ctxop',
+      `${a(68)} ## ctxop`,
+    ]);
+    // Step Back goes back through the same lines, with the state of each.
+    for (let i = seen.length - 2; i >= 1; i--) {
+      await dc.back(tid);
+      assert.equal(await here(), seen[i], `back to #${i}`);
+      assert.equal(JSON.stringify((await dc.customRequest('kctx/state')).body), states[i], `state at #${i}`);
+    }
+    // Forward again into ctxop_attach's kpreempt_disable line, then Step Over: the caller's next line.
+    await dc.stepIn(tid);
+    await dc.stepIn(tid);
+    assert.equal(await here(), seen[3]);
+    await dc.next(tid);
+    assert.equal(await here(), seen[6]);
+    // ctxop_detach's lines too (drv.c:71), then Step Out from one of them.
+    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 71 }] });
+    await dc.cont(tid);
+    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    const d: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await dc.stepIn(tid);
+      d.push(await here());
+    }
+    assert.deepEqual(d, [
+      'threadp:8  ## ctxop',
+      'ctxop_detach:8 ASSERT(t == curthread || ttoproc(t)->p_stat == SIDL || ## ctxop',
+      'ctxop_detach:10 kpreempt_disable(); ## ctxop',
+      'ctxop_detach:11 ASSERT(t->t_ctx != NULL); ## ctxop',
+    ]);
+    await dc.stepIn(tid);
+    assert.equal(await here(), 'ctxop_detach:14 kpreempt_enable(); ## no ctxop');
+    await dc.stepOut(tid);
+    assert.match(await here(), /^drv_thread:72 .*## no ctxop$/);
+  });
+
   it('pause stops a running kernel with reason pause', async () => {
     dc = inProc();
     const m = dc.mark();
