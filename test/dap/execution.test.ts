@@ -20,6 +20,15 @@ async function where(c: Client, threadId: number): Promise<string> {
   return `${strip(f.name)}:${f.line}`;
 }
 
+/** Launches drv.ksim.json on `c`, runs to the first thread at drv.c:`line`, clears the breakpoint; that thread. */
+async function stopAtLine(c: Client, line: number): Promise<number> {
+  const m = c.mark();
+  await c.launchWith({ scenario: fixture('drv.ksim.json') }, (x) => x.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line }] }));
+  const st = await c.stopAfter(m);
+  await c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+  return st.body.threadId!;
+}
+
 describe('stepping', () => {
   it('next / stepIn / stepOut through the driver C code of one thread', async () => {
     dc = inProc();
@@ -171,11 +180,7 @@ describe('stepping', () => {
 
   it('stepIn on a call of ctxop_attach() enters its kernel listing; stepOut comes back to the driver', async () => {
     dc = inProc();
-    const m = dc.mark();
-    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 67 }] }));
-    const st = await dc.stopAfter(m);
-    const tid = st.body.threadId!;
-    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    const tid = await stopAtLine(dc, 67);
     // The arguments first: curthread is threadp(), a kernel function too; then ctxop_attach().
     const s = await dc.stepIn(tid);
     assert.equal(s.body.reason, 'step');
@@ -201,12 +206,8 @@ describe('stepping', () => {
 
   it('stepIn walks the lines inside ctxop_attach() and ctxop_detach(); stepOver leaves them for the caller\'s next line; stepBack retraces them', async () => {
     dc = inProc();
-    const m = dc.mark();
-    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 67 }] }));
-    const st = await dc.stopAfter(m);
-    const tid = st.body.threadId!;
+    const tid = await stopAtLine(dc, 67);
     const who = [...(await dc.threadsByName()).entries()].find(([, id]) => id === tid)![0];
-    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
     // Each stop: the top frame, its line's text in its listing, and whether ::ctxops shows the thread's ctxop.
     const here = async () => {
       const f = (await dc!.frames(tid, 2))[0]!;
@@ -285,11 +286,7 @@ describe('stepping', () => {
 describe('reverse', () => {
   it('stepBack returns to the exact previous position, step after step (C)', async () => {
     dc = inProc();
-    const m = dc.mark();
-    await dc.launchWith({ scenario: fixture('drv.ksim.json') }, (c) => c.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [{ line: 65 }] }));
-    const st = await dc.stopAfter(m);
-    const tid = st.body.threadId!;
-    await dc.setBreakpointsRequest({ source: { path: DRV }, breakpoints: [] });
+    const tid = await stopAtLine(dc, 65);
     const seen: string[] = [];
     const state = async () => `${await where(dc!, tid)} ${JSON.stringify((await dc!.customRequest('kctx/state')).body)}`;
     seen.push(await state());

@@ -253,6 +253,26 @@ export async function runModeB(h) {
       await shot('threads.png');
     });
 
+    await step('Step Into at a switch walks the kernel line by line: savectx, then resume() giving the CPU away (stepin.png)', async () => {
+      // The swtch function breakpoint: on to the next switch, then F11 until resume()'s switch line.
+      await cont(1);
+      await sections(['Call Stack']);
+      await callStack().getByText(/^swtch/).first().waitFor({ timeout: left(10000) });
+      const resumeTab = page.locator('.tab.active').filter({ hasText: 'resume.c' });
+      const seen = [];
+      for (let i = 0; i < 30 && !(await resumeTab.count()); i++) {
+        await key('F11');
+        await paused();
+        await callStack().getByText(/paused (on|after a) step/i).first().waitFor({ timeout: left(10000) });
+        seen.push((await page.locator('.tab.active').first().innerText()).split('\n')[0]);
+      }
+      await resumeTab.first().waitFor({ timeout: left(10000) });
+      await page.locator('.monaco-editor .view-line').filter({ hasText: 'cp->cpu_thread = next;' }).first().waitFor({ timeout: left(10000) });
+      await callStack().getByText(/^resume/).first().waitFor({ timeout: left(10000) });
+      await shot('stepin.png');
+      return `stepped through ${seen.join(', ')}`;
+    });
+
     await step('Schedule view draws the schedule (timeline.png)', async () => {
       await cont(8);
       await sections(['Call Stack', 'Schedule']);
