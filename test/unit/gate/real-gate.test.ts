@@ -13,6 +13,8 @@ import { loadDriver } from '../../../kernel-sim/cinterp/index';
 import { gateBuild } from '../../../kernel-sim/gate/build';
 import { gateEra } from '../../../kernel-sim/gate/tree';
 import { scratchDir } from '../../scratch';
+import { clearUnitCache } from '../../../kernel-sim/cinterp/unit-cache';
+import { diskCacheStats } from '../../../kernel-sim/cinterp/disk-cache';
 
 const GATE = process.env.KCTX_GATE;
 const skip = GATE ? false : 'KCTX_GATE is not set (an illumos-gate checkout)';
@@ -132,4 +134,44 @@ entry(void *arg)
   assert.equal(m.run(1_000_000).kind, 'end');
   assert.deepEqual(out, ['NOTICE: vcpu0! 6 0 0']);
   for (const f of ['bzero', 'strlcpy', 'bcopy', 'strlcat', 'strlen', 'strcmp', 'memcmp']) assert.equal(m.sym.lookup(f)?.kind, 'native', f);
+});
+
+test('a real gate: a second load as in a new process takes the preprocessed units from the disk cache and runs byte-identically; a touched header\'s new bytes are a miss', { skip }, async () => {
+  const d = scratchDir('kctx-realgate-cache-');
+  writeFileSync(join(d, 'drv.c'), DRIVER);
+  writeFileSync(join(d, 'extra.h'), '#define EXTRA 1\n');
+  writeFileSync(join(d, 'drv2.c'), `#include "extra.h"\n${DRIVER}`);
+  const was = process.env.KCTX_CACHE_DIR;
+  process.env.KCTX_CACHE_DIR = join(d, 'cache');
+  try {
+    const era = gateEra(GATE!).era;
+    const load = async (src: string) => {
+      clearUnitCache(); // as a new process: nothing kept in this one
+      const s = scenarioFromObject({ kernel: era, gate: GATE, sources: [src], defines: { DEBUG: 1 }, stubs: 'auto', threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+      const c0 = process.cpuUsage();
+      const m = await createKernel(s, { loadDriver });
+      const c = process.cpuUsage(c0);
+      const out: string[] = [];
+      const events: unknown[] = [];
+      m.onConsole = (l) => out.push(l);
+      m.sink = { event: (e) => events.push(e) };
+      const outcome = m.run(1_000_000);
+      return { run: { outcome, out, events: JSON.stringify(events) }, cpuMs: (c.user + c.system) / 1000 };
+    };
+    const cold = await load('drv2.c');
+    const s1 = diskCacheStats();
+    const warm = await load('drv2.c');
+    const s2 = diskCacheStats();
+    assert.equal(s2.misses, s1.misses, 'nothing preprocessed again');
+    assert.ok(s2.hits > s1.hits, 'the second load takes the stored units');
+    assert.deepEqual(warm.run, cold.run);
+    writeFileSync(join(d, 'extra.h'), '#define EXTRA 2\n');
+    const changed = await load('drv2.c');
+    assert.equal(diskCacheStats().misses, s2.misses + 1, 'the driver\'s unit read extra.h: a miss (the layouts\' unit did not)');
+    assert.deepEqual(changed.run, cold.run, 'the same program (EXTRA is unused)');
+    console.log(`real gate, disk cache: cold ${cold.cpuMs.toFixed(0)} ms CPU, warm ${warm.cpuMs.toFixed(0)} ms CPU`);
+  } finally {
+    if (was === undefined) delete process.env.KCTX_CACHE_DIR;
+    else process.env.KCTX_CACHE_DIR = was;
+  }
 });
