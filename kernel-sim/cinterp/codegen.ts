@@ -147,6 +147,9 @@ export interface StepSpec {
   littleEndian: boolean;
 }
 
+/** The memory's typed views a step function may use, and their Memory fields. */
+const VIEWS: Array<[string, string]> = [['D', 'dv'], ['U8', 'u8'], ['I8', 'i8'], ['U32', 'u32'], ['I32', 'i32']];
+
 /** Assembles the step function of one C function. */
 export function buildStep(g: Gen, s: StepSpec): StepFn {
   const STOP = g.ref(s.stop);
@@ -154,7 +157,8 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const MEM = g.ref(s.mem);
   const ISSTMT = g.ref(s.isStmt);
   const STOPPED = g.ref(s.stoppedInStatement);
-  const reload = `D = ${MEM}.dv; U8 = ${MEM}.u8; I8 = ${MEM}.i8; U32 = ${MEM}.u32; I32 = ${MEM}.i32;`;
+  // The memory's views (reloaded after anything that may grow the arena): those the code uses.
+  const reload = '@RELOAD@';
   const body: string[] = [];
   const tgt = (n: number, x: Target | null): number => (x === null ? n + 1 : x.pc);
   // A data stop needs a debugger (m.checkStop is false without a policy): tested only under one.
@@ -214,11 +218,11 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   let src = `"use strict";
 return function cstep_@NAME@(m, t, fr, budget) {
   const E = fr.fn.env;
-  let D = ${MEM}.dv, U8 = ${MEM}.u8, I8 = ${MEM}.i8, U32 = ${MEM}.u32, I32 = ${MEM}.i32;
+  @VIEWS@
   const fp = fr.fp;
   let pc = fr.pc, used = 0, r = 0, c = false;
   // Only the debugger sets the policy and the watchpoints, never during a step.
-  const POL = m.policy !== null, WATCH = m.watchpoints.length !== 0;
+  const POL = m.policy !== null@WATCH@;
   if (fr.owed === true) {
     fr.owed = false;
     used = 1;
@@ -241,7 +245,13 @@ ${body.join('\n')}
   }
 };`;
   void s.littleEndian;
-  src = src.replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
+  const code = body.join('\n');
+  const views = VIEWS.filter(([v]) => new RegExp(`\\b${v}\\b`).test(code));
+  src = src
+    .replaceAll('@RELOAD@', views.map(([v, f]) => `${v} = ${MEM}.${f};`).join(' '))
+    .replace('@VIEWS@', views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : '')
+    .replace('@WATCH@', /\bWATCH\b/.test(code) ? ', WATCH = m.watchpoints.length !== 0' : '')
+    .replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);
   let f = STEPS.get(src);
   if (f === undefined) {
