@@ -18,6 +18,10 @@
  *   resumed step enters at `case -(pc + 1)`, past the statement's budget and stop checks, when
  *   the stop was at the statement's first instruction.
  *
+ * The step function takes the values its text refers to (K0, K1, ... in the text, `E[i]` in the
+ * function) from its frame's function (`fr.fn.env`), so one function serves every load of the
+ * same C in the process (STEPS).
+ *
  * Locals stay in simulated memory; values keep the interpreter's representation (numbers,
  * BigInt beyond 2^53; 64-bit operators work on two 32-bit words). Where a function value is
  * needed (the debugger's expressions, constant folding, an instruction written as a function),

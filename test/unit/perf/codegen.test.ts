@@ -201,6 +201,42 @@ test('fast paths and the debugger slow path agree: a watchpoint armed on bytes n
   }
 });
 
+test('loads of the same C share their step functions, each load with its own values', async () => {
+  // The same function text in two programs whose globals lie at different addresses: one step
+  // function serves both (codegen.ts STEPS), each frame bringing its own function's values.
+  const prog = (pad: number) => `${HEADERS}
+int pad[${pad}];
+int acc;
+static int
+add(int x)
+{
+	acc += x;
+	return (acc);
+}
+void
+entry(void *arg)
+{
+	int i;
+	for (i = 1; i <= 100; i++)
+		(void) add(i * (int)(uintptr_t)arg);
+}
+`;
+  const a = await kernelFor({ 'drv.c': prog(1) }, { arg: 1, extra: { slice: 50 } });
+  const b = await kernelFor({ 'drv.c': prog(300) }, { arg: 3, extra: { slice: 50 } });
+  assert.notEqual(g(a.m, '&acc'), g(b.m, '&acc'));
+  // Interleaved, a few hundred cycles at a time.
+  for (let steps = 200; ; steps += 200) {
+    const ra = a.m.run(steps), rb = b.m.run(steps);
+    if (ra.kind === 'end' && rb.kind === 'end') break;
+    assert.ok(steps < 100_000, `${ra.kind} ${rb.kind}`);
+  }
+  assert.equal(g(a.m, 'acc'), '5050');
+  assert.equal(g(b.m, 'acc'), '15150');
+  const stepOf = (m: Machine) => (m.sym.lookup('add')!.cfunc as { run: unknown; env: unknown[] });
+  assert.equal(stepOf(a.m).run, stepOf(b.m).run, 'one step function for both loads');
+  assert.notEqual(stepOf(a.m).env, stepOf(b.m).env);
+});
+
 /** Stops at every statement, resuming each time; the positions and cycle counts seen. */
 async function stepAll(src: string, extra: (m: Machine) => void = () => {}): Promise<string[]> {
   const k = await kernelFor({ 'drv.c': src }, { extra: { cpus: 1, tickCycles: 50, quantum: 1, slice: 7 } });
