@@ -4,12 +4,11 @@ import { KernelPanic, PUSHED, StopSignal, type Machine } from '../machine/machin
 import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConverter, toWord, compatible } from './types';
 import { TYPES_COMPATIBLE } from './gnu-tokens';
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
-import { YIELD, type CFrame, type E } from './program';
+import { YIELD, type CFrame, type CFunc, type E } from './program';
 import { Expressions } from './expr';
-import { structWord } from './runtime';
+import { structWord, cFrame } from './runtime';
 import { INT_BUILTINS, operandBits, type IntBuiltin } from './builtins';
 import type { KThread } from '../machine/thread';
-import type { TextSymbol } from '../machine/symbols';
 
 export abstract class Calls extends Expressions {
   // ------------------------------------------------------------------ calls
@@ -139,7 +138,7 @@ export abstract class Calls extends Expressions {
     if (typeof callee.cst === 'number' && vaPtr === null) {
       // A call by name: when the name is a C function of the program and no debugger is
       // attached, what invoke and m.callFunction come to is pushing its frame (m.hooks.callC).
-      const site: DirectCall = { m, addr: callee.cst, target: undefined, slot: isVoid ? -1 : slot, invoke };
+      const site: DirectCall = { m, addr: callee.cst, target: undefined, slot: isVoid ? -1 : slot, invoke, has64 };
       this.emit({ k: 'ins', code: `${this.g.ref(callDirect)}(${this.g.ref(site)}, fr, t, ${argList})` });
     } else this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, ${argList})` });
     if (ret.k === 'struct') {
@@ -290,8 +289,10 @@ function unreachable(): never {
 interface DirectCall {
   m: Machine;
   addr: number;
-  /** The C function at addr (null: something else), found on the first call. */
-  target: TextSymbol | null | undefined;
+  /** The C function at addr (null: something else, or one with no code), found on the first call. */
+  target: CFunc | null | undefined;
+  /** Some argument is 64-bit (may be a BigInt). */
+  has64: boolean;
   /** The temp awaiting the value, or -1 (void). */
   slot: number;
   /** The general call (a debugger attached, or not a C function). */
@@ -307,10 +308,10 @@ function callDirect(d: DirectCall, fr: CFrame, t: KThread, args: number[]): numb
   let target = d.target;
   if (target === undefined) {
     const s = m.sym.atAddr(d.addr);
-    target = d.target = s !== undefined && s.kind === 'c' && m.hooks.callC !== undefined ? s : null;
+    target = d.target = s !== undefined && s.kind === 'c' && s.cfunc !== undefined && m.hooks.callC !== undefined ? s.cfunc as CFunc : null;
   }
   if (target === null || m.policy !== null) return d.invoke(fr, t, d.addr, args);
-  const cf = m.hooks.callC!(m, t, target, args) as CFrame;
+  const cf = cFrame(m, t, target, args, d.has64);
   t.stack.push(cf);
   if (m.sink) {
     cf.traced = true;

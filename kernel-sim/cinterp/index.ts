@@ -13,7 +13,6 @@ import { ScenarioError, type Scenario } from '../scenario';
 import { registerFrameKind, KernelPanic, type Machine, type StackEntry, type Frame } from '../machine/machine';
 import type { KThread } from '../machine/thread';
 import type { TextSymbol } from '../machine/symbols';
-import { KMEM_UNINITIALIZED_PATTERN } from '../machine/kmem';
 import type { DriverProgram } from '../program';
 import { createCParser } from '../../core/cparser';
 import { Preprocessor } from './preprocess';
@@ -23,19 +22,17 @@ import { KAPI_VARARGS, KAPI_BARRIERS } from '../abi/kapi';
 import { COMPAT_ATOMICS } from '../abi/compat-atomics';
 import { COMPAT_CPUFUNC } from '../abi/compat-cpufunc';
 import { KAPI_STRINGS } from '../abi/kstring';
+import { cFrame } from './runtime';
 import { Compiler, YIELD, switchHead, type CFrame, type CFunc, type TU, type Scope } from './compile';
-import { intConverter, intToPtr, toWord, typeName, type IntType, type Val } from './types';
+import { intConverter, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { cachedUnit, type CachedUnit } from './unit-cache';
 import { preprocessOnce, generatedText } from './disk-cache';
-import { vaAreaBytes, writeVaArea } from './varargs';
 import { autoStubs } from './stubs';
 import { bindTreeLayoutsOf } from './tree-layouts';
 
 /** Functions of a tree header that could not be compiled: why, for the panic if one is called. */
 const unrunnable = new WeakMap<TextSymbol, string>();
-
-const EMPTY: Val[] = [];
 
 // ---------------------------------------------------------------- the 'c' frame kind
 
@@ -95,36 +92,7 @@ registerFrameKind('cnative', {
 export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): Frame {
   const fn = sym.cfunc as CFunc | undefined;
   if (!fn) throw new KernelPanic(unrunnable.get(sym) ?? `BAD TRAP: call to ${sym.name}, which has no code`);
-  const sp0 = t.sp;
-  // A variadic function's frame also holds its variable arguments, above its locals (varargs.ts).
-  const va = fn.va;
-  const fp = Math.floor((sp0 - fn.frameSize - (va < 0 ? 0 : vaAreaBytes(Math.max(0, args.length - va))) - 16) / 16) * 16;
-  if (fp < t.stackBase) {
-    // On x86 the push past the stack's guard page faults again in the fault handler: a double fault.
-    throw new KernelPanic(`BAD TRAP: type=8 (#df Double fault) rp=0 addr=0: kernel stack overflow: thread ${m.sym.format(t.addr)} (${t.name}) overflowed its ${t.stackSize}-byte stack calling ${fn.name}() (a ${fn.frameSize}-byte frame)`);
-  }
-  // A new frame holds whatever was on the stack: the uninitialized pattern, like kmem's.
-  if (fn.frameSize) m.mem.fillPattern32(fp, fn.frameSize, KMEM_UNINITIALIZED_PATTERN);
-  t.sp = fp;
-  // A scenario thread's entry gets the scenario's "arg", an integer: (void *)(uintptr_t)arg.
-  const scenarioEntry = t.role === 'scenario' && t.stack.length === 1 && t.stack[0]!.kind === 'thread_start';
-  if (scenarioEntry && fn.type.params?.[0]?.k === 'ptr') args = [intToPtr(args[0] ?? 0)];
-  const fr: CFrame = {
-    kind: 'c', pc: 0, fn, fp, sp0,
-    tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
-    args: args.length <= 6 && !hasBig(args) ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
-    wait: -1,
-    traced: false,
-    owed: false,
-  };
-  fn.bind(fr, args as Val[]);
-  if (va >= 0) writeVaArea(m.mem, fp + fn.frameSize, args, va);
-  return fr;
-}
-
-function hasBig(args: unknown[]): boolean {
-  for (let i = 0; i < args.length; i++) if (typeof args[i] === 'bigint') return true;
-  return false;
+  return cFrame(m, t, fn, args, true);
 }
 
 // ---------------------------------------------------------------- loading

@@ -2,11 +2,13 @@
  * What compiled C calls at run time (generated code and the functions derived from it): the running thread,
  * watchpoint hits, statement stops, bit-field access, 64-bit memory helpers, string literals.
  */
-import type { Machine } from '../machine/machine';
+import { KernelPanic, type Machine } from '../machine/machine';
 import { MemoryFault } from '../machine/memory';
+import { KMEM_UNINITIALIZED_PATTERN } from '../machine/kmem';
 import type { KThread } from '../machine/thread';
-import { type IntType, type Val, convInt, divideError } from './types';
-import type { CFrame } from './program';
+import { type IntType, type Val, convInt, divideError, intToPtr, toWord } from './types';
+import type { CFrame, CFunc } from './program';
+import { vaAreaBytes, writeVaArea } from './varargs';
 
 
 /**
@@ -24,6 +26,46 @@ export function stoppedInStatement(fr: CFrame, used: number, e: unknown): number
   fr.owed = true;
   if (used === 1) throw e;
   return used - 1;
+}
+
+const EMPTY: Val[] = [];
+
+/**
+ * A new frame running C function fn with the argument words args on thread t (the machine's
+ * callC hook, and calls by name: calls.ts). `mayBeBig`: some argument may be a BigInt (a 64-bit
+ * value), shown as its word among the frame's arguments.
+ */
+export function cFrame(m: Machine, t: KThread, fn: CFunc, args: number[], mayBeBig: boolean): CFrame {
+  const sp0 = t.sp;
+  // A variadic function's frame also holds its variable arguments, above its locals (varargs.ts).
+  const va = fn.va;
+  const fp = Math.floor((sp0 - fn.frameSize - (va < 0 ? 0 : vaAreaBytes(Math.max(0, args.length - va))) - 16) / 16) * 16;
+  if (fp < t.stackBase) {
+    // On x86 the push past the stack's guard page faults again in the fault handler: a double fault.
+    throw new KernelPanic(`BAD TRAP: type=8 (#df Double fault) rp=0 addr=0: kernel stack overflow: thread ${m.sym.format(t.addr)} (${t.name}) overflowed its ${t.stackSize}-byte stack calling ${fn.name}() (a ${fn.frameSize}-byte frame)`);
+  }
+  // A new frame holds whatever was on the stack: the uninitialized pattern, like kmem's.
+  if (fn.frameSize) m.mem.fillPattern32(fp, fn.frameSize, KMEM_UNINITIALIZED_PATTERN);
+  t.sp = fp;
+  // A scenario thread's entry gets the scenario's "arg", an integer: (void *)(uintptr_t)arg.
+  const scenarioEntry = t.role === 'scenario' && t.stack.length === 1 && t.stack[0]!.kind === 'thread_start';
+  if (scenarioEntry && fn.type.params?.[0]?.k === 'ptr') args = [intToPtr(args[0] ?? 0)];
+  const fr: CFrame = {
+    kind: 'c', pc: 0, fn, fp, sp0,
+    tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
+    args: args.length <= 6 && !(mayBeBig && hasBig(args)) ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
+    wait: -1,
+    traced: false,
+    owed: false,
+  };
+  fn.bind(fr, args as Val[]);
+  if (va >= 0) writeVaArea(m.mem, fp + fn.frameSize, args, va);
+  return fr;
+}
+
+function hasBig(args: unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) if (typeof args[i] === 'bigint') return true;
+  return false;
 }
 
 /**
