@@ -18,12 +18,11 @@ import type { ProjectConfig } from './config';
 import { BaselineError, applyBaseline, loadBaseline } from './baseline';
 import { kernelTreeOf } from './kerneltree';
 import { formatJson, formatSarif, formatText } from './format';
-import { collectSources, WalkError, type WalkOptions } from './walk';
 import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
 import type { FileResult } from './format';
 import { packageRoot } from './docs';
 import { formatAbiJson, formatAbiText, vnetAbiReport } from './vnet-abi';
-import { MAX_READ_BYTES, UsageError, collectFiles, lintFile, workerEntry } from './files';
+import { MAX_READ_BYTES, UsageError, eachFile, lintFile, workerEntry } from './files';
 
 /** `kctx lint --vnet-abi`: the VIMAGE/non-VIMAGE symbol report of each file. Exit 0, or 2 on an unreadable file. */
 function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
@@ -138,17 +137,21 @@ interface Totals { files: number; lines: number; errors: string[] }
 type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string };
 
 /** A lint worker thread; `ready` settles when it has loaded (it may start before the files are known). */
-interface PoolWorker { w: Worker; ready: Promise<void>; onBatch?: (batch: Result[]) => void }
+interface PoolWorker { w: Worker; ready: Promise<void>; sent: number; onBatch?: (batch: Result[]) => void; held: Result[][] }
+
+/** Files per batch sent while the folders are still being walked. */
+const STREAM_BATCH = 32;
 
 function startWorkers(n: number): PoolWorker[] {
   const entry = workerEntry();
   return Array.from({ length: n }, () => {
     const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {} }, argv: entry.argv });
-    const pw: PoolWorker = { w, ready: Promise.resolve() };
+    const pw: PoolWorker = { w, ready: Promise.resolve(), sent: 0, held: [] };
     pw.ready = new Promise<void>((resolve, reject) => {
       w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
         if (m.ready) resolve();
-        else pw.onBatch?.(m.batch ?? []);
+        else if (pw.onBatch) pw.onBatch(m.batch ?? []);
+        else pw.held.push(m.batch ?? []); // before runPool took the worker
       });
       w.once('error', reject);
     });
@@ -157,32 +160,32 @@ function startWorkers(n: number): PoolWorker[] {
   });
 }
 
-async function runPool(files: string[], optsOf: (i: number) => LintOptions, workers: PoolWorker[], onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void): Promise<void> {
-  let next = 0;
+/** Lints files[start..] on the workers (files before `start` went out as batches during the walk: `sent` counts each worker's). */
+async function runPool(files: string[], optsOf: (i: number) => LintOptions, workers: PoolWorker[], onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void, start = 0): Promise<void> {
+  let next = start;
   // Files go in batches (most files of a tree need only a read and a trigger test: a message per
   // file would cost more than the file); small enough that the workers stay balanced.
   const batchSize = Math.max(1, Math.min(32, Math.floor(files.length / (workers.length * 8))));
   await Promise.all(workers.map((pw) => new Promise<void>((resolve, reject) => {
     const w = pw.w;
-    let pending = 0;
     const feed = () => {
       if (next >= files.length) { w.postMessage(null); return; }
       const batch = [];
       for (; batch.length < batchSize && next < files.length; next++) batch.push({ id: next, file: files[next], fileOpts: optsOf(next) });
-      pending = batch.length;
+      pw.sent++;
       w.postMessage({ batch });
     };
     pw.onBatch = (results) => {
       for (const r of results) onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
-      pending = 0;
-      feed();
+      if (--pw.sent === 0) feed();
     };
     w.on('error', reject);
     w.on('exit', () => {
-      if (pending > 0) reject(new Error('lint worker exited early'));
+      if (pw.sent > 0) reject(new Error('lint worker exited early'));
       else resolve();
     });
-    pw.ready.then(feed, reject);
+    for (const b of pw.held.splice(0)) pw.onBatch(b);
+    pw.ready.then(() => { if (pw.sent === 0) feed(); }, reject);
   })));
 }
 
@@ -197,22 +200,37 @@ export async function lintCommand(argv: string[]): Promise<number> {
   let baseline: ReturnType<typeof loadBaseline> | undefined;
   // A folder to lint: the workers start loading while it is walked (stopped if not needed).
   let early: PoolWorker[] = [];
+  let streamed = 0; // files sent to the early workers during the walk
   const stopEarly = () => { for (const pw of early) void pw.w.terminate(); early = []; };
+  const t0 = performance.now();
   try {
     args = parseArgs(argv);
     if (args === 'help') { process.stdout.write(USAGE); return 0; }
     const want = args.jobs ?? availableParallelism();
     if (want > 1 && !args.vnetAbi && args.paths.some((p) => { try { return statSync(p).isDirectory(); } catch { return false; } })) early = startWorkers(want);
-    files = collectFiles(args.paths, { followSymlinks: args.followSymlinks });
     if (args.baseline) baseline = loadBaseline(args.baseline);
     // Each file's nearest .kctx.json: its exclude globs drop files, its keys give the options.
     const finder = new ConfigFinder();
     const a = args;
-    const cfgs = files.map((f) => (a.noConfig ? null : finder.forFile(f)));
-    const keep = files.map((f, i) => !excludedBy(cfgs[i]!, f));
-    files = files.filter((_, i) => keep[i]);
     const optsByCfg = new Map<ProjectConfig | null, LintOptions>();
-    fileOpts = cfgs.filter((_, i) => keep[i]).map((c) => { let o = optsByCfg.get(c); if (!o) optsByCfg.set(c, (o = optionsFor(a, c))); return o; });
+    files = [];
+    fileOpts = [];
+    for (const f of eachFile(args.paths, { followSymlinks: args.followSymlinks })) {
+      const c = a.noConfig ? null : finder.forFile(f);
+      if (excludedBy(c, f)) continue;
+      let o = optsByCfg.get(c);
+      if (!o) optsByCfg.set(c, (o = optionsFor(a, c)));
+      files.push(f);
+      fileOpts.push(o);
+      // the workers start on the files found so far while the walk goes on
+      if (early.length && files.length - streamed >= STREAM_BATCH) {
+        const pw = early[(streamed / STREAM_BATCH) % early.length]!;
+        const batch = [];
+        for (; streamed < files.length; streamed++) batch.push({ id: streamed, file: files[streamed], fileOpts: fileOpts[streamed] });
+        pw.sent++;
+        pw.w.postMessage({ batch });
+      }
+    }
   } catch (e) {
     stopEarly();
     if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
@@ -220,7 +238,6 @@ export async function lintCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (args.vnetAbi) return vnetAbiCommand(args.format === 'json' ? 'json' : 'text', files);
-  const t0 = performance.now();
   const results: FileResult[] = files.map((file) => ({ file, diagnostics: [] }));
   const totals: Totals = { files: files.length, lines: 0, errors: [] };
   const tty = !!process.stderr.isTTY;
@@ -239,12 +256,13 @@ export async function lintCommand(argv: string[]): Promise<number> {
   // worker threads for 8 files or more and 256 KB or more (the sizes are added up to that only)
   let size = 0;
   for (let i = 0; i < files.length && size < 256 * 1024; i++) { try { size += statSync(files[i]!).size; } catch { /* read later: its error then */ } }
-  const pool = jobs > 1 && files.length >= 8 && size >= 256 * 1024;
+  const pool = streamed > 0 || (jobs > 1 && files.length >= 8 && size >= 256 * 1024);
   if (pool) {
+    // (the batches sent during the walk went to the first of them, round the list)
     const workers = early.length ? early.slice(0, jobs) : startWorkers(jobs);
     for (const pw of early.slice(jobs)) void pw.w.terminate();
     early = [];
-    await runPool(files, (i) => fileOpts[i]!, workers, onDone);
+    await runPool(files, (i) => fileOpts[i]!, workers, onDone, streamed);
   } else {
     stopEarly();
     for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, fileOpts[i]!));

@@ -9,14 +9,17 @@ import { join } from 'node:path';
 import type { KctxDiagnostic, LintOptions } from './engine';
 import { anyTrigger, lintText, looksBinary, skippedDiagnostic } from './engine';
 import { kernelTreeOf } from './kerneltree';
-import { collectSources, WalkError, type WalkOptions } from './walk';
+import { walkSources, WalkError, type WalkOptions } from './walk';
 import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
 
 /** A path or option the user gave is wrong: `kctx lint` exits 2. */
 export class UsageError extends Error {}
 
-/** Expands the paths to the files to lint (each real file once); throws a UsageError for a missing or unreadable one. */
-export function collectFiles(paths: string[], opts: WalkOptions = {}): string[] {
+/**
+ * The files to lint under the paths (each real file once), one at a time as the walk finds them
+ * (the CLI's workers start on the first ones); throws a UsageError for a missing or unreadable path.
+ */
+export function* eachFile(paths: string[], opts: WalkOptions = {}): Generator<string> {
   for (const p of paths) {
     try {
       if (!statSync(p).isDirectory()) accessSync(p, constants.R_OK);
@@ -25,7 +28,7 @@ export function collectFiles(paths: string[], opts: WalkOptions = {}): string[] 
     }
   }
   try {
-    return collectSources(paths, opts);
+    for (const f of walkSources(paths, opts)) if (f !== null) yield f;
   } catch (e) {
     if (e instanceof WalkError) throw new UsageError(e.message);
     throw e;

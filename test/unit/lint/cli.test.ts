@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdirSync, copyFileSync, chmodSync, readFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync, copyFileSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, FIXTURES } from './helpers';
 import { scratchDir } from '../../scratch';
@@ -116,6 +116,24 @@ test('a big tree is linted by worker threads with the same results', () => {
   const j = JSON.parse(r.stdout);
   assert.equal(j.diagnostics.filter((d: { rule: string }) => d.rule === 'sleeping-alloc-preempt-disabled').length, 12 * 9);
   assert.equal(j.diagnostics.filter((d: { rule: string }) => d.rule === 'curvnet-unbalanced' || d.rule === 'curvnet-set-scope').length, 12 * 3);
+});
+
+test('files sent to the workers while the folders are still walked: the same bytes as one thread', () => {
+  const dir = scratchDir('kctx-stream-');
+  const fx = readdirSync(FIXTURES).filter((f) => f.endsWith('.c')).sort();
+  // 100 files in 5 folders: batches go out during the walk, the rest after it
+  for (let i = 0; i < 100; i++) {
+    const sub = join(dir, `d${i % 5}`);
+    mkdirSync(sub, { recursive: true });
+    copyFileSync(join(FIXTURES, fx[i % fx.length]!), join(sub, `f${String(i).padStart(3, '0')}.c`));
+  }
+  const one = kctx('--format', 'json', '--jobs', '1', dir);
+  const two = kctx('--format', 'json', '--jobs', '2', dir);
+  assert.match(two.stderr, /100 files, .*2 workers/);
+  assert.doesNotMatch(one.stderr, /workers/);
+  assert.ok(JSON.parse(one.stdout).diagnostics.length > 50);
+  assert.equal(two.stdout, one.stdout);
+  assert.equal(two.status, one.status);
 });
 
 const findings = (r: ReturnType<typeof kctx>, base = '') => JSON.parse(r.stdout).diagnostics.map((d: { file: string; line: number; rule: string; severity: string }) => `${d.file.slice(base.length)}:${d.line}:${d.rule}:${d.severity}`);
