@@ -13,6 +13,7 @@ import { callArgs, callName, functionName, hasStorageClass, lineOf, unwrap, hasS
 import type { PathState, Step } from './flow';
 import { FlowWalker, WorkBudgetExceeded, initialState } from './flow';
 import { sleepingAllocation } from './ctxapi';
+import { SLEEPING_CTXOP_CALLS } from '../core/ctxop-api';
 import type { FileModel } from './model';
 
 export interface PreemptFacts {
@@ -77,6 +78,9 @@ export interface FnSummary {
 }
 
 const CAP = 3;
+
+/** The words every sleeping allocation (ctxapi.ts sleepingAllocation) has in its text. */
+const SLEEPS = new RegExp(`\\b(?:KM_SLEEP|VM_SLEEP|installctx|${[...SLEEPING_CTXOP_CALLS.keys()].join('|')})\\b`);
 
 function isPreemptField(n: SyntaxNode | null): boolean {
   const u = unwrap(n);
@@ -156,7 +160,26 @@ export class PreemptAnalysis {
         }
         frontier = next;
       }
+      // Only a function that leads, through the calls in its text, to a sleeping allocation can
+      // change a verdict: a site's what, a callee's sleeps, and an entry state that matters (its
+      // callers lead there through it). The others are not walked.
+      const callersOf = new Map<FnSummary, FnSummary[]>();
+      const leads = new Set<FnSummary>();
+      for (const f of chosen) {
+        const t = textOf(f);
+        if (SLEEPS.test(t)) leads.add(f);
+        CALL.lastIndex = 0;
+        for (let r = CALL.exec(t); r; r = CALL.exec(t)) {
+          const c = this.fns.get(r[1]!);
+          if (!c || !chosen.has(c)) continue;
+          const l = callersOf.get(c);
+          if (l) l.push(f); else callersOf.set(c, [f]);
+        }
+      }
+      const up = [...leads];
+      while (up.length) for (const g of callersOf.get(up.pop()!) ?? []) if (!leads.has(g)) { leads.add(g); up.push(g); }
       for (const s of all) {
+        if (!leads.has(s)) continue;
         if (!chosen.has(s) || m.fnFacts(s.fn, 'structuralError', () => hasStructuralError(s.fn))) continue; // precision: no path claims on a body the parser could not read
         try {
           this.analyze(s);
