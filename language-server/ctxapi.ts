@@ -18,6 +18,9 @@ export type Era = ApiEra;
  */
 export const CTX_SCOPE = /\b(?:kpreempt_(?:disable|enable)|t_preempt|installctx\w*|removectx|ctxop_\w+|t_ctx)\b/;
 
+/** The words every sleeping allocation (sleepingAllocation() below) has in its text: a text without them has none. */
+export const SLEEP_WORDS = new RegExp(`\\b(?:KM_SLEEP|VM_SLEEP|installctx|${[...SLEEPING_CTXOP_CALLS.keys()].join('|')})\\b`);
+
 export { LEGACY_API, CTXOP_API, SLOTS, SLOT_ROLE, LEGACY_HANDLER_BASE, type Slot } from '../core/ctxop-api';
 export { installctxArity } from '../core/eras';
 

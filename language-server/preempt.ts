@@ -12,8 +12,7 @@ import type { SyntaxNode } from './syntax';
 import { callArgs, callName, functionName, hasStorageClass, lineOf, unwrap, hasStructuralError } from './syntax';
 import type { PathState, Step } from './flow';
 import { FlowWalker, WorkBudgetExceeded, initialState } from './flow';
-import { sleepingAllocation } from './ctxapi';
-import { SLEEPING_CTXOP_CALLS } from '../core/ctxop-api';
+import { SLEEP_WORDS, sleepingAllocation } from './ctxapi';
 import type { FileModel } from './model';
 
 export interface PreemptFacts {
@@ -78,9 +77,6 @@ export interface FnSummary {
 }
 
 const CAP = 3;
-
-/** The words every sleeping allocation (ctxapi.ts sleepingAllocation) has in its text. */
-const SLEEPS = new RegExp(`\\b(?:KM_SLEEP|VM_SLEEP|installctx|${[...SLEEPING_CTXOP_CALLS.keys()].join('|')})\\b`);
 
 function isPreemptField(n: SyntaxNode | null): boolean {
   const u = unwrap(n);
@@ -167,7 +163,7 @@ export class PreemptAnalysis {
       const leads = new Set<FnSummary>();
       for (const f of chosen) {
         const t = textOf(f);
-        if (SLEEPS.test(t)) leads.add(f);
+        if (SLEEP_WORDS.test(t)) leads.add(f);
         CALL.lastIndex = 0;
         for (let r = CALL.exec(t); r; r = CALL.exec(t)) {
           const c = this.fns.get(r[1]!);

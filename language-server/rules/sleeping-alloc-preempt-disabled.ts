@@ -1,7 +1,7 @@
 /** sleeping-alloc-preempt-disabled: a KM_SLEEP allocation on a path where kernel preemption is disabled. */
 import { CTX_READS } from '../scopes';
 import { mayReach } from '../unread';
-import { SLEEPING_CTXOP_CALLS } from '../../core/ctxop-api';
+import { SLEEP_WORDS } from '../ctxapi';
 import type { Rule, Fix } from './types';
 import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
@@ -12,8 +12,6 @@ import { planMigration } from '../fixes/migrate';
 
 /** What can disable preemption (kpreempt_disable(), t_preempt++) or state it (ASSERT(curthread->t_preempt >= 1)). */
 const PREEMPT_OFF = /\bkpreempt_disable\b|\bt_preempt\b/;
-/** The words every sleeping allocation (ctxapi.ts sleepingAllocation) has in its text. */
-const SLEEPS = new RegExp(`\\b(?:KM_SLEEP|VM_SLEEP|installctx|${[...SLEEPING_CTXOP_CALLS.keys()].join('|')})\\b`);
 
 export const rule: Rule = {
   id: 'sleeping-alloc-preempt-disabled',
@@ -25,7 +23,7 @@ export const rule: Rule = {
   trigger: PREEMPT_OFF,
   // a finding needs a sleeping allocation in a function that disables preemption, or in one it
   // calls (transitively: a callee that sleeps, a static function called only with preemption off)
-  mayReport: (text) => mayReach(text, PREEMPT_OFF, SLEEPS),
+  mayReport: (text) => mayReach(text, PREEMPT_OFF, SLEEP_WORDS),
   scope: CTX_READS,
   check(m, report) {
     const pa = m.preempt;
