@@ -7,12 +7,12 @@
  * Run alone: `node out/test/bench/gate.js`.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKernel } from '../../kernel-sim/kernel';
 import { scenarioFromObject } from '../../kernel-sim/scenario';
 import { loadDriver } from '../../kernel-sim/cinterp/index';
+import { scratchDir } from '../scratch';
 
 interface BenchRow { name: string; value: string; target?: string }
 
@@ -52,7 +52,7 @@ function header(i: number): string {
 }
 
 function tree(): { dir: string; lines: number } {
-  const dir = mkdtempSync(join(tmpdir(), 'kctx-bench-gate-'));
+  const dir = scratchDir('kctx-bench-gate-');
   cpSync(join(__dirname, '../../../test/fixtures/gate'), join(dir, 'gate'), { recursive: true });
   const sys = join(dir, 'gate/usr/src/uts/common/sys/bench');
   mkdirSync(sys, { recursive: true });
@@ -105,7 +105,7 @@ export async function benchGate(): Promise<BenchRow[]> {
   }
   const real = process.env.KCTX_GATE;
   if (real) {
-    const d = mkdtempSync(join(tmpdir(), 'kctx-bench-gate-'));
+    const d = scratchDir('kctx-bench-gate-');
     try {
       const hs = ['sys/types.h', 'sys/param.h', 'sys/thread.h', 'sys/proc.h', 'sys/cpuvar.h', 'sys/kmem.h', 'sys/cmn_err.h', 'sys/ddi.h', 'sys/sunddi.h', 'sys/kstat.h', 'vm/page.h'];
       writeFileSync(join(d, 'drv.c'), `${hs.map((h) => `#include <${h}>`).join('\n')}\nvoid\nentry(void *arg)\n{\n\tcmn_err(CE_NOTE, "%d", curthread->t_cpu->cpu_id);\n}\n`);
