@@ -9,7 +9,9 @@
  *   then one cycle counted; so cycles, stops and the schedule are the same with or without a
  *   debugger. Whether a policy and watchpoints are set is read once per step (`POL`, `WATCH`:
  *   only the debugger sets them, between runs); without a policy no stop can happen, so the data
- *   stop tests after each instruction are skipped too;
+ *   stop tests after each instruction are skipped too, and a basic block's straight run of
+ *   statements (fastRegions) runs without checks between them when the budget holds all of
+ *   them, its cycles counted at once;
  * - straight-line instructions fall through to the next case, jumps are `continue`;
  * - an instruction with a machine protocol (calls, returns, switch tables, ...) returns -2 for
  *   next, a pc to jump to, or YIELD, and is dispatched on that value;
@@ -151,6 +153,45 @@ export interface StepSpec {
   littleEndian: boolean;
 }
 
+/** The most statements a fast region counts at once (codegen.ts buildStep). */
+const MAX_REGION = 32;
+
+/**
+ * The fast regions of a function: from a basic block's first instruction when it starts a
+ * statement, its straight run of statements ('stmt', ending at a branch or jump, before a call
+ * or where another block begins); only those of two statements or more. By first pc: the end
+ * (exclusive) and the statements counted.
+ */
+function fastRegions(s: StepSpec, tgt: (n: number, x: Target | null) => number): Map<number, { end: number; stmts: number }> {
+  const n = s.ins.length;
+  const leader = new Array<boolean>(n + 1).fill(false);
+  leader[0] = true;
+  for (let k = 0; k < n; k++) {
+    const x = s.ins[k]!;
+    if (x.k === 'jmp') leader[x.to.pc] = true;
+    else if (x.k === 'br') leader[tgt(k, x.t)] = leader[tgt(k, x.f)] = true;
+    if (x.k !== 'stmt') leader[k + 1] = true;
+  }
+  const out = new Map<number, { end: number; stmts: number }>();
+  for (let start = 0; start < n; start++) {
+    if (!leader[start] || !s.isStmt(start)) continue;
+    let stmts = 0;
+    let k = start;
+    while (k < n) {
+      const x = s.ins[k]!;
+      if (x.k === 'ins') break;
+      if (s.isStmt(k)) {
+        if (stmts === MAX_REGION) break;
+        stmts++;
+      }
+      k++;
+      if (x.k !== 'stmt' || leader[k]) break;
+    }
+    if (stmts >= 2) out.set(start, { end: k, stmts });
+  }
+  return out;
+}
+
 /** The memory's typed views a step function may use, and their Memory fields. */
 const VIEWS: Array<[string, string]> = [['D', 'dv'], ['U8', 'u8'], ['I8', 'i8'], ['U32', 'u32'], ['I32', 'i32']];
 
@@ -168,8 +209,28 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   // A data stop needs a debugger (m.checkStop is false without a policy): tested only under one.
   const dataStop = (pcExpr: string) => `if (POL && m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
   const INLINE = g.ref(s.runCalleeInline);
+  const fast = fastRegions(s, tgt);
   for (let n = 0; n < s.ins.length; n++) {
     body.push(`case ${n}: pc = ${n};`);
+    const region = fast.get(n);
+    if (region !== undefined) {
+      // Without a debugger and with the budget for all its statements, a straight run of
+      // statements needs no check between them: the same cycles, counted at once.
+      body.push(`if (!POL && used + ${region.stmts} <= budget) { used += ${region.stmts};`);
+      for (let k = n; k < region.end; k++) {
+        const x = s.ins[k]!;
+        if (k > n) body.push(`pc = ${k};`);
+        if (x.k === 'stmt') body.push(`${x.code};`);
+        else if (x.k === 'jmp') body.push(`pc = ${x.to.pc}; continue;`);
+        else if (x.k === 'br') {
+          if (x.code) body.push(`${x.code};`);
+          body.push(`if (${x.cond}) { pc = ${tgt(k, x.t)}; continue; } pc = ${tgt(k, x.f)}; continue;`);
+        }
+      }
+      const last = s.ins[region.end - 1]!;
+      if (last.k === 'stmt') body.push(`pc = ${region.end}; continue;`);
+      body.push('}');
+    }
     if (s.isStmt(n)) {
       body.push(`if (used >= budget) { fr.pc = ${n}; return used; }`);
       body.push(`if (POL) { if (${STOP}(m, t, ${n})) { fr.pc = ${n}; return used; } ${reload} }`);
