@@ -7,6 +7,7 @@
  *  - a static function whose address is never taken and whose every call in this file is made
  *    with preemption disabled runs with preemption disabled.
  * Unlike smatch (which takes the lower count where branches disagree) every feasible path counts.
+ * Only functions that lead, through the calls in their text, to a sleeping allocation are walked.
  */
 import type { SyntaxNode } from './syntax';
 import { callArgs, callName, functionName, hasStorageClass, lineOf, unwrap, hasStructuralError } from './syntax';
