@@ -170,8 +170,10 @@ async function runPool(files: string[], optsOf: (i: number) => LintOptions, work
     const w = pw.w;
     const feed = () => {
       if (next >= files.length) { w.postMessage(null); return; }
+      // smaller batches towards the end, so that no worker is left with a long one while the others wait
+      const size = Math.max(1, Math.min(batchSize, Math.ceil((files.length - next) / (workers.length * 4))));
       const batch = [];
-      for (; batch.length < batchSize && next < files.length; next++) batch.push({ id: next, file: files[next], fileOpts: optsOf(next) });
+      for (; batch.length < size && next < files.length; next++) batch.push({ id: next, file: files[next], fileOpts: optsOf(next) });
       pw.sent++;
       w.postMessage({ batch });
     };
