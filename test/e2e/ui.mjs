@@ -253,26 +253,6 @@ export async function runModeB(h) {
       await shot('threads.png');
     });
 
-    await step('Step Into at a switch walks the kernel line by line: savectx, then resume() giving the CPU away (stepin.png)', async () => {
-      // The swtch function breakpoint: on to the next switch, then F11 until resume()'s switch line.
-      await cont(1);
-      await sections(['Call Stack']);
-      await callStack().getByText(/^swtch/).first().waitFor({ timeout: left(10000) });
-      const resumeTab = page.locator('.tab.active').filter({ hasText: 'resume.c' });
-      const seen = [];
-      for (let i = 0; i < 30 && !(await resumeTab.count()); i++) {
-        await key('F11');
-        await paused();
-        await callStack().getByText(/paused (on|after a) step/i).first().waitFor({ timeout: left(10000) });
-        seen.push((await page.locator('.tab.active').first().innerText()).split('\n')[0]);
-      }
-      await resumeTab.first().waitFor({ timeout: left(10000) });
-      await page.locator('.monaco-editor .view-line').filter({ hasText: 'cp->cpu_thread = next;' }).first().waitFor({ timeout: left(10000) });
-      await callStack().getByText(/^resume/).first().waitFor({ timeout: left(10000) });
-      await shot('stepin.png');
-      return `stepped through ${seen.join(', ')}`;
-    });
-
     await step('Schedule view draws the schedule (timeline.png)', async () => {
       await cont(8);
       await sections(['Call Stack', 'Schedule']);
@@ -344,6 +324,38 @@ export async function runModeB(h) {
       await page.screenshot({ path: join(SHOTS, 'panic.png') });
       await key('Shift+F5');
       await page.waitForTimeout(500);
+    });
+
+    await step('Step Into at a switch walks the kernel line by line: savectx, then resume() giving the CPU away (stepin.png)', async () => {
+      // A session of its own: the stops of the steps above stay where they were.
+      await page.waitForTimeout(1000);
+      await palette('Debug: Select and Start Debugging', 'Select and Start Debugging');
+      const row = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Simulate vmm_demo' }).first();
+      await row.waitFor({ timeout: left(10000) });
+      await row.click();
+      await paused(60000);
+      await sections(['Call Stack']);
+      // The swtch function breakpoint of the steps above: on to the fifth switch (a vCPU thread
+      // blocks in delay() with its ctxops attached), then F11 until resume()'s switch line.
+      await cont(5);
+      await callStack().getByText(/paused on function breakpoint/i).first().waitFor({ timeout: left(10000) });
+      const resumeTab = page.locator('.tab.active').filter({ hasText: 'resume.c' });
+      const seen = [];
+      for (let i = 0; i < 30 && !(await resumeTab.count()); i++) {
+        await key('F11');
+        await paused();
+        await callStack().getByText(/paused (on|after a) step/i).first().waitFor({ timeout: left(10000) });
+        seen.push((await page.locator('.tab.active').first().innerText()).split('\n')[0]);
+      }
+      await resumeTab.first().waitFor({ timeout: left(10000) });
+      await page.locator('.monaco-editor .view-line').filter({ hasText: 'cp->cpu_thread = next;' }).first().waitFor({ timeout: left(10000) });
+      await callStack().getByText(/^resume/).first().waitFor({ timeout: left(10000) });
+      // The walk went through the driver's save handler (vmm_demo.c) and savectx.
+      if (!seen.some((x) => x.startsWith('vmm_demo')) || !seen.some((x) => x.startsWith('savectx'))) throw new Error(`stepped through ${seen.join(', ')}`);
+      await shot('stepin.png');
+      await key('Shift+F5');
+      await page.waitForTimeout(500);
+      return `stepped through ${seen.join(', ')}`;
     });
 
     await step('Running Extensions lists kctx with its activation time (activation.png)', async () => {
