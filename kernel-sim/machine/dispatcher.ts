@@ -131,23 +131,26 @@ registerFrameKind('swtch', {
    */
   step(m, t, f0, budget) {
     const f = f0 as SwtchFrame;
+    // Each phase's events carry its own cycle (Machine.phaseUsed): kept only while events are
+    // recorded, the one reader (no cost without a trace).
+    const events = m.sink !== null;
     let used = 0;
     try {
       while (used < budget) {
         const depth = t.stack.length;
         const pc = f.pc;
-        m.phaseUsed = used;
+        if (events) m.phaseUsed = used;
         const r = swtchPhase(m, t, f, budget - used);
         used += r;
         if (r === 0 || m.stopPoint || f.pc === SW_RESUMED || t.stack.length !== depth || pc === SW_SWITCH) break;
       }
     } catch (e) {
+      m.phaseUsed = 0;
       // A stop point inside a later phase: keep the cycles the earlier phases used.
       if (e instanceof StopSignal && used > 0) return used;
       throw e;
-    } finally {
-      m.phaseUsed = 0;
     }
+    if (events) m.phaseUsed = 0;
     return used;
   },
   describe(m, t, f0, i) {
@@ -218,8 +221,11 @@ function swtchPhase(m: Machine, t: KThread, f: SwtchFrame, budget: number): numb
         next.quantumLeft = m.cfg.quantum;
         next.dispTick = m.lbolt;
         mem.writePtr(next.addr + m.T.t_cpu, cpu.addr);
-        const nf = next.stack[next.stack.length - 1];
-        if (nf !== undefined && nf.kind === 'swtch') (nf as SwtchFrame).prev = t.addr;
+        if (m.policy !== null) {
+          // Only the debugger reads it (Step Back across the hand-over): no new frame member otherwise.
+          const nf = next.stack[next.stack.length - 1];
+          if (nf !== undefined && nf.kind === 'swtch') (nf as SwtchFrame).prev = t.addr;
+        }
         m.setState(next, TS_ONPROC);
         if (m.sink) m.probe(next, 'sched:on-cpu', `<- ${t.name}`, { other: t.addr });
         return 1;
@@ -272,9 +278,10 @@ function walkOps(m: Machine, t: KThread, f: SwtchFrame, budget: number, which: '
   const sym = m.sym;
   const depth = t.stack.length;
   const base = m.phaseUsed;
+  const events = m.sink !== null;
   let used = 0;
   while (used < budget) {
-    m.phaseUsed = base + used;
+    if (events) m.phaseUsed = base + used;
     const ctx = f.cur;
     if (ctx === 0) {
       if (m.policy !== null && klineAt(m, t, save ? 'savectx' : 'restorectx', 'end', 0)) {
