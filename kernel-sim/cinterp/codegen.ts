@@ -323,7 +323,16 @@ ${body.join('\n')}
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     f = new Function(src)() as StepFn;
     STEPS.set(src, f);
-    if (STEPS.size > MAX_STEPS) STEPS.delete(STEPS.keys().next().value!);
+    stepChars += src.length;
+    while (stepChars > MAX_STEP_CHARS && STEPS.size > 1) {
+      const oldest = STEPS.keys().next().value!;
+      STEPS.delete(oldest);
+      stepChars -= oldest.length;
+    }
+  } else {
+    // Most recently used last.
+    STEPS.delete(src);
+    STEPS.set(src, f);
   }
   return f;
 }
@@ -332,7 +341,9 @@ ${body.join('\n')}
  * Step functions by their text. A step function depends on nothing but its text (the values it
  * refers to are its frame's function's env), so this cache changes no result: it lets every load
  * of the same C in a process (explore's runs, a restarted debug session, the bench's runs) use
- * the function the JIT already optimized. Bounded: the oldest goes first.
+ * the function the JIT already optimized. Bounded by the length of its texts.
  */
 const STEPS = new Map<string, StepFn>();
-const MAX_STEPS = 2048;
+/** The bound of the cache: the texts it keeps, in characters; the least recently used go first. */
+const MAX_STEP_CHARS = 16_000_000;
+let stepChars = 0;
