@@ -3,9 +3,9 @@ import type { Node as SyntaxNode } from 'web-tree-sitter';
 import { ScenarioError } from '../scenario';
 import { OutOfMemory } from '../machine/memory';
 import {
-  type CType, type StructType, type FuncType, type Val, type StructField, VOID, CHAR, SCHAR, UCHAR, SHORT, USHORT, INT, UINT, LONG, ULONG, LLONG, ULLONG, BOOL, VA_LIST, ptr, sizeOf, alignOf, typeName, withName,
+  type CType, type IntType, type StructType, type FuncType, type Val, type StructField, VOID, CHAR, SCHAR, UCHAR, SHORT, USHORT, INT, UINT, LONG, ULONG, LLONG, ULLONG, BOOL, VA_LIST, ptr, sizeOf, alignOf, typeName, withName,
 } from './types';
-import { Scope, type LocalInfo, type Ent, type GlobalInfo, type TU } from './program';
+import { Scope, type LocalInfo, type Ent, type EnumTag, type GlobalInfo, type TU } from './program';
 import { Emitter } from './emit';
 import { TYPEOF_TAG } from './gnu-tokens';
 
@@ -231,29 +231,38 @@ export abstract class Declarations extends Emitter {
     st.complete = true;
   }
 
+  /**
+   * An enumerated type as gcc makes it: the first of unsigned int, unsigned long (no negative
+   * enumerator) or int, long (one negative) that holds every value; the value arithmetic is that
+   * type's. A constant is an `int` when its value fits int, else of the enumeration's type.
+   */
   protected enumType(n: SyntaxNode, scope: Scope): CType {
     const body = n.childForFieldName('body');
     const name = n.childForFieldName('name');
-    const tag: { k: 'enum'; unsigned?: boolean } = { k: 'enum' };
+    const tag: EnumTag = { k: 'enum' };
     if (name && (body || !scope.findTag(name.text))) scope.tags.set(name.text, tag);
+    const wide: Array<Ent & { k: 'enum' }> = [];
     if (body) {
       let next = 0;
-      let negative = false;
+      let lo = 0, hi = 0;
       for (const en of body.namedChildren) {
         if (!en || en.type !== 'enumerator') continue;
         const v = en.childForFieldName('value');
         if (v) next = Number(this.constInt(v, scope));
-        if (next < 0) negative = true;
-        scope.names.set(en.childForFieldName('name')!.text, { k: 'enum', value: next });
+        lo = Math.min(lo, next);
+        hi = Math.max(hi, next);
+        const ent: Ent & { k: 'enum' } = { k: 'enum', value: next };
+        if (next < -0x80000000 || next > 0x7fffffff) wide.push(ent);
+        scope.names.set(en.childForFieldName('name')!.text, ent);
         next++;
       }
-      // gcc's compatible integer type of an enumeration (what __builtin_types_compatible_p sees).
-      tag.unsigned = !negative;
+      tag.base = lo < 0 ? (lo >= -0x80000000 && hi <= 0x7fffffff ? INT : LONG) : hi <= 0xffffffff ? UINT : ULONG;
     }
-    if (!name) return INT;
-    const known = body ? tag : scope.findTag(name.text);
-    const unsigned = known?.k === 'enum' ? known.unsigned : undefined;
-    return { ...INT, name: `enum ${name.text}`, kind: `enum ${name.text}`, ...(unsigned === undefined ? {} : { enumBase: unsigned ? 'unsigned int' : 'int' }) };
+    const known = body ? tag : name ? scope.findTag(name.text) : undefined;
+    const base = known?.k === 'enum' ? known.base : undefined;
+    const t: IntType = !base ? INT : name ? { ...base, name: `enum ${name.text}`, kind: `enum ${name.text}`, enumBase: base.name } : base;
+    for (const ent of wide) ent.type = t;
+    return t;
   }
 
   /** Applies a declarator to a base type; returns the declared name and type. */

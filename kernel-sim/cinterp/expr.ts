@@ -292,7 +292,7 @@ export abstract class Expressions extends Operators {
     switch (e.k) {
       case 'enum': {
         const v = e.value;
-        return { t: INT, rv: this.K(v), cst: v };
+        return { t: e.type ?? INT, rv: this.K(v), cst: v };
       }
       case 'typedef':
         return this.fail(n, `'${name}' is a type name, not a value`);

@@ -6,7 +6,7 @@ import type { Node as SyntaxNode } from 'web-tree-sitter';
 import type { Frame } from '../machine/machine';
 import type { StepFn, InsJs } from './codegen';
 import type { TextSymbol } from '../machine/symbols';
-import type { CType, StructType, FuncType, Val } from './types';
+import type { CType, IntType, StructType, FuncType, Val } from './types';
 import type { PreprocessResult } from './preprocess';
 
 export interface Pos {
@@ -108,11 +108,14 @@ export interface E {
 export type Ent =
   | { k: 'var'; name: string; type: CType; global: boolean; addr: number; off: number; extern?: boolean }
   | { k: 'typedef'; type: CType }
-  | { k: 'enum'; value: number }
+  /** An enumeration constant: type int, or its enumeration's type when the value does not fit int (gcc). */
+  | { k: 'enum'; value: number; type?: IntType }
   | { k: 'func'; name: string; type: FuncType };
+/** An enumeration's tag: its integer type once its body is seen. */
+export type EnumTag = { k: 'enum'; base?: IntType };
 export class Scope {
   names = new Map<string, Ent>();
-  tags = new Map<string, StructType | { k: 'enum'; unsigned?: boolean }>();
+  tags = new Map<string, StructType | EnumTag>();
   constructor(readonly parent?: Scope) {}
   find(n: string): Ent | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
@@ -121,7 +124,7 @@ export class Scope {
     }
     return undefined;
   }
-  findTag(n: string): StructType | { k: 'enum'; unsigned?: boolean } | undefined {
+  findTag(n: string): StructType | EnumTag | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
       const e = s.tags.get(n);
       if (e) return e;

@@ -96,24 +96,29 @@ export const isAggregate = (t: CType): boolean => t.k === 'struct' || t.k === 'a
 /**
  * Integer promotion: narrower than int becomes int. A bit-field promotes by its width, as GCC
  * does: narrower than 32 bits is int (an `unsigned u3 : 3` holding 2 gives `u3 - 5 < 0`), exactly
- * 32 bits is int or unsigned int by signedness, wider keeps its declared type.
+ * 32 bits is int or unsigned int by signedness, wider keeps its declared type. An enumeration
+ * computes as its compatible integer type (`enum e { A }` as unsigned int: `x - 1 < 0` is false).
  */
 export function promote(t: IntType): IntType {
   if (t.bitWidth !== undefined) return t.bitWidth < 32 || t.signed ? INT : UINT;
   if (t.size < 4) return INT;
+  if (t.enumBase !== undefined) return t.size === 4 ? (t.signed ? INT : UINT) : t.signed ? LONG : ULONG;
   return t;
 }
 
-/** Usual arithmetic conversions. */
+/** Usual arithmetic conversions (of two 64-bit types, `long long` outranks `long`: it names the result). */
 export function arith(a: IntType, b: IntType): IntType {
   a = promote(a);
   b = promote(b);
   if (a.size === b.size) {
-    if (a.signed === b.signed) return a.size === 8 ? (a.name.includes('long long') ? a : b.name.includes('long long') ? b : a) : a;
-    return a.signed ? b : a;
+    if (a.signed === b.signed) return a.size === 8 && intKind(a) !== intKind(b) ? (isLongLong(a) ? a : isLongLong(b) ? b : a) : a;
+    const [s, u] = a.signed ? [a, b] : [b, a];
+    // The unsigned type of the signed operand's rank when that is higher (`long long` + `unsigned long`).
+    return isLongLong(s) && !isLongLong(u) ? ULLONG : u;
   }
   return a.size > b.size ? a : b;
 }
+const isLongLong = (t: IntType): boolean => intKind(t).includes('long long');
 
 /** Type text as C writes it, with an optional declarator name. */
 export function typeName(t: CType, inner = ''): string {

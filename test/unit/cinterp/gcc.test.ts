@@ -484,3 +484,44 @@ void test(void) {
 }
 `, [1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 3, 4, 40, 4, 68, 65, 8, 11, 41, 40, 42, 82, 8, 24, 40, 40, 8, 1]);
 });
+
+test('enumerated types compute as gcc\'s compatible integer type (unsigned int without a negative enumerator, long beyond int); constants are int, or the enumeration\'s type beyond int', async () => {
+  await sameAsGcc(`
+enum e { A, B2 = 2, C = 7 };
+enum n { M = -1, N0 = 0, N5 = 5 };
+enum big { BIG = 0x80000000 };
+enum huge { H = 0x100000000 };
+enum mixed { MX = -1, MY = 0x80000000 };
+struct holds { char c; enum huge h; };
+typedef long long i64;
+void test(void) {
+  enum e x = A, y = C;
+  enum n z = N5;
+  enum big bg = BIG;
+  enum { P0, P1 } anon = P0;
+  PR(x - 1 < 0); PR(x > -1); PR((long)(x - 2)); PR(y / -2); PR(-x); PR((long)-y);
+  PR(y >> 1); PR((long)(x - 1) >> 1); PR(y < -1); PR((uint64_t)(x - 1)); PR(anon - 1 < 0);
+  PR(z - 6 < 0); PR(z > -1); PR((long)(z - 6)); PR(z / -2);
+  PR(sizeof(enum e)); PR(sizeof(x)); PR(sizeof(A)); PR(sizeof(x - 1)); PR(sizeof(x + 1L));
+  PR(A - 1 < 0); PR((long)(A - 1));
+  PR(sizeof(BIG)); PR(BIG > 0); PR((long)BIG); PR(sizeof(enum big)); PR(bg > 0); PR((long)bg); PR(BIG - 0x80000001 < 0);
+  PR(sizeof(H)); PR(sizeof(enum huge)); PR((long)H); PR(sizeof(struct holds)); PR(offsetof(struct holds, h));
+  PR(sizeof(MY)); PR(sizeof(enum mixed)); PR((long)MY); PR(MY > 0);
+  { enum mixed mv = MX; PR(mv < 0); PR(sizeof(mv)); }
+  { i64 q = -1; unsigned long long u = 1; PR(q < u); }
+  { enum e s = C; long l = s; PR(l); s = (enum e)-1; PR((long)s); PR(s); }
+  switch ((long)(x - 1)) { case -1: PR(-1); break; case 0xffffffff: PR(1); break; default: PR(0); }
+  PR(__builtin_types_compatible_p(__typeof__(x - 1), unsigned int));
+  PR(__builtin_types_compatible_p(__typeof__(z - 1), int));
+  PR(__builtin_types_compatible_p(__typeof__(A), int));
+  PR(__builtin_types_compatible_p(__typeof__(BIG), unsigned int));
+  PR(__builtin_types_compatible_p(__typeof__(H), long));
+  PR(__builtin_types_compatible_p(__typeof__(H), unsigned long));
+  PR(__builtin_types_compatible_p(__typeof__(MY), long));
+  PR(__builtin_types_compatible_p(enum big, unsigned int));
+  PR(__builtin_types_compatible_p(enum huge, unsigned long));
+  PR(__builtin_types_compatible_p(enum mixed, long));
+  { i64 q = 1; PR(__builtin_types_compatible_p(__typeof__(1L + q), long long)); PR(__builtin_types_compatible_p(__typeof__(q + 1UL), unsigned long long)); }
+}`, [0, 0, 4294967294, 0, 0, 4294967289, 3, 2147483647, 1, 4294967295, 0, 1, 1, -1, -2, 4, 4, 4, 4, 8, 1, -1, 4, 1, 2147483648, 4, 1, 2147483648, 0, 8, 8, 4294967296, 16, 8, 8, 8, 2147483648, 1, 1, 8, 0, 7, 4294967295, 4294967295, 1,
+    1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]);
+});
