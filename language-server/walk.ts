@@ -125,10 +125,3 @@ export function* walkSources(paths: readonly string[], opts: WalkOptions = {}): 
     }
   }
 }
-
-/** The whole walk at once (the CLI). */
-export function collectSources(paths: readonly string[], opts: WalkOptions = {}): string[] {
-  const out: string[] = [];
-  for (const f of walkSources(paths, opts)) if (f !== null) out.push(f);
-  return out;
-}
