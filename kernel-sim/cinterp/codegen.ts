@@ -209,6 +209,11 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   // A data stop needs a debugger (m.checkStop is false without a policy): tested only under one.
   const dataStop = (pcExpr: string) => `if (POL && m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
   const INLINE = g.ref(s.runCalleeInline);
+  // The cycle of the events a call records (Machine.phaseUsed): the step's start and the cycles
+  // of the statements before the current one in this step (0 in a step that goes on inside a
+  // statement after its callee), so a stop that splits the step (a line breakpoint) moves no
+  // event. Only while events are recorded (at()'s one reader); the run loop sets it to 0 again.
+  const CYCLE = 'if (EV) m.phaseUsed = used > 0 ? used - 1 : 0;';
   const fast = fastRegions(s, tgt);
   for (let n = 0; n < s.ins.length; n++) {
     body.push(`case ${n}: pc = ${n};`);
@@ -245,10 +250,10 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       if (ins.ret) {
         // A return: the frame is popped, so its step ends here (what the generic path below
         // comes to: no callee sits above a popped frame).
-        body.push(`fr.pc = ${n}; ${ins.code}; fr.pc = ${n + 1}; if (POL) m.dataStop = false; return used === 0 ? 1 : used;`);
+        body.push(`fr.pc = ${n}; ${CYCLE} ${ins.code}; fr.pc = ${n + 1}; if (POL) m.dataStop = false; return used === 0 ? 1 : used;`);
         continue;
       }
-      body.push(`fr.pc = ${n}; r = ${ins.code}; ${reload}`);
+      body.push(`fr.pc = ${n}; ${CYCLE} r = ${ins.code}; ${reload}`);
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
       body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (POL) m.dataStop = false; used = used || 1;`);
       body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} continue; }`);
@@ -288,6 +293,7 @@ return function cstep_@NAME@(m, t, fr, budget) {
   let pc = fr.pc, used = 0, r = 0, c = false;
   // Only the debugger sets the policy and the watchpoints, never during a step.
   const POL = m.policy !== null@WATCH@;
+  const EV = m.sink !== null;
   if (fr.owed === true) {
     fr.owed = false;
     used = 1;

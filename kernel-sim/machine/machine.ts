@@ -540,7 +540,7 @@ export class Machine {
    * Cycles the running step used before the part of it now running, for a step that runs
    * several one-cycle parts back to back (the swtch frame's phases and ctxop walk): each part's
    * events carry the cycle it would have as a step of its own, so they do not depend on where
-   * a stop split the batch. 0 between steps.
+   * a stop split the batch; likewise a C step's calls (codegen.ts buildStep). 0 between steps.
    */
   phaseUsed = 0;
 
@@ -1023,6 +1023,7 @@ export class Machine {
         this.budget -= used;
         this.stats.steps += used;
         this.cThread = null;
+        this.phaseUsed = 0;
         if (this.stopPoint) return { kind: 'stopped', point: this.stopPoint };
         if (this.afterStep !== null && this.afterStep(stepped, cpu.id)) {
           return { kind: 'stopped', point: { kind: 'step', thread: stepped, cpu: cpu.id } };
