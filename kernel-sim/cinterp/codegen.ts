@@ -292,8 +292,7 @@ return function cstep_@NAME@(m, t, fr, budget) {
   const fp = fr.fp;
   let pc = fr.pc, used = 0, r = 0, c = false;
   // Only the debugger sets the policy and the watchpoints, never during a step.
-  const POL = m.policy !== null@WATCH@;
-  const EV = m.sink !== null;
+  const POL = m.policy !== null@WATCH@;@EV@
   if (fr.owed === true) {
     fr.owed = false;
     used = 1;
@@ -322,6 +321,7 @@ ${body.join('\n')}
     .replaceAll('@RELOAD@', views.map(([v, f]) => `${v} = ${MEM}.${f};`).join(' '))
     .replace('@VIEWS@', views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : '')
     .replace('@WATCH@', /\bWATCH\b/.test(code) ? ', WATCH = m.watchpoints.length !== 0' : '')
+    .replace('@EV@', code.includes(CYCLE) ? '\n  const EV = m.sink !== null;' : '')
     .replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);
   let f = STEPS.get(src);
