@@ -318,7 +318,16 @@ export async function runModeB(h) {
       }
       await panicText.waitFor({ timeout: left(20000) });
       // A panic is an exception: the peek carries the message.
-      await page.locator('.zone-widget .exception-widget').getByText(/assertion failed: pv->pv_loaded == 0/).first().waitFor({ timeout: left(10000) });
+      try {
+        await page.locator('.zone-widget .exception-widget').getByText(/assertion failed: pv->pv_loaded == 0/).first().waitFor({ timeout: left(10000) });
+      } catch (err) {
+        // Say what the editor showed instead (the peek opens in the top frame's editor only while
+        // that frame has the focus): the active tab, the CALL STACK's selected row, any peek at all.
+        const tabs = await page.locator('.tab.active').allInnerTexts().catch(() => []);
+        const selected = await callStack().locator('.monaco-list-row.selected').allInnerTexts().catch(() => []);
+        const peeks = await page.locator('.exception-widget').count().catch(() => -1);
+        throw new Error(`no exception peek: active tab(s) ${JSON.stringify(tabs.map((t) => t.split('\n')[0]))}, CALL STACK selection ${JSON.stringify(selected.map((t) => t.split('\n')[0]))}, ${peeks} exception widget(s)\n${err instanceof Error ? err.message : err}`);
+      }
       // Not shot(): its palette's Escape would close the peek.
       await page.waitForTimeout(600);
       await page.screenshot({ path: join(SHOTS, 'panic.png') });
