@@ -345,17 +345,20 @@ export class Memory {
   /**
    * Reports every store (the write methods, fill, fillPattern32, copy, stored) to `fn` as
    * [a, a+n) after it is made; null stops it. Armed as methods of this object that shadow the
-   * class's, so a memory without a watch runs the class's methods untouched: stores cost
-   * nothing more when no data breakpoint is set (Machine.setWatchpoints arms it).
+   * class's, so a memory never watched runs the class's methods untouched: stores cost nothing
+   * more when no data breakpoint is set (Machine.setWatchpoints arms it). Disarmed, the own
+   * methods become the class's own functions again rather than being deleted: deleting them
+   * would turn the object into a dictionary, and every `mem.u8`/`mem.top` read of the generated
+   * code after it slower.
    */
   watch(fn: ((a: number, n: number) => void) | null): void {
     const self = this as unknown as Record<string, unknown>;
     for (const [name, size] of WATCHED) {
+      const base = (Memory.prototype as unknown as Record<string, (...x: unknown[]) => void>)[name]!;
       if (fn === null) {
-        delete self[name];
+        if (Object.prototype.hasOwnProperty.call(self, name)) self[name] = base;
         continue;
       }
-      const base = (Memory.prototype as unknown as Record<string, (...x: unknown[]) => void>)[name]!;
       // writeX(a, v): `size` bytes at a; fill/fillPattern32/stored(a, n, ...): n bytes at a; copy(dst, src, n).
       self[name] = size > 0
         ? function (this: Memory, a: number, v: unknown): void { base.call(this, a, v); fn(a, size); }

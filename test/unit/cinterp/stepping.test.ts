@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kernelFor, HEADERS } from './helpers';
 import type { StopPoint, Machine } from '../../../kernel-sim/machine/machine';
+import { Memory } from '../../../kernel-sim/machine/memory';
+import { setFlagsFromString } from 'node:v8';
 
 const SRC = `${HEADERS}
 static int
@@ -114,6 +116,13 @@ test('a data breakpoint stops after a kernel bzero/strcpy that writes the watche
   assert.deepEqual(bytes, ['vcpu'.charCodeAt(2), 0]);
 });
 
+/** V8's own answer: does o keep fast (shape-described) properties, or is it a dictionary? */
+function fastProperties(o: object): boolean {
+  setFlagsFromString('--allow-natives-syntax');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return (new Function('o', 'return %HasFastProperties(o)') as (o: object) => boolean)(o);
+}
+
 test('data breakpoints see every store a kernel function makes: kmem_alloc/kmem_free/kmem_zalloc on a buffer, snprintf into a name, mutex_enter/mutex_exit on the owner word', async () => {
   const src = `${HEADERS}#include <sys/systm.h>\n#include <sys/mutex.h>\nchar name[16];\nkmutex_t lock;\nuint32_t *first, *again;\nvoid\nentry(void *arg)\n{\n\tint k = 1;\n\tmutex_init(&lock, NULL, MUTEX_DEFAULT, NULL);\n\tfirst = kmem_alloc(16, KM_SLEEP);\n\tkmem_free(first, 16);\n\tagain = kmem_zalloc(16, KM_SLEEP);\n\t(void) snprintf(name, sizeof (name), "vcpu%d", 3);\n\tmutex_enter(&lock);\n\tk = 2;\n\tmutex_exit(&lock);\n\tkmem_free(again, 16);\n\tk = 3;\n}\n`;
   const at = (text: string) => src.split('\n').findIndex((l) => l.includes(text)) + 1;
@@ -146,7 +155,11 @@ test('data breakpoints see every store a kernel function makes: kmem_alloc/kmem_
     `3 entry:${at('mutex_exit(')} 0`,
     `1 entry:${at('kmem_free(again')} deadbeef`,
   ]);
-  // Disarmed: the memory's store methods are the class's again.
+  // Disarmed: the memory's store methods are the class's again, and the object keeps its fast
+  // shape (a deleted own method would leave it a dictionary: every later property read slower).
   m.setWatchpoints([]);
-  assert.equal(Object.prototype.hasOwnProperty.call(m.mem, 'writePtr'), false);
+  const proto = Memory.prototype as unknown as Record<string, unknown>;
+  const own = m.mem as unknown as Record<string, unknown>;
+  for (const name of ['writePtr', 'writeU32', 'fill', 'fillPattern32', 'copy', 'stored']) assert.equal(own[name], proto[name], name);
+  assert.equal(fastProperties(m.mem), true);
 });
