@@ -20,6 +20,7 @@ import { planMigration } from './fixes/migrate';
 import { suppressionFixes } from './fixes/suppress';
 import { AnalysisCache } from './fncache';
 import { blankUnread } from './unread';
+import { NeedleSet } from './needles';
 
 export type EraSetting = Era | 'auto';
 export type RuleSetting = Severity | 'off';
@@ -128,6 +129,23 @@ export function anyTrigger(text: string, opts: LintOptions = {}): boolean {
     triggerCache.set(key, re);
   }
   return re.test(text);
+}
+
+const needleCache = new Map<string, NeedleSet | null>();
+
+/**
+ * The needles of the enabled rules (needles.ts): an ASCII text holding none of them matches no
+ * enabled rule's trigger. Null when an enabled rule has none (every text must be matched then).
+ */
+export function needleSet(opts: LintOptions = {}): NeedleSet | null {
+  const on = enabledRules(opts);
+  const key = on.map(({ rule }) => rule.id).join(',');
+  let ns = needleCache.get(key);
+  if (ns === undefined) {
+    ns = on.every(({ rule }) => rule.needles?.length) ? new NeedleSet([...new Set(on.flatMap(({ rule }) => rule.needles!))]) : null;
+    needleCache.set(key, ns);
+  }
+  return ns;
 }
 
 /**

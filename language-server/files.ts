@@ -7,7 +7,8 @@
 import { accessSync, constants, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KctxDiagnostic, LintOptions } from './engine';
-import { anyTrigger, lintText, looksBinary, skippedDiagnostic } from './engine';
+import { anyTrigger, lintText, looksBinary, needleSet, skippedDiagnostic } from './engine';
+import { isAscii } from 'node:buffer';
 import { kernelTreeOf } from './kerneltree';
 import { walkSources, WalkError, type WalkOptions } from './walk';
 import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
@@ -58,12 +59,23 @@ export async function lintFile(file: string, opts: LintOptions): Promise<{ diagn
   if ('error' in r) return { diagnostics: [], lines: 0, error: r.error };
   if ('skipped' in r) return { diagnostics: [r.skipped], lines: 0 };
   const buf = r.buf;
-  const text = buf.toString('utf8');
+  let text: string;
   let lines = 1;
-  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
   // Most files of a tree: no enabled rule's trigger, nothing more to do (not even the tree's era).
   // A file over the size limit is said to be skipped only when some enabled rule could have
   // reported on it (a firmware blob or a generated table has nothing for any rule: nothing was lost).
+  const needles = isAscii(buf) ? needleSet(opts) : null;
+  if (needles) {
+    // an ASCII file: a byte scan for the words the triggers need; decoded only when it has one
+    // (or a NUL: looksBinary's case); in ASCII, latin1 reads as UTF-8 does
+    const scan = needles.scan(buf);
+    lines = scan.lines;
+    if (!scan.hit && buf.subarray(0, 8192).indexOf(0) === -1) return { diagnostics: [], lines };
+    text = buf.toString('latin1');
+  } else {
+    text = buf.toString('utf8');
+    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
+  }
   if (!anyTrigger(text, opts) && !looksBinary(text)) return { diagnostics: [], lines };
   const era = (opts.era ?? 'auto') === 'auto' ? kernelTreeOf(file, opts.gate)?.era : undefined;
   const diagnostics = await lintText(text, file, { ...opts, ...(era ? { treeEra: era } : {}), suppressionFixes: false });
