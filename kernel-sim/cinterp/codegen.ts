@@ -24,7 +24,9 @@
  * function) from its frame's function (`fr.fn.env`), so one function serves every load of the
  * same C in the process (STEPS).
  *
- * Locals stay in simulated memory; values keep the interpreter's representation (numbers,
+ * Locals live in simulated memory; without a debugger, a function whose frame is used only as
+ * whole words, bytes and pointers at fixed offsets runs its register form (registers.ts), where
+ * they are JavaScript variables during a step. Values keep the interpreter's representation (numbers,
  * BigInt beyond 2^53; 64-bit operators work on two 32-bit words). Where a function value is
  * needed (the debugger's expressions, constant folding, an instruction written as a function),
  * `derive` makes it from the same text, on its first call.
@@ -32,6 +34,8 @@
 import type { KThread } from '../machine/thread';
 import type { Machine } from '../machine/machine';
 import type { Memory } from '../machine/memory';
+import { INS_CLOSE, INS_OPEN, LOAD_MARK, SPILL_MARK, registerForm, type RegisterForm } from './registers';
+import { rd64s, rd64u, wr64big } from './runtime';
 
 /** Per-function generation context: the environment (values the code refers to) and temps. */
 export class Gen {
@@ -250,13 +254,15 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       if (ins.ret) {
         // A return: the frame is popped, so its step ends here (what the generic path below
         // comes to: no callee sits above a popped frame).
-        body.push(`fr.pc = ${n}; ${CYCLE} ${ins.code}; fr.pc = ${n + 1}; if (POL) m.dataStop = false; return used === 0 ? 1 : used;`);
+        body.push(`fr.pc = ${n}; ${CYCLE} ${INS_OPEN}${ins.code}${INS_CLOSE}; fr.pc = ${n + 1}; if (POL) m.dataStop = false; return used === 0 ? 1 : used;`);
         continue;
       }
-      body.push(`fr.pc = ${n}; ${CYCLE} r = ${ins.code}; ${reload}`);
+      // In the register form (registers.ts) the frame's words are stored before the
+      // instruction and loaded again after it (and after a callee run inline).
+      body.push(`fr.pc = ${n}; ${CYCLE} ${SPILL_MARK} r = ${INS_OPEN}${ins.code}${INS_CLOSE}; ${reload} ${LOAD_MARK}`);
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
       body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (POL) m.dataStop = false; used = used || 1;`);
-      body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} continue; }`);
+      body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} ${LOAD_MARK} continue; }`);
       body.push(dataStop(String(n + 1)));
       continue;
     }
@@ -283,16 +289,19 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   }
   const temps = g.ntmp ? `let ${Array.from({ length: g.ntmp }, (_, i) => `$${i}`).join(', ')};` : '';
   const name = s.name.replace(/[^A-Za-z0-9_]/g, '_');
+  const raw = body.join('\n');
+  const unmark = (x: string): string => x.replaceAll(SPILL_MARK, '').replaceAll(LOAD_MARK, '').replaceAll(INS_OPEN, '').replaceAll(INS_CLOSE, '');
   // The function's values come with its frames (fr.fn.env, g.env): the text is all the step
   // function depends on, so loads of the same C share one (and the JIT's work on it).
-  let src = `"use strict";
+  const assemble = (code: string, reg: RegisterForm | null): string => {
+    let src = `"use strict";
 return function cstep_@NAME@(m, t, fr, budget) {
-  const E = fr.fn.env;
+  @MEMF@const E = fr.fn.env;
   @VIEWS@
-  const fp = fr.fp;
+  const fp = fr.fp;@REGS@
   let pc = fr.pc, used = 0, r = 0, c = false;
   // Only the debugger sets the policy and the watchpoints, never during a step.
-  const POL = m.policy !== null@WATCH@;@EV@
+  const POL = @POL@;@EV@
   if (fr.owed === true) {
     fr.owed = false;
     used = 1;
@@ -303,7 +312,7 @@ return function cstep_@NAME@(m, t, fr, budget) {
   try {
     for (;;) {
       switch (pc) {
-${body.join('\n')}
+${code}
       }
       throw new Error('C function @NAME@: no instruction at pc ' + pc);
     }
@@ -312,22 +321,43 @@ ${body.join('\n')}
     m.dataStop = false;
     if (e instanceof ${SS}) return ${STOPPED}(fr, used, e);
     throw e;
-  }
+  }@FINALLY@
 };`;
-  void s.littleEndian;
-  const code = body.join('\n');
-  const views = VIEWS.filter(([v]) => new RegExp(`\\b${v}\\b`).test(code));
-  src = src
-    .replaceAll('@RELOAD@', views.map(([v, f]) => `${v} = ${MEM}.${f};`).join(' '))
-    .replace('@VIEWS@', views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : '')
-    .replace('@WATCH@', /\bWATCH\b/.test(code) ? ', WATCH = m.watchpoints.length !== 0' : '')
-    .replace('@EV@', code.includes(CYCLE) ? '\n  const EV = m.sink !== null;' : '')
-    .replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
+    const all = code + (reg ? reg.decl + reg.load + reg.spill((v) => v) : '');
+    const views = VIEWS.filter(([v]) => new RegExp(`\\b${v}\\b`).test(all));
+    // At the end of the step the memory's views are read again (an exception may have come
+    // from an instruction that grew the arena); before an instruction they are current.
+    const spill = reg?.spill((v) => `${MEM}.${v.toLowerCase()}`) ?? '';
+    const spillIns = reg?.spill((v) => v) ?? '';
+    src = src
+      .replaceAll('@RELOAD@', views.map(([v, f]) => `${v} = ${MEM}.${f};`).join(' '))
+      .replace('@VIEWS@', views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : '')
+      .replace('@MEMF@', reg ? 'if (m.policy !== null || m.watchpoints.length !== 0) return MEMF(m, t, fr, budget);\n  ' : '')
+      .replace('@REGS@', reg ? `\n  ${reg.decl}` : '')
+      .replace('@POL@', reg ? 'false, WATCH = false' : `m.policy !== null${/\bWATCH\b/.test(code) ? ', WATCH = m.watchpoints.length !== 0' : ''}`)
+      .replace('@FINALLY@', reg && spill ? ` finally {\n    ${spill}\n  }` : '')
+      .replace('@EV@', code.includes(CYCLE) ? '\n  const EV = m.sink !== null;' : '')
+      .replaceAll(SPILL_MARK, spillIns)
+      .replaceAll(LOAD_MARK, reg ? reg.load : '')
+      .replaceAll(INS_OPEN, '').replaceAll(INS_CLOSE, '')
+      .replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
+    return src;
+  };
+  const src = assemble(unmark(raw), null);
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);
   let f = STEPS.get(src);
   if (f === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     f = new Function(src)() as StepFn;
+    // Without a debugger, the register form when the function has one (registers.ts).
+    const reg = REGISTERS ? registerForm(raw, MEM, (k) => g.env[k] === rd64u || g.env[k] === rd64s, (k) => g.env[k] === wr64big) : null;
+    if (reg !== null) {
+      const rsrc = assemble(reg.body, reg);
+      if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (register form)\n${rsrc}\n`);
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      f = new Function('MEMF', rsrc)(f) as StepFn;
+      REGISTER_FORMS.add(f);
+    }
     STEPS.set(src, f);
     stepChars += src.length;
     while (stepChars > MAX_STEP_CHARS && STEPS.size > 1) {
@@ -342,6 +372,16 @@ ${body.join('\n')}
   }
   return f;
 }
+
+/** The step functions that are register forms (registers.ts). */
+const REGISTER_FORMS = new WeakSet<StepFn>();
+/** Whether a step function keeps frame words in JavaScript variables without a debugger. */
+export function isRegisterForm(f: StepFn): boolean {
+  return REGISTER_FORMS.has(f);
+}
+
+/** The register form is made (registers.ts); KCTX_REGISTERS=0 turns it off (to compare). */
+const REGISTERS = typeof process === 'undefined' || process.env?.KCTX_REGISTERS !== '0';
 
 /**
  * Step functions by their text. A step function depends on nothing but its text (the values it
