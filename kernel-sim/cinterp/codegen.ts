@@ -11,7 +11,8 @@
  *   only the debugger sets them, between runs); without a policy no stop can happen, so the data
  *   stop tests after each instruction are skipped too, and a basic block's straight run of
  *   statements (fastRegions) runs without checks between them when the budget holds all of
- *   them, its cycles counted at once;
+ *   them, its cycles counted at once (a block that jumps back to its own start, a one-block
+ *   loop, loops there while the budget holds it again, without the switch);
  * - straight-line instructions fall through to the next case, jumps are `continue`;
  * - an instruction with a machine protocol (calls, returns, switch tables, ...) returns -2 for
  *   next, a pc to jump to, or YIELD, and is dispatched on that value;
@@ -225,20 +226,26 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
     if (region !== undefined) {
       // Without a debugger and with the budget for all its statements, a straight run of
       // statements needs no check between them: the same cycles, counted at once.
-      body.push(`if (!POL && used + ${region.stmts} <= budget) { used += ${region.stmts};`);
+      // A region that jumps back to its own start (a loop of one block) loops here while the
+      // budget holds its statements again, without going through the switch.
+      const last = s.ins[region.end - 1]!;
+      const self = (last.k === 'jmp' && last.to.pc === n) || (last.k === 'br' && (tgt(region.end - 1, last.t) === n || tgt(region.end - 1, last.f) === n));
+      const go = (to: number): string => (self && to === n
+        ? `pc = ${n}; if (used + ${region.stmts} <= budget) { used += ${region.stmts}; continue; } continue STEP;`
+        : `pc = ${to}; continue${self ? ' STEP' : ''};`);
+      body.push(`if (!POL && used + ${region.stmts} <= budget) { used += ${region.stmts};${self ? ' for (;;) {' : ''}`);
       for (let k = n; k < region.end; k++) {
         const x = s.ins[k]!;
         if (k > n) body.push(`pc = ${k};`);
         if (x.k === 'stmt') body.push(`${x.code};`);
-        else if (x.k === 'jmp') body.push(`pc = ${x.to.pc}; continue;`);
+        else if (x.k === 'jmp') body.push(go(x.to.pc));
         else if (x.k === 'br') {
           if (x.code) body.push(`${x.code};`);
-          body.push(`if (${x.cond}) { pc = ${tgt(k, x.t)}; continue; } pc = ${tgt(k, x.f)}; continue;`);
+          body.push(`if (${x.cond}) { ${go(tgt(k, x.t))} } ${go(tgt(k, x.f))}`);
         }
       }
-      const last = s.ins[region.end - 1]!;
       if (last.k === 'stmt') body.push(`pc = ${region.end}; continue;`);
-      body.push('}');
+      body.push(self ? '} }' : '}');
     }
     if (s.isStmt(n)) {
       body.push(`if (used >= budget) { fr.pc = ${n}; return used; }`);
@@ -310,7 +317,7 @@ return function cstep_@NAME@(m, t, fr, budget) {
   ${temps}
   m.cThread = t;
   try {
-    for (;;) {
+    STEP: for (;;) {
       switch (pc) {
 ${code}
       }
