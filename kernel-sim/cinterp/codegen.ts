@@ -211,8 +211,11 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const reload = '@RELOAD@';
   const body: string[] = [];
   const tgt = (n: number, x: Target | null): number => (x === null ? n + 1 : x.pc);
+  // What only a debugger needs (a policy or watchpoints set): left out of the form that runs
+  // without one (noDebugger).
+  const dbg = (x: string): string => `${DBG_OPEN}${x}${DBG_CLOSE}`;
   // A data stop needs a debugger (m.checkStop is false without a policy): tested only under one.
-  const dataStop = (pcExpr: string) => `if (POL && m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`;
+  const dataStop = (pcExpr: string) => dbg(`if (POL && m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`);
   const INLINE = g.ref(s.runCalleeInline);
   // The cycle of the events a call records (Machine.phaseUsed): the step's start and the cycles
   // of the statements before the current one in this step (0 in a step that goes on inside a
@@ -233,7 +236,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       const go = (to: number): string => (self && to === n
         ? `pc = ${n}; if (used + ${region.stmts} <= budget) { used += ${region.stmts}; continue; } continue STEP;`
         : `pc = ${to}; continue${self ? ' STEP' : ''};`);
-      body.push(`if (!POL && used + ${region.stmts} <= budget) { used += ${region.stmts};${self ? ' for (;;) {' : ''}`);
+      body.push(`if (${dbg('!POL && ')}used + ${region.stmts} <= budget) { used += ${region.stmts};${self ? ' for (;;) {' : ''}`);
       for (let k = n; k < region.end; k++) {
         const x = s.ins[k]!;
         if (k > n) body.push(`pc = ${k};`);
@@ -249,7 +252,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
     }
     if (s.isStmt(n)) {
       body.push(`if (used >= budget) { fr.pc = ${n}; return used; }`);
-      body.push(`if (POL) { if (${STOP}(m, t, ${n})) { fr.pc = ${n}; return used; } ${reload} }`);
+      body.push(dbg(`if (POL) { if (${STOP}(m, t, ${n})) { fr.pc = ${n}; return used; } ${reload} }`));
       body.push('used++;');
       // Entry after a stop at this statement's first instruction (fr.owed: see index.ts).
       body.push(`case ${-n - 1}: pc = ${n};`);
@@ -261,14 +264,14 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       if (ins.ret) {
         // A return: the frame is popped, so its step ends here (what the generic path below
         // comes to: no callee sits above a popped frame).
-        body.push(`fr.pc = ${n}; ${CYCLE} ${INS_OPEN}${ins.code}${INS_CLOSE}; fr.pc = ${n + 1}; if (POL) m.dataStop = false; return used === 0 ? 1 : used;`);
+        body.push(`fr.pc = ${n}; ${CYCLE} ${INS_OPEN}${ins.code}${INS_CLOSE}; fr.pc = ${n + 1}; ${dbg('if (POL) m.dataStop = false;')} return used === 0 ? 1 : used;`);
         continue;
       }
       // In the register form (registers.ts) the frame's words are stored before the
       // instruction and loaded again after it (and after a callee run inline).
       body.push(`fr.pc = ${n}; ${CYCLE} ${SPILL_MARK} r = ${INS_OPEN}${ins.code}${INS_CLOSE}; ${reload} ${LOAD_MARK}`);
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
-      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; if (POL) m.dataStop = false; used = used || 1;`);
+      body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; ${dbg('if (POL) m.dataStop = false;')} used = used || 1;`);
       body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} ${LOAD_MARK} continue; }`);
       body.push(dataStop(String(n + 1)));
       continue;
@@ -297,7 +300,8 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const temps = g.ntmp ? `let ${Array.from({ length: g.ntmp }, (_, i) => `$${i}`).join(', ')};` : '';
   const name = s.name.replace(/[^A-Za-z0-9_]/g, '_');
   const raw = body.join('\n');
-  const unmark = (x: string): string => x.replaceAll(SPILL_MARK, '').replaceAll(LOAD_MARK, '').replaceAll(INS_OPEN, '').replaceAll(INS_CLOSE, '');
+  const unmark = (x: string): string => x.replaceAll(SPILL_MARK, '').replaceAll(LOAD_MARK, '').replaceAll(INS_OPEN, '').replaceAll(INS_CLOSE, '')
+    .replaceAll(DBG_OPEN, '').replaceAll(DBG_CLOSE, '');
   // The function's values come with its frames (fr.fn.env, g.env): the text is all the step
   // function depends on, so loads of the same C share one (and the JIT's work on it).
   const assemble = (code: string, reg: RegisterForm | null): string => {
@@ -340,7 +344,7 @@ ${code}
       .replaceAll('@RELOAD@', views.map(([v, f]) => `${v} = ${MEM}.${f};`).join(' '))
       .replace('@VIEWS@', views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : '')
       .replace('@MEMF@', reg ? 'if (m.policy !== null || m.watchpoints.length !== 0) return MEMF(m, t, fr, budget);\n  ' : '')
-      .replace('@REGS@', reg ? `\n  ${reg.decl}` : '')
+      .replace('@REGS@', reg?.decl ? `\n  ${reg.decl}` : '')
       .replace('@POL@', reg ? 'false, WATCH = false' : `m.policy !== null${/\bWATCH\b/.test(code) ? ', WATCH = m.watchpoints.length !== 0' : ''}`)
       .replace('@FINALLY@', reg && spill ? ` finally {\n    ${spill}\n  }` : '')
       .replace('@EV@', code.includes(CYCLE) ? '\n  const EV = m.sink !== null;' : '')
@@ -356,14 +360,17 @@ ${code}
   if (f === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     f = new Function(src)() as StepFn;
-    // Without a debugger, the register form when the function has one (registers.ts).
-    const reg = REGISTERS ? registerForm(raw, MEM, (k) => g.env[k] === rd64u || g.env[k] === rd64s, (k) => g.env[k] === wr64big) : null;
-    if (reg !== null) {
+    // Without a debugger: the text without what only a debugger needs, and the register form
+    // when the function has one (registers.ts).
+    if (REGISTERS) {
+      const nd = noDebugger(raw);
+      const reg = registerForm(nd, MEM, (k) => g.env[k] === rd64u || g.env[k] === rd64s, (k) => g.env[k] === wr64big)
+        ?? { body: nd, decl: '', spill: () => '', load: '', slots: [] };
       const rsrc = assemble(reg.body, reg);
       if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (register form)\n${rsrc}\n`);
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
       f = new Function('MEMF', rsrc)(f) as StepFn;
-      REGISTER_FORMS.add(f);
+      if (reg.slots.length) REGISTER_FORMS.add(f);
     }
     STEPS.set(src, f);
     stepChars += src.length;
@@ -378,6 +385,34 @@ ${code}
     STEPS.set(src, f);
   }
   return f;
+}
+
+/** Around what only a debugger needs in a step function's text (buildStep). */
+const DBG_OPEN = '\u0004';
+const DBG_CLOSE = '\u0005';
+
+/**
+ * The text of a step function's body for a run without a debugger (policy and watchpoints not
+ * set: POL and WATCH false): the debugger's checks left out, each watchpoint test
+ * `(WATCH && ...)` of the stores false.
+ */
+function noDebugger(body: string): string {
+  let x = body.replace(new RegExp(`${DBG_OPEN}[^${DBG_CLOSE}]*${DBG_CLOSE}`, 'g'), '');
+  const head = '(WATCH && ';
+  let out = '';
+  let at = 0;
+  for (let k = x.indexOf(head); k >= 0; k = x.indexOf(head, at)) {
+    let depth = 0;
+    let e = k;
+    for (; e < x.length; e++) {
+      if (x[e] === '(') depth++;
+      else if (x[e] === ')' && --depth === 0) break;
+    }
+    out += `${x.slice(at, k)}false`;
+    at = e + 1;
+  }
+  x = out + x.slice(at);
+  return x;
 }
 
 /** The step functions that are register forms (registers.ts). */
