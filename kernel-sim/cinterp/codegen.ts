@@ -25,9 +25,11 @@
  * function) from its frame's function (`fr.fn.env`), so one function serves every load of the
  * same C in the process (STEPS).
  *
- * Locals live in simulated memory; without a debugger, a function whose frame is used only as
- * whole words, bytes and pointers at fixed offsets runs its register form (registers.ts), where
- * they are JavaScript variables during a step. Values keep the interpreter's representation (numbers,
+ * Without a debugger a step function's other form runs (noDebugger: the text without the
+ * debugger's checks, POL and WATCH false), which hands over to the full form (MEMF) when a
+ * policy or watchpoints are set. Locals live in simulated memory; in that form, a function whose
+ * frame is used only as whole words, bytes and pointers at fixed offsets keeps them in
+ * JavaScript variables during a step (the register form, registers.ts). Values keep the interpreter's representation (numbers,
  * BigInt beyond 2^53; 64-bit operators work on two 32-bit words). Where a function value is
  * needed (the debugger's expressions, constant folding, an instruction written as a function),
  * `derive` makes it from the same text, on its first call.
@@ -422,7 +424,7 @@ export function isRegisterForm(f: StepFn): boolean {
   return REGISTER_FORMS.has(f);
 }
 
-/** The register form is made (registers.ts); KCTX_REGISTERS=0 turns it off (to compare). */
+/** The form without a debugger is made (noDebugger, registers.ts); KCTX_REGISTERS=0 turns it off (to compare). */
 const REGISTERS = typeof process === 'undefined' || process.env?.KCTX_REGISTERS !== '0';
 
 /**
