@@ -123,12 +123,40 @@ const triggerCache = new Map<string, RegExp>();
 export function anyTrigger(text: string, opts: LintOptions = {}): boolean {
   const on = enabledRules(opts);
   const key = on.map(({ rule }) => rule.id).join(',');
+  const memo = memoOf(text);
+  let hit = memo.get(key);
+  if (hit !== undefined) return hit;
   let re = triggerCache.get(key);
   if (!re) {
     re = new RegExp(on.map(({ rule }) => `(?:${rule.trigger.source})`).join('|') || '(?!)');
     triggerCache.set(key, re);
   }
-  return re.test(text);
+  hit = re.test(text);
+  memo.set(key, hit);
+  return hit;
+}
+
+/** The trigger tests of the last text asked about (one lint asks each several times: a pass over the text each). */
+let memoText: string | null = null;
+const memo = new Map<Rule | string, boolean>();
+
+function memoOf(text: string): Map<Rule | string, boolean> {
+  if (text !== memoText) {
+    memoText = text;
+    memo.clear();
+  }
+  return memo;
+}
+
+/** Does the rule's trigger match the text? */
+function triggers(rule: Rule, text: string): boolean {
+  const m = memoOf(text);
+  let hit = m.get(rule);
+  if (hit === undefined) {
+    hit = rule.trigger.test(text);
+    m.set(rule, hit);
+  }
+  return hit;
 }
 
 const needleCache = new Map<string, NeedleSet | null>();
@@ -155,7 +183,7 @@ export function needleSet(opts: LintOptions = {}): NeedleSet | null {
 export function readScopes(text: string, opts: LintOptions = {}): ReadScope[] | null {
   const out: ReadScope[] = [];
   for (const { rule } of enabledRules(opts)) {
-    if (!rule.trigger.test(text)) continue;
+    if (!triggers(rule, text)) continue;
     if (!rule.scope) return null;
     if (!out.includes(rule.scope)) out.push(rule.scope);
   }
@@ -308,7 +336,7 @@ export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[
   const out: KctxDiagnostic[] = [];
   const withSuppress = opts.suppressionFixes !== false;
   for (const { rule, severity } of enabledRules(opts)) {
-    if (!rule.trigger.test(m.text)) continue;
+    if (!triggers(rule, m.text)) continue;
     try {
       rule.check(m, (f) => {
         if (m.isSuppressed(rule.id, f.range.start.line, f.node ?? f.span ?? null)) return;
@@ -367,7 +395,7 @@ export async function lintText(text: string, file: string, opts: LintOptions = {
   if (!anyTrigger(text, opts)) return [];
   if (!opts.parseAll) {
     // a rule whose finer pre-filter (a token scan) says it cannot report here does not run
-    const cannot = enabledRules(opts).filter(({ rule }) => rule.mayReport && rule.trigger.test(text) && !rule.mayReport(text));
+    const cannot = enabledRules(opts).filter(({ rule }) => rule.mayReport && triggers(rule, text) && !rule.mayReport(text));
     if (cannot.length) {
       opts = { ...opts, rules: { ...opts.rules, ...Object.fromEntries(cannot.map(({ rule }) => [rule.id, 'off'])) } };
       if (!anyTrigger(text, opts)) return [];

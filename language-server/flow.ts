@@ -140,6 +140,12 @@ export function condition(expr: SyntaxNode | null): { key: string; positive: boo
 
 export interface WalkOptions {
   budget?: WorkBudget;
+  /**
+   * Merge states that differ only in conditions no later branch reads (readConds). The findings are
+   * those of the full walk wherever that stays under MAX_STATES; where the full walk went over it
+   * (and forgot its correlations), this one may keep them, and report less.
+   */
+  mergeUnreadConditions?: boolean;
 }
 
 interface Frame<F> {
@@ -204,9 +210,21 @@ export class FlowWalker<F> {
     return c;
   }
 
+  private readonly mergeUnread: boolean;
+
   constructor(private readonly d: FlowDomain<F>, opts: WalkOptions = {}) {
     this.budget = opts.budget ?? WorkBudget.none();
+    this.mergeUnread = !!opts.mergeUnreadConditions;
   }
+
+  /**
+   * The condition keys a path keeps (null: all). A key that no branch but the one assuming it reads
+   * (one `if` with that condition, outside any loop, and no backward `goto` in the function) only
+   * splits states that go on alike: it is not kept, so they merge. An assignment's known value is
+   * kept when some `if` tests that variable.
+   */
+  private keptConds: Set<string> | null = null;
+  private testedVars: Set<string> | null = null;
 
   /** Runs the function body from the given entry states. */
   run(fn: SyntaxNode, entry: PathState<F>[]): void {
@@ -221,8 +239,64 @@ export class FlowWalker<F> {
       }
       return n.type !== 'comment' && (!this.prefilter || n.text.includes(':'));
     });
+    if (this.mergeUnread) this.readConds(body);
     const out = this.block(body, entry);
     for (const s of out) this.d.exit?.(s, body, 'end');
+  }
+
+  /**
+   * Counts the conditions of the branches the walk can run (statements, not statement expressions):
+   * keptConds, testedVars. A branch that runs again (in a loop, or between a label and a backward
+   * `goto` that re-runs it) reads what its own earlier run assumed.
+   */
+  private readConds(body: SyntaxNode): void {
+    const ifs: { key: string; at: number; inLoop: boolean }[] = [];
+    // what a backward goto re-runs: from its label through the statement beside the label that holds the goto
+    const again: [number, number][] = [];
+    const visit = (n: SyntaxNode | null, inLoop: boolean): void => {
+      if (!n) return;
+      switch (n.type) {
+        case 'if_statement': {
+          const c = this.cond(n.childForFieldName('condition'));
+          if (c && !c.constant) ifs.push({ key: c.key, at: n.startIndex, inLoop });
+          visit(n.childForFieldName('consequence'), inLoop);
+          visit(n.childForFieldName('alternative'), inLoop);
+          return;
+        }
+        case 'while_statement': case 'for_statement': case 'do_statement': case 'function_definition':
+          visit(n.childForFieldName('body'), true);
+          return;
+        case 'preproc_if': case 'preproc_elif': case 'preproc_elifdef':
+          ifs.push({ key: '#' + (n.childForFieldName('condition')?.text ?? '').replace(/\s+/g, ''), at: n.startIndex, inLoop });
+          break;
+        case 'preproc_ifdef':
+          ifs.push({ key: '#defined(' + (n.childForFieldName('name')?.text ?? '') + ')', at: n.startIndex, inLoop });
+          break;
+        case 'goto_statement': {
+          const target = this.labels.get(n.childForFieldName('label')?.text ?? '');
+          if (target && target.startIndex < n.startIndex) {
+            const holder = target.parent;
+            let x: SyntaxNode | null = n;
+            while (x && holder && x.parent && x.parent.id !== holder.id) x = x.parent;
+            if (x && holder && x.parent) again.push([target.startIndex, x.endIndex]);
+          }
+          return;
+        }
+        case 'expression_statement': case 'declaration': case 'return_statement': case 'comment': case 'break_statement': case 'continue_statement':
+        case 'preproc_call': case 'preproc_def': case 'preproc_function_def': case 'preproc_include': case 'type_definition':
+          return;
+      }
+      for (const c of n.namedChildren) visit(c, inLoop);
+    };
+    visit(body, false);
+    const count = new Map<string, number>();
+    const kept = new Set<string>();
+    for (const b of ifs) {
+      count.set(b.key, (count.get(b.key) ?? 0) + 1);
+      if (b.inLoop || count.get(b.key)! > 1 || again.some(([s, e]) => b.at >= s && b.at < e)) kept.add(b.key);
+    }
+    this.keptConds = kept;
+    this.testedVars = new Set(count.keys());
   }
 
   private dedup(states: PathState<F>[]): PathState<F>[] {
@@ -417,7 +491,7 @@ export class FlowWalker<F> {
       let w = this.writes.get(e.id);
       if (!w) { w = writesOf(e); this.writes.set(e.id, w); }
       const next: PathState<F>[] = [];
-      for (const s of cur) next.push(this.d.effect(e, invalidate(w, s)));
+      for (const s of cur) next.push(this.d.effect(e, invalidate(w, s, this.testedVars)));
       cur = next;
     }
     return this.dedup(cur);
@@ -445,7 +519,7 @@ export class FlowWalker<F> {
         if (known) { takeThen = known.value === c.positive; takeElse = !takeThen; }
       }
       const withCond = (v: boolean): PathState<F> => {
-        if (!c || c.constant) return s;
+        if (!c || c.constant || (this.keptConds && !this.keptConds.has(c.key))) return s;
         const m = new Map(s.conds);
         m.set(c.key, { value: v === c.positive, ids: c.ids });
         return { ...s, conds: m };
@@ -591,6 +665,7 @@ export class FlowWalker<F> {
       const takeThen = known ? known.value === positive : true;
       const takeElse = known ? !takeThen : true;
       const withCond = (v: boolean): PathState<F> => {
+        if (this.keptConds && !this.keptConds.has('#' + key)) return s;
         const m = new Map(s.conds);
         m.set('#' + key, { value: v === positive, ids: [] });
         return { ...s, conds: m };
@@ -671,7 +746,7 @@ function writesOf(e: SyntaxNode): Writes {
 }
 
 /** Forgets assumed branch conditions that mention a variable this effect writes (w: writesOf() of the effect). */
-function invalidate<F>(w: Writes, s: PathState<F>): PathState<F> {
+function invalidate<F>(w: Writes, s: PathState<F>, tested: ReadonlySet<string> | null): PathState<F> {
   if (w.hit.length) {
     if (s.conds.size === 0) return s;
     const m = new Map([...s.conds].filter(([, c]) => !c.ids.some((i) => w.hit.includes(i))));
@@ -679,7 +754,8 @@ function invalidate<F>(w: Writes, s: PathState<F>): PathState<F> {
   }
   const written = w.written;
   if (!written) return s;
-  const known = w.known;
+  // (a known value of a variable no branch tests is not kept)
+  const known = tested && !tested.has(written) ? null : w.known;
   let touched = false;
   for (const c of s.conds.values()) if (c.ids.includes(written)) { touched = true; break; }
   if (!touched && known === null) return s;

@@ -270,7 +270,7 @@ export class PreemptAnalysis {
         }
         return st;
       },
-    }, { budget: this.m.budget });
+    }, { budget: this.m.budget, mergeUnreadConditions: true });
     walker.run(s.fn, [initialState<PreemptFacts>({ count: 0, guards: [] })]);
     return sites;
   }

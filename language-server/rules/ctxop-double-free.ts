@@ -91,6 +91,6 @@ function checkFunction(m: FileModel, fn: SyntaxNode, report: Parameters<Rule['ch
       }
       return s;
     },
-  }, { budget: m.budget });
+  }, { budget: m.budget, mergeUnreadConditions: true });
   w.run(fn, [initialState<Facts>(new Map())]);
 }

@@ -147,6 +147,6 @@ function checkFunction(m: FileModel, fn: SyntaxNode, report: Parameters<Rule['ch
         leak({ ...st, trail: [...st.trail, { line: lineOf(at), text: 'return' }] }, `returns at line ${lineOf(at)}`);
       } else leak({ ...st, trail: [...st.trail, { line: at.endPosition.row + 1, text: 'end of function' }] }, `reaches the end of ${fn.childForFieldName('declarator')?.text.replace(/\(.*$/s, '') ?? 'the function'}()`);
     },
-  }, { budget: m.budget });
+  }, { budget: m.budget, mergeUnreadConditions: true });
   w.run(fn, [initialState<Facts>(new Map())]);
 }

@@ -142,7 +142,7 @@ function checkFunction(m: FileModel, fn: SyntaxNode, report: Parameters<Rule['ch
         else leak(s, e, 'reaches the end of the function', { line: at.endPosition.row + 1, text: 'end of function' });
       }
     },
-  }, { budget: m.budget });
+  }, { budget: m.budget, mergeUnreadConditions: true });
   w.run(fn, [initialState<Facts>([])]);
   for (const l of leaks.values()) {
     const fixes = l.other ? [] : restoreFix(m, l, atReturn);

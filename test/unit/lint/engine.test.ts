@@ -87,9 +87,9 @@ test('binary and oversized text are skipped with one information diagnostic', as
 });
 
 test('a work budget, not a clock: a function over it gets the same partial result every time, and the lint says so', async () => {
-  // g() has many paths (16 independent ifs); f() and h() are small. Each has a sleeping allocation
-  // with preemption disabled and an unreleased lock.
-  const ifs = Array.from({ length: 16 }, (_, i) => `\tif (a & ${1 << i}) n += ${i};\n`).join('');
+  // g() has many paths (16 conditions, each tested twice: the walk keeps them); f() and h() are small.
+  // Each has a sleeping allocation with preemption disabled and an unreleased lock.
+  const ifs = Array.from({ length: 32 }, (_, i) => `\tif (a & ${1 << (i % 16)}) n += ${i};\n`).join('');
   const src = `void\nf(void)\n{\n\tkpreempt_disable();\n\tp = kmem_alloc(8, KM_SLEEP);\n\tkpreempt_enable();\n}\n\n`
     + `int\ng(int a)\n{\n\tint n = 0;\n\tkpreempt_disable();\n${ifs}\tp = kmem_alloc(8, KM_SLEEP);\n\tkpreempt_enable();\n\tmutex_enter(&lk);\n\tif (n)\n\t\treturn (EIO);\n\tmutex_exit(&lk);\n\treturn (0);\n}\n\n`
     + `int\nh(int a)\n{\n\tmutex_enter(&lk);\n\tif (a)\n\t\treturn (EIO);\n\tmutex_exit(&lk);\n\treturn (0);\n}\n`;
@@ -182,4 +182,25 @@ test('nameCount: the words of the text that are the name, as a scan of every wor
     tree.delete();
   }
   parser.delete();
+});
+
+test('the preemption walk merges paths that differ only in a condition no later branch reads, and keeps one read again (a second if, a loop, a backward goto)', async () => {
+  // 16 independent ifs: no branch reads another's condition, so they do not multiply the paths
+  const ifs = Array.from({ length: 16 }, (_, i) => `\tif (a & ${1 << i}) n += ${i};\n`).join('');
+  const wide = `int\ng(int a)\n{\n\tint n = 0;\n\tkpreempt_disable();\n${ifs}\tp = kmem_alloc(8, KM_SLEEP);\n\tkpreempt_enable();\n\treturn (n);\n}\n`;
+  const w = await lintText(wide, 'w.c', { era: '13917', workBudget: 120 });
+  assert.deepEqual(w.map((d) => [d.range.start.line, d.code]), [[wide.split('\n').findIndex((l) => l.includes('kmem_alloc')), 'sleeping-alloc-preempt-disabled']]);
+  // a condition tested again: each path keeps what it assumed, so none allocates with preemption disabled
+  const shapes = [
+    // a second if
+    `void\nf(int on)\n{\n\tif (on)\n\t\tkpreempt_disable();\n\tif (on)\n\t\tkpreempt_enable();\n\tp = kmem_alloc(8, KM_SLEEP);\n}\n`,
+    // the same if, run again by a loop
+    `void\nf(int on, int n)\n{\n\tint i;\n\n\tfor (i = 0; i < n; i++) {\n\t\tif (on)\n\t\t\tkpreempt_disable();\n\t\telse\n\t\t\tp = kmem_alloc(8, KM_SLEEP);\n\t}\n}\n`,
+    // the same if, run again by a backward goto
+    `void\nf(int on)\n{\nagain:\n\tif (on)\n\t\tkpreempt_disable();\n\telse\n\t\tp = kmem_alloc(8, KM_SLEEP);\n\tif (retry-- > 0)\n\t\tgoto again;\n}\n`,
+  ];
+  for (const src of shapes) assert.deepEqual(await lintText(src, 'c.c', { era: '13917' }), [], src);
+  // and without the correlation (two different conditions) the path is there
+  const apart = shapes[0]!.replace('if (on)\n\t\tkpreempt_enable', 'if (off)\n\t\tkpreempt_enable');
+  assert.deepEqual((await lintText(apart, 'c.c', { era: '13917' })).map((d) => d.code), ['sleeping-alloc-preempt-disabled']);
 });
