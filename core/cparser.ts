@@ -21,6 +21,31 @@ export type Parser = WebTreeSitter.Parser;
 
 let loading: Promise<Language> | undefined;
 
+/**
+ * The part of web-tree-sitter's WebAssembly module that a fast tree walk uses (kernel-sim's
+ * cinterp/ctree.ts): its tree cursor functions, which read and write the cursor in the binding's
+ * transfer buffer (`_ts_init()` answers its address), and the memory. Undefined when the module
+ * was initialised before loadCLanguage.
+ */
+export interface TreeSitterWasm {
+  HEAP32: Int32Array;
+  _ts_init(): number;
+  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
+  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_is_missing_wasm(tree: number): number;
+  _ts_tree_cursor_current_field_id_wasm(tree: number): number;
+  _ts_tree_cursor_start_index_wasm(tree: number): number;
+  _ts_tree_cursor_end_index_wasm(tree: number): number;
+}
+let wasmModule: TreeSitterWasm | undefined;
+
+/** web-tree-sitter's module once loadCLanguage has loaded it (see TreeSitterWasm). */
+export function treeSitterWasm(): TreeSitterWasm | undefined {
+  return wasmModule;
+}
+
 function locate(file: string, pkgPath: string): string {
   const beside = join(__dirname, file);
   if (existsSync(beside)) return beside;
@@ -32,7 +57,10 @@ export function loadCLanguage(): Promise<Language> {
   if (!loading) {
     loading = (async () => {
       const runtime = locate('web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm');
-      await wts.Parser.init({ locateFile: () => runtime });
+      const options = { locateFile: () => runtime };
+      await wts.Parser.init(options);
+      // Emscripten fills the options object in as the module: its wasm exports and memory.
+      if (typeof (options as Record<string, unknown>)._ts_init === 'function') wasmModule = options as unknown as TreeSitterWasm;
       return wts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
     })();
   }

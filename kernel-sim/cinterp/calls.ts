@@ -1,5 +1,5 @@
 /** The compiler, part 7 of 7: calls (lowered out of expressions) and the va_* builtins. */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode } from './ctree';
 import { KernelPanic, PUSHED, StopSignal, type Machine } from '../machine/machine';
 import { type FuncType, type Val, VOID, INT, VA_LIST, promote, typeName, intConverter, toWord, compatible } from './types';
 import { TYPES_COMPATIBLE } from './gnu-tokens';

@@ -13,6 +13,7 @@ import { Scope, bitGet, bitPut, bitUnitType, type BitField, type Compiler, type 
 import { PosMap, type Preprocessor } from './preprocess';
 import { sizeOf, typeName, intConverter, LONG, type CType, type Val } from './types';
 import { findVaArea, frameVaArea, type VaArea } from './varargs';
+import { plainTree } from './ctree';
 
 const MAX_CHILDREN = 256;
 
@@ -44,7 +45,8 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
     const src = `void __kctx_eval__(void) { (${expanded}); }`;
     const tree = parser.parse(src);
     if (!tree || tree.rootNode.hasError) throw new Error(`cannot parse '${text}'`);
-    const body = tree.rootNode.namedChildren[0]!.childForFieldName('body')!;
+    const root = plainTree(tree, src);
+    const body = root.namedChildren[0]!.childForFieldName('body')!;
     const stmt = body.namedChildren[0]!;
     const exprNode = stmt.namedChildren[0]!;
     let fr: CFrame | undefined;
@@ -58,7 +60,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
     }
     const tu: TU = {
       pp: { text: src, files: [{ path: '<expr>', display: '<expr>', text: src }], pos: PosMap.EMPTY, macros: new Map() },
-      root: tree.rootNode,
+      root,
       main: 0,
     };
     const r = c.evaluateNode(tu, exprNode, scopeFor(fn, fr));

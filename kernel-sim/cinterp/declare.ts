@@ -1,5 +1,5 @@
 /** The compiler, part 2 of 7: types, declarators, constant expressions, declarations. */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode } from './ctree';
 import { ScenarioError } from '../scenario';
 import { OutOfMemory } from '../machine/memory';
 import {

@@ -4,7 +4,7 @@
  * (initialisers), stmt.ts (function bodies and statements), operators.ts, expr.ts (the other
  * expressions), calls.ts (calls and variable arguments); compile.ts closes the chain.
  */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode, Located } from './ctree';
 import type { Machine } from '../machine/machine';
 import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
 import { Gen, lit, lazyFn, type InsJs, type Maker } from './codegen';
@@ -88,19 +88,19 @@ export abstract class Emitter {
 
   // ------------------------------------------------------------------ positions and errors
 
-  origin(n: SyntaxNode): Origin {
+  origin(n: Located): Origin {
     const pp = this.tu.pp;
     const p = n.startPosition;
     return pp.pos.at(p.row, p.column) ?? pp.pos.rowOrigin(p.row) ?? { file: this.tu.main, line: 1, col: 1 };
   }
 
-  posOf(n: SyntaxNode): Pos {
+  posOf(n: Located): Pos {
     const o = this.origin(n);
     const f = this.tu.pp.files[o.file]!;
     return { file: f.path, line: o.line, col: o.col };
   }
 
-  fail(n: SyntaxNode, msg: string): never {
+  fail(n: Located, msg: string): never {
     const p = this.posOf(n);
     throw new ScenarioError(p.file, p.line, p.col, msg);
   }

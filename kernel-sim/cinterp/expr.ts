@@ -1,5 +1,5 @@
 /** The compiler, part 6 of 7: conversions, constants, names, member access, subscripts, assignment. */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode } from './ctree';
 import {
   type CType, type IntType, type Val, VOID, CHAR, INT, UINT, LONG, ULONG, LLONG, ULLONG, VOIDP, ptr, sizeOf, alignOf, typeName, intConverter, convInt, ptrToInt, intToPtr, Op64,
 } from './types';

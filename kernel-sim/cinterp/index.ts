@@ -8,7 +8,8 @@
  * kind through which the machine runs the driver's functions on simulated threads.
  */
 import { basename, resolve, relative } from 'node:path';
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { Node as TSNode } from 'web-tree-sitter';
+import { plainTree, type CNode as SyntaxNode } from './ctree';
 import { ScenarioError, type Scenario } from '../scenario';
 import { registerFrameKind, KernelPanic, type Machine, type StackEntry, type Frame } from '../machine/machine';
 import type { KThread } from '../machine/thread';
@@ -182,7 +183,7 @@ class LoadErrors {
  * bit-field's width: an unnamed bit-field (`int : 3;`) parses with a missing field_identifier
  * there, which is valid C. True when it found one.
  */
-function syntaxErrors(n: SyntaxNode, out: SyntaxNode[], max: number): boolean {
+function syntaxErrors(n: TSNode, out: TSNode[], max: number): boolean {
   if (out.length >= max) return true;
   if (n.type === 'ERROR' && switchHead(n)) return false; // stmt.ts compiles it
   if (n.isMissing || n.type === 'ERROR') {
@@ -229,7 +230,7 @@ function declaredNames(n: SyntaxNode): string[] {
  * The first token of a syntax error, quoted, and nothing more of the file: a file that is not C
  * (a password file named .c) must not be echoed. Long or unprintable tokens are cut and escaped.
  */
-export function offendingToken(bad: SyntaxNode): string {
+export function offendingToken(bad: TSNode): string {
   let n = bad;
   while (n.childCount > 0 && n.child(0)) n = n.child(0)!;
   const t = n.text.split(/\s/)[0] || n.text.slice(0, 1);
@@ -263,12 +264,14 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
         });
         const tree = parser.parse(pp.text);
         if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
-        return { pre, pp, tree, main: idx };
+        return { pre, pp, tree, root: plainTree(tree, pp.text), main: idx };
       };
-      const { pre, pp, tree, main: idx } = hooks.resolveHeader ? make() : cachedUnit(key, make);
+      const { pre, pp, tree, root, main: idx } = hooks.resolveHeader ? make() : cachedUnit(key, make);
       lastPre = pre;
-      const tu: TU = { pp, root: tree.rootNode, main: idx };
-      const bad: SyntaxNode[] = [];
+      const tu: TU = { pp, root, main: idx };
+      // Syntax errors are looked for in web-tree-sitter's own nodes: their hasError also counts
+      // errors the parser recovered from inside nodes a tree walk does not show.
+      const bad: TSNode[] = [];
       if (tree.rootNode.hasError) syntaxErrors(tree.rootNode, bad, MAX_LOAD_ERRORS + 1);
       if (bad.length) {
         const c = new Compiler(m, module, new Map());

@@ -1,5 +1,5 @@
 /** The compiler, part 3 of 7: initialisers (static data written at load, locals at run time). */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode } from './ctree';
 import { type CType, INT, sizeOf, typeName } from './types';
 import type { CFrame, E } from './program';
 import { ScenarioError } from '../scenario';

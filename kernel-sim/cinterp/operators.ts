@@ -1,5 +1,5 @@
 /** The compiler, part 5 of 7: arithmetic, comparison, logical, conditional and unary operators. */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode } from './ctree';
 import {
   type CType, type IntType, type Val, VOID, INT, LONG, ptr, sizeOf, promote, arith, typeName, intToPtr, Op64,
 } from './types';

@@ -2,7 +2,7 @@
  * The compiled program's shapes: a C function (`CFunc`) as a flat list of instructions over a
  * frame (`CFrame`), its locals, scopes, and the compiler's expression record (`E`).
  */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode } from './ctree';
 import type { Frame } from '../machine/machine';
 import type { StepFn, InsJs } from './codegen';
 import type { TextSymbol } from '../machine/symbols';

@@ -1,5 +1,5 @@
 /** The compiler, part 4 of 7: function bodies, statements, control flow, returns. */
-import type { Node as SyntaxNode } from 'web-tree-sitter';
+import type { CNode as SyntaxNode } from './ctree';
 import { StopSignal, type Machine } from '../machine/machine';
 import { LITTLE_ENDIAN } from '../machine/memory';
 import { Gen, buildStep, lazyFn, type StepFn } from './codegen';
@@ -10,11 +10,20 @@ import { stoppedInStatement, runCalleeInline, type BitField } from './runtime';
 import { Initialisers } from './init';
 import { CASE_RANGE } from './gnu-tokens';
 
+/** What switchHead reads of a node (web-tree-sitter's while a load looks for syntax errors, ctree.ts's when compiling). */
+interface HeadNode<N> {
+  type: string;
+  parent: N | null;
+  nextNamedSibling: N | null;
+  children: readonly (N | null)[];
+  hasError: boolean;
+}
+
 /**
  * `switch (x)` followed by a statement without braces, which tree-sitter parses as an error
  * node (`switch` and the condition) in a block: the condition, or null when err is not that.
  */
-export function switchHead(err: SyntaxNode): SyntaxNode | null {
+export function switchHead<N extends HeadNode<N>>(err: N): N | null {
   const p = err.parent?.type;
   if ((p !== 'compound_statement' && p !== 'case_statement') || !err.nextNamedSibling) return null;
   const parts = err.children.filter((c) => c && c.type !== 'comment');
@@ -214,7 +223,7 @@ export abstract class Statements extends Initialisers {
   }
 
   /** Statements in a row (a block's, a case's). */
-  protected stmts(kids: Array<SyntaxNode | null>, scope: Scope): void {
+  protected stmts(kids: ReadonlyArray<SyntaxNode | null>, scope: Scope): void {
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i];
       if (!c) continue;
@@ -320,7 +329,7 @@ export abstract class Statements extends Initialisers {
         return;
       case 'case_statement': {
         const v = this.caseLabel(n, scope);
-        this.stmts(n.namedChildren.filter((c) => c && !(v && c.id === v.id) && c.type !== 'comment'), scope);
+        this.stmts(n.namedChildren.filter((c) => c && c !== v && c.type !== 'comment'), scope);
         return;
       }
       case 'attributed_statement': {
@@ -493,7 +502,7 @@ export abstract class Statements extends Initialisers {
    * statement up to the next label. The body is the labels and the one statement after them;
    * the statements after that follow the switch. Returns the index in kids past what it used.
    */
-  private bracelessSwitch(head: SyntaxNode, kids: Array<SyntaxNode | null>, j: number, scope: Scope): number {
+  private bracelessSwitch(head: SyntaxNode, kids: ReadonlyArray<SyntaxNode | null>, j: number, scope: Scope): number {
     let next = j;
     let after: SyntaxNode[] = [];
     this.switchStmt(head, switchHead(head)!, () => {
@@ -507,7 +516,7 @@ export abstract class Statements extends Initialisers {
           return;
         }
         const v = this.caseLabel(k, scope);
-        const inner = k.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment' && !(v && c.id === v.id));
+        const inner = k.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment' && c !== v);
         if (inner.length) {
           this.stmt(inner[0]!, scope);
           after = inner.slice(1);

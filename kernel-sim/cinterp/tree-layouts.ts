@@ -13,6 +13,7 @@ import { structOrigins } from './declare';
 import { Compiler } from './compile';
 import type { Preprocessor } from './preprocess';
 import { preprocessOnce, generatedText } from './disk-cache';
+import { plainTree } from './ctree';
 
 function finder(c: Compiler): (names: string[]) => TreeStruct | undefined {
   return (names) => {
@@ -53,7 +54,7 @@ export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: 
     const tree = parser.parse(pp.text);
     if (tree) {
       const probe = new Compiler(m, module, new Map());
-      probe.declareTypes({ pp, root: tree.rootNode, main }, (_n, f) => {
+      probe.declareTypes({ pp, root: plainTree(tree, pp.text), main }, (_n, f) => {
         try {
           f();
         } catch (e) {

@@ -8,6 +8,7 @@
  * recently used first out). Across processes, disk-cache.ts keeps the preprocessed output.
  */
 import type { Tree } from 'web-tree-sitter';
+import type { CNode } from './ctree';
 import { isFile, type Preprocessor, type PreprocessResult } from './preprocess';
 import { readTextBounded } from '../io/files';
 
@@ -15,6 +16,8 @@ export interface CachedUnit {
   pre: Preprocessor;
   pp: PreprocessResult;
   tree: Tree;
+  /** The tree's plain copy (ctree.ts), what the compiler reads. */
+  root: CNode;
   main: number;
 }
 

@@ -1,0 +1,345 @@
+/**
+ * A plain JavaScript copy of a tree-sitter syntax tree, made once per translation unit with one
+ * tree cursor walk. The C compiler reads it instead of web-tree-sitter's Node objects: each of
+ * those is a new object made by crossing into WebAssembly on every access (`childForFieldName`,
+ * `namedChildren`, `text`), which was the larger part of compiling a function.
+ *
+ * The copy is a few typed arrays indexed by node (its type, start and end, row, parent, first
+ * child, next sibling, field in its parent, flags): no object per node, so a kept unit costs
+ * the garbage collector nothing. A CNode is made for a node when the compiler first asks for
+ * it, and is the same object at every later ask: the same syntax is the same node.
+ *
+ * A CNode answers the part of web-tree-sitter's Node interface the compiler uses, with the same
+ * values: type, text (the source between start and end index), startPosition (row and column in
+ * characters, rows counted by '\n'), children and named children, fields, parent and siblings,
+ * isMissing, and hasError (an ERROR or missing node at or below it: tree-sitter's own hasError
+ * also counts errors recovered inside nodes a walk does not show, so syntax errors are looked
+ * for in web-tree-sitter's nodes, index.ts).
+ */
+import type { Language, Tree, TreeCursor } from 'web-tree-sitter';
+import { treeSitterWasm, type TreeSitterWasm } from '../../core/cparser';
+
+const NAMED = 1;
+const MISSING = 2;
+const ERROR = 4;
+
+export interface CPoint {
+  row: number;
+  column: number;
+}
+
+/** What a position is taken from: a CNode, or web-tree-sitter's Node (syntax errors). */
+export interface Located {
+  readonly startPosition: CPoint;
+}
+
+/** Field ids by name, per language. */
+const fieldIdsOf = new WeakMap<Language, Map<string, number>>();
+
+/** One tree's nodes, in the order of a depth-first walk (the root is 0). */
+class CTree {
+  readonly nodes: (CNode | undefined)[] = [];
+  readonly fieldIds: Map<string, number>;
+  constructor(
+    readonly src: string,
+    readonly typeNames: readonly string[],
+    lang: Language,
+    readonly type: Uint16Array,
+    readonly flags: Uint8Array,
+    readonly start: Int32Array,
+    readonly end: Int32Array,
+    readonly row: Int32Array,
+    readonly lineStart: number[],
+    readonly parent: Int32Array,
+    readonly first: Int32Array,
+    readonly next: Int32Array,
+    readonly field: Uint16Array,
+  ) {
+    let ids = fieldIdsOf.get(lang);
+    if (!ids) {
+      ids = new Map();
+      lang.fields.forEach((f, i) => f && ids!.set(f, i));
+      fieldIdsOf.set(lang, ids);
+    }
+    this.fieldIds = ids;
+  }
+
+  node(i: number): CNode {
+    return (this.nodes[i] ??= new CNode(this, i));
+  }
+}
+
+const NONE: readonly CNode[] = Object.freeze([]);
+
+export class CNode {
+  private kids: readonly CNode[] | null = null;
+  private named: readonly CNode[] | null = null;
+  private txt: string | null = null;
+
+  constructor(
+    private readonly t: CTree,
+    private readonly i: number,
+  ) {}
+
+  get type(): string {
+    return this.t.typeNames[this.t.type[this.i]!]!;
+  }
+
+  get isNamed(): boolean {
+    return (this.t.flags[this.i]! & NAMED) !== 0;
+  }
+
+  get isMissing(): boolean {
+    return (this.t.flags[this.i]! & MISSING) !== 0;
+  }
+
+  get hasError(): boolean {
+    return (this.t.flags[this.i]! & ERROR) !== 0;
+  }
+
+  get startIndex(): number {
+    return this.t.start[this.i]!;
+  }
+
+  get endIndex(): number {
+    return this.t.end[this.i]!;
+  }
+
+  get text(): string {
+    return (this.txt ??= this.t.src.slice(this.t.start[this.i], this.t.end[this.i]));
+  }
+
+  get startPosition(): CPoint {
+    const row = this.t.row[this.i]!;
+    return { row, column: this.t.start[this.i]! - this.t.lineStart[row]! };
+  }
+
+  get parent(): CNode | null {
+    const p = this.t.parent[this.i]!;
+    return p < 0 ? null : this.t.node(p);
+  }
+
+  get children(): readonly CNode[] {
+    if (this.kids) return this.kids;
+    const t = this.t;
+    let c = t.first[this.i]!;
+    if (c < 0) return (this.kids = NONE);
+    const out: CNode[] = [];
+    for (; c >= 0; c = t.next[c]!) out.push(t.node(c));
+    return (this.kids = out);
+  }
+
+  get namedChildren(): readonly CNode[] {
+    if (this.named) return this.named;
+    const t = this.t;
+    let all = true;
+    for (let c = t.first[this.i]!; c >= 0; c = t.next[c]!) if (!(t.flags[c]! & NAMED)) all = false;
+    return (this.named = all ? this.children : this.children.filter((c) => c.isNamed));
+  }
+
+  get childCount(): number {
+    return this.children.length;
+  }
+
+  child(i: number): CNode | null {
+    return this.children[i] ?? null;
+  }
+
+  get firstChild(): CNode | null {
+    const c = this.t.first[this.i]!;
+    return c < 0 ? null : this.t.node(c);
+  }
+
+  get lastChild(): CNode | null {
+    const k = this.children;
+    return k[k.length - 1] ?? null;
+  }
+
+  // As tree-sitter answers: the first later sibling that ends after this node (a zero-width
+  // missing node right after it is not its next sibling).
+  get nextSibling(): CNode | null {
+    return this.following(false);
+  }
+
+  get nextNamedSibling(): CNode | null {
+    return this.following(true);
+  }
+
+  private following(named: boolean): CNode | null {
+    const t = this.t;
+    const end = t.end[this.i]!;
+    for (let c = t.next[this.i]!; c >= 0; c = t.next[c]!) if (t.end[c]! > end && (!named || t.flags[c]! & NAMED)) return t.node(c);
+    return null;
+  }
+
+  childForFieldName(name: string): CNode | null {
+    const t = this.t;
+    const id = t.fieldIds.get(name);
+    if (id === undefined) return null;
+    for (let c = t.first[this.i]!; c >= 0; c = t.next[c]!) if (t.field[c] === id) return t.node(c);
+    return null;
+  }
+
+  childrenForFieldName(name: string): CNode[] {
+    const t = this.t;
+    const id = t.fieldIds.get(name);
+    const out: CNode[] = [];
+    if (id !== undefined) for (let c = t.first[this.i]!; c >= 0; c = t.next[c]!) if (t.field[c] === id) out.push(t.node(c));
+    return out;
+  }
+}
+
+/** A tree cursor's moves and answers, each one call into the parser's WebAssembly. */
+interface Walker {
+  typeId(): number;
+  start(): number;
+  end(): number;
+  fieldId(): number;
+  missing(): boolean;
+  firstChild(): boolean;
+  nextSibling(): boolean;
+  parent(): void;
+  done(): void;
+}
+
+/**
+ * The cursor through web-tree-sitter's wasm exports (core/cparser.ts TreeSitterWasm): the cursor
+ * stays in the binding's transfer buffer between calls, where each TreeCursor method would
+ * write it there again and read it back.
+ */
+function rawWalker(tree: Tree, w: TreeSitterWasm): Walker {
+  const cursor = tree.walk() as unknown as Record<number, number>;
+  const t = (tree as unknown as Record<number, number>)[0]!;
+  const buf = w._ts_init() >> 2;
+  const put = (): void => {
+    const h = w.HEAP32;
+    for (let i = 0; i < 4; i++) h[buf + i] = cursor[i]!;
+  };
+  put();
+  return {
+    typeId: () => w._ts_tree_cursor_current_node_type_id_wasm(t),
+    start: () => w._ts_tree_cursor_start_index_wasm(t),
+    end: () => w._ts_tree_cursor_end_index_wasm(t),
+    fieldId: () => w._ts_tree_cursor_current_field_id_wasm(t),
+    missing: () => w._ts_tree_cursor_current_node_is_missing_wasm(t) === 1,
+    firstChild: () => w._ts_tree_cursor_goto_first_child_wasm(t) === 1,
+    nextSibling: () => w._ts_tree_cursor_goto_next_sibling_wasm(t) === 1,
+    parent: () => void w._ts_tree_cursor_goto_parent_wasm(t),
+    done: () => {
+      // The cursor as it is now (its stack may have moved), for TreeCursor.delete to free.
+      const h = w.HEAP32;
+      for (let i = 0; i < 4; i++) cursor[i] = h[buf + i]!;
+      (cursor as unknown as TreeCursor).delete();
+    },
+  };
+}
+
+/** The same through web-tree-sitter's TreeCursor. */
+function cursorWalker(tree: Tree): Walker {
+  const c = tree.walk();
+  return {
+    typeId: () => c.nodeTypeId,
+    start: () => c.startIndex,
+    end: () => c.endIndex,
+    fieldId: () => c.currentFieldId,
+    missing: () => c.nodeIsMissing,
+    firstChild: () => c.gotoFirstChild(),
+    nextSibling: () => c.gotoNextSibling(),
+    parent: () => void c.gotoParent(),
+    done: () => c.delete(),
+  };
+}
+
+/**
+ * The plain copy of `tree` over its source text `src` (the text the tree was parsed from).
+ * `viaCursor` walks with web-tree-sitter's TreeCursor even when its wasm exports are there (tests).
+ */
+export function plainTree(tree: Tree, src: string, viaCursor = false): CNode {
+  const lang = tree.language;
+  const types = lang.types;
+  const count = tree.rootNode.descendantCount;
+  const type = new Uint16Array(count);
+  const flags = new Uint8Array(count);
+  const start = new Int32Array(count);
+  const end = new Int32Array(count);
+  const row = new Int32Array(count);
+  const parent = new Int32Array(count);
+  const first = new Int32Array(count).fill(-1);
+  const next = new Int32Array(count).fill(-1);
+  const field = new Uint16Array(count);
+  const lineStart = [0];
+  // ERROR is not in the language's table of types (web-tree-sitter names it so too).
+  const names = [...types];
+  const errorId = names.length;
+  names.push('ERROR');
+  const namedOf: number[] = [];
+  const w = treeSitterWasm();
+  const cur = w && !viaCursor ? rawWalker(tree, w) : cursorWalker(tree);
+  // Rows: the walk visits nodes in order of their start, so the row only moves forward.
+  let r = 0;
+  let nextNl = src.indexOf('\n');
+  let n = 0;
+  const make = (): number => {
+    if (n >= count) throw new Error('tree-sitter: more nodes than the tree counts');
+    const id = cur.typeId();
+    const s = cur.start();
+    const e = cur.end();
+    while (nextNl !== -1 && nextNl < s) {
+      r++;
+      lineStart.push(nextNl + 1);
+      nextNl = src.indexOf('\n', nextNl + 1);
+    }
+    let f: number;
+    if (!types[id]) {
+      type[n] = errorId;
+      f = NAMED | ERROR;
+    } else {
+      type[n] = id;
+      f = (namedOf[id] ??= lang.nodeTypeIsNamed(id) ? NAMED : 0);
+    }
+    if (s === e && cur.missing()) f |= MISSING | ERROR;
+    flags[n] = f;
+    start[n] = s;
+    end[n] = e;
+    row[n] = r;
+    return n++;
+  };
+  try {
+    const root = make();
+    parent[root] = -1;
+    // Iterative (a deep expression must not overflow JavaScript's stack): `node` is the parent
+    // of the cursor's node, `last` its last child so far.
+    let node = root;
+    let last = -1;
+    const lastOf: number[] = [];
+    if (cur.firstChild()) {
+      walk: for (;;) {
+        const fid = cur.fieldId();
+        const c = make();
+        parent[c] = node;
+        field[c] = fid;
+        if (last < 0) first[node] = c;
+        else next[last] = c;
+        last = c;
+        if (cur.firstChild()) {
+          lastOf.push(last);
+          node = c;
+          last = -1;
+          continue;
+        }
+        if (flags[c]! & ERROR) flags[node]! |= ERROR;
+        while (!cur.nextSibling()) {
+          if (node === root) break walk;
+          cur.parent();
+          const p = parent[node]!;
+          if (flags[node]! & ERROR) flags[p]! |= ERROR;
+          node = p;
+          last = lastOf.pop()!;
+        }
+      }
+    }
+    return new CTree(src, names, lang, type, flags, start, end, row, lineStart, parent, first, next, field).node(root);
+  } finally {
+    cur.done();
+  }
+}
