@@ -51,12 +51,6 @@ export class Gen {
   env: unknown[] = [];
   private envIdx = new Map<unknown, number>();
   ntmp = 0;
-  /** The JavaScript text of a value function made while compiling this function (emit.ts V). */
-  readonly js = new WeakMap<object, string>();
-  /** The two-word form of a 64-bit integer value (emit.ts pairJs): JavaScript setting hi, lo. */
-  readonly p64 = new WeakMap<object, (h: string, l: string) => string>();
-  /** The JavaScript of a value when it is not used (a statement's expression). */
-  readonly fx = new WeakMap<object, string>();
   /** The function of each constant value (emit.ts K): nothing else is recorded on them. */
   readonly consts = new Map<number | bigint, object>();
   ref(v: unknown): string {
@@ -113,11 +107,24 @@ export function derive<R>(g: Gen, js: string): (fr: never, t?: KThread) => R {
   return make(g.m, g.mem, ...refs.map((k) => g.env[Number(k.slice(1))])) as (fr: never, t?: KThread) => R;
 }
 
+/**
+ * The JavaScript forms the compiler records on a value function it makes (emit.ts V, K): carried
+ * by the function itself (no side table to register each one in).
+ */
+export interface Forms {
+  /** Its JavaScript text. */
+  js?: string;
+  /** The two-word form of a 64-bit integer value (emit.ts pairJs): JavaScript setting hi, lo. */
+  p64?: (h: string, l: string) => string;
+  /** The JavaScript of the value when it is not used (a statement's expression). */
+  fx?: string;
+}
+
 /** A function with the text js (derive), made on its first call; js is recorded as its form. */
 export function lazyFn<R>(g: Gen, js: string): (fr: never, t?: KThread) => R {
   let f: ((fr: never, t?: KThread) => R) | undefined;
   const v = (fr: never, t?: KThread): R => (f ??= derive<R>(g, js))(fr, t);
-  g.js.set(v, js);
+  (v as Forms).js = js;
   return v;
 }
 

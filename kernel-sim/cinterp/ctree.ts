@@ -38,7 +38,8 @@ const fieldIdsOf = new WeakMap<Language, Map<string, number>>();
 
 /** One tree's nodes, in the order of a depth-first walk (the root is 0). */
 class CTree {
-  readonly nodes: (CNode | undefined)[] = [];
+  /** Each node's CNode once asked for (filled with undefined: a packed array, not a sparse one). */
+  readonly nodes: (CNode | undefined)[];
   readonly fieldIds: Map<string, number>;
   constructor(
     readonly src: string,
@@ -62,6 +63,7 @@ class CTree {
       fieldIdsOf.set(lang, ids);
     }
     this.fieldIds = ids;
+    this.nodes = new Array<CNode | undefined>(type.length).fill(undefined);
   }
 
   node(i: number): CNode {
@@ -75,14 +77,13 @@ export class CNode {
   private kids: readonly CNode[] | null = null;
   private named: readonly CNode[] | null = null;
   private txt: string | null = null;
+  readonly type: string;
 
   constructor(
     private readonly t: CTree,
     private readonly i: number,
-  ) {}
-
-  get type(): string {
-    return this.t.typeNames[this.t.type[this.i]!]!;
+  ) {
+    this.type = t.typeNames[t.type[i]!]!;
   }
 
   get isNamed(): boolean {

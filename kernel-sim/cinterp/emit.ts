@@ -7,7 +7,7 @@
 import type { CNode as SyntaxNode, Located } from './ctree';
 import type { Machine } from '../machine/machine';
 import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
-import { Gen, lit, lazyFn, type InsJs, type Maker } from './codegen';
+import { Gen, lit, lazyFn, type InsJs, type Maker, type Forms } from './codegen';
 import type { TextSymbol, NativeImpl } from '../machine/symbols';
 import { ScenarioError } from '../scenario';
 import { type CType, type FuncType, type Val, sizeOf, alignOf } from './types';
@@ -154,7 +154,7 @@ export abstract class Emitter {
     let f = this.g.consts.get(v) as ((fr: CFrame) => Val) | undefined;
     if (f === undefined) {
       f = (): Val => v;
-      this.g.js.set(f, lit(v));
+      (f as Forms).js = lit(v);
       this.g.consts.set(v, f);
     }
     return f;
@@ -162,7 +162,7 @@ export abstract class Emitter {
   /** The function of a constant condition; its form is the literal. */
   protected KB(b: boolean): (fr: CFrame) => boolean {
     const f = (): boolean => b;
-    this.g.js.set(f, String(b));
+    (f as Forms).js = String(b);
     return f;
   }
   /**
@@ -170,7 +170,7 @@ export abstract class Emitter {
    * (each construct is described once, by its text); one without is a compiler bug, not a C error.
    */
   protected jsf(f: (fr: CFrame) => unknown): string {
-    const js = this.g.js.get(f);
+    const js = (f as Forms).js;
     if (js === undefined) throw new Error('kctx internal error: a compiled value without its JavaScript form');
     return js;
   }
@@ -181,7 +181,7 @@ export abstract class Emitter {
   }
   /** JavaScript for a closure whose value is not used (a statement's expression). */
   protected jsx(f: (fr: CFrame) => unknown): string {
-    return this.g.fx.get(f) ?? this.jsf(f);
+    return (f as Forms).fx ?? this.jsf(f);
   }
 
   // 64-bit integers as two words. The generated code computes 64-bit operators on the value's
@@ -190,16 +190,16 @@ export abstract class Emitter {
 
   /** Records the two-word form of a 64-bit integer closure; returns the closure. */
   protected P<F extends object>(f: F, pj: (h: string, l: string) => string): F {
-    this.g.p64.set(f, pj);
+    (f as Forms).p64 = pj;
     return f;
   }
   /** Whether the closure has a two-word form of its own (not a split of its value). */
   protected hasPair(f: object): boolean {
-    return this.g.p64.has(f);
+    return (f as Forms).p64 !== undefined;
   }
   /** JavaScript that sets `h`, `l` to the words of the 64-bit integer closure f's value. */
   protected pairJs(f: (fr: CFrame) => unknown, h: string, l: string): string {
-    const pj = this.g.p64.get(f);
+    const pj = (f as Forms).p64;
     if (pj) return pj(h, l);
     const js = this.jsf(f);
     const k = /^\(?(-?\d+)n?\)?$/.exec(js);

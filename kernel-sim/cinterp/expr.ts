@@ -3,7 +3,7 @@ import type { CNode as SyntaxNode } from './ctree';
 import {
   type CType, type IntType, type Val, VOID, CHAR, INT, UINT, LONG, ULONG, LLONG, ULLONG, VOIDP, ptr, sizeOf, alignOf, typeName, intConverter, convInt, ptrToInt, intToPtr, Op64,
 } from './types';
-import { lit } from './codegen';
+import { lit, type Forms } from './codegen';
 import { charValue } from './preprocess';
 import { VA_MACROS } from './varargs';
 import { MAX_NESTING, type CFrame, type E } from './program';
@@ -547,7 +547,7 @@ export abstract class Expressions extends Operators {
    */
   protected wordsE(code: string, h: string, l: string, signed: boolean): (fr: CFrame) => Val {
     const f = this.P(this.V(`(${code}, ${this.joinJs(h, l, signed)})`), (h2, l2) => `(${code}, ${h2} = ${h}, ${l2} = ${l})`);
-    this.g.fx.set(f, code);
+    (f as Forms).fx = code;
     return f;
   }
 
