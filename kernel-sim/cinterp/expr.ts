@@ -247,11 +247,18 @@ export abstract class Expressions extends Operators {
     const suf = m[2]!.toLowerCase();
     const decimal = !/^0/.test(s) || s === '0';
     if (/^0[0-7]+$/.test(s)) s = '0o' + s.slice(1);
-    const v = BigInt(s);
+    // Below 2^53 (at most 13 hex, 17 octal, 52 binary or 15 decimal digits) the value is exact
+    // as a number: no BigInt, and every 64-bit type holds it.
+    const digits = decimal ? s.length : s.length - 2;
+    const small = s[1] === 'x' || s[1] === 'X' ? digits <= 13 : s[1] === 'o' ? digits <= 17 : s[1] === 'b' || s[1] === 'B' ? digits <= 52 : digits <= 15;
+    const v = small ? Number(s) : BigInt(s);
     const u = suf.includes('u');
     const longs = (suf.match(/l/g) ?? []).length;
     let t: IntType;
-    const fits = (tt: IntType) => (tt.signed ? v <= (tt.size === 4 ? 0x7fffffffn : 0x7fffffffffffffffn) : v <= (tt.size === 4 ? 0xffffffffn : 0xffffffffffffffffn));
+    const fits = (tt: IntType) =>
+      typeof v === 'number'
+        ? tt.size === 8 || v <= (tt.signed ? 0x7fffffff : 0xffffffff)
+        : tt.signed ? v <= (tt.size === 4 ? 0x7fffffffn : 0x7fffffffffffffffn) : v <= (tt.size === 4 ? 0xffffffffn : 0xffffffffffffffffn);
     const cands: IntType[] = [];
     if (longs === 0) cands.push(...(u ? [UINT, ULONG] : decimal ? [INT, LONG] : [INT, UINT, LONG, ULONG]));
     else if (longs === 1) cands.push(...(u ? [ULONG] : decimal ? [LONG] : [LONG, ULONG]));
