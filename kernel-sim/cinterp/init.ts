@@ -1,6 +1,6 @@
 /** The compiler, part 3 of 7: initialisers (static data written at load, locals at run time). */
 import type { CNode as SyntaxNode } from './ctree';
-import { type CType, INT, sizeOf, typeName } from './types';
+import { type CType, type Val, INT, sizeOf, typeName } from './types';
 import type { CFrame, E } from './program';
 import { ScenarioError } from '../scenario';
 import { decodeString, bitPut, bitUnitType, type BitField } from './runtime';
@@ -104,10 +104,18 @@ export abstract class Initialisers extends Declarations {
       if (s.t.k === 'struct' || s.t.k === 'array') this.mem.copy(addr + s.off, v as number, sizeOf(s.t));
       else if (s.bits && s.t.k === 'int') {
         const ut = bitUnitType(s.t);
-        this.storeTo(ut, true)(addr + s.off, bitPut(this.loadFrom(ut, true)(addr + s.off), v, s.t, s.bits));
-      } else this.storeTo(s.t, true)(addr + s.off, v);
+        this.staticStore(ut)(addr + s.off, bitPut(this.loadFrom(ut, true)(addr + s.off), v, s.t, s.bits));
+      } else this.staticStore(s.t)(addr + s.off, v);
     }
   }
+
+  /** The checked storer of type t for static initialisers, made once per type. */
+  private staticStore(t: CType): (a: number, v: Val) => void {
+    let st = this.staticStores.get(t);
+    if (st === undefined) this.staticStores.set(t, (st = this.storeTo(t, true)));
+    return st;
+  }
+  private readonly staticStores = new Map<CType, (a: number, v: Val) => void>();
 
   /**
    * Flattens an initializer into (offset, type, expression) stores, as C11 6.7.9 says: braces

@@ -93,8 +93,11 @@ export type BitField = { width: number; shift: number };
 
 /** The type a bit-field's storage unit is loaded and stored as: unsigned, of the declared size. */
 export function bitUnitType(t: IntType): IntType {
-  return { ...t, signed: false, bool: false };
+  let u = unitTypes.get(t);
+  if (u === undefined) unitTypes.set(t, (u = { ...t, signed: false, bool: false }));
+  return u;
 }
+const unitTypes = new WeakMap<IntType, IntType>();
 
 /**
  * A bit-field's value from its storage unit: the field's bits, sign-extended when the declared
