@@ -130,6 +130,11 @@ export interface LoadHooks {
   undefinedSymbols?: (module: string, names: string[]) => Error;
   /** Module name (default: the first source's base name). */
   module?: string;
+  /**
+   * Called as each phase of the load ends, with its name (benches time them): per unit
+   * 'preprocess', 'parse', 'tree copy'; then 'declare', 'initialisers', 'compile'.
+   */
+  phase?: (name: string) => void;
 }
 
 /** Most errors a load reports (then a count), as a compiler does. */
@@ -262,9 +267,13 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
           pre.processFile(main);
           return main;
         });
+        hooks.phase?.('preprocess');
         const tree = parser.parse(pp.text);
         if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
-        return { pre, pp, tree, root: plainTree(tree, pp.text), main: idx };
+        hooks.phase?.('parse');
+        const root = plainTree(tree, pp.text);
+        hooks.phase?.('tree copy');
+        return { pre, pp, tree, root, main: idx };
       };
       const { pre, pp, tree, root, main: idx } = hooks.resolveHeader ? make() : cachedUnit(key, make);
       lastPre = pre;
@@ -375,7 +384,9 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   if (s.gate && !hooks.resolveHeader) for (const e of bindTreeLayoutsOf(m, s, c, parser, newPreprocessor, module, optionsKey)) errors.add(e);
   hooks.relocate?.(c);
   c.resolveExterns();
+  hooks.phase?.('declare');
   for (const f of inits) errors.guard(f);
+  hooks.phase?.('initialisers');
   const dataRefs = [...c.unresolved];
   for (const b of bodies) {
     if (intrinsic.has(b.node)) continue;
@@ -392,6 +403,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
       return true;
     });
   }
+  hooks.phase?.('compile');
   errors.throwIfAny();
   if (c.unresolved.size && hooks.undefinedSymbols) {
     const text = [...c.unresolved].filter((n) => !dataRefs.includes(n));

@@ -204,7 +204,7 @@ function gccLoop(body: string, n: number): { ns: number; result: string } {
  * safe_math.h about 4,400): in full (nothing kept from an earlier load, in the process or on
  * disk), and again with the process's translation units reused (cinterp/unit-cache.ts).
  */
-async function csmithLoad(): Promise<{ full: number[]; reused: number[]; lines: number } | string> {
+async function csmithLoad(): Promise<{ full: number[]; reused: number[]; lines: number; phases: Map<string, number[]> } | string> {
   if (!csmithAvailable()) return 'unavailable (csmith and libcsmith-dev are not installed)';
   const dir = tmp();
   const was = process.env.KCTX_CACHE;
@@ -213,20 +213,33 @@ async function csmithLoad(): Promise<{ full: number[]; reused: number[]; lines: 
     const s = kctxScenario(dir);
     const kdir = join(dir, 'kctx');
     const lines = ['prog.c', 'safe_math.h', 'csmith.h'].reduce((k, f) => k + readFileSync(join(kdir, f), 'utf8').split('\n').length, 0);
-    const time = async (): Promise<number> => {
+    // CPU time of each phase of the load (LoadHooks.phase), summed over the units.
+    const phases = new Map<string, number[]>();
+    let spent: Map<string, number> | null = null;
+    let c0 = process.cpuUsage();
+    const phase = (name: string): void => {
+      const c = process.cpuUsage(c0);
+      c0 = process.cpuUsage();
+      spent?.set(name, (spent.get(name) ?? 0) + (c.user + c.system) / 1000);
+    };
+    const time = async (record: boolean): Promise<number> => {
+      spent = record ? new Map() : null;
       const t0 = process.hrtime.bigint();
-      await createKernel(s, { loadDriver });
-      return Number(process.hrtime.bigint() - t0) / 1e6;
+      c0 = process.cpuUsage();
+      await createKernel(s, { loadDriver: (m, sc) => loadDriver(m, sc, { phase }) });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      for (const [k, v] of spent ?? []) phases.set(k, [...(phases.get(k) ?? []), v]);
+      return ms;
     };
     process.env.KCTX_CACHE = '0';
     const full: number[] = [];
     for (let i = 0; i < 4; i++) {
       clearUnitCache();
-      full.push(await time());
+      full.push(await time(i > 0));
     }
     const reused: number[] = [];
-    for (let i = 0; i < 3; i++) reused.push(await time());
-    return { full: full.slice(1), reused, lines };
+    for (let i = 0; i < 3; i++) reused.push(await time(false));
+    return { full: full.slice(1), reused, lines, phases };
   } finally {
     if (was === undefined) delete process.env.KCTX_CACHE;
     else process.env.KCTX_CACHE = was;
@@ -275,6 +288,7 @@ export async function benchInterp(): Promise<BenchRow[]> {
   if (typeof ld === 'string') rows.push({ name: 'load a csmith program (seed 10)', value: ld });
   else {
     rows.push({ name: `load a csmith program (seed 10, ${ld.lines} lines; preprocess, parse, compile; median of 3)`, value: `${median(ld.full).toFixed(0)} ms`, target: '< 150 ms' });
+    rows.push({ name: '  its phases, CPU (median of the same 3 loads)', value: [...ld.phases].map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`).join(', ') });
     rows.push({ name: '  again, its translation units reused in the process (compile only)', value: `${median(ld.reused).toFixed(0)} ms`, target: '< 150 ms' });
   }
   const sws = [await cSwitches(300_000), await cSwitches(300_000)];
