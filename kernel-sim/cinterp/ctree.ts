@@ -35,6 +35,18 @@ export interface Located {
 
 /** Field ids by name, per language. */
 const fieldIdsOf = new WeakMap<Language, Map<string, number>>();
+/** NAMED or 0 by type id, per language (asked before a walk: nothing else calls into wasm during one). */
+const namedOf = new WeakMap<Language, Uint8Array>();
+
+function namedFlags(lang: Language): Uint8Array {
+  let f = namedOf.get(lang);
+  if (!f) {
+    f = new Uint8Array(lang.types.length);
+    for (let id = 0; id < f.length; id++) f[id] = lang.types[id] && lang.nodeTypeIsNamed(id) ? NAMED : 0;
+    namedOf.set(lang, f);
+  }
+  return f;
+}
 
 /** One tree's nodes, in the order of a depth-first walk (the root is 0). */
 class CTree {
@@ -273,7 +285,7 @@ export function plainTree(tree: Tree, src: string, viaCursor = false): CNode {
   const names = [...types];
   const errorId = names.length;
   names.push('ERROR');
-  const namedOf: number[] = [];
+  const named = namedFlags(lang);
   const w = treeSitterWasm();
   const cur = w && !viaCursor ? rawWalker(tree, w) : cursorWalker(tree);
   // Rows: the walk visits nodes in order of their start, so the row only moves forward.
@@ -296,7 +308,7 @@ export function plainTree(tree: Tree, src: string, viaCursor = false): CNode {
       f = NAMED | ERROR;
     } else {
       type[n] = id;
-      f = (namedOf[id] ??= lang.nodeTypeIsNamed(id) ? NAMED : 0);
+      f = named[id]!;
     }
     if (s === e && cur.missing()) f |= MISSING | ERROR;
     flags[n] = f;
