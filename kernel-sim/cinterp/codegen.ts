@@ -28,7 +28,7 @@
  * Without a debugger a step function's other form runs (noDebugger: the text without the
  * debugger's checks, POL and WATCH false), which hands over to the full form (MEMF) when a
  * policy or watchpoints are set. Locals live in simulated memory; in that form, a function whose
- * frame is used only as whole words, bytes and pointers at fixed offsets keeps them in
+ * frame is used only as whole words, 16-bit words, bytes and pointers at fixed offsets keeps them in
  * JavaScript variables during a step (the register form, registers.ts). Values keep the interpreter's representation (numbers,
  * BigInt beyond 2^53; 64-bit operators work on two 32-bit words). Where a function value is
  * needed (the debugger's expressions, constant folding, an instruction written as a function),
@@ -347,7 +347,7 @@ ${code}
     const views = VIEWS.filter(([v]) => new RegExp(`\\b${v}\\b`).test(all));
     // At the end of the step the memory's views are read again (an exception may have come
     // from an instruction that grew the arena); before an instruction they are current.
-    const spill = reg?.spill((v) => `${MEM}.${v.toLowerCase()}`) ?? '';
+    const spill = reg?.spill((v) => `${MEM}.${VIEWS.find(([x]) => x === v)![1]}`) ?? '';
     const spillIns = reg?.spill((v) => v) ?? '';
     src = src
       .replaceAll('@RELOAD@', views.map(([v, f]) => `${v} = ${MEM}.${f};`).join(' '))

@@ -2,7 +2,9 @@
  * The register form of a step function (codegen.ts buildStep): the frame's words that the
  * function's text reads and writes only as whole aligned words at fixed offsets (`U32[(fp + 8)
  * >>> 2]`, the two words of a 64-bit local, a temp holding `(fp + 8)` used only that way) live
- * in JavaScript variables (`L8`) while a step runs without a debugger.
+ * in JavaScript variables (`L8`) while a step runs without a debugger; so do bytes and 16-bit
+ * words that share their word with no other variable, and pointers read and written only through
+ * readPtr and writePtr (`P8`).
  *
  * The frame's memory stays what the memory form would leave in it wherever anything else can
  * look: the variables are loaded from the frame when the step starts and after every
@@ -23,7 +25,7 @@ export interface RegisterForm {
   body: string;
   /** `let L8 = U32[(fp + 8) >>> 2], ...;` (the step's views). */
   decl: string;
-  /** Statements that store the written words to the frame, each view (U32, I32, U8, I8) named by `view`. */
+  /** Statements that store the written words to the frame, each view (U32, I32, U8, I8; D for 16-bit words) named by `view`. */
   spill: (view: (v: string) => string) => string;
   /** Statements that load every word from the frame again (the step's views). */
   load: string;
@@ -39,10 +41,13 @@ export const LOAD_MARK = '@LOAD@';
 export const INS_OPEN = '\u0001';
 export const INS_CLOSE = '\u0002';
 
-type View = 'U32' | 'I32' | 'U8' | 'I8';
+type View = 'U32' | 'I32' | 'U8' | 'I8' | 'U16' | 'I16';
+/** A match of ACCESS: its view (undefined: a 16-bit store, which converts its value as any view would). */
+const viewOf = (mt: RegExpMatchArray): View | undefined => (mt[1] ?? mt[6] ?? (mt[8] === undefined ? undefined : mt[8] === 'Uint16' ? 'U16' : 'I16')) as View | undefined;
+const sizeOf = (v: View): number => (v.endsWith('8') ? 1 : v.endsWith('16') ? 2 : 4);
 
 /** A word access to a fixed slot: `V[(fp + N) >>> 2]`, `V[((fp + N) >>> 2) + 1]`, or the same through a temp of (fp + N). */
-const ACCESS = /(?:(U32|I32)\[(?:\(fp \+ (\d+)\) >>> 2|\(\(fp \+ (\d+)\) >>> 2\) \+ 1|(\$\d+) >>> 2|\((\$\d+) >>> 2\) \+ 1)\]|(U8|I8)\[\(fp \+ (\d+)\)\])/g;
+const ACCESS = /(?:(U32|I32)\[(?:\(fp \+ (\d+)\) >>> 2|\(\(fp \+ (\d+)\) >>> 2\) \+ 1|(\$\d+) >>> 2|\((\$\d+) >>> 2\) \+ 1)\]|(U8|I8)\[\(fp \+ (\d+)\)\]|D\.get(Uint16|Int16)\(\(fp \+ (\d+)\), true\)|D\.setUint16\(\(fp \+ (\d+)\), )/g;
 
 /** A value as a view's element would hold it. */
 const CONV: Record<View, (x: string) => string> = {
@@ -50,6 +55,8 @@ const CONV: Record<View, (x: string) => string> = {
   I32: (x) => `(${x} | 0)`,
   U8: (x) => `(${x} & 255)`,
   I8: (x) => `((${x} << 24) >> 24)`,
+  U16: (x) => `(${x} & 65535)`,
+  I16: (x) => `((${x} << 16) >> 16)`,
 };
 
 /** The end (exclusive) of the assigned expression starting at i: the first `,` `;` or closing bracket at its depth. */
@@ -92,8 +99,11 @@ export function registerForm(body: string, mem: string, isRd64: (k: number) => b
   }
   // Every slot's views: a slot seen through both is kept as an int32.
   const views = new Map<number, View>();
+  const stores16 = new Set<number>();
   const slotOf = (mt: RegExpMatchArray): number | null => {
     if (mt[7] !== undefined) return Number(mt[7]);
+    if (mt[9] !== undefined) return Number(mt[9]);
+    if (mt[10] !== undefined) return Number(mt[10]);
     if (mt[2] !== undefined) return Number(mt[2]);
     if (mt[3] !== undefined) return Number(mt[3]) + 4;
     const t = mt[4] ?? mt[5]!;
@@ -104,16 +114,25 @@ export function registerForm(body: string, mem: string, isRd64: (k: number) => b
   for (const mt of body.matchAll(ACCESS)) {
     const slot = slotOf(mt);
     if (slot === null) continue; // a temp that is not a slot's address: not ours
-    const v = (mt[1] ?? mt[6]) as View;
-    const byte = v === 'U8' || v === 'I8';
-    if (!byte && slot % 4 !== 0) return null;
+    const v = viewOf(mt);
+    if (v === undefined) {
+      stores16.add(slot);
+      continue;
+    }
+    const size = sizeOf(v);
+    if (slot % size !== 0) return null;
     const was = views.get(slot);
-    if (was !== undefined && (was === 'U8' || was === 'I8') !== byte) return null;
-    views.set(slot, was === undefined || was === v ? v : byte ? 'I8' : 'I32');
+    if (was !== undefined && sizeOf(was) !== size) return null;
+    views.set(slot, was === undefined || was === v ? v : size === 1 ? 'I8' : size === 2 ? 'I16' : 'I32');
   }
-  // A byte slot shares no word with another slot (its word's other bytes are not variables).
+  for (const n of stores16) {
+    const was = views.get(n);
+    if (was === undefined && n % 2 === 0) views.set(n, 'U16');
+    else if (was === undefined || sizeOf(was) !== 2) return null;
+  }
+  // A byte or 16-bit slot shares no word with another slot (its word's other bytes are not variables).
   for (const [n, v] of views) {
-    if (v !== 'U8' && v !== 'I8') continue;
+    if (sizeOf(v) === 4) continue;
     const w = n - (n % 4);
     for (let b = w; b < w + 4; b++) if (b !== n && views.has(b)) return null;
     if (ptrs.has(w) || ptrs.has(w - 4)) return null;
@@ -131,7 +150,16 @@ export function registerForm(body: string, mem: string, isRd64: (k: number) => b
       const canon = views.get(slot)!;
       out += s.slice(at, mt.index);
       let k = mt.index + mt[0].length;
-      if (s.startsWith(' = ', k)) {
+      if (mt[10] !== undefined) {
+        // D.setUint16((fp + N), v, true)
+        const end = exprEnd(s, k);
+        if (!s.startsWith(', true)', end)) return null;
+        const rhs = rewrite(s.slice(k, end));
+        if (rhs === null) return null;
+        out += `(L${slot} = ${CONV[canon](`(${rhs})`)})`;
+        written.add(slot);
+        k = end + ', true)'.length;
+      } else if (s.startsWith(' = ', k)) {
         const end = exprEnd(s, k + 3);
         const rhs = rewrite(s.slice(k + 3, end));
         if (rhs === null) return null;
@@ -141,7 +169,7 @@ export function registerForm(body: string, mem: string, isRd64: (k: number) => b
       } else if (/^\s*(?:[-+*/%&|^]|<<|>>>?|\*\*)?=(?!=)|^\s*(?:\+\+|--)/.test(s.slice(k, k + 5))) {
         return null; // a compound assignment: not written by the emitter; refuse rather than guess
       } else {
-        const v = (mt[1] ?? mt[6]) as View;
+        const v = viewOf(mt)!;
         out += v === canon ? `L${slot}` : CONV[v](`L${slot}`);
       }
       at = k;
@@ -173,9 +201,15 @@ export function registerForm(body: string, mem: string, isRd64: (k: number) => b
   }
   const slots = [...views.keys()].sort((a, b) => a - b);
   const has = (n: number): boolean => views.has(n);
-  const st = (n: number, addr: string, view: (v: string) => string = (v) => v): string => `${view(views.get(n)!)}[${addr}] = L${n}`;
-  const ld = (n: number, addr: string): string => `L${n} = ${views.get(n)}[${addr}]`;
-  const addrOf = (n: number): string => (views.get(n)!.endsWith('8') ? `fp + ${n}` : `(fp + ${n}) >>> 2`);
+  const st = (n: number, addr: string, view: (v: string) => string = (v) => v): string => {
+    const v = views.get(n)!;
+    return sizeOf(v) === 2 ? `${view('D')}.setUint16(${addr}, L${n}, true)` : `${view(v)}[${addr}] = L${n}`;
+  };
+  const ld = (n: number, addr: string): string => {
+    const v = views.get(n)!;
+    return sizeOf(v) === 2 ? `L${n} = D.get${v === 'U16' ? 'Uint16' : 'Int16'}(${addr}, true)` : `L${n} = ${v}[${addr}]`;
+  };
+  const addrOf = (n: number): string => (sizeOf(views.get(n)!) < 4 ? `fp + ${n}` : `(fp + ${n}) >>> 2`);
   // A 64-bit read through the DataView (a value beyond 2^53): the words go to the frame first.
   rb = rb.replace(/\bK(\d+)\(D, (\$\d+)\)/g, (x, k: string, tmp: string) => {
     const off = temps.get(tmp);

@@ -13,7 +13,7 @@ import { registerForm } from '../../../kernel-sim/cinterp/registers';
 import { createMdb } from '../../../kernel-sim/mdb/index';
 import { kernelFor, g, HEADERS } from '../cinterp/helpers';
 
-/** Words, 64-bit words, bytes and pointers in locals; calls in the loop; leaks only a local held. */
+/** Words, 64-bit words, 16-bit words, bytes and pointers in locals; calls in the loop; leaks only a local held. */
 const SRC = `${HEADERS}
 uint64_t out64;
 uint32_t out32;
@@ -38,11 +38,13 @@ entry(void *arg)
 	uint8_t small = 3;
 	char *p = NULL;
 	int32_t neg = -7;
+	int16_t h = -3;
 
 	for (i = 0; i < 400; i++) {
 		acc = (acc ^ (i * 0x9e3779b97f4a7c15ULL)) + (acc >> 7);
 		small += (uint8_t)i;
 		neg -= (int32_t)(i & 3);
+		h += (int16_t)(i * 97);
 		out32 += mixw(i, small);
 		if ((i % 50) == 7) {
 			p = kmem_alloc(24, KM_SLEEP);	/* the one before is lost: a leak */
@@ -51,7 +53,7 @@ entry(void *arg)
 		if (i == 390)
 			keep = p;
 	}
-	out64 = acc + (uint64_t)neg;
+	out64 = acc + (uint64_t)neg + (uint64_t)h;
 }
 `;
 
@@ -73,7 +75,7 @@ test('the register form runs without a debugger; a function that takes an addres
   const m = await load();
   assert.equal(m.run(1_000_000).kind, 'end');
   const step = (name: string): StepFn => (m.sym.lookup(name)!.cfunc as { run: StepFn }).run;
-  assert.ok(isRegisterForm(step('entry')), 'entry: words, a 64-bit word, a byte and a pointer');
+  assert.ok(isRegisterForm(step('entry')), 'entry: words, a 64-bit word, a 16-bit word, a byte and a pointer');
   assert.ok(isRegisterForm(step('mixw')), 'mixw: parameters, a boolean_t');
   const k = await kernelFor({ 'drv.c': `${HEADERS}
 static void bump(int *x) { (*x)++; }
@@ -120,4 +122,7 @@ test('registerForm: words become variables; any other use of the frame pointer k
   assert.equal(yes('U32[(fp + 4) >>> 2] = 1; y = U8[(fp + 5)];'), null);
   assert.equal(yes(`U32[(fp + 4) >>> 2] = 1; r = \u0001K3(K4, fr, t, [(U32[(fp + 4) >>> 2] = 2)])\u0002;`), null);
   assert.equal(yes('y = K9.readPtr((fp + 8));'), null, 'readPtr of another object');
+  // 16-bit words through the DataView: a store converts as the view the loads use.
+  assert.equal(yes('(D.setUint16((fp + 6), $1 & 0xffff, true)); y = D.getInt16((fp + 6), true);')!.body, '((L6 = ((($1 & 0xffff) << 16) >> 16))); y = L6;');
+  assert.equal(yes('(D.setUint16((fp + 6), 1, true)); y = U8[(fp + 4)];'), null, 'a byte in the same word');
 });
