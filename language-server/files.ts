@@ -43,9 +43,9 @@ export const MAX_READ_BYTES = 64 * 1024 * 1024;
  * Reads a file to lint, checked before it is read: text, or the diagnostic of a file too large
  * to lint, or an error (a folder, a device such as /dev/zero, a FIFO: never read).
  */
-export function readForLint(file: string): { buf: Buffer } | { skipped: KctxDiagnostic } | { error: string } {
+export function readForLint(file: string, reuse?: { buf: Buffer }): { buf: Buffer } | { skipped: KctxDiagnostic } | { error: string } {
   try {
-    return { buf: readFileBounded(file, MAX_READ_BYTES) };
+    return { buf: readFileBounded(file, MAX_READ_BYTES, reuse) };
   } catch (e) {
     if (!(e instanceof FileRefused)) return { error: `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}` };
     if (e.code === 'EFBIG') return { skipped: skippedDiagnostic(`file not linted: ${e.reason}`) };
@@ -53,9 +53,13 @@ export function readForLint(file: string): { buf: Buffer } | { skipped: KctxDiag
   }
 }
 
+/** One read buffer for lintFile (most files are only scanned: no allocation, no garbage per file). */
+const readBuffer = { buf: Buffer.alloc(0) };
+
 /** Lints one file from disk (used by the main thread and by workers). */
 export async function lintFile(file: string, opts: LintOptions): Promise<{ diagnostics: KctxDiagnostic[]; lines: number; error?: string }> {
-  const r = readForLint(file);
+  // the buffer is read only before the first await (the text is a copy): the next file may reuse it
+  const r = readForLint(file, readBuffer);
   if ('error' in r) return { diagnostics: [], lines: 0, error: r.error };
   if ('skipped' in r) return { diagnostics: [r.skipped], lines: 0 };
   const buf = r.buf;

@@ -48,7 +48,7 @@ export function sizeWords(n: number): string {
  * Reads a regular file of at most `max` bytes. Throws FileRefused for anything else: a missing
  * file, a folder, a device, a FIFO, a socket, or a file over the limit.
  */
-export function readFileBounded(path: string, max: number): Buffer {
+export function readFileBounded(path: string, max: number, reuse?: { buf: Buffer }): Buffer {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one.
@@ -62,12 +62,19 @@ export function readFileBounded(path: string, max: number): Buffer {
     if (!st.isFile()) throw new FileRefused(path, kindOf(st), 'ENOTFILE');
     if (st.size > max) throw new FileRefused(path, `${st.size} bytes: larger than the ${sizeWords(max)} limit`, 'EFBIG', st.size);
     // Read what is there, and one byte more to see a file that grew past the limit meanwhile.
-    const buf = Buffer.allocUnsafe(Math.min(max, st.size) + 1);
+    const cap = Math.min(max, st.size) + 1;
+    // (`reuse`: read into the caller's buffer, grown when too small: the result lives until its next read)
+    let buf: Buffer;
+    if (reuse && reuse.buf.length >= cap) buf = reuse.buf;
+    else {
+      buf = Buffer.allocUnsafe(reuse ? Math.max(cap, 1 << 20) : cap);
+      if (reuse) reuse.buf = buf;
+    }
     let n = 0;
     for (;;) {
       let got: number;
       try {
-        got = readSync(fd, buf, n, buf.length - n, null);
+        got = readSync(fd, buf, n, cap - n, null);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') break;
@@ -75,7 +82,7 @@ export function readFileBounded(path: string, max: number): Buffer {
       }
       if (got === 0) break;
       n += got;
-      if (n === buf.length) {
+      if (n === cap) {
         if (n > max) throw new FileRefused(path, `larger than the ${sizeWords(max)} limit`, 'EFBIG');
         break;
       }

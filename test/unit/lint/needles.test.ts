@@ -10,6 +10,7 @@ import { RULES, anyTrigger, lintText, needleSet } from '../../../language-server
 import { lintFile } from '../../../language-server/files';
 import { NeedleSet } from '../../../language-server/needles';
 import { scratchDir } from '../../scratch';
+import { FileRefused, readFileBounded } from '../../../kernel-sim/io/files';
 import { loadFixtures } from './helpers';
 
 const ALL_ON = Object.fromEntries(RULES.map((r) => [r.id, r.severity]));
@@ -82,4 +83,19 @@ test('lintFile: the same result for a file with and without a needle, in ASCII a
   }
   assert.equal((await lintFile(join(dir, 'hit.c'), {})).diagnostics.filter((d) => d.code === 'sleeping-alloc-preempt-disabled').length, 1);
   assert.equal((await lintFile(join(dir, 'nul.c'), {})).diagnostics[0]?.code, 'file-skipped');
+});
+
+test('readFileBounded into a reused buffer: each read gives its own bytes, the buffer grows, the limit still holds', () => {
+  const dir = scratchDir('kctx-reuse-');
+  const reuse = { buf: Buffer.alloc(4) };
+  const sizes = [3, 2_000_000, 10, 0, 1_500_000];
+  for (const [i, n] of sizes.entries()) {
+    const want = Buffer.alloc(n, 97 + i);
+    writeFileSync(join(dir, `f${i}`), want);
+    const got = readFileBounded(join(dir, `f${i}`), 1 << 22, reuse);
+    assert.ok(got.equals(want), `file ${i}`);
+  }
+  assert.ok(reuse.buf.length >= 2_000_001);
+  // over the limit: refused, as without a buffer
+  assert.throws(() => readFileBounded(join(dir, 'f1'), 1_000_000, reuse), (e: unknown) => e instanceof FileRefused && e.code === 'EFBIG');
 });
