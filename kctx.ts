@@ -2,6 +2,8 @@
  * The `kctx` command: one binary for the simulator (`run`, `mdb`), the linter (`lint`),
  * the debug adapter (`dap`) and the language server (`lsp`).
  */
+import { oneShotProcess } from './core/one-shot';
+
 const USAGE = `usage: kctx <command> [options]
 
 commands:
@@ -23,6 +25,7 @@ commands:
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === 'run' || cmd === 'mdb' || cmd === 'explore' || cmd === 'diff') oneShotProcess();
   switch (cmd) {
     case 'run':
       return (await import('./kernel-sim/index')).runCommand(rest);

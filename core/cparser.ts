@@ -18,6 +18,7 @@ const wts = require('web-tree-sitter') as typeof WebTreeSitter;
 export type { Tree, SyntaxNode, Edit };
 export const Parser = wts.Parser;
 export type Parser = WebTreeSitter.Parser;
+export const Query = wts.Query;
 
 let loading: Promise<Language> | undefined;
 

@@ -14,12 +14,18 @@ import { PosMap, type Preprocessor } from './preprocess';
 import { sizeOf, typeName, intConverter, LONG, type CType, type Val } from './types';
 import { findVaArea, frameVaArea, type VaArea } from './varargs';
 import { plainTree } from './ctree';
+import { lateTypeNames } from './needed';
 
 const MAX_CHILDREN = 256;
 
 export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preprocessor | null, parser?: Parser): CDebug {
   const funcs = (): CFunc[] => [...c.funcs.values()];
   const view = (name: string, t: CType, addr: number | undefined, value?: Val, bits?: BitField): CValueView => valueView(m, c, name, t, addr, value, evalIn, bits);
+
+  /** A type by name: the load's, else one of the headers' types it did not declare (needed.ts). */
+  function typeNamed(name: string): CType | undefined {
+    return c.typeNames.get(name) ?? lateTypeNames.get(c)?.().get(name);
+  }
 
   function scopeFor(fn: CFunc | undefined, fr: CFrame | undefined): Scope {
     const base = fn ? fn.scope : (c.tus[0] ? c.fileScopeOf(c.tus[0]) : c.globalScope);
@@ -112,12 +118,13 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
       }
     },
     typeLayout(name): CTypeLayout | undefined {
-      const t = c.typeNames.get(name.trim()) ?? c.typeNames.get(name.trim().replace(/\s+/g, ' '));
+      const t = typeNamed(name.trim()) ?? typeNamed(name.trim().replace(/\s+/g, ' '));
       if (!t || t.k !== 'struct') return undefined;
       return { name: typeName(t), size: t.size, fields: t.fields.map((f) => ({ name: f.name, type: typeName(f.type), offset: f.offset, size: sizeOf(f.type) })) };
     },
     symbols() {
-      return [...c.funcs.keys(), ...c.globals.map((g) => g.name), ...c.typeNames.keys()];
+      const late = lateTypeNames.get(c)?.();
+      return [...c.funcs.keys(), ...c.globals.map((g) => g.name), ...c.typeNames.keys(), ...(late ? [...late.keys()].filter((n) => !c.typeNames.has(n)) : [])];
     },
   };
   void s;

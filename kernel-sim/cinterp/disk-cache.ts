@@ -27,6 +27,7 @@ import { rewriteGnu } from './gnu-tokens';
 import { lexC } from '../../core/clex';
 import { shippedHeaderText } from '../abi/headers';
 import type { EraId } from '../../core/eras';
+import type { Needs } from './needed';
 
 /** Bumped whenever what is stored, or what the preprocessor makes of the same input, changes. */
 const FORMAT = 1;
@@ -49,9 +50,14 @@ export function diskCacheStats(): { hits: number; misses: number; stores: number
   return { ...stats };
 }
 
+/** Is the cache on (not `--no-cache`, not `KCTX_CACHE=0`)? Off, every load also declares its whole unit (needed.ts). */
+export function diskCacheOn(): boolean {
+  return enabled && process.env.KCTX_CACHE !== '0';
+}
+
 /** The cache folder, or null when the cache is off. */
 export function diskCacheDir(): string | null {
-  if (!enabled || process.env.KCTX_CACHE === '0') return null;
+  if (!diskCacheOn()) return null;
   if (process.env.KCTX_CACHE_DIR) return process.env.KCTX_CACHE_DIR;
   // Under node's test runner (and in what its tests start) only a folder named by KCTX_CACHE_DIR
   // is used: a test never writes the user's cache.
@@ -66,6 +72,8 @@ export interface StoredUnit {
   main: number;
   /** The macro table (made on first call from a stored unit). */
   macros: () => Map<string, Macro>;
+  /** The stored unit's checksum (what else is kept for it is keyed by it); none when not stored. */
+  id?: string;
 }
 
 interface FileRec {
@@ -171,7 +179,8 @@ export function loadStoredUnit(key: string, generated: (path: string) => string 
   return u;
 }
 
-function read(file: string, key: string, generated: (path: string) => string | undefined): StoredUnit | null {
+/** A cache file's body and its SHA-256, if the file is whole and one of ours. */
+function readFramed(file: string): { body: Buffer; sum: string } | null {
   let raw: Buffer;
   try {
     if (statSync(file).size > MAX_FILE) return null;
@@ -179,11 +188,38 @@ function read(file: string, key: string, generated: (path: string) => string | u
   } catch {
     return null;
   }
-  // MAGIC, the body's SHA-256, a newline, the body (JSON).
+  // MAGIC, the body's SHA-256, a newline, the body.
   const head = MAGIC.length;
   if (raw.length < head + 65 || raw.toString('latin1', 0, head) !== MAGIC || raw[head + 64] !== 10) return null;
   const body = raw.subarray(head + 65);
-  if (sha256(body) !== raw.toString('latin1', head, head + 64)) return null;
+  const sum = sha256(body);
+  if (sum !== raw.toString('latin1', head, head + 64)) return null;
+  return { body, sum };
+}
+
+/** Writes a cache file under a temporary name and renames it into place; true when stored. */
+function writeFramed(dir: string, file: string, body: Buffer): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(join(dir, 'units'), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + sha256(body) + '\n', 'latin1'), body]), { mode: 0o600 });
+    renameSync(tmp, file);
+    evict(join(dir, 'units'), MAX_BYTES);
+    return true;
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never written */
+    }
+    return false;
+  }
+}
+
+function read(file: string, key: string, generated: (path: string) => string | undefined): StoredUnit | null {
+  const framed = readFramed(file);
+  if (!framed) return null;
+  const { body, sum } = framed;
   // The unit, a newline, the macro table (parsed only when the debugger needs it).
   const nl = body.indexOf(10);
   if (nl < 0) return null;
@@ -238,7 +274,7 @@ function read(file: string, key: string, generated: (path: string) => string | u
       return macroTable();
     },
   };
-  return { pp, main: r.main, macros: macroTable };
+  return { pp, main: r.main, macros: macroTable, id: sum };
 }
 
 /**
@@ -267,7 +303,7 @@ export function preprocessOnce(key: string | null, pre: Preprocessor, generated:
   }
   const main = run();
   const pp = pre.result();
-  const u = { pp, main, macros: () => pp.macros };
+  const u: StoredUnit = { pp, main, macros: () => pp.macros };
   if (key !== null) storeUnit(key, u, pre.probes);
   return u;
 }
@@ -293,21 +329,37 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
   };
   const macros: MacroRec[] = [...u.pp.macros.values()].map((m) => [m.name, m.fn ? 1 : 0, m.params, m.variadic ? 1 : 0, m.builtin ? 1 : 0, m.body.map(tokRec)]);
   const body = Buffer.from(`${JSON.stringify(rec)}\n${JSON.stringify(macros)}`, 'utf8');
-  const file = fileFor(dir, key);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(join(dir, 'units'), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + sha256(body) + '\n', 'latin1'), body]), { mode: 0o600 });
-    renameSync(tmp, file);
+  if (writeFramed(dir, fileFor(dir, key), body)) {
     stats.stores++;
-    evict(join(dir, 'units'), MAX_BYTES);
-  } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* never written */
-    }
+    u.id = sha256(body);
   }
+}
+
+/**
+ * What a load needs of the stored unit `id` (needed.ts), as the compiler `code` (a fingerprint of
+ * its code) found it; null when not stored.
+ */
+export function loadNeeds(id: string, code: string): Needs | null {
+  const dir = diskCacheDir();
+  if (!dir) return null;
+  const key = `needs ${id} ${code}`;
+  const framed = readFramed(fileFor(dir, key));
+  if (!framed) return null;
+  try {
+    const r = JSON.parse(framed.body.toString('utf8')) as { key: string; total: number; skip: number[] };
+    if (r.key !== key || !Number.isInteger(r.total) || !Array.isArray(r.skip) || r.skip.length % 2 || !r.skip.every((x) => Number.isInteger(x))) return null;
+    return { total: r.total, skip: r.skip };
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps what a load needs of the stored unit `id` (best effort). */
+export function storeNeeds(id: string, code: string, needs: Needs): void {
+  const dir = diskCacheDir();
+  if (!dir) return;
+  const key = `needs ${id} ${code}`;
+  writeFramed(dir, fileFor(dir, key), Buffer.from(JSON.stringify({ key, ...needs }), 'utf8'));
 }
 
 /** Removes the least recently used units until the folder holds at most `max` bytes. */

@@ -7,6 +7,7 @@
  * (a missing one fails the load as illumos's module loader does), and register the 'c' frame
  * kind through which the machine runs the driver's functions on simulated threads.
  */
+import { createHash } from 'node:crypto';
 import { basename, resolve, relative } from 'node:path';
 import type { Node as TSNode } from 'web-tree-sitter';
 import { plainTree, type CNode as SyntaxNode } from './ctree';
@@ -28,7 +29,9 @@ import { Compiler, YIELD, switchHead, type CFrame, type CFunc, type TU, type Sco
 import { intConverter, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { cachedUnit, type CachedUnit } from './unit-cache';
-import { preprocessOnce, generatedText } from './disk-cache';
+import { preprocessOnce, generatedText, loadNeeds, storeNeeds, diskCacheOn } from './disk-cache';
+import { neededOf, neededCode, parseNeeded, declareRestLate, notePartial, skipped } from './needed';
+import { MODELLED } from '../machine/layout';
 import { autoStubs } from './stubs';
 import { bindTreeLayoutsOf } from './tree-layouts';
 
@@ -254,7 +257,15 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   const optionsKey = JSON.stringify([s.baseDir, s.file, s.builtFor, s.defines, inc]);
   const newPreprocessor = () => new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
   const stubFiles = s.stubs?.files ?? [];
-  for (const src of [...s.sources, ...stubFiles]) {
+  // With a kernel tree and one translation unit, a load declares only the header constructs the
+  // driver needs (needed.ts), and keeps what they are for the next load: in this process
+  // (unit-cache.ts) and others (disk-cache.ts). Not with the cache off: then every load
+  // declares the whole unit.
+  const sources = [...s.sources, ...stubFiles];
+  const needing = !!s.gate && !hooks.resolveHeader && sources.length === 1 && diskCacheOn();
+  const needsKey = needing ? needsCode(s, module) : '';
+  const unitOf = new Map<TU, CachedUnit>();
+  for (const src of sources) {
     const path = resolve(s.baseDir, src);
     errors.guard(() => {
       // The personalities with their own headers (hooks.resolveHeader) are not cached.
@@ -262,22 +273,44 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
       const make = (): CachedUnit => {
         const pre = newPreprocessor();
         // A unit preprocessed by an earlier process, if every file it read is unchanged (disk-cache.ts).
-        const { pp, main: idx } = preprocessOnce(hooks.resolveHeader ? null : key, pre, generatedText(pre, s.builtFor), () => {
+        const { pp, main: idx, id } = preprocessOnce(hooks.resolveHeader ? null : key, pre, generatedText(pre, s.builtFor), () => {
           const main = pre.addSource(path, relative(s.baseDir, path) || src);
           pre.processFile(main);
           return main;
         });
         hooks.phase?.('preprocess');
+        // What an earlier process found this load needs of the unit: only that is parsed.
+        const needs = needing && id ? loadNeeds(id, needsKey) : null;
+        const part = needs ? parseNeeded(parser, pp.text, needs) : null;
+        if (part) {
+          hooks.phase?.('parse');
+          const root = plainTree(part, pp.text);
+          hooks.phase?.('tree copy');
+          return { pre, pp, tree: part, root, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
+        }
         const tree = parser.parse(pp.text);
         if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
         hooks.phase?.('parse');
         const root = plainTree(tree, pp.text);
         hooks.phase?.('tree copy');
-        return { pre, pp, tree, root, main: idx };
+        return { pre, pp, tree, root, main: idx, id };
       };
-      const { pre, pp, tree, root, main: idx } = hooks.resolveHeader ? make() : cachedUnit(key, make);
+      const u = hooks.resolveHeader ? make() : cachedUnit(key, make);
+      // Needs found for another kernel or module, or a load that declares the whole unit (the
+      // cache off): the whole tree.
+      const fits = needing && u.needs !== undefined && u.needsFor === needsKey;
+      if (u.partial && !fits) {
+        const tree = parser.parse(u.pp.text);
+        if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
+        u.tree = tree;
+        u.root = plainTree(tree, u.pp.text);
+        u.partial = undefined;
+      }
+      if (needing && !fits) u.needs = u.needsFor = undefined;
+      const { pre, pp, tree, root, main: idx } = u;
       lastPre = pre;
       const tu: TU = { pp, root, main: idx };
+      unitOf.set(tu, u);
       // Syntax errors are looked for in web-tree-sitter's own nodes: their hasError also counts
       // errors the parser recovered from inside nodes a tree walk does not show.
       const bad: TSNode[] = [];
@@ -372,12 +405,35 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   if (s.stubs?.auto) c.autoStub = autoStubs(m, module);
   const bodies: Array<{ tu: TU; node: SyntaxNode; scope: Scope }> = [];
   const inits: Array<() => void> = [];
+  let partial: { tu: TU; u: CachedUnit } | null = null;
+  const deferTo = (tu: TU, n: SyntaxNode, e: ScenarioError, into: Map<string, ScenarioError>): boolean => {
+    if (!inTreeHeader(tu, n)) return false;
+    for (const name of declaredNames(n)) if (!into.has(name)) into.set(name, e);
+    return true;
+  };
   for (const tu of tus) {
-    c.declareTU(tu, bodies, inits, (n, f) => errors.guard(f, (e) => {
-      if (!inTreeHeader(tu, n)) return false;
-      for (const name of declaredNames(n)) if (!errors.deferred.has(name)) errors.deferred.set(name, e);
-      return true;
-    }));
+    const u = unitOf.get(tu)!;
+    if (needing && !u.needs) {
+      // The first load of this unit: what it needs, from its syntax, kept for the next loads.
+      const own = new Compiler(m, module, new Map());
+      own.tu = tu;
+      u.needs = neededOf(u.tree, tu.pp.text, (n) => {
+        const o = own.origin(n);
+        return o.file === tu.main || isDriverFile(tu.pp.files[o.file]!.path);
+      }, MODELLED.flatMap((x) => x.names));
+      u.needsFor = needsKey;
+      if (u.id) storeNeeds(u.id, needsKey, u.needs);
+    }
+    // Only the constructs the load needs are declared (a partial tree holds only them).
+    const skip = needing && u.needs && !u.partial ? skipped(u.needs) : null;
+    if (needing && u.needs) {
+      partial = { tu, u };
+      notePartial(u.partial === true);
+    }
+    c.declareTU(tu, bodies, inits, (n, f) => {
+      if (skip?.has(n.startIndex)) return;
+      errors.guard(f, (e) => deferTo(tu, n, e, errors.deferred));
+    });
   }
   // With a kernel tree, kctx's kernel lays its structures out as the tree does (before any of
   // them is placed: the CPUs are laid out again, the threads are made at boot).
@@ -404,6 +460,24 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     });
   }
   hooks.phase?.('compile');
+  if (errors.list.length && partial) {
+    // A driver error recalls the header declaration that failed as a load of the whole unit
+    // finds it: the whole unit is declared again, in a compiler of its own (the load fails).
+    const { tu, u } = partial;
+    const whole: TU = u.partial ? { ...tu, root: plainTree(parser.parse(tu.pp.text)!, tu.pp.text) } : tu;
+    const again = new Compiler(m, module, defined);
+    again.lazyNatives = c.lazyNatives;
+    again.opaqueFloats = c.opaqueFloats;
+    errors.deferred.clear();
+    again.declareTU(whole, [], [], (n, f) => {
+      try {
+        f();
+      } catch (e) {
+        if (!(e instanceof ScenarioError)) throw e;
+        deferTo(whole, n, e, errors.deferred);
+      }
+    });
+  }
   errors.throwIfAny();
   if (c.unresolved.size && hooks.undefinedSymbols) {
     const text = [...c.unresolved].filter((n) => !dataRefs.includes(n));
@@ -429,8 +503,24 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
       return null;
     },
   };
+  // The header types the load did not declare, for the debugger, when first asked for.
+  if (partial) declareRestLate(c, () => new Compiler(m, module, new Map()), parser, partial.tu);
   m.program = createDebug(m, c, s, lastPre, parser);
   return program;
+}
+
+/**
+ * What a unit's needs depend on besides its text: the compiler's code (a construct that fails
+ * with one version may not with another), the running kernel and the module's name.
+ */
+let compilerPrint: string | undefined;
+function needsCode(s: Scenario, module: string): string {
+  if (!compilerPrint) {
+    const parts: string[] = [String(loadDriver), neededCode()];
+    for (let k: unknown = Compiler; typeof k === 'function' && k !== Function.prototype; k = Object.getPrototypeOf(k)) parts.push(String(k));
+    compilerPrint = createHash('sha256').update(parts.join('\n')).digest('hex');
+  }
+  return `${compilerPrint} ${JSON.stringify([s.kernel, module])}`;
 }
 
 /** A file of the driver's own code (not a header): its errors are load errors, never deferred. */

@@ -113,23 +113,37 @@ export type Ent =
   | { k: 'func'; name: string; type: FuncType };
 /** An enumeration's tag: its integer type once its body is seen. */
 export type EnumTag = { k: 'enum'; base?: IntType };
+/**
+ * Names the outermost scope did not declare, looked up after it (a load that declared only the
+ * header constructs its driver needs gives the debugger the rest of the tree's types: needed.ts).
+ */
+export interface LateNames {
+  name(n: string): Ent | undefined;
+  tag(n: string): StructType | EnumTag | undefined;
+}
 export class Scope {
   names = new Map<string, Ent>();
   tags = new Map<string, StructType | EnumTag>();
+  /** On the outermost scope only. */
+  late?: LateNames;
   constructor(readonly parent?: Scope) {}
   find(n: string): Ent | undefined {
-    for (let s: Scope | undefined = this; s; s = s.parent) {
+    let s: Scope = this;
+    for (;;) {
       const e = s.names.get(n);
       if (e) return e;
+      if (!s.parent) return s.late?.name(n);
+      s = s.parent;
     }
-    return undefined;
   }
   findTag(n: string): StructType | EnumTag | undefined {
-    for (let s: Scope | undefined = this; s; s = s.parent) {
+    let s: Scope = this;
+    for (;;) {
       const e = s.tags.get(n);
       if (e) return e;
+      if (!s.parent) return s.late?.tag(n);
+      s = s.parent;
     }
-    return undefined;
   }
 }
 

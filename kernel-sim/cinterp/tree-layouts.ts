@@ -12,8 +12,9 @@ import { bindTreeLayouts, type TreeStruct } from '../gate/layouts';
 import { structOrigins } from './declare';
 import { Compiler } from './compile';
 import type { Preprocessor } from './preprocess';
-import { preprocessOnce, generatedText } from './disk-cache';
+import { preprocessOnce, generatedText, diskCacheOn, loadNeeds, storeNeeds } from './disk-cache';
 import { plainTree } from './ctree';
+import { neededOf, neededCode, parseNeeded, skipped } from './needed';
 
 function finder(c: Compiler): (names: string[]) => TreeStruct | undefined {
   return (names) => {
@@ -37,7 +38,7 @@ export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: 
     const headers = ['sys/types.h', ...new Set(need.map((x) => x.header))];
     // Kept on disk as a driver's units are (disk-cache.ts): the same headers give the same output.
     const key = optionsKey === null ? null : JSON.stringify(['layouts', headers, optionsKey]);
-    const { pp, main } = preprocessOnce(key, pre, generatedText(pre, s.builtFor), () => {
+    const { pp, main, id } = preprocessOnce(key, pre, generatedText(pre, s.builtFor), () => {
       let first = -1;
       for (const h of headers) {
         const idx = pre.addText(`<kctx: layouts from ${h}>`, `#include <${h}>\n`);
@@ -51,10 +52,21 @@ export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: 
       }
       return first;
     });
-    const tree = parser.parse(pp.text);
+    // Only the constructs the structs need are parsed and declared (needed.ts), found from the
+    // whole text the first time and kept beside the unit.
+    const needsKey = `layouts ${neededCode()} ${need.map((x) => x.names.join('/')).join(' ')}`;
+    let needs = id && diskCacheOn() ? loadNeeds(id, needsKey) : null;
+    let tree = needs ? parseNeeded(parser, pp.text, needs) : null;
+    if (!tree) {
+      tree = parser.parse(pp.text);
+      needs = tree && diskCacheOn() ? neededOf(tree, pp.text, null, need.flatMap((x) => x.names)) : null;
+      if (needs && id) storeNeeds(id, needsKey, needs);
+    }
     if (tree) {
       const probe = new Compiler(m, module, new Map());
-      probe.declareTypes({ pp, root: plainTree(tree, pp.text), main }, (_n, f) => {
+      const skip = needs ? skipped(needs) : null;
+      probe.declareTypes({ pp, root: plainTree(tree, pp.text), main }, (n, f) => {
+        if (skip?.has(n.startIndex)) return;
         try {
           f();
         } catch (e) {

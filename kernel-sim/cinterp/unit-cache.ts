@@ -11,14 +11,23 @@ import type { Tree } from 'web-tree-sitter';
 import type { CNode } from './ctree';
 import { isFile, type Preprocessor, type PreprocessResult } from './preprocess';
 import { readTextBounded } from '../io/files';
+import type { Needs } from './needed';
 
 export interface CachedUnit {
   pre: Preprocessor;
   pp: PreprocessResult;
+  /** The parsed text: the whole unit, or only what a load needs of it (`needs`). */
   tree: Tree;
   /** The tree's plain copy (ctree.ts), what the compiler reads. */
   root: CNode;
   main: number;
+  /** The disk cache's id of the preprocessed unit (disk-cache.ts), when stored. */
+  id?: string;
+  /** What a load needs of the unit (needed.ts), once known; the tree holds only that when `partial`. */
+  needs?: Needs;
+  /** What the needs were found for (the compiler's code, the kernel, the module). */
+  needsFor?: string;
+  partial?: boolean;
 }
 
 const ENTRIES = 8;

@@ -1,0 +1,171 @@
+/**
+ * With a kernel tree, a load declares only the header constructs its driver needs once an
+ * earlier load (this process's or another's) found them (cinterp/needed.ts): the run is
+ * byte-identical to a load of the whole unit (the cache off) (outcome, console, events,
+ * addresses of header data), the debugger still sees the types the driver never used, and a
+ * driver error naming a header declaration that failed says the same. A changed header is a new
+ * unit; a corrupt record of the needs is a whole load. Against the fixture tree
+ * (test/fixtures/gate); every cache in a scratch folder.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordedRun, REPO } from './helpers';
+import { clearUnitCache } from '../../../kernel-sim/cinterp/unit-cache';
+import { neededStats } from '../../../kernel-sim/cinterp/needed';
+import { scratchDir } from '../../scratch';
+
+const GATE = join(REPO, 'test/fixtures/gate');
+
+const HEADER = [
+  '#ifndef _MYDEV_H',
+  '#define _MYDEV_H',
+  '#include <sys/types.h>',
+  'typedef struct mydev_stats { uint32_t ms_loads; uint64_t ms_bytes; } mydev_stats_t;',
+  'typedef enum { MD_IDLE, MD_BUSY = 4 } mydev_state_t;',
+  'struct mydev_unused { int mu_a; long mu_b; char mu_c[3]; };',
+  'typedef struct mydev_unused mydev_unused_t;',
+  'enum mydev_color { MC_RED = 7, MC_BLUE };',
+  'typedef struct mydev_broken { struct mydev_nosuch mb_x; } mydev_broken_t;',
+  // Fails, declares nothing the driver names, but is what a driver error about the type recalls.
+  'typedef mydev_missing_t mydev_alias_t;',
+  'static int mydev_hdr_data = 5;',
+  'static inline int mydev_twice(int x) { return (x * 2); }',
+  'static inline int mydev_unused_fn(int x) { return (x + MC_RED); }',
+  'extern int mydev_prototype(mydev_unused_t *);',
+  '#endif',
+  '',
+].join('\n');
+
+const DRV = [
+  '#include <sys/types.h>',
+  '#include <sys/proc.h>',
+  '#include <sys/cmn_err.h>',
+  '#include "mydev.h"',
+  'static mydev_stats_t stats;',
+  'void',
+  'entry(void *arg)',
+  '{',
+  '\tmydev_state_t st = MD_BUSY;',
+  '\tstats.ms_loads = mydev_twice(21);',
+  '\tcmn_err(CE_NOTE, "loads %u state %d data %d at %p %p size %d", stats.ms_loads, st,',
+  '\t    mydev_hdr_data, (void *)&stats, (void *)&mydev_hdr_data, (int)sizeof (struct ctxop));',
+  '}',
+  '',
+].join('\n');
+
+/** A driver whose error names a header declaration that failed. */
+const BAD = DRV.replace('static mydev_stats_t stats;', 'static mydev_stats_t stats;\nstatic mydev_broken_t broken;\nstatic mydev_missing_t missing;');
+
+interface Seen {
+  outcome: string;
+  console: string[];
+  events: string;
+  layout: string;
+  values: string[];
+  symbols: string[];
+}
+
+function folder(): { dir: string; cache: string } {
+  const dir = scratchDir('kctx-needed-');
+  mkdirSync(join(dir, 'inc'));
+  writeFileSync(join(dir, 'inc', 'mydev.h'), HEADER);
+  writeFileSync(join(dir, 'drv.c'), DRV);
+  writeFileSync(join(dir, 'bad.c'), BAD);
+  return { dir, cache: join(dir, 'cache') };
+}
+
+async function load(dir: string, cache: string | null, newProcess: boolean, src = 'drv.c'): Promise<Seen> {
+  const was = { dir: process.env.KCTX_CACHE_DIR, on: process.env.KCTX_CACHE };
+  if (cache) {
+    process.env.KCTX_CACHE_DIR = cache;
+    delete process.env.KCTX_CACHE;
+  } else process.env.KCTX_CACHE = '0';
+  if (newProcess) clearUnitCache();
+  try {
+    const { m, outcome, console, events } = await recordedRun(dir, { kernel: 'illumos-13917', gate: GATE, includePaths: ['inc'], cpus: 1, sources: [src], threads: [{ name: 't0', entry: 'entry' }] });
+    const p = m.program!;
+    const ev = (e: string) => JSON.stringify(p.evaluate(m, undefined, undefined, e));
+    return {
+      outcome: JSON.stringify(outcome),
+      console,
+      events,
+      layout: JSON.stringify([p.typeLayout('struct mydev_unused'), p.typeLayout('mydev_unused_t'), p.typeLayout('mydev_stats_t'), p.typeLayout('kthread_t')]),
+      values: [ev('sizeof (mydev_unused_t)'), ev('MC_BLUE'), ev('((struct mydev_unused *)0)->mu_c'), ev('stats.ms_loads'), ev('(mydev_state_t)4')],
+      symbols: [...new Set(p.symbols())].sort(),
+    };
+  } catch (e) {
+    return { outcome: `error: ${(e as Error).message}`, console: [], events: '', layout: '', values: [], symbols: [] };
+  } finally {
+    if (was.dir === undefined) delete process.env.KCTX_CACHE_DIR;
+    else process.env.KCTX_CACHE_DIR = was.dir;
+    if (was.on === undefined) delete process.env.KCTX_CACHE;
+    else process.env.KCTX_CACHE = was.on;
+  }
+}
+
+/** The records of what the driver's unit needs (not those of the tree's layouts). */
+const needsFiles = (cache: string): string[] =>
+  readdirSync(join(cache, 'units')).map((n) => join(cache, 'units', n)).filter((f) => /"key":"needs \w+ \w/.test(readFileSync(f, 'latin1')) && !readFileSync(f, 'latin1').includes(' layouts '));
+
+test('a load that declares only what its driver needs of the tree runs byte-identically: in this process, in a new one, with the cache off', async () => {
+  const t = folder();
+  const off = await load(t.dir, null, true);
+  assert.match(off.console[0]!, /^NOTICE: loads 42 state 4 data 5 at fffffe\w+ fffffe\w+ size \d+$/);
+  assert.equal(JSON.parse(off.layout)[0].size, 24);
+  assert.ok(off.symbols.includes('struct mydev_unused') && off.symbols.includes('mydev_unused_t'));
+  const s0 = neededStats();
+  const cold = await load(t.dir, t.cache, true);
+  assert.deepEqual(cold, off);
+  assert.equal(neededStats().found, s0.found + 1, 'the first load finds what the driver needs');
+  assert.equal(neededStats().partial, s0.partial + 1, 'and declares only that');
+  assert.equal(needsFiles(t.cache).length, 1, 'and keeps it beside the unit');
+  const again = await load(t.dir, t.cache, false);
+  assert.deepEqual(again, off);
+  assert.equal(neededStats().partial, s0.partial + 2, 'again in this process');
+  const warm = await load(t.dir, t.cache, true);
+  assert.deepEqual(warm, off);
+  assert.equal(neededStats().partial, s0.partial + 3, 'in a new process');
+  assert.equal(neededStats().parsed, s0.parsed + 1, 'and only they are parsed');
+  assert.equal(neededStats().found, s0.found + 1);
+  // The cache off in the same process: the whole unit again, from the partial one kept.
+  assert.deepEqual(await load(t.dir, null, false), off);
+  assert.equal(neededStats().partial, s0.partial + 3);
+});
+
+test('a driver error naming a header declaration that failed reads the same from a partial load', async () => {
+  const t = folder();
+  const off = await load(t.dir, null, true, 'bad.c');
+  assert.match(off.outcome, /^error: .*bad\.c:6:\d+: .*mydev_broken_t.*\(its declaration at .*mydev\.h:9:\d+ was not understood: /);
+  assert.match(off.outcome, /bad\.c:7:\d+: .*mydev_missing_t.*\(its declaration at .*mydev\.h:10:\d+ was not understood: /);
+  const s0 = neededStats();
+  assert.deepEqual(await load(t.dir, t.cache, true, 'bad.c'), off);
+  assert.deepEqual(await load(t.dir, t.cache, false, 'bad.c'), off);
+  assert.deepEqual(await load(t.dir, t.cache, true, 'bad.c'), off);
+  assert.equal(neededStats().partial, s0.partial + 3);
+});
+
+test('a changed header is a new unit whose needs are found again; a corrupt record of the needs is a whole load', async () => {
+  const t = folder();
+  await load(t.dir, t.cache, true);
+  // The driver now uses a type it did not: it must be declared (it was not needed before).
+  writeFileSync(join(t.dir, 'drv.c'), DRV.replace('\tmydev_state_t st = MD_BUSY;', '\tmydev_state_t st = MD_BUSY + sizeof (mydev_unused_t);'));
+  const off = await load(t.dir, null, true);
+  assert.match(off.console[0]!, /^NOTICE: loads 42 state 28 /);
+  const s0 = neededStats();
+  assert.deepEqual(await load(t.dir, t.cache, true), off);
+  assert.equal(neededStats().found, s0.found + 1, 'the stored needs were for the old unit');
+  assert.deepEqual(await load(t.dir, t.cache, true), off);
+  assert.equal(neededStats().parsed, s0.parsed + 1);
+  // One flipped byte, then a truncated file: whole loads, the same run, the needs stored again.
+  for (const damage of [(b: Buffer) => { b[b.length - 5] ^= 1; return b; }, (b: Buffer) => b.subarray(0, 100)]) {
+    const files = needsFiles(t.cache);
+    assert.equal(files.length, 2, 'the old unit\'s and the new one\'s');
+    for (const f of files) writeFileSync(f, damage(readFileSync(f)));
+    const s1 = neededStats();
+    assert.deepEqual(await load(t.dir, t.cache, true), off);
+    assert.equal(neededStats().parsed, s1.parsed, 'a damaged record is not used');
+    assert.equal(neededStats().found, s1.found + 1);
+  }
+});
