@@ -99,7 +99,7 @@ function condsKey(c: ReadonlyMap<string, Cond>): string {
 }
 
 /** Condition of a branch as a correlation key: `x`, `!x`, `x != NULL` -> (x, polarity). */
-export function condition(expr: SyntaxNode | null): { key: string; positive: boolean; ids: string[]; constant?: boolean } | null {
+export function condition(expr: SyntaxNode | null, correlate = false): { key: string; positive: boolean; ids: string[]; constant?: boolean } | null {
   let e = unwrap(expr);
   if (!e) return null;
   let positive = true;
@@ -123,6 +123,11 @@ export function condition(expr: SyntaxNode | null): { key: string; positive: boo
     }
     break;
   }
+  // `(x = e) != 0`: once evaluated, a condition on x (the walk has run the assignment first)
+  if (correlate && e.type === 'assignment_expression' && e.childForFieldName('operator')?.text === '=') {
+    const l = unwrap(e.childForFieldName('left'));
+    if (l && l.type === 'identifier') return { key: l.text, positive, ids: [l.text] };
+  }
   if (e.type === 'number_literal') return { key: '', positive: positive === (Number(e.text.replace(/[uUlL]+$/, '')) !== 0), ids: [], constant: true };
   if (e.type === 'true' || e.text === 'B_TRUE') return { key: '', positive, ids: [], constant: true };
   if (e.type === 'false' || e.text === 'B_FALSE') return { key: '', positive: !positive, ids: [], constant: true };
@@ -135,7 +140,12 @@ export function condition(expr: SyntaxNode | null): { key: string; positive: boo
     return !unstable;
   });
   if (unstable) return null;
-  return { key: e.text.replace(/\s+/g, ''), positive, ids: [...ids] };
+  const key = e.text.replace(/\s+/g, '');
+  // `x != C` is not `x == C` (correlate: one key for both, and for a switch's `case C`)
+  if (correlate && e.type === 'binary_expression' && e.childForFieldName('operator')?.text === '!=') {
+    return { key: `${(e.childForFieldName('left')?.text ?? '').replace(/\s+/g, '')}==${(e.childForFieldName('right')?.text ?? '').replace(/\s+/g, '')}`, positive: !positive, ids: [...ids] };
+  }
+  return { key, positive, ids: [...ids] };
 }
 
 export interface WalkOptions {
@@ -146,6 +156,16 @@ export interface WalkOptions {
    * (and forgot its correlations), this one may keep them, and report less.
    */
   mergeUnreadConditions?: boolean;
+  /**
+   * Correlate more (the lock analysis): over MAX_STATES, states with equal facts are joined keeping
+   * the branch conditions they agree on (instead of forgetting every condition), so a correlation
+   * that decides a fact (`if (dolock)` around both the enter and the exit) survives a function with
+   * many unrelated branches; `if ((x = e) != 0)` is a condition on x; a `switch` case is a condition
+   * (`e==CASE` true for its label, false for the switch's other labels) that a later switch on the
+   * same expression, or an `if (e == CASE)`, follows; `&p->f` handed to a call forgets conditions
+   * that read through p, not `if (p)`.
+   */
+  correlate?: boolean;
 }
 
 interface Frame<F> {
@@ -179,6 +199,7 @@ export class FlowWalker<F> {
   private labelKeys = new Map<string, Set<string>>();
   private labels = new Map<string, SyntaxNode>();
   private readonly budget: WorkBudget;
+  private readonly correlate: boolean;
   private spent = 0;
   /** Skip expressions whose text cannot hold an effect (set by run() for a function parsed without errors). */
   private prefilter = false;
@@ -206,7 +227,7 @@ export class FlowWalker<F> {
   private cond(n: SyntaxNode | null): ReturnType<typeof condition> {
     if (!n) return condition(n);
     let c = this.conditions.get(n.id);
-    if (c === undefined) { c = condition(n); this.conditions.set(n.id, c); }
+    if (c === undefined) { c = condition(n, this.correlate); this.conditions.set(n.id, c); }
     return c;
   }
 
@@ -215,6 +236,7 @@ export class FlowWalker<F> {
   constructor(private readonly d: FlowDomain<F>, opts: WalkOptions = {}) {
     this.budget = opts.budget ?? WorkBudget.none();
     this.mergeUnread = !!opts.mergeUnreadConditions;
+    this.correlate = opts.correlate ?? false;
   }
 
   /**
@@ -307,7 +329,20 @@ export class FlowWalker<F> {
       if (!seen.has(k)) seen.set(k, s);
     }
     let out = [...seen.values()];
-    if (out.length > MAX_STATES) {
+    if (out.length > MAX_STATES && this.correlate) {
+      // Join the states of equal facts, keeping the conditions all of them agree on.
+      const byFacts = new Map<string, PathState<F>>();
+      for (const s of out) {
+        const k = this.factsKey(s.facts);
+        const had = byFacts.get(k);
+        if (!had) { byFacts.set(k, s); continue; }
+        if (had.conds.size === 0) continue;
+        const m = new Map<string, Cond>();
+        for (const [ck, c] of had.conds) { const o = s.conds.get(ck); if (o && o.value === c.value) m.set(ck, c); }
+        if (m.size !== had.conds.size) byFacts.set(k, { ...had, conds: m });
+      }
+      out = [...byFacts.values()].slice(0, MAX_STATES);
+    } else if (out.length > MAX_STATES) {
       // Forget branch correlations, then keep a bounded sample (fewer paths: fewer reports, never more).
       const byFacts = new Map<string, PathState<F>>();
       for (const s of out) {
@@ -489,7 +524,7 @@ export class FlowWalker<F> {
     for (const e of effects) {
       if (e === NORETURN_MARK) return [];
       let w = this.writes.get(e.id);
-      if (!w) { w = writesOf(e); this.writes.set(e.id, w); }
+      if (!w) { w = writesOf(e, this.correlate); this.writes.set(e.id, w); }
       const next: PathState<F>[] = [];
       for (const s of cur) next.push(this.d.effect(e, invalidate(w, s, this.testedVars)));
       cur = next;
@@ -517,6 +552,7 @@ export class FlowWalker<F> {
       else if (c) {
         const known = s.conds.get(c.key);
         if (known) { takeThen = known.value === c.positive; takeElse = !takeThen; }
+        else if (this.correlate && excluded(s.conds, c.key)) { takeThen = !c.positive; takeElse = c.positive; }
       }
       const withCond = (v: boolean): PathState<F> => {
         if (!c || c.constant || (this.keptConds && !this.keptConds.has(c.key))) return s;
@@ -625,12 +661,13 @@ export class FlowWalker<F> {
     this.frames.push(frame);
     let cur: PathState<F>[] = [];
     let hasDefault = false;
+    const sw = this.correlate ? this.switchConds(n, body) : null;
     try {
       for (const c of body.namedChildren) {
         if (!c) continue;
         if (c.type === 'case_statement') {
           if (c.child(0)?.type === 'default') hasDefault = true;
-          cur = this.dedup([...cur, ...entry]);
+          cur = this.dedup([...cur, ...(sw ? sw.enter(c, entry) : entry)]);
           for (const s of c.namedChildren) {
             if (!s || s === c.childForFieldName('value')) continue;
             cur = this.stmt(s, cur);
@@ -640,7 +677,39 @@ export class FlowWalker<F> {
     } finally {
       this.frames.pop();
     }
-    return this.dedup([...cur, ...frame.breaks, ...(hasDefault ? [] : entry)]);
+    return this.dedup([...cur, ...frame.breaks, ...(hasDefault ? [] : sw ? sw.enter(null, entry) : entry)]);
+  }
+
+  /**
+   * A switch's cases as conditions (correlate): entering at `case V` assumes `e==V` true and the
+   * other labels' conditions false; `default` (or no case taken) assumes every label's false. A path
+   * whose conditions already rule the label out does not enter there. Null when e is not a stable
+   * expression, or the switch has more than 32 labels.
+   */
+  private switchConds(n: SyntaxNode, body: SyntaxNode): { enter(c: SyntaxNode | null, states: PathState<F>[]): PathState<F>[] } | null {
+    const c = this.cond(n.childForFieldName('condition'));
+    if (!c || c.constant || !c.positive) return null;
+    const labels: string[] = [];
+    for (const k of body.namedChildren) {
+      if (k?.type !== 'case_statement') continue;
+      const v = k.childForFieldName('value');
+      if (v) labels.push(`${c.key}==${v.text.replace(/\s+/g, '')}`);
+    }
+    if (!labels.length || labels.length > 32) return null;
+    return {
+      enter: (k, states) => {
+        const v = k?.childForFieldName('value');
+        const mine = v ? `${c.key}==${v.text.replace(/\s+/g, '')}` : null;
+        const out: PathState<F>[] = [];
+        for (const s of states) {
+          if (mine ? s.conds.get(mine)?.value === false || excluded(s.conds, mine) : labels.some((l) => s.conds.get(l)?.value === true)) continue;
+          const m = new Map(s.conds);
+          for (const l of labels) m.set(l, { value: l === mine, ids: c.ids });
+          out.push({ ...s, conds: m });
+        }
+        return out;
+      },
+    };
   }
 
   private preproc(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
@@ -707,22 +776,30 @@ export class FlowWalker<F> {
 interface Writes {
   /** Roots of the lvalues given by address to a call (`&x`). */
   hit: string[];
+  /** `p->` for each lvalue reached through a pointer given by address to a call (`&p->f`): conditions whose text reads through p are forgotten. */
+  hitText: string[];
   /** The variable an assignment, update or declaration writes ('' if none). */
   written: string;
   /** `x = NULL` / `x = 0`: false; a non-zero constant or an address: true; else null. */
   known: boolean | null;
 }
 
-function writesOf(e: SyntaxNode): Writes {
-  const none: Writes = { hit: [], written: '', known: null };
+function writesOf(e: SyntaxNode, pointee: boolean): Writes {
+  const none: Writes = { hit: [], hitText: [], written: '', known: null };
   if (e.type === 'call_expression') {
     // &x passed to a call may write x.
+    // &x may write x. (pointee: &p->f may write what p points to, never p itself: conditions that read through p are forgotten, `if (p)` stays.)
     const hit: string[] = [];
+    const hitText: string[] = [];
     for (const a of callArgs(e)) {
       const u = unwrap(a);
-      if (u && u.type === 'pointer_expression' && u.child(0)?.text === '&') hit.push(lvalueRoot(u.childForFieldName('argument')));
+      if (u && u.type === 'pointer_expression' && u.child(0)?.text === '&') {
+        const lv = u.childForFieldName('argument');
+        if (pointee && throughPointer(lv)) hitText.push(`${lvalueRoot(lv)}->`);
+        else hit.push(lvalueRoot(lv));
+      }
     }
-    return { ...none, hit };
+    return { ...none, hit, hitText };
   }
   let written = '';
   if (e.type === 'assignment_expression') written = lvalueRoot(e.childForFieldName('left'));
@@ -742,14 +819,24 @@ function writesOf(e: SyntaxNode): Writes {
     if (rhs.type === 'null' || t === 'NULL' || /^0[uUlL]*$/.test(t) || t === 'B_FALSE' || t === '(void*)0') known = false;
     else if (/^[1-9]\d*[uUlL]*$/.test(t) || t === 'B_TRUE' || (rhs.type === 'pointer_expression' && rhs.child(0)?.text === '&')) known = true;
   }
-  return { hit: [], written, known };
+  return { hit: [], hitText: [], written, known };
+}
+
+/** Is an lvalue reached through a pointer (`p->f`, `p->a.b`, `p->a[i]`), so that writing it leaves the root variable as it was? */
+function throughPointer(n: SyntaxNode | null): boolean {
+  let cur = unwrap(n);
+  while (cur && (cur.type === 'field_expression' || cur.type === 'subscript_expression')) {
+    if (cur.type === 'field_expression' && cur.childForFieldName('operator')?.text === '->') return true;
+    cur = unwrap(cur.childForFieldName('argument'));
+  }
+  return false;
 }
 
 /** Forgets assumed branch conditions that mention a variable this effect writes (w: writesOf() of the effect). */
 function invalidate<F>(w: Writes, s: PathState<F>, tested: ReadonlySet<string> | null): PathState<F> {
-  if (w.hit.length) {
+  if (w.hit.length || w.hitText.length) {
     if (s.conds.size === 0) return s;
-    const m = new Map([...s.conds].filter(([, c]) => !c.ids.some((i) => w.hit.includes(i))));
+    const m = new Map([...s.conds].filter(([k, c]) => !c.ids.some((i) => w.hit.includes(i)) && !w.hitText.some((t) => k.includes(t))));
     return m.size === s.conds.size ? s : { ...s, conds: m };
   }
   const written = w.written;
@@ -762,6 +849,17 @@ function invalidate<F>(w: Writes, s: PathState<F>, tested: ReadonlySet<string> |
   const m = new Map([...s.conds].filter(([, c]) => !c.ids.includes(written)));
   if (known !== null) m.set(written, { value: known, ids: [written] });
   return { ...s, conds: m };
+}
+
+/** `e==C` is false on a path that assumed `e==D` true for another constant D. */
+function excluded(conds: ReadonlyMap<string, Cond>, key: string): boolean {
+  const i = key.lastIndexOf('==');
+  if (i <= 0 || conds.size === 0) return false;
+  const e = key.slice(0, i + 2);
+  const v = key.slice(i + 2);
+  if (!/^(-?\d\w*|[A-Z_][A-Z0-9_]*)$/.test(v)) return false;
+  for (const [k, c] of conds) if (c.value && k.startsWith(e) && k.length > e.length && k.slice(e.length) !== v && /^(-?\d\w*|[A-Z_][A-Z0-9_]*)$/.test(k.slice(e.length)) && !k.slice(e.length).includes('==')) return true;
+  return false;
 }
 
 export function initialState<F>(facts: F): PathState<F> {

@@ -17,6 +17,11 @@ export const PAIRS: ReadonlyMap<string, string> = new Map([
 const RELEASES: ReadonlyMap<string, string> = new Map([...PAIRS].map(([a, r]) => [r, a]));
 const TRY = /^(mutex_tryenter|mtx_trylock\w*|mutex_trylock|pthread_mutex_trylock|sx_try_\w+|rw_tryenter|rw_try_\w+|rw_tryupgrade)$/;
 const LOCKISH = /lock|release|drop|exit/i;
+/** Calls that read a lock or wait on it and return with it as it was (cv_wait drops and retakes it). */
+const QUERIES = /^(MUTEX_HELD|MUTEX_NOT_HELD|RW_LOCK_HELD|RW_WRITE_HELD|RW_READ_HELD|mutex_owned|mutex_owner|rw_owner|rw_lock_held|rw_write_held|rw_read_held|rw_read_locked|rw_downgrade|rw_tryupgrade|cv_\w+|sema_\w+|mtx_owned|mtx_assert|sx_assert|rw_assert|msleep\w*|mtx_sleep|sx_sleep|pthread_cond_\w+|ASSERT|VERIFY|ASSERT0|VERIFY0|DTRACE_PROBE\d?|mutex_init|rw_init)$/;
+const OBJECT_LOCKS = /^(un)?lock_(vnode|vmnt|filp)$/;
+const DESTROYS = new Set(['mutex_destroy', 'rw_destroy', 'mtx_destroy', 'sx_destroy', 'pthread_mutex_destroy']);
+const FREES = new Set(['kmem_free', 'kmem_cache_free', 'kmem_zfree', 'free']);
 
 /** entry: this path released the lock before taking it (the caller held it; a retake restores the caller's state). */
 type St = { held: boolean; at: SyntaxNode; via?: string; entry?: boolean; asserted?: boolean };
@@ -139,11 +144,57 @@ function summaryOf(m: FileModel, name: string): Summary | null {
     let res: (LockResult & { releasedAtExit: Map<string, number> }) | null = null;
     try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
     if (res && res.exits.length) {
-      const releases = [...res.releasedAtExit].filter(([, n]) => n === res.exits.length).map(([k]) => k);
+      // a key rooted at one of the callee's locals is not the caller's lock of the same name
+      const locals = localsOf(fn);
+      const releases = [...res.releasedAtExit].filter(([k, n]) => n === res.exits.length && !locals.has(rootOf(k))).map(([k]) => k);
       if (releases.length) out = { releases };
     }
   }
   c._lockSummaries.set(name, out);
+  return out;
+}
+
+/**
+ * Can a same-file function take or drop a lock (a lock call or macro, a lock-ish call, or a same-file
+ * function that can)? One that cannot is handed a lock's object without changing the lock's state.
+ */
+function touchesLocks(m: FileModel, name: string): boolean {
+  const c = m as unknown as { _touchesLocks?: Map<string, boolean> };
+  c._touchesLocks ??= new Map();
+  const had = c._touchesLocks.get(name);
+  if (had !== undefined) return had;
+  c._touchesLocks.set(name, true); // recursion guard: unknown counts as touching
+  const fn = m.fnByName.get(name);
+  let out = true;
+  if (fn) {
+    const body = m.textOf(fn.childForFieldName('body') ?? fn);
+    out = usesLocks(m, body);
+    for (const r of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+      if (out) break;
+      const callee = r[1]!;
+      if (QUERIES.test(callee) || callee === name) continue;
+      if (LOCKISH.test(callee) || (m.fnByName.has(callee) && touchesLocks(m, callee))) out = true;
+    }
+  }
+  c._touchesLocks.set(name, out);
+  return out;
+}
+
+/** The names a function body declares. */
+function localsOf(fn: SyntaxNode): Set<string> {
+  const out = new Set<string>();
+  const body = fn.childForFieldName('body');
+  if (body) walk(body, (n) => {
+    if (n.type === 'declaration') {
+      for (const d of n.childrenForFieldName('declarator')) {
+        let t: SyntaxNode | null = d;
+        while (t && t.type !== 'identifier') t = t.childForFieldName('declarator');
+        if (t) out.add(t.text);
+      }
+      return false;
+    }
+    return n.type !== 'comment' && n.type !== 'expression_statement';
+  });
   return out;
 }
 
@@ -191,8 +242,19 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       callerHeld.add(k); // released before this function took it on this path: the caller held it
       return set(s, k, { held: false, at: node, via, entry: true }, step);
     }
+    // released from the caller's state, then again at or before that point: around a loop, where something this
+    // walk does not see (a function of another file, a header macro) took it back: the caller-holds pattern again
+    if (prev.entry && !prev.held && node.startIndex <= prev.at.startIndex) return set(s, k, { held: false, at: node, via, entry: true }, step);
     if (prev && !prev.held) doubles.push({ node, key: k, first: prev.at, via: prev.via, trail: [...s.trail, step] });
     return set(s, k, { held: false, at: node, via, entry: prev.entry }, step);
+  };
+  // a lock reached through a pointer (`p->lock`): p is not NULL from here on (`if (p) mutex_exit(&p->lock)` correlates)
+  const nonNull = (s: PathState<Facts>, k: string): PathState<Facts> => {
+    const p = /^([A-Za-z_]\w*)->/.exec(k)?.[1];
+    if (!p || s.conds.get(p)?.value === true) return s;
+    const conds = new Map(s.conds);
+    conds.set(p, { value: true, ids: [p] });
+    return { ...s, conds };
   };
   // what each effect node says, read from the tree once per walk (loops and gotos visit it again)
   const infos = new Map<number, EffectInfo>();
@@ -238,9 +300,17 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
         const l = acquires.get(k) ?? [];
         if (!l.some((x) => x.id === node.id)) { l.push(node); acquires.set(k, l); }
-        return set(s, k, { held: true, at: node, entry: s.facts.get(k)?.entry }, { line: lineOf(node), text: `${c}(${k})` });
+        return nonNull(set(s, k, { held: true, at: node, entry: s.facts.get(k)?.entry }, { line: lineOf(node), text: `${c}(${k})` }), k);
       }
-      if (RELEASES.has(c)) return release(s, keyOf(), node);
+      if (RELEASES.has(c)) { const k = keyOf(); return nonNull(release(s, k, node), k); }
+      // a lock destroyed, or freed with its object (`mutex_destroy(&ai->ai_lock); kmem_free(ai, ...)`): no longer tracked
+      if (DESTROYS.has(c)) { const k = keyOf(); return s.facts.has(k) ? set(s, k, null) : s; }
+      if (FREES.has(c)) {
+        const freed = lockKeyText(c === 'kmem_cache_free' ? a[1] : a[0]);
+        let out = s;
+        if (freed) for (const k of s.facts.keys()) if (rootOf(k) === freed) out = set(out, k, null);
+        return out;
+      }
       const callee = m.fnByName.get(c);
       // a callee summary matters only for a lock held here whose object the call is given (or a global one)
       const argIdsOf = () => {
@@ -266,8 +336,22 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         }
         return out;
       }
+      // a call handed a tracked lock itself (`foo(&sc->lock)`, `foo(lp)`), or the address of the variable
+      // that names it (`ipc_get(..., &lock)` sets lock): that lock's state is unknown now
+      if (!QUERIES.test(c) && s.facts.size) {
+        let out = s;
+        for (const x of a) {
+          const u = unwrap(x);
+          if (!u) continue;
+          const handed = lockKeyText(u);
+          const addrOf = u.type === 'pointer_expression' && u.child(0)?.text === '&' && unwrap(u.childForFieldName('argument'))?.type === 'identifier' ? handed : '';
+          // (Minix's lock_vnode(vp) locks the object itself: put_vnode(vp) is handed the vnode, not its lock)
+          for (const [k, v] of out.facts) if ((k === handed && !OBJECT_LOCKS.test(callName(v.at))) || (addrOf && rootOf(k) === addrOf)) out = set(out, k, null);
+        }
+        if (out !== s) return out;
+      }
       // an unknown lock-ish call that is handed a tracked lock's object: its state is unknown now
-      if (LOCKISH.test(c) || callee) {
+      if (LOCKISH.test(c) || (callee && touchesLocks(m, c))) {
         let out = s;
         const ids = argIdsOf();
         for (const k of s.facts.keys()) if (ids.has(rootOf(k)) || (callee && !a.length && LOCKISH.test(c))) out = set(out, k, null);
@@ -291,7 +375,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const value = how === 'return' ? (at.namedChildren.find((x) => x && x.type !== 'comment')?.text ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1') : '';
       exits.push({ node: at, how, value, held, released });
     },
-  }, { budget: m.budget });
+  }, { budget: m.budget, correlate: true });
   w.run(fn, [initialState<Facts>(new Map())]);
   const res: LockResult & { releasedAtExit?: Map<string, number> } = { exits, doubles, acquires, untracked, callerHeld };
   res.releasedAtExit = releasedAtExit;
