@@ -48,6 +48,34 @@ function atomicRead(c: string, call: SyntaxNode): boolean {
   return a.length === 2 && /^\(?0[uUlL]*\)?$/.test(a[1]!.text.replace(/\s+/g, ''));
 }
 
+/**
+ * Functions that change nothing when they return 0: ctxop_remove()/removectx() remove (and free) only a
+ * matching ctxop and return 1 then; illumos' flush_syncq() flushes only when it returns non-zero. An
+ * assertion that such a call returns 0 (`ASSERT0(ctxop_remove(...))`, `ASSERT(flush_syncq(q) == 0)`)
+ * has its effect only where it fails, that is where the DEBUG kernel panics.
+ */
+const ZERO_IS_NOOP = new Set(['ctxop_remove', 'removectx', 'flush_syncq']);
+
+/** Is this call's result what the assertion says is 0 (the whole of ASSERT0's argument, `c == 0`, `!c`, `ASSERT3U(c, ==, 0)`)? */
+function assertedZero(call: SyntaxNode, macro: string, arg: SyntaxNode): boolean {
+  const isZero = (n: SyntaxNode | null) => !!n && /^\(?(0[uUlL]*|NULL|B_FALSE)\)?$/.test(n.text.replace(/\s+/g, ''));
+  const top = unwrapParens(arg);
+  if (top.id === call.id) return macro === 'ASSERT0';
+  if (top.type === 'binary_expression' && top.childForFieldName('operator')?.text === '==') {
+    const l = unwrapParens(top.childForFieldName('left')!);
+    const r = unwrapParens(top.childForFieldName('right')!);
+    return (l.id === call.id && isZero(r)) || (r.id === call.id && isZero(l));
+  }
+  if (top.type === 'unary_expression' && top.child(0)?.text === '!') return unwrapParens(top.childForFieldName('argument')!).id === call.id;
+  return false;
+}
+
+function unwrapParens(n: SyntaxNode): SyntaxNode {
+  let cur = n;
+  while (cur.type === 'parenthesized_expression' && cur.namedChildCount === 1) cur = cur.namedChild(0)!;
+  return cur;
+}
+
 const ASSERT_CALL = /^(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)$/;
 
 /**
@@ -70,11 +98,32 @@ function assertOnlyLocal(m: FileModel, n: SyntaxNode): boolean {
       // a declaration of it is not a read
       const decl = p && (p.type === 'pointer_declarator' || p.type === 'array_declarator' ||
         ((p.type === 'init_declarator' || p.type === 'declaration') && p.childrenForFieldName('declarator').some((d) => d.id === x.id)));
-      if (!decl) outside = true;
+      // (the target of a plain assignment is not a read)
+      const written = p?.type === 'assignment_expression' && p.childForFieldName('operator')?.text === '=' && p.childForFieldName('left')?.id === x.id;
+      if (!decl && !written && seesValue(x, n, l.text)) outside = true;
     }
     return !outside;
   });
   return !outside;
+}
+
+const LOOPS = new Set(['for_statement', 'while_statement', 'do_statement']);
+
+/**
+ * Can a read at x see the value the assertion's write at w gives v? A read after it can; one before
+ * it only around a loop that holds both, unless a statement before it in its block assigns v
+ * (`hpp = pp; ...; use(&hpp)` earlier in the loop, `ASSERT(hpp = pp)` later).
+ */
+function seesValue(x: SyntaxNode, w: SyntaxNode, v: string): boolean {
+  if (x.startIndex > w.endIndex) return true;
+  let loop: SyntaxNode | null = w.parent;
+  while (loop && !(LOOPS.has(loop.type) && loop.startIndex <= x.startIndex && loop.endIndex >= x.endIndex)) loop = loop.parent;
+  if (!loop) return false;
+  const assigns = new RegExp(`^\\s*${v}\\s*=[^=]`);
+  for (let s: SyntaxNode | null = x; s && s.id !== loop.id; s = s.parent) {
+    for (let p = s.previousNamedSibling; p; p = p.previousNamedSibling) if (p.type === 'expression_statement' && assigns.test(p.text)) return false;
+  }
+  return true;
 }
 
 /** Is an offset inside `#ifdef DEBUG` / `#if defined(DEBUG)` (there ASSERT is always compiled in)? */
@@ -103,11 +152,12 @@ function localNames(fn: SyntaxNode): Set<string> {
 
 /**
  * Does a same-file function change lasting state: assign a file-scope variable, or call an API that
- * frees, removes or atomically updates? Writes through its parameters (out-parameters, usually the
- * caller's locals) and balanced locking do not count: precision first.
+ * frees, removes or atomically updates, itself or in a same-file function it calls? Writes through its
+ * parameters (out-parameters, usually the caller's locals), balanced locking, and what callees of its
+ * callees do (a lookup that fills a cache two calls down: lwp_upimutex_owned()) do not count: precision first.
  */
 function impure(m: FileModel, name: string, depth: number, seen: Set<string>): boolean {
-  if (seen.has(name) || depth > 3) return false;
+  if (seen.has(name) || depth > 1) return false;
   seen.add(name);
   const fn = m.fnByName.get(name);
   if (!fn) return false;
@@ -128,10 +178,11 @@ function impure(m: FileModel, name: string, depth: number, seen: Set<string>): b
   return hit;
 }
 
-function sideEffect(m: FileModel, e: SyntaxNode, looked: { sameFile: boolean }): { node: SyntaxNode; what: string } | null {
+function sideEffect(m: FileModel, e: SyntaxNode, looked: { sameFile: boolean }, zeroOk: (call: SyntaxNode) => boolean = () => false): { node: SyntaxNode; what: string } | null {
   let found: { node: SyntaxNode; what: string } | null = null;
   walk(e, (n) => {
     if (found) return false;
+    if (n.type === 'call_expression' && ZERO_IS_NOOP.has(callName(n)) && zeroOk(n)) return false;
     if (n.type === 'assignment_expression') { if (!assertOnlyLocal(m, n)) found = { node: n, what: `the assignment '${n.text.replace(/\s+/g, ' ')}'` }; }
     else if (n.type === 'update_expression') { if (!assertOnlyLocal(m, n)) found = { node: n, what: `'${n.text}'` }; }
     else if (n.type === 'call_expression') {
@@ -151,7 +202,7 @@ export const rule: Rule = {
   defaultOff: true, // below the precision bar: docs/rules/README.md#precision
   confidence: 'high',
   rationale:
-    'ASSERT, ASSERT0, ASSERT3* (and assert() under NDEBUG, KASSERT/MPASS without INVARIANTS) are compiled out of non-DEBUG kernels, so any side effect in their expression happens only on DEBUG builds. illumos itself does this on purpose in lwp_installctx(): ASSERT0(ctxop_remove(...)) removes and frees a duplicate ctxop on DEBUG kernels only, so the two builds behave differently. VERIFY() is always evaluated and is never reported.',
+    'ASSERT, ASSERT0, ASSERT3* (and assert() under NDEBUG, KASSERT/MPASS without INVARIANTS) are compiled out of non-DEBUG kernels, so any side effect in their expression happens only on DEBUG builds. An assertion that a removal happened (`ASSERT(ctxop_remove(...) == 1)`) removes and frees the ctxop on DEBUG kernels only, so the two builds behave differently; `ASSERT0(ctxop_remove(...))` (illumos lwp_installctx()) is not reported: the call changes something only when the assertion fails. VERIFY() is always evaluated and is never reported.',
   trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/,
   scope: { reads: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/, named: 'all' }, // callees: whether they write state
   check(m, report) {
@@ -190,9 +241,11 @@ function checkCall(m: FileModel, macro: string, call: SyntaxNode, report: Parame
   const checked = FIRST_ARG_ONLY.has(macro) ? args.slice(0, 1) : macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P' ? [args[0], args[2]] : args;
   const looked = { sameFile: false };
   if (debugOnly(m, call.startIndex)) return false;
+  // ASSERT3U(c, ==, 0): the compared pair says c is 0
+  const cmpZero = (macro === 'ASSERT3U' || macro === 'ASSERT3S' || macro === 'ASSERT3P') && /,==,\(?(0[uUlL]*|NULL|B_FALSE)\)?\)$/.test((call.childForFieldName('arguments')?.text ?? '').replace(/\s+/g, ''));
   for (const a of checked) {
     if (!a) continue;
-    const se = sideEffect(m, a, looked);
+    const se = sideEffect(m, a, looked, (c) => (cmpZero && a.id === args[0]?.id && unwrapParens(a).id === c.id) || assertedZero(c, macro, a));
     if (!se) continue;
     const fixes: Fix[] = verify ? [{ title: `Use ${verify}() (always evaluated)`, edits: [replaceNode(call.childForFieldName('function')!, verify)] }] : [];
     report({ range: rangeOf(se.node), node: call, message: `${macro}() has a side effect, ${se.what}: it is compiled out on non-DEBUG builds, so the effect happens only on DEBUG kernels`, fixes });
