@@ -162,8 +162,8 @@ export interface WalkOptions {
    * that decides a fact (`if (dolock)` around both the enter and the exit) survives a function with
    * many unrelated branches; `if ((x = e) != 0)` is a condition on x; a `switch` case is a condition
    * (`e==CASE` true for its label, false for the switch's other labels) that a later switch on the
-   * same expression, or an `if (e == CASE)`, follows; `&p->f` handed to a call forgets conditions
-   * that read through p, not `if (p)`.
+   * same expression, or an `if (e == CASE)`, follows; `x = C` makes `x == C` true (and `x == D` false);
+   * `&p->f` handed to a call, or `p->f = v`, forgets conditions that read through p, not `if (p)`.
    */
   correlate?: boolean;
 }
@@ -776,31 +776,36 @@ export class FlowWalker<F> {
 interface Writes {
   /** Roots of the lvalues given by address to a call (`&x`). */
   hit: string[];
-  /** `p->` for each lvalue reached through a pointer given by address to a call (`&p->f`): conditions whose text reads through p are forgotten. */
+  /** For each lvalue reached through a pointer that a call is given the address of (`&p->q->f`: `p->q->`) or an assignment writes: conditions whose text reads through it are forgotten. */
   hitText: string[];
   /** The variable an assignment, update or declaration writes ('' if none). */
   written: string;
   /** `x = NULL` / `x = 0`: false; a non-zero constant or an address: true; else null. */
   known: boolean | null;
+  /** (correlate) `x = C` for a constant C: the condition `x==C` holds after it. */
+  equals?: string;
 }
 
 function writesOf(e: SyntaxNode, pointee: boolean): Writes {
   const none: Writes = { hit: [], hitText: [], written: '', known: null };
   if (e.type === 'call_expression') {
     // &x passed to a call may write x.
-    // &x may write x. (pointee: &p->f may write what p points to, never p itself: conditions that read through p are forgotten, `if (p)` stays.)
+    // &x may write x. (pointee: &p->q->f may write what p->q points to, never p or p's own fields: conditions that read through p->q are forgotten, `if (p)` stays.)
     const hit: string[] = [];
     const hitText: string[] = [];
     for (const a of callArgs(e)) {
       const u = unwrap(a);
       if (u && u.type === 'pointer_expression' && u.child(0)?.text === '&') {
         const lv = u.childForFieldName('argument');
-        if (pointee && throughPointer(lv)) hitText.push(`${lvalueRoot(lv)}->`);
+        if (pointee && throughPointer(lv)) hitText.push(pointeePrefix(lv!));
         else hit.push(lvalueRoot(lv));
       }
     }
     return { ...none, hit, hitText };
   }
+  // (pointee) `p->f = v`, `p->n++` write p->f, not p: conditions that read p->f are forgotten, `if (p)` and `if (p->g)` stay
+  const target = e.type === 'assignment_expression' ? e.childForFieldName('left') : e.type === 'update_expression' ? e.childForFieldName('argument') : null;
+  if (pointee && target && throughPointer(target)) return { ...none, hitText: [target.text.replace(/\s+/g, '')] };
   let written = '';
   if (e.type === 'assignment_expression') written = lvalueRoot(e.childForFieldName('left'));
   else if (e.type === 'update_expression') written = lvalueRoot(e.childForFieldName('argument'));
@@ -819,7 +824,9 @@ function writesOf(e: SyntaxNode, pointee: boolean): Writes {
     if (rhs.type === 'null' || t === 'NULL' || /^0[uUlL]*$/.test(t) || t === 'B_FALSE' || t === '(void*)0') known = false;
     else if (/^[1-9]\d*[uUlL]*$/.test(t) || t === 'B_TRUE' || (rhs.type === 'pointer_expression' && rhs.child(0)?.text === '&')) known = true;
   }
-  return { hit: [], hitText: [], written, known };
+  let equals: string | undefined;
+  if (pointee && lhs && lhs.type === 'identifier' && rhs && /^(\d\w*|[A-Z_][A-Z0-9_]*)$/.test(rhs.text) && rhs.text !== 'NULL') equals = `${written}==${rhs.text}`;
+  return { hit: [], hitText: [], written, known, equals };
 }
 
 /** Is an lvalue reached through a pointer (`p->f`, `p->a.b`, `p->a[i]`), so that writing it leaves the root variable as it was? */
@@ -830,6 +837,12 @@ function throughPointer(n: SyntaxNode | null): boolean {
     cur = unwrap(cur.childForFieldName('argument'));
   }
   return false;
+}
+
+/** What an lvalue reached through pointers is read through: `p->q->lock` -> `p->q->` (a write there may change what q points to, not p's own fields). */
+function pointeePrefix(n: SyntaxNode): string {
+  const t = n.text.replace(/\s+/g, '');
+  return t.slice(0, t.lastIndexOf('->') + 2);
 }
 
 /** Forgets assumed branch conditions that mention a variable this effect writes (w: writesOf() of the effect). */
@@ -845,9 +858,10 @@ function invalidate<F>(w: Writes, s: PathState<F>, tested: ReadonlySet<string> |
   const known = tested && !tested.has(written) ? null : w.known;
   let touched = false;
   for (const c of s.conds.values()) if (c.ids.includes(written)) { touched = true; break; }
-  if (!touched && known === null) return s;
+  if (!touched && known === null && !w.equals) return s;
   const m = new Map([...s.conds].filter(([, c]) => !c.ids.includes(written)));
   if (known !== null) m.set(written, { value: known, ids: [written] });
+  if (w.equals) m.set(w.equals, { value: true, ids: [written] });
   return { ...s, conds: m };
 }
 

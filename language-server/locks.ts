@@ -248,9 +248,10 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     if (prev && !prev.held) doubles.push({ node, key: k, first: prev.at, via: prev.via, trail: [...s.trail, step] });
     return set(s, k, { held: false, at: node, via, entry: prev.entry }, step);
   };
-  // a lock reached through a pointer (`p->lock`): p is not NULL from here on (`if (p) mutex_exit(&p->lock)` correlates)
-  const nonNull = (s: PathState<Facts>, k: string): PathState<Facts> => {
-    const p = /^([A-Za-z_]\w*)->/.exec(k)?.[1];
+  // a lock reached through a pointer (`p->lock`), or given as one (`mutex_enter(lp)`): p is not NULL from here on
+  // (`if (p) mutex_exit(&p->lock)`, `if (lp != NULL) mutex_exit(lp)` correlate)
+  const nonNull = (s: PathState<Facts>, k: string, byPointer: boolean): PathState<Facts> => {
+    const p = /^([A-Za-z_]\w*)->/.exec(k)?.[1] ?? (byPointer && /^[A-Za-z_]\w*$/.test(k) ? k : undefined);
     if (!p || s.conds.get(p)?.value === true) return s;
     const conds = new Map(s.conds);
     conds.set(p, { value: true, ids: [p] });
@@ -295,14 +296,15 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const a = info.a;
       const macroLock = info.macroLock;
       const keyOf = () => (macroLock !== null ? macroLock : (info.key ??= lockKeyText(a[0])));
+      const byPointer = () => macroLock === null && unwrap(a[0])?.type === 'identifier';
       if (PAIRS.has(c)) {
         const k = keyOf();
         if (!k || untracked.has(k) || ELEMENT.test(k)) return s;
         const l = acquires.get(k) ?? [];
         if (!l.some((x) => x.id === node.id)) { l.push(node); acquires.set(k, l); }
-        return nonNull(set(s, k, { held: true, at: node, entry: s.facts.get(k)?.entry }, { line: lineOf(node), text: `${c}(${k})` }), k);
+        return nonNull(set(s, k, { held: true, at: node, entry: s.facts.get(k)?.entry }, { line: lineOf(node), text: `${c}(${k})` }), k, byPointer());
       }
-      if (RELEASES.has(c)) { const k = keyOf(); return nonNull(release(s, k, node), k); }
+      if (RELEASES.has(c)) { const k = keyOf(); return nonNull(release(s, k, node), k, byPointer()); }
       // a lock destroyed, or freed with its object (`mutex_destroy(&ai->ai_lock); kmem_free(ai, ...)`): no longer tracked
       if (DESTROYS.has(c)) { const k = keyOf(); return s.facts.has(k) ? set(s, k, null) : s; }
       if (FREES.has(c)) {

@@ -20,22 +20,22 @@ test('lock-correlated.c: exactly the twins and the true positives, with their ra
   const got = diags.map((d) => `${d.code} ${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1}`);
   assert.deepEqual(got, [
     // node_io2: the exit is under another flag
-    'lock-not-released 58:3-58:33',
+    'lock-not-released 59:3-59:33',
     // node_cmd2: dropped in a case the first switch did not take it in
-    'lock-not-released 141:3-141:27',
+    'lock-not-released 142:3-142:27',
     // node_unlock_mode2: the second release is under another variable
-    'unlock-not-held 176:3-176:21',
+    'unlock-not-held 177:3-177:21',
     // blk_send: blk_free() does not touch locks, so the state after it is known: a double unlock at fail:
-    'unlock-not-held 244:2-244:25',
+    'unlock-not-held 245:2-245:25',
     // node_wait_ready: retaken in the loop, then returns with it held
-    'lock-not-released 282:3-282:27',
+    'lock-not-released 283:3-283:27',
   ]);
   const line = (n: number) => text.split('\n')[n - 1]!;
-  assert.match(line(58), /rw_enter\(&np->n_rw, RW_READER\)/);
-  assert.match(line(244), /mutex_exit\(&bp->b_lock\)/);
-  assert.match(line(282), /mutex_enter\(&np->n_lock\)/);
-  const wait = diags.find((d) => d.range.start.line === 281)!;
-  assert.match(wait.message, /still held at the return at line 284/);
+  assert.match(line(59), /rw_enter\(&np->n_rw, RW_READER\)/);
+  assert.match(line(245), /mutex_exit\(&bp->b_lock\)/);
+  assert.match(line(283), /mutex_enter\(&np->n_lock\)/);
+  const wait = diags.find((d) => d.range.start.line === 282)!;
+  assert.match(wait.message, /still held at the return at line 285/);
 });
 
 test('a correlation broken by a write to its variable is reported again', async () => {
