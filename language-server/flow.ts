@@ -797,7 +797,9 @@ function writesOf(e: SyntaxNode, pointee: boolean): Writes {
       const u = unwrap(a);
       if (u && u.type === 'pointer_expression' && u.child(0)?.text === '&') {
         const lv = u.childForFieldName('argument');
-        if (pointee && throughPointer(lv)) hitText.push(pointeePrefix(lv!));
+        // a lock dropped or waited on: other threads may change what its object holds (`mutex_exit(&p->lock)`
+        // forgets `if (p->flags & X)`); any other call reaches the field it is given and what hangs off it
+        if (pointee && throughPointer(lv)) hitText.push(LETS_GO.test(callName(e)) ? pointeePrefix(lv!) : (lv?.text ?? '').replace(/\s+/g, ''));
         else hit.push(lvalueRoot(lv));
       }
     }
@@ -826,6 +828,8 @@ function writesOf(e: SyntaxNode, pointee: boolean): Writes {
   }
   let equals: string | undefined;
   if (pointee && lhs && lhs.type === 'identifier' && rhs && /^(\d\w*|[A-Z_][A-Z0-9_]*)$/.test(rhs.text) && rhs.text !== 'NULL') equals = `${written}==${rhs.text}`;
+  // (pointee) TRUE and FALSE are the constants they say
+  if (pointee && known === null && lhs && lhs.type === 'identifier' && rhs) known = rhs.text === 'TRUE' ? true : rhs.text === 'FALSE' ? false : null;
   return { hit: [], hitText: [], written, known, equals };
 }
 
@@ -838,6 +842,9 @@ function throughPointer(n: SyntaxNode | null): boolean {
   }
   return false;
 }
+
+/** Calls that drop a lock or wait (others run meanwhile). */
+const LETS_GO = /exit|unlock|release|wait|sleep|delay|yield/i;
 
 /** What an lvalue reached through pointers is read through: `p->q->lock` -> `p->q->` (a write there may change what q points to, not p's own fields). */
 function pointeePrefix(n: SyntaxNode): string {

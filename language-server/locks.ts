@@ -20,6 +20,8 @@ const LOCKISH = /lock|release|drop|exit/i;
 /** Calls that read a lock or wait on it and return with it as it was (cv_wait drops and retakes it). */
 const QUERIES = /^(MUTEX_HELD|MUTEX_NOT_HELD|RW_LOCK_HELD|RW_WRITE_HELD|RW_READ_HELD|mutex_owned|mutex_owner|rw_owner|rw_lock_held|rw_write_held|rw_read_held|rw_read_locked|rw_downgrade|rw_tryupgrade|cv_\w+|sema_\w+|mtx_owned|mtx_assert|sx_assert|rw_assert|msleep\w*|mtx_sleep|sx_sleep|pthread_cond_\w+|ASSERT|VERIFY|ASSERT0|VERIFY0|DTRACE_PROBE\d?|mutex_init|rw_init)$/;
 const OBJECT_LOCKS = /^(un)?lock_(vnode|vmnt|filp)$/;
+/** A body that destroys a lock or frees memory can end a lock's life (`nfs_mi_free_globals(mig)`). */
+const ENDS_LOCK = /\b(mutex_destroy|rw_destroy|mtx_destroy|sx_destroy|pthread_mutex_destroy|kmem_free|kmem_cache_free|kmem_zfree|free)\s*\(/;
 const DESTROYS = new Set(['mutex_destroy', 'rw_destroy', 'mtx_destroy', 'sx_destroy', 'pthread_mutex_destroy']);
 const FREES = new Set(['kmem_free', 'kmem_cache_free', 'kmem_zfree', 'free']);
 
@@ -168,7 +170,7 @@ function touchesLocks(m: FileModel, name: string): boolean {
   let out = true;
   if (fn) {
     const body = m.textOf(fn.childForFieldName('body') ?? fn);
-    out = usesLocks(m, body);
+    out = usesLocks(m, body) || ENDS_LOCK.test(body);
     for (const r of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
       if (out) break;
       const callee = r[1]!;
