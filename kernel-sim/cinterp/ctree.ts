@@ -144,10 +144,13 @@ export class CNode {
 
   get namedChildren(): readonly CNode[] {
     if (this.named) return this.named;
+    // Made from the tables: no CNode for an anonymous child (a token) nobody asks for.
     const t = this.t;
-    let all = true;
-    for (let c = t.first[this.i]!; c >= 0; c = t.next[c]!) if (!(t.flags[c]! & NAMED)) all = false;
-    return (this.named = all ? this.children : this.children.filter((c) => c.isNamed));
+    let c = t.first[this.i]!;
+    if (c < 0) return (this.named = NONE);
+    const out: CNode[] = [];
+    for (; c >= 0; c = t.next[c]!) if (t.flags[c]! & NAMED) out.push(t.node(c));
+    return (this.named = out);
   }
 
   get childCount(): number {
