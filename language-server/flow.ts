@@ -269,7 +269,9 @@ export class FlowWalker<F> {
   /**
    * Counts the conditions of the branches the walk can run (statements, not statement expressions):
    * keptConds, testedVars. A branch that runs again (in a loop, or between a label and a backward
-   * `goto` that re-runs it) reads what its own earlier run assumed.
+   * `goto` that re-runs it) reads what its own earlier run assumed. With correlation, a `switch`'s
+   * case labels are conditions it reads (`e==V`, as switchConds makes them), and a test of `e==C`
+   * reads every other `e==D` (excluded()), so they count as one.
    */
   private readConds(body: SyntaxNode): void {
     const ifs: { key: string; at: number; inLoop: boolean }[] = [];
@@ -288,6 +290,19 @@ export class FlowWalker<F> {
         case 'while_statement': case 'for_statement': case 'do_statement': case 'function_definition':
           visit(n.childForFieldName('body'), true);
           return;
+        case 'switch_statement': {
+          // (correlate) each case label is a condition `e==V` the switch reads (switchConds)
+          const c = this.correlate ? this.cond(n.childForFieldName('condition')) : null;
+          const body = n.childForFieldName('body');
+          if (c && !c.constant && c.positive && body) {
+            for (const k of body.namedChildren) {
+              const v = k?.type === 'case_statement' ? k.childForFieldName('value') : null;
+              if (v) ifs.push({ key: `${c.key}==${v.text.replace(/\s+/g, '')}`, at: n.startIndex, inLoop });
+            }
+          }
+          visit(body, inLoop);
+          return;
+        }
         case 'preproc_if': case 'preproc_elif': case 'preproc_elifdef':
           ifs.push({ key: '#' + (n.childForFieldName('condition')?.text ?? '').replace(/\s+/g, ''), at: n.startIndex, inLoop });
           break;
@@ -313,9 +328,17 @@ export class FlowWalker<F> {
     visit(body, false);
     const count = new Map<string, number>();
     const kept = new Set<string>();
+    // (correlate) `e==C` reads the other `e==D` too (excluded(), a switch's labels): one count for them all
+    const group = (k: string): string => {
+      if (!this.correlate) return k;
+      const i = k.lastIndexOf('==');
+      return i > 0 ? k.slice(0, i + 2) : k;
+    };
+    const groupCount = new Map<string, number>();
+    for (const b of ifs) groupCount.set(group(b.key), (groupCount.get(group(b.key)) ?? 0) + 1);
     for (const b of ifs) {
       count.set(b.key, (count.get(b.key) ?? 0) + 1);
-      if (b.inLoop || count.get(b.key)! > 1 || again.some(([s, e]) => b.at >= s && b.at < e)) kept.add(b.key);
+      if (b.inLoop || count.get(b.key)! > 1 || groupCount.get(group(b.key))! > 1 || again.some(([s, e]) => b.at >= s && b.at < e)) kept.add(b.key);
     }
     this.keptConds = kept;
     this.testedVars = new Set(count.keys());

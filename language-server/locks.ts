@@ -379,7 +379,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const value = how === 'return' ? (at.namedChildren.find((x) => x && x.type !== 'comment')?.text ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1') : '';
       exits.push({ node: at, how, value, held, released });
     },
-  }, { budget: m.budget, correlate: true });
+  }, { budget: m.budget, correlate: true, mergeUnreadConditions: true });
   w.run(fn, [initialState<Facts>(new Map())]);
   const res: LockResult & { releasedAtExit?: Map<string, number> } = { exits, doubles, acquires, untracked, callerHeld };
   res.releasedAtExit = releasedAtExit;

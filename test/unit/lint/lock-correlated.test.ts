@@ -57,3 +57,40 @@ test('a correlation broken by a write to its variable is reported again', async 
   const ok = await lintText(src.replace('\tdolock = node_read(np, 0);\n', '\t(void) node_read(np, 0);\n'), '/x/f.c', { era: 'auto', rules: { ...RULES } });
   assert.deepEqual(ok.map((d) => d.code), []);
 });
+
+test('paths merged over unread conditions keep a condition a later switch reads through its case labels', async () => {
+  // the shape of a bind function: a lock taken under `if (idtype == P_PROJID)`, released in the
+  // matching case of a switch on idtype at the end, with unrelated branches between (merged away)
+  const src = [
+    'int',
+    'f(struct node *np, int idtype, int a, int b, int c)',
+    '{',
+    '\tint rv = 0;',
+    '',
+    '\tif (idtype == P_PROJID)',
+    '\t\tmutex_enter(&np->n_lock);',
+    '\tif (a)',
+    '\t\trv = node_read(np, 1);',
+    '\tif (b)',
+    '\t\trv = node_read(np, 2);',
+    '\tif (c)',
+    '\t\trv = node_read(np, 3);',
+    '\tswitch (idtype) {',
+    '\tcase P_PROJID:',
+    '\t\tmutex_exit(&np->n_lock);',
+    '\t\tbreak;',
+    '\tcase P_ZONEID:',
+    '\t\tmutex_enter(&cpu_lock);',
+    '\t\tmutex_exit(&cpu_lock);',
+    '\t\tbreak;',
+    '\t}',
+    '\treturn (rv);',
+    '}',
+    '',
+  ].join('\n');
+  const diags = await lintText(src, '/x/f.c', { era: 'auto', rules: { ...RULES } });
+  assert.deepEqual(diags.map((d) => `${d.code} ${d.range.start.line + 1}:${d.range.start.character + 1}`), []);
+  // the twin: the release under another label is reported
+  const twin = await lintText(src.replace('\tcase P_PROJID:\n\t\tmutex_exit(&np->n_lock);', '\tcase P_POOLID:\n\t\tmutex_exit(&np->n_lock);'), '/x/f.c', { era: 'auto', rules: { ...RULES } });
+  assert.deepEqual(twin.map((d) => `${d.code} ${d.range.start.line + 1}:${d.range.start.character + 1}`), ['lock-not-released 7:3']);
+});
