@@ -13,7 +13,7 @@ import { ScenarioError } from '../scenario';
 import { type CType, type FuncType, type Val, sizeOf, alignOf } from './types';
 import type { Origin } from './preprocess';
 import {
-  Scope, type Pos, type LocalInfo, type CFunc, type CFrame, type E, type Ent, type Label, type GlobalInfo, type TU,
+  Scope, originIn, type Pos, type LocalInfo, type CFunc, type CFrame, type E, type Ent, type Label, type GlobalInfo, type TU,
 } from './program';
 import { fault, rd64u, rd64s, wr64big, watchHit, hiOfBig, loOfBig, join64 } from './runtime';
 
@@ -89,9 +89,7 @@ export abstract class Emitter {
   // ------------------------------------------------------------------ positions and errors
 
   origin(n: Located): Origin {
-    const pp = this.tu.pp;
-    const p = n.startPosition;
-    return pp.pos.at(p.row, p.column) ?? pp.pos.rowOrigin(p.row) ?? { file: this.tu.main, line: 1, col: 1 };
+    return originIn(this.tu, n);
   }
 
   posOf(n: Located): Pos {

@@ -26,6 +26,7 @@ import { COMPAT_CPUFUNC } from '../abi/compat-cpufunc';
 import { KAPI_STRINGS } from '../abi/kstring';
 import { cFrame } from './runtime';
 import { Compiler, YIELD, switchHead, type CFrame, type CFunc, type TU, type Scope } from './compile';
+import { originIn } from './program';
 import { intConverter, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { cachedUnit, type CachedUnit } from './unit-cache';
@@ -415,10 +416,8 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     const u = unitOf.get(tu)!;
     if (needing && !u.needs) {
       // The first load of this unit: what it needs, from its syntax, kept for the next loads.
-      const own = new Compiler(m, module, new Map());
-      own.tu = tu;
       u.needs = neededOf(u.tree, tu.pp.text, (n) => {
-        const o = own.origin(n);
+        const o = originIn(tu, n);
         return o.file === tu.main || isDriverFile(tu.pp.files[o.file]!.path);
       }, MODELLED.flatMap((x) => x.names));
       u.needsFor = needsKey;

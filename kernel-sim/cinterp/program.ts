@@ -2,12 +2,12 @@
  * The compiled program's shapes: a C function (`CFunc`) as a flat list of instructions over a
  * frame (`CFrame`), its locals, scopes, and the compiler's expression record (`E`).
  */
-import type { CNode as SyntaxNode } from './ctree';
+import type { CNode as SyntaxNode, Located } from './ctree';
 import type { Frame } from '../machine/machine';
 import type { StepFn, InsJs } from './codegen';
 import type { TextSymbol } from '../machine/symbols';
 import type { CType, IntType, StructType, FuncType, Val } from './types';
-import type { PreprocessResult } from './preprocess';
+import type { Origin, PreprocessResult } from './preprocess';
 
 export interface Pos {
   file: string;
@@ -164,4 +164,10 @@ export interface TU {
   root: SyntaxNode;
   /** Index of the source file in pp.files that this TU compiles. */
   main: number;
+}
+
+/** Where a node of `tu` comes from (file, line, column before preprocessing). */
+export function originIn(tu: Pick<TU, 'pp' | 'main'>, n: Located): Origin {
+  const p = n.startPosition;
+  return tu.pp.pos.at(p.row, p.column) ?? tu.pp.pos.rowOrigin(p.row) ?? { file: tu.main, line: 1, col: 1 };
 }
