@@ -50,8 +50,9 @@ export interface FlowDomain<F> {
 }
 
 export const NORETURN = new Set(['panic', 'vpanic', 'abort', '__builtin_unreachable', 'assfail', 'assfail3', 'kassert_panic', 'exit', '_exit', 'longjmp', 'siglongjmp',
-  // illumos: declared __NORETURN (thread_exit, the zombie switches, the monitor and boot panics), or ending in vpanic() (fm_panic)
-  'thread_exit', 'swtch_from_zombie', 'resume_from_zombie', 'prom_exit_to_mon', 'bop_panic', 'fm_panic']);
+  // illumos: declared __NORETURN (thread_exit, the zombie switches, the monitor and boot panics), or ending in vpanic()
+  // (fm_panic) or in thread_exit() on every path (zthread_exit, zone.c; lwp_exit is not: it returns when init restarts)
+  'thread_exit', 'swtch_from_zombie', 'resume_from_zombie', 'prom_exit_to_mon', 'bop_panic', 'fm_panic', 'zthread_exit']);
 
 const MAX_STATES = 48;
 const MAX_LOOP_ROUNDS = 4;
