@@ -7,7 +7,8 @@
  */
 import type * as WebTreeSitter from 'web-tree-sitter';
 import type { Tree, Node as SyntaxNode, Edit, Language } from 'web-tree-sitter';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 // Loaded through `require` so that bundles (CJS) get web-tree-sitter's CommonJS build: its ES-module
@@ -51,6 +52,20 @@ function locate(file: string, pkgPath: string): string {
   const beside = join(__dirname, file);
   if (existsSync(beside)) return beside;
   return require.resolve(pkgPath);
+}
+
+let grammar: string | undefined;
+/**
+ * A fingerprint of the parser's two WebAssembly files (the runtime and the C grammar): what a
+ * syntax tree kept on disk was parsed with (kernel-sim/cinterp/disk-cache.ts).
+ */
+export function parserPrint(): string {
+  if (grammar === undefined) {
+    const h = createHash('sha256');
+    for (const [f, p] of [['web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm'], ['tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm']] as const) h.update(readFileSync(locate(f, p)));
+    grammar = h.digest('hex').slice(0, 32);
+  }
+  return grammar;
 }
 
 /** Loads tree-sitter and the C language once per process. */

@@ -33,8 +33,8 @@ export interface Located {
   readonly startPosition: CPoint;
 }
 
-/** Field ids by name, per language. */
-const fieldIdsOf = new WeakMap<Language, Map<string, number>>();
+/** Field ids by name, per table of field names (a language's, or a stored tree's). */
+const fieldIdsOf = new WeakMap<readonly (string | null)[], Map<string, number>>();
 /** NAMED or 0 by type id, per language (asked before a walk: nothing else calls into wasm during one). */
 const namedOf = new WeakMap<Language, Uint8Array>();
 
@@ -48,34 +48,51 @@ function namedFlags(lang: Language): Uint8Array {
   return f;
 }
 
+/** One tree's tables: the node arrays in the order of a depth-first walk (the root is 0). */
+interface Tables {
+  type: Uint16Array;
+  flags: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  row: Int32Array;
+  parent: Int32Array;
+  first: Int32Array;
+  next: Int32Array;
+  field: Uint16Array;
+  /** The index of each row's first character (rows up to the last node's). */
+  lineStart: Int32Array;
+}
+
 /** One tree's nodes, in the order of a depth-first walk (the root is 0). */
 class CTree {
   /** Each node's CNode once asked for (filled with undefined: a packed array, not a sparse one). */
   readonly nodes: (CNode | undefined)[];
   readonly fieldIds: Map<string, number>;
+  readonly type: Uint16Array;
+  readonly flags: Uint8Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly row: Int32Array;
+  readonly lineStart: Int32Array;
+  readonly parent: Int32Array;
+  readonly first: Int32Array;
+  readonly next: Int32Array;
+  readonly field: Uint16Array;
   constructor(
     readonly src: string,
     readonly typeNames: readonly string[],
-    lang: Language,
-    readonly type: Uint16Array,
-    readonly flags: Uint8Array,
-    readonly start: Int32Array,
-    readonly end: Int32Array,
-    readonly row: Int32Array,
-    readonly lineStart: number[],
-    readonly parent: Int32Array,
-    readonly first: Int32Array,
-    readonly next: Int32Array,
-    readonly field: Uint16Array,
+    readonly fieldNames: readonly (string | null)[],
+    readonly tables: Tables,
   ) {
-    let ids = fieldIdsOf.get(lang);
+    let ids = fieldIdsOf.get(fieldNames);
     if (!ids) {
       ids = new Map();
-      lang.fields.forEach((f, i) => f && ids!.set(f, i));
-      fieldIdsOf.set(lang, ids);
+      fieldNames.forEach((f, i) => f && ids!.set(f, i));
+      fieldIdsOf.set(fieldNames, ids);
     }
     this.fieldIds = ids;
-    this.nodes = new Array<CNode | undefined>(type.length).fill(undefined);
+    ({ type: this.type, flags: this.flags, start: this.start, end: this.end, row: this.row, lineStart: this.lineStart, parent: this.parent, first: this.first, next: this.next, field: this.field } = tables);
+    this.nodes = new Array<CNode | undefined>(this.type.length).fill(undefined);
   }
 
   node(i: number): CNode {
@@ -92,7 +109,8 @@ export class CNode {
   readonly type: string;
 
   constructor(
-    private readonly t: CTree,
+    /** The tree this node is in (stored trees, ctree.ts's own functions). */
+    readonly t: CTree,
     private readonly i: number,
   ) {
     this.type = t.typeNames[t.type[i]!]!;
@@ -354,8 +372,112 @@ export function plainTree(tree: Tree, src: string, viaCursor = false): CNode {
         }
       }
     }
-    return new CTree(src, names, lang, type, flags, start, end, row, lineStart, parent, first, next, field).node(root);
+    return new CTree(src, names, lang.fields, { type, flags, start, end, row, lineStart: Int32Array.from(lineStart), parent, first, next, field }).node(root);
   } finally {
     cur.done();
   }
+}
+
+// ---------------------------------------------------------------- stored trees
+
+/**
+ * A tree as stored (disk-cache.ts storeTree): its type and field names, and its tables as one
+ * list of typed arrays (in TABLES' order).
+ */
+export interface StoredTree {
+  typeNames: string[];
+  fieldNames: (string | null)[];
+  arrays: ArrayBufferView[];
+}
+
+const TABLES = ['type', 'flags', 'start', 'end', 'row', 'parent', 'first', 'next', 'field', 'lineStart'] as const;
+const KINDS = [Uint16Array, Uint8Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Uint16Array, Int32Array];
+
+/** The root's tree, to store. */
+export function storedTree(root: CNode): StoredTree {
+  const t = root.t;
+  return { typeNames: [...t.typeNames], fieldNames: [...t.fieldNames], arrays: TABLES.map((k) => t.tables[k]) };
+}
+
+/**
+ * The root of a stored tree over `src` (the text it was parsed from); null when its tables do not
+ * hold together (a record from another version that got past its checks is never trusted).
+ */
+export function revivedTree(src: string, s: StoredTree): CNode | null {
+  if (s.arrays.length !== TABLES.length || !s.arrays.every((a, i) => a instanceof KINDS[i]!)) return null;
+  const tables = Object.fromEntries(TABLES.map((k, i) => [k, s.arrays[i]])) as unknown as Tables;
+  const n = tables.type.length;
+  if (!n || TABLES.some((k) => k !== 'lineStart' && tables[k].length !== n)) return null;
+  const { type, start, end, row, parent, first, next, lineStart } = tables;
+  for (let i = 0; i < n; i++) {
+    if (type[i]! >= s.typeNames.length || start[i]! < 0 || end[i]! < start[i]! || end[i]! > src.length || row[i]! < 0 || row[i]! >= lineStart.length) return null;
+    if ((i > 0 && (parent[i]! < 0 || parent[i]! >= i)) || first[i]! >= n || next[i]! >= n || (first[i]! >= 0 && first[i]! <= i) || (next[i]! >= 0 && next[i]! <= i)) return null;
+  }
+  if (parent[0] !== -1) return null;
+  return new CTree(src, s.typeNames, s.fieldNames, tables).node(0);
+}
+
+/**
+ * The tree `root` without the root's children inside one of the ranges `skip` ([start, end)
+ * pairs, in order): the same nodes, in the same order, numbered again; the root starts where its
+ * first child does. What parsing only the rest gives (needed.ts parseNeeded, the parser's
+ * included ranges).
+ */
+export function prunedTree(root: CNode, skip: readonly number[]): CNode {
+  const t = root.t;
+  const n = t.type.length;
+  // The new number of every node kept (-1: dropped with its top-level construct).
+  const num = new Int32Array(n).fill(-1);
+  num[0] = 0;
+  let count = 1;
+  let dropping = false;
+  let k = 0;
+  for (let i = 1; i < n; i++) {
+    if (t.parent[i] === 0) {
+      const at = t.start[i]!;
+      while (k < skip.length && skip[k + 1]! <= at) k += 2;
+      dropping = k < skip.length && skip[k]! <= at;
+    }
+    if (!dropping) num[i] = count++;
+  }
+  const type = new Uint16Array(count);
+  const flags = new Uint8Array(count);
+  const start = new Int32Array(count);
+  const end = new Int32Array(count);
+  const row = new Int32Array(count);
+  const parent = new Int32Array(count);
+  const first = new Int32Array(count).fill(-1);
+  const next = new Int32Array(count).fill(-1);
+  const field = new Uint16Array(count);
+  const at = (x: number): number => (x < 0 ? -1 : num[x]!);
+  for (let i = 0; i < n; i++) {
+    const j = num[i]!;
+    if (j < 0) continue;
+    type[j] = t.type[i]!;
+    flags[j] = t.flags[i]!;
+    start[j] = t.start[i]!;
+    end[j] = t.end[i]!;
+    row[j] = t.row[i]!;
+    parent[j] = at(t.parent[i]!);
+    field[j] = t.field[i]!;
+    // The first and next kept child or sibling (only the root's children are ever dropped).
+    let f = t.first[i]!;
+    while (f >= 0 && num[f]! < 0) f = t.next[f]!;
+    first[j] = at(f);
+    let x = t.next[i]!;
+    while (x >= 0 && num[x]! < 0) x = t.next[x]!;
+    next[j] = at(x);
+  }
+  if (first[0]! > 0) {
+    start[0] = start[first[0]!]!;
+    row[0] = row[first[0]!]!;
+  }
+  // The root has an error only when a kept child has; rows end at the last kept node's.
+  flags[0]! &= ~ERROR;
+  let lastRow = row[0]!;
+  for (let i = 1; i < count; i++) {
+    if (parent[i] === 0) flags[0]! |= flags[i]! & ERROR;
+    if (row[i]! > lastRow) lastRow = row[i]!;
+  }
+  return new CTree(t.src, t.typeNames, t.fieldNames, { type, flags, start, end, row, parent, first, next, field, lineStart: t.lineStart.slice(0, lastRow + 1) }).node(0);
 }

@@ -28,6 +28,7 @@ import { lexC } from '../../core/clex';
 import { shippedHeaderText } from '../abi/headers';
 import type { EraId } from '../../core/eras';
 import type { Needs } from './needed';
+import type { StoredTree } from './ctree';
 
 /** Bumped whenever what is stored, or what the preprocessor makes of the same input, changes. */
 const FORMAT = 1;
@@ -360,6 +361,56 @@ export function storeNeeds(id: string, code: string, needs: Needs): void {
   if (!dir) return;
   const key = `needs ${id} ${code}`;
   writeFramed(dir, fileFor(dir, key), Buffer.from(JSON.stringify({ key, ...needs }), 'utf8'));
+}
+
+const ARRAY_KINDS = { Uint8Array, Uint16Array, Int32Array } as const;
+type ArrayKind = keyof typeof ARRAY_KINDS;
+
+/**
+ * The syntax tree of what a load needs of the stored unit `id` (ctree.ts StoredTree), as the
+ * code `code` (the needs' code, the tree copy's, the parser's grammar) made it; null when not
+ * stored, or damaged.
+ */
+export function loadTree(id: string, code: string): StoredTree | null {
+  const dir = diskCacheDir();
+  if (!dir) return null;
+  const key = `tree ${id} ${code}`;
+  const framed = readFramed(fileFor(dir, key));
+  if (!framed) return null;
+  const b = framed.body;
+  try {
+    // The record's JSON, its length first, then each array's bytes in the order it lists.
+    const len = b.readUInt32LE(0);
+    const r = JSON.parse(b.toString('utf8', 4, 4 + len)) as { key: string; typeNames: string[]; fieldNames: (string | null)[]; arrays: Array<[ArrayKind, number]> };
+    if (r.key !== key || !Array.isArray(r.typeNames) || !Array.isArray(r.fieldNames) || !Array.isArray(r.arrays)) return null;
+    let at = 4 + len;
+    const arrays: ArrayBufferView[] = [];
+    for (const [kind, n] of r.arrays) {
+      const K = ARRAY_KINDS[kind];
+      if (!K || !Number.isInteger(n) || n < 0) return null;
+      const a = new K(n);
+      const bytes = n * a.BYTES_PER_ELEMENT;
+      if (at + bytes > b.length) return null;
+      new Uint8Array(a.buffer).set(b.subarray(at, at + bytes));
+      at += bytes;
+      arrays.push(a);
+    }
+    if (at !== b.length) return null;
+    return { typeNames: r.typeNames, fieldNames: r.fieldNames, arrays };
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the syntax tree of what a load needs of the stored unit `id` (best effort). */
+export function storeTree(id: string, code: string, tree: StoredTree): void {
+  const dir = diskCacheDir();
+  if (!dir) return;
+  const key = `tree ${id} ${code}`;
+  const head = Buffer.from(JSON.stringify({ key, typeNames: tree.typeNames, fieldNames: tree.fieldNames, arrays: tree.arrays.map((a) => [a.constructor.name, (a as Uint8Array).length]) }), 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(head.length);
+  writeFramed(dir, fileFor(dir, key), Buffer.concat([len, head, ...tree.arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]));
 }
 
 /** Removes the least recently used units until the folder holds at most `max` bytes. */

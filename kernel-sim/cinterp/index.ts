@@ -31,7 +31,7 @@ import { intConverter, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
 import { cachedUnit, type CachedUnit } from './unit-cache';
 import { preprocessOnce, generatedText, loadNeeds, storeNeeds, diskCacheOn } from './disk-cache';
-import { neededOf, neededCode, parseNeeded, declareRestLate, notePartial, skipped } from './needed';
+import { neededOf, neededCode, parseNeeded, declareRestLate, notePartial, skipped, neededTree, keepNeededTree } from './needed';
 import { MODELLED } from '../machine/layout';
 import { autoStubs } from './stubs';
 import { bindTreeLayoutsOf } from './tree-layouts';
@@ -282,11 +282,19 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
         hooks.phase?.('preprocess');
         // What an earlier process found this load needs of the unit: only that is parsed.
         const needs = needing && id ? loadNeeds(id, needsKey) : null;
+        // Their syntax tree, as an earlier process kept it: nothing is parsed.
+        const kept = needs ? neededTree(id!, needsKey, pp.text, needs) : null;
+        if (kept) {
+          hooks.phase?.('parse');
+          hooks.phase?.('tree copy');
+          return { pre, pp, tree: null, root: kept, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
+        }
         const part = needs ? parseNeeded(parser, pp.text, needs) : null;
         if (part) {
           hooks.phase?.('parse');
           const root = plainTree(part, pp.text);
           hooks.phase?.('tree copy');
+          keepNeededTree(id!, needsKey, root, needs!, false);
           return { pre, pp, tree: part, root, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
         }
         const tree = parser.parse(pp.text);
@@ -315,7 +323,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
       // Syntax errors are looked for in web-tree-sitter's own nodes: their hasError also counts
       // errors the parser recovered from inside nodes a tree walk does not show.
       const bad: TSNode[] = [];
-      if (tree.rootNode.hasError) syntaxErrors(tree.rootNode, bad, MAX_LOAD_ERRORS + 1);
+      if (tree?.rootNode.hasError) syntaxErrors(tree.rootNode, bad, MAX_LOAD_ERRORS + 1);
       if (bad.length) {
         const c = new Compiler(m, module, new Map());
         c.tu = tu;
@@ -416,12 +424,15 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     const u = unitOf.get(tu)!;
     if (needing && !u.needs) {
       // The first load of this unit: what it needs, from its syntax, kept for the next loads.
-      u.needs = neededOf(u.tree, tu.pp.text, (n) => {
+      u.needs = neededOf(u.tree!, tu.pp.text, (n) => {
         const o = originIn(tu, n);
         return o.file === tu.main || isDriverFile(tu.pp.files[o.file]!.path);
       }, MODELLED.flatMap((x) => x.names));
       u.needsFor = needsKey;
-      if (u.id) storeNeeds(u.id, needsKey, u.needs);
+      if (u.id) {
+        storeNeeds(u.id, needsKey, u.needs);
+        keepNeededTree(u.id, needsKey, u.root, u.needs, true);
+      }
     }
     // Only the constructs the load needs are declared (a partial tree holds only them).
     const skip = needing && u.needs && !u.partial ? skipped(u.needs) : null;

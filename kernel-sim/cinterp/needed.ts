@@ -17,10 +17,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Node as SyntaxNode, Tree } from 'web-tree-sitter';
-import { Query, type Parser } from '../../core/cparser';
+import { Query, parserPrint, type Parser } from '../../core/cparser';
 import { ScenarioError } from '../scenario';
 import type { Compiler, Scope, TU } from './compile';
-import { plainTree } from './ctree';
+import { plainTree, prunedTree, revivedTree, storedTree, type CNode } from './ctree';
+import { loadTree, storeTree } from './disk-cache';
 import type { CType } from './types';
 
 /** The needed constructs of a unit: the character ranges of the others ([start, end) pairs). */
@@ -33,13 +34,14 @@ export interface Needs {
 
 const IDENT = /[A-Za-z_]\w*/g;
 
-const stats = { found: 0, partial: 0, parsed: 0 };
+const stats = { found: 0, partial: 0, parsed: 0, revived: 0 };
 
 /**
  * Driver units whose needs were found, loads that declared only what they needed of a unit, and
- * of those the ones that parsed only that (tests, benches).
+ * of those the ones whose tree held only that (parsed so, or revived); trees of needed
+ * constructs revived from disk, driver's and layouts' (tests, benches).
  */
-export function neededStats(): { found: number; partial: number; parsed: number } {
+export function neededStats(): { found: number; partial: number; parsed: number; revived: number } {
   return { ...stats };
 }
 
@@ -199,6 +201,34 @@ let print: string | undefined;
 export function neededCode(): string {
   print ??= createHash('sha256').update([neededOf, declares, declarator, alwaysNeeded, innerDeclarations, parseNeeded].map(String).join('\n')).digest('hex').slice(0, 32);
   return print;
+}
+
+/** The code a stored tree of needed constructs was made by (the needs', the tree copy's, the parser's). */
+let treePrint: string | undefined;
+function treeCode(): string {
+  treePrint ??= createHash('sha256').update([neededCode(), parserPrint(), ...[plainTree, prunedTree, revivedTree, storedTree].map(String)].join('\n')).digest('hex').slice(0, 32);
+  return treePrint;
+}
+
+/**
+ * The syntax tree of the needed constructs of the stored unit `id` (`text`), kept on disk by an
+ * earlier load (keepNeededTree): a load that revives it does not parse at all. Null when there
+ * is none or it does not hold exactly the needed constructs.
+ */
+export function neededTree(id: string, code: string, text: string, needs: Needs): CNode | null {
+  const stored = loadTree(id, `${code} ${treeCode()}`);
+  const root = stored ? revivedTree(text, stored) : null;
+  if (!root || root.namedChildren.length !== needs.total - needs.skip.length / 2) return null;
+  stats.revived++;
+  return root;
+}
+
+/**
+ * Keeps the syntax tree of the needed constructs of the stored unit `id` for the next process:
+ * `root` holds only them, or (`whole`) the whole unit, which is pruned to them.
+ */
+export function keepNeededTree(id: string, code: string, root: CNode, needs: Needs, whole: boolean): void {
+  storeTree(id, `${code} ${treeCode()}`, storedTree(whole ? prunedTree(root, needs.skip) : root));
 }
 
 /** The start of every construct a load does not need (of a whole tree). */

@@ -14,7 +14,7 @@ import { Compiler } from './compile';
 import type { Preprocessor } from './preprocess';
 import { preprocessOnce, generatedText, diskCacheOn, loadNeeds, storeNeeds } from './disk-cache';
 import { plainTree } from './ctree';
-import { neededOf, neededCode, parseNeeded, skipped } from './needed';
+import { neededOf, neededCode, parseNeeded, skipped, neededTree, keepNeededTree } from './needed';
 
 function finder(c: Compiler): (names: string[]) => TreeStruct | undefined {
   return (names) => {
@@ -56,16 +56,28 @@ export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: 
     // whole text the first time and kept beside the unit.
     const needsKey = `layouts ${neededCode()} ${need.map((x) => x.names.join('/')).join(' ')}`;
     let needs = id && diskCacheOn() ? loadNeeds(id, needsKey) : null;
-    let tree = needs ? parseNeeded(parser, pp.text, needs) : null;
-    if (!tree) {
-      tree = parser.parse(pp.text);
-      needs = tree && diskCacheOn() ? neededOf(tree, pp.text, null, need.flatMap((x) => x.names)) : null;
-      if (needs && id) storeNeeds(id, needsKey, needs);
+    // Their syntax tree kept by an earlier process, else parsed (only them when known).
+    let root = needs ? neededTree(id!, needsKey, pp.text, needs) : null;
+    if (!root && needs) {
+      const tree = parseNeeded(parser, pp.text, needs);
+      if (tree) {
+        root = plainTree(tree, pp.text);
+        keepNeededTree(id!, needsKey, root, needs, false);
+      }
     }
-    if (tree) {
+    if (!root) {
+      const tree = parser.parse(pp.text);
+      needs = tree && diskCacheOn() ? neededOf(tree, pp.text, null, need.flatMap((x) => x.names)) : null;
+      if (tree) root = plainTree(tree, pp.text);
+      if (needs && id && root) {
+        storeNeeds(id, needsKey, needs);
+        keepNeededTree(id, needsKey, root, needs, true);
+      }
+    }
+    if (root) {
       const probe = new Compiler(m, module, new Map());
       const skip = needs ? skipped(needs) : null;
-      probe.declareTypes({ pp, root: plainTree(tree, pp.text), main }, (n, f) => {
+      probe.declareTypes({ pp, root, main }, (n, f) => {
         if (skip?.has(n.startIndex)) return;
         try {
           f();

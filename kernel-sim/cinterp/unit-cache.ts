@@ -16,8 +16,11 @@ import type { Needs } from './needed';
 export interface CachedUnit {
   pre: Preprocessor;
   pp: PreprocessResult;
-  /** The parsed text: the whole unit, or only what a load needs of it (`needs`). */
-  tree: Tree;
+  /**
+   * The parsed text: the whole unit, or only what a load needs of it (`needs`); null when the
+   * tree was revived from disk (needed.ts neededTree: only ever a tree without syntax errors).
+   */
+  tree: Tree | null;
   /** The tree's plain copy (ctree.ts), what the compiler reads. */
   root: CNode;
   main: number;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCParser, treeSitterWasm, type SyntaxNode } from '../../../core/cparser';
-import { plainTree, type CNode } from '../../../kernel-sim/cinterp/ctree';
+import { plainTree, storedTree, revivedTree, prunedTree, type CNode } from '../../../kernel-sim/cinterp/ctree';
 
 // Small C in the shapes the compiler meets: fields, anonymous tokens, latin1 bytes (the
 // preprocessor's text), and syntax errors with ERROR and missing nodes.
@@ -113,4 +113,34 @@ test('a missing node right after a node is not its next sibling (tree-sitter say
     assert.equal(before.endIndex, m.startIndex);
     assert.notEqual(before.nextSibling, m);
   }
+});
+
+test('a stored tree revives node for node; tables that do not hold together are refused; pruning is parsing only the rest', async () => {
+  const parser = await createCParser();
+  const fields = parser.language!.fields.filter((f): f is string => !!f);
+  for (const src of SNIPPETS) {
+    const tree = parser.parse(src)!;
+    const s = storedTree(plainTree(tree, src));
+    same(revivedTree(src, s)!, tree.rootNode, fields, 'revived:');
+  }
+  const src = SNIPPETS[0]!;
+  const s = storedTree(plainTree(parser.parse(src)!, src));
+  const broken = (i: number, at: number, v: number) => {
+    const arrays = s.arrays.map((a) => (a as Int32Array).slice());
+    (arrays[i] as Int32Array)[at] = v;
+    return revivedTree(src, { ...s, arrays });
+  };
+  assert.ok(broken(2, 3, 3), 'the same value is fine');
+  assert.equal(broken(3, 3, src.length + 1), null, 'an end past the text');
+  assert.equal(broken(5, 3, 7), null, 'a parent after its child');
+  assert.equal(broken(6, 0, 0), null, 'a node its own first child');
+  assert.equal(broken(0, 2, 60000), null, 'a type with no name');
+  assert.equal(revivedTree(src.slice(0, 10), s), null, 'a shorter text');
+  assert.equal(revivedTree(src, { ...s, arrays: s.arrays.slice(1) }), null, 'a table missing');
+  // The struct (and its ';') left out of the whole tree: the tree of the function alone.
+  const cut = src.indexOf('static');
+  const whole = plainTree(parser.parse(src)!, src);
+  const pruned = storedTree(prunedTree(whole, [0, cut]));
+  const alone = parser.parse(src, null, { includedRanges: [{ startIndex: cut, endIndex: src.length, startPosition: { row: 0, column: cut }, endPosition: { row: 2, column: 0 } }] })!;
+  assert.deepEqual(pruned, storedTree(plainTree(alone, src)));
 });

@@ -4,7 +4,9 @@
  * byte-identical to a load of the whole unit (the cache off) (outcome, console, events,
  * addresses of header data), the debugger still sees the types the driver never used, and a
  * driver error naming a header declaration that failed says the same. A changed header is a new
- * unit; a corrupt record of the needs is a whole load. Against the fixture tree
+ * unit; a corrupt record of the needs is a whole load. The syntax tree of the needed constructs
+ * is kept too: a new process revives it and parses nothing; it is the tree a parse of only them
+ * gives; a damaged one is parsed again. Against the fixture tree
  * (test/fixtures/gate); every cache in a scratch folder.
  */
 import test from 'node:test';
@@ -109,6 +111,10 @@ async function load(dir: string, cache: string | null, newProcess: boolean, src 
 const needsFiles = (cache: string): string[] =>
   readdirSync(join(cache, 'units')).map((n) => join(cache, 'units', n)).filter((f) => /"key":"needs \w+ \w/.test(readFileSync(f, 'latin1')) && !readFileSync(f, 'latin1').includes(' layouts '));
 
+/** The kept syntax trees of what the driver's unit needs (not those of the tree's layouts). */
+const treeFiles = (cache: string): string[] =>
+  readdirSync(join(cache, 'units')).map((n) => join(cache, 'units', n)).filter((f) => /"key":"tree \w+ \w/.test(readFileSync(f, 'latin1')) && !readFileSync(f, 'latin1').includes(' layouts '));
+
 test('a load that declares only what its driver needs of the tree runs byte-identically: in this process, in a new one, with the cache off', async () => {
   const t = folder();
   const off = await load(t.dir, null, true);
@@ -127,7 +133,8 @@ test('a load that declares only what its driver needs of the tree runs byte-iden
   const warm = await load(t.dir, t.cache, true);
   assert.deepEqual(warm, off);
   assert.equal(neededStats().partial, s0.partial + 3, 'in a new process');
-  assert.equal(neededStats().parsed, s0.parsed + 1, 'and only they are parsed');
+  assert.equal(neededStats().parsed, s0.parsed + 1, 'with a tree of only them');
+  assert.equal(neededStats().revived, s0.revived + 3, 'revived from disk, not parsed (the layouts\' tree on each load, the driver\'s in the new process)');
   assert.equal(neededStats().found, s0.found + 1);
   // The cache off in the same process: the whole unit again, from the partial one kept.
   assert.deepEqual(await load(t.dir, null, false), off);
@@ -168,4 +175,32 @@ test('a changed header is a new unit whose needs are found again; a corrupt reco
     assert.equal(neededStats().parsed, s1.parsed, 'a damaged record is not used');
     assert.equal(neededStats().found, s1.found + 1);
   }
+});
+
+test('the kept tree of the needed constructs is what parsing only them gives; a damaged one is parsed again', async () => {
+  const t = folder();
+  const off = await load(t.dir, null, true);
+  assert.deepEqual(await load(t.dir, t.cache, true), off);
+  // Kept by the first load: its whole tree pruned to the needed constructs.
+  const [file] = treeFiles(t.cache);
+  assert.ok(file, 'the first load keeps the tree');
+  const pruned = readFileSync(file);
+  // Without it, a new process parses only the needed constructs and keeps that tree: the same bytes.
+  writeFileSync(file, pruned.subarray(0, 10));
+  let s0 = neededStats();
+  assert.deepEqual(await load(t.dir, t.cache, true), off);
+  assert.equal(neededStats().parsed, s0.parsed + 1);
+  assert.equal(neededStats().revived, s0.revived + 1, 'only the layouts\' tree is revived');
+  assert.deepEqual(readFileSync(file), pruned);
+  s0 = neededStats();
+  assert.deepEqual(await load(t.dir, t.cache, true), off);
+  assert.equal(neededStats().revived, s0.revived + 2);
+  // One flipped byte in the tables: parsed again, the same run.
+  const flipped = Buffer.from(pruned);
+  flipped[flipped.length - 9] ^= 0x40;
+  writeFileSync(file, flipped);
+  s0 = neededStats();
+  assert.deepEqual(await load(t.dir, t.cache, true), off);
+  assert.equal(neededStats().revived, s0.revived + 1);
+  assert.deepEqual(readFileSync(file), pruned);
 });
