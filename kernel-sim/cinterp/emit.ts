@@ -183,8 +183,10 @@ export abstract class Emitter {
   }
 
   // 64-bit integers as two words. The generated code computes 64-bit operators on the value's
-  // words, hi (int32) and lo (uint32), with no BigInt; a value becomes a Val (joinJs) only where
-  // one is needed (a call's argument, a condition, an operator without a word form).
+  // words, hi and lo, both int32 (lo's bits as a signed number: V8 keeps int32s as small integers
+  // in every tier, where a uint32 above 2^31 is a heap number and a type change that deoptimizes),
+  // with no BigInt; a value becomes a Val (joinJs) only where one is needed (a call's argument, a
+  // condition, an operator without a word form).
 
   /** Records the two-word form of a 64-bit integer closure; returns the closure. */
   protected P<F extends object>(f: F, pj: (h: string, l: string) => string): F {
@@ -203,20 +205,20 @@ export abstract class Emitter {
     const k = /^\(?(-?\d+)n?\)?$/.exec(js);
     if (k) {
       const v = BigInt.asUintN(64, BigInt(k[1]!));
-      return `(${h} = ${Number(BigInt.asIntN(32, v >> 32n))}, ${l} = ${Number(v & 0xffffffffn)})`;
+      return `(${h} = ${Number(BigInt.asIntN(32, v >> 32n))}, ${l} = ${Number(BigInt.asIntN(32, v))})`;
     }
     const x = this.g.tmp();
     return `(${x} = ${js}, ${this.splitJs(x, h, l)})`;
   }
   /** JavaScript that sets `h`, `l` to the words of the 64-bit Val in the variable x. */
   protected splitJs(x: string, h: string, l: string): string {
-    return `(typeof ${x} === 'number' ? (${h} = Math.floor(${x} / 4294967296) | 0, ${l} = ${x} >>> 0) : (${h} = ${this.g.ref(hiOfBig)}(${x}), ${l} = ${this.g.ref(loOfBig)}(${x})))`;
+    return `(typeof ${x} === 'number' ? (${h} = Math.floor(${x} / 4294967296) | 0, ${l} = ${x} | 0) : (${h} = ${this.g.ref(hiOfBig)}(${x}), ${l} = ${this.g.ref(loOfBig)}(${x})))`;
   }
   /** JavaScript for the value (a canonical Val) of the words h, l. */
   protected joinJs(h: string, l: string, signed: boolean): string {
     return signed
-      ? `(${h} > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + ${l} : ${this.g.ref(join64)}(${h}, ${l}, true))`
-      : `(${h} >= 0 && ${h} < 2097152 ? ${h} * 4294967296 + ${l} : ${this.g.ref(join64)}(${h}, ${l}, false))`;
+      ? `(${h} > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + (${l} >>> 0) : ${this.g.ref(join64)}(${h}, ${l}, true))`
+      : `(${h} >= 0 && ${h} < 2097152 ? ${h} * 4294967296 + (${l} >>> 0) : ${this.g.ref(join64)}(${h}, ${l}, false))`;
   }
   /** Records f's two-word form `pj` and its value's JavaScript (the words joined); returns f. */
   protected pairE(signed: boolean, pj: (h: string, l: string) => string): (fr: CFrame) => Val {
@@ -231,8 +233,8 @@ export abstract class Emitter {
       const x = g.tmp();
       const chk = checked ? `(${x} < ${NULL_GUARD} || ${x} + 8 > ${MEM}.top) && ${g.ref(fault)}(${x}, 8, false), ` : '';
       const ld = aligned && LITTLE_ENDIAN
-        ? `${h} = I32[(${x} >>> 2) + 1], ${l} = U32[${x} >>> 2]`
-        : `${h} = D.getInt32(${x} + 4, true), ${l} = D.getUint32(${x}, true)`;
+        ? `${h} = I32[(${x} >>> 2) + 1], ${l} = I32[${x} >>> 2]`
+        : `${h} = D.getInt32(${x} + 4, true), ${l} = D.getInt32(${x}, true)`;
       return `(${x} = ${a}, ${chk}${ld})`;
     };
   }
@@ -242,8 +244,8 @@ export abstract class Emitter {
     const MEM = g.ref(this.mem);
     const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + 8 > ${MEM}.top) && ${g.ref(fault)}(${a}, 8, true)), ` : '';
     const st = aligned && LITTLE_ENDIAN
-      ? `U32[${a} >>> 2] = ${l}, I32[(${a} >>> 2) + 1] = ${h}`
-      : `D.setUint32(${a}, ${l}, true), D.setInt32(${a} + 4, ${h}, true)`;
+      ? `I32[${a} >>> 2] = ${l}, I32[(${a} >>> 2) + 1] = ${h}`
+      : `D.setInt32(${a}, ${l}, true), D.setInt32(${a} + 4, ${h}, true)`;
     return `(${chk}${st}, (WATCH && ${g.ref(watchHit)}(m, ${a}, 8)))`;
   }
   /** A load of type t at `a`: its JavaScript (ldJs), and its two-word form when t is 64-bit. */

@@ -66,7 +66,7 @@ export abstract class Expressions extends Operators {
             if (!to.bool && from.size === 8 && this.hasPair(rv)) {
               // Narrowing: the low word.
               const h = this.g.tmp(), l = this.g.tmp();
-              const w = to.size === 4 ? (to.signed ? `${l} | 0` : l) : to.size === 2 ? (to.signed ? `(${l} << 16) >> 16` : `${l} & 0xffff`) : (to.signed ? `(${l} << 24) >> 24` : `${l} & 0xff`);
+              const w = to.size === 4 ? (to.signed ? l : `${l} >>> 0`) : to.size === 2 ? (to.signed ? `(${l} << 16) >> 16` : `${l} & 0xffff`) : (to.signed ? `(${l} << 24) >> 24` : `${l} & 0xff`);
               js = `(${this.pairJs(rv, h, l)}, ${w})`;
             }
             out = this.V(js);
@@ -492,7 +492,7 @@ export abstract class Expressions extends Operators {
 
   /** The two-word form of a value of at most 32 bits widened to 64 (sign- or zero-extended). */
   protected widenPair(rv: (fr: CFrame) => Val, signed: boolean): (h: string, l: string) => string {
-    return (h, l) => (signed ? `(${l} = ${this.jsf(rv)}, ${h} = ${l} >> 31, ${l} = ${l} >>> 0)` : `(${h} = 0, ${l} = ${this.jsf(rv)})`);
+    return (h, l) => (signed ? `(${l} = ${this.jsf(rv)}, ${h} = ${l} >> 31)` : `(${h} = 0, ${l} = ${this.jsf(rv)} | 0)`);
   }
 
   protected update(n: SyntaxNode): E {
@@ -531,8 +531,8 @@ export abstract class Expressions extends Operators {
       const pa = checked ? g.tmp() : `(fp + ${a.local})`;
       const al = !checked && a.local! % 8 === 0;
       const step = d === 1
-        ? `${lo} = ${vl} + 1, ${h} = (${vh} + (${lo} > 4294967295 ? 1 : 0)) | 0, ${lo} = ${lo} >>> 0`
-        : `${lo} = ${vl} - 1, ${h} = (${vh} - (${lo} < 0 ? 1 : 0)) | 0, ${lo} = ${lo} >>> 0`;
+        ? `${lo} = (${vl} + 1) | 0, ${h} = (${vh} + ((${lo} === 0) | 0)) | 0`
+        : `${lo} = (${vl} - 1) | 0, ${h} = (${vh} - ((${vl} === 0) | 0)) | 0`;
       const code = `(${checked ? `${pa} = ${this.jsf(ad)}, ` : ''}${this.ldPairJs(checked, pa, al)(vh, vl)}, ${step}, ${this.stPairJs(checked, pa, h, lo, al)})`;
       const [rh, rl] = prefix ? [h, lo] : [vh, vl];
       return { t, rv: this.wordsE(code, rh, rl, t.signed), se: true };

@@ -5,7 +5,7 @@ import {
 } from './types';
 import type { CFrame, E } from './program';
 import { Statements } from './stmt';
-import { mulhi32, div32 } from './runtime';
+import { div32 } from './runtime';
 
 /** Binary, logical, conditional and unary operators. */
 export abstract class Operators extends Statements {
@@ -156,11 +156,28 @@ export abstract class Operators extends Statements {
     const ah = g.tmp(), al = g.tmp(), bh = g.tmp(), bl = g.tmp();
     const ab = `${this.pairJs(a, ah, al)}, ${this.pairJs(b, bh, bl)}`;
     switch (op) {
-      case '+': return `(${ab}, ${l} = ${al} + ${bl}, ${h} = (${ah} + ${bh} + (${l} > 4294967295 ? 1 : 0)) | 0, ${l} = ${l} >>> 0)`;
-      case '-': return `(${ab}, ${l} = ${al} - ${bl}, ${h} = (${ah} - ${bh} - (${l} < 0 ? 1 : 0)) | 0, ${l} = ${l} >>> 0)`;
-      case '*': return `(${ab}, ${h} = (Math.imul(${ah}, ${bl}) + Math.imul(${al}, ${bh}) + ${g.ref(mulhi32)}(${al}, ${bl})) | 0, ${l} = Math.imul(${al}, ${bl}) >>> 0)`;
-      default: return `(${ab}, ${h} = ${ah} ${op} ${bh}, ${l} = (${al} ${op} ${bl}) >>> 0)`;
+      // The carry and the borrow are unsigned compares of the low words made numbers
+      // (`(x < y) | 0`), not `? 1 : 0`: V8 makes them a setcc where a conditional is a branch,
+      // mispredicted half the time on mixed data.
+      case '+': return `(${ab}, ${l} = (${al} + ${bl}) | 0, ${h} = (${ah} + ${bh} + (${ult(l, al)} | 0)) | 0)`;
+      case '-': return `(${ab}, ${l} = (${al} - ${bl}) | 0, ${h} = (${ah} - ${bh} - (${ult(al, bl)} | 0)) | 0)`;
+      case '*': return `(${ab}, ${h} = (Math.imul(${ah}, ${bl}) + Math.imul(${al}, ${bh}) + ${this.mulhiJs(al, bl)}) | 0, ${l} = Math.imul(${al}, ${bl}))`;
+      default: return `(${ab}, ${h} = ${ah} ${op} ${bh}, ${l} = ${al} ${op} ${bl})`;
     }
+  }
+
+  /**
+   * JavaScript for the high word (int32) of the unsigned 64-bit product of the words a and b
+   * (their JavaScript: names or literals): by 16-bit limbs, every partial product a Math.imul
+   * and every sum truncated, so V8 keeps it all in int32 registers (no call, no double, no BigInt).
+   */
+  protected mulhiJs(a: string, b: string): string {
+    const g = this.g;
+    const a0 = g.tmp(), a1 = g.tmp(), b0 = g.tmp(), b1 = g.tmp(), p01 = g.tmp(), p10 = g.tmp();
+    return `(${a0} = ${a} & 0xffff, ${a1} = ${a} >>> 16, ${b0} = ${b} & 0xffff, ${b1} = ${b} >>> 16, `
+      + `${p01} = Math.imul(${a0}, ${b1}), ${p10} = Math.imul(${a1}, ${b0}), `
+      + `(Math.imul(${a1}, ${b1}) + (${p01} >>> 16) + (${p10} >>> 16) + `
+      + `(((Math.imul(${a0}, ${b0}) >>> 16) + (${p01} & 0xffff) + (${p10} & 0xffff)) >>> 16)) | 0)`;
   }
 
   /** JavaScript setting h, l to the words of a 64-bit a << n or a >> n (n's JavaScript; the count is taken mod 64, as Op64 does). */
@@ -173,14 +190,14 @@ export abstract class Operators extends Statements {
       const c = Number(k[1]) & 63;
       const set = `${this.pairJs(a, ah, al)}, `;
       if (c === 0) return `(${set}${h} = ${ah}, ${l} = ${al})`;
-      if (op === '<<') return c < 32 ? `(${set}${h} = (${ah} << ${c}) | (${al} >>> ${32 - c}), ${l} = (${al} << ${c}) >>> 0)` : `(${set}${h} = ${al} << ${c - 32}, ${l} = 0)`;
-      if (s) return c < 32 ? `(${set}${l} = ((${al} >>> ${c}) | (${ah} << ${32 - c})) >>> 0, ${h} = ${ah} >> ${c})` : `(${set}${l} = (${ah} >> ${c - 32}) >>> 0, ${h} = ${ah} >> 31)`;
-      return c < 32 ? `(${set}${l} = ((${al} >>> ${c}) | (${ah} << ${32 - c})) >>> 0, ${h} = ${ah} >>> ${c} | 0)` : `(${set}${l} = ${ah} >>> ${c - 32}, ${h} = 0)`;
+      if (op === '<<') return c < 32 ? `(${set}${h} = (${ah} << ${c}) | (${al} >>> ${32 - c}), ${l} = ${al} << ${c})` : `(${set}${h} = ${al} << ${c - 32}, ${l} = 0)`;
+      if (s) return c < 32 ? `(${set}${l} = (${al} >>> ${c}) | (${ah} << ${32 - c}), ${h} = ${ah} >> ${c})` : `(${set}${l} = ${ah} >> ${c - 32}, ${h} = ${ah} >> 31)`;
+      return c < 32 ? `(${set}${l} = (${al} >>> ${c}) | (${ah} << ${32 - c}), ${h} = ${ah} >>> ${c} | 0)` : `(${set}${l} = ${ah} >>> ${c - 32} | 0, ${h} = 0)`;
     }
     const pre = `${this.pairJs(a, ah, al)}, ${n} = ${cnt} & 63, ${n} === 0 ? (${h} = ${ah}, ${l} = ${al}) : `;
-    if (op === '<<') return `(${pre}${n} < 32 ? (${h} = (${ah} << ${n}) | (${al} >>> (32 - ${n})), ${l} = (${al} << ${n}) >>> 0) : (${h} = ${al} << (${n} - 32), ${l} = 0))`;
-    if (s) return `(${pre}${n} < 32 ? (${l} = ((${al} >>> ${n}) | (${ah} << (32 - ${n}))) >>> 0, ${h} = ${ah} >> ${n}) : (${l} = (${ah} >> (${n} - 32)) >>> 0, ${h} = ${ah} >> 31))`;
-    return `(${pre}${n} < 32 ? (${l} = ((${al} >>> ${n}) | (${ah} << (32 - ${n}))) >>> 0, ${h} = ${ah} >>> ${n} | 0) : (${l} = ${ah} >>> (${n} - 32), ${h} = 0))`;
+    if (op === '<<') return `(${pre}${n} < 32 ? (${h} = (${ah} << ${n}) | (${al} >>> (32 - ${n})), ${l} = ${al} << ${n}) : (${h} = ${al} << (${n} - 32), ${l} = 0))`;
+    if (s) return `(${pre}${n} < 32 ? (${l} = (${al} >>> ${n}) | (${ah} << (32 - ${n})), ${h} = ${ah} >> ${n}) : (${l} = ${ah} >> (${n} - 32), ${h} = ${ah} >> 31))`;
+    return `(${pre}${n} < 32 ? (${l} = (${al} >>> ${n}) | (${ah} << (32 - ${n})), ${h} = ${ah} >>> ${n} | 0) : (${l} = ${ah} >>> (${n} - 32) | 0, ${h} = 0))`;
   }
 
   protected compare(op: string, a: (fr: CFrame) => Val, b: (fr: CFrame) => Val, _p: boolean, t?: IntType): E {
@@ -191,10 +208,12 @@ export abstract class Operators extends Statements {
       const g = this.g;
       const ah = g.tmp(), al = g.tmp(), bh = g.tmp(), bl = g.tmp();
       const ab = `${this.pairJs(a, ah, al)}, ${this.pairJs(b, bh, bl)}`;
-      const hi = (x: string) => (t.signed ? x : `(${x} >>> 0)`);
+      // The low words (and an unsigned type's high words) compare unsigned: their bits as int32 with the sign bit flipped.
+      const u = (x: string) => `(${x} ^ -2147483648)`;
+      const hi = (x: string) => (t.signed ? x : u(x));
       if (op === '==') jc = `(${ab}, ${ah} === ${bh} && ${al} === ${bl})`;
       else if (op === '!=') jc = `(${ab}, ${ah} !== ${bh} || ${al} !== ${bl})`;
-      else jc = `(${ab}, ${ah} === ${bh} ? ${al} ${op} ${bl} : ${hi(ah)} ${op} ${hi(bh)})`;
+      else jc = `(${ab}, ${ah} === ${bh} ? ${u(al)} ${op} ${u(bl)} : ${hi(ah)} ${op} ${hi(bh)})`;
     }
     return { t: INT, rv: this.V(`(${jc} ? 1 : 0)`), cond: this.B(jc) };
   }
@@ -248,7 +267,8 @@ export abstract class Operators extends Statements {
     const an = n.childForFieldName('consequence');
     const bn = n.childForFieldName('alternative')!;
     if (!an) this.fail(n, "the GNU '?:' with an omitted middle operand is not supported");
-    const c = this.truth(this.rvalue(this.expr(cn)), cn);
+    const ce = this.rvalue(this.expr(cn));
+    const c = this.truth(ce, cn);
     const before = this.code.length;
     const temps = this.ntemps;
     const a = this.rvalue(this.expr(an));
@@ -259,7 +279,9 @@ export abstract class Operators extends Statements {
       const ca = this.convertE(a, rt, an).rv;
       const cb = this.convertE(b, rt, bn).rv;
       const e: E = { t: rt, rv: this.V(`(${this.jsf(c)} ? ${this.jsf(ca)} : ${this.jsf(cb)})`), se: a.se || b.se };
-      if (a.cst !== undefined && b.cst !== undefined) {
+      // Folded only when the condition is a constant too (a derived function run without a
+      // frame reads address 0 + offset for a local: a value, not an error).
+      if (a.cst !== undefined && b.cst !== undefined && ce.cst !== undefined && !ce.se) {
         try {
           const cv = c(null as unknown as CFrame);
           const v = cv ? ca(null as unknown as CFrame) : cb(null as unknown as CFrame);
@@ -327,8 +349,8 @@ export abstract class Operators extends Statements {
           e = { t, rv: this.pairE(s, (h, l) => {
             const xh = this.g.tmp(), xl = this.g.tmp();
             return op === '-'
-              ? `(${this.pairJs(x, xh, xl)}, ${l} = (0 - ${xl}) >>> 0, ${h} = (0 - ${xh} - (${xl} !== 0 ? 1 : 0)) | 0)`
-              : `(${this.pairJs(x, xh, xl)}, ${h} = ~${xh}, ${l} = ~${xl} >>> 0)`;
+              ? `(${this.pairJs(x, xh, xl)}, ${l} = (0 - ${xl}) | 0, ${h} = (0 - ${xh} - ((${xl} !== 0) | 0)) | 0)`
+              : `(${this.pairJs(x, xh, xl)}, ${h} = ~${xh}, ${l} = ~${xl})`;
           }) };
         }
         break;
@@ -345,3 +367,6 @@ export abstract class Operators extends Statements {
     return e;
   }
 }
+
+/** JavaScript for `x < y` of two 32-bit words taken unsigned (their bits as int32 or uint32): each with its sign bit flipped, as int32. */
+const ult = (x: string, y: string): string => `((${x} ^ -2147483648) < (${y} ^ -2147483648))`;

@@ -185,32 +185,26 @@ export function decodeString(lit: string): string {
 }
 
 // ---------------------------------------------------------------- 64-bit values as two words
-// The generated code computes 64-bit integer operators on two 32-bit words (hi as int32, lo as
-// uint32), exactly, with no BigInt: emit.ts pairJs/joinJs, operators.ts. These are its helpers.
+// The generated code computes 64-bit integer operators on two 32-bit words (hi and lo, both as
+// int32), exactly, with no BigInt: emit.ts pairJs/joinJs, operators.ts. These are its helpers.
 
 /** The high word (int32) of a 64-bit BigInt value. */
 export function hiOfBig(v: bigint): number {
   return Number(BigInt.asIntN(32, v >> 32n));
 }
-/** The low word (uint32) of a 64-bit BigInt value. */
+/** The low word (as int32) of a 64-bit BigInt value. */
 export function loOfBig(v: bigint): number {
-  return Number(BigInt.asUintN(32, v));
+  return Number(BigInt.asIntN(32, v));
 }
-/** The value of the words, canonical (a number when it is within ±(2^53 - 1)); signed or unsigned. */
-export function join64(h: number, l: number, s: boolean): Val {
+/** The value of the words (l's bits as int32 or uint32), canonical (a number when it is within ±(2^53 - 1)); signed or unsigned. */
+export function join64(h: number, l0: number, s: boolean): Val {
   const hi = s ? h | 0 : h >>> 0;
+  const l = l0 >>> 0;
   if (hi >= -2097152 && hi <= 2097151) {
     const v = hi * 4294967296 + l;
     if (v >= -9007199254740991) return v;
   }
   return (BigInt(hi) << 32n) + BigInt(l);
-}
-/** The high word of the 64-bit product of two uint32 (its low word is Math.imul's). */
-export function mulhi32(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
 }
 
 /** 32-bit division and remainder as the generated code calls them: idiv traps on a zero divisor and on INT_MIN / -1 (and %). */

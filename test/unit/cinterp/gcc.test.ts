@@ -10,6 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runC } from './helpers';
+import type { Machine } from '../../../kernel-sim/machine/machine';
+import { isRegisterForm, type StepFn } from '../../../kernel-sim/cinterp/codegen';
 import { scratchDir } from '../../scratch';
 
 function hasGcc(): boolean {
@@ -31,17 +33,19 @@ function gccRun(body: string): string | null {
   return execFileSync(join(dir, 'p'), { encoding: 'utf8' });
 }
 
-async function kctxRun(body: string): Promise<string> {
+async function kctxRun(body: string, check?: (m: Machine) => void): Promise<string> {
   const r = await runC(`#include <sys/types.h>\n#include <sys/cmn_err.h>\n#define PR(x) cmn_err(CE_CONT, "%lld\\n", (long long)(x))\n${body}\nvoid entry(void *arg) { test(); }\n`);
   assert.equal(r.outcome.kind, 'end', JSON.stringify(r.outcome));
+  check?.(r.m);
   return r.console.map((l) => (l.endsWith('\n') ? l : l + '\n')).join('');
 }
 
-async function sameAsGcc(body: string, recorded: Array<number | string>): Promise<void> {
+/** `check` looks at the machine after the run (kctx's side only). */
+async function sameAsGcc(body: string, recorded: Array<number | string>, check?: (m: Machine) => void): Promise<void> {
   const want = recorded.map((v) => `${v}\n`).join('');
   const g = gccRun(body);
   if (g !== null) assert.equal(g, want, 'the recorded answer is what gcc prints');
-  assert.equal(await kctxRun(body), want);
+  assert.equal(await kctxRun(body, check), want);
 }
 
 test('a parenthesised function name in a definition; anonymous union members and brace elision as C11 6.7.9 (c-testsuite 00050); a union array from a flat list', async () => {
@@ -307,6 +311,122 @@ test(void)
   '-7497732243009885468', '4207821861745666792', '-1055537989075997264', '5271302469394788774',
   '-1448964837294109067', '5943201222341158285', '-2465227300404843067', '-6605355042272500427',
 ]);
+});
+
+test('64-bit integers in a function whose locals are JavaScript variables (the register form): + - with the carry and the borrow, * (signed, unsigned, by one- and two-word constants), shifts by 0, 1, 31, 32, 33, 63 (constant and variable), comparisons across each word\'s sign bit, conversions to and from 32 bits, ++/-- and compound assignments on locals, globals, struct members and through pointers, / and %', async () => {
+  await sameAsGcc(`
+#define MIX(h, v) ((h) = ((h) ^ (uint64_t)(v)) * 0x100000001b3ULL + ((h) >> 29))
+static uint64_t rs = 0x9e3779b97f4a7c15ULL;
+static uint64_t
+rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return (rs);
+}
+static uint64_t
+edge(int i)
+{
+	switch (i) {
+	case 0: return (0);
+	case 1: return (1);
+	case 2: return (0x7fffffffULL);
+	case 3: return (0x80000000ULL);
+	case 4: return (0xffffffffULL);
+	case 5: return (0x100000000ULL);
+	case 6: return (0x1fffffffffffffULL);
+	case 7: return (0x7fffffffffffffffULL);
+	case 8: return (0x8000000000000000ULL);
+	case 9: return (0xffffffff80000000ULL);
+	case 10: return (0xfffffffffffffffeULL);
+	case 11: return (0xffffffffffffffffULL);
+	default: return (rnd());
+	}
+}
+struct W { uint32_t pad; uint64_t u; int64_t s; };
+struct W gw;
+uint64_t gu;
+int64_t gs;
+void
+test(void)
+{
+	uint64_t a, b, t, h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0, h7 = 0, h8 = 0, h9 = 0;
+	int64_t sa, sb, st;
+	uint64_t *p = &gu;
+	struct W *pw = &gw;
+	uint32_t w;
+	int32_t iw;
+	int i, n, k;
+	for (i = 0; i < 400; i++) {
+		a = edge(i < 196 ? i % 14 : 12);
+		b = edge(i < 196 ? i / 14 : 12);
+		sa = (int64_t)a;
+		sb = (int64_t)b;
+		w = (uint32_t)b;
+		iw = (int32_t)a;
+		n = (int)(b & 63);
+		/* + and - with the carry and the borrow between the words */
+		MIX(h0, a + b); MIX(h0, a - b); MIX(h0, sa + sb); MIX(h0, sa - sb);
+		MIX(h0, a + 0xffffffffULL); MIX(h0, a - 0x80000001ULL); MIX(h0, sa + -1); MIX(h0, 1 - sa);
+		/* multiplication: unsigned, signed, by constants of one and two words, of 32-bit values widened */
+		MIX(h1, a * b); MIX(h1, sa * sb); MIX(h1, a * 0x9e3779b97f4a7c15ULL); MIX(h1, a * 3);
+		MIX(h1, sa * -7); MIX(h1, (uint64_t)(uint32_t)a * (uint32_t)b); MIX(h1, (int64_t)iw * (int32_t)w);
+		MIX(h1, a * 0xffffffffULL);
+		/* shifts by constants */
+		MIX(h2, a << 0); MIX(h2, a << 1); MIX(h2, a << 31); MIX(h2, a << 32); MIX(h2, a << 33); MIX(h2, a << 63);
+		MIX(h2, a >> 0); MIX(h2, a >> 1); MIX(h2, a >> 31); MIX(h2, a >> 32); MIX(h2, a >> 33); MIX(h2, a >> 63);
+		MIX(h2, sa >> 0); MIX(h2, sa >> 1); MIX(h2, sa >> 31); MIX(h2, sa >> 32); MIX(h2, sa >> 33); MIX(h2, sa >> 63);
+		MIX(h2, sa << 31); MIX(h2, sa << 32);
+		/* shifts by a variable: 0, 31, 32, 33, 63 and b's low bits */
+		for (k = 0; k < 64; k += (k == 0 ? 31 : k == 33 ? 30 : 1)) {
+			MIX(h3, a << k); MIX(h3, a >> k); MIX(h3, sa >> k);
+		}
+		MIX(h3, a << n); MIX(h3, a >> n); MIX(h3, sa >> n);
+		/* comparisons, across the sign bit of each word */
+		MIX(h4, (a < b) + 2 * (a <= b) + 4 * (a > b) + 8 * (a >= b) + 16 * (a == b) + 32 * (a != b));
+		MIX(h4, (sa < sb) + 2 * (sa <= sb) + 4 * (sa > sb) + 8 * (sa >= sb) + 16 * (sa == sb) + 32 * (sa != sb));
+		MIX(h4, (a < 0x80000000ULL) + 2 * (a >= 0x8000000000000000ULL) + 4 * (sa < 0) + 8 * (sa > -1) + 16 * (a > 0xffffffff7fffffffULL) + 32 * (sa <= -2147483648LL));
+		MIX(h4, (a < w) + 2 * (sa < iw) + 4 * (iw < sb) + 8 * (w == a));
+		/* conversions between int, unsigned int, long and the narrower types */
+		MIX(h5, (int32_t)a); MIX(h5, (uint32_t)a); MIX(h5, (int16_t)a); MIX(h5, (uint16_t)a); MIX(h5, (int8_t)a); MIX(h5, (uint8_t)a);
+		MIX(h5, (uint64_t)(int32_t)a); MIX(h5, (int64_t)(uint32_t)a); MIX(h5, iw + sa); MIX(h5, w + a); MIX(h5, w * sb);
+		MIX(h5, iw - w); MIX(h5, (long)iw * 3 + (unsigned long)w);
+		/* ++, -- and compound assignments on locals */
+		t = a; t++; MIX(h6, t); t = a; t--; MIX(h6, t); t = a; MIX(h6, ++t); MIX(h6, t--); MIX(h6, --t);
+		st = sa; st++; MIX(h6, st); MIX(h6, st--); MIX(h6, --st);
+		t = a; t += b; t *= a; t -= b; t ^= a; t |= b >> 3; t &= ~(a >> 9); t <<= (n & 31); t >>= (n >> 1);
+		MIX(h6, t);
+		st = sa; st += sb; st *= 3; st >>= (n & 15); st -= 7; st += iw; st -= w;
+		MIX(h6, st);
+		/* globals, struct members and pointers */
+		gu = a; gs = sa; pw->u = b; pw->s = sb;
+		gu++; gs--; gw.u += a; gw.s -= sa; *p *= 5; (*p)--; ++pw->u; pw->s <<= 3; gw.u >>= 1; gs += gu;
+		MIX(h7, gu); MIX(h7, gs); MIX(h7, gw.u); MIX(h7, gw.s); MIX(h7, *p + pw->u);
+		/* unary operators and truth values */
+		MIX(h8, -a); MIX(h8, -sa); MIX(h8, ~a); MIX(h8, !a); MIX(h8, a && b); MIX(h8, a || sb); MIX(h8, a ? 1 : 2);
+		/* division and remainder by constants and by variables */
+		MIX(h9, a / 10); MIX(h9, a % 10); MIX(h9, sa / 7); MIX(h9, sa % 7); MIX(h9, a / 0x100000000ULL); MIX(h9, a % 0x100000000ULL);
+		MIX(h9, sa / -3); MIX(h9, sa % -3); MIX(h9, a / 0x123456789ULL);
+		MIX(h9, b != 0 ? a / b + a % b : 0);
+		MIX(h9, sb != 0 && !(sa == (-0x7fffffffffffffffLL - 1) && sb == -1) ? (uint64_t)(sa / sb + sa % sb) : 1);
+	}
+	PR(h0); PR(h1); PR(h2); PR(h3); PR(h4); PR(h5); PR(h6); PR(h7); PR(h8); PR(h9);
+}
+`, [
+  '4969585418272852863', '-7236695601512440428', '7637523397542672333', '692337618927613898', '-378043121308162348',
+  '-73222457794791305', '-6292164073233840612', '3666377187123135188', '7651583446227887240', '7888459053930726647',
+], (m) => assert.ok(isRegisterForm((m.sym.lookup('test')!.cfunc as { run: StepFn }).run), 'test() keeps its locals in JavaScript variables'));
+});
+
+test('a conditional with constant arms and a condition that is not constant is not folded (it was, to its second arm)', async () => {
+  await sameAsGcc(`
+void test(void) {
+  uint64_t a = 0xffffffff80000001ULL;
+  int k = 31, x = 5, j = k;
+  j += (k == 0 ? 31 : k == 33 ? 30 : 1);
+  PR(a ? 1 : 2); PR(x ? 1 : 2); PR(!x ? 1 : 2); PR(j); PR(k == 0 ? 31 : k == 33 ? 30 : 1); PR(1 ? 3 : 4);
+}`, [1, 1, 2, 32, 1, 3]);
 });
 
 test('compound assignment to an 8-, 16- or 32-bit lvalue with a 64-bit operand (the lvalue widened, the result narrowed)', async () => {
