@@ -6,6 +6,7 @@ import {
 import type { CFrame, E } from './program';
 import { Statements } from './stmt';
 import { div32 } from './runtime';
+import { lit } from './codegen';
 
 /** Binary, logical, conditional and unary operators. */
 export abstract class Operators extends Statements {
@@ -168,16 +169,18 @@ export abstract class Operators extends Statements {
 
   /**
    * JavaScript for the high word (int32) of the unsigned 64-bit product of the words a and b
-   * (their JavaScript: names or literals): by 16-bit limbs, every partial product a Math.imul
-   * and every sum truncated, so V8 keeps it all in int32 registers (no call, no double, no BigInt).
+   * (their JavaScript: names or literals), on doubles, exactly: with x = a as uint32 and b's
+   * 16-bit halves b1, b0, floor(x * b / 2^32) = floor(x * (b1 / 2^16) + floor(x * (b0 / 2^16)) / 2^16),
+   * where every product and sum is a multiple of 2^-16 below 2^32 (exact), and `| 0` keeps the low
+   * 32 bits. The factors are doubles (b1 / 2^16), never small integers, so V8 records no
+   * small-integer multiply to deoptimize when a product later passes 2^31. No call, no BigInt.
    */
   protected mulhiJs(a: string, b: string): string {
-    const g = this.g;
-    const a0 = g.tmp(), a1 = g.tmp(), b0 = g.tmp(), b1 = g.tmp(), p01 = g.tmp(), p10 = g.tmp();
-    return `(${a0} = ${a} & 0xffff, ${a1} = ${a} >>> 16, ${b0} = ${b} & 0xffff, ${b1} = ${b} >>> 16, `
-      + `${p01} = Math.imul(${a0}, ${b1}), ${p10} = Math.imul(${a1}, ${b0}), `
-      + `(Math.imul(${a1}, ${b1}) + (${p01} >>> 16) + (${p10} >>> 16) + `
-      + `(((Math.imul(${a0}, ${b0}) >>> 16) + (${p01} & 0xffff) + (${p10} & 0xffff)) >>> 16)) | 0)`;
+    const x = this.g.tmp();
+    const k = /^-?\d+$/.test(b) ? Number(b) : undefined;
+    const b1 = k !== undefined ? lit((k >>> 16) / 65536) : `((${b} >>> 16) * 1.52587890625e-5)`;
+    const b0 = k !== undefined ? lit((k & 0xffff) / 65536) : `((${b} & 0xffff) * 1.52587890625e-5)`;
+    return `(${x} = ${a} >>> 0, (${x} * ${b1} + Math.floor(${x} * ${b0}) * 1.52587890625e-5) | 0)`;
   }
 
   /** JavaScript setting h, l to the words of a 64-bit a << n or a >> n (n's JavaScript; the count is taken mod 64, as Op64 does). */
