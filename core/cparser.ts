@@ -77,7 +77,9 @@ export function loadCLanguage(): Promise<Language> {
       await wts.Parser.init(options);
       // Emscripten fills the options object in as the module: its wasm exports and memory.
       if (typeof (options as Record<string, unknown>)._ts_init === 'function') wasmModule = options as unknown as TreeSitterWasm;
-      return wts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
+      // The bytes, not the path: from a path web-tree-sitter reads with a dynamic import(), which
+      // a bundle run from V8's code cache cannot make on node 20 (core/code-cache.ts).
+      return wts.Language.load(readFileSync(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm')));
     })();
   }
   return loading;

@@ -1,3 +1,8 @@
+/** The commands that load a driver once and exit. */
+export const ONE_SHOT_COMMANDS: ReadonlySet<string> = new Set(['run', 'mdb', 'explore', 'diff']);
+
+let set = false;
+
 /**
  * A process that loads a driver once and exits (`kctx run`, `mdb`, `explore`, `diff`): the C
  * parser's WebAssembly runs as V8's baseline code only. Optimising tree-sitter's lexer and
@@ -7,5 +12,7 @@
  * is loaded (core/cparser.ts).
  */
 export function oneShotProcess(): void {
+  if (set) return;
+  set = true;
   (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
 }

@@ -396,9 +396,10 @@ export abstract class Declarations extends Emitter {
 
   /**
    * Only the types of a translation unit (typedefs, struct, union and enum definitions): no
-   * variable, no function. For reading a kernel tree's layouts from its headers.
+   * variable, no function. For reading a kernel tree's layouts from its headers. `also`: other
+   * top-level constructs to declare too (declarations that place nothing: prototypes, externs).
    */
-  declareTypes(tu: TU, guard: (n: SyntaxNode, f: () => void) => void): void {
+  declareTypes(tu: TU, guard: (n: SyntaxNode, f: () => void) => void, also?: (n: SyntaxNode) => boolean): void {
     this.tu = tu;
     this.tus.push(tu);
     const fileScope = new Scope(this.globalScope);
@@ -407,7 +408,7 @@ export abstract class Declarations extends Emitter {
       if (!n) continue;
       const typeOnly = n.type === 'type_definition' || n.type === 'struct_specifier' || n.type === 'union_specifier' || n.type === 'enum_specifier' ||
         (n.type === 'declaration' && !n.childrenForFieldName('declarator').some((d) => d));
-      if (!typeOnly) continue;
+      if (!typeOnly && !also?.(n)) continue;
       guard(n, () => {
         this.tu = tu;
         this.scope = fileScope;

@@ -8,7 +8,12 @@
  * are the same (the key: source, folders, defines, include folders, the gate's macros, the era,
  * kctx's version and this format), every file it read has the same content (SHA-256) and real
  * path, every include-path probe ("is there a dir/x.h?") has the same answer, and every text kctx
- * generated (the command line's macros, the shipped headers) is the same. Anything else is a
+ * generated (the command line's macros, the shipped headers) is the same. As ccache's direct
+ * mode and git's index do, a file whose stat (device, inode, size, modification and change times
+ * in nanoseconds) is the one recorded is not read again, nor are the probes of a folder whose
+ * stat is the one recorded (its entries are the same); only a stat taken well after the last
+ * change counts (RACY_NS: a file changed within the clock's or the file system's granularity of
+ * the record is always read and hashed), and anything else is checked by content as before. Anything else is a
  * miss; so is a cache file that is truncated, corrupt (its checksum) or of another format: never
  * an error. Writes go to a temporary name and are renamed into place, so a reader never sees half
  * a file. The folder is bounded: past MAX_BYTES the least recently used units go first.
@@ -20,7 +25,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readFileBounded } from '../io/files';
 import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
 import { rewriteGnu } from './gnu-tokens';
@@ -39,15 +44,18 @@ export const MAX_BYTES = 256 * 1024 * 1024;
 const MAX_FILE = 128 * 1024 * 1024;
 
 let enabled = true;
-const stats = { hits: 0, misses: 0, stores: 0 };
+const stats = { hits: 0, misses: 0, stores: 0, stamped: 0, hashed: 0 };
 
 /** Turns the disk cache off (or on again) for this process (`--no-cache`). */
 export function setDiskCache(on: boolean): void {
   enabled = on;
 }
 
-/** Hits, misses and stores so far in this process (tests, benches). */
-export function diskCacheStats(): { hits: number; misses: number; stores: number } {
+/**
+ * Hits, misses and stores so far in this process; files of stored units taken by their stat,
+ * and files read and hashed to check one (tests, benches).
+ */
+export function diskCacheStats(): { hits: number; misses: number; stores: number; stamped: number; hashed: number } {
   return { ...stats };
 }
 
@@ -83,6 +91,8 @@ interface FileRec {
   /** Real files: the real path and the SHA-256 of the bytes. */
   real?: string;
   hash?: string;
+  /** Its stat when stored (statSig), when not changed within RACY_NS of then. */
+  st?: string;
   /** Texts kctx made (`<command line>`, `<kctx>/...`): the text itself. */
   text?: string;
 }
@@ -97,6 +107,38 @@ interface Record {
   pos: string[];
   files: FileRec[];
   probes: Array<[string, boolean]>;
+  /** The folders of the probes: their stat when stored (null: none), when not changed within RACY_NS of then. */
+  dirs?: Array<[string, string | null]>;
+}
+
+/**
+ * A stat taken less than this after a file's or folder's last change (modification or change
+ * time) is not trusted: a later change within the same tick of a coarse clock would not show.
+ */
+let RACY_NS = 2_000_000_000n;
+
+/** Sets the racy window (tests: files they have just written settle sooner); returns the one before. */
+export function setRacyWindow(ns: bigint): bigint {
+  const was = RACY_NS;
+  RACY_NS = ns;
+  return was;
+}
+
+/** A file's or folder's stat as compared: device, inode, size, modification and change times (ns); null when there is none. */
+export function statSig(p: string): string | null {
+  try {
+    const st = statSync(p, { bigint: true, throwIfNoEntry: false });
+    return st ? `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `sig` unless its last change is within RACY_NS of `now` (ns since the epoch). */
+function settled(sig: string | null, now: bigint): string | null {
+  if (sig === null) return null;
+  const [, , , m, c] = sig.split(' ');
+  return BigInt(m!) + RACY_NS <= now && BigInt(c!) + RACY_NS <= now ? sig : null;
 }
 
 /** The real path (symlinks resolved, one system call), or the resolved path when there is none. */
@@ -116,6 +158,22 @@ function fileOf(path: string, display: string, bytes: Buffer): SrcFile {
     display,
     get text() {
       return (text ??= bytes.toString('latin1'));
+    },
+  };
+}
+
+/**
+ * A file read for a stored unit whose stat is the one recorded (`stamp`): its text is read when
+ * first asked for (unit-cache.ts compares its stamp, not its text).
+ */
+function stampedFile(path: string, display: string, stamp: string): SrcFile {
+  let text: string | undefined;
+  return {
+    path,
+    display,
+    stamp,
+    get text() {
+      return (text ??= readFileBounded(path, MAX_SOURCE_BYTES).toString('latin1'));
     },
   };
 }
@@ -231,9 +289,18 @@ function read(file: string, key: string, generated: (path: string) => string | u
     return null;
   }
   if (r.key !== key) return null;
-  for (const [p, was] of r.probes) if (isFile(p) !== was) return null;
+  // The probes of a folder whose stat is the one recorded are answered as then (its entries are
+  // the same); a probe that found a file the unit read is checked with that file below.
+  const dirsSame = new Set<string>();
+  for (const [d, sig] of r.dirs ?? []) if (statSig(d) === sig) dirsSame.add(d);
+  const read = new Set<string>();
+  for (const f of r.files) if (f.text === undefined) read.add(f.path);
+  for (const [p, was] of r.probes) {
+    if (dirsSame.has(dirname(p)) && (!was || read.has(p))) continue;
+    if (isFile(p) !== was) return null;
+  }
   const files: SrcFile[] = [];
-  const checked = new Map<string, Buffer>();
+  const checked = new Map<string, Buffer | string>();
   for (const f of r.files) {
     if (f.text !== undefined) {
       if (generated(f.path) !== f.text) return null;
@@ -241,17 +308,23 @@ function read(file: string, key: string, generated: (path: string) => string | u
       continue;
     }
     let bytes = checked.get(f.path);
-    if (!bytes) {
-      try {
-        if (realPath(f.path) !== f.real) return null;
-        bytes = readFileBounded(f.path, MAX_SOURCE_BYTES);
-      } catch {
-        return null;
+    if (bytes === undefined) {
+      if (f.st && statSig(f.path) === f.st) {
+        bytes = f.st;
+        stats.stamped++;
+      } else {
+        stats.hashed++;
+        try {
+          if (realPath(f.path) !== f.real) return null;
+          bytes = readFileBounded(f.path, MAX_SOURCE_BYTES);
+        } catch {
+          return null;
+        }
+        if (sha256(bytes) !== f.hash) return null;
       }
-      if (sha256(bytes) !== f.hash) return null;
       checked.set(f.path, bytes);
     }
-    files.push(fileOf(f.path, f.display, bytes));
+    files.push(typeof bytes === 'string' ? stampedFile(f.path, f.display, bytes) : fileOf(f.path, f.display, bytes));
   }
   const macroText = body.subarray(nl + 1);
   let macros: Map<string, Macro> | undefined;
@@ -314,10 +387,21 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
   const dir = diskCacheDir();
   if (!dir) return;
   key = fullKey(key);
+  const now = BigInt(Date.now()) * 1_000_000n;
   const files: FileRec[] = [];
   for (const f of u.pp.files) {
     if (f.path.startsWith('<')) files.push({ path: f.path, display: f.display, text: f.text });
-    else files.push({ path: f.path, display: f.display, real: realPath(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) });
+    else {
+      const r: FileRec = { path: f.path, display: f.display, real: realPath(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) };
+      const st = settled(statSig(f.path), now);
+      if (st) r.st = st;
+      files.push(r);
+    }
+  }
+  const dirs: Array<[string, string | null]> = [];
+  for (const d of new Set([...probes.keys()].map((p) => dirname(p)))) {
+    const sig = statSig(d);
+    if (sig === null || settled(sig, now)) dirs.push([d, sig]);
   }
   const pos = u.pp.pos;
   const rec: Record = {
@@ -327,6 +411,7 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
     pos: [pos.rowFile, pos.rowLine, pos.rowStart, pos.tokOut, pos.tokCol].map(b64),
     files,
     probes: [...probes],
+    dirs,
   };
   const macros: MacroRec[] = [...u.pp.macros.values()].map((m) => [m.name, m.fn ? 1 : 0, m.params, m.variadic ? 1 : 0, m.builtin ? 1 : 0, m.body.map(tokRec)]);
   const body = Buffer.from(`${JSON.stringify(rec)}\n${JSON.stringify(macros)}`, 'utf8');

@@ -285,10 +285,12 @@ export function parseNeeded(parser: Parser, text: string, needs: Needs): Tree | 
 }
 
 /**
- * After a load that declared only what it needed of `tu`: the rest of the unit's types for the
- * debugger (`::print`, casts, `sizeof` of a header's struct the driver never uses), declared on
- * first lookup from the whole text, types only (no data, no text), as tree-layouts.ts reads a
- * tree's layouts. Looked up after the load's own scopes (Scope.late) and type names.
+ * After a load that declared only what it needed of `tu`: the rest of the unit for the debugger
+ * (`::print`, casts, `sizeof` of a header's struct the driver never uses, the name of a header's
+ * function prototype or extern variable in an expression), declared on first lookup from the
+ * whole text: types and the declarations that place nothing (prototypes, externs resolved to
+ * the kernel's data as the load resolves its own), never data or text, as tree-layouts.ts reads
+ * a tree's layouts. Looked up after the load's own scopes (Scope.late) and type names.
  */
 export function declareRestLate(c: Compiler, probe: () => Compiler, parser: Parser, tu: TU): void {
   let rest: Compiler | null = null;
@@ -304,14 +306,17 @@ export function declareRestLate(c: Compiler, probe: () => Compiler, parser: Pars
       } catch (e) {
         if (!(e instanceof ScenarioError)) throw e;
       }
-    });
+    }, (n) => n.type === 'declaration' && !alwaysNeeded(n as unknown as SyntaxNode));
+    rest.resolveExterns();
     scope = rest.fileScopeOf(whole);
     return scope;
   };
   c.globalScope.late = {
     name(n) {
+      // Types, enumerators, and functions and variables only declared (the load declares every
+      // definition itself).
       const e = get().find(n);
-      return e && (e.k === 'typedef' || e.k === 'enum') ? e : undefined;
+      return e && (e.k !== 'var' || e.global) ? e : undefined;
     },
     tag: (n) => get().findTag(n),
   };

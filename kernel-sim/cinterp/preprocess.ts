@@ -59,6 +59,11 @@ export interface SrcFile {
   /** Name used in __FILE__ and messages (relative to the scenario folder). */
   display: string;
   text: string;
+  /**
+   * A file of a unit kept on disk whose stat was the one recorded (disk-cache.ts statSig): its
+   * text is read when first asked for, and the same stat again means the same text.
+   */
+  stamp?: string;
 }
 
 export interface Origin {

@@ -12,6 +12,7 @@ import type { CNode } from './ctree';
 import { isFile, type Preprocessor, type PreprocessResult } from './preprocess';
 import { readTextBounded } from '../io/files';
 import type { Needs } from './needed';
+import { statSig } from './disk-cache';
 
 export interface CachedUnit {
   pre: Preprocessor;
@@ -56,6 +57,11 @@ function unchanged(u: CachedUnit): boolean {
   for (const f of u.pp.files) {
     if (f.path.startsWith('<') || seen.has(f.path)) continue;
     seen.add(f.path);
+    // A file of a stored unit whose stat was the one recorded: the same stat is the same text.
+    if (f.stamp !== undefined) {
+      if (statSig(f.path) !== f.stamp) return false;
+      continue;
+    }
     try {
       // Read as the preprocessor reads (bytes as latin1 characters).
       if (readTextBounded(f.path, MAX_FILE, 'latin1') !== f.text) return false;

@@ -149,6 +149,8 @@ export async function exploreWorker(): Promise<void> {
 
 /** The kctx entry script (the bundle itself, or out/kctx.js in the test tree): what workers run. */
 function entryScript(): string {
+  // The CLI's bundle (dist/kctx-cli.js) runs under its loader, dist/kctx.js, beside it.
+  if (__filename.endsWith('kctx-cli.js')) return join(__dirname, 'kctx.js');
   return __filename.endsWith('kctx.js') ? __filename : join(__dirname, '..', '..', 'kctx.js');
 }
 

@@ -3,6 +3,7 @@
  * process takes the stored unit and runs byte-identically; a changed header, a header that now
  * exists earlier in the include path, other defines are misses; a truncated or corrupt cache file
  * is a miss, never an error; KCTX_CACHE=0 and `--no-cache` write nothing; the folder is bounded.
+ * Files settled before the store are checked by their stat; the CLI's code cache runs the same.
  * Every cache here lives in a scratch folder (KCTX_CACHE_DIR), never the user's.
  */
 import test from 'node:test';
@@ -12,7 +13,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { join } from 'node:path';
 import { recordedRun } from './helpers';
 import { clearUnitCache } from '../../../kernel-sim/cinterp/unit-cache';
-import { diskCacheStats, evict } from '../../../kernel-sim/cinterp/disk-cache';
+import { diskCacheStats, evict, setRacyWindow } from '../../../kernel-sim/cinterp/disk-cache';
+import { unitCacheStats } from '../../../kernel-sim/cinterp/unit-cache';
 import { scratchDir } from '../../scratch';
 
 const DRV = [
@@ -36,9 +38,9 @@ const DRV = [
 
 interface Run { outcome: unknown; console: string[]; events: string; expanded: string }
 
-async function load(dir: string, defines: Record<string, number> = { DEBUG: 1 }): Promise<Run> {
+async function load(dir: string, defines: Record<string, number> = { DEBUG: 1 }, newProcess = true): Promise<Run> {
   // Each load as in a new process: nothing kept in this one.
-  clearUnitCache();
+  if (newProcess) clearUnitCache();
   const { m, outcome, console, events } = await recordedRun(dir, { kernel: 'illumos-13917', cpus: 1, sources: ['drv.c'], includePaths: ['inc1', 'inc2'], defines, threads: [{ name: 'a', entry: 'entry' }, { name: 'b', entry: 'entry' }] });
   // The debugger's macro expansion works from a stored unit's macro table.
   const ev = m.program!.evaluate(m, undefined, undefined, 'TWICE(21)');
@@ -99,6 +101,57 @@ test('a load in a new process takes the stored unit and runs byte-identically; a
     const again = await load(t.dir);
     assert.equal(diskCacheStats().hits, s0.hits + 2);
     assert.deepEqual(again, shadowed);
+  });
+});
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 300));
+
+test('files and folders settled before the store are checked by their stat, not read; a change, a new header earlier in the path, a file changed just before the store are still seen', async () => {
+  const t = tree();
+  await withCache(t.cache, async () => {
+    // Files written just now are within the racy window (2 s): read and hashed at each check.
+    let s0 = diskCacheStats();
+    const cold = await load(t.dir);
+    await load(t.dir);
+    assert.equal(diskCacheStats().hits, s0.hits + 1);
+    assert.equal(diskCacheStats().stamped, s0.stamped, 'nothing taken by its stat');
+    assert.ok(diskCacheStats().hashed > s0.hashed);
+    const was = setRacyWindow(100_000_000n);
+    try {
+      await settle();
+      // Stored again now that they have settled (a new key: other defines, then back).
+      await load(t.dir, { DEBUG: 2 });
+      s0 = diskCacheStats();
+      const warm = await load(t.dir, { DEBUG: 2 });
+      assert.equal(diskCacheStats().hits, s0.hits + 1);
+      assert.ok(diskCacheStats().stamped > s0.stamped, 'files taken by their stat');
+      assert.equal(diskCacheStats().hashed, s0.hashed, 'none read');
+      assert.deepEqual(warm.console, cold.console);
+      // Again in this process: the unit kept here is checked by the same stats.
+      const u0 = unitCacheStats();
+      assert.deepEqual(await load(t.dir, { DEBUG: 2 }, false), warm);
+      assert.equal(unitCacheStats().hits, u0.hits + 1);
+      // The same size, other bytes: the stat differs (change time), a miss in this process and on disk.
+      writeFileSync(join(t.dir, 'inc2', 'vcpu.h'), '#define VCPU_NAME "vcpu9"\n');
+      s0 = diskCacheStats();
+      const changed = await load(t.dir, { DEBUG: 2 }, false);
+      assert.equal(unitCacheStats().hits, u0.hits + 1);
+      assert.equal(diskCacheStats().hits, s0.hits);
+      assert.match(changed.console[0]!, /^NOTICE: drv vcpu9 0 /);
+      await settle();
+      await load(t.dir, { DEBUG: 3 });
+      s0 = diskCacheStats();
+      await load(t.dir, { DEBUG: 3 });
+      assert.equal(diskCacheStats().hits, s0.hits + 1);
+      assert.equal(diskCacheStats().hashed, s0.hashed);
+      // A header now earlier in the include path: its folder's stat differs, its probes are asked again.
+      writeFileSync(join(t.dir, 'inc1', 'vcpu.h'), '#define VCPU_NAME "first"\n');
+      const shadowed = await load(t.dir, { DEBUG: 3 });
+      assert.equal(diskCacheStats().hits, s0.hits + 1);
+      assert.match(shadowed.console[0]!, /^NOTICE: drv first 0 /);
+    } finally {
+      setRacyWindow(was);
+    }
   });
 });
 
@@ -178,6 +231,12 @@ test('kctx run: a second process with a warm cache prints the same bytes; --no-c
   assert.equal(warm.stdout, cold.stdout);
   assert.equal(warm.stderr, cold.stderr);
   assert.ok(statSync(units(t.cache)[0]!).mtimeMs >= before);
+  // The first process left V8's code cache of the CLI's bundle (core/code-cache.ts); a process
+  // that runs from it prints the same bytes.
+  assert.equal(readdirSync(join(t.cache, 'code')).filter((n) => n.endsWith('.v8')).length, 1);
+  const fromCode = run(t.cache);
+  assert.equal(fromCode.stdout, cold.stdout);
+  assert.equal(fromCode.stderr, cold.stderr);
   const off = join(t.dir, 'cache-off');
   const none = run(off, '--no-cache');
   assert.equal(none.status, 0, none.stderr);

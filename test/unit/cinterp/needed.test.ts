@@ -36,6 +36,8 @@ const HEADER = [
   'static inline int mydev_twice(int x) { return (x * 2); }',
   'static inline int mydev_unused_fn(int x) { return (x + MC_RED); }',
   'extern int mydev_prototype(mydev_unused_t *);',
+  'extern int hz;',
+  'extern mydev_unused_t mydev_extern_unused;',
   '#endif',
   '',
 ].join('\n');
@@ -94,7 +96,9 @@ async function load(dir: string, cache: string | null, newProcess: boolean, src 
       console,
       events,
       layout: JSON.stringify([p.typeLayout('struct mydev_unused'), p.typeLayout('mydev_unused_t'), p.typeLayout('mydev_stats_t'), p.typeLayout('kthread_t')]),
-      values: [ev('sizeof (mydev_unused_t)'), ev('MC_BLUE'), ev('((struct mydev_unused *)0)->mu_c'), ev('stats.ms_loads'), ev('(mydev_state_t)4')],
+      values: [ev('sizeof (mydev_unused_t)'), ev('MC_BLUE'), ev('((struct mydev_unused *)0)->mu_c'), ev('stats.ms_loads'), ev('(mydev_state_t)4'),
+        // Names of a header's prototype and extern variables the driver never uses.
+        ev('mydev_prototype'), ev('sizeof (mydev_prototype(0))'), ev('hz'), ev('&hz'), ev('sizeof (mydev_extern_unused)'), ev('&mydev_extern_unused')],
       symbols: [...new Set(p.symbols())].sort(),
     };
   } catch (e) {
