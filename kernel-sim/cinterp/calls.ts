@@ -6,7 +6,8 @@ import { TYPES_COMPATIBLE } from './gnu-tokens';
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type CFunc, type E } from './program';
 import { Expressions } from './expr';
-import { structWord, cFrame } from './runtime';
+import { structWord, cFrame, framePointer, frameObject, setLeafFault, LEAF_FAULT, LEAF_GO, LEAF_STOP } from './runtime';
+import { leafOf, type Leaf, type StepFn } from './codegen';
 import { INT_BUILTINS, operandBits, type IntBuiltin } from './builtins';
 import type { KThread } from '../machine/thread';
 
@@ -138,15 +139,21 @@ export abstract class Calls extends Expressions {
     if (typeof callee.cst === 'number' && vaPtr === null) {
       // A call by name: when the name is a C function of the program and no debugger is
       // attached, what invoke and m.callFunction come to is pushing its frame (m.hooks.callC).
-      const site: DirectCall = { m, addr: callee.cst, target: undefined, slot: isVoid ? -1 : slot, invoke, has64 };
-      this.emit({ k: 'ins', code: `${this.g.ref(callDirect)}(${this.g.ref(site)}, fr, t, ${argList})` });
+      const site: DirectCall = { m, addr: callee.cst, target: undefined, leaf: undefined, slot: isVoid ? -1 : slot, invoke, has64, args: new Array<number>(nargs).fill(0) };
+      const S = this.g.ref(site);
+      // Without a debugger the arguments go into the site's own array (no array made per call).
+      const into = `(${argFns.map((a, i) => `${S}.args[${i}] = ${this.jsf(a)}, `).join('')}${S}.args)`;
+      this.emit({
+        k: 'ins', code: `${this.g.ref(callDirect)}(${S}, fr, t, ${argList})`,
+        leaf: ret.k === 'struct' ? undefined : `${this.g.ref(callLeaf)}(${S}, fr, t, ${into}, used || 1, budget)`,
+      });
     } else this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, ${argList})` });
     if (ret.k === 'struct') {
       // The callee returned the address of its value (in its popped frame, intact until the
       // thread runs on): copy it into this frame before anything else runs.
       const off = this.allocLocal(ret);
       this.emit({ k: 'stmt', code: `${this.g.ref(this.mem)}.copy(fp + ${off}, fr.tmp[${slot}], ${ret.size})` });
-      return { t: ret, rv: this.A(`(fp + ${off})`), se: true };
+      return { t: ret, rv: this.A(this.slotAddr(off)), se: true };
     }
     return { t: isVoid ? VOID : ret, rv: this.V(`fr.tmp[${slot}]`), se: true };
   }
@@ -291,6 +298,10 @@ interface DirectCall {
   addr: number;
   /** The C function at addr (null: something else, or one with no code), found on the first call. */
   target: CFunc | null | undefined;
+  /** The target's leaf form (codegen.ts leafOf; null: none), found once its step function is made. */
+  leaf: Leaf | null | undefined;
+  /** The arguments of a call from the form without a debugger (callLeaf): copied for anything that keeps them. */
+  args: number[];
   /** Some argument is 64-bit (may be a BigInt). */
   has64: boolean;
   /** The temp awaiting the value, or -1 (void). */
@@ -319,4 +330,76 @@ function callDirect(d: DirectCall, fr: CFrame, t: KThread, args: number[]): numb
   }
   if (d.slot >= 0) fr.wait = d.slot;
   return YIELD;
+}
+
+/** What a leaf callee's form reports (codegen.ts Leaf): its cycles, and the pc of its fault; the calls made so (leafCalls). */
+const LEAF_OUT = { used: 0, pc: 0, calls: 0 };
+/** How many calls in this process ran their callee without a frame object (for tests). */
+export function leafCalls(): number {
+  return LEAF_OUT.calls;
+}
+
+/**
+ * A call by name from a step without a debugger (codegen.ts buildStep, the `leaf` form of the
+ * call): when its callee has a leaf form (codegen.ts Leaf) and the call would run it inline to its
+ * end anyway (runtime.ts runCalleeInline: the machine allows it, the budget holds all of its
+ * statements), it runs the callee without a frame object or a trip
+ * through the callee's step, with the same effects: the caller's step is charged `spent`, the
+ * callee's frame is made in the stack's memory as cFrame makes it (the pattern, the parameters)
+ * and holds its locals when it returns (::findleaks scans dead frames), its cycles are charged
+ * as its step's, the value is delivered as cReturn delivers it. A fault in the callee puts its
+ * frame on the thread's stack at the faulting pc, as its step would have left it. Anything
+ * else: callDirect.
+ */
+function callLeaf(d: DirectCall, fr: CFrame, t: KThread, args: number[], spent: number, budget: number): number {
+  const m = d.m;
+  let lf = d.leaf;
+  if (lf === undefined) {
+    if (d.target === undefined) return callDirect(d, fr, t, args.slice());
+    // Its step function is made on its first step (stmt.ts).
+    if (d.target === null || d.target.va >= 0) lf = d.leaf = null;
+    else {
+      lf = leafOf(d.target.run as StepFn);
+      if (lf === undefined) return callDirect(d, fr, t, args.slice());
+      d.leaf = lf;
+    }
+  }
+  if (lf === null || m.policy !== null || spent >= budget || spent + lf.max > m.budget || !m.mayRunInline(t, spent)) return callDirect(d, fr, t, args.slice());
+  const fn = d.target!;
+  const sp0 = t.sp;
+  const fp = framePointer(t, fn, args.length);
+  if (fp < t.stackBase) return callDirect(d, fr, t, args.slice());
+  // Its entry event, as callDirect records it (the caller's cycle: codegen.ts CYCLE).
+  const ev = m.sink !== null;
+  if (ev) m.entry(t, fn.name);
+  m.chargeStep(spent);
+  LEAF_OUT.calls++;
+  let v: Val;
+  try {
+    v = lf.run(m, t, fn, fp, LEAF_OUT, args) as Val;
+  } catch (e) {
+    // As the callee's step leaves it: its frame on the stack at the faulting instruction.
+    const cf = frameObject(fn, fp, sp0, args.slice(), d.has64);
+    cf.pc = LEAF_OUT.pc;
+    cf.traced = ev;
+    t.sp = fp;
+    t.stack.push(cf);
+    if (d.slot >= 0) fr.wait = d.slot;
+    m.dataStop = false;
+    setLeafFault(e);
+    return LEAF_FAULT;
+  }
+  // cReturn: its return event at the callee's cycle, the value to the caller.
+  if (ev) {
+    m.phaseUsed = LEAF_OUT.used > 0 ? LEAF_OUT.used - 1 : 0;
+    m.exit(t, fn.name);
+  }
+  if (d.slot >= 0) fr.tmp[d.slot] = v;
+  t.retval = v as number;
+  const u = LEAF_OUT.used === 0 ? 1 : LEAF_OUT.used;
+  if (u < m.budget && m.mayRunInline(t, u)) {
+    m.chargeStep(u);
+    return LEAF_GO;
+  }
+  return LEAF_STOP - u;
 }

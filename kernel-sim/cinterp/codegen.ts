@@ -29,7 +29,10 @@
  * debugger's checks, POL and WATCH false), which hands over to the full form (MEMF) when a
  * policy or watchpoints are set. Locals live in simulated memory; in that form, a function whose
  * frame is used only as whole words, 16-bit words, bytes and pointers at fixed offsets keeps them in
- * JavaScript variables during a step (the register form, registers.ts). Values keep the interpreter's representation (numbers,
+ * JavaScript variables during a step (the register form, made from the slot tokens the emitter
+ * records: registers.ts). A leaf function also gets a form without a frame object (leafForm),
+ * which a call by name runs in that form when the call would run it inline to its end anyway
+ * (calls.ts callLeaf). Values keep the interpreter's representation (numbers,
  * BigInt beyond 2^53; 64-bit operators work on two 32-bit words). Where a function value is
  * needed (the debugger's expressions, constant folding, an instruction written as a function),
  * `derive` makes it from the same text, on its first call.
@@ -37,8 +40,9 @@
 import type { KThread } from '../machine/thread';
 import type { Machine } from '../machine/machine';
 import type { Memory } from '../machine/memory';
-import { INS_CLOSE, INS_OPEN, LOAD_MARK, SPILL_MARK, registerForm, type RegisterForm } from './registers';
-import { rd64s, rd64u, wr64big } from './runtime';
+import { LOAD_MARK, SPILL_MARK, memoryForm, registerForm, withoutWatch, writesSlot, type RegisterForm } from './registers';
+import { LEAF_FAULT, LEAF_GO, LEAF_STOP, takeLeafFault } from './runtime';
+import { KMEM_UNINITIALIZED_PATTERN } from '../machine/kmem';
 
 /** Per-function generation context: the environment (values the code refers to) and temps. */
 export class Gen {
@@ -86,7 +90,8 @@ export type Maker = (m: Machine, mem: Memory, ...refs: unknown[]) => (fr: never,
  * shape (the same but for which values they refer to and which temps they use: `(K3(5) | 0)`
  * and `(K7(5) | 0)`) share one JavaScript function that makes them.
  */
-export function derive<R>(g: Gen, js: string): (fr: never, t?: KThread) => R {
+export function derive<R>(g: Gen, js0: string): (fr: never, t?: KThread) => R {
+  const js = memoryForm(js0);
   const refs: string[] = [];
   const temps: string[] = [];
   const shape = js.replace(/\bK\d+\b|\$\d+\b/g, (x) => {
@@ -146,9 +151,11 @@ export type InsJs =
   | { k: 'jmp'; to: Target }
   /**
    * An instruction with a machine protocol (its value: -2 next, >= 0 a jump, YIELD); `ret`: a
-   * return, which pops the frame and always yields.
+   * return, which pops the frame and always yields, `value` the text of its value. `leaf`: a
+   * call by name's code without a debugger, which may run a leaf callee without a frame object
+   * (calls.ts callLeaf; its value also LEAF_GO, LEAF_FAULT, or LEAF_STOP - u).
    */
-  | { k: 'ins'; code: string; ret?: boolean };
+  | { k: 'ins'; code: string; ret?: boolean; value?: string; leaf?: string };
 
 export type StepFn = (m: Machine, t: KThread, fr: unknown, budget: number) => number;
 
@@ -165,6 +172,12 @@ export interface StepSpec {
   runCalleeInline: (m: Machine, t: KThread, fr: never, spent: number, budget: number) => number;
   mem: unknown;
   littleEndian: boolean;
+  /** The function's frame temps (fr.tmp) and whether it is variadic: neither has a leaf form. */
+  ntemps: number;
+  variadic: boolean;
+  /** The frame's size and the text of the parameters' stores from the argument array `a` (the leaf form). */
+  frameSize: number;
+  bind: (a: string) => string;
 }
 
 /** The most statements a fast region counts at once (codegen.ts buildStep). */
@@ -223,6 +236,9 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   // What only a debugger needs (a policy or watchpoints set): left out of the form that runs
   // without one (noDebugger).
   const dbg = (x: string): string => `${DBG_OPEN}${x}${DBG_CLOSE}`;
+  // What only the form without a debugger runs.
+  const nodbg = (x: string): string => `${NODBG_OPEN}${x}${NODBG_CLOSE}`;
+  const TAKE = g.ref(takeLeafFault);
   // A data stop needs a debugger (m.checkStop is false without a policy): tested only under one.
   const dataStop = (pcExpr: string) => dbg(`if (POL && m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`);
   const INLINE = g.ref(s.runCalleeInline);
@@ -273,12 +289,19 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       if (ins.ret) {
         // A return: the frame is popped, so its step ends here (what the generic path below
         // comes to: no callee sits above a popped frame).
-        body.push(`fr.pc = ${n}; ${CYCLE} ${INS_OPEN}${ins.code}${INS_CLOSE}; fr.pc = ${n + 1}; ${dbg('if (POL) m.dataStop = false;')} return used === 0 ? 1 : used;`);
+        body.push(`fr.pc = ${n}; ${CYCLE} ${ins.code}; fr.pc = ${n + 1}; ${dbg('if (POL) m.dataStop = false;')} return used === 0 ? 1 : used;`);
         continue;
       }
       // In the register form (registers.ts) the frame's words are stored before the
       // instruction and loaded again after it (and after a callee run inline).
-      body.push(`fr.pc = ${n}; ${CYCLE} ${SPILL_MARK} r = ${INS_OPEN}${ins.code}${INS_CLOSE}; ${reload} ${LOAD_MARK}`);
+      if (ins.leaf === undefined) body.push(`fr.pc = ${n}; ${CYCLE} ${SPILL_MARK} r = ${ins.code}; ${reload} ${LOAD_MARK}`);
+      else {
+        // Without a debugger a leaf callee may run without a frame object (calls.ts callLeaf):
+        // then this frame goes on at the next instruction as after a callee run inline, or its
+        // step ends, or the callee's fault is thrown from the next instruction.
+        body.push(`fr.pc = ${n}; ${CYCLE} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK}`);
+        body.push(nodbg(`if (r < -2) { pc = ${n + 1}; if (r === ${LEAF_GO}) { budget = m.budget; used = 0; continue; } fr.pc = ${n + 1}; if (r === ${LEAF_FAULT}) throw ${TAKE}(); return ${LEAF_STOP} - r; }`));
+      }
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
       body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; ${dbg('if (POL) m.dataStop = false;')} used = used || 1;`);
       body.push(`pc = ${n + 1}; r = ${INLINE}(m, t, fr, used, budget); if (r < 0) return r === -1 ? used : -2 - r; budget = r; used = 0; ${reload} ${LOAD_MARK} continue; }`);
@@ -309,8 +332,8 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const temps = g.ntmp ? `let ${Array.from({ length: g.ntmp }, (_, i) => `$${i}`).join(', ')};` : '';
   const name = s.name.replace(/[^A-Za-z0-9_]/g, '_');
   const raw = body.join('\n');
-  const unmark = (x: string): string => x.replaceAll(SPILL_MARK, '').replaceAll(LOAD_MARK, '').replaceAll(INS_OPEN, '').replaceAll(INS_CLOSE, '')
-    .replaceAll(DBG_OPEN, '').replaceAll(DBG_CLOSE, '');
+  const unmark = (x: string): string => memoryForm(x.replaceAll(SPILL_MARK, '').replaceAll(LOAD_MARK, '')
+    .replace(new RegExp(`${NODBG_OPEN}[^${NODBG_CLOSE}]*${NODBG_CLOSE}`, 'g'), '').replaceAll(DBG_OPEN, '').replaceAll(DBG_CLOSE, ''));
   // The function's values come with its frames (fr.fn.env, g.env): the text is all the step
   // function depends on, so loads of the same C share one (and the JIT's work on it).
   const assemble = (code: string, reg: RegisterForm | null): string => {
@@ -359,7 +382,6 @@ ${code}
       .replace('@EV@', code.includes(CYCLE) ? '\n  const EV = m.sink !== null;' : '')
       .replaceAll(SPILL_MARK, spillIns)
       .replaceAll(LOAD_MARK, reg ? reg.load : '')
-      .replaceAll(INS_OPEN, '').replaceAll(INS_CLOSE, '')
       .replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
     return src;
   };
@@ -373,13 +395,16 @@ ${code}
     // when the function has one (registers.ts).
     if (REGISTERS) {
       const nd = noDebugger(raw);
-      const reg = registerForm(nd, MEM, (k) => g.env[k] === rd64u || g.env[k] === rd64s, (k) => g.env[k] === wr64big)
-        ?? { body: nd, decl: '', spill: () => '', load: '', slots: [] };
+      // A protocol instruction that stores to a slot itself would store after the spill.
+      const reg = (s.ins.some((x) => x.k === 'ins' && (writesSlot(x.code) || (x.leaf !== undefined && writesSlot(x.leaf)))) ? null : registerForm(nd, MEM))
+        ?? { body: memoryForm(nd), decl: '', spill: () => '', load: '', slots: [] };
       const rsrc = assemble(reg.body, reg);
       if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (register form)\n${rsrc}\n`);
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
       f = new Function('MEMF', rsrc)(f) as StepFn;
       if (reg.slots.length) REGISTER_FORMS.add(f);
+      const leaf = leafForm(g, s, name, MEM);
+      if (leaf) LEAVES.set(f, leaf);
     }
     STEPS.set(src, f);
     stepChars += src.length;
@@ -406,22 +431,100 @@ const DBG_CLOSE = '\u0005';
  * `(WATCH && ...)` of the stores false.
  */
 function noDebugger(body: string): string {
-  let x = body.replace(new RegExp(`${DBG_OPEN}[^${DBG_CLOSE}]*${DBG_CLOSE}`, 'g'), '');
-  const head = '(WATCH && ';
-  let out = '';
-  let at = 0;
-  for (let k = x.indexOf(head); k >= 0; k = x.indexOf(head, at)) {
-    let depth = 0;
-    let e = k;
-    for (; e < x.length; e++) {
-      if (x[e] === '(') depth++;
-      else if (x[e] === ')' && --depth === 0) break;
+  return withoutWatch(body.replace(new RegExp(`${DBG_OPEN}[^${DBG_CLOSE}]*${DBG_CLOSE}`, 'g'), '')
+    .replaceAll(NODBG_OPEN, '').replaceAll(NODBG_CLOSE, ''));
+}
+/** Around what only the form without a debugger runs (buildStep). */
+const NODBG_OPEN = '\u0010';
+const NODBG_CLOSE = '\u0011';
+
+/**
+ * A leaf function's form without a frame object (calls.ts callLeaf): `(m, t, fn, fp, out, args)
+ * => value`, which makes its frame's memory at fp as cFrame makes it (the pattern, the
+ * parameters from args). A leaf has no instruction with a machine protocol but its returns, jumps only
+ * forward (so it runs at most `max` statements, one cycle each: the cycles are out.used), no frame
+ * temps and no variable arguments. Its slots are variables when it has a register form
+ * (registers.ts), stored to the frame when it ends in any way, as its step function's; a fault
+ * leaves the faulting pc in out.pc.
+ */
+export interface Leaf {
+  run: (m: Machine, t: KThread, fn: unknown, fp: number, out: { used: number; pc: number }, args: number[]) => unknown;
+  /** The most statements a call runs. */
+  max: number;
+}
+
+/** Between a leaf form's parameter stores and its body (leafForm). */
+const LEAF_BODY = '@LEAFBODY@';
+
+function leafForm(g: Gen, s: StepSpec, name: string, MEM: string): Leaf | null {
+  if (s.ntemps !== 0 || s.variadic) return null;
+  const body: string[] = [];
+  let max = 0;
+  for (let n = 0; n < s.ins.length; n++) {
+    const x = s.ins[n]!;
+    body.push(`case ${n}: pc = ${n};`);
+    if (s.isStmt(n)) {
+      body.push('used++;');
+      max++;
     }
-    out += `${x.slice(at, k)}false`;
-    at = e + 1;
+    if (x.k === 'ins') {
+      if (!x.ret || x.value === undefined) return null;
+      body.push(`out.used = used; return ${x.value};`);
+    } else if (x.k === 'stmt') body.push(`${x.code};`);
+    else if (x.k === 'jmp') {
+      if (x.to.pc <= n) return null;
+      body.push(`pc = ${x.to.pc}; continue;`);
+    } else {
+      const T = x.t === null ? n + 1 : x.t.pc;
+      const F = x.f === null ? n + 1 : x.f.pc;
+      if (T <= n || F <= n) return null;
+      if (x.code) body.push(`${x.code};`);
+      body.push(`if (${x.cond}) { pc = ${T}; continue; } pc = ${F}; continue;`);
+    }
   }
-  x = out + x.slice(at);
-  return x;
+  // The frame as cFrame makes it: the pattern, then the parameters (the arguments in A).
+  const words = s.frameSize >>> 2;
+  const fill = s.frameSize ? `${Array.from({ length: Math.min(words, 8) }, (_, k) => `U32[w + ${k}] = ${KMEM_UNINITIALIZED_PATTERN}`).join('; ')};${words > 8 ? ` for (let k = w + 8; k < w + ${words}; k++) U32[k] = ${KMEM_UNINITIALIZED_PATTERN};` : ''}` : '';
+  const text = withoutWatch(`${s.bind('A')}\n${LEAF_BODY}\n${body.join('\n')}`);
+  const reg = registerForm(text, MEM);
+  const [binds, code] = (reg ? reg.body : memoryForm(text)).split(LEAF_BODY) as [string, string];
+  const all = fill + binds + code + (reg ? reg.decl + reg.spill((v) => v) : '');
+  const views = VIEWS.filter(([v]) => new RegExp(`\\b${v}\\b`).test(all));
+  const spill = reg?.spill((v) => `${MEM}.${VIEWS.find(([x]) => x === v)![1]}`) ?? '';
+  const temps = g.ntmp ? `let ${Array.from({ length: g.ntmp }, (_, i) => `$${i}`).join(', ')};` : '';
+  const src = `"use strict";
+return function cleaf_${name}(m, t, fn, fp, out, A) {
+  const E = fn.env;
+  ${views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : ''}
+  ${fill ? `{ const w = fp >>> 2; ${fill} }` : ''}
+  ${reg?.decl ?? ''}
+  ${temps}
+  ${binds}
+  let pc = 0, used = 0, c = false;
+  const POL = false, WATCH = false;
+  m.cThread = t;
+  try {
+    for (;;) {
+      switch (pc) {
+${code}
+      }
+      throw new Error('C function ${name}: no instruction at pc ' + pc);
+    }
+  } catch (e) {
+    out.pc = pc;
+    throw e;
+  }${spill ? ` finally {\n    ${spill}\n  }` : ''}
+};`.replace(/\bK(\d+)\b/g, 'E[$1]');
+  if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (leaf form)\n${src}\n`);
+  // Made with its step function (one per text: STEPS).
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return { run: new Function(src)() as Leaf['run'], max };
+}
+/** The leaf form of each step function that has one. */
+const LEAVES = new WeakMap<StepFn, Leaf>();
+/** The leaf form of a function's step function (calls.ts callLeaf); undefined when it has none. */
+export function leafOf(f: StepFn): Leaf | undefined {
+  return LEAVES.get(f);
 }
 
 /** The step functions that are register forms (registers.ts). */

@@ -16,6 +16,7 @@ import {
   Scope, originIn, type Pos, type LocalInfo, type CFunc, type CFrame, type E, type Ent, type Label, type GlobalInfo, type TU,
 } from './program';
 import { fault, rd64u, rd64s, wr64big, watchHit, hiOfBig, loOfBig, join64 } from './runtime';
+import { slotAddr, slotOfAddr, slotRead, slotWrite, coldAddr, syncOut, syncIn, watchJs } from './registers';
 
 /**
  * The compiler's state and the layer every phase uses: positions and errors, emitting
@@ -114,6 +115,11 @@ export abstract class Emitter {
     if (this.frameTop > this.frameSize) this.frameSize = this.frameTop;
     // Locals are addressed downwards from fp + frameSize; we use positive offsets from fp.
     return this.frameTop - s;
+  }
+
+  /** The address text of the local at fp + off (its accesses become slots: registers.ts). */
+  protected slotAddr(off: number): string {
+    return slotAddr(off);
   }
 
   protected temp(): number {
@@ -229,6 +235,9 @@ export abstract class Emitter {
   protected ldPairJs(checked: boolean, a: string, aligned: boolean): (h: string, l: string) => string {
     const g = this.g;
     const MEM = g.ref(this.mem);
+    // A local's words: its slots (registers.ts).
+    const so = checked ? undefined : slotOfAddr(a);
+    if (so !== undefined && aligned && LITTLE_ENDIAN) return (h, l) => `(${h} = ${slotRead('I32', so + 4)}, ${l} = ${slotRead('I32', so)})`;
     return (h, l) => {
       const x = g.tmp();
       const chk = checked ? `(${x} < ${NULL_GUARD} || ${x} + 8 > ${MEM}.top) && ${g.ref(fault)}(${x}, 8, false), ` : '';
@@ -242,11 +251,15 @@ export abstract class Emitter {
   protected stPairJs(checked: boolean, a: string, h: string, l: string, aligned = false): string {
     const g = this.g;
     const MEM = g.ref(this.mem);
+    const so = checked ? undefined : slotOfAddr(a);
+    if (so !== undefined && aligned && LITTLE_ENDIAN) {
+      return `(${slotWrite('I32', so, l)}, ${slotWrite('I32', so + 4, h)}, ${watchJs(`(WATCH && ${g.ref(watchHit)}(m, ${coldAddr(so)}, 8))`)})`;
+    }
     const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + 8 > ${MEM}.top) && ${g.ref(fault)}(${a}, 8, true)), ` : '';
     const st = aligned && LITTLE_ENDIAN
       ? `I32[${a} >>> 2] = ${l}, I32[(${a} >>> 2) + 1] = ${h}`
       : `D.setInt32(${a}, ${l}, true), D.setInt32(${a} + 4, ${h}, true)`;
-    return `(${chk}${st}, (WATCH && ${g.ref(watchHit)}(m, ${a}, 8)))`;
+    return `(${chk}${st}, ${watchJs(`(WATCH && ${g.ref(watchHit)}(m, ${a}, 8))`)})`;
   }
   /** A load of type t at `a`: its JavaScript (ldJs), and its two-word form when t is 64-bit. */
   protected ldE(t: CType, checked: boolean, a: string, aligned = false): (fr: CFrame) => Val {
@@ -258,9 +271,24 @@ export abstract class Emitter {
   protected ldJs(t: CType, checked: boolean, a: string, aligned = false): string {
     const g = this.g;
     const MEM = g.ref(this.mem);
-    if (t.k === 'ptr') return `${MEM}.readPtr(${a})`;
+    const so = checked ? undefined : slotOfAddr(a);
+    if (t.k === 'ptr') return so !== undefined ? slotRead('P', so, MEM) : `${MEM}.readPtr(${a})`;
     if (t.k !== 'int') return a;
     const size = t.bool ? 1 : t.size;
+    if (so !== undefined) {
+      // A local: its slot (registers.ts).
+      if (t.bool) return slotRead('B', so);
+      if (size === 1) return slotRead(t.signed ? 'I8' : 'U8', so);
+      if (size === 2 && so % 2 === 0) return slotRead(t.signed ? 'I16' : 'U16', so);
+      if (size === 4 && aligned && LITTLE_ENDIAN) return slotRead(t.signed ? 'I32' : 'U32', so);
+      if (size === 8 && aligned && LITTLE_ENDIAN) {
+        const h = g.tmp();
+        const cold = syncOut(so, `${g.ref(t.signed ? rd64s : rd64u)}(D, ${coldAddr(so)})`);
+        return t.signed
+          ? `((${h} = ${slotRead('I32', so + 4)}) > -2097152 && ${h} < 2097152 ? ${h} * 4294967296 + ${slotRead('U32', so)} : ${cold})`
+          : `((${h} = ${slotRead('U32', so + 4)}) < 2097152 ? ${h} * 4294967296 + ${slotRead('U32', so)} : ${cold})`;
+      }
+    }
     let x = a;
     let pre = '';
     if (checked || size === 8 || !/^[\w$]+$|^\(fp \+ \d+\)$/.test(a)) {
@@ -291,10 +319,23 @@ export abstract class Emitter {
     const g = this.g;
     const MEM = g.ref(this.mem);
     const size = sizeOf(t);
-    const watch = `(WATCH && ${g.ref(watchHit)}(m, ${a}, ${size}))`;
+    const so = checked ? undefined : slotOfAddr(a);
+    const watch = watchJs(`(WATCH && ${g.ref(watchHit)}(m, ${so !== undefined ? coldAddr(so) : a}, ${size}))`);
     // writePtr and copy report to an armed watch themselves (memory.ts watch).
-    if (t.k === 'ptr') return `${MEM}.writePtr(${a}, ${v})`;
+    if (t.k === 'ptr') return so !== undefined ? slotWrite('P', so, v, MEM) : `${MEM}.writePtr(${a}, ${v})`;
     if (t.k !== 'int') return `${MEM}.copy(${a}, ${v}, ${size})`;
+    if (so !== undefined) {
+      // A local: its slot (registers.ts).
+      let st: string | undefined;
+      if (t.size === 1) st = slotWrite('U8', so, v);
+      else if (t.size === 2 && so % 2 === 0) st = slotWrite('U16', so, `${v} & 0xffff`);
+      else if (t.size === 4 && aligned && LITTLE_ENDIAN) st = slotWrite('U32', so, v);
+      else if (t.size === 8 && aligned && LITTLE_ENDIAN) {
+        const h = g.tmp();
+        st = `(typeof ${v} === 'number' ? (${h} = Math.floor(${v} / 4294967296), ${slotWrite('U32', so, `${v} - ${h} * 4294967296`)}, ${slotWrite('I32', so + 4, h)}) : ${syncIn(so, `${g.ref(wr64big)}(D, ${coldAddr(so)}, ${v})`)})`;
+      }
+      if (st !== undefined) return `(${st}, ${watch})`;
+    }
     const chk = checked ? `((${a} < ${NULL_GUARD} || ${a} + ${size} > ${MEM}.top) && ${g.ref(fault)}(${a}, ${size}, true)), ` : '';
     let st: string;
     switch (t.size) {

@@ -329,7 +329,7 @@ export abstract class Expressions extends Operators {
           return { t, rv: this.ldE(t, false, ga), addr: this.A(ga), ca: true };
         }
         const off = e.off;
-        const la = `(fp + ${off})`;
+        const la = this.slotAddr(off);
         if (t.k === 'array' || t.k === 'struct') return { t, rv: this.A(la), addr: this.A(la), local: off };
         return { t, rv: this.ldE(t, false, la, off % sizeOf(t) === 0), addr: this.A(la), local: off };
       }
@@ -424,13 +424,13 @@ export abstract class Expressions extends Operators {
     const off = f.offset;
     const local = a.local !== undefined && op === '.' ? a.local + off : undefined;
     const b = base!;
-    const addr = local !== undefined ? this.A(`(fp + ${local})`) : off === 0 ? b : this.A(`(${this.jsf(b)} + ${off})`);
+    const addr = local !== undefined ? this.A(this.slotAddr(local)) : off === 0 ? b : this.A(`(${this.jsf(b)} + ${off})`);
     const t = f.type;
     const checked = op === '->' || a.local === undefined;
     if (f.bits) return this.bitfield(addr, t as IntType, f.bits, a.se);
     const ca = op === '.' && !!a.ca;
     if (t.k === 'array' || t.k === 'struct' || t.k === 'func') return { t, rv: addr, addr, se: a.se, ca };
-    const e: E = { t, rv: local !== undefined ? this.ldE(t, checked, `(fp + ${local})`, local % sizeOf(t) === 0) : this.ldE(t, checked, this.jsf(addr)), addr, se: a.se, ca };
+    const e: E = { t, rv: local !== undefined ? this.ldE(t, checked, this.slotAddr(local), local % sizeOf(t) === 0) : this.ldE(t, checked, this.jsf(addr)), addr, se: a.se, ca };
     if (local !== undefined) e.local = local;
     return e;
   }
@@ -485,7 +485,7 @@ export abstract class Expressions extends Operators {
     }
     const off = this.allocLocal(tt);
     this.initLocal(off, tt, init);
-    const la = `(fp + ${off})`;
+    const la = this.slotAddr(off);
     if (tt.k === 'struct' || tt.k === 'array') return { t: tt, rv: this.A(la), addr: this.A(la), local: off };
     return { t: tt, rv: this.ldE(tt, false, la, off % sizeOf(tt) === 0), addr: this.A(la), local: off };
   }
@@ -528,7 +528,7 @@ export abstract class Expressions extends Operators {
     if (t.k === 'int' && t.size === 8 && !t.bool) {
       // On the words (emit.ts pairJs): no BigInt.
       const vh = g.tmp(), vl = g.tmp(), h = g.tmp(), lo = g.tmp();
-      const pa = checked ? g.tmp() : `(fp + ${a.local})`;
+      const pa = checked ? g.tmp() : this.slotAddr(a.local!);
       const al = !checked && a.local! % 8 === 0;
       const step = d === 1
         ? `${lo} = (${vl} + 1) | 0, ${h} = (${vh} + ((${lo} === 0) | 0)) | 0`
@@ -537,7 +537,7 @@ export abstract class Expressions extends Operators {
       const [rh, rl] = prefix ? [h, lo] : [vh, vl];
       return { t, rv: this.wordsE(code, rh, rl, t.signed), se: true };
     }
-    const pa = checked ? g.tmp() : `(fp + ${a.local})`;
+    const pa = checked ? g.tmp() : this.slotAddr(a.local!);
     const aligned = !checked && a.local! % sizeOf(t) === 0;
     const v = g.tmp();
     const w = g.tmp();
@@ -587,7 +587,7 @@ export abstract class Expressions extends Operators {
         let code: string;
         if (l.local !== undefined) {
           const off = l.local;
-          code = `(${this.pairJs(v, h, lo)}, ${this.stPairJs(false, `(fp + ${off})`, h, lo, off % 8 === 0)})`;
+          code = `(${this.pairJs(v, h, lo)}, ${this.stPairJs(false, this.slotAddr(off), h, lo, off % 8 === 0)})`;
         } else {
           const pa = g.tmp();
           code = `(${this.pairJs(v, h, lo)}, ${pa} = ${this.jsf(ad)}, ${this.stPairJs(checked, pa, h, lo)})`;
@@ -596,7 +596,7 @@ export abstract class Expressions extends Operators {
       }
       if (l.local !== undefined) {
         const off = l.local;
-        const pa = `(fp + ${off})`;
+        const pa = this.slotAddr(off);
         return { t, rv: this.V(`(${x} = ${this.jsf(v)}, ${this.stJs(t, false, pa, x, off % sizeOf(t) === 0)}, ${x})`), se: true };
       }
       const pa = g.tmp();
@@ -618,7 +618,7 @@ export abstract class Expressions extends Operators {
         let code: string;
         if (l.local !== undefined) {
           const off = l.local;
-          const pa = `(fp + ${off})`;
+          const pa = this.slotAddr(off);
           code = `(${this.ldPairJs(false, pa, off % 8 === 0)(kh, kl)}, ${bp}, ${this.stPairJs(false, pa, h, lo, off % 8 === 0)})`;
         } else {
           const pa = g.tmp();
@@ -635,7 +635,7 @@ export abstract class Expressions extends Operators {
     if (bf) return { t, rv: this.V(`(${k} = ${cur(this.jsf(l.rv))}, ${bf.setJs(backJs)})`), se: true };
     if (l.local !== undefined) {
       const off = l.local;
-      const pa = `(fp + ${off})`;
+      const pa = this.slotAddr(off);
       const al = off % sizeOf(t) === 0;
       return { t, rv: this.V(`(${k} = ${cur(this.ldJs(t, false, pa, al))}, ${x} = ${backJs}, ${this.stJs(t, false, pa, x, al)}, ${x})`), se: true };
     }

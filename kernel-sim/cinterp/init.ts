@@ -256,7 +256,7 @@ export abstract class Initialisers extends Declarations {
     // A store of the scalar e of type st at fp + o.
     const store = (o: number, st: CType, e: E): string => {
       const x = g.tmp();
-      return `(${x} = ${this.jsv(e)}, ${this.stJs(st, false, `(fp + ${o})`, x, o % sizeOf(st) === 0)})`;
+      return `(${x} = ${this.jsv(e)}, ${this.stJs(st, false, this.slotAddr(o), x, o % sizeOf(st) === 0)})`;
     };
     if (t.k === 'struct' || t.k === 'array') {
       const stores: InitStore[] = [];
@@ -278,8 +278,8 @@ export abstract class Initialisers extends Declarations {
         } else if (s.bits && s.t.k === 'int') {
           const ut = bitUnitType(s.t);
           const x = g.tmp();
-          const unit = `${g.ref(bitPut)}(${this.ldJs(ut, false, `(fp + ${o})`)}, ${this.jsv(e)}, ${g.ref(s.t)}, ${g.ref(s.bits)})`;
-          this.emit({ k: 'stmt', code: `(${x} = ${unit}, ${this.stJs(ut, false, `(fp + ${o})`, x)})` });
+          const unit = `${g.ref(bitPut)}(${this.ldJs(ut, false, this.slotAddr(o))}, ${this.jsv(e)}, ${g.ref(s.t)}, ${g.ref(s.bits)})`;
+          this.emit({ k: 'stmt', code: `(${x} = ${unit}, ${this.stJs(ut, false, this.slotAddr(o), x)})` });
         } else {
           this.emit({ k: 'stmt', code: store(o, s.t, e) });
         }

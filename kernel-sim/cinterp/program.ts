@@ -50,6 +50,8 @@ export interface CFunc {
   locals: LocalInfo[];
   /** Writes the incoming argument words into the new frame's parameters (stmt.ts). */
   bind: (fr: CFrame, args: Val[]) => void;
+  /** The text of bind's stores, the arguments in the array named a (codegen.ts leaf form). */
+  bindJs: (a: string) => string;
   file: string;
   line: number;
   col: number;

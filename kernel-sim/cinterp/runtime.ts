@@ -37,9 +37,7 @@ const EMPTY: Val[] = [];
  */
 export function cFrame(m: Machine, t: KThread, fn: CFunc, args: number[], mayBeBig: boolean): CFrame {
   const sp0 = t.sp;
-  // A variadic function's frame also holds its variable arguments, above its locals (varargs.ts).
-  const va = fn.va;
-  const fp = Math.floor((sp0 - fn.frameSize - (va < 0 ? 0 : vaAreaBytes(Math.max(0, args.length - va))) - 16) / 16) * 16;
+  const fp = framePointer(t, fn, args.length);
   if (fp < t.stackBase) {
     // On x86 the push past the stack's guard page faults again in the fault handler: a double fault.
     throw new KernelPanic(`BAD TRAP: type=8 (#df Double fault) rp=0 addr=0: kernel stack overflow: thread ${m.sym.format(t.addr)} (${t.name}) overflowed its ${t.stackSize}-byte stack calling ${fn.name}() (a ${fn.frameSize}-byte frame)`);
@@ -50,7 +48,22 @@ export function cFrame(m: Machine, t: KThread, fn: CFunc, args: number[], mayBeB
   // A scenario thread's entry gets the scenario's "arg", an integer: (void *)(uintptr_t)arg.
   const scenarioEntry = t.role === 'scenario' && t.stack.length === 1 && t.stack[0]!.kind === 'thread_start';
   if (scenarioEntry && fn.type.params?.[0]?.k === 'ptr') args = [intToPtr(args[0] ?? 0)];
-  const fr: CFrame = {
+  const fr = frameObject(fn, fp, sp0, args, mayBeBig);
+  fn.bind(fr, args as Val[]);
+  if (fn.va >= 0) writeVaArea(m.mem, fp + fn.frameSize, args, fn.va);
+  return fr;
+}
+
+/** Where a new frame of fn with nargs arguments starts, below t.sp (below t.stackBase: the stack overflows). */
+export function framePointer(t: KThread, fn: CFunc, nargs: number): number {
+  // A variadic function's frame also holds its variable arguments, above its locals (varargs.ts).
+  const va = fn.va;
+  return Math.floor((t.sp - fn.frameSize - (va < 0 ? 0 : vaAreaBytes(Math.max(0, nargs - va))) - 16) / 16) * 16;
+}
+
+/** The frame object of fn at fp (cFrame; a leaf call's when its callee faults: calls.ts callLeaf). */
+export function frameObject(fn: CFunc, fp: number, sp0: number, args: number[], mayBeBig: boolean): CFrame {
+  return {
     kind: 'c', pc: 0, fn, fp, sp0,
     tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
     args: args.length <= 6 && !(mayBeBig && hasBig(args)) ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
@@ -58,9 +71,27 @@ export function cFrame(m: Machine, t: KThread, fn: CFunc, args: number[], mayBeB
     traced: false,
     owed: false,
   };
-  fn.bind(fr, args as Val[]);
-  if (va >= 0) writeVaArea(m.mem, fp + fn.frameSize, args, va);
-  return fr;
+}
+
+/**
+ * A call by name run without a frame object (calls.ts callLeaf), as the caller's instruction's
+ * value: the caller goes on at its next instruction (its step charged, as after a callee run
+ * inline), or throws the callee's fault (takeLeafFault) from there, or its step ends there
+ * having used u cycles (LEAF_STOP - u).
+ */
+export const LEAF_GO = -3;
+export const LEAF_FAULT = -4;
+export const LEAF_STOP = -5;
+let leafFault: unknown;
+/** Sets the fault a leaf callee raised (its frame already on the stack). */
+export function setLeafFault(e: unknown): void {
+  leafFault = e;
+}
+/** The fault a leaf callee raised (LEAF_FAULT). */
+export function takeLeafFault(): unknown {
+  const e = leafFault;
+  leafFault = undefined;
+  return e;
 }
 
 function hasBig(args: unknown[]): boolean {

@@ -87,8 +87,8 @@ export abstract class Statements extends Initialisers {
     const params: LocalInfo[] = [];
     const pl = r.params!;
     let i = 0;
-    // The stores of the incoming argument words (args, passed as t) into the parameters.
-    const binds: string[] = [];
+    // The stores of the incoming argument words (the array named a) into the parameters.
+    const binds: Array<(a: string) => string> = [];
     for (const p of pl.namedChildren) {
       if (!p || p.type !== 'parameter_declaration') continue;
       const pt = type.params![i];
@@ -99,10 +99,13 @@ export abstract class Statements extends Initialisers {
       const x = this.g.tmp();
       // A number fits a 4-byte parameter's store as it is (the store keeps its low 32 bits, as
       // the conversion would); anything else is converted to the parameter's type first.
-      const v = pt.k !== 'int' ? `(t[${i}] ?? 0)`
-        : pt.size === 4 && !pt.bool ? `(typeof (${x} = t[${i}] ?? 0) === 'number' ? ${x} : ${this.g.ref(intConverter(pt))}(${x}))`
-          : `${this.g.ref(intConverter(pt))}(t[${i}] ?? 0)`;
-      binds.push(`(${x} = ${v}, ${this.stJs(pt, false, `(fp + ${off})`, x, true)})`);
+      const k = i;
+      const conv = pt.k === 'int' ? this.g.ref(intConverter(pt)) : '';
+      const v = (a: string): string => (pt.k !== 'int' ? `(${a}[${k}] ?? 0)`
+        : pt.size === 4 && !pt.bool ? `(typeof (${x} = ${a}[${k}] ?? 0) === 'number' ? ${x} : ${conv}(${x}))`
+          : `${conv}(${a}[${k}] ?? 0)`);
+      const st = this.stJs(pt, false, this.slotAddr(off), x, true);
+      binds.push((a) => `(${x} = ${v(a)}, ${st})`);
       if (name) {
         fscope.names.set(name, { k: 'var', name, type: pt, global: false, addr: 0, off });
         params.push({ name, type: pt, off, from: 0, to: Number.MAX_SAFE_INTEGER });
@@ -133,7 +136,9 @@ export abstract class Statements extends Initialisers {
       env: g.env,
       name: r.name, type, sym, code: this.code, pos: this.pos, loc: this.loc, frameSize, ntemps: this.ntemps,
       params, locals: this.locals.map((l) => ({ name: l.name, type: l.type, off: l.off, from: l.from, to: l.to, addr: l.addr })),
-      bind: lazyFn<unknown>(g, binds.length ? `(${binds.join(', ')}, 0)` : '0') as unknown as CFunc['bind'],
+      // The bind's arguments are its second parameter, t.
+      bind: lazyFn<unknown>(g, binds.length ? `(${binds.map((b) => b('t')).join(', ')}, 0)` : '0') as unknown as CFunc['bind'],
+      bindJs: (a) => binds.map((b) => `${b(a)};`).join(' '),
       file: p.file, line: p.line, col: p.col, scope,
       va: type.variadic ? type.params!.length : -1,
     };
@@ -153,6 +158,7 @@ export abstract class Statements extends Initialisers {
     return buildStep(g, {
       name: fn.name, isStmt: (pc) => pos[pc] !== undefined, ins: fn.code, stop,
       stopSignal: StopSignal, stoppedInStatement, runCalleeInline, mem: this.mem, littleEndian: LITTLE_ENDIAN,
+      ntemps: fn.ntemps, variadic: fn.va >= 0, frameSize: fn.frameSize, bind: fn.bindJs,
     });
   }
 
@@ -202,7 +208,7 @@ export abstract class Statements extends Initialisers {
           const start = this.code.length;
           this.emit({ k: 'stmt', code: `${this.g.ref(this.mem)}.copy(fp + ${off}, ${this.jsf(e.rv)}, ${e.t.size})` });
           this.markStmt(start, last!);
-          return { t: e.t, rv: this.A(`(fp + ${off})`), se: true };
+          return { t: e.t, rv: this.A(this.slotAddr(off)), se: true };
         }
         const v = e.t.k === 'void' ? e : this.rvalue(e);
         const slot = this.temp();
@@ -597,7 +603,7 @@ export abstract class Statements extends Initialisers {
     }
     // A void function's value is 0 (its return expression, if any, still runs).
     const v = ret.k === 'void' ? `(${this.jsf(rv)}, 0)` : this.jsf(rv);
-    this.emit({ k: 'ins', code: `${this.g.ref(cReturn)}(${this.g.ref(this.m)}, fr, t, ${v})`, ret: true });
+    this.emit({ k: 'ins', code: `${this.g.ref(cReturn)}(${this.g.ref(this.m)}, fr, t, ${v})`, ret: true, value: v });
   }
 
   /** Compiles a condition to a boolean closure (emitting call lowering first). */

@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Machine, StopPoint } from '../../../kernel-sim/machine/machine';
-import { isRegisterForm, type StepFn } from '../../../kernel-sim/cinterp/codegen';
-import { registerForm } from '../../../kernel-sim/cinterp/registers';
+import { isRegisterForm, leafOf, type StepFn } from '../../../kernel-sim/cinterp/codegen';
+import { leafCalls } from '../../../kernel-sim/cinterp/calls';
+import { registerForm, memoryForm, withoutWatch, writesSlot, slotRead, slotWrite, slotAddr, coldAddr, syncIn, syncOut, watchJs, type SlotView } from '../../../kernel-sim/cinterp/registers';
 import { createMdb } from '../../../kernel-sim/mdb/index';
 import { kernelFor, g, HEADERS } from '../cinterp/helpers';
 
@@ -107,22 +108,180 @@ test('the frame memory, leaks and values are the memory form\'s at every step li
   }
 });
 
-test('registerForm: words become variables; any other use of the frame pointer keeps the memory form', () => {
-  const yes = (x: string) => registerForm(x, 'K1', () => false, () => false);
-  const r = yes('($3 = 0, (U32[(fp + 4) >>> 2] = $3, (WATCH && K2(m, (fp + 4), 4))), $3); c = (U32[(fp + 4) >>> 2] < I32[(fp + 0) >>> 2]);')!;
-  assert.equal(r.body, '($3 = 0, (L4 = (($3) >>> 0), (WATCH && K2(m, (fp + 4), 4))), $3); c = (L4 < L0);');
-  assert.deepEqual(r.slots, [0, 4]);
-  assert.equal(r.spill((v) => v), 'U32[(fp + 4) >>> 2] = L4;', 'only the written word is stored back');
+test('registerForm: slots the emitter recorded become variables; any other use of the frame pointer keeps the memory form', () => {
+  const yes = (x: string) => registerForm(x, 'K1');
+  const w = (n: number, v: string, view: SlotView = 'U32') => slotWrite(view, n, v);
+  const r = (n: number, view: SlotView = 'U32') => slotRead(view, n);
+  const text = `($3 = 0, (${w(4, '$3')}, ${watchJs(`(WATCH && K2(m, ${coldAddr(4)}, 4))`)}), $3); c = (${r(4)} < ${r(0, 'I32')});`;
+  assert.equal(memoryForm(text), '($3 = 0, (U32[(fp + 4) >>> 2] = $3, (WATCH && K2(m, (fp + 4), 4))), $3); c = (U32[(fp + 4) >>> 2] < I32[(fp + 0) >>> 2]);');
+  const f = yes(withoutWatch(text))!;
+  assert.equal(f.body, '($3 = 0, ((L4 = (($3) >>> 0)), false), $3); c = (L4 < L0);');
+  assert.deepEqual(f.slots, [0, 4]);
+  assert.equal(f.spill((v) => v), 'U32[(fp + 4) >>> 2] = L4;', 'only the written word is stored back');
   // A slot seen as signed and unsigned is kept as an int32.
-  assert.equal(yes('I32[(fp + 8) >>> 2] = x; y = U32[(fp + 8) >>> 2];')!.body, 'L8 = ((x) | 0); y = (L8 >>> 0);');
-  // Pointers through readPtr and writePtr.
-  assert.equal(yes('K1.writePtr((fp + 16), K1.readPtr((fp + 16)) + 8); q = K1.readPtr((fp + 16));')!.body, '(P16 = P16 + 8); q = P16;');
-  // An address taken, a byte of a word slot, a call that stores a variable: no register form.
-  assert.equal(yes('U32[(fp + 4) >>> 2] = 1; K3(fp + 4);'), null);
-  assert.equal(yes('U32[(fp + 4) >>> 2] = 1; y = U8[(fp + 5)];'), null);
-  assert.equal(yes(`U32[(fp + 4) >>> 2] = 1; r = \u0001K3(K4, fr, t, [(U32[(fp + 4) >>> 2] = 2)])\u0002;`), null);
-  assert.equal(yes('y = K9.readPtr((fp + 8));'), null, 'readPtr of another object');
+  assert.equal(yes(`${w(8, 'x', 'I32')}; y = ${r(8)};`)!.body, '(L8 = ((x) | 0)); y = (L8 >>> 0);');
+  // Pointers through the memory's readPtr and writePtr.
+  assert.equal(yes(`${slotWrite('P', 16, `${slotRead('P', 16, 'K1')} + 8`, 'K1')}; q = ${slotRead('P', 16, 'K1')};`)!.body, '(P16 = P16 + 8); q = P16;');
+  assert.equal(memoryForm(slotWrite('P', 16, '1', 'K1')), 'K1.writePtr((fp + 16), 1)');
+  // A 64-bit word's cold paths: the words go to the frame before a DataView read, come back after a write.
+  assert.equal(yes(`${w(8, 'a')}, ${w(12, 'b', 'I32')}, y = ${syncOut(8, `K5(D, ${coldAddr(8)})`)}, ${syncIn(8, `K6(D, ${coldAddr(8)}, z)`)};`)!.body,
+    '(L8 = ((a) >>> 0)), (L12 = ((b) | 0)), y = (U32[(fp + 8) >>> 2] = L8, I32[(fp + 12) >>> 2] = L12, K5(D, (fp + 8))), (K6(D, (fp + 8), z), L8 = U32[(fp + 8) >>> 2], L12 = I32[(fp + 12) >>> 2]);');
+  // An address taken, any other use of fp, a byte of a word slot: no register form.
+  assert.equal(yes(`${w(4, '1')}; K3(${slotAddr(4)});`), null);
+  assert.equal(yes(`${w(4, '1')}; K3(fp + 4);`), null);
+  assert.equal(yes(`${w(4, '1')}; y = ${r(5, 'U8')};`), null);
+  assert.equal(yes(`y = ${slotRead('P', 8, 'K9')};`), null, 'readPtr of another object');
   // 16-bit words through the DataView: a store converts as the view the loads use.
-  assert.equal(yes('(D.setUint16((fp + 6), $1 & 0xffff, true)); y = D.getInt16((fp + 6), true);')!.body, '((L6 = ((($1 & 0xffff) << 16) >> 16))); y = L6;');
-  assert.equal(yes('(D.setUint16((fp + 6), 1, true)); y = U8[(fp + 4)];'), null, 'a byte in the same word');
+  assert.equal(yes(`(${w(6, '$1 & 0xffff', 'U16')}); y = ${r(6, 'I16')};`)!.body, '((L6 = ((($1 & 0xffff) << 16) >> 16))); y = L6;');
+  assert.equal(yes(`(${w(6, '1', 'U16')}); y = ${r(4, 'U8')};`), null, 'a byte in the same word');
+  assert.ok(writesSlot(`K3(K4, fr, t, [${w(4, '2')}])`), 'a call that stores a slot (buildStep refuses the form)');
+});
+
+test('the emitter records the slots: a function whose call stores a local, or whose local is an array, has no register form', async () => {
+  const k = await kernelFor({ 'drv.c': `${HEADERS}
+static int f(int x) { return (x + 1); }
+int sink, sink2;
+void
+entry(void *arg)
+{
+	int i = 0, j = 0, a[2];
+
+	while (i < 10)
+		j += f(i++);
+	a[0] = j;
+	sink = a[0] + j;
+}
+void
+plain(void *arg)
+{
+	int i = 0, j = 0;
+
+	while (i < 10)
+		j += f(i), i++;
+	sink2 = j;
+}
+` }, { threads: [{ name: 'a', entry: 'entry', arg: 0 }, { name: 'b', entry: 'plain', arg: 0 }] });
+  assert.equal(k.m.run(1_000_000).kind, 'end');
+  const step = (name: string): StepFn => (k.m.sym.lookup(name)!.cfunc as { run: StepFn }).run;
+  assert.ok(!isRegisterForm(step('entry')), 'f(i++) stores i in the call, and a[] is an array in the frame');
+  assert.ok(isRegisterForm(step('plain')));
+  assert.ok(isRegisterForm(step('f')));
+  assert.equal(g(k.m, 'sink'), '110');
+  assert.equal(g(k.m, 'sink2'), '55');
+});
+
+/**
+ * Leaf callees run without a frame object (calls.ts callLeaf): a buffer held only in a leaf's
+ * local (its dead frame, which ::findleaks scans), a leaf with a 64-bit word, a byte and a local
+ * array (no register form: its memory form), a leaf that faults on the 300th call of thread b.
+ */
+const LEAVES_SRC = `${HEADERS}
+uint32_t out32;
+uint64_t out64;
+void *keep;
+
+static uint32_t
+hold(char *p, uint32_t i)
+{
+	char *q = p;
+
+	q[0] = (char)i;
+	return (i + (q[0] & 1));
+}
+
+static uint64_t
+wide(uint64_t a, uint8_t b)
+{
+	uint64_t r = a * 0x9e3779b97f4a7c15ULL;
+
+	if (b > 100)
+		r ^= r >> 11;
+	return (r + b);
+}
+
+static int
+arr(int x)
+{
+	int v[3];
+
+	v[0] = x;
+	v[1] = x * 2;
+	v[2] = v[0] + v[1];
+	return (v[2]);
+}
+
+static int
+poke(int *p, int i)
+{
+	if (i == 300)
+		return (*p);
+	return (i);
+}
+
+void
+entry(void *arg)
+{
+	uint32_t i;
+	char *p = NULL;
+	uint64_t acc = 7;
+
+	for (i = 0; i < 500; i++) {
+		if ((i % 40) == 0)
+			p = kmem_alloc(16, KM_SLEEP);	/* the one before is lost */
+		acc = wide(acc, (uint8_t)i);
+		out32 += (uint32_t)arr((int)i);
+		if (arg != NULL)
+			out32 += (uint32_t)poke(NULL, (int)i);
+		out32 += hold(p, i);	/* the last call of the loop */
+	}
+	out64 = acc;
+	p = NULL;	/* the last buffer: held only in hold()'s dead frame */
+	if (arg == NULL)
+		for (;;)
+			out32 ^= 1;	/* a live thread: its stack is scanned */
+}
+`;
+
+/** Preempted every few statements (calls cut at every point), or in long slices (calls run inline). */
+const CONFIGS = [{ cpus: 2, tickCycles: 37, quantum: 1, slice: 13, seed: 5 }, { cpus: 2, tickCycles: 5000, quantum: 4, slice: 1000, seed: 3 }];
+
+async function loadLeaves(extra: Record<string, unknown>): Promise<Machine & { events: unknown[] }> {
+  const k = await kernelFor({ 'drv.c': LEAVES_SRC }, { threads, extra });
+  return Object.assign(k.m, { events: k.events });
+}
+
+test('leaf callees run without a frame object: stack bytes, leaks, a fault and values are the memory form\'s at every step limit', async () => {
+  const never = { shouldStop: (_m: Machine, _p: StopPoint) => false };
+  const before = leafCalls();
+  const limits = [...Array.from({ length: 40 }, (_, i) => 1 + i * 7), 2000, 5003, 9999, 1_000_000];
+  for (const [config, limit] of CONFIGS.flatMap((c) => limits.map((l) => [c, l] as const))) {
+    const plain = await loadLeaves(config);
+    const slow = await loadLeaves(config);
+    slow.policy = never;
+    const a = plain.run(limit);
+    const b = slow.run(limit);
+    assert.equal(JSON.stringify(a), JSON.stringify(b), `limit ${limit}`);
+    assert.equal(seen(plain), seen(slow), `limit ${limit}`);
+    assert.equal(JSON.stringify(plain.events), JSON.stringify(slow.events), `limit ${limit}: the events (entry and return of every call)`);
+    assert.deepEqual(plain.threads.map((t) => t.stack.map((f) => [f.kind, f.pc, (f as { fp?: number }).fp])),
+      slow.threads.map((t) => t.stack.map((f) => [f.kind, f.pc, (f as { fp?: number }).fp])), `limit ${limit}: the frames`);
+    if (limit === 1_000_000) {
+      assert.equal(a.kind, 'panic', 'poke(NULL) faults in thread b');
+      assert.match(JSON.stringify(a), /poke/);
+      const step = (name: string): StepFn => (plain.sym.lookup(name)!.cfunc as { run: StepFn }).run;
+      for (const f of ['hold', 'wide', 'arr', 'poke']) assert.ok(leafOf(step(f)), `${f} has a leaf form`);
+      assert.ok(!leafOf(step('entry')), 'entry calls: not a leaf');
+    }
+  }
+  assert.ok(leafCalls() - before > 1000, 'the plain runs called leaves without frame objects');
+  // The thread that does not fault, spinning after its loop: its leaks with and without frame objects.
+  const one = async (policy: boolean): Promise<[string, string]> => {
+    const k = await kernelFor({ 'drv.c': LEAVES_SRC }, { threads: [{ name: 'a', entry: 'entry', arg: 0 }] });
+    if (policy) k.m.policy = never;
+    assert.equal(k.m.run(200_000).kind, 'step-limit');
+    return [seen(k.m), createMdb(k.m).execute('::findleaks')];
+  };
+  const [plainEnd, leaks] = await one(false);
+  assert.equal(plainEnd, (await one(true))[0]);
+  assert.match(leaks, /Total +11 buffers/, 'of 13 buffers, the last one is held by hold()\'s dead frame (and one more by an older dead frame)');
 });
