@@ -6,6 +6,7 @@ import { callArgs, callName, lvalueRoot, rangeOf, walk } from '../syntax';
 import { replaceNode } from '../fixes/edits';
 import type { Conditional } from '../ppconfig';
 import { conditionAt, conditionals } from '../ppconfig';
+import { topLevelItems } from '../unread';
 
 /** Macros compiled out on non-DEBUG illumos, NDEBUG userland and !INVARIANTS FreeBSD. VERIFY* is always evaluated. */
 const ASSERTS = new Map<string, string | null>([
@@ -17,6 +18,8 @@ const ASSERTS = new Map<string, string | null>([
 /** Macros whose first argument only is the checked expression (the rest is a message). */
 export const FIRST_ARG_ONLY = new Set(['KASSERT', 'MPASS2', 'MPASS3', 'MPASS4', 'VNET_ASSERT']);
 export const ASSERT_NAMES: ReadonlySet<string> = new Set(ASSERTS.keys());
+/** The words without one of which the assert rules' trigger cannot match (needles.ts). */
+export const ASSERT_NEEDLES = ['ASSERT', 'assert', 'IMPLY', 'EQUIV', 'MPASS'];
 
 /** Assert macros the file defines itself: what they expand to is unknown (maybe always evaluated). */
 export function locallyDefined(text: string): Set<string> {
@@ -204,6 +207,8 @@ export const rule: Rule = {
   rationale:
     'ASSERT, ASSERT0, ASSERT3* (and assert() under NDEBUG, KASSERT/MPASS without INVARIANTS) are compiled out of non-DEBUG kernels, so any side effect in their expression happens only on DEBUG builds. An assertion that a removal happened (`ASSERT(ctxop_remove(...) == 1)`) removes and frees the ctxop on DEBUG kernels only, so the two builds behave differently; `ASSERT0(ctxop_remove(...))` (illumos lwp_installctx()) is not reported: the call changes something only when the assertion fails. VERIFY() is always evaluated and is never reported.',
   trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/,
+  needles: ASSERT_NEEDLES,
+  mayReport,
   scope: { reads: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/, named: 'all' }, // callees: whether they write state
   check(m, report) {
     const local = locallyDefined(m.text);
@@ -254,16 +259,20 @@ function checkCall(m: FileModel, macro: string, call: SyntaxNode, report: Parame
   return looked.sameFile;
 }
 
+/** A side effect found in an assert inside a #define body (macroHits): where, and what. */
+interface MacroHit { define: number; macro: string; what: string; off: number }
+
 /**
  * Asserts inside #define bodies (not parsed as C): Minix's
  * `#define check_bsf_lock() do { assert(mutex_trylock(&bsf_lock) == 0); unlock_bsf(); } while (0)`.
  * Text-level: assignments, ++/--, and calls to known state-changing functions.
  */
-function macroBodies(m: FileModel, local: Set<string>, report: Parameters<Rule['check']>[1]): void {
+function macroHits(text: string, local: Set<string>): MacroHit[] {
+  const out: MacroHit[] = [];
   const re = /^[ \t]*#[ \t]*define[ \t]+\w+(?:\([^)]*\))?((?:[^\n]*\\\n)*[^\n]*)/gm;
   const names = [...ASSERTS.keys()].filter((n) => !local.has(n)).join('|');
   const inner = new RegExp(`\\b(${names})\\s*\\(`, 'g');
-  for (let r = re.exec(m.text); r; r = re.exec(m.text)) {
+  for (let r = re.exec(text); r; r = re.exec(text)) {
     const body = r[1]!;
     const base = r.index + r[0].length - body.length;
     inner.lastIndex = 0;
@@ -293,12 +302,101 @@ function macroBodies(m: FileModel, local: Set<string>, report: Parameters<Rule['
         if (asg) { what = `'${asg[0].trim()}'`; at = asg.index; }
       }
       if (!what) continue;
-      const off = base + open + 1 + at + (/^\s/.test(expr.slice(at)) ? expr.slice(at).search(/\S/) : 0);
-      const line = m.text.slice(0, off).split('\n').length - 1;
-      const col = off - (m.lineStarts[line] ?? 0);
-      const len = what.endsWith('()') ? what.length - 2 : 1;
-      const node = m.root.namedDescendantForIndex(r.index, r.index + 1);
-      report({ range: { start: { line, character: col }, end: { line, character: col + len } }, node: node ?? undefined, message: `${macro}() in this macro has a side effect, ${what}: it is compiled out under NDEBUG/NOASSERTS, non-DEBUG illumos or !INVARIANTS, so the effect happens only in debug builds (Minix check_bsf_lock: assert(mutex_trylock()) vanished and the unlock that followed released a lock nobody held)` });
+      out.push({ define: r.index, macro, what, off: base + open + 1 + at + (/^\s/.test(expr.slice(at)) ? expr.slice(at).search(/\S/) : 0) });
     }
   }
+  return out;
+}
+
+function macroBodies(m: FileModel, local: Set<string>, report: Parameters<Rule['check']>[1]): void {
+  for (const { define, macro, what, off } of macroHits(m.text, local)) {
+    const line = m.text.slice(0, off).split('\n').length - 1;
+    const col = off - (m.lineStarts[line] ?? 0);
+    const len = what.endsWith('()') ? what.length - 2 : 1;
+    const node = m.root.namedDescendantForIndex(define, define + 1);
+    report({ range: { start: { line, character: col }, end: { line, character: col + len } }, node: node ?? undefined, message: `${macro}() in this macro has a side effect, ${what}: it is compiled out under NDEBUG/NOASSERTS, non-DEBUG illumos or !INVARIANTS, so the effect happens only in debug builds (Minix check_bsf_lock: assert(mutex_trylock()) vanished and the unlock that followed released a lock nobody held)` });
+  }
+}
+
+const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+const isBlank = (c: number) => c === 32 || (c >= 9 && c <= 13);
+
+/**
+ * The rule's pre-filter (Rule.mayReport), from the text alone: false only when no assert can be
+ * reported. A superset of what check() reports, by construction: check() reports an assert call's
+ * argument that holds an assignment, a ++ or --, a call to a known state-changing function
+ * (MUTATORS, MUTATOR_RE) or to a function defined in the file (fnByName), and the macroHits().
+ * Here every assert name followed by a parenthesis has the text of its parentheses looked at
+ * (strings, character constants and comments skipped): an `=` that is not part of `==`, `!=`,
+ * `<=`, `>=`, a `++` or `--`, or an identifier that is a known state-changing function or may name
+ * a function of the file (one the token scan of unread.ts finds a body for, or any name when that
+ * scan cannot tell) says it may report. So do a directive (`#`) inside the parentheses or between
+ * the name and them, and parentheses that do not close: the configurations read such text otherwise.
+ * Every assert name counts, even one the file defines (a configuration may blank its #define).
+ */
+export function mayReport(text: string): boolean {
+  // (every assert name, even one the file defines: a configuration may blank that #define)
+  if (macroHits(text, new Set()).length) return true;
+  const names = [...ASSERTS.keys()];
+  let defined: Set<string> | null | undefined;
+  const mayBeDefined = (name: string): boolean => {
+    if (defined === undefined) defined = definedFunctions(text);
+    return defined === null || defined.has(name);
+  };
+  const re = new RegExp(`\\b(?:${names.join('|')})\\b`, 'g');
+  const n = text.length;
+  for (let r = re.exec(text); r; r = re.exec(text)) {
+    let k = r.index + r[0].length;
+    while (k < n && isBlank(text.charCodeAt(k))) k++;
+    const c0 = text.charCodeAt(k);
+    if (c0 === 35) return true; // '#': a directive between the name and its parenthesis
+    if (c0 !== 40) continue;
+    let depth = 0;
+    let closed = false;
+    for (; k < n; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 40) depth++;
+      else if (c === 41) { if (--depth === 0) { closed = true; break; } }
+      else if (c === 34 || c === 39) { // a string or character constant
+        for (k++; k < n && text.charCodeAt(k) !== c; k++) if (text.charCodeAt(k) === 92) k++;
+      } else if (c === 47 && text.charCodeAt(k + 1) === 42) { // a comment
+        const e = text.indexOf('*/', k + 2);
+        if (e < 0) return true;
+        k = e + 1;
+      } else if (c === 47 && text.charCodeAt(k + 1) === 47) {
+        while (k < n && text.charCodeAt(k) !== 10) k++;
+      } else if (c === 35) return true;
+      else if (c === 61) { // '='
+        const p = text.charCodeAt(k - 1);
+        if (text.charCodeAt(k + 1) === 61) { k++; continue; } // ==
+        if (p === 33) continue; // !=
+        if ((p === 60 || p === 62) && text.charCodeAt(k - 2) !== p) continue; // <= >= (not <<= >>=)
+        return true;
+      } else if ((c === 43 || c === 45) && text.charCodeAt(k + 1) === c) return true; // ++ --
+      else if (isWordChar(c) && !(c >= 48 && c <= 57)) {
+        const s = k;
+        while (k + 1 < n && isWordChar(text.charCodeAt(k + 1))) k++;
+        const w = text.slice(s, k + 1);
+        if (MUTATORS.has(w) || MUTATOR_RE.test(w) || mayBeDefined(w)) return true;
+      } else if (c >= 48 && c <= 57) {
+        while (k + 1 < n && isWordChar(text.charCodeAt(k + 1))) k++; // a number (its suffix is no name)
+      }
+    }
+    if (!closed) return true;
+  }
+  return false;
+}
+
+/** The names of the functions the file defines, from unread.ts's token scan; null when it cannot tell. */
+function definedFunctions(text: string): Set<string> | null {
+  const items = topLevelItems(text);
+  if (!items) return null;
+  const out = new Set<string>();
+  for (const it of items) {
+    if (it.opaque) return null;
+    if (!it.body) continue;
+    if (!it.name) return null;
+    out.add(it.name);
+  }
+  return out;
 }

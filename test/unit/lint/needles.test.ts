@@ -26,7 +26,14 @@ const PROBES = [
   'SYSINIT(a, b, c, f, d);',
   // near misses: a needle's word cut short, or the trigger's shape without its word
   'installct(', 'kpreempt_disabled', 't_preemp', 'ctxop_templat', 'CURVNET_SE', '&W_x', '& V', 'V_x', 'flags & V_XATTRDIR', 'SYSINI(',
-  'xinstallctx(', 'mutex_enter(&m);', '', 'V_', '&', '& ',
+  'xinstallctx(', '', 'V_', '&', '& ',
+  // the lock and assert rules' triggers
+  'mutex_enter(&m);', 'mutex_exit (&m)', 'mutex_lock(&m)', 'mutex_unlock(&m)', 'mtx_lock_spin(&m)', 'mtx_unlock_flags(&m, 0)', 'pthread_mutex_trylock(&m)',
+  'lock_vnode(vp, 1)', 'unlock_vnode(vp)', 'lock_vmnt(v)', 'unlock_vmnt(v)', 'lock_filp(f)', 'unlock_filp(f)', 'rw_enter(&l, RW_READER)', 'rw_exit(&l)',
+  'sx_xlock(&s)', 'sx_try_slock(&s)', 'rw_rlock(&r)', 'rw_wlock(&r)', 'rw_runlock(&r)', 'rw_wunlock(&r)',
+  'ASSERT(x);', 'ASSERT3U(a, ==, b);', 'KASSERT(x, ("m"));', 'VNET_ASSERT(v, ("m"))', 'assert (x);', 'IMPLY(a, b);', 'EQUIV(a, b);', 'MPASS(x);', 'MPASS4(x, a, b, c);',
+  // near misses
+  'mutex_ente(', 'rw_ente(', 'mtx_lok(', 'sx(', 'ASSER(', 'asser(', 'MPAS(', 'IMPL(',
 ];
 
 test('an ASCII text a rule\'s trigger matches holds one of the rule\'s needles (probes, probes in context, every fixture)', () => {
@@ -42,7 +49,7 @@ test('an ASCII text a rule\'s trigger matches holds one of the rule\'s needles (
       assert.ok(ns.scan(Buffer.from(t, 'latin1')).hit, `${rule.id}: trigger matches ${JSON.stringify(t.slice(0, 80))} but no needle`);
     }
   }
-  assert.ok(matched > 60, `${matched} trigger matches checked`);
+  assert.ok(matched > 100, `${matched} trigger matches checked`);
 });
 
 test('the default rules\' needles: the probes that hit, those that do not, and the line count', () => {
@@ -56,8 +63,11 @@ test('the default rules\' needles: the probes that hit, those that do not, and t
   // Unicode white space (U+3000) is `\s` to the trigger but not to the scan: such a file is not ASCII, and lintFile decodes it
   const wide = 'p = &\u3000V_x;';
   assert.ok(anyTrigger(wide, {}) && !hit(Buffer.from(wide, 'utf8').toString('latin1')));
-  // a rule without needles (the assert rules): no scan, every file is decoded and matched
-  assert.equal(needleSet({ rules: ALL_ON }), null);
+  // every rule has needles: with every rule on, the scan still runs
+  const all = needleSet({ rules: ALL_ON });
+  assert.ok(all);
+  for (const t of ['mutex_enter(&m)', 'x;\n\tASSERT(p != NULL);', 'sx_xlock(&s)', 'p = &V_x;']) assert.ok(all!.scan(Buffer.from(t, 'latin1')).hit, t);
+  for (const t of ['int x;\n', 'mutex_ente(', 'ASSER(x)']) assert.ok(!all!.scan(Buffer.from(t, 'latin1')).hit, t);
 });
 
 test('lintFile: the same result for a file with and without a needle, in ASCII and not, with a NUL', async () => {
@@ -98,4 +108,68 @@ test('readFileBounded into a reused buffer: each read gives its own bytes, the b
   assert.ok(reuse.buf.length >= 2_000_001);
   // over the limit: refused, as without a buffer
   assert.throws(() => readFileBounded(join(dir, 'f1'), 1_000_000, reuse), (e: unknown) => e instanceof FileRefused && e.code === 'EFBIG');
+});
+
+test('the skipping scan finds what a regex over the needles finds, and counts the lines, at every alignment (seeded random texts)', () => {
+  const sets = [needleSet({})!, needleSet({ rules: ALL_ON })!, new NeedleSet(['t_ctx', 'ab', 'x y z', 'long_needle_word'])];
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let seed = 12345;
+  const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+  let hits = 0;
+  let misses = 0;
+  for (const ns of sets) {
+    const re = new RegExp(ns.needles.map((n) => n.split(' ').filter(Boolean).map(esc).join('[\\t-\\r ]*')).join('|'));
+    // pieces: needles, needles cut short, their white-space forms, noise
+    const pieces = [...ns.needles, ...ns.needles.map((n) => n.slice(0, -1)), ...ns.needles.map((n) => n.slice(1)), ...ns.needles.map((n) => n.replace(/ /g, ' \n\t')),
+      'int x;', '\n', '\t', ' ', 'a', '_', '&', 'V', '(', 'mutex', 'ctx', 'ASSERT'.toLowerCase(), 'xy'];
+    for (let k = 0; k < 400; k++) {
+      let t = '';
+      const len = rnd(40);
+      for (let i = 0; i < len; i++) t += rnd(5) === 0 ? pieces[rnd(pieces.length)] : pieces[pieces.length - 1 - rnd(12)];
+      const want = re.test(t);
+      if (want) hits++; else misses++;
+      for (let off = 0; off < 4; off++) {
+        const big = Buffer.alloc(t.length + 8, 10);
+        big.write(t, off, 'latin1');
+        const buf = big.subarray(off, off + t.length);
+        assert.deepEqual(ns.scan(buf), { hit: want, lines: t.split('\n').length }, `${JSON.stringify(t)} at offset ${off}`);
+      }
+    }
+  }
+  assert.ok(hits > 100 && misses > 100, `${hits} texts with a needle, ${misses} without`);
+});
+
+test('assert-side-effect\'s pre-filter: true wherever the rule reports (fixtures, probes), false for plain assertions', async () => {
+  const rule = RULES.find((r) => r.id === 'assert-side-effect')!;
+  const only = { rules: Object.fromEntries(RULES.map((r) => [r.id, r.id === rule.id ? 'warning' : 'off'])) as Record<string, 'warning' | 'off'> };
+  const fn = (body: string, extra = '') => `${extra}int g;\nint\nf(int x, int *p)\n{\n\t${body}\n\treturn (x);\n}\n`;
+  const probes = [
+    fn('ASSERT(x = 1);'), fn('ASSERT(x++);'), fn('ASSERT(--x > 0);'), fn('ASSERT((x <<= 1) != 0);'), fn('ASSERT((x >>= 1) != 0);'), fn('ASSERT((x += 2) > 0);'),
+    fn('ASSERT(mutex_tryenter(&m));'), fn('ASSERT(atomic_inc_32_nv(&g) > 0);'), fn('ASSERT(set_g(x) == 0);', 'static int\nset_g(int v)\n{\n\tg = v;\n\treturn (0);\n}\n'),
+    fn('ASSERT3U(set_g(x), ==, 1);', 'static int\nset_g(int v)\n{\n\tg = v;\n\treturn (0);\n}\n'), fn('ASSERT(ctxop_remove(t, c) == 1);'), fn('VERIFY(x = 1);'),
+    fn('KASSERT(x++ > 0, ("x %d", x));'), fn('assert(p[x++] == 0);'), fn('ASSERT /* c */ (x = 1);'), fn('ASSERT(x\n#ifdef A\n\t= 1\n#endif\n\t);'),
+    '#define CHK(x) ASSERT((x) = 1)\n', '#define CHK() do { assert(mutex_trylock(&l) == 0); } while (0)\n',
+    // a macro body is read as text, strings and all (macroHits)
+    '#define CHK(s) ASSERT(strcmp(s, "a=b") == 0)\n',
+    // no side effect: the pre-filter may say no
+    fn('ASSERT(MUTEX_HELD(&m));'), fn('ASSERT(x != 0 && x <= 4 && x >= 1);'), fn('ASSERT3U(x, ==, 0);'), fn('ASSERT(p[x] == 0);'), fn('ASSERT(strcmp(s, "a=b") == 0);'),
+  ];
+  const texts = [...probes, ...loadFixtures().map((f) => f.text)];
+  let reported = 0;
+  for (const t of texts) {
+    const d = (await lintText(t, 'f.c', { ...only, parseAll: true })).filter((x) => x.code === rule.id);
+    if (!d.length) continue;
+    reported++;
+    assert.ok(rule.mayReport!(t), `reported but filtered out: ${JSON.stringify(t.slice(0, 120))}`);
+  }
+  assert.ok(reported >= 14, `${reported} texts reported`);
+  for (const b of ['ASSERT(MUTEX_HELD(&m));', 'ASSERT(x != 0 && x <= 4 && x >= 1);', 'ASSERT3U(x, ==, 0);', 'ASSERT(p[x] == 0);', 'ASSERT(strcmp(s, "a=b") == 0);', 'ASSERT(f2(x));']) {
+    assert.equal(rule.mayReport!(fn(b)), false, b);
+  }
+  // a call to a function the file defines may write state: the filter cannot tell without the parse
+  assert.equal(rule.mayReport!(fn('ASSERT(h(x));', 'static int\nh(int v)\n{\n\treturn (v);\n}\n')), true);
+  // and with the whole file linted, a file the filter refuses gets the same findings as with parseAll
+  for (const t of texts) {
+    assert.deepEqual(await lintText(t, 'f.c', only), await lintText(t, 'f.c', { ...only, parseAll: true }), JSON.stringify(t.slice(0, 80)));
+  }
 });
