@@ -139,9 +139,27 @@ test('the skipping scan finds what a regex over the needles finds, and counts th
   assert.ok(hits > 100 && misses > 100, `${hits} texts with a needle, ${misses} without`);
 });
 
+/**
+ * A rule's mayReport holds wherever the rule reports (linted with parseAll, which never asks it),
+ * and a lint that asks it gives the same findings. Returns how many texts the rule reported on.
+ */
+async function preFilterHolds(id: string, texts: string[]): Promise<number> {
+  const rule = RULES.find((r) => r.id === id)!;
+  const only = { rules: Object.fromEntries(RULES.map((r) => [r.id, r.id === id ? 'warning' : 'off'])) as Record<string, 'warning' | 'off'> };
+  let reported = 0;
+  for (const t of texts) {
+    const all = await lintText(t, 'f.c', { ...only, parseAll: true });
+    if (all.some((x) => x.code === id)) {
+      reported++;
+      assert.ok(rule.mayReport!(t), `${id} reports but its pre-filter says no: ${JSON.stringify(t.slice(0, 160))}`);
+    }
+    assert.deepEqual(await lintText(t, 'f.c', only), all, JSON.stringify(t.slice(0, 80)));
+  }
+  return reported;
+}
+
 test('assert-side-effect\'s pre-filter: true wherever the rule reports (fixtures, probes), false for plain assertions', async () => {
   const rule = RULES.find((r) => r.id === 'assert-side-effect')!;
-  const only = { rules: Object.fromEntries(RULES.map((r) => [r.id, r.id === rule.id ? 'warning' : 'off'])) as Record<string, 'warning' | 'off'> };
   const fn = (body: string, extra = '') => `${extra}int g;\nint\nf(int x, int *p)\n{\n\t${body}\n\treturn (x);\n}\n`;
   const probes = [
     fn('ASSERT(x = 1);'), fn('ASSERT(x++);'), fn('ASSERT(--x > 0);'), fn('ASSERT((x <<= 1) != 0);'), fn('ASSERT((x >>= 1) != 0);'), fn('ASSERT((x += 2) > 0);'),
@@ -154,29 +172,17 @@ test('assert-side-effect\'s pre-filter: true wherever the rule reports (fixtures
     // no side effect: the pre-filter may say no
     fn('ASSERT(MUTEX_HELD(&m));'), fn('ASSERT(x != 0 && x <= 4 && x >= 1);'), fn('ASSERT3U(x, ==, 0);'), fn('ASSERT(p[x] == 0);'), fn('ASSERT(strcmp(s, "a=b") == 0);'),
   ];
-  const texts = [...probes, ...loadFixtures().map((f) => f.text)];
-  let reported = 0;
-  for (const t of texts) {
-    const d = (await lintText(t, 'f.c', { ...only, parseAll: true })).filter((x) => x.code === rule.id);
-    if (!d.length) continue;
-    reported++;
-    assert.ok(rule.mayReport!(t), `reported but filtered out: ${JSON.stringify(t.slice(0, 120))}`);
-  }
+  const reported = await preFilterHolds(rule.id, [...probes, ...loadFixtures().map((f) => f.text)]);
   assert.ok(reported >= 14, `${reported} texts reported`);
   for (const b of ['ASSERT(MUTEX_HELD(&m));', 'ASSERT(x != 0 && x <= 4 && x >= 1);', 'ASSERT3U(x, ==, 0);', 'ASSERT(p[x] == 0);', 'ASSERT(strcmp(s, "a=b") == 0);', 'ASSERT(f2(x));']) {
     assert.equal(rule.mayReport!(fn(b)), false, b);
   }
   // a call to a function the file defines may write state: the filter cannot tell without the parse
   assert.equal(rule.mayReport!(fn('ASSERT(h(x));', 'static int\nh(int v)\n{\n\treturn (v);\n}\n')), true);
-  // and with the whole file linted, a file the filter refuses gets the same findings as with parseAll
-  for (const t of texts) {
-    assert.deepEqual(await lintText(t, 'f.c', only), await lintText(t, 'f.c', { ...only, parseAll: true }), JSON.stringify(t.slice(0, 80)));
-  }
 });
 
 test('assert-only-variable\'s pre-filter: true wherever the rule reports (fixtures, probes), false where every asserted word is surely used', async () => {
   const rule = RULES.find((r) => r.id === 'assert-only-variable')!;
-  const only = { rules: Object.fromEntries(RULES.map((r) => [r.id, r.id === rule.id ? 'warning' : 'off'])) as Record<string, 'warning' | 'off'> };
   const fn = (body: string, params = 'int x, int *p') => `int g;\nint\nf(${params})\n{\n${body}\n\treturn (0);\n}\n`;
   const probes = [
     fn('\tint n = g;\n\tASSERT(n > 0);'), fn('\tASSERT(x > 0);'), fn('\tint n;\n\tn = g;\n\tASSERT(n > 0);'), fn('\tint n;\n\tn += g;\n\tASSERT(n > 0);'),
@@ -186,15 +192,7 @@ test('assert-only-variable\'s pre-filter: true wherever the rule reports (fixtur
     // surely used elsewhere: the pre-filter may say no
     fn('\tint n = g;\n\tASSERT(n > 0);\n\tg = n + 1;', 'void'), fn('\tASSERT(x > 0);\n\treturn (x);'), fn('\tASSERT(p != NULL);\n\tp->n = 1;\n\tg = x + 1;'),
   ];
-  const texts = [...probes, ...loadFixtures().map((f) => f.text)];
-  let reported = 0;
-  for (const t of texts) {
-    const d = (await lintText(t, 'f.c', { ...only, parseAll: true })).filter((x) => x.code === rule.id);
-    if (!d.length) continue;
-    reported++;
-    assert.ok(rule.mayReport!(t), `reported but filtered out: ${JSON.stringify(t.slice(0, 160))}`);
-  }
+  const reported = await preFilterHolds(rule.id, [...probes, ...loadFixtures().map((f) => f.text)]);
   assert.ok(reported >= 8, `${reported} texts reported`);
   for (const t of probes.slice(-3)) assert.equal(rule.mayReport!(t), false, t);
-  for (const t of texts) assert.deepEqual(await lintText(t, 'f.c', only), await lintText(t, 'f.c', { ...only, parseAll: true }), JSON.stringify(t.slice(0, 80)));
 });
