@@ -79,10 +79,17 @@ function countedUse(text: string, s: number, e: number, end: number): boolean {
 export function mayHaveAssertOnly(text: string, names: ReadonlySet<string>): boolean {
   const items = topLevelItems(text);
   if (!items) return true;
+  // where the assert names are (a body without one is not scanned)
+  const at: number[] = [];
+  const re = new RegExp(`\\b(?:${[...names].join('|')})\\b`, 'g');
+  for (let r = re.exec(text); r; r = re.exec(text)) at.push(r.index);
+  let next = 0;
   for (const it of items) {
     if (it.opaque || (it.body && !it.name)) return true;
     if (!it.body) continue;
     const [bs, be] = it.body;
+    while (next < at.length && at[next]! < bs) next++;
+    if (next === at.length || at[next]! >= be) continue;
     const inAsserts = new Set<string>();
     const uses = new Set<string>(); // words with a counted use at depth 0 outside the asserts
     const seen = new Set<string>(); // words outside the asserts (where a declaration may be), field names aside

@@ -39,8 +39,20 @@ const isIdChar = (c: number) => isIdStart(c) || (c >= 48 && c <= 57);
 
 const NEXT_IN_BODY = /[\n"'\/{}]/g;
 
-/** The top-level items of a C text, or null when its braces cannot be read from tokens alone. */
-export function topLevelItems(text: string): Item[] | null {
+/** The last text scanned and its items: one lint asks for them several times (pre-filters, blanking). */
+let lastText: string | null = null;
+let lastItems: readonly Item[] | null = null;
+
+/** The top-level items of a C text, or null when its braces cannot be read from tokens alone (not to be changed: they are shared). */
+export function topLevelItems(text: string): readonly Item[] | null {
+  if (text !== lastText) {
+    lastItems = scanItems(text);
+    lastText = text;
+  }
+  return lastItems;
+}
+
+function scanItems(text: string): Item[] | null {
   const n = text.length;
   const items: Item[] = [];
   let itemStart = 0;
