@@ -33,7 +33,7 @@
  * records: registers.ts). A leaf function also gets a form without a frame object (leafForm),
  * which a call by name runs in that form when the call would run it inline to its end anyway
  * (calls.ts callLeaf). Values keep the interpreter's representation (numbers,
- * BigInt beyond 2^53; 64-bit operators work on two 32-bit words). Where a function value is
+ * BigInt beyond 2^53; 64-bit operators work on two int32 words, emit.ts pairJs). Where a function value is
  * needed (the debugger's expressions, constant folding, an instruction written as a function),
  * `derive` makes it from the same text, on its first call.
  */
