@@ -353,18 +353,8 @@ export function leafCalls(): number {
  */
 function callLeaf(d: DirectCall, fr: CFrame, t: KThread, args: number[], spent: number, budget: number): number {
   const m = d.m;
-  let lf = d.leaf;
-  if (lf === undefined) {
-    if (d.target === undefined) return callDirect(d, fr, t, args.slice());
-    // Its step function is made on its first step (stmt.ts).
-    if (d.target === null || d.target.va >= 0) lf = d.leaf = null;
-    else {
-      lf = leafOf(d.target.run as StepFn);
-      if (lf === undefined) return callDirect(d, fr, t, args.slice());
-      d.leaf = lf;
-    }
-  }
-  if (lf === null || m.policy !== null || spent >= budget || spent + lf.max > m.budget || !m.mayRunInline(t, spent)) return callDirect(d, fr, t, args.slice());
+  const lf = d.leaf;
+  if (lf == null || m.policy !== null || spent >= budget || spent + lf.max > m.budget || !m.mayRunInline(t, spent)) return lf === undefined ? leafFirst(d, fr, t, args) : callDirect(d, fr, t, args.slice());
   const fn = d.target!;
   const sp0 = t.sp;
   const fp = framePointer(t, fn, args.length);
@@ -378,16 +368,7 @@ function callLeaf(d: DirectCall, fr: CFrame, t: KThread, args: number[], spent: 
   try {
     v = lf.run(m, t, fn, fp, LEAF_OUT, args) as Val;
   } catch (e) {
-    // As the callee's step leaves it: its frame on the stack at the faulting instruction.
-    const cf = frameObject(fn, fp, sp0, args.slice(), d.has64);
-    cf.pc = LEAF_OUT.pc;
-    cf.traced = ev;
-    t.sp = fp;
-    t.stack.push(cf);
-    if (d.slot >= 0) fr.wait = d.slot;
-    m.dataStop = false;
-    setLeafFault(e);
-    return LEAF_FAULT;
+    return leafFault(d, fr, t, args, fp, sp0, e);
   }
   // cReturn: its return event at the callee's cycle, the value to the caller.
   if (ev) {
@@ -402,4 +383,26 @@ function callLeaf(d: DirectCall, fr: CFrame, t: KThread, args: number[], spent: 
     return LEAF_GO;
   }
   return LEAF_STOP - u;
+}
+
+/** A site's first calls (callLeaf): its target, then its target's leaf form once its step function is made (stmt.ts). */
+function leafFirst(d: DirectCall, fr: CFrame, t: KThread, args: number[]): number {
+  if (d.target !== undefined) {
+    if (d.target === null || d.target.va >= 0) d.leaf = null;
+    else d.leaf = leafOf(d.target.run as StepFn);
+  }
+  return callDirect(d, fr, t, args.slice());
+}
+
+/** A fault in a leaf callee (callLeaf): its frame on the stack at the faulting instruction, as its step leaves it. */
+function leafFault(d: DirectCall, fr: CFrame, t: KThread, args: number[], fp: number, sp0: number, e: unknown): number {
+  const cf = frameObject(d.target!, fp, sp0, args.slice(), d.has64);
+  cf.pc = LEAF_OUT.pc;
+  cf.traced = d.m.sink !== null;
+  t.sp = fp;
+  t.stack.push(cf);
+  if (d.slot >= 0) fr.wait = d.slot;
+  d.m.dataStop = false;
+  setLeafFault(e);
+  return LEAF_FAULT;
 }

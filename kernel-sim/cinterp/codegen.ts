@@ -300,7 +300,8 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
         // then this frame goes on at the next instruction as after a callee run inline, or its
         // step ends, or the callee's fault is thrown from the next instruction.
         body.push(`fr.pc = ${n}; ${CYCLE} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK}`);
-        body.push(nodbg(`if (r < -2) { pc = ${n + 1}; if (r === ${LEAF_GO}) { budget = m.budget; used = 0; continue; } fr.pc = ${n + 1}; if (r === ${LEAF_FAULT}) throw ${TAKE}(); return ${LEAF_STOP} - r; }`));
+        // LEAF_GO: on to the next instruction (the next case), its step charged as after a callee run inline.
+        body.push(nodbg(`if (r < -2) { if (r !== ${LEAF_GO}) { pc = ${n + 1}; fr.pc = ${n + 1}; if (r === ${LEAF_FAULT}) throw ${TAKE}(); return ${LEAF_STOP} - r; } budget = m.budget; used = 0; } else`));
       }
       // A pushed C callee may run inline (runtime.ts runCalleeInline); this frame then goes on.
       body.push(`if (r !== -2) { if (r >= 0) { ${dataStop('r')} pc = r; continue; } fr.pc = ${n + 1}; ${dbg('if (POL) m.dataStop = false;')} used = used || 1;`);
@@ -403,8 +404,7 @@ ${code}
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
       f = new Function('MEMF', rsrc)(f) as StepFn;
       if (reg.slots.length) REGISTER_FORMS.add(f);
-      const leaf = leafForm(g, s, name, MEM);
-      if (leaf) LEAVES.set(f, leaf);
+      LEAVES.set(f, leafForm(g, s, name, MEM));
     }
     STEPS.set(src, f);
     stepChars += src.length;
@@ -441,7 +441,8 @@ const NODBG_CLOSE = '\u0011';
 /**
  * A leaf function's form without a frame object (calls.ts callLeaf): `(m, t, fn, fp, out, args)
  * => value`, which makes its frame's memory at fp as cFrame makes it (the pattern, the
- * parameters from args). A leaf has no instruction with a machine protocol but its returns, jumps only
+ * parameters from args); a straight-line leaf's statements run in order, with no switch (small
+ * enough for V8 to inline it into callLeaf). A leaf has no instruction with a machine protocol but its returns, jumps only
  * forward (so it runs at most `max` statements, one cycle each: the cycles are out.used), no frame
  * temps and no variable arguments. Its slots are variables when it has a register form
  * (registers.ts), stored to the frame when it ends in any way, as its step function's; a fault
@@ -460,7 +461,19 @@ function leafForm(g: Gen, s: StepSpec, name: string, MEM: string): Leaf | null {
   if (s.ntemps !== 0 || s.variadic) return null;
   const body: string[] = [];
   let max = 0;
-  for (let n = 0; n < s.ins.length; n++) {
+  // Straight-line (no jump before its first return, none at all): its statements in order, no switch.
+  const first = s.ins.findIndex((x) => x.k === 'ins');
+  const straight = first >= 0 && s.ins.every((x) => x.k === 'stmt' || x.k === 'ins');
+  for (let n = 0; straight && n <= first; n++) {
+    const x = s.ins[n]!;
+    body.push(`pc = ${n};`);
+    if (s.isStmt(n)) max++;
+    if (x.k === 'ins') {
+      if (!x.ret || x.value === undefined) return null;
+      body.push(`out.used = ${max}; return ${x.value};`);
+    } else if (x.k === 'stmt') body.push(`${x.code};`);
+  }
+  for (let n = 0; !straight && n < s.ins.length; n++) {
     const x = s.ins[n]!;
     body.push(`case ${n}: pc = ${n};`);
     if (s.isStmt(n)) {
@@ -502,14 +515,13 @@ return function cleaf_${name}(m, t, fn, fp, out, A) {
   ${binds}
   let pc = 0, used = 0, c = false;
   const POL = false, WATCH = false;
-  m.cThread = t;
   try {
-    for (;;) {
+    ${straight ? code : `for (;;) {
       switch (pc) {
 ${code}
       }
       throw new Error('C function ${name}: no instruction at pc ' + pc);
-    }
+    }`}
   } catch (e) {
     out.pc = pc;
     throw e;
@@ -520,10 +532,10 @@ ${code}
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return { run: new Function(src)() as Leaf['run'], max };
 }
-/** The leaf form of each step function that has one. */
-const LEAVES = new WeakMap<StepFn, Leaf>();
-/** The leaf form of a function's step function (calls.ts callLeaf); undefined when it has none. */
-export function leafOf(f: StepFn): Leaf | undefined {
+/** The leaf form of each step function made (null: it has none). */
+const LEAVES = new WeakMap<StepFn, Leaf | null>();
+/** The leaf form of a function's step function (calls.ts callLeaf): null when it has none, undefined before it is made. */
+export function leafOf(f: StepFn): Leaf | null | undefined {
   return LEAVES.get(f);
 }
 

@@ -172,8 +172,9 @@ plain(void *arg)
 
 /**
  * Leaf callees run without a frame object (calls.ts callLeaf): a buffer held only in a leaf's
- * local (its dead frame, which ::findleaks scans), a leaf with a 64-bit word, a byte and a local
- * array (no register form: its memory form), a leaf that faults on the 300th call of thread b.
+ * local (its dead frame, which ::findleaks scans), a leaf with a branch, a 64-bit word and a byte,
+ * one with a local array (no register form: its memory form), a straight-line leaf that faults in
+ * its second statement on the 300th call of thread b.
  */
 const LEAVES_SRC = `${HEADERS}
 uint32_t out32;
@@ -213,9 +214,9 @@ arr(int x)
 static int
 poke(int *p, int i)
 {
-	if (i == 300)
-		return (*p);
-	return (i);
+	int v = i * 2;
+
+	return (*p + v);
 }
 
 void
@@ -231,7 +232,7 @@ entry(void *arg)
 		acc = wide(acc, (uint8_t)i);
 		out32 += (uint32_t)arr((int)i);
 		if (arg != NULL)
-			out32 += (uint32_t)poke(NULL, (int)i);
+			out32 += (uint32_t)poke(i == 300 ? NULL : (int *)&out32, (int)i);
 		out32 += hold(p, i);	/* the last call of the loop */
 	}
 	out64 = acc;
@@ -270,7 +271,7 @@ test('leaf callees run without a frame object: stack bytes, leaks, a fault and v
       assert.match(JSON.stringify(a), /poke/);
       const step = (name: string): StepFn => (plain.sym.lookup(name)!.cfunc as { run: StepFn }).run;
       for (const f of ['hold', 'wide', 'arr', 'poke']) assert.ok(leafOf(step(f)), `${f} has a leaf form`);
-      assert.ok(!leafOf(step('entry')), 'entry calls: not a leaf');
+      assert.equal(leafOf(step('entry')), null, 'entry calls: not a leaf');
     }
   }
   assert.ok(leafCalls() - before > 1000, 'the plain runs called leaves without frame objects');
