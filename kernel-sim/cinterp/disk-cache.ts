@@ -134,11 +134,15 @@ export function statSig(p: string): string | null {
   }
 }
 
-/** `sig` unless its last change is within RACY_NS of `now` (ns since the epoch). */
-function settled(sig: string | null, now: bigint): string | null {
-  if (sig === null) return null;
+/** Was the last change of what has the stat `sig` at least RACY_NS before `now` (ns since the epoch)? */
+export function settledSig(sig: string, now: bigint): boolean {
   const [, , , m, c] = sig.split(' ');
-  return BigInt(m!) + RACY_NS <= now && BigInt(c!) + RACY_NS <= now ? sig : null;
+  return BigInt(m!) + RACY_NS <= now && BigInt(c!) + RACY_NS <= now;
+}
+
+/** `sig` unless its last change is within RACY_NS of `now`. */
+function settled(sig: string | null, now: bigint): string | null {
+  return sig !== null && settledSig(sig, now) ? sig : null;
 }
 
 /** The real path (symlinks resolved, one system call), or the resolved path when there is none. */
@@ -421,31 +425,40 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
   }
 }
 
-/**
- * What a load needs of the stored unit `id` (needed.ts), as the compiler `code` (a fingerprint of
- * its code) found it; null when not stored.
- */
-export function loadNeeds(id: string, code: string): Needs | null {
+/** A JSON value kept under `key` (best effort, as the units: framed, checksummed); null when none or damaged. */
+export function loadRecord(key: string): unknown {
   const dir = diskCacheDir();
   if (!dir) return null;
-  const key = `needs ${id} ${code}`;
   const framed = readFramed(fileFor(dir, key));
   if (!framed) return null;
   try {
-    const r = JSON.parse(framed.body.toString('utf8')) as { key: string; total: number; skip: number[] };
-    if (r.key !== key || !Number.isInteger(r.total) || !Array.isArray(r.skip) || r.skip.length % 2 || !r.skip.every((x) => Number.isInteger(x))) return null;
-    return { total: r.total, skip: r.skip };
+    const r = JSON.parse(framed.body.toString('utf8')) as { key?: string; value?: unknown };
+    return r.key === key ? (r.value ?? null) : null;
   } catch {
     return null;
   }
 }
 
-/** Keeps what a load needs of the stored unit `id` (best effort). */
-export function storeNeeds(id: string, code: string, needs: Needs): void {
+/** Keeps a JSON value under `key` (best effort). */
+export function storeRecord(key: string, value: unknown): void {
   const dir = diskCacheDir();
   if (!dir) return;
-  const key = `needs ${id} ${code}`;
-  writeFramed(dir, fileFor(dir, key), Buffer.from(JSON.stringify({ key, ...needs }), 'utf8'));
+  writeFramed(dir, fileFor(dir, key), Buffer.from(JSON.stringify({ key, value }), 'utf8'));
+}
+
+/**
+ * What a load needs of the stored unit `id` (needed.ts), as the compiler `code` (a fingerprint of
+ * its code) found it; null when not stored.
+ */
+export function loadNeeds(id: string, code: string): Needs | null {
+  const r = loadRecord(`needs ${id} ${code}`) as { total?: unknown; skip?: unknown } | null;
+  if (!r || !Number.isInteger(r.total) || !Array.isArray(r.skip) || r.skip.length % 2 || !r.skip.every((x) => Number.isInteger(x))) return null;
+  return { total: r.total as number, skip: r.skip as number[] };
+}
+
+/** Keeps what a load needs of the stored unit `id` (best effort). */
+export function storeNeeds(id: string, code: string, needs: Needs): void {
+  storeRecord(`needs ${id} ${code}`, needs);
 }
 
 const ARRAY_KINDS = { Uint8Array, Uint16Array, Int32Array } as const;

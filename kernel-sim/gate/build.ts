@@ -9,6 +9,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { loadRecord, storeRecord, statSig, settledSig } from '../cinterp/disk-cache';
 
 export interface GateBuild {
   /** `-I` folders in order (absolute). */
@@ -45,8 +47,9 @@ function expand(v: string, vars: Vars, depth = 0): string {
  * The assignments of one makefile and those it includes, in order (recursive variables kept
  * unexpanded, as make does). `include` lines are followed inside the tree only.
  */
-function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string, string>, read: string[]): void {
+function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string, string>, read: string[], tried: Set<string>): void {
   if (read.includes(path) || read.length > 64 || !path.startsWith(gate + '/')) return;
+  tried.add(path);
   let text: string;
   try {
     if (statSync(path).size > MAX_MAKEFILE_BYTES) return;
@@ -60,7 +63,7 @@ function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string,
     const line = raw.replace(/(^|[^\\])#.*$/, '$1');
     const inc = /^\s*-?include\s+(\S+)\s*$/.exec(line);
     if (inc) {
-      readMakefile(expand(inc[1]!, vars), gate, vars, fixed, read);
+      readMakefile(expand(inc[1]!, vars), gate, vars, fixed, read, tried);
       continue;
     }
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\$\([A-Za-z0-9_]+\)[A-Za-z0-9_]*)*)\s*(\+=|:=|\?=|=)\s*(.*)$/.exec(line);
@@ -79,6 +82,17 @@ function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string,
 }
 
 const cache = new Map<string, GateBuild>();
+const stats = { read: 0, kept: 0 };
+
+/** Builds read from the makefiles, and taken as an earlier process kept them (tests). */
+export function gateBuildStats(): { read: number; kept: number } {
+  return { ...stats };
+}
+
+/** Forgets the builds of this process (tests: the next is as in a new process). */
+export function clearGateBuilds(): void {
+  cache.clear();
+}
 
 /**
  * The flags of a 64-bit i86pc module build of the gate at `gate` (the checkout's root).
@@ -88,6 +102,30 @@ export function gateBuild(gate: string, debug: boolean): GateBuild {
   const key = `${gate}\0${debug}`;
   const hit = cache.get(key);
   if (hit) return hit;
+  // Kept on disk for the next process (disk-cache.ts), used while every makefile it tried to
+  // read has the stat it had, settled (a file changed just before is read again).
+  codePrint ??= createHash('sha256').update([readMakefile, expand, buildOf].map(String).join('\n')).digest('hex').slice(0, 32);
+  const diskKey = `gate-build ${codePrint} ${key}`;
+  const kept = loadRecord(diskKey) as { build: GateBuild; seen: Array<[string, string | null]> } | null;
+  if (kept && Array.isArray(kept.seen) && kept.seen.every(([p, sig]) => statSig(p) === sig)) {
+    stats.kept++;
+    cache.set(key, kept.build);
+    return kept.build;
+  }
+  const tried = new Set<string>();
+  const r = buildOf(gate, debug, tried);
+  stats.read++;
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const seen = [...tried].map((p): [string, string | null] => [p, statSig(p)]);
+  if (seen.every(([, sig]) => sig === null || settledSig(sig, now))) storeRecord(diskKey, { build: r, seen });
+  cache.set(key, r);
+  return r;
+}
+
+let codePrint: string | undefined;
+
+/** gateBuild's answer, read from the makefiles (`tried`: every makefile it tried to read). */
+function buildOf(gate: string, debug: boolean, tried: Set<string>): GateBuild {
   const src = join(gate, 'usr/src');
   const uts = join(src, 'uts');
   const vars: Vars = new Map([
@@ -96,7 +134,7 @@ export function gateBuild(gate: string, debug: boolean): GateBuild {
   ]);
   const fixed = new Map(vars);
   const makefiles: string[] = [];
-  readMakefile(join(gate, PLATFORM_MAKEFILE), gate, vars, fixed, makefiles);
+  readMakefile(join(gate, PLATFORM_MAKEFILE), gate, vars, fixed, makefiles, tried);
   const words = (name: string): string[] => expand(vars.get(name) ?? '', vars).split(/\s+/).filter(Boolean);
   // CPPFLAGS = ALWAYS_DEFS ALL_DEFS CONFIG_DEFS INCLUDE_PATH; CFLAGS adds -D_ASM_INLINES; the
   // include path is PRE_INC_PATH INC_PATH then uts/common (common/Makefile.files).
@@ -123,9 +161,7 @@ export function gateBuild(gate: string, debug: boolean): GateBuild {
     const u = /^-U([A-Za-z_]\w*)$/.exec(w);
     if (u) undefs.push(u[1]!);
   }
-  const r: GateBuild = { includeDirs, defines, undefs, makefiles };
-  cache.set(key, r);
-  return r;
+  return { includeDirs, defines, undefs, makefiles };
 }
 
 /**

@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gateBuild } from '../../../kernel-sim/gate/build';
+import { gateBuild, gateBuildStats, clearGateBuilds } from '../../../kernel-sim/gate/build';
+import { setRacyWindow } from '../../../kernel-sim/cinterp/disk-cache';
 import { gateEra, searchRoots } from '../../../kernel-sim/gate/tree';
 import { loadScenarioFile, scenarioFromObject, ScenarioError } from '../../../kernel-sim/scenario';
 import { createKernel } from '../../../kernel-sim/kernel';
@@ -48,6 +49,45 @@ test('the makefiles give the include path and -D/-U of a 64-bit i86pc module bui
   const nd = gateBuild(GATE, false);
   assert.equal(nd.defines.some(([n]) => n === 'DEBUG' || n === 'TRAPTRACE'), false);
   assert.deepEqual(b.makefiles.map((p) => p.slice(uts.length + 1)), ['i86pc/Makefile.i86pc', 'i86pc/Makefile.files', 'intel/Makefile.files', 'common/Makefile.files', 'Makefile.uts', 'i86pc/Makefile.workarounds']);
+});
+
+test('the build read from the makefiles is kept on disk for the next process, used while every makefile tried has its settled stat', async () => {
+  const dir = scratchDir('kctx-gatebuild-');
+  const gate = join(dir, 'gate');
+  cpSync(join(GATE, 'usr/src/uts'), join(gate, 'usr/src/uts'), { recursive: true, filter: (p) => !/\.[ch]$/.test(p) });
+  const was = { dir: process.env.KCTX_CACHE_DIR, window: setRacyWindow(100_000_000n) };
+  process.env.KCTX_CACHE_DIR = join(dir, 'cache');
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 300));
+  try {
+    await settle();
+    const s0 = gateBuildStats();
+    const first = gateBuild(gate, true);
+    assert.deepEqual(first.includeDirs, gateBuild(GATE, true).includeDirs.map((d) => d.replace(GATE, gate)));
+    clearGateBuilds();
+    assert.deepEqual(gateBuild(gate, true), first);
+    assert.equal(gateBuildStats().kept, s0.kept + 1, 'the second process takes the kept build');
+    // A changed makefile: read again, with its new flag (and not kept: it changed just now).
+    appendFileSync(join(gate, 'usr/src/uts/Makefile.uts'), 'ALWAYS_DEFS += -DKCTX_CHANGED\n');
+    clearGateBuilds();
+    const s1 = gateBuildStats();
+    const changed = gateBuild(gate, true);
+    assert.equal(gateBuildStats().read, s1.read + 1);
+    assert.ok(changed.defines.some(([n]) => n === 'KCTX_CHANGED'));
+    clearGateBuilds();
+    gateBuild(gate, true);
+    assert.equal(gateBuildStats().read, s1.read + 2, 'a makefile changed within the racy window is read again');
+    await settle();
+    clearGateBuilds();
+    gateBuild(gate, true);
+    clearGateBuilds();
+    assert.deepEqual(gateBuild(gate, true), changed);
+    assert.equal(gateBuildStats().kept, s1.kept + 1);
+  } finally {
+    setRacyWindow(was.window);
+    if (was.dir === undefined) delete process.env.KCTX_CACHE_DIR;
+    else process.env.KCTX_CACHE_DIR = was.dir;
+    clearGateBuilds();
+  }
 });
 
 test('a driver built against the fixture gate: gcc and makefile macros, compat folder first with #include_next, real struct sizes', async () => {
