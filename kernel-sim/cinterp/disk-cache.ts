@@ -22,11 +22,10 @@
  * test runner: tests name a scratch folder). Off with `KCTX_CACHE=0` or `kctx run --no-cache`
  * (`setDiskCache(false)`).
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { realpathSync, utimesSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { readFileBounded } from '../io/files';
+import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, sha256 } from '../io/cache-store';
 import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
 import { rewriteGnu } from './gnu-tokens';
 import { lexC } from '../../core/clex';
@@ -35,21 +34,11 @@ import type { EraId } from '../../core/eras';
 import type { Needs } from './needed';
 import type { StoredTree } from './ctree';
 
+export { setDiskCache, diskCacheOn, diskCacheDir, evict, MAX_BYTES, statSig, settledSig, setRacyWindow, loadRecord, storeRecord } from '../io/cache-store';
+
 /** Bumped whenever what is stored, or what the preprocessor makes of the same input, changes. */
 const FORMAT = 1;
-const MAGIC = `kctx-unit ${FORMAT}\n`;
-/** Most bytes the cache folder holds; the least recently used units are removed past it. */
-export const MAX_BYTES = 256 * 1024 * 1024;
-/** A cache file larger than this is not read (it is not one of ours). */
-const MAX_FILE = 128 * 1024 * 1024;
-
-let enabled = true;
 const stats = { hits: 0, misses: 0, stores: 0, stamped: 0, hashed: 0 };
-
-/** Turns the disk cache off (or on again) for this process (`--no-cache`). */
-export function setDiskCache(on: boolean): void {
-  enabled = on;
-}
 
 /**
  * Hits, misses and stores so far in this process; files of stored units taken by their stat,
@@ -57,22 +46,6 @@ export function setDiskCache(on: boolean): void {
  */
 export function diskCacheStats(): { hits: number; misses: number; stores: number; stamped: number; hashed: number } {
   return { ...stats };
-}
-
-/** Is the cache on (not `--no-cache`, not `KCTX_CACHE=0`)? Off, every load also declares its whole unit (needed.ts). */
-export function diskCacheOn(): boolean {
-  return enabled && process.env.KCTX_CACHE !== '0';
-}
-
-/** The cache folder, or null when the cache is off. */
-export function diskCacheDir(): string | null {
-  if (!diskCacheOn()) return null;
-  if (process.env.KCTX_CACHE_DIR) return process.env.KCTX_CACHE_DIR;
-  // Under node's test runner (and in what its tests start) only a folder named by KCTX_CACHE_DIR
-  // is used: a test never writes the user's cache.
-  if (process.env.NODE_TEST_CONTEXT) return null;
-  const xdg = process.env.XDG_CACHE_HOME;
-  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'kctx');
 }
 
 /** A preprocessed unit as the loader uses it. */
@@ -109,40 +82,6 @@ interface Record {
   probes: Array<[string, boolean]>;
   /** The folders of the probes: their stat when stored (null: none), when not changed within RACY_NS of then. */
   dirs?: Array<[string, string | null]>;
-}
-
-/**
- * A stat taken less than this after a file's or folder's last change (modification or change
- * time) is not trusted: a later change within the same tick of a coarse clock would not show.
- */
-let RACY_NS = 2_000_000_000n;
-
-/** Sets the racy window (tests: files they have just written settle sooner); returns the one before. */
-export function setRacyWindow(ns: bigint): bigint {
-  const was = RACY_NS;
-  RACY_NS = ns;
-  return was;
-}
-
-/** A file's or folder's stat as compared: device, inode, size, modification and change times (ns); null when there is none. */
-export function statSig(p: string): string | null {
-  try {
-    const st = statSync(p, { bigint: true, throwIfNoEntry: false });
-    return st ? `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}` : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Was the last change of what has the stat `sig` at least RACY_NS before `now` (ns since the epoch)? */
-export function settledSig(sig: string, now: bigint): boolean {
-  const [, , , m, c] = sig.split(' ');
-  return BigInt(m!) + RACY_NS <= now && BigInt(c!) + RACY_NS <= now;
-}
-
-/** `sig` unless its last change is within RACY_NS of `now`. */
-function settled(sig: string | null, now: bigint): string | null {
-  return sig !== null && settledSig(sig, now) ? sig : null;
 }
 
 /** The real path (symlinks resolved, one system call), or the resolved path when there is none. */
@@ -182,8 +121,6 @@ function stampedFile(path: string, display: string, stamp: string): SrcFile {
   };
 }
 
-const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
-
 /**
  * The code that makes a unit, as text: a kctx whose preprocessor, lexer or GNU rewrites differ
  * (another version, a development build) has other keys, so it never reads this one's units.
@@ -192,10 +129,6 @@ let codePrint: string | undefined;
 function fullKey(key: string): string {
   codePrint ??= sha256(`${FORMAT}\n${String(Preprocessor)}\n${String(lexC)}\n${String(rewriteGnu)}`);
   return `${codePrint} ${key}`;
-}
-
-function fileFor(dir: string, key: string): string {
-  return join(dir, 'units', `${sha256(key).slice(0, 40)}.unit`);
 }
 
 const b64 = (a: Int32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -240,43 +173,6 @@ export function loadStoredUnit(key: string, generated: (path: string) => string 
     /* read-only cache: still a hit */
   }
   return u;
-}
-
-/** A cache file's body and its SHA-256, if the file is whole and one of ours. */
-function readFramed(file: string): { body: Buffer; sum: string } | null {
-  let raw: Buffer;
-  try {
-    if (statSync(file).size > MAX_FILE) return null;
-    raw = readFileSync(file);
-  } catch {
-    return null;
-  }
-  // MAGIC, the body's SHA-256, a newline, the body.
-  const head = MAGIC.length;
-  if (raw.length < head + 65 || raw.toString('latin1', 0, head) !== MAGIC || raw[head + 64] !== 10) return null;
-  const body = raw.subarray(head + 65);
-  const sum = sha256(body);
-  if (sum !== raw.toString('latin1', head, head + 64)) return null;
-  return { body, sum };
-}
-
-/** Writes a cache file under a temporary name and renames it into place; true when stored. */
-function writeFramed(dir: string, file: string, body: Buffer): boolean {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(join(dir, 'units'), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + sha256(body) + '\n', 'latin1'), body]), { mode: 0o600 });
-    renameSync(tmp, file);
-    evict(join(dir, 'units'), MAX_BYTES);
-    return true;
-  } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* never written */
-    }
-    return false;
-  }
 }
 
 function read(file: string, key: string, generated: (path: string) => string | undefined): StoredUnit | null {
@@ -425,27 +321,6 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
   }
 }
 
-/** A JSON value kept under `key` (best effort, as the units: framed, checksummed); null when none or damaged. */
-export function loadRecord(key: string): unknown {
-  const dir = diskCacheDir();
-  if (!dir) return null;
-  const framed = readFramed(fileFor(dir, key));
-  if (!framed) return null;
-  try {
-    const r = JSON.parse(framed.body.toString('utf8')) as { key?: string; value?: unknown };
-    return r.key === key ? (r.value ?? null) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Keeps a JSON value under `key` (best effort). */
-export function storeRecord(key: string, value: unknown): void {
-  const dir = diskCacheDir();
-  if (!dir) return;
-  writeFramed(dir, fileFor(dir, key), Buffer.from(JSON.stringify({ key, value }), 'utf8'));
-}
-
 /**
  * What a load needs of the stored unit `id` (needed.ts), as the compiler `code` (a fingerprint of
  * its code) found it; null when not stored.
@@ -509,29 +384,4 @@ export function storeTree(id: string, code: string, tree: StoredTree): void {
   const len = Buffer.alloc(4);
   len.writeUInt32LE(head.length);
   writeFramed(dir, fileFor(dir, key), Buffer.concat([len, head, ...tree.arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]));
-}
-
-/** Removes the least recently used units until the folder holds at most `max` bytes. */
-export function evict(units: string, max: number): void {
-  const all: Array<{ p: string; size: number; t: number }> = [];
-  for (const n of readdirSync(units)) {
-    if (!n.endsWith('.unit')) continue;
-    try {
-      const st = statSync(join(units, n));
-      all.push({ p: join(units, n), size: st.size, t: st.mtimeMs });
-    } catch {
-      /* removed meanwhile */
-    }
-  }
-  let total = all.reduce((k, f) => k + f.size, 0);
-  all.sort((a, b) => a.t - b.t || (a.p < b.p ? -1 : 1));
-  for (const f of all) {
-    if (total <= max) break;
-    try {
-      unlinkSync(f.p);
-    } catch {
-      /* another process removed it */
-    }
-    total -= f.size;
-  }
 }

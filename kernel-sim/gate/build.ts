@@ -10,7 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { loadRecord, storeRecord, statSig, settledSig } from '../cinterp/disk-cache';
+import { loadRecord, storeRecord, statSig, settledSig } from '../io/cache-store';
 
 export interface GateBuild {
   /** `-I` folders in order (absolute). */

@@ -1,0 +1,171 @@
+/**
+ * The kctx cache folder and its files (a leaf: node only): where it is and whether it is on,
+ * files framed with a magic line and their body's SHA-256 (a truncated or damaged file is no
+ * file), written under a temporary name and renamed into place, bounded (least recently used
+ * out), JSON records under a key; and the stats that say a file or folder has not changed (as
+ * ccache's direct mode and git's index do: device, inode, size, modification and change times in
+ * nanoseconds, trusted only when taken RACY_NS after the last change). cinterp/disk-cache.ts keeps
+ * preprocessed units here; gate/build.ts the flags read from a tree's makefiles.
+ *
+ * Where: `$KCTX_CACHE_DIR`, else `$XDG_CACHE_HOME/kctx`, else `~/.cache/kctx` (not under node's
+ * test runner: tests name a scratch folder). Off with `KCTX_CACHE=0` or `kctx run --no-cache`
+ * (`setDiskCache(false)`).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** The first line of every cache file (the units' format 1 framing). */
+const MAGIC = 'kctx-unit 1\n';
+
+/** Most bytes the cache folder holds; the least recently used units are removed past it. */
+export const MAX_BYTES = 256 * 1024 * 1024;
+/** A cache file larger than this is not read (it is not one of ours). */
+const MAX_FILE = 128 * 1024 * 1024;
+
+let enabled = true;
+
+/** Turns the disk cache off (or on again) for this process (`--no-cache`). */
+export function setDiskCache(on: boolean): void {
+  enabled = on;
+}
+
+/** Is the cache on (not `--no-cache`, not `KCTX_CACHE=0`)? Off, every load also declares its whole unit (needed.ts). */
+export function diskCacheOn(): boolean {
+  return enabled && process.env.KCTX_CACHE !== '0';
+}
+
+/** The cache folder, or null when the cache is off. */
+export function diskCacheDir(): string | null {
+  if (!diskCacheOn()) return null;
+  if (process.env.KCTX_CACHE_DIR) return process.env.KCTX_CACHE_DIR;
+  // Under node's test runner (and in what its tests start) only a folder named by KCTX_CACHE_DIR
+  // is used: a test never writes the user's cache.
+  if (process.env.NODE_TEST_CONTEXT) return null;
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'kctx');
+}
+
+/**
+ * A stat taken less than this after a file's or folder's last change (modification or change
+ * time) is not trusted: a later change within the same tick of a coarse clock would not show.
+ */
+let RACY_NS = 2_000_000_000n;
+
+/** Sets the racy window (tests: files they have just written settle sooner); returns the one before. */
+export function setRacyWindow(ns: bigint): bigint {
+  const was = RACY_NS;
+  RACY_NS = ns;
+  return was;
+}
+
+/** A file's or folder's stat as compared: device, inode, size, modification and change times (ns); null when there is none. */
+export function statSig(p: string): string | null {
+  try {
+    const st = statSync(p, { bigint: true, throwIfNoEntry: false });
+    return st ? `${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Was the last change of what has the stat `sig` at least RACY_NS before `now` (ns since the epoch)? */
+export function settledSig(sig: string, now: bigint): boolean {
+  const [, , , m, c] = sig.split(' ');
+  return BigInt(m!) + RACY_NS <= now && BigInt(c!) + RACY_NS <= now;
+}
+
+/** `sig` unless its last change is within RACY_NS of `now`. */
+export function settled(sig: string | null, now: bigint): string | null {
+  return sig !== null && settledSig(sig, now) ? sig : null;
+}
+
+export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+export function fileFor(dir: string, key: string): string {
+  return join(dir, 'units', `${sha256(key).slice(0, 40)}.unit`);
+}
+
+/** A cache file's body and its SHA-256, if the file is whole and one of ours. */
+export function readFramed(file: string): { body: Buffer; sum: string } | null {
+  let raw: Buffer;
+  try {
+    if (statSync(file).size > MAX_FILE) return null;
+    raw = readFileSync(file);
+  } catch {
+    return null;
+  }
+  // MAGIC, the body's SHA-256, a newline, the body.
+  const head = MAGIC.length;
+  if (raw.length < head + 65 || raw.toString('latin1', 0, head) !== MAGIC || raw[head + 64] !== 10) return null;
+  const body = raw.subarray(head + 65);
+  const sum = sha256(body);
+  if (sum !== raw.toString('latin1', head, head + 64)) return null;
+  return { body, sum };
+}
+
+/** Writes a cache file under a temporary name and renames it into place; true when stored. */
+export function writeFramed(dir: string, file: string, body: Buffer): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(join(dir, 'units'), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + sha256(body) + '\n', 'latin1'), body]), { mode: 0o600 });
+    renameSync(tmp, file);
+    evict(join(dir, 'units'), MAX_BYTES);
+    return true;
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never written */
+    }
+    return false;
+  }
+}
+
+/** A JSON value kept under `key` (best effort, as the units: framed, checksummed); null when none or damaged. */
+export function loadRecord(key: string): unknown {
+  const dir = diskCacheDir();
+  if (!dir) return null;
+  const framed = readFramed(fileFor(dir, key));
+  if (!framed) return null;
+  try {
+    const r = JSON.parse(framed.body.toString('utf8')) as { key?: string; value?: unknown };
+    return r.key === key ? (r.value ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps a JSON value under `key` (best effort). */
+export function storeRecord(key: string, value: unknown): void {
+  const dir = diskCacheDir();
+  if (!dir) return;
+  writeFramed(dir, fileFor(dir, key), Buffer.from(JSON.stringify({ key, value }), 'utf8'));
+}
+
+/** Removes the least recently used units until the folder holds at most `max` bytes. */
+export function evict(units: string, max: number): void {
+  const all: Array<{ p: string; size: number; t: number }> = [];
+  for (const n of readdirSync(units)) {
+    if (!n.endsWith('.unit')) continue;
+    try {
+      const st = statSync(join(units, n));
+      all.push({ p: join(units, n), size: st.size, t: st.mtimeMs });
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  let total = all.reduce((k, f) => k + f.size, 0);
+  all.sort((a, b) => a.t - b.t || (a.p < b.p ? -1 : 1));
+  for (const f of all) {
+    if (total <= max) break;
+    try {
+      unlinkSync(f.p);
+    } catch {
+      /* another process removed it */
+    }
+    total -= f.size;
+  }
+}
