@@ -289,13 +289,19 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
   key = fullKey(key);
   const now = BigInt(Date.now()) * 1_000_000n;
   const files: FileRec[] = [];
+  // A file read several times (a header without a guard) is one real path, checksum and stat.
+  const seen = new Map<string, FileRec>();
   for (const f of u.pp.files) {
     if (f.path.startsWith('<')) files.push({ path: f.path, display: f.display, text: f.text });
     else {
-      const r: FileRec = { path: f.path, display: f.display, real: realPath(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) };
-      const st = settled(statSig(f.path), now);
-      if (st) r.st = st;
-      files.push(r);
+      let r = seen.get(f.path);
+      if (!r) {
+        r = { path: f.path, display: f.display, real: realPath(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) };
+        const st = settled(statSig(f.path), now);
+        if (st) r.st = st;
+        seen.set(f.path, r);
+      }
+      files.push({ ...r, display: f.display });
     }
   }
   const dirs: Array<[string, string | null]> = [];
