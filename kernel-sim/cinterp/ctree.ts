@@ -63,6 +63,21 @@ interface Tables {
   lineStart: Int32Array;
 }
 
+/** The node tables of `count` nodes (no child, no sibling yet). */
+function nodeTables(count: number): Omit<Tables, 'lineStart'> {
+  return {
+    type: new Uint16Array(count),
+    flags: new Uint8Array(count),
+    start: new Int32Array(count),
+    end: new Int32Array(count),
+    row: new Int32Array(count),
+    parent: new Int32Array(count),
+    first: new Int32Array(count).fill(-1),
+    next: new Int32Array(count).fill(-1),
+    field: new Uint16Array(count),
+  };
+}
+
 /** One tree's nodes, in the order of a depth-first walk (the root is 0). */
 class CTree {
   /** Each node's CNode once asked for (filled with undefined: a packed array, not a sparse one). */
@@ -292,15 +307,7 @@ export function plainTree(tree: Tree, src: string, viaCursor = false): CNode {
   const lang = tree.language;
   const types = lang.types;
   const count = tree.rootNode.descendantCount;
-  const type = new Uint16Array(count);
-  const flags = new Uint8Array(count);
-  const start = new Int32Array(count);
-  const end = new Int32Array(count);
-  const row = new Int32Array(count);
-  const parent = new Int32Array(count);
-  const first = new Int32Array(count).fill(-1);
-  const next = new Int32Array(count).fill(-1);
-  const field = new Uint16Array(count);
+  const { type, flags, start, end, row, parent, first, next, field } = nodeTables(count);
   const lineStart = [0];
   // ERROR is not in the language's table of types (web-tree-sitter names it so too).
   const names = [...types];
@@ -440,15 +447,7 @@ export function prunedTree(root: CNode, skip: readonly number[]): CNode {
     }
     if (!dropping) num[i] = count++;
   }
-  const type = new Uint16Array(count);
-  const flags = new Uint8Array(count);
-  const start = new Int32Array(count);
-  const end = new Int32Array(count);
-  const row = new Int32Array(count);
-  const parent = new Int32Array(count);
-  const first = new Int32Array(count).fill(-1);
-  const next = new Int32Array(count).fill(-1);
-  const field = new Uint16Array(count);
+  const { type, flags, start, end, row, parent, first, next, field } = nodeTables(count);
   const at = (x: number): number => (x < 0 ? -1 : num[x]!);
   for (let i = 0; i < n; i++) {
     const j = num[i]!;
