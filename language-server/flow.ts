@@ -383,12 +383,21 @@ export class FlowWalker<F> {
     if ((this.spent & 255) === 0 && this.budget.cancelled()) throw new WalkCancelled('cancelled');
   }
 
+  /** A block's statements and the label of each labeled one (null for the others), read from the tree once per walk. */
+  private blockKids = new Map<number, { kids: SyntaxNode[]; labels: (string | null)[] }>();
+
   private block(b: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
     let cur = states;
-    const kids = b.namedChildren.filter((c): c is SyntaxNode => !!c);
+    let bk = this.blockKids.get(b.id);
+    if (!bk) {
+      const kids = b.namedChildren.filter((c): c is SyntaxNode => !!c);
+      bk = { kids, labels: kids.map((k) => (k.type === 'labeled_statement' ? k.childForFieldName('label')?.text ?? '' : null)) };
+      this.blockKids.set(b.id, bk);
+    }
+    const { kids, labels } = bk;
     for (let i = 0; i < kids.length; i++) {
       cur = this.stmt(kids[i]!, cur);
-      if (this.back.size) cur = this.backEdges(kids, i, cur);
+      if (this.back.size) cur = this.backEdges(kids, labels, i, cur);
     }
     if (b.type === 'compound_statement' && this.d.leaveBlock) cur = cur.map((s) => this.d.leaveBlock!(b, s));
     return cur;
@@ -399,14 +408,13 @@ export class FlowWalker<F> {
    * label through kids[i] (only states not seen at that label before, a bounded number of rounds),
    * and what falls out of kids[i] joins the states that went on normally.
    */
-  private backEdges(kids: SyntaxNode[], i: number, cur: PathState<F>[]): PathState<F>[] {
+  private backEdges(kids: SyntaxNode[], labels: (string | null)[], i: number, cur: PathState<F>[]): PathState<F>[] {
     for (let round = 0; round < MAX_BACK_ROUNDS && this.back.size; round++) {
       let j = -1;
       let label = '';
       for (let k = 0; k <= i; k++) {
-        const kid = kids[k]!;
-        if (kid.type !== 'labeled_statement') continue;
-        const l = kid.childForFieldName('label')?.text ?? '';
+        const l = labels[k];
+        if (l === null || l === undefined) continue;
         if (this.back.has(l)) { j = k; label = l; break; }
       }
       if (j < 0) return cur;

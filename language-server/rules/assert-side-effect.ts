@@ -131,8 +131,10 @@ function seesValue(x: SyntaxNode, w: SyntaxNode, v: string): boolean {
 
 /** Is an offset inside `#ifdef DEBUG` / `#if defined(DEBUG)` (there ASSERT is always compiled in)? */
 function debugOnly(m: FileModel, offset: number): boolean {
-  if (!/^[ \t]*#[ \t]*if(def)?[ \t]+(defined[ \t]*\(?[ \t]*)?DEBUG\b/m.test(m.text)) return false;
-  const c = m as unknown as { _ppGroups?: Conditional[] | null };
+  // (whether the file has such an #if at all: asked once per model, not once per assert)
+  const c = m as unknown as { _ppGroups?: Conditional[] | null; _debugIf?: boolean };
+  c._debugIf ??= /^[ \t]*#[ \t]*if(def)?[ \t]+(defined[ \t]*\(?[ \t]*)?DEBUG\b/m.test(m.text);
+  if (!c._debugIf) return false;
   if (c._ppGroups === undefined) c._ppGroups = conditionals(m.text);
   if (!c._ppGroups) return false;
   return conditionAt(c._ppGroups, offset).some((d) => /^#[ \t]*if(def)?[ \t]+(defined[ \t]*\(?[ \t]*)?DEBUG\b[ \t)]*$/.test(d));
