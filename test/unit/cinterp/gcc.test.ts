@@ -232,10 +232,8 @@ void test(void) { PR(test3(2)); PR(test3(0)); }`;
   assert.ok(f.frameSize >= 6000);
 });
 
-test('64-bit integers: every operator, compound assignment, ++/--, comparison and conversion on edge values (the words of 2^31, 2^32, 2^53, 2^63) and 175 random pairs, through locals, pointers and globals', async () => {
-  // Hashes of the results, one per operator group (values beyond 2^53: recorded as strings).
-  await sameAsGcc(`
-static uint64_t rs = 0x9e3779b97f4a7c15ULL;
+/** C: rnd(), a 64-bit xorshift (the random operands of the 64-bit tests). */
+const XORSHIFT64 = `static uint64_t rs = 0x9e3779b97f4a7c15ULL;
 static uint64_t
 rnd(void)
 {
@@ -244,7 +242,12 @@ rnd(void)
 	rs ^= rs << 17;
 	return (rs);
 }
-uint64_t gu;
+`;
+
+test('64-bit integers: every operator, compound assignment, ++/--, comparison and conversion on edge values (the words of 2^31, 2^32, 2^53, 2^63) and 175 random pairs, through locals, pointers and globals', async () => {
+  // Hashes of the results, one per operator group (values beyond 2^53: recorded as strings).
+  await sameAsGcc(`
+${XORSHIFT64}uint64_t gu;
 int64_t gs;
 static uint64_t
 mix(uint64_t h, uint64_t v)
@@ -316,16 +319,7 @@ test(void)
 test('64-bit integers in a function whose locals are JavaScript variables (the register form): + - with the carry and the borrow, * (signed, unsigned, by one- and two-word constants), shifts by 0, 1, 31, 32, 33, 63 (constant and variable), comparisons across each word\'s sign bit, conversions to and from 32 bits, ++/-- and compound assignments on locals, globals, struct members and through pointers, / and %', async () => {
   await sameAsGcc(`
 #define MIX(h, v) ((h) = ((h) ^ (uint64_t)(v)) * 0x100000001b3ULL + ((h) >> 29))
-static uint64_t rs = 0x9e3779b97f4a7c15ULL;
-static uint64_t
-rnd(void)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (rs);
-}
-static uint64_t
+${XORSHIFT64}static uint64_t
 edge(int i)
 {
 	switch (i) {
