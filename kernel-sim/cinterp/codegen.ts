@@ -404,7 +404,8 @@ ${code}
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
       f = new Function('MEMF', rsrc)(f) as StepFn;
       if (reg.slots.length) REGISTER_FORMS.add(f);
-      LEAVES.set(f, leafForm(g, s, name, MEM));
+      // Made on the first call by name that asks (calls.ts callLeaf): most functions never are leaves called so.
+      LEAVES.set(f, () => leafForm(g, s, name, MEM));
     }
     STEPS.set(src, f);
     stepChars += src.length;
@@ -532,11 +533,13 @@ ${code}
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return { run: new Function(src)() as Leaf['run'], max };
 }
-/** The leaf form of each step function made (null: it has none). */
-const LEAVES = new WeakMap<StepFn, Leaf | null>();
+/** The leaf form of each step function made (null: it has none; a function: not made yet). */
+const LEAVES = new WeakMap<StepFn, Leaf | null | (() => Leaf | null)>();
 /** The leaf form of a function's step function (calls.ts callLeaf): null when it has none, undefined before it is made. */
 export function leafOf(f: StepFn): Leaf | null | undefined {
-  return LEAVES.get(f);
+  let l = LEAVES.get(f);
+  if (typeof l === 'function') LEAVES.set(f, (l = l()));
+  return l;
 }
 
 /** The step functions that are register forms (registers.ts). */
