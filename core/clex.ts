@@ -48,13 +48,70 @@ function isIdChar(c: number): boolean {
   return isIdStart(c) || (c >= 48 && c <= 57);
 }
 
+/** Token kinds by their code in a CTokTable. */
+export const KIND_NAMES: readonly CTokKind[] = ['id', 'num', 'str', 'chr', 'punct', 'other'];
+export const K_ID = 0;
+export const K_PUNCT = 4;
+/** A CTokTable flag: first token on its line. */
+export const F_BOL = 1;
+/** A CTokTable flag: preceded by white space. */
+export const F_WS = 2;
+
+/**
+ * The tokens of a text as parallel arrays (token i is k[i], v[i], ...): no object per token, so
+ * a long file's tokens cost the garbage collector little while they wait to be read.
+ */
+export interface CTokTable {
+  n: number;
+  /** Index in KIND_NAMES. */
+  k: Uint8Array;
+  v: string[];
+  line: Int32Array;
+  col: Int32Array;
+  /** F_BOL | F_WS. */
+  flags: Uint8Array;
+  /** Text offset of the token's first character. */
+  start: Int32Array;
+}
+
 /**
  * The tokens of `text` (file index `file`). When `offsets` is given, the text offset of each
  * token's first character is pushed to it (parallel to the result).
  */
 export function lexC(text: string, file: number, onError?: CLexError, offsets?: number[]): CTok[] {
-  const toks: CTok[] = [];
+  const t = lexTable(text, onError);
+  const toks: CTok[] = new Array(t.n);
+  for (let i = 0; i < t.n; i++) {
+    const f = t.flags[i]!;
+    toks[i] = { k: KIND_NAMES[t.k[i]!]!, v: t.v[i]!, file, line: t.line[i]!, col: t.col[i]!, bol: (f & F_BOL) !== 0, ws: (f & F_WS) !== 0 };
+    offsets?.push(t.start[i]!);
+  }
+  return toks;
+}
+
+/** The tokens of `text` as a table (see lexC). */
+export function lexTable(text: string, onError?: CLexError): CTokTable {
   const n = text.length;
+  let cap = Math.max(16, n >> 2);
+  const t: CTokTable = { n: 0, k: new Uint8Array(cap), v: [], line: new Int32Array(cap), col: new Int32Array(cap), flags: new Uint8Array(cap), start: new Int32Array(cap) };
+  const grow = () => {
+    cap *= 2;
+    const k = new Uint8Array(cap);
+    k.set(t.k);
+    t.k = k;
+    const line = new Int32Array(cap);
+    line.set(t.line);
+    t.line = line;
+    const col = new Int32Array(cap);
+    col.set(t.col);
+    t.col = col;
+    const flags = new Uint8Array(cap);
+    flags.set(t.flags);
+    t.flags = flags;
+    const start = new Int32Array(cap);
+    start.set(t.start);
+    t.start = start;
+  };
   let i = 0;
   let line = 1;
   let lineStart = 0;
@@ -113,7 +170,7 @@ export function lexC(text: string, file: number, onError?: CLexError, offsets?: 
     const col = i - lineStart + 1;
     const startLine = line;
     const start = i;
-    let k: CTokKind;
+    let k: number;
     let v: string;
     if (isIdStart(c)) {
       let j = i + 1;
@@ -123,7 +180,7 @@ export function lexC(text: string, file: number, onError?: CLexError, offsets?: 
       if ((v === 'L' || v === 'u8' || v === 'u' || v === 'U') && (text[j] === '"' || text[j] === "'")) {
         onError?.(line, col, 'wide or Unicode character and string literals are not supported in kernel code');
       }
-      k = 'id';
+      k = 0;
       i = j;
     } else if ((c >= 48 && c <= 57) || (c === 46 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
       let j = i + 1;
@@ -134,7 +191,7 @@ export function lexC(text: string, file: number, onError?: CLexError, offsets?: 
         else break;
       }
       v = text.slice(i, j);
-      k = 'num';
+      k = 1;
       i = j;
     } else if (c === 34 || c === 39) {
       let j = i + 1;
@@ -149,10 +206,10 @@ export function lexC(text: string, file: number, onError?: CLexError, offsets?: 
         j = Math.min(j, n) - 1;
       }
       v = text.slice(i, j + 1);
-      k = c === 34 ? 'str' : 'chr';
+      k = c === 34 ? 2 : 3;
       i = j + 1;
     } else {
-      k = 'punct';
+      k = K_PUNCT;
       v = text[i]!;
       const longer = PUNCTS_BY_FIRST.get(c);
       if (longer) {
@@ -165,14 +222,21 @@ export function lexC(text: string, file: number, onError?: CLexError, offsets?: 
       }
       if (!ONE_CHAR_PUNCT.includes(v[0]!)) {
         if (c > 127 && c !== 92 && c !== 64 && c !== 96) onError?.(line, col, `stray '\\x${c.toString(16)}' in program (non-ASCII character)`);
-        k = 'other';
+        k = 5;
       }
       i += v.length;
     }
-    toks.push({ k, v, file, line: startLine, col, bol, ws });
-    offsets?.push(start);
+    const at = t.n;
+    if (at === cap) grow();
+    t.k[at] = k;
+    t.v.push(v);
+    t.line[at] = startLine;
+    t.col[at] = col;
+    t.flags[at] = (bol ? F_BOL : 0) | (ws ? F_WS : 0);
+    t.start[at] = start;
+    t.n = at + 1;
     bol = false;
     ws = false;
   }
-  return toks;
+  return t;
 }

@@ -79,6 +79,9 @@ function closing(toks: GnuTok[], i: number): number {
   return -1;
 }
 
+/** The words (identifiers) a rewrite starts at: output without them is left as it is. */
+export const GNU_WORDS: ReadonlySet<string> = new Set(['case', '__attribute__', '__attribute', TYPES_COMPATIBLE, '__builtin_offsetof', ...TYPEOF]);
+
 export function rewriteGnu<T extends GnuTok>(toks: T[]): T[] {
   let out: T[] | null = null;
   const take = (upTo: number): T[] => {

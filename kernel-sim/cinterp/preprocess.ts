@@ -13,9 +13,9 @@ import { statSync } from 'node:fs';
 import { dirname, resolve, relative, isAbsolute } from 'node:path';
 import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded, realOrResolved, insideRoots, outsideWords } from '../io/files';
-import { rewriteGnu } from './gnu-tokens';
+import { rewriteGnu, GNU_WORDS } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
-import { lexC, type CTok, type CTokKind } from '../../core/clex';
+import { lexC, lexTable, KIND_NAMES, K_PUNCT, F_BOL, F_WS, type CTok, type CTokKind, type CTokTable } from '../../core/clex';
 
 /**
  * gcc builtins with a type operand, which the C parser cannot take as calls, spelled as the
@@ -174,7 +174,18 @@ export class Preprocessor {
   macros = new Map<string, Macro>();
   /** Each path whose existence as a file decided an #include, and the answer (disk-cache.ts). */
   readonly probes = new Map<string, boolean>();
-  private out: Tok[] = [];
+  /**
+   * The output tokens as parallel arrays (kind code, text, file, line, column): a token object
+   * lives only while its statement is expanded, not until result().
+   */
+  private outN = 0;
+  private outK = new Uint8Array(1024);
+  private outV: string[] = [];
+  private outFile = new Int32Array(1024);
+  private outLine = new Int32Array(1024);
+  private outCol = new Int32Array(1024);
+  /** Some output token is a word rewriteGnu may rewrite. */
+  private outGnu = false;
   private onceGuard = new Set<string>();
   private includeDepth = 0;
   private baseReal: string;
@@ -206,7 +217,7 @@ export class Preprocessor {
       pre.push(`#define ${k} ${v === true ? 1 : String(v)}`);
     }
     const f = this.addFile({ path: '<command line>', display: '<command line>', text: pre.join('\n') + '\n' });
-    this.run(this.lex(f), f);
+    this.run(this.table(f), f);
   }
 
   private fail(t: { file: number; line: number; col: number } | undefined, msg: string): never {
@@ -257,7 +268,7 @@ export class Preprocessor {
 
   /** Preprocesses one translation unit (a source file). */
   processFile(idx: number): void {
-    this.run(this.lex(idx), idx);
+    this.run(this.table(idx), idx);
   }
 
   // ------------------------------------------------------------------ lexer
@@ -266,27 +277,45 @@ export class Preprocessor {
     return lexC(this.files[fileIdx]!.text, fileIdx, (line, col, msg) => this.fail({ file: fileIdx, line, col }, msg));
   }
 
+  /** A file's tokens as a table: run() makes a token object only for what it keeps. */
+  private table(fileIdx: number): CTokTable {
+    return lexTable(this.files[fileIdx]!.text, (line, col, msg) => this.fail({ file: fileIdx, line, col }, msg));
+  }
+
   // ------------------------------------------------------------------ directives
 
-  private run(toks: Tok[], fileIdx: number): void {
-    if (++this.includeDepth > 64) this.fail(toks[0], '#include nested too deeply (64 levels)');
+  private run(lx: CTokTable, fileIdx: number): void {
+    // Tokens i.. are of file `file`, their lines moved by `delta` (#line changes both).
+    let file = fileIdx;
+    let delta = 0;
+    const tokAt = (x: number): Tok => {
+      const f = lx.flags[x]!;
+      return { k: KIND_NAMES[lx.k[x]!]!, v: lx.v[x]!, file, line: lx.line[x]! + delta, col: lx.col[x]!, bol: (f & F_BOL) !== 0, ws: (f & F_WS) !== 0, hs: undefined };
+    };
+    const first = lx.n ? { file, line: lx.line[0]!, col: lx.col[0]! } : undefined;
+    if (++this.includeDepth > 64) this.fail(first, '#include nested too deeply (64 levels)');
     // cond stack: active = this group is being emitted; taken = some branch was taken; parentActive
     const conds: Array<{ active: boolean; taken: boolean; parent: boolean; sawElse: boolean; tok: Tok }> = [];
     const active = () => (conds.length ? conds[conds.length - 1]!.active : true);
     let i = 0;
-    const pending: Tok[] = [];
+    const n = lx.n;
+    let pending: Tok[] = [];
+    /** Parenthesis depth of `pending` (open: it ends inside a function-like macro's arguments). */
+    let open = 0;
     const flushText = () => {
       if (pending.length) {
-        this.expandInto(pending.splice(0), this.out);
-        if (this.out.length > MAX_OUTPUT_TOKENS) this.fail(toks[0], `translation unit too large after preprocessing (over ${MAX_OUTPUT_TOKENS} tokens)`);
+        const p = pending;
+        pending = [];
+        open = 0;
+        this.emit(p);
+        if (this.outN > MAX_OUTPUT_TOKENS) this.fail(first, `translation unit too large after preprocessing (over ${MAX_OUTPUT_TOKENS} tokens)`);
       }
     };
-    while (i < toks.length) {
-      const t = toks[i]!;
-      if (t.bol && t.v === '#' && t.k === 'punct') {
+    while (i < n) {
+      if (lx.flags[i]! & F_BOL && lx.k[i] === K_PUNCT && lx.v[i] === '#') {
         let j = i + 1;
-        while (j < toks.length && !toks[j]!.bol) j++;
-        const line = toks.slice(i + 1, j);
+        const line: Tok[] = [];
+        while (j < n && !(lx.flags[j]! & F_BOL)) line.push(tokAt(j++));
         i = j;
         const d = line[0];
         if (!d) continue; // null directive
@@ -351,7 +380,7 @@ export class Preprocessor {
             const [ln, name] = this.expandList(rest);
             if (!ln || ln.k !== 'num' || !/^[0-9]+$/.test(ln.v)) this.fail(d, '#line needs a line number');
             if (name && name.k !== 'str') this.fail(name, `#line: expected a file name in quotes, found '${name.v}'`);
-            const delta = Number(ln.v) - (d.line + 1);
+            const lineDelta = Number(ln.v) - (d.line + 1);
             const from = d.file;
             let to = from;
             if (name) {
@@ -359,7 +388,9 @@ export class Preprocessor {
               const cur = this.files[from]!;
               to = this.addFile({ path: cur.path.startsWith('<') || isAbsolute(shown) ? shown : resolve(dirname(cur.path), shown), display: shown, text: '' });
             }
-            if (delta !== 0 || to !== from) toks = toks.slice(0, i).concat(toks.slice(i).map((x) => (x.file === from ? { ...x, file: to, line: x.line + delta } : x)));
+            // Every token after the directive is of file `from` (the directive's own).
+            file = to;
+            delta += lineDelta;
             break;
           }
           case 'warning':
@@ -372,26 +403,60 @@ export class Preprocessor {
         }
         continue;
       }
-      i++;
-      if (!active()) continue;
+      if (!active()) {
+        i++;
+        continue;
+      }
+      const t = tokAt(i++);
       pending.push(t);
-      // Flush at statement-ish boundaries so function-like macro calls spanning lines still work.
-      if ((t.v === ';' || t.v === '}') && t.k === 'punct' && !this.pendingOpenCall(pending)) flushText();
+      if (t.k === 'punct') {
+        const v = t.v;
+        if (v === '(') open++;
+        else if (v === ')') open--;
+        // Flush at statement-ish boundaries so function-like macro calls spanning lines still work.
+        else if ((v === ';' || v === '}') && open <= 0) flushText();
+      }
     }
     flushText();
     if (conds.length) this.fail(conds[conds.length - 1]!.tok, 'unterminated #if (missing #endif)');
     this.includeDepth--;
   }
 
-  /** True when `pending` ends inside the argument list of a function-like macro call. */
-  private pendingOpenCall(p: Tok[]): boolean {
-    let depth = 0;
-    for (const t of p) {
-      if (t.k !== 'punct') continue;
-      if (t.v === '(') depth++;
-      else if (t.v === ')') depth--;
+
+  /** Expands `text` onto the end of the output. */
+  private emit(text: Tok[]): void {
+    const out: Tok[] = [];
+    this.expandInto(text, out, this.outN);
+    const n = this.outN + out.length;
+    if (n > this.outK.length) {
+      let cap = this.outK.length;
+      while (cap < n) cap *= 2;
+      const k = new Uint8Array(cap);
+      k.set(this.outK);
+      this.outK = k;
+      for (const a of ['outFile', 'outLine', 'outCol'] as const) {
+        const b = new Int32Array(cap);
+        b.set(this[a]);
+        this[a] = b;
+      }
     }
-    return depth > 0;
+    const K = this.outK;
+    const V = this.outV;
+    const F = this.outFile;
+    const L = this.outLine;
+    const C = this.outCol;
+    let at = this.outN;
+    for (let i = 0; i < out.length; i++, at++) {
+      const t = out[i]!;
+      const k = KIND_CODE[t.k];
+      K[at] = k;
+      V.push(t.v);
+      F[at] = t.file;
+      L[at] = t.line;
+      C[at] = t.col;
+      if (k === K_ID && GNU_WORDS.has(t.v)) this.outGnu = true;
+    }
+    this.outN = at;
   }
 
   private define(rest: Tok[], d: Tok): void {
@@ -472,7 +537,7 @@ export class Preprocessor {
     const idx = this.addSource(path, display, first);
     if (dirIdx >= 0) this.foundIn.set(idx, dirIdx);
     if (/^\s*#\s*pragma\s+once\b/m.test(this.files[idx]!.text)) this.onceGuard.add(real);
-    this.run(this.lex(idx), idx);
+    this.run(this.table(idx), idx);
   }
 
   private include(rest: Tok[], d: Tok, fromFile: number, next = false): void {
@@ -505,7 +570,7 @@ export class Preprocessor {
       const fromDir = this.foundIn.get(fromFile);
       if (fromDir !== undefined && dirname(target) === dirname(from.path)) this.foundIn.set(idx, fromDir);
       if (/^\s*#\s*pragma\s+once\b/m.test(this.files[idx]!.text)) this.onceGuard.add(real);
-      this.run(this.lex(idx), idx);
+      this.run(this.table(idx), idx);
       return;
     }
     if (first.v === '<') {
@@ -523,7 +588,7 @@ export class Preprocessor {
       if (this.onceGuard.has(h.path)) return;
       this.onceGuard.add(h.path);
       const idx = this.addFile({ path: h.path, display: h.path, text: h.text });
-      this.run(this.lex(idx), idx);
+      this.run(this.table(idx), idx);
       return;
     }
     this.fail(first, `#${d.v} expects "FILENAME" or <FILENAME>`);
@@ -654,13 +719,13 @@ export class Preprocessor {
   }
 
   /** Expands `input` (consumed front to back) into `out`. */
-  private expandInto(input: Tok[], out: Tok[]): void {
+  private expandInto(input: Tok[], out: Tok[], before = 0): void {
     // Work stack: reversed so pop() gives the next token.
     const stack = input.slice().reverse();
     while (stack.length) {
       const t = stack.pop()!;
-      if (++this.expansionWork > MAX_EXPANSION_TOKENS || out.length > MAX_OUTPUT_TOKENS) {
-        this.fail(t, `macro expansion too large (over ${(out.length > MAX_OUTPUT_TOKENS ? MAX_OUTPUT_TOKENS : MAX_EXPANSION_TOKENS).toLocaleString('en-US')} tokens)${t.hs?.size ? `, in the expansion of ${[...t.hs].map((h) => `'${h}'`).join(', ')}` : ''}`);
+      if (++this.expansionWork > MAX_EXPANSION_TOKENS || before + out.length > MAX_OUTPUT_TOKENS) {
+        this.fail(t, `macro expansion too large (over ${(before + out.length > MAX_OUTPUT_TOKENS ? MAX_OUTPUT_TOKENS : MAX_EXPANSION_TOKENS).toLocaleString('en-US')} tokens)${t.hs?.size ? `, in the expansion of ${[...t.hs].map((h) => `'${h}'`).join(', ')}` : ''}`);
       }
       if (t.k !== 'id') {
         out.push(t);
@@ -794,28 +859,55 @@ export class Preprocessor {
     // With a kernel tree, adjacent string literals are joined here (translation phase 6):
     // inline assembly's "i" "q" constraints are one string to the parser.
     const joinStrings = this.inc.gate !== undefined;
-    const out = rewriteGnu(this.out);
-    const pos = new PosMapBuilder(out.length);
+    let n = this.outN;
+    let K = this.outK;
+    let V = this.outV;
+    let F = this.outFile;
+    let L = this.outLine;
+    let C = this.outCol;
+    if (this.outGnu) {
+      const toks: Tok[] = [];
+      for (let i = 0; i < n; i++) toks.push({ k: KIND_NAMES[K[i]!]!, v: V[i]!, file: F[i]!, line: L[i]!, col: C[i]!, bol: false, ws: false });
+      const re = rewriteGnu(toks);
+      if (re !== toks) {
+        n = re.length;
+        K = new Uint8Array(n);
+        V = new Array<string>(n);
+        F = new Int32Array(n);
+        L = new Int32Array(n);
+        C = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const t = re[i]!;
+          K[i] = KIND_CODE[t.k];
+          V[i] = t.v;
+          F[i] = t.file;
+          L[i] = t.line;
+          C[i] = t.col;
+        }
+      }
+    }
+    const pos = new PosMapBuilder(n);
     let col = 0;
     let lastFile = -1;
     let lastLine = -1;
-    for (let i = 0; i < out.length; i++) {
-      const t = out[i]!;
-      let v = t.v;
-      if (joinStrings && t.k === 'str') {
-        while (out[i + 1]?.k === 'str' && !/\\(x[0-9a-fA-F]*|[0-7]{1,2})$/.test(v.slice(0, -1))) v = v.slice(0, -1) + out[++i]!.v.slice(1);
+    for (let i = 0; i < n; i++) {
+      let v = V[i]!;
+      if (joinStrings && K[i] === K_STR) {
+        while (i + 1 < n && K[i + 1] === K_STR && !/\\(x[0-9a-fA-F]*|[0-7]{1,2})$/.test(v.slice(0, -1))) v = v.slice(0, -1) + V[++i]!.slice(1);
       }
-      if (t.file !== lastFile || t.line !== lastLine) {
+      const file = F[i]!;
+      const line = L[i]!;
+      if (file !== lastFile || line !== lastLine) {
         if (lastFile !== -1) text += '\n';
         col = 0;
-        lastFile = t.file;
-        lastLine = t.line;
-        pos.row(t.file, t.line);
+        lastFile = file;
+        lastLine = line;
+        pos.row(file, line);
       } else {
         text += ' ';
         col++;
       }
-      pos.tok(col, t.col);
+      pos.tok(col, C[i]!);
       text += v;
       col += v.length;
     }
@@ -850,6 +942,11 @@ export class Preprocessor {
     }
   }
 }
+
+/** Kind codes of the output arrays (KIND_NAMES's indexes). */
+const KIND_CODE: Record<Kind, number> = { id: 0, num: 1, str: 2, chr: 3, punct: 4, other: 5 };
+const K_ID = KIND_CODE.id;
+const K_STR = KIND_CODE.str;
 
 /** A token made by macro substitution (never first on its line; one object shape for all). */
 function tok(k: Kind, v: string, file: number, line: number, col: number, ws: boolean, hs: Set<string> | undefined): Tok {
