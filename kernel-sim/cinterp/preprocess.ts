@@ -448,7 +448,7 @@ export class Preprocessor {
     let at = this.outN;
     for (let i = 0; i < out.length; i++, at++) {
       const t = out[i]!;
-      const k = KIND_CODE[t.k];
+      const k = kindCode(t.k);
       K[at] = k;
       V.push(t.v);
       F[at] = t.file;
@@ -854,8 +854,17 @@ export class Preprocessor {
 
   /** The preprocessed text and its position map. */
   result(): PreprocessResult {
-    // Built by concatenation: V8 joins ropes about ten times faster than Array.join here.
-    let text = '';
+    this.made ??= this.make();
+    // The output arrays are not needed any more (a cached unit keeps its Preprocessor).
+    this.outV = [];
+    this.outK = new Uint8Array(0);
+    this.outFile = this.outLine = this.outCol = new Int32Array(0);
+    return this.made;
+  }
+
+  private made: PreprocessResult | undefined;
+
+  private make(): PreprocessResult {
     // With a kernel tree, adjacent string literals are joined here (translation phase 6):
     // inline assembly's "i" "q" constraints are one string to the parser.
     const joinStrings = this.inc.gate !== undefined;
@@ -878,7 +887,7 @@ export class Preprocessor {
         C = new Int32Array(n);
         for (let i = 0; i < n; i++) {
           const t = re[i]!;
-          K[i] = KIND_CODE[t.k];
+          K[i] = kindCode(t.k);
           V[i] = t.v;
           F[i] = t.file;
           L[i] = t.line;
@@ -886,6 +895,25 @@ export class Preprocessor {
         }
       }
     }
+    // The text is written as bytes, one string made at the end (a rope of two pieces per token
+    // would keep ~180k objects alive until the parser flattens it). A character over 0xff (a
+    // file name in __FILE__ or #line) cannot be a byte: then the text is built by concatenation.
+    let size = n + 1;
+    for (let i = 0; i < n; i++) size += V[i]!.length;
+    const bytes = Buffer.allocUnsafe(size);
+    for (let rope = false; ; rope = true) {
+      const r = this.write(n, K, V, F, L, C, joinStrings, rope ? null : bytes);
+      if (r) return { text: r.text, files: this.files, pos: r.pos, macros: this.macros };
+    }
+  }
+
+  /**
+   * The output's text and position map: written into `bytes` (null: by concatenation). Null
+   * when a character does not fit in a byte.
+   */
+  private write(n: number, K: Uint8Array, V: string[], F: Int32Array, L: Int32Array, C: Int32Array, joinStrings: boolean, bytes: Buffer | null): { text: string; pos: PosMap } | null {
+    let text = '';
+    let at = 0;
     const pos = new PosMapBuilder(n);
     let col = 0;
     let lastFile = -1;
@@ -898,21 +926,34 @@ export class Preprocessor {
       const file = F[i]!;
       const line = L[i]!;
       if (file !== lastFile || line !== lastLine) {
-        if (lastFile !== -1) text += '\n';
+        if (lastFile !== -1) {
+          if (bytes) bytes[at++] = 10;
+          else text += '\n';
+        }
         col = 0;
         lastFile = file;
         lastLine = line;
         pos.row(file, line);
       } else {
-        text += ' ';
+        if (bytes) bytes[at++] = 32;
+        else text += ' ';
         col++;
       }
       pos.tok(col, C[i]!);
-      text += v;
+      if (bytes) {
+        for (let c = 0; c < v.length; c++) {
+          const ch = v.charCodeAt(c);
+          if (ch > 0xff) return null;
+          bytes[at++] = ch;
+        }
+      } else text += v;
       col += v.length;
     }
-    text += '\n';
-    return { text, files: this.files, pos: pos.done(), macros: this.macros };
+    if (bytes) {
+      bytes[at++] = 10;
+      text = bytes.toString('latin1', 0, at);
+    } else text += '\n';
+    return { text, pos: pos.done() };
   }
 
 
@@ -943,10 +984,19 @@ export class Preprocessor {
   }
 }
 
-/** Kind codes of the output arrays (KIND_NAMES's indexes). */
-const KIND_CODE: Record<Kind, number> = { id: 0, num: 1, str: 2, chr: 3, punct: 4, other: 5 };
-const K_ID = KIND_CODE.id;
-const K_STR = KIND_CODE.str;
+/** A kind's code in the output arrays (its index in KIND_NAMES). */
+function kindCode(k: Kind): number {
+  switch (k) {
+    case 'id': return 0;
+    case 'num': return 1;
+    case 'str': return 2;
+    case 'chr': return 3;
+    case 'punct': return 4;
+    default: return 5;
+  }
+}
+const K_ID = 0;
+const K_STR = 2;
 
 /** A token made by macro substitution (never first on its line; one object shape for all). */
 function tok(k: Kind, v: string, file: number, line: number, col: number, ws: boolean, hs: Set<string> | undefined): Tok {

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Preprocessor, type PreprocessResult } from '../../../kernel-sim/cinterp/preprocess';
+import { ScenarioError } from '../../../kernel-sim/scenario';
+import { scratchDir } from '../../scratch';
+
+function pp(src: string, name = 'drv.c'): PreprocessResult {
+  const dir = scratchDir('kctx-pp-');
+  writeFileSync(join(dir, name), src);
+  const pre = new Preprocessor(dir, join(dir, 'drv.ksim.json'), (h) => `no header <${h}>`, {});
+  pre.processFile(pre.addSource(join(dir, name), name));
+  return pre.result();
+}
+
+/** Every output token's text with its origin `display:line:col`. */
+function origins(r: PreprocessResult): string[] {
+  const lines = r.text.split('\n');
+  const got: string[] = [];
+  lines.forEach((l, row) => {
+    for (const m of l.matchAll(/\S+/g)) {
+      const o = r.pos.at(row, m.index);
+      got.push(`${m[0]}@${o ? `${r.files[o.file]!.display}:${o.line}:${o.col}` : '-'}`);
+    }
+  });
+  return got;
+}
+
+test('the output text and every token\'s origin: plain lines, a macro call over two lines, a directive between', () => {
+  const r = pp('#define ADD(a, b) ((a) + (b))\nint x = ADD(1,\n   2);\n#define Z 0\nint  y=Z ;\n');
+  assert.equal(r.text, 'int x = ( ( 1 ) + (\n2\n) )\n;\nint y = 0 ;\n');
+  // A macro's tokens have the invocation's position, an argument's tokens their own.
+  assert.deepEqual(origins(r), [
+    'int@drv.c:2:1', 'x@drv.c:2:5', '=@drv.c:2:7', '(@drv.c:2:9', '(@drv.c:2:9', '1@drv.c:2:13', ')@drv.c:2:9', '+@drv.c:2:9',
+    '(@drv.c:2:9', '2@drv.c:3:4', ')@drv.c:2:9', ')@drv.c:2:9', ';@drv.c:3:6',
+    'int@drv.c:5:1', 'y@drv.c:5:6', '=@drv.c:5:7', '0@drv.c:5:8', ';@drv.c:5:10',
+  ]);
+  // A token mid-row is found by its column (the row's others are not token starts).
+  assert.deepEqual(r.pos.at(0, 8), { file: r.pos.rowFile[0], line: 2, col: 9 });
+  assert.equal(r.pos.at(0, 9), undefined);
+});
+
+test('#line renames the following lines; a file name beyond Latin-1 (a character over 0xff) comes out whole', () => {
+  const r = pp('int a;\nconst char *f = __FILE__;\n#line 40 "gen/x.y"\nint l = __LINE__;\nconst char *g = __FILE__;\n', 'm\u2713.c');
+  assert.equal(r.text, 'int a ;\nconst char * f = "m\u2713.c" ;\nint l = 40 ;\nconst char * g = "gen/x.y" ;\n');
+  const m = 'm\u2713.c';
+  assert.deepEqual(origins(r), [
+    `int@${m}:1:1`, `a@${m}:1:5`, `;@${m}:1:6`,
+    `const@${m}:2:1`, `char@${m}:2:7`, `*@${m}:2:12`, `f@${m}:2:13`, `=@${m}:2:15`, `"${m}"@${m}:2:17`, `;@${m}:2:25`,
+    'int@gen/x.y:40:1', 'l@gen/x.y:40:5', '=@gen/x.y:40:7', '40@gen/x.y:40:9', ';@gen/x.y:40:17',
+    'const@gen/x.y:41:1', 'char@gen/x.y:41:7', '*@gen/x.y:41:12', 'g@gen/x.y:41:13', '=@gen/x.y:41:15', '"gen/x.y"@gen/x.y:41:17', ';@gen/x.y:41:25',
+  ]);
+});
+
+test('a lexical error is reported at its line and column in the file (#line does not move it); a directive after #line at the new line', () => {
+  assert.throws(() => pp('int a;\n#line 10\nint b = \'x;\n'), (e: unknown) => e instanceof ScenarioError && e.line === 3 && e.column === 9 && /missing terminating ' character/.test(e.reason));
+  assert.throws(() => pp('int a;\n#line 10\nint b = ;\n#error stop here\n'), (e: unknown) => e instanceof ScenarioError && e.line === 11 && /#error stop here/.test(e.reason));
+});
