@@ -407,6 +407,24 @@ export class Preprocessor {
         i++;
         continue;
       }
+      if (pending.length === 0 && (lx.k[i] !== K_ID || !this.macros.has(lx.v[i]!))) {
+        // Nothing before it waits for expansion and it expands to itself: straight to the
+        // output, with no token object.
+        if (++this.expansionWork > MAX_EXPANSION_TOKENS) this.tooLarge(tokAt(i), this.outN);
+        const at = this.reserve(1);
+        const k = lx.k[i]!;
+        const v = lx.v[i]!;
+        this.outK[at] = k;
+        this.outV.push(v);
+        this.outFile[at] = file;
+        this.outLine[at] = lx.line[i]! + delta;
+        this.outCol[at] = lx.col[i]!;
+        this.outN = at + 1;
+        if (k === K_ID && GNU_WORDS.has(v)) this.outGnu = true;
+        if (this.outN > MAX_OUTPUT_TOKENS) this.fail(first, `translation unit too large after preprocessing (over ${MAX_OUTPUT_TOKENS} tokens)`);
+        i++;
+        continue;
+      }
       const t = tokAt(i++);
       pending.push(t);
       if (t.k === 'punct') {
@@ -427,7 +445,28 @@ export class Preprocessor {
   private emit(text: Tok[]): void {
     const out: Tok[] = [];
     this.expandInto(text, out, this.outN);
-    const n = this.outN + out.length;
+    let at = this.reserve(out.length);
+    const K = this.outK;
+    const V = this.outV;
+    const F = this.outFile;
+    const L = this.outLine;
+    const C = this.outCol;
+    for (let i = 0; i < out.length; i++, at++) {
+      const t = out[i]!;
+      const k = kindCode(t.k);
+      K[at] = k;
+      V.push(t.v);
+      F[at] = t.file;
+      L[at] = t.line;
+      C[at] = t.col;
+      if (k === K_ID && GNU_WORDS.has(t.v)) this.outGnu = true;
+    }
+    this.outN = at;
+  }
+
+  /** Room for `count` more output tokens; returns the index of the first. */
+  private reserve(count: number): number {
+    const n = this.outN + count;
     if (n > this.outK.length) {
       let cap = this.outK.length;
       while (cap < n) cap *= 2;
@@ -440,23 +479,7 @@ export class Preprocessor {
         this[a] = b;
       }
     }
-    const K = this.outK;
-    const V = this.outV;
-    const F = this.outFile;
-    const L = this.outLine;
-    const C = this.outCol;
-    let at = this.outN;
-    for (let i = 0; i < out.length; i++, at++) {
-      const t = out[i]!;
-      const k = kindCode(t.k);
-      K[at] = k;
-      V.push(t.v);
-      F[at] = t.file;
-      L[at] = t.line;
-      C[at] = t.col;
-      if (k === K_ID && GNU_WORDS.has(t.v)) this.outGnu = true;
-    }
-    this.outN = at;
+    return this.outN;
   }
 
   private define(rest: Tok[], d: Tok): void {
@@ -718,15 +741,18 @@ export class Preprocessor {
     return out;
   }
 
+  /** Macro expansion has handled too many tokens (or made `made`, too many): the error at `t`. */
+  private tooLarge(t: Tok, made: number): never {
+    this.fail(t, `macro expansion too large (over ${(made > MAX_OUTPUT_TOKENS ? MAX_OUTPUT_TOKENS : MAX_EXPANSION_TOKENS).toLocaleString('en-US')} tokens)${t.hs?.size ? `, in the expansion of ${[...t.hs].map((h) => `'${h}'`).join(', ')}` : ''}`);
+  }
+
   /** Expands `input` (consumed front to back) into `out`. */
   private expandInto(input: Tok[], out: Tok[], before = 0): void {
     // Work stack: reversed so pop() gives the next token.
     const stack = input.slice().reverse();
     while (stack.length) {
       const t = stack.pop()!;
-      if (++this.expansionWork > MAX_EXPANSION_TOKENS || before + out.length > MAX_OUTPUT_TOKENS) {
-        this.fail(t, `macro expansion too large (over ${(before + out.length > MAX_OUTPUT_TOKENS ? MAX_OUTPUT_TOKENS : MAX_EXPANSION_TOKENS).toLocaleString('en-US')} tokens)${t.hs?.size ? `, in the expansion of ${[...t.hs].map((h) => `'${h}'`).join(', ')}` : ''}`);
-      }
+      if (++this.expansionWork > MAX_EXPANSION_TOKENS || before + out.length > MAX_OUTPUT_TOKENS) this.tooLarge(t, before + out.length);
       if (t.k !== 'id') {
         out.push(t);
         continue;

@@ -57,3 +57,15 @@ test('a lexical error is reported at its line and column in the file (#line does
   assert.throws(() => pp('int a;\n#line 10\nint b = \'x;\n'), (e: unknown) => e instanceof ScenarioError && e.line === 3 && e.column === 9 && /missing terminating ' character/.test(e.reason));
   assert.throws(() => pp('int a;\n#line 10\nint b = ;\n#error stop here\n'), (e: unknown) => e instanceof ScenarioError && e.line === 11 && /#error stop here/.test(e.reason));
 });
+
+test('a macro call after plain tokens of its statement, its name and arguments over lines; #undef between statements', () => {
+  const r = pp('#define ADD(a, b) a + b\n#define N 4\nint v = f(1, ADD(2,\n3));\nint w = (ADD\n(N, 5)) ; int u = N;\n#undef N\nint t = N;\n');
+  assert.equal(r.text, 'int v = f ( 1 , 2 +\n3 ) ;\nint w = (\n4\n+\n5 ) ; int u = 4 ;\nint t = N ;\n');
+  assert.deepEqual(origins(r), [
+    'int@drv.c:3:1', 'v@drv.c:3:5', '=@drv.c:3:7', 'f@drv.c:3:9', '(@drv.c:3:10', '1@drv.c:3:11', ',@drv.c:3:12',
+    '2@drv.c:3:18', '+@drv.c:3:14', '3@drv.c:4:1', ')@drv.c:4:3', ';@drv.c:4:4', 'int@drv.c:5:1', 'w@drv.c:5:5',
+    '=@drv.c:5:7', '(@drv.c:5:9', '4@drv.c:6:2', '+@drv.c:5:10', '5@drv.c:6:5', ')@drv.c:6:7', ';@drv.c:6:9',
+    'int@drv.c:6:11', 'u@drv.c:6:15', '=@drv.c:6:17', '4@drv.c:6:19', ';@drv.c:6:20', 'int@drv.c:8:1', 't@drv.c:8:5',
+    '=@drv.c:8:7', 'N@drv.c:8:9', ';@drv.c:8:10',
+  ]);
+});
