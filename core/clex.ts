@@ -89,6 +89,13 @@ export function lexC(text: string, file: number, onError?: CLexError, offsets?: 
   return toks;
 }
 
+/** A copy of `a` with room for `cap` elements. */
+export function widened<A extends Uint8Array | Int32Array>(a: A, cap: number): A {
+  const b = new (a.constructor as new (n: number) => A)(cap);
+  b.set(a);
+  return b;
+}
+
 /** The tokens of `text` as a table (see lexC). */
 export function lexTable(text: string, onError?: CLexError): CTokTable {
   const n = text.length;
@@ -96,21 +103,11 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
   const t: CTokTable = { n: 0, k: new Uint8Array(cap), v: [], line: new Int32Array(cap), col: new Int32Array(cap), flags: new Uint8Array(cap), start: new Int32Array(cap) };
   const grow = () => {
     cap *= 2;
-    const k = new Uint8Array(cap);
-    k.set(t.k);
-    t.k = k;
-    const line = new Int32Array(cap);
-    line.set(t.line);
-    t.line = line;
-    const col = new Int32Array(cap);
-    col.set(t.col);
-    t.col = col;
-    const flags = new Uint8Array(cap);
-    flags.set(t.flags);
-    t.flags = flags;
-    const start = new Int32Array(cap);
-    start.set(t.start);
-    t.start = start;
+    t.k = widened(t.k, cap);
+    t.line = widened(t.line, cap);
+    t.col = widened(t.col, cap);
+    t.flags = widened(t.flags, cap);
+    t.start = widened(t.start, cap);
   };
   let i = 0;
   let line = 1;

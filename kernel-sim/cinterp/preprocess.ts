@@ -15,7 +15,7 @@ import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded, realOrResolved, insideRoots, outsideWords } from '../io/files';
 import { rewriteGnu, GNU_WORDS } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
-import { lexC, lexTable, KIND_NAMES, K_PUNCT, F_BOL, F_WS, type CTok, type CTokKind, type CTokTable } from '../../core/clex';
+import { lexC, lexTable, widened, KIND_NAMES, K_PUNCT, F_BOL, F_WS, type CTok, type CTokKind, type CTokTable } from '../../core/clex';
 
 /**
  * gcc builtins with a type operand, which the C parser cannot take as calls, spelled as the
@@ -468,16 +468,12 @@ export class Preprocessor {
   private reserve(count: number): number {
     const n = this.outN + count;
     if (n > this.outK.length) {
-      let cap = this.outK.length;
+      let cap = Math.max(1024, this.outK.length);
       while (cap < n) cap *= 2;
-      const k = new Uint8Array(cap);
-      k.set(this.outK);
-      this.outK = k;
-      for (const a of ['outFile', 'outLine', 'outCol'] as const) {
-        const b = new Int32Array(cap);
-        b.set(this[a]);
-        this[a] = b;
-      }
+      this.outK = widened(this.outK, cap);
+      this.outFile = widened(this.outFile, cap);
+      this.outLine = widened(this.outLine, cap);
+      this.outCol = widened(this.outCol, cap);
     }
     return this.outN;
   }
