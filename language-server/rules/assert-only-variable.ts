@@ -8,7 +8,6 @@ import type { FileModel } from '../model';
 import type { SyntaxNode } from '../syntax';
 import { callName, functionDeclaratorOf, rangeOf, walk, hasStructuralError } from '../syntax';
 import { ASSERT_NAMES, ASSERT_NEEDLES, locallyDefined } from './assert-side-effect';
-import { mayHaveAssertOnly } from '../assert-words';
 
 const DEBUG_GUARD = /\b(DEBUG|INVARIANTS|NDEBUG|DIAGNOSTIC|WITNESS|ZFS_DEBUG|NOASSERTS)\b/;
 const UNUSED_MARK = /\b(__unused|__maybe_unused|__attribute__\s*\(\(\s*(__)?unused(__)?\s*\)\)|ASSERTV|__diagused|__assert_used)\b/;
@@ -146,7 +145,6 @@ export const rule: Rule = {
   trigger: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/,
   needles: ASSERT_NEEDLES,
   // (every assert name, even one the file defines: a configuration may blank that #define)
-  mayReport: (text) => mayHaveAssertOnly(text, ASSERT_NAMES),
   scope: { reads: /\b(ASSERT\w*|assert|IMPLY|EQUIV|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/ },
   check(m, report) {
     const local = locallyDefined(m.text);
