@@ -8,6 +8,9 @@
  * unterminated comment or literal, a non-ASCII character, a wide literal) and the caller decides
  * (the preprocessor throws); without it the lexer is tolerant, as an editor's scan must be: an
  * unterminated literal ends at its line, an unterminated comment at the end of the text.
+ * `lexTable` reports only the unterminated comment through `onError` and keeps a token's own error
+ * in the table (`bad`), because a token in a group that `#if` skips is no error (gcc warns at most:
+ * `#if 0` around prose with an apostrophe is common in kernel sources).
  */
 
 export type CTokKind = 'id' | 'num' | 'str' | 'chr' | 'punct' | 'other';
@@ -72,6 +75,8 @@ export interface CTokTable {
   flags: Uint8Array;
   /** Text offset of the token's first character. */
   start: Int32Array;
+  /** Tokens C does not allow, by index: the message (only when lexed with onError). */
+  bad?: Map<number, string>;
 }
 
 /**
@@ -80,6 +85,7 @@ export interface CTokTable {
  */
 export function lexC(text: string, file: number, onError?: CLexError, offsets?: number[]): CTok[] {
   const t = lexTable(text, onError);
+  if (t.bad) for (const [x, msg] of t.bad) onError!(t.line[x]!, t.col[x]!, msg);
   const toks: CTok[] = new Array(t.n);
   for (let i = 0; i < t.n; i++) {
     const f = t.flags[i]!;
@@ -109,6 +115,9 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
     t.flags = widened(t.flags, cap);
     t.start = widened(t.start, cap);
   };
+  /** A token's own error: kept in the table by the token's index, the token is made as without onError. */
+  let tokenError: string | undefined;
+  const tokErr = onError && ((msg: string) => { tokenError ??= msg; });
   let i = 0;
   let line = 1;
   let lineStart = 0;
@@ -175,7 +184,7 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
       v = text.slice(i, j);
       // L"..." / L'x'
       if ((v === 'L' || v === 'u8' || v === 'u' || v === 'U') && (text[j] === '"' || text[j] === "'")) {
-        onError?.(line, col, 'wide or Unicode character and string literals are not supported in kernel code');
+        tokErr?.('wide or Unicode character and string literals are not supported in kernel code');
       }
       k = 0;
       i = j;
@@ -198,7 +207,7 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
         j++;
       }
       if (j >= n || text.charCodeAt(j) !== c) {
-        onError?.(line, col, c === 34 ? 'missing terminating " character' : "missing terminating ' character");
+        tokErr?.(c === 34 ? 'missing terminating " character' : "missing terminating ' character");
         // Tolerant: the literal ends at its line.
         j = Math.min(j, n) - 1;
       }
@@ -218,7 +227,7 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
         }
       }
       if (!ONE_CHAR_PUNCT.includes(v[0]!)) {
-        if (c > 127 && c !== 92 && c !== 64 && c !== 96) onError?.(line, col, `stray '\\x${c.toString(16)}' in program (non-ASCII character)`);
+        if (c > 127 && c !== 92 && c !== 64 && c !== 96) tokErr?.(`stray '\\x${c.toString(16)}' in program (non-ASCII character)`);
         k = 5;
       }
       i += v.length;
@@ -232,6 +241,10 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
     t.flags[at] = (bol ? F_BOL : 0) | (ws ? F_WS : 0);
     t.start[at] = start;
     t.n = at + 1;
+    if (tokenError !== undefined) {
+      (t.bad ??= new Map()).set(at, tokenError);
+      tokenError = undefined;
+    }
     bol = false;
     ws = false;
   }

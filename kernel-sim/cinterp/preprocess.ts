@@ -159,6 +159,8 @@ export interface Macro {
   variadic: boolean;
   body: Tok[];
   builtin?: boolean;
+  /** A token of the body C does not allow: an error where the macro is expanded, as in gcc. */
+  bad?: { at: Tok; msg: string };
 }
 
 export interface PreprocessResult {
@@ -293,6 +295,17 @@ export class Preprocessor {
       return { k: KIND_NAMES[lx.k[x]!]!, v: lx.v[x]!, file, line: lx.line[x]! + delta, col: lx.col[x]!, bol: (f & F_BOL) !== 0, ws: (f & F_WS) !== 0, hs: undefined };
     };
     const first = lx.n ? { file, line: lx.line[0]!, col: lx.col[0]! } : undefined;
+    // A token C does not allow (an unterminated literal, a stray byte) is an error only where the
+    // group is kept, as in gcc; reported at its line as #line renames it.
+    const bad = lx.bad;
+    const firstBad = (from: number, to: number): { at: Tok; msg: string } | undefined => {
+      if (bad) for (let x = from; x < to; x++) { const msg = bad.get(x); if (msg !== undefined) return { at: tokAt(x), msg }; }
+      return undefined;
+    };
+    const checkBad = (from: number, to: number) => {
+      const b = firstBad(from, to);
+      if (b) this.fail(b.at, b.msg);
+    };
     if (++this.includeDepth > 64) this.fail(first, '#include nested too deeply (64 levels)');
     // cond stack: active = this group is being emitted; taken = some branch was taken; parentActive
     const conds: Array<{ active: boolean; taken: boolean; parent: boolean; sawElse: boolean; tok: Tok }> = [];
@@ -316,6 +329,7 @@ export class Preprocessor {
         let j = i + 1;
         const line: Tok[] = [];
         while (j < n && !(lx.flags[j]! & F_BOL)) line.push(tokAt(j++));
+        const lineFrom = i;
         i = j;
         const d = line[0];
         if (!d) continue; // null directive
@@ -325,6 +339,7 @@ export class Preprocessor {
           const parent = active();
           let v = false;
           if (parent) {
+            checkBad(lineFrom, j);
             if (name === 'if') v = this.evalIf(rest, d);
             else {
               if (!rest[0] || rest[0].k !== 'id') this.fail(d, `#${name} needs a macro name`);
@@ -348,6 +363,7 @@ export class Preprocessor {
             c.taken = true;
           } else {
             if (c.parent && !c.taken) {
+              checkBad(lineFrom, j);
               const v = this.evalIf(rest, d);
               c.active = v;
               c.taken = v;
@@ -356,10 +372,13 @@ export class Preprocessor {
           continue;
         }
         if (!active()) continue;
+        // gcc keeps a #define's body as it is (the token is an error where it is expanded) and
+        // prints the text of #error, #warning, #pragma and #ident
+        if (name !== 'define' && name !== 'error' && name !== 'warning' && name !== 'pragma' && name !== 'ident') checkBad(lineFrom, j);
         flushText();
         switch (name) {
           case 'define':
-            this.define(rest, d);
+            this.define(rest, d, firstBad(lineFrom, j));
             break;
           case 'undef':
             if (!rest[0] || rest[0].k !== 'id') this.fail(d, '#undef needs a macro name');
@@ -407,6 +426,7 @@ export class Preprocessor {
         i++;
         continue;
       }
+      if (bad !== undefined) checkBad(i, i + 1);
       if (pending.length === 0 && (lx.k[i] !== K_ID || !this.macros.has(lx.v[i]!))) {
         // Nothing before it waits for expansion and it expands to itself: straight to the
         // output, with no token object.
@@ -478,7 +498,7 @@ export class Preprocessor {
     return this.outN;
   }
 
-  private define(rest: Tok[], d: Tok): void {
+  private define(rest: Tok[], d: Tok, bad?: { at: Tok; msg: string }): void {
     const nameTok = rest[0];
     if (!nameTok || nameTok.k !== 'id') this.fail(d, 'macro names must be identifiers');
     const name = nameTok.v;
@@ -514,6 +534,7 @@ export class Preprocessor {
       }
     }
     m.body = rest.slice(i).map((t) => ({ ...t, bol: false }));
+    if (bad) m.bad = bad;
     this.macros.set(name, m);
   }
 
@@ -765,6 +786,7 @@ export class Preprocessor {
         continue;
       }
       if (!m.fn) {
+        if (m.bad) this.fail(m.bad.at, m.bad.msg);
         const hs = withHidden(t.hs, m.name);
         const body = m.body.map((b, i) => tok(b.k, b.v, t.file, t.line, t.col, i === 0 ? t.ws : b.ws, hs));
         const pasted = this.paste(body, t);
@@ -777,6 +799,7 @@ export class Preprocessor {
         out.push(t);
         continue;
       }
+      if (m.bad) this.fail(m.bad.at, m.bad.msg);
       stack.pop();
       const args: Tok[][] = [[]];
       let depth = 0;
