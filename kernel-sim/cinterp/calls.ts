@@ -7,7 +7,7 @@ import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type CFunc, type E } from './program';
 import { Expressions } from './expr';
 import { structWord, cFrame, framePointer, frameObject, setLeafFault, LEAF_FAULT, LEAF_GO, LEAF_STOP } from './runtime';
-import { leafOf, type Leaf, type StepFn } from './codegen';
+import { leafOf, type Leaf, type PureCall, type PureFault, type StepFn } from './codegen';
 import { INT_BUILTINS, operandBits, type IntBuiltin } from './builtins';
 import type { KThread } from '../machine/thread';
 
@@ -139,13 +139,14 @@ export abstract class Calls extends Expressions {
     if (typeof callee.cst === 'number' && vaPtr === null) {
       // A call by name: when the name is a C function of the program and no debugger is
       // attached, what invoke and m.callFunction come to is pushing its frame (m.hooks.callC).
-      const site: DirectCall = { m, addr: callee.cst, target: undefined, leaf: undefined, slot: isVoid ? -1 : slot, invoke, has64, args: new Array<number>(nargs).fill(0) };
+      const site: DirectCall = { m, addr: callee.cst, target: undefined, leaf: undefined, pure: notPure, slot: isVoid ? -1 : slot, invoke, has64, args: new Array<number>(nargs).fill(0) };
       const S = this.g.ref(site);
       // Without a debugger the arguments go into the site's own array (no array made per call).
       const into = `(${argFns.map((a, i) => `${S}.args[${i}] = ${this.jsf(a)}, `).join('')}${S}.args)`;
       this.emit({
         k: 'ins', code: `${this.g.ref(callDirect)}(${S}, fr, t, ${argList})`,
-        leaf: ret.k === 'struct' ? undefined : `${this.g.ref(callLeaf)}(${S}, fr, t, ${into}, used || 1, budget)`,
+        leaf: ret.k === 'struct' ? undefined : `${this.g.ref(callLeaf)}(${S}, fr, t, ${S}.args, used || 1, budget)`,
+        pure: ret.k === 'struct' ? undefined : `${S}.pure(${S}, fr, t, ${into}, used || 1, budget)`,
       });
     } else this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, ${argList})` });
     if (ret.k === 'struct') {
@@ -300,6 +301,8 @@ interface DirectCall {
   target: CFunc | null | undefined;
   /** The target's leaf form (codegen.ts leafOf; null: none), found once its step function is made. */
   leaf: Leaf | null | undefined;
+  /** The call of the target's pure leaf form (codegen.ts Leaf.pureCall), or notPure. */
+  pure: PureCall;
   /** The arguments of a call from the form without a debugger (callLeaf): copied for anything that keeps them. */
   args: number[];
   /** Some argument is 64-bit (may be a BigInt). */
@@ -333,10 +336,14 @@ function callDirect(d: DirectCall, fr: CFrame, t: KThread, args: number[]): numb
 }
 
 /** What a leaf callee's form reports (codegen.ts Leaf): its cycles, and the pc of its fault; the calls made so (leafCalls). */
-const LEAF_OUT = { used: 0, pc: 0, calls: 0 };
+const LEAF_OUT = { used: 0, pc: 0, calls: 0, pure: 0 };
 /** How many calls in this process ran their callee without a frame object (for tests). */
 export function leafCalls(): number {
   return LEAF_OUT.calls;
+}
+/** How many of them ran a pure leaf's own call (for tests). */
+export function pureCalls(): number {
+  return LEAF_OUT.pure;
 }
 
 /**
@@ -385,11 +392,26 @@ function callLeaf(d: DirectCall, fr: CFrame, t: KThread, args: number[], spent: 
   return LEAF_STOP - u;
 }
 
+/**
+ * A call by name from a step without a debugger, before callLeaf (codegen.ts buildStep): -1
+ * until the site's callee is known to have a pure leaf form (codegen.ts Leaf), then the leaf's
+ * own call (Leaf.pureCall): its body cannot change anything mayRunInline reads, nor the caller's
+ * frame, and its cycles are known, so the checks callLeaf makes before and after it are made at
+ * once, as both would answer, and the caller keeps its words in its variables across the call
+ * (nothing can read or write them in between). -1 from it: the caller calls callLeaf, which
+ * decides as before.
+ */
+function notPure(): number {
+  return -1;
+}
+
 /** A site's first calls (callLeaf): its target, then its target's leaf form once its step function is made (stmt.ts). */
 function leafFirst(d: DirectCall, fr: CFrame, t: KThread, args: number[]): number {
   if (d.target !== undefined) {
     if (d.target === null || d.target.va >= 0) d.leaf = null;
     else d.leaf = leafOf(d.target.run as StepFn);
+    const lf = d.leaf;
+    if (lf != null && lf.pureCall !== undefined) d.pure = (lf.call ??= lf.pureCall(LEAF_OUT, leafFault as PureFault));
   }
   return callDirect(d, fr, t, args.slice());
 }

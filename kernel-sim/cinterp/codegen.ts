@@ -153,9 +153,11 @@ export type InsJs =
    * An instruction with a machine protocol (its value: -2 next, >= 0 a jump, YIELD); `ret`: a
    * return, which pops the frame and always yields, `value` the text of its value. `leaf`: a
    * call by name's code without a debugger, which may run a leaf callee without a frame object
-   * (calls.ts callLeaf; its value also LEAF_GO, LEAF_FAULT, or LEAF_STOP - u).
+   * (calls.ts callLeaf; its value also LEAF_GO, LEAF_FAULT, or LEAF_STOP - u), after `pure`
+   * (calls.ts callPure: -1, or a pure leaf callee run without the caller's words stored and
+   * loaded around it) with the arguments into the site's array, which `leaf` reads.
    */
-  | { k: 'ins'; code: string; ret?: boolean; value?: string; leaf?: string };
+  | { k: 'ins'; code: string; ret?: boolean; value?: string; leaf?: string; pure?: string };
 
 export type StepFn = (m: Machine, t: KThread, fr: unknown, budget: number) => number;
 
@@ -299,7 +301,8 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
         // Without a debugger a leaf callee may run without a frame object (calls.ts callLeaf):
         // then this frame goes on at the next instruction as after a callee run inline, or its
         // step ends, or the callee's fault is thrown from the next instruction.
-        body.push(`fr.pc = ${n}; ${CYCLE} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK}`);
+        // A pure leaf callee (calls.ts callPure) reads and writes none of this frame's words: they stay in their variables.
+        body.push(`fr.pc = ${n}; ${CYCLE} ${nodbg(`r = ${ins.pure}; if (r === -1) {`)} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK} ${nodbg('}')}`);
         // LEAF_GO: on to the next instruction (the next case), its step charged as after a callee run inline.
         body.push(nodbg(`if (r < -2) { if (r !== ${LEAF_GO}) { pc = ${n + 1}; fr.pc = ${n + 1}; if (r === ${LEAF_FAULT}) throw ${TAKE}(); return ${LEAF_STOP} - r; } budget = m.budget; used = 0; } else`));
       }
@@ -397,8 +400,8 @@ ${code}
     if (REGISTERS) {
       const nd = noDebugger(raw);
       // A protocol instruction that stores to a slot itself would store after the spill.
-      const reg = (s.ins.some((x) => x.k === 'ins' && (writesSlot(x.code) || (x.leaf !== undefined && writesSlot(x.leaf)))) ? null : registerForm(nd, MEM))
-        ?? { body: memoryForm(nd), decl: '', spill: () => '', load: '', slots: [] };
+      const reg = (s.ins.some((x) => x.k === 'ins' && (writesSlot(x.code) || (x.leaf !== undefined && writesSlot(x.leaf)) || (x.pure !== undefined && writesSlot(x.pure)))) ? null : registerForm(nd, MEM))
+        ?? { body: memoryForm(nd), decl: '', spill: () => '', load: '', slots: [], words: new Map() };
       const rsrc = assemble(reg.body, reg);
       if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (register form)\n${rsrc}\n`);
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -453,7 +456,26 @@ export interface Leaf {
   run: (m: Machine, t: KThread, fn: unknown, fp: number, out: { used: number; pc: number }, args: number[]) => unknown;
   /** The most statements a call runs. */
   max: number;
+  /**
+   * Straight-line (a call runs exactly `max` statements unless it faults) and its body touches no
+   * memory but its own slots' variables and calls nothing: it cannot store into anything the
+   * machine reads (the preemption byte), so a call may check and charge the caller's step and
+   * its own at once (calls.ts callLeaf).
+   */
+  pure: boolean;
+  /**
+   * A pure leaf's call (calls.ts callPure) with its body in it, made from the calls' shared
+   * parts (what a call reports, and its fault path); its value -1 (not so: callLeaf decides),
+   * LEAF_GO or LEAF_FAULT.
+   */
+  pureCall?: (out: { used: number; pc: number; calls: number; pure: number }, fault: PureFault) => PureCall;
+  /** pureCall's call, made once. */
+  call?: PureCall;
 }
+/** A pure leaf callee's call: the site, the caller's frame, its thread, the arguments, the cycles its step spent, its budget. */
+export type PureCall = (d: never, fr: unknown, t: KThread, args: number[], spent: number, budget: number) => number;
+/** A fault in a pure leaf callee (calls.ts leafFault): its frame on the stack; LEAF_FAULT. */
+export type PureFault = (d: never, fr: never, t: KThread, args: number[], fp: number, sp0: number, e: unknown) => number;
 
 /** Between a leaf form's parameter stores and its body (leafForm). */
 const LEAF_BODY = '@LEAFBODY@';
@@ -497,12 +519,24 @@ function leafForm(g: Gen, s: StepSpec, name: string, MEM: string): Leaf | null {
     }
   }
   // The frame as cFrame makes it: the pattern, then the parameters (the arguments in A).
-  const words = s.frameSize >>> 2;
-  const fill = s.frameSize ? `${Array.from({ length: Math.min(words, 8) }, (_, k) => `U32[w + ${k}] = ${KMEM_UNINITIALIZED_PATTERN}`).join('; ')};${words > 8 ? ` for (let k = w + 8; k < w + ${words}; k++) U32[k] = ${KMEM_UNINITIALIZED_PATTERN};` : ''}` : '';
   const text = withoutWatch(`${s.bind('A')}\n${LEAF_BODY}\n${body.join('\n')}`);
   const reg = registerForm(text, MEM);
   const [binds, code] = (reg ? reg.body : memoryForm(text)).split(LEAF_BODY) as [string, string];
-  const all = fill + binds + code + (reg ? reg.decl + reg.spill((v) => v) : '');
+  const pure = straight && reg !== null && max > 0 && !/\b(?:D|U8|I8|U32|I32|K\d+|MEM|fp|m|t)\b/.test(code);
+  // A pure leaf's written words are stored when it ends in any way, and nothing reads its frame
+  // before: they start as the pattern in their variables, not in memory.
+  const skip = pure ? reg.words : new Map<number, 'U32' | 'I32'>();
+  const fills = Array.from({ length: s.frameSize >>> 2 }, (_, k) => k).filter((k) => !skip.has(k * 4));
+  const fill = fills.length > 8 && fills.length === s.frameSize >>> 2
+    ? `${fills.slice(0, 8).map((k) => `U32[w + ${k}] = ${KMEM_UNINITIALIZED_PATTERN}`).join('; ')}; for (let k = w + 8; k < w + ${fills.length}; k++) U32[k] = ${KMEM_UNINITIALIZED_PATTERN};`
+    : fills.map((k) => `U32[w + ${k}] = ${KMEM_UNINITIALIZED_PATTERN};`).join(' ');
+  const decl = reg === null ? '' : pure && skip.size
+    ? reg.decl.replace(/\b(L(\d+)) = (?:U32|I32)\[\(fp \+ \d+\) >>> 2\]/g, (x, l: string, off: string) => {
+      const v = skip.get(Number(off));
+      return v === undefined ? x : `${l} = ${v === 'U32' ? KMEM_UNINITIALIZED_PATTERN : KMEM_UNINITIALIZED_PATTERN | 0}`;
+    })
+    : reg.decl;
+  const all = fill + binds + code + (reg ? decl + reg.spill((v) => v) : '');
   const views = VIEWS.filter(([v]) => new RegExp(`\\b${v}\\b`).test(all));
   const spill = reg?.spill((v) => `${MEM}.${VIEWS.find(([x]) => x === v)![1]}`) ?? '';
   const temps = g.ntmp ? `let ${Array.from({ length: g.ntmp }, (_, i) => `$${i}`).join(', ')};` : '';
@@ -511,7 +545,7 @@ return function cleaf_${name}(m, t, fn, fp, out, A) {
   const E = fn.env;
   ${views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : ''}
   ${fill ? `{ const w = fp >>> 2; ${fill} }` : ''}
-  ${reg?.decl ?? ''}
+  ${decl}
   ${temps}
   ${binds}
   let pc = 0, used = 0, c = false;
@@ -531,7 +565,58 @@ ${code}
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (leaf form)\n${src}\n`);
   // Made with its step function (one per text: STEPS).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return { run: new Function(src)() as Leaf['run'], max };
+  const leaf: Leaf = { run: new Function(src)() as Leaf['run'], max, pure };
+  if (pure) {
+    // The call of a pure leaf (calls.ts callPure): the checks of the caller's step and of the
+    // callee's at once, as callLeaf's would answer them; the callee's body, its value in v.
+    const ret = `out.used = ${max}; return `;
+    if (!code.includes(ret)) return leaf;
+    const psrc = `"use strict";
+return function cpure_${name}(d, fr, t, A, spent, budget) {
+  const m = d.m;
+  const end = spent + ${max};
+  const sp0 = t.sp;
+  const fp = Math.floor((sp0 - ${s.frameSize + 16}) / 16) * 16;
+  if (spent >= budget || end >= m.budget || fp < t.stackBase || !m.mayRunInline(t, end)) return -1;
+  const fn = d.target;
+  const E = fn.env;
+  const ev = m.sink !== null;
+  if (ev) m.entry(t, fn.name);
+  m.chargeStep(spent);
+  out.calls++;
+  out.pure++;
+  let v;
+  {
+  ${views.length ? `let ${views.map(([v, f]) => `${v} = ${MEM}.${f}`).join(', ')};` : ''}
+  ${fill ? `{ const w = fp >>> 2; ${fill} }` : ''}
+  ${decl}
+  ${temps}
+  ${binds}
+  let pc = 0, c = false;
+  const POL = false, WATCH = false;
+  try {
+    ${code.replace(ret, 'v = ')}
+  } catch (e) {
+    out.pc = pc;
+    ${spill}
+    return FAULT(d, fr, t, A, fp, sp0, e);
+  }
+  ${spill}
+  }
+  if (ev) {
+    m.phaseUsed = ${max - 1};
+    m.exit(t, fn.name);
+  }
+  if (d.slot >= 0) fr.tmp[d.slot] = v;
+  t.retval = v;
+  m.chargeStep(${max});
+  return ${LEAF_GO};
+};`.replace(/\bK(\d+)\b/g, 'E[$1]');
+    if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (pure leaf call)\n${psrc}\n`);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    leaf.pureCall = (out, fault) => new Function('out', 'FAULT', psrc)(out, fault) as PureCall;
+  }
+  return leaf;
 }
 /** The leaf form of each step function made (null: it has none; a function: not made yet). */
 const LEAVES = new WeakMap<StepFn, Leaf | null | (() => Leaf | null)>();

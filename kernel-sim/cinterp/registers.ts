@@ -167,6 +167,8 @@ export interface RegisterForm {
   load: string;
   /** The slots (offsets from fp) held in variables. */
   slots: number[];
+  /** The 4-byte slots written (stored by every spill) and their views, by offset. */
+  words: Map<number, 'U32' | 'I32'>;
 }
 
 type View = 'U32' | 'I32' | 'U8' | 'I8' | 'U16' | 'I16';
@@ -285,5 +287,6 @@ export function registerForm(body: string, mem: string): RegisterForm | null {
     spill: (view) => [...w.map((n) => `${st(n, view)};`), ...pw.map((n) => `${mem}.writePtr(fp + ${n}, P${n});`)].join(' '),
     load: loads.map((x) => `${x};`).join(' '),
     slots: [...slots, ...ps],
+    words: new Map(w.filter((n) => sizeOf(views.get(n)!) === 4).map((n) => [n, views.get(n) as 'U32' | 'I32'])),
   };
 }

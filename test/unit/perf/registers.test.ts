@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Machine, StopPoint } from '../../../kernel-sim/machine/machine';
 import { isRegisterForm, leafOf, type StepFn } from '../../../kernel-sim/cinterp/codegen';
-import { leafCalls } from '../../../kernel-sim/cinterp/calls';
+import { leafCalls, pureCalls } from '../../../kernel-sim/cinterp/calls';
 import { registerForm, memoryForm, withoutWatch, writesSlot, slotRead, slotWrite, slotAddr, coldAddr, syncIn, syncOut, watchJs, type SlotView } from '../../../kernel-sim/cinterp/registers';
 import { createMdb } from '../../../kernel-sim/mdb/index';
 import { kernelFor, g, HEADERS } from '../cinterp/helpers';
@@ -174,12 +174,52 @@ plain(void *arg)
  * Leaf callees run without a frame object (calls.ts callLeaf): a buffer held only in a leaf's
  * local (its dead frame, which ::findleaks scans), a leaf with a branch, a 64-bit word and a byte,
  * one with a local array (no register form: its memory form), a straight-line leaf that faults in
- * its second statement on the 300th call of thread b.
+ * its second statement on the 300th call of thread b; pure leaves (calls.ts callPure: touching no
+ * memory, straight-line) called from a function that keeps its words in variables across them,
+ * one with a written local read before it is written (the pattern the stack held).
  */
 const LEAVES_SRC = `${HEADERS}
 uint32_t out32;
 uint64_t out64;
 void *keep;
+
+static int32_t
+sadd(int32_t a, int32_t b)
+{
+	return (((a > 0) && (b > 0) && (a > (2147483647 - b))) ||
+	    ((a < 0) && (b < 0) && (a < (-2147483647 - 1 - b)))) ? a : (a + b);
+}
+
+static uint32_t
+stale(uint32_t a)
+{
+	uint32_t z;
+	uint32_t w = a * 3;
+
+	z = z + w;	/* z starts as whatever the stack held */
+	return (z ^ (w >> 5));
+}
+
+static uint64_t
+wadd(uint64_t a, uint32_t b)
+{
+	uint64_t s = a + b;
+
+	return (s ^ (s >> 17));
+}
+
+static uint32_t
+adds(uint32_t n, int32_t x)
+{
+	uint32_t i;
+	uint64_t h = 5;
+
+	for (i = 0; i < n; i++) {
+		x = sadd(x, (int32_t)(i * 977));
+		h = wadd(h, stale(i) + (uint32_t)x);
+	}
+	return ((uint32_t)h ^ (uint32_t)x);
+}
 
 static uint32_t
 hold(char *p, uint32_t i)
@@ -227,6 +267,7 @@ entry(void *arg)
 	uint64_t acc = 7;
 
 	for (i = 0; i < 500; i++) {
+		out32 += adds(i % 5 + 1, (int32_t)out32);
 		if ((i % 40) == 0)
 			p = kmem_alloc(16, KM_SLEEP);	/* the one before is lost */
 		acc = wide(acc, (uint8_t)i);
@@ -254,6 +295,7 @@ async function loadLeaves(extra: Record<string, unknown>): Promise<Machine & { e
 test('leaf callees run without a frame object: stack bytes, leaks, a fault and values are the memory form\'s at every step limit', async () => {
   const never = { shouldStop: (_m: Machine, _p: StopPoint) => false };
   const before = leafCalls();
+  const pure0 = pureCalls();
   const limits = [...Array.from({ length: 40 }, (_, i) => 1 + i * 7), 2000, 5003, 9999, 1_000_000];
   for (const [config, limit] of CONFIGS.flatMap((c) => limits.map((l) => [c, l] as const))) {
     const plain = await loadLeaves(config);
@@ -272,9 +314,13 @@ test('leaf callees run without a frame object: stack bytes, leaks, a fault and v
       const step = (name: string): StepFn => (plain.sym.lookup(name)!.cfunc as { run: StepFn }).run;
       for (const f of ['hold', 'wide', 'arr', 'poke']) assert.ok(leafOf(step(f)), `${f} has a leaf form`);
       assert.equal(leafOf(step('entry')), null, 'entry calls: not a leaf');
+      for (const f of ['sadd', 'stale']) assert.equal(leafOf(step(f))?.pure, true, `${f} is a pure leaf`);
+      for (const f of ['hold', 'wide', 'arr', 'poke']) assert.equal(leafOf(step(f))!.pure, false, `${f} is not pure`);
+      assert.ok(isRegisterForm(step('adds')), 'adds keeps its words in variables');
     }
   }
   assert.ok(leafCalls() - before > 1000, 'the plain runs called leaves without frame objects');
+  assert.ok(pureCalls() - pure0 > 1000, 'and pure leaves with the caller\'s words kept in its variables');
   // The thread that does not fault, spinning after its loop: its leaks with and without frame objects.
   const one = async (policy: boolean): Promise<[string, string]> => {
     const k = await kernelFor({ 'drv.c': LEAVES_SRC }, { threads: [{ name: 'a', entry: 'entry', arg: 0 }] });
@@ -285,4 +331,46 @@ test('leaf callees run without a frame object: stack bytes, leaks, a fault and v
   const [plainEnd, leaks] = await one(false);
   assert.equal(plainEnd, (await one(true))[0]);
   assert.match(leaks, /Total +11 buffers/, 'of 13 buffers, the last one is held by hold()\'s dead frame (and one more by an older dead frame)');
+});
+
+/** A pure leaf in a loop with nothing else called: its dead frame is what the memory form leaves there. */
+const PURE_SRC = `${HEADERS}
+uint32_t out32;
+uint64_t out64;
+void *keep;
+
+static int32_t
+sadd(int32_t a, int32_t b)
+{
+	return (((a > 0) && (b > 0) && (a > (2147483647 - b))) ||
+	    ((a < 0) && (b < 0) && (a < (-2147483647 - 1 - b)))) ? a : (a + b);
+}
+
+void
+entry(void *arg)
+{
+	uint32_t i;
+	int32_t x = (int32_t)(uintptr_t)arg;
+
+	for (i = 0; i < 3000; i++) {
+		x = sadd(x, (int32_t)(i * 977));
+		out32 += (uint32_t)x;
+		out32 ^= i;
+	}
+}
+`;
+
+test('a pure leaf callee (calls.ts callPure): stack bytes, stats and values are the memory form\'s at every step limit', async () => {
+  const never = { shouldStop: (_m: Machine, _p: StopPoint) => false };
+  const pure0 = pureCalls();
+  for (const config of CONFIGS) {
+    for (const limit of [5, 17, 40, 41, 42, 43, 96, 250, 1001, 4444, 9000, 1_000_000]) {
+      const plain = (await kernelFor({ 'drv.c': PURE_SRC }, { threads: [{ name: 'a', entry: 'entry', arg: 3 }, { name: 'b', entry: 'entry', arg: 0x7ffffff0 }], extra: config })).m;
+      const slow = (await kernelFor({ 'drv.c': PURE_SRC }, { threads: [{ name: 'a', entry: 'entry', arg: 3 }, { name: 'b', entry: 'entry', arg: 0x7ffffff0 }], extra: config })).m;
+      slow.policy = never;
+      assert.equal(JSON.stringify(plain.run(limit)), JSON.stringify(slow.run(limit)), `limit ${limit}`);
+      assert.equal(seen(plain), seen(slow), `limit ${limit}`);
+    }
+  }
+  assert.ok(pureCalls() - pure0 > 1000, 'the plain runs called the pure leaf');
 });
