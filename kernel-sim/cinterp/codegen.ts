@@ -569,6 +569,7 @@ ${code}
   if (pure) {
     // The call of a pure leaf (calls.ts callPure): the checks of the caller's step and of the
     // callee's at once, as callLeaf's would answer them; the callee's body, its value in v.
+    // Without events nothing reads the budget or the steps before the call ends: charged at once.
     const ret = `out.used = ${max}; return `;
     if (!code.includes(ret)) return leaf;
     const psrc = `"use strict";
@@ -581,8 +582,10 @@ return function cpure_${name}(d, fr, t, A, spent, budget) {
   const fn = d.target;
   const E = fn.env;
   const ev = m.sink !== null;
-  if (ev) m.entry(t, fn.name);
-  m.chargeStep(spent);
+  if (ev) {
+    m.entry(t, fn.name);
+    m.chargeStep(spent);
+  }
   out.calls++;
   out.pure++;
   let v;
@@ -599,6 +602,7 @@ return function cpure_${name}(d, fr, t, A, spent, budget) {
   } catch (e) {
     out.pc = pc;
     ${spill}
+    if (!ev) m.chargeStep(spent);
     return FAULT(d, fr, t, A, fp, sp0, e);
   }
   ${spill}
@@ -606,10 +610,10 @@ return function cpure_${name}(d, fr, t, A, spent, budget) {
   if (ev) {
     m.phaseUsed = ${max - 1};
     m.exit(t, fn.name);
-  }
+    m.chargeStep(${max});
+  } else m.chargeStep(end);
   if (d.slot >= 0) fr.tmp[d.slot] = v;
   t.retval = v;
-  m.chargeStep(${max});
   return ${LEAF_GO};
 };`.replace(/\bK(\d+)\b/g, 'E[$1]');
     if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (pure leaf call)\n${psrc}\n`);
