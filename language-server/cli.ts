@@ -21,8 +21,9 @@ import { formatJson, formatSarif, formatText } from './format';
 import { FileRefused, readFileBounded } from '../kernel-sim/io/files';
 import type { FileResult } from './format';
 import { packageRoot } from './docs';
+import { compiledParser } from '../core/cparser';
 import { formatAbiJson, formatAbiText, vnetAbiReport } from './vnet-abi';
-import { MAX_READ_BYTES, UsageError, eachFile, lintFile, workerEntry } from './files';
+import { MAX_READ_BYTES, UsageError, eachFile, lintFile, scanFile, workerEntry, type FileLint } from './files';
 
 /** `kctx lint --vnet-abi`: the VIMAGE/non-VIMAGE symbol report of each file. Exit 0, or 2 on an unreadable file. */
 function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
@@ -136,59 +137,98 @@ interface Totals { files: number; lines: number; errors: string[] }
 
 type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string };
 
-/** A lint worker thread; `ready` settles when it has loaded (it may start before the files are known). */
-interface PoolWorker { w: Worker; ready: Promise<void>; sent: number; onBatch?: (batch: Result[]) => void; held: Result[][] }
+interface PoolWorker { w: Worker; sent: number; ended: boolean }
 
-/** Files per batch sent while the folders are still being walked. */
-const STREAM_BATCH = 32;
+/** Another worker starts for each this many bytes of text sent to lint (see LintPool). */
+const EXTRA_WORKER_BYTES = 16 * 1024 * 1024;
+/** The most files a worker is sent ahead of its answers (the walk reads answers between folders' files only). */
+const AHEAD = 4;
 
-function startWorkers(n: number): PoolWorker[] {
-  const entry = workerEntry();
-  return Array.from({ length: n }, () => {
-    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {} }, argv: entry.argv });
-    const pw: PoolWorker = { w, ready: Promise.resolve(), sent: 0, held: [] };
-    pw.ready = new Promise<void>((resolve, reject) => {
-      w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
-        if (m.ready) resolve();
-        else if (pw.onBatch) pw.onBatch(m.batch ?? []);
-        else pw.held.push(m.batch ?? []); // before runPool took the worker
-      });
-      w.once('error', reject);
+/**
+ * The worker threads of a big `kctx lint` run. The main thread reads and scans every file
+ * (scanFile: most files of a tree are settled by the byte scan); a worker gets only the files some
+ * enabled rule may report on, one at a time, the one with fewest waiting first. One worker starts
+ * at once, another (up to --jobs) for each further EXTRA_WORKER_BYTES of text sent: each worker
+ * pays V8's optimising compile of the rules and the parser again (on the default rules a whole
+ * uts sends about 8 MB, every rule about 100 MB). Which worker lints a file changes nothing in
+ * the output: each result goes to its file's place.
+ */
+class LintPool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly queue: number[] = [];
+  private next = 0;
+  private bytes = 0;
+  private closed = false;
+  private exited = 0;
+  private finish!: () => void;
+  private fail!: (e: Error) => void;
+  readonly done: Promise<void>;
+  private readonly wasm = compiledParser();
+
+  constructor(private readonly max: number, private readonly job: (id: number) => { id: number; file: string; fileOpts: LintOptions }, private readonly onDone: (id: number, r: FileLint) => void) {
+    this.done = new Promise<void>((resolve, reject) => { this.finish = resolve; this.fail = reject; });
+    this.done.catch(() => { /* the caller awaits it */ });
+    this.start();
+  }
+
+  get size(): number { return this.workers.length; }
+
+  /** A file to lint on a worker, of this many bytes. */
+  add(id: number, bytes: number): void {
+    this.queue.push(id);
+    this.bytes += bytes;
+    while (this.workers.length < this.max && this.bytes > this.workers.length * EXTRA_WORKER_BYTES) this.start();
+    this.pump();
+  }
+
+  /** Ends the workers now (a usage error after they started). */
+  stop(): void {
+    for (const pw of this.workers) { pw.ended = true; pw.sent = 0; void pw.w.terminate(); }
+  }
+
+  /** No more files: the workers end once they have answered. */
+  close(): void {
+    this.closed = true;
+    this.pump();
+  }
+
+  private start(): void {
+    const entry = workerEntry();
+    // the parser compiled once, here: the workers share it and the code V8 optimises it into (cparser.ts)
+    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {}, wasm: this.wasm }, argv: entry.argv });
+    const pw: PoolWorker = { w, sent: 0, ended: false };
+    this.workers.push(pw);
+    w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
+      if (m.ready) return;
+      for (const r of m.batch ?? []) {
+        pw.sent--;
+        this.onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
+      }
+      this.pump();
     });
-    pw.ready.catch(() => { /* runPool reports it */ });
-    return pw;
-  });
-}
-
-/** Lints files[start..] on the workers (files before `start` went out as batches during the walk: `sent` counts each worker's). */
-async function runPool(files: string[], optsOf: (i: number) => LintOptions, workers: PoolWorker[], onDone: (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => void, start = 0): Promise<void> {
-  let next = start;
-  // Files go in batches (most files of a tree need only a read and a trigger test: a message per
-  // file would cost more than the file); small enough that the workers stay balanced.
-  const batchSize = Math.max(1, Math.min(32, Math.floor(files.length / (workers.length * 8))));
-  await Promise.all(workers.map((pw) => new Promise<void>((resolve, reject) => {
-    const w = pw.w;
-    const feed = () => {
-      if (next >= files.length) { w.postMessage(null); return; }
-      // smaller batches towards the end, so that no worker is left with a long one while the others wait
-      const size = Math.max(1, Math.min(batchSize, Math.ceil((files.length - next) / (workers.length * 4))));
-      const batch = [];
-      for (; batch.length < size && next < files.length; next++) batch.push({ id: next, file: files[next], fileOpts: optsOf(next) });
-      pw.sent++;
-      w.postMessage({ batch });
-    };
-    pw.onBatch = (results) => {
-      for (const r of results) onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
-      if (--pw.sent === 0) feed();
-    };
-    w.on('error', reject);
-    w.on('exit', () => {
-      if (pw.sent > 0) reject(new Error('lint worker exited early'));
-      else resolve();
+    w.once('error', (e) => this.fail(e));
+    w.once('exit', () => {
+      if (pw.sent > 0 || !pw.ended) this.fail(new Error('lint worker exited early'));
+      else if (++this.exited === this.workers.length) this.finish();
     });
-    for (const b of pw.held.splice(0)) pw.onBatch(b);
-    pw.ready.then(() => { if (pw.sent === 0) feed(); }, reject);
-  })));
+  }
+
+  private pump(): void {
+    while (this.next < this.queue.length) {
+      let best: PoolWorker | null = null;
+      for (const pw of this.workers) if (pw.sent < AHEAD && (!best || pw.sent < best.sent)) best = pw;
+      if (!best) break;
+      best.sent++;
+      best.w.postMessage({ batch: [this.job(this.queue[this.next++]!)] });
+    }
+    if (!this.closed || this.next < this.queue.length) return;
+    for (const pw of this.workers) {
+      if (pw.sent === 0 && !pw.ended) {
+        pw.ended = true;
+        pw.w.postMessage(null);
+      }
+    }
+  }
 }
 
 export async function lintCommand(argv: string[]): Promise<number> {
@@ -197,26 +237,42 @@ export async function lintCommand(argv: string[]): Promise<number> {
     return -1;
   }
   let args: Args | 'help';
-  let files: string[];
-  let fileOpts: LintOptions[];
   let baseline: ReturnType<typeof loadBaseline> | undefined;
-  // A folder to lint: the workers start loading while it is walked (stopped if not needed).
-  let early: PoolWorker[] = [];
-  let streamed = 0; // files sent to the early workers during the walk
-  const stopEarly = () => { for (const pw of early) void pw.w.terminate(); early = []; };
+  const files: string[] = [];
+  const fileOpts: LintOptions[] = [];
+  const results: FileResult[] = [];
+  const totals: Totals = { files: 0, lines: 0, errors: [] };
+  const tty = !!process.stderr.isTTY;
+  let done = 0;
+  const onDone = (i: number, r: FileLint) => {
+    results[i]!.diagnostics = r.diagnostics;
+    totals.lines += r.lines;
+    if (r.error) totals.errors.push(r.error);
+    done++;
+    if (tty && (done % 16 === 0 || done === files.length)) {
+      const file = files[i]!;
+      process.stderr.write(`\r\x1b[Kkctx lint: [${done}/${files.length}] ${file.length > 60 ? '...' + file.slice(-57) : file}`);
+    }
+  };
+  // A folder to lint: the workers start while it is walked, and get its files as the scan finds them.
+  let pool: LintPool | null = null;
+  const job = (id: number) => ({ id, file: files[id]!, fileOpts: fileOpts[id]! });
+  // scanned here; linted by a worker when the byte scan cannot settle it
+  const scan = (id: number) => {
+    const r = scanFile(files[id]!, fileOpts[id]!);
+    if ('size' in r) pool!.add(id, r.size); else onDone(id, r);
+  };
   const t0 = performance.now();
   try {
     args = parseArgs(argv);
     if (args === 'help') { process.stdout.write(USAGE); return 0; }
     const want = args.jobs ?? availableParallelism();
-    if (want > 1 && !args.vnetAbi && args.paths.some((p) => { try { return statSync(p).isDirectory(); } catch { return false; } })) early = startWorkers(want);
+    if (want > 1 && !args.vnetAbi && args.paths.some((p) => { try { return statSync(p).isDirectory(); } catch { return false; } })) pool = new LintPool(want, job, onDone);
     if (args.baseline) baseline = loadBaseline(args.baseline);
     // Each file's nearest .kctx.json: its exclude globs drop files, its keys give the options.
     const finder = new ConfigFinder();
     const a = args;
     const optsByCfg = new Map<ProjectConfig | null, LintOptions>();
-    files = [];
-    fileOpts = [];
     for (const f of eachFile(args.paths, { followSymlinks: args.followSymlinks })) {
       const c = a.noConfig ? null : finder.forFile(f);
       if (excludedBy(c, f)) continue;
@@ -224,49 +280,35 @@ export async function lintCommand(argv: string[]): Promise<number> {
       if (!o) optsByCfg.set(c, (o = optionsFor(a, c)));
       files.push(f);
       fileOpts.push(o);
-      // the workers start on the files found so far while the walk goes on
-      if (early.length && files.length - streamed >= STREAM_BATCH) {
-        const pw = early[(streamed / STREAM_BATCH) % early.length]!;
-        const batch = [];
-        for (; streamed < files.length; streamed++) batch.push({ id: streamed, file: files[streamed], fileOpts: fileOpts[streamed] });
-        pw.sent++;
-        pw.w.postMessage({ batch });
+      results.push({ file: f, diagnostics: [] });
+      if (pool && !args.vnetAbi) {
+        scan(files.length - 1);
+        // now and then, the workers' answers (they get their next files from them)
+        if (files.length % 32 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     }
   } catch (e) {
-    stopEarly();
+    pool?.stop();
     if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
     if (e instanceof ConfigError || e instanceof BaselineError) { process.stderr.write(`kctx lint: ${e.message}\n`); return 2; }
     throw e;
   }
   if (args.vnetAbi) return vnetAbiCommand(args.format === 'json' ? 'json' : 'text', files);
-  const results: FileResult[] = files.map((file) => ({ file, diagnostics: [] }));
-  const totals: Totals = { files: files.length, lines: 0, errors: [] };
-  const tty = !!process.stderr.isTTY;
-  let done = 0;
-  const progress = (file: string) => {
-    done++;
-    if (tty && (done % 16 === 0 || done === files.length)) process.stderr.write(`\r\x1b[Kkctx lint: [${done}/${files.length}] ${file.length > 60 ? '...' + file.slice(-57) : file}`);
-  };
-  const onDone = (i: number, r: { diagnostics: KctxDiagnostic[]; lines: number; error?: string }) => {
-    results[i]!.diagnostics = r.diagnostics;
-    totals.lines += r.lines;
-    if (r.error) totals.errors.push(r.error);
-    progress(files[i]!);
-  };
+  totals.files = files.length;
   const jobs = Math.min(args.jobs ?? availableParallelism(), files.length);
-  // worker threads for 8 files or more and 256 KB or more (the sizes are added up to that only)
-  let size = 0;
-  for (let i = 0; i < files.length && size < 256 * 1024; i++) { try { size += statSync(files[i]!).size; } catch { /* read later: its error then */ } }
-  const pool = streamed > 0 || (jobs > 1 && files.length >= 8 && size >= 256 * 1024);
+  if (!pool) {
+    // worker threads for 8 files or more and 256 KB or more (the sizes are added up to that only)
+    let size = 0;
+    for (let i = 0; i < files.length && size < 256 * 1024; i++) { try { size += statSync(files[i]!).size; } catch { /* read later: its error then */ } }
+    if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) {
+      pool = new LintPool(jobs, job, onDone);
+      for (let i = 0; i < files.length; i++) scan(i);
+    }
+  }
   if (pool) {
-    // (the batches sent during the walk went to the first of them, round the list)
-    const workers = early.length ? early.slice(0, jobs) : startWorkers(jobs);
-    for (const pw of early.slice(jobs)) void pw.w.terminate();
-    early = [];
-    await runPool(files, (i) => fileOpts[i]!, workers, onDone, streamed);
+    pool.close();
+    await pool.done;
   } else {
-    stopEarly();
     for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, fileOpts[i]!));
   }
   if (tty) process.stderr.write('\r\x1b[K');
@@ -288,6 +330,6 @@ export async function lintCommand(argv: string[]): Promise<number> {
   }
   const secs = (performance.now() - t0) / 1000;
   const rules = [...byRule].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k} ${v}`).join(', ');
-  process.stderr.write(`kctx lint: ${totals.files} file${totals.files === 1 ? '' : 's'}, ${totals.lines} lines, ${findings} finding${findings === 1 ? '' : 's'}${rules ? ` (${rules})` : ''}, ${errors} error${errors === 1 ? '' : 's'}${baseline ? `, ${inBaseline} in the baseline not shown` : ''}, ${secs.toFixed(2)} s${pool ? `, ${jobs} workers` : ''}\n`);
+  process.stderr.write(`kctx lint: ${totals.files} file${totals.files === 1 ? '' : 's'}, ${totals.lines} lines, ${findings} finding${findings === 1 ? '' : 's'}${rules ? ` (${rules})` : ''}, ${errors} error${errors === 1 ? '' : 's'}${baseline ? `, ${inBaseline} in the baseline not shown` : ''}, ${secs.toFixed(2)} s${pool ? `, ${pool.size} worker${pool.size === 1 ? '' : 's'}` : ''}\n`);
   return errors > 0 ? 1 : 0;
 }

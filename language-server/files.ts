@@ -56,15 +56,20 @@ export function readForLint(file: string, reuse?: { buf: Buffer }): { buf: Buffe
 /** One read buffer for lintFile (most files are only scanned: no allocation, no garbage per file). */
 const readBuffer = { buf: Buffer.alloc(0) };
 
-/** Lints one file from disk (used by the main thread and by workers). */
-export async function lintFile(file: string, opts: LintOptions): Promise<{ diagnostics: KctxDiagnostic[]; lines: number; error?: string }> {
-  // the buffer is read only before the first await (the text is a copy): the next file may reuse it
+/** A file's lint result. */
+export interface FileLint { diagnostics: KctxDiagnostic[]; lines: number; error?: string }
+
+/**
+ * Reads a file and scans its bytes for the enabled rules' needles: its result when that settles
+ * it (no enabled rule's trigger can match, or it could not be read), else its bytes to lint (valid
+ * until the next read: decode them first) and how to decode them.
+ */
+function readAndScan(file: string, opts: LintOptions): FileLint | { buf: Buffer; lines: number; encoding: 'latin1' | 'utf8' } {
+  // the buffer is read only here (the text is a copy): the next file may reuse it
   const r = readForLint(file, readBuffer);
   if ('error' in r) return { diagnostics: [], lines: 0, error: r.error };
   if ('skipped' in r) return { diagnostics: [r.skipped], lines: 0 };
   const buf = r.buf;
-  let text: string;
-  let lines = 1;
   // Most files of a tree: no enabled rule's trigger, nothing more to do (not even the tree's era).
   // A file over the size limit is said to be skipped only when some enabled rule could have
   // reported on it (a firmware blob or a generated table has nothing for any rule: nothing was lost).
@@ -73,13 +78,29 @@ export async function lintFile(file: string, opts: LintOptions): Promise<{ diagn
     // an ASCII file: a byte scan for the words the triggers need; decoded only when it has one
     // (or a NUL: looksBinary's case); in ASCII, latin1 reads as UTF-8 does
     const scan = needles.scan(buf);
-    lines = scan.lines;
-    if (!scan.hit && buf.subarray(0, 8192).indexOf(0) === -1) return { diagnostics: [], lines };
-    text = buf.toString('latin1');
-  } else {
-    text = buf.toString('utf8');
-    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
+    if (!scan.hit && buf.subarray(0, 8192).indexOf(0) === -1) return { diagnostics: [], lines: scan.lines };
+    return { buf, lines: scan.lines, encoding: 'latin1' };
   }
+  let lines = 1;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
+  return { buf, lines, encoding: 'utf8' };
+}
+
+/**
+ * The result of a file that the byte scan alone settles (lintFile would give the same), or the
+ * size in bytes when it has to be linted (`kctx lint` sends only those to its workers).
+ */
+export function scanFile(file: string, opts: LintOptions): FileLint | { size: number } {
+  const r = readAndScan(file, opts);
+  return 'buf' in r ? { size: r.buf.length } : r;
+}
+
+/** Lints one file from disk (used by the main thread and by workers). */
+export async function lintFile(file: string, opts: LintOptions): Promise<FileLint> {
+  const r = readAndScan(file, opts);
+  if (!('buf' in r)) return r;
+  const { lines } = r;
+  const text = r.buf.toString(r.encoding);
   if (!anyTrigger(text, opts) && !looksBinary(text)) return { diagnostics: [], lines };
   const era = (opts.era ?? 'auto') === 'auto' ? kernelTreeOf(file, opts.gate)?.era : undefined;
   const diagnostics = await lintText(text, file, { ...opts, ...(era ? { treeEra: era } : {}), suppressionFixes: false });

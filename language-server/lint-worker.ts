@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { lintFile } from './files';
 import { lintText } from './engine';
+import { useCompiledParser, type CompiledParser } from '../core/cparser';
 
 let started = false;
 
@@ -9,6 +10,9 @@ export function startLintWorker(): void {
   const port = parentPort;
   if (!port || started) return;
   started = true;
+  // the parser as the thread that started this one compiled it (shared code, see cparser.ts)
+  const wasm = (workerData as { wasm?: CompiledParser })?.wasm;
+  if (wasm) useCompiledParser(wasm);
   const opts = (workerData as { opts?: Parameters<typeof lintFile>[1] })?.opts ?? {};
   type Opts = Parameters<typeof lintFile>[1];
   type One = { id: number; file: string; text?: string; opts?: Opts; fileOpts?: Opts };
