@@ -181,6 +181,18 @@ class LintPool {
     this.pump();
   }
 
+  /**
+   * Files still to scan, given to a worker with nothing to do (it scans them and lints those it
+   * must): false when every worker is busy (the caller scans them).
+   */
+  offer(ids: readonly number[]): boolean {
+    const pw = this.workers.find((w) => w.sent === 0 && !w.ended);
+    if (!pw) return false;
+    pw.sent += ids.length;
+    pw.w.postMessage({ batch: ids.map(this.job) });
+    return true;
+  }
+
   /** Ends the workers now (a usage error after they started). */
   stop(): void {
     for (const pw of this.workers) { pw.ended = true; pw.sent = 0; void pw.w.terminate(); }
@@ -257,11 +269,16 @@ export async function lintCommand(argv: string[]): Promise<number> {
   // A folder to lint: the workers start while it is walked, and get its files as the scan finds them.
   let pool: LintPool | null = null;
   const job = (id: number) => ({ id, file: files[id]!, fileOpts: fileOpts[id]! });
-  // scanned here; linted by a worker when the byte scan cannot settle it
-  const scan = (id: number) => {
-    const r = scanFile(files[id]!, fileOpts[id]!);
-    if ('size' in r) pool!.add(id, r.size); else onDone(id, r);
+  // scanned here, and linted by a worker when the byte scan cannot settle it; or all sent to a
+  // worker that has nothing to do (the walk and the scan here are then the slower part)
+  const scan = (ids: number[]) => {
+    if (!ids.length || pool!.offer(ids)) return;
+    for (const id of ids) {
+      const r = scanFile(files[id]!, fileOpts[id]!);
+      if ('size' in r) pool!.add(id, r.size); else onDone(id, r);
+    }
   };
+  const SCAN_BLOCK = 32;
   const t0 = performance.now();
   try {
     args = parseArgs(argv);
@@ -281,12 +298,13 @@ export async function lintCommand(argv: string[]): Promise<number> {
       files.push(f);
       fileOpts.push(o);
       results.push({ file: f, diagnostics: [] });
-      if (pool && !args.vnetAbi) {
-        scan(files.length - 1);
-        // now and then, the workers' answers (they get their next files from them)
-        if (files.length % 32 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (pool && !args.vnetAbi && files.length % SCAN_BLOCK === 0) {
+        scan(Array.from({ length: SCAN_BLOCK }, (_, k) => files.length - SCAN_BLOCK + k));
+        // the workers' answers (they get their next files from them, or a block to scan)
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
+    if (pool && !args.vnetAbi) scan(Array.from({ length: files.length % SCAN_BLOCK }, (_, k) => files.length - (files.length % SCAN_BLOCK) + k));
   } catch (e) {
     pool?.stop();
     if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
@@ -302,7 +320,7 @@ export async function lintCommand(argv: string[]): Promise<number> {
     for (let i = 0; i < files.length && size < 256 * 1024; i++) { try { size += statSync(files[i]!).size; } catch { /* read later: its error then */ } }
     if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) {
       pool = new LintPool(jobs, job, onDone);
-      for (let i = 0; i < files.length; i++) scan(i);
+      for (let i = 0; i < files.length; i += SCAN_BLOCK) scan(Array.from({ length: Math.min(SCAN_BLOCK, files.length - i) }, (_, k) => i + k));
     }
   }
   if (pool) {
