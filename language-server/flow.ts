@@ -136,6 +136,7 @@ export function condition(expr: SyntaxNode | null, correlate = false): { key: st
   let unstable = false;
   const ids = new Set<string>();
   walk(e, (n) => {
+    if (n.type === 'call_expression' && correlate && pureCall(n)) return true;
     if (n.type === 'call_expression' || n.type === 'assignment_expression' || n.type === 'update_expression') unstable = true;
     else if (n.type === 'identifier') ids.add(n.text);
     return !unstable;
@@ -147,6 +148,19 @@ export function condition(expr: SyntaxNode | null, correlate = false): { key: st
     return { key: `${(e.childForFieldName('left')?.text ?? '').replace(/\s+/g, '')}==${(e.childForFieldName('right')?.text ?? '').replace(/\s+/g, '')}`, positive: !positive, ids: [...ids] };
   }
   return { key, positive, ids: [...ids] };
+}
+
+/**
+ * (correlate) A call a condition may read as a value: a macro-like upper-case name
+ * (`HERMON_IN_FASTREBOOT(state)`) or a call without arguments (`ddi_root_node()`), except one that
+ * asks about a lock (`MUTEX_HELD(&x)` changes when the path takes it). The same text, with nothing
+ * written to its identifiers in between, is the same condition.
+ */
+function pureCall(n: SyntaxNode): boolean {
+  const f = n.childForFieldName('function');
+  if (!f || f.type !== 'identifier' || /HELD|OWN|LOCK|TRY/i.test(f.text)) return false;
+  if (/^[A-Z_][A-Z0-9_]*$/.test(f.text)) return true;
+  return (n.childForFieldName('arguments')?.namedChildren.filter((x) => x && x.type !== 'comment').length ?? 1) === 0;
 }
 
 export interface WalkOptions {
