@@ -19,6 +19,8 @@ const TRY = /^(mutex_tryenter|mtx_trylock\w*|mutex_trylock|pthread_mutex_trylock
 const LOCKISH = /lock|release|drop|exit/i;
 /** Calls that read a lock or wait on it and return with it as it was (cv_wait drops and retakes it). */
 const QUERIES = /^(MUTEX_HELD|MUTEX_NOT_HELD|RW_LOCK_HELD|RW_WRITE_HELD|RW_READ_HELD|mutex_owned|mutex_owner|rw_owner|rw_lock_held|rw_write_held|rw_read_held|rw_read_locked|rw_downgrade|rw_tryupgrade|cv_\w+|sema_\w+|mtx_owned|mtx_assert|sx_assert|rw_assert|msleep\w*|mtx_sleep|sx_sleep|pthread_cond_\w+|ASSERT|VERIFY|ASSERT0|VERIFY0|DTRACE_PROBE\d?|mutex_init|rw_init)$/;
+/** Names of calls that end an object's life or give up a hold on it (`vn_rele`, `contract_destroy`, `foo_free`). */
+const ENDS_OBJECT = /rele|destroy|free/i;
 const OBJECT_LOCKS = /^(un)?lock_(vnode|vmnt|filp)$/;
 /** A body that destroys a lock or frees memory can end a lock's life (`nfs_mi_free_globals(mig)`). */
 const ENDS_LOCK = /\b(mutex_destroy|rw_destroy|mtx_destroy|sx_destroy|pthread_mutex_destroy|kmem_free|kmem_cache_free|kmem_zfree|free)\s*\(/;
@@ -351,6 +353,17 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
           const addrOf = u.type === 'pointer_expression' && u.child(0)?.text === '&' && unwrap(u.childForFieldName('argument'))?.type === 'identifier' ? handed : '';
           // (Minix's lock_vnode(vp) locks the object itself: put_vnode(vp) is handed the vnode, not its lock)
           for (const [k, v] of out.facts) if ((k === handed && !OBJECT_LOCKS.test(callName(v.at))) || (addrOf && rootOf(k) === addrOf)) out = set(out, k, null);
+        }
+        if (out !== s) return out;
+      }
+      // a call of another file that ends or lets go of an object (`contract_destroy(ct)`, `ipif_ill_refrele_tail(ill)`)
+      // handed the variable a tracked lock is reached through: such callees drop or destroy its lock by contract
+      if (!callee && ENDS_OBJECT.test(c) && s.facts.size) {
+        let out = s;
+        for (const x of a) {
+          const u = unwrap(x);
+          if (u?.type !== 'identifier') continue;
+          for (const k of out.facts.keys()) if (rootOf(k) === u.text) out = set(out, k, null);
         }
         if (out !== s) return out;
       }
