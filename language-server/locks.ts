@@ -150,7 +150,9 @@ function summaryOf(m: FileModel, name: string): Summary | null {
     if (res && res.exits.length) {
       // a key rooted at one of the callee's locals is not the caller's lock of the same name
       const locals = localsOf(fn);
-      const releases = [...res.releasedAtExit].filter(([k, n]) => n === res.exits.length && !locals.has(rootOf(k))).map(([k]) => k);
+      const aliases = aliasesOf(m, fn);
+      // a local that only ever names a parameter's member (`T *vc = &vhc->vhc_cache`) is said in the parameter's words
+      const releases = [...res.releasedAtExit].filter(([, n]) => n === res.exits.length).map(([k]) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
       if (releases.length) out = { releases };
     }
   }
@@ -182,6 +184,47 @@ function touchesLocks(m: FileModel, name: string): boolean {
   }
   c._touchesLocks.set(name, out);
   return out;
+}
+
+/**
+ * Locals that only ever name a member reached from elsewhere: `T *vc = &vhc->vhc_cache;` (never assigned
+ * again) maps `vc` to the prefix `vhc->vhc_cache.`, `T *q = sq->sq_queue;` maps `q` to `sq->sq_queue->`.
+ */
+function aliasesOf(m: FileModel, fn: SyntaxNode): Map<string, string> {
+  const c = m as unknown as { _lockAliases?: Map<number, Map<string, string>> };
+  c._lockAliases ??= new Map();
+  const had = c._lockAliases.get(fn.id);
+  if (had) return had;
+  const out = new Map<string, string>();
+  const body = fn.childForFieldName('body');
+  if (body) walk(body, (n) => {
+    if (n.type === 'init_declarator') {
+      let d: SyntaxNode | null = n.childForFieldName('declarator');
+      while (d && d.type === 'pointer_declarator') d = d.childForFieldName('declarator');
+      const v = unwrap(n.childForFieldName('value') ?? undefined);
+      if (d?.type === 'identifier' && v) {
+        const t = lockKeyOf(v.text);
+        const addr = v.type === 'pointer_expression' && v.child(0)?.text === '&';
+        if (/^[A-Za-z_]\w*(->\w+|\.\w+)+$/.test(t) && t.includes('->')) out.set(d.text, addr ? `${t}.` : `${t}->`);
+      }
+      return false;
+    }
+    return n.type !== 'comment';
+  });
+  if (out.size) {
+    // assigned again anywhere: not an alias
+    const text = body?.text ?? '';
+    for (const name of [...out.keys()]) if ((text.match(new RegExp(`(^|[^\\w.>])${name}\\s*(=[^=]|\\+\\+|--)|&${name}(?![\\w.[]|->)`, 'g'))?.length ?? 0) !== 1) out.delete(name);
+  }
+  c._lockAliases.set(fn.id, out);
+  return out;
+}
+
+/** A key said through an alias local (`vc->lock`) in the words of what it names (`vhc->vhc_cache.lock`). */
+function unalias(k: string, aliases: ReadonlyMap<string, string>): string {
+  const r = rootOf(k);
+  const p = aliases.get(r);
+  return p && k.startsWith(`${r}->`) ? p + k.slice(r.length + 2) : k;
 }
 
 /** The names a function body declares. */
@@ -337,6 +380,10 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
             const arg = lockKeyText(a[pi]);
             if (!arg || !/^[\w.>-]+$/.test(arg)) continue;
             mine = arg + k.slice(r.length);
+          }
+          // said in this function through an alias local of its own (`vc->lock` for `vhc->vhc_cache.lock`)
+          if (!out.facts.has(mine)) {
+            for (const [x, p] of aliasesOf(m, fn)) if (mine.startsWith(p) && out.facts.has(`${x}->${mine.slice(p.length)}`)) { mine = `${x}->${mine.slice(p.length)}`; break; }
           }
           out = release(out, mine, node, c);
         }
