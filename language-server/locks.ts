@@ -134,9 +134,10 @@ export interface DoubleRelease { node: SyntaxNode; key: string; first: SyntaxNod
 /** callerHeld: keys some path releases before taking them (the caller holds them on entry: drop-and-retake). */
 export interface LockResult { exits: ExitInfo[]; doubles: DoubleRelease[]; acquires: Map<string, SyntaxNode[]>; untracked: Set<string>; callerHeld: Set<string> }
 
-interface Summary { releases: string[] } // keys (in the callee's words) released on every exit
+/** Keys (in the callee's words) released on every exit, and taken and still held on every exit (a lock wrapper). */
+interface Summary { releases: string[]; acquires: string[] }
 
-/** The summary of one same-file function (computed on first use): lock keys it releases on every exit. */
+/** The summary of one same-file function (computed on first use): lock keys it releases, or takes and keeps, on every exit. */
 function summaryOf(m: FileModel, name: string): Summary | null {
   const c = m as unknown as { _lockSummaries?: Map<string, Summary | null> };
   c._lockSummaries ??= new Map();
@@ -144,7 +145,7 @@ function summaryOf(m: FileModel, name: string): Summary | null {
   c._lockSummaries.set(name, null); // recursion guard
   const fn = m.fnByName.get(name);
   let out: Summary | null = null;
-  if (fn && !hasStructuralError(fn) && RELEASE_RE.test(fn.text)) {
+  if (fn && !hasStructuralError(fn) && usesLocks(m, fn.text)) {
     let res: (LockResult & { releasedAtExit: Map<string, number> }) | null = null;
     try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
     if (res && res.exits.length) {
@@ -153,7 +154,9 @@ function summaryOf(m: FileModel, name: string): Summary | null {
       const aliases = aliasesOf(m, fn);
       // a local that only ever names a parameter's member (`T *vc = &vhc->vhc_cache`) is said in the parameter's words
       const releases = [...res.releasedAtExit].filter(([, n]) => n === res.exits.length).map(([k]) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
-      if (releases.length) out = { releases };
+      const [first, ...rest] = res.exits;
+      const acquires = [...first!.held.keys()].filter((k) => rest.every((e) => e.held.has(k))).map((k) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
+      if (releases.length || acquires.length) out = { releases, acquires };
     }
   }
   c._lockSummaries.set(name, out);
@@ -367,25 +370,34 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         return info.ids;
       };
       const relevant = depth === 0 && callee && [...s.facts].some(([k, v]) => v.held && (argIdsOf().has(rootOf(k)) || !params.has(rootOf(k))));
-      const sum = relevant ? summaryOf(m, c) : null;
-      if (sum && callee) {
-        let out = s;
+      const sum = depth === 0 && callee && (relevant || touchesLocks(m, c)) ? summaryOf(m, c) : null;
+      if (sum && callee && ((relevant && sum.releases.length) || sum.acquires.length)) {
         const cfd = functionDeclaratorOf(callee);
         const cps = cfd ? parameters(cfd) ?? [] : [];
-        for (const k of sum.releases) {
+        // a key of the callee's summary in this function's words ('' when the argument is not a plain lvalue)
+        const mineOf = (k: string, facts: Facts): string => {
           const r = rootOf(k);
           const pi = cps.findIndex((p) => paramShape(p).name === r);
           let mine = k;
           if (pi >= 0) {
             const arg = lockKeyText(a[pi]);
-            if (!arg || !/^[\w.>-]+$/.test(arg)) continue;
+            if (!arg || !/^[\w.>-]+$/.test(arg)) return '';
             mine = arg + k.slice(r.length);
           }
           // said in this function through an alias local of its own (`vc->lock` for `vhc->vhc_cache.lock`)
-          if (!out.facts.has(mine)) {
-            for (const [x, p] of aliasesOf(m, fn)) if (mine.startsWith(p) && out.facts.has(`${x}->${mine.slice(p.length)}`)) { mine = `${x}->${mine.slice(p.length)}`; break; }
+          if (!facts.has(mine)) {
+            for (const [x, p] of aliasesOf(m, fn)) if (mine.startsWith(p) && facts.has(`${x}->${mine.slice(p.length)}`)) return `${x}->${mine.slice(p.length)}`;
           }
-          out = release(out, mine, node, c);
+          return mine;
+        };
+        let out = s;
+        if (relevant) for (const k of sum.releases) { const mine = mineOf(k, out.facts); if (mine) out = release(out, mine, node, c); }
+        if (sum.acquires.length) {
+          // what else it does with the locks of the objects it is given is not known (as for any callee that touches locks)
+          const taken = sum.acquires.map((k) => mineOf(k, out.facts)).filter((k) => k && !untracked.has(k) && !ELEMENT.test(k));
+          const entry = new Map(taken.map((k) => [k, out.facts.get(k)?.entry]));
+          if (!(relevant && sum.releases.length)) { const ids = argIdsOf(); for (const k of out.facts.keys()) if (ids.has(rootOf(k))) out = set(out, k, null); }
+          for (const k of taken) out = nonNull(set(out, k, { held: true, at: node, via: c, entry: entry.get(k) }, { line: lineOf(node), text: `${c}() takes ${k}` }), k, false);
         }
         return out;
       }
