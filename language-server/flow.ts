@@ -659,8 +659,11 @@ export class FlowWalker<F> {
         if (n.type === 'do_statement') inBody = fresh;
         else {
           const evald = this.expr(condNode, fresh);
-          if (!infinite) exits.push(...evald);
-          inBody = never ? [] : evald;
+          // (correlate) a condition this path knows decides: `while (p == NULL) { ... p = NULL; }` goes round again
+          const known = (s: PathState<F>) => (this.correlate && c && !c.constant ? s.conds.get(c.key)?.value : undefined);
+          const decided = (s: PathState<F>, v: boolean) => { const k = known(s); return k !== undefined && (k === c!.positive) === v; };
+          if (!infinite) exits.push(...evald.filter((s) => !decided(s, true)));
+          inBody = never ? [] : evald.filter((s) => !decided(s, false));
         }
         frame.continues = [];
         let out = body ? this.stmt(body, inBody) : inBody;
