@@ -416,14 +416,12 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         if (out !== s) return out;
       }
       // a call of another file that ends or lets go of an object (`contract_destroy(ct)`, `ipif_ill_refrele_tail(ill)`)
-      // handed the variable a tracked lock is reached through: such callees drop or destroy its lock by contract
-      if (!callee && ENDS_OBJECT.test(c) && s.facts.size) {
+      // handed, as its last argument, the variable a tracked lock is reached through: such callees drop or destroy
+      // its lock by contract (`xhci_transfer_free(xhcip, xt)` frees xt, not xhcip)
+      if (!callee && ENDS_OBJECT.test(c) && s.facts.size && a.length) {
+        const u = unwrap(a[a.length - 1]);
         let out = s;
-        for (const x of a) {
-          const u = unwrap(x);
-          if (u?.type !== 'identifier') continue;
-          for (const k of out.facts.keys()) if (rootOf(k) === u.text) out = set(out, k, null);
-        }
+        if (u?.type === 'identifier') for (const k of out.facts.keys()) if (rootOf(k) === u.text) out = set(out, k, null);
         if (out !== s) return out;
       }
       // an unknown lock-ish call that is handed a tracked lock's object: its state is unknown now

@@ -1,6 +1,6 @@
 /**
  * A call of another file that ends an object's life or gives up a hold on it (`contract_destroy(ct)`,
- * `ill_refrele_tail(ill)`), handed the variable the lock is reached through, drops or destroys the lock
+ * `ill_refrele_tail(ill)`), handed the variable the lock is reached through as its last argument, drops or destroys the lock
  * by contract: the path leaves with the lock's state unknown, not held. A call with another name, or
  * one handed something else, keeps it held. Exact rule ids and ranges.
  */
@@ -38,4 +38,7 @@ test('a lock whose object is handed to a destroy or rele call of another file is
 test('a call with another name, or handed another object, leaves the lock held', async () => {
   assert.deepEqual(await lint(SRC.replace('contract_destroy(ct)', 'contract_orphan(ct)')), ['lock-not-released 6:2-6:27']);
   assert.deepEqual(await lint(SRC.replace('contract_destroy(ct)', 'contract_destroy(p->p_ct_next)')), ['lock-not-released 6:2-6:27']);
+  // the object it ends is its last argument: handed the lock's object first, it frees something else
+  assert.deepEqual(await lint(SRC.replace('contract_destroy(ct)', 'contract_event_free(ct, p)')), ['lock-not-released 6:2-6:27']);
+  assert.deepEqual(await lint(SRC.replace('contract_destroy(ct)', 'contract_event_free(p, ct)')), []);
 });
