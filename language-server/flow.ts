@@ -591,6 +591,7 @@ export class FlowWalker<F> {
     const c = this.cond(condNode);
     const out: PathState<F>[] = [];
     const condText = (condNode?.text ?? '').replace(/\s+/g, ' ');
+    const parts = this.correlate ? this.conjuncts(condNode) : null;
     for (const s of after) {
       let takeThen = true;
       let takeElse = true;
@@ -599,6 +600,12 @@ export class FlowWalker<F> {
         const known = s.conds.get(c.key);
         if (known) { takeThen = known.value === c.positive; takeElse = !takeThen; }
         else if (this.correlate && excluded(s.conds, c.key)) { takeThen = !c.positive; takeElse = c.positive; }
+        // (correlate) `a && b` with a part this path knows false is false; `a || b` with a part known true is true
+        else if (this.correlate && parts) {
+          const knownPart = (x: { key: string; positive: boolean } | null, v: boolean) => { const k = x && s.conds.get(x.key); return !!k && (k.value === x.positive) === v; };
+          if (parts.op === '&&' && parts.conds.some((x) => knownPart(x, false))) takeThen = false;
+          if (parts.op === '||' && parts.conds.some((x) => knownPart(x, true))) takeElse = false;
+        }
       }
       const withCond = (v: boolean): PathState<F> => {
         if (!c || c.constant || (this.keptConds && !this.keptConds.has(c.key))) return s;
@@ -632,6 +639,23 @@ export class FlowWalker<F> {
       if (alt) this.stmt(alt, []);
     }
     return this.dedup(out);
+  }
+
+  /** (correlate) The parts of an `a && b && c` or `a || b` condition, as conditions (null: not such a chain). */
+  private conjuncts(n: SyntaxNode | null): { op: string; conds: ({ key: string; positive: boolean } | null)[] } | null {
+    const e = unwrap(n);
+    const op = e?.type === 'binary_expression' ? e.childForFieldName('operator')?.text : undefined;
+    if (!e || (op !== '&&' && op !== '||')) return null;
+    const conds: ({ key: string; positive: boolean } | null)[] = [];
+    const visit = (x: SyntaxNode | null) => {
+      const u = unwrap(x);
+      if (u?.type === 'binary_expression' && u.childForFieldName('operator')?.text === op) { visit(u.childForFieldName('left')); visit(u.childForFieldName('right')); } else if (u) {
+        const c = this.cond(u);
+        conds.push(c && !c.constant ? c : null);
+      }
+    };
+    visit(e);
+    return { op, conds };
   }
 
   private loop(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {

@@ -104,6 +104,28 @@ export function lockMacrosKey(m: FileModel): string {
   return [...lockMacros(m)].map(([n, x]) => `${n}(${x.params.join(',')})=${x.op}(${x.arg})`).join(';');
 }
 
+const HELD_NAMES = new Set(['MUTEX_HELD', 'mutex_owned', 'RW_LOCK_HELD', 'RW_WRITE_HELD', 'RW_READ_HELD', 'rw_lock_held', 'rw_write_held', 'rw_read_held']);
+const HELD_TEST = new RegExp(`\\b(${[...HELD_NAMES].join('|')})\\s*\\(`);
+
+/**
+ * The lock keys a condition says are held, or not held, when it is `truth` (`MUTEX_HELD(&k)`, `!MUTEX_HELD(&k)`,
+ * either side of a true `&&`).
+ */
+function heldBy(cond: SyntaxNode, truth: boolean, out: { held: string[]; notHeld: string[] } = { held: [], notHeld: [] }): { held: string[]; notHeld: string[] } {
+  let e = unwrap(cond);
+  let positive = truth;
+  while (e?.type === 'unary_expression' && e.child(0)?.text === '!') { positive = !positive; e = unwrap(e.childForFieldName('argument')); }
+  if (!e) return out;
+  if (e.type === 'binary_expression' && e.childForFieldName('operator')?.text === '&&' && positive) {
+    heldBy(e.childForFieldName('left')!, true, out);
+    heldBy(e.childForFieldName('right')!, true, out);
+  } else if (e.type === 'call_expression' && HELD_NAMES.has(callName(e))) {
+    const k = lockKeyText(callArgs(e)[0]);
+    if (k) (positive ? out.held : out.notHeld).push(k);
+  }
+  return out;
+}
+
 /** What the lock walk reads of an effect node (once per walk). */
 type EffectInfo =
   | { call: false; wr: RegExp | null }
@@ -326,6 +348,21 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   };
   const w = new FlowWalker<Facts>({
     key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : v.asserted ? 'a' : 'r'}${v.entry ? 'e' : ''}:${v.at.id}`).sort().join(','),
+    // `if (MUTEX_HELD(&k)) mutex_exit(&k)`: where the branch says the lock is held, a lock this path released is held
+    // again (taken back by something the walk does not see): as the caller's, so that neither rule counts it as taken here;
+    // where it says not held, a lock this path holds is unknown
+    assume(cond, truth, s) {
+      if (!s.facts.size || !HELD_TEST.test(cond.text)) return s;
+      let out = s;
+      const h = heldBy(cond, truth);
+      for (const k of h.held) {
+        const v = out.facts.get(k);
+        if (v && !v.held) out = set(out, k, { held: true, at: v.at, via: v.via, entry: true });
+      }
+      // the branch that says it is not held where this path took it: what the walk believes is not what runs; unknown
+      for (const k of h.notHeld) if (out.facts.get(k)?.held) out = set(out, k, null);
+      return out;
+    },
     effect(node, s) {
       if (!s.facts.size && node.type !== 'call_expression') return s;
       const info = infoOf(node);
