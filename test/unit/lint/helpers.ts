@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EraSetting } from '../../../language-server/engine';
+import { lintText } from '../../../language-server/engine';
 
 export const REPO = resolve(__dirname, '..', '..', '..', '..');
 export const FIXTURES = join(REPO, 'test', 'fixtures', 'lint');
@@ -34,4 +35,10 @@ export function expectations(text: string): string[] {
     if (m) for (const r of m[1]!.split(',').map((x) => x.trim()).filter(Boolean)) out.push(`${i + 1}:${r}`);
   });
   return out.sort();
+}
+
+/** The two lock rules' findings on a source as `RULE line:col-line:col` (1-based), in the order reported. */
+export async function lockFindings(src: string, file: string): Promise<string[]> {
+  const diags = await lintText(src, file, { era: 'auto', rules: { 'lock-not-released': 'warning', 'unlock-not-held': 'warning' } });
+  return diags.map((d) => `${d.code} ${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1}`);
 }

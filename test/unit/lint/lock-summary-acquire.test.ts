@@ -7,11 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintText } from '../../../language-server/engine';
+import { lockFindings } from './helpers';
 
-const RULES = { 'lock-not-released': 'warning', 'unlock-not-held': 'warning' } as const;
-const lint = async (src: string) =>
-  (await lintText(src, '/x/devlist.c', { era: 'auto', rules: { ...RULES } })).map((d) => `${d.code} ${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1}`);
+const lint = (src: string) => lockFindings(src, '/x/devlist.c');
 
 const SRC = [
   'static void',
