@@ -33,7 +33,7 @@ export abstract class Expressions extends Operators {
         if (from.size === to.size && from.signed === to.signed && !to.bool) return { ...e, t: to, addr: undefined };
         if (e.cst !== undefined) {
           // A constant converts now (what the conversion's text below computes, without making it).
-          const c = to.bool ? (e.cst === 0 ? 0 : 1) : intConverter(to)(e.cst);
+          const c = to.bool ? (e.cst === 0 ? 0 : 1) : convInt(e.cst, to);
           return { t: to, rv: this.K(c), se: e.se, cst: c };
         }
         if (to.bool && e.cond) {
@@ -238,6 +238,8 @@ export abstract class Expressions extends Operators {
       const val = Number(txt);
       return { t: INT, rv: this.K(val), cst: val };
     }
+    const known = this.constants.get(txt);
+    if (known) return { t: known.t, rv: this.K(known.v), cst: known.v };
     const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(txt);
     if (!m) {
       if (/[.eEpP]/.test(txt) && !/^0[xX]/.test(txt)) this.fail(n, `floating-point constant '${txt}' is not supported: kernel code does not use the FPU`);
@@ -268,8 +270,11 @@ export abstract class Expressions extends Operators {
     else if (fits(ULONG)) t = ULONG;
     else return this.fail(n, `integer constant '${txt}' is too large for its type`);
     const val = convInt(v, t);
+    this.constants.set(txt, { t, v: val });
     return { t, rv: this.K(val), cst: val };
   }
+  /** The type and value of each integer constant's text met so far (csmith repeats them). */
+  private readonly constants = new Map<string, { t: IntType; v: Val }>();
 
   protected internString(s: string): number {
     let a = this.strings.get(s);
@@ -325,8 +330,15 @@ export abstract class Expressions extends Operators {
           }
           // The address is read when the code runs (a later module may resolve it).
           const ga = `${this.g.ref(e)}.addr`;
-          if (t.k === 'array' || t.k === 'struct') return { t, rv: this.A(ga), addr: this.A(ga), ca: true };
-          return { t, rv: this.ldE(t, false, ga), addr: this.A(ga), ca: true };
+          // Its function reads e.addr as its text does (the address of a global is folded at
+          // load: & of it, initializers), without a function made from the text.
+          const at = (): ((fr: CFrame) => number) => {
+            const af = (): number => e.addr;
+            (af as Forms).js = ga;
+            return af;
+          };
+          if (t.k === 'array' || t.k === 'struct') return { t, rv: at(), addr: at(), ca: true };
+          return { t, rv: this.ldE(t, false, ga), addr: at(), ca: true };
         }
         const off = e.off;
         const la = this.slotAddr(off);

@@ -1,7 +1,7 @@
 /** The compiler, part 5 of 7: arithmetic, comparison, logical, conditional and unary operators. */
 import type { CNode as SyntaxNode } from './ctree';
 import {
-  type CType, type IntType, type Val, VOID, INT, LONG, ptr, sizeOf, promote, arith, typeName, intToPtr, Op64,
+  type CType, type IntType, type Val, VOID, INT, LONG, ptr, sizeOf, promote, arith, typeName, intToPtr, Op64, convInt,
 } from './types';
 import type { CFrame, E } from './program';
 import { Statements } from './stmt';
@@ -330,11 +330,14 @@ export abstract class Operators extends Statements {
     const a = this.rvalue(this.expr(an));
     const rv = a.rv;
     let e: E;
+    // A constant's value, computed here as the text below computes it (no function made from it).
+    let folded: Val | undefined;
     switch (op) {
       case '!': {
         const c = this.truth(a, an);
         const jc = this.jsf(c);
         e = { t: INT, rv: this.V(`(${jc} ? 0 : 1)`), cond: this.B(`(!${jc})`) };
+        if (a.cst !== undefined) folded = c(null as unknown as CFrame) ? 0 : 1;
         break;
       }
       case '-':
@@ -344,12 +347,15 @@ export abstract class Operators extends Statements {
         const t = promote(a.t);
         const x = this.convertE(a, t, n).rv;
         const s = t.signed;
+        const cx = a.cst !== undefined && op !== '+' ? x(null as unknown as CFrame) : undefined;
         if (op === '+') e = { t, rv: x };
         else if (t.size === 4) {
           const jx = this.jsf(x);
           if (op === '-') e = { t, rv: this.V(s ? `((0 - ${jx}) | 0)` : `((0 - ${jx}) >>> 0)`) };
           else e = { t, rv: this.V(s ? `(~${jx})` : `(~${jx} >>> 0)`) };
+          if (typeof cx === 'number') folded = op === '-' ? (s ? (0 - cx) | 0 : (0 - cx) >>> 0) : s ? ~cx : ~cx >>> 0;
         } else {
+          if (cx !== undefined) folded = convInt(op === '-' ? Op64.neg(cx, s) : Op64.not(cx, s), t);
           e = { t, rv: this.pairE(s, (h, l) => {
             const xh = this.g.tmp(), xl = this.g.tmp();
             return op === '-'
@@ -364,7 +370,7 @@ export abstract class Operators extends Statements {
     }
     e.se = a.se;
     if (a.cst !== undefined) {
-      const v = e.rv(null as unknown as CFrame);
+      const v = folded !== undefined ? folded : e.rv(null as unknown as CFrame);
       return { t: e.t, rv: this.K(v), cst: v, cond: this.KB(v !== 0) };
     }
     void rv;

@@ -196,3 +196,27 @@ entry(void *arg)
   assert.match(callers[0]![0]!, /^entry\+0x[0-9a-f]+$/);
   for (const c of callers) assert.deepEqual(c, callers[0], 'the same callers with any slice');
 });
+
+test('unary operators on constants fold to what they compute at run time (gcc\'s values)', async () => {
+  // a<i>: folded for a static initializer; l<i>: the same constant folded in a function body.
+  const exprs: Array<[string, string, string]> = [
+    ['long', '~9007199254740991L', '-9007199254740992'],
+    ['long', '-9007199254740992L', '-9007199254740992'],
+    ['long', '~(-9007199254740993L)', '9007199254740992'],
+    ['unsigned long', '-(1UL << 63)', '9223372036854775808'],
+    ['unsigned long', '~0UL', '18446744073709551615'],
+    ['unsigned long', '-9007199254740993UL', '18437736874454810623'],
+    ['unsigned', '-1u', '4294967295'],
+    ['unsigned', '~0x7fffffffu', '2147483648'],
+    ['int', '-(unsigned char)1', '-1'],
+    ['int', '~0x7fffffff', '-2147483648'],
+    ['int', '!0 + 2 * !5 + 4 * !(1UL << 63)', '1'],
+    ['long', '-(-9223372036854775807L)', '9223372036854775807'],
+    ['int', '-(short)-32768', '32768'],
+  ];
+  const globals = exprs.map(([t, x], i) => `${t} a${i} = ${x};\n${t} l${i};`).join('\n');
+  const body = exprs.map((_, i) => `l${i} = ${exprs[i]![1]};`).join('\n');
+  const names = exprs.flatMap((_, i) => [`a${i}`, `l${i}`]);
+  const v = await evalAll(body, globals, names);
+  assert.deepEqual(v, Object.fromEntries(exprs.flatMap(([, , want], i) => [[`a${i}`, want], [`l${i}`, want]])));
+});
