@@ -78,11 +78,23 @@ function nodeTables(count: number): Omit<Tables, 'lineStart'> {
   };
 }
 
+/**
+ * The same strings, internalized (as V8 keeps a property name): web-tree-sitter's type names are
+ * strings made from WebAssembly memory, and the compiler compares node types with literals
+ * (`n.type === 'identifier'`, a switch on it) all the time: internalized strings compare by
+ * identity, the others by their characters.
+ */
+function interned(names: readonly string[]): string[] {
+  return names.map((n) => Object.keys({ [n]: 0 })[0]!);
+}
+
 /** One tree's nodes, in the order of a depth-first walk (the root is 0). */
 class CTree {
   /** Each node's CNode once asked for (filled with undefined: a packed array, not a sparse one). */
   readonly nodes: (CNode | undefined)[];
   readonly fieldIds: Map<string, number>;
+  /** The type names, internalized (see interned). */
+  readonly typeNames: readonly string[];
   readonly type: Uint16Array;
   readonly flags: Uint8Array;
   readonly start: Int32Array;
@@ -95,7 +107,7 @@ class CTree {
   readonly field: Uint16Array;
   constructor(
     readonly src: string,
-    readonly typeNames: readonly string[],
+    typeNames: readonly string[],
     readonly fieldNames: readonly (string | null)[],
     readonly tables: Tables,
   ) {
@@ -106,6 +118,7 @@ class CTree {
       fieldIdsOf.set(fieldNames, ids);
     }
     this.fieldIds = ids;
+    this.typeNames = interned(typeNames);
     ({ type: this.type, flags: this.flags, start: this.start, end: this.end, row: this.row, lineStart: this.lineStart, parent: this.parent, first: this.first, next: this.next, field: this.field } = tables);
     this.nodes = new Array<CNode | undefined>(this.type.length).fill(undefined);
   }
