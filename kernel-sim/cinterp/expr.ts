@@ -10,6 +10,18 @@ import { MAX_NESTING, type CFrame, type E } from './program';
 import { type BitField, bitUnitType, bitGet, bitPut, watchHit } from './runtime';
 import { Operators } from './operators';
 
+/**
+ * e as a value of type t (not an lvalue): what `{ ...e, t, addr: undefined }` makes, without
+ * spreading (E objects have many shapes, and a spread of many shapes is V8's slow path).
+ */
+function retyped(e: E, t: CType): E {
+  const r: E = { t, rv: e.rv, addr: undefined, cst: e.cst, cond: e.cond, se: e.se, local: e.local, fname: e.fname, ca: e.ca };
+  const x = e as E & { bits?: BitField; bf?: unknown };
+  if (x.bits !== undefined) (r as typeof x).bits = x.bits;
+  if (x.bf !== undefined) (r as typeof x).bf = x.bf;
+  return r;
+}
+
 /** Conversions, primary expressions, lvalues, assignment. */
 export abstract class Expressions extends Operators {
   // ------------------------------------------------------------------ expressions
@@ -30,7 +42,7 @@ export abstract class Expressions extends Operators {
     if (to.k === 'void') return { t: VOID, rv, se: e.se };
     if (to.k === 'int') {
       if (from.k === 'int') {
-        if (from.size === to.size && from.signed === to.signed && !to.bool) return { ...e, t: to, addr: undefined };
+        if (from.size === to.size && from.signed === to.signed && !to.bool) return retyped(e, to);
         if (e.cst !== undefined) {
           // A constant converts now (what the conversion's text below computes, without making it).
           const c = to.bool ? (e.cst === 0 ? 0 : 1) : convInt(e.cst, to);
@@ -45,7 +57,7 @@ export abstract class Expressions extends Operators {
             // Its words are those of a value of `from` widened (a form the closure had as a
             // value of another type, shared through a conversion that needed no work, would be wrong).
             if (to.size === 8) this.P(rv, this.widenPair(rv, from.signed));
-            return { ...e, t: to, addr: undefined };
+            return retyped(e, to);
           }
           const x = this.jsv(e);
           let js: string;
@@ -78,7 +90,7 @@ export abstract class Expressions extends Operators {
         else out = this.V(`${this.g.ref(intConverter(to))}(${this.g.ref(ptrToInt)}(${this.jsv(e)}))`);
       } else return this.fail(n, `cannot convert '${typeName(from)}' to '${typeName(to)}'`);
     } else if (to.k === 'ptr') {
-      if (from.k === 'ptr') return { ...e, t: to, addr: undefined };
+      if (from.k === 'ptr') return retyped(e, to);
       if (from.k === 'int') {
         if (e.cst === 0) return { t: to, rv: this.K(0), cst: 0 };
         if (!explicit) this.warnOrFail(n, `making pointer from integer without a cast`);
@@ -232,12 +244,21 @@ export abstract class Expressions extends Operators {
   }
 
   protected number(n: SyntaxNode): E {
-    const txt = n.text;
-    // Most constants: up to 9 decimal digits, no suffix: an int (the general path gives the same).
-    if (txt.length <= 9 && /^(?:0|[1-9][0-9]*)$/.test(txt)) {
-      const val = Number(txt);
-      return { t: INT, rv: this.K(val), cst: val };
+    // Most constants: up to 9 decimal digits, no suffix: an int (the general path gives the
+    // same), read from the source text without taking the constant's text out of it.
+    const from = n.startIndex, len = n.endIndex - from;
+    if (len <= 9 && len > 0) {
+      const src = n.t.src;
+      let val = 0;
+      let i = 0;
+      for (; i < len; i++) {
+        const d = src.charCodeAt(from + i) - 48;
+        if (d < 0 || d > 9 || (i === 1 && val === 0)) break;
+        val = val * 10 + d;
+      }
+      if (i === len) return { t: INT, rv: this.K(val), cst: val };
     }
+    const txt = n.text;
     const known = this.constants.get(txt);
     if (known) return { t: known.t, rv: this.K(known.v), cst: known.v };
     const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(txt);
