@@ -53,9 +53,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// A worker thread of `kctx explore --jobs N` runs this script too: it runs its part of the search.
-const wt = require('node:worker_threads') as typeof import('node:worker_threads');
-if (!wt.isMainThread && (wt.workerData as { kctxExplore?: boolean } | null)?.kctxExplore) {
+// A worker thread of `kctx explore --jobs N` runs this script too, with no command (its argv is
+// empty): it runs its part of the search. A command never loads node:worker_threads here.
+const wt = process.argv.length > 2 ? null : (require('node:worker_threads') as typeof import('node:worker_threads'));
+if (wt && !wt.isMainThread && (wt.workerData as { kctxExplore?: boolean } | null)?.kctxExplore) {
   void import('./kernel-sim/index').then((e) => e.exploreWorker());
 } else main(process.argv.slice(2)).then(
   (code) => {

@@ -25,7 +25,7 @@
 import { realpathSync, utimesSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readFileBounded } from '../io/files';
-import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, sha256 } from '../io/cache-store';
+import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, sha256, packSections, unpackSections } from '../io/cache-store';
 import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
 import { rewriteGnu } from './gnu-tokens';
 import { lexC, lexTable } from '../../core/clex';
@@ -37,7 +37,7 @@ import type { StoredTree } from './ctree';
 export { setDiskCache, diskCacheOn, diskCacheDir, evict, MAX_BYTES, statSig, settledSig, setRacyWindow, loadRecord, storeRecord } from '../io/cache-store';
 
 /** Bumped whenever what is stored, or what the preprocessor makes of the same input, changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 const stats = { hits: 0, misses: 0, stores: 0, stamped: 0, hashed: 0 };
 
 /**
@@ -73,11 +73,11 @@ interface FileRec {
 type TokRec = [string, string, number, number, number, 0 | 1, 0 | 1, string[]?];
 type MacroRec = [string, 0 | 1, string[], 0 | 1, 0 | 1, TokRec[]];
 
+/** A stored unit's head; its sections: the text (latin1 when `latin1`, else UTF-8), the position map's five tables, the macro table's JSON. */
 interface Record {
   key: string;
   main: number;
-  text: string;
-  pos: string[];
+  latin1: boolean;
   files: FileRec[];
   probes: Array<[string, boolean]>;
   /** The folders of the probes: their stat when stored (null: none), when not changed within RACY_NS of then. */
@@ -131,11 +131,11 @@ function fullKey(key: string): string {
   return `${codePrint} ${key}`;
 }
 
-const b64 = (a: Int32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-function i32(s: string): Int32Array {
-  const b = Buffer.from(s, 'base64');
+/** A section's bytes as 32-bit integers (a copy: the section need not be aligned); null when its length is not a multiple of 4. */
+function i32(b: Buffer): Int32Array | null {
+  if (b.length % 4) return null;
   const out = new Int32Array(b.length >> 2);
-  new Uint8Array(out.buffer).set(b.subarray(0, out.length * 4));
+  new Uint8Array(out.buffer).set(b);
   return out;
 }
 
@@ -179,16 +179,13 @@ function read(file: string, key: string, generated: (path: string) => string | u
   const framed = readFramed(file);
   if (!framed) return null;
   const { body, sum } = framed;
-  // The unit, a newline, the macro table (parsed only when the debugger needs it).
-  const nl = body.indexOf(10);
-  if (nl < 0) return null;
-  let r: Record;
-  try {
-    r = JSON.parse(body.toString('utf8', 0, nl)) as Record;
-  } catch {
-    return null;
-  }
-  if (r.key !== key) return null;
+  const u = unpackSections(body);
+  if (!u || u.sections.length !== 7) return null;
+  const r = u.head as unknown as Record;
+  if (r.key !== key || !Array.isArray(r.files) || !Array.isArray(r.probes)) return null;
+  const [textBytes, macroText, ...posBytes] = [u.sections[0]!, u.sections[6]!, ...u.sections.slice(1, 6)];
+  const pos = posBytes.map(i32);
+  if (pos.some((a) => a === null)) return null;
   // The probes of a folder whose stat is the one recorded are answered as then (its entries are
   // the same); a probe that found a file the unit read is checked with that file below.
   const dirsSame = new Set<string>();
@@ -226,7 +223,6 @@ function read(file: string, key: string, generated: (path: string) => string | u
     }
     files.push(typeof bytes === 'string' ? stampedFile(f.path, f.display, bytes) : fileOf(f.path, f.display, bytes));
   }
-  const macroText = body.subarray(nl + 1);
   let macros: Map<string, Macro> | undefined;
   const macroTable = (): Map<string, Macro> => {
     if (macros) return macros;
@@ -239,9 +235,9 @@ function read(file: string, key: string, generated: (path: string) => string | u
     }
     return macros;
   };
-  const [rowFile, rowLine, rowStart, tokOut, tokCol] = r.pos.map(i32) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  const [rowFile, rowLine, rowStart, tokOut, tokCol] = pos as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   const pp = {
-    text: r.text,
+    text: textBytes.toString(r.latin1 ? 'latin1' : 'utf8'),
     files,
     pos: new PosMap(rowFile, rowLine, rowStart, tokOut, tokCol),
     get macros() {
@@ -310,17 +306,15 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
     if (sig === null || settled(sig, now)) dirs.push([d, sig]);
   }
   const pos = u.pp.pos;
-  const rec: Record = {
-    key,
-    main: u.main,
-    text: u.pp.text,
-    pos: [pos.rowFile, pos.rowLine, pos.rowStart, pos.tokOut, pos.tokCol].map(b64),
-    files,
-    probes: [...probes],
-    dirs,
-  };
+  // The preprocessor reads files as latin1: the text is one byte a character unless kctx's own texts (a path in __FILE__) are not.
+  const latin1 = !/[^\x00-\xff]/.test(u.pp.text);
+  const rec: Record = { key, main: u.main, latin1, files, probes: [...probes], dirs };
   const macros: MacroRec[] = [...u.pp.macros.values()].map((m) => [m.name, m.fn ? 1 : 0, m.params, m.variadic ? 1 : 0, m.builtin ? 1 : 0, m.body.map(tokRec)]);
-  const body = Buffer.from(`${JSON.stringify(rec)}\n${JSON.stringify(macros)}`, 'utf8');
+  const body = packSections(rec, [
+    Buffer.from(u.pp.text, latin1 ? 'latin1' : 'utf8'),
+    ...[pos.rowFile, pos.rowLine, pos.rowStart, pos.tokOut, pos.tokCol],
+    Buffer.from(JSON.stringify(macros), 'utf8'),
+  ]);
   if (writeFramed(dir, fileFor(dir, key), body)) {
     stats.stores++;
     u.id = sha256(body);
@@ -356,29 +350,21 @@ export function loadTree(id: string, code: string): StoredTree | null {
   const key = `tree ${id} ${code}`;
   const framed = readFramed(fileFor(dir, key));
   if (!framed) return null;
-  const b = framed.body;
-  try {
-    // The record's JSON, its length first, then each array's bytes in the order it lists.
-    const len = b.readUInt32LE(0);
-    const r = JSON.parse(b.toString('utf8', 4, 4 + len)) as { key: string; typeNames: string[]; fieldNames: (string | null)[]; arrays: Array<[ArrayKind, number]> };
-    if (r.key !== key || !Array.isArray(r.typeNames) || !Array.isArray(r.fieldNames) || !Array.isArray(r.arrays)) return null;
-    let at = 4 + len;
-    const arrays: ArrayBufferView[] = [];
-    for (const [kind, n] of r.arrays) {
-      const K = ARRAY_KINDS[kind];
-      if (!K || !Number.isInteger(n) || n < 0) return null;
-      const a = new K(n);
-      const bytes = n * a.BYTES_PER_ELEMENT;
-      if (at + bytes > b.length) return null;
-      new Uint8Array(a.buffer).set(b.subarray(at, at + bytes));
-      at += bytes;
-      arrays.push(a);
-    }
-    if (at !== b.length) return null;
-    return { typeNames: r.typeNames, fieldNames: r.fieldNames, arrays };
-  } catch {
-    return null;
+  // The head lists each array's kind; its section holds the array's bytes.
+  const u = unpackSections(framed.body);
+  if (!u) return null;
+  const r = u.head as { key?: unknown; typeNames?: unknown; fieldNames?: unknown; kinds?: unknown };
+  if (r.key !== key || !Array.isArray(r.typeNames) || !Array.isArray(r.fieldNames) || !Array.isArray(r.kinds) || r.kinds.length !== u.sections.length) return null;
+  const arrays: ArrayBufferView[] = [];
+  for (let i = 0; i < u.sections.length; i++) {
+    const K = Object.hasOwn(ARRAY_KINDS, r.kinds[i] as string) ? ARRAY_KINDS[r.kinds[i] as ArrayKind] : undefined;
+    const sec = u.sections[i]!;
+    if (!K || sec.length % K.BYTES_PER_ELEMENT) return null;
+    const a = new K(sec.length / K.BYTES_PER_ELEMENT);
+    new Uint8Array(a.buffer).set(sec);
+    arrays.push(a);
   }
+  return { typeNames: r.typeNames as string[], fieldNames: r.fieldNames as (string | null)[], arrays };
 }
 
 /** Keeps the syntax tree of what a load needs of the stored unit `id` (best effort). */
@@ -386,8 +372,6 @@ export function storeTree(id: string, code: string, tree: StoredTree): void {
   const dir = diskCacheDir();
   if (!dir) return;
   const key = `tree ${id} ${code}`;
-  const head = Buffer.from(JSON.stringify({ key, typeNames: tree.typeNames, fieldNames: tree.fieldNames, arrays: tree.arrays.map((a) => [a.constructor.name, (a as Uint8Array).length]) }), 'utf8');
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(head.length);
-  writeFramed(dir, fileFor(dir, key), Buffer.concat([len, head, ...tree.arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]));
+  const head = { key, typeNames: tree.typeNames, fieldNames: tree.fieldNames, kinds: tree.arrays.map((a) => a.constructor.name) };
+  writeFramed(dir, fileFor(dir, key), packSections(head, tree.arrays));
 }

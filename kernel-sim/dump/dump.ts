@@ -9,7 +9,6 @@
  * so `$c`, `::stacks`, `::findleaks`, `::ctxops`, `::status`, `::msgbuf` and `::panicinfo` print
  * what they printed on the live machine at the dump's point.
  */
-import { gzipSync, gunzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { Machine, registerFrameKind, frameKind, type MachineConfig, type StackEntry, type Frame } from '../machine/machine';
 import { KThread } from '../machine/thread';
@@ -19,6 +18,9 @@ import { readBoundedBytes } from '../files';
 export const DUMP_FORMAT = 'kctx-dump';
 export const DUMP_VERSION = 1;
 /** Largest dump file read, and largest it may expand to. */
+/** node:zlib, loaded on the first dump written or read (a run that writes none does not pay for it). */
+const zlib = (): typeof import('node:zlib') => require('node:zlib') as typeof import('node:zlib');
+
 const MAX_DUMP_FILE = 256 << 20;
 const MAX_DUMP_JSON = 1 << 30;
 
@@ -83,7 +85,7 @@ export function dumpBytes(m: Machine, scenario: string): Buffer {
     panicInfo: m.panicInfo,
     stopPoint: m.stopPoint ? { kind: m.stopPoint.kind, name: m.stopPoint.name, thread: m.stopPoint.thread.addr } : null,
   };
-  return gzipSync(Buffer.from(JSON.stringify(d)), { level: 6 });
+  return zlib().gzipSync(Buffer.from(JSON.stringify(d)), { level: 6 });
 }
 
 function dumpThread(m: Machine, t: KThread): DumpedThread {
@@ -144,7 +146,7 @@ export function loadDump(bytes: Buffer, path: string): { m: Machine; scenario: s
   if (!isDump(bytes)) throw new DumpError(`${path}: not a kctx crash dump (no gzip header)`);
   let d: DumpFile;
   try {
-    d = JSON.parse(gunzipSync(bytes, { maxOutputLength: MAX_DUMP_JSON }).toString('utf8')) as DumpFile;
+    d = JSON.parse(zlib().gunzipSync(bytes, { maxOutputLength: MAX_DUMP_JSON }).toString('utf8')) as DumpFile;
   } catch (e) {
     throw new DumpError(`${path}: a damaged crash dump: ${(e as Error).message}`);
   }

@@ -105,6 +105,40 @@ export function readFramed(file: string): { body: Buffer; sum: string } | null {
   return { body, sum };
 }
 
+/**
+ * A record's body as kept: the length of its JSON head (4 bytes, little-endian), the head (with
+ * `sections`, the byte length of each section), then the sections' bytes. Big texts and number
+ * tables go in sections: no JSON escaping, base64 or UTF-8 decoding of megabytes on a load.
+ */
+export function packSections(head: object, sections: ArrayBufferView[]): Buffer {
+  const h = Buffer.from(JSON.stringify({ ...head, sections: sections.map((s) => s.byteLength) }), 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(h.length);
+  return Buffer.concat([len, h, ...sections.map((s) => Buffer.from(s.buffer, s.byteOffset, s.byteLength))]);
+}
+
+/** A body packSections made: its head and its sections (views of `b`); null when it does not hold together. */
+export function unpackSections(b: Buffer): { head: { [k: string]: unknown }; sections: Buffer[] } | null {
+  if (b.length < 4) return null;
+  const len = b.readUInt32LE(0);
+  if (4 + len > b.length) return null;
+  let head: unknown;
+  try {
+    head = JSON.parse(b.toString('utf8', 4, 4 + len));
+  } catch {
+    return null;
+  }
+  if (!head || typeof head !== 'object' || !Array.isArray((head as { sections?: unknown }).sections)) return null;
+  let at = 4 + len;
+  const sections: Buffer[] = [];
+  for (const n of (head as { sections: unknown[] }).sections) {
+    if (!Number.isInteger(n) || (n as number) < 0 || at + (n as number) > b.length) return null;
+    sections.push(b.subarray(at, at + (n as number)));
+    at += n as number;
+  }
+  return at === b.length ? { head: head as { [k: string]: unknown }, sections } : null;
+}
+
 /** Writes a cache file under a temporary name and renames it into place; true when stored. */
 export function writeFramed(dir: string, file: string, body: Buffer): boolean {
   const tmp = `${file}.${process.pid}.tmp`;

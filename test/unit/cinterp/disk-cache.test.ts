@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { join } from 'node:path';
 import { recordedRun } from './helpers';
 import { clearUnitCache } from '../../../kernel-sim/cinterp/unit-cache';
-import { diskCacheStats, evict, setRacyWindow } from '../../../kernel-sim/cinterp/disk-cache';
+import { diskCacheStats, evict, setRacyWindow, storeUnit, loadStoredUnit } from '../../../kernel-sim/cinterp/disk-cache';
+import { PosMap, type Macro } from '../../../kernel-sim/cinterp/preprocess';
 import { unitCacheStats } from '../../../kernel-sim/cinterp/unit-cache';
 import { scratchDir } from '../../scratch';
 
@@ -179,6 +180,46 @@ test('a truncated, corrupt or foreign cache file is a miss, never an error, and 
       assert.deepEqual(r, cold, `${what}: the load is a fresh one`);
       assert.equal(diskCacheStats().hits, h0.hits, `${what}: a miss`);
       assert.deepEqual(readFileSync(file), good, `${what}: the unit is stored again`);
+    }
+  });
+});
+
+test('a unit whose text is not all latin1 (a path in __FILE__ beyond it) is stored and taken back the same', async () => {
+  const dir = scratchDir('kctx-diskcache-');
+  mkdirSync(join(dir, 'drv-\u4e2d-\u00e9'));
+  writeFileSync(join(dir, 'drv-\u4e2d-\u00e9', 'drv.c'), '#include <sys/cmn_err.h>\nvoid\nentry(void *arg)\n{\n\tcmn_err(CE_NOTE, "%s:%d", __FILE__, __LINE__);\n}\n');
+  const cache = join(dir, 'cache');
+  const scen = { kernel: 'illumos-13917', cpus: 1, sources: ['drv-\u4e2d-\u00e9/drv.c'], threads: [{ name: 'a', entry: 'entry' }] };
+  await withCache(cache, async () => {
+    clearUnitCache();
+    const cold = await recordedRun(dir, scen);
+    assert.match(cold.console[0]!, /^NOTICE: drv-.*\/drv\.c:5$/);
+    const h0 = diskCacheStats();
+    clearUnitCache();
+    const warm = await recordedRun(dir, scen);
+    assert.equal(diskCacheStats().hits, h0.hits + 1);
+    assert.deepEqual([warm.outcome, warm.console, warm.events], [cold.outcome, cold.console, cold.events]);
+  });
+});
+
+test('a stored unit comes back as stored: its text (latin1 or not), position map, files and macro table', async () => {
+  const dir = scratchDir('kctx-diskcache-');
+  await withCache(join(dir, 'cache'), async () => {
+    for (const text of ['int a = 1;\nchar *f = "x\u00e9\u00ff";\n', 'char *f = "drv-\u4e2d-\u00e9/drv.c";\nint b;\n']) {
+      const i32 = (...n: number[]): Int32Array => Int32Array.from(n);
+      const pos = new PosMap(i32(0, 0), i32(1, 2), i32(0, 2, 3), i32(0, 4, -7), i32(0, 4, 2147483647));
+      const macro: Macro = { name: 'TWICE', fn: true, params: ['x'], variadic: false, body: [{ k: 'id', v: 'x', file: 0, line: 1, col: 2, bol: false, ws: true }] };
+      const files = [{ path: '<command line>', display: '<command line>', text: '#define A 1\n' }];
+      const key = `round trip ${text.length}`;
+      storeUnit(key, { pp: { text, files, pos, macros: new Map([['TWICE', macro]]) }, main: 0, macros: () => new Map() }, new Map());
+      const u = loadStoredUnit(key, (p) => (p === '<command line>' ? '#define A 1\n' : undefined));
+      assert.ok(u, 'a hit');
+      assert.equal(u.pp.text, text);
+      assert.deepEqual([u.pp.pos.rowFile, u.pp.pos.rowLine, u.pp.pos.rowStart, u.pp.pos.tokOut, u.pp.pos.tokCol], [pos.rowFile, pos.rowLine, pos.rowStart, pos.tokOut, pos.tokCol]);
+      assert.deepEqual(u.pp.files.map((f) => [f.path, f.display, f.text]), [['<command line>', '<command line>', '#define A 1\n']]);
+      assert.deepEqual(u.macros().get('TWICE'), macro);
+      // Another text kctx would make now: a miss.
+      assert.equal(loadStoredUnit(key, () => '#define A 2\n'), null);
     }
   });
 });
