@@ -139,9 +139,20 @@ export function loadCLanguage(): Promise<Language> {
   return loading;
 }
 
+/** The C language once a createCParser call has loaded it. */
+let language: Language | undefined;
+
+/** A new parser set to C now, if a createCParser call has loaded the language (else undefined). */
+export function cParserNow(): Parser | undefined {
+  if (!language) return undefined;
+  const p = new Parser();
+  p.setLanguage(language);
+  return p;
+}
+
 /** A new parser set to C. Parsers are cheap; keep one per document for incremental parsing. */
 export async function createCParser(): Promise<Parser> {
-  const lang = await loadCLanguage();
+  const lang = (language = await loadCLanguage());
   const p = new Parser();
   p.setLanguage(lang);
   return p;

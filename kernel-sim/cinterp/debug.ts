@@ -18,7 +18,7 @@ import { lateTypeNames } from './needed';
 
 const MAX_CHILDREN = 256;
 
-export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preprocessor | null, parser?: Parser): CDebug {
+export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preprocessor | null, parserOf?: () => Parser | undefined): CDebug {
   const funcs = (): CFunc[] => [...c.funcs.values()];
   const view = (name: string, t: CType, addr: number | undefined, value?: Val, bits?: BitField): CValueView => valueView(m, c, name, t, addr, value, evalIn, bits);
 
@@ -40,6 +40,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
   }
 
   function evalIn(t: KThread | undefined, frameIndex: number | undefined, text: string, allowSideEffects: boolean): { t: CType; v: Val; addr?: number; bits?: BitField } {
+    const parser = parserOf?.();
     if (!parser) throw new Error('expressions are not available (no parser)');
     if (text.length > 4096) throw new Error('expression too long');
     let expanded = text;

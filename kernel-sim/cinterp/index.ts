@@ -16,8 +16,8 @@ import { registerFrameKind, KernelPanic, type Machine, type StackEntry, type Fra
 import type { KThread } from '../machine/thread';
 import type { TextSymbol } from '../machine/symbols';
 import type { DriverProgram } from '../program';
-import { createCParser } from '../../core/cparser';
-import { Preprocessor } from './preprocess';
+import { createCParser, cParserNow, type Parser } from '../../core/cparser';
+import { Preprocessor, type PreprocessResult } from './preprocess';
 import { resolveSystemHeader } from '../abi/headers';
 import { searchRoots } from '../gate/tree';
 import { KAPI_VARARGS, KAPI_BARRIERS } from '../abi/kapi';
@@ -247,14 +247,35 @@ export function offendingToken(bad: TSNode): string {
   return `'${cut.replace(/[^\x20-\x7e]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
 }
 
+let parserOnDemand = false;
+
+/**
+ * `kctx run`: the C parser (tree-sitter's WebAssembly, about 40 ms of CPU to load) is loaded only
+ * when a load must parse. A load whose units' syntax trees are revived from the disk cache
+ * (needed.ts) parses nothing; the debugger's expressions and late names then need
+ * `createCParser()` awaited first (`kctx run --mdb` does). Off (the default), a load has the
+ * parser when it returns.
+ */
+export function setParserOnDemand(on: boolean): void {
+  parserOnDemand = on;
+}
+
+/** Thrown where a load must parse while the parser is not loaded: the load awaits it and makes its units again. */
+const PARSER_NEEDED = new Error('kctx: the C parser is not loaded');
+
 export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {}): Promise<LoadedProgram> {
-  const parser = await createCParser();
+  let parser: Parser | undefined = parserOnDemand ? cParserNow() : await createCParser();
+  const parse = (): Parser => {
+    parser ??= cParserNow();
+    if (!parser) throw PARSER_NEEDED;
+    return parser;
+  };
   const module = hooks.module ?? basename(s.sources[0] ?? 'driver').replace(/\.[ch]$/, '');
   const tus: TU[] = [];
   let lastPre: Preprocessor | null = null;
   const roots = searchRoots(s);
   const inc = { includeDirs: roots.includeDirs, roots: roots.roots, ...(s.gate ? { gate: { defines: roots.defines, undefs: roots.undefs } } : {}) };
-  const errors = new LoadErrors();
+  let errors = new LoadErrors();
   const optionsKey = JSON.stringify([s.baseDir, s.file, s.builtFor, s.defines, inc]);
   const newPreprocessor = () => new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);
   const stubFiles = s.stubs?.files ?? [];
@@ -266,75 +287,96 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   const needing = !!s.gate && !hooks.resolveHeader && sources.length === 1 && diskCacheOn();
   const needsKey = needing ? needsCode(s, module) : '';
   const unitOf = new Map<TU, CachedUnit>();
-  for (const src of sources) {
-    const path = resolve(s.baseDir, src);
-    errors.guard(() => {
-      // The personalities with their own headers (hooks.resolveHeader) are not cached.
-      const key = JSON.stringify([path, src, optionsKey]);
-      const make = (): CachedUnit => {
-        const pre = newPreprocessor();
-        // A unit preprocessed by an earlier process, if every file it read is unchanged (disk-cache.ts).
-        const { pp, main: idx, id } = preprocessOnce(hooks.resolveHeader ? null : key, pre, generatedText(pre, s.builtFor), () => {
-          const main = pre.addSource(path, relative(s.baseDir, path) || src);
-          pre.processFile(main);
-          return main;
-        });
-        hooks.phase?.('preprocess');
-        // What an earlier process found this load needs of the unit: only that is parsed.
-        const needs = needing && id ? loadNeeds(id, needsKey) : null;
-        // Their syntax tree, as an earlier process kept it: nothing is parsed.
-        const kept = needs ? neededTree(id!, needsKey, pp.text, needs) : null;
-        if (kept) {
+  // Units preprocessed before a parse found the parser not loaded (made again once it is).
+  const preprocessed = new Map<string, { pre: Preprocessor; pp: PreprocessResult; idx: number; id?: string }>();
+  const makeUnits = (): void => {
+    for (const src of sources) {
+      const path = resolve(s.baseDir, src);
+      errors.guard(() => {
+        // The personalities with their own headers (hooks.resolveHeader) are not cached.
+        const key = JSON.stringify([path, src, optionsKey]);
+        const make = (): CachedUnit => {
+          let early = preprocessed.get(key);
+          if (!early) {
+            const pre = newPreprocessor();
+            // A unit preprocessed by an earlier process, if every file it read is unchanged (disk-cache.ts).
+            const { pp, main: idx, id } = preprocessOnce(hooks.resolveHeader ? null : key, pre, generatedText(pre, s.builtFor), () => {
+              const main = pre.addSource(path, relative(s.baseDir, path) || src);
+              pre.processFile(main);
+              return main;
+            });
+            preprocessed.set(key, (early = { pre, pp, idx, id }));
+            hooks.phase?.('preprocess');
+          }
+          const { pre, pp, idx, id } = early;
+          // What an earlier process found this load needs of the unit: only that is parsed.
+          const needs = needing && id ? loadNeeds(id, needsKey) : null;
+          // Their syntax tree, as an earlier process kept it: nothing is parsed.
+          const kept = needs ? neededTree(id!, needsKey, pp.text, needs) : null;
+          if (kept) {
+            hooks.phase?.('parse');
+            hooks.phase?.('tree copy');
+            return { pre, pp, tree: null, root: kept, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
+          }
+          const part = needs ? parseNeeded(parse(), pp.text, needs) : null;
+          if (part) {
+            hooks.phase?.('parse');
+            const root = plainTree(part, pp.text);
+            hooks.phase?.('tree copy');
+            keepNeededTree(id!, needsKey, root, needs!, false);
+            return { pre, pp, tree: part, root, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
+          }
+          const tree = parse().parse(pp.text);
+          if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
           hooks.phase?.('parse');
+          const root = plainTree(tree, pp.text);
           hooks.phase?.('tree copy');
-          return { pre, pp, tree: null, root: kept, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
+          return { pre, pp, tree, root, main: idx, id };
+        };
+        const u = hooks.resolveHeader ? make() : cachedUnit(key, make);
+        // Needs found for another kernel or module, or a load that declares the whole unit (the
+        // cache off): the whole tree.
+        const fits = needing && u.needs !== undefined && u.needsFor === needsKey;
+        if (u.partial && !fits) {
+          const tree = parse().parse(u.pp.text);
+          if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
+          u.tree = tree;
+          u.root = plainTree(tree, u.pp.text);
+          u.partial = undefined;
         }
-        const part = needs ? parseNeeded(parser, pp.text, needs) : null;
-        if (part) {
-          hooks.phase?.('parse');
-          const root = plainTree(part, pp.text);
-          hooks.phase?.('tree copy');
-          keepNeededTree(id!, needsKey, root, needs!, false);
-          return { pre, pp, tree: part, root, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
+        if (needing && !fits) u.needs = u.needsFor = undefined;
+        const { pre, pp, tree, root, main: idx } = u;
+        lastPre = pre;
+        const tu: TU = { pp, root, main: idx };
+        unitOf.set(tu, u);
+        // Syntax errors are looked for in web-tree-sitter's own nodes: their hasError also counts
+        // errors the parser recovered from inside nodes a tree walk does not show.
+        const bad: TSNode[] = [];
+        if (tree?.rootNode.hasError) syntaxErrors(tree.rootNode, bad, MAX_LOAD_ERRORS + 1);
+        if (bad.length) {
+          const c = new Compiler(m, module, new Map());
+          c.tu = tu;
+          for (const b of bad) {
+            const what = b.isMissing ? `expected '${b.type}'` : `unexpected ${offendingToken(b)}`;
+            errors.guard(() => c.fail(b, `syntax error: ${what}`));
+          }
+          return;
         }
-        const tree = parser.parse(pp.text);
-        if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
-        hooks.phase?.('parse');
-        const root = plainTree(tree, pp.text);
-        hooks.phase?.('tree copy');
-        return { pre, pp, tree, root, main: idx, id };
-      };
-      const u = hooks.resolveHeader ? make() : cachedUnit(key, make);
-      // Needs found for another kernel or module, or a load that declares the whole unit (the
-      // cache off): the whole tree.
-      const fits = needing && u.needs !== undefined && u.needsFor === needsKey;
-      if (u.partial && !fits) {
-        const tree = parser.parse(u.pp.text);
-        if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
-        u.tree = tree;
-        u.root = plainTree(tree, u.pp.text);
-        u.partial = undefined;
-      }
-      if (needing && !fits) u.needs = u.needsFor = undefined;
-      const { pre, pp, tree, root, main: idx } = u;
-      lastPre = pre;
-      const tu: TU = { pp, root, main: idx };
-      unitOf.set(tu, u);
-      // Syntax errors are looked for in web-tree-sitter's own nodes: their hasError also counts
-      // errors the parser recovered from inside nodes a tree walk does not show.
-      const bad: TSNode[] = [];
-      if (tree?.rootNode.hasError) syntaxErrors(tree.rootNode, bad, MAX_LOAD_ERRORS + 1);
-      if (bad.length) {
-        const c = new Compiler(m, module, new Map());
-        c.tu = tu;
-        for (const b of bad) {
-          const what = b.isMissing ? `expected '${b.type}'` : `unexpected ${offendingToken(b)}`;
-          errors.guard(() => c.fail(b, `syntax error: ${what}`));
-        }
-        return;
-      }
-      tus.push(tu);
-    });
+        tus.push(tu);
+      });
+    }
+  };
+  try {
+    makeUnits();
+  } catch (e) {
+    if (e !== PARSER_NEEDED) throw e;
+    // A unit must be parsed: the parser is loaded and the units made again (their preprocessing kept).
+    parser = await createCParser();
+    errors = new LoadErrors();
+    tus.length = 0;
+    unitOf.clear();
+    lastPre = null;
+    makeUnits();
   }
   errors.throwIfAny();
   // With a kernel tree, a header's declaration kctx cannot take stops nothing unless the driver
@@ -447,7 +489,18 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   }
   // With a kernel tree, kctx's kernel lays its structures out as the tree does (before any of
   // them is placed: the CPUs are laid out again, the threads are made at boot).
-  if (s.gate && !hooks.resolveHeader) for (const e of bindTreeLayoutsOf(m, s, c, parser, newPreprocessor, module, optionsKey)) errors.add(e);
+  if (s.gate && !hooks.resolveHeader) {
+    let layoutErrors: ScenarioError[];
+    try {
+      layoutErrors = bindTreeLayoutsOf(m, s, c, parse, newPreprocessor, module, optionsKey);
+    } catch (e) {
+      // It parses (the tree's layouts were not revived) before it binds anything.
+      if (e !== PARSER_NEEDED) throw e;
+      parser = await createCParser();
+      layoutErrors = bindTreeLayoutsOf(m, s, c, parse, newPreprocessor, module, optionsKey);
+    }
+    for (const e of layoutErrors) errors.add(e);
+  }
   hooks.relocate?.(c);
   c.resolveExterns();
   hooks.phase?.('declare');
@@ -474,6 +527,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     // A driver error recalls the header declaration that failed as a load of the whole unit
     // finds it: the whole unit is declared again, in a compiler of its own (the load fails).
     const { tu, u } = partial;
+    parser ??= await createCParser();
     const whole: TU = u.partial ? { ...tu, root: plainTree(parser.parse(tu.pp.text)!, tu.pp.text) } : tu;
     const again = new Compiler(m, module, defined);
     again.lazyNatives = c.lazyNatives;
@@ -514,8 +568,17 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     },
   };
   // The header types the load did not declare, for the debugger, when first asked for.
-  if (partial) declareRestLate(c, () => new Compiler(m, module, new Map()), parser, partial.tu);
-  m.program = createDebug(m, c, s, lastPre, parser);
+  if (!parserOnDemand) parser ??= await createCParser();
+  // The debugger's parser: loaded by now unless on demand (then `createCParser()` is awaited first).
+  const parserNow = (): Parser | undefined => (parser ??= cParserNow());
+  if (partial) {
+    declareRestLate(c, () => new Compiler(m, module, new Map()), () => {
+      const p = parserNow();
+      if (!p) throw new Error('the C parser is not loaded (kctx: createCParser() first)');
+      return p;
+    }, partial.tu);
+  }
+  m.program = createDebug(m, c, s, lastPre, parserNow);
   return program;
 }
 

@@ -292,13 +292,13 @@ export function parseNeeded(parser: Parser, text: string, needs: Needs): Tree | 
  * the kernel's data as the load resolves its own), never data or text, as tree-layouts.ts reads
  * a tree's layouts. Looked up after the load's own scopes (Scope.late) and type names.
  */
-export function declareRestLate(c: Compiler, probe: () => Compiler, parser: Parser, tu: TU): void {
+export function declareRestLate(c: Compiler, probe: () => Compiler, parser: () => Parser, tu: TU): void {
   let rest: Compiler | null = null;
   let scope: Scope | null = null;
   const get = (): Scope => {
     if (scope) return scope;
     rest = probe();
-    const tree = parser.parse(tu.pp.text);
+    const tree = parser().parse(tu.pp.text);
     const whole: TU = { pp: tu.pp, root: plainTree(tree!, tu.pp.text), main: tu.main };
     rest.declareTypes(whole, (_n, f) => {
       try {

@@ -29,7 +29,7 @@ function finder(c: Compiler): (names: string[]) => TreeStruct | undefined {
 }
 
 /** Binds the tree's layouts into the machine (before boot); returns the errors (then nothing is bound). */
-export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: Parser, newPreprocessor: () => Preprocessor, module: string, optionsKey: string | null): ScenarioError[] {
+export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: () => Parser, newPreprocessor: () => Preprocessor, module: string, optionsKey: string | null): ScenarioError[] {
   const inDriver = finder(c);
   const need = MODELLED.filter((x) => (x.key !== 'ctxopTemplate' || m.era.hasTemplates) && !inDriver(x.names));
   let inHeaders: ((names: string[]) => TreeStruct | undefined) | null = null;
@@ -59,14 +59,14 @@ export function bindTreeLayoutsOf(m: Machine, s: Scenario, c: Compiler, parser: 
     // Their syntax tree kept by an earlier process, else parsed (only them when known).
     let root = needs ? neededTree(id!, needsKey, pp.text, needs) : null;
     if (!root && needs) {
-      const tree = parseNeeded(parser, pp.text, needs);
+      const tree = parseNeeded(parser(), pp.text, needs);
       if (tree) {
         root = plainTree(tree, pp.text);
         keepNeededTree(id!, needsKey, root, needs, false);
       }
     }
     if (!root) {
-      const tree = parser.parse(pp.text);
+      const tree = parser().parse(pp.text);
       needs = tree && diskCacheOn() ? neededOf(tree, pp.text, null, need.flatMap((x) => x.names)) : null;
       if (tree) root = plainTree(tree, pp.text);
       if (needs && id && root) {

@@ -21,6 +21,8 @@ import { stubsOf, stubsCalledLines } from '../cinterp/stubs';
 import { formatPanic } from '../panic';
 import { UsageError, intArg, oneOf, readArgv } from './argv';
 import { setDiskCache } from '../cinterp/disk-cache';
+import { setParserOnDemand } from '../cinterp/index';
+import { createCParser } from '../../core/cparser';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -200,6 +202,8 @@ function report(m: Machine, r: RunOutcome, out: Out, a: RunArgs): number {
 
 async function runMdbCommands(m: Machine, cmds: string[], out: Out): Promise<void> {
   if (!cmds.length) return;
+  // Expressions and the header types a load left for later are parsed (a load may not have loaded the parser).
+  await createCParser();
   const { createMdb } = require('../mdb/index') as typeof import('../mdb/index');
   const mdb = createMdb(m);
   for (const c of cmds) {
@@ -302,7 +306,15 @@ export function runCommand(argv: string[]): Promise<number> {
     if (s0.freebsd?.matrix) return runMatrix(a, s0);
     // --mdb commands get the recent-events ring too (::ctxtrace).
     const ring = a.mdb.length ? new EventRing() : undefined;
-    const { m, out, close } = await prepare(a, ring ? [ring] : [], s0);
+    // A load whose syntax trees come from the disk cache does not load the C parser (runMdbCommands does).
+    setParserOnDemand(true);
+    let prepared: Awaited<ReturnType<typeof prepare>>;
+    try {
+      prepared = await prepare(a, ring ? [ring] : [], s0);
+    } finally {
+      setParserOnDemand(false);
+    }
+    const { m, out, close } = prepared;
     if (ring) m.eventRing = ring;
     const r = runToEnd(m, a.maxSteps);
     close();

@@ -11,6 +11,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordedRun, REPO } from './helpers';
@@ -207,4 +208,37 @@ test('the kept tree of the needed constructs is what parsing only them gives; a 
   assert.deepEqual(await load(t.dir, t.cache, true), off);
   assert.equal(neededStats().revived, s0.revived + 1);
   assert.deepEqual(readFileSync(file), pruned);
+});
+
+test('kctx run: a new process whose trees are revived never loads the C parser, and prints the same bytes; it loads it to parse (a damaged tree) and for --mdb', () => {
+  const t = folder();
+  const scen = join(t.dir, 'drv.ksim.json');
+  writeFileSync(scen, JSON.stringify({ kernel: 'illumos-13917', gate: GATE, includePaths: ['inc'], cpus: 1, sources: ['drv.c'], threads: [{ name: 't0', entry: 'entry' }] }));
+  // Counts the WebAssembly modules the process instantiates (tree-sitter's runtime and grammar: two).
+  const hook = join(t.dir, 'wasm-count.js');
+  writeFileSync(hook, "const fs = require('fs'); const i = WebAssembly.instantiate; let n = 0;\nWebAssembly.instantiate = function () { n++; return i.apply(this, arguments); };\nprocess.on('exit', () => fs.writeFileSync(process.env.WASM_COUNT, String(n)));\n");
+  const count = join(t.dir, 'wasm-count');
+  const kctx = join(REPO, 'dist/kctx.js');
+  const run = (...extra: string[]): { out: string; wasm: number } => {
+    const r = spawnSync(process.execPath, ['-r', hook, kctx, 'run', scen, '--stats', ...extra], { encoding: 'utf8', env: { ...process.env, KCTX_CACHE: '1', KCTX_CACHE_DIR: t.cache, WASM_COUNT: count } });
+    return { out: `${r.status}\n${r.stdout}${r.stderr}`, wasm: Number(readFileSync(count, 'utf8')) };
+  };
+  const off = run('--no-cache');
+  assert.match(off.out, /^0\n.*NOTICE: loads 42 state 4 /s);
+  assert.equal(off.wasm, 2, 'the cache off: parsed');
+  const cold = run();
+  assert.deepEqual(cold, off, 'cold: the parser loaded on demand, the units made again');
+  const warm = run();
+  assert.deepEqual(warm, { out: off.out, wasm: 0 }, 'warm: every tree revived, no parser');
+  // The layouts' kept tree damaged: the driver's tree is revived, the layouts' parsed (the parser loaded then).
+  const layoutsTree = readdirSync(join(t.cache, 'units')).map((n) => join(t.cache, 'units', n)).filter((f) => /"key":"tree \w+ \w/.test(readFileSync(f, 'latin1')) && readFileSync(f, 'latin1').includes(' layouts '));
+  assert.equal(layoutsTree.length, 1);
+  writeFileSync(layoutsTree[0]!, 'damaged');
+  assert.deepEqual(run(), off);
+  assert.deepEqual(run(), { out: off.out, wasm: 0 }, 'kept again');
+  // The debugger's commands parse (a header type the driver never uses).
+  const mdb = ['--mdb', '::print -t struct mydev_unused', '--mdb', '::sizeof mydev_unused_t'];
+  const offMdb = run('--no-cache', ...mdb);
+  assert.match(offMdb.out, /struct mydev_unused \{[\s\S]*mu_c[\s\S]*sizeof \(mydev_unused_t\) = 0x18/);
+  assert.deepEqual(run(...mdb), offMdb);
 });
