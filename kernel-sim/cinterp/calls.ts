@@ -337,11 +337,11 @@ function callDirect(d: DirectCall, fr: CFrame, t: KThread, args: number[]): numb
 
 /** What a leaf callee's form reports (codegen.ts Leaf): its cycles, and the pc of its fault; the calls made so (leafCalls). */
 const LEAF_OUT = { used: 0, pc: 0, calls: 0, pure: 0 };
-/** How many calls in this process ran their callee without a frame object (for tests). */
+/** How many calls in this process ran their callee without a frame object through callLeaf (for tests). */
 export function leafCalls(): number {
   return LEAF_OUT.calls;
 }
-/** How many of them ran a pure leaf's own call (for tests). */
+/** How many ran a pure leaf's own call (Leaf.pureCall, for tests). */
 export function pureCalls(): number {
   return LEAF_OUT.pure;
 }

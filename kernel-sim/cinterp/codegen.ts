@@ -572,6 +572,8 @@ ${code}
     // Without events nothing reads the budget or the steps before the call ends: charged at once.
     const ret = `out.used = ${max}; return `;
     if (!code.includes(ret)) return leaf;
+    // Nothing in it can grow the memory: its words are stored through the views it read.
+    const local = reg.spill((v) => v);
     const psrc = `"use strict";
 return function cpure_${name}(d, fr, t, A, spent, budget) {
   const m = d.m;
@@ -586,7 +588,6 @@ return function cpure_${name}(d, fr, t, A, spent, budget) {
     m.entry(t, fn.name);
     m.chargeStep(spent);
   }
-  out.calls++;
   out.pure++;
   let v;
   {
@@ -601,11 +602,11 @@ return function cpure_${name}(d, fr, t, A, spent, budget) {
     ${code.replace(ret, 'v = ')}
   } catch (e) {
     out.pc = pc;
-    ${spill}
+    ${local}
     if (!ev) m.chargeStep(spent);
     return FAULT(d, fr, t, A, fp, sp0, e);
   }
-  ${spill}
+  ${local}
   }
   if (ev) {
     m.phaseUsed = ${max - 1};

@@ -170,6 +170,15 @@ plain(void *arg)
   assert.equal(g(k.m, 'sink2'), '55');
 });
 
+/** csmith's safe_add for int32_t in the shape csmith writes it: a pure leaf (calls.ts callPure). */
+const SADD = `static int32_t
+sadd(int32_t a, int32_t b)
+{
+	return (((a > 0) && (b > 0) && (a > (2147483647 - b))) ||
+	    ((a < 0) && (b < 0) && (a < (-2147483647 - 1 - b)))) ? a : (a + b);
+}
+`;
+
 /**
  * Leaf callees run without a frame object (calls.ts callLeaf): a buffer held only in a leaf's
  * local (its dead frame, which ::findleaks scans), a leaf with a branch, a 64-bit word and a byte,
@@ -183,13 +192,7 @@ uint32_t out32;
 uint64_t out64;
 void *keep;
 
-static int32_t
-sadd(int32_t a, int32_t b)
-{
-	return (((a > 0) && (b > 0) && (a > (2147483647 - b))) ||
-	    ((a < 0) && (b < 0) && (a < (-2147483647 - 1 - b)))) ? a : (a + b);
-}
-
+${SADD}
 static uint32_t
 stale(uint32_t a)
 {
@@ -339,13 +342,7 @@ uint32_t out32;
 uint64_t out64;
 void *keep;
 
-static int32_t
-sadd(int32_t a, int32_t b)
-{
-	return (((a > 0) && (b > 0) && (a > (2147483647 - b))) ||
-	    ((a < 0) && (b < 0) && (a < (-2147483647 - 1 - b)))) ? a : (a + b);
-}
-
+${SADD}
 void
 entry(void *arg)
 {
