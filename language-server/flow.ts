@@ -642,7 +642,15 @@ export class FlowWalker<F> {
   }
 
   /** (correlate) The parts of an `a && b && c` or `a || b` condition, as conditions (null: not such a chain). */
+  private readonly conjunctsOf = new Map<number, { op: string; conds: ({ key: string; positive: boolean } | null)[] } | null>();
   private conjuncts(n: SyntaxNode | null): { op: string; conds: ({ key: string; positive: boolean } | null)[] } | null {
+    if (!n) return null;
+    let r = this.conjunctsOf.get(n.id);
+    if (r === undefined) { r = this.conjunctsOfNode(n); this.conjunctsOf.set(n.id, r); }
+    return r;
+  }
+
+  private conjunctsOfNode(n: SyntaxNode): { op: string; conds: ({ key: string; positive: boolean } | null)[] } | null {
     const e = unwrap(n);
     const op = e?.type === 'binary_expression' ? e.childForFieldName('operator')?.text : undefined;
     if (!e || (op !== '&&' && op !== '||')) return null;

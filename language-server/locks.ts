@@ -167,7 +167,7 @@ function summaryOf(m: FileModel, name: string): Summary | null {
   c._lockSummaries.set(name, null); // recursion guard
   const fn = m.fnByName.get(name);
   let out: Summary | null = null;
-  if (fn && !hasStructuralError(fn) && usesLocks(m, fn.text)) {
+  if (fn && !hasStructuralError(fn) && (RELEASE_RE.test(fn.text) || keepsLocks(m, name))) {
     let res: (LockResult & { releasedAtExit: Map<string, number> }) | null = null;
     try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
     if (res && res.exits.length) {
@@ -182,6 +182,32 @@ function summaryOf(m: FileModel, name: string): Summary | null {
     }
   }
   c._lockSummaries.set(name, out);
+  return out;
+}
+
+/**
+ * Can a same-file function return holding a lock it took (an acquire summary)? Only one whose text has more
+ * acquires than releases (a lock wrapper: `mutex_enter(&x); ...`): the others are not walked for one.
+ */
+function keepsLocks(m: FileModel, name: string): boolean {
+  const c = m as unknown as { _keepsLocks?: Map<string, boolean> };
+  c._keepsLocks ??= new Map();
+  const had = c._keepsLocks.get(name);
+  if (had !== undefined) return had;
+  const fn = m.fnByName.get(name);
+  let out = false;
+  if (fn) {
+    const macros = lockMacros(m);
+    let takes = 0;
+    let drops = 0;
+    for (const r of m.textOf(fn).matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+      const op = macros.get(r[1]!)?.op ?? r[1]!;
+      if (PAIRS.has(op)) takes++;
+      else if (RELEASES.has(op)) drops++;
+    }
+    out = takes > drops;
+  }
+  c._keepsLocks.set(name, out);
   return out;
 }
 
@@ -346,15 +372,20 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     infos.set(node.id, i);
     return i;
   };
+  // what each branch condition says of MUTEX_HELD() (false, true), read once per walk; null: nothing
+  const heldTests = new Map<number, [{ held: string[]; notHeld: string[] }, { held: string[]; notHeld: string[] }] | null>();
   const w = new FlowWalker<Facts>({
     key: (f) => [...f].map(([k, v]) => `${k}:${v.held ? 'h' : v.asserted ? 'a' : 'r'}${v.entry ? 'e' : ''}:${v.at.id}`).sort().join(','),
     // `if (MUTEX_HELD(&k)) mutex_exit(&k)`: where the branch says the lock is held, a lock this path released is held
     // again (taken back by something the walk does not see): as the caller's, so that neither rule counts it as taken here;
     // where it says not held, a lock this path holds is unknown
     assume(cond, truth, s) {
-      if (!s.facts.size || !HELD_TEST.test(cond.text)) return s;
+      if (!s.facts.size) return s;
+      let hs = heldTests.get(cond.id);
+      if (hs === undefined) { hs = HELD_TEST.test(cond.text) ? [heldBy(cond, false), heldBy(cond, true)] : null; heldTests.set(cond.id, hs); }
+      if (!hs) return s;
       let out = s;
-      const h = heldBy(cond, truth);
+      const h = hs[truth ? 1 : 0]!;
       for (const k of h.held) {
         const v = out.facts.get(k);
         if (v && !v.held) out = set(out, k, { held: true, at: v.at, via: v.via, entry: true });
@@ -407,7 +438,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         return info.ids;
       };
       const relevant = depth === 0 && callee && [...s.facts].some(([k, v]) => v.held && (argIdsOf().has(rootOf(k)) || !params.has(rootOf(k))));
-      const sum = depth === 0 && callee && (relevant || touchesLocks(m, c)) ? summaryOf(m, c) : null;
+      const sum = depth === 0 && callee && (relevant || (keepsLocks(m, c) && touchesLocks(m, c))) ? summaryOf(m, c) : null;
       if (sum && callee && ((relevant && sum.releases.length) || sum.acquires.length)) {
         const cfd = functionDeclaratorOf(callee);
         const cps = cfd ? parameters(cfd) ?? [] : [];
