@@ -154,7 +154,7 @@ export type InsJs =
    * return, which pops the frame and always yields, `value` the text of its value. `leaf`: a
    * call by name's code without a debugger, which may run a leaf callee without a frame object
    * (calls.ts callLeaf; its value also LEAF_GO, LEAF_FAULT, or LEAF_STOP - u), after `pure`
-   * (calls.ts callPure: -1, or a pure leaf callee run without the caller's words stored and
+   * (a pure leaf's own call, Leaf.pureCall, or calls.ts notPure: -1, or a pure leaf callee run without the caller's words stored and
    * loaded around it) with the arguments into the site's array, which `leaf` reads.
    */
   | { k: 'ins'; code: string; ret?: boolean; value?: string; leaf?: string; pure?: string };
@@ -301,7 +301,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
         // Without a debugger a leaf callee may run without a frame object (calls.ts callLeaf):
         // then this frame goes on at the next instruction as after a callee run inline, or its
         // step ends, or the callee's fault is thrown from the next instruction.
-        // A pure leaf callee (calls.ts callPure) reads and writes none of this frame's words: they stay in their variables.
+        // A pure leaf callee (codegen.ts Leaf.pureCall) reads and writes none of this frame's words: they stay in their variables.
         body.push(`fr.pc = ${n}; ${CYCLE} ${nodbg(`r = ${ins.pure}; if (r === -1) {`)} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK} ${nodbg('}')}`);
         // LEAF_GO: on to the next instruction (the next case), its step charged as after a callee run inline.
         body.push(nodbg(`if (r < -2) { if (r !== ${LEAF_GO}) { pc = ${n + 1}; fr.pc = ${n + 1}; if (r === ${LEAF_FAULT}) throw ${TAKE}(); return ${LEAF_STOP} - r; } budget = m.budget; used = 0; } else`));
@@ -464,7 +464,7 @@ export interface Leaf {
    */
   pure: boolean;
   /**
-   * A pure leaf's call (calls.ts callPure) with its body in it, made from the calls' shared
+   * A pure leaf's call (codegen.ts Leaf.pureCall) with its body in it, made from the calls' shared
    * parts (what a call reports, and its fault path); its value -1 (not so: callLeaf decides),
    * LEAF_GO or LEAF_FAULT.
    */
@@ -567,7 +567,7 @@ ${code}
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const leaf: Leaf = { run: new Function(src)() as Leaf['run'], max, pure };
   if (pure) {
-    // The call of a pure leaf (calls.ts callPure): the checks of the caller's step and of the
+    // The call of a pure leaf (codegen.ts Leaf.pureCall): the checks of the caller's step and of the
     // callee's at once, as callLeaf's would answer them; the callee's body, its value in v.
     // Without events nothing reads the budget or the steps before the call ends: charged at once.
     const ret = `out.used = ${max}; return `;

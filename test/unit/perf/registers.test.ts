@@ -170,7 +170,7 @@ plain(void *arg)
   assert.equal(g(k.m, 'sink2'), '55');
 });
 
-/** csmith's safe_add for int32_t in the shape csmith writes it: a pure leaf (calls.ts callPure). */
+/** csmith's safe_add for int32_t in the shape csmith writes it: a pure leaf (codegen.ts Leaf.pureCall). */
 const SADD = `static int32_t
 sadd(int32_t a, int32_t b)
 {
@@ -183,7 +183,7 @@ sadd(int32_t a, int32_t b)
  * Leaf callees run without a frame object (calls.ts callLeaf): a buffer held only in a leaf's
  * local (its dead frame, which ::findleaks scans), a leaf with a branch, a 64-bit word and a byte,
  * one with a local array (no register form: its memory form), a straight-line leaf that faults in
- * its second statement on the 300th call of thread b; pure leaves (calls.ts callPure: touching no
+ * its second statement on the 300th call of thread b; pure leaves (codegen.ts Leaf.pureCall: touching no
  * memory, straight-line) called from a function that keeps its words in variables across them,
  * one with a written local read before it is written (the pattern the stack held).
  */
@@ -357,7 +357,7 @@ entry(void *arg)
 }
 `;
 
-test('a pure leaf callee (calls.ts callPure): stack bytes, stats and values are the memory form\'s at every step limit', async () => {
+test('a pure leaf callee (codegen.ts Leaf.pureCall): stack bytes, stats and values are the memory form\'s at every step limit', async () => {
   const never = { shouldStop: (_m: Machine, _p: StopPoint) => false };
   const pure0 = pureCalls();
   for (const config of CONFIGS) {
