@@ -15,9 +15,10 @@ export abstract class Calls extends Expressions {
   // ------------------------------------------------------------------ calls
 
   protected override call(n: SyntaxNode): E {
-    const fnNode = n.childForFieldName('function')!;
+    const fnRaw = n.childForFieldName('function')!;
+    const fnNode = this.castOperand.get(fnRaw) ?? fnRaw; // `(T)(f)(x)`: the chain's base stands for f
     const argNodes = n.childForFieldName('arguments')!.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== 'comment');
-    const castTo = this.typedefInParens(fnNode);
+    const castTo = this.castCallType(n);
     if (castTo) {
       // (type_t)(expr) parsed as a call.
       if (argNodes.length !== 1) this.fail(n, `expected an expression after the cast to '${typeName(castTo)}'`);

@@ -120,7 +120,73 @@ export abstract class Expressions extends Operators {
     }
   }
 
+  /**
+   * `(T)(e)` that tree-sitter made the base of a postfix chain: `(T)(e)->f`, `(T)(p)[i]`,
+   * `(T)(f)(x)`, `(T)(x)++` come out as a call of `(T)` with the chain on top of it, but in C
+   * the cast applies to the whole chain. While such a chain is compiled, the call stands for its
+   * operand `e` (this map), and the chain's value is then cast.
+   */
+  protected readonly castOperand = new Map<SyntaxNode, SyntaxNode>();
+
+  /** The operand a postfix node applies to (the node its chain continues below), or null. */
+  private postfixOperand(n: SyntaxNode): SyntaxNode | null {
+    switch (n.type) {
+      case 'field_expression':
+      case 'subscript_expression':
+        return n.childForFieldName('argument');
+      case 'call_expression':
+        return n.childForFieldName('function');
+      case 'update_expression': {
+        const op = n.childForFieldName('operator')?.text;
+        const prefix = n.firstChild?.type === op || n.firstChild?.text === op;
+        return prefix ? null : n.childForFieldName('argument');
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The `(T)(e)` call at the base of `n`'s postfix chain (not `n` itself), with T and e. */
+  private castUnderChain(n: SyntaxNode): { call: SyntaxNode; operand: SyntaxNode; to: CType } | undefined {
+    for (let b = this.postfixOperand(n); b; b = this.postfixOperand(b)) {
+      if (this.castOperand.has(b)) return undefined;
+      if (b.type !== 'call_expression') continue;
+      const to = this.castCallType(b);
+      if (!to) continue;
+      const args = b.childForFieldName('arguments')!.namedChildren.filter((c) => c && c.type !== 'comment');
+      return args.length === 1 ? { call: b, operand: args[0]!, to } : undefined;
+    }
+    return undefined;
+  }
+
+  /** T when the call `c` is `(T)(e)`: its function is a typedef in parentheses, or a typedef name an outer cast's operand left (`(T)(U)(e)`). */
+  protected castCallType(c: SyntaxNode): CType | undefined {
+    const f = c.childForFieldName('function');
+    const g = f ? this.castOperand.get(f) ?? f : f;
+    if (g && g !== f && g.type === 'identifier') {
+      const e = this.scope.find(g.text);
+      if (e && e.k === 'typedef') return e.type;
+    }
+    return this.typedefInParens(g);
+  }
+
   protected exprInner(n: SyntaxNode): E {
+    const operand = this.castOperand.get(n);
+    if (operand) return this.expr(operand);
+    if (n.type === 'field_expression' || n.type === 'subscript_expression' || n.type === 'call_expression' || n.type === 'update_expression') {
+      const c = this.castUnderChain(n);
+      if (c) {
+        this.castOperand.set(c.call, c.operand);
+        let v: E;
+        try {
+          v = this.exprInner(n);
+        } finally {
+          this.castOperand.delete(c.call);
+        }
+        if (c.to.k === 'struct' || c.to.k === 'array') this.fail(n, `cast to '${typeName(c.to)}' is not a scalar type`);
+        return this.convertE(v, c.to, n, true);
+      }
+    }
     switch (n.type) {
       case 'parenthesized_expression': {
         const inner = n.namedChildren.find((c) => c && c.type !== 'comment');

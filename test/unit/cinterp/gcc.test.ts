@@ -655,3 +655,34 @@ void test(void) {
     8, 1, '9007199254740993', 8, 1, 2147483647, 8, 1, 4294967295, 4, 0, 4294967295, 8, 0, '-9223372036854775808', 8, 0, -1, 4, 1, 15, 4, 0, 2147483648,
     8, 1, 242, 8, 0, 1, 8, 1, 2057014301, 8, 1, 4503599627370495]);
 });
+
+test('a cast before a parenthesised operand with a postfix chain applies to the whole chain: (T)(e)->f, (T)(p)[i], (T)(f)(x), (T)(x)++, (T)(U)(e) (tree-sitter reads (T)(e) as a call)', async () => {
+  await sameAsGcc(`
+typedef unsigned char uc_t;
+typedef short sh_t;
+typedef long lg_t;
+typedef unsigned int ui_t;
+struct tv { long sec; long usec; };
+struct tv32 { int sec; int usec; };
+struct node { struct node *next; int val; };
+static int twice(int x) { return 2 * x; }
+void test(void) {
+  struct tv t = { 0x123456789aL, 300 };
+  struct tv32 t32;
+  struct node b = { 0, 0x1ff }, a = { &b, 7 };
+  int arr[3] = { 0x101, 0x202, 0x303 };
+  int *p = arr;
+  int x = 0x1fe;
+  long big = 0x7fffffffffL;
+  (&t32)->sec = (int)(&t)->sec;
+  PR(t32.sec);
+  PR((uc_t)(&a)->next->val);
+  PR((uc_t)(p)[2]);
+  PR((sh_t)(twice)(0x4000));
+  PR((uc_t)(x)++); PR(x);
+  PR((ui_t)(lg_t)(big));
+  PR((uc_t)(lg_t)((&b)->val));
+  PR((uc_t)(&a)->val + 1);
+}
+`, [0x3456789a, 0xff, 3, -32768, 0xfe, 0x1ff, 0xffffffff, 0xff, 8]);
+});
