@@ -174,54 +174,66 @@ export abstract class Declarations extends Emitter {
         bitOff = -1;
         continue;
       }
-      if (bf) {
-        // Bit-field: packed into units of the declared type, as the SysV ABI does.
-        if (base.k !== 'int') this.fail(bf, 'bit-field has non-integral type');
-        const wNode = bf.namedChildren[0]!;
-        const width = Number(this.constInt(wNode, scope));
-        const d = decls[0];
-        const name = d ? this.declarator(d, base, scope).name : '';
-        const usz = base.size * 8;
-        if (width < 0 || width > usz) this.fail(bf, `width of bit-field '${name}' (${width} bits) exceeds its type (${usz} bits)`);
-        if (st.union) {
+      // Each declarator with its bit-field clause, if any, in order: `uchar_t a : 6, : 1, b : 1, c;`
+      // (tree-sitter gives the unnamed one a missing declarator, or none).
+      const key = (x: SyntaxNode) => `${x.startIndex}:${x.endIndex}:${x.type}`;
+      const declKeys = new Set(decls.map(key));
+      const items: Array<{ d?: SyntaxNode; bf?: SyntaxNode }> = [];
+      for (const c of fd.children) {
+        if (!c) continue;
+        if (c.type === 'bitfield_clause') {
+          const last = items[items.length - 1];
+          if (last && last.d && !last.bf) last.bf = c;
+          else items.push({ bf: c });
+        } else if (declKeys.has(key(c))) items.push({ d: c });
+      }
+      for (const { d, bf } of items) {
+        if (bf) {
+          // Bit-field: packed into units of the declared type, as the SysV ABI does.
+          if (base.k !== 'int') this.fail(bf, 'bit-field has non-integral type');
+          const wNode = bf.namedChildren[0]!;
+          const width = Number(this.constInt(wNode, scope));
+          const name = d && !d.isMissing ? this.declarator(d, base, scope).name : '';
+          const usz = base.size * 8;
+          if (width < 0 || width > usz) this.fail(bf, `width of bit-field '${name}' (${width} bits) exceeds its type (${usz} bits)`);
+          if (st.union) {
+            if (name) {
+              fields.push({ name, type: base, offset: 0, bits: { width, shift: 0 } });
+              members.push(fields[fields.length - 1]!);
+            }
+            size = Math.max(size, base.size);
+            if (!packed) align = Math.max(align, base.size);
+            continue;
+          }
+          if (width === 0) {
+            bitOff = -1;
+            off = Math.ceil(off / base.size) * base.size;
+            continue;
+          }
+          // SysV ABI: the field takes the next bits, even in the bytes of the member before it,
+          // unless it would straddle a boundary of its declared type's units (then it starts one).
+          let pos = bitOff >= 0 ? bitUnit * 8 + bitOff : off * 8;
+          if (packed) {
+            // Packed (gcc): the next bits, whatever the unit; read through a unit at the byte it starts in.
+            if ((pos % 8) + width > usz) this.fail(bf, `bit-field '${name}' of a packed structure spans more than one '${typeName(base)}': not supported`);
+            bitUnit = Math.floor(pos / 8);
+          } else if (Math.floor(pos / usz) !== Math.floor((pos + width - 1) / usz)) pos = Math.ceil(pos / usz) * usz;
+          if (!packed) bitUnit = Math.floor(pos / usz) * (usz / 8);
+          bitOff = pos - bitUnit * 8;
+          bitUnitSize = base.size;
           if (name) {
-            fields.push({ name, type: base, offset: 0, bits: { width, shift: 0 } });
+            fields.push({ name, type: base, offset: bitUnit, bits: { width, shift: bitOff } });
             members.push(fields[fields.length - 1]!);
           }
-          size = Math.max(size, base.size);
-          if (!packed) align = Math.max(align, base.size);
+          bitOff += width;
+          off = Math.max(off, bitUnit + Math.ceil(bitOff / 8));
+          size = off;
+          // An unnamed bit-field's type does not affect the alignment of the structure (SysV ABI).
+          if (name && !packed) align = Math.max(align, base.size);
           continue;
         }
-        if (width === 0) {
-          bitOff = -1;
-          off = Math.ceil(off / base.size) * base.size;
-          continue;
-        }
-        // SysV ABI: the field takes the next bits, even in the bytes of the member before it,
-        // unless it would straddle a boundary of its declared type's units (then it starts one).
-        let pos = bitOff >= 0 ? bitUnit * 8 + bitOff : off * 8;
-        if (packed) {
-          // Packed (gcc): the next bits, whatever the unit; read through a unit at the byte it starts in.
-          if ((pos % 8) + width > usz) this.fail(bf, `bit-field '${name}' of a packed structure spans more than one '${typeName(base)}': not supported`);
-          bitUnit = Math.floor(pos / 8);
-        } else if (Math.floor(pos / usz) !== Math.floor((pos + width - 1) / usz)) pos = Math.ceil(pos / usz) * usz;
-        if (!packed) bitUnit = Math.floor(pos / usz) * (usz / 8);
-        bitOff = pos - bitUnit * 8;
-        bitUnitSize = base.size;
-        if (name) {
-          fields.push({ name, type: base, offset: bitUnit, bits: { width, shift: bitOff } });
-          members.push(fields[fields.length - 1]!);
-        }
-        bitOff += width;
-        off = Math.max(off, bitUnit + Math.ceil(bitOff / 8));
-        size = off;
-        // An unnamed bit-field's type does not affect the alignment of the structure (SysV ABI).
-        if (name && !packed) align = Math.max(align, base.size);
-        continue;
-      }
-      for (const d of decls) {
-        const r = this.declarator(d, base, scope);
-        place(r.name, r.type, d);
+        const r = this.declarator(d!, base, scope);
+        place(r.name, r.type, d!);
       }
     }
     st.fields = fields;

@@ -686,3 +686,21 @@ void test(void) {
 }
 `, [0x3456789a, 0xff, 3, -32768, 0xfe, 0x1ff, 0xffffffff, 0xff, 8]);
 });
+
+test('several bit-fields in one declaration, an unnamed one among them, and a plain member after them (uchar_t a : 6, : 1, b : 1, c;): every one is a member, laid out as gcc does', async () => {
+  await sameAsGcc(`
+struct flags { unsigned char a:1, b:1, c:1, d:1, e:1, f:1, g:1, h:1; unsigned char i:4, j:4; };
+struct page { unsigned char code:6, :1, ps:1; int x:3, y:30, z:31; };
+struct mixed { unsigned int lo:4, hi:4, whole, top:3; short s; };
+struct flags fl = { 1, 0, 1, 0, 1, 1, 0, 1, 9, 3 };
+struct page pg = { 5, 1, 2, 3, 4 };
+struct mixed mx = { 3, 12, 100000, 5, -2 };
+void test(void) {
+  PR(sizeof (struct flags)); PR(fl.f); PR(fl.h); PR(fl.j); PR(*(unsigned char *)&fl);
+  PR(sizeof (struct page)); PR(pg.code); PR(pg.ps); PR(pg.x); PR(pg.y); PR(pg.z); PR(*(unsigned char *)&pg);
+  PR(sizeof (struct mixed)); PR(mx.hi); PR(mx.whole); PR(mx.top); PR(mx.s); PR(__builtin_offsetof(struct mixed, s));
+  pg.ps = 0; pg.code = 63; fl.j = 15;
+  PR(*(unsigned char *)&pg); PR(((unsigned char *)&fl)[1]);
+}
+`, [2, 1, 1, 3, 181, 12, 5, 1, 2, 3, 4, 133, 12, 12, 100000, 5, -2, 10, 63, 249]);
+});
