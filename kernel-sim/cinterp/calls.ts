@@ -55,6 +55,12 @@ export abstract class Calls extends Expressions {
     let ft: FuncType;
     if (callee.t.k === 'ptr' && callee.t.to.k === 'func') ft = callee.t.to;
     else return this.fail(fnNode, `called object '${this.text(fnNode)}' is not a function or function pointer`);
+    if (fnNode.type === 'identifier' && ft.params !== null) {
+      // Called where only a declaration without a prototype is in scope (`static void f();`,
+      // prototyped later): as C there, no argument count is checked and arguments are promoted.
+      const ent = this.scope.find(fnNode.text);
+      if (ent && ent.k === 'func' && ent.protoAt !== undefined && n.startIndex < ent.protoAt) ft = { ...ft, params: null, variadic: false };
+    }
     const fname = callee.fname ?? this.text(fnNode);
     if (ft.params !== null) {
       if (argNodes.length < ft.params.length) this.fail(n, `too few arguments to function '${fname}' (expected ${ft.params.length}, have ${argNodes.length})`);

@@ -498,12 +498,14 @@ export abstract class Declarations extends Emitter {
   protected declareFunc(name: string, type: FuncType, scope: Scope, at: SyntaxNode): void {
     const prev = this.globalScope.names.get(name) ?? scope.names.get(name);
     if (prev && prev.k === 'func') {
+      if (prev.type.params === null && type.params !== null && prev.protoAt === Infinity) prev.protoAt = at.startIndex;
       if (prev.type.params === null || (type.params !== null && type.params.length > 0)) prev.type = type.params === null ? prev.type : type;
       scope.names.set(name, prev);
       return;
     }
     if (prev && prev.k === 'var') this.fail(at, `'${name}' redeclared as a different kind of symbol`);
     const e: Ent = { k: 'func', name, type };
+    if (type.params === null) e.protoAt = Infinity;
     this.globalScope.names.set(name, e);
   }
 

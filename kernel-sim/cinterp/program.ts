@@ -112,7 +112,12 @@ export type Ent =
   | { k: 'typedef'; type: CType }
   /** An enumeration constant: type int, or its enumeration's type when the value does not fit int (gcc). */
   | { k: 'enum'; value: number; type?: IntType }
-  | { k: 'func'; name: string; type: FuncType };
+  /**
+   * A function. `protoAt`: where its first declaration with a prototype (or its definition) starts
+   * in the unit's text, when an earlier one had none (`static void f();`): a call before that
+   * point is a call without a prototype, as C sees it there.
+   */
+  | { k: 'func'; name: string; type: FuncType; protoAt?: number };
 /** An enumeration's tag: its integer type once its body is seen. */
 export type EnumTag = { k: 'enum'; base?: IntType };
 /**

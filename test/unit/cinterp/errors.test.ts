@@ -119,3 +119,10 @@ test('a false _Static_assert is a load error at its line with its message, as gc
   assert.equal(e.line, 8);
   assert.equal(e.reason, 'braced-group within expression allowed only inside a function');
 });
+
+test('after the prototype (or the definition) a call is checked again: too few arguments where gcc says so too', async () => {
+  const e = await loadErr(`${H}static void report();\nstatic void early(void) { report(1); }\nstatic void report(int a, int b) { }\nvoid entry(void *a) {\n\tearly();\n\treport(1);\n}\n`);
+  assert.equal(e.line, 13);
+  assert.equal(e.column, 2);
+  assert.equal(e.reason, "too few arguments to function 'report' (expected 2, have 1)");
+});

@@ -704,3 +704,19 @@ void test(void) {
 }
 `, [2, 1, 1, 3, 181, 12, 5, 1, 2, 3, 4, 133, 12, 12, 100000, 5, -2, 10, 63, 249]);
 });
+
+test('a call where only a declaration without a prototype is in scope (static void f(); defined later with parameters): no count check, default promotions, as gcc compiles it', async () => {
+  await sameAsGcc(`
+static void report();
+static long add();
+static int total;
+static void use(void) { report("a", 1); report("b", 2, 3, 4, 5); }
+static void report(const char *what, int a, int b, int c, int d) { total += a * (what[0] == 'b' ? 10 : 1); }
+static long add(int a, long b, int c) { return a + b + c; }
+void test(void) {
+  char ch = 7; short sh = -3;
+  use();
+  PR(total); PR(add(ch, 1L << 40, sh));
+}
+`, [21, 1099511627780]);
+});
