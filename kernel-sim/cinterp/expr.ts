@@ -9,6 +9,7 @@ import { VA_MACROS } from './varargs';
 import { MAX_NESTING, type CFrame, type E } from './program';
 import { type BitField, bitUnitType, bitGet, bitPut, watchHit } from './runtime';
 import { Operators } from './operators';
+import { hasMiscast, isRebuilt, rebuild } from './miscast';
 
 /**
  * e as a value of type t (not an lvalue): what `{ ...e, t, addr: undefined }` makes, without
@@ -170,9 +171,19 @@ export abstract class Expressions extends Operators {
     return this.typedefInParens(g);
   }
 
+  /** A name in scope that is not a type (miscast.ts). */
+  private readonly isValueName = (name: string): boolean => {
+    const e = this.scope.find(name);
+    return e !== undefined && e.k !== 'typedef';
+  };
+
   protected exprInner(n: SyntaxNode): E {
     const operand = this.castOperand.get(n);
     if (operand) return this.expr(operand);
+    if ((n.type === 'binary_expression' || n.type === 'cast_expression') && !isRebuilt(n) && n.parent?.type !== 'binary_expression' && hasMiscast(n, this.isValueName)) {
+      // `(x) && (x)->f != 0` read as a cast of `&&(x)->f`: compiled as C groups it
+      return this.expr(rebuild(n, this.isValueName));
+    }
     if (n.type === 'field_expression' || n.type === 'subscript_expression' || n.type === 'call_expression' || n.type === 'update_expression') {
       const c = this.castUnderChain(n);
       if (c) {

@@ -720,3 +720,22 @@ void test(void) {
 }
 `, [21, 1099511627780]);
 });
+
+test('a parenthesised variable before &&, &, *, - that tree-sitter reads as a cast ((c) && (c)->ops->op != 0): grouped as C does', async () => {
+  await sameAsGcc(`
+struct ops { int (*fini)(int); int n; };
+struct obj { struct ops *ops; int v; };
+static int f1(int x) { return x + 1; }
+static struct ops o1 = { f1, 3 }, o0 = { 0, 4 };
+static struct obj a = { &o1, 5 }, b = { &o0, 6 };
+#define PRESENT(c, op) ((c) && (c)->ops->op != 0)
+void test(void) {
+  struct obj *c = &a, *z = 0, *d = &b;
+  int x = 12, m = 10;
+  PR(PRESENT(c, fini)); PR(PRESENT(d, fini)); PR(PRESENT(z, fini));
+  if ((c) && (c)->ops->n != 3) PR(100); else PR(200);
+  PR((x) && (d)->v == 6 || 0); PR((x) && (d)->ops->n * 2 - 8 == 0);
+  PR((m) & (d)->v << 1 | 1); PR((m) * (d)->v + 2); PR((x) - (d)->v * 3 < 0);
+}
+`, [1, 0, 0, 200, 1, 1, 9, 62, 1]);
+});

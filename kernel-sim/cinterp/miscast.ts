@@ -1,0 +1,124 @@
+/**
+ * `(x) && y`, `(x) & m`, `(x) * k`, `(x) - 1` where `x` is a variable: tree-sitter cannot tell a
+ * parenthesised name from a cast without knowing the names, and in some contexts it reads
+ * `(x) && (x)->f != 0` as the cast `(x)` of `&&(x)->f` with `!= 0` after it. The compiler, which
+ * knows `x` is not a type, rebuilds such an expression: the operands and operators of the binary
+ * expressions around the cast, in their order, with the cast split into `x OP operand`, grouped
+ * again by C's precedence (all are left-associative). The rebuilt nodes answer the part of the
+ * node interface the compiler asks of an expression (synthetic: positions are their first token's).
+ */
+import type { CNode as SyntaxNode, CPoint } from './ctree';
+
+/** C's binary operators by precedence, lowest first. */
+const LEVELS: readonly (readonly string[])[] = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
+const PREC = new Map<string, number>(LEVELS.flatMap((ops, i) => ops.map((o) => [o, i] as [string, number])));
+
+/** A node the rebuild makes: a binary expression, an operator token, or a name. */
+class Rebuilt {
+  readonly parent = null;
+  readonly isMissing = false;
+  readonly hasError = false;
+  readonly isNamed = true;
+  constructor(
+    readonly type: string,
+    readonly text: string,
+    readonly startPosition: CPoint,
+    readonly startIndex: number,
+    readonly endIndex: number,
+    private readonly fields: Record<string, SyntaxNode> = {},
+  ) {}
+  childForFieldName(f: string): SyntaxNode | null {
+    return this.fields[f] ?? null;
+  }
+  get namedChildren(): SyntaxNode[] {
+    return this.type === 'binary_expression' ? [this.fields.left!, this.fields.right!] : [];
+  }
+  get children(): SyntaxNode[] {
+    return this.type === 'binary_expression' ? [this.fields.left!, this.fields.operator!, this.fields.right!] : [];
+  }
+}
+
+export function isRebuilt(n: SyntaxNode): boolean {
+  return n instanceof Rebuilt;
+}
+
+const node = (r: Rebuilt) => r as unknown as SyntaxNode;
+
+/**
+ * A cast whose "type" is the name of something that is not a type, over `&&X`, `&X`, `*X`,
+ * `-X` or `+X`: the name, the binary operator, and X. `isType(name)` answers for the scope.
+ */
+export function miscast(n: SyntaxNode, isValue: (name: string) => boolean): { name: SyntaxNode; op: string; operand: SyntaxNode } | undefined {
+  if (n.type !== 'cast_expression') return undefined;
+  const desc = n.childForFieldName('type');
+  const kids = desc?.children ?? [];
+  if (!desc || kids.length !== 1 || kids[0]!.type !== 'type_identifier') return undefined;
+  const name = kids[0]!;
+  if (!isValue(name.text)) return undefined;
+  const v = n.childForFieldName('value');
+  if (!v) return undefined;
+  let op: string | undefined;
+  let operand: SyntaxNode | null = null;
+  if (v.type === 'pointer_expression' || v.type === 'unary_expression') {
+    op = v.childForFieldName('operator')?.text;
+    operand = v.childForFieldName('argument');
+    if (op === '&' && operand?.type === 'pointer_expression' && operand.childForFieldName('operator')?.text === '&' && v.text.startsWith('&&')) {
+      op = '&&';
+      operand = operand.childForFieldName('argument');
+    }
+  }
+  if (!op || !operand || !['&&', '&', '*', '-', '+'].includes(op)) return undefined;
+  return { name, op, operand };
+}
+
+/** True when a cast that miscast() recognises is among the operands of the binary expressions from `n` down. */
+export function hasMiscast(n: SyntaxNode, isValue: (name: string) => boolean): boolean {
+  // A work list, not recursion: `1 + 1 + ...` 50,000 times is one region (the compiler then refuses its depth).
+  const todo = [n];
+  for (let x = todo.pop(); x; x = todo.pop()) {
+    if (x.type === 'binary_expression') todo.push(x.childForFieldName('right')!, x.childForFieldName('left')!);
+    else if (x.type === 'cast_expression' && miscast(x, isValue)) return true;
+  }
+  return false;
+}
+
+/** The expression `n` (a binary expression or a cast) rebuilt with every such cast split, by precedence. */
+export function rebuild(n: SyntaxNode, isValue: (name: string) => boolean): SyntaxNode {
+  const operands: SyntaxNode[] = [];
+  const ops: SyntaxNode[] = [];
+  // In order, with a work list (an operator is pushed as itself, after its right side).
+  const todo: Array<{ x: SyntaxNode; op?: true }> = [{ x: n }];
+  for (let w = todo.pop(); w; w = todo.pop()) {
+    const x = w.x;
+    if (w.op) {
+      ops.push(x);
+      continue;
+    }
+    if (x.type === 'binary_expression') {
+      todo.push({ x: x.childForFieldName('right')! }, { x: x.childForFieldName('operator')!, op: true }, { x: x.childForFieldName('left')! });
+      continue;
+    }
+    const m = miscast(x, isValue);
+    if (!m) {
+      operands.push(x);
+      continue;
+    }
+    operands.push(node(new Rebuilt('identifier', m.name.text, m.name.startPosition, m.name.startIndex, m.name.endIndex)));
+    ops.push(node(new Rebuilt(m.op, m.op, x.startPosition, x.startIndex, x.startIndex)));
+    todo.push({ x: m.operand });
+  }
+  // Precedence climbing over operands[0] ops[0] operands[1] ...
+  let i = 0;
+  let k = 0;
+  const climb = (min: number): SyntaxNode => {
+    let left = operands[i++]!;
+    while (k < ops.length && PREC.get(ops[k]!.text)! >= min) {
+      const op = ops[k++]!;
+      const p = PREC.get(op.text)!;
+      const right = climb(p + 1);
+      left = node(new Rebuilt('binary_expression', `${left.text} ${op.text} ${right.text}`, left.startPosition, left.startIndex, right.endIndex, { left, operator: op, right }));
+    }
+    return left;
+  };
+  return climb(0);
+}
