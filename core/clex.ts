@@ -201,10 +201,30 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
       i = j;
     } else if (c === 34 || c === 39) {
       let j = i + 1;
-      while (j < n && text.charCodeAt(j) !== c) {
-        if (text.charCodeAt(j) === 92) j++;
-        if (text.charCodeAt(j) === 10) break;
+      let spliced = false;
+      // A backslash-newline inside the literal is a line splice (phase 2, before escapes): the
+      // literal goes on on the next line without them (a long cmn_err format split in the source).
+      const splices = () => {
+        for (;;) {
+          if (text.charCodeAt(j) !== 92) return;
+          const nx = text.charCodeAt(j + 1);
+          if (nx !== 10 && !(nx === 13 && text.charCodeAt(j + 2) === 10)) return;
+          j += nx === 10 ? 2 : 3;
+          line++;
+          lineStart = j;
+          spliced = true;
+        }
+      };
+      for (;;) {
+        splices();
+        if (j >= n) break;
+        const ch = text.charCodeAt(j);
+        if (ch === c || ch === 10) break;
         j++;
+        if (ch === 92) {
+          splices();
+          if (j < n && text.charCodeAt(j) !== 10) j++;
+        }
       }
       if (j >= n || text.charCodeAt(j) !== c) {
         tokErr?.(c === 34 ? 'missing terminating " character' : "missing terminating ' character");
@@ -212,6 +232,7 @@ export function lexTable(text: string, onError?: CLexError): CTokTable {
         j = Math.min(j, n) - 1;
       }
       v = text.slice(i, j + 1);
+      if (spliced) v = v.replace(/\\\r?\n/g, '');
       k = c === 34 ? 2 : 3;
       i = j + 1;
     } else {

@@ -480,6 +480,11 @@ export abstract class Expressions extends Operators {
       const ad = a.addr;
       const r: E = { t: ptr(a.t), rv: this.V(this.jsf(ad)), se: a.se };
       if (a.cst !== undefined && (a.t.k === 'array' || a.t.k === 'struct')) r.cst = a.cst;
+      if (a.addrCst !== undefined) {
+        r.cst = a.addrCst;
+        r.rv = this.K(a.addrCst);
+        return r;
+      }
       // Address of a global is a load-time constant.
       if (a.ca && !a.se && a.cst === undefined) {
         try {
@@ -515,11 +520,13 @@ export abstract class Expressions extends Operators {
     const a = this.expr(an);
     let st: CType;
     let base: (fr: CFrame) => number;
+    let constBase: number | undefined; // the pointer's value, when a constant (offsetof)
     if (op === '->') {
       const p = this.rvalue(a);
       if (p.t.k !== 'ptr') this.fail(n, `invalid type argument of '->' (have '${typeName(p.t)}')`);
       st = p.t.to;
       base = this.A(this.jsv(p));
+      if (typeof p.cst === 'number' && !p.se) constBase = p.cst;
     } else {
       st = a.t;
       if (!a.addr) {
@@ -532,6 +539,8 @@ export abstract class Expressions extends Operators {
     const f = st.fields.find((x) => x.name === fname);
     if (!f) this.fail(n.childForFieldName('field')!, `'${typeName(st)}' has no member named '${fname}'`);
     const off = f.offset;
+    // `&((T *)0)->m` (offsetof as headers define it) is a constant expression
+    const addrCst = op === '->' ? (constBase !== undefined ? constBase + off : undefined) : a.addrCst !== undefined ? a.addrCst + off : undefined;
     const local = a.local !== undefined && op === '.' ? a.local + off : undefined;
     const b = base!;
     const addr = local !== undefined ? this.A(this.slotAddr(local)) : off === 0 ? b : this.A(`(${this.jsf(b)} + ${off})`);
@@ -539,9 +548,14 @@ export abstract class Expressions extends Operators {
     const checked = op === '->' || a.local === undefined;
     if (f.bits) return this.bitfield(addr, t as IntType, f.bits, a.se);
     const ca = op === '.' && !!a.ca;
-    if (t.k === 'array' || t.k === 'struct' || t.k === 'func') return { t, rv: addr, addr, se: a.se, ca };
+    if (t.k === 'array' || t.k === 'struct' || t.k === 'func') {
+      const r: E = { t, rv: addr, addr, se: a.se, ca };
+      if (addrCst !== undefined) r.addrCst = addrCst;
+      return r;
+    }
     const e: E = { t, rv: local !== undefined ? this.ldE(t, checked, this.slotAddr(local), local % sizeOf(t) === 0) : this.ldE(t, checked, this.jsf(addr)), addr, se: a.se, ca };
     if (local !== undefined) e.local = local;
+    if (addrCst !== undefined) e.addrCst = addrCst;
     return e;
   }
 

@@ -105,6 +105,8 @@ export interface E {
   fname?: string;
   /** The lvalue's address is a load-time constant (globals, their members and elements). */
   ca?: boolean;
+  /** The lvalue's address as a compile-time constant: a member reached through a constant pointer (offsetof's `&((T *)0)->m`). */
+  addrCst?: number;
 }
 
 export type Ent =

@@ -739,3 +739,30 @@ void test(void) {
 }
 `, [1, 0, 0, 200, 1, 1, 9, 62, 1]);
 });
+
+test('offsetof as headers define it, &((T *)0)->m, is a constant expression: array sizes, static assertions (CTASSERT), initialisers', async () => {
+  await sameAsGcc(`
+typedef struct hdr { int a; char b[6]; struct { short x, y; } in; long z; } hdr_t;
+#define my_offsetof(s, m)	((size_t)(&(((s *)0)->m)))
+typedef char assert_a[my_offsetof(hdr_t, a) == 0 ? 1 : -1];
+typedef char assert_z[my_offsetof(hdr_t, z) == 16 ? 1 : -1];
+static char buf[my_offsetof(hdr_t, in) + 1];
+static unsigned long offs[] = { my_offsetof(hdr_t, b), my_offsetof(hdr_t, in.y) };
+void test(void) {
+  PR(sizeof (buf)); PR(offs[0]); PR(offs[1]); PR(sizeof (assert_a) + sizeof (assert_z));
+}
+`, [11, 4, 12, 2]);
+});
+
+test('a backslash-newline inside a string or character literal is a line splice: the literal goes on on the next line (a cmn_err format split in the source)', async () => {
+  await sameAsGcc(`
+static const char *s = "ab\\
+cd";
+static const char *q = "x\\"\\
+y\\\\";
+void test(void) {
+  PR(sizeof ("12\\
+345")); PR(s[2]); PR(q[1]); PR(q[2]); PR(q[3]); PR(q[4]);
+}
+`, [6, 99, 34, 121, 92, 0]);
+});

@@ -103,3 +103,9 @@ test('a #define whose body has such a token: an error where it is expanded, at t
   assert.equal(outcome("#define F(x) x + 'b\nint F;\nint c = F(1);\n"), "1:18: missing terminating ' character");
   assert.equal(outcome("#define Q 'a\n#if Q\n#endif\n"), "1:11: missing terminating ' character");
 });
+
+test('a line splice inside a literal joins it to the next line; an escaped quote or backslash before it stays', () => {
+  assert.equal(outcome('char *s = "ab\\\n\tcd";\nint x = \'\\\\\';\nchar *t = "q\\"\\\nr";\n'), 'char * s = "ab\tcd"\n;\nint x = \'\\\\\' ;\nchar * t = "q\\"r"\n;\n');
+  // phase 2 comes first: the second backslash and the newline are a splice too (gcc: "ab\\cd")
+  assert.equal(outcome('char *s = "ab\\\\\ncd";\n'), 'char * s = "ab\\cd"\n;\n');
+});
