@@ -43,7 +43,7 @@ export const VARARGS_HEADER = [
   '#define _SYS_VARARGS_H',
   'typedef __builtin_va_list va_list;',
   '#define __va_start(list, name) __builtin_va_start(list, name)',
-  '#define __va_arg(list, type) __builtin_va_arg(list, (type *)0)',
+  '#define __va_arg(list, type) __builtin_va_arg(list, type)',
   '#define __va_copy(to, from) __builtin_va_copy(to, from)',
   '#define __va_end(list) __builtin_va_end(list)',
   '#define va_start(list, name) __va_start(list, name)',

@@ -17,6 +17,8 @@
  *   a call the parser takes; the compiler answers it from the casts' type names (calls.ts).
  * - `__builtin_offsetof (T, m)` (`offsetof` in <sys/stddef.h>) becomes the `offsetof` the parser
  *   knows.
+ * - `__builtin_va_arg (AP, T)` (`va_arg` in illumos' <sys/va_impl.h> and in kctx's own header)
+ *   becomes `__builtin_va_arg (AP, (T *)0)`, so that any type name parses (calls.ts).
  * Synthetic tokens carry the position of the token they stand for.
  */
 import type { Tok } from './preprocess';
@@ -80,7 +82,7 @@ function closing(toks: GnuTok[], i: number): number {
 }
 
 /** The words (identifiers) a rewrite starts at: output without them is left as it is. */
-export const GNU_WORDS: ReadonlySet<string> = new Set(['case', '__attribute__', '__attribute', TYPES_COMPATIBLE, '__builtin_offsetof', ...TYPEOF]);
+export const GNU_WORDS: ReadonlySet<string> = new Set(['case', '__attribute__', '__attribute', TYPES_COMPATIBLE, '__builtin_offsetof', '__builtin_va_arg', ...TYPEOF]);
 
 export function rewriteGnu<T extends GnuTok>(toks: T[]): T[] {
   let out: T[] | null = null;
@@ -139,6 +141,16 @@ export function rewriteGnu<T extends GnuTok>(toks: T[]): T[] {
       if (comma > i + 2 && comma < end - 1) {
         const cast = (a: number, b: number) => [like(t, '('), like(t, '('), ...rewriteGnu(toks.slice(a, b)), like(t, ')'), like(t, '0', 'num'), like(t, ')')];
         take(i).push(t, like(t, '('), ...cast(i + 2, comma), like(t, ','), ...cast(comma + 1, end), like(t, ')'));
+        i = end;
+        continue;
+      }
+    }
+    if (t.k === 'id' && t.v === '__builtin_va_arg' && toks[i + 1]?.v === '(') {
+      const end = closing(toks, i + 1);
+      const comma = end > 0 ? topLevelComma(toks, i + 2, end) : -1;
+      if (comma > i + 2 && comma < end - 1) {
+        const type = rewriteGnu(toks.slice(comma + 1, end));
+        take(i).push(t, ...rewriteGnu(toks.slice(i + 1, comma + 1)), like(t, '('), ...type, like(t, '*'), like(t, ')'), like(t, '0', 'num'), toks[end]!);
         i = end;
         continue;
       }

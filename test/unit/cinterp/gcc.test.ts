@@ -766,3 +766,22 @@ void test(void) {
 }
 `, [6, 99, 34, 121, 92, 0]);
 });
+
+test('__builtin_va_arg(ap, T) with a bare type name, as illumos\' <sys/va_impl.h> writes va_arg: a typedef, unsigned long, char *, a struct pointer', async () => {
+  await sameAsGcc(`
+typedef struct pt { int x; } pt_t;
+static long sum(int n, ...) {
+  __builtin_va_list ap;
+  long s = 0;
+  __builtin_va_start(ap, n);
+  s += __builtin_va_arg(ap, uint32_t);
+  s += __builtin_va_arg(ap, unsigned long);
+  s += *__builtin_va_arg(ap, char *);
+  s += __builtin_va_arg(ap, pt_t *)->x;
+  s += __builtin_va_arg(ap, struct pt *)->x;
+  __builtin_va_end(ap);
+  return s;
+}
+void test(void) { pt_t p = { 1000 }; PR(sum(5, 7u, 1UL << 40, "A", &p, &p)); }
+`, [1099511629848]);
+});
