@@ -286,6 +286,14 @@ export abstract class Initialisers extends Declarations {
       }
       return;
     }
-    this.emit({ k: 'stmt', code: store(off, t, this.convertE(this.expr(init), t, init)) });
+    // A scalar in braces, `uint64_t asq = { 0 };` (C11 6.7.9 p11).
+    let one = init;
+    while (one.type === 'initializer_list') {
+      const items = this.initItems(one);
+      if (items.length > 1) this.fail(items[1]!, 'excess elements in scalar initializer');
+      if (!items[0]) this.fail(one, 'empty scalar initializer');
+      one = items[0];
+    }
+    this.emit({ k: 'stmt', code: store(off, t, this.convertE(this.expr(one), t, one)) });
   }
 }

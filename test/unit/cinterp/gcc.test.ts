@@ -785,3 +785,16 @@ static long sum(int n, ...) {
 void test(void) { pt_t p = { 1000 }; PR(sum(5, 7u, 1UL << 40, "A", &p, &p)); }
 `, [1099511629848]);
 });
+
+test('a scalar initialised in braces, in a function as at file scope: uint64_t asq = { 0 }; (C11 6.7.9 p11)', async () => {
+  await sameAsGcc(`
+typedef unsigned long asq_t;
+static asq_t g = { 9 };
+void test(void) {
+  asq_t asq = { 0x123456789aUL };
+  int *p = { 0 };
+  char c = { { 'x' } };
+  PR(asq); PR(p == 0); PR(c); PR(g);
+}
+`, [0x123456789a, 1, 120, 9]);
+});
