@@ -9,7 +9,7 @@
  * produced by a macro expansion remembers the invocation), so positions of statements and
  * errors are the user's, exactly.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, relative, isAbsolute } from 'node:path';
 import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded, realOrResolved, insideRoots, outsideWords } from '../io/files';
@@ -592,9 +592,12 @@ export class Preprocessor {
       const from = this.files[fromFile]!;
       const dir = from.path.startsWith('<') ? this.baseDir : dirname(from.path);
       const target = resolve(dir, name);
-      if (!next && this.includeDirs.length && !isAbsolute(name) && !this.isFile(target)) {
-        const hit = this.searchDirs(name, 0);
+      if (!next && !isAbsolute(name) && !this.isFile(target)) {
+        const hit = this.includeDirs.length ? this.searchDirs(name, 0) : undefined;
         if (hit) return this.includeFile(hit[0], name, first, hit[1], hit[0]);
+        // As gcc looks: beside the including file, then the include path (a module's own header
+        // folders, e.g. a NIC's common code, come from its Makefile: add them to "includePaths").
+        if (!existsSync(target) && this.inRoots(realOrResolved(target))) this.fail(first, `#include "${name}": no such header beside the file (${dir})${this.includeDirs.length ? ` or in the include path (${this.includeDirs.join(', ')})` : ''}`);
       }
       if (next) {
         const hit = this.searchDirs(name, nextFrom);

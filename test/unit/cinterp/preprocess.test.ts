@@ -109,3 +109,7 @@ test('a line splice inside a literal joins it to the next line; an escaped quote
   // phase 2 comes first: the second backslash and the newline are a splice too (gcc: "ab\\cd")
   assert.equal(outcome('char *s = "ab\\\\\ncd";\n'), 'char * s = "ab\\cd"\n;\n');
 });
+
+test('a quoted #include found neither beside the file nor in the include path says where it looked', () => {
+  assert.match(outcome('int a;\n#include "nothere.h"\n'), /^2:10: #include "nothere\.h": no such header beside the file \(\/.*kctx-pp-[^)]*\)$/);
+});
