@@ -176,8 +176,6 @@ export abstract class Declarations extends Emitter {
       }
       // Each declarator with its bit-field clause, if any, in order: `uchar_t a : 6, : 1, b : 1, c;`
       // (tree-sitter gives the unnamed one a missing declarator, or none).
-      const key = (x: SyntaxNode) => `${x.startIndex}:${x.endIndex}:${x.type}`;
-      const declKeys = new Set(decls.map(key));
       const items: Array<{ d?: SyntaxNode; bf?: SyntaxNode }> = [];
       for (const c of fd.children) {
         if (!c) continue;
@@ -185,7 +183,7 @@ export abstract class Declarations extends Emitter {
           const last = items[items.length - 1];
           if (last && last.d && !last.bf) last.bf = c;
           else items.push({ bf: c });
-        } else if (declKeys.has(key(c))) items.push({ d: c });
+        } else if (decls.includes(c)) items.push({ d: c }); // a tree's nodes are one object each
       }
       for (const { d, bf } of items) {
         if (bf) {

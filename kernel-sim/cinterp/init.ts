@@ -128,7 +128,8 @@ export abstract class Initialisers extends Declarations {
       const items = this.initItems(init);
       if (t.k !== 'array' && t.k !== 'struct') {
         // A scalar in braces.
-        if (items[0]) this.collectInit(off, t, items[0], out);
+        if (!items[0]) this.fail(init, 'empty scalar initializer');
+        this.collectInit(off, t, items[0], out);
         if (items.length > 1) this.fail(items[1]!, 'excess elements in scalar initializer');
         return;
       }
@@ -286,14 +287,9 @@ export abstract class Initialisers extends Declarations {
       }
       return;
     }
-    // A scalar in braces, `uint64_t asq = { 0 };` (C11 6.7.9 p11).
-    let one = init;
-    while (one.type === 'initializer_list') {
-      const items = this.initItems(one);
-      if (items.length > 1) this.fail(items[1]!, 'excess elements in scalar initializer');
-      if (!items[0]) this.fail(one, 'empty scalar initializer');
-      one = items[0];
-    }
-    this.emit({ k: 'stmt', code: store(off, t, this.convertE(this.expr(one), t, one)) });
+    // A scalar, in braces or not (`uint64_t asq = { 0 };`, C11 6.7.9 p11): one store.
+    const one: InitStore[] = [];
+    this.collectInit(off, t, init, one);
+    this.emit({ k: 'stmt', code: store(off, t, one[0]!.e) });
   }
 }

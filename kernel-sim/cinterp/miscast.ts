@@ -46,7 +46,8 @@ const node = (r: Rebuilt) => r as unknown as SyntaxNode;
 
 /**
  * A cast whose "type" is the name of something that is not a type, over `&&X`, `&X`, `*X`,
- * `-X` or `+X`: the name, the binary operator, and X. `isType(name)` answers for the scope.
+ * `-X` or `+X`: the name, the binary operator, and X. `isValue(name)`: the name is in scope and
+ * not a type.
  */
 export function miscast(n: SyntaxNode, isValue: (name: string) => boolean): { name: SyntaxNode; op: string; operand: SyntaxNode } | undefined {
   if (n.type !== 'cast_expression') return undefined;

@@ -126,3 +126,10 @@ test('after the prototype (or the definition) a call is checked again: too few a
   assert.equal(e.column, 2);
   assert.equal(e.reason, "too few arguments to function 'report' (expected 2, have 1)");
 });
+
+test('empty braces for a scalar are gcc\'s \'empty scalar initializer\' error, at file scope and in a function', async () => {
+  let e = await loadErr(`${H}long g = { };\nvoid entry(void *a) { }\n`);
+  assert.deepEqual([e.line, e.column, e.reason], [8, 10, 'empty scalar initializer']);
+  e = await loadErr(`${H}void entry(void *a) {\n\tint *p = { { } };\n}\n`);
+  assert.deepEqual([e.line, e.column, e.reason], [9, 13, 'empty scalar initializer']);
+});
