@@ -286,7 +286,7 @@ function treeVsSpatch(rows: Row[]): void {
     const d1 = kctx([]);
     const d2 = kctx([]);
     const all = kctx(['--rule', RULES.map((r) => r.id).join(',')]);
-    rows.push({ name: `lint vs spatch: ${label}` , value: `${cores} workers` });
+    rows.push({ name: `lint vs spatch: ${label}` , value: `--jobs ${cores}` });
     rows.push({ name: 'lint: default rules (two runs)', value: `${d1.secs.toFixed(1)} s, ${d2.secs.toFixed(1)} s (${d1.n} findings, ${d1.planted} sleeping-alloc; exit ${d1.status})` });
     rows.push({ name: 'lint: the two default runs are byte-identical', value: d1.out === d2.out && d1.out.length > 0 ? `yes (${d1.out.length} bytes)` : 'NO', target: 'yes' });
     rows.push({ name: 'lint: every rule', value: `${all.secs.toFixed(1)} s (${all.n} findings)` });
