@@ -20,7 +20,7 @@ import { planMigration } from './fixes/migrate';
 import { suppressionFixes } from './fixes/suppress';
 import { AnalysisCache } from './fncache';
 import { blankUnread } from './unread';
-import { NeedleSet } from './needles';
+import { NeedleSet, needlesOf } from './needles';
 
 export type EraSetting = Era | 'auto';
 export type RuleSetting = Severity | 'off';
@@ -160,6 +160,14 @@ function triggers(rule: Rule, text: string): boolean {
 }
 
 const needleCache = new Map<string, NeedleSet | null>();
+const ruleNeedleCache = new Map<Rule, string[] | null>();
+
+/** A rule's needles, read from its trigger (needles.ts needlesOf); null when they cannot be. */
+export function ruleNeedles(rule: Rule): string[] | null {
+  let n = ruleNeedleCache.get(rule);
+  if (n === undefined) { n = needlesOf(rule.trigger); ruleNeedleCache.set(rule, n); }
+  return n;
+}
 
 /**
  * The needles of the enabled rules (needles.ts): an ASCII text holding none of them matches no
@@ -170,7 +178,8 @@ export function needleSet(opts: LintOptions = {}): NeedleSet | null {
   const key = on.map(({ rule }) => rule.id).join(',');
   let ns = needleCache.get(key);
   if (ns === undefined) {
-    ns = on.every(({ rule }) => rule.needles?.length) ? new NeedleSet([...new Set(on.flatMap(({ rule }) => rule.needles!))]) : null;
+    const each = on.map(({ rule }) => ruleNeedles(rule));
+    ns = each.every((n) => n?.length) ? new NeedleSet([...new Set(each.flatMap((n) => n!))]) : null;
     needleCache.set(key, ns);
   }
   return ns;

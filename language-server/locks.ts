@@ -534,10 +534,6 @@ export function lockResult(m: FileModel, fn: SyntaxNode): LockResult {
 
 export const LOCK_TRIGGER = /\b(mutex_enter|mutex_exit|mutex_lock|mutex_unlock|mtx_lock\w*|mtx_unlock\w*|pthread_mutex_\w*lock|lock_vnode|unlock_vnode|lock_vmnt|unlock_vmnt|lock_filp|unlock_filp|rw_enter|rw_exit|sx_\w*lock|rw_[rw]lock|rw_[rw]unlock)\s*\(/;
 
-/** The words without one of which LOCK_TRIGGER cannot match (needles.ts): `unlock_vnode` holds `lock_vnode`, `sx_\w*lock` holds `sx_`. */
-export const LOCK_NEEDLES = ['mutex_enter', 'mutex_exit', 'mutex_lock', 'mutex_unlock', 'mtx_lock', 'mtx_unlock', 'pthread_mutex_', 'lock_vnode', 'lock_vmnt', 'lock_filp',
-  'rw_enter', 'rw_exit', 'sx_', 'rw_rlock', 'rw_wlock', 'rw_runlock', 'rw_wunlock'];
-
 export const ERRORISH = (v: string) => /^-?E[A-Z0-9]+$|^-\d+$|^-1$|^(err|error|err_code|errno|rc|ret|rv|r|status|EFAULT)$/.test(v) || v === 'NULL';
 
 export { renderTrail };

@@ -149,3 +149,110 @@ export function lineFeeds(buf: Uint8Array): number {
   for (; i < n; i++) if (buf[i] === 10) count++;
   return count;
 }
+
+/** A token of one alternative of a trigger: a literal character, ' ' (white space, any run), or null (a gap the scan cannot read). */
+type Tok = string | null;
+
+/** More alternatives than this (after groups and small classes are expanded) and a trigger gets no needles. */
+const MAX_ALTERNATIVES = 512;
+
+class Unsupported extends Error {}
+
+/**
+ * A rule's needles, read from its trigger (the one place its words are written): each alternative
+ * of the regex (groups and small character classes such as `[rw]` expanded) gives its first
+ * literal run, `\s` quantified or not read as a space (any run of white space); a needle another
+ * one contains is dropped. Null when the trigger uses what this reading does not know (flags,
+ * look-arounds, counted repeats, a group repeated) or an alternative starts with no literal:
+ * every text is then matched against the trigger, as before.
+ */
+export function needlesOf(trigger: RegExp): string[] | null {
+  if (trigger.flags.replace(/[gdy]/g, '')) return null;
+  let seqs: Tok[][];
+  try {
+    const r = alternatives(trigger.source, 0, false);
+    if (r.at !== trigger.source.length) return null;
+    seqs = r.seqs;
+  } catch (e) {
+    if (e instanceof Unsupported) return null;
+    throw e;
+  }
+  const found: string[] = [];
+  for (const seq of seqs) {
+    let run = '';
+    for (const t of seq) {
+      if (t === null) { if (run.trim()) break; run = ''; continue; }
+      if (t === ' ') { if (run && !run.endsWith(' ')) run += ' '; continue; }
+      run += t;
+    }
+    const needle = run.trim();
+    if (!needle || [...needle].some((ch) => ch.charCodeAt(0) > 127)) return null;
+    found.push(needle);
+  }
+  const unique = [...new Set(found)];
+  // a text holding a needle holds every needle that needle contains (a space of the one is a space of the other)
+  return unique.filter((n) => !unique.some((o) => o !== n && n.includes(o))).sort();
+}
+
+/** The alternatives of the regex source from `i` to its end or (inside a group) its closing parenthesis. */
+function alternatives(src: string, i: number, inGroup: boolean): { seqs: Tok[][]; at: number } {
+  const out: Tok[][] = [];
+  let cur: Tok[][] = [[]];
+  const append = (opts: Tok[][]) => {
+    const next: Tok[][] = [];
+    for (const a of cur) for (const b of opts) next.push([...a, ...b]);
+    if (next.length > MAX_ALTERNATIVES) throw new Unsupported();
+    cur = next;
+  };
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === '|') { out.push(...cur); cur = [[]]; i++; continue; }
+    if (c === ')') { if (!inGroup) throw new Unsupported(); break; }
+    let opts: Tok[][];
+    let single = true; // one character wide (a quantifier on it can be read)
+    if (c === '(') {
+      if (src[i + 1] === '?') {
+        if (src[i + 2] !== ':') throw new Unsupported();
+        i += 2;
+      }
+      const g = alternatives(src, i + 1, true);
+      if (src[g.at] !== ')') throw new Unsupported();
+      opts = g.seqs;
+      i = g.at + 1;
+      single = false;
+    } else if (c === '\\') {
+      const e = src[i + 1];
+      if (e === undefined) throw new Unsupported();
+      i += 2;
+      if (e === 'b' || e === 'B') continue;
+      if (e === 's') opts = [[' ']];
+      else if (/[dDwWS]/.test(e)) opts = [[null]];
+      else if (/[0-9a-zA-Z]/.test(e)) throw new Unsupported(); // \n, \t, \u..., back-references
+      else opts = [[e]];
+    } else if (c === '[') {
+      const end = src.indexOf(']', i + 1);
+      if (end < 0) throw new Unsupported();
+      const body = src.slice(i + 1, end);
+      // a small class of plain characters is an alternative each; anything else is a gap
+      opts = /^[A-Za-z0-9_]{1,4}$/.test(body) ? [...new Set(body)].map((ch) => [ch]) : [[null]];
+      i = end + 1;
+    } else if (c === '^' || c === '$') { i++; continue; }
+    else if (c === '.') { opts = [[null]]; i++; }
+    else if ('*+?{}'.includes(c)) throw new Unsupported();
+    else { opts = [[c]]; i++; }
+    const q = src[i];
+    if (q === '{') throw new Unsupported();
+    if (q === '*' || q === '?' || q === '+') {
+      i++;
+      if (src[i] === '?') i++; // lazy: the same characters
+      const space = opts.length === 1 && opts[0]!.length === 1 && opts[0]![0] === ' ';
+      if (space) opts = [[' ']];
+      else if (q === '+' && single) opts = opts.map((o) => [...o, null]); // once, then maybe more
+      else if (q === '+') throw new Unsupported();
+      else opts = [[null]];
+    }
+    append(opts);
+  }
+  out.push(...cur);
+  return { seqs: out, at: i };
+}

@@ -37,7 +37,6 @@ export const rule: Rule = {
   rationale:
     'resume() calls the save handlers of the outgoing thread and the restore handlers of the incoming one in the middle of a context switch: interrupts are raised to at least DISP_LEVEL, the thread locks are held, and for restore the CPU already runs the new thread on its own stack. A handler that sleeps there (KM_SLEEP, cv_wait, delay, an adaptive mutex that is contended) re-enters the dispatcher from inside it. Save and restore must only copy state; defer anything that can block.',
   trigger: /\bctxop_template\b|\binstallctx\s*\(/,
-  needles: ['ctxop_template', 'installctx'],
   scope: HOOK_READS,
   check(m, report) {
     const done = new Set<number>();

@@ -73,7 +73,6 @@ export const rule: Rule = {
   rationale:
     'Since illumos#12477 (2020) a thread\'s ctxops form a circular doubly-linked list: t_ctx is the newest, next goes to older entries and wraps around to t_ctx, prev goes the other way, and no link is ever NULL while the list is non-empty. A loop written for the old singly-linked list (`for (c = t->t_ctx; c != NULL; c = c->next)`) never terminates when the entry it looks for is absent. Stop when the cursor comes back to the head (the mdb ctxop walker does both).',
   trigger: /\bt_ctx\b/,
-  needles: ['t_ctx'],
   scope: CTX_READS,
   check(m, report) {
     for (const loop of collect(m.root, LOOPS)) {

@@ -18,7 +18,6 @@ export const rule: Rule = {
   rationale:
     'ctxop_remove() detaches and frees the ctxop it finds; ctxop_free() frees a ctxop the caller owns. The kernel checks neither: ctxop_free() after ctxop_remove() (or twice) is a double free, and ctxop_free() of a ctxop that is still attached leaves a freed ctxop on the thread\'s t_ctx ring, whose save/restore run at the next context switch (use after free). Detach first, or manage a ctxop either with attach/detach/free or with install/remove, not both.',
   trigger: /\bctxop_free\s*\(|\bctxop_detach\s*\(/,
-  needles: ['ctxop_free', 'ctxop_detach'],
   scope: CTX_READS,
   check(m, report) {
     const done = new Set<number>();

@@ -54,7 +54,6 @@ export const rule: Rule = {
   rationale:
     'The kernel calls save and restore handlers with arg, free with (arg, isexec), but fork and lwp_create with the parent and child threads and exit with the exiting thread, never with arg. Before 13917 the handlers were declared as unprototyped void (*)(), so nothing checked them; a handler with the wrong parameter count reads a garbage register, and an exit or fork handler that casts its argument to the driver\'s state dereferences a kthread_t as something else. 13917 retyped every in-gate handler (fp_free became fp_free_ctx(void *, int)).',
   trigger: /\bctxop_template\b|\binstallctx\s*\(/,
-  needles: ['ctxop_template', 'installctx'],
   scope: { reads: CTX_SCOPE, named: 'direct' }, // the handlers' bodies
   check(m, report) {
     const seen = new Set<string>();

@@ -49,7 +49,6 @@ export const rule: Rule = {
   rationale:
     'ctxop_allocate() returns a ctxop owned by the caller until ctxop_attach() hands it to a thread. ctxop_detach() gives it back without freeing it and without calling its free handler, so after a detach the caller must ctxop_free() it (bhyve vcpu_cleanup, KVM kvm_vcpu_uninit). A path that returns while it still owns the ctxop leaks it, along with whatever its free handler would have released.',
   trigger: /\bctxop_(allocate|detach)\s*\(/,
-  needles: ['ctxop_allocate', 'ctxop_detach'],
   scope: CTX_READS,
   check(m, report) {
     const reported = new Set<number>();

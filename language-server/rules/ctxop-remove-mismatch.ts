@@ -38,7 +38,6 @@ export const rule: Rule = {
   rationale:
     'removectx() and ctxop_remove() find the ctxop to remove by comparing all six handler pointers and arg. One different handler (a NULL where the install passed an exit handler) or a different arg and nothing matches: the call returns 0, the ctxop stays on the thread and its save/restore keep running on state the caller is about to free. Most callers discard the return value with (void), so nothing notices.',
   trigger: /\b(removectx|ctxop_remove)\s*\(/,
-  needles: ['removectx', 'ctxop_remove'],
   scope: CTX_READS,
   check(m, report) {
     const installs: Op[] = [];

@@ -12,7 +12,6 @@ export const rule: Rule = {
   rationale:
     'ctxop_allocate() (and so ctxop_install()) starts with VERIFY3U(ct->ct_rev, ==, CTXOP_TPL_REV). VERIFY is compiled into every kernel, so a template that leaves ct_rev at 0, or sets another value, panics the machine the first time it is used. Every in-gate and out-of-gate template (fpu, kfpu, schedctl, bhyve, kvm, LX, VirtualBox) sets .ct_rev = CTXOP_TPL_REV first.',
   trigger: /\bctxop_template\b/,
-  needles: ['ctxop_template'],
   scope: CTX_READS,
   check(m, report) {
     for (const t of m.templates.values()) {

@@ -18,7 +18,6 @@ export const rule: Rule = {
   rationale:
     'Under VIMAGE, CURVNET_SET(v) expands to a VNET_ASSERT do-while followed by the declaration `struct vnet *saved_vnet = curvnet;` and `curvnet = v;`, and CURVNET_RESTORE() uses that saved_vnet. So `if (c) CURVNET_SET(v);` makes only the assertion conditional and switches the vnet always (and is a syntax error when an else follows); a second SET in one block redeclares saved_vnet; a RESTORE without a SET in its block or an enclosing one names an undeclared saved_vnet. vnet(9) states all three rules. A kernel without VIMAGE expands both macros to nothing, so such code compiles there and breaks only in the VIMAGE build (or, for the unbraced if, silently misbehaves in it).',
   trigger: /\bCURVNET_(SET|RESTORE)/,
-  needles: ['CURVNET_SET', 'CURVNET_RESTORE'],
   scope: { reads: /\bCURVNET_\w/ },
   check(m, report) {
     if (definesMacro(m.text, 'CURVNET_SET') || definesMacro(m.text, 'CURVNET_RESTORE')) return;

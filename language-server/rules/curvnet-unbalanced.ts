@@ -30,7 +30,6 @@ export const rule: Rule = {
   rationale:
     'CURVNET_SET(v) saves curvnet in a block-scoped saved_vnet and switches the thread to v; exactly one CURVNET_RESTORE() must run in the same block before it is left (vnet(9)). The compiler never sees a goto or return that jumps past the RESTORE (jumping over a non-VLA declaration is legal C): iflib_rxeof() left through `goto err` with the vnet still set (fixed in f49f61f19463), and bootpc_init() restored too early when it jumped back to `retry:` and not at all when it jumped to `out:`. The thread keeps a stale vnet for whatever it runs next; VNET_DEBUG only logs it as a recursion.',
   trigger: /\bCURVNET_(SET|RESTORE)/,
-  needles: ['CURVNET_SET', 'CURVNET_RESTORE'],
   scope: { reads: /\bCURVNET_\w/ },
   check(m, report) {
     if (definesMacro(m.text, 'CURVNET_SET') || definesMacro(m.text, 'CURVNET_RESTORE')) return; // not the kernel macros

@@ -15,7 +15,6 @@ export const rule: Rule = {
   rationale:
     'illumos#13915 added a ninth parameter to installctx(), a struct ctxop * from installctx_preallocate() (NULL keeps the old sleeping allocation); removectx() kept eight. The header declares the handlers as unprototyped void (*)(), so a call with the wrong count is not always caught, and a module compiled for the other era passes garbage as the ctxop pointer (the VirtualBox module on a 13915 kernel).',
   trigger: /\b(installctx|removectx)\s*\(/,
-  needles: ['installctx', 'removectx'],
   scope: CTX_READS,
   check(m, report) {
     if (m.fnByName.has('installctx')) return; // the kernel's own implementation

@@ -18,7 +18,6 @@ export const rule: Rule = {
   rationale:
     'illumos#13917 replaced installctx(), removectx() and installctx_preallocate() with struct ctxop_template and ctxop_allocate/free/attach/detach/install/remove, with no compatibility shims: a module that still references the old symbols no longer loads on a current kernel. installpctx()/removepctx() (process context ops) are a different interface and were not changed.',
   trigger: /\b(installctx|removectx|installctx_preallocate)\s*\(/,
-  needles: ['installctx', 'removectx'],
   scope: CTX_READS,
   check(m, report) {
     if (m.era !== '13917') return;

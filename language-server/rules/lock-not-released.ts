@@ -1,7 +1,7 @@
 /** lock-not-released: a lock taken in the function and still held on some exit paths but not others. */
 import type { Rule } from './types';
 import { callName, lineOf, rangeOf, hasStructuralError } from '../syntax';
-import { ERRORISH, LOCK_NEEDLES, LOCK_TRIGGER, lockScope, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
+import { ERRORISH, LOCK_TRIGGER, lockScope, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
 
 export const rule: Rule = {
   id: 'lock-not-released',
@@ -12,7 +12,6 @@ export const rule: Rule = {
   rationale:
     'A lock taken in a function must be released on every path that leaves it, unless the function\'s contract is to return with it held. Error paths are where it goes wrong: Minix do_pipe() returned when get_free_vnode() failed without unlock_vmnt() (068d443d), and the next request on that mount deadlocked. A function that returns holding the lock on every path (a lock wrapper), or only on its success paths with a distinct return value (a conditional acquire), is left alone.',
   trigger: LOCK_TRIGGER,
-  needles: LOCK_NEEDLES,
   scope: { reads: lockScope }, // a callee's summary needs a release in its own text
   check(m, report) {
     for (const fn of m.functions) {

@@ -21,7 +21,6 @@ export const rule: Rule = {
   rationale:
     'kpreempt_disable() only stops involuntary preemption. A KM_SLEEP allocation inside the region can block, which is a voluntary swtch(): the thread leaves the CPU, its ctxops save and restore, and it may resume elsewhere, so code that relied on staying put sees a half-initialized state (illumos#13915: fp_exec, lwp_installctx, kernel_fpu_begin, KVM vcpu_load). Allocate first with preemption enabled (installctx_preallocate(), later ctxop_allocate()), then kpreempt_disable(), attach, initialize, kpreempt_enable(). Every feasible path counts, not just the one with the lower count.',
   trigger: PREEMPT_OFF,
-  needles: ['kpreempt_disable', 't_preempt'],
   // a finding needs a sleeping allocation in a function that disables preemption, or in one it
   // calls (transitively: a callee that sleeps, a static function called only with preemption off)
   mayReport: (text) => mayReach(text, PREEMPT_OFF, SLEEP_WORDS),

@@ -34,14 +34,12 @@ export interface Rule {
   confidence: Confidence;
   /** One paragraph: why this is a bug, with the evidence. */
   rationale: string;
-  /** The file must match this for the rule to run (a cheap pre-filter). */
-  trigger: RegExp;
   /**
-   * Words without one of which the trigger cannot match an ASCII text (needles.ts; a space stands
-   * for a run of white space). With them, `kctx lint` skips most files with a byte scan, never
-   * decoding them; a rule without them has every file decoded and matched against its trigger.
+   * The file must match this for the rule to run (a cheap pre-filter). Its words are also its
+   * needles (needles.ts `needlesOf`): `kctx lint` skips most files with a byte scan for them, never
+   * decoding them; a trigger they cannot be read from has every file decoded and matched.
    */
-  needles?: readonly string[];
+  trigger: RegExp;
   /**
    * A finer pre-filter, from a token scan (never a parse), asked when the trigger matches: false
    * when the rule cannot report on this text, which is then neither parsed nor read for it.

@@ -1,7 +1,7 @@
 /** unlock-not-held: a release of a lock that this path already released (here or in a same-file callee). */
 import type { Rule } from './types';
 import { callName, lineOf, rangeOf, hasStructuralError } from '../syntax';
-import { LOCK_NEEDLES, LOCK_TRIGGER, lockScope, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
+import { LOCK_TRIGGER, lockScope, lockMacrosKey, lockResult, renderTrail, usesLocks } from '../locks';
 
 export const rule: Rule = {
   id: 'unlock-not-held',
@@ -12,7 +12,6 @@ export const rule: Rule = {
   rationale:
     'Releasing a lock the thread no longer holds panics a checking kernel (illumos mutex_exit on a mutex not owned, FreeBSD mtx_unlock under WITNESS/INVARIANTS, Minix "failed to unlock") or silently releases another thread\'s hold. Minix common_open() unlocked a vnode that clone_opcl() had already unlocked before get_free_vnode() failed (66dbf730); check_bsf_lock() unlocked bsf_lock after the assert(mutex_trylock()) that took it vanished under NOASSERTS. Reported only when this function (or a same-file function it calls, which releases it on every path) released the lock earlier on the same path: locks the caller holds on entry are not guessed at.',
   trigger: LOCK_TRIGGER,
-  needles: LOCK_NEEDLES,
   scope: { reads: lockScope },
   check(m, report) {
     for (const fn of m.functions) {

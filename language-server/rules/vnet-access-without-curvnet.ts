@@ -91,7 +91,6 @@ export const rule: Rule = {
   rationale:
     'Callouts, taskqueue tasks, kernel threads and interrupt handlers run on threads whose curvnet is NULL. V_x is *(curvnet->vnet_data_base + &vnet_entry_x) under VIMAGE, and no check guards it: a NULL curvnet is a plain NULL dereference (vnet(9); the vnet rework named timer-driven functions as one of the three places that must CURVNET_SET on entry). CURVNET_ASSERT_SET() in such a handler fires on VIMAGE kernels with INVARIANTS. A kernel without VIMAGE hides the bug: V_x is then a plain global.',
   trigger: /\b(callout_reset\w*|TASK_INIT|NET_TASK_INIT|TIMEOUT_TASK_INIT|GROUPTASK_INIT|kproc_create|kthread_add|kproc_kthread_add|swi_add|bus_setup_intr|EVENTHANDLER_REGISTER)\s*\(/,
-  needles: ['callout_reset', 'TASK_INIT', 'kproc_create', 'kthread_add', 'swi_add', 'bus_setup_intr', 'EVENTHANDLER_REGISTER'],
   scope: { reads: /\b(callout_reset\w*|TASK_INIT|NET_TASK_INIT|TIMEOUT_TASK_INIT|GROUPTASK_INIT|kproc_create|kthread_add|kproc_kthread_add|swi_add|bus_setup_intr|EVENTHANDLER_REGISTER)\s*\(/, named: /\bV_\w|\bCURVNET_\w|\b(?:ifunit|ifunit_ref|netisr_\w+|ip6?_output|if_clone_\w+)\b/ }, // the callbacks, and what they call that uses the vnet
   // a callback can only use the vnet where the file says V_x, CURVNET_ASSERT_SET or a vnet-reading call
   mayReport: (text) => USES_VNET.test(text),

@@ -49,7 +49,6 @@ export const rule: Rule = {
   rationale:
     'Under VIMAGE every VNET_DEFINE variable lives in the set_vnet linker set as a master copy: the initial values for new vnets and an offset; the live instances are copies at vnet_data_base + &vnet_entry_x in each vnet. &VNET_NAME(x) (or vnet_entry_x) therefore points at the template, not at any vnet\'s variable: reads see the initial value, writes change what future vnets start with. It is right only where an offset is meant: VNET_PTR/VNET_VNET and virtualized sysctls (SYSCTL_VNET_*, or CTLFLAG_VNET, which add the vnet base). Conversely a virtualized sysctl given &x or &V_x breaks: vnet(9) requires &VNET_NAME(x). Without VIMAGE both spellings are the same global, so only the VIMAGE build misbehaves.',
   trigger: /\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w/,
-  needles: ['VNET_NAME', 'vnet_entry_', '& V_'],
   scope: { reads: /\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w|\bSYSCTL_\w/ },
   // what check() reads before its tokens, for the text and any configuration of it: illumos'
   // `& V_XATTRDIR` flag tests name no vnet variable, and the file is not even parsed

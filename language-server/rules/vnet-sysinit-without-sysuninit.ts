@@ -47,7 +47,6 @@ export const rule: Rule = {
   rationale:
     'VNET_SYSINIT registers a constructor that runs in every existing vnet and in each new one (vnet_register_sysinit). Its teardown is a VNET_SYSUNINIT: without one, destroying a jail\'s vnet never frees or unregisters what the constructor made, and kldunload leaves it behind in every vnet. A plain SYSINIT that sets up V_ state runs once, in vnet0 only (vnet_sysinit never runs it for new vnets), so every jail vnet starts without that state.',
   trigger: /\b(VNET_SYSINIT|SYSINIT)\s*\(/,
-  needles: ['SYSINIT'],
   scope: { reads: /\b(VNET_SYSINIT|SYSINIT)\s*\(/, named: 'direct' }, // the functions they run
   check(m, report) {
     if (!MODULE_MARKS.test(m.text) || definesMacro(m.text, 'VNET_SYSINIT')) return;

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RULES, anyTrigger, lintText, needleSet } from '../../../language-server/engine';
+import { RULES, anyTrigger, lintText, needleSet, ruleNeedles } from '../../../language-server/engine';
 import { lintFile } from '../../../language-server/files';
-import { NeedleSet } from '../../../language-server/needles';
+import { NeedleSet, needlesOf } from '../../../language-server/needles';
 import { scratchDir } from '../../scratch';
 import { FileRefused, readFileBounded } from '../../../kernel-sim/io/files';
 import { loadFixtures } from './helpers';
@@ -40,9 +40,10 @@ test('an ASCII text a rule\'s trigger matches holds one of the rule\'s needles (
   const texts = [...PROBES, ...PROBES.map((p) => `int\nf(void)\n{\n\t${p}\n}\n`), ...loadFixtures().map((f) => f.text).filter((t) => /^[\x00-\x7f]*$/.test(t))];
   let matched = 0;
   for (const rule of RULES) {
-    if (!rule.needles) continue;
-    assert.equal(rule.trigger.flags.replace(/[gy]/g, ''), '', `${rule.id}: a needle scan is case-sensitive`);
-    const ns = new NeedleSet(rule.needles);
+    // every rule's needles are read from its trigger
+    const needles = ruleNeedles(rule);
+    assert.ok(needles?.length, `${rule.id}: no needles read from ${rule.trigger}`);
+    const ns = new NeedleSet(needles!);
     for (const t of texts) {
       if (!rule.trigger.test(t)) continue;
       matched++;
@@ -50,6 +51,21 @@ test('an ASCII text a rule\'s trigger matches holds one of the rule\'s needles (
     }
   }
   assert.ok(matched > 100, `${matched} trigger matches checked`);
+});
+
+test('needlesOf reads each alternative\'s first literal run from a trigger, and gives up on what it cannot read', () => {
+  // groups and small classes expanded; \\s a space; \\w, \\d and optional parts end a run; a needle another holds is dropped
+  assert.deepEqual(needlesOf(/\b(mutex_enter|mtx_lock\w*|unlock_vnode|lock_vnode|sx_\w*lock|rw_[rw]lock)\s*\(/),
+    ['lock_vnode (', 'mtx_lock', 'mutex_enter (', 'rw_rlock (', 'rw_wlock (', 'sx_']);
+  assert.deepEqual(needlesOf(/\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w/), ['& V_', 'VNET_NAME', 'vnet_entry_']);
+  assert.deepEqual(needlesOf(/\b(ASSERT\w*|assert|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/), ['ASSERT', 'MPASS', 'assert (']);
+  assert.deepEqual(needlesOf(/\bctxop_(?:allocate|detach)\s+\(/), ['ctxop_allocate (', 'ctxop_detach (']);
+  assert.deepEqual(needlesOf(/x+y/), ['x']);
+  assert.deepEqual(needlesOf(/a\.b\(c/), ['a.b(c']);
+  // a gap first: the run after it
+  assert.deepEqual(needlesOf(/\w*_INIT\s*\(/), ['_INIT (']);
+  // what it cannot read: no needles (every text is matched against the trigger)
+  for (const re of [/installctx/i, /\w+/, /(?=a)abc/, /a{2}b/, /(ab)+c/, /\tx/, /é\(/, /[a-z]+/, /^$/]) assert.equal(needlesOf(re), null, String(re));
 });
 
 test('the default rules\' needles: the probes that hit, those that do not, and the line count', () => {
