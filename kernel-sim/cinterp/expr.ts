@@ -579,9 +579,11 @@ export abstract class Expressions extends Operators {
   }
 
   protected subscript(n: SyntaxNode): E {
-    let a = this.rvalue(this.expr(n.childForFieldName('argument')!));
-    let i = this.rvalue(this.expr(n.childForFieldName('index')!));
-    if (a.t.k !== 'ptr' && i.t.k === 'ptr') [a, i] = [i, a];
+    let a0 = this.expr(n.childForFieldName('argument')!);
+    let i0 = this.expr(n.childForFieldName('index')!);
+    let a = this.rvalue(a0);
+    let i = this.rvalue(i0);
+    if (a.t.k !== 'ptr' && i.t.k === 'ptr') [a, i, a0, i0] = [i, a, i0, a0];
     if (a.t.k !== 'ptr') this.fail(n, 'subscripted value is neither array nor pointer');
     if (i.t.k !== 'int') this.fail(n, 'array subscript is not an integer');
     const sz = this.elemSize(a.t, n);
@@ -589,6 +591,10 @@ export abstract class Expressions extends Operators {
     const p: E = { t: a.t, rv: this.V(`(${this.jsv(a)} + ${ji} * ${sz})`), se: a.se || i.se };
     const d = this.deref(p, a.t.to, n);
     if (a.cst !== undefined && i.cst !== undefined) d.ca = true;
+    // An element of an array member at a constant address (`&((T *)0)->m[2]`, offsetof(T, m[2])
+    // as headers spell it) is at a constant address too.
+    const ic = typeof i.cst === 'bigint' ? Number(i.cst) : i.cst;
+    if (a0.t.k === 'array' && a0.addrCst !== undefined && typeof ic === 'number' && !i.se) d.addrCst = a0.addrCst + ic * sz;
     return d;
   }
 

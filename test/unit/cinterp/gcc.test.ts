@@ -754,6 +754,21 @@ void test(void) {
 `, [11, 4, 12, 2]);
 });
 
+test('offsetof through an array element, &((T *)0)->m[i].f[j] (<sys/dirent.h> DIRENT64_RECLEN: offsetof(dirent64_t, d_name[0])), is a constant expression too', async () => {
+  await sameAsGcc(`
+typedef struct d64 { unsigned long long ino; long long off; unsigned short reclen; char name[1]; } d64_t;
+struct w { int a; struct { int b[4]; } in[3]; };
+#define my_offsetof(s, m)	((size_t)(&(((s *)0)->m)))
+#define RECLEN(namelen)	((my_offsetof(d64_t, name[0]) + 1 + (namelen) + 7) & ~ 7)
+static int g[my_offsetof(struct w, in[2].b[1])];
+static unsigned long offs[] = { my_offsetof(struct w, in[1]), my_offsetof(struct w, in[2].b[3UL]) };
+void test(void) {
+  unsigned long long bp[RECLEN(16) / sizeof (unsigned long long)];
+  PR(sizeof (bp)); PR(sizeof (g)); PR(offs[0]); PR(offs[1]);
+}
+`, [40, 160, 20, 48]);
+});
+
 test('a backslash-newline inside a string or character literal is a line splice: the literal goes on on the next line (a cmn_err format split in the source)', async () => {
   await sameAsGcc(`
 static const char *s = "ab\\
