@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ERA_IDS, type EraId } from './abi/eras';
 import { notAGate, gateRoot, gateEra } from './gate/tree';
+import { moduleDir } from './gate/build';
 import type { FreebsdScenario, FreebsdModuleSpec } from './freebsd/state';
 import { FileRefused, outsideRoots, readTextBounded } from './io/files';
 
@@ -45,6 +46,8 @@ export interface Scenario {
   file: string;
   /** An illumos-gate checkout (absolute): its headers, include path, macros and layouts. */
   gate?: string;
+  /** The folder of the uts module's own Makefile (`"module"`), whose flags and include folders the build adds. */
+  module?: string;
   /** Folders searched for `#include` before the gate's (absolute, `${env:NAME}`/`${gate}` expanded). */
   includePaths: string[];
   /** Undefined symbols: `auto` stubs, and the user's own C stubs (absolute paths). */
@@ -69,7 +72,7 @@ export class ScenarioError extends Error {
 /** Every top-level scenario key (an inline launch configuration passes exactly these through). */
 export const SCENARIO_KEYS: ReadonlySet<string> = new Set([
   'kernel', 'builtFor', 'cpus', 'seed', 'sources', 'defines', 'threads', 'quantum', 'tickCycles', 'slice',
-  'memoryPressure', 'memory', 'kernelDebug', 'description', '$schema', 'gate', 'includePaths', 'stubs', 'replaces',
+  'memoryPressure', 'memory', 'kernelDebug', 'description', '$schema', 'gate', 'module', 'includePaths', 'stubs', 'replaces',
   // freebsd-14 only:
   'options', 'built', 'modules', 'jails', 'matrix', 'teardown',
 ]);
@@ -319,7 +322,7 @@ function expandVars(v: string, gate: string | undefined): { path: string } | { w
   return why ? { why } : { path };
 }
 
-/** `gate`, `includePaths`, `stubs`, `replaces`. */
+/** `gate`, `module`, `includePaths`, `stubs`, `replaces`. */
 function kernelTree(
   at: (path: (string | number)[]) => JsonNode | undefined,
   fail: (node: JsonNode | undefined, reason: string) => never,
@@ -327,7 +330,7 @@ function kernelTree(
   baseDir: string,
   overrides: ScenarioOverrides,
   isFreebsd: boolean,
-): Pick<Scenario, 'gate' | 'includePaths' | 'stubs' | 'replaces'> {
+): Pick<Scenario, 'gate' | 'module' | 'includePaths' | 'stubs' | 'replaces'> {
   let gate: string | undefined;
   const gn = at(['gate']);
   if (isFreebsd && gn) fail(gn.parent, '"gate" is an illumos-gate checkout; a freebsd-14 scenario cannot use one');
@@ -344,6 +347,15 @@ function kernelTree(
     if (gn.type !== 'string' || !gn.value) fail(gn, `"gate": expected the path of an illumos-gate checkout, got ${JSON.stringify(gn.value ?? gn.type)}`);
     gate = gateFrom(gn.value as string, gn, '"gate"');
   } else if (overrides.defaultGate && !isFreebsd) gate = gateFrom(overrides.defaultGate, root, 'the kctx.gate setting');
+  let module: string | undefined;
+  const mn = at(['module']);
+  if (mn) {
+    if (mn.type !== 'string' || !mn.value) fail(mn, `"module": expected a uts module such as "intel/zfs" or "zfs", got ${JSON.stringify(mn.value ?? mn.type)}`);
+    if (!gate) fail(mn, '"module" names a module of a kernel tree: the scenario needs a "gate"');
+    const d = moduleDir(gate, mn.value as string);
+    if ('why' in d) fail(mn, `"module": ${d.why}`);
+    module = d.dir;
+  }
   const paths = (key: string, check: (p: string, node: JsonNode, name: string) => void): string[] => {
     const n = at([key]);
     if (!n) return [];
@@ -388,7 +400,7 @@ function kernelTree(
       replaces.push(c.value as string);
     });
   }
-  return { ...(gate ? { gate } : {}), includePaths, stubs, replaces };
+  return { ...(gate ? { gate } : {}), ...(module ? { module } : {}), includePaths, stubs, replaces };
 }
 
 /** The freebsd-14 keys: kernel options, modules and how they were built, jails, thread vnets. */

@@ -274,7 +274,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   const tus: TU[] = [];
   let lastPre: Preprocessor | null = null;
   const roots = searchRoots(s);
-  const inc = { includeDirs: roots.includeDirs, roots: roots.roots, ...(s.gate ? { gate: { defines: roots.defines, undefs: roots.undefs } } : {}) };
+  const inc = { includeDirs: roots.includeDirs, roots: roots.roots, ...(s.gate ? { gate: { defines: roots.defines, undefs: roots.undefs, generated: roots.generated, ...(s.module ? { module: s.module } : {}) } } : {}) };
   let errors = new LoadErrors();
   const optionsKey = JSON.stringify([s.baseDir, s.file, s.builtFor, s.defines, inc]);
   const newPreprocessor = () => new Preprocessor(s.baseDir, s.file, hooks.resolveHeader ?? ((name) => resolveSystemHeader(name, s.builtFor)), s.defines, inc);

@@ -10,11 +10,12 @@
  * errors are the user's, exactly.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve, relative, isAbsolute } from 'node:path';
+import { dirname, join, resolve, relative, isAbsolute } from 'node:path';
 import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded, realOrResolved, insideRoots, outsideWords } from '../io/files';
 import { rewriteGnu, GNU_WORDS } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
+import { generateHeader, type GeneratedRule } from '../gate/generated';
 import { lexC, lexTable, widened, KIND_NAMES, K_PUNCT, F_BOL, F_WS, type CTok, type CTokKind, type CTokTable } from '../../core/clex';
 
 /**
@@ -33,6 +34,9 @@ const GCC_BUILTIN_MACROS = [
   '#define __restrict__ restrict',
 ];
 
+/** What a missing header's message adds with a gate and no `"module"`. */
+const MODULE_HINT = '; a module\'s own include folders and flags come from its makefile: name it with "module" (e.g. "intel/zfs")';
+
 /** Where `#include` looks besides the including file's folder (a gate, `includePaths`). */
 export interface IncludeOptions {
   /** Folders searched in order for `<...>` (and for `"..."` after the including file's folder). */
@@ -40,7 +44,7 @@ export interface IncludeOptions {
   /** Folders a file may be read from (the scenario's, the include folders, the gate). */
   roots: string[];
   /** Building against a real tree: gcc's predefined macros and these (the tree's makefiles). */
-  gate?: { defines: Array<[string, string]>; undefs: string[] };
+  gate?: { defines: Array<[string, string]>; undefs: string[]; module?: string; generated?: GeneratedRule[] };
 }
 
 /** Largest driver source file accepted (a real driver file is far smaller). */
@@ -597,7 +601,7 @@ export class Preprocessor {
         if (hit) return this.includeFile(hit[0], name, first, hit[1], hit[0]);
         // As gcc looks: beside the including file, then the include path (a module's own header
         // folders, e.g. a NIC's common code, come from its Makefile: add them to "includePaths").
-        if (!existsSync(target) && this.inRoots(realOrResolved(target))) this.fail(first, `#include "${name}": no such header beside the file (${dir})${this.includeDirs.length ? ` or in the include path (${this.includeDirs.join(', ')})` : ''}`);
+        if (!existsSync(target) && this.inRoots(realOrResolved(target))) this.fail(first, `#include "${name}": no such header beside the file (${dir})${this.includeDirs.length ? ` or in the include path (${this.includeDirs.join(', ')})` : ''}${this.inc.gate && !this.inc.gate.module ? MODULE_HINT : ''}`);
       }
       if (next) {
         const hit = this.searchDirs(name, nextFrom);
@@ -624,7 +628,16 @@ export class Preprocessor {
       if (this.includeDirs.length) {
         const hit = this.searchDirs(name, nextFrom);
         if (hit) return this.includeFile(hit[0], name, first, hit[1], hit[0]);
-        if (this.inc.gate) this.fail(first, `#${d.v} <${name}>: no such header in the include path (${this.includeDirs.join(', ')})`);
+        const rule = this.inc.gate?.generated?.find((r) => r.name === name);
+        if (rule) {
+          // A header the tree's build generates first (<sys/priv_names.h>): made from its rule.
+          const made = generateHeader(rule);
+          if ('why' in made) this.fail(first, `#${d.v} <${name}>: the build generates it (${rule.at}) and kctx could not: ${made.why}`);
+          const path = join(made.dir, name);
+          this.rootsReal.push(realOrResolved(made.dir));
+          return this.includeFile(path, name, first, this.includeDirs.length - 1, path);
+        }
+        if (this.inc.gate) this.fail(first, `#${d.v} <${name}>: no such header in the include path (${this.includeDirs.join(', ')})${this.inc.gate.module ? '' : MODULE_HINT}`);
       }
       const h = this.systemHeader(name);
       if (typeof h === 'string') this.fail(first, h);

@@ -8,9 +8,10 @@
  * variables are set as its makefiles set them for a 64-bit i86pc debug build.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadRecord, storeRecord, statSig, settledSig } from '../io/cache-store';
+import { generatedRules, type GeneratedRule } from './generated';
 
 export interface GateBuild {
   /** `-I` folders in order (absolute). */
@@ -21,6 +22,8 @@ export interface GateBuild {
   undefs: string[];
   /** The makefiles read (absolute), for messages. */
   makefiles: string[];
+  /** The headers the build generates first (generated.ts), by their rules. */
+  generated: GeneratedRule[];
 }
 
 /** The platform makefile an i86pc module's Makefile includes; it includes the others. */
@@ -47,7 +50,7 @@ function expand(v: string, vars: Vars, depth = 0): string {
  * The assignments of one makefile and those it includes, in order (recursive variables kept
  * unexpanded, as make does). `include` lines are followed inside the tree only.
  */
-function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string, string>, read: string[], tried: Set<string>): void {
+function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string, string>, read: string[], tried: Set<string>, cwd: string): void {
   if (read.includes(path) || read.length > 64 || !path.startsWith(gate + '/')) return;
   tried.add(path);
   let text: string;
@@ -63,7 +66,8 @@ function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string,
     const line = raw.replace(/(^|[^\\])#.*$/, '$1');
     const inc = /^\s*-?include\s+(\S+)\s*$/.exec(line);
     if (inc) {
-      readMakefile(expand(inc[1]!, vars), gate, vars, fixed, read, tried);
+      // make's folder is the module's: `include ../Makefile.$(ARCHDIR)` is relative to it.
+      readMakefile(resolve(cwd, expand(inc[1]!, vars)), gate, vars, fixed, read, tried, cwd);
       continue;
     }
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\$\([A-Za-z0-9_]+\)[A-Za-z0-9_]*)*)\s*(\+=|:=|\?=|=)\s*(.*)$/.exec(line);
@@ -96,15 +100,17 @@ export function clearGateBuilds(): void {
 
 /**
  * The flags of a 64-bit i86pc module build of the gate at `gate` (the checkout's root).
- * `debug`: a DEBUG build (`-DDEBUG`, as `BUILD_TYPE=DBG64`).
+ * `debug`: a DEBUG build (`-DDEBUG`, as `BUILD_TYPE=DBG64`). `module`: the folder of the module's
+ * own Makefile (`usr/src/uts/intel/zfs`, from `moduleDir`); without one, the platform's makefile
+ * alone (what every i86pc module shares).
  */
-export function gateBuild(gate: string, debug: boolean): GateBuild {
-  const key = `${gate}\0${debug}`;
+export function gateBuild(gate: string, debug: boolean, module?: string): GateBuild {
+  const key = `${gate}\0${debug}\0${module ?? ''}`;
   const hit = cache.get(key);
   if (hit) return hit;
   // Kept on disk for the next process (disk-cache.ts), used while every makefile it tried to
   // read has the stat it had, settled (a file changed just before is read again).
-  codePrint ??= createHash('sha256').update([readMakefile, expand, buildOf].map(String).join('\n')).digest('hex').slice(0, 32);
+  codePrint ??= createHash('sha256').update([readMakefile, expand, buildOf, generatedRules].map(String).join('\n')).digest('hex').slice(0, 32);
   const diskKey = `gate-build ${codePrint} ${key}`;
   const kept = loadRecord(diskKey) as { build: GateBuild; seen: Array<[string, string | null]> } | null;
   if (kept && Array.isArray(kept.seen) && kept.seen.every(([p, sig]) => statSig(p) === sig)) {
@@ -113,7 +119,7 @@ export function gateBuild(gate: string, debug: boolean): GateBuild {
     return kept.build;
   }
   const tried = new Set<string>();
-  const r = buildOf(gate, debug, tried);
+  const r = buildOf(gate, debug, tried, module);
   stats.read++;
   const now = BigInt(Date.now()) * 1_000_000n;
   const seen = [...tried].map((p): [string, string | null] => [p, statSig(p)]);
@@ -122,46 +128,103 @@ export function gateBuild(gate: string, debug: boolean): GateBuild {
   return r;
 }
 
+/** The platforms whose module folders a bare module name is looked up in, in this order. */
+const MODULE_PLATFORMS = ['i86pc', 'intel'];
+
+/**
+ * The folder of a uts module's Makefile: `name` is `intel/zfs` (a folder under usr/src/uts) or a
+ * bare `zfs` (looked up under i86pc, then intel). What is wrong, in words, when there is none.
+ */
+export function moduleDir(gate: string, name: string): { dir: string } | { why: string } {
+  const uts = join(gate, 'usr/src/uts');
+  const has = (d: string): boolean => {
+    try {
+      return statSync(join(d, 'Makefile')).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (!/^[A-Za-z0-9_.+-]+(\/[A-Za-z0-9_.+-]+)*$/.test(name) || name.split('/').includes('..')) return { why: `expected a module folder under usr/src/uts such as "intel/zfs", or a module name such as "zfs", got ${JSON.stringify(name)}` };
+  if (name.includes('/')) {
+    const d = join(uts, name);
+    return has(d) ? { dir: d } : { why: `no module makefile ${join(d, 'Makefile')}` };
+  }
+  const found = MODULE_PLATFORMS.map((p) => join(uts, p, name)).filter(has);
+  if (found.length === 1) return { dir: found[0]! };
+  if (found.length > 1) return { why: `module "${name}" has a makefile in ${found.map((d) => d.slice(uts.length + 1)).join(' and ')}: name one` };
+  return { why: `no module makefile for "${name}" (looked for ${MODULE_PLATFORMS.map((p) => join(uts, p, name, 'Makefile')).join(', ')})` };
+}
+
 let codePrint: string | undefined;
 
+/** A word as the shell that runs make's recipe passes it on: `"\\"7.10.4\\""` is `"7.10.4"`. */
+function shellWord(w: string): string {
+  let out = '';
+  for (let i = 0; i < w.length; i++) {
+    const c = w[i]!;
+    if (c === '\\' && i + 1 < w.length) out += w[++i];
+    else if (c === "'") {
+      const end = w.indexOf("'", i + 1);
+      if (end < 0) return w;
+      out += w.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      for (; j < w.length && w[j] !== '"'; j++) out += w[j] === '\\' && (w[j + 1] === '"' || w[j + 1] === '\\' || w[j + 1] === '$') ? w[++j] : w[j];
+      if (j >= w.length) return w;
+      i = j;
+    } else out += c;
+  }
+  return out;
+}
+
 /** gateBuild's answer, read from the makefiles (`tried`: every makefile it tried to read). */
-function buildOf(gate: string, debug: boolean, tried: Set<string>): GateBuild {
+function buildOf(gate: string, debug: boolean, tried: Set<string>, module?: string): GateBuild {
   const src = join(gate, 'usr/src');
   const uts = join(src, 'uts');
+  const start = module ? join(module, 'Makefile') : join(gate, PLATFORM_MAKEFILE);
+  // make runs in the module's folder; without a module, as if in one beside the platform's.
+  const cwd = module ?? join(uts, 'i86pc', 'module');
   const vars: Vars = new Map([
     ['SRC', src], ['UTSBASE', uts], ['CLASS', '64'], ['MACH', 'i386'], ['MACH64', 'amd64'], ['PLATFORM', 'i86pc'],
     ['BUILD_TYPE', debug ? 'DBG64' : 'OBJ64'], ['OBJS_DIR', debug ? 'debug64' : 'obj64'], ['CCYFLAG', '-I'],
+    // A module's `ARCHDIR:sh = cd ..; basename \`pwd\`` (shell assignments are not run).
+    ['ARCHDIR', module ? basename(dirname(module)) : 'i86pc'],
   ]);
   const fixed = new Map(vars);
   const makefiles: string[] = [];
-  readMakefile(join(gate, PLATFORM_MAKEFILE), gate, vars, fixed, makefiles, tried);
+  readMakefile(start, gate, vars, fixed, makefiles, tried, cwd);
   const words = (name: string): string[] => expand(vars.get(name) ?? '', vars).split(/\s+/).filter(Boolean);
-  // CPPFLAGS = ALWAYS_DEFS ALL_DEFS CONFIG_DEFS INCLUDE_PATH; CFLAGS adds -D_ASM_INLINES; the
-  // include path is PRE_INC_PATH INC_PATH then uts/common (common/Makefile.files).
-  const flags = [...words('ALWAYS_DEFS'), ...words('ALL_DEFS'), ...words('CONFIG_DEFS'), ...words('CFLAGS').filter((w) => /^-[DU]/.test(w))];
-  const incFlags = [...words('PRE_INC_PATH'), ...words('INC_PATH')];
+  // gcc's command line is `$(CC) $(CFLAGS) $(CPPFLAGS) -c` (Makefile.master COMPILE.c); the uts
+  // CPPFLAGS is ALWAYS_DEFS ALL_DEFS CONFIG_DEFS INCLUDE_PATH (PRE_INC_PATH INC_PATH uts/common),
+  // and a module adds to any of them. -I, -D and -U are taken in that order.
+  const flags = [...words('CFLAGS'), ...words('CPPFLAGS')];
   const includeDirs: string[] = [];
-  for (let i = 0; i < incFlags.length; i++) {
-    const w = incFlags[i]!;
-    const dir = w === '-I' ? incFlags[++i] : w.startsWith('-I') ? w.slice(2) : undefined;
-    if (dir && !includeDirs.includes(dir)) includeDirs.push(dir);
-  }
-  const common = join(uts, 'common');
-  if (!includeDirs.includes(common)) includeDirs.push(common);
   const defines: Array<[string, string]> = [];
   const undefs: string[] = [];
-  for (const w of flags) {
+  for (let i = 0; i < flags.length; i++) {
+    const w = flags[i]!;
+    if (w === '-I' || (w.startsWith('-I') && w.length > 2)) {
+      const dir = w === '-I' ? flags[++i] : w.slice(2);
+      if (!dir) continue;
+      const abs = resolve(cwd, dir);
+      if (!includeDirs.includes(abs)) includeDirs.push(abs);
+      continue;
+    }
     const d = /^-D([A-Za-z_]\w*)(?:=(.*))?$/.exec(w);
     if (d) {
-      const i = defines.findIndex(([n]) => n === d[1]);
-      if (i >= 0) defines.splice(i, 1);
-      defines.push([d[1]!, d[2] ?? '1']);
+      const at = defines.findIndex(([n]) => n === d[1]);
+      if (at >= 0) defines.splice(at, 1);
+      defines.push([d[1]!, d[2] === undefined ? '1' : shellWord(d[2])]);
       continue;
     }
     const u = /^-U([A-Za-z_]\w*)$/.exec(w);
     if (u) undefs.push(u[1]!);
   }
-  return { includeDirs, defines, undefs, makefiles };
+  const common = join(uts, 'common');
+  if (!includeDirs.includes(common)) includeDirs.push(common);
+  const generated = generatedRules(gate, (v) => expand(v, vars), tried);
+  return { includeDirs, defines, undefs, makefiles, generated };
 }
 
 /**

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EraId } from '../abi/eras';
 import { gateBuild } from './build';
+import type { GeneratedRule } from './generated';
 import { eraOfKernelHeaders } from '../../core/infer-era';
 
 /** Why `dir` is not an illumos-gate checkout, or null when it is one. */
@@ -39,22 +40,26 @@ export interface SearchRoots {
   /** The gate's predefined macros (makefiles), when there is a gate. */
   defines: Array<[string, string]>;
   undefs: string[];
+  /** The headers the gate's build generates (made on first #include). */
+  generated: GeneratedRule[];
 }
 
 /** Resolves a scenario's `gate` and `includePaths` (already absolute) into search folders. */
-export function searchRoots(s: { baseDir: string; gate?: string; includePaths: string[]; defines: Record<string, unknown> }): SearchRoots {
+export function searchRoots(s: { baseDir: string; gate?: string; module?: string; includePaths: string[]; defines: Record<string, unknown> }): SearchRoots {
   const includeDirs = [...(s.includePaths ?? [])];
   const roots = [s.baseDir, ...(s.includePaths ?? [])];
   let defines: Array<[string, string]> = [];
   let undefs: string[] = [];
+  let generated: GeneratedRule[] = [];
   if (s.gate) {
-    const b = gateBuild(s.gate, 'DEBUG' in s.defines && s.defines.DEBUG !== false);
+    const b = gateBuild(s.gate, 'DEBUG' in s.defines && s.defines.DEBUG !== false, s.module);
     for (const d of b.includeDirs) if (!includeDirs.includes(d)) includeDirs.push(d);
     roots.push(s.gate);
     defines = b.defines;
     undefs = b.undefs;
+    generated = b.generated ?? [];
   }
-  return { includeDirs, roots, defines, undefs };
+  return { includeDirs, roots, defines, undefs, generated };
 }
 
 export interface GateEra {

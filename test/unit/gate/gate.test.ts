@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gateBuild, gateBuildStats, clearGateBuilds } from '../../../kernel-sim/gate/build';
+import { gateBuild, gateBuildStats, clearGateBuilds, moduleDir } from '../../../kernel-sim/gate/build';
 import { setRacyWindow } from '../../../kernel-sim/cinterp/disk-cache';
 import { gateEra, searchRoots } from '../../../kernel-sim/gate/tree';
 import { loadScenarioFile, scenarioFromObject, ScenarioError } from '../../../kernel-sim/scenario';
@@ -41,14 +41,104 @@ test('the makefiles give the include path and -D/-U of a 64-bit i86pc module bui
   const b = gateBuild(GATE, true);
   const uts = join(GATE, 'usr/src/uts');
   assert.deepEqual(b.includeDirs, [join(uts, 'i86pc'), join(GATE, 'usr/src/common'), join(uts, 'i86xpv'), join(uts, 'common/xen'), join(uts, 'intel'), join(uts, 'common')]);
+  // gcc's order: $(CFLAGS) $(CPPFLAGS).
   assert.deepEqual(b.defines, [
-    ['_KERNEL', '1'], ['_SYSCALL32', '1'], ['_SYSCALL32_IMPL', '1'], ['_ELF64', '1'], ['_DDI_STRICT', '1'], ['sun', '1'], ['__sun', '1'], ['__SVR4', '1'],
-    ['i86pc', '1'], ['_MACHDEP', '1'], ['OPTERON_ERRATUM_88', '1'], ['KCTX_FIXTURE_WORKAROUND', '7'], ['DEBUG', '1'], ['_ASM_INLINES', '1'],
+    ['_ASM_INLINES', '1'], ['_KERNEL', '1'], ['_SYSCALL32', '1'], ['_SYSCALL32_IMPL', '1'], ['_ELF64', '1'], ['_DDI_STRICT', '1'], ['sun', '1'], ['__sun', '1'], ['__SVR4', '1'],
+    ['i86pc', '1'], ['_MACHDEP', '1'], ['OPTERON_ERRATUM_88', '1'], ['KCTX_FIXTURE_WORKAROUND', '7'], ['DEBUG', '1'],
   ]);
   // A non-DEBUG build has no -DDEBUG; the target-specific trap.o flags are never global.
   const nd = gateBuild(GATE, false);
   assert.equal(nd.defines.some(([n]) => n === 'DEBUG' || n === 'TRAPTRACE'), false);
   assert.deepEqual(b.makefiles.map((p) => p.slice(uts.length + 1)), ['i86pc/Makefile.i86pc', 'i86pc/Makefile.files', 'intel/Makefile.files', 'common/Makefile.files', 'Makefile.uts', 'i86pc/Makefile.workarounds']);
+});
+
+test('a module\'s own Makefile ("module"): its platform makefile (intel: no _MACHDEP), its -I and -D in gcc\'s order ($(CFLAGS) $(CPPFLAGS)), -I. as its own folder, shell quoting of -D values', () => {
+  const uts = join(GATE, 'usr/src/uts');
+  const m = moduleDir(GATE, 'kmod');
+  assert.deepEqual(m, { dir: join(uts, 'intel/kmod') });
+  assert.deepEqual(moduleDir(GATE, 'intel/kmod'), m);
+  const b = gateBuild(GATE, true, join(uts, 'intel/kmod'));
+  assert.deepEqual(b.includeDirs, [join(uts, 'intel/kmod'), join(uts, 'intel'), join(uts, 'common/io/kmod'), join(uts, 'common'), join(uts, 'common/io/kmod/include')]);
+  assert.deepEqual(b.defines, [
+    ['_ASM_INLINES', '1'], ['_KERNEL', '1'], ['_SYSCALL32', '1'], ['_SYSCALL32_IMPL', '1'], ['_ELF64', '1'], ['_DDI_STRICT', '1'], ['sun', '1'], ['__sun', '1'], ['__SVR4', '1'],
+    ['DEBUG', '1'], ['KMOD_NAME', '"kmod"'], ['KMOD_RINGS', '4'],
+  ]);
+  assert.deepEqual(b.makefiles.map((p) => p.slice(uts.length + 1)), ['intel/kmod/Makefile', 'intel/Makefile.intel', 'intel/Makefile.files', 'common/Makefile.files', 'Makefile.uts']);
+  assert.deepEqual(moduleDir(GATE, 'nosuch'), { why: `no module makefile for "nosuch" (looked for ${join(uts, 'i86pc/nosuch/Makefile')}, ${join(uts, 'intel/nosuch/Makefile')})` });
+  assert.deepEqual(moduleDir(GATE, '../kmod'), { why: 'expected a module folder under usr/src/uts such as "intel/zfs", or a module name such as "zfs", got "../kmod"' });
+});
+
+test('"module": a driver finds the headers its module\'s makefile adds and sees its flags; without it the missing header says to name the module; wrong values are errors at the key', async () => {
+  const d = scratchDir('kctx-gate-');
+  writeFileSync(join(d, 'a.c'), [
+    '#include <sys/types.h>', '#include <sys/cmn_err.h>', '#include <kmod.h>',
+    '#ifdef _MACHDEP', '#define MACHDEP 1', '#else', '#define MACHDEP 0', '#endif',
+    'void entry(void *a) { cmn_err(CE_NOTE, "%s queues %d machdep %d", KMOD_NAME, KMOD_QUEUES, MACHDEP); }', '',
+  ].join('\n'));
+  const base = { kernel: 'illumos-13917', gate: GATE, sources: ['a.c'], threads: [{ name: 't0', entry: 'entry' }] };
+  writeFileSync(join(d, 's.ksim.json'), JSON.stringify({ ...base, module: 'kmod' }));
+  const r = kctx('run', join(d, 's.ksim.json'), '--trace', 'none');
+  assert.equal(r.err, '');
+  assert.equal(r.out, 'NOTICE: kmod queues 64 machdep 0\n');
+  assert.equal(r.code, 0);
+  const plain = scenarioFromObject(base, join(d, 's.ksim.json'), d);
+  await assert.rejects(createKernel(plain, { loadDriver }), (e: ScenarioError) => {
+    assert.equal(`${e.line}:${e.column}`, '3:10');
+    assert.match(e.reason, /^#include <kmod\.h>: no such header in the include path \(.*\); a module's own include folders and flags come from its makefile: name it with "module" \(e\.g\. "intel\/zfs"\)$/);
+    return true;
+  });
+  const file = join(d, 'k.ksim.json');
+  const err = (extra: object, withGate = true) => {
+    const e = scenarioError(() => scenarioFromObject({ ...extra, ...base, ...(withGate ? {} : { gate: undefined }) }, file, d));
+    return `${e.line}:${e.column}: ${e.reason}`;
+  };
+  assert.equal(err({ module: 'nosuch' }), `2:13: "module": no module makefile for "nosuch" (looked for ${join(GATE, 'usr/src/uts/i86pc/nosuch/Makefile')}, ${join(GATE, 'usr/src/uts/intel/nosuch/Makefile')})`);
+  assert.equal(err({ module: 7 }), '2:13: "module": expected a uts module such as "intel/zfs" or "zfs", got 7');
+  assert.equal(err({ module: 'kmod' }, false), '2:13: "module" names a module of a kernel tree: the scenario needs a "gate"');
+});
+
+test('headers the build generates first (uts/common/sys/Makefile GENHDRS) are made from their awk rules on first #include: -v FILE=$@ and > $@; a rule that is not one awk command is not run; a failing generator is an error at the #include', async () => {
+  const sys = join(GATE, 'usr/src/uts/common/sys/Makefile');
+  const rules = gateBuild(GATE, true).generated;
+  assert.deepEqual(rules.map((r) => [r.name, r.args, r.stdin, r.stdout, r.at]), [
+    ['sys/priv_names.h', ['-f', join(GATE, 'usr/src/uts/common/os/privs.awk'), '-v', 'pubhfile=priv_names.h'], join(GATE, 'usr/src/uts/common/os/priv_defs'), false, `${sys}:15`],
+    ['sys/usb/usbdevs.h', ['-f', join(GATE, 'usr/src/uts/common/io/usb/usbdevs2h.awk'), join(GATE, 'usr/src/uts/common/io/usb/usbdevs'), '-H'], undefined, true, `${sys}:18`],
+  ]);
+  const d = scratchDir('kctx-gate-');
+  writeFileSync(join(d, 'a.c'), [
+    '#include <sys/types.h>', '#include <sys/cmn_err.h>', '#include <sys/priv_names.h>', '#include <sys/usb/usbdevs.h>',
+    'void entry(void *a) { cmn_err(CE_NOTE, "%d %d %d %x %x", PRIV_KCTX_SECOND, PRIV_KCTX_THIRD, KCTX_NPRIVS, USB_VENDOR_KCTXA, USB_VENDOR_KCTXB); }', '',
+  ].join('\n'));
+  writeFileSync(join(d, 's.ksim.json'), JSON.stringify({ kernel: 'illumos-13917', gate: GATE, sources: ['a.c'], threads: [{ name: 't0', entry: 'entry' }] }));
+  // With the cache on, the headers are made once into its gen/ folder; off, into a folder removed at exit.
+  const cache = scratchDir('kctx-gen-cache-');
+  for (const env of [{ KCTX_CACHE_DIR: cache }, { KCTX_CACHE: '0' }]) {
+    const r = spawnSync(process.execPath, [KCTX, 'run', join(d, 's.ksim.json'), '--trace', 'none'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_TEST_CONTEXT: '', ...env } });
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, 'NOTICE: 1 2 3 1234 5678\n');
+  }
+  const made = readdirSync(join(cache, 'gen'));
+  assert.equal(made.length, 2, 'one folder per generated header, named by its inputs');
+  assert.deepEqual(made.map((m) => readdirSync(join(cache, 'gen', m, 'sys'))).flat().sort(), ['priv_names.h', 'usb']);
+  // shelled.h's rule is a shell pipeline: not run, so the header is not found.
+  writeFileSync(join(d, 'b.c'), '#include <sys/shelled.h>\nvoid entry(void *a) { }\n');
+  const sb = scenarioFromObject({ kernel: 'illumos-13917', gate: GATE, sources: ['b.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+  await assert.rejects(createKernel(sb, { loadDriver }), (e: ScenarioError) => {
+    assert.equal(`${e.line}:${e.column}`, '1:10');
+    assert.match(e.reason, /^#include <sys\/shelled\.h>: no such header in the include path/);
+    return true;
+  });
+  // A generator that fails is an error at the #include that needed it.
+  const g = scratchDir('kctx-gate-');
+  cpSync(join(GATE, 'usr'), join(g, 'usr'), { recursive: true });
+  writeFileSync(join(g, 'usr/src/uts/common/os/privs.awk'), 'BEGIN { print "broken" > "/dev/stderr"; exit 3 }\n');
+  writeFileSync(join(d, 'c.c'), '#include <sys/types.h>\n#include <sys/priv_names.h>\nvoid entry(void *a) { }\n');
+  const sc = scenarioFromObject({ kernel: 'illumos-13917', gate: g, sources: ['c.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+  await assert.rejects(createKernel(sc, { loadDriver }), (e: ScenarioError) => {
+    assert.equal(`${e.line}:${e.column}`, '2:10');
+    assert.equal(e.reason, `#include <sys/priv_names.h>: the build generates it (${join(g, 'usr/src/uts/common/sys/Makefile')}:15) and kctx could not: awk exited with 3: broken`);
+    return true;
+  });
 });
 
 test('the build read from the makefiles is kept on disk for the next process, used while every makefile tried has its settled stat', async () => {
@@ -147,7 +237,7 @@ test('an unknown kernel header: without a gate the message says "gate" uses the 
   const withGate = scenarioFromObject({ ...base, gate: GATE }, join(d, 's.ksim.json'), d);
   await assert.rejects(createKernel(withGate, { loadDriver }), (e: ScenarioError) => {
     assert.equal(`${e.line}:${e.column}`, '2:10');
-    assert.equal(e.reason, `#include <sys/uio.h>: no such header in the include path (${searchRoots(withGate).includeDirs.join(', ')})`);
+    assert.equal(e.reason, `#include <sys/uio.h>: no such header in the include path (${searchRoots(withGate).includeDirs.join(', ')}); a module's own include folders and flags come from its makefile: name it with "module" (e.g. "intel/zfs")`);
     return true;
   });
 });
