@@ -148,12 +148,13 @@ export abstract class Calls extends Expressions {
       // attached, what invoke and m.callFunction come to is pushing its frame (m.hooks.callC).
       const site: DirectCall = { m, addr: callee.cst, target: undefined, leaf: undefined, pure: notPure, slot: isVoid ? -1 : slot, invoke, has64, args: new Array<number>(nargs).fill(0) };
       const S = this.g.ref(site);
-      // Without a debugger the arguments go into the site's own array (no array made per call).
+      // Without a debugger the arguments are a pure leaf's call's parameters, or (when that gives
+      // -1) go into the site's own array (no array made per call).
       const into = `(${argFns.map((a, i) => `${S}.args[${i}] = ${this.jsf(a)}, `).join('')}${S}.args)`;
       this.emit({
         k: 'ins', code: `${this.g.ref(callDirect)}(${S}, fr, t, ${argList})`,
-        leaf: ret.k === 'struct' ? undefined : `${this.g.ref(callLeaf)}(${S}, fr, t, ${S}.args, used || 1, budget)`,
-        pure: ret.k === 'struct' ? undefined : `${S}.pure(${S}, fr, t, ${into}, used || 1, budget)`,
+        leaf: ret.k === 'struct' ? undefined : `${this.g.ref(callLeaf)}(${S}, fr, t, ${into}, used || 1, budget)`,
+        pure: ret.k === 'struct' ? undefined : `${S}.pure(${S}, fr, t, used || 1, budget${argFns.map((a) => `, ${this.jsf(a)}`).join('')})`,
       });
     } else this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, ${argList})` });
     if (ret.k === 'struct') {
@@ -418,7 +419,8 @@ function leafFirst(d: DirectCall, fr: CFrame, t: KThread, args: number[]): numbe
     if (d.target === null || d.target.va >= 0) d.leaf = null;
     else d.leaf = leafOf(d.target.run as StepFn);
     const lf = d.leaf;
-    if (lf != null && lf.pureCall !== undefined) d.pure = (lf.call ??= lf.pureCall(LEAF_OUT, leafFault as PureFault));
+    // A site with as many arguments as the leaf has parameters (its fault path's frame keeps the site's arguments).
+    if (lf != null && lf.pureCall !== undefined && lf.nparams === d.args.length) d.pure = (lf.call ??= lf.pureCall(LEAF_OUT, leafFault as PureFault));
   }
   return callDirect(d, fr, t, args.slice());
 }

@@ -155,7 +155,8 @@ export type InsJs =
    * call by name's code without a debugger, which may run a leaf callee without a frame object
    * (calls.ts callLeaf; its value also LEAF_GO, LEAF_FAULT, or LEAF_STOP - u), after `pure`
    * (a pure leaf's own call, Leaf.pureCall, or calls.ts notPure: -1, or a pure leaf callee run without the caller's words stored and
-   * loaded around it) with the arguments into the site's array, which `leaf` reads.
+   * loaded around it; the arguments are its parameters) and, when that gives -1, with the
+   * arguments into the site's array.
    */
   | { k: 'ins'; code: string; ret?: boolean; value?: string; leaf?: string; pure?: string };
 
@@ -469,11 +470,13 @@ export interface Leaf {
    * LEAF_GO or LEAF_FAULT.
    */
   pureCall?: (out: { used: number; pc: number; calls: number; pure: number }, fault: PureFault) => PureCall;
+  /** The parameters pureCall's call takes after its first five (a site with as many arguments uses it). */
+  nparams?: number;
   /** pureCall's call, made once. */
   call?: PureCall;
 }
-/** A pure leaf callee's call: the site, the caller's frame, its thread, the arguments, the cycles its step spent, its budget. */
-export type PureCall = (d: never, fr: unknown, t: KThread, args: number[], spent: number, budget: number) => number;
+/** A pure leaf callee's call: the site, the caller's frame, its thread, the cycles its step spent, its budget, the arguments. */
+export type PureCall = (d: never, fr: unknown, t: KThread, spent: number, budget: number, ...args: number[]) => number;
 /** A fault in a pure leaf callee (calls.ts leafFault): its frame on the stack; LEAF_FAULT. */
 export type PureFault = (d: never, fr: never, t: KThread, args: number[], fp: number, sp0: number, e: unknown) => number;
 
@@ -572,10 +575,14 @@ ${code}
     // Without events nothing reads the budget or the steps before the call ends: charged at once.
     const ret = `out.used = ${max}; return `;
     if (!code.includes(ret)) return leaf;
+    // The arguments are its parameters A0, A1, ... (no array between the caller and the binds).
+    const nparams = s.bind('A').split(/\bA\[\d+\]/).length - 1;
+    const params = Array.from({ length: nparams }, (_, k) => `A${k}`).join(', ');
+    leaf.nparams = nparams;
     // Nothing in it can grow the memory: its words are stored through the views it read.
     const local = reg.spill((v) => v);
     const psrc = `"use strict";
-return function cpure_${name}(d, fr, t, A, spent, budget) {
+return function cpure_${name}(d, fr, t, spent, budget${nparams ? `, ${params}` : ''}) {
   const m = d.m;
   const end = spent + ${max};
   const sp0 = t.sp;
@@ -595,7 +602,7 @@ return function cpure_${name}(d, fr, t, A, spent, budget) {
   ${fill ? `{ const w = fp >>> 2; ${fill} }` : ''}
   ${decl}
   ${temps}
-  ${binds}
+  ${binds.replace(/\bA\[(\d+)\] \?\? 0/g, 'A$1')}
   let pc = 0, c = false;
   const POL = false, WATCH = false;
   try {
@@ -604,7 +611,7 @@ return function cpure_${name}(d, fr, t, A, spent, budget) {
     out.pc = pc;
     ${local}
     if (!ev) m.chargeStep(spent);
-    return FAULT(d, fr, t, A, fp, sp0, e);
+    return FAULT(d, fr, t, [${params}], fp, sp0, e);
   }
   ${local}
   }

@@ -336,24 +336,38 @@ test('leaf callees run without a frame object: stack bytes, leaks, a fault and v
   assert.match(leaks, /Total +11 buffers/, 'of 13 buffers, the last one is held by hold()\'s dead frame (and one more by an older dead frame)');
 });
 
-/** A pure leaf in a loop with nothing else called: its dead frame is what the memory form leaves there. */
+/**
+ * A pure leaf in a loop with nothing else called: its dead frame is what the memory form leaves there.
+ * Before it, a pure leaf called with fewer arguments than it has parameters (through a declaration
+ * without a prototype): its call takes the arguments as parameters only when the counts agree.
+ */
 const PURE_SRC = `${HEADERS}
 uint32_t out32;
 uint64_t out64;
 void *keep;
 
 ${SADD}
+static int32_t less();
+
 void
 entry(void *arg)
 {
 	uint32_t i;
 	int32_t x = (int32_t)(uintptr_t)arg;
 
+	for (i = 0; i < 4; i++)
+		x = less(x);
 	for (i = 0; i < 3000; i++) {
 		x = sadd(x, (int32_t)(i * 977));
 		out32 += (uint32_t)x;
 		out32 ^= i;
 	}
+}
+
+static int32_t
+less(int32_t a, int32_t b)
+{
+	return (a - b - 1);
 }
 `;
 
