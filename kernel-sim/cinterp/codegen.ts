@@ -183,6 +183,9 @@ export interface StepSpec {
   bind: (a: string) => string;
 }
 
+/** The longest form without a debugger that primes its feedback on its first call (buildStep). */
+const MAX_PRIMED_CHARS = 12_000;
+
 /** The most statements a fast region counts at once (codegen.ts buildStep). */
 const MAX_REGION = 32;
 
@@ -342,9 +345,9 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   // The function's values come with its frames (fr.fn.env, g.env): the text is all the step
   // function depends on, so loads of the same C share one (and the JIT's work on it).
   const assemble = (code: string, reg: RegisterForm | null): string => {
-    let src = `"use strict";
+    let src = `"use strict";@PRIMED@
 return function cstep_@NAME@(m, t, fr, budget) {
-  @MEMF@const E = fr.fn.env;
+  @PRIME@@MEMF@const E = fr.fn.env;
   @VIEWS@
   const fp = fr.fp;@REGS@
   let pc = fr.pc, used = 0, r = 0, c = false;
@@ -388,7 +391,16 @@ ${code}
       .replaceAll(SPILL_MARK, spillIns)
       .replaceAll(LOAD_MARK, reg ? reg.load : '')
       .replace(/\bK(\d+)\b/g, 'E[$1]').replaceAll('@NAME@', name);
-    return src;
+    // V8 allocates a function's feedback vector once it has run about 8 times its bytecode's
+    // length: what its first call runs before that records nothing, and the code optimized during
+    // that call deoptimizes the first time a later call (a fresh program's) runs there, its first
+    // statements (case 0) above all. A small form without a debugger primes itself on its first
+    // call, an empty loop long enough for the allocation, so that all it runs records feedback; a
+    // large one does not (the loop would have the JIT compile it early: more than it saves on a
+    // one-shot run). No effect on any result.
+    const prime = reg !== null && src.length <= MAX_PRIMED_CHARS;
+    return src.replace('@PRIMED@', prime ? '\nlet primed = false;' : '')
+      .replace('@PRIME@', prime ? `if (primed === false) { primed = true; let k = 0; for (let i = 0; i < ${Math.ceil(src.length / 2)}; i++) k = (k + i) | 0; }\n  ` : '');
   };
   const src = assemble(unmark(raw), null);
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);

@@ -385,3 +385,29 @@ test('a pure leaf callee (codegen.ts Leaf.pureCall): stack bytes, stats and valu
   }
   assert.ok(pureCalls() - pure0 > 1000, 'the plain runs called the pure leaf');
 });
+
+test('a small form without a debugger primes its feedback on its first call (codegen.ts MAX_PRIMED_CHARS); a large one does not', async () => {
+  // 300 statements: a form of some 40,000 characters.
+  const BIG_SRC = `${HEADERS}
+uint32_t out32;
+
+void
+entry(void *arg)
+{
+	uint32_t x = (uint32_t)(uintptr_t)arg;
+
+${Array.from({ length: 300 }, (_, i) => `\tx = x * ${i + 3} + (x >> ${(i % 13) + 1});\n`).join('')}	out32 = x;
+}
+`;
+  const form = async (src: string): Promise<StepFn> => {
+    const k = await kernelFor({ 'drv.c': src }, { threads: [{ name: 'a', entry: 'entry', arg: 3 }] });
+    assert.equal(k.m.run(1_000_000).kind, 'end');
+    const f = (k.m.sym.lookup('entry')!.cfunc as { run: StepFn }).run;
+    assert.ok(isRegisterForm(f), 'a register form');
+    return f;
+  };
+  assert.match(String(await form(PURE_SRC)), /if \(primed === false\) \{ primed = true;/);
+  const big = String(await form(BIG_SRC));
+  assert.ok(big.length > 12_000, `${big.length} characters`);
+  assert.doesNotMatch(big, /primed/);
+});
