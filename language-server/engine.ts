@@ -277,6 +277,8 @@ function withConfigurations(parser: Parser, text: string, tree: Tree, file: stri
         const vm = new FileModel(vtext, vtree, file, eraOf(opts), budgetOf(opts));
         // the functions outside the unreadable regions have the same text: their walks are reused
         if (cache) vm.cache = cache;
+        // only the findings inside the regions it reads are kept: the functions elsewhere are not checked again
+        vm.focus = ok.map((r) => [r.s, r.e] as const);
         for (const d of lintModel(vm, opts)) {
           if (d.code === SKIPPED_ID) continue;
           const o = offsetOf(d);

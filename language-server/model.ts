@@ -53,6 +53,12 @@ export class FileModel {
   private _textHash?: Map<number, number>;
   /** Per-function analysis cache (set by LintDocument; undefined for one-shot lints). */
   cache?: AnalysisCache;
+  /**
+   * Set on a configuration's model (engine.ts withConfigurations), whose findings are kept only
+   * inside these ranges: perFunction does not check a function outside them (its findings, within
+   * it, would be dropped).
+   */
+  focus?: readonly (readonly [number, number])[];
 
   constructor(
     readonly text: string,
@@ -185,6 +191,7 @@ export class FileModel {
    * `dep` must describe everything outside the function's text that the check reads.
    */
   perFunction(ruleId: string, fn: SyntaxNode, dep: string | (() => string), compute: (report: (f: Finding) => void) => boolean | void, report: (f: Finding) => void): void {
+    if (this.focus && !this.focus.some(([s, e]) => fn.startIndex < e && fn.endIndex > s)) return;
     if (!this.cache) { this.guarded(ruleId, fn, compute, report); return; }
     try {
       this.cache.run(this.textOf(fn), `${ruleId}\0${typeof dep === 'string' ? dep : dep()}`, fn, compute, report);

@@ -1,7 +1,8 @@
 /** Engine details: exact ranges per rule, the path named in messages, incremental parsing, budgets. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintText, LintDocument } from '../../../language-server/engine';
+import { lintText, lintTree, LintDocument } from '../../../language-server/engine';
+import { AnalysisCache } from '../../../language-server/fncache';
 import type { KctxDiagnostic } from '../../../language-server/engine';
 import { createCParser } from '../../../core/cparser';
 import { FileModel } from '../../../language-server/model';
@@ -163,6 +164,34 @@ test('every configuration: a function that parses only one #if branch at a time 
   const n = (await lintText(nested, 'n.c', { era: '13917' })).filter((d) => d.code === 'sleeping-alloc-preempt-disabled');
   assert.equal(n.length, 1);
   assert.match(n[0]!.message, /\(under #ifdef A, #else \(of #if B\)\)$/);
+});
+
+test('a configuration checks again only the functions in the regions it reads (its findings elsewhere would be dropped)', async () => {
+  // leaf() parses only one #ifdef branch at a time; caller() before it parses, and its lock walk reads leaf()'s text (a callee)
+  const text = 'static kmutex_t lk;\nint leaf(int);\n\nvoid\ncaller(int b)\n{\n\tmutex_enter(&lk);\n\tif (leaf(b) != 0)\n\t\treturn;\n\tmutex_exit(&lk);\n}\n\n'
+    + 'int\nleaf(int a)\n{\n\tmutex_enter(&lk);\n#ifdef X\n\tif (a > 1) {\n#else\n\tif (a > 2) {\n#endif\n'
+    + '\t\ta++;\n\t}\n\tif (a == 5)\n\t\treturn (EIO);\n\tmutex_exit(&lk);\n\treturn (0);\n}\n';
+  const opts = { era: '13917' as const, rules: { 'lock-not-released': 'warning' as const }, suppressionFixes: false };
+  const parser = await createCParser();
+  const tree = parser.parse(text)!;
+  try {
+    assert.ok(tree.rootNode.hasError);
+    const cache = new AnalysisCache();
+    // the function texts checked through the cache once the whole text's lint has ended (end()): the configurations'
+    const checked: string[] = [];
+    let configurations = false;
+    const end = cache.end.bind(cache);
+    cache.end = () => { end(); configurations = true; };
+    const run = cache.run.bind(cache);
+    cache.run = (t, ...rest) => { if (configurations) checked.push(t); run(t, ...rest); };
+    const ds = lintTree(text, tree, 'c.c', opts, cache, parser);
+    assert.deepEqual(ds.map((d) => [d.code, d.range.start.line]), [['lock-not-released', 6], ['lock-not-released', 15]]);
+    assert.match(ds[1]!.message, /at line 25 \(EIO\)/);
+    assert.ok(checked.length > 0 && checked.every((t) => t.startsWith('int\nleaf(int a)')), JSON.stringify(checked.map((t) => t.slice(0, 12))));
+    assert.deepEqual(await lintText(text, 'c.c', opts), ds);
+  } finally {
+    tree.delete();
+  }
 });
 
 test('nameCount: the words of the text that are the name, as a scan of every word counts them', async () => {
