@@ -6,6 +6,7 @@ import { TYPES_COMPATIBLE } from './gnu-tokens';
 import { vaCheck, type VaArgs, VA_MACROS, VA_BUILTINS } from './varargs';
 import { YIELD, type CFrame, type CFunc, type E } from './program';
 import { Expressions } from './expr';
+import { compiled } from './compiled';
 import { structWord, cFrame, framePointer, frameObject, setLeafFault, LEAF_FAULT, LEAF_GO, LEAF_STOP } from './runtime';
 import { leafOf, type Leaf, type PureCall, type PureFault, type StepFn } from './codegen';
 import { INT_BUILTINS, operandBits, type IntBuiltin } from './builtins';
@@ -330,7 +331,7 @@ function callDirect(d: DirectCall, fr: CFrame, t: KThread, args: number[]): numb
   let target = d.target;
   if (target === undefined) {
     const s = m.sym.atAddr(d.addr);
-    target = d.target = s !== undefined && s.kind === 'c' && s.cfunc !== undefined && m.hooks.callC !== undefined ? s.cfunc as CFunc : null;
+    target = d.target = s !== undefined && s.kind === 'c' && s.cfunc !== undefined && m.hooks.callC !== undefined ? compiled(s.cfunc as CFunc) : null;
   }
   if (target === null || m.policy !== null) return d.invoke(fr, t, d.addr, args);
   const cf = cFrame(m, t, target, args, d.has64);

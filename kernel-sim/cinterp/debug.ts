@@ -15,16 +15,18 @@ import { sizeOf, typeName, intConverter, LONG, type CType, type Val } from './ty
 import { findVaArea, frameVaArea, type VaArea } from './varargs';
 import { plainTree } from './ctree';
 import { lateTypeNames } from './needed';
+import { compiled, compileAll } from './compiled';
 
 const MAX_CHILDREN = 256;
 
 export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preprocessor | null, parserOf?: () => Parser | undefined): CDebug {
-  const funcs = (): CFunc[] => [...c.funcs.values()];
+  const funcs = (): CFunc[] => [...c.funcs.values()].map(compiled);
   const view = (name: string, t: CType, addr: number | undefined, value?: Val, bits?: BitField): CValueView => valueView(m, c, name, t, addr, value, evalIn, bits);
 
   /** A type by name: the load's, else one of the headers' types it did not declare (needed.ts). */
   function typeNamed(name: string): CType | undefined {
-    return c.typeNames.get(name) ?? lateTypeNames.get(c)?.().get(name);
+    // A type declared in a function body exists once the function is compiled (compiled.ts).
+    return c.typeNames.get(name) ?? (compileAll(c), c.typeNames.get(name)) ?? lateTypeNames.get(c)?.().get(name);
   }
 
   function scopeFor(fn: CFunc | undefined, fr: CFrame | undefined): Scope {
@@ -107,6 +109,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
       return { fn: fn.name, file: p.file, line: p.line, column: p.col, params, locals };
     },
     globals() {
+      compileAll(c);
       return c.globals.filter((g) => !g.name.startsWith('__kctx')).map((g) => view(g.name, g.type, g.addr));
     },
     evaluate(_m, t, frameIndex, expr, allowSideEffects = false) {
@@ -124,6 +127,7 @@ export function createDebug(m: Machine, c: Compiler, s: Scenario, pre: Preproces
       return { name: typeName(t), size: t.size, fields: t.fields.map((f) => ({ name: f.name, type: typeName(f.type), offset: f.offset, size: sizeOf(f.type) })) };
     },
     symbols() {
+      compileAll(c);
       const late = lateTypeNames.get(c)?.();
       return [...c.funcs.keys(), ...c.globals.map((g) => g.name), ...c.typeNames.keys(), ...(late ? [...late.keys()].filter((n) => !c.typeNames.has(n)) : [])];
     },

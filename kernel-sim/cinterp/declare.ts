@@ -495,6 +495,12 @@ export abstract class Declarations extends Emitter {
 
   protected declareFunc(name: string, type: FuncType, scope: Scope, at: SyntaxNode): void {
     const prev = this.globalScope.names.get(name) ?? scope.names.get(name);
+    if (this.inBody) {
+      // A function declared in a body is file-wide from then on: compiled.ts compiles such a
+      // body at a warm load's start, and records nothing if it changed an earlier declaration.
+      this.bodyDeclares.any = true;
+      if (prev && prev.k === 'func' && (typeName(prev.type) !== typeName(type) || (prev.type.params === null && type.params !== null))) this.bodyDeclares.changed = true;
+    }
     if (prev && prev.k === 'func') {
       if (prev.type.params === null && type.params !== null && prev.protoAt === Infinity) prev.protoAt = at.startIndex;
       if (prev.type.params === null || (type.params !== null && type.params.length > 0)) prev.type = type.params === null ? prev.type : type;
@@ -606,6 +612,17 @@ export abstract class Declarations extends Emitter {
     const t = ent.type;
     if (t.k === 'struct' && !t.complete) return; // completed later or never used
     const size = Math.max(1, sizeOf(t));
+    if (this.replay && this.inBody) {
+      // A static local of a warm load's function: where the cold load placed it (compiled.ts).
+      const at = this.replay.statics.shift();
+      if (at === undefined) throw new Error(`kctx: the warm compile of '${this.fnName}' placed a static its cold compile did not (compiled.ts)`);
+      ent.addr = at;
+      const info = { name, type: t, addr: at, file: this.posOf(this.tu.root).file, isStatic };
+      let i = this.globals.length;
+      while (i > 0 && this.globals[i - 1]!.addr > at) i--;
+      this.globals.splice(i, 0, info);
+      return;
+    }
     let addr: number;
     try {
       addr = this.m.mem.map(size, Math.max(8, alignOf(t)));
@@ -622,6 +639,8 @@ export abstract class Declarations extends Emitter {
   }
 
   protected queueInit(ent: Ent & { k: 'var' }, init: SyntaxNode, inits: Array<() => void>, name: string): void {
+    // A warm load's static local holds its initial value already (compiled.ts's memory image).
+    if (this.replay && this.inBody) return;
     const tu = this.tu;
     const scope = this.scope;
     const g = this.globals.find((x) => x.addr === ent.addr);

@@ -29,8 +29,9 @@ export abstract class Emitter {
   readonly globals: GlobalInfo[] = [];
   readonly unresolved = new Set<string>();
   readonly typeNames = new Map<string, CType>();
-  protected strings = new Map<string, number>();
-  protected linkVars = new Map<string, Ent & { k: 'var' }>();
+  /** String literals placed in simulated memory, by their text (read by compiled.ts). */
+  readonly strings = new Map<string, number>();
+  readonly linkVars = new Map<string, Ent & { k: 'var' }>();
   tu!: TU;
   readonly tus: TU[] = [];
   protected fileScopes = new Map<TU, Scope>();
@@ -77,6 +78,16 @@ export abstract class Emitter {
   opaqueFloats = false;
   /** Compiling a debugger expression (evaluateNode): nothing may be linked or mapped. */
   protected evaluating = false;
+  /** Compiling a function body (compileFunction). */
+  protected inBody = false;
+  /**
+   * A warm load's compile of one function (compiled.ts): its static locals' addresses, in the
+   * order the cold load placed them; its string literals and the symbols it links are in place
+   * already, so the compile maps and writes nothing.
+   */
+  replay: { statics: number[] } | null = null;
+  /** Function declarations met in bodies since compiled.ts reset it: any; one that changed an earlier declaration. */
+  readonly bodyDeclares = { any: false, changed: false };
 
   constructor(
     readonly m: Machine,

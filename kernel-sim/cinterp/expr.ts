@@ -377,6 +377,7 @@ export abstract class Expressions extends Operators {
   protected internString(s: string): number {
     let a = this.strings.get(s);
     if (a === undefined) {
+      if (this.replay) throw new Error(`kctx: the warm compile of '${this.fnName}' placed a string its cold compile did not (compiled.ts)`);
       a = this.m.mem.map(s.length + 1, 8);
       for (let i = 0; i < s.length; i++) this.m.mem.u8[a + i] = s.charCodeAt(i) & 0xff;
       this.m.mem.u8[a + s.length] = 0;

@@ -35,6 +35,7 @@ import { neededOf, neededCode, parseNeeded, declareRestLate, notePartial, skippe
 import { MODELLED } from '../machine/layout';
 import { autoStubs } from './stubs';
 import { bindTreeLayoutsOf } from './tree-layouts';
+import { compiled, noteBody, replayCompiled, storeCompiled, watchCompile } from './compiled';
 
 /** Functions of a tree header that could not be compiled: why, for the panic if one is called. */
 const unrunnable = new WeakMap<TextSymbol, string>();
@@ -97,7 +98,7 @@ registerFrameKind('cnative', {
 export function callC(m: Machine, t: KThread, sym: TextSymbol, args: number[]): Frame {
   const fn = sym.cfunc as CFunc | undefined;
   if (!fn) throw new KernelPanic(unrunnable.get(sym) ?? `BAD TRAP: call to ${sym.name}, which has no code`);
-  return cFrame(m, t, fn, args, true);
+  return cFrame(m, t, compiled(fn), args, true);
 }
 
 // ---------------------------------------------------------------- loading
@@ -507,19 +508,36 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
   for (const f of inits) errors.guard(f);
   hooks.phase?.('initialisers');
   const dataRefs = [...c.unresolved];
-  for (const b of bodies) {
-    if (intrinsic.has(b.node)) continue;
-    errors.guard(() => {
-      const fn = c.compileFunction(b.node, b.scope, b.tu);
-      fn.sym.cfunc = fn;
-      c.funcs.set(fn.name, fn);
-    }, (e) => {
-      if (!inTreeHeader(b.tu, b.node)) return false;
-      // A tree header's function kctx cannot compile (inline assembly, ...) panics if called.
+  // A warm load compiles each function on first need, as the cold load's record allows (compiled.ts).
+  const compiledKey = partial && partial.u.id && errors.list.length === 0 ? `${partial.u.id} ${needsKey} ${JSON.stringify([!!s.stubs?.auto, [...replaces]])}` : null;
+  const live = bodies.filter((b) => !intrinsic.has(b.node));
+  const named = compiledKey ? live.map((b) => {
+    const name = findDeclName(b.node.childForFieldName('declarator')) ?? '';
+    return { b, name, sym: defined.get(name)! };
+  }) : [];
+  const warm = compiledKey !== null && named.every((x) => x.sym) && replayCompiled(m, c, compiledKey, named, (sym, why) => unrunnable.set(sym, why));
+  const watch = compiledKey && !warm ? watchCompile(m, c, compiledKey) : null;
+  for (const b of warm ? [] : live) {
+    let ok = false;
+    noteBody(watch, c, findDeclName(b.node.childForFieldName('declarator')) ?? '', () => {
+      errors.guard(() => {
+        const fn = c.compileFunction(b.node, b.scope, b.tu);
+        fn.sym.cfunc = fn;
+        c.funcs.set(fn.name, fn);
+        ok = true;
+      }, (e) => {
+        if (!inTreeHeader(b.tu, b.node)) return false;
+        // A tree header's function kctx cannot compile (inline assembly, ...) panics if called.
+        const name = findDeclName(b.node.childForFieldName('declarator'));
+        const sym = name ? defined.get(name) : undefined;
+        if (sym) unrunnable.set(sym, `${name}() at ${e.file}:${e.line} cannot run in kctx: ${e.reason}`);
+        return true;
+      });
+      return ok;
+    }, () => {
       const name = findDeclName(b.node.childForFieldName('declarator'));
       const sym = name ? defined.get(name) : undefined;
-      if (sym) unrunnable.set(sym, `${name}() at ${e.file}:${e.line} cannot run in kctx: ${e.reason}`);
-      return true;
+      return sym ? unrunnable.get(sym) : undefined;
     });
   }
   hooks.phase?.('compile');
@@ -551,6 +569,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     const names = [...c.unresolved].sort();
     throw loadError([...names.map((n) => `/kernel/drv/amd64/${module}: undefined symbol '${n}'`), `WARNING: mod_load: cannot load module '${module}'`, `(kctx: "stubs": "auto" or --stubs auto makes stubs of them)`]);
   }
+  if (watch && !errors.list.length) storeCompiled(m, c, watch, new Set(lazyNatives?.keys() ?? []));
   m.hooks.callC = callC;
   const program: LoadedProgram = {
     compiler: c,

@@ -60,6 +60,15 @@ export abstract class Statements extends Initialisers {
   // ------------------------------------------------------------------ function bodies
 
   compileFunction(node: SyntaxNode, scope: Scope, tu: TU): CFunc {
+    this.inBody = true;
+    try {
+      return this.compileBody(node, scope, tu);
+    } finally {
+      this.inBody = false;
+    }
+  }
+
+  private compileBody(node: SyntaxNode, scope: Scope, tu: TU): CFunc {
     this.tu = tu;
     const tn = node.childForFieldName('type')!;
     const base = this.baseType(tn, scope);

@@ -15,8 +15,12 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordedRun, REPO } from './helpers';
+import { createKernel } from '../../../kernel-sim/kernel';
+import { scenarioFromObject } from '../../../kernel-sim/scenario';
+import { loadDriver } from '../../../kernel-sim/cinterp/index';
 import { clearUnitCache } from '../../../kernel-sim/cinterp/unit-cache';
 import { neededStats } from '../../../kernel-sim/cinterp/needed';
+import { compiledStats } from '../../../kernel-sim/cinterp/compiled';
 import { scratchDir } from '../../scratch';
 
 const GATE = join(REPO, 'test/fixtures/gate');
@@ -241,4 +245,159 @@ test('kctx run: a new process whose trees are revived never loads the C parser, 
   const offMdb = run('--no-cache', ...mdb);
   assert.match(offMdb.out, /struct mydev_unused \{[\s\S]*mu_c[\s\S]*sizeof \(mydev_unused_t\) = 0x18/);
   assert.deepEqual(run(...mdb), offMdb);
+});
+
+/**
+ * A driver whose functions place string literals and static locals (with initial values), link a
+ * kernel function mapped on first use (bzero, membar_producer), an auto stub and stub data, define
+ * a struct in a block, and declare a function in a body; one function never runs, yet its
+ * literal and static sit before those of the functions that do.
+ */
+const LAZY = [
+  '#include <sys/types.h>',
+  '#include <sys/proc.h>',
+  '#include <sys/cmn_err.h>',
+  '#include <sys/atomic.h>',
+  '#include "mydev.h"',
+  'extern void bzero(void *, size_t);',
+  'extern int mydev_hook(int);',
+  'extern int mydev_hook_data;',
+  'static mydev_stats_t stats;',
+  'static const char *',
+  'never_called(void)',
+  '{',
+  '\tstatic int seen = 3;',
+  '\tstruct unseen { long u; } us = { 1 };',
+  '\tseen += us.u;',
+  '\treturn ("placed first, never run");',
+  '}',
+  'static int',
+  'counter(void)',
+  '{',
+  '\tstatic int n = 40;',
+  '\tstatic const char *who = "counter";',
+  '\tstruct pair { int a; int b; } p = { 1, 2 };',
+  '\tstruct mydev_opaque *op = 0;',
+  '\tif (op == 0)',
+  '\t\tn++;',
+  '\treturn (n + p.b - 2 + (who[0] == \'c\'));',
+  '}',
+  'static void',
+  'note(const char *what)',
+  '{',
+  '\textern void mydev_probe(int);',
+  '\tcmn_err(CE_NOTE, "%s %s at %p", what, __func__, (void *)what);',
+  '}',
+  'void',
+  'entry(void *arg)',
+  '{',
+  '\tchar buf[8];',
+  '\tbzero(buf, sizeof (buf));',
+  '\tmembar_producer();',
+  '\tnote("first");',
+  '\tstats.ms_loads = counter() + mydev_twice(0);',
+  '\tcmn_err(CE_NOTE, "count %d hook %d data %p never %p", stats.ms_loads, mydev_hook(1), (void *)&mydev_hook_data, (void *)never_called);',
+  '\tnote("second");',
+  '}',
+  '',
+].join('\n');
+
+/** The compile records of a cache folder. */
+const compiledFiles = (cache: string): string[] =>
+  readdirSync(join(cache, 'units')).map((n) => join(cache, 'units', n)).filter((f) => readFileSync(f, 'latin1').includes('"key":"compiled '));
+
+async function lazyLoad(dir: string, cache: string | null, newProcess: boolean): Promise<{ seen: string[]; stats: ReturnType<typeof compiledStats> }> {
+  const was = { dir: process.env.KCTX_CACHE_DIR, on: process.env.KCTX_CACHE };
+  if (cache) {
+    process.env.KCTX_CACHE_DIR = cache;
+    delete process.env.KCTX_CACHE;
+  } else process.env.KCTX_CACHE = '0';
+  if (newProcess) clearUnitCache();
+  const s0 = compiledStats();
+  try {
+    const m = await createKernel(scenarioFromObject({ kernel: 'illumos-13917', gate: GATE, includePaths: ['inc'], cpus: 1, sources: ['lazy.c'], stubs: 'auto', threads: [{ name: 't0', entry: 'entry' }] }, join(dir, 'lazy.ksim.json'), dir), { loadDriver });
+    const p = m.program!;
+    // Before the run (a debugger stopped on entry): a function a body declares is known file-wide.
+    const early = JSON.stringify(p.evaluate(m, undefined, undefined, 'mydev_probe'));
+    const console: string[] = [];
+    const events: unknown[] = [];
+    m.onConsole = (l) => console.push(l);
+    m.sink = { event: (e) => events.push(e) };
+    const outcome = m.run(1_000_000);
+    const s1 = compiledStats();
+    const stats = { stored: s1.stored - s0.stored, replayed: s1.replayed - s0.replayed, pending: s1.pending - s0.pending, compiled: s1.compiled - s0.compiled };
+    const seen = [JSON.stringify(outcome), ...console, JSON.stringify(events), early,
+      // The debugger: a struct declared in a function that never ran, the globals with the statics,
+      // a block's struct type, every function's lines, the symbols.
+      JSON.stringify(p.typeLayout('struct unseen')), JSON.stringify(p.globals(m)), JSON.stringify(p.typeLayout('struct pair')), JSON.stringify(p.statementLines(join(dir, 'lazy.c'))),
+      JSON.stringify(p.evaluate(m, undefined, undefined, 'mydev_probe')), JSON.stringify([...new Set(p.symbols())].sort()),
+      JSON.stringify(m.sym.all().map((x) => [x.name, x.addr, x.module])), JSON.stringify([...m.sym.data]), JSON.stringify(m.dataRoots), String(m.mem.top)];
+    return { seen, stats };
+  } finally {
+    if (was.dir === undefined) delete process.env.KCTX_CACHE_DIR;
+    else process.env.KCTX_CACHE_DIR = was.dir;
+    if (was.on === undefined) delete process.env.KCTX_CACHE;
+    else process.env.KCTX_CACHE = was.on;
+  }
+}
+
+test('a warm load compiles each function on first need, with the addresses and bytes of a cold load; a damaged record is an eager compile; a changed header misses', async () => {
+  const t = folder();
+  writeFileSync(join(t.dir, 'lazy.c'), LAZY);
+  const off = await lazyLoad(t.dir, null, true);
+  assert.match(off.seen[1]!, /^NOTICE: first note at fffffe\w+$/);
+  assert.match(off.seen[2]!, /^NOTICE: count 42 hook 0 data fffffe\w+ never fffffe\w+$/);
+  assert.match(off.seen[5]!, /"name":"mydev_probe","type":"void \(\*\)\(int\)"/);
+  assert.equal(off.seen[6], '{"name":"struct unseen","size":8,"fields":[{"name":"u","type":"long","offset":0,"size":8}]}');
+  assert.deepEqual(off.stats, { stored: 0, replayed: 0, pending: 0, compiled: 0 }, 'the cache off: compiled at load');
+  const cold = await lazyLoad(t.dir, t.cache, true);
+  assert.deepEqual(cold.seen, off.seen);
+  assert.deepEqual(cold.stats, { stored: 1, replayed: 0, pending: 0, compiled: 0 }, 'cold: compiled at load, recorded');
+  assert.equal(compiledFiles(t.cache).length, 1);
+  const warm = await lazyLoad(t.dir, t.cache, true);
+  assert.deepEqual(warm.seen, off.seen);
+  // never_called, counter, note, entry and the header's mydev_twice and mydev_unused_fn are
+  // pending; the run compiles note (it declares a function: at the start), entry, counter and
+  // mydev_twice; the others only when the debugger asks for every function's lines.
+  assert.deepEqual(warm.stats, { stored: 0, replayed: 1, pending: 6, compiled: 4 }, 'warm: compiled on first need');
+  const again = await lazyLoad(t.dir, t.cache, false);
+  assert.deepEqual(again.seen, off.seen);
+  assert.equal(again.stats.replayed, 1, 'again in this process: the record replayed too');
+  // A damaged record (a flipped byte, then cut short) is not used: compiled at load, recorded again.
+  for (const damage of [(b: Buffer) => { b[b.length - 7] ^= 4; return b; }, (b: Buffer) => b.subarray(0, 60)]) {
+    const [file] = compiledFiles(t.cache);
+    writeFileSync(file!, damage(readFileSync(file!)));
+    const r = await lazyLoad(t.dir, t.cache, true);
+    assert.deepEqual(r.seen, off.seen);
+    assert.deepEqual(r.stats, { stored: 1, replayed: 0, pending: 0, compiled: 0 });
+    assert.equal((await lazyLoad(t.dir, t.cache, true)).stats.replayed, 1);
+  }
+  // A changed header: another unit, whose compile is recorded anew (no record of the old one fits).
+  writeFileSync(join(t.dir, 'inc', 'mydev.h'), HEADER.replace('static int mydev_hdr_data = 5;', 'static int mydev_hdr_data = 5;\nstatic const char mydev_banner[] = "moved";'));
+  const offChanged = await lazyLoad(t.dir, null, true);
+  const changed = await lazyLoad(t.dir, t.cache, true);
+  assert.deepEqual(changed.seen, offChanged.seen);
+  assert.deepEqual(changed.stats, { stored: 1, replayed: 0, pending: 0, compiled: 0 }, 'a changed header misses');
+  assert.notDeepEqual(offChanged.seen, off.seen, 'the new header moves the driver\'s data');
+  const warmChanged = await lazyLoad(t.dir, t.cache, true);
+  assert.deepEqual(warmChanged.seen, offChanged.seen);
+  assert.equal(warmChanged.stats.replayed, 1);
+});
+
+test('kctx run: a warm new process compiles on first need without the C parser (a tag no header declares is not looked up late), and prints the same bytes', () => {
+  const t = folder();
+  writeFileSync(join(t.dir, 'lazy.c'), LAZY);
+  const scen = join(t.dir, 'lazy.ksim.json');
+  writeFileSync(scen, JSON.stringify({ kernel: 'illumos-13917', gate: GATE, includePaths: ['inc'], cpus: 1, sources: ['lazy.c'], stubs: 'auto', threads: [{ name: 't0', entry: 'entry' }] }));
+  const run = (...extra: string[]): string => {
+    const r = spawnSync(process.execPath, [join(REPO, 'dist/kctx.js'), 'run', scen, '--stats', ...extra], { encoding: 'utf8', env: { ...process.env, KCTX_CACHE: '1', KCTX_CACHE_DIR: t.cache } });
+    return `${r.status}\n${r.stdout}${r.stderr}`;
+  };
+  const off = run('--no-cache');
+  assert.match(off, /^0\n.*NOTICE: count 42 hook 0 /s);
+  assert.equal(run(), off, 'cold');
+  assert.equal(compiledFiles(t.cache).length, 1);
+  assert.equal(run(), off, 'warm');
+  const mdb = ['--mdb', '::print -t struct pair', '--mdb', '::nm'];
+  assert.equal(run(...mdb), run('--no-cache', ...mdb), 'warm, with the debugger\'s commands');
 });
