@@ -258,9 +258,10 @@ export function replayCompiled(
     c.funcs.set(name, p);
   });
   stats.replayed++;
-  // The bodies that declare functions file-wide, in the cold load's order, before any other.
-  bodies.forEach(({ sym }, i) => {
-    if (r.bodies[i]![2] === true) compiled(sym.cfunc as CFunc);
+  // The functions bodies declare file-wide, in the cold load's order, before anything compiles
+  // (the bodies themselves only when that cannot be done without compiling them).
+  bodies.forEach(({ b, sym }, i) => {
+    if (r.bodies[i]![2] === true && !c.declareBodyFunctions(b.node, b.scope, b.tu)) compiled(sym.cfunc as CFunc);
   });
   return true;
 }

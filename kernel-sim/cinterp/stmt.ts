@@ -68,6 +68,47 @@ export abstract class Statements extends Initialisers {
     }
   }
 
+  /**
+   * The functions a body declares in its blocks (`extern void __dtrace_probe_x(void);`, which
+   * makes the name file-wide here, as compileFunction's declaration does), without compiling the
+   * body: a warm load (compiled.ts) declares them at its start. False when one is not a plain
+   * prototype of types the file scope knows (then the caller compiles the body instead).
+   */
+  declareBodyFunctions(node: SyntaxNode, scope: Scope, tu: TU): boolean {
+    const found: SyntaxNode[] = [];
+    const walk = (n: SyntaxNode): void => {
+      for (const c of n.namedChildren) {
+        if (!c) continue;
+        if (c.type === 'declaration') found.push(c);
+        else walk(c);
+      }
+    };
+    walk(node.childForFieldName('body')!);
+    const saved = { tu: this.tu, scope: this.scope, inBody: this.inBody };
+    this.tu = tu;
+    this.scope = new Scope(scope);
+    try {
+      for (const d of found) {
+        const tn = d.childForFieldName('type');
+        const decls = d.childrenForFieldName('declarator').filter((x): x is SyntaxNode => !!x);
+        const funcs = decls.filter((x) => x.type === 'function_declarator');
+        if (!funcs.length) continue;
+        if (!tn || tn.childForFieldName('body') || funcs.length !== decls.length) return false;
+        const base = this.baseType(tn, this.scope);
+        for (const x of funcs) {
+          const r = this.declarator(x, base, this.scope);
+          // A function pointer (`int (*fn)(void);`) is a local, not a declaration of a function.
+          if (r.type.k === 'func') this.declareFunc(r.name, r.type, this.scope, x);
+        }
+      }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      Object.assign(this, saved);
+    }
+  }
+
   private compileBody(node: SyntaxNode, scope: Scope, tu: TU): CFunc {
     this.tu = tu;
     const tn = node.childForFieldName('type')!;
