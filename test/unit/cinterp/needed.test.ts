@@ -85,7 +85,8 @@ function folder(): { dir: string; cache: string } {
   return { dir, cache: join(dir, 'cache') };
 }
 
-async function load(dir: string, cache: string | null, newProcess: boolean, src = 'drv.c'): Promise<Seen> {
+/** Runs `f` with the disk cache in `cache` (null: off), the process's unit cache first cleared when `newProcess`. */
+async function withCache<T>(cache: string | null, newProcess: boolean, f: () => Promise<T>): Promise<T> {
   const was = { dir: process.env.KCTX_CACHE_DIR, on: process.env.KCTX_CACHE };
   if (cache) {
     process.env.KCTX_CACHE_DIR = cache;
@@ -93,27 +94,35 @@ async function load(dir: string, cache: string | null, newProcess: boolean, src 
   } else process.env.KCTX_CACHE = '0';
   if (newProcess) clearUnitCache();
   try {
-    const { m, outcome, console, events } = await recordedRun(dir, { kernel: 'illumos-13917', gate: GATE, includePaths: ['inc'], cpus: 1, sources: [src], threads: [{ name: 't0', entry: 'entry' }] });
-    const p = m.program!;
-    const ev = (e: string) => JSON.stringify(p.evaluate(m, undefined, undefined, e));
-    return {
-      outcome: JSON.stringify(outcome),
-      console,
-      events,
-      layout: JSON.stringify([p.typeLayout('struct mydev_unused'), p.typeLayout('mydev_unused_t'), p.typeLayout('mydev_stats_t'), p.typeLayout('kthread_t')]),
-      values: [ev('sizeof (mydev_unused_t)'), ev('MC_BLUE'), ev('((struct mydev_unused *)0)->mu_c'), ev('stats.ms_loads'), ev('(mydev_state_t)4'),
-        // Names of a header's prototype and extern variables the driver never uses.
-        ev('mydev_prototype'), ev('sizeof (mydev_prototype(0))'), ev('hz'), ev('&hz'), ev('sizeof (mydev_extern_unused)'), ev('&mydev_extern_unused')],
-      symbols: [...new Set(p.symbols())].sort(),
-    };
-  } catch (e) {
-    return { outcome: `error: ${(e as Error).message}`, console: [], events: '', layout: '', values: [], symbols: [] };
+    return await f();
   } finally {
     if (was.dir === undefined) delete process.env.KCTX_CACHE_DIR;
     else process.env.KCTX_CACHE_DIR = was.dir;
     if (was.on === undefined) delete process.env.KCTX_CACHE;
     else process.env.KCTX_CACHE = was.on;
   }
+}
+
+async function load(dir: string, cache: string | null, newProcess: boolean, src = 'drv.c'): Promise<Seen> {
+  return withCache(cache, newProcess, async () => {
+    try {
+      const { m, outcome, console, events } = await recordedRun(dir, { kernel: 'illumos-13917', gate: GATE, includePaths: ['inc'], cpus: 1, sources: [src], threads: [{ name: 't0', entry: 'entry' }] });
+      const p = m.program!;
+      const ev = (e: string) => JSON.stringify(p.evaluate(m, undefined, undefined, e));
+      return {
+        outcome: JSON.stringify(outcome),
+        console,
+        events,
+        layout: JSON.stringify([p.typeLayout('struct mydev_unused'), p.typeLayout('mydev_unused_t'), p.typeLayout('mydev_stats_t'), p.typeLayout('kthread_t')]),
+        values: [ev('sizeof (mydev_unused_t)'), ev('MC_BLUE'), ev('((struct mydev_unused *)0)->mu_c'), ev('stats.ms_loads'), ev('(mydev_state_t)4'),
+          // Names of a header's prototype and extern variables the driver never uses.
+          ev('mydev_prototype'), ev('sizeof (mydev_prototype(0))'), ev('hz'), ev('&hz'), ev('sizeof (mydev_extern_unused)'), ev('&mydev_extern_unused')],
+        symbols: [...new Set(p.symbols())].sort(),
+      };
+    } catch (e) {
+      return { outcome: `error: ${(e as Error).message}`, console: [], events: '', layout: '', values: [], symbols: [] };
+    }
+  });
 }
 
 /** The records of what the driver's unit needs (not those of the tree's layouts). */
@@ -307,14 +316,8 @@ const compiledFiles = (cache: string): string[] =>
   readdirSync(join(cache, 'units')).map((n) => join(cache, 'units', n)).filter((f) => readFileSync(f, 'latin1').includes('"key":"compiled '));
 
 async function lazyLoad(dir: string, cache: string | null, newProcess: boolean): Promise<{ seen: string[]; stats: ReturnType<typeof compiledStats> }> {
-  const was = { dir: process.env.KCTX_CACHE_DIR, on: process.env.KCTX_CACHE };
-  if (cache) {
-    process.env.KCTX_CACHE_DIR = cache;
-    delete process.env.KCTX_CACHE;
-  } else process.env.KCTX_CACHE = '0';
-  if (newProcess) clearUnitCache();
-  const s0 = compiledStats();
-  try {
+  return withCache(cache, newProcess, async () => {
+    const s0 = compiledStats();
     const m = await createKernel(scenarioFromObject({ kernel: 'illumos-13917', gate: GATE, includePaths: ['inc'], cpus: 1, sources: ['lazy.c'], stubs: 'auto', threads: [{ name: 't0', entry: 'entry' }] }, join(dir, 'lazy.ksim.json'), dir), { loadDriver });
     const p = m.program!;
     // Before the run (a debugger stopped on entry): a function a body declares is known file-wide.
@@ -333,12 +336,7 @@ async function lazyLoad(dir: string, cache: string | null, newProcess: boolean):
       JSON.stringify(p.evaluate(m, undefined, undefined, 'mydev_probe')), JSON.stringify([...new Set(p.symbols())].sort()),
       JSON.stringify(m.sym.all().map((x) => [x.name, x.addr, x.module])), JSON.stringify([...m.sym.data]), JSON.stringify(m.dataRoots), String(m.mem.top)];
     return { seen, stats };
-  } finally {
-    if (was.dir === undefined) delete process.env.KCTX_CACHE_DIR;
-    else process.env.KCTX_CACHE_DIR = was.dir;
-    if (was.on === undefined) delete process.env.KCTX_CACHE;
-    else process.env.KCTX_CACHE = was.on;
-  }
+  });
 }
 
 test('a warm load compiles each function on first need, with the addresses and bytes of a cold load; a damaged record is an eager compile; a changed header misses', async () => {
