@@ -156,6 +156,10 @@ export abstract class Calls extends Expressions {
         k: 'ins', code: `${this.g.ref(callDirect)}(${S}, fr, t, ${argList})`,
         leaf: ret.k === 'struct' ? undefined : `${this.g.ref(callLeaf)}(${S}, fr, t, ${into}, used || 1, budget)`,
         pure: ret.k === 'struct' ? undefined : `${S}.pure(${S}, fr, t, used || 1, budget${argFns.map((a) => `, ${this.jsf(a)}`).join('')})`,
+        inl: ret.k === 'struct' ? undefined : {
+          site: S, args: argFns.map((a) => this.jsf(a)), slot: isVoid ? -1 : slot,
+          leaf: () => inlineLeaf(site), out: this.g.ref(LEAF_OUT), fault: this.g.ref(leafFault),
+        },
       });
     } else this.emit({ k: 'ins', code: `${this.g.ref(invoke)}(fr, t, ${this.jsf(calleeFn)}, ${argList})` });
     if (ret.k === 'struct') {
@@ -345,14 +349,18 @@ function callDirect(d: DirectCall, fr: CFrame, t: KThread, args: number[]): numb
 }
 
 /** What a leaf callee's form reports (codegen.ts Leaf): its cycles, and the pc of its fault; the calls made so (leafCalls). */
-const LEAF_OUT = { used: 0, pc: 0, calls: 0, pure: 0 };
+const LEAF_OUT = { used: 0, pc: 0, calls: 0, pure: 0, inlined: 0 };
 /** How many calls in this process ran their callee without a frame object through callLeaf (for tests). */
 export function leafCalls(): number {
   return LEAF_OUT.calls;
 }
-/** How many ran a pure leaf's own call (Leaf.pureCall, for tests). */
+/** How many ran a pure leaf's own call (Leaf.pureCall) or its body in the caller's text (Leaf.inline), for tests. */
 export function pureCalls(): number {
   return LEAF_OUT.pure;
+}
+/** How many of those ran the pure leaf's body in the caller's text (Leaf.inline, for tests). */
+export function inlinedCalls(): number {
+  return LEAF_OUT.inlined;
 }
 
 /**
@@ -412,6 +420,26 @@ function callLeaf(d: DirectCall, fr: CFrame, t: KThread, args: number[], spent: 
  */
 function notPure(): number {
   return -1;
+}
+
+/** The most instructions a callee has for a caller's step to have its step made (inlineLeaf). */
+const MAX_INLINE_INS = 8;
+
+/**
+ * The pure leaf form of a site's callee when the caller's step is made (codegen.ts buildStep),
+ * for the caller to run its body in its own text (Leaf.inline): its target found as callDirect
+ * finds it, its step made first when it is small and straight-line (what a pure leaf is), null
+ * otherwise. The same site runs the same target on every call (callDirect keeps it).
+ */
+function inlineLeaf(d: DirectCall): Leaf | null {
+  if (d.target === undefined) {
+    const s = d.m.sym.atAddr(d.addr);
+    d.target = s !== undefined && s.kind === 'c' && s.cfunc !== undefined && d.m.hooks.callC !== undefined ? s.cfunc as CFunc : null;
+  }
+  const fn = d.target;
+  if (fn === null || fn.va >= 0 || fn.make === undefined || fn.ntemps !== 0 || fn.code.length > MAX_INLINE_INS || !fn.code.every((x) => x.k === 'stmt' || (x.k === 'ins' && x.ret === true))) return null;
+  const lf = leafOf(fn.make());
+  return lf != null && lf.inline !== undefined && lf.nparams === d.args.length ? lf : null;
 }
 
 /** A site's first calls (callLeaf): its target, then its target's leaf form once its step function is made (stmt.ts). */

@@ -158,7 +158,22 @@ export type InsJs =
    * loaded around it; the arguments are its parameters) and, when that gives -1, with the
    * arguments into the site's array.
    */
-  | { k: 'ins'; code: string; ret?: boolean; value?: string; leaf?: string; pure?: string };
+  | { k: 'ins'; code: string; ret?: boolean; value?: string; leaf?: string; pure?: string; inl?: InlineSite };
+
+/**
+ * A call by name whose pure leaf callee may run in the caller's text (Leaf.inline): the site's
+ * reference, the arguments' texts, the temp awaiting the value (-1: none), the callee's pure leaf
+ * when the caller's step is made (calls.ts inlineLeaf), the references of what a call reports
+ * and of the fault path.
+ */
+export interface InlineSite {
+  site: string;
+  args: string[];
+  slot: number;
+  leaf: () => Leaf | null;
+  out: string;
+  fault: string;
+}
 
 export type StepFn = (m: Machine, t: KThread, fr: unknown, budget: number) => number;
 
@@ -254,6 +269,10 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   // event. Only while events are recorded (at()'s one reader); the run loop sets it to 0 again.
   const CYCLE = 'if (EV) m.phaseUsed = used > 0 ? used - 1 : 0;';
   const fast = fastRegions(s, tgt);
+  // Pure leaf callees run in this text (INLINE_MARK), by pc; their texts, which the cache's key
+  // includes (the memory form's text does not).
+  const sites = new Map<number, { ins: InlineSite; lf: Leaf; q: string; args: string[] }>();
+  const inlined: string[] = [];
   for (let n = 0; n < s.ins.length; n++) {
     body.push(`case ${n}: pc = ${n};`);
     const region = fast.get(n);
@@ -306,7 +325,18 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
         // then this frame goes on at the next instruction as after a callee run inline, or its
         // step ends, or the callee's fault is thrown from the next instruction.
         // A pure leaf callee (codegen.ts Leaf.pureCall) reads and writes none of this frame's words: they stay in their variables.
-        body.push(`fr.pc = ${n}; ${CYCLE} ${nodbg(`r = ${ins.pure}; if (r === -1) {`)} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK} ${nodbg('}')}`);
+        const lf = ins.inl !== undefined && REGISTERS ? ins.inl.leaf() : null;
+        if (lf === null) body.push(`fr.pc = ${n}; ${CYCLE} ${nodbg(`r = ${ins.pure}; if (r === -1) {`)} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK} ${nodbg('}')}`);
+        else {
+          // Its body may run here, in its own names, where its call would run it (inlineText).
+          const q = `Q${n}_`;
+          const site = ins.inl!;
+          const args = site.args.map((_, k) => `${q}a${k}`);
+          inlined.push(`${n} ${lf.max} ${JSON.stringify([site.site, site.args, site.slot, site.out, site.fault, lf.inline])}`);
+          sites.set(n, { ins: site, lf, q, args });
+          body.push(`fr.pc = ${n}; ${CYCLE} ${nodbg(`{ const ${site.args.map((a, k) => `${args[k]} = ${a}, `).join('')}${q}sp = used || 1; ${INLINE_MARK}${n}@ } if (r === -1) {`)}`
+            + ` ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK} ${nodbg('}')}`);
+        }
         // LEAF_GO: on to the next instruction (the next case), its step charged as after a callee run inline.
         body.push(nodbg(`if (r < -2) { if (r !== ${LEAF_GO}) { pc = ${n + 1}; fr.pc = ${n + 1}; if (r === ${LEAF_FAULT}) throw ${TAKE}(); return ${LEAF_STOP} - r; } budget = m.budget; used = 0; } else`));
       }
@@ -404,7 +434,8 @@ ${code}
   };
   const src = assemble(unmark(raw), null);
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);
-  let f = STEPS.get(src);
+  const key = inlined.length ? `${src}\n${inlined.join('\n')}` : src;
+  let f = STEPS.get(key);
   if (f === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     f = new Function(src)() as StepFn;
@@ -415,7 +446,7 @@ ${code}
       // A protocol instruction that stores to a slot itself would store after the spill.
       const reg = (s.ins.some((x) => x.k === 'ins' && (writesSlot(x.code) || (x.leaf !== undefined && writesSlot(x.leaf)) || (x.pure !== undefined && writesSlot(x.pure)))) ? null : registerForm(nd, MEM))
         ?? { body: memoryForm(nd), decl: '', spill: () => '', load: '', slots: [], words: new Map() };
-      const rsrc = assemble(reg.body, reg);
+      const rsrc = assemble(sites.size ? reg.body.replace(new RegExp(`${INLINE_MARK}(\\d+)@`, 'g'), (_, n: string) => inlineText(sites.get(Number(n))!)) : reg.body, reg);
       if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name} (register form)\n${rsrc}\n`);
       // eslint-disable-next-line @typescript-eslint/no-implied-eval
       f = new Function('MEMF', rsrc)(f) as StepFn;
@@ -423,8 +454,8 @@ ${code}
       // Made on the first call by name that asks (calls.ts callLeaf): most functions never are leaves called so.
       LEAVES.set(f, () => leafForm(g, s, name, MEM));
     }
-    STEPS.set(src, f);
-    stepChars += src.length;
+    STEPS.set(key, f);
+    stepChars += key.length;
     while (stepChars > MAX_STEP_CHARS && STEPS.size > 1) {
       const oldest = STEPS.keys().next().value!;
       STEPS.delete(oldest);
@@ -432,10 +463,51 @@ ${code}
     }
   } else {
     // Most recently used last.
-    STEPS.delete(src);
-    STEPS.set(src, f);
+    STEPS.delete(key);
+    STEPS.set(key, f);
   }
   return f;
+}
+
+/** Where a pure leaf callee's body goes in its caller's form without a debugger (buildStep): INLINE_MARK, its pc, @. */
+const INLINE_MARK = '@INLINE';
+
+/**
+ * A pure leaf callee's body in its caller's form without a debugger (buildStep), as its own call
+ * (Leaf.pureCall) runs it without events: the same checks (else r = its call, which answers -1 or
+ * runs it with events), its frame filled, its parameters bound from the arguments, its words
+ * stored, the caller's step and its own charged at once, its value delivered; r = LEAF_GO, or
+ * its fault's LEAF_FAULT. Its names are prefixed with q (its values through the site's target's).
+ */
+function inlineText(x: { ins: InlineSite; lf: Leaf; q: string; args: string[] }): string {
+  const { ins, lf, q, args } = x;
+  const p = lf.inline!;
+  const own = (t: string): string => t.replace(/\bfp\b/g, `${q}fp`).replace(/\bpc\b/g, `${q}pc`).replace(/\bL(\d+)\b/g, `${q}L$1`)
+    .replace(/\$(\d+)\b/g, `${q}t$1`).replace(/\bv = /g, `${q}v = `).replace(/\bK(\d+)\b/g, `${ins.site}.target.env[$1]`);
+  const temps = Array.from({ length: p.temps }, (_, k) => `${q}t${k}`);
+  const sp = `${q}sp`, end = `${q}end`, fp = `${q}fp`, v = `${q}v`;
+  return `const ${end} = ${sp} + ${lf.max}, ${q}sp0 = t.sp, ${fp} = Math.floor((${q}sp0 - ${p.frameSize + 16}) / 16) * 16;
+if (!EV && ${sp} < budget && ${end} < m.budget && ${fp} >= t.stackBase && m.mayRunInline(t, ${end})) {
+  ${ins.out}.pure++; ${ins.out}.inlined++;
+  let ${v} = 0, ${q}pc = 0${temps.map((t) => `, ${t}`).join('')};
+  ${own(p.fill)}
+  ${own(p.decl)}
+  ${own(p.binds.replace(/\bA\[(\d+)\] \?\? 0/g, (_, k: string) => args[Number(k)]!))}
+  r = ${LEAF_GO};
+  try {
+    ${own(p.code)}
+  } catch (e) {
+    ${ins.out}.pc = ${q}pc;
+    ${own(p.local)}
+    m.chargeStep(${sp});
+    r = ${ins.fault}(${ins.site}, fr, t, [${args.join(', ')}], ${fp}, ${q}sp0, e);
+  }
+  if (r === ${LEAF_GO}) {
+    ${own(p.local)}
+    m.chargeStep(${end});
+    ${ins.slot >= 0 ? `fr.tmp[${ins.slot}] = ${v}; ` : ''}t.retval = ${v};
+  }
+} else r = ${ins.site}.pure(${ins.site}, fr, t, ${sp}, budget${args.map((a) => `, ${a}`).join('')});`;
 }
 
 /** Around what only a debugger needs in a step function's text (buildStep). */
@@ -482,6 +554,12 @@ export interface Leaf {
    * LEAF_GO or LEAF_FAULT.
    */
   pureCall?: (out: { used: number; pc: number; calls: number; pure: number }, fault: PureFault) => PureCall;
+  /**
+   * A pure leaf's body for a caller's text (codegen.ts buildStep, inlined): the parts of pureCall's
+   * text, in the callee's names (its views, fp, pc, its slot variables L<off>, its temps $<k>, its
+   * values K<k>, the arguments A[k] ?? 0, its value v), and its frame's size.
+   */
+  inline?: { fill: string; decl: string; temps: number; binds: string; code: string; local: string; frameSize: number };
   /** The parameters pureCall's call takes after its first five (a site with as many arguments uses it). */
   nparams?: number;
   /** pureCall's call, made once. */
@@ -591,6 +669,10 @@ ${code}
     const nparams = s.bind('A').split(/\bA\[\d+\]/).length - 1;
     const params = Array.from({ length: nparams }, (_, k) => `A${k}`).join(', ');
     leaf.nparams = nparams;
+    if (!/\bA\b/.test(binds.replace(/\bA\[(\d+)\] \?\? 0/g, ''))) leaf.inline = {
+      fill: fill ? `{ const w = fp >>> 2; ${fill} }` : '', decl, temps: g.ntmp, binds, code: code.replace(ret, 'v = '),
+      local: reg.spill((v) => v), frameSize: s.frameSize,
+    };
     // Nothing in it can grow the memory: its words are stored through the views it read.
     const local = reg.spill((v) => v);
     const psrc = `"use strict";

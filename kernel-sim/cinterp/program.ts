@@ -59,6 +59,8 @@ export interface CFunc {
   scope: Scope;
   /** The generated step function (codegen.ts). */
   run: StepFn;
+  /** Makes the step function (run) without running it, once (codegen.ts: a caller's step that runs a pure leaf in its own text). */
+  make?: () => StepFn;
   /** The values its generated code refers to (codegen.ts Gen.env). */
   env: unknown[];
   /**

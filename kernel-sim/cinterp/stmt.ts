@@ -180,9 +180,12 @@ export abstract class Statements extends Initialisers {
     const sym = this.definedFns.get(r.name)!;
     const frameSize = Math.ceil(this.frameSize / 16) * 16;
     const g = this.g;
+    let made: StepFn | undefined;
+    const make = (): StepFn => (made ??= (fn.run = this.generate(fn, g)));
     const fn: CFunc = {
       // Built on the function's first step: a load compiles no JavaScript for what never runs.
-      run: (m, t, fr, budget) => (fn.run = this.generate(fn, g))(m, t, fr, budget),
+      run: (m, t, fr, budget) => make()(m, t, fr, budget),
+      make,
       env: g.env,
       name: r.name, type, sym, code: this.code, pos: this.pos, loc: this.loc, frameSize, ntemps: this.ntemps,
       params, locals: this.locals.map((l) => ({ name: l.name, type: l.type, off: l.off, from: l.from, to: l.to, addr: l.addr })),

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Machine, StopPoint } from '../../../kernel-sim/machine/machine';
 import { isRegisterForm, leafOf, type StepFn } from '../../../kernel-sim/cinterp/codegen';
-import { leafCalls, pureCalls } from '../../../kernel-sim/cinterp/calls';
+import { leafCalls, pureCalls, inlinedCalls } from '../../../kernel-sim/cinterp/calls';
 import { registerForm, memoryForm, withoutWatch, writesSlot, slotRead, slotWrite, slotAddr, coldAddr, syncIn, syncOut, watchJs, type SlotView } from '../../../kernel-sim/cinterp/registers';
 import { createMdb } from '../../../kernel-sim/mdb/index';
 import { kernelFor, g, HEADERS } from '../cinterp/helpers';
@@ -337,9 +337,11 @@ test('leaf callees run without a frame object: stack bytes, leaks, a fault and v
 });
 
 /**
- * A pure leaf in a loop with nothing else called: its dead frame is what the memory form leaves there.
- * Before it, a pure leaf called with fewer arguments than it has parameters (through a declaration
- * without a prototype): its call takes the arguments as parameters only when the counts agree.
+ * A pure leaf in a loop: its dead frame is what the memory form leaves there. Before it in each
+ * iteration, a pure leaf whose locals fill the words that are the first one's padding (which its
+ * call fills with the pattern again). Before the loop, a pure leaf called with fewer arguments than
+ * it has parameters (through a declaration without a prototype): its call takes the arguments as
+ * parameters only when the counts agree.
  */
 const PURE_SRC = `${HEADERS}
 uint32_t out32;
@@ -348,6 +350,15 @@ void *keep;
 
 ${SADD}
 static int32_t less();
+
+static int32_t
+mix(int32_t a, int32_t b)
+{
+	int32_t c = a ^ b;
+	int32_t d = c * 3;
+
+	return (c + d);
+}
 
 void
 entry(void *arg)
@@ -358,6 +369,7 @@ entry(void *arg)
 	for (i = 0; i < 4; i++)
 		x = less(x);
 	for (i = 0; i < 3000; i++) {
+		out32 += (uint32_t)mix(x, (int32_t)i);
 		x = sadd(x, (int32_t)(i * 977));
 		out32 += (uint32_t)x;
 		out32 ^= i;
@@ -371,19 +383,23 @@ less(int32_t a, int32_t b)
 }
 `;
 
-test('a pure leaf callee (codegen.ts Leaf.pureCall): stack bytes, stats and values are the memory form\'s at every step limit', async () => {
+test('a pure leaf callee (codegen.ts Leaf.pureCall, its body in the caller\'s text without events: inlineText): stack bytes, stats and values are the memory form\'s at every step limit', async () => {
   const never = { shouldStop: (_m: Machine, _p: StopPoint) => false };
   const pure0 = pureCalls();
+  const inl0 = inlinedCalls();
   for (const config of CONFIGS) {
     for (const limit of [5, 17, 40, 41, 42, 43, 96, 250, 1001, 4444, 9000, 1_000_000]) {
       const plain = (await kernelFor({ 'drv.c': PURE_SRC }, { threads: [{ name: 'a', entry: 'entry', arg: 3 }, { name: 'b', entry: 'entry', arg: 0x7ffffff0 }], extra: config })).m;
       const slow = (await kernelFor({ 'drv.c': PURE_SRC }, { threads: [{ name: 'a', entry: 'entry', arg: 3 }, { name: 'b', entry: 'entry', arg: 0x7ffffff0 }], extra: config })).m;
       slow.policy = never;
+      // No events: the plain runs' pure calls run the leaf's body in the caller's text (codegen.ts inlineText).
+      plain.sink = slow.sink = null;
       assert.equal(JSON.stringify(plain.run(limit)), JSON.stringify(slow.run(limit)), `limit ${limit}`);
       assert.equal(seen(plain), seen(slow), `limit ${limit}`);
     }
   }
   assert.ok(pureCalls() - pure0 > 1000, 'the plain runs called the pure leaf');
+  assert.ok(inlinedCalls() - inl0 > 1000, 'its body in the caller\'s text (codegen.ts inlineText)');
 });
 
 test('a small form without a debugger primes its feedback on its first call (codegen.ts MAX_PRIMED_CHARS); a large one does not', async () => {
