@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { KctxDiagnostic, LintOptions } from './engine';
 import { LintCancelled } from './engine';
 import { workerEntry } from './files';
+import { compiledParser } from '../core/cparser';
 
 /** Documents larger than this (UTF-16 units) are linted off the server's thread. */
 export const OFF_THREAD_SIZE = 256 * 1024;
@@ -24,7 +25,8 @@ export class OffThreadLinter {
   private start(): Promise<void> {
     if (this.ready) return this.ready;
     const entry = workerEntry();
-    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {} }, argv: entry.argv });
+    // the parser's modules as this thread compiled them (its own parser loads from them too): the worker shares their code (cparser.ts)
+    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {}, wasm: compiledParser() }, argv: entry.argv });
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {
       w.once('error', reject);
