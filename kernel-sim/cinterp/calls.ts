@@ -437,7 +437,8 @@ function inlineLeaf(d: DirectCall): Leaf | null {
     d.target = s !== undefined && s.kind === 'c' && s.cfunc !== undefined && d.m.hooks.callC !== undefined ? s.cfunc as CFunc : null;
   }
   const fn = d.target;
-  if (fn === null || fn.va >= 0 || fn.make === undefined || fn.ntemps !== 0 || fn.code.length > MAX_INLINE_INS || !fn.code.every((x) => x.k === 'stmt' || (x.k === 'ins' && x.ret === true))) return null;
+  // A warm load's function not compiled yet (compiled.ts PendingFunc) has no make: it is left to compile on its first call.
+  if (fn === null || fn.make === undefined || fn.va >= 0 || fn.ntemps !== 0 || fn.code.length > MAX_INLINE_INS || !fn.code.every((x) => x.k === 'stmt' || (x.k === 'ins' && x.ret === true))) return null;
   const lf = leafOf(fn.make());
   return lf != null && lf.inline !== undefined && lf.nparams === d.args.length ? lf : null;
 }
