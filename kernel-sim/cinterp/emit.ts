@@ -8,6 +8,7 @@ import type { CNode as SyntaxNode, Located } from './ctree';
 import type { Machine } from '../machine/machine';
 import { MemoryFault, NULL_GUARD, LITTLE_ENDIAN, type Memory } from '../machine/memory';
 import { Gen, lit, lazyFn, type InsJs, type Maker, type Forms } from './codegen';
+import { constantValue } from './fold';
 import type { TextSymbol, NativeImpl } from '../machine/symbols';
 import { ScenarioError } from '../scenario';
 import { type CType, type FuncType, type Val, sizeOf, alignOf } from './types';
@@ -162,6 +163,10 @@ export abstract class Emitter {
   /** An address's function from its JavaScript text (V). */
   protected A(js: string): (fr: CFrame) => number {
     return lazyFn<number>(this.g, js) as (fr: CFrame) => number;
+  }
+  /** The value of a function whose operands are constants, computed now (fold.ts: as calling it gives). */
+  protected constant<T>(f: (fr: CFrame) => T): T {
+    return constantValue(this.g, f as (fr: never) => T);
   }
   /** The function of a constant value; its form is the literal. */
   protected K(v: Val): (fr: CFrame) => Val {

@@ -745,7 +745,7 @@ export abstract class Expressions extends Operators {
       const h = g.tmp(), lo = g.tmp();
       const bp = this.pairJs(back, h, lo);
       // On the words, when nothing reads k.
-      if (!new RegExp(`\\${k}(?!\\d)`).test(bp)) {
+      if (!mentions(bp, k)) {
         let code: string;
         if (l.local !== undefined) {
           const off = l.local;
@@ -773,6 +773,15 @@ export abstract class Expressions extends Operators {
     const pa = g.tmp();
     return { t, rv: this.V(`(${pa} = ${this.jsf(ad)}, ${k} = ${cur(this.ldJs(t, checked, pa))}, ${x} = ${backJs}, ${this.stJs(t, checked, pa, x)}, ${x})`), se: true };
   }
+}
+
+/** Whether the JavaScript text js names the temp `tmp` ($3 in `$3 + 1`, not in `$31`). */
+function mentions(js: string, tmp: string): boolean {
+  for (let i = js.indexOf(tmp); i >= 0; i = js.indexOf(tmp, i + 1)) {
+    const c = js.charCodeAt(i + tmp.length);
+    if (!(c >= 48 && c <= 57)) return true;
+  }
+  return false;
 }
 
 /** A bit-field lvalue's store: the JavaScript storing the value v (its JavaScript) and giving the field's new value. */

@@ -100,7 +100,7 @@ export abstract class Initialisers extends Declarations {
     }
     for (const s of stores) {
       if (s.e.se) this.fail(s.node, 'initializer element is not constant');
-      const v = s.e.rv(null as unknown as CFrame);
+      const v = this.constant(s.e.rv);
       if (s.t.k === 'struct' || s.t.k === 'array') this.mem.copy(addr + s.off, v as number, sizeOf(s.t));
       else if (s.bits && s.t.k === 'int') {
         const ut = bitUnitType(s.t);

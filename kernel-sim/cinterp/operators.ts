@@ -35,7 +35,7 @@ export abstract class Operators extends Statements {
         const jx = this.jsf(x);
         v = { t, rv: op !== '-' ? x : this.V(t.size === 4 ? (s ? `((0 - ${jx}) | 0)` : `((0 - ${jx}) >>> 0)`) : `${this.g.ref(Op64)}.neg(${jx}, ${s})`), se: r.se };
         if (r.cst !== undefined) {
-          const c = v.rv(null as unknown as CFrame);
+          const c = this.constant(v.rv);
           v = { t, rv: this.K(c), cst: c };
         }
       }
@@ -54,7 +54,7 @@ export abstract class Operators extends Statements {
     if (l.cst !== undefined && r.cst !== undefined && res.cst === undefined) {
       let v: Val;
       try {
-        v = res.rv(null as unknown as CFrame);
+        v = this.constant(res.rv);
       } catch {
         res.se = l.se || r.se;
         return res;
@@ -244,7 +244,7 @@ export abstract class Operators extends Statements {
       const c = this.B(jc);
       const e: E = { t: INT, rv: this.V(`(${jc} ? 1 : 0)`), cond: c, se: l.se || r.se };
       if (l.cst !== undefined && r.cst !== undefined) {
-        const v = c(null as unknown as CFrame) ? 1 : 0;
+        const v = this.constant(c) ? 1 : 0;
         return { t: INT, rv: this.K(v), cst: v, cond: this.KB(v === 1) };
       }
       return e;
@@ -287,8 +287,8 @@ export abstract class Operators extends Statements {
       // frame reads address 0 + offset for a local: a value, not an error).
       if (a.cst !== undefined && b.cst !== undefined && ce.cst !== undefined && !ce.se) {
         try {
-          const cv = c(null as unknown as CFrame);
-          const v = cv ? ca(null as unknown as CFrame) : cb(null as unknown as CFrame);
+          const cv = this.constant(c);
+          const v = cv ? this.constant(ca) : this.constant(cb);
           return { t: rt, rv: this.K(v), cst: v };
         } catch {
           return e;
@@ -337,7 +337,7 @@ export abstract class Operators extends Statements {
         const c = this.truth(a, an);
         const jc = this.jsf(c);
         e = { t: INT, rv: this.V(`(${jc} ? 0 : 1)`), cond: this.B(`(!${jc})`) };
-        if (a.cst !== undefined) folded = c(null as unknown as CFrame) ? 0 : 1;
+        if (a.cst !== undefined) folded = this.constant(c) ? 0 : 1;
         break;
       }
       case '-':
@@ -347,7 +347,7 @@ export abstract class Operators extends Statements {
         const t = promote(a.t);
         const x = this.convertE(a, t, n).rv;
         const s = t.signed;
-        const cx = a.cst !== undefined && op !== '+' ? x(null as unknown as CFrame) : undefined;
+        const cx = a.cst !== undefined && op !== '+' ? this.constant(x) : undefined;
         if (op === '+') e = { t, rv: x };
         else if (t.size === 4) {
           const jx = this.jsf(x);
@@ -370,7 +370,7 @@ export abstract class Operators extends Statements {
     }
     e.se = a.se;
     if (a.cst !== undefined) {
-      const v = folded !== undefined ? folded : e.rv(null as unknown as CFrame);
+      const v = folded !== undefined ? folded : this.constant(e.rv);
       return { t: e.t, rv: this.K(v), cst: v, cond: this.KB(v !== 0) };
     }
     void rv;
