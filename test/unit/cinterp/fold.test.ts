@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runC, g, HEADERS } from './helpers';
+import { foldedBothWays } from './helpers';
 import { Gen, lazyFn, type Forms } from '../../../kernel-sim/cinterp/codegen';
 import { constantValue } from '../../../kernel-sim/cinterp/fold';
 import { Op64 } from '../../../kernel-sim/cinterp/types';
@@ -8,7 +8,6 @@ import type { Machine } from '../../../kernel-sim/machine/machine';
 import type { Memory } from '../../../kernel-sim/machine/memory';
 
 test('binary operators on constants fold to what they compute at run time (gcc\'s values)', async () => {
-  // a<i>: folded for a static initializer; l<i>: the same constant folded in a function body.
   // Several share a shape but for their numbers (fold.ts: one evaluator for them).
   const exprs: Array<[string, string, string]> = [
     ['int', '7 * 6 - 3', '39'],
@@ -38,12 +37,8 @@ test('binary operators on constants fold to what they compute at run time (gcc\'
     ['int', '(short)40000 + (unsigned char)300', '-25492'],
     ['long', '3000000000L * 3000000000L', '9000000000000000000'],
   ];
-  const globals = exprs.map(([t, x], i) => `${t} a${i} = ${x};\n${t} l${i};`).join('\n');
-  const body = exprs.map((_, i) => `l${i} = ${exprs[i]![1]};`).join('\n');
-  const r = await runC(`${HEADERS}${globals}\nvoid entry(void *arg) {\n${body}\n}\n`);
-  assert.equal(r.outcome.kind, 'end', JSON.stringify(r.outcome));
-  const got = Object.fromEntries(exprs.flatMap((_, i) => [[`a${i}`, g(r.m, `a${i}`)], [`l${i}`, g(r.m, `l${i}`)]]));
-  assert.deepEqual(got, Object.fromEntries(exprs.flatMap(([, , want], i) => [[`a${i}`, want], [`l${i}`, want]])));
+  const { got, want } = await foldedBothWays(exprs);
+  assert.deepEqual(got, want);
 });
 
 test('a constant\'s value is what its function gives, with or without its numbers as parameters', () => {

@@ -73,6 +73,21 @@ export async function runExample(rel: string, maxSteps = 5_000_000): Promise<Run
   return { m, outcome, console, events, dir: s.baseDir };
 }
 
+/**
+ * Constant expressions ([C type, expression, gcc's value]) folded at load: each as a static
+ * initializer (a<i>) and assigned in a function body (l<i>). Answers their values as the debugger
+ * shows them, and what gcc gives for both.
+ */
+export async function foldedBothWays(exprs: ReadonlyArray<readonly [string, string, string]>): Promise<{ got: Record<string, string>; want: Record<string, string> }> {
+  const globals = exprs.map(([t, x], i) => `${t} a${i} = ${x};\n${t} l${i};`).join('\n');
+  const body = exprs.map(([, x], i) => `l${i} = ${x};`).join('\n');
+  const r = await runC(`${HEADERS}${globals}\nvoid entry(void *arg) {\n${body}\n}\n`);
+  if (r.outcome.kind !== 'end') throw new Error(`the program did not end: ${JSON.stringify(r.outcome)}`);
+  const got = Object.fromEntries(exprs.flatMap((_, i) => [[`a${i}`, g(r.m, `a${i}`)], [`l${i}`, g(r.m, `l${i}`)]]));
+  const want = Object.fromEntries(exprs.flatMap(([, , v], i) => [[`a${i}`, v], [`l${i}`, v]]));
+  return { got, want };
+}
+
 /** A global's value as the debugger shows it. */
 export function g(m: Machine, expr: string): string {
   return m.program!.evaluate(m, undefined, undefined, expr).value;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runC, g, HEADERS } from './helpers';
+import { runC, g, HEADERS, foldedBothWays } from './helpers';
 import { CTXOP, CTXOP_TEMPLATE, KTHREAD, CPU, KLWP } from '../../../kernel-sim/machine/layout';
 
 async function evalAll(body: string, globals: string, names: string[], o = {}): Promise<Record<string, string>> {
@@ -214,9 +214,6 @@ test('unary operators on constants fold to what they compute at run time (gcc\'s
     ['long', '-(-9223372036854775807L)', '9223372036854775807'],
     ['int', '-(short)-32768', '32768'],
   ];
-  const globals = exprs.map(([t, x], i) => `${t} a${i} = ${x};\n${t} l${i};`).join('\n');
-  const body = exprs.map((_, i) => `l${i} = ${exprs[i]![1]};`).join('\n');
-  const names = exprs.flatMap((_, i) => [`a${i}`, `l${i}`]);
-  const v = await evalAll(body, globals, names);
-  assert.deepEqual(v, Object.fromEntries(exprs.flatMap(([, , want], i) => [[`a${i}`, want], [`l${i}`, want]])));
+  const { got, want } = await foldedBothWays(exprs);
+  assert.deepEqual(got, want);
 });
