@@ -24,6 +24,8 @@ import { packageRoot } from './docs';
 import { compiledParser } from '../core/cparser';
 import { formatAbiJson, formatAbiText, vnetAbiReport } from './vnet-abi';
 import { MAX_READ_BYTES, UsageError, eachFile, lintFile, scanFile, workerEntry, type FileLint } from './files';
+import { lockRulesOn, lockRulesOnly, runDefinitionsOfFile, type RunDefinitions } from './lockpass';
+import { mergeRunDefinitions, type RunSummaries } from './locks';
 
 /** `kctx lint --vnet-abi`: the VIMAGE/non-VIMAGE symbol report of each file. Exit 0, or 2 on an unreadable file. */
 function vnetAbiCommand(format: 'text' | 'json', files: string[]): number {
@@ -135,7 +137,7 @@ function parseArgs(argv: string[]): Args | 'help' {
 
 interface Totals { files: number; lines: number; errors: string[] }
 
-type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string };
+type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string; defs?: RunDefinitions };
 
 interface PoolWorker { w: Worker; sent: number; ended: boolean }
 
@@ -155,7 +157,7 @@ const AHEAD = 4;
  */
 class LintPool {
   private readonly workers: PoolWorker[] = [];
-  private readonly queue: number[] = [];
+  private readonly queue: { id: number; defs?: boolean }[] = [];
   private next = 0;
   private bytes = 0;
   private closed = false;
@@ -164,6 +166,8 @@ class LintPool {
   private fail!: (e: Error) => void;
   readonly done: Promise<void>;
   private readonly wasm = compiledParser();
+  private lockSummaries?: RunSummaries;
+  private defs: { out: RunDefinitions[]; left: number; resolve: (d: RunDefinitions[]) => void } | null = null;
 
   constructor(private readonly max: number, private readonly job: (id: number) => { id: number; file: string; fileOpts: LintOptions }, private readonly onDone: (id: number, r: FileLint) => void) {
     this.done = new Promise<void>((resolve, reject) => { this.finish = resolve; this.fail = reject; });
@@ -174,8 +178,8 @@ class LintPool {
   get size(): number { return this.workers.length; }
 
   /** A file to lint on a worker, of this many bytes. */
-  add(id: number, bytes: number): void {
-    this.queue.push(id);
+  add(id: number, bytes: number, defs = false): void {
+    this.queue.push(defs ? { id, defs } : { id });
     this.bytes += bytes;
     while (this.workers.length < this.max && this.bytes > this.workers.length * EXTRA_WORKER_BYTES) this.start();
     this.pump();
@@ -193,6 +197,21 @@ class LintPool {
     return true;
   }
 
+  /** The run's first pass (lockpass.ts) over these files of the given sizes: each file's definitions, in the order given. */
+  definitions(files: readonly { id: number; bytes: number }[]): Promise<RunDefinitions[]> {
+    if (!files.length) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      this.defs = { out: [], left: files.length, resolve };
+      for (const f of files) this.add(f.id, f.bytes, true);
+    });
+  }
+
+  /** The run's lock summaries, for every worker (those started later get them at start). */
+  share(lockSummaries: RunSummaries): void {
+    this.lockSummaries = lockSummaries;
+    for (const pw of this.workers) pw.w.postMessage({ lockSummaries });
+  }
+
   /** Ends the workers now (a usage error after they started). */
   stop(): void {
     for (const pw of this.workers) { pw.ended = true; pw.sent = 0; void pw.w.terminate(); }
@@ -207,14 +226,17 @@ class LintPool {
   private start(): void {
     const entry = workerEntry();
     // the parser compiled once, here: the workers share it and the code V8 optimises it into (cparser.ts)
-    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {}, wasm: this.wasm }, argv: entry.argv });
+    const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {}, wasm: this.wasm, lockSummaries: this.lockSummaries }, argv: entry.argv });
     const pw: PoolWorker = { w, sent: 0, ended: false };
     this.workers.push(pw);
     w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
       if (m.ready) return;
       for (const r of m.batch ?? []) {
         pw.sent--;
-        this.onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
+        if (r.defs && this.defs) {
+          this.defs.out[r.id] = r.defs;
+          if (--this.defs.left === 0) { const d = this.defs; this.defs = null; d.resolve(d.out.filter(Boolean)); }
+        } else this.onDone(r.id, { diagnostics: r.diagnostics ?? [], lines: r.lines ?? 0, error: r.error });
       }
       this.pump();
     });
@@ -231,7 +253,8 @@ class LintPool {
       for (const pw of this.workers) if (pw.sent < AHEAD && (!best || pw.sent < best.sent)) best = pw;
       if (!best) break;
       best.sent++;
-      best.w.postMessage({ batch: [this.job(this.queue[this.next++]!)] });
+      const q = this.queue[this.next++]!;
+      best.w.postMessage({ batch: [q.defs ? { ...this.job(q.id), defs: true } : this.job(q.id)] });
     }
     if (!this.closed || this.next < this.queue.length) return;
     for (const pw of this.workers) {
@@ -241,6 +264,26 @@ class LintPool {
       }
     }
   }
+}
+
+/**
+ * The first pass of a run with a lock rule on (lockpass.ts): the definitions of every file some lock
+ * rule will lint, merged into the run's lock summaries, which every later lint of the run reads.
+ */
+async function lockSummariesPass(files: readonly string[], fileOpts: LintOptions[], pool: LintPool | null): Promise<void> {
+  const ids = files.map((_, i) => i).filter((i) => lockRulesOn(fileOpts[i]!));
+  let defs: RunDefinitions[];
+  if (pool) {
+    const sized: { id: number; bytes: number }[] = [];
+    for (const id of ids) { const r = scanFile(files[id]!, lockRulesOnly(fileOpts[id]!)); if ('size' in r) sized.push({ id, bytes: r.size }); }
+    defs = await pool.definitions(sized);
+  } else {
+    defs = [];
+    for (const id of ids) defs.push(await runDefinitionsOfFile(files[id]!, fileOpts[id]!));
+  }
+  const summaries = mergeRunDefinitions(defs);
+  if (pool) pool.share(summaries);
+  else for (const o of new Set(fileOpts)) o.lockSummaries = summaries;
 }
 
 export async function lintCommand(argv: string[]): Promise<number> {
@@ -279,6 +322,10 @@ export async function lintCommand(argv: string[]): Promise<number> {
     }
   };
   const SCAN_BLOCK = 32;
+  // the files the walk gave the pool so far; once a file has a lock rule on, the walk gives none
+  // (the run's first pass, lockpass.ts, must be over before such a file is linted)
+  let scanned = 0;
+  let lockOn = false;
   const t0 = performance.now();
   try {
     args = parseArgs(argv);
@@ -298,13 +345,14 @@ export async function lintCommand(argv: string[]): Promise<number> {
       files.push(f);
       fileOpts.push(o);
       results.push({ file: f, diagnostics: [] });
-      if (pool && !args.vnetAbi && files.length % SCAN_BLOCK === 0) {
+      lockOn ||= lockRulesOn(o);
+      if (pool && !args.vnetAbi && !lockOn && files.length % SCAN_BLOCK === 0) {
         scan(Array.from({ length: SCAN_BLOCK }, (_, k) => files.length - SCAN_BLOCK + k));
+        scanned = files.length;
         // the workers' answers (they get their next files from them, or a block to scan)
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
-    if (pool && !args.vnetAbi) scan(Array.from({ length: files.length % SCAN_BLOCK }, (_, k) => files.length - (files.length % SCAN_BLOCK) + k));
   } catch (e) {
     pool?.stop();
     if (e instanceof UsageError) { process.stderr.write(`kctx lint: ${e.message}\n${USAGE}`); return 2; }
@@ -318,11 +366,10 @@ export async function lintCommand(argv: string[]): Promise<number> {
     // worker threads for 8 files or more and 256 KB or more (the sizes are added up to that only)
     let size = 0;
     for (let i = 0; i < files.length && size < 256 * 1024; i++) { try { size += statSync(files[i]!).size; } catch { /* read later: its error then */ } }
-    if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) {
-      pool = new LintPool(jobs, job, onDone);
-      for (let i = 0; i < files.length; i += SCAN_BLOCK) scan(Array.from({ length: Math.min(SCAN_BLOCK, files.length - i) }, (_, k) => i + k));
-    }
+    if (jobs > 1 && files.length >= 8 && size >= 256 * 1024) pool = new LintPool(jobs, job, onDone);
   }
+  if (lockOn) await lockSummariesPass(files, fileOpts, pool);
+  if (pool) for (let i = scanned; i < files.length; i += SCAN_BLOCK) scan(Array.from({ length: Math.min(SCAN_BLOCK, files.length - i) }, (_, k) => i + k));
   if (pool) {
     pool.close();
     await pool.done;

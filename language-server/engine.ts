@@ -21,6 +21,7 @@ import { suppressionFixes } from './fixes/suppress';
 import { AnalysisCache } from './fncache';
 import { blankUnread } from './unread';
 import { NeedleSet, needlesOf } from './needles';
+import type { RunSummaries } from './locks';
 
 export type EraSetting = Era | 'auto';
 export type RuleSetting = Severity | 'off';
@@ -52,6 +53,8 @@ export interface LintOptions {
   parseAll?: boolean;
   /** Include suppression quick fixes (the server does; the CLI does not need them). Default true. */
   suppressionFixes?: boolean;
+  /** The lock summaries of the other files of the run (lockpass.ts: `kctx lint`'s first pass). */
+  lockSummaries?: RunSummaries;
 }
 
 export interface DiagnosticData {
@@ -344,6 +347,7 @@ function lintTree0(text: string, tree: Tree, file: string, opts: LintOptions = {
 }
 
 export function lintModel(m: FileModel, opts: LintOptions = {}): KctxDiagnostic[] {
+  if (opts.lockSummaries) m.lockSummaries = opts.lockSummaries;
   const out: KctxDiagnostic[] = [];
   const withSuppress = opts.suppressionFixes !== false;
   for (const { rule, severity } of enabledRules(opts)) {
@@ -390,7 +394,7 @@ function budgetOf(opts: LintOptions): WorkBudget {
 
 let sharedParser: Promise<Parser> | undefined;
 
-function parserOnce(): Promise<Parser> {
+export function parserOnce(): Promise<Parser> {
   sharedParser ??= createCParser();
   return sharedParser;
 }

@@ -64,7 +64,7 @@ export interface FileLint { diagnostics: KctxDiagnostic[]; lines: number; error?
  * it (no enabled rule's trigger can match, or it could not be read), else its bytes to lint (valid
  * until the next read: decode them first) and how to decode them.
  */
-function readAndScan(file: string, opts: LintOptions): FileLint | { buf: Buffer; lines: number; encoding: 'latin1' | 'utf8' } {
+export function readAndScan(file: string, opts: LintOptions): FileLint | { buf: Buffer; lines: number; encoding: 'latin1' | 'utf8' } {
   // the buffer is read only here (the text is a copy): the next file may reuse it
   const r = readForLint(file, readBuffer);
   if ('error' in r) return { diagnostics: [], lines: 0, error: r.error };

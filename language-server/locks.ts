@@ -5,7 +5,7 @@
  */
 import type { FileModel } from './model';
 import type { SyntaxNode } from './syntax';
-import { callArgs, callName, functionDeclaratorOf, lineOf, paramShape, parameters, unwrap, walk, hasStructuralError } from './syntax';
+import { callArgs, callName, functionDeclaratorOf, hasStorageClass, lineOf, paramShape, parameters, unwrap, walk, hasStructuralError } from './syntax';
 import type { PathState, Step } from './flow';
 import { FlowWalker, WorkBudgetExceeded, initialState, renderTrail } from './flow';
 
@@ -158,6 +158,54 @@ export interface LockResult { exits: ExitInfo[]; doubles: DoubleRelease[]; acqui
 
 /** Keys (in the callee's words) released on every exit, and taken and still held on every exit (a lock wrapper). */
 interface Summary { releases: string[]; acquires: string[] }
+
+/**
+ * A function's summary as the other files of one `kctx lint` run see it (the run's first pass, lockpass.ts):
+ * its parameters' names, and the keys it releases or keeps, in its words.
+ */
+export interface RunSummary { params: string[]; releases: string[]; acquires: string[] }
+/** The run's summaries by function name: only names whose definitions among the run's files agree. */
+export type RunSummaries = ReadonlyMap<string, RunSummary>;
+
+/**
+ * What one file tells the run's first pass: each function it defines that other files can call (not
+ * `static`), with its summary, or null when it has none (a definition without one still counts against
+ * another definition of the name that has one).
+ */
+export function runDefinitions(m: FileModel): [string, RunSummary | null][] {
+  const out: [string, RunSummary | null][] = [];
+  for (const [name, fn] of m.fnByName) {
+    if (hasStorageClass(fn, 'static')) continue;
+    const s = summaryOf(m, name);
+    const fd = functionDeclaratorOf(fn);
+    const params = (fd ? parameters(fd) ?? [] : []).map((p) => paramShape(p).name);
+    out.push([name, s ? { params, releases: s.releases, acquires: s.acquires } : null]);
+  }
+  return out;
+}
+
+/**
+ * The run's summaries from every file's definitions: a name's summary is used only when every definition of
+ * the name among the run's files has the same one (a name defined once, or by copies that agree). The order
+ * the files come in changes nothing.
+ */
+export function mergeRunDefinitions(files: Iterable<readonly [string, RunSummary | null][]>): Map<string, RunSummary> {
+  const seen = new Map<string, string>();
+  const first = new Map<string, RunSummary | null>();
+  for (const defs of files) {
+    for (const [name, s] of defs) {
+      const k = s ? JSON.stringify([s.params, s.releases, s.acquires]) : '';
+      const had = seen.get(name);
+      if (had === undefined) { seen.set(name, k); first.set(name, s); } else if (had !== k) seen.set(name, '\u0000'); // they disagree
+    }
+  }
+  const out = new Map<string, RunSummary>();
+  for (const name of [...seen.keys()].sort()) {
+    const s = first.get(name);
+    if (s && seen.get(name) !== '\u0000') out.set(name, s);
+  }
+  return out;
+}
 
 /** The summary of one same-file function (computed on first use): lock keys it releases, or takes and keeps, on every exit. */
 function summaryOf(m: FileModel, name: string): Summary | null {
@@ -315,6 +363,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     const m = /^!\s*(?:MUTEX_HELD|RW_LOCK_HELD|RW_WRITE_HELD)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\)$/.exec((callArgs(n)[0]?.text ?? '').replace(/\s+/g, ''));
     return m ? m[1]!.replace(/^&/, '').replace(/^\((.*)\)$/, '$1') : null;
   };
+  const runSummaries = m.lockSummaries;
   const params = new Set<string>();
   const fd = functionDeclaratorOf(fn);
   for (const p of fd ? parameters(fd) ?? [] : []) { const n = paramShape(p).name; if (n) params.add(n); }
@@ -432,20 +481,23 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
         return out;
       }
       const callee = m.fnByName.get(c);
+      // a function of another file of the run (its summary from the run's first pass; a same-file one comes first)
+      const other = !callee && depth === 0 ? runSummaries?.get(c) : undefined;
       // a callee summary matters only for a lock held here whose object the call is given (or a global one)
       const argIdsOf = () => {
         if (!info.ids) { const ids = new Set<string>(); for (const x of a) walk(x, (n) => { if (n.type === 'identifier') ids.add(n.text); return true; }); info.ids = ids; }
         return info.ids;
       };
-      const relevant = depth === 0 && callee && [...s.facts].some(([k, v]) => v.held && (argIdsOf().has(rootOf(k)) || !params.has(rootOf(k))));
-      const sum = depth === 0 && callee && (relevant || (keepsLocks(m, c) && touchesLocks(m, c))) ? summaryOf(m, c) : null;
-      if (sum && callee && ((relevant && sum.releases.length) || sum.acquires.length)) {
-        const cfd = functionDeclaratorOf(callee);
-        const cps = cfd ? parameters(cfd) ?? [] : [];
+      const relevant = depth === 0 && (callee || other) && [...s.facts].some(([k, v]) => v.held && (argIdsOf().has(rootOf(k)) || !params.has(rootOf(k))));
+      const sum = other ?? (depth === 0 && callee && (relevant || (keepsLocks(m, c) && touchesLocks(m, c))) ? summaryOf(m, c) : null);
+      if (sum && (callee || other) && ((relevant && sum.releases.length) || sum.acquires.length)) {
+        let cps = other?.params;
+        if (!cps) { const cfd = functionDeclaratorOf(callee!); cps = (cfd ? parameters(cfd) ?? [] : []).map((p) => paramShape(p).name); }
+        const names = cps;
         // a key of the callee's summary in this function's words ('' when the argument is not a plain lvalue)
         const mineOf = (k: string, facts: Facts): string => {
           const r = rootOf(k);
-          const pi = cps.findIndex((p) => paramShape(p).name === r);
+          const pi = names.indexOf(r);
           let mine = k;
           if (pi >= 0) {
             const arg = lockKeyText(a[pi]);

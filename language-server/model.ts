@@ -14,6 +14,7 @@ import { PreemptAnalysis } from './preempt';
 import type { AnalysisCache } from './fncache';
 import { hash53 } from './fncache';
 import type { Finding } from './finding';
+import type { RunSummaries } from './locks';
 
 export interface Template {
   name: string;
@@ -59,6 +60,8 @@ export class FileModel {
    * it, would be dropped).
    */
   focus?: readonly (readonly [number, number])[];
+  /** The lock summaries of the other files of one `kctx lint` run (LintOptions.lockSummaries; none in the editor). */
+  lockSummaries?: RunSummaries;
 
   constructor(
     readonly text: string,
