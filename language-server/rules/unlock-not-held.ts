@@ -10,7 +10,7 @@ export const rule: Rule = {
   defaultOff: true, // below the precision bar: docs/rules/README.md#precision
   confidence: 'high',
   rationale:
-    'Releasing a lock the thread no longer holds panics a checking kernel (illumos mutex_exit on a mutex not owned, FreeBSD mtx_unlock under WITNESS/INVARIANTS, Minix "failed to unlock") or silently releases another thread\'s hold. Minix common_open() unlocked a vnode that clone_opcl() had already unlocked before get_free_vnode() failed (66dbf730); check_bsf_lock() unlocked bsf_lock after the assert(mutex_trylock()) that took it vanished under NOASSERTS. Reported only when this function (or a same-file function it calls, which releases it on every path) released the lock earlier on the same path: locks the caller holds on entry are not guessed at.',
+    'Releasing a lock the thread no longer holds panics a checking kernel (illumos mutex_exit on a mutex not owned, FreeBSD mtx_unlock under WITNESS/INVARIANTS, Minix "failed to unlock") or silently releases another thread\'s hold. Minix common_open() unlocked a vnode that clone_opcl() had already unlocked before get_free_vnode() failed (66dbf730); check_bsf_lock() unlocked bsf_lock after the assert(mutex_trylock()) that took it vanished under NOASSERTS. Reported only when this function (or a function it calls, which releases it on every path: of the same file, or in `kctx lint` of another file of the run) released the lock earlier on the same path: locks the caller holds on entry are not guessed at.',
   trigger: LOCK_TRIGGER,
   scope: { reads: lockScope },
   check(m, report) {
