@@ -215,7 +215,7 @@ function summaryOf(m: FileModel, name: string): Summary | null {
   c._lockSummaries.set(name, null); // recursion guard
   const fn = m.fnByName.get(name);
   let out: Summary | null = null;
-  if (fn && !hasStructuralError(fn) && (RELEASE_RE.test(fn.text) || keepsLocks(m, name))) {
+  if (fn && !hasStructuralError(fn) && ((RELEASE_RE.test(fn.text) && dropsUntaken(m, fn)) || keepsLocks(m, name))) {
     let res: (LockResult & { releasedAtExit: Map<string, number> }) | null = null;
     try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
     if (res && res.exits.length) {
@@ -223,7 +223,9 @@ function summaryOf(m: FileModel, name: string): Summary | null {
       const locals = localsOf(fn);
       const aliases = aliasesOf(m, fn);
       // a local that only ever names a parameter's member (`T *vc = &vhc->vhc_cache`) is said in the parameter's words
-      const releases = [...res.releasedAtExit].filter(([, n]) => n === res.exits.length).map(([k]) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
+      // a lock it also takes is left out: the release may be of its own hold, once a call it was handed to made the walk forget it
+      // (`mutex_enter(&hdl->l); sa_lookup_locked(hdl); mutex_exit(&hdl->l)`)
+      const releases = [...res.releasedAtExit].filter(([k, n]) => n === res.exits.length && !res.acquires.has(k)).map(([k]) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
       const [first, ...rest] = res.exits;
       const acquires = [...first!.held.keys()].filter((k) => rest.every((e) => e.held.has(k))).map((k) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
       if (releases.length || acquires.length) out = { releases, acquires };
@@ -231,6 +233,35 @@ function summaryOf(m: FileModel, name: string): Summary | null {
   }
   c._lockSummaries.set(name, out);
   return out;
+}
+
+/**
+ * Can a function have a release summary: does its text release a lock it never takes (a lock taken in it
+ * too is left out of its summary)? Read from the text, without a walk; a use of a lock macro counts as yes.
+ */
+function dropsUntaken(m: FileModel, fn: SyntaxNode): boolean {
+  const text = m.textOf(fn);
+  const macros = lockMacros(m);
+  const taken = new Set<string>();
+  const dropped: string[] = [];
+  for (const r of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const name = r[1]!;
+    if (macros.has(name)) return true;
+    const drop = RELEASES.has(name);
+    if (!drop && !PAIRS.has(name) && !TRY.test(name)) continue;
+    // the first argument: up to the first comma or closing parenthesis at its depth
+    let depth = 0;
+    let i = r.index! + r[0].length;
+    const start = i;
+    for (; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === '(' || ch === '[') depth++;
+      else if (ch === ')' || ch === ']') { if (depth === 0) break; depth--; } else if (ch === ',' && depth === 0) break;
+    }
+    const k = lockKeyOf(text.slice(start, i));
+    if (drop) dropped.push(k); else taken.add(k);
+  }
+  return dropped.some((k) => !taken.has(k));
 }
 
 /**

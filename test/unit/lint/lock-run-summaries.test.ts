@@ -50,6 +50,23 @@ const NOTIFY = [
   '\treturn (0);',
   '}',
   '',
+  'static int',
+  'so_lookup_locked(struct sonode *so)',
+  '{',
+  '\treturn (so->so_state);',
+  '}',
+  '',
+  'int',
+  'so_lookup(struct sonode *so)',
+  '{',
+  '\tint v;',
+  '',
+  '\tmutex_enter(&so->so_lock);',
+  '\tv = so_lookup_locked(so);',
+  '\tmutex_exit(&so->so_lock);',
+  '\treturn (v);',
+  '}',
+  '',
 ].join('\n');
 
 /** Another definition of port_send that takes and drops the lock (no summary): the run's two definitions disagree. */
@@ -126,6 +143,13 @@ const USER = [
   '\t(void) port_send(pp);',
   '}',
   '',
+  'void',
+  'so_peek(struct sonode *so)',
+  '{',
+  '\t(void) so_lookup(so);',
+  '\tmutex_exit(&so->so_lock);',
+  '}',
+  '',
 ].join('\n');
 
 const RULES = { 'lock-not-released': 'warning', 'unlock-not-held': 'warning' } as const;
@@ -145,9 +169,11 @@ test('the run\'s summaries: a callee of another file releases or takes the lock;
     ['so_notify_data', [['so', 'n'], ['so->so_lock'], []]],
     ['dev_list_relock', [[], [], ['dev_list_mutex']]],
     ['port_send', [['pp'], ['pp->so_lock'], []]],
+    // it takes the lock and drops it after a lock-ish call made the walk forget it: no summary (so_peek's release is no double unlock)
+    ['so_lookup', null],
   ]);
   const merged = mergeRunDefinitions(defs);
-  assert.deepEqual([...merged.keys()], ['dev_list_relock', 'so_notify_data']);
+  assert.deepEqual([...merged.keys()], ['dev_list_relock', 'so_notify_data', 'so_peek']);
   // the order the files come in changes nothing
   assert.deepEqual([...mergeRunDefinitions([...defs].reverse())], [...merged]);
   const diags = await lintText(USER, '/x/user.c', { rules: RULES, lockSummaries: merged });
