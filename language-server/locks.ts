@@ -215,17 +215,17 @@ function summaryOf(m: FileModel, name: string): Summary | null {
   c._lockSummaries.set(name, null); // recursion guard
   const fn = m.fnByName.get(name);
   let out: Summary | null = null;
-  if (fn && !hasStructuralError(fn) && ((RELEASE_RE.test(fn.text) && dropsUntaken(m, fn)) || keepsLocks(m, name))) {
-    let res: (LockResult & { releasedAtExit: Map<string, number> }) | null = null;
-    try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
+  if (fn && !hasStructuralError(fn) && ((RELEASE_RE.test(fn.text) && dropsMore(m, fn)) || keepsLocks(m, name))) {
+    let res: (LockResult & { releasedAtExit: Map<string, number>; forgotten: Set<string> }) | null = null;
+    try { res = analyze(m, fn, 1) as LockResult & { releasedAtExit: Map<string, number>; forgotten: Set<string> }; } catch (e) { if (!(e instanceof WorkBudgetExceeded)) throw e; } // no summary: unknown
     if (res && res.exits.length) {
       // a key rooted at one of the callee's locals is not the caller's lock of the same name
       const locals = localsOf(fn);
       const aliases = aliasesOf(m, fn);
       // a local that only ever names a parameter's member (`T *vc = &vhc->vhc_cache`) is said in the parameter's words
-      // a lock it also takes is left out: the release may be of its own hold, once a call it was handed to made the walk forget it
-      // (`mutex_enter(&hdl->l); sa_lookup_locked(hdl); mutex_exit(&hdl->l)`)
-      const releases = [...res.releasedAtExit].filter(([k, n]) => n === res.exits.length && !res.acquires.has(k)).map(([k]) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
+      // a lock whose own hold the walk forgot on some path is left out: its release there may be of that hold
+      // (`mutex_enter(&hdl->l); sa_lookup_locked(hdl); mutex_exit(&hdl->l)`: the lock-ish call made it unknown)
+      const releases = [...res.releasedAtExit].filter(([k, n]) => n === res.exits.length && !res.forgotten.has(k)).map(([k]) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
       const [first, ...rest] = res.exits;
       const acquires = [...first!.held.keys()].filter((k) => rest.every((e) => e.held.has(k))).map((k) => unalias(k, aliases)).filter((k) => !locals.has(rootOf(k)));
       if (releases.length || acquires.length) out = { releases, acquires };
@@ -236,14 +236,14 @@ function summaryOf(m: FileModel, name: string): Summary | null {
 }
 
 /**
- * Can a function have a release summary: does its text release a lock it never takes (a lock taken in it
- * too is left out of its summary)? Read from the text, without a walk; a use of a lock macro counts as yes.
+ * Can a function have a release summary: does its text release some lock more often than it takes it (a path
+ * that releases its caller's lock releases it once more than it takes it)? Read from the text, without a walk;
+ * a use of a lock macro counts as yes.
  */
-function dropsUntaken(m: FileModel, fn: SyntaxNode): boolean {
+function dropsMore(m: FileModel, fn: SyntaxNode): boolean {
   const text = m.textOf(fn);
   const macros = lockMacros(m);
-  const taken = new Set<string>();
-  const dropped: string[] = [];
+  const count = new Map<string, number>();
   for (const r of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
     const name = r[1]!;
     if (macros.has(name)) return true;
@@ -259,9 +259,10 @@ function dropsUntaken(m: FileModel, fn: SyntaxNode): boolean {
       else if (ch === ')' || ch === ']') { if (depth === 0) break; depth--; } else if (ch === ',' && depth === 0) break;
     }
     const k = lockKeyOf(text.slice(start, i));
-    if (drop) dropped.push(k); else taken.add(k);
+    count.set(k, (count.get(k) ?? 0) + (drop ? 1 : -1));
   }
-  return dropped.some((k) => !taken.has(k));
+  for (const n of count.values()) if (n > 0) return true;
+  return false;
 }
 
 /**
@@ -384,6 +385,8 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   const acquires = new Map<string, SyntaxNode[]>();
   const untracked = new Set<string>();
   const releasedAtExit = new Map<string, number>();
+  /** (summary walks) keys the walk forgot while this function held them (a call made their state unknown) */
+  const forgotten = new Set<string>();
   const callerHeld = new Set<string>();
   const macros = lockMacros(m);
   // ASSERT(!MUTEX_HELD(&x)) / ASSERT(!RW_LOCK_HELD(&x)): x is not held where the path passes it
@@ -403,6 +406,7 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     return n.type !== 'comment';
   });
   const set = (s: PathState<Facts>, k: string, st: St | null, step?: Step): PathState<Facts> => {
+    if (!st && depth > 0) { const v = s.facts.get(k); if (v?.held && !v.entry) forgotten.add(k); }
     const f = new Map(s.facts);
     if (st) f.set(k, st); else f.delete(k);
     return { ...s, facts: f, trail: step ? [...s.trail, step] : s.trail };
@@ -602,8 +606,9 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
     },
   }, { budget: m.budget, correlate: true, mergeUnreadConditions: true });
   w.run(fn, [initialState<Facts>(new Map())]);
-  const res: LockResult & { releasedAtExit?: Map<string, number> } = { exits, doubles, acquires, untracked, callerHeld };
+  const res: LockResult & { releasedAtExit?: Map<string, number>; forgotten?: Set<string> } = { exits, doubles, acquires, untracked, callerHeld };
   res.releasedAtExit = releasedAtExit;
+  res.forgotten = forgotten;
   return res;
 }
 
