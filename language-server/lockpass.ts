@@ -12,7 +12,8 @@ import { WorkBudget } from './flow';
 import { FileModel } from './model';
 import { readAndScan } from './files';
 import type { RunSummary } from './locks';
-import { runDefinitions } from './locks';
+import { lockMacrosOfText, mayHaveSummary, runDefinitions } from './locks';
+import { topLevelItems } from './unread';
 
 /** The rules that read other files' lock summaries. */
 export const LOCK_RULE_IDS: readonly string[] = ['lock-not-released', 'unlock-not-held'];
@@ -40,21 +41,40 @@ export type RunDefinitions = [string, RunSummary | null][];
 export async function runDefinitionsOfText(text: string, file: string, opts: LintOptions): Promise<RunDefinitions> {
   const o = lockRulesOnly(opts);
   if (skipReason(text, o.maxSize) || !anyTrigger(text, o)) return [];
+  const unparsed = withoutSummaries(text);
+  if (unparsed) return unparsed;
   const parser = await parserOnce();
-  let parsed = textToParse(text, o);
-  let tree = parseCancellable(parser, parsed, null);
-  if (tree && parsed !== text && tree.rootNode.hasError) {
-    // as lintText() does: a text that does not parse cleanly with blanked bodies is parsed as it is
-    tree.delete();
-    parsed = text;
-    tree = parseCancellable(parser, parsed, null);
-  }
+  // (a function the parser could not read has no summary)
+  const tree = parseCancellable(parser, textToParse(text, o), null);
   if (!tree) return [];
   try {
     return runDefinitions(new FileModel(text, tree, file, 'auto', new WorkBudget(opts.workBudget ?? DEFAULT_WORK_BUDGET)));
   } finally {
     tree.delete();
   }
+}
+
+/**
+ * A text none of whose functions can have a summary (read from its tokens, as summaryOf() decides whether to
+ * walk one): its non-static functions, each without one, and no parse. Null when it must be parsed (some
+ * function may have one, or the token scan cannot read the file's braces).
+ */
+function withoutSummaries(text: string): RunDefinitions | null {
+  const items = topLevelItems(text);
+  if (!items || items.some((it) => it.opaque)) return null;
+  // a brace at the start of a line opens a function body in most kernel code: more of them than bodies the scan found,
+  // and it missed some (a `#if` that splits one): parse
+  if ((text.match(/^\{/gm)?.length ?? 0) > items.filter((it) => it.body).length) return null;
+  const macros = lockMacrosOfText(text);
+  const out: RunDefinitions = [];
+  for (const it of items) {
+    if (!it.body || !it.name) continue;
+    if (mayHaveSummary(text.slice(it.body[0], it.body[1]), macros)) return null;
+    // the declaration before the body, without comments and preprocessor lines
+    const head = text.slice(it.start, it.body[0]).replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/gm, ' ').replace(/^[ \t]*#.*$/gm, ' ');
+    if (!/\bstatic\b/.test(head) && !out.some(([n]) => n === it.name)) out.push([it.name, null]);
+  }
+  return out;
 }
 
 /** A file's definitions for the run (none when it cannot be read: the lint says why). */

@@ -241,8 +241,10 @@ function summaryOf(m: FileModel, name: string): Summary | null {
  * a use of a lock macro counts as yes.
  */
 function dropsMore(m: FileModel, fn: SyntaxNode): boolean {
-  const text = m.textOf(fn);
-  const macros = lockMacros(m);
+  return dropsMoreIn(m.textOf(fn), lockMacros(m));
+}
+
+function dropsMoreIn(text: string, macros: ReadonlyMap<string, LockMacro>): boolean {
   const count = new Map<string, number>();
   for (const r of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
     const name = r[1]!;
@@ -276,19 +278,33 @@ function keepsLocks(m: FileModel, name: string): boolean {
   if (had !== undefined) return had;
   const fn = m.fnByName.get(name);
   let out = false;
-  if (fn) {
-    const macros = lockMacros(m);
-    let takes = 0;
-    let drops = 0;
-    for (const r of m.textOf(fn).matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
-      const op = macros.get(r[1]!)?.op ?? r[1]!;
-      if (PAIRS.has(op)) takes++;
-      else if (RELEASES.has(op)) drops++;
-    }
-    out = takes > drops;
-  }
+  if (fn) out = takesMoreIn(m.textOf(fn), lockMacros(m));
   c._keepsLocks.set(name, out);
   return out;
+}
+
+function takesMoreIn(text: string, macros: ReadonlyMap<string, LockMacro>): boolean {
+  let takes = 0;
+  let drops = 0;
+  for (const r of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const op = macros.get(r[1]!)?.op ?? r[1]!;
+    if (PAIRS.has(op)) takes++;
+    else if (RELEASES.has(op)) drops++;
+  }
+  return takes > drops;
+}
+
+/**
+ * Can a function whose text (signature and body) this is have a summary, read from the text alone (as
+ * summaryOf() decides whether to walk it)? The run's first pass parses only files that have such a function.
+ */
+export function mayHaveSummary(text: string, macros: ReadonlyMap<string, LockMacro>): boolean {
+  return (RELEASE_RE.test(text) && dropsMoreIn(text, macros)) || takesMoreIn(text, macros);
+}
+
+/** The lock macros of a file's text (without a model). */
+export function lockMacrosOfText(text: string): ReadonlyMap<string, LockMacro> {
+  return lockMacrosOf(text);
 }
 
 /**
