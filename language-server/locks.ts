@@ -246,6 +246,11 @@ function dropsMore(m: FileModel, fn: SyntaxNode): boolean {
 
 function dropsMoreIn(text: string, macros: ReadonlyMap<string, LockMacro>): boolean {
   const count = new Map<string, number>();
+  // without a goto, a path whose first operation on a lock is the first one in the text takes it first when that one takes it:
+  // such a path releases only its own hold, and no summary has the lock
+  const firstTakes = new Set<string>();
+  const seen = new Set<string>();
+  const jumps = /\bgoto\b/.test(text);
   for (const r of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
     const name = r[1]!;
     if (macros.has(name)) return true;
@@ -262,8 +267,9 @@ function dropsMoreIn(text: string, macros: ReadonlyMap<string, LockMacro>): bool
     }
     const k = lockKeyOf(text.slice(start, i));
     count.set(k, (count.get(k) ?? 0) + (drop ? 1 : -1));
+    if (!seen.has(k)) { seen.add(k); if (!drop && !jumps) firstTakes.add(k); }
   }
-  for (const n of count.values()) if (n > 0) return true;
+  for (const [k, n] of count) if (n > 0 && !firstTakes.has(k)) return true;
   return false;
 }
 
@@ -278,7 +284,7 @@ function keepsLocks(m: FileModel, name: string): boolean {
   if (had !== undefined) return had;
   const fn = m.fnByName.get(name);
   let out = false;
-  if (fn) out = takesMoreIn(m.textOf(fn), lockMacros(m));
+  if (fn) out = keepsLocksIn(m.textOf(fn), lockMacros(m));
   c._keepsLocks.set(name, out);
   return out;
 }
@@ -295,11 +301,27 @@ function takesMoreIn(text: string, macros: ReadonlyMap<string, LockMacro>): bool
 }
 
 /**
+ * Can a function return holding, on every path, a lock it took (an acquire summary), read from the text? It
+ * takes more locks than it drops, and, without a loop or a goto, the last lock operation in its text takes one
+ * (a path through a last release returns with that lock released).
+ */
+function keepsLocksIn(text: string, macros: ReadonlyMap<string, LockMacro>): boolean {
+  if (!takesMoreIn(text, macros)) return false;
+  if (/\b(goto|for|while)\b/.test(text)) return true;
+  let last = '';
+  for (const r of text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const op = macros.get(r[1]!)?.op ?? r[1]!;
+    if (PAIRS.has(op) || RELEASES.has(op)) last = op;
+  }
+  return PAIRS.has(last);
+}
+
+/**
  * Can a function whose text (signature and body) this is have a summary, read from the text alone (as
  * summaryOf() decides whether to walk it)? The run's first pass parses only files that have such a function.
  */
 export function mayHaveSummary(text: string, macros: ReadonlyMap<string, LockMacro>): boolean {
-  return (RELEASE_RE.test(text) && dropsMoreIn(text, macros)) || takesMoreIn(text, macros);
+  return (RELEASE_RE.test(text) && dropsMoreIn(text, macros)) || keepsLocksIn(text, macros);
 }
 
 /** The lock macros of a file's text (without a model). */
