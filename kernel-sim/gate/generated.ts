@@ -1,89 +1,119 @@
 /**
- * Headers a uts build generates before it compiles anything: `uts/common/sys/Makefile`'s
- * GENHDRS (`<sys/priv_names.h>` and `<sys/priv_const.h>` from `os/priv_defs`, `<sys/usb/usbdevs.h>`
- * from `io/usb/usbdevs`). A checkout does not have them. kctx reads each one's rule from that
- * makefile and, when an `#include` finds the header nowhere else, runs it as make would: the
- * rule must be one `$(AWK)` command (`-f SCRIPT`, `-v NAME=VALUE`, input files, `< FILE`,
- * `> $@`), run with the host's awk directly, never through a shell. The header is written to a
- * folder named by what went into it (kept in kctx's cache folder, or a folder of this process
- * removed at its exit when the cache is off), so the same tree gives the same bytes.
+ * Headers a uts build generates before it compiles anything, so a checkout does not have them:
+ * `uts/common/sys/Makefile`'s GENHDRS (`<sys/priv_names.h>` and `<sys/priv_const.h>` from
+ * `os/priv_defs`, `<sys/usb/usbdevs.h>`, by awk scripts) and `uts/common/rpc/Makefile`'s
+ * DERIVED_FILES (`<rpc/rpc_sztypes.h>` and others, by rpcgen from `.x` files). kctx reads each
+ * one's rule from its makefile and, when an `#include` finds the header nowhere else, runs it as
+ * make would, in the makefile's folder: the rule must be one `$(AWK)` command (words,
+ * `< FILE`, `> $@`, `$@` as an argument), run with the host's awk directly, never through a
+ * shell; an rpcgen rule is not run (RUNS says why) and its `#include` says how to make it. The header is written to a folder named by what went into it (kept in kctx's
+ * cache folder, or a folder of this process removed at its exit when the cache is off), so the
+ * same tree gives the same bytes.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { diskCacheDir, diskCacheOn } from '../io/cache-store';
 
-/** One generated header's rule, as the makefile gives it (plain data: kept with the gate's build). */
+/** One generated header's rule, as its makefile gives it (plain data: kept with the gate's build). */
 export interface GeneratedRule {
   /** The `#include` name: `sys/priv_names.h`. */
   name: string;
-  /** awk's arguments, `$@` replaced by the target relative to the makefile's folder. */
+  /** The program: `awk` or `rpcgen`. */
+  tool: string;
+  /** Its arguments; OUTPUT where the rule says `$@`. */
   args: string[];
-  /** The file given on awk's standard input (`< FILE`), absolute. */
+  /** The file given on its standard input (`< FILE`), relative to `cwd` or absolute. */
   stdin?: string;
-  /** `> $@`: awk's standard output is the header. */
+  /** `> $@`: its standard output is the header. */
   stdout: boolean;
-  /** The target as the makefile names it (`priv_names.h`, `usb/usbdevs.h`), relative to `sys/`. */
-  target: string;
+  /** The makefile's folder, where make runs the rule. */
+  cwd: string;
   /** Where the rule is (`.../uts/common/sys/Makefile:1337`), for messages. */
   at: string;
 }
 
-/** The makefile whose GENHDRS the build makes first, and the folder its targets are in. */
-export const GENERATED_MAKEFILE = 'usr/src/uts/common/sys/Makefile';
-const INCLUDE_PREFIX = 'sys/';
+/** The makefiles whose generated headers a build makes first: the list variable, the include prefix. */
+const GENERATOR_MAKEFILES: ReadonlyArray<{ makefile: string; list: string; prefix: string }> = [
+  { makefile: 'usr/src/uts/common/sys/Makefile', list: 'GENHDRS', prefix: 'sys/' },
+  { makefile: 'usr/src/uts/common/rpc/Makefile', list: 'DERIVED_FILES', prefix: 'rpc/' },
+];
 
-/** Largest makefile read, largest header made. */
-const MAX_MAKEFILE_BYTES = 4 * 1024 * 1024;
-const MAX_HEADER_BYTES = 8 * 1024 * 1024;
-/** How long one awk run may take (a generator that does not finish is an error, not a hang). */
-const GENERATOR_TIMEOUT_MS = 20_000;
+/** The make variables of the generators rules use, and the host program each names. */
+const TOOLS: ReadonlyMap<string, string> = new Map([['$(AWK)', 'awk'], ['$(RPCGEN)', 'rpcgen']]);
 
 /**
- * The generated headers' rules in `gate`'s GENERATED_MAKEFILE. `expand` expands `$(VAR)` with the
- * variables of the build (Makefile.uts names the scripts and their inputs). A rule kctx cannot
- * run as it is written is left out (the header then stays "not found").
+ * The programs kctx runs. awk runs the tree's own scripts (POSIX awk, as the build's nawk).
+ * rpcgen is not run: the host's is glibc's, whose headers name other types than illumos'
+ * (`unsigned hyper` is glibc's `u_quad_t`, which the kernel's headers do not declare, and its
+ * `quad_t` is illumos' two-int struct), so its output is not what the tree's build makes.
  */
-export function generatedRules(gate: string, expand: (v: string) => string, tried: Set<string>): GeneratedRule[] {
-  const file = join(gate, GENERATED_MAKEFILE);
-  tried.add(file);
-  let text: string;
-  try {
-    if (statSync(file).size > MAX_MAKEFILE_BYTES) return [];
-    text = readFileSync(file, 'latin1');
-  } catch {
-    return [];
-  }
-  // Logical lines (backslash-newlines joined), each with the number of its first physical line.
+const RUNS: ReadonlySet<string> = new Set(['awk']);
+
+/** Where `$@` was, in GeneratedRule.args. */
+const OUTPUT = '\0output';
+
+/** Largest makefile or input read, largest header made. */
+const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+const MAX_HEADER_BYTES = 8 * 1024 * 1024;
+/** How long one generator run may take (one that does not finish is an error, not a hang). */
+const GENERATOR_TIMEOUT_MS = 20_000;
+
+/** A makefile's logical lines (backslash-newlines joined), each with its first physical line's number. */
+function logicalLines(text: string): Array<{ text: string; line: number }> {
   const lines: Array<{ text: string; line: number }> = [];
   text.split('\n').forEach((raw, i) => {
     const last = lines[lines.length - 1];
     if (last && /\\\r?$/.test(last.text)) last.text = last.text.replace(/\\\r?$/, ' ') + raw;
     else lines.push({ text: raw, line: i + 1 });
   });
-  const gen = lines.find((l) => /^GENHDRS\s*=/.test(l.text));
-  if (!gen) return [];
-  const targets = gen.text.replace(/^GENHDRS\s*=/, '').trim().split(/\s+/).filter(Boolean);
+  return lines;
+}
+
+/**
+ * The generated headers' rules of `gate`'s generator makefiles. `expand` expands `$(VAR)` with
+ * the build's variables (Makefile.uts names the scripts and their inputs). A rule kctx cannot run
+ * as it is written is left out (its header then stays "not found").
+ */
+export function generatedRules(gate: string, expand: (v: string) => string, tried: Set<string>): GeneratedRule[] {
   const rules: GeneratedRule[] = [];
-  for (const target of targets) {
-    const at = lines.findIndex((l) => l.text.startsWith(`${target}:`) && !l.text.startsWith(`${target}:=`));
-    if (at < 0) continue;
-    const recipe: Array<{ text: string; line: number }> = [];
-    for (let i = at + 1; i < lines.length && lines[i]!.text.startsWith('\t'); i++) if (lines[i]!.text.trim()) recipe.push(lines[i]!);
-    if (recipe.length !== 1 || !recipe[0]!.text.trim().startsWith('$(AWK)')) continue;
-    const words = expand(recipe[0]!.text.trim().slice('$(AWK)'.length)).split(/\s+/).filter(Boolean);
-    const rule: GeneratedRule = { name: INCLUDE_PREFIX + target, args: [], stdout: false, target, at: `${file}:${recipe[0]!.line}` };
-    let ok = true;
-    for (let i = 0; i < words.length && ok; i++) {
-      const w = words[i]!;
-      if (/["'`\\;&|*?$(){}]/.test(w.replace(/\$@/g, ''))) ok = false;
-      else if (w === '<') rule.stdin = words[++i];
-      else if (w === '>') ok = words[++i] === '$@' && (rule.stdout = true);
-      else rule.args.push(w.replace(/\$@/g, target));
+  for (const g of GENERATOR_MAKEFILES) {
+    const file = join(gate, g.makefile);
+    tried.add(file);
+    let text: string;
+    try {
+      if (statSync(file).size > MAX_INPUT_BYTES) continue;
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
     }
-    if (ok && (rule.stdin === undefined || rule.stdin.startsWith('/'))) rules.push(rule);
+    const lines = logicalLines(text);
+    const listRe = new RegExp(`^${g.list}\\s*=`);
+    const list = lines.find((l) => listRe.test(l.text));
+    if (!list) continue;
+    for (const target of list.text.replace(listRe, '').trim().split(/\s+/).filter(Boolean)) {
+      const at = lines.findIndex((l) => l.text.startsWith(`${target}:`) && !l.text.startsWith(`${target}:=`));
+      if (at < 0) continue;
+      const recipe: Array<{ text: string; line: number }> = [];
+      for (let i = at + 1; i < lines.length && lines[i]!.text.startsWith('\t'); i++) if (lines[i]!.text.trim()) recipe.push(lines[i]!);
+      if (recipe.length !== 1) continue;
+      const cmd = recipe[0]!.text.trim();
+      const tool = [...TOOLS].find(([v]) => cmd.startsWith(`${v} `));
+      if (!tool) continue;
+      const words = expand(cmd.slice(tool[0].length)).split(/\s+/).filter(Boolean);
+      const rule: GeneratedRule = { name: g.prefix + target, tool: tool[1], args: [], stdout: false, cwd: dirname(file), at: `${file}:${recipe[0]!.line}` };
+      let ok = true;
+      for (let i = 0; i < words.length && ok; i++) {
+        const w = words[i]!;
+        if (/["'`\\;&|*?$(){}<>]/.test(w.replace(/\$@/g, '')) && w !== '<' && w !== '>') ok = false;
+        else if (w === '<') ok = (rule.stdin = words[++i]) !== undefined && !words[i]!.includes('$');
+        else if (w === '>') ok = words[++i] === '$@' && (rule.stdout = true);
+        else rule.args.push(w.replace(/\$@/g, OUTPUT));
+      }
+      if (ok) rules.push(rule);
+    }
   }
   return rules;
 }
@@ -101,16 +131,21 @@ function outputRoot(): string {
   return processDir;
 }
 
-/** What went into a rule's output: its words and its input files' contents. */
+/** What went into a rule's output: the rule and the contents of the files it names. */
 function fingerprint(rule: GeneratedRule): string | null {
-  const h = createHash('sha256').update(JSON.stringify([rule.args, rule.stdin ?? null, rule.stdout, rule.target]));
-  for (const f of [...rule.args.filter((a) => a.startsWith('/')), ...(rule.stdin ? [rule.stdin] : [])]) {
+  const h = createHash('sha256').update(JSON.stringify([rule.tool, rule.args, rule.stdin ?? null, rule.stdout, rule.cwd, rule.name]));
+  const inputs = [...rule.args.filter((a) => !a.startsWith('-') && !a.includes(OUTPUT)), ...(rule.stdin ? [rule.stdin] : [])];
+  for (const a of inputs) {
+    const f = resolve(rule.cwd, a);
+    let st;
     try {
-      if (statSync(f).size > MAX_MAKEFILE_BYTES) return null;
-      h.update(readFileSync(f));
+      st = statSync(f);
     } catch {
-      return null;
+      if (a === rule.stdin) return null;
+      continue; // a word that is not a file
     }
+    if (!st.isFile() || st.size > MAX_INPUT_BYTES) return null;
+    h.update(f).update(readFileSync(f));
   }
   return h.digest('hex').slice(0, 32);
 }
@@ -120,6 +155,10 @@ function fingerprint(rule: GeneratedRule): string | null {
  * or why it could not be made, in words.
  */
 export function generateHeader(rule: GeneratedRule): { dir: string } | { why: string } {
+  if (!RUNS.has(rule.tool)) {
+    const cmd = [rule.tool, ...rule.args.map((a) => a.split(OUTPUT).join('HEADER')), ...(rule.stdout ? ['> HEADER'] : [])].join(' ');
+    return { why: `kctx runs only awk rules, not ${rule.tool}: make it with the tree's own tool (in ${rule.cwd}: ${cmd}) into a folder listed in "includePaths"` };
+  }
   const print = fingerprint(rule);
   if (!print) return { why: `an input of the rule at ${rule.at} cannot be read` };
   const dir = join(outputRoot(), print);
@@ -127,24 +166,24 @@ export function generateHeader(rule: GeneratedRule): { dir: string } | { why: st
   if (existsSync(out)) return { dir };
   // Made in a folder of its own, then moved in place: another process may be making it too.
   const work = `${dir}.${process.pid}.tmp`;
-  const cwd = join(work, INCLUDE_PREFIX);
+  const made = join(work, 'out');
   let input: number | undefined;
   try {
-    mkdirSync(dirname(join(cwd, rule.target)), { recursive: true });
-    if (rule.stdin) input = openSync(rule.stdin, 'r');
-    const r = spawnSync('awk', rule.args, {
-      cwd,
+    mkdirSync(work, { recursive: true });
+    if (rule.stdin) input = openSync(resolve(rule.cwd, rule.stdin), 'r');
+    const r = spawnSync(rule.tool, rule.args.map((a) => a.split(OUTPUT).join(made)), {
+      cwd: rule.cwd,
       stdio: [input ?? 'ignore', rule.stdout ? 'pipe' : 'ignore', 'pipe'],
       timeout: GENERATOR_TIMEOUT_MS,
       maxBuffer: MAX_HEADER_BYTES,
       encoding: 'buffer',
     });
-    if (r.error) return { why: `awk: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message}` };
-    if (r.status !== 0) return { why: `awk exited with ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n')[0] ?? ''}` };
-    if (rule.stdout) writeFileSync(join(cwd, rule.target), r.stdout);
-    if (!existsSync(join(cwd, rule.target))) return { why: `awk did not write ${rule.target}` };
+    if (r.error) return { why: `${rule.tool}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message}` };
+    if (r.status !== 0) return { why: `${rule.tool} exited with ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n')[0] ?? ''}` };
+    if (rule.stdout) writeFileSync(made, r.stdout);
+    if (!existsSync(made)) return { why: `${rule.tool} did not write the header` };
     mkdirSync(dirname(out), { recursive: true });
-    renameInto(join(cwd, rule.target), out);
+    renameInto(made, out);
     return { dir };
   } catch (e) {
     return { why: (e as Error).message };

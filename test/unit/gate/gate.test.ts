@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gateBuild, gateBuildStats, clearGateBuilds, moduleDir } from '../../../kernel-sim/gate/build';
 import { setRacyWindow } from '../../../kernel-sim/cinterp/disk-cache';
 import { gateEra, searchRoots } from '../../../kernel-sim/gate/tree';
@@ -97,12 +97,14 @@ test('"module": a driver finds the headers its module\'s makefile adds and sees 
   assert.equal(err({ module: 'kmod' }, false), '2:13: "module" names a module of a kernel tree: the scenario needs a "gate"');
 });
 
-test('headers the build generates first (uts/common/sys/Makefile GENHDRS) are made from their awk rules on first #include: -v FILE=$@ and > $@; a rule that is not one awk command is not run; a failing generator is an error at the #include', async () => {
+test('headers the build generates first (uts/common/sys/Makefile GENHDRS, uts/common/rpc/Makefile DERIVED_FILES) are made from their awk rules on first #include, in the makefile\'s folder: -v FILE=$@ and > $@; an rpcgen rule says how to make its header; a rule that is not one command is not run; a failing generator is an error at the #include', async () => {
   const sys = join(GATE, 'usr/src/uts/common/sys/Makefile');
+  const rpc = join(GATE, 'usr/src/uts/common/rpc/Makefile');
   const rules = gateBuild(GATE, true).generated;
-  assert.deepEqual(rules.map((r) => [r.name, r.args, r.stdin, r.stdout, r.at]), [
-    ['sys/priv_names.h', ['-f', join(GATE, 'usr/src/uts/common/os/privs.awk'), '-v', 'pubhfile=priv_names.h'], join(GATE, 'usr/src/uts/common/os/priv_defs'), false, `${sys}:15`],
-    ['sys/usb/usbdevs.h', ['-f', join(GATE, 'usr/src/uts/common/io/usb/usbdevs2h.awk'), join(GATE, 'usr/src/uts/common/io/usb/usbdevs'), '-H'], undefined, true, `${sys}:18`],
+  assert.deepEqual(rules.map((r) => [r.name, r.tool, r.args, r.stdin, r.stdout, r.cwd, r.at]), [
+    ['sys/priv_names.h', 'awk', ['-f', join(GATE, 'usr/src/uts/common/os/privs.awk'), '-v', 'pubhfile=\0output'], join(GATE, 'usr/src/uts/common/os/priv_defs'), false, dirname(sys), `${sys}:15`],
+    ['sys/usb/usbdevs.h', 'awk', ['-f', join(GATE, 'usr/src/uts/common/io/usb/usbdevs2h.awk'), join(GATE, 'usr/src/uts/common/io/usb/usbdevs'), '-H'], undefined, true, dirname(sys), `${sys}:18`],
+    ['rpc/kctx_sz.h', 'rpcgen', ['-C', '-h', 'kctx_sz.x'], undefined, true, dirname(rpc), `${rpc}:10`],
   ]);
   const d = scratchDir('kctx-gate-');
   writeFileSync(join(d, 'a.c'), [
@@ -126,6 +128,14 @@ test('headers the build generates first (uts/common/sys/Makefile GENHDRS) are ma
   await assert.rejects(createKernel(sb, { loadDriver }), (e: ScenarioError) => {
     assert.equal(`${e.line}:${e.column}`, '1:10');
     assert.match(e.reason, /^#include <sys\/shelled\.h>: no such header in the include path/);
+    return true;
+  });
+  // An rpcgen rule is known but not run: the #include says how to make the header.
+  writeFileSync(join(d, 'r.c'), '#include <sys/types.h>\n#include <rpc/kctx_sz.h>\nvoid entry(void *a) { }\n');
+  const sr = scenarioFromObject({ kernel: 'illumos-13917', gate: GATE, sources: ['r.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+  await assert.rejects(createKernel(sr, { loadDriver }), (e: ScenarioError) => {
+    assert.equal(`${e.line}:${e.column}`, '2:10');
+    assert.equal(e.reason, `#include <rpc/kctx_sz.h>: the build generates it (${rpc}:10) and kctx could not: kctx runs only awk rules, not rpcgen: make it with the tree's own tool (in ${dirname(rpc)}: rpcgen -C -h kctx_sz.x > HEADER) into a folder listed in "includePaths"`);
     return true;
   });
   // A generator that fails is an error at the #include that needed it.

@@ -175,3 +175,29 @@ test('a real gate: a second load as in a new process takes the preprocessed unit
     else process.env.KCTX_CACHE_DIR = was;
   }
 });
+
+test('a real gate: a module\'s own Makefile (intel/zfs: no _MACHDEP, usr/src/common/zfs searched) and a header the build generates (<sys/priv_names.h>, by the tree\'s awk script)', { skip }, async () => {
+  const uts = join(GATE!, 'usr/src/uts');
+  const zfs = gateBuild(GATE!, true, join(uts, 'intel/zfs'));
+  assert.ok(zfs.includeDirs.includes(join(GATE!, 'usr/src/common/zfs')));
+  assert.equal(zfs.defines.some(([n]) => n === '_MACHDEP'), false);
+  assert.ok(zfs.generated.some((r) => r.name === 'sys/priv_names.h' && r.tool === 'awk'));
+  const d = scratchDir('kctx-realgate-');
+  writeFileSync(join(d, 'drv.c'), `#include <sys/types.h>
+#include <sys/cmn_err.h>
+#include <sys/priv_names.h>
+#include <zfeature_common.h>
+
+void
+entry(void *arg)
+{
+	cmn_err(CE_NOTE, "%s %d", PRIV_FILE_READ, (int)SPA_FEATURES > 0);
+}
+`);
+  const s = scenarioFromObject({ kernel: gateEra(GATE!).era, gate: GATE, module: 'zfs', sources: ['drv.c'], stubs: 'auto', threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+  const m = await createKernel(s, { loadDriver });
+  const out: string[] = [];
+  m.onConsole = (l) => out.push(l);
+  assert.equal(m.run(1_000_000).kind, 'end');
+  assert.deepEqual(out, ['NOTICE: file_read 1']);
+});
