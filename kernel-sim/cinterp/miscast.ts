@@ -1,5 +1,6 @@
 /**
- * `(x) && y`, `(x) & m`, `(x) * k`, `(x) - 1` where `x` is a variable: tree-sitter cannot tell a
+ * `(x) && y`, `(x) & m`, `(x) * k`, `(x) - 1` where `x` is a variable (or `(f()) + 1`, a call of a
+ * function with no or only named arguments): tree-sitter cannot tell a
  * parenthesised name from a cast without knowing the names, and in some contexts it reads
  * `(x) && (x)->f != 0` as the cast `(x)` of `&&(x)->f` with `!= 0` after it. The compiler, which
  * knows `x` is not a type, rebuilds such an expression: the operands and operators of the binary
@@ -26,15 +27,19 @@ class Rebuilt {
     readonly startIndex: number,
     readonly endIndex: number,
     private readonly fields: Record<string, SyntaxNode> = {},
+    /** An argument list's arguments. */
+    private readonly list: SyntaxNode[] = [],
   ) {}
   childForFieldName(f: string): SyntaxNode | null {
     return this.fields[f] ?? null;
   }
   get namedChildren(): SyntaxNode[] {
-    return this.type === 'binary_expression' ? [this.fields.left!, this.fields.right!] : [];
+    if (this.type === 'binary_expression') return [this.fields.left!, this.fields.right!];
+    if (this.type === 'call_expression') return [this.fields.function!, this.fields.arguments!];
+    return this.list;
   }
   get children(): SyntaxNode[] {
-    return this.type === 'binary_expression' ? [this.fields.left!, this.fields.operator!, this.fields.right!] : [];
+    return this.type === 'binary_expression' ? [this.fields.left!, this.fields.operator!, this.fields.right!] : this.namedChildren;
   }
 }
 
@@ -47,13 +52,25 @@ const node = (r: Rebuilt) => r as unknown as SyntaxNode;
 /**
  * A cast whose "type" is the name of something that is not a type, over `&&X`, `&X`, `*X`,
  * `-X` or `+X`: the name, the binary operator, and X. `isValue(name)`: the name is in scope and
- * not a type.
+ * not a type. `(f()) + 1` and `(f(a, b)) && x` (a macro's `(audit_getstate())`) read the same way,
+ * their "type" a function type named `f` whose parameters are names: then `args` are the
+ * call's arguments.
  */
-export function miscast(n: SyntaxNode, isValue: (name: string) => boolean): { name: SyntaxNode; op: string; operand: SyntaxNode } | undefined {
+export function miscast(n: SyntaxNode, isValue: (name: string) => boolean): { name: SyntaxNode; args?: SyntaxNode[]; op: string; operand: SyntaxNode } | undefined {
   if (n.type !== 'cast_expression') return undefined;
   const desc = n.childForFieldName('type');
   const kids = desc?.children ?? [];
-  if (!desc || kids.length !== 1 || kids[0]!.type !== 'type_identifier') return undefined;
+  if (!desc || kids[0]?.type !== 'type_identifier') return undefined;
+  let args: SyntaxNode[] | undefined;
+  if (kids.length === 2 && kids[1]!.type === 'abstract_function_declarator' && !kids[1]!.childForFieldName('declarator')) {
+    // The parameters must each be a bare name of a value: `(f(a, b))`.
+    args = [];
+    for (const p of kids[1]!.childForFieldName('parameters')?.namedChildren ?? []) {
+      const t = p.type === 'parameter_declaration' && p.namedChildren.length === 1 ? p.childForFieldName('type') : null;
+      if (!t || t.type !== 'type_identifier' || !isValue(t.text)) return undefined;
+      args.push(t);
+    }
+  } else if (kids.length !== 1) return undefined;
   const name = kids[0]!;
   if (!isValue(name.text)) return undefined;
   const v = n.childForFieldName('value');
@@ -69,8 +86,11 @@ export function miscast(n: SyntaxNode, isValue: (name: string) => boolean): { na
     }
   }
   if (!op || !operand || !['&&', '&', '*', '-', '+'].includes(op)) return undefined;
-  return { name, op, operand };
+  return { name, ...(args ? { args } : {}), op, operand };
 }
+
+/** A name as a rebuilt identifier. */
+const ident = (x: SyntaxNode): SyntaxNode => node(new Rebuilt('identifier', x.text, x.startPosition, x.startIndex, x.endIndex));
 
 /** True when a cast that miscast() recognises is among the operands of the binary expressions from `n` down. */
 export function hasMiscast(n: SyntaxNode, isValue: (name: string) => boolean): boolean {
@@ -104,7 +124,11 @@ export function rebuild(n: SyntaxNode, isValue: (name: string) => boolean): Synt
       operands.push(x);
       continue;
     }
-    operands.push(node(new Rebuilt('identifier', m.name.text, m.name.startPosition, m.name.startIndex, m.name.endIndex)));
+    const desc = x.childForFieldName('type')!;
+    if (m.args) {
+      const args = node(new Rebuilt('argument_list', `(${m.args.map((a) => a.text).join(', ')})`, desc.startPosition, m.name.endIndex, desc.endIndex, {}, m.args.map(ident)));
+      operands.push(node(new Rebuilt('call_expression', desc.text, m.name.startPosition, m.name.startIndex, desc.endIndex, { function: ident(m.name), arguments: args })));
+    } else operands.push(ident(m.name));
     ops.push(node(new Rebuilt(m.op, m.op, x.startPosition, x.startIndex, x.startIndex)));
     todo.push({ x: m.operand });
   }

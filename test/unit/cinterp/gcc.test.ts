@@ -740,6 +740,20 @@ void test(void) {
 `, [1, 0, 0, 200, 1, 1, 9, 62, 1]);
 });
 
+test('a parenthesised call before a binary operator, (f()) && x, (f()) + 1, (f(a, b)) & m, is a call (tree-sitter reads a cast to a function type): illumos <c2/audit.h> AU_AUDITING() and <sys/sysmacros.h> roundup(f(), y)', async () => {
+  await sameAsGcc(`
+static int calls;
+static int g(void) { calls++; return 3; }
+static int h2(int a, int b) { return a * 10 + b; }
+#define ROUNDUP(x, y)	((((x)+((y)-1))/(y))*(y))
+#define AUDITING()	(g())
+void test(void) {
+  int a = 1, b = 2, s = 5;
+  PR(ROUNDUP(g(), 8)); PR(AUDITING() && s != 0); PR((g()) - 1); PR((g()) * s); PR((h2(a, b)) + 1); PR((h2(a, b)) & 7); PR(calls);
+}
+`, [8, 1, 2, 15, 13, 4, 4]);
+});
+
 test('offsetof as headers define it, &((T *)0)->m, is a constant expression: array sizes, static assertions (CTASSERT), initialisers', async () => {
   await sameAsGcc(`
 typedef struct hdr { int a; char b[6]; struct { short x, y; } in; long z; } hdr_t;
