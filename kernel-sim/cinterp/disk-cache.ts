@@ -27,7 +27,7 @@ import { dirname, resolve } from 'node:path';
 import { readFileBounded } from '../io/files';
 import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, sha256, packSections, unpackSections } from '../io/cache-store';
 import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
-import { rewriteGnu } from './gnu-tokens';
+import { rewriteGnu, rewriteOldStyle } from './gnu-tokens';
 import { lexC, lexTable } from '../../core/clex';
 import { shippedHeaderText } from '../abi/headers';
 import type { EraId } from '../../core/eras';
@@ -127,7 +127,7 @@ function stampedFile(path: string, display: string, stamp: string): SrcFile {
  */
 let codePrint: string | undefined;
 function fullKey(key: string): string {
-  codePrint ??= sha256(`${FORMAT}\n${String(Preprocessor)}\n${String(lexC)}\n${String(lexTable)}\n${String(rewriteGnu)}`);
+  codePrint ??= sha256(`${FORMAT}\n${String(Preprocessor)}\n${String(lexC)}\n${String(lexTable)}\n${String(rewriteGnu)}\n${String(rewriteOldStyle)}`);
   return `${codePrint} ${key}`;
 }
 

@@ -19,6 +19,9 @@
  *   knows.
  * - `__builtin_va_arg (AP, T)` (`va_arg` in illumos' <sys/va_impl.h> and in kctx's own header)
  *   becomes `__builtin_va_arg (AP, (T *)0)`, so that any type name parses (calls.ts).
+ * - an old-style (K&R) function definition at file scope, `T f(a, b) T a; int b; {`, becomes the
+ *   prototype definition `T f(T a, int b) {` (rewriteOldStyle; 45 of illumos-gate's uts files
+ *   have one).
  * Synthetic tokens carry the position of the token they stand for.
  */
 import type { Tok } from './preprocess';
@@ -175,4 +178,117 @@ export function rewriteGnu<T extends GnuTok>(toks: T[]): T[] {
     if (out) (out as T[]).push(t);
   }
   return out ?? toks;
+}
+
+/** Words that may start a declaration's specifiers in an old-style definition's parameter declarations. */
+const PARAM_DECL_START = new Set([...TYPE_WORDS, 'register', 'auto']);
+
+/**
+ * An old-style (K&R) function definition, `T *f(a, b) T *a; int b; {`, becomes the prototype
+ * definition `T *f(T *a, int b) {` (tree-sitter-c does not parse the identifier list with
+ * declarations after it; gcc takes both). A name the declarations do not declare is `int`, as in
+ * C89. `at` is the index of the `(` after the function's name; the answer is the tokens from
+ * there to the `{` exclusive, rewritten, and the index of that `{`, or null when the tokens are
+ * not such a definition (then nothing changes).
+ */
+function oldStyleDefinition<T extends GnuTok>(toks: T[], at: number): { params: T[]; brace: number } | null {
+  const close = closing(toks, at);
+  if (close < 0) return null;
+  const names: string[] = [];
+  for (let j = at + 1; j < close; j += 2) {
+    if (toks[j]!.k !== 'id' || PARAM_DECL_START.has(toks[j]!.v) || (j + 1 < close && toks[j + 1]!.v !== ',')) return null;
+    names.push(toks[j]!.v);
+  }
+  const first = toks[close + 1];
+  if (!names.length || !first || first.k !== 'id') return null;
+  // The declarations, each `specifiers declarator, declarator ;`, up to the body's `{`.
+  const decl = new Map<string, T[]>();
+  let j = close + 1;
+  while (j < toks.length && toks[j]!.v !== '{') {
+    let end = j;
+    let depth = 0;
+    for (; end < toks.length; end++) {
+      const v = toks[end]!.v;
+      if (OPEN.has(v)) depth++;
+      else if (CLOSE.has(v)) depth--;
+      else if (depth === 0 && (v === ';' || v === '{')) break;
+    }
+    if (toks[end]?.v !== ';') return null;
+    // Declarators at top-level commas; the specifiers are what comes before the first one's
+    // first `*` or `(`, or before its last word.
+    const parts: T[][] = [];
+    let from = j;
+    for (let c = topLevelComma(toks, from, end); ; c = topLevelComma(toks, from, end)) {
+      parts.push(toks.slice(from, c < 0 ? end : c));
+      if (c < 0) break;
+      from = c + 1;
+    }
+    const p0 = parts[0]!;
+    let s = p0.findIndex((t) => t.v === '*' || t.v === '(');
+    if (s < 0) s = p0.length - 1;
+    if (s < 1) return null;
+    const specs = p0.slice(0, s);
+    parts[0] = p0.slice(s);
+    for (const d of parts) {
+      const name = d.find((t) => t.k === 'id' && !QUALIFIER_OR_STAR.has(t.v));
+      if (!name || !names.includes(name.v) || decl.has(name.v)) return null;
+      decl.set(name.v, [...specs, ...d]);
+    }
+    j = end + 1;
+  }
+  if (toks[j]?.v !== '{') return null;
+  const params: T[] = [toks[at]!];
+  names.forEach((n, k) => {
+    const id = toks[at + 1 + 2 * k]!;
+    if (k) params.push(like(id, ','));
+    params.push(...(decl.get(n) ?? [like(id, 'int', 'id'), id]));
+  });
+  params.push(toks[close]!);
+  return { params, brace: j };
+}
+
+/**
+ * Rewrites every old-style function definition at file scope (oldStyleDefinition). `toks` is the
+ * whole translation unit's output; the same array when there is none.
+ */
+export function rewriteOldStyle<T extends GnuTok>(toks: T[]): T[] {
+  let out: T[] | null = null;
+  let depth = 0;
+  for (let i = 0; i < toks.length; i++) {
+    const v = toks[i]!.v;
+    if (v === '{') depth++;
+    else if (v === '}') depth--;
+    else if (depth === 0 && v === '(' && toks[i - 1]?.k === 'id' && toks[i + 1]?.k === 'id') {
+      const d = oldStyleDefinition(toks, i);
+      if (d) {
+        out ??= toks.slice(0, i);
+        out.push(...d.params);
+        i = d.brace - 1;
+        continue;
+      }
+    }
+    if (out) out.push(toks[i]!);
+  }
+  return out ?? toks;
+}
+
+/**
+ * Might the output hold an old-style definition? A `)` at file scope followed by a word: cheap
+ * to ask of the token values before making token objects.
+ */
+export function mayHaveOldStyle(values: ArrayLike<string>, n: number): boolean {
+  let depth = 0;
+  for (let i = 0; i + 1 < n; i++) {
+    const v = values[i]!;
+    if (v === '{') depth++;
+    else if (v === '}') depth--;
+    else if (depth === 0 && v === ')') {
+      const next = values[i + 1]!;
+      const c = next.charCodeAt(0);
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) {
+        if (next !== '__attribute__' && next !== '__attribute' && next !== '__asm__' && next !== '__asm' && next !== 'asm') return true;
+      }
+    }
+  }
+  return false;
 }

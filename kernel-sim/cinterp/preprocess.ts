@@ -13,7 +13,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, relative, isAbsolute } from 'node:path';
 import { ScenarioError, CONFINEMENT_RULE } from '../scenario';
 import { FileRefused, readTextBounded, realOrResolved, insideRoots, outsideWords } from '../io/files';
-import { rewriteGnu, GNU_WORDS } from './gnu-tokens';
+import { rewriteGnu, GNU_WORDS, mayHaveOldStyle, rewriteOldStyle } from './gnu-tokens';
 import { GCC_PREDEFINED } from '../gate/build';
 import { generateHeader, type GeneratedRule } from '../gate/generated';
 import { lexC, lexTable, widened, KIND_NAMES, K_PUNCT, F_BOL, F_WS, type CTok, type CTokKind, type CTokTable } from '../../core/clex';
@@ -935,10 +935,13 @@ export class Preprocessor {
     let F = this.outFile;
     let L = this.outLine;
     let C = this.outCol;
-    if (this.outGnu) {
+    // GNU C and old-style definitions the parser does not take (gnu-tokens.ts).
+    const oldStyle = mayHaveOldStyle(V, n);
+    if (this.outGnu || oldStyle) {
       const toks: Tok[] = [];
       for (let i = 0; i < n; i++) toks.push({ k: KIND_NAMES[K[i]!]!, v: V[i]!, file: F[i]!, line: L[i]!, col: C[i]!, bol: false, ws: false });
-      const re = rewriteGnu(toks);
+      let re = this.outGnu ? rewriteGnu(toks) : toks;
+      if (oldStyle) re = rewriteOldStyle(re);
       if (re !== toks) {
         n = re.length;
         K = new Uint8Array(n);

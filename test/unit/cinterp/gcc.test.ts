@@ -754,6 +754,34 @@ void test(void) {
 `, [8, 1, 2, 15, 13, 4, 4]);
 });
 
+test('old-style (K&R) function definitions: the identifier list, then declarations (pointers, register, several declarators in one, a name left int), as older illumos code writes them (c2/audit_path.c)', async () => {
+  await sameAsGcc(`
+typedef struct tok { int v; struct tok *next; } token_t;
+token_t *
+append(chain, m)
+	token_t *chain;
+	token_t *m;
+{
+	m->next = chain;
+	return (m);
+}
+static int
+sum3(a, b, c)
+	register int a, *b;
+	char c;
+{
+	return (a + *b + c);
+}
+static long untyped(x, y) long y; { return x * 100 + y; }
+static unsigned char low(u) unsigned int u; { return u; }
+void test(void) {
+  token_t a = { 1, 0 }, b = { 2, 0 };
+  int k = 4;
+  PR(append(&a, &b)->next->v); PR(sum3(1, &k, 'A')); PR(untyped(3, 4L)); PR(low(0x1ff));
+}
+`, [1, 70, 304, 255]);
+});
+
 test('offsetof as headers define it, &((T *)0)->m, is a constant expression: array sizes, static assertions (CTASSERT), initialisers', async () => {
   await sameAsGcc(`
 typedef struct hdr { int a; char b[6]; struct { short x, y; } in; long z; } hdr_t;
