@@ -7,10 +7,11 @@
  * conditionals' own lines are skipped, `$(VAR)` references are expanded (unknown ones are empty), and the uts build's fixed
  * variables are set as its makefiles set them for a 64-bit i86pc debug build.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadRecord, storeRecord, statSig, settledSig } from '../io/cache-store';
+import { logicalLines, makefileText } from './makefile';
 import { generatedRules, type GeneratedRule } from './generated';
 
 export interface GateBuild {
@@ -29,8 +30,6 @@ export interface GateBuild {
 /** The platform makefile an i86pc module's Makefile includes; it includes the others. */
 const PLATFORM_MAKEFILE = 'usr/src/uts/i86pc/Makefile.i86pc';
 
-/** Largest makefile read. */
-const MAX_MAKEFILE_BYTES = 4 * 1024 * 1024;
 
 type Vars = Map<string, string>;
 
@@ -53,16 +52,10 @@ function expand(v: string, vars: Vars, depth = 0): string {
 function readMakefile(path: string, gate: string, vars: Vars, fixed: Map<string, string>, read: string[], tried: Set<string>, cwd: string): void {
   if (read.includes(path) || read.length > 64 || !path.startsWith(gate + '/')) return;
   tried.add(path);
-  let text: string;
-  try {
-    if (statSync(path).size > MAX_MAKEFILE_BYTES) return;
-    text = readFileSync(path, 'latin1');
-  } catch {
-    return;
-  }
+  const text = makefileText(path);
+  if (text === null) return;
   read.push(path);
-  const lines = text.replace(/\\\r?\n/g, ' ').split('\n');
-  for (const raw of lines) {
+  for (const { text: raw } of logicalLines(text)) {
     const line = raw.replace(/(^|[^\\])#.*$/, '$1');
     const inc = /^\s*-?include\s+(\S+)\s*$/.exec(line);
     if (inc) {

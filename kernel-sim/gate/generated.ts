@@ -16,6 +16,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { diskCacheDir, diskCacheOn } from '../io/cache-store';
+import { logicalLines, makefileText } from './makefile';
 
 /** One generated header's rule, as its makefile gives it (plain data: kept with the gate's build). */
 export interface GeneratedRule {
@@ -61,17 +62,6 @@ const MAX_HEADER_BYTES = 8 * 1024 * 1024;
 /** How long one generator run may take (one that does not finish is an error, not a hang). */
 const GENERATOR_TIMEOUT_MS = 20_000;
 
-/** A makefile's logical lines (backslash-newlines joined), each with its first physical line's number. */
-function logicalLines(text: string): Array<{ text: string; line: number }> {
-  const lines: Array<{ text: string; line: number }> = [];
-  text.split('\n').forEach((raw, i) => {
-    const last = lines[lines.length - 1];
-    if (last && /\\\r?$/.test(last.text)) last.text = last.text.replace(/\\\r?$/, ' ') + raw;
-    else lines.push({ text: raw, line: i + 1 });
-  });
-  return lines;
-}
-
 /**
  * The generated headers' rules of `gate`'s generator makefiles. `expand` expands `$(VAR)` with
  * the build's variables (Makefile.uts names the scripts and their inputs). A rule kctx cannot run
@@ -82,13 +72,8 @@ export function generatedRules(gate: string, expand: (v: string) => string, trie
   for (const g of GENERATOR_MAKEFILES) {
     const file = join(gate, g.makefile);
     tried.add(file);
-    let text: string;
-    try {
-      if (statSync(file).size > MAX_INPUT_BYTES) continue;
-      text = readFileSync(file, 'latin1');
-    } catch {
-      continue;
-    }
+    const text = makefileText(file);
+    if (text === null) continue;
     const lines = logicalLines(text);
     const listRe = new RegExp(`^${g.list}\\s*=`);
     const list = lines.find((l) => listRe.test(l.text));
