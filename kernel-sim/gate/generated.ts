@@ -56,7 +56,7 @@ const RUNS: ReadonlySet<string> = new Set(['awk']);
 /** Where `$@` was, in GeneratedRule.args. */
 const OUTPUT = '\0output';
 
-/** Largest makefile or input read, largest header made. */
+/** Largest input file a rule names (its makefile is read through makefile.ts), largest header made. */
 const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 const MAX_HEADER_BYTES = 8 * 1024 * 1024;
 /** How long one generator run may take (one that does not finish is an error, not a hang). */
