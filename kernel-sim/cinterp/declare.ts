@@ -666,7 +666,8 @@ export abstract class Declarations extends Emitter {
   }
 }
 
-function primitive(name: string): CType | undefined {
+/** A basic type named by one keyword. */
+export function primitive(name: string): CType | undefined {
   switch (name) {
     case 'void': return VOID;
     case 'char': return CHAR;

@@ -9,7 +9,8 @@ import { VA_MACROS } from './varargs';
 import { MAX_NESTING, type CFrame, type E } from './program';
 import { type BitField, bitUnitType, bitGet, bitPut, watchHit } from './runtime';
 import { Operators } from './operators';
-import { hasMiscast, isRebuilt, rebuild } from './miscast';
+import { castInParens, hasMiscast, isRebuilt, rebuild } from './miscast';
+import { primitive } from './declare';
 
 /**
  * e as a value of type t (not an lvalue): what `{ ...e, t, addr: undefined }` makes, without
@@ -177,12 +178,28 @@ export abstract class Expressions extends Operators {
     return e !== undefined && e.k !== 'typedef';
   };
 
+  /** A typedef in scope, or a basic type's keyword that tree-sitter left an identifier (`(T)(int)*p`). */
+  private readonly isTypeName = (name: string): boolean => {
+    const e = this.scope.find(name);
+    return e ? e.k === 'typedef' : primitive(name) !== undefined;
+  };
+
+  /** The types of `(T)` or `(T)(U)...` read as a parenthesised name or a call (miscast.ts castInParens), outermost first. */
+  protected override castsInParens(n: SyntaxNode): CType[] | undefined {
+    const names = castInParens(n, this.isTypeName);
+    return names?.map((x) => {
+      if (x.type === 'type_descriptor') return this.typeOfDescriptor(x, this.scope);
+      const e = this.scope.find(x.text);
+      return e && e.k === 'typedef' ? e.type : primitive(x.text)!;
+    });
+  }
+
   protected exprInner(n: SyntaxNode): E {
     const operand = this.castOperand.get(n);
     if (operand) return this.expr(operand);
-    if ((n.type === 'binary_expression' || n.type === 'cast_expression') && !isRebuilt(n) && n.parent?.type !== 'binary_expression' && hasMiscast(n, this.isValueName)) {
-      // `(x) && (x)->f != 0` read as a cast of `&&(x)->f`: compiled as C groups it
-      return this.expr(rebuild(n, this.isValueName));
+    if ((n.type === 'binary_expression' || n.type === 'cast_expression') && !isRebuilt(n) && n.parent?.type !== 'binary_expression' && hasMiscast(n, this.isValueName, this.isTypeName)) {
+      // `(x) && (x)->f != 0` read as a cast of `&&(x)->f`, `a - (T)&b` as `(a - (T)) & b`: compiled as C groups them
+      return this.expr(rebuild(n, this.isValueName, this.isTypeName));
     }
     if (n.type === 'field_expression' || n.type === 'subscript_expression' || n.type === 'call_expression' || n.type === 'update_expression') {
       const c = this.castUnderChain(n);

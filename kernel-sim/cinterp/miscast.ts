@@ -7,6 +7,9 @@
  * expressions around the cast, in their order, with the cast split into `x OP operand`, grouped
  * again by C's precedence (all are left-associative). The rebuilt nodes answer the part of the
  * node interface the compiler asks of an expression (synthetic: positions are their first token's).
+ * The converse, a cast before a unary operator read as a parenthesised type name (`a - (T)&b` as
+ * `(a - (T)) & b`), is rebuilt the same way: the cast and the operand after its operator become one
+ * operand, `(T) OP x`, which the compiler reads as a cast (operators.ts).
  */
 import type { CNode as SyntaxNode, CPoint } from './ctree';
 
@@ -93,18 +96,53 @@ export function miscast(n: SyntaxNode, isValue: (name: string) => boolean): { na
 const ident = (x: SyntaxNode): SyntaxNode => node(new Rebuilt('identifier', x.text, x.startPosition, x.startIndex, x.endIndex));
 
 /** True when a cast that miscast() recognises is among the operands of the binary expressions from `n` down. */
-export function hasMiscast(n: SyntaxNode, isValue: (name: string) => boolean): boolean {
+export function hasMiscast(n: SyntaxNode, isValue: (name: string) => boolean, isType: (name: string) => boolean): boolean {
   // A work list, not recursion: `1 + 1 + ...` 50,000 times is one region (the compiler then refuses its depth).
   const todo = [n];
   for (let x = todo.pop(); x; x = todo.pop()) {
     if (x.type === 'binary_expression') todo.push(x.childForFieldName('right')!, x.childForFieldName('left')!);
     else if (x.type === 'cast_expression' && miscast(x, isValue)) return true;
+    else if (castInParens(x, isType) && !castsItsRight(x)) return true;
   }
   return false;
 }
 
+/** The unary operators a cast read as a parenthesised name can stand before. */
+const UNARY = new Set(['*', '&', '-', '+']);
+
+/**
+ * `(T)` or `(T)(U)`, `(T)(U)(V)`: casts that tree-sitter read as a parenthesised name, or as a call
+ * whose function is one and whose one argument is a type name, because a unary operator follows
+ * (`(caddr_t)&x` after a `-`; `(major_t)(int)*p` from <sys/fs/hsfs_rrip.h>): the type names, the
+ * outermost first (an identifier, or a real cast's type descriptor: `(long)(T)-1`). `isType(name)`:
+ * a typedef in scope or a basic type's keyword.
+ */
+export function castInParens(n: SyntaxNode, isType: (name: string) => boolean): SyntaxNode[] | undefined {
+  if (n.type === 'parenthesized_expression') {
+    const inner = n.namedChildren.filter((c) => c && c.type !== 'comment');
+    return inner.length === 1 && inner[0]!.type === 'identifier' && isType(inner[0]!.text) ? [inner[0]!] : undefined;
+  }
+  if (n.type === 'cast_expression') {
+    // `(long)(T)-1`: a real cast over one read as a name
+    const inner = castInParens(n.childForFieldName('value')!, isType);
+    return inner ? [n.childForFieldName('type')!, ...inner] : undefined;
+  }
+  if (n.type !== 'call_expression') return undefined;
+  const outer = castInParens(n.childForFieldName('function')!, isType);
+  const args = n.childForFieldName('arguments')?.namedChildren.filter((c) => c && c.type !== 'comment') ?? [];
+  if (!outer || args.length !== 1 || args[0]!.type !== 'identifier' || !isType(args[0]!.text)) return undefined;
+  return [...outer, args[0]!];
+}
+
+/** `n` (a cast read as a name) is already the left side of `n OP x` with x a single operand: the compiler reads that as the cast of `OP x`. */
+function castsItsRight(n: SyntaxNode): boolean {
+  const p = n.parent;
+  return p?.type === 'binary_expression' && p.childForFieldName('left')?.startIndex === n.startIndex && p.childForFieldName('left')?.endIndex === n.endIndex &&
+    UNARY.has(p.childForFieldName('operator')!.text) && p.childForFieldName('right')!.type !== 'binary_expression';
+}
+
 /** The expression `n` (a binary expression or a cast) rebuilt with every such cast split, by precedence. */
-export function rebuild(n: SyntaxNode, isValue: (name: string) => boolean): SyntaxNode {
+export function rebuild(n: SyntaxNode, isValue: (name: string) => boolean, isType: (name: string) => boolean): SyntaxNode {
   const operands: SyntaxNode[] = [];
   const ops: SyntaxNode[] = [];
   // In order, with a work list (an operator is pushed as itself, after its right side).
@@ -131,6 +169,16 @@ export function rebuild(n: SyntaxNode, isValue: (name: string) => boolean): Synt
     } else operands.push(ident(m.name));
     ops.push(node(new Rebuilt(m.op, m.op, x.startPosition, x.startIndex, x.startIndex)));
     todo.push({ x: m.operand });
+  }
+  // A cast read as a name takes the operand after its operator, from the right: `(T)(U)-(V)*x`
+  // is one operand, which the compiler reads as (T)(U) of -((V) of *x).
+  for (let j = operands.length - 2; j >= 0; j--) {
+    const op = ops[j]!;
+    if (!UNARY.has(op.text) || !castInParens(operands[j]!, isType)) continue;
+    const l = operands[j]!;
+    const r = operands[j + 1]!;
+    operands.splice(j, 2, node(new Rebuilt('binary_expression', `${l.text}${op.text}${r.text}`, l.startPosition, l.startIndex, r.endIndex, { left: l, operator: op, right: r })));
+    ops.splice(j, 1);
   }
   // Precedence climbing over operands[0] ops[0] operands[1] ...
   let i = 0;

@@ -14,9 +14,9 @@ export abstract class Operators extends Statements {
     const op = n.childForFieldName('operator')!.text;
     const ln = n.childForFieldName('left')!;
     const rn = n.childForFieldName('right')!;
-    const castTo = ['*', '-', '+', '&'].includes(op) ? this.typedefInParens(ln) : undefined;
+    const castTo = ['*', '-', '+', '&'].includes(op) ? this.castsInParens(ln) : undefined;
     if (castTo) {
-      // (type_t)*p, (type_t)-1, (type_t)&x parsed as binary expressions.
+      // (type_t)*p, (type_t)-1, (type_t)&x, (type_t)(int)*p parsed as binary expressions.
       const r = this.rvalue(this.expr(rn));
       let v: E;
       if (op === '*') {
@@ -39,7 +39,8 @@ export abstract class Operators extends Statements {
           v = { t, rv: this.K(c), cst: c };
         }
       }
-      return this.convertE(v, castTo, n, true);
+      for (let i = castTo.length - 1; i >= 0; i--) v = this.convertE(v, castTo[i]!, n, true);
+      return v;
     }
     if (op === '&&' || op === '||') return this.logical(n, op, ln, rn);
     const l = this.rvalue(this.expr(ln));

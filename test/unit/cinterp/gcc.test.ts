@@ -754,6 +754,28 @@ void test(void) {
 `, [8, 1, 2, 15, 13, 4, 4]);
 });
 
+test('a cast before a unary operator that tree-sitter reads as a parenthesised type name or a call, (caddr_t)&x after a -, (major_t)(int)*p, is a cast: illumos <inet/mib2.h> LEGACY_MIB_SIZE() in ip.c and <sys/fs/hsfs_rrip.h> RRIP_MAJOR()', async () => {
+  await sameAsGcc(`
+typedef char *kc_addr_t;
+typedef int kmaj_t;
+typedef short kshort_t;
+struct mib { int a; int b; long c; };
+struct outer { int z; struct mib m; } ou;
+#define PTRDIFF(s, e) (kc_addr_t)e - (kc_addr_t)s
+#define LEGACY(s) PTRDIFF(s, &(s)->c)
+#define BOTH(x) (int)*((int *)x)
+#define MAJOR(x) BOTH(&((unsigned char *)x)[4])
+void test(void) {
+  unsigned char buf[8] = { 1, 0, 0, 0, 0x12, 0x34, 0, 0 };
+  unsigned char *pn = buf;
+  struct outer *ip = &ou;
+  int k = 5, *kp = &k;
+  PR(LEGACY(&ip->m)); PR(PTRDIFF(&ip->m, &(&ip->m)->b)); PR((kmaj_t)MAJOR(pn));
+  PR(7 - (kmaj_t)-3 * 2); PR(1 + (kshort_t)(int)*kp * 3); PR((long)(kshort_t)-70000 + 1);
+}
+`, [8, 4, 13330, 13, 16, -4463]);
+});
+
 test('old-style (K&R) function definitions: the identifier list, then declarations (pointers, register, several declarators in one, a name left int), as older illumos code writes them (c2/audit_path.c)', async () => {
   await sameAsGcc(`
 typedef struct tok { int v; struct tok *next; } token_t;
