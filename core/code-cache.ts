@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 import Module from 'node:module';
-import { createHash } from 'node:crypto';
+import { fingerprint } from './fingerprint';
 import { oneShotProcess, ONE_SHOT_COMMANDS } from './one-shot';
 
 const bundle = join(__dirname, 'kctx-cli.js');
@@ -49,7 +49,7 @@ function run(): void {
   let cached: Buffer | undefined;
   if (dir) {
     const st = statSync(bundle);
-    const id = createHash('sha256').update(`${bundle} ${st.size} ${st.mtimeMs} ${process.version} ${process.arch} ${process.execArgv.join(' ')} ${oneShot}`).digest('hex').slice(0, 32);
+    const id = fingerprint(`${bundle} ${st.size} ${st.mtimeMs} ${process.version} ${process.arch} ${process.execArgv.join(' ')} ${oneShot}`);
     file = join(dir, `${id}.v8`);
     try {
       cached = readFileSync(file);

@@ -8,7 +8,7 @@
 import type * as WebTreeSitter from 'web-tree-sitter';
 import type { Tree, Node as SyntaxNode, Edit, Language } from 'web-tree-sitter';
 import { existsSync, readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { fingerprint } from './fingerprint';
 import { join } from 'node:path';
 
 // Loaded through `require` so that bundles (CJS) get web-tree-sitter's CommonJS build: its ES-module
@@ -61,9 +61,7 @@ let grammar: string | undefined;
  */
 export function parserPrint(): string {
   if (grammar === undefined) {
-    const h = createHash('sha256');
-    for (const [f, p] of [['web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm'], ['tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm']] as const) h.update(readFileSync(locate(f, p)));
-    grammar = h.digest('hex').slice(0, 32);
+    grammar = fingerprint(...[['web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm'], ['tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm']].map(([f, p]) => readFileSync(locate(f!, p!))));
   }
   return grammar;
 }

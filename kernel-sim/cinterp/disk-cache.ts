@@ -6,7 +6,7 @@
  *
  * A unit is reused only when it is exactly what preprocessing would give now: the load's inputs
  * are the same (the key: source, folders, defines, include folders, the gate's macros, the era,
- * kctx's version and this format), every file it read has the same content (SHA-256) and real
+ * kctx's version and this format), every file it read has the same content (its fingerprint, core/fingerprint.ts) and real
  * path, every include-path probe ("is there a dir/x.h?") has the same answer, and every text kctx
  * generated (the command line's macros, the shipped headers) is the same. As ccache's direct
  * mode and git's index do, a file whose stat (device, inode, size, modification and change times
@@ -14,7 +14,7 @@
  * stat is the one recorded (its entries are the same); only a stat taken well after the last
  * change counts (RACY_NS: a file changed within the clock's or the file system's granularity of
  * the record is always read and hashed), and anything else is checked by content as before. Anything else is a
- * miss; so is a cache file that is truncated, corrupt (its checksum) or of another format: never
+ * miss; so is a cache file that is truncated, corrupt (its CRC-32) or of another format: never
  * an error. Writes go to a temporary name and are renamed into place, so a reader never sees half
  * a file. The folder is bounded: past MAX_BYTES the least recently used units go first.
  *
@@ -25,7 +25,8 @@
 import { realpathSync, utimesSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readFileBounded } from '../io/files';
-import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, sha256, packSections, unpackSections } from '../io/cache-store';
+import { fingerprint } from '../../core/fingerprint';
+import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, packSections, unpackSections } from '../io/cache-store';
 import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
 import { rewriteGnu, rewriteOldStyle } from './gnu-tokens';
 import { lexC, lexTable } from '../../core/clex';
@@ -37,7 +38,7 @@ import type { StoredTree } from './ctree';
 export { setDiskCache, diskCacheOn, diskCacheDir, evict, MAX_BYTES, statSig, settledSig, setRacyWindow, loadRecord, storeRecord } from '../io/cache-store';
 
 /** Bumped whenever what is stored, or what the preprocessor makes of the same input, changes. */
-const FORMAT = 2;
+const FORMAT = 3;
 const stats = { hits: 0, misses: 0, stores: 0, stamped: 0, hashed: 0 };
 
 /**
@@ -61,7 +62,7 @@ export interface StoredUnit {
 interface FileRec {
   path: string;
   display: string;
-  /** Real files: the real path and the SHA-256 of the bytes. */
+  /** Real files: the real path and the fingerprint of the bytes. */
   real?: string;
   hash?: string;
   /** Its stat when stored (statSig), when not changed within RACY_NS of then. */
@@ -127,7 +128,7 @@ function stampedFile(path: string, display: string, stamp: string): SrcFile {
  */
 let codePrint: string | undefined;
 function fullKey(key: string): string {
-  codePrint ??= sha256(`${FORMAT}\n${String(Preprocessor)}\n${String(lexC)}\n${String(lexTable)}\n${String(rewriteGnu)}\n${String(rewriteOldStyle)}`);
+  codePrint ??= fingerprint(`${FORMAT}\n${String(Preprocessor)}\n${String(lexC)}\n${String(lexTable)}\n${String(rewriteGnu)}\n${String(rewriteOldStyle)}`);
   return `${codePrint} ${key}`;
 }
 
@@ -217,7 +218,7 @@ function read(file: string, key: string, generated: (path: string) => string | u
         } catch {
           return null;
         }
-        if (sha256(bytes) !== f.hash) return null;
+        if (fingerprint(bytes) !== f.hash) return null;
       }
       checked.set(f.path, bytes);
     }
@@ -292,7 +293,7 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
     else {
       let r = seen.get(f.path);
       if (!r) {
-        r = { path: f.path, display: f.display, real: realPath(f.path), hash: sha256(Buffer.from(f.text, 'latin1')) };
+        r = { path: f.path, display: f.display, real: realPath(f.path), hash: fingerprint(Buffer.from(f.text, 'latin1')) };
         const st = settled(statSig(f.path), now);
         if (st) r.st = st;
         seen.set(f.path, r);
@@ -315,9 +316,10 @@ export function storeUnit(key: string, u: StoredUnit, probes: Map<string, boolea
     ...[pos.rowFile, pos.rowLine, pos.rowStart, pos.tokOut, pos.tokCol],
     Buffer.from(JSON.stringify(macros), 'utf8'),
   ]);
-  if (writeFramed(dir, fileFor(dir, key), body)) {
+  const id = fingerprint(body);
+  if (writeFramed(dir, fileFor(dir, key), body, id)) {
     stats.stores++;
-    u.id = sha256(body);
+    u.id = id;
   }
 }
 

@@ -7,7 +7,7 @@
  * (a missing one fails the load as illumos's module loader does), and register the 'c' frame
  * kind through which the machine runs the driver's functions on simulated threads.
  */
-import { createHash } from 'node:crypto';
+import { fingerprint } from '../../core/fingerprint';
 import { basename, resolve, relative } from 'node:path';
 import type { Node as TSNode } from 'web-tree-sitter';
 import { plainTree, type CNode as SyntaxNode } from './ctree';
@@ -610,7 +610,7 @@ function needsCode(s: Scenario, module: string): string {
   if (!compilerPrint) {
     const parts: string[] = [String(loadDriver), neededCode()];
     for (let k: unknown = Compiler; typeof k === 'function' && k !== Function.prototype; k = Object.getPrototypeOf(k)) parts.push(String(k));
-    compilerPrint = createHash('sha256').update(parts.join('\n')).digest('hex');
+    compilerPrint = fingerprint(...parts);
   }
   return `${compilerPrint} ${JSON.stringify([s.kernel, module])}`;
 }

@@ -15,7 +15,7 @@
  * (disk-cache.ts) and the in-process unit (unit-cache.ts), and the next load parses only the
  * needed constructs (the parser's included ranges) and declares only them.
  */
-import { createHash } from 'node:crypto';
+import { fingerprint } from '../../core/fingerprint';
 import type { Node as SyntaxNode, Tree } from 'web-tree-sitter';
 import { Query, parserPrint, type Parser } from '../../core/cparser';
 import { ScenarioError } from '../scenario';
@@ -199,14 +199,14 @@ export function neededOf(tree: Tree, text: string, own: ((n: SyntaxNode) => bool
 /** This file's code, as text: needs found by another version are never read (their keys differ). */
 let print: string | undefined;
 export function neededCode(): string {
-  print ??= createHash('sha256').update([neededOf, declares, declarator, alwaysNeeded, innerDeclarations, parseNeeded].map(String).join('\n')).digest('hex').slice(0, 32);
+  print ??= fingerprint(...[neededOf, declares, declarator, alwaysNeeded, innerDeclarations, parseNeeded].map(String));
   return print;
 }
 
 /** The code a stored tree of needed constructs was made by (the needs', the tree copy's, the parser's). */
 let treePrint: string | undefined;
 function treeCode(): string {
-  treePrint ??= createHash('sha256').update([neededCode(), parserPrint(), ...[plainTree, prunedTree, revivedTree, storedTree].map(String)].join('\n')).digest('hex').slice(0, 32);
+  treePrint ??= fingerprint(neededCode(), parserPrint(), ...[plainTree, prunedTree, revivedTree, storedTree].map(String));
   return treePrint;
 }
 

@@ -5,7 +5,6 @@
  * does not load (with file:line); 3 the simulated kernel panicked (the panic message in illumos
  * form, then the stack); 4 it did not end: every thread blocked (deadlock) or --max-steps hit.
  */
-import { createInterface } from 'node:readline';
 import { resolve as resolvePath } from 'node:path';
 import { loadScenarioFile, ScenarioError, type Scenario } from '../scenario';
 import { createKernel } from '../kernel';
@@ -396,6 +395,7 @@ export function mdbCommand(argv: string[]): Promise<number> {
       }
       return code;
     }
+    const { createInterface } = require('node:readline') as typeof import('node:readline');
     const rl = createInterface({
       input: process.stdin, output: process.stdout, terminal: true, prompt: '> ', historySize: 1000,
       completer: (line: string) => [complete(line), line],

@@ -9,7 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
+import { fingerprint } from '../../core/fingerprint';
 import { loadRecord, storeRecord, statSig, settledSig } from '../io/cache-store';
 import { logicalLines, makefileText } from './makefile';
 import { generatedRules, type GeneratedRule } from './generated';
@@ -103,7 +103,7 @@ export function gateBuild(gate: string, debug: boolean, module?: string): GateBu
   if (hit) return hit;
   // Kept on disk for the next process (disk-cache.ts), used while every makefile it tried to
   // read has the stat it had, settled (a file changed just before is read again).
-  codePrint ??= createHash('sha256').update([readMakefile, expand, buildOf, generatedRules].map(String).join('\n')).digest('hex').slice(0, 32);
+  codePrint ??= fingerprint(...[readMakefile, expand, buildOf, generatedRules].map(String));
   const diskKey = `gate-build ${codePrint} ${key}`;
   const kept = loadRecord(diskKey) as { build: GateBuild; seen: Array<[string, string | null]> } | null;
   if (kept && Array.isArray(kept.seen) && kept.seen.every(([p, sig]) => statSig(p) === sig)) {

@@ -10,8 +10,7 @@
  * cache folder, or a folder of this process removed at its exit when the cache is off), so the
  * same tree gives the same bytes.
  */
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { fingerprint as printOf } from '../../core/fingerprint';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -118,7 +117,7 @@ function outputRoot(): string {
 
 /** What went into a rule's output: the rule and the contents of the files it names. */
 function fingerprint(rule: GeneratedRule): string | null {
-  const h = createHash('sha256').update(JSON.stringify([rule.tool, rule.args, rule.stdin ?? null, rule.stdout, rule.cwd, rule.name]));
+  const parts: Array<string | Uint8Array> = [JSON.stringify([rule.tool, rule.args, rule.stdin ?? null, rule.stdout, rule.cwd, rule.name])];
   const inputs = [...rule.args.filter((a) => !a.startsWith('-') && !a.includes(OUTPUT)), ...(rule.stdin ? [rule.stdin] : [])];
   for (const a of inputs) {
     const f = resolve(rule.cwd, a);
@@ -130,9 +129,9 @@ function fingerprint(rule: GeneratedRule): string | null {
       continue; // a word that is not a file
     }
     if (!st.isFile() || st.size > MAX_INPUT_BYTES) return null;
-    h.update(f).update(readFileSync(f));
+    parts.push(f, readFileSync(f));
   }
-  return h.digest('hex').slice(0, 32);
+  return printOf(...parts);
 }
 
 /**
@@ -156,6 +155,8 @@ export function generateHeader(rule: GeneratedRule): { dir: string } | { why: st
   try {
     mkdirSync(work, { recursive: true });
     if (rule.stdin) input = openSync(resolve(rule.cwd, rule.stdin), 'r');
+    // child_process loads on first use (20 ms of a warm load's start otherwise).
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync(rule.tool, rule.args.map((a) => a.split(OUTPUT).join(made)), {
       cwd: rule.cwd,
       stdio: [input ?? 'ignore', rule.stdout ? 'pipe' : 'ignore', 'pipe'],

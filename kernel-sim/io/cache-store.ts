@@ -1,7 +1,7 @@
 /**
  * The kctx cache folder and its files (a leaf: node only): where it is and whether it is on,
- * files framed with a magic line and their body's SHA-256 (a truncated or damaged file is no
- * file), written under a temporary name and renamed into place, bounded (least recently used
+ * files framed with a magic line, an id and their body's CRC-32 (a truncated or damaged file is no
+ * file; core/fingerprint.ts: no crypto module on a warm load), written under a temporary name and renamed into place, bounded (least recently used
  * out), JSON records under a key; and the stats that say a file or folder has not changed (as
  * ccache's direct mode and git's index do: device, inode, size, modification and change times in
  * nanoseconds, trusted only when taken RACY_NS after the last change). cinterp/disk-cache.ts keeps
@@ -11,13 +11,17 @@
  * test runner: tests name a scratch folder). Off with `KCTX_CACHE=0` or `kctx run --no-cache`
  * (`setDiskCache(false)`).
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { checksum, fingerprint } from '../../core/fingerprint';
 
-/** The first line of every cache file (the units' format 1 framing). */
-const MAGIC = 'kctx-unit 1\n';
+/** The first line of every cache file (format 2: an id and a CRC-32 follow on the second line). */
+const MAGIC = 'kctx-unit 2\n';
+/** The second line: the id (16 hex digits), a space, the CRC-32 of the id and the body (8 hex digits), a newline. */
+const LINE2 = 16 + 1 + 8 + 1;
+/** The id of a file that has none (records other than units). */
+const NO_ID = '0'.repeat(16);
 
 /** Most bytes the cache folder holds; the least recently used units are removed past it. */
 export const MAX_BYTES = 256 * 1024 * 1024;
@@ -81,13 +85,14 @@ export function settled(sig: string | null, now: bigint): string | null {
   return sig !== null && settledSig(sig, now) ? sig : null;
 }
 
-export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
-
 export function fileFor(dir: string, key: string): string {
-  return join(dir, 'units', `${sha256(key).slice(0, 40)}.unit`);
+  return join(dir, 'units', `${fingerprint(key)}.unit`);
 }
 
-/** A cache file's body and its SHA-256, if the file is whole and one of ours. */
+/** The CRC-32 that guards a file with this id and body. */
+const guard = (id: string, body: Uint8Array): string => checksum(Buffer.from(id, 'latin1'), body);
+
+/** A cache file's body and its id (writeFramed's `id`), if the file is whole and one of ours. */
 export function readFramed(file: string): { body: Buffer; sum: string } | null {
   let raw: Buffer;
   try {
@@ -96,13 +101,13 @@ export function readFramed(file: string): { body: Buffer; sum: string } | null {
   } catch {
     return null;
   }
-  // MAGIC, the body's SHA-256, a newline, the body.
+  // MAGIC, the id, a space, the CRC-32, a newline, the body.
   const head = MAGIC.length;
-  if (raw.length < head + 65 || raw.toString('latin1', 0, head) !== MAGIC || raw[head + 64] !== 10) return null;
-  const body = raw.subarray(head + 65);
-  const sum = sha256(body);
-  if (sum !== raw.toString('latin1', head, head + 64)) return null;
-  return { body, sum };
+  if (raw.length < head + LINE2 || raw.toString('latin1', 0, head) !== MAGIC || raw[head + 16] !== 32 || raw[head + LINE2 - 1] !== 10) return null;
+  const id = raw.toString('latin1', head, head + 16);
+  const body = raw.subarray(head + LINE2);
+  if (guard(id, body) !== raw.toString('latin1', head + 17, head + 25)) return null;
+  return { body, sum: id };
 }
 
 /**
@@ -139,12 +144,16 @@ export function unpackSections(b: Buffer): { head: { [k: string]: unknown }; sec
   return at === b.length ? { head: head as { [k: string]: unknown }, sections } : null;
 }
 
-/** Writes a cache file under a temporary name and renames it into place; true when stored. */
-export function writeFramed(dir: string, file: string, body: Buffer): boolean {
+/**
+ * Writes a cache file under a temporary name and renames it into place; true when stored. `id`
+ * (16 hex digits, what readFramed gives back as `sum`): a unit's fingerprint, by which the records
+ * made from it are keyed.
+ */
+export function writeFramed(dir: string, file: string, body: Buffer, id = NO_ID): boolean {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(join(dir, 'units'), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC + sha256(body) + '\n', 'latin1'), body]), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${MAGIC}${id} ${guard(id, body)}\n`, 'latin1'), body]), { mode: 0o600 });
     renameSync(tmp, file);
     evict(join(dir, 'units'), MAX_BYTES);
     return true;
