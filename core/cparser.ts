@@ -7,7 +7,7 @@
  */
 import type * as WebTreeSitter from 'web-tree-sitter';
 import type { Tree, Node as SyntaxNode, Edit, Language } from 'web-tree-sitter';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fingerprint } from './fingerprint';
 import { join } from 'node:path';
 
@@ -57,11 +57,19 @@ function locate(file: string, pkgPath: string): string {
 let grammar: string | undefined;
 /**
  * A fingerprint of the parser's two WebAssembly files (the runtime and the C grammar): what a
- * syntax tree kept on disk was parsed with (kernel-sim/cinterp/disk-cache.ts).
+ * syntax tree kept on disk was parsed with (kernel-sim/cinterp/disk-cache.ts). Taken from each
+ * file's path and stat (device, inode, size, modification time in ns), as the code cache names
+ * the bundle: a warm load reads neither file (a build copies them anew: a new print, a new parse).
  */
 export function parserPrint(): string {
   if (grammar === undefined) {
-    grammar = fingerprint(...[['web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm'], ['tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm']].map(([f, p]) => readFileSync(locate(f!, p!))));
+    grammar = fingerprint(
+      ...[['web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm'], ['tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm']].map(([f, p]) => {
+        const file = locate(f!, p!);
+        const st = statSync(file, { bigint: true });
+        return `${file} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs}`;
+      }),
+    );
   }
   return grammar;
 }

@@ -26,7 +26,7 @@ import { realpathSync, utimesSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readFileBounded } from '../io/files';
 import { fingerprint } from '../../core/fingerprint';
-import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, packSections, unpackSections } from '../io/cache-store';
+import { diskCacheDir, fileFor, readFramed, writeFramed, loadRecord, storeRecord, statSig, settled, packSections, unpackSections, tableView } from '../io/cache-store';
 import { Preprocessor, PosMap, MAX_SOURCE_BYTES, isFile, type Macro, type PreprocessResult, type SrcFile, type Tok } from './preprocess';
 import { rewriteGnu, rewriteOldStyle } from './gnu-tokens';
 import { lexC, lexTable } from '../../core/clex';
@@ -132,13 +132,6 @@ function fullKey(key: string): string {
   return `${codePrint} ${key}`;
 }
 
-/** A section's bytes as 32-bit integers (a copy: the section need not be aligned); null when its length is not a multiple of 4. */
-function i32(b: Buffer): Int32Array | null {
-  if (b.length % 4) return null;
-  const out = new Int32Array(b.length >> 2);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 function tokRec(t: Tok): TokRec {
   const r: TokRec = [t.k, t.v, t.file, t.line, t.col, t.bol ? 1 : 0, t.ws ? 1 : 0];
@@ -185,7 +178,7 @@ function read(file: string, key: string, generated: (path: string) => string | u
   const r = u.head as unknown as Record;
   if (r.key !== key || !Array.isArray(r.files) || !Array.isArray(r.probes)) return null;
   const [textBytes, macroText, ...posBytes] = [u.sections[0]!, u.sections[6]!, ...u.sections.slice(1, 6)];
-  const pos = posBytes.map(i32);
+  const pos = posBytes.map((b) => tableView(Int32Array, b));
   if (pos.some((a) => a === null)) return null;
   // The probes of a folder whose stat is the one recorded are answered as then (its entries are
   // the same); a probe that found a file the unit read is checked with that file below.
@@ -361,9 +354,8 @@ export function loadTree(id: string, code: string): StoredTree | null {
   for (let i = 0; i < u.sections.length; i++) {
     const K = Object.hasOwn(ARRAY_KINDS, r.kinds[i] as string) ? ARRAY_KINDS[r.kinds[i] as ArrayKind] : undefined;
     const sec = u.sections[i]!;
-    if (!K || sec.length % K.BYTES_PER_ELEMENT) return null;
-    const a = new K(sec.length / K.BYTES_PER_ELEMENT);
-    new Uint8Array(a.buffer).set(sec);
+    const a = K ? tableView(K, sec) : null;
+    if (!a) return null;
     arrays.push(a);
   }
   return { typeNames: r.typeNames as string[], fieldNames: r.fieldNames as (string | null)[], arrays };

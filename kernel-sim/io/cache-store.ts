@@ -18,8 +18,16 @@ import { checksum, fingerprint } from '../../core/fingerprint';
 
 /** The first line of every cache file (format 2: an id and a CRC-32 follow on the second line). */
 const MAGIC = 'kctx-unit 2\n';
-/** The second line: the id (16 hex digits), a space, the CRC-32 of the id and the body (8 hex digits), a newline. */
-const LINE2 = 16 + 1 + 8 + 1;
+/**
+ * The second line: the id (16 hex digits), a space, the CRC-32 of the id and the body (8 hex
+ * digits), two spaces, a newline; the body then starts 40 bytes in, at a multiple of 8.
+ */
+const LINE2 = 16 + 1 + 8 + 2 + 1;
+/** Where a body starts in its file. */
+const BODY_AT = MAGIC.length + LINE2;
+/** packSections places each section at a multiple of this from the file's start (a typed array's view needs its element's alignment). */
+const ALIGN = 8;
+const aligned = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 /** The id of a file that has none (records other than units). */
 const NO_ID = '0'.repeat(16);
 
@@ -103,7 +111,7 @@ export function readFramed(file: string): { body: Buffer; sum: string } | null {
   }
   // MAGIC, the id, a space, the CRC-32, a newline, the body.
   const head = MAGIC.length;
-  if (raw.length < head + LINE2 || raw.toString('latin1', 0, head) !== MAGIC || raw[head + 16] !== 32 || raw[head + LINE2 - 1] !== 10) return null;
+  if (raw.length < head + LINE2 || raw.toString('latin1', 0, head) !== MAGIC || raw.toString('latin1', head + 16, head + 17) !== ' ' || raw.toString('latin1', head + 25, head + LINE2) !== '  \n') return null;
   const id = raw.toString('latin1', head, head + 16);
   const body = raw.subarray(head + LINE2);
   if (guard(id, body) !== raw.toString('latin1', head + 17, head + 25)) return null;
@@ -112,14 +120,39 @@ export function readFramed(file: string): { body: Buffer; sum: string } | null {
 
 /**
  * A record's body as kept: the length of its JSON head (4 bytes, little-endian), the head (with
- * `sections`, the byte length of each section), then the sections' bytes. Big texts and number
- * tables go in sections: no JSON escaping, base64 or UTF-8 decoding of megabytes on a load.
+ * `sections`, the byte length of each section; spaces after it up to a multiple of 8 bytes from
+ * the file's start), then the sections' bytes, each followed by zeros up to a multiple of 8. Big
+ * texts and number tables go in sections: no JSON escaping, base64 or UTF-8 decoding of megabytes
+ * on a load, and a table is read in place (tableView), not copied.
  */
 export function packSections(head: object, sections: ArrayBufferView[]): Buffer {
-  const h = Buffer.from(JSON.stringify({ ...head, sections: sections.map((s) => s.byteLength) }), 'utf8');
+  const json = JSON.stringify({ ...head, sections: sections.map((s) => s.byteLength) });
+  const bytes = Buffer.byteLength(json, 'utf8');
+  const h = Buffer.from(json + ' '.repeat(aligned(BODY_AT + 4 + bytes) - (BODY_AT + 4 + bytes)), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(h.length);
-  return Buffer.concat([len, h, ...sections.map((s) => Buffer.from(s.buffer, s.byteOffset, s.byteLength))]);
+  const parts: Buffer[] = [len, h];
+  for (const s of sections) {
+    parts.push(Buffer.from(s.buffer, s.byteOffset, s.byteLength));
+    if (s.byteLength % ALIGN) parts.push(Buffer.alloc(ALIGN - (s.byteLength % ALIGN)));
+  }
+  return Buffer.concat(parts);
+}
+
+type TableKind = Int32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor;
+
+/**
+ * A section's bytes as a table of `K`'s elements: a view of the bytes read when they sit at a
+ * multiple of the element's size (packSections puts them there), else a copy; null when the
+ * length is not a multiple of it. The view keeps the file's bytes alive as long as the table.
+ */
+export function tableView<K extends TableKind>(K: K, b: Buffer): InstanceType<K> | null {
+  const size = K.BYTES_PER_ELEMENT;
+  if (b.length % size) return null;
+  if (b.byteOffset % size === 0) return new K(b.buffer as ArrayBuffer, b.byteOffset, b.length / size) as InstanceType<K>;
+  const out = new K(b.length / size);
+  new Uint8Array(out.buffer).set(b);
+  return out as InstanceType<K>;
 }
 
 /** A body packSections made: its head and its sections (views of `b`); null when it does not hold together. */
@@ -139,7 +172,7 @@ export function unpackSections(b: Buffer): { head: { [k: string]: unknown }; sec
   for (const n of (head as { sections: unknown[] }).sections) {
     if (!Number.isInteger(n) || (n as number) < 0 || at + (n as number) > b.length) return null;
     sections.push(b.subarray(at, at + (n as number)));
-    at += n as number;
+    at = aligned(BODY_AT + at + (n as number)) - BODY_AT;
   }
   return at === b.length ? { head: head as { [k: string]: unknown }, sections } : null;
 }
@@ -153,7 +186,7 @@ export function writeFramed(dir: string, file: string, body: Buffer, id = NO_ID)
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(join(dir, 'units'), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, Buffer.concat([Buffer.from(`${MAGIC}${id} ${guard(id, body)}\n`, 'latin1'), body]), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${MAGIC}${id} ${guard(id, body)}  \n`, 'latin1'), body]), { mode: 0o600 });
     renameSync(tmp, file);
     evict(join(dir, 'units'), MAX_BYTES);
     return true;
