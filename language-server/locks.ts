@@ -416,8 +416,17 @@ function localsOf(fn: SyntaxNode): Set<string> {
 
 const RELEASE_RE = new RegExp(`\\b(${[...PAIRS.values()].join('|')})\\s*\\(`);
 
-/** Runs the lock walk over one function. depth > 0: a summary pass (no callee summaries). */
-export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
+/** (measurements) KCTX_NO_LOCK_MEMO=1 walks without the memo. */
+const NO_MEMO = typeof process !== 'undefined' && process.env?.KCTX_NO_LOCK_MEMO === '1';
+
+/** What analyze() tells of its walk (tests and measurements): path steps (memoized ones included) and memo hits. */
+export interface WalkStats { steps: number; memoHits: number; memoSteps: number }
+
+/**
+ * Runs the lock walk over one function. depth > 0: a summary pass (no callee summaries). memo: the walk
+ * memoizes statements (WalkOptions.memo; the same result either way); stats, when given, is filled in.
+ */
+export function analyze(m: FileModel, fn: SyntaxNode, depth = 0, memo = !NO_MEMO, stats?: WalkStats): LockResult {
   const exits: ExitInfo[] = [];
   const doubles: DoubleRelease[] = [];
   const acquires = new Map<string, SyntaxNode[]>();
@@ -642,19 +651,32 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
       const value = how === 'return' ? (at.namedChildren.find((x) => x && x.type !== 'comment')?.text ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1') : '';
       exits.push({ node: at, how, value, held, released });
     },
-  }, { budget: m.budget, correlate: true, mergeUnreadConditions: true });
-  w.run(fn, [initialState<Facts>(new Map())]);
+  }, { budget: m.budget, correlate: true, mergeUnreadConditions: true, memo });
+  try {
+    w.run(fn, [initialState<Facts>(new Map())]);
+  } finally {
+    if (stats) { stats.steps = w.steps; stats.memoHits = w.memoHits; stats.memoSteps = w.memoSteps; }
+  }
   const res: LockResult & { releasedAtExit?: Map<string, number>; forgotten?: Set<string> } = { exits, doubles, acquires, untracked, callerHeld };
   res.releasedAtExit = releasedAtExit;
   res.forgotten = forgotten;
   return res;
 }
 
+/**
+ * The lock walk of one function, once per model for both lock rules. A walk over the work budget is
+ * remembered too: the budget counts steps, so a second walk would stop at the same step with the same
+ * (empty) result; the second rule gets the same WorkBudgetExceeded without walking again.
+ */
 export function lockResult(m: FileModel, fn: SyntaxNode): LockResult {
-  const c = m as unknown as { _lockResults?: Map<number, LockResult> };
+  const c = m as unknown as { _lockResults?: Map<number, LockResult | WorkBudgetExceeded> };
   c._lockResults ??= new Map();
   let r = c._lockResults.get(fn.id);
-  if (!r) { r = analyze(m, fn); c._lockResults.set(fn.id, r); }
+  if (!r) {
+    try { r = analyze(m, fn); } catch (e) { if (e instanceof WorkBudgetExceeded) c._lockResults.set(fn.id, e); throw e; }
+    c._lockResults.set(fn.id, r);
+  }
+  if (r instanceof WorkBudgetExceeded) throw r;
   return r;
 }
 
