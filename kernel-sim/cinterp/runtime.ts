@@ -31,6 +31,23 @@ export function stoppedInStatement(fr: CFrame, used: number, e: unknown): number
 const EMPTY: Val[] = [];
 
 /**
+ * A frame's temps, all 0, in an array of V8's generic elements kind from the start. A temp holds
+ * a number or a BigInt (a callee's 64-bit value, cReturn); an array made of small integers would
+ * change its kind at the first double or BigInt stored in it, and which change it makes depends
+ * on the value: code optimized on one program's values (a double) would deoptimize on the next
+ * program's (a BigInt), in the middle of its first run. `slice` keeps the template's kind.
+ */
+const ZEROS: Val[] = ((): Val[] => {
+  const a: Val[] = new Array<Val>(64).fill(0n);
+  return a.fill(0);
+})();
+function temps(n: number): Val[] {
+  if (n <= ZEROS.length) return ZEROS.slice(0, n);
+  const a: Val[] = new Array<Val>(n).fill(0n);
+  return a.fill(0);
+}
+
+/**
  * A new frame running C function fn with the argument words args on thread t (the machine's
  * callC hook, and calls by name: calls.ts). `mayBeBig`: some argument may be a BigInt (a 64-bit
  * value), shown as its word among the frame's arguments.
@@ -65,7 +82,7 @@ export function framePointer(t: KThread, fn: CFunc, nargs: number): number {
 export function frameObject(fn: CFunc, fp: number, sp0: number, args: number[], mayBeBig: boolean): CFrame {
   return {
     kind: 'c', pc: 0, fn, fp, sp0,
-    tmp: fn.ntemps ? new Array<Val>(fn.ntemps).fill(0) : EMPTY,
+    tmp: fn.ntemps ? temps(fn.ntemps) : EMPTY,
     args: args.length <= 6 && !(mayBeBig && hasBig(args)) ? args : args.slice(0, 6).map((a) => toWord(a as Val)),
     wait: -1,
     traced: false,
