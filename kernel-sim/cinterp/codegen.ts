@@ -263,6 +263,19 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   // A data stop needs a debugger (m.checkStop is false without a policy): tested only under one.
   const dataStop = (pcExpr: string) => dbg(`if (POL && m.dataStop) { m.dataStop = false; fr.pc = ${pcExpr}; return used; }`);
   const INLINE = g.ref(s.runCalleeInline);
+  // The same instructions, names and temps as a function this process built (a fresh load of the
+  // same C): its step function again, without building its text (most of a fresh program's first
+  // steps were spent here), with the same pure leaf callees in its text.
+  // Each call site's pure leaf callee, when its body may go into this text (inlineText).
+  const lfs = s.ins.map((x) => (x.k === 'ins' && !x.ret && x.leaf !== undefined && x.inl !== undefined && REGISTERS ? x.inl.leaf() : null));
+  const memo = textKey(s, g.ntmp, [STOP, SS, MEM, ISSTMT, STOPPED, TAKE, INLINE], lfs);
+  const known = MADE.get(memo);
+  if (known !== undefined && STEPS.get(known.key) === known.f) {
+    // Most recently used last.
+    STEPS.delete(known.key);
+    STEPS.set(known.key, known.f);
+    return known.f;
+  }
   // The cycle of the events a call records (Machine.phaseUsed): the step's start and the cycles
   // of the statements before the current one in this step (0 in a step that goes on inside a
   // statement after its callee), so a stop that splits the step (a line breakpoint) moves no
@@ -301,9 +314,11 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
       body.push(self ? '} }' : '}');
     }
     if (s.isStmt(n)) {
-      body.push(`if (used >= budget) { fr.pc = ${n}; return used; }`);
+      // Without a debugger the check counts the cycle first (++used): one operation less, and
+      // the statement check is all a primed call (budget 0) runs of the statement.
+      body.push(`${dbg(`if (used >= budget) { fr.pc = ${n}; return used; }`)}${nodbg(`if (++used > budget) { fr.pc = ${n}; return used - 1; }`)}`);
       body.push(dbg(`if (POL) { if (${STOP}(m, t, ${n})) { fr.pc = ${n}; return used; } ${reload} }`));
-      body.push('used++;');
+      body.push(dbg('used++;'));
       // Entry after a stop at this statement's first instruction (fr.owed: see index.ts).
       body.push(`case ${-n - 1}: pc = ${n};`);
     }
@@ -325,7 +340,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
         // then this frame goes on at the next instruction as after a callee run inline, or its
         // step ends, or the callee's fault is thrown from the next instruction.
         // A pure leaf callee (codegen.ts Leaf.pureCall) reads and writes none of this frame's words: they stay in their variables.
-        const lf = ins.inl !== undefined && REGISTERS ? ins.inl.leaf() : null;
+        const lf = lfs[n]!;
         if (lf === null) body.push(`fr.pc = ${n}; ${CYCLE} ${nodbg(`r = ${ins.pure}; if (r === -1) {`)} ${SPILL_MARK} r = ${dbg(ins.code)}${nodbg(ins.leaf)}; ${reload} ${LOAD_MARK} ${nodbg('}')}`);
         else {
           // Its body may run here, in its own names, where its call would run it (inlineText).
@@ -370,6 +385,7 @@ export function buildStep(g: Gen, s: StepSpec): StepFn {
   const temps = g.ntmp ? `let ${Array.from({ length: g.ntmp }, (_, i) => `$${i}`).join(', ')};` : '';
   const name = s.name.replace(/[^A-Za-z0-9_]/g, '_');
   const raw = body.join('\n');
+  const stmtPcs = s.ins.map((_, n) => n).filter((n) => s.isStmt(n));
   const unmark = (x: string): string => memoryForm(x.replaceAll(SPILL_MARK, '').replaceAll(LOAD_MARK, '')
     .replace(new RegExp(`${NODBG_OPEN}[^${NODBG_CLOSE}]*${NODBG_CLOSE}`, 'g'), '').replaceAll(DBG_OPEN, '').replaceAll(DBG_CLOSE, ''));
   // The function's values come with its frames (fr.fn.env, g.env): the text is all the step
@@ -430,9 +446,10 @@ ${code}
     // one-shot run). No effect on any result.
     const prime = reg !== null && src.length <= MAX_PRIMED_CHARS;
     return src.replace('@PRIMED@', prime ? '\nlet primed = false;' : '')
-      .replace('@PRIME@', prime ? `if (primed === false) { primed = true; let k = 0; for (let i = 0; i < ${Math.ceil(src.length / 2)}; i++) k = (k + i) | 0; }\n  ` : '');
+      .replace('@PRIME@', prime ? `if (primed === false) { primed = true; let k = 0; for (let i = 0; i < ${Math.ceil(src.length / 2)}; i++) k = (k + i) | 0;${stmtPcs.length ? ` if (fr.owed === false && m.policy === null && m.watchpoints.length === 0) { const pc0 = fr.pc; for (const n of [${stmtPcs.join(', ')}]) { fr.pc = n; cstep_${name}(m, t, fr, 0); } fr.pc = pc0; }` : ''} }\n  ` : '');
   };
   const src = assemble(unmark(raw), null);
+  texts++;
   if (typeof process !== 'undefined' && process.env?.KCTX_CODEGEN_DUMP) process.stderr.write(`// ${s.name}\n${src}\n`);
   const key = inlined.length ? `${src}\n${inlined.join('\n')}` : src;
   let f = STEPS.get(key);
@@ -466,7 +483,37 @@ ${code}
     STEPS.delete(key);
     STEPS.set(key, f);
   }
+  madeChars += memo.length;
+  if (madeChars > MAX_STEP_CHARS) {
+    MADE.clear();
+    madeChars = memo.length;
+  }
+  MADE.set(memo, { key, f });
   return f;
+}
+
+/**
+ * What a step function's text is made of (buildStep): the function's name, its temps, the
+ * references buildStep adds, and each instruction (a statement's start or not, its kind, its
+ * texts and targets), each text with its length.
+ */
+function textKey(s: StepSpec, ntmp: number, refs: string[], lfs: Array<Leaf | null>): string {
+  const parts: string[] = [s.name, String(ntmp), refs.join(',')];
+  const at = (n: number, x: Target | null): string => String(x === null ? n + 1 : x.pc);
+  const text = (x: string | undefined): string => (x === undefined ? '-' : `${x.length}:${x}`);
+  for (let n = 0; n < s.ins.length; n++) {
+    const x = s.ins[n]!;
+    parts.push(`${s.isStmt(n) ? 'S' : '.'}${x.k}`);
+    if (x.k === 'stmt') parts.push(text(x.code));
+    else if (x.k === 'jmp') parts.push(at(n, x.to));
+    else if (x.k === 'br') parts.push(text(x.code), text(x.cond), at(n, x.t), at(n, x.f));
+    else {
+      parts.push(text(x.code), x.ret ? 'r' : '.', text(x.value), text(x.leaf), text(x.pure));
+      const lf = lfs[n];
+      if (lf) parts.push(text(JSON.stringify([lf.max, x.inl!.site, x.inl!.args, x.inl!.slot, x.inl!.out, x.inl!.fault, lf.inline])));
+    }
+  }
+  return parts.join('\n');
 }
 
 /** Where a pure leaf callee's body goes in its caller's form without a debugger (buildStep): INLINE_MARK, its pc, @. */
@@ -750,6 +797,14 @@ const REGISTERS = typeof process === 'undefined' || process.env?.KCTX_REGISTERS 
  * the function the JIT already optimized. Bounded by the length of its texts.
  */
 const STEPS = new Map<string, StepFn>();
+let texts = 0;
+/** How many step texts this process has built (buildStep; the same C loaded again builds none). */
+export function stepTexts(): number {
+  return texts;
+}
+/** Step functions by what their texts are made of (buildStep textKey), with their STEPS keys; cleared past MAX_STEP_CHARS. */
+const MADE = new Map<string, { key: string; f: StepFn }>();
+let madeChars = 0;
 /** The bound of the cache: the texts it keeps, in characters; the least recently used go first. */
 const MAX_STEP_CHARS = 16_000_000;
 let stepChars = 0;

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Machine, StopPoint } from '../../../kernel-sim/machine/machine';
-import { isRegisterForm, leafOf, type StepFn } from '../../../kernel-sim/cinterp/codegen';
+import { isRegisterForm, leafOf, stepTexts, type StepFn } from '../../../kernel-sim/cinterp/codegen';
 import { leafCalls, pureCalls, inlinedCalls } from '../../../kernel-sim/cinterp/calls';
 import { registerForm, memoryForm, withoutWatch, writesSlot, slotRead, slotWrite, slotAddr, coldAddr, syncIn, syncOut, watchJs, type SlotView } from '../../../kernel-sim/cinterp/registers';
 import { createMdb } from '../../../kernel-sim/mdb/index';
@@ -422,8 +422,59 @@ ${Array.from({ length: 300 }, (_, i) => `\tx = x * ${i + 3} + (x >> ${(i % 13) +
     assert.ok(isRegisterForm(f), 'a register form');
     return f;
   };
-  assert.match(String(await form(PURE_SRC)), /if \(primed === false\) \{ primed = true;/);
+  const small = String(await form(PURE_SRC));
+  assert.match(small, /if \(primed === false\) \{ primed = true;/);
+  // ... its statement checks too: a call with budget 0 at each statement's start runs only its check.
+  assert.match(small, /for \(const n of \[0, 1, [0-9, ]+\]\) \{ fr\.pc = n; cstep_entry\(m, t, fr, 0\); \} fr\.pc = pc0;/);
+  assert.match(small, /if \(\+\+used > budget\) \{ fr\.pc = 0; return used - 1; \}/);
+  assert.doesNotMatch(small, /used >= budget/);
   const big = String(await form(BIG_SRC));
   assert.ok(big.length > 12_000, `${big.length} characters`);
   assert.doesNotMatch(big, /primed/);
+});
+
+test('a fresh load of the same C gets its step functions again without building their texts (codegen.ts textKey); other C and other names do not', async () => {
+  // s = (s ^ i * K) + (s >> 7) from s0, n times, as uint64_t.
+  const expect = (s0: bigint, n: number): bigint => {
+    const M = (1n << 64n) - 1n;
+    let s = s0;
+    for (let i = 0n; i < BigInt(n); i++) s = ((s ^ ((i * 0x9e3779b97f4a7c15n) & M)) + (s >> 7n)) & M;
+    return s;
+  };
+  const src = (s0: bigint, name: string) => `${HEADERS}
+uint64_t out64;
+
+static uint64_t
+${name}(uint32_t n)
+{
+	uint64_t s = ${s0}ULL;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		s = (s ^ (i * 0x9e3779b97f4a7c15ULL)) + (s >> 7);
+	return (s);
+}
+
+void
+entry(void *arg)
+{
+	out64 = ${name}((uint32_t)(uintptr_t)arg);
+}
+`;
+  const load = async (s0: bigint, name: string) => {
+    const k = await kernelFor({ 'drv.c': src(s0, name) }, { threads: [{ name: 'a', entry: 'entry', arg: 300 }] });
+    assert.equal(k.m.run(1_000_000).kind, 'end');
+    assert.equal(BigInt(k.m.program!.evaluate(k.m, undefined, undefined, 'out64').value), expect(s0, 300), `${name} from ${s0}`);
+    return (k.m.sym.lookup(name)!.cfunc as { run: StepFn }).run;
+  };
+  const a = await load(0x123456789abcdefn, 'mix');
+  const t0 = stepTexts();
+  assert.equal(await load(0x123456789abcdefn, 'mix'), a, 'the same C: the same step function');
+  assert.equal(stepTexts(), t0, 'no text built');
+  const b = await load(0xfedcba987654321n, 'mix');
+  assert.notEqual(b, a, 'another constant: another function');
+  const c = await load(0x123456789abcdefn, 'mux');
+  assert.notEqual(c, a, 'another name: another function');
+  assert.ok(stepTexts() >= t0 + 2, 'their texts built');
+  assert.equal(await load(0xfedcba987654321n, 'mix'), b);
 });
