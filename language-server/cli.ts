@@ -223,6 +223,31 @@ class LintPool {
     this.pump();
   }
 
+  /**
+   * No more files to scan: the main thread lints the files no worker has taken yet, one at a
+   * time, as a worker would (the workers take theirs between two of them), then waits for the
+   * workers. Without it the main thread would sit idle while one worker lints the last files.
+   */
+  async lintRest(): Promise<void> {
+    this.close();
+    while (this.next < this.queue.length) {
+      const q = this.queue[this.next++]!;
+      const { file, fileOpts } = this.job(q.id);
+      const opts = this.lockSummaries ? { ...fileOpts, lockSummaries: this.lockSummaries } : fileOpts;
+      let r: FileLint;
+      try {
+        r = await lintFile(file, opts);
+      } catch (e) {
+        r = { diagnostics: [], lines: 0, error: e instanceof Error ? e.message : String(e) };
+      }
+      this.onDone(q.id, r);
+      // the workers' answers: they take the next files
+      await new Promise((resolve) => setImmediate(resolve));
+      this.pump();
+    }
+    await this.done;
+  }
+
   private start(): void {
     const entry = workerEntry();
     // the parser compiled once, here: the workers share it and the code V8 optimises it into (cparser.ts)
@@ -370,10 +395,8 @@ export async function lintCommand(argv: string[]): Promise<number> {
   }
   if (lockOn) await lockSummariesPass(files, fileOpts, pool);
   if (pool) for (let i = scanned; i < files.length; i += SCAN_BLOCK) scan(Array.from({ length: Math.min(SCAN_BLOCK, files.length - i) }, (_, k) => i + k));
-  if (pool) {
-    pool.close();
-    await pool.done;
-  } else {
+  if (pool) await pool.lintRest();
+  else {
     for (let i = 0; i < files.length; i++) onDone(i, await lintFile(files[i]!, fileOpts[i]!));
   }
   if (tty) process.stderr.write('\r\x1b[K');
