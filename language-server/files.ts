@@ -73,17 +73,19 @@ export function readAndScan(file: string, opts: LintOptions): FileLint | { buf: 
   // Most files of a tree: no enabled rule's trigger, nothing more to do (not even the tree's era).
   // A file over the size limit is said to be skipped only when some enabled rule could have
   // reported on it (a firmware blob or a generated table has nothing for any rule: nothing was lost).
-  const needles = isAscii(buf) ? needleSet(opts) : null;
+  const needles = needleSet(opts);
   if (needles) {
-    // an ASCII file: a byte scan for the words the triggers need; decoded only when it has one
-    // (or a NUL: looksBinary's case); in ASCII, latin1 reads as UTF-8 does
-    const scan = needles.scan(buf);
-    if (!scan.hit && buf.subarray(0, 8192).indexOf(0) === -1) return { diagnostics: [], lines: scan.lines };
-    return { buf, lines: scan.lines, encoding: 'latin1' };
+    // a byte scan for the words the triggers need (in a file that is not ASCII, a white-space run
+    // also takes bytes 0x80 and up: UTF-8's Unicode spaces); decoded only when it has one, or a NUL
+    // (looksBinary's case: its first 8 K characters are at most 32 KB of UTF-8)
+    const scan = needles.scan(buf, true);
+    if (!scan.hit && buf.subarray(0, 32768).indexOf(0) === -1) return { diagnostics: [], lines: scan.lines };
+    // in ASCII, latin1 reads as UTF-8 does
+    return { buf, lines: scan.lines, encoding: isAscii(buf) ? 'latin1' : 'utf8' };
   }
   let lines = 1;
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
-  return { buf, lines, encoding: 'utf8' };
+  return { buf, lines, encoding: isAscii(buf) ? 'latin1' : 'utf8' };
 }
 
 /**

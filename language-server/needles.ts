@@ -1,18 +1,20 @@
 /**
- * The byte scan `kctx lint` runs over every file before anything else: does an ASCII file hold a
- * needle, a word without which no enabled rule's trigger can match? Most files of a kernel tree
- * hold none: they are then neither decoded nor matched against the triggers (the trigger regex and
- * the UTF-8 decoding cost more than the read).
+ * The byte scan `kctx lint` runs over every file before anything else: does a file hold a needle,
+ * a word without which no enabled rule's trigger can match? Most files of a kernel tree hold none:
+ * they are then neither decoded nor matched against the triggers (the trigger regex and the
+ * decoding cost more than the read).
  *
- * A needle is a literal, where a space stands for any run of ASCII white space, none included
- * (`& V_` for the trigger `&\s*V_\w`). Sound for ASCII text only: in other text `\s` also matches
- * Unicode spaces, and the caller decodes and matches such a file as before.
+ * A needle is a literal, where a space stands for any run of white space, none included (`& V_`
+ * for the trigger `&\s*V_\w`), and a `\b` at either end says the byte beside it is not a word
+ * byte, as the trigger's `\b` does (`\bt_ctx\b`: not `ct_ctx`). In ASCII text a white-space run is
+ * ASCII white space; in UTF-8 text that is not all ASCII it also takes bytes 0x80 and up, since
+ * `\s` matches Unicode spaces there.
  *
  * The search skips (Wu-Manber over byte pairs): each needle has a key, its longest literal part;
  * a window of the shortest key's length m moves by how far its last byte pair is from the end of
  * some key's first m bytes (m - 1 when the pair is in none), and only a pair that ends one is
- * verified, needle by needle. Keys shorter than 4 bytes are searched apart (Buffer.indexOf). The
- * lines are counted four bytes at a time.
+ * verified, needle by needle. Keys shorter than 8 bytes are searched apart (Buffer.indexOf, from
+ * the key's rarest byte). The lines are counted four bytes at a time.
  */
 
 /** ASCII white space as `\s` matches it: space, \t, \n, \v, \f, \r. */
@@ -20,45 +22,35 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
+/** A byte of a word as `\b` reads it (`\w`: ASCII letters, digits, `_`; any other byte, ASCII or not, is not). */
+function isWordByte(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
 interface Keyed {
   /** The needle's literal parts (between its white-space runs). */
   parts: string[];
   /** The part that is its key. */
   part: number;
+  /** `\b` before its first part / after its last (the byte there is not a word byte). */
+  wordStart: boolean;
+  wordEnd: boolean;
 }
 
-/** Keys shorter than this are searched with Buffer.indexOf (a short window would barely skip). */
-const MIN_KEY = 8;
-
-export class NeedleSet {
+/**
+ * One skipping search (Wu-Manber over byte pairs) for keys of at least its window's length: the
+ * window of m bytes moves by how far its last byte pair is from the end of some key's first m
+ * bytes (m - 1 when the pair is in none), and only a pair that ends one is verified.
+ */
+class Skipper {
   /** How far the window may move when its last byte pair is (previous byte << 8 | byte). */
   private readonly shift: Uint8Array;
-  /** The shortest long key's length (the window). */
-  private readonly m: number;
   /** Byte pair ending a key's first m bytes -> those needles. */
   private readonly ending = new Map<number, Keyed[]>();
-  /** Needles whose key is short: key -> needles. */
-  private readonly short = new Map<string, Keyed[]>();
 
-  constructor(readonly needles: readonly string[]) {
-    const long: Keyed[] = [];
-    for (const n of needles) {
-      const parts = n.split(' ').filter(Boolean);
-      if (!parts.length || [...n].some((ch) => ch.charCodeAt(0) > 127)) throw new Error(`needle '${n}' needs an ASCII character`);
-      let part = 0;
-      parts.forEach((p, i) => { if (p.length > parts[part]!.length) part = i; });
-      const k: Keyed = { parts, part };
-      if (parts[part]!.length >= MIN_KEY) long.push(k);
-      else {
-        const key = parts[part]!;
-        const list = this.short.get(key);
-        if (list) list.push(k); else this.short.set(key, [k]);
-      }
-    }
-    this.m = long.length ? Math.min(...long.map((k) => k.parts[k.part]!.length)) : 0;
-    const m = this.m;
-    this.shift = new Uint8Array(65536).fill(Math.max(1, m - 1));
-    for (const k of long) {
+  constructor(keyed: readonly Keyed[], private readonly m: number) {
+    this.shift = new Uint8Array(65536).fill(m - 1);
+    for (const k of keyed) {
       const key = k.parts[k.part]!;
       for (let j = 1; j < m; j++) {
         const g = (key.charCodeAt(j - 1) << 8) | key.charCodeAt(j);
@@ -70,30 +62,90 @@ export class NeedleSet {
     }
   }
 
-  /** Whether the bytes hold a needle, and their line count (1 + the line feeds). */
-  scan(buf: Uint8Array): { hit: boolean; lines: number } {
-    return { hit: this.has(buf), lines: 1 + lineFeeds(buf) };
-  }
-
-  /** Whether the bytes hold a needle. */
-  has(buf: Uint8Array): boolean {
+  has(buf: Uint8Array, wide: boolean): boolean {
     const n = buf.length;
     const m = this.m;
-    if (m) {
-      const shift = this.shift;
-      for (let i = m - 1; i < n;) {
-        const s = shift[(buf[i - 1]! << 8) | buf[i]!]!;
-        if (s !== 0) { i += s; continue; }
-        const start = i - m + 1;
-        for (const k of this.ending.get((buf[i - 1]! << 8) | buf[i]!)!) if (needleAt(buf, k, start)) return true;
-        i++;
+    const shift = this.shift;
+    for (let i = m - 1; i < n;) {
+      const g = (buf[i - 1]! << 8) | buf[i]!;
+      const s = shift[g]!;
+      if (s !== 0) { i += s; continue; }
+      const start = i - m + 1;
+      for (const k of this.ending.get(g)!) if (needleAt(buf, k, start, wide)) return true;
+      i++;
+    }
+    return false;
+  }
+}
+
+/** Keys of this many bytes or more are searched by the skipper (a long window skips far). */
+const LONG_KEY = 8;
+
+/**
+ * Bytes of C source from the most common on: Buffer.indexOf looks for its pattern's first byte,
+ * so a short key is looked for from a byte that comes late here (`wi_add` of `swi_add`).
+ */
+const COMMON = ' \t\n_etaoinsrlcdpumfhgb(),;*0ETAOINSRLCDPUMF';
+
+/** Where in a short key to start looking (its rarest byte, the last byte left out: at least two bytes are looked for). */
+function rareFrom(key: string): number {
+  let best = 0;
+  let rank = -1;
+  for (let j = 0; j < key.length - 1; j++) {
+    const r = COMMON.indexOf(key[j]!);
+    const at = r === -1 ? COMMON.length : r;
+    if (at > rank) { rank = at; best = j; }
+  }
+  return best;
+}
+
+export class NeedleSet {
+  /** The skipper of the keys of LONG_KEY bytes or more. */
+  private readonly skippers: Skipper[] = [];
+  /** Needles whose key is shorter: key -> what Buffer.indexOf looks for (the key from its rarest byte), how far the key starts before it, the needles. */
+  private readonly short = new Map<string, { tail: string; back: number; list: Keyed[] }>();
+
+  constructor(readonly needles: readonly string[]) {
+    const long: Keyed[] = [];
+    for (const n of needles) {
+      const wordStart = n.startsWith('\\b');
+      const wordEnd = n.length > 2 && n.endsWith('\\b');
+      const parts = n.slice(wordStart ? 2 : 0, wordEnd ? -2 : undefined).split(' ').filter(Boolean);
+      if (!parts.length || [...n].some((ch) => ch.charCodeAt(0) > 127)) throw new Error(`needle '${n}' needs an ASCII character`);
+      let part = 0;
+      parts.forEach((p, i) => { if (p.length > parts[part]!.length) part = i; });
+      const k: Keyed = { parts, part, wordStart, wordEnd };
+      const key = parts[part]!;
+      if (key.length >= LONG_KEY) long.push(k);
+      else {
+        const entry = this.short.get(key);
+        if (entry) entry.list.push(k);
+        else {
+          const back = rareFrom(key);
+          this.short.set(key, { tail: key.slice(back), back, list: [k] });
+        }
       }
     }
+    if (long.length) this.skippers.push(new Skipper(long, Math.min(...long.map((k) => k.parts[k.part]!.length))));
+  }
+
+  /**
+   * Whether the bytes hold a needle, and their line count (1 + the line feeds). `wide`: the bytes
+   * are UTF-8 text that is not all ASCII, where `\s` also matches Unicode spaces (their bytes are
+   * all 0x80 or more: a white-space run of a needle then also takes such bytes).
+   */
+  scan(buf: Uint8Array, wide = false): { hit: boolean; lines: number } {
+    return { hit: this.has(buf, wide), lines: 1 + lineFeeds(buf) };
+  }
+
+  /** Whether the bytes hold a needle (`wide`: as scan). */
+  has(buf: Uint8Array, wide = false): boolean {
+    for (const s of this.skippers) if (s.has(buf, wide)) return true;
     if (this.short.size) {
       const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-      for (const [key, list] of this.short) {
-        for (let at = b.indexOf(key, 0, 'latin1'); at !== -1; at = b.indexOf(key, at + 1, 'latin1')) {
-          for (const k of list) if (needleAt(buf, k, at)) return true;
+      for (const { tail, back, list } of this.short.values()) {
+        for (let at = b.indexOf(tail, back, 'latin1'); at !== -1; at = b.indexOf(tail, at + 1, 'latin1')) {
+          for (const k of list) if (needleAt(buf, k, at - back, wide)) return true;
         }
       }
     }
@@ -102,24 +154,25 @@ export class NeedleSet {
 }
 
 /** Is the needle there with its key part starting at `start`? */
-function needleAt(buf: Uint8Array, k: Keyed, start: number): boolean {
+function needleAt(buf: Uint8Array, k: Keyed, start: number, wide: boolean): boolean {
   if (!partAt(buf, k.parts[k.part]!, start)) return false;
   // the parts before, each after a run of white space
   let end = start;
   for (let p = k.part - 1; p >= 0; p--) {
-    while (end > 0 && isSpace(buf[end - 1]!)) end--;
+    while (end > 0 && (isSpace(buf[end - 1]!) || (wide && buf[end - 1]! >= 128))) end--;
     const s = k.parts[p]!;
     if (!partAt(buf, s, end - s.length)) return false;
     end -= s.length;
   }
+  if (k.wordStart && end > 0 && isWordByte(buf[end - 1]!)) return false;
   let from = start + k.parts[k.part]!.length;
   for (let p = k.part + 1; p < k.parts.length; p++) {
-    while (from < buf.length && isSpace(buf[from]!)) from++;
+    while (from < buf.length && (isSpace(buf[from]!) || (wide && buf[from]! >= 128))) from++;
     const s = k.parts[p]!;
     if (!partAt(buf, s, from)) return false;
     from += s.length;
   }
-  return true;
+  return !(k.wordEnd && from < buf.length && isWordByte(buf[from]!));
 }
 
 function partAt(buf: Uint8Array, s: string, at: number): boolean {
@@ -128,7 +181,11 @@ function partAt(buf: Uint8Array, s: string, at: number): boolean {
   return true;
 }
 
-/** The line feeds in the bytes, counted a 32-bit word at a time where the bytes are aligned. */
+/**
+ * The line feeds in the bytes, counted a 32-bit word at a time where the bytes are aligned: each
+ * word adds a 1 to the byte lane of each of its line feeds, summed across the lanes every 255
+ * words (before a lane could overflow).
+ */
 export function lineFeeds(buf: Uint8Array): number {
   const n = buf.length;
   let count = 0;
@@ -138,11 +195,15 @@ export function lineFeeds(buf: Uint8Array): number {
   const words = (n - i) >> 2;
   if (words > 0) {
     const w32 = new Int32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let w = 0; w < words; w++) {
-      const x = w32[w]! ^ 0x0a0a0a0a;
-      // a byte's high bit in z is set where that byte of x is 0 (a line feed in the word)
-      const z = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
-      if (z !== 0) count += Math.imul(z >>> 7, 0x01010101) >>> 24;
+    for (let w = 0; w < words;) {
+      const end = Math.min(words, w + 255);
+      let lanes = 0;
+      for (; w < end; w++) {
+        const x = w32[w]! ^ 0x0a0a0a0a;
+        // a byte's high bit is set where that byte of x is 0 (a line feed in the word)
+        lanes = (lanes + ((~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080) >>> 7)) | 0;
+      }
+      count += (lanes & 0xff) + ((lanes >>> 8) & 0xff) + ((lanes >>> 16) & 0xff) + (lanes >>> 24);
     }
     i += words << 2;
   }
@@ -150,21 +211,28 @@ export function lineFeeds(buf: Uint8Array): number {
   return count;
 }
 
-/** A token of one alternative of a trigger: a literal character, ' ' (white space, any run), or null (a gap the scan cannot read). */
-type Tok = string | null;
+/**
+ * A token of one alternative of a trigger: a literal character, ' ' (white space, any run), WORD_EDGE
+ * (`\b`), or null (a gap the scan cannot read).
+ */
+type Tok = string | null | typeof WORD_EDGE;
+const WORD_EDGE = 0;
 
 /** More alternatives than this (after groups and small classes are expanded) and a trigger gets no needles. */
 const MAX_ALTERNATIVES = 512;
 
 class Unsupported extends Error {}
 
+const isWordChar = (ch: string | undefined) => ch !== undefined && /\w/.test(ch);
+
 /**
  * A rule's needles, read from its trigger (the one place its words are written): each alternative
  * of the regex (groups and small character classes such as `[rw]` expanded) gives its first
- * literal run, `\s` quantified or not read as a space (any run of white space); a needle another
- * one contains is dropped. Null when the trigger uses what this reading does not know (flags,
- * look-arounds, counted repeats, a group repeated) or an alternative starts with no literal:
- * every text is then matched against the trigger, as before.
+ * literal run, `\s` quantified or not read as a space (any run of white space); a `\b` next to a
+ * word character at either end of the run stays (`\bt_ctx\b`: the scan skips `ct_ctx`); a needle
+ * another one holds is dropped. Null when the trigger uses what this reading does not know
+ * (flags, look-arounds, counted repeats, a group repeated, a backslash as a literal) or an
+ * alternative starts with no literal: every text is then matched against the trigger, as before.
  */
 export function needlesOf(trigger: RegExp): string[] | null {
   if (trigger.flags.replace(/[gdy]/g, '')) return null;
@@ -180,18 +248,40 @@ export function needlesOf(trigger: RegExp): string[] | null {
   const found: string[] = [];
   for (const seq of seqs) {
     let run = '';
+    // a \b just before the run's first character, and just after its last
+    let edge = false;
+    let startEdge = false;
     for (const t of seq) {
-      if (t === null) { if (run.trim()) break; run = ''; continue; }
-      if (t === ' ') { if (run && !run.endsWith(' ')) run += ' '; continue; }
+      if (t === WORD_EDGE) { edge = true; continue; }
+      if (t === null) { if (run.trim()) break; run = ''; edge = false; continue; }
+      if (t === ' ') { edge = false; if (run && !run.endsWith(' ')) run += ' '; continue; }
+      if (!run) startEdge = edge && isWordChar(t);
+      edge = false;
       run += t;
     }
+    const endEdge = edge && isWordChar(run[run.length - 1]);
     const needle = run.trim();
-    if (!needle || [...needle].some((ch) => ch.charCodeAt(0) > 127)) return null;
-    found.push(needle);
+    if (!needle || [...needle].some((ch) => ch.charCodeAt(0) > 127) || needle.includes('\\')) return null;
+    found.push(`${startEdge ? '\\b' : ''}${needle}${endEdge ? '\\b' : ''}`);
   }
   const unique = [...new Set(found)];
-  // a text holding a needle holds every needle that needle contains (a space of the one is a space of the other)
-  return unique.filter((n) => !unique.some((o) => o !== n && n.includes(o))).sort();
+  // a text holding a needle holds every needle that needle implies: dropped
+  return unique.filter((n) => !unique.some((o) => o !== n && implies(n, o))).sort();
+}
+
+/** Does a text that holds needle n (its `\b`s included) hold needle o? */
+function implies(n: string, o: string): boolean {
+  const bare = (x: string) => ({ text: x.replace(/^\\b/, '').replace(/(.)\\b$/, '$1'), start: x.startsWith('\\b'), end: x.length > 2 && x.endsWith('\\b') });
+  const a = bare(n);
+  const b = bare(o);
+  for (let p = a.text.indexOf(b.text); p !== -1; p = a.text.indexOf(b.text, p + 1)) {
+    const q = p + b.text.length;
+    // o's \b holds where n's own does, or beside a character of n that is not a word character (a space of n may be empty: not that)
+    const startOk = !b.start || (p === 0 ? a.start : a.text[p - 1] !== ' ' && !isWordChar(a.text[p - 1]));
+    const endOk = !b.end || (q === a.text.length ? a.end : a.text[q] !== ' ' && !isWordChar(a.text[q]));
+    if (startOk && endOk) return true;
+  }
+  return false;
 }
 
 /** The alternatives of the regex source from `i` to its end or (inside a group) its closing parenthesis. */
@@ -224,7 +314,8 @@ function alternatives(src: string, i: number, inGroup: boolean): { seqs: Tok[][]
       const e = src[i + 1];
       if (e === undefined) throw new Unsupported();
       i += 2;
-      if (e === 'b' || e === 'B') continue;
+      if (e === 'b') { append([[WORD_EDGE]]); continue; }
+      if (e === 'B') continue;
       if (e === 's') opts = [[' ']];
       else if (/[dDwWS]/.test(e)) opts = [[null]];
       else if (/[0-9a-zA-Z]/.test(e)) throw new Unsupported(); // \n, \t, \u..., back-references

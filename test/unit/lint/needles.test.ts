@@ -54,18 +54,29 @@ test('an ASCII text a rule\'s trigger matches holds one of the rule\'s needles (
 });
 
 test('needlesOf reads each alternative\'s first literal run from a trigger, and gives up on what it cannot read', () => {
-  // groups and small classes expanded; \\s a space; \\w, \\d and optional parts end a run; a needle another holds is dropped
+  // groups and small classes expanded; \\s a space; \\w, \\d and optional parts end a run; a \\b next
+  // to a word character at either end of a run stays; a needle another implies is dropped
+  // (unlock_vnode holds lock_vnode, but not after a \\b)
   assert.deepEqual(needlesOf(/\b(mutex_enter|mtx_lock\w*|unlock_vnode|lock_vnode|sx_\w*lock|rw_[rw]lock)\s*\(/),
-    ['lock_vnode (', 'mtx_lock', 'mutex_enter (', 'rw_rlock (', 'rw_wlock (', 'sx_']);
-  assert.deepEqual(needlesOf(/\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w/), ['& V_', 'VNET_NAME', 'vnet_entry_']);
-  assert.deepEqual(needlesOf(/\b(ASSERT\w*|assert|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/), ['ASSERT', 'MPASS', 'assert (']);
-  assert.deepEqual(needlesOf(/\bctxop_(?:allocate|detach)\s+\(/), ['ctxop_allocate (', 'ctxop_detach (']);
+    ['\\block_vnode (', '\\bmtx_lock', '\\bmutex_enter (', '\\brw_rlock (', '\\brw_wlock (', '\\bsx_', '\\bunlock_vnode (']);
+  assert.deepEqual(needlesOf(/(mutex_enter|mtx_lock\w*|unlock_vnode|lock_vnode)\s*\(/), ['lock_vnode (', 'mtx_lock', 'mutex_enter (']);
+  assert.deepEqual(needlesOf(/\bVNET_NAME\b|\bvnet_entry_\w|&\s*V_\w/), ['& V_', '\\bVNET_NAME\\b', '\\bvnet_entry_']);
+  assert.deepEqual(needlesOf(/\b(ASSERT\w*|assert|KASSERT|MPASS\d?|VNET_ASSERT)\s*\(/), ['\\bASSERT', '\\bKASSERT (', '\\bMPASS', '\\bVNET_ASSERT (', '\\bassert (']);
+  assert.deepEqual(needlesOf(/\bctxop_(?:allocate|detach)\s+\(/), ['\\bctxop_allocate (', '\\bctxop_detach (']);
   assert.deepEqual(needlesOf(/x+y/), ['x']);
   assert.deepEqual(needlesOf(/a\.b\(c/), ['a.b(c']);
+  // a \\b beside a character that is not a word character, inside a run, or past white space: not kept
+  assert.deepEqual(needlesOf(/\b&x|a\bb|\s*\bq|r\s*\b/), ['&x', '\\bq', 'ab', 'r']);
+  // a \\b after the run ends it where a gap follows; one that is implied stays out (\\bab\\b holds \\bab, ab\\b, ab)
+  assert.deepEqual(needlesOf(/\bab\b\w/), ['\\bab\\b']);
+  assert.deepEqual(needlesOf(/\bab\b|\bab/), ['\\bab']);
+  assert.deepEqual(needlesOf(/\bab|xab\b/), ['\\bab', 'xab\\b']);
+  assert.deepEqual(needlesOf(/\bab|x ab/), ['\\bab', 'x ab']);
+  assert.deepEqual(needlesOf(/\bab|x\(ab/), ['\\bab']);
   // a gap first: the run after it
   assert.deepEqual(needlesOf(/\w*_INIT\s*\(/), ['_INIT (']);
   // what it cannot read: no needles (every text is matched against the trigger)
-  for (const re of [/installctx/i, /\w+/, /(?=a)abc/, /a{2}b/, /(ab)+c/, /\tx/, /é\(/, /[a-z]+/, /^$/]) assert.equal(needlesOf(re), null, String(re));
+  for (const re of [/installctx/i, /\w+/, /(?=a)abc/, /a{2}b/, /(ab)+c/, /\tx/, /é\(/, /[a-z]+/, /^$/, /a\\b/]) assert.equal(needlesOf(re), null, String(re));
 });
 
 test('the default rules\' needles: the probes that hit, those that do not, and the line count', () => {
@@ -74,11 +85,20 @@ test('the default rules\' needles: the probes that hit, those that do not, and t
   const hit = (t: string) => ns!.scan(Buffer.from(t, 'latin1')).hit;
   for (const t of ['p = &  \t\n V_x;', 'flags & V_XATTRDIR', 'CURVNET_SET_QUIET(v)', 'a t_ctx b', 'x.ct_rev; struct ctxop_template']) assert.ok(hit(t), t);
   for (const t of ['V_x', '& V', '&W_x', 'installct(', 'kpreempt_disabl', 'SYSINI(', '', 'struct ctx *c; ctxop']) assert.ok(!hit(t), t);
+  // the triggers' \\b: a word that only ends in a needle's word, or goes on after it
+  for (const t of ['p->ct_ctx', 'x.st_ctx_lock', 'p->t_preempt_save', 'my_kpreempt_disable()', 'xCURVNET_SET', 'xSYSINIT(']) {
+    assert.ok(!hit(t), t);
+    assert.ok(!anyTrigger(t, {}), t);
+  }
+  for (const t of ['(t_ctx)', 'p->t_ctx;', 't_ctx', '\tNET_TASK_INIT (', '*VNET_SYSINIT(', 'CURVNET_SET_QUIET(']) assert.ok(hit(t), t);
   assert.deepEqual(ns!.scan(Buffer.from('a\nb\n\nkpreempt_disable();\n\n')), { hit: true, lines: 6 });
   assert.deepEqual(ns!.scan(Buffer.from('a\nb\n')), { hit: false, lines: 3 });
-  // Unicode white space (U+3000) is `\s` to the trigger but not to the scan: such a file is not ASCII, and lintFile decodes it
+  // Unicode white space (U+3000) is `\s` to the trigger: in a text that is not ASCII, a white-space run also takes bytes 0x80 and up
   const wide = 'p = &\u3000V_x;';
   assert.ok(anyTrigger(wide, {}) && !hit(Buffer.from(wide, 'utf8').toString('latin1')));
+  assert.ok(ns!.scan(Buffer.from(wide, 'utf8'), true).hit);
+  for (const t of ['p = &\u00e9V_x;', 'ctxop_free\u2003(c)', 'ctxop_free\ufeff\t(c)', '\u00e9t_ctx']) assert.ok(ns!.scan(Buffer.from(t, 'utf8'), true).hit, t);
+  for (const t of ['\u00e9 int x;', 'ctxop_free\u2003x(c)', 'p->\u00e9ct_ctx']) assert.ok(!ns!.scan(Buffer.from(t, 'utf8'), true).hit, t);
   // every rule has needles: with every rule on, the scan still runs
   const all = needleSet({ rules: ALL_ON });
   assert.ok(all);
@@ -127,16 +147,18 @@ test('readFileBounded into a reused buffer: each read gives its own bytes, the b
 });
 
 test('the skipping scan finds what a regex over the needles finds, and counts the lines, at every alignment (seeded random texts)', () => {
-  const sets = [needleSet({})!, needleSet({ rules: ALL_ON })!, new NeedleSet(['t_ctx', 'ab', 'x y z', 'long_needle_word'])];
+  const sets = [needleSet({})!, needleSet({ rules: ALL_ON })!, new NeedleSet(['t_ctx', 'ab', 'x y z', 'long_needle_word']), new NeedleSet(['\\bt_ctx\\b', 'ab\\b', '\\bx y z', '\\blong_needle_word', 'pre_word'])];
   const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   let seed = 12345;
   const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
   let hits = 0;
   let misses = 0;
   for (const ns of sets) {
-    const re = new RegExp(ns.needles.map((n) => n.split(' ').filter(Boolean).map(esc).join('[\\t-\\r ]*')).join('|'));
+    const edge = (n: string) => ({ start: n.startsWith('\\b'), end: n.length > 2 && n.endsWith('\\b'), text: n.replace(/^\\b/, '').replace(/\\b$/, '') });
+    const re = new RegExp(ns.needles.map(edge).map((n) => (n.start ? '(?<![A-Za-z0-9_])' : '') + n.text.split(' ').filter(Boolean).map(esc).join('[\\t-\\r ]*') + (n.end ? '(?![A-Za-z0-9_])' : '')).join('|'));
     // pieces: needles, needles cut short, their white-space forms, noise
-    const pieces = [...ns.needles, ...ns.needles.map((n) => n.slice(0, -1)), ...ns.needles.map((n) => n.slice(1)), ...ns.needles.map((n) => n.replace(/ /g, ' \n\t')),
+    const bare = ns.needles.map((n) => edge(n).text);
+    const pieces = [...bare, ...bare.map((n) => n.slice(0, -1)), ...bare.map((n) => n.slice(1)), ...bare.map((n) => n.replace(/ /g, ' \n\t')),
       'int x;', '\n', '\t', ' ', 'a', '_', '&', 'V', '(', 'mutex', 'ctx', 'ASSERT'.toLowerCase(), 'xy'];
     for (let k = 0; k < 400; k++) {
       let t = '';
