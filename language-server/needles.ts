@@ -63,19 +63,25 @@ class Skipper {
   }
 
   has(buf: Uint8Array, wide: boolean): boolean {
-    const n = buf.length;
     const m = this.m;
-    const shift = this.shift;
-    for (let i = m - 1; i < n;) {
-      const g = (buf[i - 1]! << 8) | buf[i]!;
-      const s = shift[g]!;
-      if (s !== 0) { i += s; continue; }
+    // (the skipping loop is a function of its own: V8 optimises it once, not again at each verify)
+    for (let i = skip(buf, this.shift, m - 1); i !== -1; i = skip(buf, this.shift, i + 1)) {
       const start = i - m + 1;
-      for (const k of this.ending.get(g)!) if (needleAt(buf, k, start, wide)) return true;
-      i++;
+      for (const k of this.ending.get((buf[i - 1]! << 8) | buf[i]!)!) if (needleAt(buf, k, start, wide)) return true;
     }
     return false;
   }
+}
+
+/** From the window ending at i, the next one whose last byte pair ends a key's first bytes (its end), or -1. */
+function skip(buf: Uint8Array, shift: Uint8Array, i: number): number {
+  const n = buf.length;
+  while (i < n) {
+    const s = shift[(buf[i - 1]! << 8) | buf[i]!]!;
+    if (s === 0) return i;
+    i += s;
+  }
+  return -1;
 }
 
 /** Keys of this many bytes or more are searched by the skipper (a long window skips far). */
