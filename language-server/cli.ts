@@ -139,7 +139,8 @@ interface Totals { files: number; lines: number; errors: string[] }
 
 type Result = { id: number; diagnostics?: KctxDiagnostic[]; lines?: number; error?: string; defs?: RunDefinitions };
 
-interface PoolWorker { w: Worker; sent: number; ended: boolean }
+/** A worker: files in flight (to lint, or in blocks to scan), and the blocks in flight (first file -> files). */
+interface PoolWorker { w: Worker; sent: number; blocks: Map<number, number>; blockFiles: number; ended: boolean }
 
 /** Another worker starts for each this many bytes of text sent to lint (see LintPool). */
 const EXTRA_WORKER_BYTES = 16 * 1024 * 1024;
@@ -157,7 +158,7 @@ const AHEAD = 4;
  */
 class LintPool {
   private readonly workers: PoolWorker[] = [];
-  private readonly queue: { id: number; defs?: boolean }[] = [];
+  private readonly queue: { id: number; bytes: number; defs?: boolean }[] = [];
   private next = 0;
   private bytes = 0;
   private closed = false;
@@ -179,20 +180,24 @@ class LintPool {
 
   /** A file to lint on a worker, of this many bytes. */
   add(id: number, bytes: number, defs = false): void {
-    this.queue.push(defs ? { id, defs } : { id });
+    this.queue.push(defs ? { id, bytes, defs } : { id, bytes });
     this.bytes += bytes;
     while (this.workers.length < this.max && this.bytes > this.workers.length * EXTRA_WORKER_BYTES) this.start();
     this.pump();
   }
 
   /**
-   * Files still to scan, given to a worker with nothing to do (it scans them and lints those it
-   * must): false when every worker is busy (the caller scans them).
+   * Files still to scan, given to a worker with no file to lint and less than two such blocks (it
+   * scans them and lints those it must; with two it has the next while the main thread, busy
+   * scanning, has not read its answer to the first yet): false when every worker is busy (the
+   * caller scans them).
    */
   offer(ids: readonly number[]): boolean {
-    const pw = this.workers.find((w) => w.sent === 0 && !w.ended);
+    const pw = this.workers.find((w) => w.sent === w.blockFiles && w.blocks.size < 2 && !w.ended);
     if (!pw) return false;
     pw.sent += ids.length;
+    pw.blocks.set(ids[0]!, ids.length);
+    pw.blockFiles += ids.length;
     pw.w.postMessage({ batch: ids.map(this.job) });
     return true;
   }
@@ -225,13 +230,17 @@ class LintPool {
 
   /**
    * No more files to scan: the main thread lints the files no worker has taken yet, one at a
-   * time, as a worker would (the workers take theirs between two of them), then waits for the
-   * workers. Without it the main thread would sit idle while one worker lints the last files.
+   * time, as a worker would, then waits for the workers. Without it the main thread would sit
+   * idle while one worker lints the last files. What is left is sorted by size: the workers take
+   * the largest first, the main thread the smallest, so it answers the workers (it sends them
+   * their next files) between short lints and the two meet at the end over files of middle size.
    */
   async lintRest(): Promise<void> {
+    const rest = this.queue.splice(this.next).sort((a, b) => b.bytes - a.bytes || a.id - b.id);
+    this.queue.push(...rest);
     this.close();
     while (this.next < this.queue.length) {
-      const q = this.queue[this.next++]!;
+      const q = this.queue.pop()!;
       const { file, fileOpts } = this.job(q.id);
       const opts = this.lockSummaries ? { ...fileOpts, lockSummaries: this.lockSummaries } : fileOpts;
       let r: FileLint;
@@ -252,10 +261,13 @@ class LintPool {
     const entry = workerEntry();
     // the parser compiled once, here: the workers share it and the code V8 optimises it into (cparser.ts)
     const w = new Worker(entry.file, { workerData: { kctxLintWorker: true, opts: {}, wasm: this.wasm, lockSummaries: this.lockSummaries }, argv: entry.argv });
-    const pw: PoolWorker = { w, sent: 0, ended: false };
+    const pw: PoolWorker = { w, sent: 0, blocks: new Map(), blockFiles: 0, ended: false };
     this.workers.push(pw);
     w.on('message', (m: { ready?: boolean; batch?: Result[] }) => {
       if (m.ready) return;
+      const first = m.batch?.[0]?.id;
+      const block = first === undefined ? undefined : pw.blocks.get(first);
+      if (block !== undefined) { pw.blocks.delete(first!); pw.blockFiles -= block; }
       for (const r of m.batch ?? []) {
         pw.sent--;
         if (r.defs && this.defs) {
