@@ -2,7 +2,7 @@
  * The `kctx` command: one binary for the simulator (`run`, `mdb`), the linter (`lint`),
  * the debug adapter (`dap`) and the language server (`lsp`).
  */
-import { oneShotProcess, ONE_SHOT_COMMANDS } from './core/one-shot';
+import { lintProcess, oneShotProcess, ONE_SHOT_COMMANDS } from './core/one-shot';
 
 const USAGE = `usage: kctx <command> [options]
 
@@ -26,6 +26,7 @@ commands:
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd !== undefined && ONE_SHOT_COMMANDS.has(cmd)) oneShotProcess();
+  else if (cmd === 'lint') lintProcess();
   switch (cmd) {
     case 'run':
       return (await import('./kernel-sim/index')).runCommand(rest);

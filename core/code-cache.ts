@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 import Module from 'node:module';
 import { fingerprint } from './fingerprint';
-import { oneShotProcess, ONE_SHOT_COMMANDS } from './one-shot';
+import { lintProcess, oneShotProcess, ONE_SHOT_COMMANDS } from './one-shot';
 
 const bundle = join(__dirname, 'kctx-cli.js');
 /** Most code caches kept (builds, node versions); the oldest go first. */
@@ -37,6 +37,9 @@ function run(): void {
   const cmd = process.argv[2];
   const oneShot = cmd !== undefined && ONE_SHOT_COMMANDS.has(cmd);
   if (oneShot) oneShotProcess();
+  // kctx lint's flag (one-shot.ts lintProcess), for the same reason
+  const lint = cmd === 'lint';
+  if (lint) lintProcess();
   const dir = folder();
   const mod = Module as unknown as { enableCompileCache?: (dir: string) => unknown; wrap(src: string): string };
   if (dir && typeof mod.enableCompileCache === 'function') {
@@ -49,7 +52,7 @@ function run(): void {
   let cached: Buffer | undefined;
   if (dir) {
     const st = statSync(bundle);
-    const id = fingerprint(`${bundle} ${st.size} ${st.mtimeMs} ${process.version} ${process.arch} ${process.execArgv.join(' ')} ${oneShot}`);
+    const id = fingerprint(`${bundle} ${st.size} ${st.mtimeMs} ${process.version} ${process.arch} ${process.execArgv.join(' ')} ${oneShot} ${lint}`);
     file = join(dir, `${id}.v8`);
     try {
       cached = readFileSync(file);
