@@ -1,6 +1,7 @@
 /**
- * The lock walk memoizes statements that no jump leaves (flow.ts WalkOptions.memo): a nested loop's next
- * round and a backward goto's re-run meet the same entry states again and take the first run's result.
+ * The lock walk can memoize statements that no jump leaves (flow.ts WalkOptions.memo; off by default,
+ * KCTX_LOCK_MEMO=1): a nested loop's next round and a backward goto's re-run meet the same entry
+ * states again and take the first run's result.
  * It must be exact: the same exits, double releases and trails as the walk without it, the same path
  * steps (memo hits count the steps of the run they replay), so the work budget stops the same functions
  * at every budget, with the same partial result every time, and the lint says so.
