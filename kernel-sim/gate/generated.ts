@@ -6,7 +6,8 @@
  * one's rule from its makefile and, when an `#include` finds the header nowhere else, runs it as
  * make would, in the makefile's folder: the rule must be one `$(AWK)` command (words,
  * `< FILE`, `> $@`, `$@` as an argument), run with the host's awk directly, never through a
- * shell; an rpcgen rule is not run (RUNS says why) and its `#include` says how to make it. The header is written to a folder named by what went into it (kept in kctx's
+ * shell; an rpcgen rule runs the host's rpcgen the same way, its 64-bit type names spelt as
+ * illumos' rpcgen spells them (RUNS). The header is written to a folder named by what went into it (kept in kctx's
  * cache folder, or a folder of this process removed at its exit when the cache is off), so the
  * same tree gives the same bytes.
  */
@@ -46,11 +47,28 @@ const TOOLS: ReadonlyMap<string, string> = new Map([['$(AWK)', 'awk'], ['$(RPCGE
 
 /**
  * The programs kctx runs. awk runs the tree's own scripts (POSIX awk, as the build's nawk).
- * rpcgen is not run: the host's is glibc's, whose headers name other types than illumos'
- * (`unsigned hyper` is glibc's `u_quad_t`, which the kernel's headers do not declare, and its
- * `quad_t` is illumos' two-int struct), so its output is not what the tree's build makes.
+ * rpcgen is the host's (Debian's rpcsvc-proto), whose headers differ from illumos' rpcgen's in
+ * how they spell XDR's 64-bit types: `unsigned hyper` is its `u_quad_t`, which the kernel's
+ * headers do not declare, and `hyper` its `quad_t`, which in illumos is a two-int struct;
+ * illumos' rpcgen writes `u_longlong_t` and `longlong_t` (cmd/rpcgen/rpc_parse.c). SPELLINGS
+ * rewrites those in what the host's tool made, so the header declares what the tree's build
+ * makes; an input on which the two tools differ more is not run (DIFFERS).
  */
-const RUNS: ReadonlySet<string> = new Set(['awk']);
+const RUNS: ReadonlySet<string> = new Set(['awk', 'rpcgen']);
+const SPELLINGS: ReadonlyMap<string, ReadonlyArray<readonly [RegExp, string]>> = new Map([
+  ['rpcgen', [[/\bu_quad_t\b/g, 'u_longlong_t'], [/\bquad_t\b/g, 'longlong_t']]],
+]);
+
+/**
+ * An input the host's tool does not make as the tree's does. The host's rpcgen writes every
+ * XDR function's prototype at the end of the header, where illumos' writes each after its type;
+ * in an XDR file that passes preprocessor lines through (`%#ifndef _KERNEL` in rpcb_prot.x, whose
+ * kernel half declares `RPCB` but not `rpcb`), the host's prototypes then name types the kernel's
+ * half does not declare.
+ */
+const DIFFERS: ReadonlyMap<string, { test: RegExp; why: string }> = new Map([
+  ['rpcgen', { test: /^%[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/m, why: "its XDR file passes preprocessor conditionals through (%#if...), and the host's rpcgen, unlike illumos', writes the XDR prototypes after them all" }],
+]);
 
 /** Where `$@` was, in GeneratedRule.args. */
 const OUTPUT = '\0output';
@@ -115,11 +133,32 @@ function outputRoot(): string {
   return processDir;
 }
 
-/** What went into a rule's output: the rule and the contents of the files it names. */
+/** The rule's command as make would run it, its output called HEADER. */
+function shown(rule: GeneratedRule): string {
+  return [rule.tool, ...rule.args.map((a) => a.split(OUTPUT).join('HEADER')), ...(rule.stdout ? ['> HEADER'] : [])].join(' ');
+}
+
+/** The words of a rule that may name the files it reads: its arguments that are not options or the output, and its standard input. */
+function inputWords(rule: GeneratedRule): string[] {
+  return [...rule.args.filter((a) => !a.startsWith('-') && !a.includes(OUTPUT)), ...(rule.stdin ? [rule.stdin] : [])];
+}
+
+/** The files a rule reads. */
+function inputsOf(rule: GeneratedRule): string[] {
+  return inputWords(rule).map((a) => resolve(rule.cwd, a)).filter((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** What went into a rule's output: the rule, kctx's rewrites of its tool's output, and the contents of the files it names. */
 function fingerprint(rule: GeneratedRule): string | null {
-  const parts: Array<string | Uint8Array> = [JSON.stringify([rule.tool, rule.args, rule.stdin ?? null, rule.stdout, rule.cwd, rule.name])];
-  const inputs = [...rule.args.filter((a) => !a.startsWith('-') && !a.includes(OUTPUT)), ...(rule.stdin ? [rule.stdin] : [])];
-  for (const a of inputs) {
+  const spell = (SPELLINGS.get(rule.tool) ?? []).map(([from, to]) => [String(from), to]);
+  const parts: Array<string | Uint8Array> = [JSON.stringify([rule.tool, rule.args, rule.stdin ?? null, rule.stdout, rule.cwd, rule.name, spell])];
+  for (const a of inputWords(rule)) {
     const f = resolve(rule.cwd, a);
     let st;
     try {
@@ -140,11 +179,14 @@ function fingerprint(rule: GeneratedRule): string | null {
  */
 export function generateHeader(rule: GeneratedRule): { dir: string } | { why: string } {
   if (!RUNS.has(rule.tool)) {
-    const cmd = [rule.tool, ...rule.args.map((a) => a.split(OUTPUT).join('HEADER')), ...(rule.stdout ? ['> HEADER'] : [])].join(' ');
-    return { why: `kctx runs only awk rules, not ${rule.tool}: make it with the tree's own tool (in ${rule.cwd}: ${cmd}) into a folder listed in "includePaths"` };
+    return { why: `kctx runs only ${[...RUNS].join(' and ')} rules, not ${rule.tool}: make it with the tree's own tool (in ${rule.cwd}: ${shown(rule)}) into a folder listed in "includePaths"` };
   }
   const print = fingerprint(rule);
   if (!print) return { why: `an input of the rule at ${rule.at} cannot be read` };
+  const differs = DIFFERS.get(rule.tool);
+  if (differs && inputsOf(rule).some((f) => differs.test.test(readFileSync(f, 'latin1')))) {
+    return { why: `${differs.why}: make it with the tree's own tool (in ${rule.cwd}: ${shown(rule)}) into a folder listed in "includePaths"` };
+  }
   const dir = join(outputRoot(), print);
   const out = join(dir, rule.name);
   if (existsSync(out)) return { dir };
@@ -168,6 +210,8 @@ export function generateHeader(rule: GeneratedRule): { dir: string } | { why: st
     if (r.status !== 0) return { why: `${rule.tool} exited with ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n')[0] ?? ''}` };
     if (rule.stdout) writeFileSync(made, r.stdout);
     if (!existsSync(made)) return { why: `${rule.tool} did not write the header` };
+    const spell = SPELLINGS.get(rule.tool);
+    if (spell) writeFileSync(made, spell.reduce((t, [from, to]) => t.replace(from, to), readFileSync(made, 'latin1')), 'latin1');
     mkdirSync(dirname(out), { recursive: true });
     renameInto(made, out);
     return { dir };

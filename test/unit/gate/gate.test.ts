@@ -97,7 +97,7 @@ test('"module": a driver finds the headers its module\'s makefile adds and sees 
   assert.equal(err({ module: 'kmod' }, false), '2:13: "module" names a module of a kernel tree: the scenario needs a "gate"');
 });
 
-test('headers the build generates first (uts/common/sys/Makefile GENHDRS, uts/common/rpc/Makefile DERIVED_FILES) are made from their awk rules on first #include, in the makefile\'s folder: -v FILE=$@ and > $@; an rpcgen rule says how to make its header; a rule that is not one command is not run; a failing generator is an error at the #include', async () => {
+test('headers the build generates first (uts/common/sys/Makefile GENHDRS, uts/common/rpc/Makefile DERIVED_FILES) are made from their awk rules on first #include, in the makefile\'s folder: -v FILE=$@ and > $@; rpcgen rules with illumos\' type names, or why not; a rule that is not one command is not run; a failing generator is an error at the #include', async () => {
   const sys = join(GATE, 'usr/src/uts/common/sys/Makefile');
   const rpc = join(GATE, 'usr/src/uts/common/rpc/Makefile');
   const rules = gateBuild(GATE, true).generated;
@@ -105,6 +105,7 @@ test('headers the build generates first (uts/common/sys/Makefile GENHDRS, uts/co
     ['sys/priv_names.h', 'awk', ['-f', join(GATE, 'usr/src/uts/common/os/privs.awk'), '-v', 'pubhfile=\0output'], join(GATE, 'usr/src/uts/common/os/priv_defs'), false, dirname(sys), `${sys}:15`],
     ['sys/usb/usbdevs.h', 'awk', ['-f', join(GATE, 'usr/src/uts/common/io/usb/usbdevs2h.awk'), join(GATE, 'usr/src/uts/common/io/usb/usbdevs'), '-H'], undefined, true, dirname(sys), `${sys}:18`],
     ['rpc/kctx_sz.h', 'rpcgen', ['-C', '-h', 'kctx_sz.x'], undefined, true, dirname(rpc), `${rpc}:10`],
+    ['rpc/kctx_pm.h', 'rpcgen', ['-M', '-h', 'kctx_pm.x'], undefined, true, dirname(rpc), `${rpc}:13`],
   ]);
   const d = scratchDir('kctx-gate-');
   writeFileSync(join(d, 'a.c'), [
@@ -130,12 +131,33 @@ test('headers the build generates first (uts/common/sys/Makefile GENHDRS, uts/co
     assert.match(e.reason, /^#include <sys\/shelled\.h>: no such header in the include path/);
     return true;
   });
-  // An rpcgen rule is known but not run: the #include says how to make the header.
-  writeFileSync(join(d, 'r.c'), '#include <sys/types.h>\n#include <rpc/kctx_sz.h>\nvoid entry(void *a) { }\n');
+  // An rpcgen rule runs the host's rpcgen, its 64-bit types spelt as illumos' rpcgen spells them
+  // (glibc's u_quad_t is not declared; its quad_t is illumos' struct), or says it is not there.
+  writeFileSync(join(d, 'r.c'), [
+    '#include <sys/types.h>', '#include <sys/cmn_err.h>', '#include <rpc/kctx_sz.h>',
+    'void entry(void *a) { struct kctx_pair p = { 1, 2 }; kctx_u64 u = 1ULL << 40; kctx_i64 i = -(1LL << 33); cmn_err(CE_NOTE, "%d %d %d %d", p.kp_hi, (int)sizeof (u), (int)(u >> 40), (int)(i >> 32)); }', '',
+  ].join('\n'));
   const sr = scenarioFromObject({ kernel: 'illumos-13917', gate: GATE, sources: ['r.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
-  await assert.rejects(createKernel(sr, { loadDriver }), (e: ScenarioError) => {
+  if (spawnSync('rpcgen', ['--version']).error) {
+    await assert.rejects(createKernel(sr, { loadDriver }), (e: ScenarioError) => {
+      assert.equal(`${e.line}:${e.column}`, '3:10');
+      assert.equal(e.reason, `#include <rpc/kctx_sz.h>: the build generates it (${rpc}:10) and kctx could not: rpcgen: not found`);
+      return true;
+    });
+  } else {
+    const m = await createKernel(sr, { loadDriver });
+    const out: string[] = [];
+    m.onConsole = (l) => out.push(l);
+    assert.equal(m.run(1_000_000).kind, 'end');
+    assert.deepEqual(out, ['NOTICE: 2 8 1 -2']);
+  }
+  // An XDR file that passes preprocessor conditionals through is not run: the host's rpcgen lays
+  // its prototypes out otherwise; the #include says how to make the header.
+  writeFileSync(join(d, 'p.c'), '#include <sys/types.h>\n#include <rpc/kctx_pm.h>\nvoid entry(void *a) { }\n');
+  const sp = scenarioFromObject({ kernel: 'illumos-13917', gate: GATE, sources: ['p.c'], threads: [{ name: 't0', entry: 'entry' }] }, join(d, 's.ksim.json'), d);
+  await assert.rejects(createKernel(sp, { loadDriver }), (e: ScenarioError) => {
     assert.equal(`${e.line}:${e.column}`, '2:10');
-    assert.equal(e.reason, `#include <rpc/kctx_sz.h>: the build generates it (${rpc}:10) and kctx could not: kctx runs only awk rules, not rpcgen: make it with the tree's own tool (in ${dirname(rpc)}: rpcgen -C -h kctx_sz.x > HEADER) into a folder listed in "includePaths"`);
+    assert.equal(e.reason, `#include <rpc/kctx_pm.h>: the build generates it (${rpc}:13) and kctx could not: its XDR file passes preprocessor conditionals through (%#if...), and the host's rpcgen, unlike illumos', writes the XDR prototypes after them all: make it with the tree's own tool (in ${dirname(rpc)}: rpcgen -M -h kctx_pm.x > HEADER) into a folder listed in "includePaths"`);
     return true;
   });
   // A generator that fails is an error at the #include that needed it.
