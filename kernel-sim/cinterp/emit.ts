@@ -478,6 +478,7 @@ export abstract class Emitter {
   protected abstract convertE(e0: E, to: CType, n: SyntaxNode, explicit?: boolean): E;
   protected abstract typedefInParens(n: SyntaxNode | null): CType | undefined;
   protected abstract castsInParens(n: SyntaxNode): CType[] | undefined;
+  protected abstract operandOf(n: SyntaxNode): SyntaxNode;
   protected abstract deref(p: E, t: CType, n: SyntaxNode): E;
   protected abstract call(n: SyntaxNode): E;
   protected abstract initCount(init: SyntaxNode, t: CType & { k: 'array' }): number;

@@ -194,9 +194,44 @@ export abstract class Expressions extends Operators {
     });
   }
 
+  /**
+   * `!x++`, `-p->n--`: tree-sitter-c reads a unary `!`, `-`, `~`, `+` under a postfix `++`/`--`
+   * (`(!x)++`), where C's postfix operator binds first. While such an update is compiled, the
+   * innermost unary's operand is the update (`unaryOperand`) and the update's is the name under
+   * the unaries (`updateOperand`), so the expression is compiled as `!(x++)`.
+   */
+  private readonly unaryOperand = new Map<SyntaxNode, SyntaxNode>();
+  private readonly updateOperand = new Map<SyntaxNode, SyntaxNode>();
+
+  /** The operand of unary or update expression `n`, after the regrouping above. */
+  protected override operandOf(n: SyntaxNode): SyntaxNode {
+    return this.unaryOperand.get(n) ?? this.updateOperand.get(n) ?? n.childForFieldName('argument')!;
+  }
+
+  private postfixOverUnary(n: SyntaxNode): E | undefined {
+    const op = n.childForFieldName('operator')?.text;
+    if (n.firstChild?.type === op || n.firstChild?.text === op || this.updateOperand.has(n)) return undefined;
+    const top = n.childForFieldName('argument');
+    if (top?.type !== 'unary_expression') return undefined;
+    let inner = top;
+    while (inner.childForFieldName('argument')?.type === 'unary_expression') inner = inner.childForFieldName('argument')!;
+    this.unaryOperand.set(inner, n);
+    this.updateOperand.set(n, inner.childForFieldName('argument')!);
+    try {
+      return this.expr(top);
+    } finally {
+      this.unaryOperand.delete(inner);
+      this.updateOperand.delete(n);
+    }
+  }
+
   protected exprInner(n: SyntaxNode): E {
     const operand = this.castOperand.get(n);
     if (operand) return this.expr(operand);
+    if (n.type === 'update_expression') {
+      const r = this.postfixOverUnary(n);
+      if (r) return r;
+    }
     if ((n.type === 'binary_expression' || n.type === 'cast_expression') && !isRebuilt(n) && n.parent?.type !== 'binary_expression' && hasMiscast(n, this.isValueName, this.isTypeName)) {
       // `(x) && (x)->f != 0` read as a cast of `&&(x)->f`, `a - (T)&b` as `(a - (T)) & b`: compiled as C groups them
       return this.expr(rebuild(n, this.isValueName, this.isTypeName));
@@ -645,7 +680,7 @@ export abstract class Expressions extends Operators {
 
   protected update(n: SyntaxNode): E {
     const op = n.childForFieldName('operator')!.text;
-    const an = n.childForFieldName('argument')!;
+    const an = this.operandOf(n);
     const prefix = n.firstChild!.type === op || n.firstChild!.text === op;
     const a = this.expr(an);
     if (!a.addr) this.fail(n, `lvalue required as ${op === '++' ? 'increment' : 'decrement'} operand`);

@@ -327,7 +327,7 @@ export abstract class Operators extends Statements {
 
   protected unary(n: SyntaxNode): E {
     const op = n.childForFieldName('operator')!.text;
-    const an = n.childForFieldName('argument')!;
+    const an = this.operandOf(n);
     const a = this.rvalue(this.expr(an));
     const rv = a.rv;
     let e: E;

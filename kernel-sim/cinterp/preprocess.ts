@@ -533,7 +533,11 @@ export class Preprocessor {
         i++;
         if (rest[i]?.v === ',') i++;
         else if (rest[i]?.v === '...') {
-          this.fail(rest[i], 'named variadic macro parameters are not supported');
+          // GNU C's named variadic parameter, `args...`: `args` stands for what __VA_ARGS__ would.
+          m.variadic = true;
+          if (rest[i + 1]?.v !== ')') this.fail(rest[i]!, `'${p.v}...' must be the last parameter of macro '${name}'`);
+          i += 2;
+          break;
         }
       }
     }
@@ -858,6 +862,13 @@ export class Preprocessor {
           const arg = args[pi]!;
           const nextPaste = mb[i + 1]?.v === '##';
           const prevPaste = mb[i - 1]?.v === '##';
+          if (prevPaste && m.variadic && pi === m.params.length - 1 && mb[i - 2]?.v === ',' && body[body.length - 2]?.v === ',') {
+            // GNU C's `, ## __VA_ARGS__`: no paste; the comma goes when the variable arguments are empty.
+            body.pop();
+            if (arg.length === 0) body.pop();
+            arg.forEach((x, j) => body.push(tok(x.k, x.v, x.file, x.line, x.col, j === 0 ? true : x.ws, union(x.hs, hs))));
+            continue;
+          }
           const use = nextPaste || prevPaste ? arg : this.expandList(arg);
           // Argument tokens keep their own positions; they get the macro's hide set added.
           if (use.length === 0 && (nextPaste || prevPaste)) body.push({ ...stamp(b, b.ws), k: 'other', v: '' });

@@ -776,6 +776,35 @@ void test(void) {
 `, [8, 4, 13330, 13, 16, -4463]);
 });
 
+test('a postfix ++/-- under a unary !, -, ~, + applies to the operand first, !x++ is !(x++) (tree-sitter-c reads (!x)++): illumos mc-amd mcamd_drv.c, if (rc == CMI_SUCCESS && !mc_sw_scrub_disabled++)', async () => {
+  await sameAsGcc(`
+static int dis;
+struct N { int n; } nn = { 5 };
+void test(void) {
+  int rc = 0, x = 3, a[2] = { 7, -1 }, k = 0;
+  struct N *p = &nn;
+  if (rc == 0 && !dis++) PR(100);
+  if (rc == 0 && !dis++) PR(200);
+  PR(dis); PR(-x--); PR(x); PR(~a[1]++); PR(a[1]); PR(-p->n++); PR(p->n); PR(!-k++); PR(k); PR(+x++ * 2); PR(x);
+}
+`, [100, 2, -3, 2, 0, 0, -5, 6, 1, 1, 4, 3]);
+});
+
+test('GNU named variadic macro parameters, args...: the name stands for the variable arguments, with # and the GNU , ## args comma (illumos <sys/sata/adapters/ahci/ahcivar.h> AHCIDBG(flag, ahci_ctlp, fmt, args ...))', async () => {
+  await sameAsGcc(`
+static int one(int a) { return a + 40; }
+static int add3(int a, int b, int c) { return a * 100 + b * 10 + c; }
+#define FIRST(x, rest...) (x)
+#define CALL(f, args ...) f(args)
+#define ONE(f, args...) f(1, ## args)
+#define NAME(args...) #args
+#define TWO(f, ...) f(2, ## __VA_ARGS__)
+void test(void) {
+  PR(FIRST(4, 5, 6)); PR(CALL(add3, 1, 2, 3)); PR(ONE(one)); PR(ONE(add3, 2, 3)); PR(sizeof (NAME(a, b))); PR(TWO(one)); PR(TWO(add3, 0, 9));
+}
+`, [4, 123, 41, 123, 5, 42, 209]);
+});
+
 test('old-style (K&R) function definitions: the identifier list, then declarations (pointers, register, several declarators in one, a name left int), as older illumos code writes them (c2/audit_path.c)', async () => {
   await sameAsGcc(`
 typedef struct tok { int v; struct tok *next; } token_t;
