@@ -303,6 +303,8 @@ export abstract class Declarations extends Emitter {
       case 'function_declarator':
       case 'abstract_function_declarator': {
         const pl = n.childForFieldName('parameters')!;
+        const named = this.parenthesizedName(n, scope);
+        if (named) return { name: named.text, type: this.funcType(pl, base, scope), node: named, params: pl };
         const ft = this.funcType(pl, base, scope);
         const r = this.declarator(n.childForFieldName('declarator'), ft, scope);
         return { ...r, params: r.params ?? pl };
@@ -319,6 +321,22 @@ export abstract class Declarations extends Emitter {
       default:
         return this.fail(n, `unsupported declarator '${this.text(n)}'`);
     }
+  }
+
+  /**
+   * `bool_t (compare)(entry_t, void *)` as a parameter (illumos nfs4_db.c): tree-sitter reads the
+   * parenthesised name as the parameter list of an abstract function declarator, `(compare)`, a
+   * parameter whose type is the name. A name in scope that is no type is the declarator's name.
+   */
+  private parenthesizedName(n: SyntaxNode, scope: Scope): SyntaxNode | undefined {
+    if (n.type !== 'abstract_function_declarator') return undefined;
+    const d = n.childForFieldName('declarator');
+    if (d?.type !== 'abstract_function_declarator' || d.childForFieldName('declarator')) return undefined;
+    const ps = d.childForFieldName('parameters')?.namedChildren.filter((c) => c && c.type !== 'comment') ?? [];
+    const p = ps.length === 1 && ps[0]!.type === 'parameter_declaration' && !ps[0]!.childForFieldName('declarator') ? ps[0]!.childForFieldName('type') : null;
+    if (p?.type !== 'type_identifier') return undefined;
+    const e = scope.find(p.text);
+    return e?.k === 'typedef' || primitive(p.text) ? undefined : p;
   }
 
   protected funcType(pl: SyntaxNode, ret: CType, scope: Scope): FuncType {

@@ -265,9 +265,10 @@ export abstract class Expressions extends Operators {
         return { t: INT, rv: this.K(s), cst: s };
       }
       case 'true':
-        return { t: INT, rv: this.K(1), cst: 1 };
       case 'false':
-        return { t: INT, rv: this.K(0), cst: 0 };
+        // C before C23 has no such keywords: `bool_t true = TRUE;` (illumos nfs_xdr.c) is a variable.
+        if (this.isValueName(n.text)) return this.ident(n);
+        return n.type === 'true' ? { t: INT, rv: this.K(1), cst: 1 } : { t: INT, rv: this.K(0), cst: 0 };
       case 'null':
         return { t: VOIDP, rv: this.K(0), cst: 0 };
       case 'string_literal':

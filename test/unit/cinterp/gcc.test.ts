@@ -805,6 +805,21 @@ void test(void) {
 `, [4, 123, 41, 123, 5, 42, 209]);
 });
 
+test('true and false are names before C23: a variable called true (illumos nfs_xdr.c bool_t true = TRUE); a parenthesised parameter name, bool_t (compare)(entry_t, void *) (illumos nfs4_db.c), which tree-sitter reads as a parameter list', async () => {
+  await sameAsGcc(`
+#undef true
+#undef false
+typedef int bool_t;
+static int set(bool_t *p) { *p = 7; return 1; }
+static int gt(int a, void *b) { return a > *(int *)b; }
+static int run(int x, bool_t (compare)(int, void *), int y) { return compare(x, &y) * 10 + x; }
+void test(void) {
+  bool_t true = (1), false = 0;
+  PR(set(&true)); PR(true); PR(false + true); PR(run(5, gt, 3)); PR(run(2, gt, 3));
+}
+`, [1, 7, 7, 15, 2]);
+});
+
 test('old-style (K&R) function definitions: the identifier list, then declarations (pointers, register, several declarators in one, a name left int), as older illumos code writes them (c2/audit_path.c)', async () => {
   await sameAsGcc(`
 typedef struct tok { int v; struct tok *next; } token_t;
