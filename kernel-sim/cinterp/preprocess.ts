@@ -47,8 +47,8 @@ export interface IncludeOptions {
   gate?: { defines: Array<[string, string]>; undefs: string[]; module?: string; generated?: GeneratedRule[] };
 }
 
-/** Largest driver source file accepted (a real driver file is far smaller). */
-export const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
+/** Largest driver source file accepted: a real driver file is far smaller, except generated tables (illumos bnxe 57711_init_values.c, firmware init data, is 2.1 MB). */
+export const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
 /** Largest preprocessed translation unit. */
 const MAX_OUTPUT_TOKENS = 2_000_000;
 /**

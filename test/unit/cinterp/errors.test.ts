@@ -77,7 +77,7 @@ test('a 5 MB source is rejected by its size with a clear message', async () => {
   const s = scenarioFromObject({ kernel: 'illumos-13917', sources: ['big.c'], threads: [{ name: 't', entry: 'entry' }] }, join(dir, 's.ksim.json'), dir);
   await assert.rejects(createKernel(s, { loadDriver }), (e: Error) => {
     assert.ok(e instanceof ScenarioError);
-    assert.equal(e.reason, "'big.c' is 5250000 bytes: too large for a driver source (limit 2097152 bytes)");
+    assert.equal(e.reason, "'big.c' is 5250000 bytes: too large for a driver source (limit 4194304 bytes)");
     return true;
   });
 });
