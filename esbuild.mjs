@@ -34,6 +34,8 @@ const bundles = [
   // The worker threads of `kctx lint` and of the language server (language-server/files.ts
   // workerEntry): the lint engine alone starts faster than the whole CLI.
   { entryPoints: { 'lint-worker': 'language-server/lint-worker.ts' } },
+  // The thread that parses the second part of a big unit (kernel-sim/cinterp/split-parse.ts).
+  { entryPoints: { 'parse-worker': 'kernel-sim/cinterp/parse-worker.ts' } },
   { entryPoints: { extension: 'extension/main.ts' }, external: ['vscode'] },
   // Loaded by the extension on first use (extension/lazy.ts), so that activation stays small.
   { entryPoints: { 'extension-sim': 'extension/bundles/sim.ts' }, external: ['vscode'] },
@@ -52,6 +54,8 @@ for (const b of ['sim', 'interp', 'dap']) {
   try { statSync(src); } catch { continue; }
   await esbuild.build({ ...common, bundle: true, entryPoints: [src], outfile: `out/test/bench/${b}.bundle.js`, mainFields: ['module', 'main'], external: ['vscode'] });
 }
+// The benchmarks' bundles start split-parse.ts's worker from beside them.
+await esbuild.build({ ...common, bundle: true, entryPoints: ['kernel-sim/cinterp/parse-worker.ts'], outfile: 'out/test/bench/parse-worker.js', mainFields: ['module', 'main'] });
 // tree-sitter runtime and the C grammar are loaded at run time from beside the bundle.
 copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), 'dist/tree-sitter-c.wasm');

@@ -104,6 +104,11 @@ export function compiledParser(): CompiledParser {
   return compiled;
 }
 
+/** The compiled parser modules if this process has compiled them (compiledParser), else undefined. */
+export function compiledParserIfAny(): CompiledParser | undefined {
+  return compiled;
+}
+
 /**
  * Loads the parser from these compiled modules (compiledParser() of another thread) instead of
  * compiling its files; before the first loadCLanguage only (later, the loaded parser stays).

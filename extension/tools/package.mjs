@@ -10,7 +10,7 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 if (!process.argv.includes('--no-build')) run(process.execPath, ['esbuild.mjs']);
-for (const f of ['dist/extension.js', 'dist/extension-sim.js', 'dist/extension-lsp.js', 'dist/kctx.js', 'dist/lint-worker.js', 'dist/webview-timeline.js', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) {
+for (const f of ['dist/extension.js', 'dist/extension-sim.js', 'dist/extension-lsp.js', 'dist/kctx.js', 'dist/lint-worker.js', 'dist/parse-worker.js', 'dist/webview-timeline.js', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-c.wasm']) {
   if (!existsSync(f)) { console.error(`package: ${f} is missing`); process.exit(1); }
 }
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));

@@ -49,7 +49,7 @@ function namedFlags(lang: Language): Uint8Array {
 }
 
 /** One tree's tables: the node arrays in the order of a depth-first walk (the root is 0). */
-interface Tables {
+export interface Tables {
   type: Uint16Array;
   flags: Uint8Array;
   start: Int32Array;
@@ -317,6 +317,23 @@ function cursorWalker(tree: Tree): Walker {
  * `viaCursor` walks with web-tree-sitter's TreeCursor even when its wasm exports are there (tests).
  */
 export function plainTree(tree: Tree, src: string, viaCursor = false): CNode {
+  const { names, fieldNames, tables } = treeTables(tree, src, viaCursor);
+  return new CTree(src, names, fieldNames, tables).node(0);
+}
+
+/** A tree's tables, with its type names (the language's, and ERROR last) and field names. */
+export interface CopiedTree {
+  names: string[];
+  fieldNames: readonly (string | null)[];
+  tables: Tables;
+}
+
+/**
+ * plainTree's copy of `tree` as tables (a parse worker sends them: split-parse.ts). Rows are
+ * counted from the start of `src`, so a tree parsed over included ranges has its rows in the
+ * whole text.
+ */
+export function treeTables(tree: Tree, src: string, viaCursor = false): CopiedTree {
   const lang = tree.language;
   const types = lang.types;
   const count = tree.rootNode.descendantCount;
@@ -392,7 +409,7 @@ export function plainTree(tree: Tree, src: string, viaCursor = false): CNode {
         }
       }
     }
-    return new CTree(src, names, lang.fields, { type, flags, start, end, row, lineStart: Int32Array.from(lineStart), parent, first, next, field }).node(root);
+    return { names, fieldNames: lang.fields, tables: { type, flags, start, end, row, lineStart: Int32Array.from(lineStart), parent, first, next, field } };
   } finally {
     cur.done();
   }
@@ -492,4 +509,45 @@ export function prunedTree(root: CNode, skip: readonly number[]): CNode {
     if (row[i]! > lastRow) lastRow = row[i]!;
   }
   return new CTree(t.src, t.typeNames, t.fieldNames, { type, flags, start, end, row, parent, first, next, field, lineStart: t.lineStart.slice(0, lastRow + 1) }).node(0);
+}
+
+/**
+ * One tree of two parses of `src` over consecutive included ranges, each cut between two
+ * top-level constructs (split-parse.ts): the root's children of `a` then those of `b`, renumbered
+ * in walk order. The tables are those one parse of the whole text gives (the root spans both).
+ * Null when a part has no construct.
+ */
+export function joinedTree(src: string, a: CopiedTree, b: CopiedTree): CNode | null {
+  const ta = a.tables;
+  const tb = b.tables;
+  const na = ta.type.length;
+  const nb = tb.type.length;
+  if (na < 2 || nb < 2 || ta.first[0]! !== 1 || tb.first[0]! !== 1) return null;
+  const count = na + nb - 1;
+  const t = nodeTables(count);
+  const off = na - 1;
+  for (const k of ['type', 'flags', 'start', 'end', 'row', 'field'] as const) {
+    t[k].set(ta[k]);
+    t[k].set(tb[k].subarray(1), na);
+  }
+  t.parent.set(ta.parent);
+  t.first.set(ta.first);
+  t.next.set(ta.next);
+  const { parent, first, next } = tb;
+  for (let i = 1, j = na; i < nb; i++, j++) {
+    const p = parent[i]!;
+    t.parent[j] = p === 0 ? 0 : p + off;
+    const f = first[i]!;
+    t.first[j] = f < 0 ? -1 : f + off;
+    const x = next[i]!;
+    t.next[j] = x < 0 ? -1 : x + off;
+  }
+  // a's last top-level construct is followed by b's first
+  let last = 1;
+  while (ta.next[last]! >= 0) last = ta.next[last]!;
+  t.next[last] = na;
+  t.end[0] = tb.end[0]!;
+  t.flags[0] = ta.flags[0]! | tb.flags[0]!;
+  const lineStart = ta.lineStart.length > tb.lineStart.length ? ta.lineStart : tb.lineStart;
+  return new CTree(src, a.names, a.fieldNames, { ...t, lineStart }).node(0);
 }

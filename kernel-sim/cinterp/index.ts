@@ -11,6 +11,8 @@ import { fingerprint } from '../../core/fingerprint';
 import { basename, resolve, relative } from 'node:path';
 import type { Node as TSNode } from 'web-tree-sitter';
 import { plainTree, type CNode as SyntaxNode } from './ctree';
+import { splitParse } from './split-parse';
+import { syntaxErrors } from './syntax-errors';
 import { ScenarioError, type Scenario } from '../scenario';
 import { registerFrameKind, KernelPanic, type Machine, type StackEntry, type Frame } from '../machine/machine';
 import type { KThread } from '../machine/thread';
@@ -25,7 +27,7 @@ import { COMPAT_ATOMICS } from '../abi/compat-atomics';
 import { COMPAT_CPUFUNC } from '../abi/compat-cpufunc';
 import { KAPI_STRINGS } from '../abi/kstring';
 import { cFrame } from './runtime';
-import { Compiler, YIELD, switchHead, type CFrame, type CFunc, type TU, type Scope } from './compile';
+import { Compiler, YIELD, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { originIn } from './program';
 import { intConverter, typeName, type IntType, type Val } from './types';
 import { createDebug } from './debug';
@@ -188,37 +190,6 @@ class LoadErrors {
   }
 }
 
-/**
- * Every syntax error node under `n` (at most `max`). tree-sitter-c wants a name before a
- * bit-field's width: an unnamed bit-field (`int : 3;`) parses with a missing field_identifier
- * there, which is valid C. True when it found one.
- */
-function syntaxErrors(n: TSNode, out: TSNode[], max: number): boolean {
-  if (out.length >= max) return true;
-  if (n.type === 'ERROR' && switchHead(n)) return false; // stmt.ts compiles it
-  if (n.isMissing || n.type === 'ERROR') {
-    out.push(n);
-    return true;
-  }
-  if (!n.hasError) return false;
-  let found = false;
-  let excused = false;
-  for (const c of n.children) {
-    if (!c) continue;
-    if (c.isMissing && c.type === 'field_identifier' && c.nextSibling?.type === 'bitfield_clause') {
-      excused = true;
-      continue;
-    }
-    if (syntaxErrors(c, out, max)) found = true;
-    else if (c.hasError) excused = true;
-  }
-  if (!found && !excused) {
-    out.push(n);
-    return true;
-  }
-  return found;
-}
-
 /** Names a top-level construct declares (for errors deferred in tree headers). */
 function declaredNames(n: SyntaxNode): string[] {
   const out: string[] = [];
@@ -326,6 +297,13 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
             hooks.phase?.('tree copy');
             keepNeededTree(id!, needsKey, root, needs!, false);
             return { pre, pp, tree: part, root, main: idx, id, needs: needs!, needsFor: needsKey, partial: true };
+          }
+          // A big unit in two parts on two threads (split-parse.ts), when its tree is not needed whole.
+          const split = needing ? null : splitParse(parse(), pp.text);
+          if (split) {
+            hooks.phase?.('parse');
+            hooks.phase?.('tree copy');
+            return { pre, pp, tree: null, root: split, main: idx, id };
           }
           const tree = parse().parse(pp.text);
           if (!tree) throw new ScenarioError(path, 1, 1, 'the C parser gave no tree');
@@ -467,6 +445,8 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     const u = unitOf.get(tu)!;
     if (needing && !u.needs) {
       // The first load of this unit: what it needs, from its syntax, kept for the next loads.
+      // (a unit split-parsed by a load that did not need the whole tree is parsed whole now)
+      u.tree ??= (parser ??= await createCParser()).parse(tu.pp.text);
       u.needs = neededOf(u.tree!, tu.pp.text, (n) => {
         const o = originIn(tu, n);
         return o.file === tu.main || isDriverFile(tu.pp.files[o.file]!.path);

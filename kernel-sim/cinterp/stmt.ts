@@ -9,26 +9,9 @@ import { MAX_NESTING, YIELD, Scope, type LocalInfo, type CFunc, type CFrame, typ
 import { stoppedInStatement, runCalleeInline, type BitField } from './runtime';
 import { Initialisers } from './init';
 import { CASE_RANGE } from './gnu-tokens';
+import { switchHead } from './syntax-errors';
 
-/** What switchHead reads of a node (web-tree-sitter's while a load looks for syntax errors, ctree.ts's when compiling). */
-interface HeadNode<N> {
-  type: string;
-  parent: N | null;
-  nextNamedSibling: N | null;
-  children: readonly (N | null)[];
-  hasError: boolean;
-}
-
-/**
- * `switch (x)` followed by a statement without braces, which tree-sitter parses as an error
- * node (`switch` and the condition) in a block: the condition, or null when err is not that.
- */
-export function switchHead<N extends HeadNode<N>>(err: N): N | null {
-  const p = err.parent?.type;
-  if ((p !== 'compound_statement' && p !== 'case_statement') || !err.nextNamedSibling) return null;
-  const parts = err.children.filter((c) => c && c.type !== 'comment');
-  return parts.length === 2 && parts[0]!.type === 'switch' && parts[1]!.type === 'parenthesized_expression' && !parts[1]!.hasError ? parts[1] : null;
-}
+export { switchHead };
 
 /** A switch's GNU case ranges (`case LO ... HI:`): [lo, hi, pc], tried after its table. */
 const caseRanges = new WeakMap<object, Array<[Val, Val, number]>>();
