@@ -35,3 +35,8 @@ export function lintProcess(): void {
 
 /** V8's default interrupt budget (66 KB of bytecode, node 20), times four. */
 export const LINT_INTERRUPT_BUDGET = 4 * 67584;
+
+/** True in a process that loads a driver once (oneShotProcess was called). */
+export function isOneShotProcess(): boolean {
+  return set;
+}

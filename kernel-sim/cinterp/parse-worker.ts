@@ -7,6 +7,7 @@ const data = workerData as { kctxParseWorker?: boolean; wasm?: CompiledParser; p
 if (parentPort && data?.kctxParseWorker) {
   if (data.wasm) useCompiledParser(data.wasm);
   const parser = createCParser();
+  void parser.then(() => Atomics.store(data.flag, 1, 1));
   parentPort.on('message', async (req: PartRequest) => {
     let out: PartAnswer;
     try {

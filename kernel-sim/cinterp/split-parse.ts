@@ -7,8 +7,10 @@
  * positions and rows are the whole text's.
  *
  * Not split (the caller parses the whole text): a small text, a text with no cut, a part with a
- * syntax error a load reports (the whole tree says where; syntax-errors.ts), no worker file beside this one, or a worker that
- * failed. The worker shares this thread's compiled parser modules when it has them (core/cparser.ts;
+ * syntax error a load reports (the whole tree says where; syntax-errors.ts), no worker file beside
+ * this one, a worker that failed, and a worker not ready yet: the first big unit of a process starts
+ * it and is parsed whole while it starts (its start costs more than half a parse), and a process
+ * that loads a driver once (core/one-shot.ts, `kctx run`) does not start it. The worker shares this thread's compiled parser modules when it has them (core/cparser.ts;
  * `kctx run` loads the parser from its files, and the worker then compiles its own copy: not on
  * this thread).
  *
@@ -20,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Parser, Range, Tree } from 'web-tree-sitter';
 import { compiledParserIfAny } from '../../core/cparser';
+import { isOneShotProcess } from '../../core/one-shot';
 import { joinedTree, treeTables, type CNode, type CopiedTree } from './ctree';
 import { syntaxErrors } from './syntax-errors';
 
@@ -148,8 +151,8 @@ export function parsePart(parser: Parser, req: PartRequest): PartAnswer {
 /** The process's parse worker, started on first need and kept (it does not keep the process alive). */
 class PartWorker {
   private seq = 0;
-  /** The last answered request's number (the worker sets it after posting the answer). */
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  /** [the last answered request's number (set after posting the answer), 1 once the worker's parser is loaded]. */
+  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
   private readonly port: MessagePort;
   private readonly w: Worker;
   failed = false;
@@ -161,6 +164,10 @@ class PartWorker {
     this.w.unref();
     this.w.on('error', () => (this.failed = true));
     this.w.on('exit', () => (this.failed = true));
+  }
+
+  get ready(): boolean {
+    return !this.failed && Atomics.load(this.flag, 1) === 1;
   }
 
   post(text: string, from: number): number {
@@ -202,11 +209,19 @@ export function splitCount(): number {
 
 function partWorker(): PartWorker | null {
   if (worker === undefined) {
+    if (isOneShotProcess()) return null;
     const file = join(__dirname, 'parse-worker.js');
     worker = existsSync(file) ? new PartWorker(file) : null;
   }
   if (worker?.failed) worker = null;
   return worker;
+}
+
+/** Starts the worker if it is not started; true once it is ready (false: there is none). Tests. */
+export async function partWorkerReady(): Promise<boolean> {
+  const w = partWorker();
+  while (w && !w.failed && !w.ready) await new Promise((r) => setTimeout(r, 10));
+  return !!w?.ready;
 }
 
 /**
@@ -218,7 +233,7 @@ export function splitParse(parser: Parser, text: string, min = SPLIT_MIN): CNode
   const at = splitPoint(text);
   if (at <= 0 || at >= text.length) return null;
   const w = partWorker();
-  if (!w) return null;
+  if (!w?.ready) return null;
   const seq = w.post(text, at);
   const tree = parser.parse(text, null, { includedRanges: [rangeOf(text, 0, at)] });
   if (!tree) return null;

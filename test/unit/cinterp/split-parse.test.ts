@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCParser } from '../../../core/cparser';
 import { plainTree, type CNode } from '../../../kernel-sim/cinterp/ctree';
-import { splitCount, splitParse, splitPoint, SPLIT_MIN } from '../../../kernel-sim/cinterp/split-parse';
+import { partWorkerReady, splitCount, splitParse, splitPoint, SPLIT_MIN } from '../../../kernel-sim/cinterp/split-parse';
 import { csmithAvailable, generate } from '../../conformance/csmith';
 import { scratchDir } from '../../scratch';
 import { EXAMPLES, REPO, runC } from './helpers';
@@ -29,6 +29,11 @@ function sameTables(a: CNode, b: CNode, what: string): void {
 
 test('a split parse gives the tables one parse gives (the examples, the fixtures, csmith programs)', async () => {
   const parser = await createCParser();
+  // the worker is started by the first big text, parsed whole while the worker loads its parser
+  const first = Array.from({ length: 40 }, (_, i) => `int f${i}(int x) { return x + ${i}; }\n`).join('');
+  assert.equal(splitParse(parser, first, 0), null);
+  assert.equal(await partWorkerReady(), true);
+  assert.ok(splitParse(parser, first, 0));
   const texts: Array<[string, string]> = [...cFiles(EXAMPLES, []), ...cFiles(join(REPO, 'test', 'fixtures'), [])].map((f) => [f, readFileSync(f, 'latin1')]);
   if (csmithAvailable()) {
     for (const seed of [10, 11]) texts.push([`csmith seed ${seed}`, readFileSync(generate(seed, scratchDir(`kctx-split-${seed}-`)), 'latin1')]);
@@ -58,6 +63,7 @@ test('the cut is after a function body at depth 0, nearest the middle; none with
 
 test('a part with a syntax error, a text without a cut or a small text is parsed whole (null)', async () => {
   const parser = await createCParser();
+  assert.equal(await partWorkerReady(), true);
   const body = (n: number) => `int f${n}(int x) { return x + ${n}; }\n`;
   const good = Array.from({ length: 40 }, (_, i) => body(i)).join('');
   assert.ok(splitParse(parser, good, 0));
@@ -77,6 +83,7 @@ test('a program bigger than SPLIT_MIN loads split and runs; its syntax error is 
   const fns = Array.from({ length: n }, (_, i) => `static int f${i}(int x) { return x + ${i % 7}; }\n`).join('');
   const src = `#include <sys/types.h>\n#include <sys/cmn_err.h>\n${fns}void\nentry(void *arg)\n{\n\tint s = 0;\n\ts = f0(s);\n\ts = f${n - 1}(s);\n\ts = f${n >> 1}(s);\n\tcmn_err(CE_NOTE, "sum %d", s);\n}\n`;
   assert.ok(src.length > SPLIT_MIN);
+  assert.equal(await partWorkerReady(), true);
   const before = splitCount();
   const r = await runC(src);
   assert.equal(splitCount(), before + 1, 'the load parsed split');
