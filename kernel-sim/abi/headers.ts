@@ -14,6 +14,7 @@
 import { ERAS, type EraId } from './eras';
 import { KAPI, KAPI_VARARGS } from './kapi';
 import { KAPI_STRINGS } from './kstring';
+import { KAPI_SOFTSTATE } from './ksoftstate';
 import { KTHREAD, CPU, KLWP, PROC, PID, USER, CTXOP_TEMPLATE, MUTEX_LAYOUT, CONDVAR_LAYOUT, SC_SHARED, cDeclaration, TS_FREE, TS_SLEEP, TS_RUN, TS_ONPROC, TS_ZOMB, TS_STOPPED, TS_WAIT, T_KFPU } from '../machine/layout';
 import { CTXOP_TPL_REV } from './ctxops';
 
@@ -110,6 +111,7 @@ export function kernelHeader(eraId: EraId): string {
   for (const k of KAPI) L.push(`extern ${k.proto}`);
   for (const k of KAPI_VARARGS) L.push(`extern ${k.proto}`);
   for (const k of KAPI_STRINGS) L.push(`extern ${k.proto}`);
+  for (const k of KAPI_SOFTSTATE) L.push(`extern ${k.proto}`);
   // The era's context-op interface (reference §3; Era A/B/C use unprototyped handler pointers).
   if (era.installctxArity === 8) {
     L.push('extern void installctx(kthread_t *, void *, void (*)(), void (*)(), void (*)(), void (*)(), void (*)(), void (*)());');

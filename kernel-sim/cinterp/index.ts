@@ -26,6 +26,7 @@ import { KAPI_VARARGS, KAPI_BARRIERS } from '../abi/kapi';
 import { COMPAT_ATOMICS } from '../abi/compat-atomics';
 import { COMPAT_CPUFUNC } from '../abi/compat-cpufunc';
 import { KAPI_STRINGS } from '../abi/kstring';
+import { KAPI_SOFTSTATE } from '../abi/ksoftstate';
 import { cFrame } from './runtime';
 import { Compiler, YIELD, type CFrame, type CFunc, type TU, type Scope } from './compile';
 import { originIn } from './program';
@@ -370,7 +371,7 @@ export async function loadDriver(m: Machine, s: Scenario, hooks: LoadHooks = {})
     return o.file !== tu.main && !isDriverFile(tu.pp.files[o.file]!.path);
   };
   // illumos kernel functions mapped on first use (not the other personalities' kernels).
-  const lazyNatives = hooks.resolveHeader ? null : new Map([...KAPI_VARARGS, ...KAPI_BARRIERS, ...KAPI_STRINGS, ...COMPAT_ATOMICS, ...COMPAT_CPUFUNC].map((k) => [k.name, k.impl]));
+  const lazyNatives = hooks.resolveHeader ? null : new Map([...KAPI_VARARGS, ...KAPI_BARRIERS, ...KAPI_STRINGS, ...KAPI_SOFTSTATE, ...COMPAT_ATOMICS, ...COMPAT_CPUFUNC].map((k) => [k.name, k.impl]));
   const replaces = new Set(s.replaces ?? []);
   for (const r of replaces) {
     if (!m.sym.lookup(r) && !lazyNatives?.has(r)) errors.add(new ScenarioError(s.file, 1, 1, `"replaces": '${r}' is not a function of the ${s.kernel} kernel`));
