@@ -26,8 +26,6 @@ export interface PathState<F> {
   facts: F;
   conds: ReadonlyMap<string, Cond>;
   trail: readonly Step[];
-  /** (memo) Which of a memoized statement's entry states this one comes from; domains copy states with `...s`, which keeps it. */
-  origin?: number;
 }
 
 export interface FlowDomain<F> {
@@ -183,21 +181,7 @@ export interface WalkOptions {
    * `&p->f` handed to a call, or `p->f = v`, forgets conditions that read through p, not `if (p)`.
    */
   correlate?: boolean;
-  /**
-   * Memoize statements (the lock analysis): a loop, `if`, `switch` or block that no jump leaves (no
-   * `return`, `goto` or label inside, `break`/`continue` only to a loop or switch of its own) is a
-   * function of its entry states' keys, in order. Run again with the same keys (a nested loop's next
-   * round, a backward `goto`'s re-run), it gives what it gave the first time (each state's trail
-   * re-based on its own entry state's), and counts the path steps the first run took: the budget
-   * stops the same walks, and every result is the one the walk without the memo has. For a domain
-   * whose side effects (other than exits, which such a statement never reaches) are the same when
-   * repeated, or are read only the first time (the lock walk's first double release of a node).
-   */
-  memo?: boolean;
 }
-
-/** A memoized statement's run: the path steps it took and each state it gave (by entry state and added trail). */
-interface MemoRun<F> { steps: number; out: { s: PathState<F>; from: number; suffix: readonly Step[] }[] }
 
 interface Frame<F> {
   breaks: PathState<F>[];
@@ -268,63 +252,6 @@ export class FlowWalker<F> {
     this.budget = opts.budget ?? WorkBudget.none();
     this.mergeUnread = !!opts.mergeUnreadConditions;
     this.correlate = opts.correlate ?? false;
-    this.memo = opts.memo ?? false;
-  }
-
-  private readonly memo: boolean;
-  private memoRuns = new Map<string, MemoRun<F>>();
-  private memoable = new Map<number, boolean>();
-  /** Memo hits and the path steps they counted without walking (for tests and measurements). */
-  memoHits = 0;
-  memoSteps = 0;
-
-  /** Path steps this walk took (memoized ones included). */
-  get steps(): number { return this.spent; }
-
-  /** Can a statement be memoized: a compound one that no jump leaves (see WalkOptions.memo)? */
-  private canMemo(n: SyntaxNode): boolean {
-    let r = this.memoable.get(n.id);
-    if (r !== undefined) return r;
-    r = true;
-    const visit = (x: SyntaxNode, loops: number, switches: number): void => {
-      if (!r) return;
-      switch (x.type) {
-        case 'return_statement': case 'goto_statement': case 'labeled_statement': r = false; return;
-        case 'break_statement': if (loops + switches === 0) r = false; return;
-        case 'continue_statement': if (loops === 0) r = false; return;
-        case 'comment': return;
-      }
-      const loop = x.type === 'while_statement' || x.type === 'for_statement' || x.type === 'do_statement' || x.type === 'function_definition' ? 1 : 0;
-      const sw = x.type === 'switch_statement' ? 1 : 0;
-      for (const c of x.namedChildren) if (c) visit(c, loops + loop, switches + sw);
-    };
-    // (the prefilter's reading: a jump's text holds its keyword; on a tree without errors)
-    if (/\b(return|goto|break|continue)\b|:/.test(n.text) || !this.prefilter) visit(n, 0, 0);
-    this.memoable.set(n.id, r);
-    return r;
-  }
-
-  /** Runs a memoizable statement through the memo (see WalkOptions.memo). */
-  private memoStmt(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
-    let key = String(n.id);
-    for (const s of states) key += '|' + this.stateKey(s);
-    const had = this.memoRuns.get(key);
-    if (had) {
-      this.memoHits++;
-      this.memoSteps += had.steps;
-      this.spent += had.steps;
-      if (this.spent > this.budget.steps) throw new WorkBudgetExceeded(this.budget.steps);
-      if (this.budget.cancelled()) throw new WalkCancelled('cancelled');
-      return had.out.map((o) => {
-        const from = states[o.from]!;
-        return { ...o.s, trail: o.suffix.length ? [...from.trail, ...o.suffix] : from.trail, origin: from.origin };
-      });
-    }
-    const before = this.spent;
-    const out = this.run0(n, states.map((s, i) => ({ ...s, origin: i })));
-    const run: MemoRun<F> = { steps: this.spent - before, out: out.map((o) => ({ s: o, from: o.origin!, suffix: o.trail.slice(states[o.origin!]!.trail.length) })) };
-    this.memoRuns.set(key, run);
-    return out.map((o) => ({ ...o, origin: states[o.origin!]!.origin }));
   }
 
   /**
@@ -524,11 +451,6 @@ export class FlowWalker<F> {
 
   /** Runs a statement; returns the states that fall through it. */
   stmt(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
-    if (this.memo && states.length && (n.type === 'if_statement' || n.type === 'while_statement' || n.type === 'for_statement' || n.type === 'do_statement' || n.type === 'switch_statement' || n.type === 'compound_statement') && this.canMemo(n)) return this.memoStmt(n, states);
-    return this.run0(n, states);
-  }
-
-  private run0(n: SyntaxNode, states: PathState<F>[]): PathState<F>[] {
     this.check();
     if (n.type === 'labeled_statement') {
       const label = n.childForFieldName('label')?.text ?? '';

@@ -416,21 +416,8 @@ function localsOf(fn: SyntaxNode): Set<string> {
 
 const RELEASE_RE = new RegExp(`\\b(${[...PAIRS.values()].join('|')})\\s*\\(`);
 
-/**
- * KCTX_LOCK_MEMO=1 walks with the memo (WalkOptions.memo). Off by default: it saves about a fifth of the
- * path steps of uts/common/os, but the steps it saves are cheap ones (few states) and its keys and state
- * copies cost more than they save (lock walk CPU 6.2 s without it, 7.2 s with it, same minute).
- */
-const MEMO = typeof process !== 'undefined' && process.env?.KCTX_LOCK_MEMO === '1';
-
-/** What analyze() tells of its walk (tests and measurements): path steps (memoized ones included) and memo hits. */
-export interface WalkStats { steps: number; memoHits: number; memoSteps: number }
-
-/**
- * Runs the lock walk over one function. depth > 0: a summary pass (no callee summaries). memo: the walk
- * memoizes statements (WalkOptions.memo; the same result either way); stats, when given, is filled in.
- */
-export function analyze(m: FileModel, fn: SyntaxNode, depth = 0, memo = MEMO, stats?: WalkStats): LockResult {
+/** Runs the lock walk over one function. depth > 0: a summary pass (no callee summaries). */
+export function analyze(m: FileModel, fn: SyntaxNode, depth = 0): LockResult {
   const exits: ExitInfo[] = [];
   const doubles: DoubleRelease[] = [];
   const acquires = new Map<string, SyntaxNode[]>();
@@ -655,12 +642,8 @@ export function analyze(m: FileModel, fn: SyntaxNode, depth = 0, memo = MEMO, st
       const value = how === 'return' ? (at.namedChildren.find((x) => x && x.type !== 'comment')?.text ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1') : '';
       exits.push({ node: at, how, value, held, released });
     },
-  }, { budget: m.budget, correlate: true, mergeUnreadConditions: true, memo });
-  try {
-    w.run(fn, [initialState<Facts>(new Map())]);
-  } finally {
-    if (stats) { stats.steps = w.steps; stats.memoHits = w.memoHits; stats.memoSteps = w.memoSteps; }
-  }
+  }, { budget: m.budget, correlate: true, mergeUnreadConditions: true });
+  w.run(fn, [initialState<Facts>(new Map())]);
   const res: LockResult & { releasedAtExit?: Map<string, number>; forgotten?: Set<string> } = { exits, doubles, acquires, untracked, callerHeld };
   res.releasedAtExit = releasedAtExit;
   res.forgotten = forgotten;

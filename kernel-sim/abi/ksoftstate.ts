@@ -129,12 +129,12 @@ function softStateFini(m: Machine, t: KThread, statep: number): void {
 }
 
 /** An item number as the C `int` argument it is (the word may carry a sign-extended negative). */
-const item = (w: number): number => (w | 0);
+const intArg = (w: number): number => (w | 0);
 
 export const KAPI_SOFTSTATE: KapiEntry[] = [
   { name: 'ddi_soft_state_init', proto: 'int ddi_soft_state_init(void **, size_t, size_t);', impl: (m, t, a) => softStateInit(m, t, a[0]!, a[1]!, a[2]!) },
-  { name: 'ddi_soft_state_zalloc', proto: 'int ddi_soft_state_zalloc(void *, int);', impl: (m, t, a) => softStateZalloc(m, t, a[0]!, item(a[1]!)) },
-  { name: 'ddi_get_soft_state', proto: 'void *ddi_get_soft_state(void *, int);', impl: (m, _t, a) => getSoftState(m, a[0]!, item(a[1]!)) },
-  { name: 'ddi_soft_state_free', proto: 'void ddi_soft_state_free(void *, int);', impl: (m, t, a) => { softStateFree(m, t, a[0]!, item(a[1]!)); return 0; } },
+  { name: 'ddi_soft_state_zalloc', proto: 'int ddi_soft_state_zalloc(void *, int);', impl: (m, t, a) => softStateZalloc(m, t, a[0]!, intArg(a[1]!)) },
+  { name: 'ddi_get_soft_state', proto: 'void *ddi_get_soft_state(void *, int);', impl: (m, _t, a) => getSoftState(m, a[0]!, intArg(a[1]!)) },
+  { name: 'ddi_soft_state_free', proto: 'void ddi_soft_state_free(void *, int);', impl: (m, t, a) => { softStateFree(m, t, a[0]!, intArg(a[1]!)); return 0; } },
   { name: 'ddi_soft_state_fini', proto: 'void ddi_soft_state_fini(void **);', impl: (m, t, a) => { softStateFini(m, t, a[0]!); return 0; } },
 ];

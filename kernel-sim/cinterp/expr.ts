@@ -516,11 +516,7 @@ export abstract class Expressions extends Operators {
 
   /** `(name)` where name is a typedef: tree-sitter cannot tell a cast from an expression. */
   protected override typedefInParens(n: SyntaxNode | null): CType | undefined {
-    if (!n || n.type !== 'parenthesized_expression') return undefined;
-    const inner = n.namedChildren.filter((c) => c && c.type !== 'comment');
-    if (inner.length !== 1 || inner[0]!.type !== 'identifier') return undefined;
-    const e = this.scope.find(inner[0]!.text);
-    return e && e.k === 'typedef' ? e.type : undefined;
+    return n?.type === 'parenthesized_expression' ? this.castsInParens(n)?.[0] : undefined;
   }
 
 

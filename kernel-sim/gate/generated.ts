@@ -138,39 +138,31 @@ function shown(rule: GeneratedRule): string {
   return [rule.tool, ...rule.args.map((a) => a.split(OUTPUT).join('HEADER')), ...(rule.stdout ? ['> HEADER'] : [])].join(' ');
 }
 
-/** The words of a rule that may name the files it reads: its arguments that are not options or the output, and its standard input. */
-function inputWords(rule: GeneratedRule): string[] {
-  return [...rule.args.filter((a) => !a.startsWith('-') && !a.includes(OUTPUT)), ...(rule.stdin ? [rule.stdin] : [])];
-}
-
-/** The files a rule reads. */
-function inputsOf(rule: GeneratedRule): string[] {
-  return inputWords(rule).map((a) => resolve(rule.cwd, a)).filter((f) => {
-    try {
-      return statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** What went into a rule's output: the rule, kctx's rewrites of its tool's output, and the contents of the files it names. */
-function fingerprint(rule: GeneratedRule): string | null {
-  const spell = (SPELLINGS.get(rule.tool) ?? []).map(([from, to]) => [String(from), to]);
-  const parts: Array<string | Uint8Array> = [JSON.stringify([rule.tool, rule.args, rule.stdin ?? null, rule.stdout, rule.cwd, rule.name, spell])];
-  for (const a of inputWords(rule)) {
-    const f = resolve(rule.cwd, a);
+/**
+ * The files a rule reads, read once: its arguments that name files (not options or the output)
+ * and its standard input; null when one cannot be read (a missing stdin, a folder, too large).
+ */
+function readInputs(rule: GeneratedRule): Array<{ path: string; bytes: Buffer }> | null {
+  const out: Array<{ path: string; bytes: Buffer }> = [];
+  for (const a of [...rule.args.filter((w) => !w.startsWith('-') && !w.includes(OUTPUT)), ...(rule.stdin ? [rule.stdin] : [])]) {
+    const path = resolve(rule.cwd, a);
     let st;
     try {
-      st = statSync(f);
+      st = statSync(path);
     } catch {
       if (a === rule.stdin) return null;
       continue; // a word that is not a file
     }
     if (!st.isFile() || st.size > MAX_INPUT_BYTES) return null;
-    parts.push(f, readFileSync(f));
+    out.push({ path, bytes: readFileSync(path) });
   }
-  return printOf(...parts);
+  return out;
+}
+
+/** What went into a rule's output: the rule, kctx's rewrites of its tool's output, and its inputs' contents. */
+function fingerprint(rule: GeneratedRule, inputs: ReadonlyArray<{ path: string; bytes: Buffer }>): string {
+  const spell = (SPELLINGS.get(rule.tool) ?? []).map(([from, to]) => [String(from), to]);
+  return printOf(JSON.stringify([rule.tool, rule.args, rule.stdin ?? null, rule.stdout, rule.cwd, rule.name, spell]), ...inputs.flatMap((x) => [x.path, x.bytes]));
 }
 
 /**
@@ -181,13 +173,13 @@ export function generateHeader(rule: GeneratedRule): { dir: string } | { why: st
   if (!RUNS.has(rule.tool)) {
     return { why: `kctx runs only ${[...RUNS].join(' and ')} rules, not ${rule.tool}: make it with the tree's own tool (in ${rule.cwd}: ${shown(rule)}) into a folder listed in "includePaths"` };
   }
-  const print = fingerprint(rule);
-  if (!print) return { why: `an input of the rule at ${rule.at} cannot be read` };
+  const inputs = readInputs(rule);
+  if (!inputs) return { why: `an input of the rule at ${rule.at} cannot be read` };
   const differs = DIFFERS.get(rule.tool);
-  if (differs && inputsOf(rule).some((f) => differs.test.test(readFileSync(f, 'latin1')))) {
+  if (differs && inputs.some((x) => differs.test.test(x.bytes.toString('latin1')))) {
     return { why: `${differs.why}: make it with the tree's own tool (in ${rule.cwd}: ${shown(rule)}) into a folder listed in "includePaths"` };
   }
-  const dir = join(outputRoot(), print);
+  const dir = join(outputRoot(), fingerprint(rule, inputs));
   const out = join(dir, rule.name);
   if (existsSync(out)) return { dir };
   // Made in a folder of its own, then moved in place: another process may be making it too.
